@@ -1,0 +1,84 @@
+//===- Ciphertext.h - Plaintexts, ciphertexts and keys ----------*- C++ -*-===//
+//
+// Containers only: the operations live in Encoder, Encryptor, KeyGenerator
+// and Evaluator. Every polynomial is stored limb-major in the NTT domain.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_CKKS_CIPHERTEXT_H
+#define CERIUM_CKKS_CIPHERTEXT_H
+
+#include "cerium/CKKS/Params.h"
+#include "cerium/kernels/RnsBackend.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace cerium::ckks {
+
+/// `numPolys` polynomials over the Q primes of `level`, NTT domain.
+struct PolyVector {
+  unsigned level = 0;
+  size_t numPolys = 0;
+  std::vector<uint32_t> data;
+
+  static PolyVector zeros(const Params &params, unsigned level,
+                          size_t numPolys) {
+    return {level, numPolys,
+            std::vector<uint32_t>(numPolys * params.qCount(level) *
+                                  params.degree())};
+  }
+  size_t polyWords() const { return numPolys ? data.size() / numPolys : 0; }
+  kernels::Limbs poly(const Params &params, size_t i) {
+    return {data.data() + i * polyWords(), params.qPrimeIds(level),
+            params.degree()};
+  }
+  kernels::ConstLimbs poly(const Params &params, size_t i) const {
+    return {data.data() + i * polyWords(), params.qPrimeIds(level),
+            params.degree()};
+  }
+};
+
+struct Plaintext {
+  PolyVector value; // one polynomial
+  double scale = 1;
+  unsigned level() const { return value.level; }
+};
+
+/// (c0, c1) or, after a multiplication before relinearization, (c0, c1, c2);
+/// decrypts to c0 + c1 s (+ c2 s^2).
+struct Ciphertext {
+  PolyVector value;
+  double scale = 1;
+  unsigned level() const { return value.level; }
+  size_t size() const { return value.numPolys; }
+};
+
+/// Ternary secret, coefficient form (what is stored and serialized).
+struct SecretKey {
+  std::vector<int8_t> coeffs;
+};
+
+/// Encryption of zero under s: (b, a) = (-a s + e, a) over Q_L.
+struct PublicKey {
+  PolyVector value; // two polynomials at the top level
+};
+
+/// Hybrid switching key from s' to s: for each digit j,
+/// (b_j, a_j) = (-a_j s + e_j + P [Q/D_j]_{D_j}^{-1} (Q/D_j) s', a_j) over
+/// [P, Q_L]. Both halves of digit j are stored as one block of 2 polys.
+struct SwitchingKey {
+  std::vector<std::vector<uint32_t>> digits; // each: b over [P,Q_L], then a
+};
+
+struct EvalKeys {
+  /// Switching key from s^2 to s; absent if no multiplication needs it.
+  std::optional<SwitchingKey> relin;
+  /// Switching keys from s(X^g) to s, by Galois element g.
+  std::map<uint32_t, SwitchingKey> galois;
+};
+
+} // namespace cerium::ckks
+
+#endif // CERIUM_CKKS_CIPHERTEXT_H

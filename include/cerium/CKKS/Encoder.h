@@ -1,0 +1,62 @@
+//===- Encoder.h - Canonical-embedding encoder ------------------*- C++ -*-===//
+//
+// CKKS encoding: n = slots complex values z are mapped to the real polynomial
+// m(X) with m(zeta^(5^j)) = z_j (zeta = exp(i pi / N)), scaled by Delta and
+// rounded. With sparse slots (n < N/2), m(X) = m'(X^(N / 2n)) so the same
+// values repeat N / 2n times. The O(n log n) special FFT over the rotation
+// group 5^j does the embedding in both directions.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_CKKS_ENCODER_H
+#define CERIUM_CKKS_ENCODER_H
+
+#include "cerium/CKKS/Ciphertext.h"
+
+#include <complex>
+#include <span>
+#include <vector>
+
+namespace cerium::ckks {
+
+class Encoder {
+public:
+  explicit Encoder(ParamsPtr params);
+
+  /// Encodes up to slots() values (the rest are zero) at `scale` on the
+  /// primes of `level`. Throws cerium::Error if a scaled coefficient does not
+  /// fit 63 bits.
+  Plaintext encode(std::span<const std::complex<double>> values, double scale,
+                   unsigned level, kernels::RnsBackend &backend) const;
+  Plaintext encode(std::span<const double> values, double scale,
+                   unsigned level, kernels::RnsBackend &backend) const;
+  std::vector<std::complex<double>>
+  decode(const Plaintext &pt, kernels::RnsBackend &backend) const;
+
+  /// The unscaled real coefficients of the polynomial whose slots are
+  /// `values` (exposed for tests).
+  std::vector<double>
+  slotsToCoefficients(std::span<const std::complex<double>> values) const;
+  /// Slots of the polynomial with real coefficients `coeffs` (N of them).
+  std::vector<std::complex<double>>
+  coefficientsToSlots(std::span<const double> coeffs) const;
+
+  /// Exact centered lift of RNS coefficients (coefficient domain) to reals,
+  /// by Garner's mixed-radix conversion over the primes of the view.
+  static std::vector<long double> liftCentered(const kernels::RnsContext &ctx,
+                                               kernels::ConstLimbs coeffs);
+
+  const Params &params() const { return *p; }
+
+private:
+  void fft(std::vector<std::complex<double>> &v) const;
+  void inverseFft(std::vector<std::complex<double>> &v) const;
+
+  ParamsPtr p;
+  size_t slots;
+  std::vector<uint32_t> rotationGroup;       // 5^j mod 2N
+  std::vector<std::complex<double>> roots;   // exp(2 pi i k / 2N), k <= 2N
+};
+
+} // namespace cerium::ckks
+
+#endif // CERIUM_CKKS_ENCODER_H

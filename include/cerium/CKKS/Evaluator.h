@@ -1,0 +1,63 @@
+//===- Evaluator.h - Ciphertext-level CKKS operations -----------*- C++ -*-===//
+//
+// The homomorphic operations, written as sequences of RnsBackend kernel calls:
+// the same sequences the compiler's ckks -> poly -> rns lowering emits into
+// schedules, so this is the executable specification they are tested against.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_CKKS_EVALUATOR_H
+#define CERIUM_CKKS_EVALUATOR_H
+
+#include "cerium/CKKS/Ciphertext.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+namespace cerium::ckks {
+
+class Evaluator {
+public:
+  Evaluator(ParamsPtr params, kernels::RnsBackend &backend);
+
+  Ciphertext add(const Ciphertext &a, const Ciphertext &b);
+  Ciphertext sub(const Ciphertext &a, const Ciphertext &b);
+  Ciphertext negate(const Ciphertext &a);
+  Ciphertext addPlain(const Ciphertext &a, const Plaintext &b);
+  Ciphertext mulPlain(const Ciphertext &a, const Plaintext &b);
+  /// Tensor product: a 3-polynomial ciphertext at scale a.scale * b.scale.
+  Ciphertext multiply(const Ciphertext &a, const Ciphertext &b);
+  Ciphertext relinearize(const Ciphertext &a, const EvalKeys &keys);
+  /// Divides by the primes of the top level (primesPerLevel of them).
+  Ciphertext rescale(const Ciphertext &a);
+  /// Drops primes down to `level` without changing the message or scale.
+  Ciphertext levelDown(const Ciphertext &a, unsigned level);
+  Ciphertext rotate(const Ciphertext &a, int64_t steps, const EvalKeys &keys);
+  Ciphertext conjugate(const Ciphertext &a, const EvalKeys &keys);
+  Ciphertext applyGalois(const Ciphertext &a, uint32_t galois,
+                         const EvalKeys &keys);
+
+  /// Hybrid key switching of d (over Q_l, NTT): adds the two outputs of
+  /// ModDown(sum_j ModUp(d_j) * key_j) to out0 and out1.
+  void keySwitchAccumulate(kernels::ConstLimbs d, const SwitchingKey &key,
+                           kernels::Limbs out0, kernels::Limbs out1);
+
+private:
+  struct LevelConverters {
+    std::vector<std::unique_ptr<kernels::BaseConverter>> modUp; // per digit
+    std::unique_ptr<kernels::BaseConverter> modDown;            // P -> Q_l
+  };
+  const LevelConverters &converters(unsigned level);
+  void checkCompatible(const Ciphertext &a, unsigned level,
+                       double scale) const;
+
+  ParamsPtr p;
+  kernels::RnsBackend &backend;
+  std::mutex convMutex;
+  std::map<unsigned, LevelConverters> convCache;
+};
+
+} // namespace cerium::ckks
+
+#endif // CERIUM_CKKS_EVALUATOR_H

@@ -1,0 +1,67 @@
+//===- KeyGenerator.h - Secret, public and switching keys -------*- C++ -*-===//
+#ifndef CERIUM_CKKS_KEYGENERATOR_H
+#define CERIUM_CKKS_KEYGENERATOR_H
+
+#include "cerium/CKKS/Ciphertext.h"
+#include "cerium/Support/Random.h"
+
+#include <span>
+
+namespace cerium::ckks {
+
+/// Standard deviation of the error distribution (Homomorphic Encryption
+/// Standard).
+inline constexpr double kErrorStdDev = 3.2;
+
+/// Galois element of a slot rotation by `steps` (left; negative = right).
+uint32_t galoisForRotation(const Params &params, int64_t steps);
+/// Galois element of complex conjugation of the slots.
+uint32_t galoisForConjugation(const Params &params);
+
+/// Residues of a small signed polynomial over `primes`, NTT domain.
+std::vector<uint32_t> smallToRnsNtt(std::span<const int8_t> coeffs,
+                                    std::span<const uint32_t> primes,
+                                    kernels::RnsBackend &backend);
+
+class KeyGenerator {
+public:
+  KeyGenerator(ParamsPtr params, kernels::RnsBackend &backend, Prng &prng);
+
+  SecretKey secretKey();
+  PublicKey publicKey(const SecretKey &sk);
+  /// Switching key from `from` to sk; `from` over [P, Q_L], NTT domain.
+  SwitchingKey switchingKey(const SecretKey &sk,
+                            std::span<const uint32_t> from);
+  SwitchingKey relinearizationKey(const SecretKey &sk);
+  SwitchingKey galoisKey(const SecretKey &sk, uint32_t galois);
+  /// The relinearization key (if `relin`) and one Galois key per element.
+  EvalKeys evalKeys(const SecretKey &sk, bool relin,
+                    std::span<const uint32_t> galoisElements);
+
+private:
+  std::vector<uint32_t> sampleUniform(std::span<const uint32_t> primes);
+  std::vector<uint32_t> sampleError(std::span<const uint32_t> primes);
+
+  ParamsPtr p;
+  kernels::RnsBackend &backend;
+  Prng &prng;
+};
+
+/// Encryption and decryption (the client side).
+class Encryptor {
+public:
+  Encryptor(ParamsPtr params, kernels::RnsBackend &backend);
+
+  Ciphertext encrypt(const Plaintext &pt, const PublicKey &pk, Prng &prng);
+  Ciphertext encrypt(const Plaintext &pt, const SecretKey &sk, Prng &prng);
+  /// c0 + c1 s (+ c2 s^2) as a plaintext at the ciphertext's level and scale.
+  Plaintext decrypt(const Ciphertext &ct, const SecretKey &sk);
+
+private:
+  ParamsPtr p;
+  kernels::RnsBackend &backend;
+};
+
+} // namespace cerium::ckks
+
+#endif // CERIUM_CKKS_KEYGENERATOR_H

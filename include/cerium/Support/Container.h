@@ -1,0 +1,140 @@
+//===- Container.h - Versioned, checksummed binary files --------*- C++ -*-===//
+//
+// Every file Cerium writes (parameters, keys, ciphertexts, artifacts) is one
+// container:
+//
+//   magic "CERIUM\x1a\n" | u32 format version | u32 kind | u64 parameter
+//   fingerprint | u64 payload bytes | payload | u64 XXH64 of all before it
+//
+// All integers little-endian. Loading checks the magic, version, kind,
+// length and checksum before anything reads the payload, so a truncated or
+// corrupted file is rejected with one line instead of being half-parsed.
+// Files are written to a temporary name and renamed: they appear whole or
+// not at all.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_SUPPORT_CONTAINER_H
+#define CERIUM_SUPPORT_CONTAINER_H
+
+#include "cerium/Support/Error.h"
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace cerium {
+
+enum class FileKind : uint32_t {
+  Params = 1,
+  SecretKey = 2,
+  PublicKey = 3,
+  EvalKeys = 4,
+  Ciphertexts = 5,
+  Artifact = 6,
+};
+
+const char *fileKindName(FileKind kind);
+
+inline constexpr uint32_t kContainerVersion = 1;
+
+/// Appends little-endian plain values to a byte buffer.
+class ByteWriter {
+public:
+  template <class T> void put(T value) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    const auto *p = reinterpret_cast<const uint8_t *>(&value);
+    bytes.insert(bytes.end(), p, p + sizeof(T));
+  }
+  template <class T> void putArray(std::span<const T> values) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    put<uint64_t>(values.size());
+    const auto *p = reinterpret_cast<const uint8_t *>(values.data());
+    bytes.insert(bytes.end(), p, p + values.size_bytes());
+  }
+  void putString(const std::string &s) {
+    putArray(std::span<const char>(s.data(), s.size()));
+  }
+  std::vector<uint8_t> &buffer() { return bytes; }
+
+private:
+  std::vector<uint8_t> bytes;
+};
+
+/// Reads what ByteWriter wrote; any read past the end throws an Error that
+/// names the source.
+class ByteReader {
+public:
+  ByteReader(std::span<const uint8_t> bytes, std::string source)
+      : bytes(bytes), source(std::move(source)) {}
+
+  template <class T> T get() {
+    static_assert(std::is_trivially_copyable_v<T>);
+    need(sizeof(T));
+    T value;
+    std::memcpy(&value, bytes.data() + pos, sizeof(T));
+    pos += sizeof(T);
+    return value;
+  }
+  template <class T> std::vector<T> getArray(uint64_t maxCount = ~0ull) {
+    uint64_t n = get<uint64_t>();
+    if (n > maxCount || n > (bytes.size() - pos) / sizeof(T))
+      fail("array length out of range");
+    std::vector<T> out(n);
+    std::memcpy(out.data(), bytes.data() + pos, n * sizeof(T));
+    pos += n * sizeof(T);
+    return out;
+  }
+  std::string getString() {
+    auto chars = getArray<char>();
+    return std::string(chars.begin(), chars.end());
+  }
+  bool atEnd() const { return pos == bytes.size(); }
+  /// Throws unless the whole payload was consumed.
+  void expectEnd() const {
+    if (!atEnd())
+      fail("unexpected trailing data");
+  }
+  [[noreturn]] void fail(const std::string &what) const {
+    throw Error(source + ": malformed contents: " + what);
+  }
+
+private:
+  void need(size_t n) const {
+    if (bytes.size() - pos < n)
+      fail("payload ends early");
+  }
+  std::span<const uint8_t> bytes;
+  size_t pos = 0;
+  std::string source;
+};
+
+struct Container {
+  FileKind kind;
+  uint64_t fingerprint;
+  std::vector<uint8_t> payload;
+};
+
+/// Writes path atomically (temporary file in the same directory + rename).
+/// `mode` is the new file's permission bits (0600 for secret keys).
+void writeContainer(const std::string &path, FileKind kind,
+                    uint64_t fingerprint, std::span<const uint8_t> payload,
+                    unsigned mode = 0644);
+
+/// Reads and validates a container of the expected kind. Errors name the
+/// path: missing/unreadable, not a Cerium file, unsupported version, wrong
+/// kind, truncated, checksum mismatch.
+Container readContainer(const std::string &path, FileKind expected);
+
+/// Writes bytes to path atomically.
+void writeFileAtomically(const std::string &path,
+                         std::span<const uint8_t> bytes, unsigned mode = 0644);
+
+/// XXH64 of a byte range.
+uint64_t hashBytes(std::span<const uint8_t> bytes, uint64_t seed = 0);
+
+} // namespace cerium
+
+#endif // CERIUM_SUPPORT_CONTAINER_H

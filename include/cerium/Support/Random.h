@@ -1,0 +1,41 @@
+//===- Random.h - Cryptographic randomness ----------------------*- C++ -*-===//
+//
+// A ChaCha20 keystream (RFC 8439 block function) seeded from the operating
+// system. Key material (secrets, errors, the uniform halves of keys) comes
+// from here; tests pass a fixed seed and print it on failure.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_SUPPORT_RANDOM_H
+#define CERIUM_SUPPORT_RANDOM_H
+
+#include <array>
+#include <cstdint>
+
+namespace cerium {
+
+class Prng {
+public:
+  /// Seeded from getrandom(2).
+  Prng();
+  /// Deterministic stream for tests and reproducible benchmarks.
+  explicit Prng(uint64_t seed);
+
+  uint32_t next32();
+  uint64_t next64();
+  /// Uniform in [0, bound) by rejection (no modulo bias).
+  uint32_t uniformBelow(uint32_t bound);
+  /// Uniform in [0, 1).
+  double uniformReal();
+  /// Rounded Gaussian with standard deviation sigma, truncated at 6 sigma.
+  int32_t roundedGaussian(double sigma);
+
+private:
+  void refill();
+  std::array<uint32_t, 16> state{};
+  std::array<uint32_t, 16> block{};
+  unsigned used = 16;
+};
+
+} // namespace cerium
+
+#endif // CERIUM_SUPPORT_RANDOM_H

@@ -1,0 +1,202 @@
+//===- RnsContext.cpp - Prime generation and NTT tables ------------------===//
+
+#include "cerium/kernels/RnsBackend.h"
+#include "cerium/kernels/RnsContext.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace cerium::kernels {
+
+using namespace modarith;
+
+uint32_t bitReverse(uint32_t x, unsigned bits) {
+  uint32_t r = 0;
+  for (unsigned i = 0; i < bits; ++i, x >>= 1)
+    r = (r << 1) | (x & 1);
+  return r;
+}
+
+bool isPrime(uint32_t n) {
+  if (n < 2)
+    return false;
+  for (uint32_t p : {2u, 3u, 5u, 7u})
+    if (n % p == 0)
+      return n == p;
+  uint32_t d = n - 1;
+  unsigned s = 0;
+  while ((d & 1) == 0) {
+    d >>= 1;
+    ++s;
+  }
+  Modulus m = makeModulus(n);
+  // Bases 2, 3, 5, 7 decide primality for all n < 3.2e9.
+  for (uint32_t a : {2u, 3u, 5u, 7u}) {
+    uint32_t x = modarith::pow(a, d, m);
+    if (x == 1 || x == n - 1)
+      continue;
+    bool composite = true;
+    for (unsigned r = 1; r < s && composite; ++r) {
+      x = mul(x, x, m);
+      composite = x != n - 1;
+    }
+    if (composite)
+      return false;
+  }
+  return true;
+}
+
+static void checkPrimeWidth(unsigned bits) {
+  if (bits < 12 || bits > kMaxModulusBits)
+    throw std::invalid_argument("prime width " + std::to_string(bits) +
+                                " bits is outside [12, 30]");
+}
+
+std::vector<uint32_t> generatePrimes(unsigned logDegree, unsigned bits,
+                                     size_t count,
+                                     std::span<const uint32_t> exclude) {
+  checkPrimeWidth(bits);
+  uint64_t step = uint64_t(2) << logDegree;
+  std::vector<uint32_t> out;
+  // Largest candidate = 1 mod 2N below 2^bits.
+  uint64_t c = ((uint64_t(1) << bits) - 1) / step * step + 1;
+  for (; out.size() < count && c > (uint64_t(1) << (bits - 1)); c -= step) {
+    auto p = static_cast<uint32_t>(c);
+    if (isPrime(p) && std::find(exclude.begin(), exclude.end(), p) ==
+                          exclude.end())
+      out.push_back(p);
+  }
+  if (out.size() < count)
+    throw std::invalid_argument("not enough " + std::to_string(bits) +
+                                "-bit NTT primes for N = 2^" +
+                                std::to_string(logDegree));
+  return out;
+}
+
+std::vector<uint32_t> primesNearPowerOfTwo(unsigned logDegree, unsigned bits,
+                                           size_t count,
+                                           std::span<const uint32_t> exclude) {
+  checkPrimeWidth(bits);
+  uint64_t step = uint64_t(2) << logDegree;
+  uint64_t center = uint64_t(1) << bits;
+  uint64_t lo = center / step * step + 1; // largest candidate below 2^bits
+  if (lo > center)
+    lo -= step;
+  uint64_t hi = lo + step;
+  uint64_t limitHi = uint64_t(1) << kMaxModulusBits;
+  uint64_t limitLo = uint64_t(1) << (bits - 2);
+  std::vector<uint32_t> out;
+  auto take = [&](uint64_t c) {
+    auto p = static_cast<uint32_t>(c);
+    if (isPrime(p) &&
+        std::find(exclude.begin(), exclude.end(), p) == exclude.end())
+      out.push_back(p);
+  };
+  while (out.size() < count && (lo > limitLo || hi < limitHi)) {
+    bool lowerIsCloser = hi >= limitHi || (lo > limitLo && center - lo <= hi - center);
+    if (lowerIsCloser) {
+      take(lo);
+      lo -= step;
+    } else {
+      take(hi);
+      hi += step;
+    }
+  }
+  if (out.size() < count)
+    throw std::invalid_argument("not enough NTT primes near 2^" +
+                                std::to_string(bits) + " for N = 2^" +
+                                std::to_string(logDegree));
+  return out;
+}
+
+/// The smallest-generator primitive 2N-th root of unity modulo p.
+static uint32_t findPrimitiveRoot(uint32_t p, unsigned logDegree) {
+  Modulus m = makeModulus(p);
+  uint64_t order = uint64_t(2) << logDegree;
+  for (uint32_t g = 2; g < p; ++g) {
+    uint32_t psi = modarith::pow(g, (p - 1) / order, m);
+    // psi has order exactly 2N iff psi^N = -1.
+    if (modarith::pow(psi, order / 2, m) == p - 1)
+      return psi;
+  }
+  throw std::invalid_argument("no primitive root found");
+}
+
+RnsContext::RnsContext(unsigned logDegree, std::vector<uint32_t> primes)
+    : logN(logDegree) {
+  if (logDegree < 1 || logDegree > 17)
+    throw std::invalid_argument("ring degree must be 2^1 .. 2^17");
+  size_t n = degree();
+  tables.reserve(primes.size());
+  for (uint32_t p : primes) {
+    if (p >= (1u << kMaxModulusBits) || !isPrime(p) || (p - 1) % (2 * n) != 0)
+      throw std::invalid_argument("modulus " + std::to_string(p) +
+                                  " is not an NTT-friendly prime below 2^30");
+    PrimeTables t;
+    t.modulus = makeModulus(p);
+    t.psi = findPrimitiveRoot(p, logDegree);
+    uint32_t psiInv = inverse(t.psi, t.modulus);
+    t.forwardTwiddles.resize(n);
+    t.inverseTwiddles.resize(n);
+    uint32_t pw = 1, pwInv = 1;
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t r = bitReverse(static_cast<uint32_t>(i), logDegree);
+      t.forwardTwiddles[r] = pw;
+      t.inverseTwiddles[r] = pwInv;
+      pw = mul(pw, t.psi, t.modulus);
+      pwInv = mul(pwInv, psiInv, t.modulus);
+    }
+    t.forwardTwiddlesShoup.resize(n);
+    t.inverseTwiddlesShoup.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      t.forwardTwiddlesShoup[i] = shoupQuotient(t.forwardTwiddles[i], p);
+      t.inverseTwiddlesShoup[i] = shoupQuotient(t.inverseTwiddles[i], p);
+    }
+    t.degreeInverse = inverse(static_cast<uint32_t>(n % p), t.modulus);
+    t.degreeInverseShoup = shoupQuotient(t.degreeInverse, p);
+    tables.push_back(std::move(t));
+  }
+}
+
+BaseConverter::BaseConverter(const RnsContext &ctx,
+                             std::span<const uint32_t> fromIds,
+                             std::span<const uint32_t> toIds)
+    : from(fromIds.begin(), fromIds.end()), to(toIds.begin(), toIds.end()) {
+  size_t k = from.size(), m = to.size();
+  hatInv.resize(k);
+  hatInvShoup.resize(k);
+  hatMod.resize(m * k);
+  prodInv.resize(m);
+  prodInvShoup.resize(m);
+  for (size_t i = 0; i < k; ++i) {
+    Modulus ai = ctx.prime(from[i]).modulus;
+    uint32_t hat = 1;
+    for (size_t l = 0; l < k; ++l)
+      if (l != i)
+        hat = mul(hat, ctx.modulus(from[l]) % ai.value, ai);
+    hatInv[i] = inverse(hat, ai);
+    hatInvShoup[i] = shoupQuotient(hatInv[i], ai.value);
+  }
+  for (size_t j = 0; j < m; ++j) {
+    Modulus bj = ctx.prime(to[j]).modulus;
+    uint32_t prod = 1;
+    for (size_t i = 0; i < k; ++i) {
+      uint32_t ai = ctx.modulus(from[i]) % bj.value;
+      uint32_t hat = 1;
+      for (size_t l = 0; l < k; ++l)
+        if (l != i)
+          hat = mul(hat, ctx.modulus(from[l]) % bj.value, bj);
+      hatMod[j * k + i] = hat;
+      prod = mul(prod, ai, bj);
+    }
+    if (prod == 0)
+      throw std::invalid_argument("base conversion between overlapping bases");
+    prodInv[j] = inverse(prod, bj);
+    prodInvShoup[j] = shoupQuotient(prodInv[j], bj.value);
+  }
+}
+
+RnsBackend::~RnsBackend() = default;
+
+} // namespace cerium::kernels

@@ -1,0 +1,175 @@
+//===- ModArith.h - Element-level modular arithmetic ------------*- C++ -*-===//
+//
+// The one definition of word-level modular arithmetic in Cerium. Every CPU
+// kernel and every CUDA kernel computes residues with these functions, so the
+// two backends agree bit for bit.
+//
+// Words are 32-bit and every modulus p satisfies p < 2^30. That bound lets the
+// NTT keep values lazily in [0, 4p) without overflowing a 32-bit word (Harvey's
+// butterflies), and lets 16 products of residues be summed in a 64-bit word
+// before one reduction (base conversion, key-switching inner products).
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_KERNELS_MODARITH_H
+#define CERIUM_KERNELS_MODARITH_H
+
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define CERIUM_HD __host__ __device__ __forceinline__
+#else
+#define CERIUM_HD inline __attribute__((always_inline))
+#endif
+
+namespace cerium::modarith {
+
+/// Largest modulus width, in bits, that the lazy-reduction kernels accept.
+inline constexpr unsigned kMaxModulusBits = 30;
+
+/// Number of 60-bit products that fit in a 64-bit accumulator.
+inline constexpr unsigned kLazyAccumulateTerms = 16;
+
+/// High 32 bits of a 32x32-bit product.
+CERIUM_HD uint32_t mulHi32(uint32_t a, uint32_t b) {
+#if defined(__CUDA_ARCH__)
+  return __umulhi(a, b);
+#else
+  return static_cast<uint32_t>((static_cast<uint64_t>(a) * b) >> 32);
+#endif
+}
+
+/// High 64 bits of a 64x64-bit product.
+CERIUM_HD uint64_t mulHi64(uint64_t a, uint64_t b) {
+#if defined(__CUDA_ARCH__)
+  return __umul64hi(a, b);
+#else
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(a) * b) >> 64);
+#endif
+}
+
+/// Subtract p once if x >= p: maps [0, 2p) to [0, p).
+CERIUM_HD uint32_t reduceOnce(uint32_t x, uint32_t p) {
+  return x >= p ? x - p : x;
+}
+
+CERIUM_HD uint32_t add(uint32_t a, uint32_t b, uint32_t p) {
+  return reduceOnce(a + b, p);
+}
+
+CERIUM_HD uint32_t sub(uint32_t a, uint32_t b, uint32_t p) {
+  return a >= b ? a - b : a + p - b;
+}
+
+CERIUM_HD uint32_t negate(uint32_t a, uint32_t p) { return a == 0 ? 0 : p - a; }
+
+/// Shoup's precomputed quotient for multiplying by the constant w:
+/// floor(w * 2^32 / p).
+CERIUM_HD uint32_t shoupQuotient(uint32_t w, uint32_t p) {
+  return static_cast<uint32_t>((static_cast<uint64_t>(w) << 32) / p);
+}
+
+/// x * w mod p in [0, 2p) for any 32-bit x, given wq = shoupQuotient(w, p).
+/// Only 32-bit multiplies: this is the GPU-friendly form.
+CERIUM_HD uint32_t mulShoupLazy(uint32_t x, uint32_t w, uint32_t wq,
+                                uint32_t p) {
+  uint32_t q = mulHi32(x, wq);
+  return x * w - q * p;
+}
+
+/// x * w mod p in [0, p).
+CERIUM_HD uint32_t mulShoup(uint32_t x, uint32_t w, uint32_t wq, uint32_t p) {
+  return reduceOnce(mulShoupLazy(x, w, wq, p), p);
+}
+
+/// A modulus with its Barrett constant floor(2^64 / p).
+struct Modulus {
+  uint32_t value;
+  uint64_t barrett;
+};
+
+CERIUM_HD Modulus makeModulus(uint32_t p) {
+  // floor(2^64 / p) computed as floor((2^64 - 1) / p), exact for odd p > 1.
+  return Modulus{p, ~uint64_t(0) / p};
+}
+
+/// Reduce any 64-bit x modulo p (Barrett: the quotient estimate is off by at
+/// most one, so one conditional subtraction suffices).
+CERIUM_HD uint32_t reduce64(uint64_t x, Modulus m) {
+  uint64_t q = mulHi64(x, m.barrett);
+  uint64_t r = x - q * m.value;
+  return static_cast<uint32_t>(r >= m.value ? r - m.value : r);
+}
+
+CERIUM_HD uint32_t mul(uint32_t a, uint32_t b, Modulus m) {
+  return reduce64(static_cast<uint64_t>(a) * b, m);
+}
+
+/// a * b + c mod p.
+CERIUM_HD uint32_t mulAdd(uint32_t a, uint32_t b, uint32_t c, Modulus m) {
+  return reduce64(static_cast<uint64_t>(a) * b + c, m);
+}
+
+/// Map a signed integer into [0, p).
+CERIUM_HD uint32_t fromSigned(int64_t x, Modulus m) {
+  if (x >= 0)
+    return reduce64(static_cast<uint64_t>(x), m);
+  uint32_t r = reduce64(static_cast<uint64_t>(-x), m);
+  return negate(r, m.value);
+}
+
+/// Centered lift of x in [0, p) to (-p/2, p/2].
+CERIUM_HD int64_t toCentered(uint32_t x, uint32_t p) {
+  return x > (p >> 1) ? static_cast<int64_t>(x) - p : static_cast<int64_t>(x);
+}
+
+CERIUM_HD uint32_t pow(uint32_t base, uint64_t e, Modulus m) {
+  uint32_t r = 1 % m.value;
+  while (e) {
+    if (e & 1)
+      r = mul(r, base, m);
+    base = mul(base, base, m);
+    e >>= 1;
+  }
+  return r;
+}
+
+/// Inverse modulo a prime p (Fermat).
+CERIUM_HD uint32_t inverse(uint32_t a, Modulus m) {
+  return pow(a, m.value - 2, m);
+}
+
+//===----------------------------------------------------------------------===//
+// NTT butterflies (Harvey). Inputs and outputs lie in [0, 4p) forward and
+// [0, 2p) inverse; the caller reduces once at the end.
+//===----------------------------------------------------------------------===//
+
+/// Forward (Cooley-Tukey) butterfly: (x, y) -> (x + w y, x - w y).
+CERIUM_HD void forwardButterfly(uint32_t &x, uint32_t &y, uint32_t w,
+                                uint32_t wq, uint32_t p) {
+  uint32_t twoP = 2 * p;
+  uint32_t u = x >= twoP ? x - twoP : x;
+  uint32_t v = mulShoupLazy(y, w, wq, p);
+  x = u + v;
+  y = u - v + twoP;
+}
+
+/// Inverse (Gentleman-Sande) butterfly: (x, y) -> (x + y, (x - y) w).
+CERIUM_HD void inverseButterfly(uint32_t &x, uint32_t &y, uint32_t w,
+                                uint32_t wq, uint32_t p) {
+  uint32_t twoP = 2 * p;
+  uint32_t u = x + y;
+  uint32_t v = x - y + twoP;
+  x = u >= twoP ? u - twoP : u;
+  y = mulShoupLazy(v, w, wq, p);
+}
+
+/// Bring a lazily reduced value in [0, 4p) into [0, p).
+CERIUM_HD uint32_t reduceFrom4p(uint32_t x, uint32_t p) {
+  uint32_t twoP = 2 * p;
+  x = x >= twoP ? x - twoP : x;
+  return x >= p ? x - p : x;
+}
+
+} // namespace cerium::modarith
+
+#endif // CERIUM_KERNELS_MODARITH_H

@@ -1,0 +1,379 @@
+//===- CpuBackend.cpp - CPU implementation of the RNS kernels -------------===//
+
+#include "cerium/kernels/CpuBackend.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+namespace cerium::kernels {
+
+using namespace modarith;
+
+bool cpuHasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
+namespace {
+
+class CpuBackend final : public RnsBackend {
+public:
+  CpuBackend(const RnsContext &ctx, CpuBackendOptions options)
+      : ctx(ctx), threads(options.threads > 0 ? options.threads
+                                              : omp_get_max_threads()) {
+    bool avx2 = options.ntt == NttPath::Avx2 ||
+                (options.ntt == NttPath::Auto && cpuHasAvx2());
+    if (options.ntt == NttPath::Avx2 && !cpuHasAvx2())
+      throw std::runtime_error("this CPU has no AVX2");
+    forward = avx2 ? cpu::nttForwardAvx2 : cpu::nttForwardPortable;
+    inverse = avx2 ? cpu::nttInverseAvx2 : cpu::nttInversePortable;
+  }
+
+  const RnsContext &context() const override { return ctx; }
+
+  void nttForward(Limbs x) override {
+    parallelLimbs(x.numLimbs(), [&](size_t i) {
+      forward(x.limb(i), ctx.prime(x.primes[i]), ctx.logDegree());
+    });
+  }
+
+  void nttInverse(Limbs x) override {
+    parallelLimbs(x.numLimbs(), [&](size_t i) {
+      inverse(x.limb(i), ctx.prime(x.primes[i]), ctx.logDegree());
+    });
+  }
+
+  void add(Limbs out, ConstLimbs a, ConstLimbs b) override {
+    elementwise(out, [](uint32_t p, uint32_t x, uint32_t y) {
+      return modarith::add(x, y, p);
+    }, a, b);
+  }
+
+  void sub(Limbs out, ConstLimbs a, ConstLimbs b) override {
+    elementwise(out, [](uint32_t p, uint32_t x, uint32_t y) {
+      return modarith::sub(x, y, p);
+    }, a, b);
+  }
+
+  void negate(Limbs out, ConstLimbs a) override {
+    elementwise(out, [](uint32_t p, uint32_t x) {
+      return modarith::negate(x, p);
+    }, a);
+  }
+
+  void mul(Limbs out, ConstLimbs a, ConstLimbs b) override {
+    check(out, a);
+    check(out, b);
+    parallelLimbs(out.numLimbs(), [&](size_t i) {
+      Modulus m = ctx.prime(out.primes[i]).modulus;
+      uint32_t *o = out.limb(i);
+      const uint32_t *x = a.limb(i), *y = b.limb(i);
+      for (size_t j = 0; j < out.degree; ++j)
+        o[j] = modarith::mul(x[j], y[j], m);
+    });
+  }
+
+  void mulAdd(Limbs out, ConstLimbs a, ConstLimbs b) override {
+    check(out, a);
+    check(out, b);
+    parallelLimbs(out.numLimbs(), [&](size_t i) {
+      Modulus m = ctx.prime(out.primes[i]).modulus;
+      uint32_t *o = out.limb(i);
+      const uint32_t *x = a.limb(i), *y = b.limb(i);
+      for (size_t j = 0; j < out.degree; ++j)
+        o[j] = modarith::mulAdd(x[j], y[j], o[j], m);
+    });
+  }
+
+  void mulScalar(Limbs out, ConstLimbs a,
+                 std::span<const uint32_t> scalars) override {
+    check(out, a);
+    checkScalars(out, scalars);
+    parallelLimbs(out.numLimbs(), [&](size_t i) {
+      uint32_t p = ctx.modulus(out.primes[i]);
+      uint32_t s = scalars[i], sq = shoupQuotient(s, p);
+      uint32_t *o = out.limb(i);
+      const uint32_t *x = a.limb(i);
+      for (size_t j = 0; j < out.degree; ++j)
+        o[j] = mulShoup(x[j], s, sq, p);
+    });
+  }
+
+  void addScalar(Limbs out, ConstLimbs a,
+                 std::span<const uint32_t> scalars) override {
+    check(out, a);
+    checkScalars(out, scalars);
+    parallelLimbs(out.numLimbs(), [&](size_t i) {
+      uint32_t p = ctx.modulus(out.primes[i]), s = scalars[i];
+      uint32_t *o = out.limb(i);
+      const uint32_t *x = a.limb(i);
+      for (size_t j = 0; j < out.degree; ++j)
+        o[j] = modarith::add(x[j], s, p);
+    });
+  }
+
+  void subMulScalar(Limbs out, ConstLimbs a, ConstLimbs b,
+                    std::span<const uint32_t> scalars) override {
+    check(out, a);
+    check(out, b);
+    checkScalars(out, scalars);
+    parallelLimbs(out.numLimbs(), [&](size_t i) {
+      uint32_t p = ctx.modulus(out.primes[i]);
+      uint32_t s = scalars[i], sq = shoupQuotient(s, p);
+      uint32_t *o = out.limb(i);
+      const uint32_t *x = a.limb(i), *y = b.limb(i);
+      for (size_t j = 0; j < out.degree; ++j)
+        o[j] = mulShoup(x[j] + p - y[j], s, sq, p);
+    });
+  }
+
+  void automorphism(Limbs out, ConstLimbs in, uint32_t galois,
+                    Domain domain) override {
+    check(out, in);
+    if ((galois & 1) == 0)
+      throw std::invalid_argument("Galois element must be odd");
+    const size_t n = out.degree;
+    const uint32_t twoNMask = static_cast<uint32_t>(2 * n - 1);
+    galois &= twoNMask;
+    if (domain == Domain::Ntt) {
+      const std::vector<uint32_t> &perm = nttPermutation(galois);
+      parallelLimbs(out.numLimbs(), [&](size_t i) {
+        uint32_t *o = out.limb(i);
+        const uint32_t *x = in.limb(i);
+        for (size_t j = 0; j < n; ++j)
+          o[j] = x[perm[j]];
+      });
+      return;
+    }
+    parallelLimbs(out.numLimbs(), [&](size_t i) {
+      uint32_t p = ctx.modulus(out.primes[i]);
+      uint32_t *o = out.limb(i);
+      const uint32_t *x = in.limb(i);
+      for (size_t j = 0; j < n; ++j) {
+        // X^j -> X^(j g mod 2N) = -X^(j g mod N) when j g mod 2N >= N.
+        uint32_t e = static_cast<uint32_t>(j * galois) & twoNMask;
+        if (e < n)
+          o[e] = x[j];
+        else
+          o[e - n] = modarith::negate(x[j], p);
+      }
+    });
+  }
+
+  void baseConvert(const BaseConverter &conv, Limbs out,
+                   ConstLimbs in) override {
+    const size_t k = conv.inputs().size(), m = conv.outputs().size();
+    if (in.numLimbs() != k || out.numLimbs() != m || in.degree != out.degree)
+      throw std::invalid_argument("baseConvert: limb count mismatch");
+    const size_t n = in.degree;
+    // y_i = x_i (A/a_i)^-1 mod a_i.
+    std::vector<uint32_t> y(k * n);
+    parallelLimbs(k, [&](size_t i) {
+      uint32_t p = ctx.modulus(conv.inputs()[i]);
+      uint32_t s = conv.hatInverse()[i], sq = conv.hatInverseShoup()[i];
+      const uint32_t *x = in.limb(i);
+      uint32_t *yi = y.data() + i * n;
+      for (size_t j = 0; j < n; ++j)
+        yi[j] = mulShoup(x[j], s, sq, p);
+    });
+    // out_j = sum_i y_i (A/a_i) mod b_j: a (k x n)^T (k x m) product with
+    // 64-bit accumulation reduced every kLazyAccumulateTerms - 1 terms.
+    parallelLimbs(m, [&](size_t jOut) {
+      Modulus b = ctx.prime(conv.outputs()[jOut]).modulus;
+      const uint32_t *row = conv.hatModOutput().data() + jOut * k;
+      std::vector<uint64_t> acc(n, 0);
+      for (size_t i = 0; i < k; ++i) {
+        const uint32_t *yi = y.data() + i * n;
+        const uint64_t h = row[i];
+        for (size_t j = 0; j < n; ++j)
+          acc[j] += yi[j] * h;
+        if ((i + 1) % (kLazyAccumulateTerms - 1) == 0)
+          for (size_t j = 0; j < n; ++j)
+            acc[j] = reduce64(acc[j], b);
+      }
+      uint32_t *o = out.limb(jOut);
+      for (size_t j = 0; j < n; ++j)
+        o[j] = reduce64(acc[j], b);
+    });
+  }
+
+  void modUp(const BaseConverter &conv, Limbs extended, ConstLimbs digit,
+             size_t digitOffset) override {
+    const size_t k = digit.numLimbs(), n = digit.degree;
+    if (digitOffset + k > extended.numLimbs() ||
+        conv.outputs().size() + k != extended.numLimbs())
+      throw std::invalid_argument("modUp: digit does not fit the basis");
+    std::vector<uint32_t> coeffs(digit.data, digit.data + k * n);
+    nttInverse({coeffs.data(), digit.primes, n});
+    std::vector<uint32_t> converted(conv.outputs().size() * n);
+    Limbs convOut{converted.data(), conv.outputs(), n};
+    baseConvert(conv, convOut, {coeffs.data(), digit.primes, n});
+    nttForward(convOut);
+    // Scatter: outputs before the digit, the digit itself, outputs after it.
+    std::memcpy(extended.data, converted.data(),
+                digitOffset * n * sizeof(uint32_t));
+    std::memcpy(extended.limb(digitOffset), digit.data,
+                k * n * sizeof(uint32_t));
+    std::memcpy(extended.limb(digitOffset + k),
+                converted.data() + digitOffset * n,
+                (conv.outputs().size() - digitOffset) * n * sizeof(uint32_t));
+  }
+
+  void modDown(const BaseConverter &conv, Limbs out,
+               ConstLimbs extended) override {
+    const size_t numP = conv.inputs().size(), n = out.degree;
+    if (extended.numLimbs() != numP + out.numLimbs() ||
+        conv.outputs().size() != out.numLimbs())
+      throw std::invalid_argument("modDown: basis mismatch");
+    ConstLimbs pPart = extended.slice(0, numP);
+    ConstLimbs qPart = extended.slice(numP, out.numLimbs());
+    std::vector<uint32_t> coeffs(pPart.data, pPart.data + numP * n);
+    nttInverse({coeffs.data(), pPart.primes, n});
+    std::vector<uint32_t> converted(out.numLimbs() * n);
+    Limbs convOut{converted.data(), out.primes, n};
+    baseConvert(conv, convOut, {coeffs.data(), pPart.primes, n});
+    nttForward(convOut);
+    subMulScalar(out, qPart, convOut, conv.productInverse());
+  }
+
+  void rescaleByLastPrime(Limbs out, ConstLimbs in, Domain domain) override {
+    const size_t keep = in.numLimbs() - 1, n = in.degree;
+    if (in.numLimbs() < 2 || out.numLimbs() != keep)
+      throw std::invalid_argument("rescale: needs one limb fewer out than in");
+    const uint32_t ql = ctx.modulus(in.primes[keep]);
+    const uint32_t halfQl = ql >> 1;
+    // t = [x + floor(ql/2)]_ql in coefficient form.
+    std::vector<uint32_t> t(in.limb(keep), in.limb(keep) + n);
+    if (domain == Domain::Ntt)
+      inverse(t.data(), ctx.prime(in.primes[keep]), ctx.logDegree());
+    for (auto &v : t)
+      v = modarith::add(v, halfQl, ql);
+    // out_i = (x_i - (t - floor(ql/2))) * ql^-1 mod q_i = round(x / ql).
+    std::vector<uint32_t> r(keep * n);
+    parallelLimbs(keep, [&](size_t i) {
+      const PrimeTables &pt = ctx.prime(out.primes[i]);
+      Modulus qi = pt.modulus;
+      uint32_t halfMod = halfQl % qi.value;
+      uint32_t *ri = r.data() + i * n;
+      for (size_t j = 0; j < n; ++j)
+        ri[j] = modarith::sub(t[j] % qi.value, halfMod, qi.value);
+      if (domain == Domain::Ntt)
+        forward(ri, pt, ctx.logDegree());
+      uint32_t s = modarith::inverse(ql % qi.value, qi);
+      uint32_t sq = shoupQuotient(s, qi.value);
+      const uint32_t *x = in.limb(i);
+      uint32_t *o = out.limb(i);
+      for (size_t j = 0; j < n; ++j)
+        o[j] = mulShoup(modarith::sub(x[j], ri[j], qi.value), s, sq, qi.value);
+    });
+  }
+
+  void keySwitchInnerProduct(Limbs out0, Limbs out1,
+                             std::span<const ConstLimbs> digits,
+                             std::span<const ConstLimbs> keyB,
+                             std::span<const ConstLimbs> keyA) override {
+    const size_t beta = digits.size();
+    if (keyB.size() != beta || keyA.size() != beta)
+      throw std::invalid_argument("key-switch: digit count mismatch");
+    for (size_t d = 0; d < beta; ++d) {
+      check(out0, digits[d]);
+      check(out0, keyB[d]);
+      check(out0, keyA[d]);
+    }
+    check(out0, out1);
+    parallelLimbs(out0.numLimbs(), [&](size_t i) {
+      Modulus m = ctx.prime(out0.primes[i]).modulus;
+      uint32_t *o0 = out0.limb(i), *o1 = out1.limb(i);
+      for (size_t j = 0; j < out0.degree; ++j) {
+        uint64_t acc0 = 0, acc1 = 0;
+        for (size_t d = 0; d < beta; ++d) {
+          uint64_t x = digits[d].limb(i)[j];
+          acc0 += x * keyB[d].limb(i)[j];
+          acc1 += x * keyA[d].limb(i)[j];
+          if ((d + 1) % (kLazyAccumulateTerms - 1) == 0) {
+            acc0 = reduce64(acc0, m);
+            acc1 = reduce64(acc1, m);
+          }
+        }
+        o0[j] = reduce64(acc0, m);
+        o1[j] = reduce64(acc1, m);
+      }
+    });
+  }
+
+private:
+  template <class F> void parallelLimbs(size_t count, F &&body) {
+    if (count == 1 || threads == 1) {
+      for (size_t i = 0; i < count; ++i)
+        body(i);
+      return;
+    }
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (size_t i = 0; i < count; ++i)
+      body(i);
+  }
+
+  template <class F, class... In>
+  void elementwise(Limbs out, F op, In... in) {
+    (check(out, in), ...);
+    parallelLimbs(out.numLimbs(), [&](size_t i) {
+      uint32_t p = ctx.modulus(out.primes[i]);
+      uint32_t *o = out.limb(i);
+      for (size_t j = 0; j < out.degree; ++j)
+        o[j] = op(p, in.limb(i)[j]...);
+    });
+  }
+
+  static void check(ConstLimbs a, ConstLimbs b) {
+    if (a.numLimbs() != b.numLimbs() || a.degree != b.degree)
+      throw std::invalid_argument("limb views of different shapes");
+    assert(std::equal(a.primes.begin(), a.primes.end(), b.primes.begin()));
+  }
+  static void checkScalars(ConstLimbs a, std::span<const uint32_t> s) {
+    if (s.size() != a.numLimbs())
+      throw std::invalid_argument("one scalar per limb expected");
+  }
+
+  /// Index map of an automorphism in the NTT domain: slot k holds the
+  /// evaluation at psi^(2 brev(k) + 1); sigma_g moves the evaluation at
+  /// psi^(e g) there.
+  const std::vector<uint32_t> &nttPermutation(uint32_t galois) {
+    std::lock_guard<std::mutex> lock(permMutex);
+    auto it = permutations.find(galois);
+    if (it != permutations.end())
+      return it->second;
+    const unsigned logN = ctx.logDegree();
+    const size_t n = ctx.degree();
+    const uint32_t mask = static_cast<uint32_t>(2 * n - 1);
+    std::vector<uint32_t> perm(n);
+    for (size_t k = 0; k < n; ++k) {
+      uint32_t e = 2 * bitReverse(static_cast<uint32_t>(k), logN) + 1;
+      uint32_t src = static_cast<uint32_t>((uint64_t(e) * galois) & mask);
+      perm[k] = bitReverse((src - 1) >> 1, logN);
+    }
+    return permutations.emplace(galois, std::move(perm)).first->second;
+  }
+
+  const RnsContext &ctx;
+  int threads;
+  void (*forward)(uint32_t *, const PrimeTables &, unsigned);
+  void (*inverse)(uint32_t *, const PrimeTables &, unsigned);
+  std::mutex permMutex;
+  std::map<uint32_t, std::vector<uint32_t>> permutations;
+};
+
+} // namespace
+
+std::unique_ptr<RnsBackend> createCpuBackend(const RnsContext &ctx,
+                                             CpuBackendOptions options) {
+  return std::make_unique<CpuBackend>(ctx, options);
+}
+
+} // namespace cerium::kernels

@@ -1,0 +1,138 @@
+//===- RnsBackend.h - The limb-level kernel interface -----------*- C++ -*-===//
+//
+// The primitives that the compiler's rns-level schedules call. A backend (CPU
+// now, CUDA next) implements each one over limb arrays that live in its own
+// memory; views carry the prime id of every limb, so one call processes any
+// batch of limbs, from one polynomial or from several ciphertexts stacked.
+//
+// Layout: limb i of a view occupies data[i * N, (i + 1) * N). Polynomials in
+// the NTT domain hold their evaluations in bit-reversed order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_KERNELS_RNSBACKEND_H
+#define CERIUM_KERNELS_RNSBACKEND_H
+
+#include "cerium/kernels/RnsContext.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+namespace cerium::kernels {
+
+enum class Domain : uint8_t { Coefficient, Ntt };
+
+template <class T> struct LimbsView {
+  T *data = nullptr;
+  std::span<const uint32_t> primes;
+  size_t degree = 0;
+
+  size_t numLimbs() const { return primes.size(); }
+  size_t numWords() const { return primes.size() * degree; }
+  T *limb(size_t i) const { return data + i * degree; }
+  /// Limbs [first, first + count) as a view of their own.
+  LimbsView slice(size_t first, size_t count) const {
+    return {data + first * degree, primes.subspan(first, count), degree};
+  }
+  operator LimbsView<const T>() const
+    requires(!std::is_const_v<T>)
+  {
+    return {data, primes, degree};
+  }
+};
+using Limbs = LimbsView<uint32_t>;
+using ConstLimbs = LimbsView<const uint32_t>;
+
+/// Tables for fast base conversion from basis A to basis B (Bajard et al.,
+/// HPS): y_i = [x_i (A/a_i)^-1]_{a_i}, x_b = sum_i y_i (A/a_i) mod b. The
+/// result is x + u A for a small integer 0 <= u < |A| (no rounding).
+class BaseConverter {
+public:
+  BaseConverter(const RnsContext &ctx, std::span<const uint32_t> from,
+                std::span<const uint32_t> to);
+
+  std::span<const uint32_t> inputs() const { return from; }
+  std::span<const uint32_t> outputs() const { return to; }
+  /// (A/a_i)^-1 mod a_i and its Shoup quotient.
+  std::span<const uint32_t> hatInverse() const { return hatInv; }
+  std::span<const uint32_t> hatInverseShoup() const { return hatInvShoup; }
+  /// (A/a_i) mod b_j, row-major [j][i].
+  std::span<const uint32_t> hatModOutput() const { return hatMod; }
+  /// A^-1 mod b_j (for ModDown), and its Shoup quotient.
+  std::span<const uint32_t> productInverse() const { return prodInv; }
+  std::span<const uint32_t> productInverseShoup() const { return prodInvShoup; }
+
+private:
+  std::vector<uint32_t> from, to, hatInv, hatInvShoup, hatMod, prodInv,
+      prodInvShoup;
+};
+
+class RnsBackend {
+public:
+  virtual ~RnsBackend();
+  virtual const RnsContext &context() const = 0;
+
+  /// Negacyclic NTT in place: coefficients -> evaluations (bit-reversed).
+  virtual void nttForward(Limbs x) = 0;
+  /// Inverse of nttForward, in place.
+  virtual void nttInverse(Limbs x) = 0;
+
+  // Elementwise limb operations. Outputs may alias inputs.
+  virtual void add(Limbs out, ConstLimbs a, ConstLimbs b) = 0;
+  virtual void sub(Limbs out, ConstLimbs a, ConstLimbs b) = 0;
+  virtual void negate(Limbs out, ConstLimbs a) = 0;
+  virtual void mul(Limbs out, ConstLimbs a, ConstLimbs b) = 0;
+  /// out += a * b.
+  virtual void mulAdd(Limbs out, ConstLimbs a, ConstLimbs b) = 0;
+  /// out = a * s_i on limb i (s_i < p_i).
+  virtual void mulScalar(Limbs out, ConstLimbs a,
+                         std::span<const uint32_t> scalars) = 0;
+  /// out = a + s_i on limb i (s_i < p_i): adds a constant polynomial in the
+  /// NTT domain.
+  virtual void addScalar(Limbs out, ConstLimbs a,
+                         std::span<const uint32_t> scalars) = 0;
+  /// out = (a - b) * s_i on limb i: the tail of ModDown and rescale.
+  virtual void subMulScalar(Limbs out, ConstLimbs a, ConstLimbs b,
+                            std::span<const uint32_t> scalars) = 0;
+
+  /// out(X) = in(X^galois), galois odd, in either domain. out must not alias in.
+  virtual void automorphism(Limbs out, ConstLimbs in, uint32_t galois,
+                            Domain domain) = 0;
+
+  /// Fast base conversion in the coefficient domain: in over conv.inputs(),
+  /// out over conv.outputs().
+  virtual void baseConvert(const BaseConverter &conv, Limbs out,
+                           ConstLimbs in) = 0;
+
+  /// ModUp of one key-switching digit (NTT domain in and out). `extended`
+  /// covers the target basis; limbs [digitOffset, digitOffset + |digit|) of
+  /// it receive the digit itself and the others its base conversion, whose
+  /// primes conv.outputs() lists in the order of `extended` with the digit's
+  /// primes removed.
+  virtual void modUp(const BaseConverter &conv, Limbs extended,
+                     ConstLimbs digit, size_t digitOffset) = 0;
+
+  /// ModDown (NTT domain in and out): `extended` = [P limbs, Q limbs]
+  /// with the P primes first; out = round((x - [x]_P) / P) over the Q primes.
+  /// conv converts from P (its inputs) to the Q primes (its outputs).
+  virtual void modDown(const BaseConverter &conv, Limbs out,
+                       ConstLimbs extended) = 0;
+
+  /// Divide-and-round by the last prime of `in`: out has in's primes minus
+  /// the last one.
+  virtual void rescaleByLastPrime(Limbs out, ConstLimbs in,
+                                  Domain domain) = 0;
+
+  /// Key-switching inner product over digits j (NTT domain):
+  /// out0 = sum_j digits[j] * keyB[j], out1 = sum_j digits[j] * keyA[j],
+  /// all over the same primes, reduced once per output word.
+  virtual void keySwitchInnerProduct(Limbs out0, Limbs out1,
+                                     std::span<const ConstLimbs> digits,
+                                     std::span<const ConstLimbs> keyB,
+                                     std::span<const ConstLimbs> keyA) = 0;
+};
+
+} // namespace cerium::kernels
+
+#endif // CERIUM_KERNELS_RNSBACKEND_H

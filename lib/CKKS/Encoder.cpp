@@ -1,0 +1,201 @@
+//===- Encoder.cpp - Canonical-embedding encoder --------------------------===//
+
+#include "cerium/CKKS/Encoder.h"
+#include "cerium/Support/Error.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace cerium::ckks {
+
+using kernels::ConstLimbs;
+using kernels::Limbs;
+using namespace modarith;
+
+Encoder::Encoder(ParamsPtr params) : p(std::move(params)), slots(p->slots()) {
+  const size_t m = 2 * p->degree();
+  rotationGroup.resize(slots);
+  uint64_t g = 1;
+  for (size_t j = 0; j < slots; ++j, g = g * 5 % m)
+    rotationGroup[j] = static_cast<uint32_t>(g);
+  roots.resize(m + 1);
+  for (size_t k = 0; k <= m; ++k) {
+    double angle = 2 * M_PI * double(k) / double(m);
+    roots[k] = {std::cos(angle), std::sin(angle)};
+  }
+}
+
+static void bitReversePermute(std::vector<std::complex<double>> &v) {
+  const size_t n = v.size();
+  for (size_t i = 1, j = 0; i < n; ++i) {
+    size_t bit = n >> 1;
+    for (; j & bit; bit >>= 1)
+      j ^= bit;
+    j ^= bit;
+    if (i < j)
+      std::swap(v[i], v[j]);
+  }
+}
+
+// Evaluation at zeta^(5^j): a radix-2 FFT whose twiddle for position j of a
+// length-`len` block is zeta^(5^j mod 4 len) scaled to the 2N-th roots.
+void Encoder::fft(std::vector<std::complex<double>> &v) const {
+  const size_t n = v.size(), m = 2 * p->degree();
+  bitReversePermute(v);
+  for (size_t len = 2; len <= n; len <<= 1) {
+    const size_t half = len >> 1, period = len << 2, stride = m / period;
+    for (size_t i = 0; i < n; i += len)
+      for (size_t j = 0; j < half; ++j) {
+        auto w = roots[(rotationGroup[j] % period) * stride];
+        auto u = v[i + j], t = v[i + j + half] * w;
+        v[i + j] = u + t;
+        v[i + j + half] = u - t;
+      }
+  }
+}
+
+void Encoder::inverseFft(std::vector<std::complex<double>> &v) const {
+  const size_t n = v.size(), m = 2 * p->degree();
+  for (size_t len = n; len >= 2; len >>= 1) {
+    const size_t half = len >> 1, period = len << 2, stride = m / period;
+    for (size_t i = 0; i < n; i += len)
+      for (size_t j = 0; j < half; ++j) {
+        auto w = roots[(period - rotationGroup[j] % period) * stride];
+        auto u = v[i + j] + v[i + j + half];
+        auto t = (v[i + j] - v[i + j + half]) * w;
+        v[i + j] = u;
+        v[i + j + half] = t;
+      }
+  }
+  bitReversePermute(v);
+  for (auto &x : v)
+    x /= double(n);
+}
+
+std::vector<double> Encoder::slotsToCoefficients(
+    std::span<const std::complex<double>> values) const {
+  if (values.size() > slots)
+    throw Error(fmt::format("{} values do not fit {} slots", values.size(),
+                            slots));
+  std::vector<std::complex<double>> w(slots);
+  std::copy(values.begin(), values.end(), w.begin());
+  inverseFft(w);
+  const size_t n = p->degree(), gap = n / (2 * slots);
+  std::vector<double> coeffs(n, 0.0);
+  for (size_t i = 0; i < slots; ++i) {
+    coeffs[i * gap] = w[i].real();
+    coeffs[(i + slots) * gap] = w[i].imag();
+  }
+  return coeffs;
+}
+
+std::vector<std::complex<double>>
+Encoder::coefficientsToSlots(std::span<const double> coeffs) const {
+  const size_t n = p->degree(), gap = n / (2 * slots);
+  std::vector<std::complex<double>> w(slots);
+  for (size_t i = 0; i < slots; ++i)
+    w[i] = {coeffs[i * gap], coeffs[(i + slots) * gap]};
+  fft(w);
+  return w;
+}
+
+Plaintext Encoder::encode(std::span<const std::complex<double>> values,
+                          double scale, unsigned level,
+                          kernels::RnsBackend &backend) const {
+  if (level > p->maxLevel())
+    throw Error(fmt::format("level {} exceeds the maximum level {}", level,
+                            p->maxLevel()));
+  std::vector<double> coeffs = slotsToCoefficients(values);
+  Plaintext pt{PolyVector::zeros(*p, level, 1), scale};
+  Limbs poly = pt.value.poly(*p, 0);
+  const size_t n = p->degree();
+  std::vector<int64_t> rounded(n);
+  for (size_t j = 0; j < n; ++j) {
+    double c = std::round(coeffs[j] * scale);
+    if (!(std::fabs(c) < 0x1p62))
+      throw Error(fmt::format("value too large for scale 2^{:.1f}: a scaled "
+                              "coefficient exceeds 2^62",
+                              std::log2(scale)));
+    rounded[j] = static_cast<int64_t>(c);
+  }
+  for (size_t i = 0; i < poly.numLimbs(); ++i) {
+    Modulus m = p->rns().prime(poly.primes[i]).modulus;
+    uint32_t *limb = poly.limb(i);
+    for (size_t j = 0; j < n; ++j)
+      limb[j] = fromSigned(rounded[j], m);
+  }
+  backend.nttForward(poly);
+  return pt;
+}
+
+Plaintext Encoder::encode(std::span<const double> values, double scale,
+                          unsigned level, kernels::RnsBackend &backend) const {
+  std::vector<std::complex<double>> complexValues(values.begin(),
+                                                  values.end());
+  return encode(complexValues, scale, level, backend);
+}
+
+std::vector<long double> Encoder::liftCentered(const kernels::RnsContext &ctx,
+                                               ConstLimbs in) {
+  const size_t k = in.numLimbs(), n = in.degree;
+  std::vector<Modulus> mods(k);
+  for (size_t i = 0; i < k; ++i)
+    mods[i] = ctx.prime(in.primes[i]).modulus;
+  // prefix[i][j] = q_0 ... q_{j-1} mod q_i (j < i); inv[i] = prefix[i][i]^-1.
+  std::vector<std::vector<uint32_t>> prefix(k);
+  std::vector<uint32_t> inv(k);
+  for (size_t i = 0; i < k; ++i) {
+    prefix[i].resize(i + 1);
+    uint32_t acc = 1 % mods[i].value;
+    for (size_t j = 0; j <= i; ++j) {
+      prefix[i][j] = acc;
+      if (j < i)
+        acc = mul(acc, mods[j].value % mods[i].value, mods[i]);
+    }
+    inv[i] = inverse(prefix[i][i], mods[i]);
+  }
+  std::vector<long double> out(n);
+  std::vector<uint32_t> digit(k);
+  for (size_t c = 0; c < n; ++c) {
+    // Mixed-radix digits: x = sum_i digit_i * q_0 ... q_{i-1}.
+    for (size_t i = 0; i < k; ++i) {
+      uint64_t acc = 0;
+      for (size_t j = 0; j < i; ++j)
+        acc = mulAdd(digit[j] % mods[i].value, prefix[i][j],
+                     static_cast<uint32_t>(acc), mods[i]);
+      digit[i] = mul(sub(in.limb(i)[c], static_cast<uint32_t>(acc),
+                         mods[i].value),
+                     inv[i], mods[i]);
+    }
+    // x > Q/2 iff the top digit is in the upper half (up to the boundary,
+    // where no decryptable value lies); then evaluate Q - x, whose digits
+    // are the complements of x - 1's.
+    bool negative = digit[k - 1] > (mods[k - 1].value - 1) / 2;
+    long double value = 0;
+    if (!negative) {
+      for (size_t i = k; i-- > 0;)
+        value = value * mods[i].value + digit[i];
+    } else {
+      for (size_t i = k; i-- > 0;)
+        value = value * mods[i].value + (mods[i].value - 1 - digit[i]);
+      value = -(value + 1);
+    }
+    out[c] = value;
+  }
+  return out;
+}
+
+std::vector<std::complex<double>>
+Encoder::decode(const Plaintext &pt, kernels::RnsBackend &backend) const {
+  PolyVector coeffs = pt.value;
+  Limbs poly = coeffs.poly(*p, 0);
+  backend.nttInverse(poly);
+  std::vector<long double> lifted = liftCentered(p->rns(), poly);
+  std::vector<double> real(lifted.size());
+  for (size_t j = 0; j < lifted.size(); ++j)
+    real[j] = static_cast<double>(lifted[j] / pt.scale);
+  return coefficientsToSlots(real);
+}
+
+} // namespace cerium::ckks

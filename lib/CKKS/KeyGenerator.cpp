@@ -1,0 +1,243 @@
+//===- KeyGenerator.cpp - Keys, encryption, decryption --------------------===//
+
+#include "cerium/CKKS/KeyGenerator.h"
+#include "cerium/Support/Error.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace cerium::ckks {
+
+using kernels::ConstLimbs;
+using kernels::Limbs;
+using namespace modarith;
+
+uint32_t galoisForRotation(const Params &params, int64_t steps) {
+  const uint64_t m = 2 * params.degree();
+  // 5 has order N/2 modulo 2N: rotations are taken modulo N/2.
+  const int64_t order = static_cast<int64_t>(params.degree() / 2);
+  uint64_t e = static_cast<uint64_t>(((steps % order) + order) % order);
+  uint64_t g = 1, base = 5;
+  for (; e; e >>= 1, base = base * base % m)
+    if (e & 1)
+      g = g * base % m;
+  return static_cast<uint32_t>(g);
+}
+
+uint32_t galoisForConjugation(const Params &params) {
+  return static_cast<uint32_t>(2 * params.degree() - 1);
+}
+
+std::vector<uint32_t> smallToRnsNtt(std::span<const int8_t> coeffs,
+                                    std::span<const uint32_t> primes,
+                                    kernels::RnsBackend &backend) {
+  const kernels::RnsContext &ctx = backend.context();
+  const size_t n = ctx.degree();
+  std::vector<uint32_t> out(primes.size() * n);
+  for (size_t i = 0; i < primes.size(); ++i) {
+    uint32_t q = ctx.modulus(primes[i]);
+    for (size_t j = 0; j < n; ++j)
+      out[i * n + j] = coeffs[j] >= 0 ? uint32_t(coeffs[j])
+                                      : q - uint32_t(-coeffs[j]);
+  }
+  backend.nttForward({out.data(), primes, n});
+  return out;
+}
+
+KeyGenerator::KeyGenerator(ParamsPtr params, kernels::RnsBackend &backend,
+                           Prng &prng)
+    : p(std::move(params)), backend(backend), prng(prng) {}
+
+SecretKey KeyGenerator::secretKey() {
+  const size_t n = p->degree();
+  SecretKey sk{std::vector<int8_t>(n, 0)};
+  if (p->spec().secret == SecretDistribution::UniformTernary) {
+    for (auto &c : sk.coeffs)
+      c = static_cast<int8_t>(int(prng.uniformBelow(3)) - 1);
+    return sk;
+  }
+  // Fixed Hamming weight: a partial Fisher-Yates shuffle picks the support.
+  std::vector<uint32_t> idx(n);
+  for (uint32_t i = 0; i < n; ++i)
+    idx[i] = i;
+  for (size_t i = 0; i < p->spec().hammingWeight; ++i) {
+    size_t j = i + prng.uniformBelow(static_cast<uint32_t>(n - i));
+    std::swap(idx[i], idx[j]);
+    sk.coeffs[idx[i]] = prng.uniformBelow(2) ? 1 : -1;
+  }
+  return sk;
+}
+
+std::vector<uint32_t>
+KeyGenerator::sampleUniform(std::span<const uint32_t> primes) {
+  // Uniform residues are uniform in either domain: no NTT needed.
+  const size_t n = p->degree();
+  std::vector<uint32_t> out(primes.size() * n);
+  for (size_t i = 0; i < primes.size(); ++i) {
+    uint32_t q = p->prime(primes[i]);
+    for (size_t j = 0; j < n; ++j)
+      out[i * n + j] = prng.uniformBelow(q);
+  }
+  return out;
+}
+
+std::vector<uint32_t>
+KeyGenerator::sampleError(std::span<const uint32_t> primes) {
+  std::vector<int8_t> e(p->degree());
+  for (auto &c : e)
+    c = static_cast<int8_t>(prng.roundedGaussian(kErrorStdDev));
+  return smallToRnsNtt(e, primes, backend);
+}
+
+PublicKey KeyGenerator::publicKey(const SecretKey &sk) {
+  const unsigned top = p->maxLevel();
+  auto primes = p->qPrimeIds(top);
+  const size_t n = p->degree();
+  PublicKey pk{PolyVector::zeros(*p, top, 2)};
+  auto s = smallToRnsNtt(sk.coeffs, primes, backend);
+  auto a = sampleUniform(primes);
+  auto e = sampleError(primes);
+  Limbs b = pk.value.poly(*p, 0);
+  ConstLimbs sv{s.data(), primes, n}, av{a.data(), primes, n},
+      ev{e.data(), primes, n};
+  backend.mul(b, av, sv);
+  backend.sub(b, ev, b); // b = e - a s
+  std::copy(a.begin(), a.end(), pk.value.data.begin() + a.size());
+  return pk;
+}
+
+SwitchingKey KeyGenerator::switchingKey(const SecretKey &sk,
+                                        std::span<const uint32_t> from) {
+  const unsigned top = p->maxLevel();
+  auto ext = p->extendedPrimeIds(top);
+  const size_t n = p->degree(), words = ext.size() * n;
+  if (from.size() != words)
+    throw Error("switching key source has the wrong size");
+  auto s = smallToRnsNtt(sk.coeffs, ext, backend);
+  ConstLimbs sv{s.data(), ext, n};
+  SwitchingKey key;
+  for (size_t j = 0; j < p->digitCount(top); ++j) {
+    std::vector<uint32_t> digit(2 * words);
+    Limbs b{digit.data(), ext, n};
+    auto a = sampleUniform(ext);
+    auto e = sampleError(ext);
+    backend.mul(b, {a.data(), ext, n}, sv);
+    backend.sub(b, {e.data(), ext, n}, b); // b = e - a s
+    // + P * s' on the Q primes of digit j (the gadget factor P (Q/D_j)
+    // [(Q/D_j)^-1]_{D_j} is P mod those primes and 0 mod all others).
+    size_t first = p->numP() + j * p->digitSize();
+    size_t last = std::min(first + p->digitSize(), ext.size());
+    for (size_t i = first; i < last; ++i) {
+      Modulus q = p->rns().prime(ext[i]).modulus;
+      uint32_t pModQ = 1;
+      for (uint32_t pid : p->pPrimeIds())
+        pModQ = mul(pModQ, p->prime(pid) % q.value, q);
+      uint32_t *bi = b.limb(i);
+      const uint32_t *fi = from.data() + i * n;
+      for (size_t c = 0; c < n; ++c)
+        bi[c] = mulAdd(fi[c], pModQ, bi[c], q);
+    }
+    std::copy(a.begin(), a.end(), digit.begin() + words);
+    key.digits.push_back(std::move(digit));
+  }
+  return key;
+}
+
+SwitchingKey KeyGenerator::relinearizationKey(const SecretKey &sk) {
+  auto ext = p->extendedPrimeIds(p->maxLevel());
+  const size_t n = p->degree();
+  auto s = smallToRnsNtt(sk.coeffs, ext, backend);
+  std::vector<uint32_t> s2(s.size());
+  backend.mul({s2.data(), ext, n}, {s.data(), ext, n}, {s.data(), ext, n});
+  return switchingKey(sk, s2);
+}
+
+SwitchingKey KeyGenerator::galoisKey(const SecretKey &sk, uint32_t galois) {
+  auto ext = p->extendedPrimeIds(p->maxLevel());
+  const size_t n = p->degree();
+  auto s = smallToRnsNtt(sk.coeffs, ext, backend);
+  std::vector<uint32_t> sg(s.size());
+  backend.automorphism({sg.data(), ext, n}, {s.data(), ext, n}, galois,
+                       kernels::Domain::Ntt);
+  return switchingKey(sk, sg);
+}
+
+EvalKeys KeyGenerator::evalKeys(const SecretKey &sk, bool relin,
+                                std::span<const uint32_t> galoisElements) {
+  EvalKeys keys;
+  if (relin)
+    keys.relin = relinearizationKey(sk);
+  for (uint32_t g : galoisElements)
+    if (!keys.galois.count(g))
+      keys.galois.emplace(g, galoisKey(sk, g));
+  return keys;
+}
+
+Encryptor::Encryptor(ParamsPtr params, kernels::RnsBackend &backend)
+    : p(std::move(params)), backend(backend) {}
+
+Ciphertext Encryptor::encrypt(const Plaintext &pt, const PublicKey &pk,
+                              Prng &prng) {
+  const unsigned level = pt.level();
+  auto primes = p->qPrimeIds(level);
+  const size_t n = p->degree();
+  // v ternary, e0, e1 Gaussian: (v b + e0 + m, v a + e1). Restricting pk to
+  // the primes of `level` keeps it a valid encryption of zero there.
+  std::vector<int8_t> v(n);
+  for (auto &c : v)
+    c = static_cast<int8_t>(int(prng.uniformBelow(3)) - 1);
+  auto vv = smallToRnsNtt(v, primes, backend);
+  Ciphertext ct{PolyVector::zeros(*p, level, 2), pt.scale};
+  for (size_t k = 0; k < 2; ++k) {
+    std::vector<int8_t> e(n);
+    for (auto &c : e)
+      c = static_cast<int8_t>(prng.roundedGaussian(kErrorStdDev));
+    auto ev = smallToRnsNtt(e, primes, backend);
+    Limbs out = ct.value.poly(*p, k);
+    ConstLimbs key{pk.value.data.data() + k * pk.value.polyWords(), primes, n};
+    backend.mul(out, key, {vv.data(), primes, n});
+    backend.add(out, out, {ev.data(), primes, n});
+  }
+  backend.add(ct.value.poly(*p, 0), ct.value.poly(*p, 0), pt.value.poly(*p, 0));
+  return ct;
+}
+
+Ciphertext Encryptor::encrypt(const Plaintext &pt, const SecretKey &sk,
+                              Prng &prng) {
+  const unsigned level = pt.level();
+  auto primes = p->qPrimeIds(level);
+  const size_t n = p->degree();
+  auto s = smallToRnsNtt(sk.coeffs, primes, backend);
+  Ciphertext ct{PolyVector::zeros(*p, level, 2), pt.scale};
+  Limbs c0 = ct.value.poly(*p, 0), c1 = ct.value.poly(*p, 1);
+  for (size_t i = 0; i < c1.numWords(); ++i)
+    c1.data[i] = prng.uniformBelow(p->prime(primes[i / n]));
+  std::vector<int8_t> e(n);
+  for (auto &c : e)
+    c = static_cast<int8_t>(prng.roundedGaussian(kErrorStdDev));
+  auto ev = smallToRnsNtt(e, primes, backend);
+  backend.mul(c0, c1, {s.data(), primes, n});
+  backend.sub(c0, {ev.data(), primes, n}, c0); // e - a s
+  backend.add(c0, c0, pt.value.poly(*p, 0));
+  return ct;
+}
+
+Plaintext Encryptor::decrypt(const Ciphertext &ct, const SecretKey &sk) {
+  auto primes = p->qPrimeIds(ct.level());
+  const size_t n = p->degree();
+  auto s = smallToRnsNtt(sk.coeffs, primes, backend);
+  ConstLimbs sv{s.data(), primes, n};
+  Plaintext pt{PolyVector::zeros(*p, ct.level(), 1), ct.scale};
+  Limbs m = pt.value.poly(*p, 0);
+  // Horner in s: ((c_{k-1} s + c_{k-2}) s + ...) + c_0.
+  size_t k = ct.size();
+  std::copy_n(ct.value.poly(*p, k - 1).data, m.numWords(), m.data);
+  for (size_t i = k - 1; i-- > 0;) {
+    backend.mul(m, m, sv);
+    backend.add(m, m, ct.value.poly(*p, i));
+  }
+  return pt;
+}
+
+} // namespace cerium::ckks

@@ -1,0 +1,261 @@
+//===- Params.cpp - CKKS parameter sets -----------------------------------===//
+
+#include "cerium/CKKS/Params.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace cerium::ckks {
+
+unsigned maxLogQP128(unsigned logN) {
+  switch (logN) {
+  case 10: return 27;
+  case 11: return 54;
+  case 12: return 109;
+  case 13: return 218;
+  case 14: return 438;
+  case 15: return 881;
+  case 16: return 1772;
+  default: return 0;
+  }
+}
+
+static constexpr unsigned kMaxPrimeBits = modarith::kMaxModulusBits;
+
+static size_t baseCountFor(const ParamSpec &s) {
+  return (s.baseBits + kMaxPrimeBits - 1) / kMaxPrimeBits;
+}
+static size_t perLevelFor(const ParamSpec &s) {
+  return s.scaleBits <= kMaxPrimeBits ? 1 : 2;
+}
+
+static void validate(const ParamSpec &s) {
+  auto fail = [](const std::string &m) { throw Error("invalid parameters: " + m); };
+  if (s.logN < 4 || s.logN > 17)
+    fail(fmt::format("ring dimension 2^{} is outside 2^4 .. 2^17", s.logN));
+  if (s.logSlots >= s.logN)
+    fail(fmt::format("2^{} slots do not fit a ring of dimension 2^{}",
+                     s.logSlots, s.logN));
+  if (s.scaleBits < 16 || s.scaleBits > 2 * kMaxPrimeBits)
+    fail(fmt::format("scale 2^{} is outside 2^16 .. 2^60", s.scaleBits));
+  if (s.baseBits < s.scaleBits || s.baseBits > 4 * kMaxPrimeBits)
+    fail(fmt::format("base modulus of {} bits must hold the scale ({} bits) "
+                     "and be at most {} bits",
+                     s.baseBits, s.scaleBits, 4 * kMaxPrimeBits));
+  if (s.dnum < 1)
+    fail("dnum must be at least 1");
+  if (s.secret == SecretDistribution::SparseTernary &&
+      (s.hammingWeight == 0 || s.hammingWeight > (1u << s.logN)))
+    fail("a sparse secret needs a Hamming weight in [1, N]");
+}
+
+/// Picks k primes per level, top level first, so that Delta_{l-1} =
+/// Delta_l^2 / prod(level l primes) stays near 2^scaleBits.
+static std::vector<std::vector<uint32_t>>
+chooseLevelPrimes(const ParamSpec &s, size_t k, std::vector<uint32_t> pool) {
+  std::vector<std::vector<uint32_t>> levels(s.levels + 1);
+  double logScale = s.scaleBits;
+  for (unsigned l = s.levels; l >= 1; --l) {
+    double target = 2 * logScale - s.scaleBits;
+    double best = std::numeric_limits<double>::infinity();
+    size_t bi = 0, bj = 0;
+    for (size_t i = 0; i < pool.size(); ++i) {
+      double li = std::log2(double(pool[i]));
+      if (k == 1) {
+        if (std::fabs(li - target) < best)
+          best = std::fabs(li - target), bi = i;
+        continue;
+      }
+      for (size_t j = i + 1; j < pool.size(); ++j) {
+        double d = std::fabs(li + std::log2(double(pool[j])) - target);
+        if (d < best)
+          best = d, bi = i, bj = j;
+      }
+    }
+    std::vector<uint32_t> chosen{pool[bi]};
+    if (k == 2)
+      chosen.push_back(pool[bj]);
+    double logProd = 0;
+    for (uint32_t p : chosen)
+      logProd += std::log2(double(p));
+    logScale = 2 * logScale - logProd;
+    // Erase higher index first so the lower one stays valid.
+    if (k == 2)
+      pool.erase(pool.begin() + std::max(bi, bj));
+    pool.erase(pool.begin() + (k == 2 ? std::min(bi, bj) : bi));
+    levels[l] = std::move(chosen);
+  }
+  return levels;
+}
+
+ParamsPtr Params::create(const ParamSpec &spec) {
+  validate(spec);
+  const size_t k = perLevelFor(spec), b = baseCountFor(spec);
+  const size_t needed = spec.levels * k;
+  std::vector<uint32_t> pool;
+  if (needed) {
+    // Primes near 2^(scaleBits/k); a pool twice the size needed lets the
+    // pairing track the scale, and a tight ring may only give what is needed.
+    unsigned lo = spec.scaleBits / k, hi = spec.scaleBits - lo;
+    auto fill = [&](size_t want) {
+      pool = kernels::primesNearPowerOfTwo(spec.logN, lo,
+                                           lo == hi ? want : want / 2, {});
+      if (hi != lo) {
+        auto more = kernels::primesNearPowerOfTwo(spec.logN, hi,
+                                                  want - want / 2, pool);
+        pool.insert(pool.end(), more.begin(), more.end());
+      }
+    };
+    try {
+      fill(2 * needed + 4);
+    } catch (const std::invalid_argument &) {
+      try {
+        fill(needed);
+      } catch (const std::invalid_argument &e) {
+        throw Error(std::string("invalid parameters: ") + e.what());
+      }
+    }
+  }
+  auto levelPrimes = chooseLevelPrimes(spec, k, pool);
+  std::vector<uint32_t> scalePrimes;
+  for (auto &lp : levelPrimes)
+    scalePrimes.insert(scalePrimes.end(), lp.begin(), lp.end());
+
+  std::vector<uint32_t> q;
+  try {
+    unsigned baseWidth = static_cast<unsigned>((spec.baseBits + b - 1) / b);
+    q = kernels::generatePrimes(spec.logN, baseWidth, b, scalePrimes);
+    q.insert(q.end(), scalePrimes.begin(), scalePrimes.end());
+    size_t alpha = (q.size() + spec.dnum - 1) / spec.dnum;
+    auto p = kernels::generatePrimes(spec.logN, kMaxPrimeBits, alpha, q);
+    return assemble(spec, std::move(q), std::move(p));
+  } catch (const std::invalid_argument &e) {
+    throw Error(std::string("invalid parameters: ") + e.what());
+  }
+}
+
+ParamsPtr Params::assemble(const ParamSpec &spec, std::vector<uint32_t> q,
+                           std::vector<uint32_t> p) {
+  validate(spec);
+  auto params = std::shared_ptr<Params>(new Params());
+  Params &P = *params;
+  P.s = spec;
+  P.logSlots = spec.logSlots ? spec.logSlots : spec.logN - 1;
+  P.perLevel = perLevelFor(spec);
+  P.base = baseCountFor(spec);
+  if (q.size() != P.base + spec.levels * P.perLevel)
+    throw Error("invalid parameters: the Q chain does not match the levels");
+  P.alpha = (q.size() + spec.dnum - 1) / spec.dnum;
+  if (p.size() < P.alpha)
+    throw Error("invalid parameters: too few special primes for dnum");
+  std::vector<uint32_t> all = q;
+  all.insert(all.end(), p.begin(), p.end());
+  auto sorted = all;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    throw Error("invalid parameters: primes repeat");
+  try {
+    P.ctx = std::make_shared<kernels::RnsContext>(spec.logN, all);
+  } catch (const std::invalid_argument &e) {
+    throw Error(std::string("invalid parameters: ") + e.what());
+  }
+  for (uint32_t i = 0; i < q.size(); ++i)
+    P.qIds.push_back(i);
+  for (uint32_t i = 0; i < p.size(); ++i)
+    P.pIds.push_back(static_cast<uint32_t>(q.size()) + i);
+  P.extIds = P.pIds;
+  P.extIds.insert(P.extIds.end(), P.qIds.begin(), P.qIds.end());
+
+  P.scales.assign(spec.levels + 1, 0.0);
+  double logScale = spec.scaleBits;
+  P.scales[spec.levels] = std::ldexp(1.0, spec.scaleBits);
+  for (unsigned l = spec.levels; l >= 1; --l) {
+    double logProd = 0;
+    for (size_t i = P.qCount(l - 1); i < P.qCount(l); ++i)
+      logProd += std::log2(double(q[i]));
+    logScale = 2 * logScale - logProd;
+    P.scales[l - 1] = std::exp2(logScale);
+  }
+
+  if (!spec.insecure) {
+    unsigned bound = maxLogQP128(spec.logN);
+    if (bound == 0)
+      throw Error(fmt::format("parameters: no 128-bit security bound is known "
+                              "for N = 2^{}; use --insecure for tests",
+                              spec.logN));
+    if (P.logQP() > bound)
+      throw Error(fmt::format(
+          "parameters are below 128-bit security: log2(PQ) = {:.1f} exceeds "
+          "{} for N = 2^{} (use fewer levels, a larger ring, or --insecure)",
+          P.logQP(), bound, spec.logN));
+  }
+  ByteWriter w;
+  P.serialize(w);
+  P.fp = hashBytes(w.buffer(), 0xce51);
+  return params;
+}
+
+double Params::logQ() const {
+  double bits = 0;
+  for (uint32_t id : qIds)
+    bits += std::log2(double(prime(id)));
+  return bits;
+}
+
+double Params::logQP() const {
+  double bits = logQ();
+  for (uint32_t id : pIds)
+    bits += std::log2(double(prime(id)));
+  return bits;
+}
+
+void Params::serialize(ByteWriter &w) const {
+  w.put<uint32_t>(s.logN);
+  w.put<uint32_t>(s.logSlots);
+  w.put<uint32_t>(s.levels);
+  w.put<uint32_t>(s.scaleBits);
+  w.put<uint32_t>(s.baseBits);
+  w.put<uint32_t>(s.dnum);
+  w.put<uint8_t>(static_cast<uint8_t>(s.secret));
+  w.put<uint32_t>(s.hammingWeight);
+  w.put<uint8_t>(s.insecure ? 1 : 0);
+  std::vector<uint32_t> q, p;
+  for (uint32_t id : qIds)
+    q.push_back(prime(id));
+  for (uint32_t id : pIds)
+    p.push_back(prime(id));
+  w.putArray<uint32_t>(q);
+  w.putArray<uint32_t>(p);
+}
+
+ParamsPtr Params::deserialize(ByteReader &r) {
+  ParamSpec spec;
+  spec.logN = r.get<uint32_t>();
+  spec.logSlots = r.get<uint32_t>();
+  spec.levels = r.get<uint32_t>();
+  spec.scaleBits = r.get<uint32_t>();
+  spec.baseBits = r.get<uint32_t>();
+  spec.dnum = r.get<uint32_t>();
+  uint8_t secret = r.get<uint8_t>();
+  if (secret > 1)
+    r.fail("unknown secret distribution");
+  spec.secret = static_cast<SecretDistribution>(secret);
+  spec.hammingWeight = r.get<uint32_t>();
+  spec.insecure = r.get<uint8_t>() != 0;
+  auto q = r.getArray<uint32_t>(4096);
+  auto p = r.getArray<uint32_t>(4096);
+  return assemble(spec, std::move(q), std::move(p));
+}
+
+std::string Params::describe() const {
+  return fmt::format("N = 2^{}, {} slots, {} levels x {} prime(s), scale 2^{}, "
+                     "log2(PQ) = {:.0f}, dnum = {}{}",
+                     s.logN, slots(), s.levels, perLevel, s.scaleBits, logQP(),
+                     s.dnum, s.insecure ? " (INSECURE)" : " (128-bit)");
+}
+
+} // namespace cerium::ckks

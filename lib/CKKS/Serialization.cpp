@@ -1,0 +1,199 @@
+//===- Serialization.cpp - Files of parameters, keys, ciphertexts ---------===//
+
+#include "cerium/CKKS/Serialization.h"
+#include "cerium/Support/Error.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace cerium::ckks {
+
+namespace {
+
+/// Reads a container made for `params`, failing with one line otherwise.
+ByteReader openFor(const std::string &path, FileKind kind, const Params &params,
+                   Container &storage) {
+  storage = readContainer(path, kind);
+  if (storage.fingerprint != params.fingerprint())
+    throw Error(fmt::format("{}: this {} file was made for a different "
+                            "parameter set",
+                            path, fileKindName(kind)));
+  return ByteReader(storage.payload, path);
+}
+
+/// Every word of `words`, laid out as limbs over `primes` (repeated), must be
+/// a residue below its prime.
+void checkResidues(const ByteReader &r, const Params &params,
+                   std::span<const uint32_t> words,
+                   std::span<const uint32_t> primes) {
+  const size_t n = params.degree();
+  for (size_t i = 0; i < words.size(); ++i)
+    if (words[i] >= params.prime(primes[(i / n) % primes.size()]))
+      r.fail("residue out of range");
+}
+
+void putPolyVector(ByteWriter &w, const PolyVector &v) {
+  w.put<uint32_t>(v.level);
+  w.put<uint32_t>(static_cast<uint32_t>(v.numPolys));
+  w.putArray<uint32_t>(v.data);
+}
+
+PolyVector getPolyVector(ByteReader &r, const Params &params,
+                         size_t expectPolys = 0) {
+  PolyVector v;
+  v.level = r.get<uint32_t>();
+  v.numPolys = r.get<uint32_t>();
+  if (v.level > params.maxLevel())
+    r.fail("level out of range");
+  if (v.numPolys < 1 || v.numPolys > 3 ||
+      (expectPolys && v.numPolys != expectPolys))
+    r.fail("wrong number of polynomials");
+  v.data = r.getArray<uint32_t>();
+  if (v.data.size() != v.numPolys * params.qCount(v.level) * params.degree())
+    r.fail("polynomial size does not match its level");
+  checkResidues(r, params, v.data, params.qPrimeIds(v.level));
+  return v;
+}
+
+void putSwitchingKey(ByteWriter &w, const SwitchingKey &k) {
+  w.put<uint32_t>(static_cast<uint32_t>(k.digits.size()));
+  for (auto &d : k.digits)
+    w.putArray<uint32_t>(d);
+}
+
+SwitchingKey getSwitchingKey(ByteReader &r, const Params &params) {
+  auto ext = params.extendedPrimeIds(params.maxLevel());
+  SwitchingKey k;
+  uint32_t count = r.get<uint32_t>();
+  if (count != params.digitCount(params.maxLevel()))
+    r.fail("switching key has the wrong number of digits");
+  for (uint32_t j = 0; j < count; ++j) {
+    auto d = r.getArray<uint32_t>();
+    if (d.size() != 2 * ext.size() * params.degree())
+      r.fail("switching key digit has the wrong size");
+    checkResidues(r, params, d, ext);
+    k.digits.push_back(std::move(d));
+  }
+  return k;
+}
+
+} // namespace
+
+void saveParams(const std::string &path, const Params &params) {
+  ByteWriter w;
+  params.serialize(w);
+  writeContainer(path, FileKind::Params, params.fingerprint(), w.buffer());
+}
+
+ParamsPtr loadParams(const std::string &path) {
+  Container c = readContainer(path, FileKind::Params);
+  ByteReader r(c.payload, path);
+  ParamsPtr params;
+  try {
+    params = Params::deserialize(r);
+  } catch (const Error &e) {
+    throw Error(path + ": " + e.what());
+  }
+  r.expectEnd();
+  return params;
+}
+
+void saveSecretKey(const std::string &path, const Params &params,
+                   const SecretKey &sk) {
+  ByteWriter w;
+  w.putArray<int8_t>(sk.coeffs);
+  writeContainer(path, FileKind::SecretKey, params.fingerprint(), w.buffer(),
+                 0600);
+}
+
+SecretKey loadSecretKey(const std::string &path, const Params &params) {
+  Container c;
+  ByteReader r = openFor(path, FileKind::SecretKey, params, c);
+  SecretKey sk{r.getArray<int8_t>()};
+  r.expectEnd();
+  if (sk.coeffs.size() != params.degree())
+    r.fail("secret key has the wrong ring dimension");
+  for (int8_t v : sk.coeffs)
+    if (v < -1 || v > 1)
+      r.fail("secret key is not ternary");
+  return sk;
+}
+
+void savePublicKey(const std::string &path, const Params &params,
+                   const PublicKey &pk) {
+  ByteWriter w;
+  putPolyVector(w, pk.value);
+  writeContainer(path, FileKind::PublicKey, params.fingerprint(), w.buffer());
+}
+
+PublicKey loadPublicKey(const std::string &path, const Params &params) {
+  Container c;
+  ByteReader r = openFor(path, FileKind::PublicKey, params, c);
+  PublicKey pk{getPolyVector(r, params, 2)};
+  r.expectEnd();
+  if (pk.value.level != params.maxLevel())
+    r.fail("public key is not at the top level");
+  return pk;
+}
+
+void saveEvalKeys(const std::string &path, const Params &params,
+                  const EvalKeys &keys) {
+  ByteWriter w;
+  w.put<uint8_t>(keys.relin ? 1 : 0);
+  if (keys.relin)
+    putSwitchingKey(w, *keys.relin);
+  w.put<uint32_t>(static_cast<uint32_t>(keys.galois.size()));
+  for (auto &[g, k] : keys.galois) {
+    w.put<uint32_t>(g);
+    putSwitchingKey(w, k);
+  }
+  writeContainer(path, FileKind::EvalKeys, params.fingerprint(), w.buffer());
+}
+
+EvalKeys loadEvalKeys(const std::string &path, const Params &params) {
+  Container c;
+  ByteReader r = openFor(path, FileKind::EvalKeys, params, c);
+  EvalKeys keys;
+  if (r.get<uint8_t>())
+    keys.relin = getSwitchingKey(r, params);
+  uint32_t count = r.get<uint32_t>();
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t g = r.get<uint32_t>();
+    if ((g & 1) == 0 || g >= 2 * params.degree())
+      r.fail("invalid Galois element");
+    keys.galois.emplace(g, getSwitchingKey(r, params));
+  }
+  r.expectEnd();
+  return keys;
+}
+
+void saveCiphertexts(const std::string &path, const Params &params,
+                     const std::vector<Ciphertext> &cts) {
+  ByteWriter w;
+  w.put<uint32_t>(static_cast<uint32_t>(cts.size()));
+  for (auto &ct : cts) {
+    w.put<double>(ct.scale);
+    putPolyVector(w, ct.value);
+  }
+  writeContainer(path, FileKind::Ciphertexts, params.fingerprint(),
+                 w.buffer());
+}
+
+std::vector<Ciphertext> loadCiphertexts(const std::string &path,
+                                        const Params &params) {
+  Container c;
+  ByteReader r = openFor(path, FileKind::Ciphertexts, params, c);
+  uint32_t count = r.get<uint32_t>();
+  std::vector<Ciphertext> cts;
+  for (uint32_t i = 0; i < count; ++i) {
+    double scale = r.get<double>();
+    if (!(scale >= 1) || !std::isfinite(scale))
+      r.fail("invalid scale");
+    cts.push_back({getPolyVector(r, params), scale});
+  }
+  r.expectEnd();
+  return cts;
+}
+
+} // namespace cerium::ckks

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One-command setup: installs every Debian package and the Python venv Cerium needs,
+# then configures and builds. Idempotent: re-running only rebuilds what changed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${CERIUM_BUILD_DIR:-$ROOT/build}"
+
+DEB_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config python3-venv
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev libxxhash-dev
+)
+
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python venv: light, pinned (CI only needs numpy and safetensors).
+if [ ! -x "$ROOT/.venv/bin/python" ]; then
+  python3 -m venv "$ROOT/.venv"
+fi
+if ! cmp -s "$ROOT/scripts/requirements.txt" "$ROOT/.venv/.requirements.stamp" 2>/dev/null; then
+  "$ROOT/.venv/bin/pip" install -q --disable-pip-version-check -r "$ROOT/scripts/requirements.txt"
+  cp "$ROOT/scripts/requirements.txt" "$ROOT/.venv/.requirements.stamp"
+fi
+
+CUDA_ARGS=()
+if [ -x /usr/local/cuda/bin/nvcc ] && [ "${CERIUM_ENABLE_CUDA:-ON}" = ON ]; then
+  CUDA_ARGS=(-DCERIUM_ENABLE_CUDA=ON -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
+else
+  CUDA_ARGS=(-DCERIUM_ENABLE_CUDA=OFF)
+fi
+
+if [ ! -f "$BUILD/build.ninja" ]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja \
+    -DCMAKE_BUILD_TYPE="${CERIUM_BUILD_TYPE:-Release}" \
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
+    -DPython3_EXECUTABLE="$ROOT/.venv/bin/python" \
+    "${CUDA_ARGS[@]}"
+fi
+cmake --build "$BUILD" -j "$(nproc)"
