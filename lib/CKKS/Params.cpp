@@ -100,7 +100,8 @@ ParamsPtr Params::create(const ParamSpec &spec) {
   if (needed) {
     // Primes near 2^(scaleBits/k); a pool twice the size needed lets the
     // pairing track the scale, and a tight ring may only give what is needed.
-    unsigned lo = spec.scaleBits / k, hi = spec.scaleBits - lo;
+    unsigned lo = static_cast<unsigned>(spec.scaleBits / k);
+    unsigned hi = static_cast<unsigned>((spec.scaleBits + k - 1) / k);
     auto fill = [&](size_t want) {
       pool = kernels::primesNearPowerOfTwo(spec.logN, lo,
                                            lo == hi ? want : want / 2, {});

@@ -1,0 +1,97 @@
+//===- EncoderTest.cpp - Canonical embedding against direct evaluation ----===//
+
+#include "TestSupport.h"
+
+#include "cerium/CKKS/Encoder.h"
+#include "cerium/kernels/CpuBackend.h"
+
+#include <cmath>
+#include <complex>
+
+using namespace cerium;
+using namespace cerium::ckks;
+
+namespace {
+
+// Small insecure rings: these tests exercise the math, not security.
+ParamsPtr makeParams(unsigned logN, unsigned logSlots, unsigned scaleBits = 50) {
+  ParamSpec spec;
+  spec.logN = logN;
+  spec.logSlots = logSlots;
+  spec.levels = 1;
+  spec.scaleBits = scaleBits;
+  spec.baseBits = 60;
+  spec.dnum = 1;
+  spec.insecure = true;
+  return Params::create(spec);
+}
+
+std::vector<std::complex<double>> randomSlots(size_t n, Prng &prng) {
+  std::vector<std::complex<double>> z(n);
+  for (auto &v : z)
+    v = {2 * prng.uniformReal() - 1, 2 * prng.uniformReal() - 1};
+  return z;
+}
+
+TEST(Encoder, SpecialFftMatchesDirectEvaluation) {
+  CERIUM_SEEDED_PRNG(prng);
+  for (auto [logN, logSlots] : {std::pair{6u, 5u}, std::pair{8u, 7u},
+                                std::pair{8u, 3u}, std::pair{10u, 9u}}) {
+    auto params = makeParams(logN, logSlots);
+    Encoder enc(params);
+    const size_t n = params->degree(), slots = params->slots();
+    const size_t gap = n / (2 * slots);
+    // A polynomial in X^gap (the sparse-slot subring), random coefficients.
+    std::vector<double> coeffs(n, 0.0);
+    for (size_t j = 0; j < n; j += gap)
+      coeffs[j] = 2 * prng.uniformReal() - 1;
+    auto z = enc.coefficientsToSlots(coeffs);
+    // Slot k is m(zeta^(5^k)), zeta = exp(i pi / N).
+    uint64_t rot = 1;
+    for (size_t k = 0; k < slots; ++k, rot = rot * 5 % (2 * n)) {
+      std::complex<double> direct = 0;
+      for (size_t j = 0; j < n; ++j)
+        direct += coeffs[j] * std::polar(1.0, M_PI * double(j * rot % (2 * n)) /
+                                                  double(n));
+      ASSERT_LT(std::abs(z[k] - direct), 1e-9 * double(n))
+          << "logN " << logN << " slot " << k;
+    }
+    // And the inverse is an inverse.
+    auto back = enc.slotsToCoefficients(z);
+    for (size_t j = 0; j < n; ++j)
+      ASSERT_NEAR(back[j], coeffs[j], 1e-12 * double(n));
+  }
+}
+
+TEST(Encoder, RoundTripKeepsFortyBitsAtScale2To50) {
+  CERIUM_SEEDED_PRNG(prng);
+  for (auto [logN, logSlots] : {std::pair{12u, 0u}, std::pair{12u, 6u}}) {
+    auto params = makeParams(logN, logSlots);
+    auto backend = kernels::createCpuBackend(params->rns());
+    Encoder enc(params);
+    auto z = randomSlots(params->slots(), prng);
+    for (unsigned level : {0u, 1u}) {
+      Plaintext pt = enc.encode(z, std::ldexp(1.0, 50), level, *backend);
+      auto back = enc.decode(pt, *backend);
+      double maxErr = 0;
+      for (size_t k = 0; k < z.size(); ++k)
+        maxErr = std::max(maxErr, std::abs(back[k] - z[k]));
+      // Rounding to integers at scale 2^50 costs ~sqrt(N) * 2^-50.
+      EXPECT_LT(maxErr, std::ldexp(1.0, -40)) << "logN " << logN;
+    }
+  }
+}
+
+TEST(Encoder, LargeValuesAreRejectedNotWrapped) {
+  auto params = makeParams(10, 0, 50);
+  auto backend = kernels::createCpuBackend(params->rns());
+  Encoder enc(params);
+  std::vector<double> huge(params->slots(), 1e6);
+  EXPECT_THROW(enc.encode(huge, std::ldexp(1.0, 50), 1, *backend),
+               cerium::Error);
+  std::vector<double> tooMany(params->slots() + 1, 0.5);
+  EXPECT_THROW(enc.encode(tooMany, std::ldexp(1.0, 50), 1, *backend),
+               cerium::Error);
+}
+
+} // namespace

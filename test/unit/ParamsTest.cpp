@@ -1,0 +1,86 @@
+//===- ParamsTest.cpp - Parameter generation and the security bound -------===//
+
+#include "TestSupport.h"
+
+#include "cerium/CKKS/Params.h"
+
+#include <cmath>
+#include <set>
+
+using namespace cerium;
+using namespace cerium::ckks;
+
+namespace {
+
+TEST(Params, SecureSetsRespectTheStandardBound) {
+  ParamSpec spec;
+  spec.logN = 16;
+  spec.levels = 24;
+  spec.scaleBits = 50;
+  spec.baseBits = 60;
+  spec.dnum = 4;
+  auto params = Params::create(spec);
+  EXPECT_LE(params->logQP(), maxLogQP128(16));
+  EXPECT_FALSE(params->insecure());
+  std::set<uint32_t> seen;
+  for (uint32_t id = 0; id < params->numQ() + params->numP(); ++id) {
+    uint32_t p = params->prime(id);
+    EXPECT_LT(p, 1u << 30);
+    EXPECT_EQ((p - 1) % (2 * params->degree()), 0u);
+    EXPECT_TRUE(seen.insert(p).second) << "prime repeats: " << p;
+  }
+  EXPECT_EQ(params->primesPerLevel(), 2u);
+  EXPECT_EQ(params->numQ(), params->baseCount() + 2 * 24);
+  // The prime pairs keep every level's scale within a bit of 2^50.
+  for (unsigned l = 0; l <= spec.levels; ++l)
+    EXPECT_NEAR(std::log2(params->levelScale(l)), 50.0, 1.0) << "level " << l;
+}
+
+TEST(Params, RejectsInsecureUnlessAsked) {
+  ParamSpec spec;
+  spec.logN = 13;
+  spec.levels = 8;
+  spec.scaleBits = 40;
+  try {
+    Params::create(spec);
+    FAIL() << "expected a security error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("below 128-bit security"),
+              std::string::npos)
+        << e.what();
+  }
+  spec.insecure = true;
+  EXPECT_TRUE(Params::create(spec)->insecure());
+  spec.logN = 17; // no table entry: insecure only
+  spec.insecure = false;
+  EXPECT_THROW(Params::create(spec), Error);
+}
+
+TEST(Params, DeterministicAndFingerprinted) {
+  ParamSpec spec;
+  spec.logN = 12;
+  spec.levels = 3;
+  spec.scaleBits = 30;
+  spec.baseBits = 40;
+  spec.insecure = true;
+  auto a = Params::create(spec), b = Params::create(spec);
+  EXPECT_EQ(a->fingerprint(), b->fingerprint());
+  EXPECT_EQ(a->primesPerLevel(), 1u);
+  spec.dnum = 2;
+  EXPECT_NE(Params::create(spec)->fingerprint(), a->fingerprint());
+}
+
+TEST(Params, InvalidSpecsGiveOneLineErrors) {
+  ParamSpec spec;
+  spec.insecure = true;
+  spec.logSlots = spec.logN;
+  EXPECT_THROW(Params::create(spec), Error);
+  spec.logSlots = 0;
+  spec.scaleBits = 70;
+  EXPECT_THROW(Params::create(spec), Error);
+  spec.scaleBits = 40;
+  spec.dnum = 0;
+  EXPECT_THROW(Params::create(spec), Error);
+}
+
+} // namespace

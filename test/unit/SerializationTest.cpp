@@ -1,0 +1,170 @@
+//===- SerializationTest.cpp - Round trips and corruption detection -------===//
+
+#include "TestSupport.h"
+
+#include "cerium/CKKS/Encoder.h"
+#include "cerium/CKKS/KeyGenerator.h"
+#include "cerium/CKKS/Serialization.h"
+#include "cerium/kernels/CpuBackend.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace cerium;
+using namespace cerium::ckks;
+namespace fs = std::filesystem;
+
+namespace {
+
+class Serialization : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() /
+          ("cerium-ser-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir);
+    ParamSpec spec;
+    spec.logN = 10;
+    spec.levels = 2;
+    spec.scaleBits = 30;
+    spec.baseBits = 40;
+    spec.dnum = 2;
+    spec.insecure = true;
+    params = Params::create(spec);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string path(const char *name) const { return (dir / name).string(); }
+
+  /// Runs `load` and returns its error message ("" if it succeeded).
+  template <class F> static std::string errorOf(F load) {
+    try {
+      load();
+    } catch (const Error &e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  fs::path dir;
+  ParamsPtr params;
+};
+
+std::vector<uint8_t> readAll(const std::string &p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+void writeAll(const std::string &p, const std::vector<uint8_t> &b) {
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char *>(b.data()), std::streamsize(b.size()));
+}
+
+TEST_F(Serialization, RoundTripsAreExact) {
+  CERIUM_SEEDED_PRNG(prng);
+  auto backend = kernels::createCpuBackend(params->rns());
+  KeyGenerator keygen(params, *backend, prng);
+  SecretKey sk = keygen.secretKey();
+  PublicKey pk = keygen.publicKey(sk);
+  EvalKeys keys = keygen.evalKeys(
+      sk, true, std::vector<uint32_t>{galoisForRotation(*params, 1)});
+  Encoder enc(params);
+  Encryptor encryptor(params, *backend);
+  std::vector<double> z{0.25, -0.5, 1.0};
+  std::vector<Ciphertext> cts{
+      encryptor.encrypt(enc.encode(z, params->levelScale(2), 2, *backend), pk,
+                        prng),
+      encryptor.encrypt(enc.encode(z, params->levelScale(1), 1, *backend), pk,
+                        prng)};
+
+  saveParams(path("p.params"), *params);
+  EXPECT_EQ(loadParams(path("p.params"))->fingerprint(), params->fingerprint());
+  saveSecretKey(path("secret.key"), *params, sk);
+  struct stat st;
+  ASSERT_EQ(::stat(path("secret.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(loadSecretKey(path("secret.key"), *params).coeffs, sk.coeffs);
+  savePublicKey(path("public.key"), *params, pk);
+  EXPECT_EQ(loadPublicKey(path("public.key"), *params).value.data,
+            pk.value.data);
+  saveEvalKeys(path("eval.keys"), *params, keys);
+  EvalKeys loaded = loadEvalKeys(path("eval.keys"), *params);
+  ASSERT_TRUE(loaded.relin.has_value());
+  EXPECT_EQ(loaded.relin->digits, keys.relin->digits);
+  ASSERT_EQ(loaded.galois.size(), 1u);
+  EXPECT_EQ(loaded.galois.begin()->second.digits,
+            keys.galois.begin()->second.digits);
+  saveCiphertexts(path("x.ct"), *params, cts);
+  auto back = loadCiphertexts(path("x.ct"), *params);
+  ASSERT_EQ(back.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back[i].value.data, cts[i].value.data);
+    EXPECT_EQ(back[i].level(), cts[i].level());
+    EXPECT_EQ(back[i].scale, cts[i].scale);
+  }
+  // No temporary files are left behind.
+  for (auto &entry : fs::directory_iterator(dir))
+    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos);
+}
+
+TEST_F(Serialization, DamagedFilesFailWithOneLine) {
+  CERIUM_SEEDED_PRNG(prng);
+  auto backend = kernels::createCpuBackend(params->rns());
+  KeyGenerator keygen(params, *backend, prng);
+  PublicKey pk = keygen.publicKey(keygen.secretKey());
+  const std::string file = path("public.key");
+  savePublicKey(file, *params, pk);
+  const auto good = readAll(file);
+  auto load = [&] { loadPublicKey(file, *params); };
+
+  // Every single flipped byte is caught (checksum or header checks).
+  for (int trial = 0; trial < 50; ++trial) {
+    auto bad = good;
+    size_t at = prng.uniformBelow(static_cast<uint32_t>(bad.size()));
+    bad[at] ^= static_cast<uint8_t>(1 + prng.uniformBelow(255));
+    writeAll(file, bad);
+    std::string msg = errorOf(load);
+    ASSERT_FALSE(msg.empty()) << "byte " << at << " flipped undetected";
+    ASSERT_EQ(msg.find('\n'), std::string::npos) << msg;
+    ASSERT_EQ(msg.rfind(file, 0), 0u) << "error must name the file: " << msg;
+  }
+  auto bad = good;
+  bad[good.size() / 2] ^= 0x10;
+  writeAll(file, bad);
+  EXPECT_NE(errorOf(load).find("checksum mismatch"), std::string::npos);
+
+  for (size_t keep : {size_t(0), size_t(5), size_t(30), good.size() - 1}) {
+    writeAll(file, std::vector<uint8_t>(good.begin(), good.begin() + keep));
+    std::string msg = errorOf(load);
+    EXPECT_TRUE(msg.find("truncated") != std::string::npos ||
+                msg.find("not a Cerium") != std::string::npos)
+        << msg;
+  }
+
+  writeAll(file, good);
+  EXPECT_NE(errorOf([&] { loadCiphertexts(file, *params); })
+                .find("is a public key file, expected a ciphertext file"),
+            std::string::npos);
+
+  ParamSpec other = params->spec();
+  other.dnum = 3;
+  auto otherParams = Params::create(other);
+  EXPECT_NE(errorOf([&] { loadPublicKey(file, *otherParams); })
+                .find("different parameter set"),
+            std::string::npos);
+
+  EXPECT_NE(errorOf([&] { loadPublicKey(path("missing.key"), *params); })
+                .find("cannot open"),
+            std::string::npos);
+  writeAll(file, {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'});
+  EXPECT_NE(errorOf(load).find("not a Cerium public key file"),
+            std::string::npos);
+}
+
+TEST_F(Serialization, FailedWritesLeaveNothing) {
+  std::string target = (dir / "no-such-dir" / "x.params").string();
+  EXPECT_THROW(saveParams(target, *params), Error);
+  EXPECT_FALSE(fs::exists(dir / "no-such-dir"));
+}
+
+} // namespace
