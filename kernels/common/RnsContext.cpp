@@ -167,6 +167,8 @@ BaseConverter::BaseConverter(const RnsContext &ctx,
   hatInv.resize(k);
   hatInvShoup.resize(k);
   hatMod.resize(m * k);
+  recip.resize(k);
+  prodMod.resize(m);
   prodInv.resize(m);
   prodInvShoup.resize(m);
   for (size_t i = 0; i < k; ++i) {
@@ -177,6 +179,7 @@ BaseConverter::BaseConverter(const RnsContext &ctx,
         hat = mul(hat, ctx.modulus(from[l]) % ai.value, ai);
     hatInv[i] = inverse(hat, ai);
     hatInvShoup[i] = shoupQuotient(hatInv[i], ai.value);
+    recip[i] = 1.0 / double(ai.value);
   }
   for (size_t j = 0; j < m; ++j) {
     Modulus bj = ctx.prime(to[j]).modulus;
@@ -192,6 +195,7 @@ BaseConverter::BaseConverter(const RnsContext &ctx,
     }
     if (prod == 0)
       throw std::invalid_argument("base conversion between overlapping bases");
+    prodMod[j] = prod;
     prodInv[j] = inverse(prod, bj);
     prodInvShoup[j] = shoupQuotient(prodInv[j], bj.value);
   }

@@ -173,7 +173,7 @@ public:
     if (in.numLimbs() != k || out.numLimbs() != m || in.degree != out.degree)
       throw std::invalid_argument("baseConvert: limb count mismatch");
     const size_t n = in.degree;
-    // y_i = x_i (A/a_i)^-1 mod a_i.
+    // y_i = x_i (A/a_i)^-1 mod a_i, and v = sum_i y_i / a_i.
     std::vector<uint32_t> y(k * n);
     parallelLimbs(k, [&](size_t i) {
       uint32_t p = ctx.modulus(conv.inputs()[i]);
@@ -183,18 +183,30 @@ public:
       for (size_t j = 0; j < n; ++j)
         yi[j] = mulShoup(x[j], s, sq, p);
     });
-    // out_j = sum_i y_i (A/a_i) mod b_j: a (k x n)^T (k x m) product with
-    // 64-bit accumulation reduced every kLazyAccumulateTerms - 1 terms.
+    // The multiple of A to subtract: round(v), so the result is centered.
+    std::vector<uint32_t> wraps(n);
+    for (size_t j = 0; j < n; ++j) {
+      double v = 0;
+      for (size_t i = 0; i < k; ++i)
+        v += double(y[i * n + j]) * conv.inputReciprocals()[i];
+      wraps[j] = static_cast<uint32_t>(v + 0.5);
+    }
+    // out_j = sum_i y_i (A/a_i) - round(v) A mod b_j: a (k x n)^T (k x m)
+    // product with 64-bit accumulation reduced every
+    // kLazyAccumulateTerms - 1 terms.
     parallelLimbs(m, [&](size_t jOut) {
       Modulus b = ctx.prime(conv.outputs()[jOut]).modulus;
       const uint32_t *row = conv.hatModOutput().data() + jOut * k;
-      std::vector<uint64_t> acc(n, 0);
+      const uint64_t aModB = b.value - conv.productModOutput()[jOut];
+      std::vector<uint64_t> acc(n);
+      for (size_t j = 0; j < n; ++j)
+        acc[j] = wraps[j] * aModB; // + (-A) round(v), < 2^36
       for (size_t i = 0; i < k; ++i) {
         const uint32_t *yi = y.data() + i * n;
         const uint64_t h = row[i];
         for (size_t j = 0; j < n; ++j)
           acc[j] += yi[j] * h;
-        if ((i + 1) % (kLazyAccumulateTerms - 1) == 0)
+        if ((i + 2) % (kLazyAccumulateTerms - 1) == 0)
           for (size_t j = 0; j < n; ++j)
             acc[j] = reduce64(acc[j], b);
       }

@@ -44,9 +44,15 @@ template <class T> struct LimbsView {
 using Limbs = LimbsView<uint32_t>;
 using ConstLimbs = LimbsView<const uint32_t>;
 
-/// Tables for fast base conversion from basis A to basis B (Bajard et al.,
-/// HPS): y_i = [x_i (A/a_i)^-1]_{a_i}, x_b = sum_i y_i (A/a_i) mod b. The
-/// result is x + u A for a small integer 0 <= u < |A| (no rounding).
+/// Tables for base conversion from basis A to basis B with the
+/// Halevi-Polyakov-Shoup correction: y_i = [x_i (A/a_i)^-1]_{a_i},
+/// v = round(sum_i y_i / a_i) (in double precision), and
+/// x_b = sum_i y_i (A/a_i) - v A mod b. The result is the centered
+/// representative of x mod A, in (-A/2, A/2], except within about 2^-45 A of
+/// +-A/2 where double rounding may pick the neighbour (x +- A). Centering
+/// matters: the uncorrected conversion (x + u A, 0 <= u < |A|) leaves a
+/// biased error that ModDown turns into a noise polynomial whose constant
+/// mean is amplified ~N-fold in the slots near zeta.
 class BaseConverter {
 public:
   BaseConverter(const RnsContext &ctx, std::span<const uint32_t> from,
@@ -59,13 +65,18 @@ public:
   std::span<const uint32_t> hatInverseShoup() const { return hatInvShoup; }
   /// (A/a_i) mod b_j, row-major [j][i].
   std::span<const uint32_t> hatModOutput() const { return hatMod; }
+  /// 1 / a_i in double precision.
+  std::span<const double> inputReciprocals() const { return recip; }
+  /// A mod b_j.
+  std::span<const uint32_t> productModOutput() const { return prodMod; }
   /// A^-1 mod b_j (for ModDown), and its Shoup quotient.
   std::span<const uint32_t> productInverse() const { return prodInv; }
   std::span<const uint32_t> productInverseShoup() const { return prodInvShoup; }
 
 private:
-  std::vector<uint32_t> from, to, hatInv, hatInvShoup, hatMod, prodInv,
-      prodInvShoup;
+  std::vector<uint32_t> from, to, hatInv, hatInvShoup, hatMod, prodMod,
+      prodInv, prodInvShoup;
+  std::vector<double> recip;
 };
 
 class RnsBackend {
@@ -114,7 +125,8 @@ public:
                      ConstLimbs digit, size_t digitOffset) = 0;
 
   /// ModDown (NTT domain in and out): `extended` = [P limbs, Q limbs]
-  /// with the P primes first; out = round((x - [x]_P) / P) over the Q primes.
+  /// with the P primes first; out = (x - [x]_P) / P = round(x / P) over the
+  /// Q primes ([x]_P centered).
   /// conv converts from P (its inputs) to the Q primes (its outputs).
   virtual void modDown(const BaseConverter &conv, Limbs out,
                        ConstLimbs extended) = 0;
