@@ -23,6 +23,15 @@ bool cpuHasAvx2() {
 
 namespace {
 
+/// acc[j] += y[j] * h: the inner loop of base conversion. Cloned for AVX2
+/// (picked at load time through an ifunc), where it runs on vpmuludq.
+__attribute__((target_clones("avx2", "default"))) void
+accumulateProducts(uint64_t *__restrict acc, const uint32_t *__restrict y,
+                   uint64_t h, size_t n) {
+  for (size_t j = 0; j < n; ++j)
+    acc[j] += y[j] * h;
+}
+
 class CpuBackend final : public RnsBackend {
 public:
   CpuBackend(const RnsContext &ctx, CpuBackendOptions options)
@@ -173,46 +182,48 @@ public:
     if (in.numLimbs() != k || out.numLimbs() != m || in.degree != out.degree)
       throw std::invalid_argument("baseConvert: limb count mismatch");
     const size_t n = in.degree;
-    // y_i = x_i (A/a_i)^-1 mod a_i, and v = sum_i y_i / a_i.
-    std::vector<uint32_t> y(k * n);
-    parallelLimbs(k, [&](size_t i) {
-      uint32_t p = ctx.modulus(conv.inputs()[i]);
-      uint32_t s = conv.hatInverse()[i], sq = conv.hatInverseShoup()[i];
-      const uint32_t *x = in.limb(i);
-      uint32_t *yi = y.data() + i * n;
-      for (size_t j = 0; j < n; ++j)
-        yi[j] = mulShoup(x[j], s, sq, p);
-    });
-    // The multiple of A to subtract: round(v), so the result is centered.
-    std::vector<uint32_t> wraps(n);
-    for (size_t j = 0; j < n; ++j) {
-      double v = 0;
-      for (size_t i = 0; i < k; ++i)
-        v += double(y[i * n + j]) * conv.inputReciprocals()[i];
-      wraps[j] = static_cast<uint32_t>(v + 0.5);
-    }
-    // out_j = sum_i y_i (A/a_i) - round(v) A mod b_j: a (k x n)^T (k x m)
-    // product with 64-bit accumulation reduced every
-    // kLazyAccumulateTerms - 1 terms.
-    parallelLimbs(m, [&](size_t jOut) {
-      Modulus b = ctx.prime(conv.outputs()[jOut]).modulus;
-      const uint32_t *row = conv.hatModOutput().data() + jOut * k;
-      const uint64_t aModB = b.value - conv.productModOutput()[jOut];
-      std::vector<uint64_t> acc(n);
-      for (size_t j = 0; j < n; ++j)
-        acc[j] = wraps[j] * aModB; // + (-A) round(v), < 2^36
+    // Blocks of coefficients keep the k input rows of a block in cache while
+    // all m outputs are formed from them (the product is k x m per word).
+    const size_t block = std::min<size_t>(n, 2048);
+    const size_t numBlocks = n / block;
+    parallelLimbs(numBlocks, [&](size_t blk) {
+      const size_t c0 = blk * block;
+      // y_i = x_i (A/a_i)^-1 mod a_i, and v = round(sum_i y_i / a_i): the
+      // multiple of A to subtract so the result is centered.
+      std::vector<uint32_t> y(k * block), wraps(block);
+      std::vector<double> v(block, 0.5);
       for (size_t i = 0; i < k; ++i) {
-        const uint32_t *yi = y.data() + i * n;
-        const uint64_t h = row[i];
-        for (size_t j = 0; j < n; ++j)
-          acc[j] += yi[j] * h;
-        if ((i + 2) % (kLazyAccumulateTerms - 1) == 0)
-          for (size_t j = 0; j < n; ++j)
-            acc[j] = reduce64(acc[j], b);
+        uint32_t p = ctx.modulus(conv.inputs()[i]);
+        uint32_t s = conv.hatInverse()[i], sq = conv.hatInverseShoup()[i];
+        const double r = conv.inputReciprocals()[i];
+        const uint32_t *x = in.limb(i) + c0;
+        uint32_t *yi = y.data() + i * block;
+        for (size_t j = 0; j < block; ++j) {
+          yi[j] = mulShoup(x[j], s, sq, p);
+          v[j] += double(yi[j]) * r;
+        }
       }
-      uint32_t *o = out.limb(jOut);
-      for (size_t j = 0; j < n; ++j)
-        o[j] = reduce64(acc[j], b);
+      for (size_t j = 0; j < block; ++j)
+        wraps[j] = static_cast<uint32_t>(v[j]);
+      // out_j = sum_i y_i (A/a_i) - round(v) A mod b_j, accumulated in 64
+      // bits and reduced every kLazyAccumulateTerms - 1 terms.
+      std::vector<uint64_t> acc(block);
+      for (size_t jOut = 0; jOut < m; ++jOut) {
+        Modulus b = ctx.prime(conv.outputs()[jOut]).modulus;
+        const uint32_t *row = conv.hatModOutput().data() + jOut * k;
+        const uint64_t minusA = b.value - conv.productModOutput()[jOut];
+        for (size_t j = 0; j < block; ++j)
+          acc[j] = wraps[j] * minusA; // < 2^36
+        for (size_t i = 0; i < k; ++i) {
+          accumulateProducts(acc.data(), y.data() + i * block, row[i], block);
+          if ((i + 2) % (kLazyAccumulateTerms - 1) == 0)
+            for (size_t j = 0; j < block; ++j)
+              acc[j] = reduce64(acc[j], b);
+        }
+        uint32_t *o = out.limb(jOut) + c0;
+        for (size_t j = 0; j < block; ++j)
+          o[j] = reduce64(acc[j], b);
+      }
     });
   }
 
@@ -273,9 +284,12 @@ public:
       const PrimeTables &pt = ctx.prime(out.primes[i]);
       Modulus qi = pt.modulus;
       uint32_t halfMod = halfQl % qi.value;
+      // t mod q_i as a Shoup product by 1: 32-bit multiplies only.
+      const uint32_t oneShoup = shoupQuotient(1, qi.value);
       uint32_t *ri = r.data() + i * n;
       for (size_t j = 0; j < n; ++j)
-        ri[j] = modarith::sub(t[j] % qi.value, halfMod, qi.value);
+        ri[j] = modarith::sub(mulShoup(t[j], 1, oneShoup, qi.value), halfMod,
+                              qi.value);
       if (domain == Domain::Ntt)
         forward(ri, pt, ctx.logDegree());
       uint32_t s = modarith::inverse(ql % qi.value, qi);
