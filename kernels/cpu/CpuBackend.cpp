@@ -47,6 +47,20 @@ public:
 
   const RnsContext &context() const override { return ctx; }
 
+  uint32_t *allocate(size_t words) override { return new uint32_t[words]; }
+  void deallocate(uint32_t *words) override { delete[] words; }
+  void copyFromHost(uint32_t *dst, const uint32_t *src,
+                    size_t words) override {
+    std::memcpy(dst, src, words * sizeof(uint32_t));
+  }
+  void copyToHost(uint32_t *dst, const uint32_t *src, size_t words) override {
+    std::memcpy(dst, src, words * sizeof(uint32_t));
+  }
+  void copy(uint32_t *dst, const uint32_t *src, size_t words) override {
+    std::memmove(dst, src, words * sizeof(uint32_t));
+  }
+  void synchronize() override {}
+
   void nttForward(Limbs x) override {
     parallelLimbs(x.numLimbs(), [&](size_t i) {
       forward(x.limb(i), ctx.prime(x.primes[i]), ctx.logDegree());

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <span>
 #include <type_traits>
+#include <utility>
 
 namespace cerium::kernels {
 
@@ -28,17 +29,21 @@ template <class T> struct LimbsView {
   std::span<const uint32_t> primes;
   size_t degree = 0;
 
+  LimbsView() = default;
+  LimbsView(T *data, std::span<const uint32_t> primes, size_t degree)
+      : data(data), primes(primes), degree(degree) {}
+  /// A mutable view converts to a const one.
+  template <class U>
+    requires(std::is_same_v<T, const U>)
+  LimbsView(const LimbsView<U> &o)
+      : data(o.data), primes(o.primes), degree(o.degree) {}
+
   size_t numLimbs() const { return primes.size(); }
   size_t numWords() const { return primes.size() * degree; }
   T *limb(size_t i) const { return data + i * degree; }
   /// Limbs [first, first + count) as a view of their own.
   LimbsView slice(size_t first, size_t count) const {
     return {data + first * degree, primes.subspan(first, count), degree};
-  }
-  operator LimbsView<const T>() const
-    requires(!std::is_const_v<T>)
-  {
-    return {data, primes, degree};
   }
 };
 using Limbs = LimbsView<uint32_t>;
@@ -83,6 +88,19 @@ class RnsBackend {
 public:
   virtual ~RnsBackend();
   virtual const RnsContext &context() const = 0;
+
+  // Memory the kernels operate on: host memory for the CPU backend, device
+  // memory for CUDA. Views passed to the kernels point into it.
+  virtual uint32_t *allocate(size_t words) = 0;
+  virtual void deallocate(uint32_t *words) = 0;
+  virtual void copyFromHost(uint32_t *dst, const uint32_t *src,
+                            size_t words) = 0;
+  virtual void copyToHost(uint32_t *dst, const uint32_t *src,
+                          size_t words) = 0;
+  /// Copy within backend memory.
+  virtual void copy(uint32_t *dst, const uint32_t *src, size_t words) = 0;
+  /// Waits until all submitted kernels have finished.
+  virtual void synchronize() = 0;
 
   /// Negacyclic NTT in place: coefficients -> evaluations (bit-reversed).
   virtual void nttForward(Limbs x) = 0;
@@ -143,6 +161,37 @@ public:
                                      std::span<const ConstLimbs> digits,
                                      std::span<const ConstLimbs> keyB,
                                      std::span<const ConstLimbs> keyA) = 0;
+};
+
+/// Backend memory owned RAII-style.
+class BackendBuffer {
+public:
+  BackendBuffer() = default;
+  BackendBuffer(RnsBackend &backend, size_t words)
+      : backend(&backend), ptr(words ? backend.allocate(words) : nullptr),
+        count(words) {}
+  BackendBuffer(BackendBuffer &&o) noexcept
+      : backend(o.backend), ptr(o.ptr), count(o.count) {
+    o.ptr = nullptr;
+    o.count = 0;
+  }
+  BackendBuffer &operator=(BackendBuffer &&o) noexcept {
+    std::swap(backend, o.backend);
+    std::swap(ptr, o.ptr);
+    std::swap(count, o.count);
+    return *this;
+  }
+  ~BackendBuffer() {
+    if (ptr)
+      backend->deallocate(ptr);
+  }
+  uint32_t *data() const { return ptr; }
+  size_t size() const { return count; }
+
+private:
+  RnsBackend *backend = nullptr;
+  uint32_t *ptr = nullptr;
+  size_t count = 0;
 };
 
 } // namespace cerium::kernels
