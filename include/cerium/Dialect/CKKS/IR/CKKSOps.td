@@ -1,0 +1,164 @@
+//===- CKKSOps.td - The ckks dialect -----------------------*- tablegen -*-===//
+//
+// Ciphertext-level CKKS. Types carry the level and the "scale degree" d: a
+// value at level l has scale Delta_l^d, where Delta_l is the parameter set's
+// scale of level l (Params::levelScale). The prime chain is built so that
+// rescaling a degree-2 value at level l gives exactly Delta_{l-1}, so
+// degrees 1 and 2 describe every scale the scheme produces and scale
+// agreement is checked exactly, as integers.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_DIALECT_CKKS_IR_CKKSOPS_TD
+#define CERIUM_DIALECT_CKKS_IR_CKKSOPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+def CKKS_Dialect : Dialect {
+  let name = "ckks";
+  let cppNamespace = "::cerium::ckks";
+  let summary = "CKKS ciphertexts and plaintexts with levels and scales";
+  let useDefaultTypePrinterParser = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+class CKKS_Type<string name, string typeMnemonic, list<Trait> traits = []>
+    : TypeDef<CKKS_Dialect, name, traits> {
+  let mnemonic = typeMnemonic;
+}
+
+def CKKS_CiphertextType : CKKS_Type<"Ciphertext", "ct"> {
+  let summary = "a CKKS ciphertext";
+  let description = [{
+    `!ckks.ct<level = L, degree = D, size = S>`: S polynomials (2, or 3
+    before relinearization) over the primes of level L, at scale Delta_L^D.
+  }];
+  let parameters = (ins "unsigned":$level, "unsigned":$degree,
+                        DefaultValuedParameter<"unsigned", "2">:$size);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def CKKS_PlaintextType : CKKS_Type<"Plaintext", "pt"> {
+  let summary = "an encoded CKKS plaintext";
+  let description = [{
+    `!ckks.pt<level = L, degree = D>`: one polynomial over the primes of
+    level L, encoded at scale Delta_L^D.
+  }];
+  let parameters = (ins "unsigned":$level, "unsigned":$degree);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+/// Ops whose result type follows from their operands: inferred, so every
+/// level and scale rule is checked in one place (CKKSOps.cpp).
+class CKKS_Op<string mnemonic, list<Trait> traits = []>
+    : Op<CKKS_Dialect, mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor])>;
+
+class CKKS_BinaryOp<string mnemonic, list<Trait> traits = []>
+    : CKKS_Op<mnemonic, traits> {
+  let arguments = (ins CKKS_CiphertextType:$lhs, CKKS_CiphertextType:$rhs);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+def CKKS_AddOp : CKKS_BinaryOp<"add", [Commutative]> {
+  let summary = "ciphertext + ciphertext (same level and degree)";
+}
+def CKKS_SubOp : CKKS_BinaryOp<"sub"> {
+  let summary = "ciphertext - ciphertext (same level and degree)";
+}
+def CKKS_MulOp : CKKS_BinaryOp<"mul", [Commutative]> {
+  let summary = "ciphertext * ciphertext: degrees add, size 3 (tensor product)";
+}
+
+def CKKS_NegateOp : CKKS_Op<"negate"> {
+  let arguments = (ins CKKS_CiphertextType:$input);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+class CKKS_PlainOp<string mnemonic> : CKKS_Op<mnemonic> {
+  let arguments = (ins CKKS_CiphertextType:$ciphertext,
+                       CKKS_PlaintextType:$plaintext);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = [{
+    $ciphertext `,` $plaintext attr-dict `:` type($ciphertext) `,`
+    type($plaintext)
+  }];
+}
+
+def CKKS_AddPlainOp : CKKS_PlainOp<"add_plain"> {
+  let summary = "ciphertext + plaintext (same level and degree)";
+}
+def CKKS_MulPlainOp : CKKS_PlainOp<"mul_plain"> {
+  let summary = "ciphertext * plaintext: degrees add";
+}
+
+def CKKS_EncodeOp : Op<CKKS_Dialect, "encode", [Pure]> {
+  let summary = "a plaintext constant: slot values encoded at a level";
+  let description = [{
+    `values` are the slot values (repeated to fill the slots); the result
+    type says the level and scale degree of the encoding:
+    `%w = ckks.encode [0.5, -1.0] : !ckks.pt<level = 3, degree = 1>`.
+  }];
+  let arguments = (ins DenseF64ArrayAttr:$values);
+  let results = (outs CKKS_PlaintextType:$result);
+  let assemblyFormat = "$values attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def CKKS_RotateOp : CKKS_Op<"rotate"> {
+  let summary = "cyclic slot rotation to the left by `offset`";
+  let arguments = (ins CKKS_CiphertextType:$input, I64Attr:$offset);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input `by` $offset attr-dict `:` type($input)";
+  let hasFolder = 1;
+}
+
+def CKKS_ConjugateOp : CKKS_Op<"conjugate"> {
+  let summary = "complex conjugation of the slots";
+  let arguments = (ins CKKS_CiphertextType:$input);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def CKKS_RelinearizeOp : CKKS_Op<"relinearize"> {
+  let summary = "key-switch the s^2 component: size 3 -> size 2";
+  let arguments = (ins CKKS_CiphertextType:$input);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def CKKS_RescaleOp : CKKS_Op<"rescale"> {
+  let summary = "divide by the primes of the top level: level - 1, degree - 1";
+  let arguments = (ins CKKS_CiphertextType:$input);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def CKKS_LevelDownOp : CKKS_Op<"level_down"> {
+  let summary = "move a degree-1 value down to `level`, scale Delta_level";
+  let description = [{
+    Exact: the lowering drops primes down to level + 1, multiplies by the
+    integer round(Delta_level * Q_{level+1} / Delta_input) (Q_{level+1} the
+    product of that level's primes) and rescales, so the result has scale
+    Delta_level exactly as its type says, at no level beyond the target.
+  }];
+  let arguments = (ins CKKS_CiphertextType:$input, I32Attr:$level);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input `to` $level attr-dict `:` type($input)";
+  let hasFolder = 1;
+}
+
+#endif // CERIUM_DIALECT_CKKS_IR_CKKSOPS_TD

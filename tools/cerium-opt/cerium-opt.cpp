@@ -1,0 +1,22 @@
+//===- cerium-opt.cpp - mlir-opt with Cerium's dialects and passes --------===//
+//
+// Registers only what Cerium uses (its own dialects and func), not every
+// upstream dialect: that keeps the binary and the build small.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  registry.insert<cerium::ckks::CKKSDialect, mlir::func::FuncDialect>();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "Cerium optimizer driver\n", registry));
+}
