@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/FHE/IR/FHEDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -14,7 +15,8 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<cerium::ckks::CKKSDialect, mlir::func::FuncDialect>();
+  registry.insert<cerium::ckks::CKKSDialect, cerium::fhe::FHEDialect,
+                  mlir::func::FuncDialect>();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(

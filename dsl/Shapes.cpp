@@ -1,0 +1,257 @@
+//===- Shapes.cpp - Shape rules of the tensor operations ------------------===//
+
+#include "cerium/DSL/Shapes.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace cerium::shapes {
+
+std::string str(const Shape &s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+int64_t numElements(const Shape &s) {
+  return std::accumulate(s.begin(), s.end(), int64_t(1),
+                         std::multiplies<int64_t>());
+}
+
+bool normalizeAxis(int64_t &axis, size_t rank) {
+  if (axis < 0)
+    axis += static_cast<int64_t>(rank);
+  return axis >= 0 && axis < static_cast<int64_t>(rank);
+}
+
+static std::string axisError(int64_t axis, const Shape &s) {
+  return "axis " + std::to_string(axis) + " is out of range for shape " +
+         str(s);
+}
+
+Result broadcast(const Shape &a, const Shape &b) {
+  Shape out(std::max(a.size(), b.size()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
+    int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
+    if (da != db && da != 1 && db != 1)
+      return Result::fail("shapes " + str(a) + " and " + str(b) +
+                          " do not broadcast");
+    out[out.size() - 1 - i] = da == 1 ? db : da;
+  }
+  return {out, ""};
+}
+
+Result matmul(const Shape &a, const Shape &b) {
+  if (a.empty() || b.empty())
+    return Result::fail("matmul needs operands of rank 1 or more");
+  Shape x = a, y = b;
+  if (x.size() == 1)
+    x.insert(x.begin(), 1);
+  if (y.size() == 1)
+    y.push_back(1);
+  if (x.back() != y[y.size() - 2])
+    return Result::fail("matmul of " + str(a) + " and " + str(b) +
+                        ": inner dimensions " + std::to_string(x.back()) +
+                        " and " + std::to_string(y[y.size() - 2]) +
+                        " differ");
+  Shape bx(x.begin(), x.end() - 2), by(y.begin(), y.end() - 2);
+  Result batch = broadcast(bx, by);
+  if (!batch.ok())
+    return Result::fail("matmul of " + str(a) + " and " + str(b) +
+                        ": batch dimensions do not broadcast");
+  Shape out = batch.shape;
+  if (a.size() > 1)
+    out.push_back(x[x.size() - 2]);
+  if (b.size() > 1)
+    out.push_back(y.back());
+  if (out.empty())
+    out.push_back(1);
+  return {out, ""};
+}
+
+Result transpose(const Shape &a, const std::vector<int64_t> &perm) {
+  if (perm.empty())
+    return {Shape(a.rbegin(), a.rend()), ""};
+  if (perm.size() != a.size())
+    return Result::fail("permutation of " + std::to_string(perm.size()) +
+                        " axes for shape " + str(a));
+  Shape out(a.size());
+  std::vector<bool> seen(a.size(), false);
+  for (size_t i = 0; i < perm.size(); ++i) {
+    int64_t p = perm[i];
+    if (!normalizeAxis(p, a.size()) || seen[p])
+      return Result::fail("invalid permutation for shape " + str(a));
+    seen[p] = true;
+    out[i] = a[p];
+  }
+  return {out, ""};
+}
+
+Result reshape(const Shape &a, const std::vector<int64_t> &dims) {
+  Shape out = dims;
+  int64_t known = 1, inferred = -1;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == -1) {
+      if (inferred >= 0)
+        return Result::fail("reshape allows only one -1 dimension");
+      inferred = static_cast<int64_t>(i);
+    } else if (out[i] <= 0) {
+      return Result::fail("reshape dimensions must be positive");
+    } else {
+      known *= out[i];
+    }
+  }
+  int64_t total = numElements(a);
+  if (inferred >= 0) {
+    if (total % known != 0)
+      return Result::fail("cannot reshape " + str(a) + " to " + str(dims));
+    out[inferred] = total / known;
+  }
+  if (numElements(out) != total)
+    return Result::fail("cannot reshape " + str(a) + " (" +
+                        std::to_string(total) + " elements) to " + str(dims));
+  return {out, ""};
+}
+
+Result index(const Shape &a) {
+  if (a.empty())
+    return Result::fail("cannot index a scalar");
+  Shape out(a.begin() + 1, a.end());
+  if (out.empty())
+    out.push_back(1);
+  return {out, ""};
+}
+
+Result slice(const Shape &a, int64_t lo, int64_t hi) {
+  if (a.empty())
+    return Result::fail("cannot slice a scalar");
+  if (lo < 0 || hi > a[0] || lo >= hi)
+    return Result::fail("slice [" + std::to_string(lo) + ":" +
+                        std::to_string(hi) + "] is empty or out of range for "
+                        "shape " + str(a));
+  Shape out = a;
+  out[0] = hi - lo;
+  return {out, ""};
+}
+
+Result concat(const std::vector<Shape> &parts, int64_t axis) {
+  if (parts.empty())
+    return Result::fail("concat needs at least one tensor");
+  Shape out = parts[0];
+  if (!normalizeAxis(axis, out.size()))
+    return Result::fail(axisError(axis, out));
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const Shape &p = parts[i];
+    bool same = p.size() == out.size();
+    for (size_t d = 0; same && d < p.size(); ++d)
+      same = static_cast<int64_t>(d) == axis || p[d] == out[d];
+    if (!same)
+      return Result::fail("cannot concatenate " + str(parts[0]) + " and " +
+                          str(p) + " along axis " + std::to_string(axis));
+    out[axis] += p[axis];
+  }
+  return {out, ""};
+}
+
+Result roll(const Shape &a, int64_t axis) {
+  if (!normalizeAxis(axis, a.size()))
+    return Result::fail(axisError(axis, a));
+  return {a, ""};
+}
+
+Result reduce(const Shape &a, const int64_t *axis) {
+  if (!axis)
+    return {Shape{1}, ""};
+  int64_t ax = *axis;
+  if (!normalizeAxis(ax, a.size()))
+    return Result::fail(axisError(*axis, a));
+  Shape out = a;
+  out.erase(out.begin() + ax);
+  if (out.empty())
+    out.push_back(1);
+  return {out, ""};
+}
+
+Result linear(const Shape &x, const Shape &w, const Shape *b) {
+  if (w.size() != 2)
+    return Result::fail("linear weight must be 2-D [out, in], got " + str(w));
+  Result y = matmul(x, {w[1], w[0]});
+  if (!y.ok())
+    return Result::fail("linear of input " + str(x) + " with weight " +
+                        str(w) + ": the input's last dimension must be " +
+                        std::to_string(w[1]));
+  if (b) {
+    Result r = broadcast(y.shape, *b);
+    if (!r.ok() || r.shape != y.shape)
+      return Result::fail("linear bias " + str(*b) +
+                          " does not match the output " + str(y.shape));
+  }
+  return y;
+}
+
+static int64_t convOut(int64_t in, int64_t k, int64_t stride, int64_t pad) {
+  return (in + 2 * pad - k) / stride + 1;
+}
+
+Result conv2d(const Shape &x, const Shape &w, const Shape *b, int64_t stride,
+              int64_t padding, int64_t groups) {
+  if (x.size() != 3)
+    return Result::fail("conv2d input must be [C, H, W], got " + str(x));
+  if (w.size() != 4)
+    return Result::fail("conv2d weight must be [O, C/groups, kh, kw], got " +
+                        str(w));
+  if (stride < 1 || padding < 0 || groups < 1)
+    return Result::fail("conv2d needs stride >= 1, padding >= 0, groups >= 1");
+  if (x[0] % groups != 0 || w[0] % groups != 0 || w[1] * groups != x[0])
+    return Result::fail("conv2d weight " + str(w) + " does not fit input " +
+                        str(x) + " with groups = " + std::to_string(groups));
+  int64_t h = convOut(x[1], w[2], stride, padding);
+  int64_t wd = convOut(x[2], w[3], stride, padding);
+  if (h < 1 || wd < 1)
+    return Result::fail("conv2d kernel " + str(w) + " is larger than the "
+                        "padded input " + str(x));
+  if (b && (b->size() != 1 || (*b)[0] != w[0]))
+    return Result::fail("conv2d bias must be [" + std::to_string(w[0]) +
+                        "], got " + str(*b));
+  return {Shape{w[0], h, wd}, ""};
+}
+
+Result avgpool2d(const Shape &x, int64_t kernel, int64_t stride) {
+  if (x.size() != 3)
+    return Result::fail("avgpool2d input must be [C, H, W], got " + str(x));
+  if (kernel < 1 || stride < 1 || kernel > x[1] || kernel > x[2])
+    return Result::fail("avgpool2d kernel " + std::to_string(kernel) +
+                        " does not fit input " + str(x));
+  return {Shape{x[0], convOut(x[1], kernel, stride, 0),
+                convOut(x[2], kernel, stride, 0)},
+          ""};
+}
+
+Result globalAvgpool(const Shape &x) {
+  if (x.size() != 3)
+    return Result::fail("global_avgpool input must be [C, H, W], got " +
+                        str(x));
+  return {Shape{x[0]}, ""};
+}
+
+Result batchnorm(const Shape &x, const Shape &param) {
+  if (x.empty() || param != Shape{x[0]})
+    return Result::fail("batchnorm parameters must be [" +
+                        (x.empty() ? std::string("C")
+                                   : std::to_string(x[0])) +
+                        "] for input " + str(x) + ", got " + str(param));
+  return {x, ""};
+}
+
+Result lastAxisNorm(const Shape &x, const Shape &param) {
+  if (x.empty() || param != Shape{x.back()})
+    return Result::fail("normalization parameters must be [" +
+                        (x.empty() ? std::string("N")
+                                   : std::to_string(x.back())) +
+                        "] for input " + str(x) + ", got " + str(param));
+  return {x, ""};
+}
+
+} // namespace cerium::shapes

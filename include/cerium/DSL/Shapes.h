@@ -1,0 +1,66 @@
+//===- Shapes.h - Shape rules of the tensor operations ----------*- C++ -*-===//
+//
+// One definition of every shape rule of DSL.md (NumPy broadcasting, matmul,
+// layers, reductions). Semantic analysis uses it to report shape errors in
+// source terms, and the fhe dialect's verifiers use it to check IR, so the
+// two can never disagree. Each rule returns the result shape, or an error
+// sentence naming both shapes.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_DSL_SHAPES_H
+#define CERIUM_DSL_SHAPES_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cerium::shapes {
+
+using Shape = std::vector<int64_t>;
+
+/// A shape, or why there is none.
+struct Result {
+  Shape shape;
+  std::string error; // empty on success
+  bool ok() const { return error.empty(); }
+  static Result fail(std::string why) { return {{}, std::move(why)}; }
+};
+
+/// "[4, 16]".
+std::string str(const Shape &s);
+int64_t numElements(const Shape &s);
+
+/// NumPy broadcasting of two shapes (elementwise + - * /).
+Result broadcast(const Shape &a, const Shape &b);
+/// NumPy matmul (1-D operands are promoted and the added axis removed).
+Result matmul(const Shape &a, const Shape &b);
+/// Permutation of the axes; an empty perm reverses them (a.T).
+Result transpose(const Shape &a, const std::vector<int64_t> &perm);
+/// Same element count; one dimension may be -1 (inferred).
+Result reshape(const Shape &a, const std::vector<int64_t> &dims);
+/// Removes the first axis (a[i]); a 1-D operand gives [1].
+Result index(const Shape &a);
+/// a[lo:hi] on the first axis, bounds already clamped to [0, a[0]].
+Result slice(const Shape &a, int64_t lo, int64_t hi);
+Result concat(const std::vector<Shape> &parts, int64_t axis);
+/// Checks the axis (negative counts from the end); same shape.
+Result roll(const Shape &a, int64_t axis);
+/// sum/mean over one axis (removed), or over all (axis = nullopt -> [1]).
+Result reduce(const Shape &a, const int64_t *axis);
+/// linear(x, W, b): x @ W.T + b.
+Result linear(const Shape &x, const Shape &w, const Shape *b);
+/// conv2d with x [C, H, W], W [O, C/groups, kh, kw].
+Result conv2d(const Shape &x, const Shape &w, const Shape *b, int64_t stride,
+              int64_t padding, int64_t groups);
+Result avgpool2d(const Shape &x, int64_t kernel, int64_t stride);
+Result globalAvgpool(const Shape &x);
+/// batchnorm over the channel axis 0 of x [C, ...]: parameters of shape [C].
+Result batchnorm(const Shape &x, const Shape &param);
+/// layernorm/rmsnorm over the last axis: parameters of shape [last].
+Result lastAxisNorm(const Shape &x, const Shape &param);
+/// Normalizes a possibly negative axis; false if out of range.
+bool normalizeAxis(int64_t &axis, size_t rank);
+
+} // namespace cerium::shapes
+
+#endif // CERIUM_DSL_SHAPES_H

@@ -1,0 +1,30 @@
+//===- FHEDialect.h - The fhe dialect ---------------------------*- C++ -*-===//
+#ifndef CERIUM_DIALECT_FHE_IR_FHEDIALECT_H
+#define CERIUM_DIALECT_FHE_IR_FHEDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "cerium/Dialect/FHE/IR/FHEOpsDialect.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "cerium/Dialect/FHE/IR/FHEOpsTypes.h.inc"
+
+#define GET_OP_CLASSES
+#include "cerium/Dialect/FHE/IR/FHEOps.h.inc"
+
+namespace cerium::fhe {
+
+/// The shape of a cipher, plain tensor ({} for an f64 scalar).
+llvm::SmallVector<int64_t> shapeOf(mlir::Type type);
+bool isCipher(mlir::Type type);
+/// cipher<shape> or tensor<shape x f64>; an empty shape is the f64 scalar.
+mlir::Type tensorType(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> shape,
+                      bool cipher);
+
+} // namespace cerium::fhe
+
+#endif // CERIUM_DIALECT_FHE_IR_FHEDIALECT_H
