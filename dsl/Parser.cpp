@@ -38,6 +38,13 @@ public:
   Parser(std::shared_ptr<const SourceFile> file)
       : file(std::move(file)), tokens(lex(*this->file)) {}
 
+  ExprPtr runExpression() {
+    ExprPtr e = parseExpr();
+    if (!at(Tok::Eof))
+      fail(cur().loc, "unexpected " + found() + " after the expression");
+    return e;
+  }
+
   Program run() {
     Program prog;
     prog.source = file;
@@ -491,6 +498,10 @@ private:
 
 Program parse(std::shared_ptr<const SourceFile> file) {
   return Parser(std::move(file)).run();
+}
+
+ExprPtr parseExpression(std::shared_ptr<const SourceFile> file) {
+  return Parser(std::move(file)).runExpression();
 }
 
 } // namespace cerium::dsl
