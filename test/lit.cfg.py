@@ -5,7 +5,7 @@ import lit.formats
 
 config.name = "Cerium"
 config.test_format = lit.formats.ShTest(execute_external=True)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".fhe"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.cerium_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in",
@@ -13,3 +13,5 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in",
 config.environment["PATH"] = os.pathsep.join(
     [config.cerium_tools_dir, config.llvm_tools_dir,
      config.environment.get("PATH", "")])
+config.substitutions.append(("%examples", os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "examples")))
