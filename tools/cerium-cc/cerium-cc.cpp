@@ -6,12 +6,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "cerium/Conversion/FHEToCKKS.h"
 #include "cerium/DSL/Parser.h"
 #include "cerium/DSL/Sema.h"
+#include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <CLI/CLI.hpp>
@@ -43,8 +46,21 @@ int main(int argc, char **argv) {
       overrides[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     mlir::MLIRContext context;
-    context.loadDialect<cerium::fhe::FHEDialect, mlir::func::FuncDialect>();
+    context.loadDialect<cerium::fhe::FHEDialect, cerium::ckks::CKKSDialect,
+                        mlir::func::FuncDialect>();
     auto source = cerium::dsl::SourceFile::read(input);
+    // Diagnostics of the lowerings point into the source like the front
+    // end's: file:line:col, the message, the line and a caret.
+    mlir::ScopedDiagnosticHandler diagnostics(&context, [&](mlir::Diagnostic &d) {
+      std::string message;
+      llvm::raw_string_ostream os(message);
+      os << d;
+      cerium::dsl::SourceLoc where;
+      if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation()))
+        where = {fl.getLine(), fl.getColumn()};
+      std::fprintf(stderr, "%s\n", source->format(where, message).c_str());
+      return mlir::success();
+    });
     cerium::dsl::Program program = cerium::dsl::parse(source);
     cerium::dsl::FheProgram fhe =
         cerium::dsl::buildFhe(program, context, overrides, insecure);
@@ -53,10 +69,19 @@ int main(int argc, char **argv) {
       llvm::outs() << "\n";
       return 0;
     }
+    mlir::PassManager pm(&context);
+    pm.addPass(cerium::createFheToCkksPass(fhe.options.slots));
+    if (mlir::failed(pm.run(*fhe.module)))
+      return 1; // the diagnostic handler printed the reason
+    if (emit == "ckks") {
+      fhe.module->print(llvm::outs());
+      llvm::outs() << "\n";
+      return 0;
+    }
     throw cerium::Error(
-        input + ": not yet supported: compiling below the fhe dialect (" +
+        input + ": not yet supported: compiling below the ckks dialect (" +
         (emit.empty() ? std::string("artifact") : "--emit " + emit) +
-        "); --emit fhe works today");
+        "); --emit fhe and --emit ckks work today");
   } catch (const cerium::Error &e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "cerium/Conversion/FHEToCKKS.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 
@@ -17,6 +18,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<cerium::ckks::CKKSDialect, cerium::fhe::FHEDialect,
                   mlir::func::FuncDialect>();
+  cerium::registerFheToCkksPass();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(

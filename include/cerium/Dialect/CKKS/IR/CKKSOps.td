@@ -108,8 +108,9 @@ def CKKS_MulPlainOp : CKKS_PlainOp<"mul_plain"> {
 def CKKS_EncodeOp : Op<CKKS_Dialect, "encode", [Pure]> {
   let summary = "a plaintext constant: slot values encoded at a level";
   let description = [{
-    `values` are the slot values (repeated to fill the slots); the result
-    type says the level and scale degree of the encoding:
+    `values` fill slots [0, len) and the remaining slots are zero (the
+    zero-padded layout the fhe -> ckks lowering keeps); the result type says
+    the level and scale degree of the encoding:
     `%w = ckks.encode [0.5, -1.0] : !ckks.pt<level = 3, degree = 1>`.
   }];
   let arguments = (ins DenseF64ArrayAttr:$values);

@@ -1,0 +1,551 @@
+//===- FHEToCKKS.cpp - Lowering tensor programs to ciphertexts ------------===//
+
+#include "cerium/Conversion/FHEToCKKS.h"
+#include "cerium/DSL/Safetensors.h"
+#include "cerium/DSL/Shapes.h"
+#include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/FHE/IR/FHEDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <map>
+#include <optional>
+
+using namespace mlir;
+namespace shapes = cerium::shapes;
+using shapes::Shape;
+
+namespace cerium {
+namespace {
+
+/// Levels are counted down from here while emitting, then renumbered.
+constexpr unsigned kProvisionalTop = 1u << 20;
+
+struct NotSupported {
+  std::string what;
+  Location loc;
+};
+
+/// A plaintext tensor known at compile time, row-major.
+struct PlainTensor {
+  Shape shape;
+  std::vector<double> values;
+};
+
+std::vector<int64_t> stridesOf(const Shape &s) {
+  std::vector<int64_t> strides(s.size(), 1);
+  for (size_t i = s.size(); i-- > 1;)
+    strides[i - 1] = strides[i] * s[i];
+  return strides;
+}
+
+/// NumPy broadcasting of `in` to `to` (to must be the broadcast shape).
+std::vector<double> broadcastTo(const PlainTensor &in, const Shape &to) {
+  const size_t n = static_cast<size_t>(shapes::numElements(to));
+  std::vector<double> out(n);
+  auto toStrides = stridesOf(to), inStrides = stridesOf(in.shape);
+  const size_t offset = to.size() - in.shape.size();
+  for (size_t flat = 0; flat < n; ++flat) {
+    size_t src = 0;
+    for (size_t d = offset; d < to.size(); ++d) {
+      int64_t idx = (int64_t(flat) / toStrides[d]) % to[d];
+      if (in.shape[d - offset] != 1)
+        src += size_t(idx * inStrides[d - offset]);
+    }
+    out[flat] = in.values[src];
+  }
+  return out;
+}
+
+class Lowering {
+public:
+  Lowering(ModuleOp module, func::FuncOp source, int64_t slots)
+      : module(module), source(source), slots(slots),
+        b(module.getContext()) {}
+
+  LogicalResult run() {
+    MLIRContext *ctx = module.getContext();
+    // The slot count: the largest cipher tensor, rounded up to a power of
+    // two, unless the program fixed it.
+    int64_t largest = 1;
+    source.walk([&](Operation *op) {
+      for (Value v : op->getResults())
+        if (fhe::isCipher(v.getType()))
+          largest = std::max(largest, numElements(v));
+    });
+    for (Value a : source.getArguments())
+      largest = std::max(largest, numElements(a));
+    if (slots == 0) {
+      // At least 2: the encoder's smallest slot count (one complex pair).
+      slots = 2;
+      while (slots < largest)
+        slots <<= 1;
+    }
+    if (largest > slots)
+      return source.emitError("a tensor of ")
+             << largest << " elements does not fit " << slots
+             << " slots (multi-ciphertext packing is not yet supported)";
+
+    // The new function, with provisional levels.
+    SmallVector<Type> argTypes;
+    for (Value a : source.getArguments()) {
+      if (!fhe::isCipher(a.getType()))
+        return emitError(a.getLoc(), "not yet supported: plain inputs of main "
+                                     "(server-side run-time plaintexts)");
+      argTypes.push_back(ckks::CiphertextType::get(ctx, kProvisionalTop, 1, 2));
+    }
+    b.setInsertionPoint(source);
+    auto fn = func::FuncOp::create(b, source.getLoc(), "main",
+                                   b.getFunctionType(argTypes, {}));
+    Block *entry = fn.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    for (auto [i, a] : llvm::enumerate(source.getArguments())) {
+      ciphers[a] = entry->getArgument(i);
+      fn.setArgAttr(i, "fhe.shape", b.getDenseI64ArrayAttr(shapeOf(a)));
+    }
+    try {
+      for (Operation &op : source.getBody().front())
+        lower(op);
+    } catch (const NotSupported &ns) {
+      fn.erase();
+      return emitError(ns.loc, "not yet supported: ") << ns.what;
+    }
+    auto ret = cast<func::ReturnOp>(entry->getTerminator());
+    SmallVector<Type> resultTypes(ret.getOperandTypes());
+    fn.setFunctionType(b.getFunctionType(argTypes, resultTypes));
+    for (auto [i, v] : llvm::enumerate(source.getBody().front()
+                                           .getTerminator()
+                                           ->getOperands()))
+      fn.setResultAttr(i, "fhe.shape", b.getDenseI64ArrayAttr(shapeOf(v)));
+    unsigned depth = renumberLevels(fn);
+    source.erase();
+    module->setAttr("ckks.slots", b.getI64IntegerAttr(slots));
+    module->setAttr("ckks.levels", b.getI64IntegerAttr(depth));
+    return success();
+  }
+
+private:
+  static int64_t numElements(Value v) {
+    auto s = fhe::shapeOf(v.getType());
+    return shapes::numElements(Shape(s.begin(), s.end()));
+  }
+  static Shape shapeOf(Value v) {
+    auto s = fhe::shapeOf(v.getType());
+    return Shape(s.begin(), s.end());
+  }
+  [[noreturn]] static void unsupported(Operation &op, const std::string &why) {
+    throw NotSupported{why, op.getLoc()};
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Managed ckks emission
+  //===--------------------------------------------------------------------===//
+
+  static ckks::CiphertextType ctType(Value v) {
+    return cast<ckks::CiphertextType>(v.getType());
+  }
+
+  Value levelDown(Value v, unsigned level) {
+    if (ctType(v).getLevel() == level)
+      return v;
+    return ckks::LevelDownOp::create(b, loc, v, b.getI32IntegerAttr(level));
+  }
+  void align(Value &x, Value &y) {
+    unsigned l = std::min(ctType(x).getLevel(), ctType(y).getLevel());
+    x = levelDown(x, l);
+    y = levelDown(y, l);
+  }
+  Value add(Value x, Value y) {
+    align(x, y);
+    return ckks::AddOp::create(b, loc, x, y);
+  }
+  Value sub(Value x, Value y) {
+    align(x, y);
+    return ckks::SubOp::create(b, loc, x, y);
+  }
+  Value mul(Value x, Value y) {
+    align(x, y);
+    Value p = ckks::MulOp::create(b, loc, x, y);
+    return ckks::RescaleOp::create(b, loc,
+                                   ckks::RelinearizeOp::create(b, loc, p));
+  }
+  Value encode(const std::vector<double> &values, unsigned level) {
+    return ckks::EncodeOp::create(
+        b, loc, ckks::PlaintextType::get(b.getContext(), level, 1),
+        b.getDenseF64ArrayAttr(values));
+  }
+  Value mulPlain(Value x, const std::vector<double> &values) {
+    Value pt = encode(values, ctType(x).getLevel());
+    return ckks::RescaleOp::create(b, loc,
+                                   ckks::MulPlainOp::create(b, loc, x, pt));
+  }
+  Value addPlain(Value x, const std::vector<double> &values) {
+    return ckks::AddPlainOp::create(b, loc, x,
+                                    encode(values, ctType(x).getLevel()));
+  }
+  /// Left rotation of all slots by `steps` (normalized modulo the slots).
+  Value rotate(Value x, int64_t steps) {
+    steps = ((steps % slots) + slots) % slots;
+    if (steps == 0)
+      return x;
+    return ckks::RotateOp::create(b, loc, x, b.getI64IntegerAttr(steps));
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Ops
+  //===--------------------------------------------------------------------===//
+
+  bool isCipherValue(Value v) const { return ciphers.count(v); }
+  const PlainTensor &plain(Operation &op, Value v) {
+    auto it = plainValues.find(v.getAsOpaquePointer());
+    if (it == plainValues.end())
+      unsupported(op, "a plaintext operand that is not known at compile time");
+    return it->second;
+  }
+  PlainTensor &plains(Value v) { return plainValues[v.getAsOpaquePointer()]; }
+
+  void lower(Operation &op) {
+    loc = op.getLoc();
+    llvm::TypeSwitch<Operation *>(&op)
+        .Case<fhe::WeightOp>([&](auto w) { lowerWeight(w); })
+        .Case<fhe::ConstantOp>([&](auto c) {
+          plains(c.getResult()) = {shapeOf(c.getResult()),
+                                   std::vector<double>(c.getValues().begin(),
+                                                       c.getValues().end())};
+        })
+        .Case<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(
+            [&](auto e) { lowerElementwise(op, e.getLhs(), e.getRhs()); })
+        .Case<fhe::NegOp>([&](auto n) { lowerNeg(op, n.getInput()); })
+        .Case<fhe::RollOp>([&](auto r) { lowerRoll(r); })
+        .Case<fhe::SumOp, fhe::MeanOp>([&](auto r) {
+          lowerReduce(op, r.getInput(), r.getAxis(), isa<fhe::MeanOp>(op));
+        })
+        .Case<fhe::PolyOp>([&](auto p) { lowerPoly(p); })
+        .Case<fhe::SliceOp>([&](auto s) { lowerSlice(s); })
+        .Case<fhe::ReshapeOp>([&](auto r) {
+          // Row-major order is unchanged: the same slots.
+          forward(op, r.getInput(), r.getResult());
+        })
+        .Case<func::ReturnOp>([&](auto r) {
+          SmallVector<Value> results;
+          for (Value v : r.getOperands())
+            results.push_back(ciphers.at(v));
+          func::ReturnOp::create(b, loc, results);
+        })
+        .Default([&](Operation *o) {
+          unsupported(*o, "'" + o->getName().getStringRef().str() +
+                              "' (its lowering to ckks is later work)");
+        });
+  }
+
+  void lowerWeight(fhe::WeightOp w) {
+    auto file = dsl::SafetensorsFile::open(w.getFile().str());
+    plains(w.getResult()) = {shapeOf(w.getResult()),
+                             file->read(w.getName().str())};
+  }
+
+  /// Same slots, new shape (reshape), for either kind of value.
+  void forward(Operation &op, Value in, Value out) {
+    if (isCipherValue(in))
+      ciphers[out] = ciphers.at(in);
+    else
+      plains(out) = {shapeOf(out), plain(op, in).values};
+  }
+
+  void lowerElementwise(Operation &op, Value lhs, Value rhs) {
+    Value result = op.getResult(0);
+    Shape shape = shapeOf(result);
+    bool cl = isCipherValue(lhs), cr = isCipherValue(rhs);
+    if (!cl && !cr) {
+      // Compile-time evaluation of plaintext arithmetic.
+      auto x = broadcastTo(plain(op, lhs), shape);
+      auto y = broadcastTo(plain(op, rhs), shape);
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (isa<fhe::AddOp>(op)) x[i] += y[i];
+        else if (isa<fhe::SubOp>(op)) x[i] -= y[i];
+        else if (isa<fhe::MulOp>(op)) x[i] *= y[i];
+        else x[i] /= y[i];
+      }
+      plains(result) = {shape, std::move(x)};
+      return;
+    }
+    if ((cl && shapeOf(lhs) != shape) || (cr && shapeOf(rhs) != shape))
+      unsupported(op, "broadcasting a cipher operand to " + shapes::str(shape));
+    if (cl && cr) {
+      Value x = ciphers.at(lhs), y = ciphers.at(rhs);
+      if (isa<fhe::AddOp>(op)) ciphers[result] = add(x, y);
+      else if (isa<fhe::SubOp>(op)) ciphers[result] = sub(x, y);
+      else ciphers[result] = mul(x, y); // Div by a cipher is rejected by sema
+      return;
+    }
+    Value ct = ciphers.at(cl ? lhs : rhs);
+    std::vector<double> p = broadcastTo(plain(op, cl ? rhs : lhs), shape);
+    if (isa<fhe::AddOp>(op)) {
+      ciphers[result] = addPlain(ct, p);
+    } else if (isa<fhe::SubOp>(op)) {
+      if (cl) {
+        for (double &v : p) v = -v;
+        ciphers[result] = addPlain(ct, p);
+      } else { // plain - cipher
+        ciphers[result] = addPlain(ckks::NegateOp::create(b, loc, ct), p);
+      }
+    } else if (isa<fhe::MulOp>(op)) {
+      ciphers[result] = mulPlain(ct, p);
+    } else { // cipher / plain
+      for (double &v : p) v = 1 / v;
+      ciphers[result] = mulPlain(ct, p);
+    }
+  }
+
+  void lowerNeg(Operation &op, Value in) {
+    if (isCipherValue(in)) {
+      ciphers[op.getResult(0)] =
+          ckks::NegateOp::create(b, loc, ciphers.at(in));
+      return;
+    }
+    PlainTensor t = plain(op, in);
+    for (double &v : t.values) v = -v;
+    plains(op.getResult(0)) = std::move(t);
+  }
+
+  void lowerRoll(fhe::RollOp r) {
+    Operation &op = *r;
+    Value in = r.getInput();
+    Shape shape = shapeOf(in);
+    int64_t axis = static_cast<int64_t>(r.getAxis());
+    shapes::normalizeAxis(axis, shape.size());
+    const int64_t na = shape[axis], shift = static_cast<int64_t>(r.getShift());
+    const int64_t k = ((shift % na) + na) % na;
+    const int64_t stride = stridesOf(shape)[axis];
+    const int64_t n = shapes::numElements(shape);
+    if (!isCipherValue(in)) {
+      const PlainTensor &t = plain(op, in);
+      PlainTensor out{shape, std::vector<double>(size_t(n))};
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t idx = (i / stride) % na;
+        int64_t src = i + (((idx - k + na) % na) - idx) * stride;
+        out.values[size_t(i)] = t.values[size_t(src)];
+      }
+      plains(r.getResult()) = std::move(out);
+      return;
+    }
+    Value x = ciphers.at(in);
+    if (k == 0) {
+      ciphers[r.getResult()] = x;
+      return;
+    }
+    // out[i] = x[i - k stride] where idx_axis >= k, else x[i + (na - k)
+    // stride]. A 1-D tensor filling every slot is one cyclic rotation.
+    if (shape.size() == 1 && n == slots) {
+      ciphers[r.getResult()] = rotate(x, -k);
+      return;
+    }
+    std::vector<double> keep(static_cast<size_t>(n)),
+        wrap(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      bool shifted = (i / stride) % na >= k;
+      keep[size_t(i)] = shifted ? 1 : 0;
+      wrap[size_t(i)] = shifted ? 0 : 1;
+    }
+    Value part1 = mulPlain(rotate(x, -k * stride), keep);
+    Value part2 = mulPlain(rotate(x, (na - k) * stride), wrap);
+    ciphers[r.getResult()] = add(part1, part2);
+  }
+
+  void lowerReduce(Operation &op, Value in, std::optional<uint64_t> axis,
+                   bool mean) {
+    if (axis)
+      unsupported(op, "sum/mean over one axis (reductions over all "
+                      "elements are supported)");
+    const int64_t n = numElements(in);
+    if (!isCipherValue(in)) {
+      double total = 0;
+      for (double v : plain(op, in).values)
+        total += v;
+      plains(op.getResult(0)) = {{1}, {mean ? total / double(n) : total}};
+      return;
+    }
+    // Rotate-and-add leaves the total in every slot (the padding is zero);
+    // keep slot 0 only, scaled by 1/n for the mean.
+    Value s = ciphers.at(in);
+    for (int64_t step = 1; step < slots; step <<= 1)
+      s = add(s, rotate(s, step));
+    ciphers[op.getResult(0)] = mulPlain(s, {mean ? 1.0 / double(n) : 1.0});
+  }
+
+  void lowerSlice(fhe::SliceOp s) {
+    Operation &op = *s;
+    if (isCipherValue(s.getInput()))
+      unsupported(op, "slicing a cipher tensor");
+    const PlainTensor &t = plain(op, s.getInput());
+    int64_t inner = t.shape.size() > 1
+                        ? shapes::numElements(Shape(t.shape.begin() + 1,
+                                                    t.shape.end()))
+                        : 1;
+    int64_t lo = static_cast<int64_t>(s.getLo());
+    int64_t hi = static_cast<int64_t>(s.getHi());
+    plains(s.getResult()) = {
+        shapeOf(s.getResult()),
+        std::vector<double>(t.values.begin() + lo * inner,
+                            t.values.begin() + hi * inner)};
+  }
+
+  /// Σ c_k B_k(x) with B_k = x^k (power) or T_k(t), t the affine map of the
+  /// range onto [-1, 1] (chebyshev). Basis elements come from a product
+  /// tree of depth ceil(log2 k); each coefficient costs one plaintext
+  /// multiplication.
+  void lowerPoly(fhe::PolyOp p) {
+    Operation &op = *p;
+    if (!isCipherValue(p.getInput()))
+      unsupported(op, "poly on a plaintext (fold it in the program)");
+    const int64_t n = numElements(p.getInput());
+    auto constant = [&](double c) { return std::vector<double>(size_t(n), c); };
+    ArrayRef<double> coeffs = p.getCoefficients();
+    const size_t degree = coeffs.size() - 1;
+    bool chebyshev = p.getBasis() == "chebyshev";
+    Value x = ciphers.at(p.getInput());
+    if (chebyshev && degree >= 1) {
+      double lo = p.getRange()[0], hi = p.getRange()[1];
+      x = addPlain(mulPlain(x, constant(2 / (hi - lo))),
+                   constant(-(hi + lo) / (hi - lo)));
+    }
+    std::vector<Value> basis(degree + 1);
+    if (degree >= 1)
+      basis[1] = x;
+    for (size_t k = 2; k <= degree; ++k) {
+      size_t a = size_t(1) << (63 - __builtin_clzll(k));
+      if (a == k)
+        a = k / 2;
+      size_t c = k - a; // k = a + c, a >= c
+      Value prod = mul(basis[a], basis[c]);
+      if (!chebyshev) {
+        basis[k] = prod;
+        continue;
+      }
+      // T_{a+c} = 2 T_a T_c - T_{a-c}.
+      Value twice = add(prod, prod);
+      basis[k] = a == c ? addPlain(twice, constant(-1))
+                        : sub(twice, basis[a - c]);
+    }
+    Value sum;
+    for (size_t k = 1; k <= degree; ++k) {
+      if (coeffs[k] == 0)
+        continue;
+      Value term = mulPlain(basis[k], constant(coeffs[k]));
+      sum = sum ? add(sum, term) : term;
+    }
+    if (!sum) // a constant polynomial: c_0 = x * 0 + c_0
+      sum = mulPlain(ciphers.at(p.getInput()), constant(0));
+    if (coeffs[0] != 0)
+      sum = addPlain(sum, constant(coeffs[0]));
+    ciphers[p.getResult()] = sum;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Level renumbering
+  //===--------------------------------------------------------------------===//
+
+  unsigned renumberLevels(func::FuncOp fn) {
+    unsigned lowest = kProvisionalTop;
+    auto visit = [&](Type t) {
+      if (auto ct = dyn_cast<ckks::CiphertextType>(t))
+        lowest = std::min(lowest, ct.getLevel());
+      if (auto pt = dyn_cast<ckks::PlaintextType>(t))
+        lowest = std::min(lowest, pt.getLevel());
+    };
+    for (Value a : fn.getArguments())
+      visit(a.getType());
+    fn.walk([&](Operation *op) {
+      for (Value r : op->getResults())
+        visit(r.getType());
+    });
+    const unsigned shift = lowest;
+    MLIRContext *ctx = fn.getContext();
+    auto remap = [&](Type t) -> Type {
+      if (auto ct = dyn_cast<ckks::CiphertextType>(t))
+        return ckks::CiphertextType::get(ctx, ct.getLevel() - shift,
+                                         ct.getDegree(), ct.getSize());
+      if (auto pt = dyn_cast<ckks::PlaintextType>(t))
+        return ckks::PlaintextType::get(ctx, pt.getLevel() - shift,
+                                        pt.getDegree());
+      return t;
+    };
+    for (BlockArgument a : fn.getArguments())
+      a.setType(remap(a.getType()));
+    fn.walk([&](Operation *op) {
+      for (Value r : op->getResults())
+        r.setType(remap(r.getType()));
+      if (auto ld = dyn_cast<ckks::LevelDownOp>(op))
+        ld.setLevel(static_cast<int32_t>(ld.getLevel() - shift));
+    });
+    SmallVector<Type> args, results;
+    for (Type t : fn.getFunctionType().getInputs())
+      args.push_back(remap(t));
+    for (Type t : fn.getFunctionType().getResults())
+      results.push_back(remap(t));
+    fn.setFunctionType(FunctionType::get(ctx, args, results));
+    return kProvisionalTop - shift;
+  }
+
+  ModuleOp module;
+  func::FuncOp source;
+  int64_t slots;
+  OpBuilder b;
+  Location loc = UnknownLoc::get(module.getContext());
+  llvm::DenseMap<Value, Value> ciphers;
+  /// Compile-time plaintexts by value (std::map: references stay valid).
+  std::map<const void *, PlainTensor> plainValues;
+};
+
+class FheToCkksPass
+    : public PassWrapper<FheToCkksPass, OperationPass<ModuleOp>> {
+public:
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FheToCkksPass)
+
+  FheToCkksPass() = default;
+  FheToCkksPass(const FheToCkksPass &other) : PassWrapper(other) {}
+  explicit FheToCkksPass(int64_t slots) { slotOption = slots; }
+
+  StringRef getArgument() const final { return "fhe-to-ckks"; }
+  StringRef getDescription() const final {
+    return "Lower fhe tensor programs (one ciphertext per tensor) to ckks";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<ckks::CKKSDialect>();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main) {
+      module.emitError("no func @main to lower");
+      return signalPassFailure();
+    }
+    try {
+      if (failed(Lowering(module, main, slotOption).run()))
+        signalPassFailure();
+    } catch (const std::exception &e) {
+      main.emitError(e.what());
+      signalPassFailure();
+    }
+  }
+
+  Option<int64_t> slotOption{*this, "slots",
+                             llvm::cl::desc("slot count (0: automatic)"),
+                             llvm::cl::init(0)};
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createFheToCkksPass(int64_t slots) {
+  return std::make_unique<FheToCkksPass>(slots);
+}
+
+void registerFheToCkksPass() { PassRegistration<FheToCkksPass>(); }
+
+} // namespace cerium
