@@ -192,6 +192,33 @@ Ciphertext Evaluator::levelDown(const Ciphertext &a, unsigned level) {
   return out;
 }
 
+Ciphertext Evaluator::multiplyByInteger(const Ciphertext &a, uint64_t m) {
+  Ciphertext out = a;
+  auto primes = p->qPrimeIds(a.level());
+  std::vector<uint32_t> scalars;
+  for (uint32_t id : primes)
+    scalars.push_back(static_cast<uint32_t>(m % p->prime(id)));
+  for (size_t i = 0; i < a.size(); ++i)
+    backend.mulScalar(out.value.poly(*p, i), a.value.poly(*p, i), scalars);
+  out.scale = a.scale * double(m);
+  return out;
+}
+
+Ciphertext Evaluator::adjustToLevel(const Ciphertext &a, unsigned level) {
+  if (level == a.level())
+    return a;
+  if (level > a.level())
+    throw Error("adjustToLevel cannot raise the level");
+  Ciphertext dropped = levelDown(a, level + 1);
+  double q = 1;
+  for (size_t i = p->qCount(level); i < p->qCount(level + 1); ++i)
+    q *= p->prime(p->qPrimeIds(level + 1)[i]);
+  double m = std::round(p->levelScale(level) * q / a.scale);
+  if (!(m >= 1 && m < 0x1p62))
+    throw Error("adjustToLevel: scale ratio out of range");
+  return rescale(multiplyByInteger(dropped, static_cast<uint64_t>(m)));
+}
+
 Ciphertext Evaluator::applyGalois(const Ciphertext &a, uint32_t galois,
                                   const EvalKeys &keys) {
   if (a.size() != 2)

@@ -260,3 +260,37 @@ std::string Params::describe() const {
 }
 
 } // namespace cerium::ckks
+
+namespace cerium::ckks {
+
+ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
+                       bool insecure, unsigned logN) {
+  unsigned logSlots = 1;
+  while ((int64_t(1) << logSlots) < slots)
+    ++logSlots;
+  ParamSpec spec;
+  spec.scaleBits = precision >= std::ldexp(1.0, -15) ? 40 : 50;
+  spec.baseBits = std::min(spec.scaleBits + 20, 4 * kMaxPrimeBits);
+  spec.levels = levels;
+  spec.insecure = insecure;
+  const size_t numQ = baseCountFor(spec) + levels * perLevelFor(spec);
+  spec.dnum = static_cast<unsigned>(std::min<size_t>(3, numQ));
+  unsigned first = logN ? logN : std::max(logSlots + 1, insecure ? 8u : 10u);
+  unsigned last = logN ? logN : (insecure ? 17u : 16u);
+  std::string lastError = "no ring dimension was tried";
+  for (unsigned n = first; n <= last; ++n) {
+    spec.logN = n;
+    spec.logSlots = logSlots < n - 1 ? logSlots : 0;
+    if (logSlots > n - 1)
+      continue;
+    try {
+      return Params::create(spec);
+    } catch (const Error &e) {
+      lastError = e.what();
+    }
+  }
+  throw Error(fmt::format("no parameter set fits {} levels on {} slots: {}",
+                          levels, int64_t(1) << logSlots, lastError));
+}
+
+} // namespace cerium::ckks

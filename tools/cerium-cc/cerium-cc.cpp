@@ -1,20 +1,15 @@
 //===- cerium-cc.cpp - The .fhe compiler driver ---------------------------===//
 //
-// Today: front end to the fhe dialect (`--emit fhe`). The lowerings below it
-// (ckks, poly, rns, artifact) are the next stages of the compiler issue;
-// asking for them is a clear error, not a crash.
+// Today: the front end and the fhe -> ckks lowering (`--emit fhe|ckks`).
+// The stages below (poly, rns, artifact) are the next steps of the compiler
+// issue; asking for them is a clear error, not a crash.
 //
 //===----------------------------------------------------------------------===//
 
-#include "cerium/Conversion/FHEToCKKS.h"
-#include "cerium/DSL/Parser.h"
-#include "cerium/DSL/Sema.h"
-#include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
-#include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Compiler/Compiler.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <CLI/CLI.hpp>
@@ -38,17 +33,18 @@ int main(int argc, char **argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    std::map<std::string, std::string> overrides;
+    cerium::CompileOptions options;
+    options.insecure = insecure;
+    options.stopAfter =
+        emit == "fhe" ? cerium::Stage::Fhe : cerium::Stage::Ckks;
     for (const std::string &kv : opts) {
       size_t eq = kv.find('=');
       if (eq == std::string::npos || eq == 0)
         throw cerium::Error("--opt " + kv + ": expected KEY=VALUE");
-      overrides[kv.substr(0, eq)] = kv.substr(eq + 1);
+      options.overrides[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    mlir::MLIRContext context;
-    context.loadDialect<cerium::fhe::FHEDialect, cerium::ckks::CKKSDialect,
-                        mlir::func::FuncDialect>();
     auto source = cerium::dsl::SourceFile::read(input);
+    mlir::MLIRContext context;
     // Diagnostics of the lowerings point into the source like the front
     // end's: file:line:col, the message, the line and a caret.
     mlir::ScopedDiagnosticHandler diagnostics(&context, [&](mlir::Diagnostic &d) {
@@ -61,27 +57,30 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "%s\n", source->format(where, message).c_str());
       return mlir::success();
     });
-    cerium::dsl::Program program = cerium::dsl::parse(source);
-    cerium::dsl::FheProgram fhe =
-        cerium::dsl::buildFhe(program, context, overrides, insecure);
-    if (emit == "fhe") {
-      fhe.module->print(llvm::outs());
+    cerium::Compilation c = [&] {
+      try {
+        return cerium::compile(source, context, options);
+      } catch (const cerium::Error &e) {
+        // A failed lowering has already printed its diagnostic.
+        if (std::string(e.what()).ends_with(": compilation failed"))
+          std::exit(1);
+        throw;
+      }
+    }();
+    if (!emit.empty() && emit != "fhe" && emit != "ckks")
+      throw cerium::Error(input + ": not yet supported: --emit " + emit +
+                          " (the poly and rns lowerings come next); --emit "
+                          "fhe and --emit ckks work today");
+    if (!emit.empty()) {
+      if (c.params)
+        llvm::outs() << "// parameters: " << c.params->describe() << "\n";
+      c.program.module->print(llvm::outs());
       llvm::outs() << "\n";
       return 0;
     }
-    mlir::PassManager pm(&context);
-    pm.addPass(cerium::createFheToCkksPass(fhe.options.slots));
-    if (mlir::failed(pm.run(*fhe.module)))
-      return 1; // the diagnostic handler printed the reason
-    if (emit == "ckks") {
-      fhe.module->print(llvm::outs());
-      llvm::outs() << "\n";
-      return 0;
-    }
-    throw cerium::Error(
-        input + ": not yet supported: compiling below the ckks dialect (" +
-        (emit.empty() ? std::string("artifact") : "--emit " + emit) +
-        "); --emit fhe and --emit ckks work today");
+    throw cerium::Error(input + ": not yet supported: writing an artifact "
+                                "(the poly and rns lowerings come next); "
+                                "--emit fhe and --emit ckks work today");
   } catch (const cerium::Error &e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

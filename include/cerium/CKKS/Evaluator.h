@@ -33,6 +33,13 @@ public:
   Ciphertext rescale(const Ciphertext &a);
   /// Drops primes down to `level` without changing the message or scale.
   Ciphertext levelDown(const Ciphertext &a, unsigned level);
+  /// The ckks.level_down semantics: moves a rescaled value to `level` with
+  /// scale levelScale(level) (up to 2^-50 relative): drop primes to
+  /// level + 1, multiply by the integer round(Delta_level Q_{level+1} /
+  /// scale), rescale.
+  Ciphertext adjustToLevel(const Ciphertext &a, unsigned level);
+  /// a * m for an integer m (below 2^62): the scale is multiplied by m.
+  Ciphertext multiplyByInteger(const Ciphertext &a, uint64_t m);
   Ciphertext rotate(const Ciphertext &a, int64_t steps, const EvalKeys &keys);
   Ciphertext conjugate(const Ciphertext &a, const EvalKeys &keys);
   Ciphertext applyGalois(const Ciphertext &a, uint32_t galois,

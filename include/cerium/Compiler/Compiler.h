@@ -1,0 +1,48 @@
+//===- Compiler.h - The compilation pipeline --------------------*- C++ -*-===//
+//
+// .fhe source -> fhe dialect -> ckks dialect, and the parameter set chosen
+// for the result. One pipeline, used by cerium-cc and the tests.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_COMPILER_COMPILER_H
+#define CERIUM_COMPILER_COMPILER_H
+
+#include "cerium/CKKS/Params.h"
+#include "cerium/DSL/Sema.h"
+#include "cerium/DSL/Source.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <map>
+#include <string>
+
+namespace cerium {
+
+enum class Stage { Fhe, Ckks };
+
+struct CompileOptions {
+  std::map<std::string, std::string> overrides; // --opt KEY=VALUE
+  bool insecure = false;
+  Stage stopAfter = Stage::Ckks;
+};
+
+struct Compilation {
+  dsl::FheProgram program; // module, options, input and output shapes
+  ckks::ParamsPtr params;  // set when lowered to ckks
+  mlir::func::FuncOp main() {
+    return program.module->lookupSymbol<mlir::func::FuncOp>("main");
+  }
+};
+
+/// Registers the dialects the pipeline uses in `context`.
+void loadCompilerDialects(mlir::MLIRContext &context);
+
+/// Runs the pipeline. Source errors throw dsl::SourceError; errors of the
+/// lowerings are reported through `context`'s diagnostic handler and then
+/// thrown as cerium::Error.
+Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
+                    mlir::MLIRContext &context, const CompileOptions &options);
+
+} // namespace cerium
+
+#endif // CERIUM_COMPILER_COMPILER_H

@@ -1,0 +1,198 @@
+//===- CompileAndRunTest.cpp - .fhe programs compiled, run encrypted ------===//
+//
+// Each program goes through the whole pipeline that exists today: parse,
+// semantic analysis, fhe -> ckks lowering, parameter choice, key
+// generation for exactly the keys the program needs, encryption, execution
+// of the ckks program on the CPU backend, decryption. Results are compared
+// with the same computation written directly in float64 in the test; the
+// bound is the program's `precision` (1e-3 by default).
+//
+//===----------------------------------------------------------------------===//
+
+#include "../unit/TestSupport.h"
+
+#include "cerium/CKKS/Encoder.h"
+#include "cerium/CKKS/KeyGenerator.h"
+#include "cerium/Compiler/Compiler.h"
+#include "cerium/DSL/Safetensors.h"
+#include "cerium/Runtime/CkksInterpreter.h"
+#include "cerium/kernels/CpuBackend.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <cmath>
+#include <functional>
+
+using namespace cerium;
+using Tensor = std::vector<double>;
+
+namespace {
+
+const std::string kExamples = CERIUM_EXAMPLES_DIR;
+
+/// Compiles `text` (as if it sat in examples/digits), runs it encrypted on
+/// `inputs`, and returns the decrypted outputs.
+std::vector<Tensor> compileAndRun(const std::string &text,
+                                  const std::vector<Tensor> &inputs,
+                                  Prng &prng, double *precision = nullptr) {
+  mlir::MLIRContext context;
+  CompileOptions options;
+  options.insecure = true; // small rings keep the test fast
+  auto source =
+      std::make_shared<dsl::SourceFile>(kExamples + "/digits/e2e.fhe", text);
+  Compilation c = compile(source, context, options);
+  if (precision)
+    *precision = c.program.options.precision;
+  auto backend = kernels::createCpuBackend(c.params->rns());
+  ckks::KeyGenerator keygen(c.params, *backend, prng);
+  ckks::SecretKey sk = keygen.secretKey();
+  ckks::PublicKey pk = keygen.publicKey(sk);
+  runtime::KeyRequirements req = runtime::requiredKeys(c.main(), *c.params);
+  ckks::EvalKeys keys =
+      keygen.evalKeys(sk, req.relinearization, req.galoisElements);
+  ckks::Encoder encoder(c.params);
+  ckks::Encryptor encryptor(c.params, *backend);
+  const unsigned top = c.params->maxLevel();
+  std::vector<ckks::Ciphertext> cts;
+  for (const Tensor &in : inputs)
+    cts.push_back(encryptor.encrypt(
+        encoder.encode(in, c.params->levelScale(top), top, *backend), pk,
+        prng));
+  auto outs = runtime::runCkks(c.main(), c.params, *backend, keys, cts);
+  std::vector<Tensor> results;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    auto slots = encoder.decode(encryptor.decrypt(outs[i], sk), *backend);
+    size_t n = 1;
+    for (int64_t d : c.program.outputs[i].shape)
+      n *= size_t(d);
+    Tensor t(n);
+    for (size_t j = 0; j < n; ++j)
+      t[j] = slots[j].real();
+    results.push_back(t);
+  }
+  return results;
+}
+
+Tensor randomTensor(size_t n, Prng &prng, double lo = -1, double hi = 1) {
+  Tensor t(n);
+  for (double &v : t)
+    v = lo + (hi - lo) * prng.uniformReal();
+  return t;
+}
+
+void expectNear(const Tensor &got, const Tensor &want, double bound,
+                const char *what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double maxErr = 0;
+  for (size_t i = 0; i < want.size(); ++i)
+    maxErr = std::max(maxErr, std::fabs(got[i] - want[i]));
+  EXPECT_LE(maxErr, bound) << what << ": max error " << maxErr;
+}
+
+TEST(CompileAndRun, ElementwiseRollMeanPoly) {
+  CERIUM_SEEDED_PRNG(prng);
+  double precision;
+  Tensor x = randomTensor(8, prng), y = randomTensor(8, prng);
+  auto out = compileAndRun(R"(
+fn main(x: cipher[8], y: cipher[8]) -> (cipher[8], cipher[1]) {
+  let z = x * y + roll(x, 3) - 0.5;
+  return (z, mean(poly(x, [0.5, 0.25, -0.125, 0.0625], range = [-1, 1])));
+}
+)",
+                           {x, y}, prng, &precision);
+  Tensor z(8);
+  double mean = 0;
+  for (int i = 0; i < 8; ++i) {
+    z[i] = x[i] * y[i] + x[(i - 3 + 8) % 8] - 0.5;
+    mean += 0.5 + 0.25 * x[i] - 0.125 * x[i] * x[i] +
+            0.0625 * x[i] * x[i] * x[i];
+  }
+  expectNear(out[0], z, precision, "z");
+  expectNear(out[1], {mean / 8}, precision, "mean");
+}
+
+TEST(CompileAndRun, MatrixRollAlongAxisAndSum) {
+  CERIUM_SEEDED_PRNG(prng);
+  Tensor x = randomTensor(12, prng);
+  auto out = compileAndRun(R"(
+fn main(x: cipher[3, 4]) -> (cipher[3, 4], cipher[1]) {
+  let r = roll(x, 1, 1) + roll(x, -1, 0);
+  return (r, sum(r * r));
+}
+)",
+                           {x}, prng);
+  Tensor r(12);
+  double sum = 0;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j) {
+      r[i * 4 + j] = x[i * 4 + (j + 3) % 4] + x[((i + 1) % 3) * 4 + j];
+      sum += r[i * 4 + j] * r[i * 4 + j];
+    }
+  expectNear(out[0], r, 1e-3, "roll");
+  expectNear(out[1], {sum}, 1e-3, "sum");
+}
+
+TEST(CompileAndRun, ChebyshevDegree15) {
+  CERIUM_SEEDED_PRNG(prng);
+  Tensor x = randomTensor(16, prng, -2, 3);
+  std::vector<double> c(16);
+  for (size_t k = 0; k < c.size(); ++k)
+    c[k] = (k % 2 ? 1.0 : -0.5) / double(k + 1);
+  std::string coeffs = "[";
+  for (size_t k = 0; k < c.size(); ++k)
+    coeffs += (k ? ", " : "") + std::to_string(c[k]);
+  coeffs += "]";
+  auto out = compileAndRun(
+      "fn main(x: cipher[16]) -> cipher[16] {\n"
+      "  assume x in [-2, 3];\n"
+      "  return poly(x, " + coeffs + ", basis = \"chebyshev\");\n}\n",
+      {x}, prng);
+  Tensor want(16);
+  for (size_t i = 0; i < 16; ++i) {
+    double t = (2 * x[i] - 1) / 5, t0 = 1, t1 = t, y = 0;
+    for (size_t k = 0; k < c.size(); ++k) {
+      double tk = k == 0 ? t0 : (k == 1 ? t1 : 0);
+      if (k >= 2) {
+        tk = 2 * t * t1 - t0;
+        t0 = t1;
+        t1 = tk;
+      }
+      // std::to_string keeps 6 decimals: use the printed coefficients.
+      y += std::stod(std::to_string(c[k])) * tk;
+    }
+    want[i] = y;
+  }
+  expectNear(out[0], want, 1e-3, "chebyshev");
+}
+
+TEST(CompileAndRun, WeightsLoopsFunctionsAndPlainDivision) {
+  CERIUM_SEEDED_PRNG(prng);
+  Tensor x = randomTensor(8, prng), y = randomTensor(8, prng);
+  auto out = compileAndRun(R"(
+weights w = load("digits.safetensors");
+const STEPS = 3;
+fn scaled(a: cipher[8], k: f64) -> cipher[8] { return a * k; }
+fn main(x: cipher[8], y: cipher[8]) -> cipher[8] {
+  let acc = x;
+  for i in 1..STEPS {
+    acc = acc + scaled(roll(x, i), 0.25 * i);
+  }
+  acc = acc * w["fc1.bias"][0:8] - y / [2.0, 4.0, 2.0, 4.0, 2.0, 4.0, 2.0, 4.0];
+  return acc;
+}
+)",
+                           {x, y}, prng);
+  auto weights = dsl::SafetensorsFile::open(kExamples +
+                                            "/digits/digits.safetensors");
+  Tensor bias = weights->read("fc1.bias");
+  Tensor want(8);
+  for (int i = 0; i < 8; ++i) {
+    double acc = x[i];
+    for (int k = 1; k < 3; ++k)
+      acc += 0.25 * k * x[(i - k + 8) % 8];
+    want[i] = acc * bias[i] - y[i] / (i % 2 ? 4.0 : 2.0);
+  }
+  expectNear(out[0], want, 1e-3, "weights");
+}
+
+} // namespace
