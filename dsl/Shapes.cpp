@@ -254,4 +254,44 @@ Result lastAxisNorm(const Shape &x, const Shape &param) {
   return {x, ""};
 }
 
+std::vector<int64_t> strides(const Shape &s) {
+  std::vector<int64_t> out(s.size(), 1);
+  for (size_t i = s.size(); i-- > 1;)
+    out[i - 1] = out[i] * s[i];
+  return out;
+}
+
+std::vector<double> broadcastValues(const Shape &from,
+                                    const std::vector<double> &values,
+                                    const Shape &to) {
+  const size_t n = static_cast<size_t>(numElements(to));
+  std::vector<double> out(n);
+  auto toStrides = strides(to), fromStrides = strides(from);
+  const size_t offset = to.size() - from.size();
+  for (size_t flat = 0; flat < n; ++flat) {
+    size_t src = 0;
+    for (size_t d = offset; d < to.size(); ++d) {
+      int64_t idx = (int64_t(flat) / toStrides[d]) % to[d];
+      if (from[d - offset] != 1)
+        src += size_t(idx * fromStrides[d - offset]);
+    }
+    out[flat] = values[src];
+  }
+  return out;
+}
+
+std::vector<double> rollValues(const Shape &s,
+                               const std::vector<double> &values,
+                               int64_t shift, int64_t axis) {
+  normalizeAxis(axis, s.size());
+  const int64_t na = s[axis], stride = strides(s)[axis];
+  const int64_t k = ((shift % na) + na) % na;
+  std::vector<double> out(values.size());
+  for (int64_t i = 0; i < int64_t(values.size()); ++i) {
+    int64_t idx = (i / stride) % na;
+    out[size_t(i)] = values[size_t(i + (((idx - k + na) % na) - idx) * stride)];
+  }
+  return out;
+}
+
 } // namespace cerium::shapes

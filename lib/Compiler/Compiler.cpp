@@ -24,6 +24,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
       dsl::buildFhe(ast, context, options.overrides, options.insecure);
   if (options.stopAfter == Stage::Fhe)
     return c;
+  c.fheModule = c.program.module->clone();
   mlir::PassManager pm(&context);
   pm.addPass(createFheToCkksPass(c.program.options.slots));
   if (mlir::failed(pm.run(*c.program.module)))

@@ -1,12 +1,12 @@
 //===- cerium-cc.cpp - The .fhe compiler driver ---------------------------===//
 //
-// Today: the front end and the fhe -> ckks lowering (`--emit fhe|ckks`).
-// The stages below (poly, rns, artifact) are the next steps of the compiler
-// issue; asking for them is a clear error, not a crash.
+// Front end, fhe -> ckks lowering, parameter choice, artifact. The poly and
+// rns levels are the next steps of the compiler issue: `--emit poly|rns|
+// cuda|stats` say so clearly instead of crashing.
 //
 //===----------------------------------------------------------------------===//
 
-#include "cerium/Compiler/Compiler.h"
+#include "cerium/Compiler/Artifact.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -78,9 +78,18 @@ int main(int argc, char **argv) {
       llvm::outs() << "\n";
       return 0;
     }
-    throw cerium::Error(input + ": not yet supported: writing an artifact "
-                                "(the poly and rns lowerings come next); "
-                                "--emit fhe and --emit ckks work today");
+    if (output.empty())
+      throw cerium::Error("cerium-cc: give -o PROGRAM.cerium or --emit LEVEL");
+    if (target != "cpu")
+      throw cerium::Error("--target " + target +
+                          ": not yet supported (the CUDA code generator "
+                          "comes with the CUDA executor); use --target cpu");
+    cerium::Artifact artifact = cerium::makeArtifact(c);
+    if (artifact.params->insecure())
+      std::fprintf(stderr, "warning: INSECURE parameters (below 128-bit "
+                           "security), for testing only\n");
+    cerium::writeArtifact(output, artifact);
+    return 0;
   } catch (const cerium::Error &e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

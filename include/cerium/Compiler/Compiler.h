@@ -29,6 +29,8 @@ struct CompileOptions {
 struct Compilation {
   dsl::FheProgram program; // module, options, input and output shapes
   ckks::ParamsPtr params;  // set when lowered to ckks
+  /// The program at the fhe level, kept when lowered (the reference).
+  mlir::OwningOpRef<mlir::ModuleOp> fheModule;
   mlir::func::FuncOp main() {
     return program.module->lookupSymbol<mlir::func::FuncOp>("main");
   }

@@ -61,6 +61,21 @@ Result lastAxisNorm(const Shape &x, const Shape &param);
 /// Normalizes a possibly negative axis; false if out of range.
 bool normalizeAxis(int64_t &axis, size_t rank);
 
+// Row-major value helpers shared by compile-time folding and the float64
+// reference evaluator.
+
+/// Strides (in elements) of a row-major shape.
+std::vector<int64_t> strides(const Shape &s);
+/// `values` of shape `from` broadcast to `to` (NumPy rules; `to` must be
+/// the broadcast shape).
+std::vector<double> broadcastValues(const Shape &from,
+                                    const std::vector<double> &values,
+                                    const Shape &to);
+/// numpy.roll(values, shift, axis) for a tensor of shape `s`.
+std::vector<double> rollValues(const Shape &s,
+                               const std::vector<double> &values,
+                               int64_t shift, int64_t axis);
+
 } // namespace cerium::shapes
 
 #endif // CERIUM_DSL_SHAPES_H

@@ -37,29 +37,8 @@ struct PlainTensor {
   std::vector<double> values;
 };
 
-std::vector<int64_t> stridesOf(const Shape &s) {
-  std::vector<int64_t> strides(s.size(), 1);
-  for (size_t i = s.size(); i-- > 1;)
-    strides[i - 1] = strides[i] * s[i];
-  return strides;
-}
-
-/// NumPy broadcasting of `in` to `to` (to must be the broadcast shape).
 std::vector<double> broadcastTo(const PlainTensor &in, const Shape &to) {
-  const size_t n = static_cast<size_t>(shapes::numElements(to));
-  std::vector<double> out(n);
-  auto toStrides = stridesOf(to), inStrides = stridesOf(in.shape);
-  const size_t offset = to.size() - in.shape.size();
-  for (size_t flat = 0; flat < n; ++flat) {
-    size_t src = 0;
-    for (size_t d = offset; d < to.size(); ++d) {
-      int64_t idx = (int64_t(flat) / toStrides[d]) % to[d];
-      if (in.shape[d - offset] != 1)
-        src += size_t(idx * inStrides[d - offset]);
-    }
-    out[flat] = in.values[src];
-  }
-  return out;
+  return shapes::broadcastValues(in.shape, in.values, to);
 }
 
 class Lowering {
@@ -321,17 +300,11 @@ private:
     shapes::normalizeAxis(axis, shape.size());
     const int64_t na = shape[axis], shift = static_cast<int64_t>(r.getShift());
     const int64_t k = ((shift % na) + na) % na;
-    const int64_t stride = stridesOf(shape)[axis];
+    const int64_t stride = shapes::strides(shape)[axis];
     const int64_t n = shapes::numElements(shape);
     if (!isCipherValue(in)) {
-      const PlainTensor &t = plain(op, in);
-      PlainTensor out{shape, std::vector<double>(size_t(n))};
-      for (int64_t i = 0; i < n; ++i) {
-        int64_t idx = (i / stride) % na;
-        int64_t src = i + (((idx - k + na) % na) - idx) * stride;
-        out.values[size_t(i)] = t.values[size_t(src)];
-      }
-      plains(r.getResult()) = std::move(out);
+      plains(r.getResult()) = {
+          shape, shapes::rollValues(shape, plain(op, in).values, shift, axis)};
       return;
     }
     Value x = ciphers.at(in);

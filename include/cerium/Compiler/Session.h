@@ -1,0 +1,63 @@
+//===- Session.h - Client and server steps shared by the tools --*- C++ -*-===//
+//
+// The steps of CLI.md's flow, shared by `cerium` (client), `cerium-run`
+// (server) and `cerium-run --simulate` (both in one process), so each exists
+// once.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_COMPILER_SESSION_H
+#define CERIUM_COMPILER_SESSION_H
+
+#include "cerium/CKKS/Ciphertext.h"
+#include "cerium/Compiler/Artifact.h"
+#include "cerium/Support/Npy.h"
+#include "cerium/Support/Random.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cerium::session {
+
+/// Parses NAME=FILE arguments (--input).
+std::map<std::string, std::string>
+parseInputArgs(const std::vector<std::string> &args);
+
+/// Reads main's inputs from .npy files, in main's order, checking names,
+/// shapes and that values are finite and of a magnitude the scale holds.
+std::vector<NpyArray> readInputs(const Artifact &artifact,
+                                 const std::map<std::string, std::string> &files);
+
+struct KeySet {
+  ckks::SecretKey secret;
+  ckks::PublicKey pub;
+  ckks::EvalKeys eval;
+};
+/// Exactly the keys the artifact lists.
+KeySet generateKeys(const Artifact &artifact, kernels::RnsBackend &backend,
+                    Prng &prng);
+void saveKeys(const std::string &dir, const Artifact &artifact,
+              const KeySet &keys);
+
+std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
+                                            const std::vector<NpyArray> &in,
+                                            const ckks::PublicKey &pk,
+                                            kernels::RnsBackend &backend,
+                                            Prng &prng);
+/// Checks the ciphertexts against main's inputs (count and level).
+void checkInputs(const Artifact &artifact,
+                 const std::vector<ckks::Ciphertext> &cts,
+                 const std::string &path);
+/// Checks that `keys` hold every key the artifact lists.
+void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeys &keys,
+                   const std::string &path);
+std::vector<NpyArray> decryptOutputs(const Artifact &artifact,
+                                     const std::vector<ckks::Ciphertext> &cts,
+                                     const ckks::SecretKey &sk,
+                                     kernels::RnsBackend &backend);
+/// OUTDIR/output_i.npy, created as needed.
+void writeOutputs(const std::string &dir, const std::vector<NpyArray> &out);
+
+} // namespace cerium::session
+
+#endif // CERIUM_COMPILER_SESSION_H

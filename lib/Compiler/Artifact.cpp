@@ -1,0 +1,127 @@
+//===- Artifact.cpp - The .cerium artifact --------------------------------===//
+
+#include "cerium/Compiler/Artifact.h"
+#include "cerium/DSL/Safetensors.h"
+#include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Support/Container.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cerium {
+
+namespace {
+
+void putTensors(ByteWriter &w, const std::vector<dsl::TensorInfo> &ts) {
+  w.put<uint32_t>(static_cast<uint32_t>(ts.size()));
+  for (const auto &t : ts) {
+    w.putString(t.name);
+    w.putArray<int64_t>(t.shape);
+    w.put<uint8_t>(t.cipher ? 1 : 0);
+  }
+}
+
+std::vector<dsl::TensorInfo> getTensors(ByteReader &r) {
+  uint32_t n = r.get<uint32_t>();
+  if (n > 4096)
+    r.fail("too many tensors");
+  std::vector<dsl::TensorInfo> ts(n);
+  for (auto &t : ts) {
+    t.name = r.getString();
+    t.shape = r.getArray<int64_t>(16);
+    t.cipher = r.get<uint8_t>() != 0;
+  }
+  return ts;
+}
+
+std::string bytecodeOf(mlir::ModuleOp module) {
+  std::string bytes;
+  llvm::raw_string_ostream os(bytes);
+  if (mlir::failed(mlir::writeBytecodeToFile(module, os)))
+    throw Error("internal error: cannot serialize a module");
+  os.flush();
+  return bytes;
+}
+
+mlir::OwningOpRef<mlir::ModuleOp> parseModule(const std::string &bytes,
+                                              mlir::MLIRContext &context,
+                                              const std::string &path) {
+  mlir::ParserConfig config(&context);
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(bytes, config);
+  if (!module)
+    throw Error(path + ": malformed artifact: the program does not parse");
+  return module;
+}
+
+} // namespace
+
+Artifact makeArtifact(Compilation &lowered) {
+  mlir::OwningOpRef<mlir::ModuleOp> fheSource = std::move(lowered.fheModule);
+  Artifact a;
+  a.params = lowered.params;
+  a.inputs = lowered.program.inputs;
+  a.outputs = lowered.program.outputs;
+  a.precision = lowered.program.options.precision;
+  a.keys = runtime::requiredKeys(lowered.main(), *lowered.params);
+  // Fold the weights into the reference program: the artifact is then
+  // self-contained.
+  fheSource->walk([&](fhe::WeightOp w) {
+    auto file = dsl::SafetensorsFile::open(w.getFile().str());
+    std::vector<double> values = file->read(w.getName().str());
+    mlir::OpBuilder b(w);
+    auto c = fhe::ConstantOp::create(b, w.getLoc(), w.getType(),
+                                     b.getDenseF64ArrayAttr(values));
+    w.getResult().replaceAllUsesWith(c.getResult());
+    w.erase();
+  });
+  a.program = std::move(lowered.program.module);
+  a.reference = std::move(fheSource);
+  return a;
+}
+
+void writeArtifact(const std::string &path, Artifact &a) {
+  ByteWriter w;
+  a.params->serialize(w);
+  putTensors(w, a.inputs);
+  putTensors(w, a.outputs);
+  w.put<double>(a.precision);
+  w.put<uint8_t>(a.keys.relinearization ? 1 : 0);
+  w.putArray<uint32_t>(a.keys.galoisElements);
+  w.putString(bytecodeOf(*a.program));
+  w.putString(bytecodeOf(*a.reference));
+  writeContainer(path, FileKind::Artifact, a.params->fingerprint(),
+                 w.buffer());
+}
+
+Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
+  loadCompilerDialects(context);
+  Container c = readContainer(path, FileKind::Artifact);
+  ByteReader r(c.payload, path);
+  Artifact a;
+  try {
+    a.params = ckks::Params::deserialize(r);
+  } catch (const Error &e) {
+    throw Error(path + ": " + e.what());
+  }
+  if (a.params->fingerprint() != c.fingerprint)
+    r.fail("parameter fingerprint mismatch");
+  a.inputs = getTensors(r);
+  a.outputs = getTensors(r);
+  a.precision = r.get<double>();
+  a.keys.relinearization = r.get<uint8_t>() != 0;
+  a.keys.galoisElements = r.getArray<uint32_t>(1 << 20);
+  a.program = parseModule(r.getString(), context, path);
+  a.reference = parseModule(r.getString(), context, path);
+  r.expectEnd();
+  if (!a.main() || !a.referenceMain())
+    r.fail("no main function");
+  if (a.params->insecure())
+    std::fprintf(stderr, "warning: %s uses INSECURE parameters (below "
+                         "128-bit security), for testing only\n",
+                 path.c_str());
+  return a;
+}
+
+} // namespace cerium

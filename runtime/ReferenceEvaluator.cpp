@@ -1,0 +1,200 @@
+//===- ReferenceEvaluator.cpp - The reference meaning in float64 ----------===//
+
+#include "cerium/Runtime/ReferenceEvaluator.h"
+#include "cerium/DSL/Shapes.h"
+#include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Support/Error.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+namespace cerium::runtime {
+
+using namespace mlir;
+using shapes::Shape;
+
+namespace {
+
+Shape shapeOfValue(Value v) {
+  auto s = fhe::shapeOf(v.getType());
+  return Shape(s.begin(), s.end());
+}
+
+double exactFunction(StringRef fn, double x) {
+  if (fn == "relu") return std::max(0.0, x);
+  if (fn == "gelu") return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+  if (fn == "silu") return x / (1 + std::exp(-x));
+  if (fn == "sigmoid") return 1 / (1 + std::exp(-x));
+  if (fn == "tanh") return std::tanh(x);
+  if (fn == "exp") return std::exp(x);
+  if (fn == "log") return std::log(x);
+  if (fn == "inv") return 1 / x;
+  if (fn == "sqrt") return std::sqrt(x);
+  if (fn == "inv_sqrt") return 1 / std::sqrt(x);
+  if (fn == "square") return x * x;
+  return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); // sign
+}
+
+double evalPoly(ArrayRef<double> c, bool chebyshev, double lo, double hi,
+                double x) {
+  if (!chebyshev) {
+    double y = 0;
+    for (size_t i = c.size(); i-- > 0;)
+      y = y * x + c[i];
+    return y;
+  }
+  double t = (2 * x - (lo + hi)) / (hi - lo), t0 = 1, t1 = t;
+  double y = c[0];
+  for (size_t k = 1; k < c.size(); ++k) {
+    if (k >= 2) {
+      double t2 = 2 * t * t1 - t0;
+      t0 = t1;
+      t1 = t2;
+    }
+    y += c[k] * t1;
+  }
+  return y;
+}
+
+} // namespace
+
+std::vector<NpyArray> evaluateReference(func::FuncOp main,
+                                        const std::vector<NpyArray> &inputs) {
+  llvm::DenseMap<Value, std::vector<double>> vals;
+  for (auto [arg, in] : llvm::zip(main.getArguments(), inputs))
+    vals[arg] = in.values;
+  std::vector<NpyArray> results;
+  auto get = [&](Value v) -> const std::vector<double> & {
+    return vals.find(v)->second;
+  };
+  for (Operation &op : main.getBody().front()) {
+    auto binary = [&](auto f) {
+      Shape out = shapeOfValue(op.getResult(0));
+      auto x = shapes::broadcastValues(shapeOfValue(op.getOperand(0)),
+                                       get(op.getOperand(0)), out);
+      auto y = shapes::broadcastValues(shapeOfValue(op.getOperand(1)),
+                                       get(op.getOperand(1)), out);
+      for (size_t i = 0; i < x.size(); ++i)
+        x[i] = f(x[i], y[i]);
+      vals[op.getResult(0)] = std::move(x);
+    };
+    auto unary = [&](auto f) {
+      std::vector<double> x = get(op.getOperand(0));
+      for (double &v : x)
+        v = f(v);
+      vals[op.getResult(0)] = std::move(x);
+    };
+    llvm::TypeSwitch<Operation *>(&op)
+        .Case<fhe::ConstantOp>([&](auto c) {
+          vals[c.getResult()] =
+              std::vector<double>(c.getValues().begin(), c.getValues().end());
+        })
+        .Case<fhe::AddOp>([&](auto) { binary(std::plus<double>()); })
+        .Case<fhe::SubOp>([&](auto) { binary(std::minus<double>()); })
+        .Case<fhe::MulOp>([&](auto) { binary(std::multiplies<double>()); })
+        .Case<fhe::DivOp>([&](auto) { binary(std::divides<double>()); })
+        .Case<fhe::NegOp>([&](auto) { unary([](double v) { return -v; }); })
+        .Case<fhe::NonlinearOp>([&](auto n) {
+          unary([&](double v) { return exactFunction(n.getFunction(), v); });
+        })
+        .Case<fhe::PolyOp>([&](auto p) {
+          bool cheb = p.getBasis() == "chebyshev";
+          double lo = p.getRange()[0], hi = p.getRange()[1];
+          unary([&](double v) {
+            return evalPoly(p.getCoefficients(), cheb, lo, hi, v);
+          });
+        })
+        .Case<fhe::MaxMinOp>([&](auto m) {
+          bool isMax = m.getIsMax();
+          binary([&](double a, double b) {
+            return isMax ? std::max(a, b) : std::min(a, b);
+          });
+        })
+        .Case<fhe::BootstrapOp, fhe::ReshapeOp>(
+            [&](auto) { vals[op.getResult(0)] = get(op.getOperand(0)); })
+        .Case<fhe::RollOp>([&](auto r) {
+          vals[r.getResult()] = shapes::rollValues(
+              shapeOfValue(r.getInput()), get(r.getInput()),
+              static_cast<int64_t>(r.getShift()),
+              static_cast<int64_t>(r.getAxis()));
+        })
+        .Case<fhe::SumOp, fhe::MeanOp>([&](auto r) {
+          Shape in = shapeOfValue(r.getInput());
+          const auto &x = get(r.getInput());
+          if (!r.getAxis()) {
+            double total = 0;
+            for (double v : x)
+              total += v;
+            vals[r.getResult()] = {isa<fhe::MeanOp>(op)
+                                       ? total / double(x.size())
+                                       : total};
+            return;
+          }
+          int64_t axis = static_cast<int64_t>(*r.getAxis());
+          shapes::normalizeAxis(axis, in.size());
+          auto st = shapes::strides(in);
+          std::vector<double> out(
+              size_t(shapes::numElements(shapeOfValue(r.getResult()))), 0.0);
+          for (int64_t i = 0; i < int64_t(x.size()); ++i) {
+            int64_t outer = i / (st[axis] * in[axis]), inner = i % st[axis];
+            out[size_t(outer * st[axis] + inner)] += x[size_t(i)];
+          }
+          if (isa<fhe::MeanOp>(op))
+            for (double &v : out)
+              v /= double(in[axis]);
+          vals[r.getResult()] = std::move(out);
+        })
+        .Case<fhe::SliceOp>([&](auto s) {
+          Shape in = shapeOfValue(s.getInput());
+          int64_t inner = shapes::numElements(in) / in[0];
+          const auto &x = get(s.getInput());
+          vals[s.getResult()] = std::vector<double>(
+              x.begin() + int64_t(s.getLo()) * inner,
+              x.begin() + int64_t(s.getHi()) * inner);
+        })
+        .Case<fhe::IndexOp>([&](auto s) {
+          Shape in = shapeOfValue(s.getInput());
+          int64_t inner = shapes::numElements(in) / in[0];
+          const auto &x = get(s.getInput());
+          int64_t i = static_cast<int64_t>(s.getIndex());
+          vals[s.getResult()] = std::vector<double>(x.begin() + i * inner,
+                                                    x.begin() + (i + 1) * inner);
+        })
+        .Case<fhe::LinearOp>([&](auto l) {
+          Shape in = shapeOfValue(l.getInput()), w = shapeOfValue(l.getWeight());
+          const auto &x = get(l.getInput());
+          const auto &wv = get(l.getWeight());
+          int64_t rows = shapes::numElements(in) / w[1];
+          std::vector<double> out(size_t(rows * w[0]));
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t o = 0; o < w[0]; ++o) {
+              double acc = 0;
+              for (int64_t k = 0; k < w[1]; ++k)
+                acc += x[size_t(r * w[1] + k)] * wv[size_t(o * w[1] + k)];
+              out[size_t(r * w[0] + o)] = acc;
+            }
+          if (l.getBias()) {
+            auto b = shapes::broadcastValues(shapeOfValue(l.getBias()),
+                                             get(l.getBias()),
+                                             shapeOfValue(l.getResult()));
+            for (size_t i = 0; i < out.size(); ++i)
+              out[i] += b[i];
+          }
+          vals[l.getResult()] = std::move(out);
+        })
+        .Case<func::ReturnOp>([&](auto r) {
+          for (Value v : r.getOperands())
+            results.push_back({shapeOfValue(v), get(v)});
+        })
+        .Default([&](Operation *o) {
+          throw Error("the reference evaluation of '" +
+                      o->getName().getStringRef().str() +
+                      "' is not implemented yet");
+        });
+  }
+  return results;
+}
+
+} // namespace cerium::runtime

@@ -1,0 +1,114 @@
+//===- cerium-run.cpp - The server: run a compiled program ----------------===//
+//
+// Holds the artifact, the evaluation keys and ciphertexts only: this process
+// never opens a secret key (except --simulate, which plays both roles in one
+// process by design and says so).
+//
+//===----------------------------------------------------------------------===//
+
+#include "cerium/CKKS/Serialization.h"
+#include "cerium/Compiler/Session.h"
+#include "cerium/Runtime/CkksInterpreter.h"
+#include "cerium/Runtime/ReferenceEvaluator.h"
+#include "cerium/kernels/CpuBackend.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+using namespace cerium;
+
+int main(int argc, char **argv) {
+  CLI::App app{"cerium-run: run a compiled program"};
+  std::string program, evalKeys, in, output, backendName = "auto";
+  std::vector<std::string> inputs;
+  bool plain = false, approx = false, simulate = false;
+  int threads = 0;
+  app.add_option("program", program, "PROGRAM.cerium")->required();
+  app.add_option("--eval-keys", evalKeys, "KEYDIR/eval.keys");
+  app.add_option("--in", in, "INPUTS.ct");
+  app.add_option("-o", output, "OUTPUTS.ct, or OUTDIR with --plain/--simulate")
+      ->required();
+  app.add_option("--backend", backendName, "auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  app.add_option("--threads", threads, "CPU worker threads (0: all)");
+  app.add_flag("--plain", plain, "evaluate the reference meaning in float64");
+  app.add_flag("--approx", approx,
+               "with --plain: use the compiler's polynomials");
+  app.add_flag("--simulate", simulate,
+               "keygen, encrypt, run and decrypt in one process");
+  app.add_option("--input", inputs, "NAME=FILE.npy (--plain, --simulate)");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (backendName == "cuda")
+      throw Error("--backend cuda: the CUDA executor is not available yet "
+                  "(the CUDA kernels exist; schedules come with the rns "
+                  "lowering); use --backend cpu");
+    if (approx && !plain)
+      throw Error("--approx goes with --plain");
+    mlir::MLIRContext context;
+    Artifact artifact = readArtifact(program, context);
+    if (plain) {
+      // Every polynomial the compiler emits today is the program's own
+      // (poly(...)): --approx and the exact reference coincide.
+      auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
+      session::writeOutputs(
+          output, runtime::evaluateReference(artifact.referenceMain(), in));
+      return 0;
+    }
+    auto backend = kernels::createCpuBackend(artifact.params->rns(),
+                                             kernels::CpuBackendOptions{threads});
+    const ckks::Params &params = *artifact.params;
+    if (simulate) {
+      std::fprintf(stderr, "cerium-run --simulate: client and server in one "
+                           "process (a demo, not the deployment model)\n");
+      auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
+      Prng prng;
+      auto t0 = std::chrono::steady_clock::now();
+      session::KeySet keys = session::generateKeys(artifact, *backend, prng);
+      auto cts = session::encryptInputs(artifact, in, keys.pub, *backend, prng);
+      auto t1 = std::chrono::steady_clock::now();
+      auto outs = runtime::runCkks(artifact.main(), artifact.params, *backend,
+                                   keys.eval, cts);
+      auto t2 = std::chrono::steady_clock::now();
+      auto got = session::decryptOutputs(artifact, outs, keys.secret, *backend);
+      auto want = runtime::evaluateReference(artifact.referenceMain(), in);
+      session::writeOutputs(output, got);
+      double maxErr = 0;
+      for (size_t i = 0; i < got.size(); ++i)
+        for (size_t j = 0; j < got[i].values.size(); ++j)
+          maxErr = std::max(maxErr,
+                            std::fabs(got[i].values[j] - want[i].values[j]));
+      auto ms = [](auto a, auto b) {
+        return std::chrono::duration<double, std::milli>(b - a).count();
+      };
+      std::printf("parameters: %s\n", params.describe().c_str());
+      std::printf("keygen+encrypt %.1f ms, encrypted run %.1f ms (CPU)\n",
+                  ms(t0, t1), ms(t1, t2));
+      std::printf("max |encrypted - plaintext reference| = %.3e (precision "
+                  "target %.1e): %s\n",
+                  maxErr, artifact.precision,
+                  maxErr <= artifact.precision ? "ok" : "EXCEEDED");
+      return maxErr <= artifact.precision ? 0 : 2;
+    }
+    if (evalKeys.empty() || in.empty())
+      throw Error("give --eval-keys KEYDIR/eval.keys and --in INPUTS.ct (or "
+                  "--plain / --simulate)");
+    ckks::EvalKeys keys = ckks::loadEvalKeys(evalKeys, params);
+    session::checkEvalKeys(artifact, keys, evalKeys);
+    auto cts = ckks::loadCiphertexts(in, params);
+    session::checkInputs(artifact, cts, in);
+    auto outs = runtime::runCkks(artifact.main(), artifact.params, *backend,
+                                 keys, cts);
+    ckks::saveCiphertexts(output, params, outs);
+    return 0;
+  } catch (const Error &e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
