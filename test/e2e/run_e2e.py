@@ -1,0 +1,133 @@
+"""End-to-end runs of .fhe programs through the command-line tools.
+
+For one program: compile with cerium-cc (insecure small rings keep CI fast),
+then (1) cerium-run --plain, (2) cerium-run --simulate, and (3) the separate
+client/server flow: cerium keygen, cerium encrypt, cerium-run, cerium
+decrypt. Every result is compared with an independent NumPy float64
+computation of the same program; the bound is the program's precision
+(1e-3 unless the program sets one). Random inputs, seed printed on failure.
+
+usage: run_e2e.py --build BUILD_DIR --program NAME [--seed S]
+"""
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from safetensors.numpy import load_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+WEIGHTS = os.path.join(ROOT, "examples", "digits", "digits.safetensors")
+
+
+def cheb(x, coeffs, lo, hi):
+    return np.polynomial.chebyshev.chebval((2 * x - (lo + hi)) / (hi - lo), coeffs)
+
+
+def weights_ref(x):
+    w = load_file(WEIGHTS)
+    return [x * w["fc1.bias"][:8].astype(np.float64) + w["fc2.bias"][:8].astype(np.float64)]
+
+
+CHEB15 = [0.1, 0.9, -0.3, 0.2, 0.05, -0.04, 0.03, -0.02, 0.01, 0.009,
+          -0.008, 0.007, 0.006, -0.005, 0.004, 0.003]
+
+# name -> (input shapes and ranges, NumPy reference)
+PROGRAMS = {
+    "add_sub": ({"x": (16,), "y": (16,)}, lambda x, y: [x + y - x * 0.5]),
+    "product3": ({"x": (8,), "y": (8,), "z": (8,)}, lambda x, y, z: [x * y * z]),
+    "poly_power": ({"x": (8,)},
+                   lambda x: [np.polynomial.polynomial.polyval(x, [1, -1, 0.5, 0.25])]),
+    "poly_cheb15": ({"x": ((32,), -2, 2)}, lambda x: [cheb(x, CHEB15, -2, 2)]),
+    "roll_full": ({"x": (16,)}, lambda x: [np.roll(x, 2) + np.roll(x, -1)]),
+    "roll_padded": ({"x": (10,)}, lambda x: [np.roll(x, 3)]),
+    "roll_2d": ({"x": (4, 4)}, lambda x: [np.roll(x, 1, 1) - np.roll(x, 1, 0)]),
+    "sum_squares": ({"x": (12,)}, lambda x: [np.array([np.sum(x * x)])]),
+    "mean_matrix": ({"x": (3, 5)}, lambda x: [np.array([np.mean(x)])]),
+    "weights": ({"x": (8,)}, weights_ref),
+    "multi_io": ({"x": (8,), "y": (8,)},
+                 lambda x, y: [x + y, x * y, np.array([np.sum(x)])]),
+    "loop_rebind": ({"x": (8,)},
+                    lambda x: [0.5 * (x + sum(np.roll(x, i) / i for i in range(1, 4)))]),
+    "functions": ({"x": (8,), "y": (8,)},
+                  lambda x, y: [((2 * x - 1) * y) * 3 + 0.25]),
+    "divide_plain": ({"x": (4,)},
+                     lambda x: [x / np.array([2.0, -4.0, 8.0, 0.5]) + x / 4]),
+    "negate": ({"x": (8,)}, lambda x: [-x * 3 + 1 - (2 - x)]),
+    "power4": ({"x": (8,)}, lambda x: [(x * x) ** 2 - x * x]),
+    "reshape_roll": ({"x": (8,)},
+                     lambda x: [np.roll(x.reshape(2, 4), 1, 0) + x.reshape(2, 4)]),
+}
+
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}{r.stdout}")
+    return r
+
+
+def check(outdir, want, bound, what):
+    for i, ref in enumerate(want):
+        got = np.load(os.path.join(outdir, f"output_{i}.npy"))
+        assert got.dtype == np.float64, f"{what}: output {i} dtype {got.dtype}"
+        assert got.shape == ref.shape, f"{what}: output {i} shape {got.shape} != {ref.shape}"
+        err = float(np.max(np.abs(got - ref)))
+        assert err <= bound, f"{what}: output {i} max error {err:.3e} > {bound:.1e}"
+        print(f"  {what}: output {i} {tuple(ref.shape)} max error {err:.2e}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--program", required=True, choices=sorted(PROGRAMS))
+    ap.add_argument("--seed", type=int, default=random.randrange(2**31))
+    args = ap.parse_args()
+    tools = os.path.join(args.build, "tools")
+    cc, client, server = (os.path.join(tools, t) for t in ("cerium-cc", "cerium", "cerium-run"))
+    specs, reference = PROGRAMS[args.program]
+    rng = np.random.default_rng(args.seed)
+    print(f"{args.program}: seed {args.seed} (rerun with --seed {args.seed})")
+    source = os.path.join(HERE, "programs", args.program + ".fhe")
+    precision = 1e-3
+    with tempfile.TemporaryDirectory() as tmp:
+        art = os.path.join(tmp, "p.cerium")
+        run([cc, source, "-o", art, "--insecure"])
+        flags, inputs = [], []
+        for name, spec in specs.items():
+            shape, lo, hi = (spec, -1.0, 1.0) if isinstance(spec[0], int) else spec
+            x = rng.uniform(lo, hi, size=shape)
+            path = os.path.join(tmp, name + ".npy")
+            np.save(path, x)
+            flags += ["--input", f"{name}={path}"]
+            inputs.append(x)
+        want = [np.asarray(r, dtype=np.float64) for r in reference(*inputs)]
+
+        run([server, art, "--plain", *flags, "-o", os.path.join(tmp, "plain")])
+        check(os.path.join(tmp, "plain"), want, 1e-9, "--plain")
+
+        run([server, art, "--simulate", *flags, "-o", os.path.join(tmp, "sim")])
+        check(os.path.join(tmp, "sim"), want, precision, "--simulate")
+
+        keys = os.path.join(tmp, "keys")
+        run([client, "keygen", art, "-o", keys])
+        assert oct(os.stat(os.path.join(keys, "secret.key")).st_mode & 0o777) == "0o600"
+        run([client, "encrypt", art, "--keys", keys, *flags, "-o", os.path.join(tmp, "in.ct")])
+        run([server, art, "--eval-keys", os.path.join(keys, "eval.keys"),
+             "--in", os.path.join(tmp, "in.ct"), "-o", os.path.join(tmp, "out.ct")])
+        run([client, "decrypt", art, "--keys", keys, os.path.join(tmp, "out.ct"),
+             "-o", os.path.join(tmp, "dec")])
+        check(os.path.join(tmp, "dec"), want, precision, "keygen/encrypt/run/decrypt")
+    print(f"{args.program}: ok")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (AssertionError, RuntimeError) as e:
+        print(f"FAILED: {e}", file=sys.stderr)
+        sys.exit(1)
