@@ -102,9 +102,14 @@ Container readContainer(const std::string &path, FileKind expected) {
     throw Error(path + ": format version " + std::to_string(version) +
                 " is not supported (expected " +
                 std::to_string(kContainerVersion) + ")");
+  auto withArticle = [](const std::string &noun) {
+    return (std::string("aeiou").find(noun[0]) != std::string::npos ? "an "
+                                                                     : "a ") +
+           noun;
+  };
   if (kind != expected)
-    throw Error(path + ": is a " + std::string(fileKindName(kind)) +
-                " file, expected a " + what + " file");
+    throw Error(path + ": is " + withArticle(fileKindName(kind)) +
+                " file, expected " + withArticle(what) + " file");
   if (bytes.size() - kHeaderBytes - 8 != payloadBytes)
     throw Error(path + ": " +
                 (bytes.size() - kHeaderBytes - 8 < payloadBytes

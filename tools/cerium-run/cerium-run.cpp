@@ -65,8 +65,6 @@ int main(int argc, char **argv) {
                                              kernels::CpuBackendOptions{threads});
     const ckks::Params &params = *artifact.params;
     if (simulate) {
-      std::fprintf(stderr, "cerium-run --simulate: client and server in one "
-                           "process (a demo, not the deployment model)\n");
       auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
       Prng prng;
       auto t0 = std::chrono::steady_clock::now();
@@ -87,6 +85,8 @@ int main(int argc, char **argv) {
       auto ms = [](auto a, auto b) {
         return std::chrono::duration<double, std::milli>(b - a).count();
       };
+      std::printf("simulated client and server in one process (a demo, not "
+                  "the deployment model)\n");
       std::printf("parameters: %s\n", params.describe().c_str());
       std::printf("keygen+encrypt %.1f ms, encrypted run %.1f ms (CPU)\n",
                   ms(t0, t1), ms(t1, t2));
