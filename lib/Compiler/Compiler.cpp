@@ -4,6 +4,7 @@
 #include "cerium/Conversion/FHEToCKKS.h"
 #include "cerium/DSL/Parser.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/CKKS/Transforms/Passes.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -27,6 +28,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   c.fheModule = c.program.module->clone();
   mlir::PassManager pm(&context);
   pm.addPass(createFheToCkksPass(c.program.options.slots));
+  pm.addNestedPass<mlir::func::FuncOp>(ckks::createLazyRelinearizePass());
   if (mlir::failed(pm.run(*c.program.module)))
     throw Error(source->path() + ": compilation failed");
   auto module = *c.program.module;

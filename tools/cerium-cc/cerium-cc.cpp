@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cerium/Compiler/Artifact.h"
+#include "cerium/Compiler/Stats.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -67,10 +68,14 @@ int main(int argc, char **argv) {
         throw;
       }
     }();
+    if (emit == "stats") {
+      std::fputs(cerium::statsReport(c).c_str(), stdout);
+      return 0;
+    }
     if (!emit.empty() && emit != "fhe" && emit != "ckks")
       throw cerium::Error(input + ": not yet supported: --emit " + emit +
                           " (the poly and rns lowerings come next); --emit "
-                          "fhe and --emit ckks work today");
+                          "fhe, ckks and stats work today");
     if (!emit.empty()) {
       if (c.params)
         llvm::outs() << "// parameters: " << c.params->describe() << "\n";

@@ -7,6 +7,7 @@
 
 #include "cerium/Conversion/FHEToCKKS.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/CKKS/Transforms/Passes.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
   registry.insert<cerium::ckks::CKKSDialect, cerium::fhe::FHEDialect,
                   mlir::func::FuncDialect>();
   cerium::registerFheToCkksPass();
+  cerium::ckks::registerCkksPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(
