@@ -10,10 +10,9 @@ namespace cerium::ckks {
 
 /// Lazy relinearization: removes every relinearize and re-inserts one only
 /// where a relinearized (size-2) ciphertext is required — before a
-/// multiplication, rotation, conjugation, level_down or return — once per
-/// value. Sums of products then pay one key switch instead of one per
-/// product, and relinearizing after the rescale that follows a product
-/// works on fewer limbs.
+/// multiplication, rotation, conjugation, level_down, rescale or return —
+/// once per value, which later uses then share. Sums of products taken
+/// before their rescale pay one key switch instead of one per product.
 std::unique_ptr<mlir::Pass> createLazyRelinearizePass();
 void registerCkksPasses();
 
