@@ -1,6 +1,7 @@
 //===- Safetensors.cpp - Reading safetensors weight files -----------------===//
 
 #include "cerium/DSL/Safetensors.h"
+#include "cerium/DSL/Functions.h"
 #include "cerium/Support/Error.h"
 
 #include <nlohmann/json.hpp>
@@ -41,23 +42,6 @@ double halfToDouble(uint16_t h) {
   else
     v = std::ldexp(double(mant | 0x400), exp - 25);
   return sign ? -v : v;
-}
-
-size_t editDistance(const std::string &a, const std::string &b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j)
-    row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
 }
 
 } // namespace

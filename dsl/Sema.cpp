@@ -1,6 +1,7 @@
 //===- Sema.cpp - From .fhe syntax to the fhe dialect ---------------------===//
 
 #include "cerium/DSL/Sema.h"
+#include "cerium/DSL/Functions.h"
 #include "cerium/DSL/Parser.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/DSL/Shapes.h"
@@ -69,31 +70,12 @@ const char *kindName(const Val &v) {
   return "a value";
 }
 
-const std::set<std::string> kNonlinear = {
-    "relu", "gelu", "silu", "sigmoid", "tanh",     "exp",
-    "log",  "inv",  "sqrt", "inv_sqrt", "square", "sign"};
-
-double applyFunction(const std::string &fn, double x) {
-  if (fn == "relu") return std::max(0.0, x);
-  if (fn == "gelu") return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-  if (fn == "silu") return x / (1 + std::exp(-x));
-  if (fn == "sigmoid") return 1 / (1 + std::exp(-x));
-  if (fn == "tanh") return std::tanh(x);
-  if (fn == "exp") return std::exp(x);
-  if (fn == "log") return std::log(x);
-  if (fn == "inv") return 1 / x;
-  if (fn == "sqrt") return std::sqrt(x);
-  if (fn == "inv_sqrt") return 1 / std::sqrt(x);
-  if (fn == "square") return x * x;
-  return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); // sign
-}
-
 /// The image of an interval, sampled densely (the functions are smooth or
 /// piecewise monotone, and the result is only used to seed later ranges).
 Interval image(const std::string &fn, Interval in) {
   double lo = INFINITY, hi = -INFINITY;
   for (int k = 0; k <= 256; ++k) {
-    double y = applyFunction(fn, in.lo + (in.hi - in.lo) * k / 256.0);
+    double y = evaluateNonlinear(fn, in.lo + (in.hi - in.lo) * k / 256.0);
     lo = std::min(lo, y);
     hi = std::max(hi, y);
   }
@@ -615,23 +597,6 @@ private:
     return best.empty() ? "" : " (did you mean '" + best + "'?)";
   }
 
-  static size_t editDistance(const std::string &a, const std::string &b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j)
-      row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-      size_t diag = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= b.size(); ++j) {
-        size_t up = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                           diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        diag = up;
-      }
-    }
-    return row[b.size()];
-  }
-
   Val evalUnary(const Expr &e) {
     Val x = eval(*e.lhs);
     if (e.unaryOp == UnaryOp::Not) {
@@ -900,7 +865,7 @@ private:
         "layernorm", "rmsnorm",  "softmax",   "max",            "min",
         "poly",     "bootstrap", "sum",       "mean",           "roll",
         "transpose", "reshape",  "concat"};
-    return builtins.count(n) || kNonlinear.count(n);
+    return builtins.count(n) || isNonlinearFunction(n);
   }
 
   /// Positional and keyword arguments of a builtin call, checked against its
@@ -1003,7 +968,7 @@ private:
       return r.shape;
     };
 
-    if (kNonlinear.count(fn)) {
+    if (isNonlinearFunction(fn)) {
       Args a = bindArgs(e, {"x", "range"}, 1);
       Val x = tensorArg(a, 0);
       Interval in = requireRange(a, 1, x.tensor, e);
@@ -1311,23 +1276,8 @@ private:
     // Sampled on the input range (dense enough for the degrees in use).
     double lo = INFINITY, hi = -INFINITY;
     for (int k = 0; k <= 512; ++k) {
-      double x = in.lo + (in.hi - in.lo) * k / 512.0, y = 0;
-      if (basis == "power") {
-        for (size_t i = c.size(); i-- > 0;)
-          y = y * x + c[i];
-      } else {
-        double t = 2 * (x - in.lo) / (in.hi - in.lo) - 1;
-        double t0 = 1, t1 = t;
-        for (size_t i = 0; i < c.size(); ++i) {
-          double ti = i == 0 ? t0 : t1;
-          y += c[i] * ti;
-          if (i >= 1) {
-            double t2 = 2 * t * t1 - t0;
-            t0 = t1;
-            t1 = t2;
-          }
-        }
-      }
+      double y = evaluatePolynomial(c, basis == "chebyshev", in.lo, in.hi,
+                                    in.lo + (in.hi - in.lo) * k / 512.0);
       lo = std::min(lo, y);
       hi = std::max(hi, y);
     }

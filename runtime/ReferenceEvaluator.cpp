@@ -1,6 +1,7 @@
 //===- ReferenceEvaluator.cpp - The reference meaning in float64 ----------===//
 
 #include "cerium/Runtime/ReferenceEvaluator.h"
+#include "cerium/DSL/Functions.h"
 #include "cerium/DSL/Shapes.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Support/Error.h"
@@ -20,42 +21,6 @@ namespace {
 Shape shapeOfValue(Value v) {
   auto s = fhe::shapeOf(v.getType());
   return Shape(s.begin(), s.end());
-}
-
-double exactFunction(StringRef fn, double x) {
-  if (fn == "relu") return std::max(0.0, x);
-  if (fn == "gelu") return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-  if (fn == "silu") return x / (1 + std::exp(-x));
-  if (fn == "sigmoid") return 1 / (1 + std::exp(-x));
-  if (fn == "tanh") return std::tanh(x);
-  if (fn == "exp") return std::exp(x);
-  if (fn == "log") return std::log(x);
-  if (fn == "inv") return 1 / x;
-  if (fn == "sqrt") return std::sqrt(x);
-  if (fn == "inv_sqrt") return 1 / std::sqrt(x);
-  if (fn == "square") return x * x;
-  return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); // sign
-}
-
-double evalPoly(ArrayRef<double> c, bool chebyshev, double lo, double hi,
-                double x) {
-  if (!chebyshev) {
-    double y = 0;
-    for (size_t i = c.size(); i-- > 0;)
-      y = y * x + c[i];
-    return y;
-  }
-  double t = (2 * x - (lo + hi)) / (hi - lo), t0 = 1, t1 = t;
-  double y = c[0];
-  for (size_t k = 1; k < c.size(); ++k) {
-    if (k >= 2) {
-      double t2 = 2 * t * t1 - t0;
-      t0 = t1;
-      t1 = t2;
-    }
-    y += c[k] * t1;
-  }
-  return y;
 }
 
 } // namespace
@@ -97,13 +62,16 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
         .Case<fhe::DivOp>([&](auto) { binary(std::divides<double>()); })
         .Case<fhe::NegOp>([&](auto) { unary([](double v) { return -v; }); })
         .Case<fhe::NonlinearOp>([&](auto n) {
-          unary([&](double v) { return exactFunction(n.getFunction(), v); });
+          unary([&](double v) {
+            return dsl::evaluateNonlinear(n.getFunction(), v);
+          });
         })
         .Case<fhe::PolyOp>([&](auto p) {
           bool cheb = p.getBasis() == "chebyshev";
           double lo = p.getRange()[0], hi = p.getRange()[1];
           unary([&](double v) {
-            return evalPoly(p.getCoefficients(), cheb, lo, hi, v);
+            return dsl::evaluatePolynomial(p.getCoefficients(), cheb, lo, hi,
+                                           v);
           });
         })
         .Case<fhe::MaxMinOp>([&](auto m) {

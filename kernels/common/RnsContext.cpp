@@ -203,4 +203,40 @@ BaseConverter::BaseConverter(const RnsContext &ctx,
 
 RnsBackend::~RnsBackend() = default;
 
+void RnsBackend::modUp(const BaseConverter &conv, Limbs extended,
+                       ConstLimbs digit, size_t digitOffset) {
+  const size_t k = digit.numLimbs(), n = digit.degree;
+  const size_t m = conv.outputs().size();
+  if (digitOffset + k > extended.numLimbs() || m + k != extended.numLimbs())
+    throw std::invalid_argument("modUp: digit does not fit the basis");
+  BackendBuffer coeffs(*this, k * n), converted(*this, m * n);
+  copy(coeffs.data(), digit.data, k * n);
+  nttInverse({coeffs.data(), digit.primes, n});
+  Limbs convOut{converted.data(), conv.outputs(), n};
+  baseConvert(conv, convOut, {coeffs.data(), digit.primes, n});
+  nttForward(convOut);
+  // Outputs before the digit, the digit itself, outputs after it.
+  copy(extended.data, convOut.data, digitOffset * n);
+  copy(extended.limb(digitOffset), digit.data, k * n);
+  copy(extended.limb(digitOffset + k), convOut.limb(digitOffset),
+       (m - digitOffset) * n);
+}
+
+void RnsBackend::modDown(const BaseConverter &conv, Limbs out,
+                         ConstLimbs extended) {
+  const size_t numP = conv.inputs().size(), n = out.degree;
+  if (extended.numLimbs() != numP + out.numLimbs() ||
+      conv.outputs().size() != out.numLimbs())
+    throw std::invalid_argument("modDown: basis mismatch");
+  ConstLimbs pPart = extended.slice(0, numP);
+  ConstLimbs qPart = extended.slice(numP, out.numLimbs());
+  BackendBuffer coeffs(*this, numP * n), converted(*this, out.numWords());
+  copy(coeffs.data(), pPart.data, numP * n);
+  nttInverse({coeffs.data(), pPart.primes, n});
+  Limbs convOut{converted.data(), out.primes, n};
+  baseConvert(conv, convOut, {coeffs.data(), pPart.primes, n});
+  nttForward(convOut);
+  subMulScalar(out, qPart, convOut, conv.productInverse());
+}
+
 } // namespace cerium::kernels

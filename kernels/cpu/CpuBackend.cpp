@@ -241,45 +241,6 @@ public:
     });
   }
 
-  void modUp(const BaseConverter &conv, Limbs extended, ConstLimbs digit,
-             size_t digitOffset) override {
-    const size_t k = digit.numLimbs(), n = digit.degree;
-    if (digitOffset + k > extended.numLimbs() ||
-        conv.outputs().size() + k != extended.numLimbs())
-      throw std::invalid_argument("modUp: digit does not fit the basis");
-    std::vector<uint32_t> coeffs(digit.data, digit.data + k * n);
-    nttInverse({coeffs.data(), digit.primes, n});
-    std::vector<uint32_t> converted(conv.outputs().size() * n);
-    Limbs convOut{converted.data(), conv.outputs(), n};
-    baseConvert(conv, convOut, {coeffs.data(), digit.primes, n});
-    nttForward(convOut);
-    // Scatter: outputs before the digit, the digit itself, outputs after it.
-    std::memcpy(extended.data, converted.data(),
-                digitOffset * n * sizeof(uint32_t));
-    std::memcpy(extended.limb(digitOffset), digit.data,
-                k * n * sizeof(uint32_t));
-    std::memcpy(extended.limb(digitOffset + k),
-                converted.data() + digitOffset * n,
-                (conv.outputs().size() - digitOffset) * n * sizeof(uint32_t));
-  }
-
-  void modDown(const BaseConverter &conv, Limbs out,
-               ConstLimbs extended) override {
-    const size_t numP = conv.inputs().size(), n = out.degree;
-    if (extended.numLimbs() != numP + out.numLimbs() ||
-        conv.outputs().size() != out.numLimbs())
-      throw std::invalid_argument("modDown: basis mismatch");
-    ConstLimbs pPart = extended.slice(0, numP);
-    ConstLimbs qPart = extended.slice(numP, out.numLimbs());
-    std::vector<uint32_t> coeffs(pPart.data, pPart.data + numP * n);
-    nttInverse({coeffs.data(), pPart.primes, n});
-    std::vector<uint32_t> converted(out.numLimbs() * n);
-    Limbs convOut{converted.data(), out.primes, n};
-    baseConvert(conv, convOut, {coeffs.data(), pPart.primes, n});
-    nttForward(convOut);
-    subMulScalar(out, qPart, convOut, conv.productInverse());
-  }
-
   void rescaleByLastPrime(Limbs out, ConstLimbs in, Domain domain) override {
     const size_t keep = in.numLimbs() - 1, n = in.degree;
     if (in.numLimbs() < 2 || out.numLimbs() != keep)

@@ -10,8 +10,8 @@
 //   in one pass. Twiddles are read in the order the CPU tables hold them.
 // - Base conversion is a (k x N)^T (k x m) product: one kernel forms the
 //   y_i and the centering correction, a second forms every output word.
-// - ModUp, ModDown and rescale compose those kernels as the CPU backend
-//   does.
+// - ModUp and ModDown are the RnsBackend compositions of these kernels;
+//   rescale composes them here with one kernel of its own.
 //
 //===----------------------------------------------------------------------===//
 
@@ -531,41 +531,6 @@ public:
     baseConvertCombine<<<blocksFor(m * n), kThreads, 0, stream>>>(
         out.data, y.as<uint32_t>(), wraps.as<uint32_t>(), dc, tables);
     check(cudaGetLastError(), "baseConvert");
-  }
-
-  void modUp(const BaseConverter &conv, Limbs extended, ConstLimbs digit,
-             size_t digitOffset) override {
-    const size_t k = digit.numLimbs(), n = digit.degree;
-    const size_t m = conv.outputs().size();
-    if (digitOffset + k > extended.numLimbs() || m + k != extended.numLimbs())
-      throw std::invalid_argument("modUp: digit does not fit the basis");
-    Scratch coeffs(stream, k * n * 4), converted(stream, m * n * 4);
-    copy(coeffs.as<uint32_t>(), digit.data, k * n);
-    nttInverse({coeffs.as<uint32_t>(), digit.primes, n});
-    Limbs convOut{converted.as<uint32_t>(), conv.outputs(), n};
-    baseConvert(conv, convOut, {coeffs.as<uint32_t>(), digit.primes, n});
-    nttForward(convOut);
-    copy(extended.data, convOut.data, digitOffset * n);
-    copy(extended.limb(digitOffset), digit.data, k * n);
-    copy(extended.limb(digitOffset + k), convOut.limb(digitOffset),
-         (m - digitOffset) * n);
-  }
-
-  void modDown(const BaseConverter &conv, Limbs out,
-               ConstLimbs extended) override {
-    const size_t numP = conv.inputs().size(), n = out.degree;
-    if (extended.numLimbs() != numP + out.numLimbs() ||
-        conv.outputs().size() != out.numLimbs())
-      throw std::invalid_argument("modDown: basis mismatch");
-    ConstLimbs pPart = extended.slice(0, numP);
-    ConstLimbs qPart = extended.slice(numP, out.numLimbs());
-    Scratch coeffs(stream, numP * n * 4), converted(stream, out.numWords() * 4);
-    copy(coeffs.as<uint32_t>(), pPart.data, numP * n);
-    nttInverse({coeffs.as<uint32_t>(), pPart.primes, n});
-    Limbs convOut{converted.as<uint32_t>(), out.primes, n};
-    baseConvert(conv, convOut, {coeffs.as<uint32_t>(), pPart.primes, n});
-    nttForward(convOut);
-    subMulScalar(out, qPart, convOut, conv.productInverse());
   }
 
   void rescaleByLastPrime(Limbs out, ConstLimbs in, Domain domain) override {

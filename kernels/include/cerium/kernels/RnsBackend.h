@@ -138,16 +138,17 @@ public:
   /// covers the target basis; limbs [digitOffset, digitOffset + |digit|) of
   /// it receive the digit itself and the others its base conversion, whose
   /// primes conv.outputs() lists in the order of `extended` with the digit's
-  /// primes removed.
+  /// primes removed. Composed once from the primitives above (a backend may
+  /// override it with a fused kernel).
   virtual void modUp(const BaseConverter &conv, Limbs extended,
-                     ConstLimbs digit, size_t digitOffset) = 0;
+                     ConstLimbs digit, size_t digitOffset);
 
   /// ModDown (NTT domain in and out): `extended` = [P limbs, Q limbs]
   /// with the P primes first; out = (x - [x]_P) / P = round(x / P) over the
-  /// Q primes ([x]_P centered).
-  /// conv converts from P (its inputs) to the Q primes (its outputs).
+  /// Q primes ([x]_P centered). conv converts from P (its inputs) to the Q
+  /// primes (its outputs). Composed from the primitives, like modUp.
   virtual void modDown(const BaseConverter &conv, Limbs out,
-                       ConstLimbs extended) = 0;
+                       ConstLimbs extended);
 
   /// Divide-and-round by the last prime of `in`: out has in's primes minus
   /// the last one.

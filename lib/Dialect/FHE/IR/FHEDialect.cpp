@@ -1,6 +1,7 @@
 //===- FHEDialect.cpp - The fhe dialect and its verifiers -----------------===//
 
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/DSL/Functions.h"
 #include "cerium/DSL/Shapes.h"
 
 #include "mlir/IR/Builders.h"
@@ -269,10 +270,7 @@ LogicalResult SoftmaxOp::verify() {
 }
 
 LogicalResult NonlinearOp::verify() {
-  static const llvm::StringRef known[] = {
-      "relu", "gelu", "silu", "sigmoid", "tanh",     "exp",
-      "log",  "inv",  "sqrt", "inv_sqrt", "square", "sign"};
-  if (llvm::find(known, getFunction()) == std::end(known))
+  if (!cerium::dsl::isNonlinearFunction(getFunction().str()))
     return emitOpError("unknown function '") << getFunction() << "'";
   if (failed(checkRange(*this, getRange())))
     return failure();
