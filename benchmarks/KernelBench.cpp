@@ -45,8 +45,7 @@ struct Bench {
   }
   Limbs view(std::vector<uint32_t> &v, size_t first, size_t count) {
     return {v.data() + first * ctx.degree(),
-            std::span<const uint32_t>(ids).subspan(first, count),
-            ctx.degree()};
+            std::span<const uint32_t>(ids).subspan(first, count), ctx.degree()};
   }
   RnsContext ctx;
   std::unique_ptr<RnsBackend> backend;
@@ -62,8 +61,7 @@ void setCounters(benchmark::State &state, double bytesPerIter,
         butterfliesPerIter, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-template <bool Forward, NttPath Path>
-void BM_Ntt(benchmark::State &state) {
+template <bool Forward, NttPath Path> void BM_Ntt(benchmark::State &state) {
   const unsigned logN = unsigned(state.range(0));
   const size_t limbs = size_t(state.range(1));
   Bench b(logN, limbs, Path);
@@ -113,7 +111,8 @@ void BM_KeySwitchInnerProduct(benchmark::State &state) {
   const size_t words = limbs * b.ctx.degree();
   std::vector<uint32_t> store(3 * dnum * words);
   for (size_t i = 0; i < store.size(); ++i)
-    store[i] = b.a[i % b.a.size()] % b.ctx.modulus(uint32_t((i % words) / b.ctx.degree()));
+    store[i] = b.a[i % b.a.size()] %
+               b.ctx.modulus(uint32_t((i % words) / b.ctx.degree()));
   std::vector<ConstLimbs> d, kb, ka;
   auto prim = std::span<const uint32_t>(b.ids).first(limbs);
   for (size_t j = 0; j < dnum; ++j) {

@@ -10,7 +10,7 @@
 namespace cerium::dsl {
 
 static constexpr std::array<std::string_view, 12> kNonlinear = {
-    "relu", "gelu", "silu", "sigmoid", "tanh",     "exp",
+    "relu", "gelu", "silu", "sigmoid",  "tanh",   "exp",
     "log",  "inv",  "sqrt", "inv_sqrt", "square", "sign"};
 
 bool isNonlinearFunction(std::string_view name) {
@@ -19,22 +19,33 @@ bool isNonlinearFunction(std::string_view name) {
 }
 
 double evaluateNonlinear(std::string_view fn, double x) {
-  if (fn == "relu") return std::max(0.0, x);
-  if (fn == "gelu") return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-  if (fn == "silu") return x / (1 + std::exp(-x));
-  if (fn == "sigmoid") return 1 / (1 + std::exp(-x));
-  if (fn == "tanh") return std::tanh(x);
-  if (fn == "exp") return std::exp(x);
-  if (fn == "log") return std::log(x);
-  if (fn == "inv") return 1 / x;
-  if (fn == "sqrt") return std::sqrt(x);
-  if (fn == "inv_sqrt") return 1 / std::sqrt(x);
-  if (fn == "square") return x * x;
+  if (fn == "relu")
+    return std::max(0.0, x);
+  if (fn == "gelu")
+    return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+  if (fn == "silu")
+    return x / (1 + std::exp(-x));
+  if (fn == "sigmoid")
+    return 1 / (1 + std::exp(-x));
+  if (fn == "tanh")
+    return std::tanh(x);
+  if (fn == "exp")
+    return std::exp(x);
+  if (fn == "log")
+    return std::log(x);
+  if (fn == "inv")
+    return 1 / x;
+  if (fn == "sqrt")
+    return std::sqrt(x);
+  if (fn == "inv_sqrt")
+    return 1 / std::sqrt(x);
+  if (fn == "square")
+    return x * x;
   return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); // sign
 }
 
-double evaluatePolynomial(std::span<const double> c, bool chebyshev,
-                          double lo, double hi, double x) {
+double evaluatePolynomial(std::span<const double> c, bool chebyshev, double lo,
+                          double hi, double x) {
   if (!chebyshev) {
     double y = 0;
     for (size_t i = c.size(); i-- > 0;)
@@ -63,8 +74,8 @@ size_t editDistance(std::string_view a, std::string_view b) {
     row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      row[j] = std::min(
+          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
       diag = up;
     }
   }

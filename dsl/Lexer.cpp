@@ -9,54 +9,102 @@ namespace cerium::dsl {
 
 const char *describe(Tok kind) {
   switch (kind) {
-  case Tok::Eof: return "end of file";
-  case Tok::Identifier: return "a name";
-  case Tok::Integer: return "an integer";
-  case Tok::Float: return "a number";
-  case Tok::String: return "a string";
-  case Tok::KwWeights: return "'weights'";
-  case Tok::KwLoad: return "'load'";
-  case Tok::KwFn: return "'fn'";
-  case Tok::KwLet: return "'let'";
-  case Tok::KwReturn: return "'return'";
-  case Tok::KwFor: return "'for'";
-  case Tok::KwIn: return "'in'";
-  case Tok::KwIf: return "'if'";
-  case Tok::KwElse: return "'else'";
-  case Tok::KwAssume: return "'assume'";
-  case Tok::KwOption: return "'option'";
-  case Tok::KwCipher: return "'cipher'";
-  case Tok::KwPlain: return "'plain'";
-  case Tok::KwTrue: return "'true'";
-  case Tok::KwFalse: return "'false'";
-  case Tok::KwConst: return "'const'";
-  case Tok::LParen: return "'('";
-  case Tok::RParen: return "')'";
-  case Tok::LBracket: return "'['";
-  case Tok::RBracket: return "']'";
-  case Tok::LBrace: return "'{'";
-  case Tok::RBrace: return "'}'";
-  case Tok::Comma: return "','";
-  case Tok::Semi: return "';'";
-  case Tok::Colon: return "':'";
-  case Tok::Assign: return "'='";
-  case Tok::Plus: return "'+'";
-  case Tok::Minus: return "'-'";
-  case Tok::Star: return "'*'";
-  case Tok::Slash: return "'/'";
-  case Tok::At: return "'@'";
-  case Tok::Dot: return "'.'";
-  case Tok::DotDot: return "'..'";
-  case Tok::Arrow: return "'->'";
-  case Tok::Less: return "'<'";
-  case Tok::LessEq: return "'<='";
-  case Tok::Greater: return "'>'";
-  case Tok::GreaterEq: return "'>='";
-  case Tok::EqEq: return "'=='";
-  case Tok::NotEq: return "'!='";
-  case Tok::AndAnd: return "'&&'";
-  case Tok::OrOr: return "'||'";
-  case Tok::Bang: return "'!'";
+  case Tok::Eof:
+    return "end of file";
+  case Tok::Identifier:
+    return "a name";
+  case Tok::Integer:
+    return "an integer";
+  case Tok::Float:
+    return "a number";
+  case Tok::String:
+    return "a string";
+  case Tok::KwWeights:
+    return "'weights'";
+  case Tok::KwLoad:
+    return "'load'";
+  case Tok::KwFn:
+    return "'fn'";
+  case Tok::KwLet:
+    return "'let'";
+  case Tok::KwReturn:
+    return "'return'";
+  case Tok::KwFor:
+    return "'for'";
+  case Tok::KwIn:
+    return "'in'";
+  case Tok::KwIf:
+    return "'if'";
+  case Tok::KwElse:
+    return "'else'";
+  case Tok::KwAssume:
+    return "'assume'";
+  case Tok::KwOption:
+    return "'option'";
+  case Tok::KwCipher:
+    return "'cipher'";
+  case Tok::KwPlain:
+    return "'plain'";
+  case Tok::KwTrue:
+    return "'true'";
+  case Tok::KwFalse:
+    return "'false'";
+  case Tok::KwConst:
+    return "'const'";
+  case Tok::LParen:
+    return "'('";
+  case Tok::RParen:
+    return "')'";
+  case Tok::LBracket:
+    return "'['";
+  case Tok::RBracket:
+    return "']'";
+  case Tok::LBrace:
+    return "'{'";
+  case Tok::RBrace:
+    return "'}'";
+  case Tok::Comma:
+    return "','";
+  case Tok::Semi:
+    return "';'";
+  case Tok::Colon:
+    return "':'";
+  case Tok::Assign:
+    return "'='";
+  case Tok::Plus:
+    return "'+'";
+  case Tok::Minus:
+    return "'-'";
+  case Tok::Star:
+    return "'*'";
+  case Tok::Slash:
+    return "'/'";
+  case Tok::At:
+    return "'@'";
+  case Tok::Dot:
+    return "'.'";
+  case Tok::DotDot:
+    return "'..'";
+  case Tok::Arrow:
+    return "'->'";
+  case Tok::Less:
+    return "'<'";
+  case Tok::LessEq:
+    return "'<='";
+  case Tok::Greater:
+    return "'>'";
+  case Tok::GreaterEq:
+    return "'>='";
+  case Tok::EqEq:
+    return "'=='";
+  case Tok::NotEq:
+    return "'!='";
+  case Tok::AndAnd:
+    return "'&&'";
+  case Tok::OrOr:
+    return "'||'";
+  case Tok::Bang:
+    return "'!'";
   }
   return "a token";
 }
@@ -219,19 +267,45 @@ private:
     };
     char c = text[pos];
     switch (c) {
-    case '(': t.kind = Tok::LParen; break;
-    case ')': t.kind = Tok::RParen; break;
-    case '[': t.kind = Tok::LBracket; break;
-    case ']': t.kind = Tok::RBracket; break;
-    case '{': t.kind = Tok::LBrace; break;
-    case '}': t.kind = Tok::RBrace; break;
-    case ',': t.kind = Tok::Comma; break;
-    case ';': t.kind = Tok::Semi; break;
-    case ':': t.kind = Tok::Colon; break;
-    case '+': t.kind = Tok::Plus; break;
-    case '*': t.kind = Tok::Star; break;
-    case '/': t.kind = Tok::Slash; break;
-    case '@': t.kind = Tok::At; break;
+    case '(':
+      t.kind = Tok::LParen;
+      break;
+    case ')':
+      t.kind = Tok::RParen;
+      break;
+    case '[':
+      t.kind = Tok::LBracket;
+      break;
+    case ']':
+      t.kind = Tok::RBracket;
+      break;
+    case '{':
+      t.kind = Tok::LBrace;
+      break;
+    case '}':
+      t.kind = Tok::RBrace;
+      break;
+    case ',':
+      t.kind = Tok::Comma;
+      break;
+    case ';':
+      t.kind = Tok::Semi;
+      break;
+    case ':':
+      t.kind = Tok::Colon;
+      break;
+    case '+':
+      t.kind = Tok::Plus;
+      break;
+    case '*':
+      t.kind = Tok::Star;
+      break;
+    case '/':
+      t.kind = Tok::Slash;
+      break;
+    case '@':
+      t.kind = Tok::At;
+      break;
     case '-':
       if (two('>', Tok::Arrow))
         return;

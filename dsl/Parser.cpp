@@ -14,19 +14,32 @@ namespace cerium::dsl {
 
 const char *spelling(BinaryOp op) {
   switch (op) {
-  case BinaryOp::Add: return "+";
-  case BinaryOp::Sub: return "-";
-  case BinaryOp::Mul: return "*";
-  case BinaryOp::Div: return "/";
-  case BinaryOp::MatMul: return "@";
-  case BinaryOp::Lt: return "<";
-  case BinaryOp::Le: return "<=";
-  case BinaryOp::Gt: return ">";
-  case BinaryOp::Ge: return ">=";
-  case BinaryOp::Eq: return "==";
-  case BinaryOp::Ne: return "!=";
-  case BinaryOp::And: return "&&";
-  case BinaryOp::Or: return "||";
+  case BinaryOp::Add:
+    return "+";
+  case BinaryOp::Sub:
+    return "-";
+  case BinaryOp::Mul:
+    return "*";
+  case BinaryOp::Div:
+    return "/";
+  case BinaryOp::MatMul:
+    return "@";
+  case BinaryOp::Lt:
+    return "<";
+  case BinaryOp::Le:
+    return "<=";
+  case BinaryOp::Gt:
+    return ">";
+  case BinaryOp::Ge:
+    return ">=";
+  case BinaryOp::Eq:
+    return "==";
+  case BinaryOp::Ne:
+    return "!=";
+  case BinaryOp::And:
+    return "&&";
+  case BinaryOp::Or:
+    return "||";
   }
   return "?";
 }
@@ -50,13 +63,22 @@ public:
     prog.source = file;
     while (!at(Tok::Eof)) {
       switch (cur().kind) {
-      case Tok::KwWeights: prog.weights.push_back(parseWeights()); break;
-      case Tok::KwConst: prog.consts.push_back(parseBinding()); break;
-      case Tok::KwOption: prog.options.push_back(parseBinding()); break;
-      case Tok::KwFn: prog.functions.push_back(parseFunction()); break;
+      case Tok::KwWeights:
+        prog.weights.push_back(parseWeights());
+        break;
+      case Tok::KwConst:
+        prog.consts.push_back(parseBinding());
+        break;
+      case Tok::KwOption:
+        prog.options.push_back(parseBinding());
+        break;
+      case Tok::KwFn:
+        prog.functions.push_back(parseFunction());
+        break;
       default:
         fail(cur().loc, "expected 'weights', 'const', 'option' or 'fn' at top "
-                        "level, found " + found());
+                        "level, found " +
+                            found());
       }
     }
     return prog;
@@ -77,11 +99,15 @@ private:
   std::string found() const {
     const Token &t = cur();
     switch (t.kind) {
-    case Tok::Identifier: return "'" + t.text + "'";
+    case Tok::Identifier:
+      return "'" + t.text + "'";
     case Tok::Integer:
-    case Tok::Float: return "'" + t.text + "'";
-    case Tok::String: return "a string";
-    default: return describe(t.kind);
+    case Tok::Float:
+      return "'" + t.text + "'";
+    case Tok::String:
+      return "a string";
+    default:
+      return describe(t.kind);
     }
   }
   [[noreturn]] void fail(SourceLoc loc, const std::string &msg) const {
@@ -148,7 +174,8 @@ private:
       return t;
     }
     fail(cur().loc, "expected a type (cipher[...], plain[...], f64 or int), "
-                    "found " + found());
+                    "found " +
+                        found());
   }
 
   Function parseFunction() {
@@ -243,7 +270,8 @@ private:
       [[fallthrough]];
     default:
       fail(loc, "expected a statement (let, an assignment, return, for, if "
-                "or assume), found " + found());
+                "or assume), found " +
+                    found());
     }
   }
 
@@ -297,13 +325,26 @@ private:
     for (;;) {
       BinaryOp op;
       switch (cur().kind) {
-      case Tok::Less: op = BinaryOp::Lt; break;
-      case Tok::LessEq: op = BinaryOp::Le; break;
-      case Tok::Greater: op = BinaryOp::Gt; break;
-      case Tok::GreaterEq: op = BinaryOp::Ge; break;
-      case Tok::EqEq: op = BinaryOp::Eq; break;
-      case Tok::NotEq: op = BinaryOp::Ne; break;
-      default: return e;
+      case Tok::Less:
+        op = BinaryOp::Lt;
+        break;
+      case Tok::LessEq:
+        op = BinaryOp::Le;
+        break;
+      case Tok::Greater:
+        op = BinaryOp::Gt;
+        break;
+      case Tok::GreaterEq:
+        op = BinaryOp::Ge;
+        break;
+      case Tok::EqEq:
+        op = BinaryOp::Eq;
+        break;
+      case Tok::NotEq:
+        op = BinaryOp::Ne;
+        break;
+      default:
+        return e;
       }
       SourceLoc loc = cur().loc;
       ++pos;

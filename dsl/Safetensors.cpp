@@ -72,8 +72,7 @@ SafetensorsFile::open(const std::string &path) {
   void *m = ::mmap(nullptr, file->mappedBytes, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (m == MAP_FAILED)
-    throw fail(std::string("cannot map weights file: ") +
-               std::strerror(errno));
+    throw fail(std::string("cannot map weights file: ") + std::strerror(errno));
   file->mapped = static_cast<const uint8_t *>(m);
   uint64_t headerBytes;
   std::memcpy(&headerBytes, file->mapped, 8);
@@ -84,8 +83,8 @@ SafetensorsFile::open(const std::string &path) {
   file->dataBytes = file->mappedBytes - 8 - headerBytes;
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(file->mapped + 8,
-                                   file->mapped + 8 + headerBytes);
+    header =
+        nlohmann::json::parse(file->mapped + 8, file->mapped + 8 + headerBytes);
   } catch (const nlohmann::json::exception &e) {
     throw fail(std::string("malformed safetensors header: ") + e.what());
   }
@@ -168,8 +167,8 @@ std::vector<double> SafetensorsFile::read(const std::string &name) const {
   return out;
 }
 
-std::vector<std::string>
-SafetensorsFile::closeMatches(const std::string &name, size_t max) const {
+std::vector<std::string> SafetensorsFile::closeMatches(const std::string &name,
+                                                       size_t max) const {
   std::vector<std::pair<size_t, std::string>> scored;
   for (auto &[candidate, t] : entries) {
     size_t d = editDistance(name, candidate);

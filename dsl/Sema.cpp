@@ -45,27 +45,55 @@ struct Val {
   std::shared_ptr<const SafetensorsFile> weights;
   std::string weightsPath; // as written in the program
 
-  static Val integer(int64_t v) { Val x; x.kind = Kind::Int; x.i = v; return x; }
-  static Val real(double v) { Val x; x.kind = Kind::Float; x.f = v; return x; }
-  static Val boolean(bool v) { Val x; x.kind = Kind::Bool; x.b = v; return x; }
-  static Val ofTensor(Value v) { Val x; x.kind = Kind::Tensor; x.tensor = v; return x; }
+  static Val integer(int64_t v) {
+    Val x;
+    x.kind = Kind::Int;
+    x.i = v;
+    return x;
+  }
+  static Val real(double v) {
+    Val x;
+    x.kind = Kind::Float;
+    x.f = v;
+    return x;
+  }
+  static Val boolean(bool v) {
+    Val x;
+    x.kind = Kind::Bool;
+    x.b = v;
+    return x;
+  }
+  static Val ofTensor(Value v) {
+    Val x;
+    x.kind = Kind::Tensor;
+    x.tensor = v;
+    return x;
+  }
   bool isNumber() const { return kind == Kind::Int || kind == Kind::Float; }
   double number() const { return kind == Kind::Int ? double(i) : f; }
 };
 
 const char *kindName(const Val &v) {
   switch (v.kind) {
-  case Val::Kind::Int: return "an integer";
-  case Val::Kind::Float: return "a number";
-  case Val::Kind::Bool: return "a boolean";
-  case Val::Kind::Str: return "a string";
-  case Val::Kind::List: return "a list";
+  case Val::Kind::Int:
+    return "an integer";
+  case Val::Kind::Float:
+    return "a number";
+  case Val::Kind::Bool:
+    return "a boolean";
+  case Val::Kind::Str:
+    return "a string";
+  case Val::Kind::List:
+    return "a list";
   case Val::Kind::Tensor:
     return fhe::isCipher(v.tensor.getType()) ? "a cipher tensor"
                                              : "a plain tensor";
-  case Val::Kind::Weights: return "a weights file";
-  case Val::Kind::Tuple: return "a tuple";
-  case Val::Kind::Auto: return "'auto'";
+  case Val::Kind::Weights:
+    return "a weights file";
+  case Val::Kind::Tuple:
+    return "a tuple";
+  case Val::Kind::Auto:
+    return "'auto'";
   }
   return "a value";
 }
@@ -162,8 +190,9 @@ private:
       } catch (const SourceError &err) {
         throw Error("--opt " + key + "=" + text + ": " + err.message());
       }
-      Val v = e->kind == Expr::Kind::Name && e->text == "auto" ? autoVal()
-                                                                : evalConst(*e, *src);
+      Val v = e->kind == Expr::Kind::Name && e->text == "auto"
+                  ? autoVal()
+                  : evalConst(*e, *src);
       given[key] = {SourceLoc{}, v};
     }
     for (auto &[key, entry] : given) {
@@ -209,7 +238,8 @@ private:
   /// Evaluates an expression that must not touch tensors (an --opt value).
   Val evalConst(const Expr &e, const SourceFile &src) {
     if (e.kind == Expr::Kind::Number)
-      return e.isInteger ? Val::integer(int64_t(e.number)) : Val::real(e.number);
+      return e.isInteger ? Val::integer(int64_t(e.number))
+                         : Val::real(e.number);
     throw SourceError(src, e.loc, "expected a number or auto");
   }
 
@@ -234,12 +264,17 @@ private:
         Val v = eval(*d);
         if (v.kind != Val::Kind::Int || v.i < 1)
           fail(d->loc, "a dimension must be a positive compile-time integer, "
-                       "got " + std::string(kindName(v)));
+                       "got " +
+                           std::string(kindName(v)));
         r.shape.push_back(v.i);
       }
       return r;
-    case TypeExpr::Kind::F64: r.kind = ResolvedType::Kind::F64; return r;
-    case TypeExpr::Kind::Int: r.kind = ResolvedType::Kind::Int; return r;
+    case TypeExpr::Kind::F64:
+      r.kind = ResolvedType::Kind::F64;
+      return r;
+    case TypeExpr::Kind::Int:
+      r.kind = ResolvedType::Kind::Int;
+      return r;
     case TypeExpr::Kind::Tuple:
       r.kind = ResolvedType::Kind::Tuple;
       for (const TypeExpr &e : t.elements)
@@ -251,10 +286,14 @@ private:
 
   static std::string typeStr(const ResolvedType &t) {
     switch (t.kind) {
-    case ResolvedType::Kind::Cipher: return "cipher" + shapes::str(t.shape);
-    case ResolvedType::Kind::Plain: return "plain" + shapes::str(t.shape);
-    case ResolvedType::Kind::F64: return "f64";
-    case ResolvedType::Kind::Int: return "int";
+    case ResolvedType::Kind::Cipher:
+      return "cipher" + shapes::str(t.shape);
+    case ResolvedType::Kind::Plain:
+      return "plain" + shapes::str(t.shape);
+    case ResolvedType::Kind::F64:
+      return "f64";
+    case ResolvedType::Kind::Int:
+      return "int";
     case ResolvedType::Kind::Tuple: {
       std::string s = "(";
       for (size_t i = 0; i < t.elements.size(); ++i)
@@ -268,7 +307,7 @@ private:
   std::string valTypeStr(const Val &v) {
     if (v.kind == Val::Kind::Tensor)
       return std::string(fhe::isCipher(v.tensor.getType()) ? "cipher"
-                                                            : "plain") +
+                                                           : "plain") +
              shapes::str(shapeOf(v));
     if (v.kind == Val::Kind::Tuple) {
       std::string s = "(";
@@ -291,8 +330,12 @@ private:
                (t.kind == ResolvedType::Kind::Cipher) &&
            shapeOf(v) == t.shape;
       break;
-    case ResolvedType::Kind::F64: ok = v.isNumber(); break;
-    case ResolvedType::Kind::Int: ok = v.kind == Val::Kind::Int; break;
+    case ResolvedType::Kind::F64:
+      ok = v.isNumber();
+      break;
+    case ResolvedType::Kind::Int:
+      ok = v.kind == Val::Kind::Int;
+      break;
     case ResolvedType::Kind::Tuple:
       ok = v.kind == Val::Kind::Tuple && v.items.size() == t.elements.size();
       for (size_t i = 0; ok && i < t.elements.size(); ++i)
@@ -313,10 +356,10 @@ private:
           t.kind != ResolvedType::Kind::Plain)
         fail(p.loc, "main's parameters must be cipher[...] or plain[...] "
                     "tensors");
-      argTypes.push_back(fhe::tensorType(
-          &ctx, t.shape, t.kind == ResolvedType::Kind::Cipher));
-      out.inputs.push_back({p.name, t.shape,
-                            t.kind == ResolvedType::Kind::Cipher});
+      argTypes.push_back(
+          fhe::tensorType(&ctx, t.shape, t.kind == ResolvedType::Kind::Cipher));
+      out.inputs.push_back(
+          {p.name, t.shape, t.kind == ResolvedType::Kind::Cipher});
       paramTypes.push_back(std::move(t));
     }
     ResolvedType resultType = resolveType(f.result);
@@ -340,8 +383,8 @@ private:
         fail(returnLoc, "main must return cipher tensors");
       results.push_back(v.tensor);
       resultTypes.push_back(v.tensor.getType());
-      out.outputs.push_back({"output_" + std::to_string(out.outputs.size()),
-                             shapeOf(v), true});
+      out.outputs.push_back(
+          {"output_" + std::to_string(out.outputs.size()), shapeOf(v), true});
     };
     if (ret->kind == Val::Kind::Tuple)
       for (const Val &v : ret->items)
@@ -421,7 +464,8 @@ private:
       Val c = eval(*s.value);
       if (c.kind == Val::Kind::Tensor)
         fail(s.value->loc, "the condition of 'if' must be a compile-time "
-                           "value, not " + std::string(kindName(c)));
+                           "value, not " +
+                               std::string(kindName(c)));
       if (c.kind != Val::Kind::Bool)
         fail(s.value->loc, "the condition of 'if' must be a boolean, got " +
                                std::string(kindName(c)));
@@ -433,8 +477,8 @@ private:
     case Stmt::Kind::Assume: {
       Val v = eval(*s.value);
       if (v.kind != Val::Kind::Tensor)
-        fail(s.value->loc, "'assume' applies to tensors, got " +
-                               std::string(kindName(v)));
+        fail(s.value->loc,
+             "'assume' applies to tensors, got " + std::string(kindName(v)));
       double lo = evalNumber(*s.lower, "the range's lower bound");
       double hi = evalNumber(*s.upper, "the range's upper bound");
       if (!(lo < hi))
@@ -537,14 +581,16 @@ private:
   Val eval(const Expr &e) {
     switch (e.kind) {
     case Expr::Kind::Number:
-      return e.isInteger ? Val::integer(int64_t(e.number)) : Val::real(e.number);
+      return e.isInteger ? Val::integer(int64_t(e.number))
+                         : Val::real(e.number);
     case Expr::Kind::String: {
       Val v;
       v.kind = Val::Kind::Str;
       v.s = e.text;
       return v;
     }
-    case Expr::Kind::Bool: return Val::boolean(e.boolean);
+    case Expr::Kind::Bool:
+      return Val::boolean(e.boolean);
     case Expr::Kind::Name: {
       Val *v = lookup(e.text);
       if (!v) {
@@ -568,11 +614,16 @@ private:
         v.items.push_back(eval(*x));
       return v;
     }
-    case Expr::Kind::Unary: return evalUnary(e);
-    case Expr::Kind::Binary: return evalBinary(e);
-    case Expr::Kind::Call: return evalCall(e);
-    case Expr::Kind::Index: return evalIndex(e);
-    case Expr::Kind::Slice: return evalSlice(e);
+    case Expr::Kind::Unary:
+      return evalUnary(e);
+    case Expr::Kind::Binary:
+      return evalBinary(e);
+    case Expr::Kind::Call:
+      return evalCall(e);
+    case Expr::Kind::Index:
+      return evalIndex(e);
+    case Expr::Kind::Slice:
+      return evalSlice(e);
     case Expr::Kind::Transpose: {
       Val x = asTensor(eval(*e.lhs), *e.lhs);
       return transpose(x, {}, e.loc);
@@ -609,8 +660,8 @@ private:
     if (x.kind == Val::Kind::Float)
       return Val::real(-x.f);
     Val t = asTensor(x, *e.lhs);
-    Value r = fhe::NegOp::create(builder, locOf(e.loc), t.tensor.getType(),
-                                 t.tensor);
+    Value r =
+        fhe::NegOp::create(builder, locOf(e.loc), t.tensor.getType(), t.tensor);
     if (auto in = rangeOf(t.tensor))
       setRange(r, Interval{-in->hi, -in->lo});
     return Val::ofTensor(r);
@@ -650,8 +701,8 @@ private:
     }
     shapes::Result r = shapes::broadcast(sx, sy);
     if (!r.ok())
-      fail(e.loc, std::string("shape mismatch in '") + spelling(op) + "': " +
-                      r.error);
+      fail(e.loc,
+           std::string("shape mismatch in '") + spelling(op) + "': " + r.error);
     Type t = fhe::tensorType(&ctx, r.shape, cipher);
     Value v;
     auto rx = rangeOf(x.tensor), ry = rangeOf(y.tensor);
@@ -701,21 +752,32 @@ private:
     bool ints = a.kind == Val::Kind::Int && b.kind == Val::Kind::Int;
     double x = a.number(), y = b.number();
     switch (op) {
-    case BinaryOp::Add: return ints ? Val::integer(a.i + b.i) : Val::real(x + y);
-    case BinaryOp::Sub: return ints ? Val::integer(a.i - b.i) : Val::real(x - y);
-    case BinaryOp::Mul: return ints ? Val::integer(a.i * b.i) : Val::real(x * y);
+    case BinaryOp::Add:
+      return ints ? Val::integer(a.i + b.i) : Val::real(x + y);
+    case BinaryOp::Sub:
+      return ints ? Val::integer(a.i - b.i) : Val::real(x - y);
+    case BinaryOp::Mul:
+      return ints ? Val::integer(a.i * b.i) : Val::real(x * y);
     case BinaryOp::Div:
       if (y == 0)
         fail(e.loc, "division by zero");
       return Val::real(x / y);
-    case BinaryOp::MatMul: fail(e.loc, "'@' needs tensors, got numbers");
-    case BinaryOp::Lt: return Val::boolean(x < y);
-    case BinaryOp::Le: return Val::boolean(x <= y);
-    case BinaryOp::Gt: return Val::boolean(x > y);
-    case BinaryOp::Ge: return Val::boolean(x >= y);
-    case BinaryOp::Eq: return Val::boolean(x == y);
-    case BinaryOp::Ne: return Val::boolean(x != y);
-    default: fail(e.loc, "unexpected operator");
+    case BinaryOp::MatMul:
+      fail(e.loc, "'@' needs tensors, got numbers");
+    case BinaryOp::Lt:
+      return Val::boolean(x < y);
+    case BinaryOp::Le:
+      return Val::boolean(x <= y);
+    case BinaryOp::Gt:
+      return Val::boolean(x > y);
+    case BinaryOp::Ge:
+      return Val::boolean(x >= y);
+    case BinaryOp::Eq:
+      return Val::boolean(x == y);
+    case BinaryOp::Ne:
+      return Val::boolean(x != y);
+    default:
+      fail(e.loc, "unexpected operator");
     }
   }
 
@@ -861,10 +923,11 @@ private:
 
   static bool isBuiltin(const std::string &n) {
     static const std::set<std::string> builtins = {
-        "linear",   "conv2d",    "avgpool2d", "global_avgpool", "batchnorm",
-        "layernorm", "rmsnorm",  "softmax",   "max",            "min",
-        "poly",     "bootstrap", "sum",       "mean",           "roll",
-        "transpose", "reshape",  "concat"};
+        "linear",    "conv2d",    "avgpool2d", "global_avgpool",
+        "batchnorm", "layernorm", "rmsnorm",   "softmax",
+        "max",       "min",       "poly",      "bootstrap",
+        "sum",       "mean",      "roll",      "transpose",
+        "reshape",   "concat"};
     return builtins.count(n) || isNonlinearFunction(n);
   }
 
@@ -895,8 +958,8 @@ private:
     }
     for (size_t i = 0; i < required; ++i)
       if (!a.byPosition[i])
-        fail(call.loc, "'" + call.text + "' needs its argument '" +
-                           params[i] + "'");
+        fail(call.loc,
+             "'" + call.text + "' needs its argument '" + params[i] + "'");
     return a;
   }
 
@@ -946,8 +1009,9 @@ private:
     }
     if (auto known = rangeOf(input))
       return *known;
-    fail(call.loc, "'" + call.text + "' needs the range of its input: pass "
-                   "range = [lo, hi] or 'assume' a range for the input");
+    fail(call.loc, "'" + call.text +
+                       "' needs the range of its input: pass "
+                       "range = [lo, hi] or 'assume' a range for the input");
   }
 
   Val evalCall(const Expr &e) {
@@ -997,8 +1061,9 @@ private:
       else if (rx && ry)
         in = {std::min(rx->lo, ry->lo), std::max(rx->hi, ry->hi)};
       else
-        fail(e.loc, "'" + fn + "' needs the range of its inputs: pass range "
-                    "= [lo, hi] or 'assume' ranges");
+        fail(e.loc, "'" + fn +
+                        "' needs the range of its inputs: pass range "
+                        "= [lo, hi] or 'assume' ranges");
       bool cipher = fhe::isCipher(x.tensor.getType()) ||
                     fhe::isCipher(y.tensor.getType());
       Value v = fhe::MaxMinOp::create(
@@ -1032,8 +1097,7 @@ private:
       Val r = unary(x, shapeOf(x), [&](Type t) {
         return fhe::PolyOp::create(builder, loc, t, x.tensor,
                                    builder.getDenseF64ArrayAttr(coeffs),
-                                   builder.getStringAttr(basis),
-                                   rangeAttr(in));
+                                   builder.getStringAttr(basis), rangeAttr(in));
       });
       setRange(r.tensor, polyRange(coeffs, basis, in));
       return r;
@@ -1048,17 +1112,17 @@ private:
       Shape s = check(shapes::reduce(in, axis ? &*axis : nullptr));
       mlir::IntegerAttr axisAttr =
           axis ? builder.getI64IntegerAttr(*axis) : mlir::IntegerAttr();
-      int64_t count = axis ? in[(*axis + int64_t(in.size())) % int64_t(in.size())]
-                           : shapes::numElements(in);
+      int64_t count =
+          axis ? in[(*axis + int64_t(in.size())) % int64_t(in.size())]
+               : shapes::numElements(in);
       Val r = unary(x, s, [&](Type t) -> Value {
         if (fn == "sum")
           return fhe::SumOp::create(builder, loc, t, x.tensor, axisAttr);
         return fhe::MeanOp::create(builder, loc, t, x.tensor, axisAttr);
       });
       if (auto rx = rangeOf(x.tensor))
-        setRange(r.tensor, fn == "mean" ? *rx
-                                        : Interval{rx->lo * count,
-                                                   rx->hi * count});
+        setRange(r.tensor,
+                 fn == "mean" ? *rx : Interval{rx->lo * count, rx->hi * count});
       return r;
     }
     if (fn == "roll") {
@@ -1111,19 +1175,19 @@ private:
         shapesIn.push_back(shapeOf(v));
         cipher |= fhe::isCipher(v.tensor.getType());
         auto r = rangeOf(v.tensor);
-        range = r && (parts.size() == 1 || range)
-                    ? std::optional<Interval>(
-                          parts.size() == 1
-                              ? *r
-                              : Interval{std::min(range->lo, r->lo),
-                                         std::max(range->hi, r->hi)})
-                    : std::nullopt;
+        range =
+            r && (parts.size() == 1 || range)
+                ? std::optional<Interval>(
+                      parts.size() == 1 ? *r
+                                        : Interval{std::min(range->lo, r->lo),
+                                                   std::max(range->hi, r->hi)})
+                : std::nullopt;
       }
       int64_t axis = intArg(a, 1, 0, "the axis");
       Shape s = check(shapes::concat(shapesIn, axis));
-      Value v = fhe::ConcatOp::create(builder, loc,
-                                      fhe::tensorType(&ctx, s, cipher), parts,
-                                      builder.getI64IntegerAttr(axis));
+      Value v =
+          fhe::ConcatOp::create(builder, loc, fhe::tensorType(&ctx, s, cipher),
+                                parts, builder.getI64IntegerAttr(axis));
       setRange(v, range);
       return Val::ofTensor(v);
     }
@@ -1227,8 +1291,7 @@ private:
       return unary(x, shapeOf(x), [&](Type t) {
         return fhe::NormOp::create(builder, loc, t, x.tensor, gamma, beta,
                                    builder.getStringAttr(fn),
-                                   builder.getF64FloatAttr(eps),
-                                   rangeAttr(in));
+                                   builder.getF64FloatAttr(eps), rangeAttr(in));
       });
     }
     if (fn == "softmax") {

@@ -54,8 +54,7 @@ Result matmul(const Shape &a, const Shape &b) {
   if (x.back() != y[y.size() - 2])
     return Result::fail("matmul of " + str(a) + " and " + str(b) +
                         ": inner dimensions " + std::to_string(x.back()) +
-                        " and " + std::to_string(y[y.size() - 2]) +
-                        " differ");
+                        " and " + std::to_string(y[y.size() - 2]) + " differ");
   Shape bx(x.begin(), x.end() - 2), by(y.begin(), y.end() - 2);
   Result batch = broadcast(bx, by);
   if (!batch.ok())
@@ -129,8 +128,10 @@ Result slice(const Shape &a, int64_t lo, int64_t hi) {
     return Result::fail("cannot slice a scalar");
   if (lo < 0 || hi > a[0] || lo >= hi)
     return Result::fail("slice [" + std::to_string(lo) + ":" +
-                        std::to_string(hi) + "] is empty or out of range for "
-                        "shape " + str(a));
+                        std::to_string(hi) +
+                        "] is empty or out of range for "
+                        "shape " +
+                        str(a));
   Shape out = a;
   out[0] = hi - lo;
   return {out, ""};
@@ -179,8 +180,8 @@ Result linear(const Shape &x, const Shape &w, const Shape *b) {
     return Result::fail("linear weight must be 2-D [out, in], got " + str(w));
   Result y = matmul(x, {w[1], w[0]});
   if (!y.ok())
-    return Result::fail("linear of input " + str(x) + " with weight " +
-                        str(w) + ": the input's last dimension must be " +
+    return Result::fail("linear of input " + str(x) + " with weight " + str(w) +
+                        ": the input's last dimension must be " +
                         std::to_string(w[1]));
   if (b) {
     Result r = broadcast(y.shape, *b);
@@ -210,8 +211,10 @@ Result conv2d(const Shape &x, const Shape &w, const Shape *b, int64_t stride,
   int64_t h = convOut(x[1], w[2], stride, padding);
   int64_t wd = convOut(x[2], w[3], stride, padding);
   if (h < 1 || wd < 1)
-    return Result::fail("conv2d kernel " + str(w) + " is larger than the "
-                        "padded input " + str(x));
+    return Result::fail("conv2d kernel " + str(w) +
+                        " is larger than the "
+                        "padded input " +
+                        str(x));
   if (b && (b->size() != 1 || (*b)[0] != w[0]))
     return Result::fail("conv2d bias must be [" + std::to_string(w[0]) +
                         "], got " + str(*b));
@@ -239,18 +242,17 @@ Result globalAvgpool(const Shape &x) {
 Result batchnorm(const Shape &x, const Shape &param) {
   if (x.empty() || param != Shape{x[0]})
     return Result::fail("batchnorm parameters must be [" +
-                        (x.empty() ? std::string("C")
-                                   : std::to_string(x[0])) +
+                        (x.empty() ? std::string("C") : std::to_string(x[0])) +
                         "] for input " + str(x) + ", got " + str(param));
   return {x, ""};
 }
 
 Result lastAxisNorm(const Shape &x, const Shape &param) {
   if (x.empty() || param != Shape{x.back()})
-    return Result::fail("normalization parameters must be [" +
-                        (x.empty() ? std::string("N")
-                                   : std::to_string(x.back())) +
-                        "] for input " + str(x) + ", got " + str(param));
+    return Result::fail(
+        "normalization parameters must be [" +
+        (x.empty() ? std::string("N") : std::to_string(x.back())) +
+        "] for input " + str(x) + ", got " + str(param));
   return {x, ""};
 }
 
@@ -281,8 +283,8 @@ std::vector<double> broadcastValues(const Shape &from,
 }
 
 std::vector<double> rollValues(const Shape &s,
-                               const std::vector<double> &values,
-                               int64_t shift, int64_t axis) {
+                               const std::vector<double> &values, int64_t shift,
+                               int64_t axis) {
   normalizeAxis(axis, s.size());
   const int64_t na = s[axis], stride = strides(s)[axis];
   const int64_t k = ((shift % na) + na) % na;

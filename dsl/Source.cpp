@@ -31,7 +31,8 @@ std::string_view SourceFile::line(uint32_t number) const {
   return text.substr(0, text.find('\n'));
 }
 
-std::string SourceFile::format(SourceLoc loc, const std::string &message) const {
+std::string SourceFile::format(SourceLoc loc,
+                               const std::string &message) const {
   if (!loc.valid())
     return filePath + ": error: " + message;
   std::string out = filePath + ":" + std::to_string(loc.line) + ":" +

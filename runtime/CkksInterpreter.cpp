@@ -35,8 +35,7 @@ KeyRequirements requiredKeys(func::FuncOp main, const ckks::Params &params) {
   return req;
 }
 
-std::vector<ckks::Ciphertext> runCkks(func::FuncOp main,
-                                      ckks::ParamsPtr params,
+std::vector<ckks::Ciphertext> runCkks(func::FuncOp main, ckks::ParamsPtr params,
                                       kernels::RnsBackend &backend,
                                       const ckks::EvalKeys &keys,
                                       std::vector<ckks::Ciphertext> inputs) {
@@ -60,7 +59,9 @@ std::vector<ckks::Ciphertext> runCkks(func::FuncOp main,
     auto in = [&](unsigned i) -> const ckks::Ciphertext & {
       return cts.find(op.getOperand(i))->second;
     };
-    auto set = [&](ckks::Ciphertext ct) { cts[op.getResult(0)] = std::move(ct); };
+    auto set = [&](ckks::Ciphertext ct) {
+      cts[op.getResult(0)] = std::move(ct);
+    };
     llvm::TypeSwitch<Operation *>(&op)
         .Case<ckks::AddOp>([&](auto) { set(eval.add(in(0), in(1))); })
         .Case<ckks::SubOp>([&](auto) { set(eval.sub(in(0), in(1))); })

@@ -83,10 +83,10 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
         .Case<fhe::BootstrapOp, fhe::ReshapeOp>(
             [&](auto) { vals[op.getResult(0)] = get(op.getOperand(0)); })
         .Case<fhe::RollOp>([&](auto r) {
-          vals[r.getResult()] = shapes::rollValues(
-              shapeOfValue(r.getInput()), get(r.getInput()),
-              static_cast<int64_t>(r.getShift()),
-              static_cast<int64_t>(r.getAxis()));
+          vals[r.getResult()] =
+              shapes::rollValues(shapeOfValue(r.getInput()), get(r.getInput()),
+                                 static_cast<int64_t>(r.getShift()),
+                                 static_cast<int64_t>(r.getAxis()));
         })
         .Case<fhe::SumOp, fhe::MeanOp>([&](auto r) {
           Shape in = shapeOfValue(r.getInput());
@@ -95,9 +95,8 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
             double total = 0;
             for (double v : x)
               total += v;
-            vals[r.getResult()] = {isa<fhe::MeanOp>(op)
-                                       ? total / double(x.size())
-                                       : total};
+            vals[r.getResult()] = {
+                isa<fhe::MeanOp>(op) ? total / double(x.size()) : total};
             return;
           }
           int64_t axis = static_cast<int64_t>(*r.getAxis());
@@ -118,20 +117,21 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
           Shape in = shapeOfValue(s.getInput());
           int64_t inner = shapes::numElements(in) / in[0];
           const auto &x = get(s.getInput());
-          vals[s.getResult()] = std::vector<double>(
-              x.begin() + int64_t(s.getLo()) * inner,
-              x.begin() + int64_t(s.getHi()) * inner);
+          vals[s.getResult()] =
+              std::vector<double>(x.begin() + int64_t(s.getLo()) * inner,
+                                  x.begin() + int64_t(s.getHi()) * inner);
         })
         .Case<fhe::IndexOp>([&](auto s) {
           Shape in = shapeOfValue(s.getInput());
           int64_t inner = shapes::numElements(in) / in[0];
           const auto &x = get(s.getInput());
           int64_t i = static_cast<int64_t>(s.getIndex());
-          vals[s.getResult()] = std::vector<double>(x.begin() + i * inner,
-                                                    x.begin() + (i + 1) * inner);
+          vals[s.getResult()] = std::vector<double>(
+              x.begin() + i * inner, x.begin() + (i + 1) * inner);
         })
         .Case<fhe::LinearOp>([&](auto l) {
-          Shape in = shapeOfValue(l.getInput()), w = shapeOfValue(l.getWeight());
+          Shape in = shapeOfValue(l.getInput()),
+                w = shapeOfValue(l.getWeight());
           const auto &x = get(l.getInput());
           const auto &wv = get(l.getWeight());
           int64_t rows = shapes::numElements(in) / w[1];

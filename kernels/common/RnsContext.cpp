@@ -1,7 +1,7 @@
 //===- RnsContext.cpp - Prime generation and NTT tables ------------------===//
 
-#include "cerium/kernels/RnsBackend.h"
 #include "cerium/kernels/RnsContext.h"
+#include "cerium/kernels/RnsBackend.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -63,8 +63,8 @@ std::vector<uint32_t> generatePrimes(unsigned logDegree, unsigned bits,
   uint64_t c = ((uint64_t(1) << bits) - 1) / step * step + 1;
   for (; out.size() < count && c > (uint64_t(1) << (bits - 1)); c -= step) {
     auto p = static_cast<uint32_t>(c);
-    if (isPrime(p) && std::find(exclude.begin(), exclude.end(), p) ==
-                          exclude.end())
+    if (isPrime(p) &&
+        std::find(exclude.begin(), exclude.end(), p) == exclude.end())
       out.push_back(p);
   }
   if (out.size() < count)
@@ -94,7 +94,8 @@ std::vector<uint32_t> primesNearPowerOfTwo(unsigned logDegree, unsigned bits,
       out.push_back(p);
   };
   while (out.size() < count && (lo > limitLo || hi < limitHi)) {
-    bool lowerIsCloser = hi >= limitHi || (lo > limitLo && center - lo <= hi - center);
+    bool lowerIsCloser =
+        hi >= limitHi || (lo > limitLo && center - lo <= hi - center);
     if (lowerIsCloser) {
       take(lo);
       lo -= step;

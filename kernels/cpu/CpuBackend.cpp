@@ -35,8 +35,8 @@ accumulateProducts(uint64_t *__restrict acc, const uint32_t *__restrict y,
 class CpuBackend final : public RnsBackend {
 public:
   CpuBackend(const RnsContext &ctx, CpuBackendOptions options)
-      : ctx(ctx), threads(options.threads > 0 ? options.threads
-                                              : omp_get_max_threads()) {
+      : ctx(ctx),
+        threads(options.threads > 0 ? options.threads : omp_get_max_threads()) {
     bool avx2 = options.ntt == NttPath::Avx2 ||
                 (options.ntt == NttPath::Auto && cpuHasAvx2());
     if (options.ntt == NttPath::Avx2 && !cpuHasAvx2())
@@ -49,8 +49,7 @@ public:
 
   uint32_t *allocate(size_t words) override { return new uint32_t[words]; }
   void deallocate(uint32_t *words) override { delete[] words; }
-  void copyFromHost(uint32_t *dst, const uint32_t *src,
-                    size_t words) override {
+  void copyFromHost(uint32_t *dst, const uint32_t *src, size_t words) override {
     std::memcpy(dst, src, words * sizeof(uint32_t));
   }
   void copyToHost(uint32_t *dst, const uint32_t *src, size_t words) override {
@@ -74,21 +73,26 @@ public:
   }
 
   void add(Limbs out, ConstLimbs a, ConstLimbs b) override {
-    elementwise(out, [](uint32_t p, uint32_t x, uint32_t y) {
-      return modarith::add(x, y, p);
-    }, a, b);
+    elementwise(
+        out,
+        [](uint32_t p, uint32_t x, uint32_t y) {
+          return modarith::add(x, y, p);
+        },
+        a, b);
   }
 
   void sub(Limbs out, ConstLimbs a, ConstLimbs b) override {
-    elementwise(out, [](uint32_t p, uint32_t x, uint32_t y) {
-      return modarith::sub(x, y, p);
-    }, a, b);
+    elementwise(
+        out,
+        [](uint32_t p, uint32_t x, uint32_t y) {
+          return modarith::sub(x, y, p);
+        },
+        a, b);
   }
 
   void negate(Limbs out, ConstLimbs a) override {
-    elementwise(out, [](uint32_t p, uint32_t x) {
-      return modarith::negate(x, p);
-    }, a);
+    elementwise(
+        out, [](uint32_t p, uint32_t x) { return modarith::negate(x, p); }, a);
   }
 
   void mul(Limbs out, ConstLimbs a, ConstLimbs b) override {
@@ -321,8 +325,7 @@ private:
       body(i);
   }
 
-  template <class F, class... In>
-  void elementwise(Limbs out, F op, In... in) {
+  template <class F, class... In> void elementwise(Limbs out, F op, In... in) {
     (check(out, in), ...);
     parallelLimbs(out.numLimbs(), [&](size_t i) {
       uint32_t p = ctx.modulus(out.primes[i]);

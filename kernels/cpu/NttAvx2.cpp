@@ -20,8 +20,8 @@ namespace {
 
 CERIUM_AVX2 __m256i mulHi(__m256i a, __m256i b) {
   __m256i even = _mm256_srli_epi64(_mm256_mul_epu32(a, b), 32);
-  __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32),
-                                 _mm256_srli_epi64(b, 32));
+  __m256i odd =
+      _mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32));
   return _mm256_blend_epi32(even, odd, 0xAA);
 }
 
@@ -31,22 +31,21 @@ CERIUM_AVX2 __m256i reduceOnce(__m256i x, __m256i m) {
 }
 
 /// x * w mod p in [0, 2p) (Shoup), lane-wise.
-CERIUM_AVX2 __m256i mulShoupLazy(__m256i x, __m256i w, __m256i wq,
-                                 __m256i p) {
+CERIUM_AVX2 __m256i mulShoupLazy(__m256i x, __m256i w, __m256i wq, __m256i p) {
   __m256i q = mulHi(x, wq);
   return _mm256_sub_epi32(_mm256_mullo_epi32(x, w), _mm256_mullo_epi32(q, p));
 }
 
-CERIUM_AVX2 void forwardButterfly(__m256i &x, __m256i &y, __m256i w,
-                                  __m256i wq, __m256i p, __m256i twoP) {
+CERIUM_AVX2 void forwardButterfly(__m256i &x, __m256i &y, __m256i w, __m256i wq,
+                                  __m256i p, __m256i twoP) {
   __m256i u = reduceOnce(x, twoP);
   __m256i v = mulShoupLazy(y, w, wq, p);
   x = _mm256_add_epi32(u, v);
   y = _mm256_add_epi32(_mm256_sub_epi32(u, v), twoP);
 }
 
-CERIUM_AVX2 void inverseButterfly(__m256i &x, __m256i &y, __m256i w,
-                                  __m256i wq, __m256i p, __m256i twoP) {
+CERIUM_AVX2 void inverseButterfly(__m256i &x, __m256i &y, __m256i w, __m256i wq,
+                                  __m256i p, __m256i twoP) {
   __m256i u = _mm256_add_epi32(x, y);
   __m256i v = _mm256_add_epi32(_mm256_sub_epi32(x, y), twoP);
   x = reduceOnce(u, twoP);
@@ -121,9 +120,15 @@ CERIUM_AVX2 void smallSpanStage(uint32_t *a, size_t n, size_t m, size_t half,
   for (size_t block = 0, g = m; block < n; block += 16, g += groupsPerBlock) {
     __m256i va = load(a + block), vb = load(a + block + 8), x, y;
     switch (half) {
-    case 4: split4(va, vb, x, y); break;
-    case 2: split2(va, vb, x, y); break;
-    default: split1(va, vb, x, y); break;
+    case 4:
+      split4(va, vb, x, y);
+      break;
+    case 2:
+      split2(va, vb, x, y);
+      break;
+    default:
+      split1(va, vb, x, y);
+      break;
     }
     __m256i tw = twiddleLanes(w + g, half), twq = twiddleLanes(wq + g, half);
     if constexpr (Forward)
@@ -131,9 +136,15 @@ CERIUM_AVX2 void smallSpanStage(uint32_t *a, size_t n, size_t m, size_t half,
     else
       inverseButterfly(x, y, tw, twq, p, twoP);
     switch (half) {
-    case 4: join4(x, y, va, vb); break;
-    case 2: join2(x, y, va, vb); break;
-    default: join1(x, y, va, vb); break;
+    case 4:
+      join4(x, y, va, vb);
+      break;
+    case 2:
+      join2(x, y, va, vb);
+      break;
+    default:
+      join1(x, y, va, vb);
+      break;
     }
     store(a + block, va);
     store(a + block + 8, vb);

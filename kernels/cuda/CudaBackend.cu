@@ -196,16 +196,24 @@ __global__ void nttInverseColumns(uint32_t *data, const uint32_t *ids,
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-enum class Op { Add, Sub, Negate, Mul, MulAdd, MulScalar, AddScalar, SubMulScalar };
+enum class Op {
+  Add,
+  Sub,
+  Negate,
+  Mul,
+  MulAdd,
+  MulScalar,
+  AddScalar,
+  SubMulScalar
+};
 
 /// `scalars` holds (s_i, shoupQuotient(s_i, p_i)) for limb i.
 template <Op K>
-__global__ void elementwise(uint32_t *out, const uint32_t *a,
-                            const uint32_t *b, const uint32_t *scalars,
-                            const uint32_t *ids, DeviceTables t,
-                            size_t words) {
-  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
-       idx < words; idx += size_t(gridDim.x) * blockDim.x) {
+__global__ void elementwise(uint32_t *out, const uint32_t *a, const uint32_t *b,
+                            const uint32_t *scalars, const uint32_t *ids,
+                            DeviceTables t, size_t words) {
+  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x; idx < words;
+       idx += size_t(gridDim.x) * blockDim.x) {
     const size_t limb = idx >> t.logN;
     const DevicePrime prime = t.primes[ids[limb]];
     const uint32_t p = prime.value;
@@ -237,8 +245,8 @@ __device__ __forceinline__ uint32_t bitReverseDevice(uint32_t x,
 __global__ void automorphismNtt(uint32_t *out, const uint32_t *in,
                                 uint32_t galois, unsigned logN, size_t words) {
   const uint32_t mask = (2u << logN) - 1;
-  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
-       idx < words; idx += size_t(gridDim.x) * blockDim.x) {
+  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x; idx < words;
+       idx += size_t(gridDim.x) * blockDim.x) {
     const size_t base = idx & ~size_t((1u << logN) - 1);
     const uint32_t k = uint32_t(idx & ((1u << logN) - 1));
     const uint32_t e = 2 * bitReverseDevice(k, logN) + 1;
@@ -251,8 +259,8 @@ __global__ void automorphismCoefficient(uint32_t *out, const uint32_t *in,
                                         uint32_t galois, const uint32_t *ids,
                                         DeviceTables t, size_t words) {
   const uint32_t n = 1u << t.logN, mask = 2 * n - 1;
-  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
-       idx < words; idx += size_t(gridDim.x) * blockDim.x) {
+  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x; idx < words;
+       idx += size_t(gridDim.x) * blockDim.x) {
     const size_t limb = idx >> t.logN, base = limb << t.logN;
     const uint32_t j = uint32_t(idx - base);
     const uint32_t e = uint32_t((uint64_t(j) * galois) & mask);
@@ -301,8 +309,8 @@ __global__ void baseConvertCombine(uint32_t *out, const uint32_t *y,
                                    DeviceTables t) {
   const size_t n = size_t(1) << t.logN;
   const size_t words = n * c.m;
-  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
-       idx < words; idx += size_t(gridDim.x) * blockDim.x) {
+  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x; idx < words;
+       idx += size_t(gridDim.x) * blockDim.x) {
     const size_t jOut = idx >> t.logN, j = idx & (n - 1);
     const DevicePrime prime = t.primes[c.outputs[jOut]];
     const Modulus b = modulusOf(prime);
@@ -325,8 +333,8 @@ __global__ void rescaleSpread(uint32_t *r, const uint32_t *last,
                               uint32_t lastPrime, DeviceTables t,
                               size_t words) {
   const uint32_t half = lastPrime >> 1;
-  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
-       idx < words; idx += size_t(gridDim.x) * blockDim.x) {
+  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x; idx < words;
+       idx += size_t(gridDim.x) * blockDim.x) {
     const size_t limb = idx >> t.logN;
     const uint32_t qi = t.primes[ids[limb]].value;
     const uint32_t shifted =
@@ -342,8 +350,8 @@ __global__ void keySwitchInnerProductKernel(uint32_t *out0, uint32_t *out1,
                                             const uint32_t *const *keyA,
                                             uint32_t beta, const uint32_t *ids,
                                             DeviceTables t, size_t words) {
-  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
-       idx < words; idx += size_t(gridDim.x) * blockDim.x) {
+  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x; idx < words;
+       idx += size_t(gridDim.x) * blockDim.x) {
     const Modulus m = modulusOf(t.primes[ids[idx >> t.logN]]);
     uint64_t acc0 = 0, acc1 = 0;
     for (uint32_t d = 0; d < beta; ++d) {
@@ -418,8 +426,7 @@ public:
     cudaStreamSynchronize(stream);
     cudaFree(words);
   }
-  void copyFromHost(uint32_t *dst, const uint32_t *src,
-                    size_t words) override {
+  void copyFromHost(uint32_t *dst, const uint32_t *src, size_t words) override {
     // From pageable memory the call returns once the source is staged, so
     // the caller may reuse it immediately.
     check(cudaMemcpyAsync(dst, src, words * 4, cudaMemcpyHostToDevice, stream),
@@ -431,9 +438,9 @@ public:
     synchronize();
   }
   void copy(uint32_t *dst, const uint32_t *src, size_t words) override {
-    check(cudaMemcpyAsync(dst, src, words * 4, cudaMemcpyDeviceToDevice,
-                          stream),
-          "copy");
+    check(
+        cudaMemcpyAsync(dst, src, words * 4, cudaMemcpyDeviceToDevice, stream),
+        "copy");
   }
   void synchronize() override {
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
@@ -613,7 +620,8 @@ private:
     std::vector<uint32_t> withShoup;
     for (size_t i = 0; i < scalars.size(); ++i) {
       withShoup.push_back(scalars[i]);
-      withShoup.push_back(shoupQuotient(scalars[i], ctx.modulus(out.primes[i])));
+      withShoup.push_back(
+          shoupQuotient(scalars[i], ctx.modulus(out.primes[i])));
     }
     Scratch sc = upload(withShoup);
     const size_t words = out.numWords();
@@ -662,7 +670,7 @@ private:
       std::copy(t.inverseTwiddlesShoup.begin(), t.inverseTwiddlesShoup.end(),
                 invQ.begin() + id * n);
     }
-    tables = {persistent(primes), persistent(fwd), persistent(fwdQ),
+    tables = {persistent(primes), persistent(fwd),  persistent(fwdQ),
               persistent(inv),    persistent(invQ), ctx.logDegree()};
   }
 

@@ -76,8 +76,8 @@ void Encoder::inverseFft(std::vector<std::complex<double>> &v) const {
 std::vector<double> Encoder::slotsToCoefficients(
     std::span<const std::complex<double>> values) const {
   if (values.size() > slots)
-    throw Error(fmt::format("{} values do not fit {} slots", values.size(),
-                            slots));
+    throw Error(
+        fmt::format("{} values do not fit {} slots", values.size(), slots));
   std::vector<std::complex<double>> w(slots);
   std::copy(values.begin(), values.end(), w.begin());
   inverseFft(w);
@@ -131,8 +131,7 @@ Plaintext Encoder::encode(std::span<const std::complex<double>> values,
 
 Plaintext Encoder::encode(std::span<const double> values, double scale,
                           unsigned level, kernels::RnsBackend &backend) const {
-  std::vector<std::complex<double>> complexValues(values.begin(),
-                                                  values.end());
+  std::vector<std::complex<double>> complexValues(values.begin(), values.end());
   return encode(complexValues, scale, level, backend);
 }
 
@@ -164,9 +163,9 @@ std::vector<long double> Encoder::liftCentered(const kernels::RnsContext &ctx,
       for (size_t j = 0; j < i; ++j)
         acc = mulAdd(digit[j] % mods[i].value, prefix[i][j],
                      static_cast<uint32_t>(acc), mods[i]);
-      digit[i] = mul(sub(in.limb(i)[c], static_cast<uint32_t>(acc),
-                         mods[i].value),
-                     inv[i], mods[i]);
+      digit[i] =
+          mul(sub(in.limb(i)[c], static_cast<uint32_t>(acc), mods[i].value),
+              inv[i], mods[i]);
     }
     // x > Q/2 iff the top digit is in the upper half (up to the boundary,
     // where no decryptable value lies); then evaluate Q - x, whose digits

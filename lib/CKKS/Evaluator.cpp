@@ -110,14 +110,13 @@ const Evaluator::LevelConverters &Evaluator::converters(unsigned level) {
 
 void Evaluator::keySwitchAccumulate(ConstLimbs d, const SwitchingKey &key,
                                     Limbs out0, Limbs out1) {
-  const unsigned level = static_cast<unsigned>(
-      (d.numLimbs() - p->baseCount()) / p->primesPerLevel());
+  const unsigned level = static_cast<unsigned>((d.numLimbs() - p->baseCount()) /
+                                               p->primesPerLevel());
   const LevelConverters &lc = converters(level);
   auto ext = p->extendedPrimeIds(level);
   const size_t n = p->degree(), numP = p->numP(), alpha = p->digitSize();
   const size_t beta = lc.modUp.size(), extWords = ext.size() * n;
-  const size_t keyPolyWords =
-      p->extendedPrimeIds(p->maxLevel()).size() * n;
+  const size_t keyPolyWords = p->extendedPrimeIds(p->maxLevel()).size() * n;
   if (key.digits.size() < beta)
     throw Error("switching key has too few digits for this level");
 
@@ -169,8 +168,8 @@ Ciphertext Evaluator::rescale(const Ciphertext &a) {
   for (size_t r = 0; r < p->primesPerLevel(); ++r, --limbs) {
     std::vector<uint32_t> next(cur.size() * (limbs - 1) * n);
     for (size_t i = 0; i < cur.size(); ++i) {
-      ConstLimbs in{cur.value.data.data() + i * limbs * n,
-                    primes.first(limbs), n};
+      ConstLimbs in{cur.value.data.data() + i * limbs * n, primes.first(limbs),
+                    n};
       Limbs out{next.data() + i * (limbs - 1) * n, primes.first(limbs - 1), n};
       backend.rescaleByLastPrime(out, in, kernels::Domain::Ntt);
     }

@@ -38,8 +38,8 @@ std::vector<uint32_t> smallToRnsNtt(std::span<const int8_t> coeffs,
   for (size_t i = 0; i < primes.size(); ++i) {
     uint32_t q = ctx.modulus(primes[i]);
     for (size_t j = 0; j < n; ++j)
-      out[i * n + j] = coeffs[j] >= 0 ? uint32_t(coeffs[j])
-                                      : q - uint32_t(-coeffs[j]);
+      out[i * n + j] =
+          coeffs[j] >= 0 ? uint32_t(coeffs[j]) : q - uint32_t(-coeffs[j]);
   }
   backend.nttForward({out.data(), primes, n});
   return out;

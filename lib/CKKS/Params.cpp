@@ -13,14 +13,22 @@ namespace cerium::ckks {
 
 unsigned maxLogQP128(unsigned logN) {
   switch (logN) {
-  case 10: return 27;
-  case 11: return 54;
-  case 12: return 109;
-  case 13: return 218;
-  case 14: return 438;
-  case 15: return 881;
-  case 16: return 1772;
-  default: return 0;
+  case 10:
+    return 27;
+  case 11:
+    return 54;
+  case 12:
+    return 109;
+  case 13:
+    return 218;
+  case 14:
+    return 438;
+  case 15:
+    return 881;
+  case 16:
+    return 1772;
+  default:
+    return 0;
   }
 }
 
@@ -34,7 +42,9 @@ static size_t perLevelFor(const ParamSpec &s) {
 }
 
 static void validate(const ParamSpec &s) {
-  auto fail = [](const std::string &m) { throw Error("invalid parameters: " + m); };
+  auto fail = [](const std::string &m) {
+    throw Error("invalid parameters: " + m);
+  };
   if (s.logN < 4 || s.logN > 17)
     fail(fmt::format("ring dimension 2^{} is outside 2^4 .. 2^17", s.logN));
   if (s.logSlots >= s.logN)
@@ -106,8 +116,8 @@ ParamsPtr Params::create(const ParamSpec &spec) {
       pool = kernels::primesNearPowerOfTwo(spec.logN, lo,
                                            lo == hi ? want : want / 2, {});
       if (hi != lo) {
-        auto more = kernels::primesNearPowerOfTwo(spec.logN, hi,
-                                                  want - want / 2, pool);
+        auto more =
+            kernels::primesNearPowerOfTwo(spec.logN, hi, want - want / 2, pool);
         pool.insert(pool.end(), more.begin(), more.end());
       }
     };

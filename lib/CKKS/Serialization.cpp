@@ -176,8 +176,7 @@ void saveCiphertexts(const std::string &path, const Params &params,
     w.put<double>(ct.scale);
     putPolyVector(w, ct.value);
   }
-  writeContainer(path, FileKind::Ciphertexts, params.fingerprint(),
-                 w.buffer());
+  writeContainer(path, FileKind::Ciphertexts, params.fingerprint(), w.buffer());
 }
 
 std::vector<Ciphertext> loadCiphertexts(const std::string &path,

@@ -91,8 +91,7 @@ void writeArtifact(const std::string &path, Artifact &a) {
   w.putArray<uint32_t>(a.keys.galoisElements);
   w.putString(bytecodeOf(*a.program));
   w.putString(bytecodeOf(*a.reference));
-  writeContainer(path, FileKind::Artifact, a.params->fingerprint(),
-                 w.buffer());
+  writeContainer(path, FileKind::Artifact, a.params->fingerprint(), w.buffer());
 }
 
 Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
@@ -118,8 +117,9 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   if (!a.main() || !a.referenceMain())
     r.fail("no main function");
   if (a.params->insecure())
-    std::fprintf(stderr, "warning: %s uses INSECURE parameters (below "
-                         "128-bit security), for testing only\n",
+    std::fprintf(stderr,
+                 "warning: %s uses INSECURE parameters (below "
+                 "128-bit security), for testing only\n",
                  path.c_str());
   return a;
 }

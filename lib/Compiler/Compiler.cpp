@@ -21,8 +21,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   loadCompilerDialects(context);
   Compilation c;
   dsl::Program ast = dsl::parse(source);
-  c.program =
-      dsl::buildFhe(ast, context, options.overrides, options.insecure);
+  c.program = dsl::buildFhe(ast, context, options.overrides, options.insecure);
   if (options.stopAfter == Stage::Fhe)
     return c;
   c.fheModule = c.program.module->clone();
@@ -38,12 +37,10 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   if (int64_t ring = c.program.options.ringDim)
     while ((int64_t(1) << logN) < ring)
       ++logN;
-  c.params = ckks::chooseParams(slots.getInt(),
-                                static_cast<unsigned>(levels.getInt()),
-                                c.program.options.precision,
-                                options.insecure ||
-                                    c.program.options.security == 0,
-                                logN);
+  c.params = ckks::chooseParams(
+      slots.getInt(), static_cast<unsigned>(levels.getInt()),
+      c.program.options.precision,
+      options.insecure || c.program.options.security == 0, logN);
   return c;
 }
 

@@ -27,8 +27,9 @@ parseInputArgs(const std::vector<std::string> &args) {
   return out;
 }
 
-std::vector<NpyArray> readInputs(const Artifact &artifact,
-                                 const std::map<std::string, std::string> &files) {
+std::vector<NpyArray>
+readInputs(const Artifact &artifact,
+           const std::map<std::string, std::string> &files) {
   for (auto &[name, path] : files) {
     bool known = false;
     for (const auto &in : artifact.inputs)
@@ -121,8 +122,10 @@ void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeys &keys,
                        "relinearization key)");
   for (uint32_t g : artifact.keys.galoisElements)
     if (!keys.galois.count(g))
-      throw Error(path + ": the keys do not match the artifact (missing the "
-                         "Galois key " + std::to_string(g) + ")");
+      throw Error(path +
+                  ": the keys do not match the artifact (missing the "
+                  "Galois key " +
+                  std::to_string(g) + ")");
 }
 
 std::vector<NpyArray> decryptOutputs(const Artifact &artifact,
@@ -150,8 +153,9 @@ void writeOutputs(const std::string &dir, const std::vector<NpyArray> &out) {
   if (ec)
     throw Error(dir + ": cannot create the output directory: " + ec.message());
   for (size_t i = 0; i < out.size(); ++i)
-    writeNpy((fs::path(dir) / ("output_" + std::to_string(i) + ".npy")).string(),
-             out[i]);
+    writeNpy(
+        (fs::path(dir) / ("output_" + std::to_string(i) + ".npy")).string(),
+        out[i]);
 }
 
 } // namespace cerium::session

@@ -20,12 +20,18 @@ static constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8;
 
 const char *fileKindName(FileKind kind) {
   switch (kind) {
-  case FileKind::Params: return "parameter";
-  case FileKind::SecretKey: return "secret key";
-  case FileKind::PublicKey: return "public key";
-  case FileKind::EvalKeys: return "evaluation key";
-  case FileKind::Ciphertexts: return "ciphertext";
-  case FileKind::Artifact: return "artifact";
+  case FileKind::Params:
+    return "parameter";
+  case FileKind::SecretKey:
+    return "secret key";
+  case FileKind::PublicKey:
+    return "public key";
+  case FileKind::EvalKeys:
+    return "evaluation key";
+  case FileKind::Ciphertexts:
+    return "ciphertext";
+  case FileKind::Artifact:
+    return "artifact";
   }
   return "unknown";
 }
@@ -93,7 +99,8 @@ Container readContainer(const std::string &path, FileKind expected) {
     throw Error(path + ": not a Cerium " + what + " file");
   if (bytes.size() < kHeaderBytes + 8)
     throw Error(path + ": truncated " + what + " file");
-  ByteReader header(std::span<const uint8_t>(bytes).subspan(8, kHeaderBytes - 8), path);
+  ByteReader header(
+      std::span<const uint8_t>(bytes).subspan(8, kHeaderBytes - 8), path);
   uint32_t version = header.get<uint32_t>();
   auto kind = static_cast<FileKind>(header.get<uint32_t>());
   uint64_t fingerprint = header.get<uint64_t>();
@@ -104,7 +111,7 @@ Container readContainer(const std::string &path, FileKind expected) {
                 std::to_string(kContainerVersion) + ")");
   auto withArticle = [](const std::string &noun) {
     return (std::string("aeiou").find(noun[0]) != std::string::npos ? "an "
-                                                                     : "a ") +
+                                                                    : "a ") +
            noun;
   };
   if (kind != expected)
@@ -117,7 +124,8 @@ Container readContainer(const std::string &path, FileKind expected) {
                      : "unexpected trailing bytes in " + what + " file"));
   uint64_t stored;
   std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
-  if (stored != hashBytes(std::span<const uint8_t>(bytes).first(bytes.size() - 8)))
+  if (stored !=
+      hashBytes(std::span<const uint8_t>(bytes).first(bytes.size() - 8)))
     throw Error(path + ": checksum mismatch: the " + what +
                 " file is corrupted");
   Container c{kind, fingerprint, {}};

@@ -65,8 +65,8 @@ NpyArray readNpy(const std::string &path) {
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12)
       throw fail("truncated header");
-    headerLen = bytes[8] | (size_t(bytes[9]) << 8) |
-                (size_t(bytes[10]) << 16) | (size_t(bytes[11]) << 24);
+    headerLen = bytes[8] | (size_t(bytes[9]) << 8) | (size_t(bytes[10]) << 16) |
+                (size_t(bytes[11]) << 24);
     headerAt = 12;
   } else {
     throw fail("unsupported format version " + std::to_string(major));
@@ -100,8 +100,8 @@ NpyArray readNpy(const std::string &path) {
   bool swap = order == '>';
   NpyArray a;
   static const std::regex number("[0-9]+");
-  for (auto it = std::sregex_iterator(shapeText.begin(), shapeText.end(),
-                                      number);
+  for (auto it =
+           std::sregex_iterator(shapeText.begin(), shapeText.end(), number);
        it != std::sregex_iterator(); ++it)
     a.shape.push_back(std::stoll(it->str()));
   size_t count = 1;
@@ -137,14 +137,22 @@ NpyArray readNpy(const std::string &path) {
 void writeNpy(const std::string &path, const NpyArray &a) {
   std::string shape = "(";
   for (size_t i = 0; i < a.shape.size(); ++i)
-    shape += std::to_string(a.shape[i]) + (a.shape.size() == 1 || i + 1 < a.shape.size() ? "," : "");
+    shape += std::to_string(a.shape[i]) +
+             (a.shape.size() == 1 || i + 1 < a.shape.size() ? "," : "");
   shape += ")";
-  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': " +
-                       shape + ", }";
+  std::string header =
+      "{'descr': '<f8', 'fortran_order': False, 'shape': " + shape + ", }";
   // Pad so the data starts at a multiple of 64 bytes, ending in '\n'.
   size_t total = 10 + header.size() + 1;
   header += std::string((64 - total % 64) % 64, ' ') + "\n";
-  std::vector<uint8_t> bytes = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+  std::vector<uint8_t> bytes = {0x93,
+                                'N',
+                                'U',
+                                'M',
+                                'P',
+                                'Y',
+                                1,
+                                0,
                                 static_cast<uint8_t>(header.size() & 0xff),
                                 static_cast<uint8_t>(header.size() >> 8)};
   bytes.insert(bytes.end(), header.begin(), header.end());

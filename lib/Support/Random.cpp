@@ -14,10 +14,18 @@ namespace cerium {
 static uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
 
 static void quarterRound(uint32_t &a, uint32_t &b, uint32_t &c, uint32_t &d) {
-  a += b; d ^= a; d = rotl(d, 16);
-  c += d; b ^= c; b = rotl(b, 12);
-  a += b; d ^= a; d = rotl(d, 8);
-  c += d; b ^= c; b = rotl(b, 7);
+  a += b;
+  d ^= a;
+  d = rotl(d, 16);
+  c += d;
+  b ^= c;
+  b = rotl(b, 12);
+  a += b;
+  d ^= a;
+  d = rotl(d, 8);
+  c += d;
+  b ^= c;
+  b = rotl(b, 7);
 }
 
 static void initState(std::array<uint32_t, 16> &s, const uint32_t key[8]) {
@@ -31,8 +39,8 @@ Prng::Prng() {
   uint32_t key[8];
   size_t got = 0;
   while (got < sizeof(key)) {
-    ssize_t r = getrandom(reinterpret_cast<char *>(key) + got,
-                          sizeof(key) - got, 0);
+    ssize_t r =
+        getrandom(reinterpret_cast<char *>(key) + got, sizeof(key) - got, 0);
     if (r < 0 && errno != EINTR)
       throw Error("cannot read system randomness (getrandom failed)");
     if (r > 0)
@@ -43,7 +51,13 @@ Prng::Prng() {
 
 Prng::Prng(uint64_t seed) {
   uint32_t key[8] = {static_cast<uint32_t>(seed),
-                     static_cast<uint32_t>(seed >> 32), 0x5eed, 0, 0, 0, 0, 0};
+                     static_cast<uint32_t>(seed >> 32),
+                     0x5eed,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0};
   initState(state, key);
 }
 
@@ -80,7 +94,8 @@ uint64_t Prng::next64() {
 
 uint32_t Prng::uniformBelow(uint32_t bound) {
   // Accept x < floor(2^32 / bound) * bound.
-  uint32_t limit = static_cast<uint32_t>((uint64_t(1) << 32) / bound * bound - 1);
+  uint32_t limit =
+      static_cast<uint32_t>((uint64_t(1) << 32) / bound * bound - 1);
   for (;;) {
     uint32_t x = next32();
     if (x <= limit)
@@ -97,8 +112,8 @@ int32_t Prng::roundedGaussian(double sigma) {
   for (;;) {
     // Box-Muller; u1 in (0, 1].
     double u1 = 1.0 - uniformReal(), u2 = uniformReal();
-    double z = sigma * std::sqrt(-2.0 * std::log(u1)) *
-               std::cos(2.0 * M_PI * u2);
+    double z =
+        sigma * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
     if (std::fabs(z) <= bound)
       return static_cast<int32_t>(std::lround(z));
   }

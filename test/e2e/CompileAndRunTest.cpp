@@ -36,8 +36,8 @@ constexpr double kBound = 1e-7;
 /// Compiles `text` (as if it sat in examples/digits), runs it encrypted on
 /// `inputs`, and returns the decrypted outputs.
 std::vector<Tensor> compileAndRun(const std::string &text,
-                                  const std::vector<Tensor> &inputs,
-                                  Prng &prng, double *precision = nullptr,
+                                  const std::vector<Tensor> &inputs, Prng &prng,
+                                  double *precision = nullptr,
                                   bool insecure = true) {
   mlir::MLIRContext context;
   CompileOptions options;
@@ -108,8 +108,8 @@ fn main(x: cipher[8], y: cipher[8]) -> (cipher[8], cipher[1]) {
   double mean = 0;
   for (int i = 0; i < 8; ++i) {
     z[i] = x[i] * y[i] + x[(i - 3 + 8) % 8] - 0.5;
-    mean += 0.5 + 0.25 * x[i] - 0.125 * x[i] * x[i] +
-            0.0625 * x[i] * x[i] * x[i];
+    mean +=
+        0.5 + 0.25 * x[i] - 0.125 * x[i] * x[i] + 0.0625 * x[i] * x[i] * x[i];
   }
   EXPECT_EQ(precision, 1e-3);
   expectNear(out[0], z, kBound, "z");
@@ -147,11 +147,11 @@ TEST(CompileAndRun, ChebyshevDegree15) {
   for (size_t k = 0; k < c.size(); ++k)
     coeffs += (k ? ", " : "") + std::to_string(c[k]);
   coeffs += "]";
-  auto out = compileAndRun(
-      "fn main(x: cipher[16]) -> cipher[16] {\n"
-      "  assume x in [-2, 3];\n"
-      "  return poly(x, " + coeffs + ", basis = \"chebyshev\");\n}\n",
-      {x}, prng);
+  auto out = compileAndRun("fn main(x: cipher[16]) -> cipher[16] {\n"
+                           "  assume x in [-2, 3];\n"
+                           "  return poly(x, " +
+                               coeffs + ", basis = \"chebyshev\");\n}\n",
+                           {x}, prng);
   Tensor want(16);
   for (size_t i = 0; i < 16; ++i) {
     double t = (2 * x[i] - 1) / 5, t0 = 1, t1 = t, y = 0;
@@ -187,8 +187,8 @@ fn main(x: cipher[8], y: cipher[8]) -> cipher[8] {
 }
 )",
                            {x, y}, prng);
-  auto weights = dsl::SafetensorsFile::open(kExamples +
-                                            "/digits/digits.safetensors");
+  auto weights =
+      dsl::SafetensorsFile::open(kExamples + "/digits/digits.safetensors");
   Tensor bias = weights->read("fc1.bias");
   Tensor want(8);
   for (int i = 0; i < 8; ++i) {

@@ -101,7 +101,8 @@ TEST_P(CudaBackendTest, ElementwiseMatchesCpu) {
   };
   both("add", [](RnsBackend &k, Limbs o, Limbs x, Limbs y) { k.add(o, x, y); });
   both("sub", [](RnsBackend &k, Limbs o, Limbs x, Limbs y) { k.sub(o, x, y); });
-  both("negate", [](RnsBackend &k, Limbs o, Limbs x, Limbs) { k.negate(o, x); });
+  both("negate",
+       [](RnsBackend &k, Limbs o, Limbs x, Limbs) { k.negate(o, x); });
   both("mul", [](RnsBackend &k, Limbs o, Limbs x, Limbs y) { k.mul(o, x, y); });
   both("mulAdd",
        [](RnsBackend &k, Limbs o, Limbs x, Limbs y) { k.mulAdd(o, x, y); });
@@ -163,7 +164,8 @@ TEST_P(CudaBackendTest, RescaleAndKeySwitchInnerProductMatchCpu) {
   CERIUM_SEEDED_PRNG(prng);
   std::span<const uint32_t> q = std::span<const uint32_t>(ids).first(12);
   for (Domain d : {Domain::Coefficient, Domain::Ntt}) {
-    Mirror in = mirror(random(q, prng)), out = mirror(random(q.first(11), prng));
+    Mirror in = mirror(random(q, prng)),
+           out = mirror(random(q.first(11), prng));
     cpu->rescaleByLastPrime(hostView(out, q.first(11)), hostView(in, q), d);
     gpu->rescaleByLastPrime(deviceView(out, q.first(11)), deviceView(in, q), d);
     expectSame(out, "rescaleByLastPrime");
@@ -182,7 +184,8 @@ TEST_P(CudaBackendTest, RescaleAndKeySwitchInnerProductMatchCpu) {
       da.push_back(deviceView(parts[3 * j + 2], ids));
     }
     Mirror o0 = mirror(random(ids, prng)), o1 = mirror(random(ids, prng));
-    cpu->keySwitchInnerProduct(hostView(o0, ids), hostView(o1, ids), hd, hb, ha);
+    cpu->keySwitchInnerProduct(hostView(o0, ids), hostView(o1, ids), hd, hb,
+                               ha);
     gpu->keySwitchInnerProduct(deviceView(o0, ids), deviceView(o1, ids), dd, db,
                                da);
     expectSame(o0, "keySwitchInnerProduct b");

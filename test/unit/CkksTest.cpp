@@ -162,7 +162,8 @@ TEST(Ckks, MultiplyRelinearizeRescale) {
     EXPECT_LT(maxError(s.decrypt(cw), w), tol);
     cw = s.encrypt(w, top - 1); // at Delta_{top-1}, r's scale
     EXPECT_NEAR(cw.scale / r.scale, 1.0, 1e-12);
-    Ciphertext r2 = s.eval.rescale(s.eval.relinearize(s.eval.multiply(r, cw), keys));
+    Ciphertext r2 =
+        s.eval.rescale(s.eval.relinearize(s.eval.multiply(r, cw), keys));
     for (size_t i = 0; i < x.size(); ++i)
       want[i] *= w[i];
     EXPECT_LT(maxError(s.decrypt(r2), want), 4 * tol);
@@ -180,22 +181,21 @@ TEST(Ckks, AutomorphismIsSlotRotationAfterDecoding) {
     const unsigned top = s.params->maxLevel();
     Plaintext pt =
         s.encoder.encode(z, s.params->levelScale(top), top, *s.backend);
-    for (int64_t steps : std::vector<int64_t>{1, 3, -2, int64_t(n / 2), int64_t(n) - 1}) {
+    for (int64_t steps :
+         std::vector<int64_t>{1, 3, -2, int64_t(n / 2), int64_t(n) - 1}) {
       Plaintext moved = pt;
-      s.backend->automorphism(moved.value.poly(*s.params, 0),
-                              pt.value.poly(*s.params, 0),
-                              galoisForRotation(*s.params, steps),
-                              kernels::Domain::Ntt);
+      s.backend->automorphism(
+          moved.value.poly(*s.params, 0), pt.value.poly(*s.params, 0),
+          galoisForRotation(*s.params, steps), kernels::Domain::Ntt);
       Slots got = s.encoder.decode(moved, *s.backend), want(n);
       for (size_t i = 0; i < n; ++i)
         want[i] = z[(i + n + (steps % int64_t(n))) % n];
       EXPECT_LT(maxError(got, want), 1e-9) << "steps " << steps;
     }
     Plaintext conj = pt;
-    s.backend->automorphism(conj.value.poly(*s.params, 0),
-                            pt.value.poly(*s.params, 0),
-                            galoisForConjugation(*s.params),
-                            kernels::Domain::Ntt);
+    s.backend->automorphism(
+        conj.value.poly(*s.params, 0), pt.value.poly(*s.params, 0),
+        galoisForConjugation(*s.params), kernels::Domain::Ntt);
     Slots got = s.encoder.decode(conj, *s.backend), want(n);
     for (size_t i = 0; i < n; ++i)
       want[i] = std::conj(z[i]);
@@ -244,9 +244,8 @@ TEST(Ckks, SparseSecretAndSlots) {
   EvalKeys keys = s.keygen.evalKeys(s.sk, true, {});
   Slots x = s.random(data);
   const unsigned top = s.params->maxLevel();
-  Ciphertext sq = s.eval.rescale(
-      s.eval.relinearize(s.eval.multiply(s.encrypt(x, top), s.encrypt(x, top)),
-                         keys));
+  Ciphertext sq = s.eval.rescale(s.eval.relinearize(
+      s.eval.multiply(s.encrypt(x, top), s.encrypt(x, top)), keys));
   Slots want(x.size());
   for (size_t i = 0; i < x.size(); ++i)
     want[i] = x[i] * x[i];

@@ -140,8 +140,9 @@ TEST(DslParser, SyntaxErrorsPointAtTheProblem) {
       {"fn main(x: cipher[4]) -> cipher[4] {\n  return x\n}\n",
        "test.fhe:3:1: error: expected ';' after the returned value, found '}'",
        "  ^"},
-      {"let x = 3;", "test.fhe:1:1: error: expected 'weights', 'const', "
-                     "'option' or 'fn' at top level, found 'let'",
+      {"let x = 3;",
+       "test.fhe:1:1: error: expected 'weights', 'const', "
+       "'option' or 'fn' at top level, found 'let'",
        "  ^"},
       {"fn main(x: cipher[4]) -> cipher[4] {\n  return x $ 2;\n}",
        "test.fhe:2:12: error: unexpected character '$'", "             ^"},
@@ -155,8 +156,9 @@ TEST(DslParser, SyntaxErrorsPointAtTheProblem) {
        "test.fhe:1:47: error: unknown attribute '.shape' (only .T, the "
        "transpose, exists)",
        "                                                ^"},
-      {"const a = 1e+;", "test.fhe:1:11: error: malformed number: the "
-                         "exponent has no digits",
+      {"const a = 1e+;",
+       "test.fhe:1:11: error: malformed number: the "
+       "exponent has no digits",
        "            ^"},
       {"fn main(x: cipher[4]) -> cipher[4] { x + 1; }",
        "test.fhe:1:38: error: expected a statement (let, an assignment, "

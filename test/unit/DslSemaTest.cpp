@@ -31,8 +31,8 @@ protected:
   /// Builds a program placed in examples/digits (so its weights resolve).
   FheProgram build(const std::string &text,
                    std::map<std::string, std::string> overrides = {}) {
-    auto src = std::make_shared<SourceFile>(kExamples + "/digits/test.fhe",
-                                            text);
+    auto src =
+        std::make_shared<SourceFile>(kExamples + "/digits/test.fhe", text);
     return buildFhe(parse(src), context, overrides);
   }
   std::string print(FheProgram &&p) {
@@ -178,10 +178,10 @@ TEST_F(DslSema, ErrorsNameTheProblem) {
 }
 
 TEST_F(DslSema, MissingWeightListsCloseMatches) {
-  std::string err = errorOf(
-      "weights w = load(\"digits.safetensors\");\n"
-      "fn main(x: cipher[64]) -> cipher[32] { return linear(x, "
-      "w[\"fc1.weigth\"]); }");
+  std::string err =
+      errorOf("weights w = load(\"digits.safetensors\");\n"
+              "fn main(x: cipher[64]) -> cipher[32] { return linear(x, "
+              "w[\"fc1.weigth\"]); }");
   EXPECT_NE(err.find("close matches: fc1.weight"), std::string::npos) << err;
 }
 

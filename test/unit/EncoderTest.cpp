@@ -14,7 +14,8 @@ using namespace cerium::ckks;
 namespace {
 
 // Small insecure rings: these tests exercise the math, not security.
-ParamsPtr makeParams(unsigned logN, unsigned logSlots, unsigned scaleBits = 50) {
+ParamsPtr makeParams(unsigned logN, unsigned logSlots,
+                     unsigned scaleBits = 50) {
   ParamSpec spec;
   spec.logN = logN;
   spec.logSlots = logSlots;
@@ -51,8 +52,8 @@ TEST(Encoder, SpecialFftMatchesDirectEvaluation) {
     for (size_t k = 0; k < slots; ++k, rot = rot * 5 % (2 * n)) {
       std::complex<double> direct = 0;
       for (size_t j = 0; j < n; ++j)
-        direct += coeffs[j] * std::polar(1.0, M_PI * double(j * rot % (2 * n)) /
-                                                  double(n));
+        direct += coeffs[j] *
+                  std::polar(1.0, M_PI * double(j * rot % (2 * n)) / double(n));
       ASSERT_LT(std::abs(z[k] - direct), 1e-9 * double(n))
           << "logN " << logN << " slot " << k;
     }

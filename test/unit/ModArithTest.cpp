@@ -37,9 +37,9 @@ TEST(ModArith, ProductsMatchWideIntegers) {
 
 TEST(ModArith, SignedLiftRoundTrips) {
   Modulus m = makeModulus(kernels::generatePrimes(10, 28, 1)[0]);
-  for (int64_t x : {int64_t(0), int64_t(1), int64_t(-1), int64_t(123456),
-                    int64_t(-98765), int64_t(m.value / 2),
-                    -int64_t(m.value / 2)})
+  for (int64_t x :
+       {int64_t(0), int64_t(1), int64_t(-1), int64_t(123456), int64_t(-98765),
+        int64_t(m.value / 2), -int64_t(m.value / 2)})
     EXPECT_EQ(toCentered(fromSigned(x, m), m.value), x);
 }
 

@@ -113,8 +113,8 @@ TEST(Ntt, EvaluatesAtOddPowersInBitReversedOrder) {
   auto x = a;
   cpu::nttForwardPortable(x.data(), t, logN);
   for (uint32_t k = 0; k < ctx.degree(); ++k) {
-    uint32_t root = modarith::pow(t.psi, 2 * bitReverse(k, logN) + 1,
-                                  t.modulus);
+    uint32_t root =
+        modarith::pow(t.psi, 2 * bitReverse(k, logN) + 1, t.modulus);
     uint64_t value = 0, power = 1;
     for (uint32_t c : a) {
       value = (value + c * power) % p;

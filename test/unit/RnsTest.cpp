@@ -17,14 +17,15 @@ constexpr unsigned kLogN = 8;
 struct Fixture {
   // 6 "Q" primes of mixed widths and 3 "P" primes.
   Fixture()
-      : ctx(kLogN, [] {
-          auto q = generatePrimes(kLogN, 28, 3);
-          auto q2 = generatePrimes(kLogN, 25, 3);
-          q.insert(q.end(), q2.begin(), q2.end());
-          auto p = generatePrimes(kLogN, 30, 3);
-          q.insert(q.end(), p.begin(), p.end());
-          return q;
-        }()),
+      : ctx(kLogN,
+            [] {
+              auto q = generatePrimes(kLogN, 28, 3);
+              auto q2 = generatePrimes(kLogN, 25, 3);
+              q.insert(q.end(), q2.begin(), q2.end());
+              auto p = generatePrimes(kLogN, 30, 3);
+              q.insert(q.end(), p.begin(), p.end());
+              return q;
+            }()),
         backend(createCpuBackend(ctx)) {}
   std::vector<uint32_t> moduli(std::span<const uint32_t> ids) const {
     std::vector<uint32_t> m;
@@ -264,8 +265,8 @@ TEST(Rns, KeySwitchInnerProductMatchesSumOfProducts) {
   std::vector<uint32_t> ids{6, 7, 8, 0, 1, 2, 3, 4, 5};
   // 17 digits crosses the lazy-accumulation reduction point.
   for (size_t beta : {1u, 3u, 17u}) {
-    std::vector<std::vector<uint32_t>> store(3 * beta,
-                                             std::vector<uint32_t>(ids.size() * n));
+    std::vector<std::vector<uint32_t>> store(
+        3 * beta, std::vector<uint32_t>(ids.size() * n));
     for (auto &v : store)
       for (size_t i = 0; i < v.size(); ++i)
         v[i] = prng.uniformBelow(f.ctx.modulus(ids[i / n]));

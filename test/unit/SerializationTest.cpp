@@ -57,7 +57,8 @@ std::vector<uint8_t> readAll(const std::string &p) {
 }
 void writeAll(const std::string &p, const std::vector<uint8_t> &b) {
   std::ofstream(p, std::ios::binary)
-      .write(reinterpret_cast<const char *>(b.data()), std::streamsize(b.size()));
+      .write(reinterpret_cast<const char *>(b.data()),
+             std::streamsize(b.size()));
 }
 
 TEST_F(Serialization, RoundTripsAreExact) {
@@ -142,19 +143,22 @@ TEST_F(Serialization, DamagedFilesFailWithOneLine) {
   }
 
   writeAll(file, good);
-  EXPECT_NE(errorOf([&] { loadCiphertexts(file, *params); })
-                .find("is a public key file, expected a ciphertext file"),
+  EXPECT_NE(errorOf([&] {
+              loadCiphertexts(file, *params);
+            }).find("is a public key file, expected a ciphertext file"),
             std::string::npos);
 
   ParamSpec other = params->spec();
   other.dnum = 3;
   auto otherParams = Params::create(other);
-  EXPECT_NE(errorOf([&] { loadPublicKey(file, *otherParams); })
-                .find("different parameter set"),
+  EXPECT_NE(errorOf([&] {
+              loadPublicKey(file, *otherParams);
+            }).find("different parameter set"),
             std::string::npos);
 
-  EXPECT_NE(errorOf([&] { loadPublicKey(path("missing.key"), *params); })
-                .find("cannot open"),
+  EXPECT_NE(errorOf([&] {
+              loadPublicKey(path("missing.key"), *params);
+            }).find("cannot open"),
             std::string::npos);
   writeAll(file, {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'});
   EXPECT_NE(errorOf(load).find("not a Cerium public key file"),

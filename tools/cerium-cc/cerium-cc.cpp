@@ -48,16 +48,17 @@ int main(int argc, char **argv) {
     mlir::MLIRContext context;
     // Diagnostics of the lowerings point into the source like the front
     // end's: file:line:col, the message, the line and a caret.
-    mlir::ScopedDiagnosticHandler diagnostics(&context, [&](mlir::Diagnostic &d) {
-      std::string message;
-      llvm::raw_string_ostream os(message);
-      os << d;
-      cerium::dsl::SourceLoc where;
-      if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation()))
-        where = {fl.getLine(), fl.getColumn()};
-      std::fprintf(stderr, "%s\n", source->format(where, message).c_str());
-      return mlir::success();
-    });
+    mlir::ScopedDiagnosticHandler diagnostics(
+        &context, [&](mlir::Diagnostic &d) {
+          std::string message;
+          llvm::raw_string_ostream os(message);
+          os << d;
+          cerium::dsl::SourceLoc where;
+          if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation()))
+            where = {fl.getLine(), fl.getColumn()};
+          std::fprintf(stderr, "%s\n", source->format(where, message).c_str());
+          return mlir::success();
+        });
     cerium::Compilation c = [&] {
       try {
         return cerium::compile(source, context, options);

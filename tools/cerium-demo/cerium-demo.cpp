@@ -59,12 +59,12 @@ int main(int argc, char **argv) {
                            "security), for testing only\n");
     fmt::print("parameters: {}\n", params->describe());
     auto backend = kernels::createCpuBackend(
-        params->rns(),
-        kernels::CpuBackendOptions{threads, portable ? kernels::NttPath::Portable
-                                                     : kernels::NttPath::Auto});
+        params->rns(), kernels::CpuBackendOptions{
+                           threads, portable ? kernels::NttPath::Portable
+                                             : kernels::NttPath::Auto});
     fmt::print("backend: CPU ({})\n", !portable && kernels::cpuHasAvx2()
-                                           ? "AVX2 NTT"
-                                           : "portable NTT");
+                                          ? "AVX2 NTT"
+                                          : "portable NTT");
     Prng prng;
     auto t0 = Clock::now();
     KeyGenerator keygen(params, *backend, prng);
@@ -89,14 +89,15 @@ int main(int argc, char **argv) {
     const double scale = params->levelScale(top);
 
     t0 = Clock::now();
-    Ciphertext cx = encryptor.encrypt(encoder.encode(x, scale, top, *backend),
-                                      pk, prng);
-    Ciphertext cy = encryptor.encrypt(encoder.encode(y, scale, top, *backend),
-                                      pk, prng);
+    Ciphertext cx =
+        encryptor.encrypt(encoder.encode(x, scale, top, *backend), pk, prng);
+    Ciphertext cy =
+        encryptor.encrypt(encoder.encode(y, scale, top, *backend), pk, prng);
     fmt::print("encrypt: {:8.1f} ms (2 ciphertexts)\n", msSince(t0));
 
     t0 = Clock::now();
-    Ciphertext prod = eval.rescale(eval.relinearize(eval.multiply(cx, cy), keys));
+    Ciphertext prod =
+        eval.rescale(eval.relinearize(eval.multiply(cx, cy), keys));
     double tMul = msSince(t0);
     t0 = Clock::now();
     Ciphertext rot = eval.rotate(prod, rotation, keys);

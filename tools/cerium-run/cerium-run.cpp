@@ -61,8 +61,8 @@ int main(int argc, char **argv) {
           output, runtime::evaluateReference(artifact.referenceMain(), in));
       return 0;
     }
-    auto backend = kernels::createCpuBackend(artifact.params->rns(),
-                                             kernels::CpuBackendOptions{threads});
+    auto backend = kernels::createCpuBackend(
+        artifact.params->rns(), kernels::CpuBackendOptions{threads});
     const ckks::Params &params = *artifact.params;
     if (simulate) {
       auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
@@ -80,8 +80,8 @@ int main(int argc, char **argv) {
       double maxErr = 0;
       for (size_t i = 0; i < got.size(); ++i)
         for (size_t j = 0; j < got[i].values.size(); ++j)
-          maxErr = std::max(maxErr,
-                            std::fabs(got[i].values[j] - want[i].values[j]));
+          maxErr =
+              std::max(maxErr, std::fabs(got[i].values[j] - want[i].values[j]));
       auto ms = [](auto a, auto b) {
         return std::chrono::duration<double, std::milli>(b - a).count();
       };
@@ -103,8 +103,8 @@ int main(int argc, char **argv) {
     session::checkEvalKeys(artifact, keys, evalKeys);
     auto cts = ckks::loadCiphertexts(in, params);
     session::checkInputs(artifact, cts, in);
-    auto outs = runtime::runCkks(artifact.main(), artifact.params, *backend,
-                                 keys, cts);
+    auto outs =
+        runtime::runCkks(artifact.main(), artifact.params, *backend, keys, cts);
     ckks::saveCiphertexts(output, params, outs);
     return 0;
   } catch (const Error &e) {

@@ -27,10 +27,10 @@ public:
   /// fit 63 bits.
   Plaintext encode(std::span<const std::complex<double>> values, double scale,
                    unsigned level, kernels::RnsBackend &backend) const;
-  Plaintext encode(std::span<const double> values, double scale,
-                   unsigned level, kernels::RnsBackend &backend) const;
-  std::vector<std::complex<double>>
-  decode(const Plaintext &pt, kernels::RnsBackend &backend) const;
+  Plaintext encode(std::span<const double> values, double scale, unsigned level,
+                   kernels::RnsBackend &backend) const;
+  std::vector<std::complex<double>> decode(const Plaintext &pt,
+                                           kernels::RnsBackend &backend) const;
 
   /// The unscaled real coefficients of the polynomial whose slots are
   /// `values` (exposed for tests).
@@ -53,8 +53,8 @@ private:
 
   ParamsPtr p;
   size_t slots;
-  std::vector<uint32_t> rotationGroup;       // 5^j mod 2N
-  std::vector<std::complex<double>> roots;   // exp(2 pi i k / 2N), k <= 2N
+  std::vector<uint32_t> rotationGroup;     // 5^j mod 2N
+  std::vector<std::complex<double>> roots; // exp(2 pi i k / 2N), k <= 2N
 };
 
 } // namespace cerium::ckks

@@ -56,8 +56,7 @@ private:
     std::unique_ptr<kernels::BaseConverter> modDown;            // P -> Q_l
   };
   const LevelConverters &converters(unsigned level);
-  void checkCompatible(const Ciphertext &a, unsigned level,
-                       double scale) const;
+  void checkCompatible(const Ciphertext &a, unsigned level, double scale) const;
 
   ParamsPtr p;
   kernels::RnsBackend &backend;

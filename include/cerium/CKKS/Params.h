@@ -98,9 +98,9 @@ public:
   uint32_t prime(uint32_t id) const { return ctx->modulus(id); }
 
   /// The scale a ciphertext has at `level` when every level was entered by a
-  /// multiplication of two such ciphertexts and a rescale: Delta_L = 2^scaleBits,
-  /// Delta_{l-1} = Delta_l^2 / (product of level l's primes). The prime chain is
-  /// chosen so these stay close to 2^scaleBits.
+  /// multiplication of two such ciphertexts and a rescale: Delta_L =
+  /// 2^scaleBits, Delta_{l-1} = Delta_l^2 / (product of level l's primes). The
+  /// prime chain is chosen so these stay close to 2^scaleBits.
   double levelScale(unsigned level) const { return scales[level]; }
 
   double logQ() const;
@@ -114,9 +114,9 @@ public:
   std::string describe() const;
 
 private:
-  static std::shared_ptr<const Params>
-  assemble(const ParamSpec &spec, std::vector<uint32_t> q,
-           std::vector<uint32_t> p);
+  static std::shared_ptr<const Params> assemble(const ParamSpec &spec,
+                                                std::vector<uint32_t> q,
+                                                std::vector<uint32_t> p);
 
   ParamSpec s;
   unsigned logSlots = 0;
@@ -130,7 +130,6 @@ private:
 using ParamsPtr = std::shared_ptr<const Params>;
 
 } // namespace cerium::ckks
-
 
 namespace cerium::ckks {
 

@@ -25,8 +25,9 @@ parseInputArgs(const std::vector<std::string> &args);
 
 /// Reads main's inputs from .npy files, in main's order, checking names,
 /// shapes and that values are finite and of a magnitude the scale holds.
-std::vector<NpyArray> readInputs(const Artifact &artifact,
-                                 const std::map<std::string, std::string> &files);
+std::vector<NpyArray>
+readInputs(const Artifact &artifact,
+           const std::map<std::string, std::string> &files);
 
 struct KeySet {
   ckks::SecretKey secret;

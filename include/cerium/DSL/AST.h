@@ -20,7 +20,21 @@ namespace cerium::dsl {
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
-enum class BinaryOp { Add, Sub, Mul, Div, MatMul, Lt, Le, Gt, Ge, Eq, Ne, And, Or };
+enum class BinaryOp {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  MatMul,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Eq,
+  Ne,
+  And,
+  Or
+};
 enum class UnaryOp { Neg, Not };
 
 const char *spelling(BinaryOp op);
@@ -72,13 +86,13 @@ struct Stmt {
   enum class Kind { Let, Assign, Return, For, If, Assume, ExprStmt };
   Kind kind;
   SourceLoc loc;
-  std::string name;  // Let, Assign, For variable
-  ExprPtr value;     // Let/Assign/Return value, For lower bound, If cond,
-                     // Assume subject, ExprStmt
-  ExprPtr upper;     // For upper bound (exclusive); Assume upper bound
-  ExprPtr lower;     // Assume lower bound
-  Block body;        // For body, If then-branch
-  Block elseBody;    // If else-branch (an else-if is one nested If)
+  std::string name; // Let, Assign, For variable
+  ExprPtr value;    // Let/Assign/Return value, For lower bound, If cond,
+                    // Assume subject, ExprStmt
+  ExprPtr upper;    // For upper bound (exclusive); Assume upper bound
+  ExprPtr lower;    // Assume lower bound
+  Block body;       // For body, If then-branch
+  Block elseBody;   // If else-branch (an else-if is one nested If)
 
   Stmt(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
 };
@@ -88,8 +102,8 @@ struct TypeExpr {
   enum class Kind { Cipher, Plain, F64, Int, Tuple };
   Kind kind;
   SourceLoc loc;
-  std::vector<ExprPtr> dims;       // Cipher/Plain
-  std::vector<TypeExpr> elements;  // Tuple
+  std::vector<ExprPtr> dims;      // Cipher/Plain
+  std::vector<TypeExpr> elements; // Tuple
 };
 
 struct Param {

@@ -24,10 +24,10 @@ namespace cerium::dsl {
 
 /// The program's options after `option` items and command-line overrides.
 struct ProgramOptions {
-  int security = 128;       // 128, or 0 (only with --insecure)
-  double precision = 1e-3;  // target absolute error of the outputs
-  int64_t ringDim = 0;      // 0: auto
-  int64_t slots = 0;        // 0: auto
+  int security = 128;      // 128, or 0 (only with --insecure)
+  double precision = 1e-3; // target absolute error of the outputs
+  int64_t ringDim = 0;     // 0: auto
+  int64_t slots = 0;       // 0: auto
 };
 
 struct TensorInfo {

@@ -73,8 +73,8 @@ std::vector<double> broadcastValues(const Shape &from,
                                     const Shape &to);
 /// numpy.roll(values, shift, axis) for a tensor of shape `s`.
 std::vector<double> rollValues(const Shape &s,
-                               const std::vector<double> &values,
-                               int64_t shift, int64_t axis);
+                               const std::vector<double> &values, int64_t shift,
+                               int64_t axis);
 
 } // namespace cerium::shapes
 

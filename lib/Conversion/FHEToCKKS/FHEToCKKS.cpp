@@ -44,8 +44,7 @@ std::vector<double> broadcastTo(const PlainTensor &in, const Shape &to) {
 class Lowering {
 public:
   Lowering(ModuleOp module, func::FuncOp source, int64_t slots)
-      : module(module), source(source), slots(slots),
-        b(module.getContext()) {}
+      : module(module), source(source), slots(slots), b(module.getContext()) {}
 
   LogicalResult run() {
     MLIRContext *ctx = module.getContext();
@@ -97,9 +96,8 @@ public:
     auto ret = cast<func::ReturnOp>(entry->getTerminator());
     SmallVector<Type> resultTypes(ret.getOperandTypes());
     fn.setFunctionType(b.getFunctionType(argTypes, resultTypes));
-    for (auto [i, v] : llvm::enumerate(source.getBody().front()
-                                           .getTerminator()
-                                           ->getOperands()))
+    for (auto [i, v] : llvm::enumerate(
+             source.getBody().front().getTerminator()->getOperands()))
       fn.setResultAttr(i, "fhe.shape", b.getDenseI64ArrayAttr(shapeOf(v)));
     unsigned depth = renumberLevels(fn);
     source.erase();
@@ -193,9 +191,9 @@ private:
     llvm::TypeSwitch<Operation *>(&op)
         .Case<fhe::WeightOp>([&](auto w) { lowerWeight(w); })
         .Case<fhe::ConstantOp>([&](auto c) {
-          plains(c.getResult()) = {shapeOf(c.getResult()),
-                                   std::vector<double>(c.getValues().begin(),
-                                                       c.getValues().end())};
+          plains(c.getResult()) = {
+              shapeOf(c.getResult()),
+              std::vector<double>(c.getValues().begin(), c.getValues().end())};
         })
         .Case<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(
             [&](auto e) { lowerElementwise(op, e.getLhs(), e.getRhs()); })
@@ -245,10 +243,14 @@ private:
       auto x = broadcastTo(plain(op, lhs), shape);
       auto y = broadcastTo(plain(op, rhs), shape);
       for (size_t i = 0; i < x.size(); ++i) {
-        if (isa<fhe::AddOp>(op)) x[i] += y[i];
-        else if (isa<fhe::SubOp>(op)) x[i] -= y[i];
-        else if (isa<fhe::MulOp>(op)) x[i] *= y[i];
-        else x[i] /= y[i];
+        if (isa<fhe::AddOp>(op))
+          x[i] += y[i];
+        else if (isa<fhe::SubOp>(op))
+          x[i] -= y[i];
+        else if (isa<fhe::MulOp>(op))
+          x[i] *= y[i];
+        else
+          x[i] /= y[i];
       }
       plains(result) = {shape, std::move(x)};
       return;
@@ -257,9 +259,12 @@ private:
       unsupported(op, "broadcasting a cipher operand to " + shapes::str(shape));
     if (cl && cr) {
       Value x = ciphers.at(lhs), y = ciphers.at(rhs);
-      if (isa<fhe::AddOp>(op)) ciphers[result] = add(x, y);
-      else if (isa<fhe::SubOp>(op)) ciphers[result] = sub(x, y);
-      else ciphers[result] = mul(x, y); // Div by a cipher is rejected by sema
+      if (isa<fhe::AddOp>(op))
+        ciphers[result] = add(x, y);
+      else if (isa<fhe::SubOp>(op))
+        ciphers[result] = sub(x, y);
+      else
+        ciphers[result] = mul(x, y); // Div by a cipher is rejected by sema
       return;
     }
     Value ct = ciphers.at(cl ? lhs : rhs);
@@ -268,7 +273,8 @@ private:
       ciphers[result] = addPlain(ct, p);
     } else if (isa<fhe::SubOp>(op)) {
       if (cl) {
-        for (double &v : p) v = -v;
+        for (double &v : p)
+          v = -v;
         ciphers[result] = addPlain(ct, p);
       } else { // plain - cipher
         ciphers[result] = addPlain(ckks::NegateOp::create(b, loc, ct), p);
@@ -276,19 +282,20 @@ private:
     } else if (isa<fhe::MulOp>(op)) {
       ciphers[result] = mulPlain(ct, p);
     } else { // cipher / plain
-      for (double &v : p) v = 1 / v;
+      for (double &v : p)
+        v = 1 / v;
       ciphers[result] = mulPlain(ct, p);
     }
   }
 
   void lowerNeg(Operation &op, Value in) {
     if (isCipherValue(in)) {
-      ciphers[op.getResult(0)] =
-          ckks::NegateOp::create(b, loc, ciphers.at(in));
+      ciphers[op.getResult(0)] = ckks::NegateOp::create(b, loc, ciphers.at(in));
       return;
     }
     PlainTensor t = plain(op, in);
-    for (double &v : t.values) v = -v;
+    for (double &v : t.values)
+      v = -v;
     plains(op.getResult(0)) = std::move(t);
   }
 
@@ -356,10 +363,10 @@ private:
     if (isCipherValue(s.getInput()))
       unsupported(op, "slicing a cipher tensor");
     const PlainTensor &t = plain(op, s.getInput());
-    int64_t inner = t.shape.size() > 1
-                        ? shapes::numElements(Shape(t.shape.begin() + 1,
-                                                    t.shape.end()))
-                        : 1;
+    int64_t inner =
+        t.shape.size() > 1
+            ? shapes::numElements(Shape(t.shape.begin() + 1, t.shape.end()))
+            : 1;
     int64_t lo = static_cast<int64_t>(s.getLo());
     int64_t hi = static_cast<int64_t>(s.getHi());
     plains(s.getResult()) = {
@@ -402,8 +409,8 @@ private:
       }
       // T_{a+c} = 2 T_a T_c - T_{a-c}.
       Value twice = add(prod, prod);
-      basis[k] = a == c ? addPlain(twice, constant(-1))
-                        : sub(twice, basis[a - c]);
+      basis[k] =
+          a == c ? addPlain(twice, constant(-1)) : sub(twice, basis[a - c]);
     }
     Value sum;
     for (size_t k = 1; k <= degree; ++k) {

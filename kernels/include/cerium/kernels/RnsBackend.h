@@ -34,8 +34,7 @@ template <class T> struct LimbsView {
       : data(data), primes(primes), degree(degree) {}
   /// A mutable view converts to a const one.
   template <class U>
-    requires(std::is_same_v<T, const U>)
-  LimbsView(const LimbsView<U> &o)
+  requires(std::is_same_v<T, const U>) LimbsView(const LimbsView<U> &o)
       : data(o.data), primes(o.primes), degree(o.degree) {}
 
   size_t numLimbs() const { return primes.size(); }
@@ -79,8 +78,8 @@ public:
   std::span<const uint32_t> productInverseShoup() const { return prodInvShoup; }
 
 private:
-  std::vector<uint32_t> from, to, hatInv, hatInvShoup, hatMod, prodMod,
-      prodInv, prodInvShoup;
+  std::vector<uint32_t> from, to, hatInv, hatInvShoup, hatMod, prodMod, prodInv,
+      prodInvShoup;
   std::vector<double> recip;
 };
 
@@ -95,8 +94,7 @@ public:
   virtual void deallocate(uint32_t *words) = 0;
   virtual void copyFromHost(uint32_t *dst, const uint32_t *src,
                             size_t words) = 0;
-  virtual void copyToHost(uint32_t *dst, const uint32_t *src,
-                          size_t words) = 0;
+  virtual void copyToHost(uint32_t *dst, const uint32_t *src, size_t words) = 0;
   /// Copy within backend memory.
   virtual void copy(uint32_t *dst, const uint32_t *src, size_t words) = 0;
   /// Waits until all submitted kernels have finished.
@@ -125,7 +123,8 @@ public:
   virtual void subMulScalar(Limbs out, ConstLimbs a, ConstLimbs b,
                             std::span<const uint32_t> scalars) = 0;
 
-  /// out(X) = in(X^galois), galois odd, in either domain. out must not alias in.
+  /// out(X) = in(X^galois), galois odd, in either domain. out must not alias
+  /// in.
   virtual void automorphism(Limbs out, ConstLimbs in, uint32_t galois,
                             Domain domain) = 0;
 
@@ -152,8 +151,7 @@ public:
 
   /// Divide-and-round by the last prime of `in`: out has in's primes minus
   /// the last one.
-  virtual void rescaleByLastPrime(Limbs out, ConstLimbs in,
-                                  Domain domain) = 0;
+  virtual void rescaleByLastPrime(Limbs out, ConstLimbs in, Domain domain) = 0;
 
   /// Key-switching inner product over digits j (NTT domain):
   /// out0 = sum_j digits[j] * keyB[j], out1 = sum_j digits[j] * keyA[j],

@@ -58,7 +58,8 @@ LogicalResult AddOp::inferReturnTypes(MLIRContext *ctx,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &out) {
-  return inferSameScale(ctx, loc, cast<CiphertextType>(adaptor.getLhs().getType()),
+  return inferSameScale(ctx, loc,
+                        cast<CiphertextType>(adaptor.getLhs().getType()),
                         cast<CiphertextType>(adaptor.getRhs().getType()), out);
 }
 
@@ -66,7 +67,8 @@ LogicalResult SubOp::inferReturnTypes(MLIRContext *ctx,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &out) {
-  return inferSameScale(ctx, loc, cast<CiphertextType>(adaptor.getLhs().getType()),
+  return inferSameScale(ctx, loc,
+                        cast<CiphertextType>(adaptor.getLhs().getType()),
                         cast<CiphertextType>(adaptor.getRhs().getType()), out);
 }
 
@@ -107,7 +109,8 @@ LogicalResult AddPlainOp::inferReturnTypes(MLIRContext *ctx,
   auto pt = cast<PlaintextType>(adaptor.getPlaintext().getType());
   if (ct.getLevel() != pt.getLevel() || ct.getDegree() != pt.getDegree())
     return fail(loc, "plaintext must match the ciphertext's level and scale "
-                     "degree (" + describe(ct) + " vs level " +
+                     "degree (" +
+                         describe(ct) + " vs level " +
                          std::to_string(pt.getLevel()) + ", degree " +
                          std::to_string(pt.getDegree()) + ")");
   out.push_back(ct);
@@ -128,9 +131,8 @@ LogicalResult MulPlainOp::inferReturnTypes(MLIRContext *ctx,
     return fail(loc, "product would have scale degree " +
                          std::to_string(ct.getDegree() + pt.getDegree()) +
                          "; rescale first");
-  out.push_back(CiphertextType::get(ctx, ct.getLevel(),
-                                    ct.getDegree() + pt.getDegree(),
-                                    ct.getSize()));
+  out.push_back(CiphertextType::get(
+      ctx, ct.getLevel(), ct.getDegree() + pt.getDegree(), ct.getSize()));
   return success();
 }
 
@@ -184,8 +186,7 @@ LogicalResult RescaleOp::inferReturnTypes(MLIRContext *ctx,
   if (in.getDegree() != 2)
     return fail(loc, "rescale expects scale degree 2 (a product), got " +
                          std::to_string(in.getDegree()));
-  out.push_back(
-      CiphertextType::get(ctx, in.getLevel() - 1, 1, in.getSize()));
+  out.push_back(CiphertextType::get(ctx, in.getLevel() - 1, 1, in.getSize()));
   return success();
 }
 
@@ -196,8 +197,7 @@ LogicalResult LevelDownOp::inferReturnTypes(MLIRContext *ctx,
   auto in = cast<CiphertextType>(adaptor.getInput().getType());
   unsigned target = static_cast<unsigned>(adaptor.getLevel());
   if (adaptor.getLevel() < 0 || target > in.getLevel())
-    return fail(loc, "level_down target " +
-                         std::to_string(adaptor.getLevel()) +
+    return fail(loc, "level_down target " + std::to_string(adaptor.getLevel()) +
                          " is not at or below the input level " +
                          std::to_string(in.getLevel()));
   if (in.getDegree() != 1 || in.getSize() != 2)

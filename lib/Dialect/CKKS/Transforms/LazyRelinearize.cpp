@@ -29,8 +29,7 @@ bool requiresRelinearized(Operation *op) {
 }
 
 class LazyRelinearizePass
-    : public PassWrapper<LazyRelinearizePass,
-                         OperationPass<func::FuncOp>> {
+    : public PassWrapper<LazyRelinearizePass, OperationPass<func::FuncOp>> {
 public:
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(LazyRelinearizePass)
 
@@ -63,8 +62,7 @@ public:
             // key switch, and smaller operands downstream.
             Operation *def = r.getDefiningOp();
             v.replaceUsesWithIf(r, [&](OpOperand &u) {
-              return u.getOwner() != def &&
-                     def->isBeforeInBlock(u.getOwner());
+              return u.getOwner() != def && def->isBeforeInBlock(u.getOwner());
             });
           }
           use.set(r);

@@ -72,8 +72,7 @@ shapes::Shape toShape(Type t) {
 }
 
 /// The result must be exactly the rule's shape, ciphered iff `cipher`.
-LogicalResult checkResult(Operation *op, const shapes::Result &r,
-                          bool cipher) {
+LogicalResult checkResult(Operation *op, const shapes::Result &r, bool cipher) {
   if (!r.ok())
     return op->emitOpError(r.error);
   Type want = tensorType(op->getContext(), r.shape, cipher);
@@ -106,9 +105,9 @@ LogicalResult WeightOp::verify() { return success(); }
 LogicalResult ConstantOp::verify() {
   if (static_cast<int64_t>(getValues().size()) !=
       shapes::numElements(toShape(getType())))
-    return emitOpError("has ") << getValues().size()
-                               << " values for a tensor of "
-                               << shapes::numElements(toShape(getType()));
+    return emitOpError("has ")
+           << getValues().size() << " values for a tensor of "
+           << shapes::numElements(toShape(getType()));
   return success();
 }
 
@@ -168,8 +167,7 @@ LogicalResult SliceOp::verify() {
 
 LogicalResult RollOp::verify() {
   Type in = getInput().getType();
-  return checkResult(*this, shapes::roll(toShape(in), getAxis()),
-                     isCipher(in));
+  return checkResult(*this, shapes::roll(toShape(in), getAxis()), isCipher(in));
 }
 
 template <class Op> static LogicalResult verifyReduce(Op op) {
@@ -265,8 +263,7 @@ LogicalResult SoftmaxOp::verify() {
   if (failed(checkRange(*this, getRange())))
     return failure();
   Type in = getInput().getType();
-  return checkResult(*this, shapes::roll(toShape(in), getAxis()),
-                     isCipher(in));
+  return checkResult(*this, shapes::roll(toShape(in), getAxis()), isCipher(in));
 }
 
 LogicalResult NonlinearOp::verify() {
