@@ -138,8 +138,8 @@ ParamsPtr Params::create(const ParamSpec &spec) {
 
   std::vector<uint32_t> q;
   try {
-    unsigned baseWidth = static_cast<unsigned>((spec.baseBits + b - 1) / b);
-    q = kernels::generatePrimes(spec.logN, baseWidth, b, scalePrimes);
+    // The widest primes: every ring has plenty of them.
+    q = kernels::generatePrimes(spec.logN, kMaxPrimeBits, b, scalePrimes);
     q.insert(q.end(), scalePrimes.begin(), scalePrimes.end());
     size_t alpha = (q.size() + spec.dnum - 1) / spec.dnum;
     auto p = kernels::generatePrimes(spec.logN, kMaxPrimeBits, alpha, q);
@@ -191,6 +191,17 @@ ParamsPtr Params::assemble(const ParamSpec &spec, std::vector<uint32_t> q,
     logScale = 2 * logScale - logProd;
     P.scales[l - 1] = std::exp2(logScale);
   }
+
+  // Too few NTT primes near 2^(scaleBits/k) for this ring make the greedy
+  // pairing drift: refuse rather than hand out a collapsing scale chain.
+  for (unsigned l = 0; l <= spec.levels; ++l)
+    if (std::fabs(std::log2(P.scales[l]) - spec.scaleBits) > 2)
+      throw Error(fmt::format(
+          "invalid parameters: N = 2^{} has too few NTT primes near 2^{} to "
+          "keep a 2^{} scale over {} levels (level {} would have scale "
+          "2^{:.1f}); use a larger scale",
+          spec.logN, spec.scaleBits / P.perLevel, spec.scaleBits, spec.levels,
+          l, std::log2(P.scales[l])));
 
   if (!spec.insecure) {
     unsigned bound = maxLogQP128(spec.logN);
@@ -288,15 +299,24 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
   unsigned first = logN ? logN : std::max(logSlots + 1, insecure ? 8u : 10u);
   unsigned last = logN ? logN : (insecure ? 17u : 16u);
   std::string lastError = "no ring dimension was tried";
+  const unsigned minScale = spec.scaleBits;
   for (unsigned n = first; n <= last; ++n) {
     spec.logN = n;
     spec.logSlots = logSlots < n - 1 ? logSlots : 0;
     if (logSlots > n - 1)
       continue;
-    try {
-      return Params::create(spec);
-    } catch (const Error &e) {
-      lastError = e.what();
+    // Larger rings have fewer NTT primes of a given width: widen the scale
+    // until the chain holds it.
+    for (spec.scaleBits = minScale; spec.scaleBits <= 2 * kMaxPrimeBits;
+         spec.scaleBits += 4) {
+      spec.baseBits = std::min(spec.scaleBits + 20, 4 * kMaxPrimeBits);
+      try {
+        return Params::create(spec);
+      } catch (const Error &e) {
+        lastError = e.what();
+        if (lastError.find("too few NTT primes") == std::string::npos)
+          break;
+      }
     }
   }
   throw Error(fmt::format("no parameter set fits {} levels on {} slots: {}",

@@ -40,7 +40,7 @@ TEST(Params, RejectsInsecureUnlessAsked) {
   ParamSpec spec;
   spec.logN = 13;
   spec.levels = 8;
-  spec.scaleBits = 40;
+  spec.scaleBits = 50;
   try {
     Params::create(spec);
     FAIL() << "expected a security error";
@@ -68,6 +68,27 @@ TEST(Params, DeterministicAndFingerprinted) {
   EXPECT_EQ(a->primesPerLevel(), 1u);
   spec.dnum = 2;
   EXPECT_NE(Params::create(spec)->fingerprint(), a->fingerprint());
+}
+
+TEST(Params, RefusesAScaleTheRingCannotHold) {
+  // N = 2^16 has ~8 NTT primes near 2^20: a 2^40 scale would collapse over
+  // the levels, so the set is refused, and chooseParams widens the scale.
+  ParamSpec spec;
+  spec.logN = 16;
+  spec.levels = 5;
+  spec.scaleBits = 40;
+  try {
+    Params::create(spec);
+    FAIL() << "expected an error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("too few NTT primes"),
+              std::string::npos)
+        << e.what();
+  }
+  auto chosen = chooseParams(32768, 5, 1e-3, false);
+  EXPECT_EQ(chosen->logN(), 16u);
+  for (unsigned l = 0; l <= 5; ++l)
+    EXPECT_NEAR(std::log2(chosen->levelScale(l)), chosen->spec().scaleBits, 2);
 }
 
 TEST(Params, InvalidSpecsGiveOneLineErrors) {

@@ -1,0 +1,143 @@
+//===- CkksOpsBench.cpp - Whole CKKS operations, timed --------------------===//
+//
+// cerium-ckks-bench --log-n 16 --levels 24 --dnum 4 [--reps 5]
+// Prints one JSON object: HMult (tensor + relinearize + double rescale),
+// HRot (one rotation) at the top level, and a degree-15 polynomial compiled
+// from a .fhe program and run on the same ring (its own depth), each the
+// median of --reps runs; key generation time and the peak RSS.
+// benchmarks/compare_openfhe.py runs it beside OpenFHE.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cerium/CKKS/Encoder.h"
+#include "cerium/CKKS/Evaluator.h"
+#include "cerium/CKKS/KeyGenerator.h"
+#include "cerium/Compiler/Compiler.h"
+#include "cerium/Runtime/CkksInterpreter.h"
+#include "cerium/kernels/CpuBackend.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+
+using namespace cerium;
+
+namespace {
+
+double medianMs(int reps, const std::function<void()> &f) {
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    auto a = std::chrono::steady_clock::now();
+    f();
+    t.push_back(std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - a)
+                    .count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"cerium-ckks-bench: CKKS operations on the CPU backend"};
+  ckks::ParamSpec spec;
+  spec.logN = 16;
+  spec.levels = 24;
+  spec.dnum = 4;
+  spec.scaleBits = 50;
+  spec.baseBits = 60;
+  int reps = 5, threads = 0;
+  app.add_option("--log-n", spec.logN);
+  app.add_option("--levels", spec.levels);
+  app.add_option("--dnum", spec.dnum);
+  app.add_option("--scale-bits", spec.scaleBits);
+  app.add_option("--base-bits", spec.baseBits);
+  app.add_option("--reps", reps);
+  app.add_option("--threads", threads);
+  app.add_flag("--insecure", spec.insecure);
+  CLI11_PARSE(app, argc, argv);
+  try {
+    auto params = ckks::Params::create(spec);
+    auto backend = kernels::createCpuBackend(
+        params->rns(), kernels::CpuBackendOptions{threads});
+    Prng prng;
+    ckks::KeyGenerator keygen(params, *backend, prng);
+    ckks::SecretKey sk;
+    ckks::PublicKey pk;
+    ckks::EvalKeys keys;
+    uint32_t g = ckks::galoisForRotation(*params, 1);
+    double keygenMs = medianMs(1, [&] {
+      sk = keygen.secretKey();
+      pk = keygen.publicKey(sk);
+      keys = keygen.evalKeys(sk, true, std::span(&g, 1));
+    });
+    ckks::Encoder encoder(params);
+    ckks::Encryptor encryptor(params, *backend);
+    ckks::Evaluator eval(params, *backend);
+    std::vector<double> x(params->slots());
+    for (auto &v : x)
+      v = 2 * prng.uniformReal() - 1;
+    const unsigned top = params->maxLevel();
+    auto ct = encryptor.encrypt(
+        encoder.encode(x, params->levelScale(top), top, *backend), pk, prng);
+    double hmult = medianMs(reps, [&] {
+      eval.rescale(eval.relinearize(eval.multiply(ct, ct), keys));
+    });
+    double hrot = medianMs(reps, [&] { eval.rotate(ct, 1, keys); });
+
+    // The degree-15 polynomial, through the compiler.
+    std::string coeffs;
+    for (int k = 0; k <= 15; ++k)
+      coeffs += fmt::format("{}{}", k ? ", " : "", 1.0 / (k + 1));
+    std::string program = fmt::format(
+        "option ring_dim = {};\nfn main(x: cipher[{}]) -> cipher[{}] {{\n"
+        "  return poly(x, [{}], range = [-1, 1]);\n}}\n",
+        params->degree(), params->slots(), params->slots(), coeffs);
+    mlir::MLIRContext context;
+    CompileOptions options;
+    options.insecure = spec.insecure;
+    Compilation c = compile(
+        std::make_shared<dsl::SourceFile>("poly15.fhe", program), context,
+        options);
+    auto polyBackend = kernels::createCpuBackend(
+        c.params->rns(), kernels::CpuBackendOptions{threads});
+    ckks::KeyGenerator polyKeygen(c.params, *polyBackend, prng);
+    auto psk = polyKeygen.secretKey();
+    auto ppk = polyKeygen.publicKey(psk);
+    auto req = runtime::requiredKeys(c.main(), *c.params);
+    auto pkeys = polyKeygen.evalKeys(psk, req.relinearization,
+                                     req.galoisElements);
+    ckks::Encoder pencoder(c.params);
+    ckks::Encryptor pencryptor(c.params, *polyBackend);
+    const unsigned ptop = c.params->maxLevel();
+    auto pct = pencryptor.encrypt(
+        pencoder.encode(x, c.params->levelScale(ptop), ptop, *polyBackend),
+        ppk, prng);
+    double poly = medianMs(reps, [&] {
+      runtime::runCkks(c.main(), c.params, *polyBackend, pkeys, {pct});
+    });
+
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    fmt::print("{{\"system\": \"cerium\", \"logN\": {}, \"levels\": {}, "
+               "\"dnum\": {}, \"logQP\": {:.1f}, \"params\": \"{}\", "
+               "\"keygen_ms\": {:.1f}, \"hmult_relin_rescale_ms\": {:.2f}, "
+               "\"hrot_ms\": {:.2f}, \"poly15_ms\": {:.2f}, "
+               "\"poly15_params\": \"{}\", \"peak_rss_mib\": {:.0f}}}\n",
+               spec.logN, spec.levels, spec.dnum, params->logQP(),
+               params->describe(), keygenMs, hmult, hrot, poly,
+               c.params->describe(), double(usage.ru_maxrss) / 1024);
+    return 0;
+  } catch (const Error &e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
