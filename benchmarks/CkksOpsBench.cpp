@@ -104,23 +104,23 @@ int main(int argc, char **argv) {
     mlir::MLIRContext context;
     CompileOptions options;
     options.insecure = spec.insecure;
-    Compilation c = compile(
-        std::make_shared<dsl::SourceFile>("poly15.fhe", program), context,
-        options);
+    Compilation c =
+        compile(std::make_shared<dsl::SourceFile>("poly15.fhe", program),
+                context, options);
     auto polyBackend = kernels::createCpuBackend(
         c.params->rns(), kernels::CpuBackendOptions{threads});
     ckks::KeyGenerator polyKeygen(c.params, *polyBackend, prng);
     auto psk = polyKeygen.secretKey();
     auto ppk = polyKeygen.publicKey(psk);
     auto req = runtime::requiredKeys(c.main(), *c.params);
-    auto pkeys = polyKeygen.evalKeys(psk, req.relinearization,
-                                     req.galoisElements);
+    auto pkeys =
+        polyKeygen.evalKeys(psk, req.relinearization, req.galoisElements);
     ckks::Encoder pencoder(c.params);
     ckks::Encryptor pencryptor(c.params, *polyBackend);
     const unsigned ptop = c.params->maxLevel();
     auto pct = pencryptor.encrypt(
-        pencoder.encode(x, c.params->levelScale(ptop), ptop, *polyBackend),
-        ppk, prng);
+        pencoder.encode(x, c.params->levelScale(ptop), ptop, *polyBackend), ppk,
+        prng);
     double poly = medianMs(reps, [&] {
       runtime::runCkks(c.main(), c.params, *polyBackend, pkeys, {pct});
     });

@@ -87,21 +87,32 @@ std::vector<uint32_t> primesNearPowerOfTwo(unsigned logDegree, unsigned bits,
   uint64_t limitHi = uint64_t(1) << kMaxModulusBits;
   uint64_t limitLo = uint64_t(1) << (bits - 2);
   std::vector<uint32_t> out;
-  auto take = [&](uint64_t c) {
+  auto usable = [&](uint64_t c) {
     auto p = static_cast<uint32_t>(c);
-    if (isPrime(p) &&
-        std::find(exclude.begin(), exclude.end(), p) == exclude.end())
-      out.push_back(p);
+    return isPrime(p) &&
+           std::find(exclude.begin(), exclude.end(), p) == exclude.end();
   };
-  while (out.size() < count && (lo > limitLo || hi < limitHi)) {
-    bool lowerIsCloser =
-        hi >= limitHi || (lo > limitLo && center - lo <= hi - center);
-    if (lowerIsCloser) {
-      take(lo);
-      lo -= step;
+  // One prime below 2^bits, then one above, and so on: balanced counts keep
+  // the pool centred in log scale, so pairs of them multiply to ~2^(2 bits)
+  // (the primes' density is the same on both sides, their reach is not).
+  for (bool below = true; out.size() < count; below = !below) {
+    bool canLow = lo > limitLo, canHigh = hi < limitHi;
+    if (!canLow && !canHigh)
+      break;
+    if ((below && canLow) || !canHigh) {
+      for (; lo > limitLo; lo -= step)
+        if (usable(lo)) {
+          out.push_back(static_cast<uint32_t>(lo));
+          lo -= step;
+          break;
+        }
     } else {
-      take(hi);
-      hi += step;
+      for (; hi < limitHi; hi += step)
+        if (usable(hi)) {
+          out.push_back(static_cast<uint32_t>(hi));
+          hi += step;
+          break;
+        }
     }
   }
   if (out.size() < count)

@@ -63,6 +63,20 @@ static void validate(const ParamSpec &s) {
     fail("a sparse secret needs a Hamming weight in [1, N]");
 }
 
+/// log2 of the largest product of a key-switching digit (dnum digits of
+/// ceil(|Q| / dnum) consecutive primes).
+static double maxDigitBits(const std::vector<uint32_t> &q, unsigned dnum) {
+  const size_t alpha = (q.size() + dnum - 1) / dnum;
+  double best = 0;
+  for (size_t first = 0; first < q.size(); first += alpha) {
+    double bits = 0;
+    for (size_t i = first; i < std::min(first + alpha, q.size()); ++i)
+      bits += std::log2(double(q[i]));
+    best = std::max(best, bits);
+  }
+  return best;
+}
+
 /// Picks k primes per level, top level first, so that Delta_{l-1} =
 /// Delta_l^2 / prod(level l primes) stays near 2^scaleBits.
 static std::vector<std::vector<uint32_t>>
@@ -138,11 +152,22 @@ ParamsPtr Params::create(const ParamSpec &spec) {
 
   std::vector<uint32_t> q;
   try {
-    // The widest primes: every ring has plenty of them.
-    q = kernels::generatePrimes(spec.logN, kMaxPrimeBits, b, scalePrimes);
+    // baseBits split evenly over b primes; where the ring has too few of
+    // that width, the widest primes (every ring has plenty).
+    unsigned width = static_cast<unsigned>((spec.baseBits + b - 1) / b);
+    try {
+      q = kernels::generatePrimes(spec.logN, width, b, scalePrimes);
+    } catch (const std::invalid_argument &) {
+      q = kernels::generatePrimes(spec.logN, kMaxPrimeBits, b, scalePrimes);
+    }
     q.insert(q.end(), scalePrimes.begin(), scalePrimes.end());
-    size_t alpha = (q.size() + spec.dnum - 1) / spec.dnum;
-    auto p = kernels::generatePrimes(spec.logN, kMaxPrimeBits, alpha, q);
+    // P must exceed every digit's product (key-switching noise is
+    // digit / P): as many full-width primes as that takes.
+    auto p = kernels::generatePrimes(
+        spec.logN, kMaxPrimeBits,
+        static_cast<size_t>(
+            std::ceil(maxDigitBits(q, spec.dnum) / (kMaxPrimeBits - 0.01))),
+        q);
     return assemble(spec, std::move(q), std::move(p));
   } catch (const std::invalid_argument &e) {
     throw Error(std::string("invalid parameters: ") + e.what());
@@ -161,8 +186,12 @@ ParamsPtr Params::assemble(const ParamSpec &spec, std::vector<uint32_t> q,
   if (q.size() != P.base + spec.levels * P.perLevel)
     throw Error("invalid parameters: the Q chain does not match the levels");
   P.alpha = (q.size() + spec.dnum - 1) / spec.dnum;
-  if (p.size() < P.alpha)
-    throw Error("invalid parameters: too few special primes for dnum");
+  double logP = 0;
+  for (uint32_t prime : p)
+    logP += std::log2(double(prime));
+  if (logP < maxDigitBits(q, spec.dnum))
+    throw Error("invalid parameters: the special primes are smaller than a "
+                "key-switching digit");
   std::vector<uint32_t> all = q;
   all.insert(all.end(), p.begin(), p.end());
   auto sorted = all;
@@ -291,7 +320,7 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
     ++logSlots;
   ParamSpec spec;
   spec.scaleBits = precision >= std::ldexp(1.0, -15) ? 40 : 50;
-  spec.baseBits = std::min(spec.scaleBits + 20, 4 * kMaxPrimeBits);
+  spec.baseBits = std::min(spec.scaleBits + 16, 2 * kMaxPrimeBits);
   spec.levels = levels;
   spec.insecure = insecure;
   const size_t numQ = baseCountFor(spec) + levels * perLevelFor(spec);
@@ -308,8 +337,8 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
     // Larger rings have fewer NTT primes of a given width: widen the scale
     // until the chain holds it.
     for (spec.scaleBits = minScale; spec.scaleBits <= 2 * kMaxPrimeBits;
-         spec.scaleBits += 4) {
-      spec.baseBits = std::min(spec.scaleBits + 20, 4 * kMaxPrimeBits);
+         spec.scaleBits += 2) {
+      spec.baseBits = std::min(spec.scaleBits + 16, 2 * kMaxPrimeBits);
       try {
         return Params::create(spec);
       } catch (const Error &e) {

@@ -38,8 +38,8 @@ readInputs(const Artifact &artifact,
       throw Error("--input " + name + ": the program has no input named '" +
                   name + "'");
   }
-  // The largest magnitude a slot holds: the base modulus keeps 20 bits of
-  // headroom above the scale.
+  // A sanity bound on inputs: results must stay within the base modulus'
+  // 16 bits of headroom above the scale, which far larger inputs cannot.
   const double limit = std::ldexp(1.0, 16);
   std::vector<NpyArray> out;
   for (const auto &in : artifact.inputs) {

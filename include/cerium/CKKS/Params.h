@@ -135,11 +135,11 @@ namespace cerium::ckks {
 
 /// Parameters for a program of `levels` multiplicative levels on `slots`
 /// slots, meeting `precision` (absolute error): the scale grows with the
-/// precision asked (2^40, or 2^50 below 2^-15), the base modulus keeps 20
-/// bits of headroom for the result's magnitude, and the ring is the smallest
-/// that holds the slots and — unless `insecure` — keeps log2(PQ) within the
-/// 128-bit bound. `logN` fixes the ring instead (0: automatic). Throws
-/// cerium::Error if no ring up to 2^16 (2^17 insecure) fits.
+/// precision asked (2^40, or 2^50 below 2^-15), the base modulus keeps 16
+/// bits of headroom (at most 60 bits) for the result's magnitude, and the ring
+/// is the smallest that holds the slots and — unless `insecure` — keeps
+/// log2(PQ) within the 128-bit bound. `logN` fixes the ring instead (0:
+/// automatic). Throws cerium::Error if no ring up to 2^16 (2^17 insecure) fits.
 ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
                        bool insecure, unsigned logN = 0);
 

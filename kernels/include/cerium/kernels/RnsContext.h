@@ -60,9 +60,9 @@ std::vector<uint32_t> generatePrimes(unsigned logDegree, unsigned bits,
                                      size_t count,
                                      std::span<const uint32_t> exclude = {});
 
-/// Primes p = 1 mod 2N closest to 2^bits (from above and below, alternating
-/// by distance), skipping those in `exclude`. Used for the scale primes, whose
-/// products must track a power of two.
+/// Primes p = 1 mod 2N nearest 2^bits, alternately below and above it,
+/// skipping those in `exclude`. Used for the scale primes, whose products
+/// must track a power of two.
 std::vector<uint32_t> primesNearPowerOfTwo(unsigned logDegree, unsigned bits,
                                            size_t count,
                                            std::span<const uint32_t> exclude);
