@@ -45,7 +45,7 @@ import numpy as np
 from openfhe import *
 logn, depth, dnum, reps = map(int, sys.argv[1:5])
 n = 1 << logn
-def context(technique, depth):
+def context(technique, depth, dnum):
     p = CCParamsCKKSRNS()
     p.SetMultiplicativeDepth(depth)
     p.SetScalingModSize(50)
@@ -67,7 +67,7 @@ def median(f):
         a = time.perf_counter(); f(); t.append((time.perf_counter() - a) * 1e3)
     return statistics.median(t)
 x = list(np.random.default_rng(1).uniform(-1, 1, n // 2))
-cc = context(FIXEDMANUAL, depth)
+cc = context(FIXEDMANUAL, depth, dnum)
 a = time.perf_counter()
 keys = cc.KeyGen(); cc.EvalMultKeyGen(keys.secretKey); cc.EvalRotateKeyGen(keys.secretKey, [1])
 keygen = (time.perf_counter() - a) * 1e3
@@ -75,7 +75,7 @@ ct = cc.Encrypt(keys.publicKey, cc.MakeCKKSPackedPlaintext(x))
 hmult = median(lambda: cc.Rescale(cc.EvalMult(ct, ct)))
 hrot = median(lambda: cc.EvalRotate(ct, 1))
 # The polynomial on a context of its own depth, as Cerium compiles it.
-pc = context(FLEXIBLEAUTO, 5)
+pc = context(FLEXIBLEAUTO, 5, 3)  # dnum 3, as Cerium's compiled polynomial
 pkeys = pc.KeyGen(); pc.EvalMultKeyGen(pkeys.secretKey)
 pct = pc.Encrypt(pkeys.publicKey, pc.MakeCKKSPackedPlaintext(x))
 coeffs = [1.0 / (k + 1) for k in range(16)]
