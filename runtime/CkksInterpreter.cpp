@@ -89,6 +89,11 @@ std::vector<ckks::Ciphertext> runCkks(func::FuncOp main, ckks::ParamsPtr params,
         .Case<ckks::AddPlainOp>([&](auto) {
           set(eval.addPlain(in(0), pts.find(op.getOperand(1))->second));
         })
+        .Case<ckks::MulConstOp>([&](ckks::MulConstOp m) {
+          auto type = cast<ckks::CiphertextType>(m.getInput().getType());
+          set(eval.multiplyByConstant(in(0), m.getValue().convertToDouble(),
+                                      params->levelScale(type.getLevel())));
+        })
         .Case<ckks::MulPlainOp>([&](auto) {
           set(eval.mulPlain(in(0), pts.find(op.getOperand(1))->second));
         })

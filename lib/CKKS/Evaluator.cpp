@@ -191,12 +191,22 @@ Ciphertext Evaluator::levelDown(const Ciphertext &a, unsigned level) {
   return out;
 }
 
-Ciphertext Evaluator::multiplyByInteger(const Ciphertext &a, uint64_t m) {
+Ciphertext Evaluator::multiplyByConstant(const Ciphertext &a, double c,
+                                         double scale) {
+  double m = std::round(c * scale);
+  if (!(std::fabs(m) < 0x1p62))
+    throw Error(fmt::format("constant {} is too large for scale 2^{:.1f}", c,
+                            std::log2(scale)));
+  Ciphertext out = multiplyByInteger(a, static_cast<int64_t>(m));
+  out.scale = a.scale * scale;
+  return out;
+}
+
+Ciphertext Evaluator::multiplyByInteger(const Ciphertext &a, int64_t m) {
   Ciphertext out = a;
-  auto primes = p->qPrimeIds(a.level());
   std::vector<uint32_t> scalars;
-  for (uint32_t id : primes)
-    scalars.push_back(static_cast<uint32_t>(m % p->prime(id)));
+  for (uint32_t id : p->qPrimeIds(a.level()))
+    scalars.push_back(modarith::fromSigned(m, p->rns().prime(id).modulus));
   for (size_t i = 0; i < a.size(); ++i)
     backend.mulScalar(out.value.poly(*p, i), a.value.poly(*p, i), scalars);
   out.scale = a.scale * double(m);
@@ -215,7 +225,7 @@ Ciphertext Evaluator::adjustToLevel(const Ciphertext &a, unsigned level) {
   double m = std::round(p->levelScale(level) * q / a.scale);
   if (!(m >= 1 && m < 0x1p62))
     throw Error("adjustToLevel: scale ratio out of range");
-  return rescale(multiplyByInteger(dropped, static_cast<uint64_t>(m)));
+  return rescale(multiplyByInteger(dropped, static_cast<int64_t>(m)));
 }
 
 Ciphertext Evaluator::applyGalois(const Ciphertext &a, uint32_t galois,

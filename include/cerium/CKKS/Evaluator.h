@@ -38,8 +38,11 @@ public:
   /// level + 1, multiply by the integer round(Delta_level Q_{level+1} /
   /// scale), rescale.
   Ciphertext adjustToLevel(const Ciphertext &a, unsigned level);
-  /// a * m for an integer m (below 2^62): the scale is multiplied by m.
-  Ciphertext multiplyByInteger(const Ciphertext &a, uint64_t m);
+  /// a * m for an integer |m| < 2^62: the scale is multiplied by m.
+  Ciphertext multiplyByInteger(const Ciphertext &a, int64_t m);
+  /// a * c in every slot, c encoded as the integer round(c * scale) (no
+  /// plaintext): the result's scale is a.scale * scale.
+  Ciphertext multiplyByConstant(const Ciphertext &a, double c, double scale);
   Ciphertext rotate(const Ciphertext &a, int64_t steps, const EvalKeys &keys);
   Ciphertext conjugate(const Ciphertext &a, const EvalKeys &keys);
   Ciphertext applyGalois(const Ciphertext &a, uint32_t galois,

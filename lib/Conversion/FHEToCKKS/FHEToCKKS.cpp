@@ -12,6 +12,7 @@
 #include "mlir/Pass/Pass.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -161,6 +162,19 @@ private:
     return ckks::RescaleOp::create(b, loc,
                                    ckks::MulPlainOp::create(b, loc, x, pt));
   }
+  /// x * c with c in every slot: no plaintext (zero slots stay zero).
+  Value mulConst(Value x, double c) {
+    return ckks::RescaleOp::create(
+        b, loc, ckks::MulConstOp::create(b, loc, x, b.getF64FloatAttr(c)));
+  }
+  /// x * values, as mul_const when every value is the same.
+  Value mulValues(Value x, const std::vector<double> &values, int64_t n) {
+    if (int64_t(values.size()) == n &&
+        std::all_of(values.begin(), values.end(),
+                    [&](double v) { return v == values[0]; }))
+      return mulConst(x, values[0]);
+    return mulPlain(x, values);
+  }
   Value addPlain(Value x, const std::vector<double> &values) {
     return ckks::AddPlainOp::create(b, loc, x,
                                     encode(values, ctType(x).getLevel()));
@@ -280,11 +294,11 @@ private:
         ciphers[result] = addPlain(ckks::NegateOp::create(b, loc, ct), p);
       }
     } else if (isa<fhe::MulOp>(op)) {
-      ciphers[result] = mulPlain(ct, p);
+      ciphers[result] = mulValues(ct, p, shapes::numElements(shape));
     } else { // cipher / plain
       for (double &v : p)
         v = 1 / v;
-      ciphers[result] = mulPlain(ct, p);
+      ciphers[result] = mulValues(ct, p, shapes::numElements(shape));
     }
   }
 
@@ -391,7 +405,7 @@ private:
     Value x = ciphers.at(p.getInput());
     if (chebyshev && degree >= 1) {
       double lo = p.getRange()[0], hi = p.getRange()[1];
-      x = addPlain(mulPlain(x, constant(2 / (hi - lo))),
+      x = addPlain(mulConst(x, 2 / (hi - lo)),
                    constant(-(hi + lo) / (hi - lo)));
     }
     std::vector<Value> basis(degree + 1);
@@ -416,11 +430,11 @@ private:
     for (size_t k = 1; k <= degree; ++k) {
       if (coeffs[k] == 0)
         continue;
-      Value term = mulPlain(basis[k], constant(coeffs[k]));
+      Value term = mulConst(basis[k], coeffs[k]);
       sum = sum ? add(sum, term) : term;
     }
     if (!sum) // a constant polynomial: c_0 = x * 0 + c_0
-      sum = mulPlain(ciphers.at(p.getInput()), constant(0));
+      sum = mulConst(ciphers.at(p.getInput()), 0);
     if (coeffs[0] != 0)
       sum = addPlain(sum, constant(coeffs[0]));
     ciphers[p.getResult()] = sum;

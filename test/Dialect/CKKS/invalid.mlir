@@ -124,3 +124,11 @@ func.func @empty_encode() {
   %0 = ckks.encode [] : !ckks.pt<level = 1, degree = 1>
   return
 }
+
+// -----
+
+func.func @mul_const_degree(%a: !ckks.ct<level = 2, degree = 2>) {
+  // expected-error@+1 {{product would have scale degree 3; rescale first}}
+  %0 = ckks.mul_const %a by 2.0 : !ckks.ct<level = 2, degree = 2>
+  return
+}

@@ -41,6 +41,13 @@ func.func @plaintexts(%a: !ct3) -> !ckks.ct<level = 3, degree = 2> {
   return %y : !ckks.ct<level = 3, degree = 2>
 }
 
+// CHECK-LABEL: func @constants
+func.func @constants(%a: !ct3) -> !ckks.ct<level = 3, degree = 2> {
+  // CHECK: ckks.mul_const %{{.*}} by -2.500000e-01 : <level = 3, degree = 1>
+  %y = ckks.mul_const %a by -0.25 : !ct3
+  return %y : !ckks.ct<level = 3, degree = 2>
+}
+
 // CHECK-LABEL: func @slots
 func.func @slots(%a: !ct3) -> !ckks.ct<level = 1, degree = 1> {
   // CHECK: ckks.rotate %{{.*}} by 5 : <level = 3, degree = 1>

@@ -136,6 +136,20 @@ LogicalResult MulPlainOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+LogicalResult MulConstOp::inferReturnTypes(MLIRContext *ctx,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &out) {
+  auto ct = cast<CiphertextType>(adaptor.getInput().getType());
+  if (ct.getDegree() + 1 > 2)
+    return fail(loc, "product would have scale degree " +
+                         std::to_string(ct.getDegree() + 1) +
+                         "; rescale first");
+  out.push_back(CiphertextType::get(ctx, ct.getLevel(), ct.getDegree() + 1,
+                                    ct.getSize()));
+  return success();
+}
+
 LogicalResult EncodeOp::verify() {
   if (getValues().empty())
     return emitOpError("needs at least one slot value");
@@ -195,15 +209,16 @@ LogicalResult LevelDownOp::inferReturnTypes(MLIRContext *ctx,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &out) {
   auto in = cast<CiphertextType>(adaptor.getInput().getType());
-  unsigned target = static_cast<unsigned>(adaptor.getLevel());
-  if (adaptor.getLevel() < 0 || target > in.getLevel())
-    return fail(loc, "level_down target " + std::to_string(adaptor.getLevel()) +
+  // The attribute is unsigned; a negative level reads as a huge one.
+  const int64_t target = static_cast<int32_t>(adaptor.getLevel());
+  if (target < 0 || target > int64_t(in.getLevel()))
+    return fail(loc, "level_down target " + std::to_string(target) +
                          " is not at or below the input level " +
                          std::to_string(in.getLevel()));
   if (in.getDegree() != 1 || in.getSize() != 2)
     return fail(loc, "level_down expects a rescaled, relinearized value "
                      "(degree 1, size 2)");
-  out.push_back(CiphertextType::get(ctx, target, 1, 2));
+  out.push_back(CiphertextType::get(ctx, static_cast<unsigned>(target), 1, 2));
   return success();
 }
 

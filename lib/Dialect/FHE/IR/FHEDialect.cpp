@@ -154,8 +154,9 @@ LogicalResult ReshapeOp::verify() {
 LogicalResult IndexOp::verify() {
   Type in = getInput().getType();
   auto s = toShape(in);
-  if (s.empty() || getIndex() < 0 || getIndex() >= s[0])
-    return emitOpError("index ") << getIndex() << " out of range";
+  const int64_t index = static_cast<int64_t>(getIndex());
+  if (s.empty() || index < 0 || index >= s[0])
+    return emitOpError("index ") << index << " out of range";
   return checkResult(*this, shapes::index(s), isCipher(in));
 }
 

@@ -105,6 +105,18 @@ def CKKS_MulPlainOp : CKKS_PlainOp<"mul_plain"> {
   let summary = "ciphertext * plaintext: degrees add";
 }
 
+def CKKS_MulConstOp : CKKS_Op<"mul_const"> {
+  let summary = "ciphertext * a real constant in every slot: degree + 1";
+  let description = [{
+    Multiplies by the integer round(value * Delta_level): the encoding of a
+    constant polynomial, which is the same residue in every NTT slot, so no
+    plaintext is encoded or stored. Zero slots stay zero.
+  }];
+  let arguments = (ins CKKS_CiphertextType:$input, F64Attr:$value);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input `by` $value attr-dict `:` type($input)";
+}
+
 def CKKS_EncodeOp : Op<CKKS_Dialect, "encode", [Pure]> {
   let summary = "a plaintext constant: slot values encoded at a level";
   let description = [{
