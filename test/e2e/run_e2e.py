@@ -33,6 +33,8 @@ def weights_ref(x):
     return [x * w["fc1.bias"][:8].astype(np.float64) + w["fc2.bias"][:8].astype(np.float64)]
 
 
+POWER15 = [0.5, -1, 0.25, 0.125, -0.5, 0.0625, 0, 0.3, -0.2, 0.1,
+           0.05, -0.04, 0.03, 0, -0.01, 0.02]
 CHEB15 = [0.1, 0.9, -0.3, 0.2, 0.05, -0.04, 0.03, -0.02, 0.01, 0.009,
           -0.008, 0.007, 0.006, -0.005, 0.004, 0.003]
 
@@ -42,6 +44,8 @@ PROGRAMS = {
     "product3": ({"x": (8,), "y": (8,), "z": (8,)}, lambda x, y, z: [x * y * z]),
     "poly_power": ({"x": (8,)},
                    lambda x: [np.polynomial.polynomial.polyval(x, [1, -1, 0.5, 0.25])]),
+    "poly_power15": ({"x": (16,)},
+                     lambda x: [np.polynomial.polynomial.polyval(x, POWER15)]),
     "poly_cheb15": ({"x": ((32,), -2, 2)}, lambda x: [cheb(x, CHEB15, -2, 2)]),
     "roll_full": ({"x": (16,)}, lambda x: [np.roll(x, 2) + np.roll(x, -1)]),
     "roll_padded": ({"x": (10,)}, lambda x: [np.roll(x, 3)]),

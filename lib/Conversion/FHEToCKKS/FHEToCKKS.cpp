@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -408,6 +409,10 @@ private:
       x = addPlain(mulConst(x, 2 / (hi - lo)),
                    constant(-(hi + lo) / (hi - lo)));
     }
+    if (!chebyshev && degree >= 4) {
+      ciphers[p.getResult()] = babyStepGiantStep(x, coeffs, constant);
+      return;
+    }
     std::vector<Value> basis(degree + 1);
     if (degree >= 1)
       basis[1] = x;
@@ -438,6 +443,63 @@ private:
     if (coeffs[0] != 0)
       sum = addPlain(sum, constant(coeffs[0]));
     ciphers[p.getResult()] = sum;
+  }
+
+  /// Power-basis polynomial by baby steps x^1..x^(k-1) and giant steps
+  /// x^k, x^2k, x^4k, ... (k the power of two >= sqrt(d + 1)): chunks of k
+  /// coefficients are combined pairwise with the giant steps, so degree d
+  /// costs about 2 sqrt(d) + log d ciphertext products instead of d - 1, at
+  /// the same depth ceil(log2 (d + 1)) + 1.
+  template <class Constant>
+  Value babyStepGiantStep(Value x, ArrayRef<double> coeffs,
+                          const Constant &constant) {
+    const size_t degree = coeffs.size() - 1;
+    size_t k = 2;
+    while (k * k < degree + 1)
+      k <<= 1;
+    std::vector<Value> baby(k);
+    baby[1] = x;
+    for (size_t j = 2; j < k; ++j) {
+      size_t a = size_t(1) << (63 - __builtin_clzll(j));
+      if (a == j)
+        a = j / 2;
+      baby[j] = mul(baby[a], baby[j - a]);
+    }
+    const size_t chunks = (degree + k) / k;
+    size_t padded = 1;
+    while (padded < chunks)
+      padded <<= 1;
+    std::vector<Value> giant{mul(baby[k / 2], baby[k / 2])}; // x^k
+    while ((size_t(1) << giant.size()) < padded)
+      giant.push_back(mul(giant.back(), giant.back()));
+    // sum_i c_{jk+i} x^i; null when the chunk is all zero.
+    auto chunk = [&](size_t j) -> Value {
+      Value s;
+      for (size_t i = 1; i < k && j * k + i <= degree; ++i)
+        if (coeffs[j * k + i] != 0) {
+          Value term = mulConst(baby[i], coeffs[j * k + i]);
+          s = s ? add(s, term) : term;
+        }
+      double c0 = j * k <= degree ? coeffs[j * k] : 0;
+      if (!s && c0 == 0)
+        return {};
+      if (!s)
+        s = mulConst(x, 0);
+      return c0 != 0 ? addPlain(s, constant(c0)) : s;
+    };
+    std::function<Value(size_t, size_t)> combine = [&](size_t lo,
+                                                       size_t count) {
+      if (count == 1)
+        return chunk(lo);
+      size_t half = count / 2;
+      Value low = combine(lo, half), high = combine(lo + half, half);
+      if (!high)
+        return low;
+      Value prod = mul(high, giant[__builtin_ctzll(half)]);
+      return low ? add(low, prod) : prod;
+    };
+    Value result = combine(0, padded);
+    return result ? result : mulConst(x, 0);
   }
 
   //===--------------------------------------------------------------------===//
