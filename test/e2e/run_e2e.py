@@ -28,6 +28,13 @@ def cheb(x, coeffs, lo, hi):
     return np.polynomial.chebyshev.chebval((2 * x - (lo + hi)) / (hi - lo), coeffs)
 
 
+def mlp_ref(x):
+    w = {k: v.astype(np.float64) for k, v in load_file(WEIGHTS).items()}
+    h = w["fc1.weight"] @ x + w["fc1.bias"]
+    h = 0.5 * h + 0.125 * h * h
+    return [w["fc2.weight"] @ h + w["fc2.bias"]]
+
+
 def weights_ref(x):
     w = load_file(WEIGHTS)
     return [x * w["fc1.bias"][:8].astype(np.float64) + w["fc2.bias"][:8].astype(np.float64)]
@@ -53,6 +60,7 @@ PROGRAMS = {
     "sum_squares": ({"x": (12,)}, lambda x: [np.array([np.sum(x * x)])]),
     "mean_matrix": ({"x": (3, 5)}, lambda x: [np.array([np.mean(x)])]),
     "weights": ({"x": (8,)}, weights_ref),
+    "mlp": ({"x": ((64,), 0, 1)}, mlp_ref),
     "multi_io": ({"x": (8,), "y": (8,)},
                  lambda x, y: [x + y, x * y, np.array([np.sum(x)])]),
     "loop_rebind": ({"x": (8,)},

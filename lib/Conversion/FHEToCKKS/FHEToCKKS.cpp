@@ -57,6 +57,9 @@ public:
       for (Value v : op->getResults())
         if (fhe::isCipher(v.getType()))
           largest = std::max(largest, numElements(v));
+      // A linear layer rotates a doubled copy of its input (2 D slots).
+      if (auto l = dyn_cast<fhe::LinearOp>(op))
+        largest = std::max(largest, 2 * linearSpan(l));
     });
     for (Value a : source.getArguments())
       largest = std::max(largest, numElements(a));
@@ -218,6 +221,7 @@ private:
           lowerReduce(op, r.getInput(), r.getAxis(), isa<fhe::MeanOp>(op));
         })
         .Case<fhe::PolyOp>([&](auto p) { lowerPoly(p); })
+        .Case<fhe::LinearOp>([&](auto l) { lowerLinear(l); })
         .Case<fhe::SliceOp>([&](auto s) { lowerSlice(s); })
         .Case<fhe::ReshapeOp>([&](auto r) {
           // Row-major order is unchanged: the same slots.
@@ -500,6 +504,72 @@ private:
     };
     Value result = combine(0, padded);
     return result ? result : mulConst(x, 0);
+  }
+
+  /// D: the power of two covering both dimensions of a linear layer.
+  static int64_t linearSpan(fhe::LinearOp l) {
+    Shape w = shapeOf(l.getWeight());
+    int64_t d = 1;
+    while (d < std::max(w[0], w[1]))
+      d <<= 1;
+    return d;
+  }
+
+  /// y = W x + b for a cipher vector x [n] and plain W [m, n]: the diagonal
+  /// method (Halevi-Shoup) with baby steps g and giant steps D / g,
+  /// y = sum_s rot(sum_b d'_{s+b} * rot(x2, b), s), where x2 holds x at
+  /// slots [0, n) and [D, D + n) so rotations by up to D wrap within D, and
+  /// d'_{s+b} is diagonal s + b pre-rotated by s (compile time). About
+  /// 2 sqrt(D) rotations and one plaintext multiplication in depth.
+  void lowerLinear(fhe::LinearOp l) {
+    Operation &op = *l;
+    if (!isCipherValue(l.getInput()))
+      unsupported(op, "linear on a plaintext input (fold it in the program)");
+    Shape in = shapeOf(l.getInput());
+    if (in.size() != 1)
+      unsupported(op, "linear on a batch of vectors (rank " +
+                          std::to_string(in.size()) + " input)");
+    const PlainTensor &w = plain(op, l.getWeight());
+    const int64_t m = w.shape[0], n = w.shape[1], d = linearSpan(l);
+    int64_t g = 1;
+    while (g * g < d)
+      g <<= 1;
+    Value x = ciphers.at(l.getInput());
+    Value x2 = add(x, rotate(x, -d));
+    std::vector<Value> babies(static_cast<size_t>(g));
+    for (int64_t step = 0; step < g; ++step)
+      babies[size_t(step)] = rotate(x2, step);
+    Value acc;
+    for (int64_t s = 0; s < d; s += g) {
+      Value inner;
+      for (int64_t step = 0; step < g; ++step) {
+        // d'[t] = diag_{s+step}[t - s], diag_k[j] = W[j][(j + k) mod D].
+        std::vector<double> diag(static_cast<size_t>(s + d), 0.0);
+        bool any = false;
+        for (int64_t j = 0; j < m; ++j) {
+          int64_t col = (j + s + step) % d;
+          if (col < n && w.values[size_t(j * n + col)] != 0) {
+            diag[size_t(j + s)] = w.values[size_t(j * n + col)];
+            any = true;
+          }
+        }
+        if (!any)
+          continue;
+        // Products stay at degree 2 and are rescaled once, at the end.
+        Value baby = babies[size_t(step)];
+        Value term = ckks::MulPlainOp::create(
+            b, loc, baby, encode(diag, ctType(baby).getLevel()));
+        inner = inner ? add(inner, term) : term;
+      }
+      if (!inner)
+        continue;
+      Value part = rotate(inner, s);
+      acc = acc ? add(acc, part) : part;
+    }
+    acc = acc ? ckks::RescaleOp::create(b, loc, acc) : mulConst(x, 0);
+    if (l.getBias())
+      acc = addPlain(acc, plain(op, l.getBias()).values);
+    ciphers[l.getResult()] = acc;
   }
 
   //===--------------------------------------------------------------------===//
