@@ -282,6 +282,27 @@ std::vector<double> broadcastValues(const Shape &from,
   return out;
 }
 
+std::vector<double> reduceValues(const Shape &s,
+                                 const std::vector<double> &values,
+                                 const int64_t *axis, bool mean) {
+  if (!axis) {
+    double total = 0;
+    for (double v : values)
+      total += v;
+    return {mean ? total / double(values.size()) : total};
+  }
+  int64_t a = *axis;
+  normalizeAxis(a, s.size());
+  const int64_t stride = strides(s)[a], na = s[a];
+  std::vector<double> out(values.size() / size_t(na), 0.0);
+  for (int64_t i = 0; i < int64_t(values.size()); ++i)
+    out[size_t(i / (stride * na) * stride + i % stride)] += values[size_t(i)];
+  if (mean)
+    for (double &v : out)
+      v /= double(na);
+  return out;
+}
+
 std::vector<double> rollValues(const Shape &s,
                                const std::vector<double> &values, int64_t shift,
                                int64_t axis) {

@@ -89,29 +89,12 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
                                  static_cast<int64_t>(r.getAxis()));
         })
         .Case<fhe::SumOp, fhe::MeanOp>([&](auto r) {
-          Shape in = shapeOfValue(r.getInput());
-          const auto &x = get(r.getInput());
-          if (!r.getAxis()) {
-            double total = 0;
-            for (double v : x)
-              total += v;
-            vals[r.getResult()] = {
-                isa<fhe::MeanOp>(op) ? total / double(x.size()) : total};
-            return;
-          }
-          int64_t axis = static_cast<int64_t>(*r.getAxis());
-          shapes::normalizeAxis(axis, in.size());
-          auto st = shapes::strides(in);
-          std::vector<double> out(
-              size_t(shapes::numElements(shapeOfValue(r.getResult()))), 0.0);
-          for (int64_t i = 0; i < int64_t(x.size()); ++i) {
-            int64_t outer = i / (st[axis] * in[axis]), inner = i % st[axis];
-            out[size_t(outer * st[axis] + inner)] += x[size_t(i)];
-          }
-          if (isa<fhe::MeanOp>(op))
-            for (double &v : out)
-              v /= double(in[axis]);
-          vals[r.getResult()] = std::move(out);
+          std::optional<int64_t> axis;
+          if (r.getAxis())
+            axis = static_cast<int64_t>(*r.getAxis());
+          vals[r.getResult()] = shapes::reduceValues(
+              shapeOfValue(r.getInput()), get(r.getInput()),
+              axis ? &*axis : nullptr, isa<fhe::MeanOp>(op));
         })
         .Case<fhe::SliceOp>([&](auto s) {
           Shape in = shapeOfValue(s.getInput());

@@ -58,6 +58,8 @@ PROGRAMS = {
     "roll_padded": ({"x": (10,)}, lambda x: [np.roll(x, 3)]),
     "roll_2d": ({"x": (4, 4)}, lambda x: [np.roll(x, 1, 1) - np.roll(x, 1, 0)]),
     "sum_squares": ({"x": (12,)}, lambda x: [np.array([np.sum(x * x)])]),
+    "axis_reduce": ({"x": (3, 4), "y": (2, 3, 4)},
+                    lambda x, y: [x.sum(0), x.mean(1), y.sum(1), y.mean(-1)]),
     "mean_matrix": ({"x": (3, 5)}, lambda x: [np.array([np.mean(x)])]),
     "weights": ({"x": (8,)}, weights_ref),
     "mlp": ({"x": ((64,), 0, 1)}, mlp_ref),

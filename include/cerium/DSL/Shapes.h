@@ -71,6 +71,11 @@ std::vector<int64_t> strides(const Shape &s);
 std::vector<double> broadcastValues(const Shape &from,
                                     const std::vector<double> &values,
                                     const Shape &to);
+/// numpy.sum (or mean) over `axis`, or over everything when axis is null
+/// (result [1]), for a tensor of shape `s`.
+std::vector<double> reduceValues(const Shape &s,
+                                 const std::vector<double> &values,
+                                 const int64_t *axis, bool mean);
 /// numpy.roll(values, shift, axis) for a tensor of shape `s`.
 std::vector<double> rollValues(const Shape &s,
                                const std::vector<double> &values, int64_t shift,

@@ -356,25 +356,56 @@ private:
     ciphers[r.getResult()] = add(part1, part2);
   }
 
-  void lowerReduce(Operation &op, Value in, std::optional<uint64_t> axis,
+  void lowerReduce(Operation &op, Value in, std::optional<uint64_t> axisAttr,
                    bool mean) {
-    if (axis)
-      unsupported(op, "sum/mean over one axis (reductions over all "
-                      "elements are supported)");
-    const int64_t n = numElements(in);
+    const Shape shape = shapeOf(in);
+    std::optional<int64_t> axis;
+    if (axisAttr) {
+      axis = static_cast<int64_t>(*axisAttr);
+      shapes::normalizeAxis(*axis, shape.size());
+    }
     if (!isCipherValue(in)) {
-      double total = 0;
-      for (double v : plain(op, in).values)
-        total += v;
-      plains(op.getResult(0)) = {{1}, {mean ? total / double(n) : total}};
+      plains(op.getResult(0)) = {
+          shapeOf(op.getResult(0)),
+          shapes::reduceValues(shape, plain(op, in).values,
+                               axis ? &*axis : nullptr, mean)};
       return;
     }
-    // Rotate-and-add leaves the total in every slot (the padding is zero);
-    // keep slot 0 only, scaled by 1/n for the mean.
     Value s = ciphers.at(in);
-    for (int64_t step = 1; step < slots; step <<= 1)
-      s = add(s, rotate(s, step));
-    ciphers[op.getResult(0)] = mulPlain(s, {mean ? 1.0 / double(n) : 1.0});
+    const int64_t n = shapes::numElements(shape);
+    if (!axis) {
+      // Rotate-and-add leaves the total in every slot (the padding is
+      // zero); keep slot 0 only, scaled by 1/n for the mean.
+      for (int64_t step = 1; step < slots; step <<= 1)
+        s = add(s, rotate(s, step));
+      ciphers[op.getResult(0)] = mulPlain(s, {mean ? 1.0 / double(n) : 1.0});
+      return;
+    }
+    // Along the axis: after the additions, the slots whose index on the
+    // axis is 0 hold their block's sum (a power-of-two extent doubles the
+    // reach; others add one shifted copy at a time).
+    const int64_t na = shape[*axis], stride = shapes::strides(shape)[*axis];
+    const int64_t outer = n / (na * stride);
+    if ((na & (na - 1)) == 0) {
+      for (int64_t step = stride; step < na * stride; step <<= 1)
+        s = add(s, rotate(s, step));
+    } else {
+      Value x = s;
+      for (int64_t t = 1; t < na; ++t)
+        s = add(s, rotate(x, t * stride));
+    }
+    // Keep those slots (scaled for the mean) and close the gaps: block o
+    // moves left by o (na - 1) stride, one masked rotation per block.
+    const double weight = mean ? 1.0 / double(na) : 1.0;
+    Value out;
+    for (int64_t o = 0; o < outer; ++o) {
+      std::vector<double> mask(size_t(o * na * stride + stride), 0.0);
+      for (int64_t j = 0; j < stride; ++j)
+        mask[size_t(o * na * stride + j)] = weight;
+      Value part = rotate(mulPlain(s, mask), o * (na - 1) * stride);
+      out = out ? add(out, part) : part;
+    }
+    ciphers[op.getResult(0)] = out;
   }
 
   void lowerSlice(fhe::SliceOp s) {
