@@ -11,6 +11,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace cerium::runtime {
@@ -38,7 +39,8 @@ KeyRequirements requiredKeys(func::FuncOp main, const ckks::Params &params) {
 std::vector<ckks::Ciphertext> runCkks(func::FuncOp main, ckks::ParamsPtr params,
                                       kernels::RnsBackend &backend,
                                       const ckks::EvalKeys &keys,
-                                      std::vector<ckks::Ciphertext> inputs) {
+                                      std::vector<ckks::Ciphertext> inputs,
+                                      const OpObserver &observer) {
   if (inputs.size() != main.getNumArguments())
     throw Error("the program takes " + std::to_string(main.getNumArguments()) +
                 " inputs, got " + std::to_string(inputs.size()));
@@ -55,7 +57,10 @@ std::vector<ckks::Ciphertext> runCkks(func::FuncOp main, ckks::ParamsPtr params,
     cts[arg] = std::move(ct);
   }
   std::vector<ckks::Ciphertext> results;
+  const size_t total = main.getBody().front().getOperations().size();
+  size_t done = 0;
   for (Operation &op : main.getBody().front()) {
+    auto started = std::chrono::steady_clock::now();
     auto in = [&](unsigned i) -> const ckks::Ciphertext & {
       return cts.find(op.getOperand(i))->second;
     };
@@ -105,6 +110,11 @@ std::vector<ckks::Ciphertext> runCkks(func::FuncOp main, ckks::ParamsPtr params,
           throw Error("cannot execute '" + o->getName().getStringRef().str() +
                       "'");
         });
+    if (observer)
+      observer(++done, total, &op,
+               std::chrono::duration<double, std::milli>(
+                   std::chrono::steady_clock::now() - started)
+                   .count());
   }
   return results;
 }

@@ -10,6 +10,7 @@ computation of the same program; the bound is the program's precision
 usage: run_e2e.py --build BUILD_DIR --program NAME [--seed S]
 """
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -131,8 +132,13 @@ def main():
         run([client, "keygen", art, "-o", keys])
         assert oct(os.stat(os.path.join(keys, "secret.key")).st_mode & 0o777) == "0o600"
         run([client, "encrypt", art, "--keys", keys, *flags, "-o", os.path.join(tmp, "in.ct")])
+        trace = os.path.join(tmp, "trace.json")
         run([server, art, "--eval-keys", os.path.join(keys, "eval.keys"),
-             "--in", os.path.join(tmp, "in.ct"), "-o", os.path.join(tmp, "out.ct")])
+             "--in", os.path.join(tmp, "in.ct"), "-o", os.path.join(tmp, "out.ct"),
+             "--profile", trace])
+        events = json.load(open(trace))["traceEvents"]
+        assert events and all(e["name"].startswith(("ckks.", "func.")) and e["dur"] >= 0
+                              for e in events), "malformed --profile trace"
         run([client, "decrypt", art, "--keys", keys, os.path.join(tmp, "out.ct"),
              "-o", os.path.join(tmp, "dec")])
         check(os.path.join(tmp, "dec"), want, precision, "keygen/encrypt/run/decrypt")

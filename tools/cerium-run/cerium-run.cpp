@@ -10,11 +10,15 @@
 #include "cerium/Compiler/Session.h"
 #include "cerium/Runtime/CkksInterpreter.h"
 #include "cerium/Runtime/ReferenceEvaluator.h"
+#include "cerium/Support/Container.h"
 #include "cerium/kernels/CpuBackend.h"
 
 #include "mlir/IR/MLIRContext.h"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -22,11 +26,69 @@
 
 using namespace cerium;
 
+namespace {
+
+/// A progress line on a terminal for runs over a second (CLI.md), and the
+/// per-op trace for --profile.
+class RunObserver {
+public:
+  explicit RunObserver(std::string profilePath)
+      : profilePath(std::move(profilePath)), tty(isatty(fileno(stderr))),
+        start(std::chrono::steady_clock::now()) {}
+
+  runtime::OpObserver callback() {
+    return [this](size_t done, size_t total, mlir::Operation *op, double ms) {
+      double elapsed = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+      if (!profilePath.empty())
+        events.push_back(
+            {op->getName().getStringRef().str(), elapsed * 1e3 - ms, ms});
+      if (tty && elapsed > 1.0) {
+        double eta = elapsed / double(done) * double(total - done);
+        std::fprintf(stderr, "\r%zu/%zu ops, %.1f s elapsed, ETA %.1f s   ",
+                     done, total, elapsed, eta);
+        shown = true;
+      }
+    };
+  }
+  void finish() {
+    if (shown)
+      std::fprintf(stderr, "\n");
+    if (profilePath.empty())
+      return;
+    std::string json = "{\"traceEvents\": [\n";
+    for (size_t i = 0; i < events.size(); ++i)
+      json += fmt::format("{}{{\"name\": \"{}\", \"ph\": \"X\", "
+                          "\"ts\": {:.1f}, \"dur\": {:.1f}, \"pid\": 1, "
+                          "\"tid\": 1}}",
+                          i ? ",\n" : "", events[i].name,
+                          events[i].startMs * 1e3, events[i].ms * 1e3);
+    json += "\n]}\n";
+    writeFileAtomically(
+        profilePath,
+        std::span(reinterpret_cast<const uint8_t *>(json.data()), json.size()));
+  }
+
+private:
+  struct Event {
+    std::string name;
+    double startMs, ms;
+  };
+  std::string profilePath;
+  bool tty, shown = false;
+  std::chrono::steady_clock::time_point start;
+  std::vector<Event> events;
+};
+
+} // namespace
+
 int main(int argc, char **argv) {
   CLI::App app{"cerium-run: run a compiled program"};
   std::string program, evalKeys, in, output, backendName = "auto";
   std::vector<std::string> inputs;
   bool plain = false, approx = false, simulate = false;
+  std::string profile;
   int threads = 0;
   app.add_option("program", program, "PROGRAM.cerium")->required();
   app.add_option("--eval-keys", evalKeys, "KEYDIR/eval.keys");
@@ -42,6 +104,8 @@ int main(int argc, char **argv) {
   app.add_flag("--simulate", simulate,
                "keygen, encrypt, run and decrypt in one process");
   app.add_option("--input", inputs, "NAME=FILE.npy (--plain, --simulate)");
+  app.add_option("--profile", profile,
+                 "write a per-op timing trace (Chrome trace JSON)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -71,8 +135,10 @@ int main(int argc, char **argv) {
       session::KeySet keys = session::generateKeys(artifact, *backend, prng);
       auto cts = session::encryptInputs(artifact, in, keys.pub, *backend, prng);
       auto t1 = std::chrono::steady_clock::now();
+      RunObserver observer(profile);
       auto outs = runtime::runCkks(artifact.main(), artifact.params, *backend,
-                                   keys.eval, cts);
+                                   keys.eval, cts, observer.callback());
+      observer.finish();
       auto t2 = std::chrono::steady_clock::now();
       auto got = session::decryptOutputs(artifact, outs, keys.secret, *backend);
       auto want = runtime::evaluateReference(artifact.referenceMain(), in);

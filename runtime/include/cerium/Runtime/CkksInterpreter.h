@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <functional>
 #include <vector>
 
 namespace cerium::runtime {
@@ -27,12 +28,15 @@ struct KeyRequirements {
 KeyRequirements requiredKeys(mlir::func::FuncOp main,
                              const ckks::Params &params);
 
+/// Called after each op: ops done, ops in all, the op, its time in ms.
+using OpObserver = std::function<void(
+    size_t done, size_t total, mlir::Operation *op, double milliseconds)>;
+
 /// Inputs are fresh ciphertexts at the top level, in main's argument order.
-std::vector<ckks::Ciphertext> runCkks(mlir::func::FuncOp main,
-                                      ckks::ParamsPtr params,
-                                      kernels::RnsBackend &backend,
-                                      const ckks::EvalKeys &keys,
-                                      std::vector<ckks::Ciphertext> inputs);
+std::vector<ckks::Ciphertext>
+runCkks(mlir::func::FuncOp main, ckks::ParamsPtr params,
+        kernels::RnsBackend &backend, const ckks::EvalKeys &keys,
+        std::vector<ckks::Ciphertext> inputs, const OpObserver &observer = {});
 
 } // namespace cerium::runtime
 
