@@ -169,8 +169,10 @@ int main(int argc, char **argv) {
     session::checkEvalKeys(artifact, keys, evalKeys);
     auto cts = ckks::loadCiphertexts(in, params);
     session::checkInputs(artifact, cts, in);
-    auto outs =
-        runtime::runCkks(artifact.main(), artifact.params, *backend, keys, cts);
+    RunObserver observer(profile);
+    auto outs = runtime::runCkks(artifact.main(), artifact.params, *backend,
+                                 keys, cts, observer.callback());
+    observer.finish();
     ckks::saveCiphertexts(output, params, outs);
     return 0;
   } catch (const Error &e) {
