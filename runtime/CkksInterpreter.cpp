@@ -59,6 +59,18 @@ std::vector<ckks::Ciphertext> runCkks(func::FuncOp main, ckks::ParamsPtr params,
   std::vector<ckks::Ciphertext> results;
   const size_t total = main.getBody().front().getOperations().size();
   size_t done = 0;
+  // Liveness: each value is freed after its last use, so a run holds only
+  // the ciphertexts and plaintexts still needed (what --emit stats reports
+  // as the peak).
+  llvm::DenseMap<Operation *, SmallVector<Value>> lastUses;
+  {
+    llvm::DenseMap<Value, Operation *> last;
+    for (Operation &op : main.getBody().front())
+      for (Value v : op.getOperands())
+        last[v] = &op;
+    for (auto &[v, op] : last)
+      lastUses[op].push_back(v);
+  }
   for (Operation &op : main.getBody().front()) {
     auto started = std::chrono::steady_clock::now();
     auto in = [&](unsigned i) -> const ckks::Ciphertext & {
@@ -110,6 +122,10 @@ std::vector<ckks::Ciphertext> runCkks(func::FuncOp main, ckks::ParamsPtr params,
           throw Error("cannot execute '" + o->getName().getStringRef().str() +
                       "'");
         });
+    for (Value dead : lastUses.lookup(&op)) {
+      cts.erase(dead);
+      pts.erase(dead);
+    }
     if (observer)
       observer(++done, total, &op,
                std::chrono::duration<double, std::milli>(
