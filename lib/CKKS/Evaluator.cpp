@@ -120,7 +120,8 @@ void Evaluator::keySwitchAccumulate(ConstLimbs d, const SwitchingKey &key,
   if (key.digits.size() < beta)
     throw Error("switching key has too few digits for this level");
 
-  std::vector<uint32_t> raised(beta * extWords);
+  // Scratch in backend memory, left uninitialized: every word is written.
+  kernels::BackendBuffer raised(backend, beta * extWords);
   std::vector<ConstLimbs> digits, keyB, keyA;
   for (size_t j = 0; j < beta; ++j) {
     size_t first = j * alpha;
@@ -132,10 +133,10 @@ void Evaluator::keySwitchAccumulate(ConstLimbs d, const SwitchingKey &key,
     keyB.push_back({key.digits[j].data(), ext, n});
     keyA.push_back({key.digits[j].data() + keyPolyWords, ext, n});
   }
-  std::vector<uint32_t> acc(2 * extWords);
+  kernels::BackendBuffer acc(backend, 2 * extWords);
   Limbs acc0{acc.data(), ext, n}, acc1{acc.data() + extWords, ext, n};
   backend.keySwitchInnerProduct(acc0, acc1, digits, keyB, keyA);
-  std::vector<uint32_t> down(2 * out0.numWords());
+  kernels::BackendBuffer down(backend, 2 * out0.numWords());
   Limbs down0{down.data(), out0.primes, n};
   Limbs down1{down.data() + out0.numWords(), out0.primes, n};
   backend.modDown(*lc.modDown, down0, acc0);
@@ -236,7 +237,7 @@ Ciphertext Evaluator::applyGalois(const Ciphertext &a, uint32_t galois,
   if (it == keys.galois.end())
     throw Error(fmt::format("no Galois key for element {}", galois));
   Ciphertext out{PolyVector::zeros(*p, a.level(), 2), a.scale};
-  std::vector<uint32_t> rotated1(a.value.polyWords());
+  kernels::BackendBuffer rotated1(backend, a.value.polyWords());
   Limbs r1{rotated1.data(), p->qPrimeIds(a.level()), p->degree()};
   backend.automorphism(out.value.poly(*p, 0), a.value.poly(*p, 0), galois,
                        kernels::Domain::Ntt);
