@@ -33,6 +33,23 @@ accumulateProducts(uint64_t *__restrict acc, const uint32_t *__restrict y,
     acc[j] += y[j] * h;
 }
 
+/// out[j] = a[j] b[j] mod p, and out[j] += a[j] b[j] mod p: cloned for AVX2
+/// like accumulateProducts (the Barrett steps are 32x32-bit products). No
+/// __restrict: the interface lets outputs alias inputs.
+__attribute__((target_clones("avx2", "default"))) void
+mulLimb(uint32_t *o, const uint32_t *x, const uint32_t *y, ProductBarrett c,
+        size_t n) {
+  for (size_t j = 0; j < n; ++j)
+    o[j] = mulProduct(x[j], y[j], c);
+}
+
+__attribute__((target_clones("avx2", "default"))) void
+mulAddLimb(uint32_t *o, const uint32_t *x, const uint32_t *y, ProductBarrett c,
+           size_t n) {
+  for (size_t j = 0; j < n; ++j)
+    o[j] = modarith::add(o[j], mulProduct(x[j], y[j], c), c.value);
+}
+
 class CpuBackend final : public RnsBackend {
 public:
   CpuBackend(const RnsContext &ctx, CpuBackendOptions options)
@@ -100,11 +117,8 @@ public:
     check(out, a);
     check(out, b);
     parallelLimbs(out.numLimbs(), [&](size_t i) {
-      Modulus m = ctx.prime(out.primes[i]).modulus;
-      uint32_t *o = out.limb(i);
-      const uint32_t *x = a.limb(i), *y = b.limb(i);
-      for (size_t j = 0; j < out.degree; ++j)
-        o[j] = modarith::mul(x[j], y[j], m);
+      mulLimb(out.limb(i), a.limb(i), b.limb(i),
+              makeProductBarrett(ctx.modulus(out.primes[i])), out.degree);
     });
   }
 
@@ -112,11 +126,8 @@ public:
     check(out, a);
     check(out, b);
     parallelLimbs(out.numLimbs(), [&](size_t i) {
-      Modulus m = ctx.prime(out.primes[i]).modulus;
-      uint32_t *o = out.limb(i);
-      const uint32_t *x = a.limb(i), *y = b.limb(i);
-      for (size_t j = 0; j < out.degree; ++j)
-        o[j] = modarith::mulAdd(x[j], y[j], o[j], m);
+      mulAddLimb(out.limb(i), a.limb(i), b.limb(i),
+                 makeProductBarrett(ctx.modulus(out.primes[i])), out.degree);
     });
   }
 

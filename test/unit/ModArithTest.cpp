@@ -35,6 +35,19 @@ TEST(ModArith, ProductsMatchWideIntegers) {
   }
 }
 
+TEST(ModArith, ProductBarrettAtEveryWidth) {
+  CERIUM_SEEDED_PRNG(prng);
+  for (unsigned bits = 12; bits <= 30; ++bits) {
+    uint32_t p = kernels::generatePrimes(4, bits, 1)[0];
+    ProductBarrett c = makeProductBarrett(p);
+    for (int i = 0; i < 20000; ++i) {
+      uint32_t a = prng.uniformBelow(p), b = prng.uniformBelow(p);
+      ASSERT_EQ(mulProduct(a, b, c), uint64_t(a) * b % p) << "p = " << p;
+    }
+    ASSERT_EQ(mulProduct(p - 1, p - 1, c), uint64_t(p - 1) * (p - 1) % p);
+  }
+}
+
 TEST(ModArith, SignedLiftRoundTrips) {
   Modulus m = makeModulus(kernels::generatePrimes(10, 28, 1)[0]);
   for (int64_t x :
