@@ -45,6 +45,42 @@ std::vector<uint32_t> smallToRnsNtt(std::span<const int8_t> coeffs,
   return out;
 }
 
+namespace {
+
+/// Coefficients uniform in {-1, 0, 1}.
+std::vector<int8_t> sampleTernary(Prng &prng, size_t n) {
+  std::vector<int8_t> v(n);
+  for (auto &c : v)
+    c = static_cast<int8_t>(int(prng.uniformBelow(3)) - 1);
+  return v;
+}
+
+/// A rounded-Gaussian error polynomial over `primes`, NTT domain.
+std::vector<uint32_t> sampleErrorNtt(Prng &prng,
+                                     std::span<const uint32_t> primes,
+                                     kernels::RnsBackend &backend) {
+  std::vector<int8_t> e(backend.context().degree());
+  for (auto &c : e)
+    c = static_cast<int8_t>(prng.roundedGaussian(kErrorStdDev));
+  return smallToRnsNtt(e, primes, backend);
+}
+
+/// Residues uniform modulo each prime: uniform in either domain, so no NTT.
+std::vector<uint32_t> sampleUniform(Prng &prng,
+                                    std::span<const uint32_t> primes,
+                                    const kernels::RnsContext &ctx) {
+  const size_t n = ctx.degree();
+  std::vector<uint32_t> out(primes.size() * n);
+  for (size_t i = 0; i < primes.size(); ++i) {
+    uint32_t q = ctx.modulus(primes[i]);
+    for (size_t j = 0; j < n; ++j)
+      out[i * n + j] = prng.uniformBelow(q);
+  }
+  return out;
+}
+
+} // namespace
+
 KeyGenerator::KeyGenerator(ParamsPtr params, kernels::RnsBackend &backend,
                            Prng &prng)
     : p(std::move(params)), backend(backend), prng(prng) {}
@@ -52,11 +88,8 @@ KeyGenerator::KeyGenerator(ParamsPtr params, kernels::RnsBackend &backend,
 SecretKey KeyGenerator::secretKey() {
   const size_t n = p->degree();
   SecretKey sk{std::vector<int8_t>(n, 0)};
-  if (p->spec().secret == SecretDistribution::UniformTernary) {
-    for (auto &c : sk.coeffs)
-      c = static_cast<int8_t>(int(prng.uniformBelow(3)) - 1);
-    return sk;
-  }
+  if (p->spec().secret == SecretDistribution::UniformTernary)
+    return SecretKey{sampleTernary(prng, n)};
   // Fixed Hamming weight: a partial Fisher-Yates shuffle picks the support.
   std::vector<uint32_t> idx(n);
   for (uint32_t i = 0; i < n; ++i)
@@ -69,35 +102,14 @@ SecretKey KeyGenerator::secretKey() {
   return sk;
 }
 
-std::vector<uint32_t>
-KeyGenerator::sampleUniform(std::span<const uint32_t> primes) {
-  // Uniform residues are uniform in either domain: no NTT needed.
-  const size_t n = p->degree();
-  std::vector<uint32_t> out(primes.size() * n);
-  for (size_t i = 0; i < primes.size(); ++i) {
-    uint32_t q = p->prime(primes[i]);
-    for (size_t j = 0; j < n; ++j)
-      out[i * n + j] = prng.uniformBelow(q);
-  }
-  return out;
-}
-
-std::vector<uint32_t>
-KeyGenerator::sampleError(std::span<const uint32_t> primes) {
-  std::vector<int8_t> e(p->degree());
-  for (auto &c : e)
-    c = static_cast<int8_t>(prng.roundedGaussian(kErrorStdDev));
-  return smallToRnsNtt(e, primes, backend);
-}
-
 PublicKey KeyGenerator::publicKey(const SecretKey &sk) {
   const unsigned top = p->maxLevel();
   auto primes = p->qPrimeIds(top);
   const size_t n = p->degree();
   PublicKey pk{PolyVector::zeros(*p, top, 2)};
   auto s = smallToRnsNtt(sk.coeffs, primes, backend);
-  auto a = sampleUniform(primes);
-  auto e = sampleError(primes);
+  auto a = sampleUniform(prng, primes, p->rns());
+  auto e = sampleErrorNtt(prng, primes, backend);
   Limbs b = pk.value.poly(*p, 0);
   ConstLimbs sv{s.data(), primes, n}, av{a.data(), primes, n},
       ev{e.data(), primes, n};
@@ -120,8 +132,8 @@ SwitchingKey KeyGenerator::switchingKey(const SecretKey &sk,
   for (size_t j = 0; j < p->digitCount(top); ++j) {
     std::vector<uint32_t> digit(2 * words);
     Limbs b{digit.data(), ext, n};
-    auto a = sampleUniform(ext);
-    auto e = sampleError(ext);
+    auto a = sampleUniform(prng, ext, p->rns());
+    auto e = sampleErrorNtt(prng, ext, backend);
     backend.mul(b, {a.data(), ext, n}, sv);
     backend.sub(b, {e.data(), ext, n}, b); // b = e - a s
     // + P * s' on the Q primes of digit j (the gadget factor P (Q/D_j)
@@ -184,16 +196,10 @@ Ciphertext Encryptor::encrypt(const Plaintext &pt, const PublicKey &pk,
   const size_t n = p->degree();
   // v ternary, e0, e1 Gaussian: (v b + e0 + m, v a + e1). Restricting pk to
   // the primes of `level` keeps it a valid encryption of zero there.
-  std::vector<int8_t> v(n);
-  for (auto &c : v)
-    c = static_cast<int8_t>(int(prng.uniformBelow(3)) - 1);
-  auto vv = smallToRnsNtt(v, primes, backend);
+  auto vv = smallToRnsNtt(sampleTernary(prng, n), primes, backend);
   Ciphertext ct{PolyVector::zeros(*p, level, 2), pt.scale};
   for (size_t k = 0; k < 2; ++k) {
-    std::vector<int8_t> e(n);
-    for (auto &c : e)
-      c = static_cast<int8_t>(prng.roundedGaussian(kErrorStdDev));
-    auto ev = smallToRnsNtt(e, primes, backend);
+    auto ev = sampleErrorNtt(prng, primes, backend);
     Limbs out = ct.value.poly(*p, k);
     ConstLimbs key{pk.value.data.data() + k * pk.value.polyWords(), primes, n};
     backend.mul(out, key, {vv.data(), primes, n});
@@ -211,12 +217,9 @@ Ciphertext Encryptor::encrypt(const Plaintext &pt, const SecretKey &sk,
   auto s = smallToRnsNtt(sk.coeffs, primes, backend);
   Ciphertext ct{PolyVector::zeros(*p, level, 2), pt.scale};
   Limbs c0 = ct.value.poly(*p, 0), c1 = ct.value.poly(*p, 1);
-  for (size_t i = 0; i < c1.numWords(); ++i)
-    c1.data[i] = prng.uniformBelow(p->prime(primes[i / n]));
-  std::vector<int8_t> e(n);
-  for (auto &c : e)
-    c = static_cast<int8_t>(prng.roundedGaussian(kErrorStdDev));
-  auto ev = smallToRnsNtt(e, primes, backend);
+  auto a = sampleUniform(prng, primes, p->rns());
+  std::copy(a.begin(), a.end(), c1.data);
+  auto ev = sampleErrorNtt(prng, primes, backend);
   backend.mul(c0, c1, {s.data(), primes, n});
   backend.sub(c0, {ev.data(), primes, n}, c0); // e - a s
   backend.add(c0, c0, pt.value.poly(*p, 0));

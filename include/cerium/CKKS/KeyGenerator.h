@@ -39,9 +39,6 @@ public:
                     std::span<const uint32_t> galoisElements);
 
 private:
-  std::vector<uint32_t> sampleUniform(std::span<const uint32_t> primes);
-  std::vector<uint32_t> sampleError(std::span<const uint32_t> primes);
-
   ParamsPtr p;
   kernels::RnsBackend &backend;
   Prng &prng;
