@@ -319,16 +319,12 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
   while ((int64_t(1) << logSlots) < slots)
     ++logSlots;
   ParamSpec spec;
-  spec.scaleBits = precision >= std::ldexp(1.0, -15) ? 40 : 50;
-  spec.baseBits = std::min(spec.scaleBits + 16, 2 * kMaxPrimeBits);
   spec.levels = levels;
   spec.insecure = insecure;
-  const size_t numQ = baseCountFor(spec) + levels * perLevelFor(spec);
-  spec.dnum = static_cast<unsigned>(std::min<size_t>(3, numQ));
+  const unsigned minScale = precision >= std::ldexp(1.0, -15) ? 40 : 50;
   unsigned first = logN ? logN : std::max(logSlots + 1, insecure ? 8u : 10u);
   unsigned last = logN ? logN : (insecure ? 17u : 16u);
   std::string lastError = "no ring dimension was tried";
-  const unsigned minScale = spec.scaleBits;
   for (unsigned n = first; n <= last; ++n) {
     spec.logN = n;
     spec.logSlots = logSlots < n - 1 ? logSlots : 0;
@@ -339,6 +335,8 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
     for (spec.scaleBits = minScale; spec.scaleBits <= 2 * kMaxPrimeBits;
          spec.scaleBits += 2) {
       spec.baseBits = std::min(spec.scaleBits + 16, 2 * kMaxPrimeBits);
+      const size_t numQ = baseCountFor(spec) + levels * perLevelFor(spec);
+      spec.dnum = static_cast<unsigned>(std::min<size_t>(3, numQ));
       try {
         return Params::create(spec);
       } catch (const Error &e) {
