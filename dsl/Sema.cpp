@@ -98,16 +98,23 @@ const char *kindName(const Val &v) {
   return "a value";
 }
 
-/// The image of an interval, sampled densely (the functions are smooth or
-/// piecewise monotone, and the result is only used to seed later ranges).
-Interval image(const std::string &fn, Interval in) {
+/// The range of f over `in`, sampled at `samples` + 1 evenly spaced points
+/// (the functions are smooth or piecewise monotone, and the result only
+/// seeds later ranges).
+template <class F> Interval sampledImage(F f, Interval in, int samples) {
   double lo = INFINITY, hi = -INFINITY;
-  for (int k = 0; k <= 256; ++k) {
-    double y = evaluateNonlinear(fn, in.lo + (in.hi - in.lo) * k / 256.0);
+  for (int k = 0; k <= samples; ++k) {
+    double y = f(in.lo + (in.hi - in.lo) * k / double(samples));
     lo = std::min(lo, y);
     hi = std::max(hi, y);
   }
   return {lo, hi};
+}
+
+/// The image of an interval under a nonlinear function.
+Interval image(const std::string &fn, Interval in) {
+  return sampledImage([&](double x) { return evaluateNonlinear(fn, x); }, in,
+                      256);
 }
 
 class Sema {
@@ -1336,15 +1343,12 @@ private:
 
   static Interval polyRange(const std::vector<double> &c,
                             const std::string &basis, Interval in) {
-    // Sampled on the input range (dense enough for the degrees in use).
-    double lo = INFINITY, hi = -INFINITY;
-    for (int k = 0; k <= 512; ++k) {
-      double y = evaluatePolynomial(c, basis == "chebyshev", in.lo, in.hi,
-                                    in.lo + (in.hi - in.lo) * k / 512.0);
-      lo = std::min(lo, y);
-      hi = std::max(hi, y);
-    }
-    return {lo, hi};
+    // Denser than for the functions: degrees up to ~30 oscillate faster.
+    return sampledImage(
+        [&](double x) {
+          return evaluatePolynomial(c, basis == "chebyshev", in.lo, in.hi, x);
+        },
+        in, 512);
   }
 
   Val callUser(const Function &f, const Expr &call) {
