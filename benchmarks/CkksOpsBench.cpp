@@ -13,7 +13,7 @@
 #include "cerium/CKKS/Evaluator.h"
 #include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Compiler/Compiler.h"
-#include "cerium/Runtime/CkksInterpreter.h"
+#include "cerium/Runtime/Schedule.h"
 #include "cerium/kernels/CpuBackend.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
     ckks::KeyGenerator polyKeygen(c.params, *polyBackend, prng);
     auto psk = polyKeygen.secretKey();
     auto ppk = polyKeygen.publicKey(psk);
-    auto req = runtime::requiredKeys(c.main(), *c.params);
+    auto req = runtime::requiredKeys(c.main());
     auto pkeys =
         polyKeygen.evalKeys(psk, req.relinearization, req.galoisElements);
     ckks::Encoder pencoder(c.params);
@@ -122,7 +122,7 @@ int main(int argc, char **argv) {
         pencoder.encode(x, c.params->levelScale(ptop), ptop, *polyBackend), ppk,
         prng);
     double poly = medianMs(reps, [&] {
-      runtime::runCkks(c.main(), c.params, *polyBackend, pkeys, {pct});
+      runtime::runSchedule(c.main(), c.params, *polyBackend, pkeys, {pct});
     });
 
     struct rusage usage;

@@ -213,6 +213,17 @@ BaseConverter::BaseConverter(const RnsContext &ctx,
   }
 }
 
+uint32_t rotationGaloisElement(size_t degree, int64_t steps) {
+  const uint64_t m = 2 * degree;
+  const int64_t order = static_cast<int64_t>(degree / 2);
+  uint64_t e = static_cast<uint64_t>(((steps % order) + order) % order);
+  uint64_t g = 1, base = 5;
+  for (; e; e >>= 1, base = base * base % m)
+    if (e & 1)
+      g = g * base % m;
+  return static_cast<uint32_t>(g);
+}
+
 RnsBackend::~RnsBackend() = default;
 
 void RnsBackend::modUp(const BaseConverter &conv, Limbs extended,

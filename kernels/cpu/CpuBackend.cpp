@@ -50,6 +50,67 @@ mulAddLimb(uint32_t *o, const uint32_t *x, const uint32_t *y, ProductBarrett c,
     o[j] = modarith::add(o[j], mulProduct(x[j], y[j], c), c.value);
 }
 
+/// Runs `program` on limb i (prime p), a block of residues at a time: each
+/// instruction is a loop over the block (which the compiler vectorizes),
+/// inputs are read in place and results reach the outputs only after the
+/// whole block is computed, so outputs may alias inputs.
+__attribute__((target_clones("avx2", "default"))) void
+runProgram(const ElementwiseProgram &program, std::span<const Limbs> outputs,
+           std::span<const ConstLimbs> inputs, size_t i, uint32_t p) {
+  constexpr size_t kBlock = 256;
+  using Op = ElementwiseProgram::Opcode;
+  const ProductBarrett barrett = makeProductBarrett(p);
+  const size_t n = outputs[0].degree, numInputs = program.numInputs;
+  thread_local std::vector<uint32_t> scratch;
+  scratch.resize(program.code.size() * kBlock);
+  std::vector<const uint32_t *> reg(program.numRegisters());
+  for (size_t start = 0; start < n; start += kBlock) {
+    const size_t len = std::min(kBlock, n - start);
+    for (size_t r = 0; r < numInputs; ++r)
+      reg[r] = inputs[r].limb(i) + start;
+    for (size_t k = 0; k < program.code.size(); ++k) {
+      const auto &ins = program.code[k];
+      uint32_t *__restrict o = scratch.data() + k * kBlock;
+      const uint32_t *x = reg[ins.lhs];
+      switch (ins.op) {
+      case Op::Add: {
+        const uint32_t *y = reg[ins.rhs];
+        for (size_t j = 0; j < len; ++j)
+          o[j] = modarith::add(x[j], y[j], p);
+        break;
+      }
+      case Op::Sub: {
+        const uint32_t *y = reg[ins.rhs];
+        for (size_t j = 0; j < len; ++j)
+          o[j] = modarith::sub(x[j], y[j], p);
+        break;
+      }
+      case Op::Mul: {
+        const uint32_t *y = reg[ins.rhs];
+        for (size_t j = 0; j < len; ++j)
+          o[j] = mulProduct(x[j], y[j], barrett);
+        break;
+      }
+      case Op::Negate:
+        for (size_t j = 0; j < len; ++j)
+          o[j] = modarith::negate(x[j], p);
+        break;
+      case Op::MulConstant: {
+        const size_t c = ins.rhs * program.numLimbs + i;
+        const uint32_t w = program.constants[c], wq = program.constantsShoup[c];
+        for (size_t j = 0; j < len; ++j)
+          o[j] = mulShoup(x[j], w, wq, p);
+        break;
+      }
+      }
+      reg[numInputs + k] = o;
+    }
+    for (size_t k = 0; k < outputs.size(); ++k)
+      std::memmove(outputs[k].limb(i) + start, reg[program.outputs[k]],
+                   len * sizeof(uint32_t));
+  }
+}
+
 class CpuBackend final : public RnsBackend {
 public:
   CpuBackend(const RnsContext &ctx, CpuBackendOptions options)
@@ -77,6 +138,25 @@ public:
     std::memmove(dst, src, words * sizeof(uint32_t));
   }
   void synchronize() override {}
+  bool hostAccessible() const override { return true; }
+
+  void elementwise(const ElementwiseProgram &program,
+                   std::span<const Limbs> outputs,
+                   std::span<const ConstLimbs> inputs) override {
+    if (inputs.size() != program.numInputs ||
+        outputs.size() != program.outputs.size() || outputs.empty())
+      throw std::invalid_argument("elementwise: operand count mismatch");
+    const Limbs &first = outputs[0];
+    for (const ConstLimbs &in : inputs)
+      check(first, in);
+    for (const Limbs &out : outputs)
+      check(first, out);
+    if (program.numLimbs != first.numLimbs())
+      throw std::invalid_argument("elementwise: constants for another basis");
+    parallelLimbs(first.numLimbs(), [&](size_t i) {
+      runProgram(program, outputs, inputs, i, ctx.modulus(first.primes[i]));
+    });
+  }
 
   void nttForward(Limbs x) override {
     parallelLimbs(x.numLimbs(), [&](size_t i) {

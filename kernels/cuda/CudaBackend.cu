@@ -209,9 +209,10 @@ enum class Op {
 
 /// `scalars` holds (s_i, shoupQuotient(s_i, p_i)) for limb i.
 template <Op K>
-__global__ void elementwise(uint32_t *out, const uint32_t *a, const uint32_t *b,
-                            const uint32_t *scalars, const uint32_t *ids,
-                            DeviceTables t, size_t words) {
+__global__ void elementwiseKernel(uint32_t *out, const uint32_t *a,
+                                  const uint32_t *b, const uint32_t *scalars,
+                                  const uint32_t *ids, DeviceTables t,
+                                  size_t words) {
   for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x; idx < words;
        idx += size_t(gridDim.x) * blockDim.x) {
     const size_t limb = idx >> t.logN;
@@ -234,6 +235,60 @@ __global__ void elementwise(uint32_t *out, const uint32_t *a, const uint32_t *b,
     else
       out[idx] = mulShoup(a[idx] + p - b[idx], scalars[2 * limb],
                           scalars[2 * limb + 1], p);
+  }
+}
+
+/// Device form of an ElementwiseProgram instruction: opcode, operands.
+struct DeviceInstruction {
+  uint8_t op;
+  uint16_t lhs, rhs;
+};
+constexpr unsigned kMaxProgramRegisters = 48;
+
+/// Runs a fused elementwise program, one thread per residue. `inputs` and
+/// `outputs` are arrays of limb-array pointers; `constants` holds, for
+/// constant c and limb i, (value, Shoup quotient) at 2 (c L + i).
+__global__ void elementwiseProgram(
+    uint32_t *const *outputs, const uint32_t *const *inputs,
+    const DeviceInstruction *code, unsigned codeSize, unsigned numInputs,
+    const uint16_t *outputRegs, unsigned numOutputs, const uint32_t *constants,
+    unsigned limbs, const uint32_t *ids, DeviceTables t, size_t words) {
+  using Op = ElementwiseProgram::Opcode;
+  uint32_t reg[kMaxProgramRegisters];
+  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x; idx < words;
+       idx += size_t(gridDim.x) * blockDim.x) {
+    const size_t limb = idx >> t.logN;
+    const DevicePrime prime = t.primes[ids[limb]];
+    const uint32_t p = prime.value;
+    for (unsigned r = 0; r < numInputs; ++r)
+      reg[r] = inputs[r][idx];
+    for (unsigned k = 0; k < codeSize; ++k) {
+      const DeviceInstruction ins = code[k];
+      const uint32_t x = reg[ins.lhs];
+      uint32_t y = 0;
+      switch (Op(ins.op)) {
+      case Op::Add:
+        y = add(x, reg[ins.rhs], p);
+        break;
+      case Op::Sub:
+        y = sub(x, reg[ins.rhs], p);
+        break;
+      case Op::Mul:
+        y = mul(x, reg[ins.rhs], modulusOf(prime));
+        break;
+      case Op::Negate:
+        y = negate(x, p);
+        break;
+      case Op::MulConstant: {
+        const size_t c = 2 * (size_t(ins.rhs) * limbs + limb);
+        y = mulShoup(x, constants[c], constants[c + 1], p);
+        break;
+      }
+      }
+      reg[numInputs + k] = y;
+    }
+    for (unsigned o = 0; o < numOutputs; ++o)
+      outputs[o][idx] = reg[outputRegs[o]];
   }
 }
 
@@ -508,6 +563,47 @@ public:
     launch<Op::SubMulScalar>(out, a.data, b.data, scalars);
   }
 
+  void elementwise(const ElementwiseProgram &program,
+                   std::span<const Limbs> outputs,
+                   std::span<const ConstLimbs> inputs) override {
+    if (inputs.size() != program.numInputs ||
+        outputs.size() != program.outputs.size() || outputs.empty())
+      throw std::invalid_argument("elementwise: operand count mismatch");
+    if (program.numRegisters() > kMaxProgramRegisters)
+      throw std::invalid_argument("elementwise: program has too many "
+                                  "registers for the device interpreter");
+    const Limbs &first = outputs[0];
+    if (program.numLimbs != first.numLimbs())
+      throw std::invalid_argument("elementwise: constants for another basis");
+    std::vector<DeviceInstruction> code;
+    for (const auto &ins : program.code)
+      code.push_back({uint8_t(ins.op), ins.lhs, ins.rhs});
+    std::vector<uint32_t> constants;
+    for (size_t c = 0; c < program.constants.size(); ++c) {
+      constants.push_back(program.constants[c]);
+      constants.push_back(program.constantsShoup[c]);
+    }
+    std::vector<uint64_t> inPtrs, outPtrs;
+    for (const ConstLimbs &in : inputs)
+      inPtrs.push_back(reinterpret_cast<uint64_t>(in.data));
+    for (const Limbs &out : outputs)
+      outPtrs.push_back(reinterpret_cast<uint64_t>(out.data));
+    Scratch ids = upload(first.primes);
+    Scratch dCode = uploadBytes(code.data(), code.size() * sizeof(code[0]));
+    Scratch dRegs = uploadBytes(program.outputs.data(),
+                                program.outputs.size() * sizeof(uint16_t));
+    Scratch dConst = upload(constants);
+    Scratch dIn = uploadBytes(inPtrs.data(), inPtrs.size() * 8);
+    Scratch dOut = uploadBytes(outPtrs.data(), outPtrs.size() * 8);
+    const size_t words = first.numWords();
+    elementwiseProgram<<<blocksFor(words), kThreads, 0, stream>>>(
+        dOut.as<uint32_t *>(), dIn.as<const uint32_t *>(),
+        dCode.as<DeviceInstruction>(), unsigned(code.size()), program.numInputs,
+        dRegs.as<uint16_t>(), unsigned(outputs.size()), dConst.as<uint32_t>(),
+        unsigned(program.numLimbs), ids.as<uint32_t>(), tables, words);
+    check(cudaGetLastError(), "elementwise program");
+  }
+
   void automorphism(Limbs out, ConstLimbs in, uint32_t galois,
                     Domain domain) override {
     if ((galois & 1) == 0)
@@ -625,7 +721,7 @@ private:
     }
     Scratch sc = upload(withShoup);
     const size_t words = out.numWords();
-    elementwise<K><<<blocksFor(words), kThreads, 0, stream>>>(
+    elementwiseKernel<K><<<blocksFor(words), kThreads, 0, stream>>>(
         out.data, a, b, sc.as<uint32_t>(), ids.as<uint32_t>(), tables, words);
     check(cudaGetLastError(), "elementwise");
   }
@@ -633,10 +729,13 @@ private:
   /// Copies a small host array to stream-ordered device scratch (pageable
   /// source: staged before the call returns, so it may die right after).
   Scratch upload(std::span<const uint32_t> values) {
-    Scratch s(stream, values.size() * 4);
-    if (!values.empty())
-      check(cudaMemcpyAsync(s.as<void>(), values.data(), values.size() * 4,
-                            cudaMemcpyHostToDevice, stream),
+    return uploadBytes(values.data(), values.size() * 4);
+  }
+  Scratch uploadBytes(const void *data, size_t bytes) {
+    Scratch s(stream, bytes);
+    if (bytes)
+      check(cudaMemcpyAsync(s.as<void>(), data, bytes, cudaMemcpyHostToDevice,
+                            stream),
             "upload");
     return s;
   }

@@ -14,15 +14,7 @@ using kernels::Limbs;
 using namespace modarith;
 
 uint32_t galoisForRotation(const Params &params, int64_t steps) {
-  const uint64_t m = 2 * params.degree();
-  // 5 has order N/2 modulo 2N: rotations are taken modulo N/2.
-  const int64_t order = static_cast<int64_t>(params.degree() / 2);
-  uint64_t e = static_cast<uint64_t>(((steps % order) + order) % order);
-  uint64_t g = 1, base = 5;
-  for (; e; e >>= 1, base = base * base % m)
-    if (e & 1)
-      g = g * base % m;
-  return static_cast<uint32_t>(g);
+  return kernels::rotationGaloisElement(params.degree(), steps);
 }
 
 uint32_t galoisForConjugation(const Params &params) {

@@ -64,7 +64,7 @@ Artifact makeArtifact(Compilation &lowered) {
   a.inputs = lowered.program.inputs;
   a.outputs = lowered.program.outputs;
   a.precision = lowered.program.options.precision;
-  a.keys = runtime::requiredKeys(lowered.main(), *lowered.params);
+  a.keys = runtime::requiredKeys(lowered.main());
   // Fold the weights into the reference program: the artifact is then
   // self-contained.
   fheSource->walk([&](fhe::WeightOp w) {
@@ -116,6 +116,9 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   r.expectEnd();
   if (!a.main() || !a.referenceMain())
     r.fail("no main function");
+  if (!a.main()->hasAttr("rns.arena_limbs"))
+    r.fail("the program is not a planned rns schedule (recompile it with "
+           "this cerium-cc)");
   if (a.params->insecure())
     std::fprintf(stderr,
                  "warning: %s uses INSECURE parameters (below "

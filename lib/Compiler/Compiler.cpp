@@ -1,19 +1,39 @@
 //===- Compiler.cpp - The compilation pipeline ----------------------------===//
 
 #include "cerium/Compiler/Compiler.h"
+#include "cerium/Conversion/CKKSToPoly.h"
 #include "cerium/Conversion/FHEToCKKS.h"
+#include "cerium/Conversion/PolyToRNS.h"
 #include "cerium/DSL/Parser.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/CKKS/Transforms/Passes.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Dialect/Poly/IR/PolyDialect.h"
+#include "cerium/Dialect/Poly/IR/RnsLayout.h"
+#include "cerium/Dialect/RNS/IR/RNSDialect.h"
+#include "cerium/Dialect/RNS/Transforms/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 
 namespace cerium {
 
 void loadCompilerDialects(mlir::MLIRContext &context) {
-  context.loadDialect<fhe::FHEDialect, ckks::CKKSDialect,
-                      mlir::func::FuncDialect>();
+  context.loadDialect<fhe::FHEDialect, ckks::CKKSDialect, poly::PolyDialect,
+                      rns::RNSDialect, mlir::func::FuncDialect>();
+}
+
+RnsLayout layoutOf(const ckks::Params &p) {
+  RnsLayout l;
+  l.logN = p.logN();
+  l.base = unsigned(p.baseCount());
+  l.perLevel = unsigned(p.primesPerLevel());
+  l.special = unsigned(p.numP());
+  l.digitSize = unsigned(p.digitSize());
+  for (uint32_t id = 0; id < p.numQ() + p.numP(); ++id)
+    l.moduli.push_back(p.prime(id));
+  for (unsigned level = 0; level <= p.maxLevel(); ++level)
+    l.scales.push_back(p.levelScale(level));
+  return l;
 }
 
 Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
@@ -41,6 +61,20 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
       slots.getInt(), static_cast<unsigned>(levels.getInt()),
       c.program.options.precision,
       options.insecure || c.program.options.security == 0, logN);
+  if (options.stopAfter == Stage::Ckks)
+    return c;
+
+  c.ckksModule = module.clone();
+  module->setAttr(RnsLayout::kAttrName, layoutOf(*c.params).toAttr(&context));
+  mlir::PassManager lower(&context);
+  lower.addPass(createCkksToPolyPass());
+  if (options.stopAfter == Stage::Rns) {
+    lower.addPass(createPolyToRnsPass());
+    lower.addNestedPass<mlir::func::FuncOp>(rns::createFuseElementwisePass());
+    lower.addNestedPass<mlir::func::FuncOp>(rns::createPlanMemoryPass());
+  }
+  if (mlir::failed(lower.run(module)))
+    throw Error(source->path() + ": compilation failed");
   return c;
 }
 

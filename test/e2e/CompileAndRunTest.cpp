@@ -17,7 +17,7 @@
 #include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Compiler/Compiler.h"
 #include "cerium/DSL/Safetensors.h"
-#include "cerium/Runtime/CkksInterpreter.h"
+#include "cerium/Runtime/Schedule.h"
 #include "cerium/kernels/CpuBackend.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -51,7 +51,7 @@ std::vector<Tensor> compileAndRun(const std::string &text,
   ckks::KeyGenerator keygen(c.params, *backend, prng);
   ckks::SecretKey sk = keygen.secretKey();
   ckks::PublicKey pk = keygen.publicKey(sk);
-  runtime::KeyRequirements req = runtime::requiredKeys(c.main(), *c.params);
+  runtime::KeyRequirements req = runtime::requiredKeys(c.main());
   ckks::EvalKeys keys =
       keygen.evalKeys(sk, req.relinearization, req.galoisElements);
   ckks::Encoder encoder(c.params);
@@ -62,7 +62,7 @@ std::vector<Tensor> compileAndRun(const std::string &text,
     cts.push_back(encryptor.encrypt(
         encoder.encode(in, c.params->levelScale(top), top, *backend), pk,
         prng));
-  auto outs = runtime::runCkks(c.main(), c.params, *backend, keys, cts);
+  auto outs = runtime::runSchedule(c.main(), c.params, *backend, keys, cts);
   std::vector<Tensor> results;
   for (size_t i = 0; i < outs.size(); ++i) {
     auto slots = encoder.decode(encryptor.decrypt(outs[i], sk), *backend);

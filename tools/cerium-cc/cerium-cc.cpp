@@ -8,6 +8,7 @@
 
 #include "cerium/Compiler/Artifact.h"
 #include "cerium/Compiler/Stats.h"
+#include "cerium/Runtime/Schedule.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -36,8 +37,10 @@ int main(int argc, char **argv) {
   try {
     cerium::CompileOptions options;
     options.insecure = insecure;
-    options.stopAfter =
-        emit == "fhe" ? cerium::Stage::Fhe : cerium::Stage::Ckks;
+    options.stopAfter = emit == "fhe"    ? cerium::Stage::Fhe
+                        : emit == "ckks" ? cerium::Stage::Ckks
+                        : emit == "poly" ? cerium::Stage::Poly
+                                         : cerium::Stage::Rns;
     for (const std::string &kv : opts) {
       size_t eq = kv.find('=');
       if (eq == std::string::npos || eq == 0)
@@ -73,10 +76,10 @@ int main(int argc, char **argv) {
       std::fputs(cerium::statsReport(c).c_str(), stdout);
       return 0;
     }
-    if (!emit.empty() && emit != "fhe" && emit != "ckks")
-      throw cerium::Error(input + ": not yet supported: --emit " + emit +
-                          " (the poly and rns lowerings come next); --emit "
-                          "fhe, ckks and stats work today");
+    if (emit == "cuda") {
+      llvm::outs() << cerium::runtime::cudaKernelsSource(c.main(), *c.params);
+      return 0;
+    }
     if (!emit.empty()) {
       if (c.params)
         llvm::outs() << "// parameters: " << c.params->describe() << "\n";

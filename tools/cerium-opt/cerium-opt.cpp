@@ -5,10 +5,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "cerium/Conversion/CKKSToPoly.h"
 #include "cerium/Conversion/FHEToCKKS.h"
+#include "cerium/Conversion/PolyToRNS.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/CKKS/Transforms/Passes.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Dialect/Poly/IR/PolyDialect.h"
+#include "cerium/Dialect/RNS/IR/RNSDialect.h"
+#include "cerium/Dialect/RNS/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -18,9 +23,13 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<cerium::ckks::CKKSDialect, cerium::fhe::FHEDialect,
+                  cerium::poly::PolyDialect, cerium::rns::RNSDialect,
                   mlir::func::FuncDialect>();
   cerium::registerFheToCkksPass();
   cerium::ckks::registerCkksPasses();
+  cerium::registerCkksToPolyPass();
+  cerium::registerPolyToRnsPass();
+  cerium::rns::registerRnsPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(

@@ -8,8 +8,8 @@
 
 #include "cerium/CKKS/Serialization.h"
 #include "cerium/Compiler/Session.h"
-#include "cerium/Runtime/CkksInterpreter.h"
 #include "cerium/Runtime/ReferenceEvaluator.h"
+#include "cerium/Runtime/Schedule.h"
 #include "cerium/Support/Container.h"
 #include "cerium/kernels/CpuBackend.h"
 
@@ -136,8 +136,9 @@ int main(int argc, char **argv) {
       auto cts = session::encryptInputs(artifact, in, keys.pub, *backend, prng);
       auto t1 = std::chrono::steady_clock::now();
       RunObserver observer(profile);
-      auto outs = runtime::runCkks(artifact.main(), artifact.params, *backend,
-                                   keys.eval, cts, observer.callback());
+      auto outs =
+          runtime::runSchedule(artifact.main(), artifact.params, *backend,
+                               keys.eval, cts, observer.callback());
       observer.finish();
       auto t2 = std::chrono::steady_clock::now();
       auto got = session::decryptOutputs(artifact, outs, keys.secret, *backend);
@@ -170,8 +171,8 @@ int main(int argc, char **argv) {
     auto cts = ckks::loadCiphertexts(in, params);
     session::checkInputs(artifact, cts, in);
     RunObserver observer(profile);
-    auto outs = runtime::runCkks(artifact.main(), artifact.params, *backend,
-                                 keys, cts, observer.callback());
+    auto outs = runtime::runSchedule(artifact.main(), artifact.params, *backend,
+                                     keys, cts, observer.callback());
     observer.finish();
     ckks::saveCiphertexts(output, params, outs);
     return 0;

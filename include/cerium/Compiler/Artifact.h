@@ -13,7 +13,7 @@
 
 #include "cerium/CKKS/Params.h"
 #include "cerium/Compiler/Compiler.h"
-#include "cerium/Runtime/CkksInterpreter.h"
+#include "cerium/Runtime/Schedule.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -25,7 +25,7 @@ struct Artifact {
   std::vector<dsl::TensorInfo> inputs, outputs;
   double precision = 1e-3;
   runtime::KeyRequirements keys;
-  mlir::OwningOpRef<mlir::ModuleOp> program;   // ckks dialect
+  mlir::OwningOpRef<mlir::ModuleOp> program;   // rns dialect, memory planned
   mlir::OwningOpRef<mlir::ModuleOp> reference; // fhe dialect, weights folded
 
   mlir::func::FuncOp main() {

@@ -18,12 +18,13 @@
 
 namespace cerium {
 
-enum class Stage { Fhe, Ckks };
+/// The levels of the pipeline, in order: a compilation stops after one.
+enum class Stage { Fhe, Ckks, Poly, Rns };
 
 struct CompileOptions {
   std::map<std::string, std::string> overrides; // --opt KEY=VALUE
   bool insecure = false;
-  Stage stopAfter = Stage::Ckks;
+  Stage stopAfter = Stage::Rns;
 };
 
 struct Compilation {
@@ -31,6 +32,8 @@ struct Compilation {
   ckks::ParamsPtr params;  // set when lowered to ckks
   /// The program at the fhe level, kept when lowered (the reference).
   mlir::OwningOpRef<mlir::ModuleOp> fheModule;
+  /// The program at the ckks level, kept when lowered further (statistics).
+  mlir::OwningOpRef<mlir::ModuleOp> ckksModule;
   mlir::func::FuncOp main() {
     return program.module->lookupSymbol<mlir::func::FuncOp>("main");
   }
@@ -38,6 +41,9 @@ struct Compilation {
 
 /// Registers the dialects the pipeline uses in `context`.
 void loadCompilerDialects(mlir::MLIRContext &context);
+
+/// The prime layout the lower dialects read (ckks.rns) for a parameter set.
+struct RnsLayout layoutOf(const ckks::Params &params);
 
 /// Runs the pipeline. Source errors throw dsl::SourceError; errors of the
 /// lowerings are reported through `context`'s diagnostic handler and then

@@ -12,6 +12,7 @@
 #ifndef CERIUM_KERNELS_RNSBACKEND_H
 #define CERIUM_KERNELS_RNSBACKEND_H
 
+#include "cerium/kernels/ElementwiseProgram.h"
 #include "cerium/kernels/RnsContext.h"
 
 #include <cstddef>
@@ -99,6 +100,9 @@ public:
   virtual void copy(uint32_t *dst, const uint32_t *src, size_t words) = 0;
   /// Waits until all submitted kernels have finished.
   virtual void synchronize() = 0;
+  /// Whether backend memory is host memory (then host data such as keys can
+  /// be passed to the kernels without a copy).
+  virtual bool hostAccessible() const { return false; }
 
   /// Negacyclic NTT in place: coefficients -> evaluations (bit-reversed).
   virtual void nttForward(Limbs x) = 0;
@@ -122,6 +126,13 @@ public:
   /// out = (a - b) * s_i on limb i: the tail of ModDown and rescale.
   virtual void subMulScalar(Limbs out, ConstLimbs a, ConstLimbs b,
                             std::span<const uint32_t> scalars) = 0;
+
+  /// A fused elementwise kernel: outputs[k] = result k of `program` on the
+  /// inputs, limb by limb (all views over the same primes, those the
+  /// program's constants were reduced for). Outputs may alias inputs.
+  virtual void elementwise(const ElementwiseProgram &program,
+                           std::span<const Limbs> outputs,
+                           std::span<const ConstLimbs> inputs) = 0;
 
   /// out(X) = in(X^galois), galois odd, in either domain. out must not alias
   /// in.

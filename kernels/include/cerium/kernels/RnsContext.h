@@ -67,6 +67,10 @@ std::vector<uint32_t> primesNearPowerOfTwo(unsigned logDegree, unsigned bits,
                                            size_t count,
                                            std::span<const uint32_t> exclude);
 
+/// The Galois element of a rotation by `steps` slots on a ring of degree N:
+/// 5^steps mod 2N (5 has order N/2, so steps are taken modulo N/2).
+uint32_t rotationGaloisElement(size_t degree, int64_t steps);
+
 } // namespace cerium::kernels
 
 #endif // CERIUM_KERNELS_RNSCONTEXT_H

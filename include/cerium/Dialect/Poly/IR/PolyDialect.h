@@ -1,0 +1,23 @@
+//===- PolyDialect.h - The poly dialect ----------------------------*- C++
+//-*-===//
+#ifndef CERIUM_DIALECT_POLY_IR_POLYDIALECT_H
+#define CERIUM_DIALECT_POLY_IR_POLYDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "cerium/Dialect/Poly/IR/PolyOpsDialect.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "cerium/Dialect/Poly/IR/PolyOpsTypes.h.inc"
+
+#define GET_OP_CLASSES
+#include "cerium/Dialect/Poly/IR/PolyOps.h.inc"
+
+#endif // CERIUM_DIALECT_POLY_IR_POLYDIALECT_H

@@ -1,0 +1,31 @@
+//===- Passes.h - rns transformations ---------------------------*- C++ -*-===//
+#ifndef CERIUM_DIALECT_RNS_TRANSFORMS_PASSES_H
+#define CERIUM_DIALECT_RNS_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+#include <memory>
+
+namespace cerium::rns {
+
+/// Moves every elementwise op on limb arrays into an `rns.kernel` and
+/// merges kernels: a producer whose only result has one use, in a kernel,
+/// joins that kernel (vertical fusion: the intermediate never reaches
+/// memory); adjacent independent kernels over the same limbs join into one
+/// multi-result kernel (horizontal fusion: shared operands are read once).
+/// The tensor product of two ciphertexts becomes one kernel reading four
+/// polynomials and writing three.
+std::unique_ptr<mlir::Pass> createFuseElementwisePass();
+
+/// Memory planning by liveness: gives every limb array an offset (in limbs)
+/// in one arena, reusing the space of arrays after their last use; a kernel,
+/// ntt or intt writes its result over an operand that dies there. Slices are
+/// views of their operand's space. Records `rns.offsets` on each op,
+/// `rns.arg_offsets` and `rns.arena_limbs` on the function.
+std::unique_ptr<mlir::Pass> createPlanMemoryPass();
+
+void registerRnsPasses();
+
+} // namespace cerium::rns
+
+#endif // CERIUM_DIALECT_RNS_TRANSFORMS_PASSES_H

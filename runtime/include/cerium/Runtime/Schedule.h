@@ -1,0 +1,66 @@
+//===- Schedule.h - Executing rns schedules ---------------------*- C++ -*-===//
+//
+// A compiled program is an rns-dialect function with a memory plan (see
+// rns-plan-memory): every limb array has an offset in one arena. The
+// executor allocates the arena once on the backend, copies the input
+// ciphertexts to their places and runs the ops in order, each one kernel
+// call (or a copy) on views into the arena: fused elementwise kernels as
+// ElementwisePrograms, NTTs, base conversions, automorphisms and the
+// key-switching inner product. Keys stay where they are on a backend whose
+// memory is host memory; other backends get a copy on first use.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_RUNTIME_SCHEDULE_H
+#define CERIUM_RUNTIME_SCHEDULE_H
+
+#include "cerium/CKKS/Ciphertext.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <functional>
+#include <vector>
+
+namespace cerium::runtime {
+
+/// The evaluation keys a program needs (what keygen must produce).
+struct KeyRequirements {
+  bool relinearization = false;
+  std::vector<uint32_t> galoisElements; // sorted, unique
+};
+
+/// The keys named by the program's rns.key_switch ops.
+KeyRequirements requiredKeys(mlir::func::FuncOp main);
+
+/// The program's ciphertext-level signature (ckks types of inputs and
+/// outputs), recorded by the ckks -> poly lowering.
+mlir::FunctionType ciphertextSignature(mlir::func::FuncOp main);
+
+/// Bytes of the program's arena (its peak memory for ciphertext data).
+size_t arenaBytes(mlir::func::FuncOp main);
+
+/// The elementwise program of an rns.kernel, its constants reduced for the
+/// kernel's primes.
+kernels::ElementwiseProgram compileKernel(mlir::Operation *kernel,
+                                          const ckks::Params &params);
+
+/// CUDA C++ for every distinct fused kernel of the program (ModArith.h
+/// supplies the element arithmetic): what `cerium-cc --emit cuda` prints.
+std::string cudaKernelsSource(mlir::func::FuncOp main,
+                              const ckks::Params &params);
+
+/// Called after each op: ops done, ops in all, the op, its time in ms.
+using OpObserver = std::function<void(
+    size_t done, size_t total, mlir::Operation *op, double milliseconds)>;
+
+/// Runs a planned rns program on ciphertexts given in the order of the
+/// ciphertext signature; returns the output ciphertexts.
+std::vector<ckks::Ciphertext> runSchedule(mlir::func::FuncOp main,
+                                          ckks::ParamsPtr params,
+                                          kernels::RnsBackend &backend,
+                                          const ckks::EvalKeys &keys,
+                                          std::vector<ckks::Ciphertext> inputs,
+                                          const OpObserver &observer = {});
+
+} // namespace cerium::runtime
+
+#endif // CERIUM_RUNTIME_SCHEDULE_H
