@@ -89,15 +89,17 @@ KernelOp merge(KernelOp first, KernelOp second, bool dropInternal) {
   return fused;
 }
 
-/// Wraps one elementwise op into a kernel of its own.
+/// Wraps one elementwise op into a kernel of its own (one operand per
+/// distinct value).
 void wrap(Operation *op) {
   OpBuilder b(op);
+  llvm::SetVector<Value> operands(op->operand_begin(), op->operand_end());
   auto kernel = KernelOp::create(b, op->getLoc(), op->getResultTypes(),
-                                 op->getOperands());
+                                 operands.getArrayRef());
   Block *body = new Block();
   kernel.getBody().push_back(body);
   IRMapping map;
-  for (Value v : op->getOperands())
+  for (Value v : operands)
     map.map(v, body->addArgument(b.getI32Type(), v.getLoc()));
   OpBuilder inner = OpBuilder::atBlockEnd(body);
   Operation *scalar = inner.clone(*op, map);

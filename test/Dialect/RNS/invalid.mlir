@@ -1,0 +1,68 @@
+// RUN: cerium-opt %s -split-input-file -verify-diagnostics
+// The limb-array rules of the rns ops, each broken once.
+
+// expected-error@+1 {{prime 1 appears twice}}
+func.func @duplicate(%a: !rns.limbs<0 to 2, 1>)
+
+// -----
+
+func.func @slice_out_of_range(%a: !rns.limbs<0 to 2>) {
+  // expected-error@+1 {{result must be limbs [offset, offset + count) of the operand}}
+  %0 = rns.slice %a at 2 : !rns.limbs<0 to 2> -> !rns.limbs<2 to 3>
+  return
+}
+
+// -----
+
+func.func @concat_order(%a: !rns.limbs<0>, %b: !rns.limbs<1>) {
+  // expected-error@+1 {{result primes must be the operands' primes in order}}
+  %0 = rns.concat %a, %b : !rns.limbs<0>, !rns.limbs<1> -> !rns.limbs<1, 0>
+  return
+}
+
+// -----
+
+func.func @overlapping_conversion(%a: !rns.limbs<0 to 1>) {
+  // expected-error@+1 {{converts between disjoint bases}}
+  %0 = rns.base_convert %a : !rns.limbs<0 to 1> -> !rns.limbs<1 to 2>
+  return
+}
+
+// -----
+
+func.func @divide_by_own_prime(%a: !rns.limbs<0 to 1>) {
+  // expected-error@+1 {{divides by primes the operand lives on}}
+  %0 = rns.mul_inv %a by [1] : !rns.limbs<0 to 1>
+  return
+}
+
+// -----
+
+func.func @kernel_types(%a: !rns.limbs<0 to 1>, %b: !rns.limbs<0 to 2>) {
+  // expected-error@+1 {{operands and results must share one limbs type}}
+  %0 = rns.kernel(%a, %b) : (!rns.limbs<0 to 1>, !rns.limbs<0 to 2>) -> !rns.limbs<0 to 1> {
+  ^bb0(%x: i32, %y: i32):
+    %1 = rns.add %x, %y : i32
+    rns.yield %1 : i32
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_yield(%a: !rns.limbs<0 to 1>) {
+  // expected-error@+1 {{body yields one residue per result}}
+  %0:2 = rns.kernel(%a) : (!rns.limbs<0 to 1>) -> (!rns.limbs<0 to 1>, !rns.limbs<0 to 1>) {
+  ^bb0(%x: i32):
+    rns.yield %x : i32
+  }
+  return
+}
+
+// -----
+
+func.func @key_switch_types(%a: !rns.limbs<0 to 1>, %b: !rns.limbs<0 to 2>) {
+  // expected-error@+1 {{digits must share one limbs type}}
+  %0, %1 = rns.key_switch %a, %b : !rns.limbs<0 to 1>, !rns.limbs<0 to 2> -> !rns.limbs<0 to 1>
+  return
+}
