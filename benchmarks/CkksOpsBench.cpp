@@ -17,6 +17,7 @@
 #include "cerium/kernels/CpuBackend.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -88,10 +89,50 @@ int main(int argc, char **argv) {
     const unsigned top = params->maxLevel();
     auto ct = encryptor.encrypt(
         encoder.encode(x, params->levelScale(top), top, *backend), pk, prng);
-    double hmult = medianMs(reps, [&] {
+    // HMult and HRot as compiled schedules: ckks-level functions lowered
+    // through poly and rns for this parameter set, what cerium-run executes.
+    mlir::MLIRContext context;
+    loadCompilerDialects(context);
+    auto schedule = [&](const std::string &body, const std::string &result) {
+      std::string ct = fmt::format("!ckks.ct<level = {}, degree = 1>", top);
+      std::string text = fmt::format(
+          "func.func @main(%a: {0}) -> {1} {{\n{2}\n  return %r : {1}\n}}\n",
+          ct, result, body);
+      auto module = mlir::parseSourceString<mlir::ModuleOp>(
+          text, mlir::ParserConfig(&context));
+      if (!module)
+        throw Error("benchmark program does not parse");
+      lowerToSchedule(*module, *params);
+      return module;
+    };
+    auto hmultProgram = schedule(
+        fmt::format("  %m = ckks.mul %a, %a : !ckks.ct<level = {0}, degree = "
+                    "1>, !ckks.ct<level = {0}, degree = 1>\n"
+                    "  %l = ckks.relinearize %m : !ckks.ct<level = {0}, "
+                    "degree = 2, size = 3>\n"
+                    "  %r = ckks.rescale %l : !ckks.ct<level = {0}, degree = 2>",
+                    top),
+        fmt::format("!ckks.ct<level = {}, degree = 1>", top - 1));
+    auto hrotProgram = schedule(
+        fmt::format("  %r = ckks.rotate %a by 1 : !ckks.ct<level = {}, "
+                    "degree = 1>",
+                    top),
+        fmt::format("!ckks.ct<level = {}, degree = 1>", top));
+    auto mainOf = [](mlir::ModuleOp m) {
+      return m.lookupSymbol<mlir::func::FuncOp>("main");
+    };
+    runtime::ScheduleExecutor hmultRun(mainOf(*hmultProgram), params,
+                                       *backend);
+    runtime::ScheduleExecutor hrotRun(mainOf(*hrotProgram), params, *backend);
+    double hmult = medianMs(reps, [&] { hmultRun.run(keys, {ct}); });
+    double hrot = medianMs(reps, [&] { hrotRun.run(keys, {ct}); });
+    // The same operations as the Evaluator's kernel sequences (the client
+    // library's reference), for comparison.
+    double hmultEvaluator = medianMs(reps, [&] {
       eval.rescale(eval.relinearize(eval.multiply(ct, ct), keys));
     });
-    double hrot = medianMs(reps, [&] { eval.rotate(ct, 1, keys); });
+    double hrotEvaluator =
+        medianMs(reps, [&] { eval.rotate(ct, 1, keys); });
 
     // The degree-15 polynomial, through the compiler.
     std::string coeffs;
@@ -101,7 +142,6 @@ int main(int argc, char **argv) {
         "option ring_dim = {};\nfn main(x: cipher[{}]) -> cipher[{}] {{\n"
         "  return poly(x, [{}], range = [-1, 1]);\n}}\n",
         params->degree(), params->slots(), params->slots(), coeffs);
-    mlir::MLIRContext context;
     CompileOptions options;
     options.insecure = spec.insecure;
     Compilation c =
@@ -121,19 +161,20 @@ int main(int argc, char **argv) {
     auto pct = pencryptor.encrypt(
         pencoder.encode(x, c.params->levelScale(ptop), ptop, *polyBackend), ppk,
         prng);
-    double poly = medianMs(reps, [&] {
-      runtime::runSchedule(c.main(), c.params, *polyBackend, pkeys, {pct});
-    });
+    runtime::ScheduleExecutor polyRun(c.main(), c.params, *polyBackend);
+    double poly = medianMs(reps, [&] { polyRun.run(pkeys, {pct}); });
 
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     fmt::print("{{\"system\": \"cerium\", \"logN\": {}, \"levels\": {}, "
                "\"dnum\": {}, \"logQP\": {:.1f}, \"params\": \"{}\", "
                "\"keygen_ms\": {:.1f}, \"hmult_relin_rescale_ms\": {:.2f}, "
-               "\"hrot_ms\": {:.2f}, \"poly15_ms\": {:.2f}, "
+               "\"hrot_ms\": {:.2f}, \"hmult_evaluator_ms\": {:.2f}, "
+               "\"hrot_evaluator_ms\": {:.2f}, \"poly15_ms\": {:.2f}, "
                "\"poly15_params\": \"{}\", \"peak_rss_mib\": {:.0f}}}\n",
                spec.logN, spec.levels, spec.dnum, params->logQP(),
-               params->describe(), keygenMs, hmult, hrot, poly,
+               params->describe(), keygenMs, hmult, hrot, hmultEvaluator,
+               hrotEvaluator, poly,
                c.params->describe(), double(usage.ru_maxrss) / 1024);
     return 0;
   } catch (const Error &e) {

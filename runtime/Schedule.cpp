@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace cerium::runtime {
@@ -135,15 +136,18 @@ std::string cudaKernelsSource(func::FuncOp main, const ckks::Params &params) {
 
 namespace {
 
-class Executor {
-public:
-  Executor(func::FuncOp main, ckks::ParamsPtr params,
-           kernels::RnsBackend &backend, const ckks::EvalKeys &keys)
-      : main(main), p(std::move(params)), backend(backend), keys(keys),
-        n(p->degree()), arena(backend, size_t(arenaLimbs(main)) * n),
-        encoder(p) {}
+} // namespace
 
-  std::vector<ckks::Ciphertext> run(std::vector<ckks::Ciphertext> inputs,
+class ScheduleExecutor::Impl {
+public:
+  Impl(func::FuncOp main, ckks::ParamsPtr params, kernels::RnsBackend &backend)
+      : main(main), p(std::move(params)), backend(backend), n(p->degree()),
+        arena(backend, size_t(arenaLimbs(main)) * n) {
+    checkPrimes();
+  }
+
+  std::vector<ckks::Ciphertext> run(const ckks::EvalKeys &keys,
+                                    std::vector<ckks::Ciphertext> inputs,
                                     const OpObserver &observer);
 
 private:
@@ -163,17 +167,17 @@ private:
     }
     return {arena.data() + size_t(offset) * n, type.getPrimes(), n};
   }
-  void execute(Operation *op);
-  void keySwitch(rns::KeySwitchOp op);
+  void checkPrimes();
+  void execute(Operation *op, const ckks::EvalKeys &keys);
+  void keySwitch(rns::KeySwitchOp op, const ckks::EvalKeys &keys);
   const kernels::BaseConverter &converter(Type from, Type to);
 
   func::FuncOp main;
   ckks::ParamsPtr p;
   kernels::RnsBackend &backend;
-  const ckks::EvalKeys &keys;
   const size_t n;
   kernels::BackendBuffer arena;
-  ckks::Encoder encoder;
+  std::optional<ckks::Encoder> encoder; // made on the first encode
   llvm::DenseMap<Operation *, ElementwiseProgram> programs;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
       converters;
@@ -182,7 +186,7 @@ private:
       deviceKeys;
 };
 
-const kernels::BaseConverter &Executor::converter(Type from, Type to) {
+const kernels::BaseConverter &ScheduleExecutor::Impl::converter(Type from, Type to) {
   auto key = std::make_pair(from, to);
   auto it = converters.find(key);
   if (it == converters.end())
@@ -195,7 +199,8 @@ const kernels::BaseConverter &Executor::converter(Type from, Type to) {
   return *it->second;
 }
 
-void Executor::keySwitch(rns::KeySwitchOp op) {
+void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
+                                       const ckks::EvalKeys &keys) {
   const ckks::SwitchingKey *key = nullptr;
   if (auto g = op.getGalois()) {
     auto it = keys.galois.find(uint32_t(*g));
@@ -242,7 +247,8 @@ void Executor::keySwitch(rns::KeySwitchOp op) {
                                 keyA);
 }
 
-void Executor::execute(Operation *op) {
+void ScheduleExecutor::Impl::execute(Operation *op,
+                                      const ckks::EvalKeys &keys) {
   auto inPlace = [&](Value in, Value out) {
     Limbs o = view(out);
     if (o.data != view(in).data)
@@ -286,12 +292,14 @@ void Executor::execute(Operation *op) {
         backend.automorphism(view(a.getResult()), view(a.getInput()),
                              uint32_t(a.getGalois()), kernels::Domain::Ntt);
       })
-      .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) { keySwitch(k); })
+      .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) { keySwitch(k, keys); })
       .Case<rns::EncodeOp>([&](rns::EncodeOp e) {
         unsigned level = unsigned(e.getLevel());
         double scale = std::pow(p->levelScale(level), double(e.getDegree()));
         std::vector<double> values(e.getValues().begin(), e.getValues().end());
-        ckks::Plaintext pt = encoder.encode(values, scale, level, backend);
+        if (!encoder)
+          encoder.emplace(p);
+        ckks::Plaintext pt = encoder->encode(values, scale, level, backend);
         Limbs out = view(e.getResult());
         if (pt.value.data.size() != out.numWords())
           throw Error("encoded plaintext does not match its limb array");
@@ -303,22 +311,31 @@ void Executor::execute(Operation *op) {
       });
 }
 
+void ScheduleExecutor::Impl::checkPrimes() {
+  const uint32_t totalPrimes = uint32_t(p->numQ() + p->numP());
+  auto check = [&](Type t) {
+    if (auto l = dyn_cast<rns::LimbsType>(t))
+      for (uint32_t id : l.getPrimes())
+        if (id >= totalPrimes)
+          throw Error("the program names prime " + std::to_string(id) +
+                      ", beyond its parameter set");
+  };
+  for (Type t : main.getArgumentTypes())
+    check(t);
+  main.walk([&](Operation *op) {
+    for (Type t : op->getResultTypes())
+      check(t);
+  });
+}
+
 std::vector<ckks::Ciphertext>
-Executor::run(std::vector<ckks::Ciphertext> inputs,
-              const OpObserver &observer) {
+ScheduleExecutor::Impl::run(const ckks::EvalKeys &keys,
+                            std::vector<ckks::Ciphertext> inputs,
+                            const OpObserver &observer) {
   FunctionType sig = ciphertextSignature(main);
   if (inputs.size() != sig.getNumInputs())
     throw Error("the program takes " + std::to_string(sig.getNumInputs()) +
                 " inputs, got " + std::to_string(inputs.size()));
-  const uint32_t totalPrimes = uint32_t(p->numQ() + p->numP());
-  main.walk([&](Operation *op) {
-    for (Type t : op->getResultTypes())
-      if (auto l = dyn_cast<rns::LimbsType>(t))
-        for (uint32_t id : l.getPrimes())
-          if (id >= totalPrimes)
-            throw Error("the program names prime " + std::to_string(id) +
-                        ", beyond its parameter set");
-  });
   Block &block = main.getBody().front();
   unsigned arg = 0;
   for (auto [i, type] : llvm::enumerate(sig.getInputs())) {
@@ -341,7 +358,7 @@ Executor::run(std::vector<ckks::Ciphertext> inputs,
   size_t done = 0;
   for (Operation &op : block.without_terminator()) {
     auto started = std::chrono::steady_clock::now();
-    execute(&op);
+    execute(&op, keys);
     if (observer) {
       backend.synchronize();
       observer(++done, total, &op,
@@ -368,7 +385,18 @@ Executor::run(std::vector<ckks::Ciphertext> inputs,
   return outputs;
 }
 
-} // namespace
+ScheduleExecutor::ScheduleExecutor(func::FuncOp main, ckks::ParamsPtr params,
+                                   kernels::RnsBackend &backend)
+    : impl(std::make_unique<Impl>(main, std::move(params), backend)) {}
+
+ScheduleExecutor::~ScheduleExecutor() = default;
+
+std::vector<ckks::Ciphertext>
+ScheduleExecutor::run(const ckks::EvalKeys &keys,
+                      std::vector<ckks::Ciphertext> inputs,
+                      const OpObserver &observer) {
+  return impl->run(keys, std::move(inputs), observer);
+}
 
 size_t arenaBytes(func::FuncOp main) {
   auto layout =
@@ -384,8 +412,8 @@ std::vector<ckks::Ciphertext>
 runSchedule(func::FuncOp main, ckks::ParamsPtr params,
             kernels::RnsBackend &backend, const ckks::EvalKeys &keys,
             std::vector<ckks::Ciphertext> inputs, const OpObserver &observer) {
-  Executor executor(main, std::move(params), backend, keys);
-  return executor.run(std::move(inputs), observer);
+  ScheduleExecutor executor(main, std::move(params), backend);
+  return executor.run(keys, std::move(inputs), observer);
 }
 
 } // namespace cerium::runtime

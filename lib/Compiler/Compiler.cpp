@@ -36,6 +36,21 @@ RnsLayout layoutOf(const ckks::Params &p) {
   return l;
 }
 
+void lowerToSchedule(mlir::ModuleOp module, const ckks::Params &params,
+                     Stage stopAfter) {
+  mlir::MLIRContext &context = *module.getContext();
+  module->setAttr(RnsLayout::kAttrName, layoutOf(params).toAttr(&context));
+  mlir::PassManager pm(&context);
+  pm.addPass(createCkksToPolyPass());
+  if (stopAfter == Stage::Rns) {
+    pm.addPass(createPolyToRnsPass());
+    pm.addNestedPass<mlir::func::FuncOp>(rns::createFuseElementwisePass());
+    pm.addNestedPass<mlir::func::FuncOp>(rns::createPlanMemoryPass());
+  }
+  if (mlir::failed(pm.run(module)))
+    throw Error("compilation failed");
+}
+
 Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
                     mlir::MLIRContext &context, const CompileOptions &options) {
   loadCompilerDialects(context);
@@ -65,16 +80,11 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     return c;
 
   c.ckksModule = module.clone();
-  module->setAttr(RnsLayout::kAttrName, layoutOf(*c.params).toAttr(&context));
-  mlir::PassManager lower(&context);
-  lower.addPass(createCkksToPolyPass());
-  if (options.stopAfter == Stage::Rns) {
-    lower.addPass(createPolyToRnsPass());
-    lower.addNestedPass<mlir::func::FuncOp>(rns::createFuseElementwisePass());
-    lower.addNestedPass<mlir::func::FuncOp>(rns::createPlanMemoryPass());
-  }
-  if (mlir::failed(lower.run(module)))
+  try {
+    lowerToSchedule(module, *c.params, options.stopAfter);
+  } catch (const Error &) {
     throw Error(source->path() + ": compilation failed");
+  }
   return c;
 }
 

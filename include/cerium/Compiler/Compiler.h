@@ -48,6 +48,12 @@ struct RnsLayout layoutOf(const ckks::Params &params);
 /// Runs the pipeline. Source errors throw dsl::SourceError; errors of the
 /// lowerings are reported through `context`'s diagnostic handler and then
 /// thrown as cerium::Error.
+/// Lowers a ckks-level module for `params` to the poly level or to a planned
+/// rns schedule (stopAfter Poly or Rns). Throws cerium::Error ending in
+/// "compilation failed" after the diagnostics.
+void lowerToSchedule(mlir::ModuleOp module, const ckks::Params &params,
+                     Stage stopAfter = Stage::Rns);
+
 Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
                     mlir::MLIRContext &context, const CompileOptions &options);
 

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace cerium::runtime {
@@ -52,8 +53,26 @@ std::string cudaKernelsSource(mlir::func::FuncOp main,
 using OpObserver = std::function<void(
     size_t done, size_t total, mlir::Operation *op, double milliseconds)>;
 
-/// Runs a planned rns program on ciphertexts given in the order of the
-/// ciphertext signature; returns the output ciphertexts.
+/// A planned rns program prepared to run on a backend: the arena is
+/// allocated once, and kernel programs and base-conversion tables are built
+/// on first use and kept, so repeated runs pay only for the kernels.
+class ScheduleExecutor {
+public:
+  ScheduleExecutor(mlir::func::FuncOp main, ckks::ParamsPtr params,
+                   kernels::RnsBackend &backend);
+  ~ScheduleExecutor();
+  /// Runs on ciphertexts given in the order of the ciphertext signature;
+  /// returns the output ciphertexts.
+  std::vector<ckks::Ciphertext> run(const ckks::EvalKeys &keys,
+                                    std::vector<ckks::Ciphertext> inputs,
+                                    const OpObserver &observer = {});
+
+private:
+  class Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+/// Runs a planned rns program once (a ScheduleExecutor made for the call).
 std::vector<ckks::Ciphertext> runSchedule(mlir::func::FuncOp main,
                                           ckks::ParamsPtr params,
                                           kernels::RnsBackend &backend,
