@@ -106,12 +106,13 @@ int main(int argc, char **argv) {
       return module;
     };
     auto hmultProgram = schedule(
-        fmt::format("  %m = ckks.mul %a, %a : !ckks.ct<level = {0}, degree = "
-                    "1>, !ckks.ct<level = {0}, degree = 1>\n"
-                    "  %l = ckks.relinearize %m : !ckks.ct<level = {0}, "
-                    "degree = 2, size = 3>\n"
-                    "  %r = ckks.rescale %l : !ckks.ct<level = {0}, degree = 2>",
-                    top),
+        fmt::format(
+            "  %m = ckks.mul %a, %a : !ckks.ct<level = {0}, degree = "
+            "1>, !ckks.ct<level = {0}, degree = 1>\n"
+            "  %l = ckks.relinearize %m : !ckks.ct<level = {0}, "
+            "degree = 2, size = 3>\n"
+            "  %r = ckks.rescale %l : !ckks.ct<level = {0}, degree = 2>",
+            top),
         fmt::format("!ckks.ct<level = {}, degree = 1>", top - 1));
     auto hrotProgram = schedule(
         fmt::format("  %r = ckks.rotate %a by 1 : !ckks.ct<level = {}, "
@@ -121,8 +122,7 @@ int main(int argc, char **argv) {
     auto mainOf = [](mlir::ModuleOp m) {
       return m.lookupSymbol<mlir::func::FuncOp>("main");
     };
-    runtime::ScheduleExecutor hmultRun(mainOf(*hmultProgram), params,
-                                       *backend);
+    runtime::ScheduleExecutor hmultRun(mainOf(*hmultProgram), params, *backend);
     runtime::ScheduleExecutor hrotRun(mainOf(*hrotProgram), params, *backend);
     double hmult = medianMs(reps, [&] { hmultRun.run(keys, {ct}); });
     double hrot = medianMs(reps, [&] { hrotRun.run(keys, {ct}); });
@@ -131,8 +131,7 @@ int main(int argc, char **argv) {
     double hmultEvaluator = medianMs(reps, [&] {
       eval.rescale(eval.relinearize(eval.multiply(ct, ct), keys));
     });
-    double hrotEvaluator =
-        medianMs(reps, [&] { eval.rotate(ct, 1, keys); });
+    double hrotEvaluator = medianMs(reps, [&] { eval.rotate(ct, 1, keys); });
 
     // The degree-15 polynomial, through the compiler.
     std::string coeffs;
@@ -174,8 +173,8 @@ int main(int argc, char **argv) {
                "\"poly15_params\": \"{}\", \"peak_rss_mib\": {:.0f}}}\n",
                spec.logN, spec.levels, spec.dnum, params->logQP(),
                params->describe(), keygenMs, hmult, hrot, hmultEvaluator,
-               hrotEvaluator, poly,
-               c.params->describe(), double(usage.ru_maxrss) / 1024);
+               hrotEvaluator, poly, c.params->describe(),
+               double(usage.ru_maxrss) / 1024);
     return 0;
   } catch (const Error &e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -134,9 +134,7 @@ std::string cudaKernelsSource(func::FuncOp main, const ckks::Params &params) {
   return out;
 }
 
-namespace {
-
-} // namespace
+namespace {} // namespace
 
 class ScheduleExecutor::Impl {
 public:
@@ -186,7 +184,8 @@ private:
       deviceKeys;
 };
 
-const kernels::BaseConverter &ScheduleExecutor::Impl::converter(Type from, Type to) {
+const kernels::BaseConverter &ScheduleExecutor::Impl::converter(Type from,
+                                                                Type to) {
   auto key = std::make_pair(from, to);
   auto it = converters.find(key);
   if (it == converters.end())
@@ -248,7 +247,7 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
 }
 
 void ScheduleExecutor::Impl::execute(Operation *op,
-                                      const ckks::EvalKeys &keys) {
+                                     const ckks::EvalKeys &keys) {
   auto inPlace = [&](Value in, Value out) {
     Limbs o = view(out);
     if (o.data != view(in).data)

@@ -14,6 +14,7 @@
 #include "cerium/Dialect/RNS/Transforms/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 
 namespace cerium {
 
@@ -42,6 +43,8 @@ void lowerToSchedule(mlir::ModuleOp module, const ckks::Params &params,
   module->setAttr(RnsLayout::kAttrName, layoutOf(params).toAttr(&context));
   mlir::PassManager pm(&context);
   pm.addPass(createCkksToPolyPass());
+  // Rotations of one ciphertext raise it once (see ckks-to-poly).
+  pm.addPass(mlir::createCSEPass());
   if (stopAfter == Stage::Rns) {
     pm.addPass(createPolyToRnsPass());
     pm.addNestedPass<mlir::func::FuncOp>(rns::createFuseElementwisePass());

@@ -37,15 +37,24 @@ public:
     return poly::MulIntOp::create(b, loc, x.getType(), x, m);
   }
 
-  /// Hybrid key switching of d (Q_l, NTT): (round(sum_j ModUp(d_j) b_j / P),
-  /// round(sum_j ModUp(d_j) a_j / P)) over Q_l.
-  std::pair<Value, Value> keySwitch(Value d, std::optional<int64_t> galois) {
+  /// The raised digits ModUp(d_j) over PQ_l (NTT): one inverse NTT of d
+  /// shared by all digits.
+  SmallVector<Value> raise(Value d) {
     unsigned level = levelOf(d);
     Value coeffs = poly::InttOp::create(b, loc, q(level, false), d);
     auto ext = poly::PolyType::get(b.getContext(), level, true, true);
     SmallVector<Value> digits;
     for (size_t j = 0; j < layout.digitCount(level); ++j)
       digits.push_back(poly::ModUpOp::create(b, loc, ext, d, coeffs, j));
+    return digits;
+  }
+
+  /// (round(sum_j digits_j b_j / P), round(sum_j digits_j a_j / P)) over
+  /// Q_l, with the relinearization key or the Galois key of `galois`.
+  std::pair<Value, Value> keySwitch(ArrayRef<Value> digits,
+                                    std::optional<int64_t> galois) {
+    Type ext = digits.front().getType();
+    unsigned level = cast<poly::PolyType>(ext).getLevel();
     auto ks = poly::KeySwitchOp::create(b, loc, ext, ext, digits,
                                         galois ? b.getI64IntegerAttr(*galois)
                                                : IntegerAttr());
@@ -53,13 +62,20 @@ public:
             poly::ModDownOp::create(b, loc, q(level), ks.getA())};
   }
 
-  /// (c0, c1) -> (sigma(c0) + ks(sigma(c1))_0, ks(sigma(c1))_1).
+  /// (c0, c1) -> (sigma(c0) + ks(sigma(c1))_0, ks(sigma(c1))_1), with the
+  /// ModUp hoisted above the automorphism: sigma(ModUp(c1)) = ModUp(sigma(c1))
+  /// (sigma permutes coefficients up to sign, and base conversion works
+  /// coefficient by coefficient), so every rotation of one ciphertext
+  /// shares one inverse NTT and one ModUp (CSE merges them) and pays only
+  /// for permuting the raised digits.
   Values automorphism(ArrayRef<Value> ct, int64_t galois) {
     Value r0 =
         poly::AutomorphOp::create(b, loc, ct[0].getType(), ct[0], galois);
-    Value r1 =
-        poly::AutomorphOp::create(b, loc, ct[1].getType(), ct[1], galois);
-    auto [k0, k1] = keySwitch(r1, galois);
+    SmallVector<Value> digits;
+    for (Value d : raise(ct[1]))
+      digits.push_back(
+          poly::AutomorphOp::create(b, loc, d.getType(), d, galois));
+    auto [k0, k1] = keySwitch(digits, galois);
     return {add(r0, k0), k1};
   }
 
@@ -146,7 +162,7 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
       .Case<ckks::RelinearizeOp>([&](auto) {
         if (in[0].size() == 2)
           return one(in[0]);
-        auto [k0, k1] = l.keySwitch(in[0][2], std::nullopt);
+        auto [k0, k1] = l.keySwitch(l.raise(in[0][2]), std::nullopt);
         return one({l.add(in[0][0], k0), l.add(in[0][1], k1)});
       })
       .Case<ckks::RotateOp>([&](ckks::RotateOp r) {

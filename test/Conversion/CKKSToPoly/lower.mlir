@@ -1,4 +1,5 @@
 // RUN: cerium-opt %s --ckks-to-poly | FileCheck %s
+// RUN: cerium-opt %s --ckks-to-poly --cse | FileCheck %s --check-prefix=HOIST
 // Ciphertexts become their polynomials; key switching, rescaling and
 // constants become ring operations. Layout: N = 16, one base prime, two
 // primes per level, one special prime, digits of two primes.
@@ -37,13 +38,16 @@ func.func @mul_relin_rescale(%a: !ckks.ct<level = 2, degree = 1>, %b: !ckks.ct<l
 
 // CHECK-LABEL: func @rotate_conjugate
 func.func @rotate_conjugate(%a: !ckks.ct<level = 1, degree = 1>) -> !ckks.ct<level = 1, degree = 1> {
-  // Rotation by 1 on N = 16: Galois element 5; c0 and c1 both permuted,
-  // only c1 key-switched (3 primes, 2 digits).
+  // Rotation by 1 on N = 16: Galois element 5. c0 is permuted; c1 is
+  // raised first (3 primes, 2 digits) and its digits permuted, then
+  // key-switched.
   // CHECK: %[[P0:.*]] = poly.automorph %{{.*}} by 5 : <Q1, ntt>
-  // CHECK: %[[P1:.*]] = poly.automorph %{{.*}} by 5 : <Q1, ntt>
-  // CHECK: poly.intt %[[P1]]
-  // CHECK-COUNT-2: poly.mod_up
-  // CHECK: poly.key_switch {{.*}} {galois = 5 : i64}
+  // CHECK: poly.intt
+  // CHECK: %[[U0:.*]] = poly.mod_up
+  // CHECK: %[[U1:.*]] = poly.mod_up
+  // CHECK: %[[R0:.*]] = poly.automorph %[[U0]] by 5 : <PQ1, ntt>
+  // CHECK: %[[R1:.*]] = poly.automorph %[[U1]] by 5 : <PQ1, ntt>
+  // CHECK: poly.key_switch %[[R0]], %[[R1]] {galois = 5 : i64}
   // CHECK: %[[K0:.*]] = poly.mod_down
   // CHECK: poly.add %[[P0]], %[[K0]]
   %0 = ckks.rotate %a by 1 : !ckks.ct<level = 1, degree = 1>
@@ -88,5 +92,17 @@ func.func @level_down(%a: !ckks.ct<level = 2, degree = 1>) -> !ckks.ct<level = 0
   // CHECK: poly.rescale %{{.*}} : <Q1, ntt> -> <Q0, ntt>
   %0 = ckks.level_down %a to 0 : !ckks.ct<level = 2, degree = 1>
   return %0 : !ckks.ct<level = 0, degree = 1>
+}
+
+// Two rotations of one ciphertext share its inverse NTT and ModUp.
+// HOIST-LABEL: func @hoisted
+// HOIST-COUNT-1: poly.intt
+// HOIST-COUNT-2: poly.mod_up
+// HOIST-NOT: poly.mod_up
+// HOIST: return
+func.func @hoisted(%a: !ckks.ct<level = 1, degree = 1>) -> (!ckks.ct<level = 1, degree = 1>, !ckks.ct<level = 1, degree = 1>) {
+  %0 = ckks.rotate %a by 1 : !ckks.ct<level = 1, degree = 1>
+  %1 = ckks.rotate %a by 2 : !ckks.ct<level = 1, degree = 1>
+  return %0, %1 : !ckks.ct<level = 1, degree = 1>, !ckks.ct<level = 1, degree = 1>
 }
 }
