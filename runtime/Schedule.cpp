@@ -96,14 +96,15 @@ ElementwiseProgram compileKernel(Operation *kernelOp, const ckks::Params &p) {
             return modarith::fromSigned(v, mod);
           });
         })
-        .Case<rns::MulInvOp>([&](rns::MulInvOp m) {
+        .Case<rns::MulProdOp, rns::MulInvOp>([&](auto m) {
           ins.op = Op::MulConstant;
+          bool inverse = isa<rns::MulInvOp>(op);
           ins.rhs = addConstant([&](modarith::Modulus mod) {
             uint32_t prod = 1;
             for (int32_t id : m.getPrimes())
               prod =
                   modarith::mul(prod, p.prime(uint32_t(id)) % mod.value, mod);
-            return modarith::inverse(prod, mod);
+            return inverse ? modarith::inverse(prod, mod) : prod;
           });
         })
         .Default([&](Operation *o) {

@@ -10,6 +10,7 @@
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Dialect/Poly/IR/PolyDialect.h"
 #include "cerium/Dialect/Poly/IR/RnsLayout.h"
+#include "cerium/Dialect/Poly/Transforms/Passes.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Dialect/RNS/Transforms/Passes.h"
 
@@ -45,6 +46,7 @@ void lowerToSchedule(mlir::ModuleOp module, const ckks::Params &params,
   pm.addPass(createCkksToPolyPass());
   // Rotations of one ciphertext raise it once (see ckks-to-poly).
   pm.addPass(mlir::createCSEPass());
+  pm.addNestedPass<mlir::func::FuncOp>(poly::createMergeModDownRescalePass());
   if (stopAfter == Stage::Rns) {
     pm.addPass(createPolyToRnsPass());
     pm.addNestedPass<mlir::func::FuncOp>(rns::createFuseElementwisePass());

@@ -12,6 +12,7 @@
 #include "cerium/Dialect/CKKS/Transforms/Passes.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Dialect/Poly/IR/PolyDialect.h"
+#include "cerium/Dialect/Poly/Transforms/Passes.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Dialect/RNS/Transforms/Passes.h"
 
@@ -28,6 +29,7 @@ int main(int argc, char **argv) {
   cerium::registerFheToCkksPass();
   cerium::ckks::registerCkksPasses();
   cerium::registerCkksToPolyPass();
+  cerium::poly::registerPolyPasses();
   cerium::registerPolyToRnsPass();
   cerium::rns::registerRnsPasses();
   mlir::registerCanonicalizerPass();

@@ -35,21 +35,40 @@ public:
                                 offset);
   }
 
-  /// (x_kept - NTT(convert(INTT(x_dropped)))) * (prod dropped)^-1: the
-  /// divide-and-round shared by ModDown and rescale. x's limbs are
-  /// [kept..., dropped...] or, with droppedFirst, [dropped..., kept...].
-  Value divideAndRound(Value x, size_t numDropped, bool droppedFirst) {
-    size_t total = limbsOf(x).getNumLimbs(), numKept = total - numDropped;
-    Value dropped = slice(x, droppedFirst ? 0 : numKept, numDropped);
-    Value kept = slice(x, droppedFirst ? numDropped : 0, numKept);
+  /// (kept - NTT(convert(INTT(dropped)))) * (prod dropped)^-1: x / D
+  /// rounded, for x given by its limbs over the primes D it loses and over
+  /// those it keeps. Shared by ModDown, rescale and their merged form.
+  Value divideAndRound(Value dropped, Value kept) {
     Value coeffs = rns::InttOp::create(b, loc, dropped);
     Value conv = rns::BaseConvertOp::create(b, loc, kept.getType(), coeffs);
     Value nttConv = rns::NttOp::create(b, loc, conv);
     Value diff = rns::SubOp::create(b, loc, kept, nttConv);
-    SmallVector<int32_t> divisor;
-    for (uint32_t p : limbsOf(dropped).getPrimes())
-      divisor.push_back(int32_t(p));
-    return rns::MulInvOp::create(b, loc, diff, divisor);
+    return rns::MulInvOp::create(b, loc, diff, primesOf(dropped));
+  }
+
+  SmallVector<int32_t> primesOf(Value v) const {
+    SmallVector<int32_t> ids;
+    for (uint32_t p : limbsOf(v).getPrimes())
+      ids.push_back(int32_t(p));
+    return ids;
+  }
+
+  /// round((e + P x) / (P q)) for e over [P, Q_l] and x over Q_l, q the top
+  /// level's primes: z = e_Q + P x (P x vanishes modulo P, so e_P is z's P
+  /// part), divided by P and q at once.
+  Value modDownRescale(Value e, Value x) {
+    const size_t k = layout.special, q = limbsOf(x).getNumLimbs();
+    const size_t kept = q - layout.perLevel;
+    Value pPart = slice(e, 0, k);
+    Value lifted = rns::MulProdOp::create(b, loc, x, primesOf(pPart));
+    Value z = rns::AddOp::create(b, loc, slice(e, k, q), lifted);
+    Value top = slice(z, kept, layout.perLevel);
+    SmallVector<uint32_t> droppedIds(limbsOf(pPart).getPrimes());
+    llvm::append_range(droppedIds, limbsOf(top).getPrimes());
+    Value dropped = rns::ConcatOp::create(b, loc, limbs(droppedIds),
+                                          ValueRange{pPart, top});
+    Value keptPart = slice(z, 0, kept);
+    return divideAndRound(dropped, keptPart);
   }
 
   Value modUp(Value x, Value coeffs, unsigned level, size_t digit) {
@@ -127,11 +146,19 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
             LoweredValues{Values{ks.getB()}, Values{ks.getA()}});
       })
       .Case<poly::ModDownOp>([&](auto) {
-        return one(l.divideAndRound(x(0), layout.special, true));
+        size_t q = l.limbsOf(x(0)).getNumLimbs() - layout.special;
+        Value dropped = l.slice(x(0), 0, layout.special);
+        Value kept = l.slice(x(0), layout.special, q);
+        return one(l.divideAndRound(dropped, kept));
       })
       .Case<poly::RescaleOp>([&](auto) {
-        return one(l.divideAndRound(x(0), layout.perLevel, false));
+        size_t numKept = l.limbsOf(x(0)).getNumLimbs() - layout.perLevel;
+        Value dropped = l.slice(x(0), numKept, layout.perLevel);
+        Value kept = l.slice(x(0), 0, numKept);
+        return one(l.divideAndRound(dropped, kept));
       })
+      .Case<poly::ModDownRescaleOp>(
+          [&](auto) { return one(l.modDownRescale(x(0), x(1))); })
       .Default([&](Operation *o) -> FailureOr<LoweredValues> {
         return o->emitOpError("has no lowering to the rns dialect");
       });

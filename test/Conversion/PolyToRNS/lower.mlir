@@ -63,4 +63,24 @@ func.func @elementwise(%a: !poly.poly<Q2, ntt>) -> !poly.poly<Q0, ntt> {
   %4 = poly.drop %3 : !poly.poly<Q2, ntt> -> !poly.poly<Q0, ntt>
   return %4 : !poly.poly<Q0, ntt>
 }
+
+// CHECK-LABEL: func @mod_down_rescale
+// CHECK-SAME: (%[[E:.*]]: !rns.limbs<5, 0 to 4>, %[[X:.*]]: !rns.limbs<0 to 4>)
+func.func @mod_down_rescale(%e: !poly.poly<PQ2, ntt>, %x: !poly.poly<Q2, ntt>) -> !poly.poly<Q1, ntt> {
+  // z = e_Q + P x; divide [e_P, z_top] out of z_kept at once.
+  // CHECK: %[[EP:.*]] = rns.slice %[[E]] at 0 : <5, 0 to 4> -> <5>
+  // CHECK: %[[L:.*]] = rns.mul_prod %[[X]] by [5] : !rns.limbs<0 to 4>
+  // CHECK: %[[EQ:.*]] = rns.slice %[[E]] at 1
+  // CHECK: %[[Z:.*]] = rns.add %[[EQ]], %[[L]]
+  // CHECK: %[[TOP:.*]] = rns.slice %[[Z]] at 3 : <0 to 4> -> <3 to 4>
+  // CHECK: %[[D:.*]] = rns.concat %[[EP]], %[[TOP]] : !rns.limbs<5>, !rns.limbs<3 to 4> -> <5, 3 to 4>
+  // CHECK: %[[K:.*]] = rns.slice %[[Z]] at 0 : <0 to 4> -> <0 to 2>
+  // CHECK: %[[DC:.*]] = rns.intt %[[D]]
+  // CHECK: rns.base_convert %[[DC]] : <5, 3 to 4> -> <0 to 2>
+  // CHECK: rns.ntt
+  // CHECK: rns.sub %[[K]]
+  // CHECK: rns.mul_inv %{{.*}} by [5, 3, 4]
+  %0 = poly.mod_down_rescale %e, %x : !poly.poly<PQ2, ntt>, !poly.poly<Q2, ntt> -> !poly.poly<Q1, ntt>
+  return %0 : !poly.poly<Q1, ntt>
+}
 }

@@ -6,6 +6,7 @@
 func.func @limb_ops(%a: !rns.limbs<0, 1, 2>, %b: !rns.limbs<0 to 2>) -> !rns.limbs<3, 0 to 2> {
   // CHECK: rns.kernel(%{{.*}}, %{{.*}}) : (!rns.limbs<0 to 2>, !rns.limbs<0 to 2>) -> (!rns.limbs<0 to 2>, !rns.limbs<0 to 2>)
   // CHECK: rns.mul_int %{{.*}} by 3 : i32
+  // CHECK: rns.mul_prod %{{.*}} by [3] : i32
   // CHECK: rns.mul_inv %{{.*}} by [3] : i32
   // CHECK: rns.yield
   %k:2 = rns.kernel(%a, %b) : (!rns.limbs<0 to 2>, !rns.limbs<0 to 2>) -> (!rns.limbs<0 to 2>, !rns.limbs<0 to 2>) {
@@ -15,7 +16,8 @@ func.func @limb_ops(%a: !rns.limbs<0, 1, 2>, %b: !rns.limbs<0 to 2>) -> !rns.lim
     %2 = rns.sub %1, %y : i32
     %3 = rns.neg %2 : i32
     %4 = rns.mul_int %3 by 3 : i32
-    %5 = rns.mul_inv %4 by [3] : i32
+    %m = rns.mul_prod %4 by [3] : i32
+    %5 = rns.mul_inv %m by [3] : i32
     rns.yield %4, %5 : i32, i32
   }
   // CHECK: rns.intt %{{.*}} : <0 to 2>

@@ -117,9 +117,10 @@ LogicalResult KernelOp::verify() {
   if (yield.getValues().size() != getOutputs().size())
     return emitOpError("body yields one residue per result");
   for (Operation &op : body.without_terminator())
-    if (!isa<AddOp, SubOp, MulOp, NegateOp, MulIntOp, MulInvOp>(op))
-      return op.emitOpError("is not elementwise arithmetic; kernels hold "
-                            "only add, sub, mul, neg, mul_int and mul_inv");
+    if (!isa<AddOp, SubOp, MulOp, NegateOp, MulIntOp, MulProdOp, MulInvOp>(op))
+      return op.emitOpError(
+          "is not elementwise arithmetic; kernels hold "
+          "only add, sub, mul, neg, mul_int, mul_prod and mul_inv");
   return success();
 }
 

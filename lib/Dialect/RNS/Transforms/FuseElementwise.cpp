@@ -15,7 +15,8 @@ namespace cerium::rns {
 namespace {
 
 bool isElementwise(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, NegateOp, MulIntOp, MulInvOp>(op) &&
+  return isa<AddOp, SubOp, MulOp, NegateOp, MulIntOp, MulProdOp, MulInvOp>(
+             op) &&
          isa<LimbsType>(op->getResult(0).getType());
 }
 

@@ -7,7 +7,8 @@
 // planner (rns-plan-memory) gives each one a place in a single arena and
 // lets elementwise kernels overwrite operands that die there.
 //
-// Elementwise arithmetic (add, sub, neg, mul, mul_int, mul_inv) applies to
+// Elementwise arithmetic (add, sub, neg, mul, mul_int, mul_prod, mul_inv)
+// applies to
 // limb arrays and, inside an `rns.kernel` body, to single residues (i32):
 // rns-fuse-elementwise moves chains of it into kernels, which are the unit
 // of code generation for both backends.
@@ -91,6 +92,17 @@ def RNS_MulInvOp : RNS_ElementwiseOp<"mul_inv"> {
   let results = (outs RNS_Element:$result);
   let assemblyFormat = "$input `by` $primes attr-dict `:` type($result)";
   let hasVerifier = 1;
+}
+
+def RNS_MulProdOp : RNS_ElementwiseOp<"mul_prod"> {
+  let summary = "product with the product of `primes`";
+  let description = [{
+    Multiplies limb i by (prod_k p_k) mod p_i: lifts a value to a basis
+    extended by those primes (x P is x over Q and 0 over P).
+  }];
+  let arguments = (ins RNS_Element:$input, DenseI32ArrayAttr:$primes);
+  let results = (outs RNS_Element:$result);
+  let assemblyFormat = "$input `by` $primes attr-dict `:` type($result)";
 }
 
 def RNS_KernelOp : Op<RNS_Dialect, "kernel", [Pure,
