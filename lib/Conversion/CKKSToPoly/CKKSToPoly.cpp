@@ -62,19 +62,25 @@ public:
             poly::ModDownOp::create(b, loc, q(level), ks.getA())};
   }
 
-  /// (c0, c1) -> (sigma(c0) + ks(sigma(c1))_0, ks(sigma(c1))_1), with the
-  /// ModUp hoisted above the automorphism: sigma(ModUp(c1)) = ModUp(sigma(c1))
-  /// (sigma permutes coefficients up to sign, and base conversion works
-  /// coefficient by coefficient), so every rotation of one ciphertext
-  /// shares one inverse NTT and one ModUp (CSE merges them) and pays only
-  /// for permuting the raised digits.
-  Values automorphism(ArrayRef<Value> ct, int64_t galois) {
-    Value r0 =
-        poly::AutomorphOp::create(b, loc, ct[0].getType(), ct[0], galois);
+  /// (c0, c1) -> (sigma(c0) + ks(sigma(c1))_0, ks(sigma(c1))_1). When
+  /// `hoisted`, ModUp comes before the automorphism: sigma(ModUp(c1)) =
+  /// ModUp(sigma(c1)) (sigma permutes coefficients up to sign, and base
+  /// conversion works coefficient by coefficient), so all rotations of one
+  /// ciphertext share one inverse NTT and one ModUp (CSE merges them) and
+  /// each pays for permuting the raised digits instead. A lone rotation
+  /// permutes c1 alone, which moves fewer limbs.
+  Values automorphism(ArrayRef<Value> ct, int64_t galois, bool hoisted) {
+    auto permute = [&](Value v) -> Value {
+      return poly::AutomorphOp::create(b, loc, v.getType(), v, galois);
+    };
+    Value r0 = permute(ct[0]);
     SmallVector<Value> digits;
-    for (Value d : raise(ct[1]))
-      digits.push_back(
-          poly::AutomorphOp::create(b, loc, d.getType(), d, galois));
+    if (hoisted) {
+      for (Value d : raise(ct[1]))
+        digits.push_back(permute(d));
+    } else {
+      digits = raise(permute(ct[1]));
+    }
     auto [k0, k1] = keySwitch(digits, galois);
     return {add(r0, k0), k1};
   }
@@ -90,6 +96,14 @@ public:
   Location loc;
   const RnsLayout &layout;
 };
+
+/// Whether the operand of a rotation or conjugation is also rotated or
+/// conjugated elsewhere (then hoisting its ModUp pays).
+bool sharesOperand(Operation *op) {
+  return llvm::count_if(op->getOperand(0).getUsers(), [](Operation *u) {
+           return isa<ckks::RotateOp, ckks::ConjugateOp>(u);
+         }) > 1;
+}
 
 FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
                                  ArrayRef<Values> in, const RnsLayout &layout) {
@@ -168,10 +182,11 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
       .Case<ckks::RotateOp>([&](ckks::RotateOp r) {
         uint32_t g =
             kernels::rotationGaloisElement(layout.degree(), r.getOffset());
-        return one(g == 1 ? in[0] : l.automorphism(in[0], g));
+        return one(g == 1 ? in[0] : l.automorphism(in[0], g, sharesOperand(r)));
       })
       .Case<ckks::ConjugateOp>([&](auto) {
-        return one(l.automorphism(in[0], int64_t(2 * layout.degree() - 1)));
+        return one(l.automorphism(in[0], int64_t(2 * layout.degree() - 1),
+                                  sharesOperand(op)));
       })
       .Case<ckks::RescaleOp>([&](auto) { return one(l.rescale(in[0])); })
       .Case<ckks::LevelDownOp>(

@@ -38,16 +38,14 @@ func.func @mul_relin_rescale(%a: !ckks.ct<level = 2, degree = 1>, %b: !ckks.ct<l
 
 // CHECK-LABEL: func @rotate_conjugate
 func.func @rotate_conjugate(%a: !ckks.ct<level = 1, degree = 1>) -> !ckks.ct<level = 1, degree = 1> {
-  // Rotation by 1 on N = 16: Galois element 5. c0 is permuted; c1 is
-  // raised first (3 primes, 2 digits) and its digits permuted, then
-  // key-switched.
+  // Rotation by 1 on N = 16: Galois element 5. c0 and c1 are permuted, c1
+  // raised (3 primes, 2 digits) and key-switched.
   // CHECK: %[[P0:.*]] = poly.automorph %{{.*}} by 5 : <Q1, ntt>
-  // CHECK: poly.intt
-  // CHECK: %[[U0:.*]] = poly.mod_up
-  // CHECK: %[[U1:.*]] = poly.mod_up
-  // CHECK: %[[R0:.*]] = poly.automorph %[[U0]] by 5 : <PQ1, ntt>
-  // CHECK: %[[R1:.*]] = poly.automorph %[[U1]] by 5 : <PQ1, ntt>
-  // CHECK: poly.key_switch %[[R0]], %[[R1]] {galois = 5 : i64}
+  // CHECK: %[[P1:.*]] = poly.automorph %{{.*}} by 5 : <Q1, ntt>
+  // CHECK: poly.intt %[[P1]]
+  // CHECK: %[[U0:.*]] = poly.mod_up %[[P1]]
+  // CHECK: %[[U1:.*]] = poly.mod_up %[[P1]]
+  // CHECK: poly.key_switch %[[U0]], %[[U1]] {galois = 5 : i64}
   // CHECK: %[[K0:.*]] = poly.mod_down
   // CHECK: poly.add %[[P0]], %[[K0]]
   %0 = ckks.rotate %a by 1 : !ckks.ct<level = 1, degree = 1>
@@ -94,11 +92,15 @@ func.func @level_down(%a: !ckks.ct<level = 2, degree = 1>) -> !ckks.ct<level = 0
   return %0 : !ckks.ct<level = 0, degree = 1>
 }
 
-// Two rotations of one ciphertext share its inverse NTT and ModUp.
+// Two rotations of one ciphertext share its inverse NTT and ModUp; each
+// permutes the raised digits.
 // HOIST-LABEL: func @hoisted
-// HOIST-COUNT-1: poly.intt
+// HOIST: poly.intt
+// HOIST-NOT: poly.intt
 // HOIST-COUNT-2: poly.mod_up
 // HOIST-NOT: poly.mod_up
+// HOIST: poly.automorph %{{.*}} by 5 : <PQ1, ntt>
+// HOIST: poly.automorph %{{.*}} by 25 : <PQ1, ntt>
 // HOIST: return
 func.func @hoisted(%a: !ckks.ct<level = 1, degree = 1>) -> (!ckks.ct<level = 1, degree = 1>, !ckks.ct<level = 1, degree = 1>) {
   %0 = ckks.rotate %a by 1 : !ckks.ct<level = 1, degree = 1>
