@@ -21,6 +21,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <map>
 
 #include <sys/resource.h>
 
@@ -64,6 +65,9 @@ int main(int argc, char **argv) {
   app.add_option("--reps", reps);
   app.add_option("--threads", threads);
   app.add_flag("--insecure", spec.insecure);
+  bool profile = false;
+  app.add_flag("--profile", profile,
+               "print the time per kernel of the HMult and HRot schedules");
   CLI11_PARSE(app, argc, argv);
   try {
     auto params = ckks::Params::create(spec);
@@ -126,6 +130,20 @@ int main(int argc, char **argv) {
     runtime::ScheduleExecutor hrotRun(mainOf(*hrotProgram), params, *backend);
     double hmult = medianMs(reps, [&] { hmultRun.run(keys, {ct}); });
     double hrot = medianMs(reps, [&] { hrotRun.run(keys, {ct}); });
+    if (profile)
+      for (auto [name, run] :
+           {std::pair{"HMult", &hmultRun}, std::pair{"HRot", &hrotRun}}) {
+        std::map<std::string, std::pair<int, double>> perKernel;
+        run->run(keys, {ct},
+                 [&](size_t, size_t, mlir::Operation *op, double ms) {
+                   auto &entry = perKernel[op->getName().getStringRef().str()];
+                   ++entry.first;
+                   entry.second += ms;
+                 });
+        for (auto &[kernel, entry] : perKernel)
+          fmt::print(stderr, "{:6s} {:18s} {:4d} calls {:8.2f} ms\n", name,
+                     kernel, entry.first, entry.second);
+      }
     // The same operations as the Evaluator's kernel sequences (the client
     // library's reference), for comparison.
     double hmultEvaluator = medianMs(reps, [&] {

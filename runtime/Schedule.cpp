@@ -5,6 +5,7 @@
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Support/Error.h"
+#include "cerium/kernels/CpuBackend.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -177,6 +178,9 @@ private:
   const size_t n;
   kernels::BackendBuffer arena;
   std::optional<ckks::Encoder> encoder; // made on the first encode
+  /// The encoder works in host memory: a CPU backend for its NTTs when the
+  /// schedule's backend is not host memory.
+  std::unique_ptr<kernels::RnsBackend> hostBackend;
   llvm::DenseMap<Operation *, ElementwiseProgram> programs;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
       converters;
@@ -299,7 +303,10 @@ void ScheduleExecutor::Impl::execute(Operation *op,
         std::vector<double> values(e.getValues().begin(), e.getValues().end());
         if (!encoder)
           encoder.emplace(p);
-        ckks::Plaintext pt = encoder->encode(values, scale, level, backend);
+        if (!backend.hostAccessible() && !hostBackend)
+          hostBackend = kernels::createCpuBackend(p->rns());
+        ckks::Plaintext pt = encoder->encode(
+            values, scale, level, hostBackend ? *hostBackend : backend);
         Limbs out = view(e.getResult());
         if (pt.value.data.size() != out.numWords())
           throw Error("encoded plaintext does not match its limb array");

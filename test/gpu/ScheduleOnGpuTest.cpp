@@ -1,0 +1,89 @@
+//===- ScheduleOnGpuTest.cpp - e2e programs on both backends -------------===//
+//
+// Every program of test/e2e/programs is compiled, encrypted once, and its
+// schedule run on the CPU backend and on the CUDA backend: the output
+// ciphertexts must agree word for word (both backends share the element
+// arithmetic, and plaintext constants are encoded on the host for both).
+// Without a GPU every test skips with the reason (ctest label `gpu`).
+//
+//===----------------------------------------------------------------------===//
+
+#include "../unit/TestSupport.h"
+
+#include "cerium/CKKS/Encoder.h"
+#include "cerium/CKKS/KeyGenerator.h"
+#include "cerium/Compiler/Compiler.h"
+#include "cerium/Runtime/Schedule.h"
+#include "cerium/kernels/CpuBackend.h"
+#include "cerium/kernels/CudaBackend.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <filesystem>
+
+using namespace cerium;
+
+namespace {
+
+std::vector<std::string> programs() {
+  std::vector<std::string> names;
+  for (const auto &entry :
+       std::filesystem::directory_iterator(CERIUM_E2E_PROGRAMS_DIR))
+    if (entry.path().extension() == ".fhe")
+      names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class ScheduleOnGpuTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ScheduleOnGpuTest, SameCiphertextsAsTheCpu) {
+  std::string why;
+  if (!kernels::cudaDeviceAvailable(&why))
+    GTEST_SKIP() << "no CUDA device (" << why << "): GPU test skipped";
+  CERIUM_SEEDED_PRNG(prng);
+  mlir::MLIRContext context;
+  CompileOptions options;
+  options.insecure = true;
+  auto source = dsl::SourceFile::read(std::string(CERIUM_E2E_PROGRAMS_DIR) +
+                                      "/" + GetParam() + ".fhe");
+  Compilation c = compile(source, context, options);
+  auto cpu = kernels::createCpuBackend(c.params->rns());
+  auto gpu = kernels::createCudaBackend(c.params->rns());
+
+  ckks::KeyGenerator keygen(c.params, *cpu, prng);
+  ckks::SecretKey sk = keygen.secretKey();
+  ckks::PublicKey pk = keygen.publicKey(sk);
+  runtime::KeyRequirements req = runtime::requiredKeys(c.main());
+  ckks::EvalKeys keys =
+      keygen.evalKeys(sk, req.relinearization, req.galoisElements);
+  ckks::Encoder encoder(c.params);
+  ckks::Encryptor encryptor(c.params, *cpu);
+  const unsigned top = c.params->maxLevel();
+  std::vector<ckks::Ciphertext> inputs;
+  for (const auto &info : c.program.inputs) {
+    size_t n = 1;
+    for (int64_t d : info.shape)
+      n *= size_t(d);
+    std::vector<double> values(n);
+    for (double &v : values)
+      v = 2 * prng.uniformReal() - 1;
+    inputs.push_back(encryptor.encrypt(
+        encoder.encode(values, c.params->levelScale(top), top, *cpu), pk,
+        prng));
+  }
+  auto onCpu = runtime::runSchedule(c.main(), c.params, *cpu, keys, inputs);
+  auto onGpu = runtime::runSchedule(c.main(), c.params, *gpu, keys, inputs);
+  ASSERT_EQ(onCpu.size(), onGpu.size());
+  for (size_t i = 0; i < onCpu.size(); ++i) {
+    EXPECT_EQ(onCpu[i].level(), onGpu[i].level());
+    EXPECT_TRUE(onCpu[i].value.data == onGpu[i].value.data)
+        << "output " << i << " differs between the CPU and the GPU";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Programs, ScheduleOnGpuTest,
+                         ::testing::ValuesIn(programs()),
+                         [](const auto &info) { return info.param; });
+
+} // namespace
