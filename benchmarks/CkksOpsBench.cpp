@@ -13,6 +13,7 @@
 #include "cerium/CKKS/Evaluator.h"
 #include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Compiler/Compiler.h"
+#include "cerium/Runtime/Backends.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/kernels/CpuBackend.h"
 
@@ -49,7 +50,7 @@ double medianMs(int reps, const std::function<void()> &f) {
 } // namespace
 
 int main(int argc, char **argv) {
-  CLI::App app{"cerium-ckks-bench: CKKS operations on the CPU backend"};
+  CLI::App app{"cerium-ckks-bench: CKKS operations as compiled schedules"};
   ckks::ParamSpec spec;
   spec.logN = 16;
   spec.levels = 24;
@@ -65,14 +66,21 @@ int main(int argc, char **argv) {
   app.add_option("--reps", reps);
   app.add_option("--threads", threads);
   app.add_flag("--insecure", spec.insecure);
+  std::string backendName = "cpu";
+  app.add_option("--backend", backendName,
+                 "where the schedules run: cpu, cuda or auto");
   bool profile = false;
   app.add_flag("--profile", profile,
                "print the time per kernel of the HMult and HRot schedules");
   CLI11_PARSE(app, argc, argv);
   try {
     auto params = ckks::Params::create(spec);
+    // Client work (keys, encryption) and the Evaluator run on the CPU; the
+    // schedules on `device`, timed without the host copies of their inputs
+    // and outputs.
     auto backend = kernels::createCpuBackend(
         params->rns(), kernels::CpuBackendOptions{threads});
+    auto device = runtime::createBackend(backendName, params->rns(), threads);
     Prng prng;
     ckks::KeyGenerator keygen(params, *backend, prng);
     ckks::SecretKey sk;
@@ -126,20 +134,21 @@ int main(int argc, char **argv) {
     auto mainOf = [](mlir::ModuleOp m) {
       return m.lookupSymbol<mlir::func::FuncOp>("main");
     };
-    runtime::ScheduleExecutor hmultRun(mainOf(*hmultProgram), params, *backend);
-    runtime::ScheduleExecutor hrotRun(mainOf(*hrotProgram), params, *backend);
-    double hmult = medianMs(reps, [&] { hmultRun.run(keys, {ct}); });
-    double hrot = medianMs(reps, [&] { hrotRun.run(keys, {ct}); });
+    runtime::ScheduleExecutor hmultRun(mainOf(*hmultProgram), params, *device);
+    runtime::ScheduleExecutor hrotRun(mainOf(*hrotProgram), params, *device);
+    hmultRun.setInputs({ct});
+    hrotRun.setInputs({ct});
+    double hmult = medianMs(reps, [&] { hmultRun.execute(keys); });
+    double hrot = medianMs(reps, [&] { hrotRun.execute(keys); });
     if (profile)
       for (auto [name, run] :
            {std::pair{"HMult", &hmultRun}, std::pair{"HRot", &hrotRun}}) {
         std::map<std::string, std::pair<int, double>> perKernel;
-        run->run(keys, {ct},
-                 [&](size_t, size_t, mlir::Operation *op, double ms) {
-                   auto &entry = perKernel[op->getName().getStringRef().str()];
-                   ++entry.first;
-                   entry.second += ms;
-                 });
+        run->execute(keys, [&](size_t, size_t, mlir::Operation *op, double ms) {
+          auto &entry = perKernel[op->getName().getStringRef().str()];
+          ++entry.first;
+          entry.second += ms;
+        });
         for (auto &[kernel, entry] : perKernel)
           fmt::print(stderr, "{:6s} {:18s} {:4d} calls {:8.2f} ms\n", name,
                      kernel, entry.first, entry.second);
@@ -178,20 +187,24 @@ int main(int argc, char **argv) {
     auto pct = pencryptor.encrypt(
         pencoder.encode(x, c.params->levelScale(ptop), ptop, *polyBackend), ppk,
         prng);
-    runtime::ScheduleExecutor polyRun(c.main(), c.params, *polyBackend);
-    double poly = medianMs(reps, [&] { polyRun.run(pkeys, {pct}); });
+    auto polyDevice =
+        runtime::createBackend(backendName, c.params->rns(), threads);
+    runtime::ScheduleExecutor polyRun(c.main(), c.params, *polyDevice);
+    polyRun.setInputs({pct});
+    double poly = medianMs(reps, [&] { polyRun.execute(pkeys); });
 
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
-    fmt::print("{{\"system\": \"cerium\", \"logN\": {}, \"levels\": {}, "
+    fmt::print("{{\"system\": \"cerium\", \"backend\": \"{}\", "
+               "\"logN\": {}, \"levels\": {}, "
                "\"dnum\": {}, \"logQP\": {:.1f}, \"params\": \"{}\", "
                "\"keygen_ms\": {:.1f}, \"hmult_relin_rescale_ms\": {:.2f}, "
                "\"hrot_ms\": {:.2f}, \"hmult_evaluator_ms\": {:.2f}, "
                "\"hrot_evaluator_ms\": {:.2f}, \"poly15_ms\": {:.2f}, "
                "\"poly15_params\": \"{}\", \"peak_rss_mib\": {:.0f}}}\n",
-               spec.logN, spec.levels, spec.dnum, params->logQP(),
-               params->describe(), keygenMs, hmult, hrot, hmultEvaluator,
-               hrotEvaluator, poly, c.params->describe(),
+               runtime::backendName(*device), spec.logN, spec.levels, spec.dnum,
+               params->logQP(), params->describe(), keygenMs, hmult, hrot,
+               hmultEvaluator, hrotEvaluator, poly, c.params->describe(),
                double(usage.ru_maxrss) / 1024);
     return 0;
   } catch (const Error &e) {

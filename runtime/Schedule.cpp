@@ -146,9 +146,9 @@ public:
     checkPrimes();
   }
 
-  std::vector<ckks::Ciphertext> run(const ckks::EvalKeys &keys,
-                                    std::vector<ckks::Ciphertext> inputs,
-                                    const OpObserver &observer);
+  void setInputs(const std::vector<ckks::Ciphertext> &inputs);
+  void execute(const ckks::EvalKeys &keys, const OpObserver &observer);
+  std::vector<ckks::Ciphertext> outputs();
 
 private:
   Limbs view(Value v) {
@@ -335,10 +335,8 @@ void ScheduleExecutor::Impl::checkPrimes() {
   });
 }
 
-std::vector<ckks::Ciphertext>
-ScheduleExecutor::Impl::run(const ckks::EvalKeys &keys,
-                            std::vector<ckks::Ciphertext> inputs,
-                            const OpObserver &observer) {
+void ScheduleExecutor::Impl::setInputs(
+    const std::vector<ckks::Ciphertext> &inputs) {
   FunctionType sig = ciphertextSignature(main);
   if (inputs.size() != sig.getNumInputs())
     throw Error("the program takes " + std::to_string(sig.getNumInputs()) +
@@ -361,6 +359,11 @@ ScheduleExecutor::Impl::run(const ckks::EvalKeys &keys,
       backend.copyFromHost(dst.data, in.value.poly(*p, k).data, dst.numWords());
     }
   }
+}
+
+void ScheduleExecutor::Impl::execute(const ckks::EvalKeys &keys,
+                                     const OpObserver &observer) {
+  Block &block = main.getBody().front();
   const size_t total = block.getOperations().size() - 1;
   size_t done = 0;
   for (Operation &op : block.without_terminator()) {
@@ -374,7 +377,12 @@ ScheduleExecutor::Impl::run(const ckks::EvalKeys &keys,
                    .count());
     }
   }
-  auto ret = cast<func::ReturnOp>(block.getTerminator());
+  backend.synchronize();
+}
+
+std::vector<ckks::Ciphertext> ScheduleExecutor::Impl::outputs() {
+  FunctionType sig = ciphertextSignature(main);
+  auto ret = cast<func::ReturnOp>(main.getBody().front().getTerminator());
   std::vector<ckks::Ciphertext> outputs;
   unsigned next = 0;
   for (Type type : sig.getResults()) {
@@ -398,11 +406,26 @@ ScheduleExecutor::ScheduleExecutor(func::FuncOp main, ckks::ParamsPtr params,
 
 ScheduleExecutor::~ScheduleExecutor() = default;
 
+void ScheduleExecutor::setInputs(const std::vector<ckks::Ciphertext> &inputs) {
+  impl->setInputs(inputs);
+}
+
+void ScheduleExecutor::execute(const ckks::EvalKeys &keys,
+                               const OpObserver &observer) {
+  impl->execute(keys, observer);
+}
+
+std::vector<ckks::Ciphertext> ScheduleExecutor::outputs() {
+  return impl->outputs();
+}
+
 std::vector<ckks::Ciphertext>
 ScheduleExecutor::run(const ckks::EvalKeys &keys,
-                      std::vector<ckks::Ciphertext> inputs,
+                      const std::vector<ckks::Ciphertext> &inputs,
                       const OpObserver &observer) {
-  return impl->run(keys, std::move(inputs), observer);
+  setInputs(inputs);
+  execute(keys, observer);
+  return outputs();
 }
 
 size_t arenaBytes(func::FuncOp main) {
@@ -420,7 +443,7 @@ runSchedule(func::FuncOp main, ckks::ParamsPtr params,
             kernels::RnsBackend &backend, const ckks::EvalKeys &keys,
             std::vector<ckks::Ciphertext> inputs, const OpObserver &observer) {
   ScheduleExecutor executor(main, std::move(params), backend);
-  return executor.run(keys, std::move(inputs), observer);
+  return executor.run(keys, inputs, observer);
 }
 
 } // namespace cerium::runtime

@@ -2,11 +2,11 @@
 # GPU benchmarks, on a machine with an NVIDIA GPU:
 #   benchmarks/gpu/run.sh [OUTDIR]
 # builds (CUDA on), runs the `gpu` tests (every CUDA kernel bit-identical to
-# the CPU one), then times the CUDA kernels at N = 2^16 against a measured
-# device-to-device copy and writes OUTDIR/gpu-kernels.json.
-# HMult, HRot and the e2e polynomial on the GPU need the device-resident
-# executor (the CUDA backend of the runtime), which is not built yet: the
-# script says so rather than printing CPU numbers under a GPU heading.
+# the CPU one, every e2e program's schedule word-identical on both
+# backends), times the CUDA kernels at N = 2^16 against a measured
+# device-to-device copy, then HMult+relin+rescale, HRot and the degree-15
+# polynomial as compiled schedules on the GPU (N = 2^16, 24 levels, dnum 4),
+# and writes OUTDIR/gpu-kernels.json and OUTDIR/gpu-ckks.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${CERIUM_BUILD_DIR:-$ROOT/build}"
@@ -27,5 +27,14 @@ print(f"  NTT inverse        {r['intt_us']:9.1f} us")
 print(f"  modular multiply   {r['mulmod_us']:9.1f} us")
 print(f"  base conversion    {r['baseconv_us']:9.1f} us")
 print(f"  key-switch inner product (dnum 4) {r['keyswitch_inner_product_us']:9.1f} us")
-print("HMult / HRot / polynomial on the GPU: not measured (no device executor yet)")
+PY
+"$BUILD/benchmarks/cerium-ckks-bench" --backend cuda --log-n 16 --levels 24 \
+  --dnum 4 --reps 20 | tee "$OUT/gpu-ckks.json"
+"$ROOT/.venv/bin/python" - "$OUT/gpu-ckks.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"{r['params']} on {r['backend']}")
+print(f"  HMult + relin + rescale   {r['hmult_relin_rescale_ms']:8.3f} ms")
+print(f"  HRot                      {r['hrot_ms']:8.3f} ms")
+print(f"  degree-15 polynomial      {r['poly15_ms']:8.3f} ms  ({r['poly15_params']})")
 PY

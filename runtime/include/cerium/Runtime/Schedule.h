@@ -62,10 +62,15 @@ public:
                    kernels::RnsBackend &backend);
   ~ScheduleExecutor();
   /// Runs on ciphertexts given in the order of the ciphertext signature;
-  /// returns the output ciphertexts.
+  /// returns the output ciphertexts. The three steps of a run, separately:
+  /// copy the inputs to their places, run the ops, copy the outputs back.
   std::vector<ckks::Ciphertext> run(const ckks::EvalKeys &keys,
-                                    std::vector<ckks::Ciphertext> inputs,
+                                    const std::vector<ckks::Ciphertext> &inputs,
                                     const OpObserver &observer = {});
+  void setInputs(const std::vector<ckks::Ciphertext> &inputs);
+  /// Runs every op and waits for the backend to finish.
+  void execute(const ckks::EvalKeys &keys, const OpObserver &observer = {});
+  std::vector<ckks::Ciphertext> outputs();
 
 private:
   class Impl;
