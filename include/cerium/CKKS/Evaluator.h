@@ -1,8 +1,11 @@
 //===- Evaluator.h - Ciphertext-level CKKS operations -----------*- C++ -*-===//
 //
-// The homomorphic operations, written as sequences of RnsBackend kernel calls:
-// the same sequences the compiler's ckks -> poly -> rns lowering emits into
-// schedules, so this is the executable specification they are tested against.
+// The homomorphic operations written directly as RnsBackend kernel calls, in
+// the textbook order (ModUp per digit, ModDown, one rescale per prime). It is
+// the client library's reference: programs run as compiled schedules
+// (ckks -> poly -> rns), and tests check those against this independent
+// composition (CompileAndRun.SchedulesAgreeWithTheEvaluator); benchmarks
+// report both.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CERIUM_CKKS_EVALUATOR_H
