@@ -16,11 +16,12 @@ std::string ElementwiseProgram::cudaSource(const std::string &name) const {
      << "(uint32_t *const *outputs, const uint32_t *const *inputs,\n"
      << "    const cerium::modarith::Modulus *moduli, const uint32_t "
         "*constants,\n"
-     << "    unsigned limbs, unsigned logN, size_t words) {\n"
+     << "    unsigned limbs, unsigned logN, unsigned long long words) {\n"
      << "  using namespace cerium::modarith;\n"
-     << "  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x;\n"
-     << "       idx < words; idx += size_t(gridDim.x) * blockDim.x) {\n"
-     << "    const size_t limb = idx >> logN;\n"
+     << "  using u64 = unsigned long long;\n"
+     << "  for (u64 idx = blockIdx.x * u64(blockDim.x) + threadIdx.x;\n"
+     << "       idx < words; idx += u64(gridDim.x) * blockDim.x) {\n"
+     << "    const u64 limb = idx >> logN;\n"
      << "    const Modulus m = moduli[limb];\n"
      << "    const uint32_t p = m.value;\n"
      << "    (void)p;\n";
@@ -44,8 +45,8 @@ std::string ElementwiseProgram::cudaSource(const std::string &name) const {
       break;
     case Opcode::MulConstant:
       os << "mulShoup(r" << ins.lhs << ", constants[2 * (" << ins.rhs
-         << " * size_t(limbs) + limb)], constants[2 * (" << ins.rhs
-         << " * size_t(limbs) + limb) + 1], p)";
+         << " * u64(limbs) + limb)], constants[2 * (" << ins.rhs
+         << " * u64(limbs) + limb) + 1], p)";
       break;
     }
     os << ";\n";

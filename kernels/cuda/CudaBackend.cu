@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cerium/kernels/CudaBackend.h"
+#include "cerium/kernels/Nvrtc.h"
 
 #include <cuda_runtime.h>
 
@@ -465,6 +466,8 @@ public:
 
   ~CudaBackend() override {
     cudaStreamSynchronize(stream);
+    if (library)
+      cudaLibraryUnload(library);
     for (void *p : owned)
       cudaFree(p);
     cudaStreamDestroy(stream);
@@ -563,12 +566,38 @@ public:
     launch<Op::SubMulScalar>(out, a.data, b.data, scalars);
   }
 
+  void loadGeneratedKernels(const std::string &source,
+                            std::span<const uint8_t> image) override {
+    if (library) {
+      synchronize();
+      cudaLibraryUnload(library);
+      library = nullptr;
+      generated.clear();
+    }
+    // The fatbin when it holds code this GPU runs (a cubin for its
+    // architecture, or PTX the driver can JIT); NVRTC otherwise.
+    if (!image.empty() &&
+        cudaLibraryLoadData(&library, image.data(), nullptr, nullptr, 0,
+                            nullptr, nullptr, 0) == cudaSuccess)
+      return;
+    cudaGetLastError(); // clear a failed load
+    library = nullptr;
+    if (source.empty())
+      return;
+    std::string ptx = compileToPtx(source, props.major, props.minor);
+    check(cudaLibraryLoadData(&library, ptx.c_str(), nullptr, nullptr, 0,
+                              nullptr, nullptr, 0),
+          "loading the generated kernels");
+  }
+
   void elementwise(const ElementwiseProgram &program,
                    std::span<const Limbs> outputs,
                    std::span<const ConstLimbs> inputs) override {
     if (inputs.size() != program.numInputs ||
         outputs.size() != program.outputs.size() || outputs.empty())
       throw std::invalid_argument("elementwise: operand count mismatch");
+    if (launchGenerated(program, outputs, inputs))
+      return;
     if (program.numRegisters() > kMaxProgramRegisters)
       throw std::invalid_argument("elementwise: program has too many "
                                   "registers for the device interpreter");
@@ -799,8 +828,62 @@ private:
     return converters.emplace(std::move(key), dc).first->second;
   }
 
+  /// Launches the generated kernel `program` names, if one is loaded.
+  bool launchGenerated(const ElementwiseProgram &program,
+                       std::span<const Limbs> outputs,
+                       std::span<const ConstLimbs> inputs) {
+    if (!library || program.kernelName.empty())
+      return false;
+    auto it = generated.find(program.kernelName);
+    if (it == generated.end()) {
+      cudaKernel_t kernel = nullptr;
+      if (cudaLibraryGetKernel(&kernel, library, program.kernelName.c_str()) !=
+          cudaSuccess) {
+        cudaGetLastError();
+        kernel = nullptr;
+      }
+      it = generated.emplace(program.kernelName, kernel).first;
+    }
+    if (!it->second)
+      return false;
+    const Limbs &first = outputs[0];
+    std::vector<uint64_t> inPtrs, outPtrs;
+    for (const ConstLimbs &in : inputs)
+      inPtrs.push_back(reinterpret_cast<uint64_t>(in.data));
+    for (const Limbs &out : outputs)
+      outPtrs.push_back(reinterpret_cast<uint64_t>(out.data));
+    std::vector<Modulus> moduli;
+    for (uint32_t id : first.primes)
+      moduli.push_back(ctx.prime(id).modulus);
+    std::vector<uint32_t> constants;
+    for (size_t c = 0; c < program.constants.size(); ++c) {
+      constants.push_back(program.constants[c]);
+      constants.push_back(program.constantsShoup[c]);
+    }
+    Scratch dIn = uploadBytes(inPtrs.data(), inPtrs.size() * 8);
+    Scratch dOut = uploadBytes(outPtrs.data(), outPtrs.size() * 8);
+    Scratch dModuli =
+        uploadBytes(moduli.data(), moduli.size() * sizeof(Modulus));
+    Scratch dConst = upload(constants);
+    uint32_t **outArg = dOut.as<uint32_t *>();
+    const uint32_t **inArg = dIn.as<const uint32_t *>();
+    const Modulus *moduliArg = dModuli.as<Modulus>();
+    const uint32_t *constArg = dConst.as<uint32_t>();
+    unsigned limbs = unsigned(first.numLimbs()), logN = ctx.logDegree();
+    unsigned long long words = first.numWords();
+    void *args[] = {&outArg, &inArg, &moduliArg, &constArg,
+                    &limbs,  &logN,  &words};
+    check(cudaLaunchKernel(reinterpret_cast<const void *>(it->second),
+                           dim3(blocksFor(words)), dim3(kThreads), args, 0,
+                           stream),
+          "generated kernel");
+    return true;
+  }
+
   const RnsContext &ctx;
   cudaDeviceProp props{};
+  cudaLibrary_t library = nullptr;
+  std::map<std::string, cudaKernel_t> generated;
   cudaStream_t stream = nullptr;
   DeviceTables tables{};
   std::vector<void *> owned;

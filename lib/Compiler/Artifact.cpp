@@ -91,6 +91,8 @@ void writeArtifact(const std::string &path, Artifact &a) {
   w.putArray<uint32_t>(a.keys.galoisElements);
   w.putString(bytecodeOf(*a.program));
   w.putString(bytecodeOf(*a.reference));
+  w.putString(a.cudaSource);
+  w.putArray<uint8_t>(a.cudaImage);
   writeContainer(path, FileKind::Artifact, a.params->fingerprint(), w.buffer());
 }
 
@@ -113,6 +115,8 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   a.keys.galoisElements = r.getArray<uint32_t>(1 << 20);
   a.program = parseModule(r.getString(), context, path);
   a.reference = parseModule(r.getString(), context, path);
+  a.cudaSource = r.getString();
+  a.cudaImage = r.getArray<uint8_t>();
   r.expectEnd();
   if (!a.main() || !a.referenceMain())
     r.fail("no main function");

@@ -1,8 +1,9 @@
 //===- ScheduleOnGpuTest.cpp - e2e programs on both backends -------------===//
 //
 // Every program of test/e2e/programs is compiled, encrypted once, and its
-// schedule run on the CPU backend and on the CUDA backend: the output
-// ciphertexts must agree word for word (both backends share the element
+// schedule run on the CPU backend and on the CUDA backend (with the kernel
+// programs interpreted, then as generated kernels): the output ciphertexts
+// must agree word for word (both backends share the element
 // arithmetic, and plaintext constants are encoded on the host for both).
 // Without a GPU every test skips with the reason (ctest label `gpu`).
 //
@@ -73,12 +74,22 @@ TEST_P(ScheduleOnGpuTest, SameCiphertextsAsTheCpu) {
         prng));
   }
   auto onCpu = runtime::runSchedule(c.main(), c.params, *cpu, keys, inputs);
+  // First the device interpreter of the kernel programs, then the generated
+  // kernels (compiled by NVRTC, the load-time path).
+  auto interpreted =
+      runtime::runSchedule(c.main(), c.params, *gpu, keys, inputs);
+  gpu->loadGeneratedKernels(runtime::generateCudaKernels(c.main(), *c.params),
+                            {});
   auto onGpu = runtime::runSchedule(c.main(), c.params, *gpu, keys, inputs);
+  ASSERT_EQ(onCpu.size(), interpreted.size());
+  for (size_t i = 0; i < onCpu.size(); ++i)
+    EXPECT_TRUE(onCpu[i].value.data == interpreted[i].value.data)
+        << "output " << i << " differs (device interpreter)";
   ASSERT_EQ(onCpu.size(), onGpu.size());
   for (size_t i = 0; i < onCpu.size(); ++i) {
     EXPECT_EQ(onCpu[i].level(), onGpu[i].level());
     EXPECT_TRUE(onCpu[i].value.data == onGpu[i].value.data)
-        << "output " << i << " differs between the CPU and the GPU";
+        << "output " << i << " differs (generated kernels)";
   }
 }
 

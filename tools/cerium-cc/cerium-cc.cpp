@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cerium/Compiler/Artifact.h"
+#include "cerium/Compiler/CudaTarget.h"
 #include "cerium/Compiler/Stats.h"
 #include "cerium/Runtime/Schedule.h"
 
@@ -77,7 +78,7 @@ int main(int argc, char **argv) {
       return 0;
     }
     if (emit == "cuda") {
-      llvm::outs() << cerium::runtime::cudaKernelsSource(c.main(), *c.params);
+      llvm::outs() << cerium::runtime::generateCudaKernels(c.main(), *c.params);
       return 0;
     }
     if (!emit.empty()) {
@@ -89,11 +90,23 @@ int main(int argc, char **argv) {
     }
     if (output.empty())
       throw cerium::Error("cerium-cc: give -o PROGRAM.cerium or --emit LEVEL");
-    if (target != "cpu")
-      throw cerium::Error("--target " + target +
-                          ": not yet supported (the CUDA code generator "
-                          "comes with the CUDA executor); use --target cpu");
+    std::string cudaSource;
+    std::vector<uint8_t> cudaImage;
+    if (target != "cpu") {
+      // The CPU interprets the same kernels (--target all = cuda here).
+      cudaSource = cerium::runtime::generateCudaKernels(c.main(), *c.params);
+      std::string nvcc = cerium::findNvcc();
+      if (nvcc.empty())
+        std::fprintf(stderr, "note: nvcc not found: the CUDA kernels will be "
+                             "compiled with NVRTC when the program is "
+                             "loaded\n");
+      else
+        cudaImage =
+            cerium::compileFatbin(cudaSource, nvcc, cerium::kCudaArchitectures);
+    }
     cerium::Artifact artifact = cerium::makeArtifact(c);
+    artifact.cudaSource = std::move(cudaSource);
+    artifact.cudaImage = std::move(cudaImage);
     if (artifact.params->insecure())
       std::fprintf(stderr, "warning: INSECURE parameters (below 128-bit "
                            "security), for testing only\n");

@@ -128,6 +128,7 @@ int main(int argc, char **argv) {
         artifact.params->rns(), kernels::CpuBackendOptions{threads});
     auto executor =
         runtime::createBackend(backendName, artifact.params->rns(), threads);
+    executor->loadGeneratedKernels(artifact.cudaSource, artifact.cudaImage);
     const ckks::Params &params = *artifact.params;
     if (simulate) {
       auto in = session::readInputs(artifact, session::parseInputArgs(inputs));

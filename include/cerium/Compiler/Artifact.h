@@ -27,6 +27,10 @@ struct Artifact {
   runtime::KeyRequirements keys;
   mlir::OwningOpRef<mlir::ModuleOp> program;   // rns dialect, memory planned
   mlir::OwningOpRef<mlir::ModuleOp> reference; // fhe dialect, weights folded
+  /// --target cuda|all: the generated kernels' CUDA C++ and, if nvcc was
+  /// found, their fatbin (both empty for --target cpu).
+  std::string cudaSource;
+  std::vector<uint8_t> cudaImage;
 
   mlir::func::FuncOp main() {
     return program->lookupSymbol<mlir::func::FuncOp>("main");

@@ -35,9 +35,18 @@ struct ElementwiseProgram {
   size_t numLimbs = 0;
   std::vector<uint32_t> constants, constantsShoup;
 
+  /// The generated kernel compiled for this program (the executor takes it
+  /// from the op's `rns.kernel_name`); empty if none. The CUDA backend
+  /// launches it when its generated kernels are loaded, and interprets the
+  /// program otherwise.
+  std::string kernelName;
+
   size_t numRegisters() const { return numInputs + code.size(); }
   /// The CUDA C++ source of this program as a kernel named `name` (one
-  /// thread per residue; element arithmetic from ModArith.h).
+  /// thread per residue; element arithmetic from ModArith.h). Arguments:
+  /// output and input pointer arrays, the Modulus of each limb, the
+  /// constants as (value, Shoup quotient) pairs, the limb count, log2 N and
+  /// the number of residues.
   std::string cudaSource(const std::string &name) const;
 };
 

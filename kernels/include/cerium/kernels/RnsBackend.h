@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -133,6 +134,14 @@ public:
   virtual void elementwise(const ElementwiseProgram &program,
                            std::span<const Limbs> outputs,
                            std::span<const ConstLimbs> inputs) = 0;
+
+  /// Kernels generated for a program (ElementwiseProgram::kernelName names
+  /// them): `source` is their CUDA C++, `image` what nvcc built from it (a
+  /// fatbin; may be empty). A backend that runs them loads them here and
+  /// launches them for programs that name one; the default keeps
+  /// interpreting the programs.
+  virtual void loadGeneratedKernels(const std::string &source,
+                                    std::span<const uint8_t> image) {}
 
   /// out(X) = in(X^galois), galois odd, in either domain. out must not alias
   /// in.

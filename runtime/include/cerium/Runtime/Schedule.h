@@ -44,10 +44,12 @@ size_t arenaBytes(mlir::func::FuncOp main);
 kernels::ElementwiseProgram compileKernel(mlir::Operation *kernel,
                                           const ckks::Params &params);
 
-/// CUDA C++ for every distinct fused kernel of the program (ModArith.h
-/// supplies the element arithmetic): what `cerium-cc --emit cuda` prints.
-std::string cudaKernelsSource(mlir::func::FuncOp main,
-                              const ckks::Params &params);
+/// Names every rns.kernel of the program (attribute `rns.kernel_name`;
+/// kernels with the same program share a name) and returns self-contained
+/// CUDA C++ defining each named kernel once, with ModArith.h inlined: what
+/// `cerium-cc --emit cuda` prints and `--target cuda` compiles.
+std::string generateCudaKernels(mlir::func::FuncOp main,
+                                const ckks::Params &params);
 
 /// Called after each op: ops done, ops in all, the op, its time in ms.
 using OpObserver = std::function<void(

@@ -13,7 +13,16 @@
 #ifndef CERIUM_KERNELS_MODARITH_H
 #define CERIUM_KERNELS_MODARITH_H
 
+#if defined(__CUDACC_RTC__)
+// NVRTC compiles generated kernels (with this header inlined) without the
+// C++ library headers.
+typedef unsigned char uint8_t;
+typedef unsigned int uint32_t;
+typedef unsigned long long uint64_t;
+typedef long long int64_t;
+#else
 #include <cstdint>
+#endif
 
 #if defined(__CUDACC__)
 #define CERIUM_HD __host__ __device__ __forceinline__
