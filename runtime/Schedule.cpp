@@ -191,6 +191,13 @@ private:
   /// The encoder works in host memory: a CPU backend for its NTTs when the
   /// schedule's backend is not host memory.
   std::unique_ptr<kernels::RnsBackend> hostBackend;
+  /// On a device backend, each encoded constant stays in device memory
+  /// after its first use and is copied into place on later runs (on the
+  /// CPU constants are encoded at each use: memory over time).
+  llvm::DenseMap<Operation *, kernels::BackendBuffer> deviceConstants;
+  /// The recorded run and the keys it was recorded with.
+  std::unique_ptr<kernels::RecordedWork> recorded;
+  const ckks::EvalKeys *recordedKeys = nullptr;
   llvm::DenseMap<Operation *, ElementwiseProgram> programs;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
       converters;
@@ -308,6 +315,11 @@ void ScheduleExecutor::Impl::execute(Operation *op,
       })
       .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) { keySwitch(k, keys); })
       .Case<rns::EncodeOp>([&](rns::EncodeOp e) {
+        Limbs out = view(e.getResult());
+        if (auto it = deviceConstants.find(op); it != deviceConstants.end()) {
+          backend.copy(out.data, it->second.data(), out.numWords());
+          return;
+        }
         unsigned level = unsigned(e.getLevel());
         double scale = std::pow(p->levelScale(level), double(e.getDegree()));
         std::vector<double> values(e.getValues().begin(), e.getValues().end());
@@ -317,10 +329,16 @@ void ScheduleExecutor::Impl::execute(Operation *op,
           hostBackend = kernels::createCpuBackend(p->rns());
         ckks::Plaintext pt = encoder->encode(
             values, scale, level, hostBackend ? *hostBackend : backend);
-        Limbs out = view(e.getResult());
         if (pt.value.data.size() != out.numWords())
           throw Error("encoded plaintext does not match its limb array");
-        backend.copyFromHost(out.data, pt.value.data.data(), out.numWords());
+        if (backend.hostAccessible()) {
+          backend.copyFromHost(out.data, pt.value.data.data(), out.numWords());
+          return;
+        }
+        kernels::BackendBuffer kept(backend, out.numWords());
+        backend.copyFromHost(kept.data(), pt.value.data.data(), out.numWords());
+        backend.copy(out.data, kept.data(), out.numWords());
+        deviceConstants.try_emplace(op, std::move(kept));
       })
       .Default([&](Operation *o) {
         throw Error("cannot execute '" + o->getName().getStringRef().str() +
@@ -375,17 +393,33 @@ void ScheduleExecutor::Impl::execute(const ckks::EvalKeys &keys,
                                      const OpObserver &observer) {
   Block &block = main.getBody().front();
   const size_t total = block.getOperations().size() - 1;
-  size_t done = 0;
-  for (Operation &op : block.without_terminator()) {
-    auto started = std::chrono::steady_clock::now();
-    execute(&op, keys);
-    if (observer) {
-      backend.synchronize();
-      observer(++done, total, &op,
-               std::chrono::duration<double, std::milli>(
-                   std::chrono::steady_clock::now() - started)
-                   .count());
+  auto runOps = [&] {
+    size_t done = 0;
+    for (Operation &op : block.without_terminator()) {
+      auto started = std::chrono::steady_clock::now();
+      execute(&op, keys);
+      if (observer) {
+        backend.synchronize();
+        observer(++done, total, &op,
+                 std::chrono::duration<double, std::milli>(
+                     std::chrono::steady_clock::now() - started)
+                     .count());
+      }
     }
+  };
+  // On a device backend the first run warms up (keys, constants and kernel
+  // tables reach the device), the second is recorded (a CUDA graph) and
+  // later ones replay it. Per-op timing needs the ops one by one.
+  if (observer || backend.hostAccessible()) {
+    runOps();
+  } else if (recorded && recordedKeys == &keys) {
+    recorded->replay();
+  } else if (recordedKeys != &keys) {
+    recorded.reset();
+    runOps();
+    recordedKeys = &keys;
+  } else {
+    recorded = backend.record(runOps);
   }
   backend.synchronize();
 }

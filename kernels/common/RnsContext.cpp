@@ -224,6 +224,7 @@ uint32_t rotationGaloisElement(size_t degree, int64_t steps) {
   return static_cast<uint32_t>(g);
 }
 
+RecordedWork::~RecordedWork() = default;
 RnsBackend::~RnsBackend() = default;
 
 void RnsBackend::modUp(const BaseConverter &conv, Limbs extended,

@@ -25,6 +25,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace cerium::kernels {
@@ -451,6 +452,27 @@ private:
   void *ptr = nullptr;
 };
 
+/// A captured sequence of kernel calls, replayed on one stream.
+class CudaGraph final : public RecordedWork {
+public:
+  CudaGraph(cudaGraphExec_t exec, cudaStream_t stream)
+      : exec(exec), stream(stream) {}
+  ~CudaGraph() override { cudaGraphExecDestroy(exec); }
+  void replay() override {
+    check(cudaGraphLaunch(exec, stream), "graph launch");
+  }
+
+private:
+  cudaGraphExec_t exec;
+  cudaStream_t stream;
+};
+
+/// A device table (see CudaBackend::upload).
+struct Table {
+  void *ptr = nullptr;
+  template <class T> T *as() const { return static_cast<T *>(ptr); }
+};
+
 class CudaBackend final : public RnsBackend {
 public:
   CudaBackend(const RnsContext &ctx, int device) : ctx(ctx) {
@@ -507,7 +529,7 @@ public:
   void nttForward(Limbs x) override {
     if (!x.numLimbs())
       return;
-    Scratch ids = upload(x.primes);
+    Table ids = upload(x.primes);
     const unsigned logN = ctx.logDegree(), logN1 = splitOf(logN);
     const uint32_t n2 = uint32_t(x.degree >> logN1);
     if (logN1) {
@@ -524,7 +546,7 @@ public:
   void nttInverse(Limbs x) override {
     if (!x.numLimbs())
       return;
-    Scratch ids = upload(x.primes);
+    Table ids = upload(x.primes);
     const unsigned logN = ctx.logDegree(), logN1 = splitOf(logN);
     const uint32_t n2 = uint32_t(x.degree >> logN1);
     dim3 rows(1u << logN1, unsigned(x.numLimbs()));
@@ -564,6 +586,43 @@ public:
   void subMulScalar(Limbs out, ConstLimbs a, ConstLimbs b,
                     std::span<const uint32_t> scalars) override {
     launch<Op::SubMulScalar>(out, a.data, b.data, scalars);
+  }
+
+  std::unique_ptr<RecordedWork>
+  record(const std::function<void()> &work) override {
+    synchronize();
+    // Relaxed: a table missing from the cache may still be uploaded (with a
+    // synchronous copy outside the stream) while capturing.
+    if (cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed) !=
+        cudaSuccess) {
+      cudaGetLastError();
+      work();
+      return nullptr;
+    }
+    cudaGraph_t graph = nullptr;
+    try {
+      work();
+    } catch (...) {
+      cudaStreamEndCapture(stream, &graph);
+      if (graph)
+        cudaGraphDestroy(graph);
+      cudaGetLastError();
+      throw;
+    }
+    cudaGraphExec_t exec = nullptr;
+    if (cudaStreamEndCapture(stream, &graph) != cudaSuccess || !graph ||
+        cudaGraphInstantiate(&exec, graph, 0) != cudaSuccess) {
+      // Something in `work` cannot be captured: run it directly.
+      if (graph)
+        cudaGraphDestroy(graph);
+      cudaGetLastError();
+      work();
+      return nullptr;
+    }
+    cudaGraphDestroy(graph);
+    auto recorded = std::make_unique<CudaGraph>(exec, stream);
+    recorded->replay(); // capturing recorded the calls without running them
+    return recorded;
   }
 
   void loadGeneratedKernels(const std::string &source,
@@ -617,13 +676,13 @@ public:
       inPtrs.push_back(reinterpret_cast<uint64_t>(in.data));
     for (const Limbs &out : outputs)
       outPtrs.push_back(reinterpret_cast<uint64_t>(out.data));
-    Scratch ids = upload(first.primes);
-    Scratch dCode = uploadBytes(code.data(), code.size() * sizeof(code[0]));
-    Scratch dRegs = uploadBytes(program.outputs.data(),
-                                program.outputs.size() * sizeof(uint16_t));
-    Scratch dConst = upload(constants);
-    Scratch dIn = uploadBytes(inPtrs.data(), inPtrs.size() * 8);
-    Scratch dOut = uploadBytes(outPtrs.data(), outPtrs.size() * 8);
+    Table ids = upload(first.primes);
+    Table dCode = uploadBytes(code.data(), code.size() * sizeof(code[0]));
+    Table dRegs = uploadBytes(program.outputs.data(),
+                              program.outputs.size() * sizeof(uint16_t));
+    Table dConst = upload(constants);
+    Table dIn = uploadBytes(inPtrs.data(), inPtrs.size() * 8);
+    Table dOut = uploadBytes(outPtrs.data(), outPtrs.size() * 8);
     const size_t words = first.numWords();
     elementwiseProgram<<<blocksFor(words), kThreads, 0, stream>>>(
         dOut.as<uint32_t *>(), dIn.as<const uint32_t *>(),
@@ -643,7 +702,7 @@ public:
       automorphismNtt<<<blocksFor(words), kThreads, 0, stream>>>(
           out.data, in.data, galois, ctx.logDegree(), words);
     } else {
-      Scratch ids = upload(out.primes);
+      Table ids = upload(out.primes);
       automorphismCoefficient<<<blocksFor(words), kThreads, 0, stream>>>(
           out.data, in.data, galois, ids.as<uint32_t>(), tables, words);
     }
@@ -675,14 +734,14 @@ public:
     copy(last.as<uint32_t>(), in.limb(keep), n);
     if (domain == Domain::Ntt)
       nttInverse({last.as<uint32_t>(), in.primes.subspan(keep, 1), n});
-    Scratch ids = upload(out.primes);
+    Table ids = upload(out.primes);
     std::vector<uint32_t> consts;
     for (size_t i = 0; i < keep; ++i) {
       uint32_t qi = ctx.modulus(out.primes[i]);
       consts.push_back(shoupQuotient(1, qi));
       consts.push_back((ql >> 1) % qi);
     }
-    Scratch dconsts = upload(consts);
+    Table dconsts = upload(consts);
     rescaleSpread<<<blocksFor(keep * n), kThreads, 0, stream>>>(
         r.as<uint32_t>(), last.as<uint32_t>(), ids.as<uint32_t>(),
         dconsts.as<uint32_t>(), ql, tables, keep * n);
@@ -712,12 +771,8 @@ public:
           throw std::invalid_argument("key-switch: limb count mismatch");
         ptrs.push_back(v.data);
       }
-    Scratch dptrs(stream, ptrs.size() * sizeof(void *));
-    check(cudaMemcpyAsync(dptrs.as<void>(), ptrs.data(),
-                          ptrs.size() * sizeof(void *), cudaMemcpyHostToDevice,
-                          stream),
-          "key-switch pointers");
-    Scratch ids = upload(out0.primes);
+    Table dptrs = uploadBytes(ptrs.data(), ptrs.size() * sizeof(void *));
+    Table ids = upload(out0.primes);
     auto *p = dptrs.as<const uint32_t *>();
     const size_t words = out0.numWords();
     keySwitchInnerProductKernel<<<blocksFor(words), kThreads, 0, stream>>>(
@@ -741,14 +796,14 @@ private:
   template <Op K>
   void launch(Limbs out, const uint32_t *a, const uint32_t *b,
               std::span<const uint32_t> scalars) {
-    Scratch ids = upload(out.primes);
+    Table ids = upload(out.primes);
     std::vector<uint32_t> withShoup;
     for (size_t i = 0; i < scalars.size(); ++i) {
       withShoup.push_back(scalars[i]);
       withShoup.push_back(
           shoupQuotient(scalars[i], ctx.modulus(out.primes[i])));
     }
-    Scratch sc = upload(withShoup);
+    Table sc = upload(withShoup);
     const size_t words = out.numWords();
     elementwiseKernel<K><<<blocksFor(words), kThreads, 0, stream>>>(
         out.data, a, b, sc.as<uint32_t>(), ids.as<uint32_t>(), tables, words);
@@ -757,16 +812,28 @@ private:
 
   /// Copies a small host array to stream-ordered device scratch (pageable
   /// source: staged before the call returns, so it may die right after).
-  Scratch upload(std::span<const uint32_t> values) {
+  /// Small read-only tables the kernels take (prime ids, constants,
+  /// pointer arrays, programs) live in device memory keyed by their bytes:
+  /// uploaded once, synchronously, and reused by every later call with the
+  /// same contents. Repeated runs of a schedule then issue no host-to-device
+  /// copies, which is what lets a run be captured as a CUDA graph.
+  Table upload(std::span<const uint32_t> values) {
     return uploadBytes(values.data(), values.size() * 4);
   }
-  Scratch uploadBytes(const void *data, size_t bytes) {
-    Scratch s(stream, bytes);
-    if (bytes)
-      check(cudaMemcpyAsync(s.as<void>(), data, bytes, cudaMemcpyHostToDevice,
-                            stream),
-            "upload");
-    return s;
+  Table uploadBytes(const void *data, size_t bytes) {
+    if (!bytes)
+      return {};
+    std::string key(static_cast<const char *>(data), bytes);
+    std::lock_guard<std::mutex> lock(tableMutex);
+    auto it = tableCache.find(key);
+    if (it == tableCache.end()) {
+      void *p = nullptr;
+      check(cudaMalloc(&p, bytes), "cudaMalloc");
+      check(cudaMemcpy(p, data, bytes, cudaMemcpyHostToDevice), "upload");
+      owned.push_back(p);
+      it = tableCache.emplace(std::move(key), p).first;
+    }
+    return {it->second};
   }
 
   template <class T> T *persistent(const std::vector<T> &host) {
@@ -860,11 +927,10 @@ private:
       constants.push_back(program.constants[c]);
       constants.push_back(program.constantsShoup[c]);
     }
-    Scratch dIn = uploadBytes(inPtrs.data(), inPtrs.size() * 8);
-    Scratch dOut = uploadBytes(outPtrs.data(), outPtrs.size() * 8);
-    Scratch dModuli =
-        uploadBytes(moduli.data(), moduli.size() * sizeof(Modulus));
-    Scratch dConst = upload(constants);
+    Table dIn = uploadBytes(inPtrs.data(), inPtrs.size() * 8);
+    Table dOut = uploadBytes(outPtrs.data(), outPtrs.size() * 8);
+    Table dModuli = uploadBytes(moduli.data(), moduli.size() * sizeof(Modulus));
+    Table dConst = upload(constants);
     uint32_t **outArg = dOut.as<uint32_t *>();
     const uint32_t **inArg = dIn.as<const uint32_t *>();
     const Modulus *moduliArg = dModuli.as<Modulus>();
@@ -887,7 +953,8 @@ private:
   cudaStream_t stream = nullptr;
   DeviceTables tables{};
   std::vector<void *> owned;
-  std::mutex convMutex;
+  std::mutex convMutex, tableMutex;
+  std::unordered_map<std::string, void *> tableCache;
   std::map<std::vector<uint32_t>, DeviceConverter> converters;
 };
 

@@ -3,7 +3,8 @@
 // Every program of test/e2e/programs is compiled, encrypted once, and its
 // schedule run on the CPU backend and on the CUDA backend (with the kernel
 // programs interpreted, then as generated kernels): the output ciphertexts
-// must agree word for word (both backends share the element
+// must agree word for word, also when one executor records its run as a
+// CUDA graph and replays it (both backends share the element
 // arithmetic, and plaintext constants are encoded on the host for both).
 // Without a GPU every test skips with the reason (ctest label `gpu`).
 //
@@ -90,6 +91,14 @@ TEST_P(ScheduleOnGpuTest, SameCiphertextsAsTheCpu) {
     EXPECT_EQ(onCpu[i].level(), onGpu[i].level());
     EXPECT_TRUE(onCpu[i].value.data == onGpu[i].value.data)
         << "output " << i << " differs (generated kernels)";
+  }
+  // One executor, three runs: warm-up, recorded as a CUDA graph, replayed.
+  runtime::ScheduleExecutor executor(c.main(), c.params, *gpu);
+  for (const char *run : {"warm-up", "recorded", "replayed"}) {
+    auto again = executor.run(keys, inputs);
+    for (size_t i = 0; i < onCpu.size(); ++i)
+      EXPECT_TRUE(onCpu[i].value.data == again[i].value.data)
+          << "output " << i << " differs (" << run << " run)";
   }
 }
 

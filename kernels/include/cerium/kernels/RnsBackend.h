@@ -17,6 +17,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -85,6 +87,14 @@ private:
   std::vector<double> recip;
 };
 
+/// Kernel calls recorded once and replayed as a unit (a CUDA graph).
+class RecordedWork {
+public:
+  virtual ~RecordedWork();
+  /// Enqueues the recorded calls again, on the same buffers.
+  virtual void replay() = 0;
+};
+
 class RnsBackend {
 public:
   virtual ~RnsBackend();
@@ -134,6 +144,17 @@ public:
   virtual void elementwise(const ElementwiseProgram &program,
                            std::span<const Limbs> outputs,
                            std::span<const ConstLimbs> inputs) = 0;
+
+  /// Runs `work` (a sequence of calls on this backend) once and, if the
+  /// backend can, returns it recorded for replay; nullptr otherwise (the
+  /// default: the work has simply run). Replays must see the same buffers,
+  /// and `work` must not copy from host memory, so callers record a warmed
+  /// up sequence whose tables the backend already holds.
+  virtual std::unique_ptr<RecordedWork>
+  record(const std::function<void()> &work) {
+    work();
+    return nullptr;
+  }
 
   /// Kernels generated for a program (ElementwiseProgram::kernelName names
   /// them): `source` is their CUDA C++, `image` what nvcc built from it (a
