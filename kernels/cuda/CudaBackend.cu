@@ -63,9 +63,15 @@ constexpr int kThreads = 256;
 constexpr unsigned kSinglePassMaxLogN = 11;
 constexpr int kColumnsPerBlock = 16;
 
+/// Blocks of the grid-stride elementwise kernels: one thread per word, up to
+/// kWavesPerSm full waves of the device (set from its SM count when the
+/// backend starts); beyond that threads loop.
+constexpr unsigned kWavesPerSm = 32;
+unsigned maxGridBlocks = 1u << 20;
+
 unsigned blocksFor(size_t work) {
-  return static_cast<unsigned>(
-      std::min<size_t>((work + kThreads - 1) / kThreads, size_t(1) << 20));
+  return static_cast<unsigned>(std::min<size_t>(
+      (work + kThreads - 1) / kThreads, size_t(maxGridBlocks)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -481,6 +487,9 @@ public:
       throw std::runtime_error("no usable CUDA device: " + why);
     check(cudaSetDevice(device), "cudaSetDevice");
     check(cudaGetDeviceProperties(&props, device), "cudaGetDeviceProperties");
+    maxGridBlocks = unsigned(props.multiProcessorCount) *
+                    unsigned(props.maxThreadsPerMultiProcessor / kThreads) *
+                    kWavesPerSm;
     check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking),
           "cudaStreamCreate");
     uploadTables();
