@@ -3,8 +3,17 @@
 #include "cerium/kernels/ElementwiseProgram.h"
 
 #include <sstream>
+#include <stdexcept>
 
 namespace cerium::kernels {
+
+void ElementwiseProgram::checkOperands(size_t numOutputs, size_t inputs,
+                                       size_t limbs) const {
+  if (inputs != numInputs || numOutputs != outputs.size() || numOutputs == 0)
+    throw std::invalid_argument("elementwise: operand count mismatch");
+  if (limbs != numLimbs)
+    throw std::invalid_argument("elementwise: constants for another basis");
+}
 
 std::string ElementwiseProgram::cudaSource(const std::string &name) const {
   std::ostringstream os;

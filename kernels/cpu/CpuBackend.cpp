@@ -143,16 +143,13 @@ public:
   void elementwise(const ElementwiseProgram &program,
                    std::span<const Limbs> outputs,
                    std::span<const ConstLimbs> inputs) override {
-    if (inputs.size() != program.numInputs ||
-        outputs.size() != program.outputs.size() || outputs.empty())
-      throw std::invalid_argument("elementwise: operand count mismatch");
+    program.checkOperands(outputs.size(), inputs.size(),
+                          outputs.empty() ? 0 : outputs[0].numLimbs());
     const Limbs &first = outputs[0];
     for (const ConstLimbs &in : inputs)
       check(first, in);
     for (const Limbs &out : outputs)
       check(first, out);
-    if (program.numLimbs != first.numLimbs())
-      throw std::invalid_argument("elementwise: constants for another basis");
     parallelLimbs(first.numLimbs(), [&](size_t i) {
       runProgram(program, outputs, inputs, i, ctx.modulus(first.primes[i]));
     });

@@ -661,17 +661,14 @@ public:
   void elementwise(const ElementwiseProgram &program,
                    std::span<const Limbs> outputs,
                    std::span<const ConstLimbs> inputs) override {
-    if (inputs.size() != program.numInputs ||
-        outputs.size() != program.outputs.size() || outputs.empty())
-      throw std::invalid_argument("elementwise: operand count mismatch");
+    program.checkOperands(outputs.size(), inputs.size(),
+                          outputs.empty() ? 0 : outputs[0].numLimbs());
     if (launchGenerated(program, outputs, inputs))
       return;
     if (program.numRegisters() > kMaxProgramRegisters)
       throw std::invalid_argument("elementwise: program has too many "
                                   "registers for the device interpreter");
     const Limbs &first = outputs[0];
-    if (program.numLimbs != first.numLimbs())
-      throw std::invalid_argument("elementwise: constants for another basis");
     std::vector<DeviceInstruction> code;
     for (const auto &ins : program.code)
       code.push_back({uint8_t(ins.op), ins.lhs, ins.rhs});

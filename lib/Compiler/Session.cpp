@@ -62,15 +62,21 @@ readInputs(const Artifact &artifact,
   return out;
 }
 
-KeySet generateKeys(const Artifact &artifact, kernels::RnsBackend &backend,
-                    Prng &prng) {
-  ckks::KeyGenerator keygen(artifact.params, backend, prng);
+KeySet generateKeys(const ckks::ParamsPtr &params,
+                    const runtime::KeyRequirements &needed,
+                    kernels::RnsBackend &backend, Prng &prng) {
+  ckks::KeyGenerator keygen(params, backend, prng);
   KeySet k;
   k.secret = keygen.secretKey();
   k.pub = keygen.publicKey(k.secret);
-  k.eval = keygen.evalKeys(k.secret, artifact.keys.relinearization,
-                           artifact.keys.galoisElements);
+  k.eval =
+      keygen.evalKeys(k.secret, needed.relinearization, needed.galoisElements);
   return k;
+}
+
+KeySet generateKeys(const Artifact &artifact, kernels::RnsBackend &backend,
+                    Prng &prng) {
+  return generateKeys(artifact.params, artifact.keys, backend, prng);
 }
 
 void saveKeys(const std::string &dir, const Artifact &artifact,
@@ -85,21 +91,30 @@ void saveKeys(const std::string &dir, const Artifact &artifact,
   ckks::saveEvalKeys((fs::path(dir) / "eval.keys").string(), p, keys.eval);
 }
 
+std::vector<ckks::Ciphertext>
+encryptValues(const ckks::ParamsPtr &params,
+              const std::vector<std::vector<double>> &values,
+              const ckks::PublicKey &pk, kernels::RnsBackend &backend,
+              Prng &prng) {
+  ckks::Encoder encoder(params);
+  ckks::Encryptor encryptor(params, backend);
+  const unsigned top = params->maxLevel();
+  std::vector<ckks::Ciphertext> cts;
+  for (const auto &v : values)
+    cts.push_back(encryptor.encrypt(
+        encoder.encode(v, params->levelScale(top), top, backend), pk, prng));
+  return cts;
+}
+
 std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
                                             const std::vector<NpyArray> &in,
                                             const ckks::PublicKey &pk,
                                             kernels::RnsBackend &backend,
                                             Prng &prng) {
-  ckks::Encoder encoder(artifact.params);
-  ckks::Encryptor encryptor(artifact.params, backend);
-  const unsigned top = artifact.params->maxLevel();
-  std::vector<ckks::Ciphertext> cts;
+  std::vector<std::vector<double>> values;
   for (const NpyArray &a : in)
-    cts.push_back(encryptor.encrypt(
-        encoder.encode(a.values, artifact.params->levelScale(top), top,
-                       backend),
-        pk, prng));
-  return cts;
+    values.push_back(a.values);
+  return encryptValues(artifact.params, values, pk, backend, prng);
 }
 
 void checkInputs(const Artifact &artifact,

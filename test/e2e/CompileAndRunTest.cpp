@@ -17,6 +17,7 @@
 #include "cerium/CKKS/Evaluator.h"
 #include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Compiler/Compiler.h"
+#include "cerium/Compiler/Session.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/kernels/CpuBackend.h"
@@ -50,24 +51,17 @@ std::vector<Tensor> compileAndRun(const std::string &text,
   if (precision)
     *precision = c.program.options.precision;
   auto backend = kernels::createCpuBackend(c.params->rns());
-  ckks::KeyGenerator keygen(c.params, *backend, prng);
-  ckks::SecretKey sk = keygen.secretKey();
-  ckks::PublicKey pk = keygen.publicKey(sk);
-  runtime::KeyRequirements req = runtime::requiredKeys(c.main());
-  ckks::EvalKeys keys =
-      keygen.evalKeys(sk, req.relinearization, req.galoisElements);
+  session::KeySet keys = session::generateKeys(
+      c.params, runtime::requiredKeys(c.main()), *backend, prng);
+  auto cts = session::encryptValues(c.params, inputs, keys.pub, *backend, prng);
   ckks::Encoder encoder(c.params);
   ckks::Encryptor encryptor(c.params, *backend);
-  const unsigned top = c.params->maxLevel();
-  std::vector<ckks::Ciphertext> cts;
-  for (const Tensor &in : inputs)
-    cts.push_back(encryptor.encrypt(
-        encoder.encode(in, c.params->levelScale(top), top, *backend), pk,
-        prng));
-  auto outs = runtime::runSchedule(c.main(), c.params, *backend, keys, cts);
+  auto outs =
+      runtime::runSchedule(c.main(), c.params, *backend, keys.eval, cts);
   std::vector<Tensor> results;
   for (size_t i = 0; i < outs.size(); ++i) {
-    auto slots = encoder.decode(encryptor.decrypt(outs[i], sk), *backend);
+    auto slots =
+        encoder.decode(encryptor.decrypt(outs[i], keys.secret), *backend);
     size_t n = 1;
     for (int64_t d : c.program.outputs[i].shape)
       n *= size_t(d);

@@ -12,9 +12,8 @@
 
 #include "../unit/TestSupport.h"
 
-#include "cerium/CKKS/Encoder.h"
-#include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Compiler/Compiler.h"
+#include "cerium/Compiler/Session.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/kernels/CpuBackend.h"
 #include "cerium/kernels/CudaBackend.h"
@@ -53,27 +52,20 @@ TEST_P(ScheduleOnGpuTest, SameCiphertextsAsTheCpu) {
   auto cpu = kernels::createCpuBackend(c.params->rns());
   auto gpu = kernels::createCudaBackend(c.params->rns());
 
-  ckks::KeyGenerator keygen(c.params, *cpu, prng);
-  ckks::SecretKey sk = keygen.secretKey();
-  ckks::PublicKey pk = keygen.publicKey(sk);
-  runtime::KeyRequirements req = runtime::requiredKeys(c.main());
-  ckks::EvalKeys keys =
-      keygen.evalKeys(sk, req.relinearization, req.galoisElements);
-  ckks::Encoder encoder(c.params);
-  ckks::Encryptor encryptor(c.params, *cpu);
-  const unsigned top = c.params->maxLevel();
-  std::vector<ckks::Ciphertext> inputs;
+  session::KeySet client = session::generateKeys(
+      c.params, runtime::requiredKeys(c.main()), *cpu, prng);
+  const ckks::EvalKeys &keys = client.eval;
+  std::vector<std::vector<double>> values;
   for (const auto &info : c.program.inputs) {
     size_t n = 1;
     for (int64_t d : info.shape)
       n *= size_t(d);
-    std::vector<double> values(n);
-    for (double &v : values)
+    values.emplace_back(n);
+    for (double &v : values.back())
       v = 2 * prng.uniformReal() - 1;
-    inputs.push_back(encryptor.encrypt(
-        encoder.encode(values, c.params->levelScale(top), top, *cpu), pk,
-        prng));
   }
+  auto inputs =
+      session::encryptValues(c.params, values, client.pub, *cpu, prng);
   auto onCpu = runtime::runSchedule(c.main(), c.params, *cpu, keys, inputs);
   // First the device interpreter of the kernel programs, then the generated
   // kernels (compiled by NVRTC, the load-time path).

@@ -37,6 +37,10 @@ struct KeySet {
 /// Exactly the keys the artifact lists.
 KeySet generateKeys(const Artifact &artifact, kernels::RnsBackend &backend,
                     Prng &prng);
+/// Keys for `params` with the evaluation keys `needed`.
+KeySet generateKeys(const ckks::ParamsPtr &params,
+                    const runtime::KeyRequirements &needed,
+                    kernels::RnsBackend &backend, Prng &prng);
 void saveKeys(const std::string &dir, const Artifact &artifact,
               const KeySet &keys);
 
@@ -46,6 +50,12 @@ std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
                                             kernels::RnsBackend &backend,
                                             Prng &prng);
 /// Checks the ciphertexts against main's inputs (count and level).
+/// Each vector encoded at the top level and scale, then encrypted.
+std::vector<ckks::Ciphertext>
+encryptValues(const ckks::ParamsPtr &params,
+              const std::vector<std::vector<double>> &values,
+              const ckks::PublicKey &pk, kernels::RnsBackend &backend,
+              Prng &prng);
 void checkInputs(const Artifact &artifact,
                  const std::vector<ckks::Ciphertext> &cts,
                  const std::string &path);

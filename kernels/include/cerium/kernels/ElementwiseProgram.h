@@ -42,6 +42,9 @@ struct ElementwiseProgram {
   std::string kernelName;
 
   size_t numRegisters() const { return numInputs + code.size(); }
+  /// Throws std::invalid_argument unless `numOutputs` outputs and
+  /// `numInputs` inputs of `limbs` limbs each fit this program.
+  void checkOperands(size_t numOutputs, size_t numInputs, size_t limbs) const;
   /// The CUDA C++ source of this program as a kernel named `name` (one
   /// thread per residue; element arithmetic from ModArith.h). Arguments:
   /// output and input pointer arrays, the Modulus of each limb, the
