@@ -12,8 +12,11 @@
 #ifndef CERIUM_CONVERSION_FUNCTIONREBUILDER_H
 #define CERIUM_CONVERSION_FUNCTIONREBUILDER_H
 
+#include "cerium/Dialect/Poly/IR/RnsLayout.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include "mlir/IR/Builders.h"
+#include "mlir/Pass/Pass.h"
 
 namespace cerium {
 
@@ -37,6 +40,45 @@ struct FunctionLowering {
 /// attributes of the function are kept.
 mlir::LogicalResult rebuildFunction(mlir::func::FuncOp func,
                                     const FunctionLowering &lowering);
+
+/// A module pass that lowers every function with the module's prime layout
+/// (ckks.rns). Derived passes provide
+///   void convertType(Type, SmallVectorImpl<Type> &, const RnsLayout &);
+///   FailureOr<LoweredValues> lowerOp(OpBuilder &, Operation *,
+///       ArrayRef<SmallVector<Value, 3>>, const RnsLayout &);
+/// and `Dialect` is the dialect they produce.
+template <class Derived, class Dialect>
+class LayoutLoweringPass
+    : public mlir::PassWrapper<Derived, mlir::OperationPass<mlir::ModuleOp>> {
+public:
+  void getDependentDialects(mlir::DialectRegistry &registry) const override {
+    registry.insert<Dialect>();
+  }
+
+  void runOnOperation() override {
+    std::optional<RnsLayout> layout = RnsLayout::of(this->getOperation());
+    if (!layout)
+      return this->signalPassFailure();
+    auto &self = static_cast<Derived &>(*this);
+    auto convertType = [&](mlir::Type t,
+                           llvm::SmallVectorImpl<mlir::Type> &out) {
+      self.convertType(t, out, *layout);
+    };
+    auto lower = [&](mlir::OpBuilder &b, mlir::Operation *op,
+                     llvm::ArrayRef<llvm::SmallVector<mlir::Value, 3>> in) {
+      return self.lowerOp(b, op, in, *layout);
+    };
+    for (auto func :
+         this->getOperation().template getOps<mlir::func::FuncOp>()) {
+      self.prepare(func);
+      if (mlir::failed(rebuildFunction(func, {convertType, lower})))
+        return this->signalPassFailure();
+    }
+  }
+
+  /// Called on each function before it is rebuilt.
+  void prepare(mlir::func::FuncOp) {}
+};
 
 } // namespace cerium
 

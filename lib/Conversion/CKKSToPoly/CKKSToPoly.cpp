@@ -218,7 +218,7 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
 }
 
 class CkksToPolyPass
-    : public PassWrapper<CkksToPolyPass, OperationPass<ModuleOp>> {
+    : public LayoutLoweringPass<CkksToPolyPass, poly::PolyDialect> {
 public:
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CkksToPolyPass)
 
@@ -226,32 +226,24 @@ public:
   StringRef getDescription() const final {
     return "Lower ciphertext operations to RNS ring operations";
   }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<poly::PolyDialect>();
-  }
 
-  void runOnOperation() override {
-    std::optional<RnsLayout> layout = RnsLayout::of(getOperation());
-    if (!layout)
-      return signalPassFailure();
-    MLIRContext *ctx = &getContext();
-    auto convertType = [&](Type t, SmallVectorImpl<Type> &out) {
-      if (auto ct = dyn_cast<ckks::CiphertextType>(t))
-        out.append(ct.getSize(),
-                   poly::PolyType::get(ctx, ct.getLevel(), false, true));
-      else if (auto pt = dyn_cast<ckks::PlaintextType>(t))
-        out.push_back(poly::PolyType::get(ctx, pt.getLevel(), false, true));
-      else
-        out.push_back(t);
-    };
-    auto lower = [&](OpBuilder &b, Operation *op, ArrayRef<Values> in) {
-      return lowerOp(b, op, in, *layout);
-    };
-    for (auto func : getOperation().getOps<func::FuncOp>()) {
-      func->setAttr("ckks.signature", TypeAttr::get(func.getFunctionType()));
-      if (failed(rebuildFunction(func, {convertType, lower})))
-        return signalPassFailure();
-    }
+  void prepare(func::FuncOp func) {
+    func->setAttr("ckks.signature", TypeAttr::get(func.getFunctionType()));
+  }
+  void convertType(Type t, SmallVectorImpl<Type> &out, const RnsLayout &) {
+    MLIRContext *ctx = t.getContext();
+    if (auto ct = dyn_cast<ckks::CiphertextType>(t))
+      out.append(ct.getSize(),
+                 poly::PolyType::get(ctx, ct.getLevel(), false, true));
+    else if (auto pt = dyn_cast<ckks::PlaintextType>(t))
+      out.push_back(poly::PolyType::get(ctx, pt.getLevel(), false, true));
+    else
+      out.push_back(t);
+  }
+  FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
+                                   ArrayRef<Values> in,
+                                   const RnsLayout &layout) {
+    return cerium::lowerOp(b, op, in, layout);
   }
 };
 

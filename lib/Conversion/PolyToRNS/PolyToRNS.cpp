@@ -165,7 +165,7 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
 }
 
 class PolyToRnsPass
-    : public PassWrapper<PolyToRnsPass, OperationPass<ModuleOp>> {
+    : public LayoutLoweringPass<PolyToRnsPass, rns::RNSDialect> {
 public:
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PolyToRnsPass)
 
@@ -173,33 +173,24 @@ public:
   StringRef getDescription() const final {
     return "Lower RNS ring operations to limb-level kernels";
   }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<rns::RNSDialect>();
-  }
 
-  void runOnOperation() override {
-    std::optional<RnsLayout> layout = RnsLayout::of(getOperation());
-    if (!layout)
-      return signalPassFailure();
-    MLIRContext *ctx = &getContext();
-    auto convert = [&](Type t) -> Type {
-      auto p = dyn_cast<poly::PolyType>(t);
-      if (!p)
-        return t;
-      std::vector<uint32_t> ids = p.getExtended()
-                                      ? layout->extendedIds(p.getLevel())
-                                      : layout->qIds(p.getLevel());
-      return rns::LimbsType::get(ctx, ids);
-    };
-    auto convertType = [&](Type t, SmallVectorImpl<Type> &out) {
-      out.push_back(convert(t));
-    };
-    auto lower = [&](OpBuilder &b, Operation *op, ArrayRef<Values> in) {
-      return lowerOp(b, op, in, *layout, convert);
-    };
-    for (auto func : getOperation().getOps<func::FuncOp>())
-      if (failed(rebuildFunction(func, {convertType, lower})))
-        return signalPassFailure();
+  static Type convert(Type t, const RnsLayout &layout) {
+    auto p = dyn_cast<poly::PolyType>(t);
+    if (!p)
+      return t;
+    return rns::LimbsType::get(
+        t.getContext(), p.getExtended() ? layout.extendedIds(p.getLevel())
+                                        : layout.qIds(p.getLevel()));
+  }
+  void convertType(Type t, SmallVectorImpl<Type> &out,
+                   const RnsLayout &layout) {
+    out.push_back(convert(t, layout));
+  }
+  FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
+                                   ArrayRef<Values> in,
+                                   const RnsLayout &layout) {
+    return cerium::lowerOp(b, op, in, layout,
+                           [&](Type t) { return convert(t, layout); });
   }
 };
 
