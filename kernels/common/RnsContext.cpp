@@ -48,9 +48,11 @@ bool isPrime(uint32_t n) {
 }
 
 static void checkPrimeWidth(unsigned bits) {
-  if (bits < 12 || bits > kMaxModulusBits)
+  if (bits < kMinModulusBits || bits > kMaxModulusBits)
     throw std::invalid_argument("prime width " + std::to_string(bits) +
-                                " bits is outside [12, 30]");
+                                " bits is outside [" +
+                                std::to_string(kMinModulusBits) + ", " +
+                                std::to_string(kMaxModulusBits) + "]");
 }
 
 std::vector<uint32_t> generatePrimes(unsigned logDegree, unsigned bits,
@@ -142,9 +144,11 @@ RnsContext::RnsContext(unsigned logDegree, std::vector<uint32_t> primes)
   size_t n = degree();
   tables.reserve(primes.size());
   for (uint32_t p : primes) {
-    if (p >= (1u << kMaxModulusBits) || !isPrime(p) || (p - 1) % (2 * n) != 0)
+    if (p >= (1u << kMaxModulusBits) || p < (1u << (kMinModulusBits - 1)) ||
+        !isPrime(p) || (p - 1) % (2 * n) != 0)
       throw std::invalid_argument("modulus " + std::to_string(p) +
-                                  " is not an NTT-friendly prime below 2^30");
+                                  " is not an NTT-friendly prime in [2^14, "
+                                  "2^30)");
     PrimeTables t;
     t.modulus = makeModulus(p);
     t.psi = findPrimitiveRoot(p, logDegree);

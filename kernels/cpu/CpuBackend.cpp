@@ -24,26 +24,67 @@ bool cpuHasAvx2() {
 
 namespace {
 
-/// acc[j] += y[j] * h: the inner loop of base conversion. Cloned for AVX2
-/// (picked at load time through an ifunc), where it runs on vpmuludq.
-__attribute__((target_clones("avx2", "default"))) void
+/// acc[j] += y[j] * h: the inner loop of base conversion. Cloned for
+/// AVX-512 and AVX2 (picked at load time through an ifunc), where it runs on
+/// vpmuludq.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void
 accumulateProducts(uint64_t *__restrict acc, const uint32_t *__restrict y,
                    uint64_t h, size_t n) {
   for (size_t j = 0; j < n; ++j)
     acc[j] += y[j] * h;
 }
 
+/// acc[j] += x[j] * y[j]: the inner loop of the key-switching inner product.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void
+accumulateElementwise(uint64_t *__restrict acc, const uint32_t *__restrict x,
+                      const uint32_t *__restrict y, size_t n) {
+  for (size_t j = 0; j < n; ++j)
+    acc[j] += uint64_t(x[j]) * y[j];
+}
+
+/// x mod p for any 64-bit x and p >= 2^14 (kMinModulusBits), by a
+/// double-precision quotient estimate: x / p is known to within
+/// 3 * 2^11 / p < 1/2, so the truncated estimate is off by at most one and
+/// one correction each way makes the remainder exact. Unlike
+/// the 128-bit Barrett product (reduce64), every step has a vector form
+/// (AVX-512DQ converts between 64-bit integers and doubles, and multiplies
+/// 64-bit lanes), so the loops below vectorize.
+inline uint64_t reduceByDouble(uint64_t x, uint64_t p, double inverse) {
+  uint64_t q = static_cast<uint64_t>(static_cast<double>(x) * inverse);
+  int64_t r = static_cast<int64_t>(x - q * p);
+  r += r < 0 ? int64_t(p) : 0;
+  r -= r >= int64_t(p) ? int64_t(p) : 0;
+  return static_cast<uint64_t>(r);
+}
+
+/// acc[j] mod p, in place (between accumulations).
+__attribute__((target_clones("arch=x86-64-v4", "default"))) void
+reduceAccumulators(uint64_t *acc, size_t n, uint32_t p) {
+  const double inverse = 1.0 / p;
+  for (size_t j = 0; j < n; ++j)
+    acc[j] = reduceByDouble(acc[j], p, inverse);
+}
+
+/// out[j] = acc[j] mod p.
+__attribute__((target_clones("arch=x86-64-v4", "default"))) void
+reduceInto(uint32_t *__restrict out, const uint64_t *__restrict acc, size_t n,
+           uint32_t p) {
+  const double inverse = 1.0 / p;
+  for (size_t j = 0; j < n; ++j)
+    out[j] = static_cast<uint32_t>(reduceByDouble(acc[j], p, inverse));
+}
+
 /// out[j] = a[j] b[j] mod p, and out[j] += a[j] b[j] mod p: cloned for AVX2
 /// like accumulateProducts (the Barrett steps are 32x32-bit products). No
 /// __restrict: the interface lets outputs alias inputs.
-__attribute__((target_clones("avx2", "default"))) void
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void
 mulLimb(uint32_t *o, const uint32_t *x, const uint32_t *y, ProductBarrett c,
         size_t n) {
   for (size_t j = 0; j < n; ++j)
     o[j] = mulProduct(x[j], y[j], c);
 }
 
-__attribute__((target_clones("avx2", "default"))) void
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void
 mulAddLimb(uint32_t *o, const uint32_t *x, const uint32_t *y, ProductBarrett c,
            size_t n) {
   for (size_t j = 0; j < n; ++j)
@@ -54,7 +95,7 @@ mulAddLimb(uint32_t *o, const uint32_t *x, const uint32_t *y, ProductBarrett c,
 /// instruction is a loop over the block (which the compiler vectorizes),
 /// inputs are read in place and results reach the outputs only after the
 /// whole block is computed, so outputs may alias inputs.
-__attribute__((target_clones("avx2", "default"))) void
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void
 runProgram(const ElementwiseProgram &program, std::span<const Limbs> outputs,
            std::span<const ConstLimbs> inputs, size_t i, uint32_t p) {
   constexpr size_t kBlock = 256;
@@ -324,12 +365,9 @@ public:
         for (size_t i = 0; i < k; ++i) {
           accumulateProducts(acc.data(), y.data() + i * block, row[i], block);
           if ((i + 2) % (kLazyAccumulateTerms - 1) == 0)
-            for (size_t j = 0; j < block; ++j)
-              acc[j] = reduce64(acc[j], b);
+            reduceAccumulators(acc.data(), block, b.value);
         }
-        uint32_t *o = out.limb(jOut) + c0;
-        for (size_t j = 0; j < block; ++j)
-          o[j] = reduce64(acc[j], b);
+        reduceInto(out.limb(jOut) + c0, acc.data(), block, b.value);
       }
     });
   }
@@ -382,22 +420,27 @@ public:
       check(out0, keyA[d]);
     }
     check(out0, out1);
+    // Blocks of a limb: accumulate d_j * key_j in 64-bit lanes, reduce once
+    // per kLazyAccumulateTerms - 1 digits and at the end.
+    constexpr size_t kBlock = 2048;
     parallelLimbs(out0.numLimbs(), [&](size_t i) {
-      Modulus m = ctx.prime(out0.primes[i]).modulus;
-      uint32_t *o0 = out0.limb(i), *o1 = out1.limb(i);
-      for (size_t j = 0; j < out0.degree; ++j) {
-        uint64_t acc0 = 0, acc1 = 0;
+      const uint32_t p = ctx.modulus(out0.primes[i]);
+      std::vector<uint64_t> acc0(kBlock), acc1(kBlock);
+      for (size_t c0 = 0; c0 < out0.degree; c0 += kBlock) {
+        const size_t len = std::min(kBlock, out0.degree - c0);
+        std::fill_n(acc0.begin(), len, 0);
+        std::fill_n(acc1.begin(), len, 0);
         for (size_t d = 0; d < beta; ++d) {
-          uint64_t x = digits[d].limb(i)[j];
-          acc0 += x * keyB[d].limb(i)[j];
-          acc1 += x * keyA[d].limb(i)[j];
+          const uint32_t *x = digits[d].limb(i) + c0;
+          accumulateElementwise(acc0.data(), x, keyB[d].limb(i) + c0, len);
+          accumulateElementwise(acc1.data(), x, keyA[d].limb(i) + c0, len);
           if ((d + 1) % (kLazyAccumulateTerms - 1) == 0) {
-            acc0 = reduce64(acc0, m);
-            acc1 = reduce64(acc1, m);
+            reduceAccumulators(acc0.data(), len, p);
+            reduceAccumulators(acc1.data(), len, p);
           }
         }
-        o0[j] = reduce64(acc0, m);
-        o1[j] = reduce64(acc1, m);
+        reduceInto(out0.limb(i) + c0, acc0.data(), len, p);
+        reduceInto(out1.limb(i) + c0, acc1.data(), len, p);
       }
     });
   }

@@ -37,7 +37,7 @@ TEST(ModArith, ProductsMatchWideIntegers) {
 
 TEST(ModArith, ProductBarrettAtEveryWidth) {
   CERIUM_SEEDED_PRNG(prng);
-  for (unsigned bits = 12; bits <= 30; ++bits) {
+  for (unsigned bits = kMinModulusBits; bits <= kMaxModulusBits; ++bits) {
     uint32_t p = kernels::generatePrimes(4, bits, 1)[0];
     ProductBarrett c = makeProductBarrett(p);
     for (int i = 0; i < 20000; ++i) {

@@ -291,4 +291,32 @@ TEST(Rns, KeySwitchInnerProductMatchesSumOfProducts) {
   }
 }
 
+// The 64-bit accumulators hold up to 15 products of residues before each
+// reduction: the largest sums (every residue p - 1) at the narrowest and
+// widest primes must reduce exactly.
+TEST(Rns, AccumulatorReductionAtExtremeWidths) {
+  constexpr unsigned logN = 4;
+  std::vector<uint32_t> primes;
+  for (unsigned bits :
+       {modarith::kMinModulusBits, 22u, modarith::kMaxModulusBits})
+    primes.push_back(generatePrimes(logN, bits, 1)[0]);
+  RnsContext ctx(logN, primes);
+  auto backend = createCpuBackend(ctx);
+  const size_t n = ctx.degree(), beta = 31;
+  std::vector<uint32_t> ids{0, 1, 2}, top(ids.size() * n);
+  for (size_t i = 0; i < top.size(); ++i)
+    top[i] = ctx.modulus(ids[i / n]) - 1 - uint32_t(i % 3);
+  std::vector<ConstLimbs> views(beta, ConstLimbs{top.data(), ids, n});
+  std::vector<uint32_t> o0(top.size()), o1(top.size());
+  backend->keySwitchInnerProduct({o0.data(), ids, n}, {o1.data(), ids, n},
+                                 views, views, views);
+  for (size_t i = 0; i < top.size(); ++i) {
+    uint64_t p = ctx.modulus(ids[i / n]), want = 0;
+    for (size_t j = 0; j < beta; ++j)
+      want = (want + uint64_t(top[i]) * top[i]) % p;
+    ASSERT_EQ(o0[i], want) << "p = " << p;
+    ASSERT_EQ(o1[i], want) << "p = " << p;
+  }
+}
+
 } // namespace

@@ -34,6 +34,9 @@ namespace cerium::modarith {
 
 /// Largest modulus width, in bits, that the lazy-reduction kernels accept.
 inline constexpr unsigned kMaxModulusBits = 30;
+/// Smallest: the CPU kernels reduce 64-bit accumulators with a
+/// double-precision quotient estimate that is exact to one from 2^14 up.
+inline constexpr unsigned kMinModulusBits = 15;
 
 /// Number of 60-bit products that fit in a 64-bit accumulator.
 inline constexpr unsigned kLazyAccumulateTerms = 16;
