@@ -195,9 +195,10 @@ private:
   /// after its first use and is copied into place on later runs (on the
   /// CPU constants are encoded at each use: memory over time).
   llvm::DenseMap<Operation *, kernels::BackendBuffer> deviceConstants;
-  /// The recorded run and the keys it was recorded with.
+  /// The recorded run, and the keys the device copies and the recording
+  /// were made from (other keys start over: copies, warm-up, recording).
   std::unique_ptr<kernels::RecordedWork> recorded;
-  const ckks::EvalKeys *recordedKeys = nullptr;
+  const ckks::EvalKeys *keysOnDevice = nullptr;
   llvm::DenseMap<Operation *, ElementwiseProgram> programs;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
       converters;
@@ -410,14 +411,15 @@ void ScheduleExecutor::Impl::execute(const ckks::EvalKeys &keys,
   // On a device backend the first run warms up (keys, constants and kernel
   // tables reach the device), the second is recorded (a CUDA graph) and
   // later ones replay it. Per-op timing needs the ops one by one.
-  if (observer || backend.hostAccessible()) {
-    runOps();
-  } else if (recorded && recordedKeys == &keys) {
-    recorded->replay();
-  } else if (recordedKeys != &keys) {
+  if (!backend.hostAccessible() && keysOnDevice != &keys) {
     recorded.reset();
+    deviceKeys.clear();
+    keysOnDevice = &keys;
     runOps();
-    recordedKeys = &keys;
+  } else if (observer || backend.hostAccessible()) {
+    runOps();
+  } else if (recorded) {
+    recorded->replay();
   } else {
     recorded = backend.record(runOps);
   }

@@ -70,7 +70,10 @@ public:
                                     const std::vector<ckks::Ciphertext> &inputs,
                                     const OpObserver &observer = {});
   void setInputs(const std::vector<ckks::Ciphertext> &inputs);
-  /// Runs every op and waits for the backend to finish.
+  /// Runs every op and waits for the backend to finish. On a device
+  /// backend the keys are copied to the device on the first run with a
+  /// given EvalKeys object (kept unchanged while runs use it), the second
+  /// run is recorded and later ones replay the recording.
   void execute(const ckks::EvalKeys &keys, const OpObserver &observer = {});
   std::vector<ckks::Ciphertext> outputs();
 
