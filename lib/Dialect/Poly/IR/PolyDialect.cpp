@@ -177,3 +177,18 @@ LogicalResult EncodeOp::verify() {
                     getDegree() <= 2,
                 "encodes over Q in the NTT domain at degree 1 or 2");
 }
+
+//===----------------------------------------------------------------------===//
+// Folders
+//===----------------------------------------------------------------------===//
+
+OpFoldResult MulIntOp::fold(FoldAdaptor) {
+  return getValue() == 1 ? getInput() : OpFoldResult();
+}
+
+/// ntt(intt(x)) = x: a round trip through coefficient form.
+OpFoldResult NttOp::fold(FoldAdaptor) {
+  if (auto inverse = getInput().getDefiningOp<InttOp>())
+    return inverse.getInput();
+  return {};
+}

@@ -169,3 +169,24 @@ LogicalResult KeySwitchOp::verify() {
     return emitOpError("results have the digits' type");
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Folders
+//===----------------------------------------------------------------------===//
+
+OpFoldResult MulIntOp::fold(FoldAdaptor) {
+  return getValue() == 1 ? getInput() : OpFoldResult();
+}
+
+/// A slice of all the limbs is the array itself; a slice of a slice is one
+/// slice of the original.
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  if (getType() == getInput().getType())
+    return getInput();
+  if (auto inner = getInput().getDefiningOp<SliceOp>()) {
+    getInputMutable().assign(inner.getInput());
+    setOffset(getOffset() + inner.getOffset());
+    return getResult();
+  }
+  return {};
+}

@@ -67,6 +67,7 @@ def Poly_MulIntOp : Poly_Op<"mul_int", [SameOperandsAndResultType]> {
   let arguments = (ins Poly_PolyType:$input, I64Attr:$value);
   let results = (outs Poly_PolyType:$result);
   let assemblyFormat = "$input `by` $value attr-dict `:` type($result)";
+  let hasFolder = 1;
 }
 
 def Poly_NttOp : Poly_Op<"ntt"> {
@@ -75,6 +76,7 @@ def Poly_NttOp : Poly_Op<"ntt"> {
   let results = (outs Poly_PolyType:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Poly_InttOp : Poly_Op<"intt"> {

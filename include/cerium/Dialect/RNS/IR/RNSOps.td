@@ -79,6 +79,7 @@ def RNS_MulIntOp : RNS_ElementwiseOp<"mul_int"> {
   let arguments = (ins RNS_Element:$input, I64Attr:$value);
   let results = (outs RNS_Element:$result);
   let assemblyFormat = "$input `by` $value attr-dict `:` type($result)";
+  let hasFolder = 1;
 }
 
 def RNS_MulInvOp : RNS_ElementwiseOp<"mul_inv"> {
@@ -154,6 +155,7 @@ def RNS_SliceOp : RNS_Op<"slice"> {
   let results = (outs RNS_LimbsType:$result);
   let assemblyFormat = "$input `at` $offset attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def RNS_ConcatOp : RNS_Op<"concat"> {
