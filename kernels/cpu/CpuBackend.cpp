@@ -512,8 +512,9 @@ std::unique_ptr<RnsBackend> createCpuBackend(const RnsContext &ctx,
   // Ciphertext-sized scratch (megabytes) is allocated and freed on every
   // operation. glibc serves such blocks with mmap and unmaps them on free,
   // so each operation page-faulted all its scratch afresh: 40% of HMult at
-  // N = 2^16 (177 -> 105 ms when freed blocks stay in the heap). Until the
-  // runtime's memory planner hands kernels planned buffers, keep them.
+  // N = 2^16 (177 -> 105 ms when freed blocks stay in the heap). Schedules
+  // keep their arrays in one planned arena, but kernels' own scratch and
+  // the client library still allocate per call: keep freed blocks.
   static std::once_flag configured;
   std::call_once(configured, [] {
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
