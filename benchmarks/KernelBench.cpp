@@ -152,6 +152,7 @@ void ringArgs(benchmark::internal::Benchmark *b) {
 
 BENCHMARK(BM_Ntt<true, NttPath::Auto>)->Name("NttForward")->Apply(ringArgs);
 BENCHMARK(BM_Ntt<false, NttPath::Auto>)->Name("NttInverse")->Apply(ringArgs);
+BENCHMARK(BM_Ntt<true, NttPath::Avx2>)->Name("NttForwardAvx2")->Apply(ringArgs);
 BENCHMARK(BM_Ntt<true, NttPath::Portable>)
     ->Name("NttForwardPortable")
     ->Apply(ringArgs);

@@ -22,6 +22,11 @@ bool cpuHasAvx2() {
   return has;
 }
 
+bool cpuHasAvx512() {
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return has;
+}
+
 namespace {
 
 /// acc[j] += y[j] * h: the inner loop of base conversion. Cloned for
@@ -157,12 +162,28 @@ public:
   CpuBackend(const RnsContext &ctx, CpuBackendOptions options)
       : ctx(ctx),
         threads(options.threads > 0 ? options.threads : omp_get_max_threads()) {
-    bool avx2 = options.ntt == NttPath::Avx2 ||
-                (options.ntt == NttPath::Auto && cpuHasAvx2());
-    if (options.ntt == NttPath::Avx2 && !cpuHasAvx2())
+    NttPath path = options.ntt;
+    if (path == NttPath::Auto)
+      path = cpuHasAvx512() ? NttPath::Avx512
+             : cpuHasAvx2() ? NttPath::Avx2
+                            : NttPath::Portable;
+    if ((path == NttPath::Avx2 || path == NttPath::Avx512) && !cpuHasAvx2())
       throw std::runtime_error("this CPU has no AVX2");
-    forward = avx2 ? cpu::nttForwardAvx2 : cpu::nttForwardPortable;
-    inverse = avx2 ? cpu::nttInverseAvx2 : cpu::nttInversePortable;
+    if (path == NttPath::Avx512 && !cpuHasAvx512())
+      throw std::runtime_error("this CPU has no AVX-512");
+    switch (path) {
+    case NttPath::Avx512:
+      forward = cpu::nttForwardAvx512;
+      inverse = cpu::nttInverseAvx512;
+      break;
+    case NttPath::Avx2:
+      forward = cpu::nttForwardAvx2;
+      inverse = cpu::nttInverseAvx2;
+      break;
+    default:
+      forward = cpu::nttForwardPortable;
+      inverse = cpu::nttInversePortable;
+    }
   }
 
   const RnsContext &context() const override { return ctx; }

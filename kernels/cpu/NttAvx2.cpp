@@ -154,15 +154,13 @@ CERIUM_AVX2 void smallSpanStage(uint32_t *a, size_t n, size_t m, size_t half,
 } // namespace
 
 __attribute__((target("avx2"))) void
-nttForwardAvx2(uint32_t *a, const PrimeTables &t, unsigned logN) {
+nttForwardAvx2Stages(uint32_t *a, const PrimeTables &t, unsigned logN, size_t m,
+                     size_t half) {
   const size_t n = size_t(1) << logN;
-  if (n < 16)
-    return nttForwardPortable(a, t, logN);
   const __m256i p = _mm256_set1_epi32(static_cast<int>(t.modulus.value));
   const __m256i twoP = _mm256_add_epi32(p, p);
   const uint32_t *w = t.forwardTwiddles.data();
   const uint32_t *wq = t.forwardTwiddlesShoup.data();
-  size_t m = 1, half = n >> 1;
   for (; half >= 8; m <<= 1, half >>= 1) {
     for (size_t i = 0; i < m; ++i) {
       __m256i vw = _mm256_set1_epi32(static_cast<int>(w[m + i]));
@@ -182,19 +180,25 @@ nttForwardAvx2(uint32_t *a, const PrimeTables &t, unsigned logN) {
     store(a + j, reduceOnce(reduceOnce(load(a + j), twoP), p));
 }
 
-__attribute__((target("avx2"))) void
-nttInverseAvx2(uint32_t *a, const PrimeTables &t, unsigned logN) {
+void nttForwardAvx2(uint32_t *a, const PrimeTables &t, unsigned logN) {
   const size_t n = size_t(1) << logN;
   if (n < 16)
-    return nttInversePortable(a, t, logN);
+    return nttForwardPortable(a, t, logN);
+  nttForwardAvx2Stages(a, t, logN, 1, n >> 1);
+}
+
+__attribute__((target("avx2"))) size_t
+nttInverseAvx2Stages(uint32_t *a, const PrimeTables &t, unsigned logN,
+                     size_t stopHalf) {
+  const size_t n = size_t(1) << logN;
   const __m256i p = _mm256_set1_epi32(static_cast<int>(t.modulus.value));
   const __m256i twoP = _mm256_add_epi32(p, p);
   const uint32_t *w = t.inverseTwiddles.data();
   const uint32_t *wq = t.inverseTwiddlesShoup.data();
   size_t m = n >> 1, half = 1;
-  for (; half < 8; m >>= 1, half <<= 1)
+  for (; half < 8 && half < stopHalf; m >>= 1, half <<= 1)
     smallSpanStage<false>(a, n, m, half, w, wq, p, twoP);
-  for (; m >= 1; m >>= 1, half <<= 1) {
+  for (; m >= 1 && half < stopHalf; m >>= 1, half <<= 1) {
     for (size_t i = 0; i < m; ++i) {
       __m256i vw = _mm256_set1_epi32(static_cast<int>(w[m + i]));
       __m256i vwq = _mm256_set1_epi32(static_cast<int>(wq[m + i]));
@@ -207,6 +211,16 @@ nttInverseAvx2(uint32_t *a, const PrimeTables &t, unsigned logN) {
       }
     }
   }
+  return half;
+}
+
+__attribute__((target("avx2"))) void
+nttInverseAvx2(uint32_t *a, const PrimeTables &t, unsigned logN) {
+  const size_t n = size_t(1) << logN;
+  if (n < 16)
+    return nttInversePortable(a, t, logN);
+  nttInverseAvx2Stages(a, t, logN, n);
+  const __m256i p = _mm256_set1_epi32(static_cast<int>(t.modulus.value));
   const __m256i nInv = _mm256_set1_epi32(static_cast<int>(t.degreeInverse));
   const __m256i nInvQ =
       _mm256_set1_epi32(static_cast<int>(t.degreeInverseShoup));

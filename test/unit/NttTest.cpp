@@ -22,6 +22,10 @@ std::vector<NttImpl> implementations() {
     impls.push_back({"avx2", cpu::nttForwardAvx2, cpu::nttInverseAvx2});
   else
     std::printf("note: no AVX2 on this CPU; testing the portable NTT only\n");
+  if (cpuHasAvx512())
+    impls.push_back({"avx512", cpu::nttForwardAvx512, cpu::nttInverseAvx512});
+  else
+    std::printf("note: no AVX-512 on this CPU; its NTT is not tested\n");
   return impls;
 }
 

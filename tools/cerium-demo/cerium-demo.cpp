@@ -62,9 +62,10 @@ int main(int argc, char **argv) {
         params->rns(), kernels::CpuBackendOptions{
                            threads, portable ? kernels::NttPath::Portable
                                              : kernels::NttPath::Auto});
-    fmt::print("backend: CPU ({})\n", !portable && kernels::cpuHasAvx2()
-                                          ? "AVX2 NTT"
-                                          : "portable NTT");
+    fmt::print("backend: CPU ({} NTT)\n", portable                  ? "portable"
+                                          : kernels::cpuHasAvx512() ? "AVX-512"
+                                          : kernels::cpuHasAvx2()   ? "AVX2"
+                                                                  : "portable");
     Prng prng;
     auto t0 = Clock::now();
     KeyGenerator keygen(params, *backend, prng);
