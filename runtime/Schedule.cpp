@@ -58,7 +58,20 @@ int64_t arenaLimbs(func::FuncOp main) {
   auto limbs = main->getAttrOfType<IntegerAttr>("rns.arena_limbs");
   if (!limbs)
     throw Error("the program has no memory plan (rns.arena_limbs)");
+  if (limbs.getInt() < 0 || limbs.getInt() > (int64_t(1) << 32))
+    throw Error("the program's memory plan has an implausible arena of " +
+                std::to_string(limbs.getInt()) + " limbs");
   return limbs.getInt();
+}
+
+kernels::BackendBuffer allocateArena(kernels::RnsBackend &backend,
+                                     size_t words) {
+  try {
+    return kernels::BackendBuffer(backend, words);
+  } catch (const std::bad_alloc &) {
+    throw Error("cannot allocate the program's arena (" +
+                std::to_string(words * 4 >> 20) + " MiB)");
+  }
 }
 
 } // namespace
@@ -152,8 +165,8 @@ class ScheduleExecutor::Impl {
 public:
   Impl(func::FuncOp main, ckks::ParamsPtr params, kernels::RnsBackend &backend)
       : main(main), p(std::move(params)), backend(backend), n(p->degree()),
-        arena(backend, size_t(arenaLimbs(main)) * n) {
-    checkPrimes();
+        arena(allocateArena(backend, size_t(arenaLimbs(main)) * n)) {
+    checkProgram();
   }
 
   void setInputs(const std::vector<ckks::Ciphertext> &inputs);
@@ -177,7 +190,7 @@ private:
     }
     return {arena.data() + size_t(offset) * n, type.getPrimes(), n};
   }
-  void checkPrimes();
+  void checkProgram();
   void execute(Operation *op, const ckks::EvalKeys &keys);
   void keySwitch(rns::KeySwitchOp op, const ckks::EvalKeys &keys);
   const kernels::BaseConverter &converter(Type from, Type to);
@@ -347,21 +360,37 @@ void ScheduleExecutor::Impl::execute(Operation *op,
       });
 }
 
-void ScheduleExecutor::Impl::checkPrimes() {
+void ScheduleExecutor::Impl::checkProgram() {
+  // An artifact's checksum proves it arrived whole, not that its plan is
+  // sane: every array must name primes of the parameter set and lie inside
+  // the arena before any kernel touches memory.
   const uint32_t totalPrimes = uint32_t(p->numQ() + p->numP());
-  auto check = [&](Type t) {
-    if (auto l = dyn_cast<rns::LimbsType>(t))
-      for (uint32_t id : l.getPrimes())
-        if (id >= totalPrimes)
-          throw Error("the program names prime " + std::to_string(id) +
-                      ", beyond its parameter set");
+  const int64_t arenaSize = arenaLimbs(main);
+  auto check = [&](Value v, int64_t offset) {
+    auto l = dyn_cast<rns::LimbsType>(v.getType());
+    if (!l)
+      throw Error("the program has a value that is not a limb array");
+    for (uint32_t id : l.getPrimes())
+      if (id >= totalPrimes)
+        throw Error("the program names prime " + std::to_string(id) +
+                    ", beyond its parameter set");
+    if (offset < 0 || offset + int64_t(l.getNumLimbs()) > arenaSize)
+      throw Error("the program's memory plan places an array outside its "
+                  "arena");
   };
-  for (Type t : main.getArgumentTypes())
-    check(t);
-  main.walk([&](Operation *op) {
-    for (Type t : op->getResultTypes())
-      check(t);
-  });
+  auto args = main->getAttrOfType<DenseI64ArrayAttr>("rns.arg_offsets");
+  if (!args || size_t(args.size()) != main.getNumArguments())
+    throw Error("the program has no memory plan for its arguments");
+  for (BlockArgument a : main.getArguments())
+    check(a, args[a.getArgNumber()]);
+  for (Operation &op : main.getBody().front().without_terminator()) {
+    auto offsets = op.getAttrOfType<DenseI64ArrayAttr>("rns.offsets");
+    if (!offsets || size_t(offsets.size()) != op.getNumResults())
+      throw Error("op without a memory plan: " +
+                  op.getName().getStringRef().str());
+    for (OpResult r : op.getResults())
+      check(r, offsets[r.getResultNumber()]);
+  }
 }
 
 void ScheduleExecutor::Impl::setInputs(

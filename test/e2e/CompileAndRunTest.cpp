@@ -318,3 +318,37 @@ TEST(CompileAndRun, SchedulesAgreeWithTheEvaluator) {
     expectNear(decrypt(got[0]), decrypt(c.expected), 0x1p-30, c.name);
   }
 }
+
+// A memory plan that points outside the arena (an artifact built by hand
+// with a recomputed checksum) is refused before any kernel runs.
+TEST(CompileAndRun, ExecutorRefusesPlansOutsideTheArena) {
+  mlir::MLIRContext context;
+  CompileOptions options;
+  options.insecure = true;
+  Compilation c =
+      compile(std::make_shared<dsl::SourceFile>(
+                  kExamples + "/digits/e2e.fhe",
+                  "fn main(x: cipher[4]) -> cipher[4] { return x * x; }\n"),
+              context, options);
+  auto backend = kernels::createCpuBackend(c.params->rns());
+  mlir::func::FuncOp main = c.main();
+  runtime::ScheduleExecutor fine(main, c.params, *backend);
+  mlir::Operation *first = &main.getBody().front().front();
+  auto offsets = first->getAttrOfType<mlir::DenseI64ArrayAttr>("rns.offsets");
+  std::vector<int64_t> bad(offsets.asArrayRef().begin(),
+                           offsets.asArrayRef().end());
+  bad[0] = main->getAttrOfType<mlir::IntegerAttr>("rns.arena_limbs").getInt();
+  first->setAttr("rns.offsets", mlir::DenseI64ArrayAttr::get(&context, bad));
+  try {
+    runtime::ScheduleExecutor broken(main, c.params, *backend);
+    FAIL() << "a plan outside the arena was accepted";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("outside its arena"),
+              std::string::npos)
+        << e.what();
+  }
+  main->setAttr(
+      "rns.arena_limbs",
+      mlir::IntegerAttr::get(mlir::IntegerType::get(&context, 64), -1));
+  EXPECT_THROW(runtime::ScheduleExecutor(main, c.params, *backend), Error);
+}
