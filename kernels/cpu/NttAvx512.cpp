@@ -2,9 +2,10 @@
 //
 // The stages whose butterfly span is at least 16 words, sixteen lanes at a
 // time (1.35x the AVX2 stage per measured pass at N = 2^16 on the CI's
-// AMD EPYC); the narrower stages and the final reductions are the AVX2
-// code's. The butterflies are those of NttAvx2.cpp in 512-bit registers;
-// tests require all paths to agree bit for bit.
+// AMD EPYC), two stages per pass over memory where both are that wide; the
+// narrower stages and the final reductions are the AVX2 code's. The butterflies
+// are those of NttAvx2.cpp in 512-bit registers; tests require all paths to
+// agree bit for bit.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,30 +40,102 @@ CERIUM_AVX512 __m512i mulShoupLazy(__m512i x, __m512i w, __m512i wq,
   return _mm512_sub_epi32(_mm512_mullo_epi32(x, w), _mm512_mullo_epi32(q, p));
 }
 
+CERIUM_AVX512 void forwardButterfly(__m512i &x, __m512i &y, __m512i w,
+                                    __m512i wq, __m512i p, __m512i twoP) {
+  __m512i u = reduceOnce(x, twoP);
+  __m512i v = mulShoupLazy(y, w, wq, p);
+  x = _mm512_add_epi32(u, v);
+  y = _mm512_add_epi32(_mm512_sub_epi32(u, v), twoP);
+}
+
+CERIUM_AVX512 void inverseButterfly(__m512i &x, __m512i &y, __m512i w,
+                                    __m512i wq, __m512i p, __m512i twoP) {
+  __m512i u = _mm512_add_epi32(x, y);
+  __m512i v = _mm512_add_epi32(_mm512_sub_epi32(x, y), twoP);
+  x = reduceOnce(u, twoP);
+  y = mulShoupLazy(v, w, wq, p);
+}
+
+CERIUM_AVX512 __m512i broadcast(const uint32_t *table, size_t i) {
+  return _mm512_set1_epi32(static_cast<int>(table[i]));
+}
+
 /// One stage with `m` groups of span `half` (>= 16), forward or inverse.
 template <bool Forward>
 CERIUM_AVX512 void wideStage(uint32_t *a, size_t m, size_t half,
                              const uint32_t *w, const uint32_t *wq, __m512i p,
                              __m512i twoP) {
   for (size_t i = 0; i < m; ++i) {
-    const __m512i vw = _mm512_set1_epi32(static_cast<int>(w[m + i]));
-    const __m512i vwq = _mm512_set1_epi32(static_cast<int>(wq[m + i]));
+    const __m512i vw = broadcast(w, m + i), vwq = broadcast(wq, m + i);
     uint32_t *xs = a + 2 * i * half, *ys = xs + half;
     for (size_t j = 0; j < half; j += 16) {
       __m512i x = _mm512_loadu_si512(xs + j), y = _mm512_loadu_si512(ys + j);
-      if constexpr (Forward) {
-        __m512i u = reduceOnce(x, twoP);
-        __m512i v = mulShoupLazy(y, vw, vwq, p);
-        x = _mm512_add_epi32(u, v);
-        y = _mm512_add_epi32(_mm512_sub_epi32(u, v), twoP);
-      } else {
-        __m512i u = _mm512_add_epi32(x, y);
-        __m512i v = _mm512_add_epi32(_mm512_sub_epi32(x, y), twoP);
-        x = reduceOnce(u, twoP);
-        y = mulShoupLazy(v, vw, vwq, p);
-      }
+      if constexpr (Forward)
+        forwardButterfly(x, y, vw, vwq, p, twoP);
+      else
+        inverseButterfly(x, y, vw, vwq, p, twoP);
       _mm512_storeu_si512(xs + j, x);
       _mm512_storeu_si512(ys + j, y);
+    }
+  }
+}
+
+/// Two forward stages in one pass over memory: the stage with `m` groups of
+/// span `half` and the next (2m groups, span half / 2 >= 16). Each quarter
+/// block X0..X3 is loaded once; the butterflies and their order are those
+/// of the two stages, so results are bit-identical.
+CERIUM_AVX512 void forwardStagePair(uint32_t *a, size_t m, size_t half,
+                                    const uint32_t *w, const uint32_t *wq,
+                                    __m512i p, __m512i twoP) {
+  const size_t quarter = half / 2;
+  for (size_t i = 0; i < m; ++i) {
+    const __m512i w1 = broadcast(w, m + i), w1q = broadcast(wq, m + i);
+    const __m512i w2 = broadcast(w, 2 * m + 2 * i),
+                  w2q = broadcast(wq, 2 * m + 2 * i);
+    const __m512i w3 = broadcast(w, 2 * m + 2 * i + 1),
+                  w3q = broadcast(wq, 2 * m + 2 * i + 1);
+    uint32_t *base = a + 2 * i * half;
+    for (size_t j = 0; j < quarter; j += 16) {
+      uint32_t *p0 = base + j, *p1 = p0 + quarter, *p2 = p0 + half,
+               *p3 = p2 + quarter;
+      __m512i x0 = _mm512_loadu_si512(p0), x1 = _mm512_loadu_si512(p1),
+              x2 = _mm512_loadu_si512(p2), x3 = _mm512_loadu_si512(p3);
+      forwardButterfly(x0, x2, w1, w1q, p, twoP);
+      forwardButterfly(x1, x3, w1, w1q, p, twoP);
+      forwardButterfly(x0, x1, w2, w2q, p, twoP);
+      forwardButterfly(x2, x3, w3, w3q, p, twoP);
+      _mm512_storeu_si512(p0, x0);
+      _mm512_storeu_si512(p1, x1);
+      _mm512_storeu_si512(p2, x2);
+      _mm512_storeu_si512(p3, x3);
+    }
+  }
+}
+
+/// Two inverse stages in one pass: span `half` (>= 16, m groups) and the
+/// next (span 2 half, m / 2 groups).
+CERIUM_AVX512 void inverseStagePair(uint32_t *a, size_t m, size_t half,
+                                    const uint32_t *w, const uint32_t *wq,
+                                    __m512i p, __m512i twoP) {
+  for (size_t k = 0; k < m / 2; ++k) {
+    const __m512i w1 = broadcast(w, m + 2 * k), w1q = broadcast(wq, m + 2 * k);
+    const __m512i w2 = broadcast(w, m + 2 * k + 1),
+                  w2q = broadcast(wq, m + 2 * k + 1);
+    const __m512i w3 = broadcast(w, m / 2 + k), w3q = broadcast(wq, m / 2 + k);
+    uint32_t *base = a + 4 * k * half;
+    for (size_t j = 0; j < half; j += 16) {
+      uint32_t *p0 = base + j, *p1 = p0 + half, *p2 = p1 + half,
+               *p3 = p2 + half;
+      __m512i x0 = _mm512_loadu_si512(p0), x1 = _mm512_loadu_si512(p1),
+              x2 = _mm512_loadu_si512(p2), x3 = _mm512_loadu_si512(p3);
+      inverseButterfly(x0, x1, w1, w1q, p, twoP);
+      inverseButterfly(x2, x3, w2, w2q, p, twoP);
+      inverseButterfly(x0, x2, w3, w3q, p, twoP);
+      inverseButterfly(x1, x3, w3, w3q, p, twoP);
+      _mm512_storeu_si512(p0, x0);
+      _mm512_storeu_si512(p1, x1);
+      _mm512_storeu_si512(p2, x2);
+      _mm512_storeu_si512(p3, x3);
     }
   }
 }
@@ -76,10 +149,13 @@ nttForwardAvx512(uint32_t *a, const PrimeTables &t, unsigned logN) {
     return nttForwardAvx2(a, t, logN);
   const __m512i p = _mm512_set1_epi32(static_cast<int>(t.modulus.value));
   const __m512i twoP = _mm512_add_epi32(p, p);
+  const uint32_t *w = t.forwardTwiddles.data();
+  const uint32_t *wq = t.forwardTwiddlesShoup.data();
   size_t m = 1, half = n >> 1;
+  for (; half >= 32; m <<= 2, half >>= 2)
+    forwardStagePair(a, m, half, w, wq, p, twoP);
   for (; half >= 16; m <<= 1, half >>= 1)
-    wideStage<true>(a, m, half, t.forwardTwiddles.data(),
-                    t.forwardTwiddlesShoup.data(), p, twoP);
+    wideStage<true>(a, m, half, w, wq, p, twoP);
   nttForwardAvx2Stages(a, t, logN, m, half);
 }
 
@@ -91,9 +167,13 @@ nttInverseAvx512(uint32_t *a, const PrimeTables &t, unsigned logN) {
   size_t half = nttInverseAvx2Stages(a, t, logN, 16);
   const __m512i p = _mm512_set1_epi32(static_cast<int>(t.modulus.value));
   const __m512i twoP = _mm512_add_epi32(p, p);
-  for (size_t m = n / (2 * half); m >= 1; m >>= 1, half <<= 1)
-    wideStage<false>(a, m, half, t.inverseTwiddles.data(),
-                     t.inverseTwiddlesShoup.data(), p, twoP);
+  const uint32_t *w = t.inverseTwiddles.data();
+  const uint32_t *wq = t.inverseTwiddlesShoup.data();
+  size_t m = n / (2 * half);
+  for (; m >= 2; m >>= 2, half <<= 2)
+    inverseStagePair(a, m, half, w, wq, p, twoP);
+  for (; m >= 1; m >>= 1, half <<= 1)
+    wideStage<false>(a, m, half, w, wq, p, twoP);
   const __m512i nInv = _mm512_set1_epi32(static_cast<int>(t.degreeInverse));
   const __m512i nInvQ =
       _mm512_set1_epi32(static_cast<int>(t.degreeInverseShoup));
