@@ -39,6 +39,15 @@ accumulateProducts(uint64_t *__restrict acc, const uint32_t *__restrict y,
     acc[j] += y[j] * h;
 }
 
+/// o[j] = x[perm[j]]: the NTT-domain automorphism (gathers where the clone
+/// has them).
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void
+permuteLimb(uint32_t *__restrict o, const uint32_t *__restrict x,
+            const uint32_t *__restrict perm, size_t n) {
+  for (size_t j = 0; j < n; ++j)
+    o[j] = x[perm[j]];
+}
+
 /// acc[j] += x[j] * y[j]: the inner loop of the key-switching inner product.
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void
 accumulateElementwise(uint64_t *__restrict acc, const uint32_t *__restrict x,
@@ -323,10 +332,7 @@ public:
     if (domain == Domain::Ntt) {
       const std::vector<uint32_t> &perm = nttPermutation(galois);
       parallelLimbs(out.numLimbs(), [&](size_t i) {
-        uint32_t *o = out.limb(i);
-        const uint32_t *x = in.limb(i);
-        for (size_t j = 0; j < n; ++j)
-          o[j] = x[perm[j]];
+        permuteLimb(out.limb(i), in.limb(i), perm.data(), n);
       });
       return;
     }
