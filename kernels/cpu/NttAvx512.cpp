@@ -80,6 +80,34 @@ CERIUM_AVX512 void wideStage(uint32_t *a, size_t m, size_t half,
   }
 }
 
+/// One block of a stage pair: the four vectors at p0 + k * stride
+/// (k = 0..3) through two stages. Forward: (0,2) and (1,3) with twiddle a,
+/// then (0,1) with b and (2,3) with c. Inverse: (0,1) with a and (2,3) with
+/// b, then (0,2) and (1,3) with c.
+template <bool Forward>
+CERIUM_AVX512 void stagePairBlock(uint32_t *p0, size_t stride, __m512i a,
+                                  __m512i aq, __m512i b, __m512i bq, __m512i c,
+                                  __m512i cq, __m512i p, __m512i twoP) {
+  __m512i x0 = _mm512_loadu_si512(p0), x1 = _mm512_loadu_si512(p0 + stride),
+          x2 = _mm512_loadu_si512(p0 + 2 * stride),
+          x3 = _mm512_loadu_si512(p0 + 3 * stride);
+  if constexpr (Forward) {
+    forwardButterfly(x0, x2, a, aq, p, twoP);
+    forwardButterfly(x1, x3, a, aq, p, twoP);
+    forwardButterfly(x0, x1, b, bq, p, twoP);
+    forwardButterfly(x2, x3, c, cq, p, twoP);
+  } else {
+    inverseButterfly(x0, x1, a, aq, p, twoP);
+    inverseButterfly(x2, x3, b, bq, p, twoP);
+    inverseButterfly(x0, x2, c, cq, p, twoP);
+    inverseButterfly(x1, x3, c, cq, p, twoP);
+  }
+  _mm512_storeu_si512(p0, x0);
+  _mm512_storeu_si512(p0 + stride, x1);
+  _mm512_storeu_si512(p0 + 2 * stride, x2);
+  _mm512_storeu_si512(p0 + 3 * stride, x3);
+}
+
 /// Two forward stages in one pass over memory: the stage with `m` groups of
 /// span `half` and the next (2m groups, span half / 2 >= 16). Each quarter
 /// block X0..X3 is loaded once; the butterflies and their order are those
@@ -95,20 +123,9 @@ CERIUM_AVX512 void forwardStagePair(uint32_t *a, size_t m, size_t half,
     const __m512i w3 = broadcast(w, 2 * m + 2 * i + 1),
                   w3q = broadcast(wq, 2 * m + 2 * i + 1);
     uint32_t *base = a + 2 * i * half;
-    for (size_t j = 0; j < quarter; j += 16) {
-      uint32_t *p0 = base + j, *p1 = p0 + quarter, *p2 = p0 + half,
-               *p3 = p2 + quarter;
-      __m512i x0 = _mm512_loadu_si512(p0), x1 = _mm512_loadu_si512(p1),
-              x2 = _mm512_loadu_si512(p2), x3 = _mm512_loadu_si512(p3);
-      forwardButterfly(x0, x2, w1, w1q, p, twoP);
-      forwardButterfly(x1, x3, w1, w1q, p, twoP);
-      forwardButterfly(x0, x1, w2, w2q, p, twoP);
-      forwardButterfly(x2, x3, w3, w3q, p, twoP);
-      _mm512_storeu_si512(p0, x0);
-      _mm512_storeu_si512(p1, x1);
-      _mm512_storeu_si512(p2, x2);
-      _mm512_storeu_si512(p3, x3);
-    }
+    for (size_t j = 0; j < quarter; j += 16)
+      stagePairBlock<true>(base + j, quarter, w1, w1q, w2, w2q, w3, w3q, p,
+                           twoP);
   }
 }
 
@@ -123,20 +140,8 @@ CERIUM_AVX512 void inverseStagePair(uint32_t *a, size_t m, size_t half,
                   w2q = broadcast(wq, m + 2 * k + 1);
     const __m512i w3 = broadcast(w, m / 2 + k), w3q = broadcast(wq, m / 2 + k);
     uint32_t *base = a + 4 * k * half;
-    for (size_t j = 0; j < half; j += 16) {
-      uint32_t *p0 = base + j, *p1 = p0 + half, *p2 = p1 + half,
-               *p3 = p2 + half;
-      __m512i x0 = _mm512_loadu_si512(p0), x1 = _mm512_loadu_si512(p1),
-              x2 = _mm512_loadu_si512(p2), x3 = _mm512_loadu_si512(p3);
-      inverseButterfly(x0, x1, w1, w1q, p, twoP);
-      inverseButterfly(x2, x3, w2, w2q, p, twoP);
-      inverseButterfly(x0, x2, w3, w3q, p, twoP);
-      inverseButterfly(x1, x3, w3, w3q, p, twoP);
-      _mm512_storeu_si512(p0, x0);
-      _mm512_storeu_si512(p1, x1);
-      _mm512_storeu_si512(p2, x2);
-      _mm512_storeu_si512(p3, x3);
-    }
+    for (size_t j = 0; j < half; j += 16)
+      stagePairBlock<false>(base + j, half, w1, w1q, w2, w2q, w3, w3q, p, twoP);
   }
 }
 
