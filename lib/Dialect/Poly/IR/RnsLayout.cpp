@@ -14,7 +14,7 @@ namespace cerium {
 std::pair<size_t, size_t> RnsLayout::digitRange(unsigned level,
                                                 size_t j) const {
   size_t first = j * digitSize;
-  return {first, std::min(digitSize * 1ul, qCount(level) - first)};
+  return {first, std::min<size_t>(digitSize, qCount(level) - first)};
 }
 
 std::vector<uint32_t> RnsLayout::qIds(unsigned level) const {
