@@ -287,7 +287,8 @@ void ScheduleExecutor::Impl::execute(Operation *op,
         uint32_t *at = view(c.getResult()).data;
         for (Value v : c.getInputs()) {
           Limbs in = view(v);
-          backend.copy(at, in.data, in.numWords());
+          if (in.data != at) // the planner may have computed it in place
+            backend.copy(at, in.data, in.numWords());
           at += in.numWords();
         }
       })

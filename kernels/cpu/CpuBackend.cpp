@@ -48,6 +48,18 @@ permuteLimb(uint32_t *__restrict o, const uint32_t *__restrict x,
     o[j] = x[perm[j]];
 }
 
+/// y[j] = x[j] s mod p (Shoup) and v[j] += y[j] / p: the first step of
+/// base conversion for one input limb.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void
+scaleAndEstimate(uint32_t *__restrict y, double *__restrict v,
+                 const uint32_t *__restrict x, uint32_t s, uint32_t sq,
+                 uint32_t p, double reciprocal, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    y[j] = mulShoup(x[j], s, sq, p);
+    v[j] += double(y[j]) * reciprocal;
+  }
+}
+
 /// acc[j] += x[j] * y[j]: the inner loop of the key-switching inner product.
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void
 accumulateElementwise(uint64_t *__restrict acc, const uint32_t *__restrict x,
@@ -371,12 +383,8 @@ public:
         uint32_t p = ctx.modulus(conv.inputs()[i]);
         uint32_t s = conv.hatInverse()[i], sq = conv.hatInverseShoup()[i];
         const double r = conv.inputReciprocals()[i];
-        const uint32_t *x = in.limb(i) + c0;
-        uint32_t *yi = y.data() + i * block;
-        for (size_t j = 0; j < block; ++j) {
-          yi[j] = mulShoup(x[j], s, sq, p);
-          v[j] += double(yi[j]) * r;
-        }
+        scaleAndEstimate(y.data() + i * block, v.data(), in.limb(i) + c0, s, sq,
+                         p, r, block);
       }
       for (size_t j = 0; j < block; ++j)
         wraps[j] = static_cast<uint32_t>(v[j]);

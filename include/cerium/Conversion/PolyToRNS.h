@@ -6,8 +6,9 @@
 // limb-level steps, with an (inverse) NTT only where a step changes domain:
 //
 //   mod_up digit j:  slice coefficients of digit j -> base_convert to the
-//                    other primes -> ntt -> concat with the digit's own
-//                    NTT limbs
+//                    primes before it and to those after it -> ntt ->
+//                    concat with the digit's own NTT limbs (the planner
+//                    places both converted sides inside the result)
 //   mod_down / rescale (divide by the primes D = P, or the top level's):
 //                    intt of the D limbs -> base_convert to the kept primes
 //                    -> ntt -> (x_kept - that) * D^-1

@@ -71,21 +71,26 @@ public:
     return divideAndRound(dropped, keptPart);
   }
 
+  /// The raised digit in [P, Q_l] order: the primes before the digit's
+  /// own and those after it are converted separately, so each side is a
+  /// whole array the memory planner can place inside the result (the
+  /// concat then copies only the digit's own limbs).
   Value modUp(Value x, Value coeffs, unsigned level, size_t digit) {
     auto [first, count] = layout.digitRange(level, digit);
     std::vector<uint32_t> ext = layout.extendedIds(level);
     const size_t at = layout.special + first; // the digit's place in ext
-    std::vector<uint32_t> others(ext.begin(), ext.begin() + at);
-    others.insert(others.end(), ext.begin() + at + count, ext.end());
-    Value conv = rns::BaseConvertOp::create(b, loc, limbs(others),
-                                            slice(coeffs, first, count));
-    Value nttConv = rns::NttOp::create(b, loc, conv);
+    Value digitCoeffs = slice(coeffs, first, count);
+    auto convertedNtt = [&](ArrayRef<uint32_t> primes) -> Value {
+      Value conv =
+          rns::BaseConvertOp::create(b, loc, limbs(primes), digitCoeffs);
+      return rns::NttOp::create(b, loc, conv);
+    };
     SmallVector<Value> parts;
     if (at > 0)
-      parts.push_back(slice(nttConv, 0, at));
+      parts.push_back(convertedNtt(ArrayRef(ext).take_front(at)));
     parts.push_back(slice(x, first, count));
-    if (others.size() > at)
-      parts.push_back(slice(nttConv, at, others.size() - at));
+    if (ext.size() > at + count)
+      parts.push_back(convertedNtt(ArrayRef(ext).drop_front(at + count)));
     return rns::ConcatOp::create(b, loc, limbs(ext), parts);
   }
 

@@ -18,6 +18,22 @@ func.func @mod_up(%x: !poly.poly<Q1, ntt>, %c: !poly.poly<Q1, coeff>) -> !poly.p
   return %0 : !poly.poly<PQ1, ntt>
 }
 
+// CHECK-LABEL: func @mod_up_middle
+// CHECK-SAME: (%[[X:.*]]: !rns.limbs<0 to 2>, %[[C:.*]]: !rns.limbs<0 to 2>)
+func.func @mod_up_middle(%x: !poly.poly<Q1, ntt>, %c: !poly.poly<Q1, coeff>) -> !poly.poly<PQ1, ntt> {
+  // Digit 0 (primes 0, 1) sits between P and prime 2: each side is
+  // converted on its own, so each is a whole array.
+  // CHECK: %[[D:.*]] = rns.slice %[[C]] at 0 : <0 to 2> -> <0 to 1>
+  // CHECK: %[[B:.*]] = rns.base_convert %[[D]] : <0 to 1> -> <5>
+  // CHECK: %[[NB:.*]] = rns.ntt %[[B]] : <5>
+  // CHECK: %[[OWN:.*]] = rns.slice %[[X]] at 0 : <0 to 2> -> <0 to 1>
+  // CHECK: %[[A:.*]] = rns.base_convert %[[D]] : <0 to 1> -> <2>
+  // CHECK: %[[NA:.*]] = rns.ntt %[[A]] : <2>
+  // CHECK: rns.concat %[[NB]], %[[OWN]], %[[NA]] : !rns.limbs<5>, !rns.limbs<0 to 1>, !rns.limbs<2> -> <5, 0 to 2>
+  %0 = poly.mod_up %x, %c digit 0 : !poly.poly<Q1, ntt>, !poly.poly<Q1, coeff> -> !poly.poly<PQ1, ntt>
+  return %0 : !poly.poly<PQ1, ntt>
+}
+
 // CHECK-LABEL: func @mod_down
 // CHECK-SAME: (%[[X:.*]]: !rns.limbs<5, 0 to 2>)
 func.func @mod_down(%x: !poly.poly<PQ1, ntt>) -> !poly.poly<Q1, ntt> {

@@ -9,6 +9,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <map>
+#include <optional>
 
 using namespace mlir;
 
@@ -97,8 +98,54 @@ public:
           lastUse[root.lookup(v)] = &op;
     }
 
+    // Placement inside a concat: an operand that is a whole array used only
+    // by the concat is computed where the concat's result will hold it, and
+    // so is the operand of an in-place op (ntt, intt, kernel) whose result
+    // is placed that way and which it feeds alone. The concat then copies
+    // nothing for it. placed[v] = (the concat, v's limb position in it).
+    llvm::DenseMap<Value, std::pair<Operation *, int64_t>> placed;
+    for (Operation &op : llvm::reverse(block)) {
+      if (auto concat = dyn_cast<ConcatOp>(op)) {
+        int64_t position = 0;
+        for (Value v : concat.getInputs()) {
+          if (isa<OpResult>(v) && !v.getDefiningOp<SliceOp>() &&
+              v.hasOneUse() && !placed.count(v))
+            placed[v] = {concat, position};
+          position += sizeOf(v);
+        }
+        continue;
+      }
+      if (!writesInPlace(&op) || op.getNumResults() != 1)
+        continue;
+      auto target = placed.find(op.getResult(0));
+      if (target == placed.end())
+        continue;
+      for (Value v : op.getOperands())
+        if (isa<OpResult>(v) && !v.getDefiningOp<SliceOp>() && v.hasOneUse() &&
+            sizeOf(v) == sizeOf(op.getResult(0)) && !placed.count(v)) {
+          placed[v] = target->second;
+          break;
+        }
+    }
+
     Arena arena;
     llvm::DenseMap<Value, int64_t> offset;
+    // The space of each concat some operands are placed in, allocated when
+    // the first of them is computed.
+    llvm::DenseMap<Operation *, int64_t> concatSpace;
+    auto placedAt = [&](Value v) -> std::optional<int64_t> {
+      auto it = placed.find(v);
+      if (it == placed.end())
+        return std::nullopt;
+      Operation *concat = it->second.first;
+      auto space = concatSpace.find(concat);
+      if (space == concatSpace.end())
+        space = concatSpace
+                    .try_emplace(concat,
+                                 arena.allocate(sizeOf(concat->getResult(0))))
+                    .first;
+      return space->second + it->second.second;
+    };
     SmallVector<int64_t> argOffsets;
     for (BlockArgument a : block.getArguments()) {
       offset[a] = arena.allocate(sizeOf(a));
@@ -117,14 +164,21 @@ public:
       SmallVector<int64_t> offsets;
       if (auto slice = dyn_cast<SliceOp>(op)) {
         offsets.push_back(offset.lookup(slice.getInput()) + slice.getOffset());
+      } else if (auto space = concatSpace.find(&op);
+                 space != concatSpace.end()) {
+        offsets.push_back(space->second); // allocated with its first operand
       } else {
         for (Value r : op.getResults()) {
+          if (std::optional<int64_t> at = placedAt(r)) {
+            offsets.push_back(*at);
+            continue;
+          }
           // Reuse a dying operand's space exactly (same place, same size),
           // so that element i of the result overwrites element i of it.
           auto reusable = llvm::find_if(dying, [&](Value d) {
             return writesInPlace(&op) &&
                    llvm::is_contained(op.getOperands(), d) &&
-                   sizeOf(d) == sizeOf(r);
+                   sizeOf(d) == sizeOf(r) && !placed.count(d);
           });
           if (reusable != dying.end()) {
             offsets.push_back(offset.lookup(*reusable));
@@ -134,11 +188,13 @@ public:
           }
         }
       }
+      // Arrays placed inside a concat live and die with its result.
       for (Value d : dying)
-        arena.release(offset.lookup(d), sizeOf(d));
+        if (!placed.count(d))
+          arena.release(offset.lookup(d), sizeOf(d));
       for (auto [r, at] : llvm::zip(op.getResults(), offsets)) {
         offset[r] = at;
-        if (r.use_empty() && !isa<SliceOp>(op))
+        if (r.use_empty() && !isa<SliceOp>(op) && !placed.count(r))
           arena.release(at, sizeOf(r));
       }
       op.setAttr("rns.offsets", b.getDenseI64ArrayAttr(offsets));
