@@ -20,7 +20,9 @@ std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 /// Memory planning by liveness: gives every limb array an offset (in limbs)
 /// in one arena, reusing the space of arrays after their last use; a kernel,
 /// ntt or intt writes its result over an operand that dies there. Slices are
-/// views of their operand's space. Records `rns.offsets` on each op,
+/// views of their operand's space. An array used only by a concat (and the
+/// in-place chain that produces it) is computed inside the concat's result,
+/// so the concat copies nothing for it. Records `rns.offsets` on each op,
 /// `rns.arg_offsets` and `rns.arena_limbs` on the function.
 std::unique_ptr<mlir::Pass> createPlanMemoryPass();
 
