@@ -139,7 +139,7 @@ public:
   Impl(func::FuncOp main, ckks::ParamsPtr params, kernels::RnsBackend &backend)
       : main(main), p(std::move(params)), backend(backend), n(p->degree()),
         arena(allocateArena(backend, size_t(arenaLimbs(main)) * n)) {
-    checkProgram();
+    loadPlan();
   }
 
   void setInputs(const std::vector<ckks::Ciphertext> &inputs);
@@ -148,22 +148,10 @@ public:
 
 private:
   Limbs view(Value v) {
-    auto type = cast<rns::LimbsType>(v.getType());
-    int64_t offset;
-    if (auto arg = dyn_cast<BlockArgument>(v)) {
-      offset = main->getAttrOfType<DenseI64ArrayAttr>(
-          "rns.arg_offsets")[arg.getArgNumber()];
-    } else {
-      auto offsets =
-          v.getDefiningOp()->getAttrOfType<DenseI64ArrayAttr>("rns.offsets");
-      if (!offsets)
-        throw Error("op without a memory plan: " +
-                    v.getDefiningOp()->getName().getStringRef().str());
-      offset = offsets[cast<OpResult>(v).getResultNumber()];
-    }
-    return {arena.data() + size_t(offset) * n, type.getPrimes(), n};
+    return {arena.data() + size_t(placement.lookup(v)) * n,
+            cast<rns::LimbsType>(v.getType()).getPrimes(), n};
   }
-  void checkProgram();
+  void loadPlan();
   void execute(Operation *op, const ckks::EvalKeys &keys);
   void keySwitch(rns::KeySwitchOp op, const ckks::EvalKeys &keys);
   const kernels::BaseConverter &converter(Type from, Type to);
@@ -185,6 +173,8 @@ private:
   /// were made from (other keys start over: copies, warm-up, recording).
   std::unique_ptr<kernels::RecordedWork> recorded;
   const ckks::EvalKeys *keysOnDevice = nullptr;
+  /// Every value's offset in the arena, in limbs (read and checked once).
+  llvm::DenseMap<Value, int64_t> placement;
   llvm::DenseMap<Operation *, ElementwiseProgram> programs;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
       converters;
@@ -334,7 +324,7 @@ void ScheduleExecutor::Impl::execute(Operation *op,
       });
 }
 
-void ScheduleExecutor::Impl::checkProgram() {
+void ScheduleExecutor::Impl::loadPlan() {
   // An artifact's checksum proves it arrived whole, not that its plan is
   // sane: every array must name primes of the parameter set and lie inside
   // the arena before any kernel touches memory.
@@ -351,6 +341,7 @@ void ScheduleExecutor::Impl::checkProgram() {
     if (offset < 0 || offset + int64_t(l.getNumLimbs()) > arenaSize)
       throw Error("the program's memory plan places an array outside its "
                   "arena");
+    placement[v] = offset;
   };
   auto args = main->getAttrOfType<DenseI64ArrayAttr>("rns.arg_offsets");
   if (!args || size_t(args.size()) != main.getNumArguments())
