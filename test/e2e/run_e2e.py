@@ -62,6 +62,9 @@ PROGRAMS = {
     "axis_reduce": ({"x": (3, 4), "y": (2, 3, 4)},
                     lambda x, y: [x.sum(0), x.mean(1), y.sum(1), y.mean(-1)]),
     "mean_matrix": ({"x": (3, 5)}, lambda x: [np.array([np.mean(x)])]),
+    # Once crashed rns-plan-memory (an iterator into a DenseMap held across
+    # an insertion into it).
+    "mean_and_squares": ({"x": (8, 16)}, lambda x: [x.mean(0), (x * x).sum(1)]),
     "weights": ({"x": (8,)}, weights_ref),
     "mlp": ({"x": ((64,), 0, 1)}, mlp_ref),
     "multi_io": ({"x": (8,), "y": (8,)},

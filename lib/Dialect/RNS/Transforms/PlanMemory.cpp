@@ -117,13 +117,16 @@ public:
       }
       if (!writesInPlace(&op) || op.getNumResults() != 1)
         continue;
-      auto target = placed.find(op.getResult(0));
-      if (target == placed.end())
+      // A copy: inserting into `placed` below may move its buckets.
+      std::optional<std::pair<Operation *, int64_t>> target;
+      if (auto it = placed.find(op.getResult(0)); it != placed.end())
+        target = it->second;
+      if (!target)
         continue;
       for (Value v : op.getOperands())
         if (isa<OpResult>(v) && !v.getDefiningOp<SliceOp>() && v.hasOneUse() &&
             sizeOf(v) == sizeOf(op.getResult(0)) && !placed.count(v)) {
-          placed[v] = target->second;
+          placed[v] = *target;
           break;
         }
     }
