@@ -46,6 +46,12 @@ const char *spelling(BinaryOp op) {
 
 namespace {
 
+/// How deep syntax may nest (parentheses, operator chains, blocks, types).
+/// Semantic analysis and the tree's destructor recurse over it, so a bound
+/// keeps a hostile source from overflowing the stack; real programs stay far
+/// below it.
+constexpr int kMaxNesting = 256;
+
 class Parser {
 public:
   Parser(std::shared_ptr<const SourceFile> file)
@@ -113,6 +119,25 @@ private:
   [[noreturn]] void fail(SourceLoc loc, const std::string &msg) const {
     throw SourceError(*file, loc, msg);
   }
+
+  /// Restores the nesting depth when a parse function returns.
+  class NestingScope {
+  public:
+    explicit NestingScope(Parser &parser)
+        : parser(parser), saved(parser.nesting) {}
+    ~NestingScope() { parser.nesting = saved; }
+
+  private:
+    Parser &parser;
+    int saved;
+  };
+  /// One level deeper: a nested construct, or one more link of an operator
+  /// or postfix chain (each makes the tree one node deeper).
+  void deeper(SourceLoc loc) {
+    if (++nesting > kMaxNesting)
+      fail(loc, "nested too deeply (more than " + std::to_string(kMaxNesting) +
+                    " levels of parentheses, operators, blocks or types)");
+  }
   const Token &expect(Tok k, const char *context) {
     if (!at(k))
       fail(cur().loc, std::string("expected ") + describe(k) + " " + context +
@@ -148,8 +173,10 @@ private:
   }
 
   TypeExpr parseType() {
+    NestingScope scope(*this);
     TypeExpr t;
     t.loc = cur().loc;
+    deeper(t.loc);
     if (accept(Tok::KwCipher) || (at(Tok::KwPlain) && (++pos, true))) {
       t.kind = tokens[pos - 1].kind == Tok::KwCipher ? TypeExpr::Kind::Cipher
                                                      : TypeExpr::Kind::Plain;
@@ -202,6 +229,8 @@ private:
   }
 
   Block parseBlock() {
+    NestingScope scope(*this);
+    deeper(cur().loc);
     expect(Tok::LBrace, "to open a block");
     Block b;
     while (!at(Tok::RBrace)) {
@@ -276,6 +305,8 @@ private:
   }
 
   StmtPtr parseIf() {
+    NestingScope scope(*this);
+    deeper(cur().loc);
     auto s = std::make_unique<Stmt>(Stmt::Kind::If, cur().loc);
     ++pos;
     s->value = parseExpr();
@@ -291,6 +322,7 @@ private:
 
   // Expressions.
   ExprPtr binary(ExprPtr lhs, BinaryOp op, SourceLoc loc, ExprPtr rhs) {
+    deeper(loc);
     auto e = std::make_unique<Expr>(Expr::Kind::Binary, loc);
     e->binaryOp = op;
     e->lhs = std::move(lhs);
@@ -298,9 +330,14 @@ private:
     return e;
   }
 
-  ExprPtr parseExpr() { return parseOr(); }
+  ExprPtr parseExpr() {
+    NestingScope scope(*this);
+    deeper(cur().loc);
+    return parseOr();
+  }
 
   ExprPtr parseOr() {
+    NestingScope scope(*this);
     ExprPtr e = parseAnd();
     while (at(Tok::OrOr)) {
       SourceLoc loc = cur().loc;
@@ -311,6 +348,7 @@ private:
   }
 
   ExprPtr parseAnd() {
+    NestingScope scope(*this);
     ExprPtr e = parseComparison();
     while (at(Tok::AndAnd)) {
       SourceLoc loc = cur().loc;
@@ -321,6 +359,7 @@ private:
   }
 
   ExprPtr parseComparison() {
+    NestingScope scope(*this);
     ExprPtr e = parseAdditive();
     for (;;) {
       BinaryOp op;
@@ -353,6 +392,7 @@ private:
   }
 
   ExprPtr parseAdditive() {
+    NestingScope scope(*this);
     ExprPtr e = parseMultiplicative();
     while (at(Tok::Plus) || at(Tok::Minus)) {
       BinaryOp op = at(Tok::Plus) ? BinaryOp::Add : BinaryOp::Sub;
@@ -364,6 +404,7 @@ private:
   }
 
   ExprPtr parseMultiplicative() {
+    NestingScope scope(*this);
     ExprPtr e = parseUnary();
     for (;;) {
       BinaryOp op;
@@ -382,7 +423,9 @@ private:
   }
 
   ExprPtr parseUnary() {
+    NestingScope scope(*this);
     if (at(Tok::Minus) || at(Tok::Bang)) {
+      deeper(cur().loc);
       auto e = std::make_unique<Expr>(Expr::Kind::Unary, cur().loc);
       e->unaryOp = at(Tok::Minus) ? UnaryOp::Neg : UnaryOp::Not;
       ++pos;
@@ -399,8 +442,11 @@ private:
   }
 
   ExprPtr parsePostfix() {
+    NestingScope scope(*this);
     ExprPtr e = parsePrimary();
     for (;;) {
+      if (at(Tok::LParen) || at(Tok::LBracket) || at(Tok::Dot))
+        deeper(cur().loc);
       if (at(Tok::LParen)) {
         if (e->kind != Expr::Kind::Name)
           fail(cur().loc, "only named functions can be called");
@@ -533,6 +579,7 @@ private:
   std::shared_ptr<const SourceFile> file;
   std::vector<Token> tokens;
   size_t pos = 0;
+  int nesting = 0;
 };
 
 } // namespace

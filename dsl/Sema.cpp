@@ -155,6 +155,24 @@ private:
   [[noreturn]] void fail(SourceLoc loc, const std::string &msg) const {
     throw SourceError(file, loc, msg);
   }
+  /// Counts how deep evaluation recurses, across inlined calls: the parser
+  /// bounds one function's nesting, this bounds their composition, so the
+  /// stack holds for any source.
+  class RecursionGuard {
+  public:
+    RecursionGuard(Sema &sema, SourceLoc loc) : sema(sema) {
+      if (++sema.recursion > kMaxRecursion)
+        sema.fail(loc, "evaluation nests deeper than " +
+                           std::to_string(kMaxRecursion) +
+                           " levels (expressions inside inlined calls)");
+    }
+    ~RecursionGuard() { --sema.recursion; }
+
+  private:
+    Sema &sema;
+  };
+  static constexpr int kMaxRecursion = 2048;
+
   mlir::Location locOf(SourceLoc loc) {
     return mlir::FileLineColLoc::get(&ctx, file.path(), loc.line, loc.column);
   }
@@ -382,6 +400,11 @@ private:
     std::optional<Val> ret = execBlock(f.body);
     if (!ret)
       fail(f.loc, "main does not return a value");
+    for (size_t i = 0; i < f.params.size(); ++i) {
+      auto declared = ranges.find(entry->getArgument(i).getAsOpaquePointer());
+      if (declared != ranges.end())
+        out.inputs[i].range = {declared->second.lo, declared->second.hi};
+    }
     checkType(*ret, resultType, returnLoc, "main's result");
     std::vector<Value> results;
     std::vector<Type> resultTypes;
@@ -432,6 +455,7 @@ private:
   }
 
   std::optional<Val> exec(const Stmt &s) {
+    RecursionGuard guard(*this, s.loc);
     switch (s.kind) {
     case Stmt::Kind::Let:
       bind(s.name, eval(*s.value), s.loc);
@@ -586,6 +610,7 @@ private:
   }
 
   Val eval(const Expr &e) {
+    RecursionGuard guard(*this, e.loc);
     switch (e.kind) {
     case Expr::Kind::Number:
       return e.isInteger ? Val::integer(int64_t(e.number))
@@ -1399,6 +1424,7 @@ private:
   std::map<std::string, Value> weightValues;
   SourceLoc returnLoc;
   int depth = 0;
+  int recursion = 0;
 };
 
 } // namespace

@@ -38,13 +38,26 @@ std::string SourceFile::format(SourceLoc loc,
   std::string out = filePath + ":" + std::to_string(loc.line) + ":" +
                     std::to_string(loc.column) + ": error: " + message;
   std::string_view text = line(loc.line);
-  std::string caret;
+  // A long line is shown as a window around the column, marked with "...".
+  constexpr size_t kContext = 60;
+  size_t column = loc.column - 1, first = 0;
+  std::string prefix, suffix;
+  if (column > kContext) {
+    first = column - kContext;
+    prefix = "...";
+  }
+  if (text.size() > column + kContext) {
+    text = text.substr(0, column + kContext);
+    suffix = "...";
+  }
+  text.remove_prefix(std::min(first, text.size()));
+  std::string caret(prefix.size(), ' ');
   // Keep tabs so the caret lines up under the column.
-  for (uint32_t i = 1; i < loc.column && i - 1 < text.size(); ++i)
-    caret += text[i - 1] == '\t' ? '\t' : ' ';
-  out += "\n  ";
+  for (size_t i = first; i < column && i - first < text.size(); ++i)
+    caret += text[i - first] == '\t' ? '\t' : ' ';
+  out += "\n  " + prefix;
   out += text;
-  out += "\n  " + caret + "^";
+  out += suffix + "\n  " + caret + "^";
   return out;
 }
 

@@ -81,7 +81,12 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
           });
         })
         .Case<fhe::BootstrapOp, fhe::ReshapeOp>(
-            [&](auto) { vals[op.getResult(0)] = get(op.getOperand(0)); })
+            [&](auto) {
+              // A copy first: get() refers into the map that operator[]
+              // may grow.
+              std::vector<double> x = get(op.getOperand(0));
+              vals[op.getResult(0)] = std::move(x);
+            })
         .Case<fhe::RollOp>([&](auto r) {
           vals[r.getResult()] =
               shapes::rollValues(shapeOfValue(r.getInput()), get(r.getInput()),

@@ -33,6 +33,19 @@ void checkResidues(const ByteReader &r, const Params &params,
       r.fail("residue out of range");
 }
 
+void putProvenance(ByteWriter &w, const Provenance &p) {
+  w.put<uint64_t>(p.program);
+  w.put<uint64_t>(p.keySet);
+}
+
+void getProvenance(ByteReader &r, Provenance *out) {
+  Provenance p;
+  p.program = r.get<uint64_t>();
+  p.keySet = r.get<uint64_t>();
+  if (out)
+    *out = p;
+}
+
 void putPolyVector(ByteWriter &w, const PolyVector &v) {
   w.put<uint32_t>(v.level);
   w.put<uint32_t>(static_cast<uint32_t>(v.numPolys));
@@ -49,9 +62,10 @@ PolyVector getPolyVector(ByteReader &r, const Params &params,
   if (v.numPolys < 1 || v.numPolys > 3 ||
       (expectPolys && v.numPolys != expectPolys))
     r.fail("wrong number of polynomials");
-  v.data = r.getArray<uint32_t>();
-  if (v.data.size() != v.numPolys * params.qCount(v.level) * params.degree())
-    r.fail("polynomial size does not match its level");
+  // The size follows from the level: checked before anything is allocated.
+  v.data = r.getArrayExact<uint32_t>(
+      v.numPolys * params.qCount(v.level) * params.degree(),
+      "polynomial size does not match its level");
   checkResidues(r, params, v.data, params.qPrimeIds(v.level));
   return v;
 }
@@ -69,9 +83,9 @@ SwitchingKey getSwitchingKey(ByteReader &r, const Params &params) {
   if (count != params.digitCount(params.maxLevel()))
     r.fail("switching key has the wrong number of digits");
   for (uint32_t j = 0; j < count; ++j) {
-    auto d = r.getArray<uint32_t>();
-    if (d.size() != 2 * ext.size() * params.degree())
-      r.fail("switching key digit has the wrong size");
+    auto d = r.getArrayExact<uint32_t>(
+        2 * ext.size() * params.degree(),
+        "switching key digit has the wrong size");
     checkResidues(r, params, d, ext);
     k.digits.push_back(std::move(d));
   }
@@ -100,20 +114,22 @@ ParamsPtr loadParams(const std::string &path) {
 }
 
 void saveSecretKey(const std::string &path, const Params &params,
-                   const SecretKey &sk) {
+                   const SecretKey &sk, const Provenance &provenance) {
   ByteWriter w;
+  putProvenance(w, provenance);
   w.putArray<int8_t>(sk.coeffs);
   writeContainer(path, FileKind::SecretKey, params.fingerprint(), w.buffer(),
                  0600);
 }
 
-SecretKey loadSecretKey(const std::string &path, const Params &params) {
+SecretKey loadSecretKey(const std::string &path, const Params &params,
+                        Provenance *provenance) {
   Container c;
   ByteReader r = openFor(path, FileKind::SecretKey, params, c);
-  SecretKey sk{r.getArray<int8_t>()};
+  getProvenance(r, provenance);
+  SecretKey sk{r.getArrayExact<int8_t>(
+      params.degree(), "secret key has the wrong ring dimension")};
   r.expectEnd();
-  if (sk.coeffs.size() != params.degree())
-    r.fail("secret key has the wrong ring dimension");
   for (int8_t v : sk.coeffs)
     if (v < -1 || v > 1)
       r.fail("secret key is not ternary");
@@ -121,15 +137,18 @@ SecretKey loadSecretKey(const std::string &path, const Params &params) {
 }
 
 void savePublicKey(const std::string &path, const Params &params,
-                   const PublicKey &pk) {
+                   const PublicKey &pk, const Provenance &provenance) {
   ByteWriter w;
+  putProvenance(w, provenance);
   putPolyVector(w, pk.value);
   writeContainer(path, FileKind::PublicKey, params.fingerprint(), w.buffer());
 }
 
-PublicKey loadPublicKey(const std::string &path, const Params &params) {
+PublicKey loadPublicKey(const std::string &path, const Params &params,
+                        Provenance *provenance) {
   Container c;
   ByteReader r = openFor(path, FileKind::PublicKey, params, c);
+  getProvenance(r, provenance);
   PublicKey pk{getPolyVector(r, params, 2)};
   r.expectEnd();
   if (pk.value.level != params.maxLevel())
@@ -138,8 +157,9 @@ PublicKey loadPublicKey(const std::string &path, const Params &params) {
 }
 
 void saveEvalKeys(const std::string &path, const Params &params,
-                  const EvalKeys &keys) {
+                  const EvalKeys &keys, const Provenance &provenance) {
   ByteWriter w;
+  putProvenance(w, provenance);
   w.put<uint8_t>(keys.relin ? 1 : 0);
   if (keys.relin)
     putSwitchingKey(w, *keys.relin);
@@ -151,9 +171,11 @@ void saveEvalKeys(const std::string &path, const Params &params,
   writeContainer(path, FileKind::EvalKeys, params.fingerprint(), w.buffer());
 }
 
-EvalKeys loadEvalKeys(const std::string &path, const Params &params) {
+EvalKeys loadEvalKeys(const std::string &path, const Params &params,
+                      Provenance *provenance) {
   Container c;
   ByteReader r = openFor(path, FileKind::EvalKeys, params, c);
+  getProvenance(r, provenance);
   EvalKeys keys;
   if (r.get<uint8_t>())
     keys.relin = getSwitchingKey(r, params);
@@ -169,8 +191,11 @@ EvalKeys loadEvalKeys(const std::string &path, const Params &params) {
 }
 
 void saveCiphertexts(const std::string &path, const Params &params,
-                     const std::vector<Ciphertext> &cts) {
+                     const std::vector<Ciphertext> &cts,
+                     const Provenance &provenance, CiphertextRole role) {
   ByteWriter w;
+  putProvenance(w, provenance);
+  w.put<uint32_t>(static_cast<uint32_t>(role));
   w.put<uint32_t>(static_cast<uint32_t>(cts.size()));
   for (auto &ct : cts) {
     w.put<double>(ct.scale);
@@ -180,9 +205,18 @@ void saveCiphertexts(const std::string &path, const Params &params,
 }
 
 std::vector<Ciphertext> loadCiphertexts(const std::string &path,
-                                        const Params &params) {
+                                        const Params &params,
+                                        Provenance *provenance,
+                                        CiphertextRole *role) {
   Container c;
   ByteReader r = openFor(path, FileKind::Ciphertexts, params, c);
+  getProvenance(r, provenance);
+  uint32_t side = r.get<uint32_t>();
+  if (side != uint32_t(CiphertextRole::Inputs) &&
+      side != uint32_t(CiphertextRole::Outputs))
+    r.fail("unknown ciphertext role");
+  if (role)
+    *role = CiphertextRole(side);
   uint32_t count = r.get<uint32_t>();
   std::vector<Ciphertext> cts;
   for (uint32_t i = 0; i < count; ++i) {

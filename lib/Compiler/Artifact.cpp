@@ -10,6 +10,8 @@
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 namespace cerium {
 
 namespace {
@@ -20,20 +22,56 @@ void putTensors(ByteWriter &w, const std::vector<dsl::TensorInfo> &ts) {
     w.putString(t.name);
     w.putArray<int64_t>(t.shape);
     w.put<uint8_t>(t.cipher ? 1 : 0);
+    w.put<uint8_t>(t.range ? 1 : 0);
+    if (t.range) {
+      w.put<double>(t.range->first);
+      w.put<double>(t.range->second);
+    }
   }
 }
 
-std::vector<dsl::TensorInfo> getTensors(ByteReader &r) {
+/// Every tensor fits one ciphertext of `slots` slots (the lowering packs
+/// it so): checked here, so that no client sizes a buffer by a shape that
+/// only a damaged or crafted file could hold.
+std::vector<dsl::TensorInfo> getTensors(ByteReader &r, size_t slots) {
   uint32_t n = r.get<uint32_t>();
   if (n > 4096)
     r.fail("too many tensors");
-  std::vector<dsl::TensorInfo> ts(n);
-  for (auto &t : ts) {
+  std::vector<dsl::TensorInfo> ts;
+  for (uint32_t i = 0; i < n; ++i) {
+    dsl::TensorInfo t;
     t.name = r.getString();
     t.shape = r.getArray<int64_t>(16);
     t.cipher = r.get<uint8_t>() != 0;
+    if (r.get<uint8_t>()) {
+      double lo = r.get<double>(), hi = r.get<double>();
+      if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi))
+        r.fail("tensor '" + t.name + "' has an invalid declared range");
+      t.range = {lo, hi};
+    }
+    uint64_t count = 1;
+    for (int64_t d : t.shape) {
+      if (d < 1 || uint64_t(d) > slots / count)
+        r.fail("tensor '" + t.name + "' has a shape that does not fit " +
+               std::to_string(slots) + " slots");
+      count *= uint64_t(d);
+    }
+    ts.push_back(std::move(t));
   }
   return ts;
+}
+
+/// The program's identity: its parameters and both lowered modules (not the
+/// generated CUDA, which --target adds or leaves out for the same program).
+uint64_t programFingerprint(const ckks::Params &params,
+                            const std::string &program,
+                            const std::string &reference) {
+  auto bytes = [](const std::string &s) {
+    return std::span<const uint8_t>(
+        reinterpret_cast<const uint8_t *>(s.data()), s.size());
+  };
+  return hashBytes(bytes(program),
+                   hashBytes(bytes(reference), params.fingerprint()));
 }
 
 std::string bytecodeOf(mlir::ModuleOp module) {
@@ -89,8 +127,11 @@ void writeArtifact(const std::string &path, Artifact &a) {
   w.put<double>(a.precision);
   w.put<uint8_t>(a.keys.relinearization ? 1 : 0);
   w.putArray<uint32_t>(a.keys.galoisElements);
-  w.putString(bytecodeOf(*a.program));
-  w.putString(bytecodeOf(*a.reference));
+  std::string program = bytecodeOf(*a.program);
+  std::string reference = bytecodeOf(*a.reference);
+  a.fingerprint = programFingerprint(*a.params, program, reference);
+  w.putString(program);
+  w.putString(reference);
   w.putString(a.cudaSource);
   w.putArray<uint8_t>(a.cudaImage);
   writeContainer(path, FileKind::Artifact, a.params->fingerprint(), w.buffer());
@@ -108,13 +149,18 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   }
   if (a.params->fingerprint() != c.fingerprint)
     r.fail("parameter fingerprint mismatch");
-  a.inputs = getTensors(r);
-  a.outputs = getTensors(r);
+  a.inputs = getTensors(r, a.params->slots());
+  a.outputs = getTensors(r, a.params->slots());
   a.precision = r.get<double>();
   a.keys.relinearization = r.get<uint8_t>() != 0;
   a.keys.galoisElements = r.getArray<uint32_t>(1 << 20);
-  a.program = parseModule(r.getString(), context, path);
-  a.reference = parseModule(r.getString(), context, path);
+  for (uint32_t g : a.keys.galoisElements)
+    if ((g & 1) == 0 || g >= 2 * a.params->degree())
+      r.fail("invalid Galois element " + std::to_string(g));
+  std::string program = r.getString(), reference = r.getString();
+  a.fingerprint = programFingerprint(*a.params, program, reference);
+  a.program = parseModule(program, context, path);
+  a.reference = parseModule(reference, context, path);
   a.cudaSource = r.getString();
   a.cudaImage = r.getArray<uint8_t>();
   r.expectEnd();

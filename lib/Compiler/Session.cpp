@@ -7,6 +7,9 @@
 #include "cerium/DSL/Shapes.h"
 #include "cerium/Support/Error.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <cmath>
 #include <filesystem>
 
@@ -27,6 +30,20 @@ parseInputArgs(const std::vector<std::string> &args) {
   return out;
 }
 
+namespace {
+
+/// "[i, j, ...]": the position of flat element `flat` in a row-major tensor.
+std::string indexOf(size_t flat, const std::vector<int64_t> &shape) {
+  std::vector<int64_t> index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = int64_t(flat % uint64_t(shape[d]));
+    flat /= uint64_t(shape[d]);
+  }
+  return fmt::format("[{}]", fmt::join(index, ", "));
+}
+
+} // namespace
+
 std::vector<NpyArray>
 readInputs(const Artifact &artifact,
            const std::map<std::string, std::string> &files) {
@@ -38,8 +55,9 @@ readInputs(const Artifact &artifact,
       throw Error("--input " + name + ": the program has no input named '" +
                   name + "'");
   }
-  // A sanity bound on inputs: results must stay within the base modulus'
-  // 16 bits of headroom above the scale, which far larger inputs cannot.
+  // A sanity bound on inputs without a declared range: results must stay
+  // within the base modulus' 16 bits of headroom above the scale, which far
+  // larger inputs cannot.
   const double limit = std::ldexp(1.0, 16);
   std::vector<NpyArray> out;
   for (const auto &in : artifact.inputs) {
@@ -52,11 +70,20 @@ readInputs(const Artifact &artifact,
       throw Error(it->second + ": input '" + in.name + "' has shape " +
                   shapes::str(a.shape) + " but the program expects " +
                   shapes::str(in.shape));
-    for (double v : a.values)
-      if (!std::isfinite(v) || std::fabs(v) > limit)
-        throw Error(it->second + ": input '" + in.name +
-                    "' holds a value out of range (" + std::to_string(v) +
-                    "; |x| <= 65536 and finite)");
+    for (size_t i = 0; i < a.values.size(); ++i) {
+      const double v = a.values[i];
+      std::string where = fmt::format("{}: input '{}' holds {} at index {}",
+                                      it->second, in.name, v,
+                                      indexOf(i, in.shape));
+      if (!std::isfinite(v))
+        throw Error(where + "; inputs must be finite");
+      if (in.range && (v < in.range->first || v > in.range->second))
+        throw Error(fmt::format("{}, outside [{}, {}], the range the program "
+                                "declares with 'assume'",
+                                where, in.range->first, in.range->second));
+      if (std::fabs(v) > limit)
+        throw Error(where + ", out of range (|x| <= 65536)");
+    }
     out.push_back(std::move(a));
   }
   return out;
@@ -76,7 +103,9 @@ KeySet generateKeys(const ckks::ParamsPtr &params,
 
 KeySet generateKeys(const Artifact &artifact, kernels::RnsBackend &backend,
                     Prng &prng) {
-  return generateKeys(artifact.params, artifact.keys, backend, prng);
+  KeySet keys = generateKeys(artifact.params, artifact.keys, backend, prng);
+  keys.id = prng.next64();
+  return keys;
 }
 
 void saveKeys(const std::string &dir, const Artifact &artifact,
@@ -86,9 +115,13 @@ void saveKeys(const std::string &dir, const Artifact &artifact,
   if (ec)
     throw Error(dir + ": cannot create the key directory: " + ec.message());
   const ckks::Params &p = *artifact.params;
-  ckks::saveSecretKey((fs::path(dir) / "secret.key").string(), p, keys.secret);
-  ckks::savePublicKey((fs::path(dir) / "public.key").string(), p, keys.pub);
-  ckks::saveEvalKeys((fs::path(dir) / "eval.keys").string(), p, keys.eval);
+  const ckks::Provenance provenance{artifact.fingerprint, keys.id};
+  ckks::saveSecretKey((fs::path(dir) / "secret.key").string(), p, keys.secret,
+                      provenance);
+  ckks::savePublicKey((fs::path(dir) / "public.key").string(), p, keys.pub,
+                      provenance);
+  ckks::saveEvalKeys((fs::path(dir) / "eval.keys").string(), p, keys.eval,
+                     provenance);
 }
 
 std::vector<ckks::Ciphertext>
@@ -115,6 +148,31 @@ std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
   for (const NpyArray &a : in)
     values.push_back(a.values);
   return encryptValues(artifact.params, values, pk, backend, prng);
+}
+
+void checkProvenance(const Artifact &artifact,
+                     const ckks::Provenance &provenance,
+                     const std::string &path, const std::string &what,
+                     std::optional<uint64_t> keySet,
+                     const std::string &keySource) {
+  if (provenance.program != artifact.fingerprint)
+    throw Error(path + ": these " + what +
+                " were made for another program (recompiled or different); " +
+                "make them again for this artifact");
+  if (keySet && provenance.keySet != *keySet)
+    throw Error(path + ": these " + what +
+                " belong to another key generation than " + keySource);
+}
+
+void checkRole(ckks::CiphertextRole role, ckks::CiphertextRole expected,
+               const std::string &path) {
+  if (role != expected)
+    throw Error(path + ": holds a program's " +
+                (role == ckks::CiphertextRole::Inputs ? "encrypted inputs"
+                                                      : "encrypted outputs") +
+                ", not its " +
+                (expected == ckks::CiphertextRole::Inputs ? "inputs"
+                                                          : "outputs"));
 }
 
 void checkInputs(const Artifact &artifact,

@@ -10,8 +10,7 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
+#include <cstring>
 
 namespace cerium {
 
@@ -85,14 +84,45 @@ void writeContainer(const std::string &path, FileKind kind,
   writeFileAtomically(path, buf, mode);
 }
 
-Container readContainer(const std::string &path, FileKind expected) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+std::vector<uint8_t> readFileBytes(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  if (in.bad())
-    throw Error(path + ": cannot read: " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    int err = S_ISDIR(st.st_mode) ? EISDIR : errno;
+    ::close(fd);
+    throw Error(path + ": cannot read: " + std::strerror(err));
+  }
+  std::vector<uint8_t> bytes;
+  if (S_ISREG(st.st_mode))
+    bytes.reserve(static_cast<size_t>(st.st_size));
+  // Read to the end rather than trust st_size: pipes have none, and a file
+  // may change size while it is read.
+  uint8_t chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw Error(path + ": cannot read: " + std::strerror(err));
+    }
+    if (n == 0)
+      break;
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  }
+  ::close(fd);
+  return bytes;
+}
+
+Container readContainer(const std::string &path, FileKind expected) {
+  return parseContainer(readFileBytes(path), path, expected);
+}
+
+Container parseContainer(std::vector<uint8_t> bytes, const std::string &path,
+                         FileKind expected) {
   const std::string what = fileKindName(expected);
   if (bytes.size() < sizeof(kMagic) ||
       std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
@@ -117,10 +147,16 @@ Container readContainer(const std::string &path, FileKind expected) {
   if (kind != expected)
     throw Error(path + ": is " + withArticle(fileKindName(kind)) +
                 " file, expected " + withArticle(what) + " file");
-  if (bytes.size() - kHeaderBytes - 8 != payloadBytes)
+  // The length field is only compared with the real size, never used to
+  // size anything.
+  const uint64_t held = bytes.size() - kHeaderBytes - 8;
+  if (held != payloadBytes)
     throw Error(path + ": " +
-                (bytes.size() - kHeaderBytes - 8 < payloadBytes
-                     ? "truncated " + what + " file"
+                (held < payloadBytes
+                     ? "truncated " + what + " file (the header announces " +
+                           std::to_string(payloadBytes) +
+                           " payload bytes, the file holds " +
+                           std::to_string(held) + ")"
                      : "unexpected trailing bytes in " + what + " file"));
   uint64_t stored;
   std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
@@ -128,9 +164,10 @@ Container readContainer(const std::string &path, FileKind expected) {
       hashBytes(std::span<const uint8_t>(bytes).first(bytes.size() - 8)))
     throw Error(path + ": checksum mismatch: the " + what +
                 " file is corrupted");
-  Container c{kind, fingerprint, {}};
-  c.payload.assign(bytes.begin() + kHeaderBytes, bytes.end() - 8);
-  return c;
+  // The payload in place: no second copy of a large key file.
+  bytes.resize(bytes.size() - 8);
+  bytes.erase(bytes.begin(), bytes.begin() + kHeaderBytes);
+  return Container{kind, fingerprint, std::move(bytes)};
 }
 
 } // namespace cerium

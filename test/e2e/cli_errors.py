@@ -52,7 +52,10 @@ def main():
             f.write("fn main(x: cipher[8], y: cipher[8]) -> cipher[8] { return x * y; }\n")
         with open(p("c.fhe"), "w") as f:
             f.write("fn main(x: cipher[64]) -> cipher[64] { return x * x * x; }\n")
-        for n in "abc":
+        with open(p("d.fhe"), "w") as f:
+            f.write("fn main(x: cipher[8], y: cipher[8]) -> cipher[8] {\n"
+                    "  assume x in [-1, 1];\n  return x * y;\n}\n")
+        for n in "abcd":
             ok([cc, p(n + ".fhe"), "-o", p(n + ".cerium"), "--insecure"])
         np.save(p("x.npy"), np.linspace(-1, 1, 8))
         np.save(p("short.npy"), np.zeros(4))
@@ -61,8 +64,14 @@ def main():
         ok([client, "keygen", p("a.cerium"), "-o", p("ka")])
         ok([client, "keygen", p("b.cerium"), "-o", p("kb")])
         ok([client, "keygen", p("c.cerium"), "-o", p("kc")])
+        ok([client, "keygen", p("d.cerium"), "-o", p("kd")])
+        ok([client, "keygen", p("a.cerium"), "-o", p("ka2")])  # another key set
         inputs = ["--input", "x=" + p("x.npy"), "--input", "y=" + p("x.npy")]
         ok([client, "encrypt", p("a.cerium"), "--keys", p("ka"), *inputs, "-o", p("a.ct")])
+        ok([client, "encrypt", p("b.cerium"), "--keys", p("kb"), *inputs, "-o", p("b.ct")])
+        ok([server, p("a.cerium"), "--eval-keys", p("ka/eval.keys"), "--in", p("a.ct"),
+            "-o", p("a-out.ct")])
+        np.save(p("wide.npy"), np.array([0, 0.5, -1, 1, 0, 0, 0, 1.5]))
         art = open(p("a.cerium"), "rb").read()
         with open(p("trunc.cerium"), "wb") as f:
             f.write(art[: len(art) // 2])
@@ -100,7 +109,7 @@ def main():
         expect_error("keys that do not match the artifact",
                      [server, p("a.cerium"), "--eval-keys", p("kb/eval.keys"), "--in", p("a.ct"),
                       "-o", p("o6.ct")],
-                     "the keys do not match the artifact", p("o6.ct"))
+                     "these keys were made for another program", p("o6.ct"))
         expect_error("input of the wrong shape",
                      [client, "encrypt", p("a.cerium"), "--keys", p("ka"), "--input",
                       "x=" + p("short.npy"), "--input", "y=" + p("x.npy"), "-o", p("o7.ct")],
@@ -112,7 +121,7 @@ def main():
         expect_error("non-finite values",
                      [server, p("a.cerium"), "--plain", "--input", "x=" + p("nan.npy"),
                       "--input", "y=" + p("x.npy"), "-o", p("o9")],
-                     "out of range", p("o9"))
+                     "holds nan at index [0]; inputs must be finite", p("o9"))
         expect_error("missing input",
                      [server, p("a.cerium"), "--simulate", "--input", "x=" + p("x.npy"),
                       "-o", p("o10")],
@@ -131,6 +140,31 @@ def main():
         expect_error("ciphertexts of another program",
                      [client, "decrypt", p("c.cerium"), "--keys", p("kc"), p("a.ct"), "-o", p("o14")],
                      "made for a different parameter set", p("o14"))
+        expect_error("value outside the declared range",
+                     [client, "encrypt", p("d.cerium"), "--keys", p("kd"), "--input",
+                      "x=" + p("wide.npy"), "--input", "y=" + p("x.npy"), "-o", p("o15.ct")],
+                     "input 'x' holds 1.5 at index [7], outside [-1, 1], the range the "
+                     "program declares with 'assume'", p("o15.ct"))
+        expect_error("keys of another program (same parameters)",
+                     [client, "encrypt", p("b.cerium"), "--keys", p("ka"), *inputs,
+                      "-o", p("o16.ct")],
+                     "public.key: these keys were made for another program", p("o16.ct"))
+        expect_error("ciphertexts encrypted for another program (same parameters)",
+                     [server, p("a.cerium"), "--eval-keys", p("ka/eval.keys"), "--in",
+                      p("b.ct"), "-o", p("o17.ct")],
+                     "b.ct: these ciphertexts were made for another program", p("o17.ct"))
+        expect_error("ciphertexts under another key set (server)",
+                     [server, p("a.cerium"), "--eval-keys", p("ka2/eval.keys"), "--in",
+                      p("a.ct"), "-o", p("o18.ct")],
+                     "a.ct: these ciphertexts belong to another key generation", p("o18.ct"))
+        expect_error("decrypting with the keys of another key generation",
+                     [client, "decrypt", p("a.cerium"), "--keys", p("ka2"), p("a-out.ct"),
+                      "-o", p("o19")],
+                     "a-out.ct: these ciphertexts belong to another key generation", p("o19"))
+        expect_error("decrypting inputs instead of outputs",
+                     [client, "decrypt", p("a.cerium"), "--keys", p("ka"), p("a.ct"),
+                      "-o", p("o20")],
+                     "holds a program's encrypted inputs, not its outputs", p("o20"))
         r = subprocess.run([cc, p("bad.fhe"), "-o", p("bad.cerium")], capture_output=True, text=True)
         first = r.stderr.splitlines()[0] if r.stderr else ""
         good = (r.returncode != 0 and first.endswith("bad.fhe:2:14: error: unknown name 'y' (did you mean 'x'?)")

@@ -77,6 +77,9 @@ PROGRAMS = {
                      lambda x: [x / np.array([2.0, -4.0, 8.0, 0.5]) + x / 4]),
     "negate": ({"x": (8,)}, lambda x: [-x * 3 + 1 - (2 - x)]),
     "power4": ({"x": (8,)}, lambda x: [(x * x) ** 2 - x * x]),
+    # The 47th value grew the lowering's and the reference evaluator's maps
+    # while a reference into them was held (use-after-free on reshape).
+    "reshape_after_adds": ({"x": (8,)}, lambda x: [(47 * x).reshape(2, 4)]),
     "reshape_roll": ({"x": (8,)},
                      lambda x: [np.roll(x.reshape(2, 4), 1, 0) + x.reshape(2, 4)]),
 }

@@ -187,6 +187,43 @@ TEST(DslParser, SyntaxErrorsPointAtTheProblem) {
   }
 }
 
+std::string repeat(const std::string &s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i)
+    out += s;
+  return out;
+}
+
+// Deep nesting of every kind is one source error, not a stack overflow.
+TEST(DslParser, DeepNestingIsASourceError) {
+  const int n = 50000;
+  const std::string header = "fn main(x: cipher[4]) -> cipher[4] { return ";
+  const std::string sources[] = {
+      header + repeat("(", n) + "x" + repeat(")", n) + "; }",
+      header + repeat("-", n) + "x; }",
+      header + "x" + repeat(" + x", n) + "; }",
+      header + "x" + repeat("[0]", n) + "; }",
+      header + "x" + repeat(".T", n) + "; }",
+      header + repeat("f(", n) + "x" + repeat(")", n) + "; }",
+      header + repeat("[", n) + "x" + repeat("]", n) + "; }",
+      "fn main(x: cipher[4]) -> cipher[4] { " + repeat("if true { ", n) +
+          repeat("}", n) + " return x; }",
+      "fn main(x: cipher[4]) -> cipher[4] { if true { } " +
+          repeat("else if true { } ", n) + "return x; }",
+      "fn main(x: " + repeat("(", n) + "f64" + repeat(")", n) +
+          ") -> cipher[4] { return x; }",
+  };
+  for (const std::string &text : sources) {
+    std::string msg = errorOf(text);
+    EXPECT_NE(msg.find("error: nested too deeply (more than 256 levels"),
+              std::string::npos)
+        << msg.substr(0, 200);
+  }
+  // Nesting well inside the bound parses.
+  EXPECT_NO_THROW(parseText(header + repeat("(", 60) + "x" + repeat(")", 60) +
+                            repeat(" + x", 60) + "; }"));
+}
+
 TEST(DslParser, UnreadableFileIsOneLine) {
   try {
     SourceFile::read("/nonexistent/x.fhe");

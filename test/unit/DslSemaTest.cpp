@@ -177,6 +177,27 @@ TEST_F(DslSema, ErrorsNameTheProblem) {
   }
 }
 
+// Each function nests within the parser's bound, but inlining composes them:
+// evaluation depth is bounded across calls too.
+TEST_F(DslSema, DeepEvaluationAcrossCallsIsASourceError) {
+  std::string text;
+  const int functions = 60, terms = 100;
+  for (int i = 0; i < functions; ++i) {
+    std::string inner = i == 0 ? "a" : "f" + std::to_string(i - 1) + "(a)";
+    std::string body = inner; // a + (a + (... inner)): 100 nodes deep
+    for (int t = 0; t < terms; ++t)
+      body = "a + (" + body + ")";
+    text += "fn f" + std::to_string(i) +
+            "(a: cipher[4]) -> cipher[4] { return " + body + "; }\n";
+  }
+  text += "fn main(x: cipher[4]) -> cipher[4] { return f" +
+          std::to_string(functions - 1) + "(x); }\n";
+  EXPECT_NE(errorOf(text).find("error: evaluation nests deeper than 2048 "
+                               "levels"),
+            std::string::npos)
+      << errorOf(text);
+}
+
 TEST_F(DslSema, MissingWeightListsCloseMatches) {
   std::string err =
       errorOf("weights w = load(\"digits.safetensors\");\n"

@@ -169,15 +169,22 @@ int main(int argc, char **argv) {
     if (evalKeys.empty() || in.empty())
       throw Error("give --eval-keys KEYDIR/eval.keys and --in INPUTS.ct (or "
                   "--plain / --simulate)");
-    ckks::EvalKeys keys = ckks::loadEvalKeys(evalKeys, params);
+    ckks::Provenance keysFor, inputsFor;
+    ckks::CiphertextRole role;
+    ckks::EvalKeys keys = ckks::loadEvalKeys(evalKeys, params, &keysFor);
+    session::checkProvenance(artifact, keysFor, evalKeys, "keys");
     session::checkEvalKeys(artifact, keys, evalKeys);
-    auto cts = ckks::loadCiphertexts(in, params);
+    auto cts = ckks::loadCiphertexts(in, params, &inputsFor, &role);
+    session::checkRole(role, ckks::CiphertextRole::Inputs, in);
+    session::checkProvenance(artifact, inputsFor, in, "ciphertexts",
+                             keysFor.keySet, evalKeys);
     session::checkInputs(artifact, cts, in);
     RunObserver observer(profile);
     auto outs = runtime::runSchedule(artifact.main(), artifact.params,
                                      *executor, keys, cts, observer.callback());
     observer.finish();
-    ckks::saveCiphertexts(output, params, outs);
+    ckks::saveCiphertexts(output, params, outs, inputsFor,
+                          ckks::CiphertextRole::Outputs);
     return 0;
   } catch (const Error &e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -55,14 +55,25 @@ int main(int argc, char **argv) {
                         session::generateKeys(artifact, *backend, prng));
     } else if (encrypt->parsed()) {
       auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
-      ckks::PublicKey pk = ckks::loadPublicKey(key("public.key"), params);
+      ckks::Provenance keysFor;
+      ckks::PublicKey pk =
+          ckks::loadPublicKey(key("public.key"), params, &keysFor);
+      session::checkProvenance(artifact, keysFor, key("public.key"), "keys");
       Prng prng;
       ckks::saveCiphertexts(
           output, params,
-          session::encryptInputs(artifact, in, pk, *backend, prng));
+          session::encryptInputs(artifact, in, pk, *backend, prng), keysFor,
+          ckks::CiphertextRole::Inputs);
     } else {
-      ckks::SecretKey sk = ckks::loadSecretKey(key("secret.key"), params);
-      auto cts = ckks::loadCiphertexts(ctFile, params);
+      ckks::Provenance keysFor, outputsFor;
+      ckks::CiphertextRole role;
+      ckks::SecretKey sk =
+          ckks::loadSecretKey(key("secret.key"), params, &keysFor);
+      session::checkProvenance(artifact, keysFor, key("secret.key"), "keys");
+      auto cts = ckks::loadCiphertexts(ctFile, params, &outputsFor, &role);
+      session::checkRole(role, ckks::CiphertextRole::Outputs, ctFile);
+      session::checkProvenance(artifact, outputsFor, ctFile, "ciphertexts",
+                               keysFor.keySet, key("secret.key"));
       if (cts.size() != artifact.outputs.size())
         throw Error(ctFile + ": holds " + std::to_string(cts.size()) +
                     " ciphertexts, the program has " +

@@ -16,26 +16,48 @@
 
 namespace cerium::ckks {
 
+/// What a key or ciphertext file belongs to beyond its parameter set: the
+/// program (its artifact's fingerprint) and the key generation (a random id
+/// drawn by keygen, shared by the secret, public and evaluation keys and
+/// every ciphertext made under them). The tools compare these, so a file
+/// made for another program or under other keys is refused instead of
+/// decrypting to garbage.
+struct Provenance {
+  uint64_t program = 0;
+  uint64_t keySet = 0;
+  bool operator==(const Provenance &) const = default;
+};
+
+/// Which side of a run a ciphertext file holds.
+enum class CiphertextRole : uint32_t { Inputs = 1, Outputs = 2 };
+
 void saveParams(const std::string &path, const Params &params);
 ParamsPtr loadParams(const std::string &path);
 
 /// Written with mode 0600.
 void saveSecretKey(const std::string &path, const Params &params,
-                   const SecretKey &sk);
-SecretKey loadSecretKey(const std::string &path, const Params &params);
+                   const SecretKey &sk, const Provenance &provenance = {});
+SecretKey loadSecretKey(const std::string &path, const Params &params,
+                        Provenance *provenance = nullptr);
 
 void savePublicKey(const std::string &path, const Params &params,
-                   const PublicKey &pk);
-PublicKey loadPublicKey(const std::string &path, const Params &params);
+                   const PublicKey &pk, const Provenance &provenance = {});
+PublicKey loadPublicKey(const std::string &path, const Params &params,
+                        Provenance *provenance = nullptr);
 
 void saveEvalKeys(const std::string &path, const Params &params,
-                  const EvalKeys &keys);
-EvalKeys loadEvalKeys(const std::string &path, const Params &params);
+                  const EvalKeys &keys, const Provenance &provenance = {});
+EvalKeys loadEvalKeys(const std::string &path, const Params &params,
+                      Provenance *provenance = nullptr);
 
 void saveCiphertexts(const std::string &path, const Params &params,
-                     const std::vector<Ciphertext> &cts);
+                     const std::vector<Ciphertext> &cts,
+                     const Provenance &provenance = {},
+                     CiphertextRole role = CiphertextRole::Inputs);
 std::vector<Ciphertext> loadCiphertexts(const std::string &path,
-                                        const Params &params);
+                                        const Params &params,
+                                        Provenance *provenance = nullptr,
+                                        CiphertextRole *role = nullptr);
 
 } // namespace cerium::ckks
 

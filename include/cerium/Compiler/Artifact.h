@@ -22,6 +22,9 @@ namespace cerium {
 
 struct Artifact {
   ckks::ParamsPtr params;
+  /// Identifies the compiled program (set when written or read): keys and
+  /// ciphertexts made for it carry it (ckks::Provenance).
+  uint64_t fingerprint = 0;
   std::vector<dsl::TensorInfo> inputs, outputs;
   double precision = 1e-3;
   runtime::KeyRequirements keys;

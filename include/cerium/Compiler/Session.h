@@ -9,11 +9,13 @@
 #define CERIUM_COMPILER_SESSION_H
 
 #include "cerium/CKKS/Ciphertext.h"
+#include "cerium/CKKS/Serialization.h"
 #include "cerium/Compiler/Artifact.h"
 #include "cerium/Support/Npy.h"
 #include "cerium/Support/Random.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,9 @@ struct KeySet {
   ckks::SecretKey secret;
   ckks::PublicKey pub;
   ckks::EvalKeys eval;
+  /// Drawn at generation; every key file and ciphertext of this set carries
+  /// it (ckks::Provenance::keySet).
+  uint64_t id = 0;
 };
 /// Exactly the keys the artifact lists.
 KeySet generateKeys(const Artifact &artifact, kernels::RnsBackend &backend,
@@ -49,6 +54,17 @@ std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
                                             const ckks::PublicKey &pk,
                                             kernels::RnsBackend &backend,
                                             Prng &prng);
+/// Throws unless `provenance` (read from `path`, a file of the kind `what`)
+/// belongs to the artifact's program and, if `keySet` is given, to that key
+/// generation (`keySource` names where that id came from).
+void checkProvenance(const Artifact &artifact,
+                     const ckks::Provenance &provenance,
+                     const std::string &path, const std::string &what,
+                     std::optional<uint64_t> keySet = std::nullopt,
+                     const std::string &keySource = "");
+/// Throws unless the ciphertext file at `path` holds the `expected` side.
+void checkRole(ckks::CiphertextRole role, ckks::CiphertextRole expected,
+               const std::string &path);
 /// Checks the ciphertexts against main's inputs (count and level).
 /// Each vector encoded at the top level and scale, then encrypted.
 std::vector<ckks::Ciphertext>

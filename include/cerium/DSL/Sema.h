@@ -17,6 +17,7 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct TensorInfo {
   std::string name;
   std::vector<int64_t> shape;
   bool cipher = true;
+  /// The range `assume` declares for one of main's inputs: the compiled
+  /// approximations hold only there, so encryption refuses values outside.
+  std::optional<std::pair<double, double>> range;
 };
 
 struct FheProgram {

@@ -38,7 +38,8 @@ enum class FileKind : uint32_t {
 
 const char *fileKindName(FileKind kind);
 
-inline constexpr uint32_t kContainerVersion = 1;
+// 2: key and ciphertext payloads start with their Provenance.
+inline constexpr uint32_t kContainerVersion = 2;
 
 /// Appends little-endian plain values to a byte buffer.
 class ByteWriter {
@@ -78,14 +79,21 @@ public:
     pos += sizeof(T);
     return value;
   }
+  /// A length-prefixed array. The length is checked against `maxCount` and
+  /// the bytes left before anything is allocated.
   template <class T> std::vector<T> getArray(uint64_t maxCount = ~0ull) {
     uint64_t n = get<uint64_t>();
-    if (n > maxCount || n > (bytes.size() - pos) / sizeof(T))
+    if (n > maxCount)
       fail("array length out of range");
-    std::vector<T> out(n);
-    std::memcpy(out.data(), bytes.data() + pos, n * sizeof(T));
-    pos += n * sizeof(T);
-    return out;
+    return elements<T>(n);
+  }
+  /// A length-prefixed array that must hold exactly `count` elements;
+  /// fails with `what` otherwise.
+  template <class T>
+  std::vector<T> getArrayExact(uint64_t count, const std::string &what) {
+    if (get<uint64_t>() != count)
+      fail(what);
+    return elements<T>(count);
   }
   std::string getString() {
     auto chars = getArray<char>();
@@ -102,6 +110,16 @@ public:
   }
 
 private:
+  template <class T> std::vector<T> elements(uint64_t n) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (n > (bytes.size() - pos) / sizeof(T))
+      fail("array length out of range");
+    std::vector<T> out(n);
+    if (n)
+      std::memcpy(out.data(), bytes.data() + pos, n * sizeof(T));
+    pos += n * sizeof(T);
+    return out;
+  }
   void need(size_t n) const {
     if (bytes.size() - pos < n)
       fail("payload ends early");
@@ -127,6 +145,13 @@ void writeContainer(const std::string &path, FileKind kind,
 /// path: missing/unreadable, not a Cerium file, unsupported version, wrong
 /// kind, truncated, checksum mismatch.
 Container readContainer(const std::string &path, FileKind expected);
+/// The same checks on a file's contents; `source` names it in errors.
+Container parseContainer(std::vector<uint8_t> bytes, const std::string &source,
+                         FileKind expected);
+
+/// The whole contents of a file. What it allocates is what the file holds
+/// (its size for a regular file), never a size read from the file.
+std::vector<uint8_t> readFileBytes(const std::string &path);
 
 /// Writes bytes to path atomically.
 void writeFileAtomically(const std::string &path,

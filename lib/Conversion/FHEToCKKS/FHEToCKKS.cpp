@@ -247,10 +247,13 @@ private:
 
   /// Same slots, new shape (reshape), for either kind of value.
   void forward(Operation &op, Value in, Value out) {
-    if (isCipherValue(in))
-      ciphers[out] = ciphers.at(in);
-    else
+    if (isCipherValue(in)) {
+      // A copy first: at() refers into the map that operator[] may grow.
+      Value cipher = ciphers.at(in);
+      ciphers[out] = cipher;
+    } else {
       plains(out) = {shapeOf(out), plain(op, in).values};
+    }
   }
 
   void lowerElementwise(Operation &op, Value lhs, Value rhs) {
