@@ -45,6 +45,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
     -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
     -DPython3_EXECUTABLE="$ROOT/.venv/bin/python" \
+    -DCERIUM_SANITIZE="${CERIUM_SANITIZE:-}" \
     "${CUDA_ARGS[@]}"
 fi
 cmake --build "$BUILD" -j "$(nproc)"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The sanitizer configuration CI runs after the main tests: every C++ target
+# built with AddressSanitizer + UndefinedBehaviorSanitizer (no CUDA, -O1 to
+# keep the build short), then the unit, lit and e2e tests on it. Any report
+# stops the process that made it, so the test fails.
+#   scripts/sanitize.sh [ctest arguments...]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CERIUM_BUILD_DIR="${CERIUM_BUILD_DIR:-$ROOT/build-sanitize}"
+export CERIUM_SANITIZE=address,undefined
+export CERIUM_ENABLE_CUDA=OFF
+export CERIUM_BUILD_TYPE=Sanitize
+"$ROOT/scripts/setup.sh"
+# Leaks are reported too; libgomp's thread pool is reachable at exit, not
+# leaked. Suppressions name only code outside this repository.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1"
+export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+ctest --test-dir "$CERIUM_BUILD_DIR" -L 'unit|lit|e2e' --output-on-failure \
+  -j "$(nproc)" "$@"
