@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 #include <map>
 
+#include <omp.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -196,13 +197,15 @@ int main(int argc, char **argv) {
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     fmt::print("{{\"system\": \"cerium\", \"backend\": \"{}\", "
-               "\"logN\": {}, \"levels\": {}, "
+               "\"cpu_path\": \"{}\", \"threads\": {}, \"logN\": {}, \"levels\": {}, "
                "\"dnum\": {}, \"logQP\": {:.1f}, \"params\": \"{}\", "
                "\"keygen_ms\": {:.1f}, \"hmult_relin_rescale_ms\": {:.2f}, "
                "\"hrot_ms\": {:.2f}, \"hmult_evaluator_ms\": {:.2f}, "
                "\"hrot_evaluator_ms\": {:.2f}, \"poly15_ms\": {:.2f}, "
                "\"poly15_params\": \"{}\", \"peak_rss_mib\": {:.0f}}}\n",
-               runtime::backendName(*device), spec.logN, spec.levels, spec.dnum,
+               runtime::backendName(*device),
+               kernels::cpuPathName(kernels::cpuPathOf(*backend)),
+               threads > 0 ? threads : omp_get_max_threads(), spec.logN, spec.levels, spec.dnum,
                params->logQP(), params->describe(), keygenMs, hmult, hrot,
                hmultEvaluator, hrotEvaluator, poly, c.params->describe(),
                double(usage.ru_maxrss) / 1024);

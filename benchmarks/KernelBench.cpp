@@ -163,4 +163,13 @@ BENCHMARK(BM_KeySwitchInnerProduct)
     ->Apply(ringArgs);
 BENCHMARK(BM_Memcpy)->Name("Memcpy")->Apply(ringArgs);
 
-BENCHMARK_MAIN();
+int main(int argc, char **argv) {
+  // The code path every Auto row runs (CERIUM_CPU may force a lower one).
+  benchmark::AddCustomContext("cerium_cpu_path", cpuPathName(resolveCpuPath()));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

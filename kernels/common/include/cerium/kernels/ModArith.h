@@ -93,6 +93,17 @@ CERIUM_HD uint32_t mulShoup(uint32_t x, uint32_t w, uint32_t wq, uint32_t p) {
   return reduceOnce(mulShoupLazy(x, w, wq, p), p);
 }
 
+/// x mod p in [0, 4p) for any 64-bit x, with 32x32-bit products only: x =
+/// hi 2^32 + lo, and hi (2^32 mod p) and lo are each brought into [0, 2p)
+/// by a Shoup product (pow32 = 2^32 mod p, pow32Shoup its quotient,
+/// oneShoup = shoupQuotient(1, p)). The form the AVX2 kernels use for
+/// 64-bit accumulators, which have no vector 64x64-bit product there.
+CERIUM_HD uint32_t reduce64ShoupLazy(uint64_t x, uint32_t p, uint32_t oneShoup,
+                                     uint32_t pow32, uint32_t pow32Shoup) {
+  return mulShoupLazy(static_cast<uint32_t>(x >> 32), pow32, pow32Shoup, p) +
+         mulShoupLazy(static_cast<uint32_t>(x), 1, oneShoup, p);
+}
+
 /// A modulus with its Barrett constant floor(2^64 / p).
 struct Modulus {
   uint32_t value;

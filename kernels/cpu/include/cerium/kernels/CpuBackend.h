@@ -1,9 +1,11 @@
 //===- CpuBackend.h - Multithreaded, vectorized CPU kernels -----*- C++ -*-===//
 //
 // The CPU implementation of RnsBackend: the reference backend and the one CI
-// measures. Limbs are processed in parallel with OpenMP; the NTT uses AVX2
-// when the running CPU has it (chosen at run time) and a portable path
-// otherwise.
+// measures. Limbs are processed in parallel with OpenMP. Every kernel exists
+// in three code paths -- portable (baseline x86-64), AVX2 and AVX-512 -- that
+// agree bit for bit; the best one the running CPU has is chosen at run time,
+// and the environment variable CERIUM_CPU=portable|avx2|avx512 forces a
+// lower one (so each path can be tested and measured on one machine).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CERIUM_KERNELS_CPUBACKEND_H
@@ -15,13 +17,17 @@
 
 namespace cerium::kernels {
 
-enum class NttPath { Auto, Portable, Avx2, Avx512 };
+/// The CPU code path of every kernel (NTT, base conversion, inner product,
+/// elementwise, automorphism).
+enum class CpuPath { Auto, Portable, Avx2, Avx512 };
+/// The option's former name, from when it chose the NTT alone.
+using NttPath = CpuPath;
 
 struct CpuBackendOptions {
   /// Worker threads; 0 means all hardware threads.
   int threads = 0;
-  /// NTT implementation; Auto picks AVX-512, else AVX2, as the CPU allows.
-  NttPath ntt = NttPath::Auto;
+  /// Code path; Auto takes CERIUM_CPU if set, else the best the CPU has.
+  CpuPath path = CpuPath::Auto;
 };
 
 std::unique_ptr<RnsBackend> createCpuBackend(const RnsContext &ctx,
@@ -29,7 +35,21 @@ std::unique_ptr<RnsBackend> createCpuBackend(const RnsContext &ctx,
 
 /// True if this CPU executes AVX2.
 bool cpuHasAvx2();
+/// True if this CPU has the AVX-512 subsets the AVX-512 path is compiled for
+/// (x86-64-v4: F, BW, CD, DQ, VL).
 bool cpuHasAvx512();
+/// Whether this CPU can run `path` (Auto and Portable: always).
+bool cpuSupports(CpuPath path);
+/// "portable", "avx2", "avx512" ("auto" for Auto).
+const char *cpuPathName(CpuPath path);
+/// The path a backend created with `requested` runs: Auto becomes
+/// CERIUM_CPU's path when the variable is set, else the best this CPU has.
+/// Throws std::runtime_error (one line: the variable, the path, what the CPU
+/// lacks) for an unknown name or a path this CPU cannot run.
+CpuPath resolveCpuPath(CpuPath requested = CpuPath::Auto);
+/// The resolved path of a backend made by createCpuBackend; Auto for other
+/// backends.
+CpuPath cpuPathOf(const RnsBackend &backend);
 
 namespace cpu {
 /// Single-limb NTTs (in place, output fully reduced into [0, p)).

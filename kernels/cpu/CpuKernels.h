@@ -1,0 +1,97 @@
+//===- CpuKernels.h - The CPU kernels of one code path ----------*- C++ -*-===//
+//
+// Private to the CPU backend. Each code path (portable, AVX2, AVX-512) is a
+// table of the per-limb (or per-block) loops; the backend picks one table at
+// construction and parallelizes over limbs or blocks itself. Explicit tables
+// rather than target_clones: an ifunc picks by the CPU alone, while
+// CERIUM_CPU must be able to force a lower path.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_KERNELS_CPU_CPUKERNELS_H
+#define CERIUM_KERNELS_CPU_CPUKERNELS_H
+
+#include "cerium/kernels/CpuBackend.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace cerium::kernels::cpu {
+
+/// One base conversion, flattened for the block loops: k inputs, m outputs.
+struct BaseConvertArgs {
+  size_t k = 0, m = 0;
+  const uint32_t *const *in = nullptr; // k limbs
+  uint32_t *const *out = nullptr;      // m limbs
+  const uint32_t *inModuli = nullptr, *hatInverse = nullptr,
+                 *hatInverseShoup = nullptr; // k each
+  const double *reciprocals = nullptr;       // k
+  const uint32_t *outModuli = nullptr;       // m
+  const uint32_t *hatMod = nullptr;          // m x k, row-major
+  const uint32_t *minusA = nullptr;          // b_j - (A mod b_j), m
+  /// Per output: floor(2^32 / b), 2^32 mod b and its Shoup quotient (the
+  /// vector reduction of 64-bit accumulators, ModArith.h's reduce64Shoup).
+  const uint32_t *oneShoup = nullptr, *pow32 = nullptr, *pow32Shoup = nullptr;
+};
+
+/// Constants of reduce64Shoup for one modulus.
+struct Reduce64Constants {
+  uint32_t p, oneShoup, pow32, pow32Shoup;
+};
+
+struct KernelSet {
+  CpuPath path;
+  void (*nttForward)(uint32_t *, const PrimeTables &, unsigned);
+  void (*nttInverse)(uint32_t *, const PrimeTables &, unsigned);
+  void (*add)(uint32_t *o, const uint32_t *x, const uint32_t *y, uint32_t p,
+              size_t n);
+  void (*sub)(uint32_t *o, const uint32_t *x, const uint32_t *y, uint32_t p,
+              size_t n);
+  void (*negate)(uint32_t *o, const uint32_t *x, uint32_t p, size_t n);
+  void (*mul)(uint32_t *o, const uint32_t *x, const uint32_t *y,
+              modarith::ProductBarrett c, size_t n);
+  void (*mulAdd)(uint32_t *o, const uint32_t *x, const uint32_t *y,
+                 modarith::ProductBarrett c, size_t n);
+  void (*mulScalar)(uint32_t *o, const uint32_t *x, uint32_t s, uint32_t sq,
+                    uint32_t p, size_t n);
+  void (*addScalar)(uint32_t *o, const uint32_t *x, uint32_t s, uint32_t p,
+                    size_t n);
+  void (*subMulScalar)(uint32_t *o, const uint32_t *x, const uint32_t *y,
+                       uint32_t s, uint32_t sq, uint32_t p, size_t n);
+  /// o[j] = x[perm[j]].
+  void (*permute)(uint32_t *o, const uint32_t *x, const uint32_t *perm,
+                  size_t n);
+  /// An ElementwiseProgram on limb i of its operands.
+  void (*runProgram)(const ElementwiseProgram &program,
+                     std::span<const Limbs> outputs,
+                     std::span<const ConstLimbs> inputs, size_t i, uint32_t p);
+  /// Base conversion of coefficients [c0, c0 + len).
+  void (*baseConvertBlock)(const BaseConvertArgs &args, size_t c0, size_t len);
+  /// out0 = sum_d x[d] kb[d], out1 = sum_d x[d] ka[d] over one limb.
+  void (*innerProduct)(uint32_t *out0, uint32_t *out1,
+                       const uint32_t *const *x, const uint32_t *const *kb,
+                       const uint32_t *const *ka, size_t beta,
+                       const Reduce64Constants &c, size_t n);
+};
+
+const KernelSet &portableKernels();
+const KernelSet &avx2Kernels();
+const KernelSet &avx512Kernels();
+
+/// The AVX2 formulations that differ from the generic loops (NttAvx2.cpp's
+/// NTT aside): 64-bit accumulators in registers, reduced with 32x32-bit
+/// products only (RnsAvx2.cpp).
+void baseConvertBlockAvx2(const BaseConvertArgs &args, size_t c0, size_t len);
+void innerProductAvx2(uint32_t *out0, uint32_t *out1, const uint32_t *const *x,
+                      const uint32_t *const *kb, const uint32_t *const *ka,
+                      size_t beta, const Reduce64Constants &c, size_t n);
+/// The generic (portable) forms, for tails the vector code leaves.
+void baseConvertBlockPortable(const BaseConvertArgs &args, size_t c0,
+                              size_t len);
+void innerProductPortable(uint32_t *out0, uint32_t *out1,
+                          const uint32_t *const *x, const uint32_t *const *kb,
+                          const uint32_t *const *ka, size_t beta,
+                          const Reduce64Constants &c, size_t n);
+
+} // namespace cerium::kernels::cpu
+
+#endif // CERIUM_KERNELS_CPU_CPUKERNELS_H

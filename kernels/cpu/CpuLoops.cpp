@@ -1,0 +1,113 @@
+//===- CpuLoops.cpp - The kernel tables of the three CPU code paths -------===//
+//
+// CpuLoops.inc's loops instantiated for baseline x86-64, AVX2 and AVX-512
+// (x86-64-v4), and the table of each path. The AVX2 table takes its base
+// conversion and inner product from RnsAvx2.cpp (register-blocked
+// accumulators, since AVX2 cannot vectorize the double-precision reduction
+// of the generic loops); the AVX-512 table keeps the generic ones, which
+// vectorize there with AVX-512DQ.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuKernels.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+// GCC 12 reports the intentionally undefined source operands of the
+// AVX-512 intrinsics it expands here as maybe-uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace cerium::kernels::cpu {
+
+using namespace modarith;
+
+namespace {
+
+/// x mod p for any 64-bit x and p >= 2^14 (kMinModulusBits), by a
+/// double-precision quotient estimate: x / p is known to within
+/// 3 * 2^11 / p < 1/2, so the truncated estimate is off by at most one and
+/// one correction each way makes the remainder exact. Unlike the 128-bit
+/// Barrett product (reduce64), every step has a vector form with
+/// AVX-512DQ (64-bit integer <-> double conversions, 64-bit products).
+inline __attribute__((always_inline)) uint64_t
+reduceByDouble(uint64_t x, uint64_t p, double inverse) {
+  uint64_t q = static_cast<uint64_t>(static_cast<double>(x) * inverse);
+  int64_t r = static_cast<int64_t>(x - q * p);
+  r += r < 0 ? int64_t(p) : 0;
+  r -= r >= int64_t(p) ? int64_t(p) : 0;
+  return static_cast<uint64_t>(r);
+}
+
+} // namespace
+
+#define CERIUM_PATH_NS portable_path
+#define CERIUM_PATH_TARGET
+#include "CpuLoops.inc"
+#undef CERIUM_PATH_NS
+#undef CERIUM_PATH_TARGET
+
+#define CERIUM_PATH_NS avx2_path
+#define CERIUM_PATH_TARGET __attribute__((target("avx2")))
+#include "CpuLoops.inc"
+#undef CERIUM_PATH_NS
+#undef CERIUM_PATH_TARGET
+
+#define CERIUM_PATH_NS avx512_path
+#define CERIUM_PATH_TARGET __attribute__((target("arch=x86-64-v4")))
+#include "CpuLoops.inc"
+#undef CERIUM_PATH_NS
+#undef CERIUM_PATH_TARGET
+
+void baseConvertBlockPortable(const BaseConvertArgs &args, size_t c0,
+                              size_t len) {
+  portable_path::baseConvertBlock(args, c0, len);
+}
+
+void innerProductPortable(uint32_t *out0, uint32_t *out1,
+                          const uint32_t *const *x, const uint32_t *const *kb,
+                          const uint32_t *const *ka, size_t beta,
+                          const Reduce64Constants &c, size_t n) {
+  portable_path::innerProduct(out0, out1, x, kb, ka, beta, c, n);
+}
+
+#define CERIUM_KERNEL_SET(NS, PATH, FORWARD, INVERSE, BASECONV, INNER)         \
+  KernelSet{PATH,                                                              \
+            FORWARD,                                                           \
+            INVERSE,                                                           \
+            NS::add,                                                           \
+            NS::sub,                                                           \
+            NS::negate,                                                        \
+            NS::mul,                                                           \
+            NS::mulAdd,                                                        \
+            NS::mulScalar,                                                     \
+            NS::addScalar,                                                     \
+            NS::subMulScalar,                                                  \
+            NS::permute,                                                       \
+            NS::runProgram,                                                    \
+            BASECONV,                                                          \
+            INNER}
+
+const KernelSet &portableKernels() {
+  static const KernelSet set = CERIUM_KERNEL_SET(
+      portable_path, CpuPath::Portable, nttForwardPortable, nttInversePortable,
+      portable_path::baseConvertBlock, portable_path::innerProduct);
+  return set;
+}
+
+const KernelSet &avx2Kernels() {
+  static const KernelSet set =
+      CERIUM_KERNEL_SET(avx2_path, CpuPath::Avx2, nttForwardAvx2,
+                        nttInverseAvx2, baseConvertBlockAvx2, innerProductAvx2);
+  return set;
+}
+
+const KernelSet &avx512Kernels() {
+  static const KernelSet set = CERIUM_KERNEL_SET(
+      avx512_path, CpuPath::Avx512, nttForwardAvx512, nttInverseAvx512,
+      avx512_path::baseConvertBlock, avx512_path::innerProduct);
+  return set;
+}
+
+} // namespace cerium::kernels::cpu

@@ -1,0 +1,309 @@
+//===- CpuPathTest.cpp - Every CPU code path agrees with the portable one -===//
+//
+// The CPU backend runs one of three code paths (portable, AVX2, AVX-512);
+// each must give the portable path's words bit for bit, for every kernel and
+// every ring size. The other kernel tests check the portable path (or the
+// one CERIUM_CPU picks) against exact arithmetic; ctest runs this binary
+// once per path with CERIUM_CPU set, and exits 77 (skipped) where the CPU
+// lacks the path asked for.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TestSupport.h"
+
+#include "cerium/kernels/CpuBackend.h"
+
+#include <cstdlib>
+#include <numeric>
+#include <optional>
+#include <string>
+
+using namespace cerium;
+using namespace cerium::kernels;
+
+namespace {
+
+/// A CERIUM_CPU this CPU cannot run skips the whole binary (ctest's
+/// SKIP_RETURN_CODE), rather than failing every backend-creating test.
+class RequestedPathEnvironment : public ::testing::Environment {
+public:
+  void SetUp() override {
+    try {
+      resolveCpuPath();
+    } catch (const std::exception &e) {
+      std::printf("skipped: %s\n", e.what());
+      std::fflush(stdout);
+      std::_Exit(77);
+    }
+  }
+};
+const auto *const requestedPath =
+    ::testing::AddGlobalTestEnvironment(new RequestedPathEnvironment);
+
+std::vector<CpuPath> vectorPaths() {
+  std::vector<CpuPath> paths;
+  for (CpuPath p : {CpuPath::Avx2, CpuPath::Avx512})
+    if (cpuSupports(p))
+      paths.push_back(p);
+    else
+      std::printf("note: this CPU has no %s path; not compared\n",
+                  cpuPathName(p));
+  return paths;
+}
+
+/// Primes of several widths, from the narrowest the kernels accept (or the
+/// narrowest p = 1 mod 2N) to 30 bits.
+std::vector<uint32_t> mixedPrimes(unsigned logN) {
+  std::vector<uint32_t> primes;
+  const unsigned narrow = std::max(modarith::kMinModulusBits, logN + 8);
+  for (auto [bits, count] : {std::pair{30u, 7u}, std::pair{28u, 6u},
+                             std::pair{24u, 6u}, std::pair{narrow, 3u}}) {
+    auto some = generatePrimes(logN, bits, count, primes);
+    primes.insert(primes.end(), some.begin(), some.end());
+  }
+  return primes;
+}
+
+struct Data {
+  const RnsContext &ctx;
+  Prng &prng;
+  std::vector<uint32_t> random(std::span<const uint32_t> ids,
+                               bool extreme = false) {
+    std::vector<uint32_t> v(ids.size() * ctx.degree());
+    for (size_t i = 0; i < v.size(); ++i) {
+      uint32_t p = ctx.modulus(ids[i / ctx.degree()]);
+      v[i] = extreme ? p - 1 - uint32_t(i % 2) : prng.uniformBelow(p);
+    }
+    return v;
+  }
+};
+
+TEST(CpuPaths, EveryKernelMatchesThePortablePathAtEverySize) {
+  CERIUM_SEEDED_PRNG(prng);
+  const auto paths = vectorPaths();
+  for (unsigned logN = 4; logN <= 16; ++logN) {
+    RnsContext ctx(logN, mixedPrimes(logN));
+    const size_t n = ctx.degree(), total = ctx.numPrimes();
+    std::vector<uint32_t> all(total);
+    std::iota(all.begin(), all.end(), 0);
+    // Fewer limbs at the large rings keep the test quick.
+    const size_t limbs = logN >= 14 ? 6 : total;
+    std::span<const uint32_t> ids = std::span(all).first(limbs);
+    Data data{ctx, prng};
+    auto a = data.random(ids), b = data.random(ids);
+    std::vector<uint32_t> scalars(limbs);
+    for (size_t i = 0; i < limbs; ++i)
+      scalars[i] = prng.uniformBelow(ctx.modulus(ids[i]));
+    // A fused program: (x * y + c0 x) - (-y), two outputs.
+    ElementwiseProgram program;
+    using Op = ElementwiseProgram::Opcode;
+    program.numInputs = 2;
+    program.code = {{Op::Mul, 0, 1},  {Op::MulConstant, 0, 0},
+                    {Op::Add, 2, 3},  {Op::Negate, 1, 0},
+                    {Op::Sub, 4, 5}};
+    program.outputs = {6, 2};
+    program.numLimbs = limbs;
+    for (size_t i = 0; i < limbs; ++i) {
+      uint32_t p = ctx.modulus(ids[i]);
+      program.constants.push_back(scalars[i]);
+      program.constantsShoup.push_back(modarith::shoupQuotient(scalars[i], p));
+    }
+
+    /// Every kernel's outputs on one backend, concatenated.
+    auto runAll = [&](RnsBackend &be) {
+      std::vector<std::vector<uint32_t>> results;
+      auto out = [&] { return std::vector<uint32_t>(limbs * n); };
+      auto view = [&](std::vector<uint32_t> &v) { return Limbs{v.data(), ids, n}; };
+      auto cview = [&](const std::vector<uint32_t> &v) {
+        return ConstLimbs{v.data(), ids, n};
+      };
+      auto x = a;
+      be.nttForward(view(x));
+      results.push_back(x);
+      be.nttInverse(view(x));
+      results.push_back(x);
+      for (int op = 0; op < 8; ++op) {
+        auto o = out();
+        switch (op) {
+        case 0: be.add(view(o), cview(a), cview(b)); break;
+        case 1: be.sub(view(o), cview(a), cview(b)); break;
+        case 2: be.negate(view(o), cview(a)); break;
+        case 3: be.mul(view(o), cview(a), cview(b)); break;
+        case 4: o = a; be.mulAdd(view(o), cview(a), cview(b)); break;
+        case 5: be.mulScalar(view(o), cview(a), scalars); break;
+        case 6: be.addScalar(view(o), cview(a), scalars); break;
+        case 7: be.subMulScalar(view(o), cview(a), cview(b), scalars); break;
+        }
+        results.push_back(o);
+      }
+      {
+        auto o0 = out(), o1 = out();
+        Limbs outs[] = {view(o0), view(o1)};
+        ConstLimbs ins[] = {cview(a), cview(b)};
+        be.elementwise(program, outs, ins);
+        results.push_back(o0);
+        results.push_back(o1);
+      }
+      for (uint32_t g : {5u, uint32_t(2 * n - 1), 3u}) {
+        for (Domain d : {Domain::Coefficient, Domain::Ntt}) {
+          auto o = out();
+          be.automorphism(view(o), cview(a), g, d);
+          results.push_back(o);
+        }
+      }
+      for (Domain d : {Domain::Coefficient, Domain::Ntt}) {
+        std::vector<uint32_t> o((limbs - 1) * n);
+        be.rescaleByLastPrime({o.data(), ids.first(limbs - 1), n}, cview(a),
+                              d);
+        results.push_back(o);
+      }
+      return results;
+    };
+
+    // Base conversions over the whole table: 17 inputs (past the 15-term
+    // accumulation), one input, and output counts that leave every tile
+    // remainder.
+    auto convertAll = [&](RnsBackend &be, Prng &inputs) {
+      std::vector<std::vector<uint32_t>> results;
+      for (size_t kIn : {size_t(17), size_t(1), size_t(3), size_t(6)}) {
+        for (size_t m : {total - kIn, size_t(1), size_t(2)}) {
+          auto from = std::span<const uint32_t>(all).first(kIn);
+          auto to = std::span<const uint32_t>(all).subspan(kIn, m);
+          BaseConverter conv(ctx, from, to);
+          Data d{ctx, inputs};
+          auto in = d.random(from, m == 2);
+          std::vector<uint32_t> o(m * n);
+          be.baseConvert(conv, {o.data(), to, n}, {in.data(), from, n});
+          results.push_back(o);
+        }
+      }
+      return results;
+    };
+
+    // Inner products of 1, 3, 16 and 31 digits; the last with the largest
+    // residues (every accumulation at its bound).
+    auto innerAll = [&](RnsBackend &be, Prng &inputs) {
+      std::vector<std::vector<uint32_t>> results;
+      for (size_t beta : {size_t(1), size_t(3), size_t(16), size_t(31)}) {
+        Data d{ctx, inputs};
+        std::vector<std::vector<uint32_t>> store;
+        for (size_t s = 0; s < 3 * beta; ++s)
+          store.push_back(d.random(ids, beta == 31));
+        std::vector<ConstLimbs> dg, kb, ka;
+        for (size_t j = 0; j < beta; ++j) {
+          dg.push_back({store[3 * j].data(), ids, n});
+          kb.push_back({store[3 * j + 1].data(), ids, n});
+          ka.push_back({store[3 * j + 2].data(), ids, n});
+        }
+        std::vector<uint32_t> o0(limbs * n), o1(limbs * n);
+        be.keySwitchInnerProduct({o0.data(), ids, n}, {o1.data(), ids, n}, dg,
+                                 kb, ka);
+        results.push_back(o0);
+        results.push_back(o1);
+      }
+      return results;
+    };
+
+    auto portable = createCpuBackend(ctx, {0, CpuPath::Portable});
+    ASSERT_EQ(cpuPathOf(*portable), CpuPath::Portable);
+    const uint64_t seed = prng.next64();
+    Prng p1(seed), p2(seed);
+    const auto want = runAll(*portable);
+    const auto wantConv = convertAll(*portable, p1);
+    const auto wantInner = innerAll(*portable, p2);
+    for (CpuPath path : paths) {
+      SCOPED_TRACE(std::string(cpuPathName(path)) +
+                   " logN=" + std::to_string(logN));
+      auto be = createCpuBackend(ctx, {0, path});
+      ASSERT_EQ(cpuPathOf(*be), path);
+      Prng q1(seed), q2(seed);
+      const auto got = runAll(*be);
+      for (size_t r = 0; r < want.size(); ++r)
+        ASSERT_EQ(got[r], want[r]) << "kernel result " << r;
+      const auto gotConv = convertAll(*be, q1);
+      for (size_t r = 0; r < wantConv.size(); ++r)
+        ASSERT_EQ(gotConv[r], wantConv[r]) << "base conversion " << r;
+      const auto gotInner = innerAll(*be, q2);
+      for (size_t r = 0; r < wantInner.size(); ++r)
+        ASSERT_EQ(gotInner[r], wantInner[r]) << "inner product " << r;
+    }
+  }
+}
+
+TEST(CpuPaths, Reduce64ShoupLazyIsExact) {
+  CERIUM_SEEDED_PRNG(prng);
+  for (unsigned bits = modarith::kMinModulusBits;
+       bits <= modarith::kMaxModulusBits; ++bits) {
+    const uint32_t p = generatePrimes(4, bits, 1)[0];
+    const uint32_t pow32 = uint32_t((uint64_t(1) << 32) % p);
+    const uint32_t oneShoup = modarith::shoupQuotient(1, p),
+                   pow32Shoup = modarith::shoupQuotient(pow32, p);
+    for (int t = 0; t < 20000; ++t) {
+      uint64_t x = t < 4 ? ~uint64_t(0) - uint64_t(t) : prng.next64();
+      uint32_t r = modarith::reduce64ShoupLazy(x, p, oneShoup, pow32,
+                                               pow32Shoup);
+      ASSERT_LT(r, 4 * uint64_t(p));
+      ASSERT_EQ(r % p, x % p) << "x = " << x << ", p = " << p;
+    }
+  }
+}
+
+/// Restores an environment variable when the test ends.
+struct ScopedEnv {
+  ScopedEnv(const char *name, const char *value) : name(name) {
+    if (const char *old = std::getenv(name))
+      saved = old;
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (saved)
+      setenv(name, saved->c_str(), 1);
+    else
+      unsetenv(name);
+  }
+  const char *name;
+  std::optional<std::string> saved;
+};
+
+TEST(CpuPaths, CeriumCpuSelectsOrRefusesAPath) {
+  {
+    ScopedEnv env("CERIUM_CPU", "portable");
+    EXPECT_EQ(resolveCpuPath(), CpuPath::Portable);
+    // An explicit option wins over the variable.
+    if (cpuSupports(CpuPath::Avx2)) {
+      EXPECT_EQ(resolveCpuPath(CpuPath::Avx2), CpuPath::Avx2);
+    }
+  }
+  {
+    ScopedEnv env("CERIUM_CPU", "sse9");
+    try {
+      resolveCpuPath();
+      FAIL() << "an unknown path was accepted";
+    } catch (const std::exception &e) {
+      EXPECT_NE(std::string(e.what()).find("CERIUM_CPU=sse9"),
+                std::string::npos);
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
+  }
+  {
+    ScopedEnv env("CERIUM_CPU", nullptr);
+    CpuPath best = resolveCpuPath();
+    EXPECT_TRUE(cpuSupports(best));
+    EXPECT_EQ(best == CpuPath::Avx512, cpuSupports(CpuPath::Avx512));
+  }
+  for (CpuPath p : {CpuPath::Avx2, CpuPath::Avx512}) {
+    ScopedEnv env("CERIUM_CPU", cpuPathName(p));
+    if (cpuSupports(p)) {
+      EXPECT_EQ(resolveCpuPath(), p);
+    } else {
+      EXPECT_THROW(resolveCpuPath(), std::runtime_error);
+      RnsContext ctx(4, generatePrimes(4, 28, 1));
+      EXPECT_THROW(createCpuBackend(ctx), std::runtime_error);
+    }
+  }
+}
+
+} // namespace
