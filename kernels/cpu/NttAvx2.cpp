@@ -1,9 +1,13 @@
 //===- NttAvx2.cpp - AVX2 negacyclic NTT ----------------------------------===//
 //
 // The butterflies of Ntt.cpp, eight lanes at a time. Stages whose butterfly
-// span is at least 8 words run on whole vectors with one broadcast twiddle;
-// the three stages with spans 4, 2, 1 shuffle pairs of vectors so that each
-// lane still computes one butterfly. The functions carry a target attribute
+// span is at least 8 words run on whole vectors with one broadcast twiddle,
+// two stages per pass over memory (four vectors through two butterflies
+// each); the stages with spans 4, 2, 1 shuffle pairs of vectors so that each
+// lane still computes one butterfly, and run together with the span-8 stage
+// in one pass. Passes over memory are what a limb's transform is bound by
+// (it sits in L2 at N = 2^16), so fewer passes is the gain; the butterflies
+// and their order are the portable ones, so results are bit-identical. The functions carry a target attribute
 // (not a per-file -mavx2) so that nothing else in the binary is compiled for
 // AVX2: the backend calls them only after checking the CPU.
 //
@@ -151,8 +155,172 @@ CERIUM_AVX2 void smallSpanStage(uint32_t *a, size_t n, size_t m, size_t half,
   }
 }
 
+/// x -> x N^-1 mod p in [0, p): the inverse NTT's final scaling.
+CERIUM_AVX2 __m256i scaleByInverseDegree(__m256i x, __m256i nInv,
+                                         __m256i nInvQ, __m256i p) {
+  return reduceOnce(mulShoupLazy(x, nInv, nInvQ, p), p);
+}
+
+/// What the last pass of a transform does to each word it stores: nothing,
+/// the forward NTT's reduction from [0, 4p), or the inverse's scaling.
+struct Finish {
+  enum Kind { None, Reduce, Scale } kind = None;
+  __m256i nInv, nInvQ;
+  CERIUM_AVX2 __m256i apply(__m256i x, __m256i p, __m256i twoP) const {
+    if (kind == Reduce)
+      return reduceOnce(reduceOnce(x, twoP), p);
+    if (kind == Scale)
+      return scaleByInverseDegree(x, nInv, nInvQ, p);
+    return x;
+  }
+};
+
+/// One stage with `m` groups of span `half` (>= 8): whole vectors, one
+/// broadcast twiddle per group.
+template <bool Forward>
+CERIUM_AVX2 void wideStage(uint32_t *a, size_t m, size_t half,
+                           const uint32_t *w, const uint32_t *wq, __m256i p,
+                           __m256i twoP, const Finish &finish) {
+  for (size_t i = 0; i < m; ++i) {
+    __m256i vw = _mm256_set1_epi32(static_cast<int>(w[m + i]));
+    __m256i vwq = _mm256_set1_epi32(static_cast<int>(wq[m + i]));
+    uint32_t *xs = a + 2 * i * half, *ys = xs + half;
+    for (size_t j = 0; j < half; j += 8) {
+      __m256i x = load(xs + j), y = load(ys + j);
+      if constexpr (Forward)
+        forwardButterfly(x, y, vw, vwq, p, twoP);
+      else
+        inverseButterfly(x, y, vw, vwq, p, twoP);
+      store(xs + j, finish.apply(x, p, twoP));
+      store(ys + j, finish.apply(y, p, twoP));
+    }
+  }
+}
+
+CERIUM_AVX2 __m256i broadcast(const uint32_t *table, size_t i) {
+  return _mm256_set1_epi32(static_cast<int>(table[i]));
+}
+
+/// One block of a stage pair: the four vectors at p0 + k * stride
+/// (k = 0..3) through two stages. Forward: (0,2) and (1,3) with twiddle a,
+/// then (0,1) with b and (2,3) with c. Inverse: (0,1) with a and (2,3) with
+/// b, then (0,2) and (1,3) with c. The butterflies and their order are
+/// those of the two stages one after the other: bit-identical.
+template <bool Forward>
+CERIUM_AVX2 void stagePairBlock(uint32_t *p0, size_t stride, __m256i a,
+                                __m256i aq, __m256i b, __m256i bq, __m256i c,
+                                __m256i cq, __m256i p, __m256i twoP,
+                                const Finish &finish) {
+  __m256i x0 = load(p0), x1 = load(p0 + stride), x2 = load(p0 + 2 * stride),
+          x3 = load(p0 + 3 * stride);
+  if constexpr (Forward) {
+    forwardButterfly(x0, x2, a, aq, p, twoP);
+    forwardButterfly(x1, x3, a, aq, p, twoP);
+    forwardButterfly(x0, x1, b, bq, p, twoP);
+    forwardButterfly(x2, x3, c, cq, p, twoP);
+  } else {
+    inverseButterfly(x0, x1, a, aq, p, twoP);
+    inverseButterfly(x2, x3, b, bq, p, twoP);
+    inverseButterfly(x0, x2, c, cq, p, twoP);
+    inverseButterfly(x1, x3, c, cq, p, twoP);
+  }
+  store(p0, finish.apply(x0, p, twoP));
+  store(p0 + stride, finish.apply(x1, p, twoP));
+  store(p0 + 2 * stride, finish.apply(x2, p, twoP));
+  store(p0 + 3 * stride, finish.apply(x3, p, twoP));
+}
+
+/// Two forward stages in one pass over memory: `m` groups of span `half`
+/// and the next (2m groups, span half / 2 >= 8).
+CERIUM_AVX2 void forwardStagePair(uint32_t *a, size_t m, size_t half,
+                                  const uint32_t *w, const uint32_t *wq,
+                                  __m256i p, __m256i twoP) {
+  const size_t quarter = half / 2;
+  const Finish none{};
+  for (size_t i = 0; i < m; ++i) {
+    const __m256i w1 = broadcast(w, m + i), w1q = broadcast(wq, m + i);
+    const __m256i w2 = broadcast(w, 2 * m + 2 * i),
+                  w2q = broadcast(wq, 2 * m + 2 * i);
+    const __m256i w3 = broadcast(w, 2 * m + 2 * i + 1),
+                  w3q = broadcast(wq, 2 * m + 2 * i + 1);
+    uint32_t *base = a + 2 * i * half;
+    for (size_t j = 0; j < quarter; j += 8)
+      stagePairBlock<true>(base + j, quarter, w1, w1q, w2, w2q, w3, w3q, p,
+                           twoP, none);
+  }
+}
+
+/// Two inverse stages in one pass: span `half` (>= 8, m groups) and the
+/// next (span 2 half, m / 2 groups).
+CERIUM_AVX2 void inverseStagePair(uint32_t *a, size_t m, size_t half,
+                                  const uint32_t *w, const uint32_t *wq,
+                                  __m256i p, __m256i twoP,
+                                  const Finish &finish) {
+  for (size_t k = 0; k < m / 2; ++k) {
+    const __m256i w1 = broadcast(w, m + 2 * k), w1q = broadcast(wq, m + 2 * k);
+    const __m256i w2 = broadcast(w, m + 2 * k + 1),
+                  w2q = broadcast(wq, m + 2 * k + 1);
+    const __m256i w3 = broadcast(w, m / 2 + k), w3q = broadcast(wq, m / 2 + k);
+    uint32_t *base = a + 4 * k * half;
+    for (size_t j = 0; j < half; j += 8)
+      stagePairBlock<false>(base + j, half, w1, w1q, w2, w2q, w3, w3q, p, twoP,
+                            finish);
+  }
+}
+
+/// The four narrowest stages (spans 8, 4, 2, 1) in one pass: each 16-word
+/// block goes through all of them in registers. Forward runs them from span
+/// 8 down and finishes with `finish`; inverse from span 1 up.
+template <bool Forward>
+CERIUM_AVX2 void narrowStages(uint32_t *a, size_t n, const uint32_t *w,
+                              const uint32_t *wq, __m256i p, __m256i twoP,
+                              const Finish &finish) {
+  // Groups of the stages with spans 8, 4, 2, 1.
+  const size_t m8 = n / 16, m4 = n / 8, m2 = n / 4, m1 = n / 2;
+  for (size_t blk = 0; blk < m8; ++blk) {
+    uint32_t *block = a + 16 * blk;
+    __m256i va = load(block), vb = load(block + 8), x, y;
+    if constexpr (Forward) {
+      forwardButterfly(va, vb, broadcast(w, m8 + blk), broadcast(wq, m8 + blk),
+                       p, twoP);
+      split4(va, vb, x, y);
+      forwardButterfly(x, y, twiddleLanes(w + m4 + 2 * blk, 4),
+                       twiddleLanes(wq + m4 + 2 * blk, 4), p, twoP);
+      join4(x, y, va, vb);
+      split2(va, vb, x, y);
+      forwardButterfly(x, y, twiddleLanes(w + m2 + 4 * blk, 2),
+                       twiddleLanes(wq + m2 + 4 * blk, 2), p, twoP);
+      join2(x, y, va, vb);
+      split1(va, vb, x, y);
+      forwardButterfly(x, y, load(w + m1 + 8 * blk), load(wq + m1 + 8 * blk),
+                       p, twoP);
+      join1(x, y, va, vb);
+    } else {
+      split1(va, vb, x, y);
+      inverseButterfly(x, y, load(w + m1 + 8 * blk), load(wq + m1 + 8 * blk),
+                       p, twoP);
+      join1(x, y, va, vb);
+      split2(va, vb, x, y);
+      inverseButterfly(x, y, twiddleLanes(w + m2 + 4 * blk, 2),
+                       twiddleLanes(wq + m2 + 4 * blk, 2), p, twoP);
+      join2(x, y, va, vb);
+      split4(va, vb, x, y);
+      inverseButterfly(x, y, twiddleLanes(w + m4 + 2 * blk, 4),
+                       twiddleLanes(wq + m4 + 2 * blk, 4), p, twoP);
+      join4(x, y, va, vb);
+      inverseButterfly(va, vb, broadcast(w, m8 + blk), broadcast(wq, m8 + blk),
+                       p, twoP);
+    }
+    store(block, finish.apply(va, p, twoP));
+    store(block + 8, finish.apply(vb, p, twoP));
+  }
+}
+
 } // namespace
 
+// Forward: stage pairs while both spans are >= 16 words, a single stage of
+// span 16 if one is left, then the four narrow stages with the final
+// reduction in one pass: 7 passes over memory at N = 2^16 instead of 17.
 __attribute__((target("avx2"))) void
 nttForwardAvx2Stages(uint32_t *a, const PrimeTables &t, unsigned logN, size_t m,
                      size_t half) {
@@ -161,18 +329,14 @@ nttForwardAvx2Stages(uint32_t *a, const PrimeTables &t, unsigned logN, size_t m,
   const __m256i twoP = _mm256_add_epi32(p, p);
   const uint32_t *w = t.forwardTwiddles.data();
   const uint32_t *wq = t.forwardTwiddlesShoup.data();
-  for (; half >= 8; m <<= 1, half >>= 1) {
-    for (size_t i = 0; i < m; ++i) {
-      __m256i vw = _mm256_set1_epi32(static_cast<int>(w[m + i]));
-      __m256i vwq = _mm256_set1_epi32(static_cast<int>(wq[m + i]));
-      uint32_t *xs = a + 2 * i * half, *ys = xs + half;
-      for (size_t j = 0; j < half; j += 8) {
-        __m256i x = load(xs + j), y = load(ys + j);
-        forwardButterfly(x, y, vw, vwq, p, twoP);
-        store(xs + j, x);
-        store(ys + j, y);
-      }
-    }
+  const Finish none{}, reduce{Finish::Reduce, {}, {}};
+  for (; half >= 32; m <<= 2, half >>= 2)
+    forwardStagePair(a, m, half, w, wq, p, twoP);
+  for (; half >= 16; m <<= 1, half >>= 1)
+    wideStage<true>(a, m, half, w, wq, p, twoP, none);
+  if (half == 8) {
+    narrowStages<true>(a, n, w, wq, p, twoP, reduce);
+    return;
   }
   for (; half >= 1; m <<= 1, half >>= 1)
     smallSpanStage<true>(a, n, m, half, w, wq, p, twoP);
@@ -195,37 +359,47 @@ nttInverseAvx2Stages(uint32_t *a, const PrimeTables &t, unsigned logN,
   const __m256i twoP = _mm256_add_epi32(p, p);
   const uint32_t *w = t.inverseTwiddles.data();
   const uint32_t *wq = t.inverseTwiddlesShoup.data();
+  const Finish none{};
   size_t m = n >> 1, half = 1;
+  if (stopHalf >= 16) {
+    narrowStages<false>(a, n, w, wq, p, twoP, none);
+    m = n >> 5;
+    half = 16;
+  }
   for (; half < 8 && half < stopHalf; m >>= 1, half <<= 1)
     smallSpanStage<false>(a, n, m, half, w, wq, p, twoP);
-  for (; m >= 1 && half < stopHalf; m >>= 1, half <<= 1) {
-    for (size_t i = 0; i < m; ++i) {
-      __m256i vw = _mm256_set1_epi32(static_cast<int>(w[m + i]));
-      __m256i vwq = _mm256_set1_epi32(static_cast<int>(wq[m + i]));
-      uint32_t *xs = a + 2 * i * half, *ys = xs + half;
-      for (size_t j = 0; j < half; j += 8) {
-        __m256i x = load(xs + j), y = load(ys + j);
-        inverseButterfly(x, y, vw, vwq, p, twoP);
-        store(xs + j, x);
-        store(ys + j, y);
-      }
-    }
-  }
+  for (; m >= 2 && 2 * half < stopHalf; m >>= 2, half <<= 2)
+    inverseStagePair(a, m, half, w, wq, p, twoP, none);
+  for (; m >= 1 && half < stopHalf; m >>= 1, half <<= 1)
+    wideStage<false>(a, m, half, w, wq, p, twoP, none);
   return half;
 }
 
+// Inverse: the four narrow stages in one pass, then stage pairs; the last
+// pass (a pair, or a single stage) also scales by N^-1.
 __attribute__((target("avx2"))) void
 nttInverseAvx2(uint32_t *a, const PrimeTables &t, unsigned logN) {
   const size_t n = size_t(1) << logN;
   if (n < 16)
     return nttInversePortable(a, t, logN);
-  nttInverseAvx2Stages(a, t, logN, n);
   const __m256i p = _mm256_set1_epi32(static_cast<int>(t.modulus.value));
-  const __m256i nInv = _mm256_set1_epi32(static_cast<int>(t.degreeInverse));
-  const __m256i nInvQ =
-      _mm256_set1_epi32(static_cast<int>(t.degreeInverseShoup));
-  for (size_t j = 0; j < n; j += 8)
-    store(a + j, reduceOnce(mulShoupLazy(load(a + j), nInv, nInvQ, p), p));
+  const __m256i twoP = _mm256_add_epi32(p, p);
+  const uint32_t *w = t.inverseTwiddles.data();
+  const uint32_t *wq = t.inverseTwiddlesShoup.data();
+  const Finish scale{Finish::Scale,
+                     _mm256_set1_epi32(static_cast<int>(t.degreeInverse)),
+                     _mm256_set1_epi32(static_cast<int>(t.degreeInverseShoup))};
+  if (n == 16) {
+    narrowStages<false>(a, n, w, wq, p, twoP, scale);
+    return;
+  }
+  // Stages of span 16 .. n/2 remain: pairs, the last pass scaling.
+  size_t half = nttInverseAvx2Stages(a, t, logN, (logN % 2) ? n / 2 : n / 4);
+  size_t m = n / (2 * half);
+  if (m >= 2)
+    inverseStagePair(a, m, half, w, wq, p, twoP, scale);
+  else
+    wideStage<false>(a, m, half, w, wq, p, twoP, scale);
 }
 
 } // namespace cerium::kernels::cpu
