@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 using namespace cerium;
 
@@ -107,6 +108,9 @@ int main(int argc, char **argv) {
   app.add_option("--input", inputs, "NAME=FILE.npy (--plain, --simulate)");
   app.add_option("--profile", profile,
                  "write a per-op timing trace (Chrome trace JSON)");
+  bool verbose = false;
+  app.add_flag("--verbose", verbose,
+               "print the backend and the CPU code path on stderr");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -129,6 +133,12 @@ int main(int argc, char **argv) {
     auto executor =
         runtime::createBackend(backendName, artifact.params->rns(), threads);
     executor->loadGeneratedKernels(artifact.cudaSource, artifact.cudaImage);
+    if (verbose)
+      std::fprintf(stderr, "backend: %s; CPU path: %s (CERIUM_CPU=%s)\n",
+                   runtime::backendName(*executor).c_str(),
+                   kernels::cpuPathName(kernels::cpuPathOf(*backend)),
+                   std::getenv("CERIUM_CPU") ? std::getenv("CERIUM_CPU")
+                                             : "unset");
     const ckks::Params &params = *artifact.params;
     if (simulate) {
       auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
