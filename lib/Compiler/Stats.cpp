@@ -1,6 +1,7 @@
 //===- Stats.cpp - What a compiled program costs --------------------------===//
 
 #include "cerium/Compiler/Stats.h"
+#include "cerium/Compiler/Estimate.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Runtime/Schedule.h"
@@ -11,9 +12,7 @@
 
 namespace cerium {
 
-namespace {
-
-std::string bytes(double b) {
+std::string formatBytes(double b) {
   const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;
   while (b >= 1024 && u < 4) {
@@ -22,8 +21,6 @@ std::string bytes(double b) {
   }
   return fmt::format("{:.1f} {}", b, units[u]);
 }
-
-} // namespace
 
 std::string statsReport(Compilation &c) {
   const ckks::Params &p = *c.params;
@@ -46,8 +43,7 @@ std::string statsReport(Compilation &c) {
       ++kernels[op.getName().getStringRef().str()];
   runtime::KeyRequirements keys = runtime::requiredKeys(main);
   size_t numKeys = keys.galoisElements.size() + (keys.relinearization ? 1 : 0);
-  double keyBytes = double(numKeys) * double(p.digitCount(p.maxLevel())) * 2 *
-                    double(p.numP() + p.numQ()) * n * word;
+  double keyBytes = evalKeyBytes(p, keys);
   double arena = double(runtime::arenaBytes(main));
 
   std::string out = fmt::format("parameters        {}\n", p.describe());
@@ -63,12 +59,12 @@ std::string statsReport(Compilation &c) {
   out += fmt::format("evaluation keys   {} (relinearization: {}, rotations: "
                      "{}), {}\n",
                      numKeys, keys.relinearization ? "yes" : "no",
-                     keys.galoisElements.size(), bytes(keyBytes));
+                     keys.galoisElements.size(), formatBytes(keyBytes));
   out += fmt::format("plaintexts        {} encoded ({} stored in the "
                      "artifact)\n",
-                     bytes(plaintextBytes), bytes(storedPlaintextBytes));
+                     formatBytes(plaintextBytes), formatBytes(storedPlaintextBytes));
   out += fmt::format("peak memory       {} arena (planned) + {} keys\n",
-                     bytes(arena), bytes(keyBytes));
+                     formatBytes(arena), formatBytes(keyBytes));
   return out;
 }
 

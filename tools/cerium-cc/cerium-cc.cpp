@@ -8,6 +8,7 @@
 
 #include "cerium/Compiler/Artifact.h"
 #include "cerium/Compiler/CudaTarget.h"
+#include "cerium/Compiler/Estimate.h"
 #include "cerium/Compiler/Stats.h"
 #include "cerium/Runtime/Schedule.h"
 
@@ -18,10 +19,11 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <optional>
 
 int main(int argc, char **argv) {
   CLI::App app{"cerium-cc: compile a .fhe program"};
-  std::string input, output, emit, target = "cpu";
+  std::string input, output, emit, target = "cpu", estimateTarget;
   std::vector<std::string> opts;
   bool insecure = false;
   app.add_option("program", input, "the .fhe program")->required();
@@ -31,6 +33,9 @@ int main(int argc, char **argv) {
   app.add_option("--target", target, "code to generate")
       ->check(CLI::IsMember({"cpu", "cuda", "all"}));
   app.add_option("--opt", opts, "override an option: KEY=VALUE");
+  app.add_option("--estimate", estimateTarget,
+                 "print projected latency, memory and bytes moved on cpu "
+                 "(this host) or a GPU model: A100, H100, H200, B200 (xN)");
   app.add_flag("--insecure", insecure,
                "allow parameters below 128-bit security (tests only)");
   CLI11_PARSE(app, argc, argv);
@@ -48,6 +53,9 @@ int main(int argc, char **argv) {
         throw cerium::Error("--opt " + kv + ": expected KEY=VALUE");
       options.overrides[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
+    std::optional<cerium::EstimateTarget> where;
+    if (!estimateTarget.empty())
+      where = cerium::parseEstimateTarget(estimateTarget);
     auto source = cerium::dsl::SourceFile::read(input);
     mlir::MLIRContext context;
     // Diagnostics of the lowerings point into the source like the front
@@ -73,6 +81,18 @@ int main(int argc, char **argv) {
         throw;
       }
     }();
+    if (!estimateTarget.empty()) {
+      if (!emit.empty() && emit != "rns")
+        throw cerium::Error("cerium-cc: --estimate works on the planned "
+                            "schedule: drop --emit " +
+                            emit);
+      std::fputs(cerium::estimateReport(
+                     cerium::estimate(c.main(), c.params, *where))
+                     .c_str(),
+                 stdout);
+      if (output.empty())
+        return 0;
+    }
     if (emit == "stats") {
       std::fputs(cerium::statsReport(c).c_str(), stdout);
       return 0;

@@ -12,6 +12,9 @@ namespace cerium {
 /// and plaintext bytes, and peak memory by liveness of the ciphertexts.
 std::string statsReport(Compilation &lowered);
 
+/// "1.5 MiB": a byte count in binary units, one decimal.
+std::string formatBytes(double bytes);
+
 } // namespace cerium
 
 #endif // CERIUM_COMPILER_STATS_H

@@ -1,0 +1,124 @@
+"""How close `cerium-cc --estimate cpu` comes to measured `cerium-run` times.
+
+For each program (the e2e programs and the README's signal example, compiled
+at 128-bit security unless --insecure), prints the estimate, the measured
+schedule time (the sum of the kernel spans of `cerium-run --profile`, the
+best of --reps runs of the client/server flow) and their ratio, overall and
+by op kind, as a Markdown table. The calibration is redone first (in a fresh
+cache directory) so it measures the machine as it is now: run this on a
+quiet machine.
+
+  benchmarks/estimate_accuracy.py [--build build] [--reps 3] [--insecure]
+"""
+import argparse
+import collections
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
+import run_e2e  # noqa: E402  (the programs' input shapes and ranges)
+
+UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+
+
+def run(cmd, env=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr}")
+    return r.stdout
+
+
+def parse_estimate(text):
+    total = None
+    kinds = {}
+    for line in text.splitlines():
+        m = re.match(r"latency\s+([0-9.]+) (s|ms|us)", line)
+        if m:
+            total = float(m.group(1)) * UNITS[m.group(2)]
+        m = re.match(r"(\w+)\s+(\d+)\s+([0-9.]+) (s|ms|us)\s", line)
+        if m:
+            kinds[m.group(1)] = float(m.group(3)) * UNITS[m.group(4)]
+    return total, kinds
+
+
+def measure(tools, art, specs, tmp, reps, rng):
+    flags = []
+    for name, spec in specs.items():
+        shape, lo, hi = (spec, -1.0, 1.0) if isinstance(spec[0], int) else spec
+        path = os.path.join(tmp, name + ".npy")
+        np.save(path, rng.uniform(lo, hi, size=shape))
+        flags += ["--input", f"{name}={path}"]
+    keys = os.path.join(tmp, "keys")
+    run([tools["cerium"], "keygen", art, "-o", keys])
+    run([tools["cerium"], "encrypt", art, "--keys", keys, *flags, "-o",
+         os.path.join(tmp, "in.ct")])
+    best, best_kinds = None, None
+    for _ in range(reps):
+        trace = os.path.join(tmp, "trace.json")
+        run([tools["cerium-run"], art, "--eval-keys", os.path.join(keys, "eval.keys"),
+             "--in", os.path.join(tmp, "in.ct"), "-o", os.path.join(tmp, "out.ct"),
+             "--profile", trace])
+        kinds = collections.Counter()
+        for e in json.load(open(trace))["traceEvents"]:
+            kinds[e["name"].removeprefix("rns.")] += e["dur"] * 1e-6
+        total = sum(kinds.values())
+        if best is None or total < best:
+            best, best_kinds = total, kinds
+    return best, best_kinds
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--insecure", action="store_true")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    tools = {t: os.path.join(args.build, "tools", t) for t in ("cerium-cc", "cerium", "cerium-run")}
+    rng = np.random.default_rng(args.seed)
+    programs = [(name, os.path.join(ROOT, "test", "e2e", "programs", name + ".fhe"), specs)
+                for name, (specs, _) in sorted(run_e2e.PROGRAMS.items())]
+    programs.append(("signal (README demo)", os.path.join(ROOT, "examples", "signal", "signal.fhe"),
+                     {"x": (4096,), "y": (4096,)}))
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                if l.startswith("model name")), platform.processor())
+    print(f"CPU: {cpu}, {os.cpu_count()} threads, CERIUM_CPU={os.environ.get('CERIUM_CPU', 'auto')}, "
+          f"{'insecure' if args.insecure else '128-bit'} parameters, best of {args.reps}\n")
+    print("| program | estimate | measured | estimate / measured |")
+    print("|---|---|---|---|")
+    ratios = []
+    by_kind = collections.defaultdict(lambda: [0.0, 0.0])
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, CERIUM_CACHE_DIR=cache)
+        for name, source, specs in programs:
+            with tempfile.TemporaryDirectory() as tmp:
+                art = os.path.join(tmp, "p.cerium")
+                extra = ["--insecure"] if args.insecure else []
+                run([tools["cerium-cc"], source, "-o", art, *extra])
+                est, est_kinds = parse_estimate(
+                    run([tools["cerium-cc"], source, "--estimate", "cpu", *extra], env))
+                got, got_kinds = measure(tools, art, specs, tmp, args.reps, rng)
+                ratios.append(est / got)
+                for k in set(est_kinds) | set(got_kinds):
+                    by_kind[k][0] += est_kinds.get(k, 0)
+                    by_kind[k][1] += got_kinds.get(k, 0)
+                print(f"| {name} | {est * 1e3:.2f} ms | {got * 1e3:.2f} ms | {est / got:.2f} |")
+    print(f"\nratio range {min(ratios):.2f} .. {max(ratios):.2f} "
+          f"(geometric mean {float(np.exp(np.mean(np.log(ratios)))):.2f})\n")
+    print("| op kind | estimate (all programs) | measured | ratio |")
+    print("|---|---|---|---|")
+    for k, (e, m) in sorted(by_kind.items()):
+        print(f"| {k} | {e * 1e3:.2f} ms | {m * 1e3:.2f} ms | "
+              f"{(e / m if m else float('nan')):.2f} |")
+
+
+if __name__ == "__main__":
+    main()

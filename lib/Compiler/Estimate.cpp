@@ -1,0 +1,578 @@
+//===- Estimate.cpp - Cost model of planned schedules ---------------------===//
+
+#include "cerium/Compiler/Estimate.h"
+#include "cerium/CKKS/Encoder.h"
+#include "cerium/Compiler/Stats.h"
+#include "cerium/Dialect/RNS/IR/RNSDialect.h"
+#include "cerium/Runtime/Schedule.h"
+#include "cerium/Support/Error.h"
+#include "cerium/Support/Random.h"
+#include "cerium/kernels/CpuBackend.h"
+#include "cerium/kernels/ElementwiseProgram.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <thread>
+
+#include <unistd.h>
+
+namespace cerium {
+
+namespace {
+
+constexpr double kWord = 4; // bytes per residue
+
+// Datasheet figures of the SXM parts: memory bandwidth, 32-bit integer
+// throughput (half the FP32 rate), memory, NVLink bandwidth per direction,
+// and the cost of one kernel node in a replayed CUDA graph.
+const GpuModel kGpuModels[] = {
+    {"A100", 2.039e12, 19.5e12, 80e9, 300e9, 1.5e-6},
+    {"H100", 3.35e12, 33.5e12, 80e9, 450e9, 1.5e-6},
+    {"H200", 4.8e12, 33.5e12, 141e9, 450e9, 1.5e-6},
+    {"B200", 8.0e12, 40.0e12, 180e9, 900e9, 1.5e-6},
+};
+
+// Integer operations per element-level step on a GPU: a Shoup/Barrett
+// modular product is about four multiply-adds, a modular addition two, a
+// butterfly one product and two additions.
+constexpr double kOpsPerModmul = 4, kOpsPerModadd = 2, kOpsPerButterfly = 8;
+
+/// The work of one kernel call, independent of the target.
+struct Work {
+  std::string kind;
+  double limbs = 0; // limbs of the result (or of each digit)
+  double bytes = 0, modmuls = 0, modadds = 0, butterflies = 0;
+  // Terms the CPU model times by its measured unit costs.
+  double ioLimbs = 0;       // limbs read or written by a fused kernel
+  double mulLimbs = 0;      // limb-wide products inside a fused kernel
+  double addLimbs = 0;      // limb-wide additions inside a fused kernel
+  double convertPairs = 0;  // input limbs x output limbs of a conversion
+  double convertLimbs = 0;  // input + output limbs of a conversion
+  double digitLimbs = 0;    // digits x limbs of a key-switch product
+  double copiedLimbs = 0;   // limbs a concat copies
+  double gatheredLimbs = 0; // limbs every device needs from the others
+  bool distributed = true;  // splits over devices by limbs
+};
+
+int64_t limbsOf(mlir::Value v) {
+  return int64_t(mlir::cast<rns::LimbsType>(v.getType()).getNumLimbs());
+}
+
+/// The planned arena offset (in limbs) of a value.
+int64_t offsetOf(mlir::func::FuncOp main, mlir::Value v) {
+  if (auto arg = mlir::dyn_cast<mlir::BlockArgument>(v))
+    return main->getAttrOfType<mlir::DenseI64ArrayAttr>("rns.arg_offsets")
+        .asArrayRef()[arg.getArgNumber()];
+  auto result = mlir::cast<mlir::OpResult>(v);
+  return result.getOwner()
+      ->getAttrOfType<mlir::DenseI64ArrayAttr>("rns.offsets")
+      .asArrayRef()[result.getResultNumber()];
+}
+
+std::vector<Work> describe(mlir::func::FuncOp main, const ckks::Params &p) {
+  const double n = double(p.degree()), logN = std::log2(n);
+  std::vector<Work> works;
+  for (mlir::Operation &op : main.getBody().front()) {
+    Work w;
+    llvm::TypeSwitch<mlir::Operation *>(&op)
+        .Case<rns::KernelOp>([&](rns::KernelOp k) {
+          w.kind = "kernel";
+          w.limbs = double(limbsOf(k.getOutputs()[0]));
+          double arrays = 0, muls = 0, adds = 0;
+          for (mlir::Value v : k.getInputs())
+            arrays += mlir::isa<rns::LimbsType>(v.getType()) ? 1 : 0;
+          arrays += double(k.getOutputs().size());
+          k.getBody().walk([&](mlir::Operation *inner) {
+            if (mlir::isa<rns::MulOp, rns::MulIntOp, rns::MulInvOp,
+                          rns::MulProdOp>(inner))
+              ++muls;
+            else if (mlir::isa<rns::AddOp, rns::SubOp, rns::NegateOp>(inner))
+              ++adds;
+          });
+          w.ioLimbs = arrays * w.limbs;
+          w.mulLimbs = muls * w.limbs;
+          w.addLimbs = adds * w.limbs;
+          w.bytes = w.ioLimbs * n * kWord;
+          w.modmuls = w.mulLimbs * n;
+          w.modadds = w.addLimbs * n;
+        })
+        .Case<rns::NttOp, rns::InttOp>([&](mlir::Operation *o) {
+          w.kind = mlir::isa<rns::NttOp>(o) ? "ntt" : "intt";
+          w.limbs = double(limbsOf(o->getResult(0)));
+          w.butterflies = w.limbs * n / 2 * logN;
+          w.bytes = 2 * w.limbs * n * kWord;
+        })
+        .Case<rns::ConcatOp>([&](rns::ConcatOp c) {
+          w.kind = "concat";
+          w.limbs = double(limbsOf(c.getResult()));
+          int64_t at = offsetOf(main, c.getResult());
+          for (mlir::Value v : c.getInputs()) {
+            // The planner computes some operands in place: no copy.
+            if (offsetOf(main, v) != at)
+              w.copiedLimbs += double(limbsOf(v));
+            at += limbsOf(v);
+          }
+          w.bytes = 2 * w.copiedLimbs * n * kWord;
+        })
+        .Case<rns::BaseConvertOp>([&](rns::BaseConvertOp b) {
+          w.kind = "base_convert";
+          double in = double(limbsOf(b.getInput()));
+          w.limbs = double(limbsOf(b.getResult()));
+          w.convertPairs = in * w.limbs;
+          w.convertLimbs = in + w.limbs;
+          w.modmuls = (in + in * w.limbs) * n;
+          w.bytes = (in + w.limbs) * n * kWord;
+          // Split by output limbs, every device needs every input limb.
+          w.gatheredLimbs = in;
+        })
+        .Case<rns::AutomorphOp>([&](rns::AutomorphOp a) {
+          w.kind = "automorph";
+          w.limbs = double(limbsOf(a.getResult()));
+          w.bytes = 2 * w.limbs * n * kWord;
+        })
+        .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) {
+          w.kind = "key_switch";
+          double digits = double(k.getDigits().size());
+          w.limbs = double(limbsOf(k.getB()));
+          w.digitLimbs = digits * w.limbs;
+          w.modmuls = 2 * w.digitLimbs * n;
+          // The digits, the key's two halves, the two results.
+          w.bytes = (3 * w.digitLimbs + 2 * w.limbs) * n * kWord;
+        })
+        .Case<rns::EncodeOp>([&](rns::EncodeOp e) {
+          w.kind = "encode";
+          w.limbs = double(limbsOf(e.getResult()));
+          w.bytes = 2 * w.limbs * n * kWord; // a device copies its kept one
+        })
+        .Default([&](mlir::Operation *) {});
+    if (!w.kind.empty())
+      works.push_back(std::move(w));
+  }
+  return works;
+}
+
+//===----------------------------------------------------------------------===//
+// This host: unit costs measured on the CPU backend
+//===----------------------------------------------------------------------===//
+
+/// Seconds of one call as a line in its size: a fixed part (threads woken
+/// and joined, tables looked up) and a part per unit of work.
+struct Line {
+  double call = 0, unit = 0;
+  double at(double units) const { return call + unit * units; }
+};
+
+/// The unit costs of this host's CPU backend at one ring degree: per limb,
+/// except where named.
+struct CpuCosts {
+  Line ntt, intt, automorph, copy, keySwitch /* per digit-limb */;
+  Line encode; // per limb of the level encoded at
+  double kernelCall = 0, io = 0, mul = 0, add = 0; // a fused kernel
+  double convertCall = 0, convertPair = 0, convertLimb = 0;
+};
+
+#define CERIUM_CPU_LINES(X)                                                    \
+  X(ntt) X(intt) X(automorph) X(copy) X(keySwitch) X(encode)
+#define CERIUM_CPU_NUMBERS(X)                                                  \
+  X(kernelCall) X(io) X(mul) X(add) X(convertCall) X(convertPair) X(convertLimb)
+
+/// Seconds per call of `f`: the best of five rounds of at least 10 ms.
+double timePerCall(const std::function<void()> &f) {
+  using Clock = std::chrono::steady_clock;
+  f(); // warm caches and lazily built tables
+  double best = 1e300;
+  for (int round = 0; round < 5; ++round) {
+    int calls = 0;
+    auto start = Clock::now();
+    double elapsed = 0;
+    do {
+      f();
+      ++calls;
+      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    } while (elapsed < 0.01);
+    best = std::min(best, elapsed / calls);
+  }
+  return best;
+}
+
+/// The line through (x1, y1) and (x2, y2), kept non-negative (timing noise
+/// must not make work free).
+Line fit(double x1, double y1, double x2, double y2) {
+  double unit = std::max((y2 - y1) / (x2 - x1), 1e-12);
+  return {std::max(y1 - unit * x1, 0.0), unit};
+}
+
+CpuCosts calibrate(const ckks::ParamsPtr &params) {
+  const ckks::Params &p = *params;
+  const kernels::RnsContext &ctx = p.rns();
+  auto backend = kernels::createCpuBackend(ctx);
+  const size_t n = p.degree();
+  std::vector<uint32_t> ids;
+  for (uint32_t id : p.extendedPrimeIds(p.maxLevel()))
+    ids.push_back(id);
+  // Every parameter set has at least two primes (one Q, one P).
+  const size_t limbs = std::min<size_t>(ids.size(), 8);
+  const double L = double(limbs);
+  ids.resize(limbs);
+  Prng prng(1);
+  auto randomLimbs = [&] {
+    std::vector<uint32_t> words(limbs * n);
+    for (size_t i = 0; i < words.size(); ++i)
+      words[i] = prng.uniformBelow(p.prime(ids[i / n]));
+    return words;
+  };
+  auto primes = [&](size_t k) {
+    return std::span<const uint32_t>(ids).first(k);
+  };
+  std::vector<uint32_t> a = randomLimbs(), b = randomLimbs(), c = randomLimbs(),
+                        d = randomLimbs();
+  auto view = [&](std::vector<uint32_t> &v, size_t k) {
+    return kernels::Limbs{v.data(), primes(k), n};
+  };
+  /// The line of `run(k)` over k = 1 and k = limbs.
+  auto line = [&](const std::function<void(size_t)> &run) {
+    return fit(1, timePerCall([&] { run(1); }), L,
+               timePerCall([&] { run(limbs); }));
+  };
+  CpuCosts costs;
+  costs.ntt = line([&](size_t k) { backend->nttForward(view(a, k)); });
+  costs.intt = line([&](size_t k) { backend->nttInverse(view(a, k)); });
+  costs.automorph = line([&](size_t k) {
+    backend->automorphism(view(c, k), view(a, k), 5, kernels::Domain::Ntt);
+  });
+  costs.copy =
+      line([&](size_t k) { backend->copy(c.data(), a.data(), k * n); });
+  costs.keySwitch = line([&](size_t k) {
+    std::vector<kernels::ConstLimbs> digits = {view(a, k), view(b, k)};
+    std::vector<kernels::ConstLimbs> keyB = {view(b, k), view(a, k)};
+    std::vector<kernels::ConstLimbs> keyA = {view(a, k), view(b, k)};
+    backend->keySwitchInnerProduct(view(c, k), view(d, k), digits, keyB, keyA);
+  });
+  costs.keySwitch.unit /= 2; // two digits
+
+  // Fused kernels: a copy (one array in, one out) and chains of eight
+  // products or sums over two inputs.
+  using Opcode = kernels::ElementwiseProgram::Opcode;
+  auto kernel = [&](std::optional<Opcode> op) {
+    kernels::ElementwiseProgram prog;
+    prog.numInputs = op ? 2 : 1;
+    uint16_t last = 0;
+    for (int i = 0; op && i < 8; ++i) {
+      prog.code.push_back({*op, last, 1});
+      last = uint16_t(prog.numRegisters() - 1);
+    }
+    prog.outputs = {last};
+    return line([&, prog](size_t k) mutable {
+      prog.numLimbs = k;
+      kernels::Limbs out = view(c, k);
+      std::vector<kernels::ConstLimbs> ins = {view(a, k), view(b, k)};
+      ins.resize(prog.numInputs);
+      backend->elementwise(prog, {&out, 1}, ins);
+    });
+  };
+  Line copyKernel = kernel(std::nullopt), mulKernel = kernel(Opcode::Mul),
+       addKernel = kernel(Opcode::Add);
+  costs.kernelCall = (copyKernel.call + mulKernel.call + addKernel.call) / 3;
+  costs.io = copyKernel.unit / 2;
+  costs.mul = std::max(mulKernel.unit - 3 * costs.io, 1e-12) / 8;
+  costs.add = std::max(addKernel.unit - 3 * costs.io, 1e-12) / 8;
+
+  // Base conversion: call + pair * in * out + limb * (in + out), through
+  // three shapes (1 -> 1, 1 -> L-1, L/2 -> L/2).
+  auto convert = [&](size_t in, size_t out) {
+    kernels::BaseConverter conv(ctx, primes(in), primes(in + out).subspan(in));
+    kernels::Limbs to{d.data(), conv.outputs(), n};
+    kernels::ConstLimbs from{a.data(), conv.inputs(), n};
+    return timePerCall([&] { backend->baseConvert(conv, to, from); });
+  };
+  const size_t half = limbs / 2;
+  const double h = double(half);
+  double t11 = convert(1, 1), t1L = convert(1, limbs - 1);
+  // t1L - t11 = (L - 2) * (pair + limb): shared by both terms.
+  double pairPlusLimb =
+      limbs > 2 ? std::max((t1L - t11) / (L - 2), 1e-12) : 1e-12;
+  if (half >= 2) {
+    double thh = convert(half, limbs - half);
+    // thh - t11 = (h*h' - 1) * pair + (L - 2) * limb, h' = L - h.
+    double hh = h * (L - h);
+    costs.convertPair = std::max(
+        (thh - t11 - (L - 2) * pairPlusLimb) / (hh - 1 - (L - 2)), 1e-12);
+    costs.convertLimb = std::max(pairPlusLimb - costs.convertPair, 1e-12);
+  } else {
+    costs.convertPair = pairPlusLimb;
+  }
+  costs.convertCall =
+      std::max(t11 - costs.convertPair - 2 * costs.convertLimb, 0.0);
+
+  // Encoding (the CPU encodes each constant where it is used).
+  ckks::Encoder encoder(params);
+  std::vector<double> values(p.slots());
+  for (double &v : values)
+    v = prng.uniformReal() - 0.5;
+  auto encodeAt = [&](unsigned level) {
+    return timePerCall(
+        [&] { encoder.encode(values, p.levelScale(level), level, *backend); });
+  };
+  costs.encode = fit(double(p.qCount(0)), encodeAt(0),
+                     double(p.qCount(p.maxLevel())), encodeAt(p.maxLevel()));
+  if (p.maxLevel() == 0)
+    costs.encode = {encodeAt(0), 0};
+  return costs;
+}
+
+/// What makes calibrations comparable: the processor, the forced code path,
+/// the threads and the ring degree.
+std::string machineKey(size_t degree) {
+  std::string model = "unknown";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);)
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  const char *path = std::getenv("CERIUM_CPU");
+  const char *threads = std::getenv("OMP_NUM_THREADS");
+  return fmt::format("{}|path={}|threads={}|hw={}|N={}", model,
+                     path ? path : "auto", threads ? threads : "auto",
+                     std::thread::hardware_concurrency(), degree);
+}
+
+std::filesystem::path cachePath() {
+  if (const char *dir = std::getenv("CERIUM_CACHE_DIR"))
+    return std::filesystem::path(dir) / "estimate-cpu.json";
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"))
+    return std::filesystem::path(xdg) / "cerium" / "estimate-cpu.json";
+  if (const char *home = std::getenv("HOME"))
+    return std::filesystem::path(home) / ".cache" / "cerium" /
+           "estimate-cpu.json";
+  return {};
+}
+
+/// The calibration for this machine and degree: cached, else measured and
+/// cached. A cache that cannot be read or written is ignored, not an error.
+CpuCosts cpuCosts(const ckks::ParamsPtr &params) {
+  const ckks::Params &p = *params;
+  const std::string key = machineKey(p.degree());
+  const std::filesystem::path path = cachePath();
+  nlohmann::json cache = nlohmann::json::object();
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (in) {
+      cache = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+      if (!cache.is_object())
+        cache = nlohmann::json::object();
+    }
+  }
+  if (cache.contains(key) && cache[key].is_object()) {
+    const nlohmann::json &entry = cache[key];
+    CpuCosts costs;
+    bool complete = true;
+    auto number = [&](const char *name, double &out) {
+      if (entry.contains(name) && entry[name].is_number())
+        out = entry[name].get<double>();
+      else
+        complete = false;
+    };
+#define CERIUM_READ_LINE(name)                                                 \
+  number(#name ".call", costs.name.call);                                      \
+  number(#name ".unit", costs.name.unit);
+#define CERIUM_READ_NUMBER(name) number(#name, costs.name);
+    CERIUM_CPU_LINES(CERIUM_READ_LINE)
+    CERIUM_CPU_NUMBERS(CERIUM_READ_NUMBER)
+#undef CERIUM_READ_LINE
+#undef CERIUM_READ_NUMBER
+    if (complete)
+      return costs;
+  }
+  CpuCosts costs = calibrate(params);
+  nlohmann::json entry;
+#define CERIUM_WRITE_LINE(name)                                                \
+  entry[#name ".call"] = costs.name.call;                                      \
+  entry[#name ".unit"] = costs.name.unit;
+#define CERIUM_WRITE_NUMBER(name) entry[#name] = costs.name;
+  CERIUM_CPU_LINES(CERIUM_WRITE_LINE)
+  CERIUM_CPU_NUMBERS(CERIUM_WRITE_NUMBER)
+#undef CERIUM_WRITE_LINE
+#undef CERIUM_WRITE_NUMBER
+  cache[key] = entry;
+  if (!path.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    // Temporary file + rename: concurrent estimates never read half a file.
+    std::filesystem::path tmp =
+        path.string() + ".tmp" + std::to_string(::getpid());
+    {
+      std::ofstream out(tmp);
+      out << cache.dump(1) << "\n";
+    }
+    std::filesystem::rename(tmp, path, ec);
+    if (ec)
+      std::filesystem::remove(tmp, ec);
+  }
+  return costs;
+}
+
+double cpuSeconds(const Work &w, const CpuCosts &c) {
+  if (w.kind == "kernel")
+    return c.kernelCall + w.ioLimbs * c.io + w.mulLimbs * c.mul +
+           w.addLimbs * c.add;
+  if (w.kind == "ntt")
+    return c.ntt.at(w.limbs);
+  if (w.kind == "intt")
+    return c.intt.at(w.limbs);
+  if (w.kind == "concat")
+    return w.copiedLimbs > 0 ? c.copy.at(w.copiedLimbs) : 0;
+  if (w.kind == "base_convert")
+    return c.convertCall + w.convertPairs * c.convertPair +
+           w.convertLimbs * c.convertLimb;
+  if (w.kind == "automorph")
+    return c.automorph.at(w.limbs);
+  if (w.kind == "key_switch")
+    return c.keySwitch.at(w.digitLimbs);
+  if (w.kind == "encode")
+    return c.encode.at(w.limbs);
+  return 0;
+}
+
+/// A roofline per kernel on each of `devices` GPUs, work split by limbs;
+/// NTTs make two passes over memory (shared-memory radix stages).
+double gpuSeconds(const Work &w, const GpuModel &g, int devices, double degree,
+                  double &linkBytes) {
+  const double share = w.distributed ? 1.0 / devices : 1.0;
+  double bytes = w.bytes * (w.kind == "ntt" || w.kind == "intt" ? 2 : 1);
+  double ops = w.modmuls * kOpsPerModmul + w.modadds * kOpsPerModadd +
+               w.butterflies * kOpsPerButterfly;
+  double seconds = std::max(bytes * share / g.memoryBandwidth,
+                            ops * share / g.int32Throughput) +
+                   g.launchSeconds;
+  if (devices > 1 && w.gatheredLimbs > 0) {
+    double moved = w.gatheredLimbs * degree * kWord * (devices - 1) / devices;
+    linkBytes += moved * devices;
+    seconds += moved / g.linkBandwidth;
+  }
+  return seconds;
+}
+
+std::string formatSeconds(double s) {
+  if (s >= 1)
+    return fmt::format("{:.2f} s", s);
+  if (s >= 1e-3)
+    return fmt::format("{:.2f} ms", s * 1e3);
+  return fmt::format("{:.1f} us", s * 1e6);
+}
+
+} // namespace
+
+std::string EstimateTarget::name() const {
+  if (!gpu)
+    return "cpu";
+  return devices == 1 ? std::string(gpu->name)
+                      : fmt::format("{}x{}", gpu->name, devices);
+}
+
+EstimateTarget parseEstimateTarget(const std::string &text) {
+  EstimateTarget t;
+  std::string upper = text;
+  for (char &ch : upper)
+    ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  if (upper == "CPU")
+    return t;
+  size_t x = upper.find('X', 1);
+  std::string model = upper.substr(0, x);
+  if (x != std::string::npos) {
+    std::string count = upper.substr(x + 1);
+    if (count.empty() || count.size() > 4 ||
+        !std::all_of(count.begin(), count.end(), ::isdigit) ||
+        std::stoi(count) < 1)
+      throw Error("--estimate " + text +
+                  ": expected MODEL or MODELxCOUNT (e.g. H100x8)");
+    t.devices = std::stoi(count);
+  }
+  for (const GpuModel &g : kGpuModels)
+    if (model == g.name) {
+      t.gpu = &g;
+      return t;
+    }
+  std::string known = "cpu";
+  for (const GpuModel &g : kGpuModels)
+    known += std::string(", ") + g.name;
+  throw Error("--estimate " + text + ": unknown target (known: " + known +
+              "; a GPU may take xN)");
+}
+
+Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
+                  const EstimateTarget &target) {
+  const ckks::Params &p = *params;
+  Estimate e;
+  e.target = target;
+  std::vector<Work> works = describe(main, p);
+  std::optional<CpuCosts> costs;
+  if (!target.gpu)
+    costs = cpuCosts(params);
+  const int devices = target.devices;
+  for (const Work &w : works) {
+    double link = 0;
+    double seconds = target.gpu ? gpuSeconds(w, *target.gpu, devices,
+                                             double(p.degree()), link)
+                                : cpuSeconds(w, *costs);
+    KindCost &k = e.byKind[w.kind];
+    ++k.calls;
+    k.seconds += seconds;
+    k.bytes += w.bytes;
+    k.modmuls += w.modmuls;
+    k.butterflies += w.butterflies;
+    k.linkBytes += link;
+    e.seconds += seconds;
+    e.bytesMoved += w.bytes;
+    e.linkBytes += link;
+    // A device backend keeps every encoded constant.
+    if (target.gpu && w.kind == "encode")
+      e.plaintextBytes += w.limbs * double(p.degree()) * kWord / devices;
+  }
+  e.arenaBytes = double(runtime::arenaBytes(main)) / devices;
+  e.keyBytes = evalKeyBytes(p, runtime::requiredKeys(main)) / devices;
+  return e;
+}
+
+double evalKeyBytes(const ckks::Params &p,
+                    const runtime::KeyRequirements &keys) {
+  size_t count = keys.galoisElements.size() + (keys.relinearization ? 1 : 0);
+  return double(count) * double(p.digitCount(p.maxLevel())) * 2 *
+         double(p.numP() + p.numQ()) * double(p.degree()) * kWord;
+}
+
+std::string estimateReport(const Estimate &e) {
+  std::string out = fmt::format(
+      "estimate for {} (cost model{}; not a measurement)\n", e.target.name(),
+      e.target.gpu ? ": datasheet roofline" : ": this host, calibrated");
+  out += fmt::format("latency           {}\n", formatSeconds(e.seconds));
+  out += fmt::format("peak memory       {} per device (arena {}, keys {}, "
+                     "plaintexts {})\n",
+                     formatBytes(e.peakBytesPerDevice()),
+                     formatBytes(e.arenaBytes), formatBytes(e.keyBytes),
+                     formatBytes(e.plaintextBytes));
+  out += fmt::format("bytes moved       {} in memory, {} between devices\n",
+                     formatBytes(e.bytesMoved), formatBytes(e.linkBytes));
+  out +=
+      fmt::format("{:<14}{:>7}{:>12}{:>7}{:>12}{:>11}{:>12}\n", "op kind",
+                  "calls", "time", "share", "bytes", "modmul", "butterflies");
+  for (const auto &[kind, k] : e.byKind)
+    out += fmt::format("{:<14}{:>7}{:>12}{:>6.1f}%{:>12}{:>11.3g}{:>12.3g}\n",
+                       kind, k.calls, formatSeconds(k.seconds),
+                       e.seconds > 0 ? 100 * k.seconds / e.seconds : 0.0,
+                       formatBytes(k.bytes), k.modmuls, k.butterflies);
+  return out;
+}
+
+} // namespace cerium
