@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <sstream>
 
 using namespace cerium;
 
@@ -145,14 +146,37 @@ int main(int argc, char **argv) {
       for (auto [name, run] :
            {std::pair{"HMult", &hmultRun}, std::pair{"HRot", &hrotRun}}) {
         std::map<std::string, std::pair<int, double>> perKernel;
+        // Limb counts of each kernel's first result: odd counts are where
+        // limb-parallel kernels leave a core idle.
+        std::map<std::string, std::string> shapes;
         run->execute(keys, [&](size_t, size_t, mlir::Operation *op, double ms) {
-          auto &entry = perKernel[op->getName().getStringRef().str()];
+          std::string name = op->getName().getStringRef().str();
+          auto &entry = perKernel[name];
           ++entry.first;
           entry.second += ms;
+          if (op->getNumResults() > 0) {
+            // !rns.limbs<0 to 4, 7, 9>: count the primes.
+            std::string type;
+            llvm::raw_string_ostream os(type);
+            os << op->getResult(0).getType();
+            auto lt = type.find('<'), gt = type.rfind('>');
+            if (lt == std::string::npos || gt == std::string::npos)
+              return;
+            size_t limbs = 0;
+            std::stringstream list(type.substr(lt + 1, gt - lt - 1));
+            for (std::string piece; std::getline(list, piece, ',');) {
+              unsigned a = 0, b = 0;
+              limbs += std::sscanf(piece.c_str(), "%u to %u", &a, &b) == 2
+                           ? b - a + 1
+                           : 1;
+            }
+            shapes[name] += " " + std::to_string(limbs);
+          }
         });
         for (auto &[kernel, entry] : perKernel)
-          fmt::print(stderr, "{:6s} {:18s} {:4d} calls {:8.2f} ms\n", name,
-                     kernel, entry.first, entry.second);
+          fmt::print(stderr, "{:6s} {:18s} {:4d} calls {:8.2f} ms  limbs:{}\n",
+                     name, kernel, entry.first, entry.second,
+                     shapes[kernel]);
       }
     // The same operations as the Evaluator's kernel sequences (the client
     // library's reference), for comparison.

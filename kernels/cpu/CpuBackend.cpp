@@ -150,9 +150,11 @@ public:
       check(first, in);
     for (const Limbs &out : outputs)
       check(first, out);
-    parallelLimbs(first.numLimbs(), [&](size_t i) {
-      k.runProgram(program, outputs, inputs, i, ctx.modulus(first.primes[i]));
-    });
+    parallelWords(first.numLimbs(), first.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    k.runProgram(program, outputs, inputs, i,
+                                 ctx.modulus(first.primes[i]), c0, len);
+                  });
   }
 
   void nttForward(Limbs x) override {
@@ -170,66 +172,74 @@ public:
   void add(Limbs out, ConstLimbs a, ConstLimbs b) override {
     check(out, a);
     check(out, b);
-    parallelLimbs(out.numLimbs(), [&](size_t i) {
-      k.add(out.limb(i), a.limb(i), b.limb(i), ctx.modulus(out.primes[i]),
-            out.degree);
-    });
+    parallelWords(out.numLimbs(), out.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    k.add(out.limb(i) + c0, a.limb(i) + c0, b.limb(i) + c0,
+                          ctx.modulus(out.primes[i]), len);
+                  });
   }
 
   void sub(Limbs out, ConstLimbs a, ConstLimbs b) override {
     check(out, a);
     check(out, b);
-    parallelLimbs(out.numLimbs(), [&](size_t i) {
-      k.sub(out.limb(i), a.limb(i), b.limb(i), ctx.modulus(out.primes[i]),
-            out.degree);
-    });
+    parallelWords(out.numLimbs(), out.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    k.sub(out.limb(i) + c0, a.limb(i) + c0, b.limb(i) + c0,
+                          ctx.modulus(out.primes[i]), len);
+                  });
   }
 
   void negate(Limbs out, ConstLimbs a) override {
     check(out, a);
-    parallelLimbs(out.numLimbs(), [&](size_t i) {
-      k.negate(out.limb(i), a.limb(i), ctx.modulus(out.primes[i]),
-               out.degree);
-    });
+    parallelWords(out.numLimbs(), out.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    k.negate(out.limb(i) + c0, a.limb(i) + c0,
+                             ctx.modulus(out.primes[i]), len);
+                  });
   }
 
   void mul(Limbs out, ConstLimbs a, ConstLimbs b) override {
     check(out, a);
     check(out, b);
-    parallelLimbs(out.numLimbs(), [&](size_t i) {
-      k.mul(out.limb(i), a.limb(i), b.limb(i),
-            makeProductBarrett(ctx.modulus(out.primes[i])), out.degree);
-    });
+    parallelWords(out.numLimbs(), out.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    k.mul(out.limb(i) + c0, a.limb(i) + c0, b.limb(i) + c0,
+                          makeProductBarrett(ctx.modulus(out.primes[i])), len);
+                  });
   }
 
   void mulAdd(Limbs out, ConstLimbs a, ConstLimbs b) override {
     check(out, a);
     check(out, b);
-    parallelLimbs(out.numLimbs(), [&](size_t i) {
-      k.mulAdd(out.limb(i), a.limb(i), b.limb(i),
-               makeProductBarrett(ctx.modulus(out.primes[i])), out.degree);
-    });
+    parallelWords(out.numLimbs(), out.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    k.mulAdd(out.limb(i) + c0, a.limb(i) + c0, b.limb(i) + c0,
+                             makeProductBarrett(ctx.modulus(out.primes[i])),
+                             len);
+                  });
   }
 
   void mulScalar(Limbs out, ConstLimbs a,
                  std::span<const uint32_t> scalars) override {
     check(out, a);
     checkScalars(out, scalars);
-    parallelLimbs(out.numLimbs(), [&](size_t i) {
-      uint32_t p = ctx.modulus(out.primes[i]);
-      k.mulScalar(out.limb(i), a.limb(i), scalars[i],
-                  shoupQuotient(scalars[i], p), p, out.degree);
-    });
+    parallelWords(out.numLimbs(), out.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    uint32_t p = ctx.modulus(out.primes[i]);
+                    k.mulScalar(out.limb(i) + c0, a.limb(i) + c0, scalars[i],
+                                shoupQuotient(scalars[i], p), p, len);
+                  });
   }
 
   void addScalar(Limbs out, ConstLimbs a,
                  std::span<const uint32_t> scalars) override {
     check(out, a);
     checkScalars(out, scalars);
-    parallelLimbs(out.numLimbs(), [&](size_t i) {
-      k.addScalar(out.limb(i), a.limb(i), scalars[i],
-                  ctx.modulus(out.primes[i]), out.degree);
-    });
+    parallelWords(out.numLimbs(), out.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    k.addScalar(out.limb(i) + c0, a.limb(i) + c0, scalars[i],
+                                ctx.modulus(out.primes[i]), len);
+                  });
   }
 
   void subMulScalar(Limbs out, ConstLimbs a, ConstLimbs b,
@@ -237,11 +247,13 @@ public:
     check(out, a);
     check(out, b);
     checkScalars(out, scalars);
-    parallelLimbs(out.numLimbs(), [&](size_t i) {
-      uint32_t p = ctx.modulus(out.primes[i]);
-      k.subMulScalar(out.limb(i), a.limb(i), b.limb(i), scalars[i],
-                     shoupQuotient(scalars[i], p), p, out.degree);
-    });
+    parallelWords(out.numLimbs(), out.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    uint32_t p = ctx.modulus(out.primes[i]);
+                    k.subMulScalar(out.limb(i) + c0, a.limb(i) + c0,
+                                   b.limb(i) + c0, scalars[i],
+                                   shoupQuotient(scalars[i], p), p, len);
+                  });
   }
 
   void automorphism(Limbs out, ConstLimbs in, uint32_t galois,
@@ -254,8 +266,8 @@ public:
     galois &= twoNMask;
     if (domain == Domain::Ntt) {
       const std::vector<uint32_t> &perm = nttPermutation(galois);
-      parallelLimbs(out.numLimbs(), [&](size_t i) {
-        k.permute(out.limb(i), in.limb(i), perm.data(), n);
+      parallelWords(out.numLimbs(), n, [&](size_t i, size_t c0, size_t len) {
+        k.permute(out.limb(i) + c0, in.limb(i), perm.data() + c0, len);
       });
       return;
     }
@@ -375,23 +387,43 @@ public:
         ptr[(3 * i + 1) * beta + d] = keyB[d].limb(i);
         ptr[(3 * i + 2) * beta + d] = keyA[d].limb(i);
       }
-    parallelLimbs(limbs, [&](size_t i) {
+    parallelWords(limbs, out0.degree, [&](size_t i, size_t c0, size_t len) {
       const uint32_t *const *p = ptr.data() + 3 * i * beta;
       k.innerProduct(out0.limb(i), out1.limb(i), p, p + beta, p + 2 * beta,
-                     beta, reduceConstants(out0.primes[i]), out0.degree);
+                     beta, reduceConstants(out0.primes[i]), c0, len);
     });
   }
 
 private:
+  /// body(i) for i < count, one parallel region. Dynamic scheduling, one
+  /// item at a time: items are limbs or blocks (tens of microseconds or
+  /// more), so handing them out costs nothing measurable, and a thread that
+  /// the OS deschedules (a busy or shared machine) delays the call by one
+  /// item, not by the static half of the work the other thread then waits
+  /// for at the barrier.
   template <class F> void parallelLimbs(size_t count, F &&body) {
     if (count == 1 || threads == 1) {
       for (size_t i = 0; i < count; ++i)
         body(i);
       return;
     }
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (size_t i = 0; i < count; ++i)
       body(i);
+  }
+
+  /// body(i, c0, len) over words [c0, c0 + len) of each of `limbs` limbs of
+  /// n words, in pieces of at most kPieceWords: elementwise work splits
+  /// within a limb, so odd limb counts and small batches still keep every
+  /// thread busy to the end.
+  template <class F> void parallelWords(size_t limbs, size_t n, F &&body) {
+    constexpr size_t kPieceWords = 8192;
+    const size_t pieces = threads == 1 ? 1 : std::max<size_t>(1, n / kPieceWords);
+    const size_t piece = n / pieces;
+    parallelLimbs(limbs * pieces, [&](size_t item) {
+      const size_t i = item / pieces, c0 = (item % pieces) * piece;
+      body(i, c0, piece);
+    });
   }
 
   Reduce64Constants reduceConstants(uint32_t prime) const {

@@ -60,17 +60,20 @@ struct KernelSet {
   /// o[j] = x[perm[j]].
   void (*permute)(uint32_t *o, const uint32_t *x, const uint32_t *perm,
                   size_t n);
-  /// An ElementwiseProgram on limb i of its operands.
+  /// An ElementwiseProgram on words [c0, c0 + len) of limb i of its
+  /// operands.
   void (*runProgram)(const ElementwiseProgram &program,
                      std::span<const Limbs> outputs,
-                     std::span<const ConstLimbs> inputs, size_t i, uint32_t p);
+                     std::span<const ConstLimbs> inputs, size_t i, uint32_t p,
+                     size_t c0, size_t len);
   /// Base conversion of coefficients [c0, c0 + len).
   void (*baseConvertBlock)(const BaseConvertArgs &args, size_t c0, size_t len);
-  /// out0 = sum_d x[d] kb[d], out1 = sum_d x[d] ka[d] over one limb.
+  /// out0 = sum_d x[d] kb[d], out1 = sum_d x[d] ka[d] over words
+  /// [c0, c0 + len) of one limb (every pointer is the limb's start).
   void (*innerProduct)(uint32_t *out0, uint32_t *out1,
                        const uint32_t *const *x, const uint32_t *const *kb,
                        const uint32_t *const *ka, size_t beta,
-                       const Reduce64Constants &c, size_t n);
+                       const Reduce64Constants &c, size_t c0, size_t len);
 };
 
 const KernelSet &portableKernels();
@@ -83,14 +86,15 @@ const KernelSet &avx512Kernels();
 void baseConvertBlockAvx2(const BaseConvertArgs &args, size_t c0, size_t len);
 void innerProductAvx2(uint32_t *out0, uint32_t *out1, const uint32_t *const *x,
                       const uint32_t *const *kb, const uint32_t *const *ka,
-                      size_t beta, const Reduce64Constants &c, size_t n);
+                      size_t beta, const Reduce64Constants &c, size_t c0,
+                      size_t len);
 /// The generic (portable) forms, for tails the vector code leaves.
 void baseConvertBlockPortable(const BaseConvertArgs &args, size_t c0,
                               size_t len);
 void innerProductPortable(uint32_t *out0, uint32_t *out1,
                           const uint32_t *const *x, const uint32_t *const *kb,
                           const uint32_t *const *ka, size_t beta,
-                          const Reduce64Constants &c, size_t n);
+                          const Reduce64Constants &c, size_t c0, size_t len);
 
 } // namespace cerium::kernels::cpu
 

@@ -68,8 +68,9 @@ void baseConvertBlockPortable(const BaseConvertArgs &args, size_t c0,
 void innerProductPortable(uint32_t *out0, uint32_t *out1,
                           const uint32_t *const *x, const uint32_t *const *kb,
                           const uint32_t *const *ka, size_t beta,
-                          const Reduce64Constants &c, size_t n) {
-  portable_path::innerProduct(out0, out1, x, kb, ka, beta, c, n);
+                          const Reduce64Constants &c, size_t c0,
+                          size_t len) {
+  portable_path::innerProduct(out0, out1, x, kb, ka, beta, c, c0, len);
 }
 
 #define CERIUM_KERNEL_SET(NS, PATH, FORWARD, INVERSE, BASECONV, INNER)         \

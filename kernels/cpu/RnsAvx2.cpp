@@ -207,22 +207,13 @@ baseConvertBlockAvx2(const BaseConvertArgs &a, size_t c0, size_t len) {
 __attribute__((target("avx2"))) void
 innerProductAvx2(uint32_t *out0, uint32_t *out1, const uint32_t *const *x,
                  const uint32_t *const *kb, const uint32_t *const *ka,
-                 size_t beta, const Reduce64Constants &c, size_t n) {
-  const size_t vecLen = n & ~size_t(7);
-  if (vecLen < n) {
-    // Offset views of the tail for the portable loop.
-    std::vector<const uint32_t *> tail(3 * beta);
-    for (size_t d = 0; d < beta; ++d) {
-      tail[d] = x[d] + vecLen;
-      tail[beta + d] = kb[d] + vecLen;
-      tail[2 * beta + d] = ka[d] + vecLen;
-    }
-    innerProductPortable(out0 + vecLen, out1 + vecLen, tail.data(),
-                         tail.data() + beta, tail.data() + 2 * beta, beta, c,
-                         n - vecLen);
-  }
+                 size_t beta, const Reduce64Constants &c, size_t c0,
+                 size_t len) {
+  const size_t vecLen = len & ~size_t(7), end = c0 + vecLen;
+  if (vecLen < len)
+    innerProductPortable(out0, out1, x, kb, ka, beta, c, end, len - vecLen);
   const VecReduce red = splatReduce(c);
-  for (size_t j = 0; j < vecLen; j += 8) {
+  for (size_t j = c0; j < end; j += 8) {
     __m256i b0 = _mm256_setzero_si256(), b1 = b0, a0 = b0, a1 = b0;
     for (size_t d = 0; d < beta; ++d) {
       const __m256i v = load(x[d] + j), vOdd = _mm256_srli_epi64(v, 32);
