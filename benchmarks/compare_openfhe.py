@@ -4,39 +4,143 @@ For each ring (N = 2^14 and 2^16 by default) both libraries get the same
 ring dimension, multiplicative depth, scale (2^50), first modulus (60 bits),
 dnum and 128-bit security, and time: HMult (multiply + relinearize +
 rescale), HRot (one rotation) and a degree-15 polynomial, each the median of
---reps runs, with OMP_NUM_THREADS = the cores used. Prints a table and
-writes JSON (with the machine) to --json.
+--reps runs, with OMP_NUM_THREADS = the cores used. Cerium runs once per CPU
+code path this machine has (CERIUM_CPU=avx512, avx2, portable), right after
+OpenFHE on the same ring, so the ratios of one run compare like with like.
+Prints a table (with the load average before and after) and writes JSON
+(with the machine) to --json.
 
-OpenFHE comes from PyPI into .venv-bench (its wheels are built for Python
-3.10 on this glibc); the script makes that venv when missing:
-  benchmarks/compare_openfhe.py [--rings 14,16] [--reps 5] [--json FILE]
+OpenFHE comes from PyPI into .venv-bench. Its wheel is tagged py3-none-any
+but carries an extension module built for one CPython version (3.10 for
+openfhe==1.6.1.0.22.4, built on a glibc this Debian 12 has): the script reads
+that version from the wheel itself, finds a matching interpreter (PATH,
+pyenv, uv, /usr/local, /opt; or --openfhe-python / CERIUM_OPENFHE_PYTHON)
+and makes the venv when missing:
+  benchmarks/compare_openfhe.py [--rings 14,16] [--reps 5] [--paths avx2,portable]
+                                [--json FILE] [--openfhe-python PY]
 """
 import argparse
+import glob
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_VENV = os.path.join(ROOT, ".venv-bench")
 OPENFHE = "openfhe==1.6.1.0.22.4"
+NUMPY = "numpy==1.26.4"
 # (depth, dnum) per ring: the deepest chain 128-bit security allows.
 SHAPES = {14: (5, 3), 15: (12, 3), 16: (24, 4)}
+PATHS = ("avx512", "avx2", "portable")
 
 
-def ensure_bench_venv():
+def python_version(py):
+    """(major, minor) of an interpreter, or None if it does not run."""
+    try:
+        out = subprocess.run([py, "-c", "import sys; print(*sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=30)
+        major, minor = out.stdout.split()
+        return int(major), int(minor)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def venv_has_openfhe(py):
+    return subprocess.run([py, "-c", "import openfhe, numpy"], capture_output=True,
+                          timeout=120).returncode == 0
+
+
+def fetch_wheel(cache):
+    """Downloads OpenFHE's wheel (any pip can: it is py3-none-any)."""
+    found = glob.glob(os.path.join(cache, "openfhe-*.whl"))
+    if found:
+        return found[0]
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
+                    "-d", cache, OPENFHE], check=True)
+    return glob.glob(os.path.join(cache, "openfhe-*.whl"))[0]
+
+
+def wheel_cpython(wheel):
+    """The CPython version the wheel's extension module was built for."""
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            m = re.search(r"\.cpython-3(\d+)-", name)
+            if m:
+                return 3, int(m.group(1))
+    raise SystemExit(f"error: {wheel} has no CPython extension module")
+
+
+def find_python(version):
+    """An interpreter of `version`: PATH, pyenv, uv, the usual prefixes."""
+    want = f"{version[0]}.{version[1]}"
+    candidates = [os.environ.get("CERIUM_OPENFHE_PYTHON"), shutil.which(f"python{want}")]
+    roots = [os.environ.get("PYENV_ROOT"), os.path.expanduser("~/.pyenv"), "/root/.pyenv",
+             "/opt/pyenv", "/usr/local/pyenv"]
+    if shutil.which("pyenv"):
+        out = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
+        roots.insert(0, out.stdout.strip())
+    for root in filter(None, roots):
+        candidates += sorted(glob.glob(os.path.join(root, "versions", f"{want}*", "bin",
+                                                    "python")), reverse=True)
+    if shutil.which("uv"):
+        out = subprocess.run(["uv", "python", "find", want], capture_output=True, text=True)
+        candidates.append(out.stdout.strip())
+    candidates += glob.glob(f"/usr/local/bin/python{want}") + \
+        glob.glob(f"/opt/*/bin/python{want}") + glob.glob(f"/opt/python*/{want}*/bin/python3")
+    for py in filter(None, candidates):
+        if os.path.exists(py) and python_version(py) == version:
+            return py
+    return None
+
+
+def ensure_bench_venv(explicit=None):
+    """The venv's interpreter, with OpenFHE and numpy installed."""
     py = os.path.join(BENCH_VENV, "bin", "python")
-    if os.path.exists(py):
+    if not explicit and os.path.exists(py) and venv_has_openfhe(py):
         return py
-    base = shutil.which("python3.10") or "/root/.pyenv/versions/3.10.13/bin/python"
+    wheel = fetch_wheel(os.path.join(ROOT, "build", "openfhe-wheel"))
+    version = wheel_cpython(wheel)
+    base = explicit or find_python(version)
+    if not base or python_version(base) != version:
+        raise SystemExit(
+            f"error: {os.path.basename(wheel)} needs CPython {version[0]}.{version[1]} "
+            f"(its extension module is built for it) and none was found on PATH, in "
+            f"pyenv or uv; install one (e.g. `pyenv install {version[0]}.{version[1]}`) "
+            f"or pass --openfhe-python")
+    if os.path.exists(BENCH_VENV):
+        shutil.rmtree(BENCH_VENV)
     subprocess.run([base, "-m", "venv", BENCH_VENV], check=True)
-    subprocess.run([os.path.join(BENCH_VENV, "bin", "pip"), "install", "-q", OPENFHE,
-                    "numpy==1.26.4"], check=True)
+    subprocess.run([py, "-m", "pip", "install", "-q", wheel, NUMPY], check=True)
     return py
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def available_paths():
+    """The CPU code paths this machine runs (what the kernel library checks)."""
+    flags = cpu_flags()
+    paths = ["portable"]
+    if "avx2" in flags:
+        paths.insert(0, "avx2")
+        if {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"} <= flags:
+            paths.insert(0, "avx512")
+    return paths
 
 
 OPENFHE_SNIPPET = r'''
@@ -91,44 +195,79 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rings", default="14,16")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--paths", default=",".join(available_paths()),
+                    help="CPU code paths to run Cerium on (default: all this CPU has)")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "compare_openfhe.json"))
+    ap.add_argument("--openfhe-python", help="a CPython of the version OpenFHE's wheel needs")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(),
+                    help="OMP_NUM_THREADS for both libraries (default: all cores)")
+    ap.add_argument("--max-load", type=float, default=0,
+                    help="before each ring, wait (up to 15 minutes) until the 1-minute "
+                         "load average is below this; 0: do not wait")
     args = ap.parse_args()
-    py = ensure_bench_venv()
-    threads = os.cpu_count()
+    paths = [p for p in args.paths.split(",") if p]
+    for p in paths:
+        if p not in available_paths():
+            raise SystemExit(f"error: --paths {p}: this CPU runs {', '.join(available_paths())}")
+    py = ensure_bench_venv(args.openfhe_python)
+    threads = args.threads
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     cerium = os.path.join(args.build, "benchmarks", "cerium-ckks-bench")
-    machine = f"{platform.processor() or platform.machine()}, {threads} cores"
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     try:
         with open("/proc/cpuinfo") as f:
             model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-        machine = f"{model}, {threads} cores"
+        machine = f"{model}, {os.cpu_count()} cores, paths {'/'.join(available_paths())}"
     except (OSError, StopIteration):
         pass
+    load_before = os.getloadavg()
     rows = []
+    loads = []
     for logn in (int(r) for r in args.rings.split(",")):
         depth, dnum = SHAPES[logn]
-        ours = json.loads(subprocess.run(
-            [cerium, "--log-n", str(logn), "--levels", str(depth), "--dnum", str(dnum),
-             "--reps", str(args.reps)], check=True, capture_output=True, text=True,
-            env=env).stdout)
+        if args.max_load:
+            deadline = time.time() + 900
+            while os.getloadavg()[0] >= args.max_load and time.time() < deadline:
+                time.sleep(10)
+        loads.append(os.getloadavg()[0])
         theirs = json.loads(subprocess.run(
             [py, "-c", OPENFHE_SNIPPET, str(logn), str(depth), str(dnum), str(args.reps)],
             check=True, capture_output=True, text=True, env=env).stdout)
+        ours = {}
+        for path in paths:
+            ours[path] = json.loads(subprocess.run(
+                [cerium, "--log-n", str(logn), "--levels", str(depth), "--dnum", str(dnum),
+                 "--reps", str(args.reps)], check=True, capture_output=True, text=True,
+                env=dict(env, CERIUM_CPU=path)).stdout)
+            assert ours[path]["cpu_path"] == path, ours[path]
         rows.append((ours, theirs))
-    print(f"machine: {machine}; OMP_NUM_THREADS={threads}; median of {args.reps}")
-    print(f"{'N':>6} {'depth':>5} {'dnum':>4} | {'op':<22} {'Cerium ms':>10} {'OpenFHE ms':>11} {'speedup':>8}")
+    load_after = os.getloadavg()
+    load = (f"load average {load_before[0]:.1f} before, "
+            f"{'/'.join(f'{l:.1f}' for l in loads)} at each ring, {load_after[0]:.1f} after")
+    print(f"machine: {machine}; OMP_NUM_THREADS={threads}; median of {args.reps}; {load}")
+    header = f"{'N':>6} {'depth':>5} {'dnum':>4} | {'op':<22} {'OpenFHE ms':>10}"
+    for path in paths:
+        header += f" | {'Cerium ' + path:>15} {'x':>6}"
+    print(header)
     for ours, theirs in rows:
+        first = ours[paths[0]]
         for key, name in (("hmult_relin_rescale_ms", "HMult+relin+rescale"),
                           ("hrot_ms", "HRot"), ("poly15_ms", "poly degree 15"),
                           ("keygen_ms", "keygen (mult+rot keys)"),
                           ("peak_rss_mib", "peak RSS (MiB)")):
-            a, b = ours[key], theirs[key]
-            print(f"{1 << ours['logN']:>6} {ours['levels']:>5} {ours['dnum']:>4} | {name:<22} "
-                  f"{a:>10.1f} {b:>11.1f} {b / a:>7.2f}x")
+            b = theirs[key]
+            line = f"{1 << first['logN']:>6} {first['levels']:>5} {first['dnum']:>4} | {name:<22} {b:>10.1f}"
+            for path in paths:
+                a = ours[path][key]
+                line += f" | {a:>15.1f} {b / a:>5.2f}x"
+            print(line)
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump({"machine": machine, "threads": threads, "reps": args.reps,
+                   "load_before": load_before, "load_after": load_after,
+                   "load_at_each_ring": loads, "cpu_paths": paths,
+                   "measured": time.strftime("%Y-%m-%d %H:%M"),
                    "results": [{"cerium": o, "openfhe": t} for o, t in rows]}, f, indent=1)
     print(f"JSON: {args.json}")
 
