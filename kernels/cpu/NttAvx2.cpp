@@ -268,46 +268,97 @@ CERIUM_AVX2 void inverseStagePair(uint32_t *a, size_t m, size_t half,
   }
 }
 
+/// Twiddles table[0..count) placed in lanes by `index` (vpermd).
+CERIUM_AVX2 __m256i twiddlesInLanes(const uint32_t *table, __m256i index,
+                                    size_t count) {
+  __m256i t = count == 8 ? load(table)
+              : count == 4
+                  ? _mm256_castsi128_si256(_mm_loadu_si128(
+                        reinterpret_cast<const __m128i *>(table)))
+                  : _mm256_castsi128_si256(_mm_loadl_epi64(
+                        reinterpret_cast<const __m128i *>(table)));
+  return _mm256_permutevar8x32_epi32(t, index);
+}
+
+CERIUM_AVX2 __m256i shuffleEven(__m256i x, __m256i y) {
+  return _mm256_castps_si256(_mm256_shuffle_ps(
+      _mm256_castsi256_ps(x), _mm256_castsi256_ps(y), _MM_SHUFFLE(2, 0, 2, 0)));
+}
+CERIUM_AVX2 __m256i shuffleOdd(__m256i x, __m256i y) {
+  return _mm256_castps_si256(_mm256_shuffle_ps(
+      _mm256_castsi256_ps(x), _mm256_castsi256_ps(y), _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
 /// The four narrowest stages (spans 8, 4, 2, 1) in one pass: each 16-word
-/// block goes through all of them in registers. Forward runs them from span
-/// 8 down and finishes with `finish`; inverse from span 1 up.
+/// block a0..a7 b0..b7 goes through all of them in registers. Between
+/// stages the words move with one or two shuffles (not back to memory
+/// order each time), so a butterfly's operands may sit in any lanes; its
+/// twiddle is permuted into the same lane. Forward runs the stages from
+/// span 8 down and finishes with `finish`; inverse from span 1 up.
 template <bool Forward>
 CERIUM_AVX2 void narrowStages(uint32_t *a, size_t n, const uint32_t *w,
                               const uint32_t *wq, __m256i p, __m256i twoP,
                               const Finish &finish) {
   // Groups of the stages with spans 8, 4, 2, 1.
   const size_t m8 = n / 16, m4 = n / 8, m2 = n / 4, m1 = n / 2;
+  const __m256i quads = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
   for (size_t blk = 0; blk < m8; ++blk) {
     uint32_t *block = a + 16 * blk;
     __m256i va = load(block), vb = load(block + 8), x, y;
     if constexpr (Forward) {
+      // Span 8: (a_j, b_j).
       forwardButterfly(va, vb, broadcast(w, m8 + blk), broadcast(wq, m8 + blk),
                        p, twoP);
-      split4(va, vb, x, y);
-      forwardButterfly(x, y, twiddleLanes(w + m4 + 2 * blk, 4),
-                       twiddleLanes(wq + m4 + 2 * blk, 4), p, twoP);
-      join4(x, y, va, vb);
-      split2(va, vb, x, y);
-      forwardButterfly(x, y, twiddleLanes(w + m2 + 4 * blk, 2),
-                       twiddleLanes(wq + m2 + 4 * blk, 2), p, twoP);
-      join2(x, y, va, vb);
-      split1(va, vb, x, y);
-      forwardButterfly(x, y, load(w + m1 + 8 * blk), load(wq + m1 + 8 * blk),
-                       p, twoP);
-      join1(x, y, va, vb);
+      // Span 4: x = a0-3 | b0-3, y = a4-7 | b4-7.
+      x = _mm256_permute2x128_si256(va, vb, 0x20);
+      y = _mm256_permute2x128_si256(va, vb, 0x31);
+      forwardButterfly(x, y, twiddlesInLanes(w + m4 + 2 * blk, quads, 2),
+                       twiddlesInLanes(wq + m4 + 2 * blk, quads, 2), p, twoP);
+      // Span 2: x = a0 a1 a4 a5 | b0 b1 b4 b5, y = a2 a3 a6 a7 | b2 ...
+      const __m256i pairs = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+      __m256i x2 = _mm256_unpacklo_epi64(x, y), y2 = _mm256_unpackhi_epi64(x, y);
+      forwardButterfly(x2, y2, twiddlesInLanes(w + m2 + 4 * blk, pairs, 4),
+                       twiddlesInLanes(wq + m2 + 4 * blk, pairs, 4), p, twoP);
+      // Span 1: x = a0 a4 a2 a6 | b0 b4 b2 b6, y = a1 a5 a3 a7 | b1 ...
+      const __m256i singles = _mm256_setr_epi32(0, 2, 1, 3, 4, 6, 5, 7);
+      __m256i x1 = shuffleEven(x2, y2), y1 = shuffleOdd(x2, y2);
+      forwardButterfly(x1, y1, twiddlesInLanes(w + m1 + 8 * blk, singles, 8),
+                       twiddlesInLanes(wq + m1 + 8 * blk, singles, 8), p,
+                       twoP);
+      // Back to memory order, undoing each step.
+      x2 = _mm256_unpacklo_epi32(x1, y1);
+      y2 = _mm256_unpackhi_epi32(x1, y1);
+      x = _mm256_unpacklo_epi64(x2, y2);
+      y = _mm256_unpackhi_epi64(x2, y2);
+      va = _mm256_permute2x128_si256(x, y, 0x20);
+      vb = _mm256_permute2x128_si256(x, y, 0x31);
     } else {
-      split1(va, vb, x, y);
-      inverseButterfly(x, y, load(w + m1 + 8 * blk), load(wq + m1 + 8 * blk),
-                       p, twoP);
-      join1(x, y, va, vb);
-      split2(va, vb, x, y);
-      inverseButterfly(x, y, twiddleLanes(w + m2 + 4 * blk, 2),
-                       twiddleLanes(wq + m2 + 4 * blk, 2), p, twoP);
-      join2(x, y, va, vb);
-      split4(va, vb, x, y);
-      inverseButterfly(x, y, twiddleLanes(w + m4 + 2 * blk, 4),
-                       twiddleLanes(wq + m4 + 2 * blk, 4), p, twoP);
-      join4(x, y, va, vb);
+      // Span 1: x = a0 a2 b0 b2 | a4 a6 b4 b6, y = a1 a3 b1 b3 | a5 ...
+      const __m256i singles = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+      x = shuffleEven(va, vb);
+      y = shuffleOdd(va, vb);
+      inverseButterfly(x, y, twiddlesInLanes(w + m1 + 8 * blk, singles, 8),
+                       twiddlesInLanes(wq + m1 + 8 * blk, singles, 8), p,
+                       twoP);
+      // Memory order again (a0-7, b0-7), then span 2:
+      // x = a0 a1 b0 b1 | a4 a5 b4 b5, y = a2 a3 b2 b3 | a6 ...
+      va = _mm256_unpacklo_epi32(x, y);
+      vb = _mm256_unpackhi_epi32(x, y);
+      const __m256i pairs = _mm256_setr_epi32(0, 0, 2, 2, 1, 1, 3, 3);
+      x = _mm256_unpacklo_epi64(va, vb);
+      y = _mm256_unpackhi_epi64(va, vb);
+      inverseButterfly(x, y, twiddlesInLanes(w + m2 + 4 * blk, pairs, 4),
+                       twiddlesInLanes(wq + m2 + 4 * blk, pairs, 4), p, twoP);
+      // Span 4: x = a0-3 | b0-3, y = a4-7 | b4-7.
+      va = _mm256_unpacklo_epi64(x, y);
+      vb = _mm256_unpackhi_epi64(x, y);
+      x = _mm256_permute2x128_si256(va, vb, 0x20);
+      y = _mm256_permute2x128_si256(va, vb, 0x31);
+      inverseButterfly(x, y, twiddlesInLanes(w + m4 + 2 * blk, quads, 2),
+                       twiddlesInLanes(wq + m4 + 2 * blk, quads, 2), p, twoP);
+      // Span 8: (a_j, b_j).
+      va = _mm256_permute2x128_si256(x, y, 0x20);
+      vb = _mm256_permute2x128_si256(x, y, 0x31);
       inverseButterfly(va, vb, broadcast(w, m8 + blk), broadcast(wq, m8 + blk),
                        p, twoP);
     }
