@@ -73,6 +73,18 @@ std::vector<uint32_t> sampleUniform(Prng &prng,
 
 } // namespace
 
+std::vector<std::vector<uint32_t>> expandUniformHalves(const Params &params,
+                                                       const PrngSeed &seed,
+                                                       uint64_t stream,
+                                                       size_t digits) {
+  Prng expand(seed, stream);
+  auto ext = params.extendedPrimeIds(params.maxLevel());
+  std::vector<std::vector<uint32_t>> out;
+  for (size_t j = 0; j < digits; ++j)
+    out.push_back(sampleUniform(expand, ext, params.rns()));
+  return out;
+}
+
 KeyGenerator::KeyGenerator(ParamsPtr params, kernels::RnsBackend &backend,
                            Prng &prng)
     : p(std::move(params)), backend(backend), prng(prng) {}
@@ -121,10 +133,16 @@ SwitchingKey KeyGenerator::switchingKey(const SecretKey &sk,
   auto s = smallToRnsNtt(sk.coeffs, ext, backend);
   ConstLimbs sv{s.data(), ext, n};
   SwitchingKey key;
+  if (!uniformSeed)
+    uniformSeed = prng.nextSeed();
+  key.seed = *uniformSeed;
+  key.stream = nextStream++;
+  auto uniform =
+      expandUniformHalves(*p, key.seed, key.stream, p->digitCount(top));
   for (size_t j = 0; j < p->digitCount(top); ++j) {
     std::vector<uint32_t> digit(2 * words);
     Limbs b{digit.data(), ext, n};
-    auto a = sampleUniform(prng, ext, p->rns());
+    const std::vector<uint32_t> &a = uniform[j];
     auto e = sampleErrorNtt(prng, ext, backend);
     backend.mul(b, {a.data(), ext, n}, sv);
     backend.sub(b, {e.data(), ext, n}, b); // b = e - a s

@@ -1,10 +1,12 @@
 //===- Serialization.cpp - Files of parameters, keys, ciphertexts ---------===//
 
 #include "cerium/CKKS/Serialization.h"
+#include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Support/Error.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace cerium::ckks {
@@ -70,24 +72,51 @@ PolyVector getPolyVector(ByteReader &r, const Params &params,
   return v;
 }
 
-void putSwitchingKey(ByteWriter &w, const SwitchingKey &k) {
+/// Only the `b` halves and the seed of the `a` halves are written.
+void putSwitchingKey(ByteWriter &w, const Params &params,
+                     const SwitchingKey &k) {
+  const size_t words =
+      params.extendedPrimeIds(params.maxLevel()).size() * params.degree();
+  // The seed must reproduce the halves it replaces (a key not made by
+  // KeyGenerator would be saved wrong): compare the first digit's.
+  auto uniform = expandUniformHalves(params, k.seed, k.stream, 1);
+  if (k.digits.empty() || k.digits[0].size() != 2 * words ||
+      !std::equal(uniform[0].begin(), uniform[0].end(),
+                  k.digits[0].begin() + words))
+    throw Error("internal error: a switching key's uniform half does not "
+                "come from its seed");
+  w.putArray<uint32_t>(std::span<const uint32_t>(k.seed));
+  w.put<uint64_t>(k.stream);
   w.put<uint32_t>(static_cast<uint32_t>(k.digits.size()));
   for (auto &d : k.digits)
-    w.putArray<uint32_t>(d);
+    w.putArray<uint32_t>(std::span<const uint32_t>(d).first(words));
 }
 
 SwitchingKey getSwitchingKey(ByteReader &r, const Params &params) {
   auto ext = params.extendedPrimeIds(params.maxLevel());
+  const size_t words = ext.size() * params.degree();
   SwitchingKey k;
+  auto seed = r.getArrayExact<uint32_t>(
+      k.seed.size(), "switching key seed has the wrong size");
+  std::copy(seed.begin(), seed.end(), k.seed.begin());
+  k.stream = r.get<uint64_t>();
   uint32_t count = r.get<uint32_t>();
   if (count != params.digitCount(params.maxLevel()))
     r.fail("switching key has the wrong number of digits");
+  // Each digit's size is checked against the bytes left before the
+  // expansion allocates the uniform halves.
+  std::vector<std::vector<uint32_t>> halves;
   for (uint32_t j = 0; j < count; ++j) {
-    auto d = r.getArrayExact<uint32_t>(
-        2 * ext.size() * params.degree(),
-        "switching key digit has the wrong size");
-    checkResidues(r, params, d, ext);
-    k.digits.push_back(std::move(d));
+    auto b = r.getArrayExact<uint32_t>(
+        words, "switching key digit has the wrong size");
+    checkResidues(r, params, b, ext);
+    halves.push_back(std::move(b));
+  }
+  auto uniform = expandUniformHalves(params, k.seed, k.stream, count);
+  for (uint32_t j = 0; j < count; ++j) {
+    std::vector<uint32_t> digit = std::move(halves[j]);
+    digit.insert(digit.end(), uniform[j].begin(), uniform[j].end());
+    k.digits.push_back(std::move(digit));
   }
   return k;
 }
@@ -162,11 +191,11 @@ void saveEvalKeys(const std::string &path, const Params &params,
   putProvenance(w, provenance);
   w.put<uint8_t>(keys.relin ? 1 : 0);
   if (keys.relin)
-    putSwitchingKey(w, *keys.relin);
+    putSwitchingKey(w, params, *keys.relin);
   w.put<uint32_t>(static_cast<uint32_t>(keys.galois.size()));
   for (auto &[g, k] : keys.galois) {
     w.put<uint32_t>(g);
-    putSwitchingKey(w, k);
+    putSwitchingKey(w, params, k);
   }
   writeContainer(path, FileKind::EvalKeys, params.fingerprint(), w.buffer());
 }

@@ -57,9 +57,11 @@ std::string statsReport(Compilation &c) {
   out += "\n";
   out += fmt::format("bootstraps        0\n");
   out += fmt::format("evaluation keys   {} (relinearization: {}, rotations: "
-                     "{}), {}\n",
+                     "{}), {} in memory, {} in eval.keys (the uniform "
+                     "halves as seeds)\n",
                      numKeys, keys.relinearization ? "yes" : "no",
-                     keys.galoisElements.size(), formatBytes(keyBytes));
+                     keys.galoisElements.size(), formatBytes(keyBytes),
+                     formatBytes(keyBytes / 2));
   out += fmt::format("plaintexts        {} encoded ({} stored in the "
                      "artifact)\n",
                      formatBytes(plaintextBytes), formatBytes(storedPlaintextBytes));

@@ -61,6 +61,20 @@ Prng::Prng(uint64_t seed) {
   initState(state, key);
 }
 
+Prng::Prng(const PrngSeed &seed, uint64_t stream) {
+  initState(state, seed.data());
+  // The 64-bit nonce (words 14..15) selects the stream.
+  state[14] = static_cast<uint32_t>(stream);
+  state[15] = static_cast<uint32_t>(stream >> 32);
+}
+
+PrngSeed Prng::nextSeed() {
+  PrngSeed seed;
+  for (uint32_t &w : seed)
+    w = next32();
+  return seed;
+}
+
 void Prng::refill() {
   std::array<uint32_t, 16> x = state;
   for (int i = 0; i < 10; ++i) {

@@ -95,6 +95,26 @@ TEST_F(Serialization, RoundTripsAreExact) {
   ASSERT_EQ(loaded.galois.size(), 1u);
   EXPECT_EQ(loaded.galois.begin()->second.digits,
             keys.galois.begin()->second.digits);
+  // The uniform halves travel as a seed: the file holds about half the
+  // words the keys hold in memory.
+  size_t words = 0;
+  for (const auto &d : keys.relin->digits)
+    words += d.size();
+  for (const auto &d : keys.galois.begin()->second.digits)
+    words += d.size();
+  size_t fileBytes = std::filesystem::file_size(path("eval.keys"));
+  EXPECT_LT(fileBytes, words * 4 / 2 + 1024);
+  EXPECT_GT(fileBytes, words * 4 / 2);
+  // A key whose `a` halves do not come from its seed is refused, not saved
+  // wrong.
+  EvalKeys forged = keys;
+  forged.relin->digits[0].back() ^= 1;
+  EXPECT_THROW(saveEvalKeys(path("forged.keys"), *params, forged),
+               cerium::Error);
+  forged = keys;
+  forged.relin->stream += 1;
+  EXPECT_THROW(saveEvalKeys(path("forged.keys"), *params, forged),
+               cerium::Error);
   saveCiphertexts(path("x.ct"), *params, cts);
   auto back = loadCiphertexts(path("x.ct"), *params);
   ASSERT_EQ(back.size(), 2u);

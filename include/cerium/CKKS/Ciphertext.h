@@ -8,6 +8,7 @@
 #define CERIUM_CKKS_CIPHERTEXT_H
 
 #include "cerium/CKKS/Params.h"
+#include "cerium/Support/Random.h"
 #include "cerium/kernels/RnsBackend.h"
 
 #include <cstdint>
@@ -70,6 +71,11 @@ struct PublicKey {
 /// [P, Q_L]. Both halves of digit j are stored as one block of 2 polys.
 struct SwitchingKey {
   std::vector<std::vector<uint32_t>> digits; // each: b over [P,Q_L], then a
+  /// The `a` halves are stream `stream` of the ChaCha20 keystream keyed by
+  /// `seed` (digit after digit, limb after limb, each residue uniform by
+  /// rejection): files store the seed instead of them, half the bytes.
+  PrngSeed seed{};
+  uint64_t stream = 0;
 };
 
 struct EvalKeys {

@@ -18,6 +18,14 @@ uint32_t galoisForRotation(const Params &params, int64_t steps);
 /// Galois element of complex conjugation of the slots.
 uint32_t galoisForConjugation(const Params &params);
 
+/// The uniform `a` half of each digit of a switching key: stream `stream`
+/// of the keystream keyed by `seed`, over the extended primes [P, Q_L]
+/// (words of `digits` polynomials, digit after digit).
+std::vector<std::vector<uint32_t>> expandUniformHalves(const Params &params,
+                                                       const PrngSeed &seed,
+                                                       uint64_t stream,
+                                                       size_t digits);
+
 /// Residues of a small signed polynomial over `primes`, NTT domain.
 std::vector<uint32_t> smallToRnsNtt(std::span<const int8_t> coeffs,
                                     std::span<const uint32_t> primes,
@@ -42,6 +50,10 @@ private:
   ParamsPtr p;
   kernels::RnsBackend &backend;
   Prng &prng;
+  /// Keys the `a` halves of this generator's switching keys (one stream
+  /// each), drawn from `prng` on first use.
+  std::optional<PrngSeed> uniformSeed;
+  uint64_t nextStream = 0;
 };
 
 /// Encryption and decryption (the client side).

@@ -13,12 +13,22 @@
 
 namespace cerium {
 
+/// A 256-bit ChaCha20 key.
+using PrngSeed = std::array<uint32_t, 8>;
+
 class Prng {
 public:
   /// Seeded from getrandom(2).
   Prng();
   /// Deterministic stream for tests and reproducible benchmarks.
   explicit Prng(uint64_t seed);
+  /// Stream `stream` of the keystream keyed by `seed`: what expands a
+  /// public seed into uniform polynomials (the `a` halves of switching
+  /// keys), the same on every machine.
+  Prng(const PrngSeed &seed, uint64_t stream);
+
+  /// A fresh key drawn from this stream.
+  PrngSeed nextSeed();
 
   uint32_t next32();
   uint64_t next64();
