@@ -130,6 +130,19 @@ void BM_KeySwitchInnerProduct(benchmark::State &state) {
   setCounters(state, 4.0 * words * (3 * dnum + 2));
 }
 
+// The NTT-domain automorphism (a rotation's permutation) of `limbs` limbs.
+void BM_Automorphism(benchmark::State &state) {
+  const size_t limbs = size_t(state.range(1));
+  Bench b(unsigned(state.range(0)), limbs);
+  const uint32_t g = rotationGaloisElement(b.ctx.degree(), 1);
+  for (auto _ : state) {
+    b.backend->automorphism(b.view(b.c, 0, limbs), b.view(b.a, 0, limbs), g,
+                            Domain::Ntt);
+    benchmark::DoNotOptimize(b.c.data());
+  }
+  setCounters(state, 2 * 4 * double(b.ctx.degree()) * limbs);
+}
+
 // The roofline reference: copy the bytes one NTT reads and writes.
 void BM_Memcpy(benchmark::State &state) {
   const size_t words = (size_t(1) << state.range(0)) * size_t(state.range(1));
@@ -161,6 +174,7 @@ BENCHMARK(BM_BaseConvert)->Name("BaseConvert")->Apply(ringArgs);
 BENCHMARK(BM_KeySwitchInnerProduct)
     ->Name("KeySwitchInnerProduct")
     ->Apply(ringArgs);
+BENCHMARK(BM_Automorphism)->Name("Automorphism")->Apply(ringArgs);
 BENCHMARK(BM_Memcpy)->Name("Memcpy")->Apply(ringArgs);
 
 int main(int argc, char **argv) {

@@ -191,6 +191,15 @@ print(json.dumps({"system": "openfhe", "logN": logn, "levels": depth, "dnum": dn
 '''
 
 
+def median_round(results):
+    """Each timing's median over rounds (other fields from the first)."""
+    out = dict(results[0])
+    for key, value in results[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = statistics.median(r[key] for r in results)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rings", default="14,16")
@@ -202,6 +211,9 @@ def main():
     ap.add_argument("--openfhe-python", help="a CPython of the version OpenFHE's wheel needs")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="OMP_NUM_THREADS for both libraries (default: all cores)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternate the libraries this many times per ring and report the "
+                         "median round (a shared machine's load drifts within a run)")
     ap.add_argument("--max-load", type=float, default=0,
                     help="before each ring, wait (up to 15 minutes) until the 1-minute "
                          "load average is below this; 0: do not wait")
@@ -223,7 +235,7 @@ def main():
         pass
     load_before = os.getloadavg()
     rows = []
-    loads = []
+    loads, rounds = [], []
     for logn in (int(r) for r in args.rings.split(",")):
         depth, dnum = SHAPES[logn]
         if args.max_load:
@@ -231,21 +243,26 @@ def main():
             while os.getloadavg()[0] >= args.max_load and time.time() < deadline:
                 time.sleep(10)
         loads.append(os.getloadavg()[0])
-        theirs = json.loads(subprocess.run(
-            [py, "-c", OPENFHE_SNIPPET, str(logn), str(depth), str(dnum), str(args.reps)],
-            check=True, capture_output=True, text=True, env=env).stdout)
-        ours = {}
-        for path in paths:
-            ours[path] = json.loads(subprocess.run(
-                [cerium, "--log-n", str(logn), "--levels", str(depth), "--dnum", str(dnum),
-                 "--reps", str(args.reps)], check=True, capture_output=True, text=True,
-                env=dict(env, CERIUM_CPU=path)).stdout)
-            assert ours[path]["cpu_path"] == path, ours[path]
-        rows.append((ours, theirs))
+        theirs_rounds, ours_rounds = [], {path: [] for path in paths}
+        for _ in range(args.rounds):
+            theirs_rounds.append(json.loads(subprocess.run(
+                [py, "-c", OPENFHE_SNIPPET, str(logn), str(depth), str(dnum), str(args.reps)],
+                check=True, capture_output=True, text=True, env=env).stdout))
+            for path in paths:
+                ours = json.loads(subprocess.run(
+                    [cerium, "--log-n", str(logn), "--levels", str(depth), "--dnum", str(dnum),
+                     "--reps", str(args.reps)], check=True, capture_output=True, text=True,
+                    env=dict(env, CERIUM_CPU=path)).stdout)
+                assert ours["cpu_path"] == path, ours
+                ours_rounds[path].append(ours)
+        rows.append(({path: median_round(r) for path, r in ours_rounds.items()},
+                     median_round(theirs_rounds)))
+        rounds.append({"cerium": ours_rounds, "openfhe": theirs_rounds})
     load_after = os.getloadavg()
     load = (f"load average {load_before[0]:.1f} before, "
             f"{'/'.join(f'{l:.1f}' for l in loads)} at each ring, {load_after[0]:.1f} after")
-    print(f"machine: {machine}; OMP_NUM_THREADS={threads}; median of {args.reps}; {load}")
+    print(f"machine: {machine}; OMP_NUM_THREADS={threads}; median of {args.reps} runs, "
+          f"median of {args.rounds} alternating rounds; {load}")
     header = f"{'N':>6} {'depth':>5} {'dnum':>4} | {'op':<22} {'OpenFHE ms':>10}"
     for path in paths:
         header += f" | {'Cerium ' + path:>15} {'x':>6}"
@@ -268,7 +285,9 @@ def main():
                    "load_before": load_before, "load_after": load_after,
                    "load_at_each_ring": loads, "cpu_paths": paths,
                    "measured": time.strftime("%Y-%m-%d %H:%M"),
-                   "results": [{"cerium": o, "openfhe": t} for o, t in rows]}, f, indent=1)
+                   "rounds_per_ring": args.rounds,
+                   "results": [{"cerium": o, "openfhe": t} for o, t in rows],
+                   "all_rounds": rounds}, f, indent=1)
     print(f"JSON: {args.json}")
 
 
