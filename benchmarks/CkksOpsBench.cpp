@@ -149,12 +149,15 @@ int main(int argc, char **argv) {
         // Limb counts of each kernel's first result: odd counts are where
         // limb-parallel kernels leave a core idle.
         std::map<std::string, std::string> shapes;
+        // Times summed over --reps runs (one run's are too short to read at
+        // small rings), printed per run.
+        for (int rep = 0; rep < reps; ++rep)
         run->execute(keys, [&](size_t, size_t, mlir::Operation *op, double ms) {
           std::string name = op->getName().getStringRef().str();
           auto &entry = perKernel[name];
           ++entry.first;
           entry.second += ms;
-          if (op->getNumResults() > 0) {
+          if (rep == 0 && op->getNumResults() > 0) {
             // !rns.limbs<0 to 4, 7, 9>: count the primes.
             std::string type;
             llvm::raw_string_ostream os(type);
@@ -175,7 +178,7 @@ int main(int argc, char **argv) {
         });
         for (auto &[kernel, entry] : perKernel)
           fmt::print(stderr, "{:6s} {:18s} {:4d} calls {:8.2f} ms  limbs:{}\n",
-                     name, kernel, entry.first, entry.second,
+                     name, kernel, entry.first / reps, entry.second / reps,
                      shapes[kernel]);
       }
     // The same operations as the Evaluator's kernel sequences (the client

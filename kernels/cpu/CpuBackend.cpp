@@ -138,8 +138,8 @@ public:
     // Schedules copy whole limb arrays (rns.concat, in-place operands):
     // megabytes, worth both cores' load/store bandwidth. Overlapping ranges
     // keep memmove's order.
-    constexpr size_t kPiece = 1 << 16;
-    if (words < 4 * kPiece || threads == 1 ||
+    constexpr size_t kPiece = 1 << 14;
+    if (words < 2 * kPiece || threads == 1 ||
         (dst < src + words && src < dst + words)) {
       std::memmove(dst, src, words * sizeof(uint32_t));
       return;
