@@ -127,6 +127,19 @@ public:
   FheProgram run() {
     FheProgram out;
     out.module = mlir::ModuleOp::create(mlir::UnknownLoc::get(&ctx));
+    // Every tensor value lives in main's body, tensor constants included:
+    // main is created first so they are built there (its signature follows
+    // once the parameter types, which may use constants, are resolved).
+    const Function *mainFn = nullptr;
+    for (const Function &f : prog.functions)
+      if (f.name == "main" && !mainFn)
+        mainFn = &f;
+    builder.setInsertionPointToEnd(out.module->getBody());
+    auto main = mlir::func::FuncOp::create(
+        builder,
+        mainFn ? locOf(mainFn->loc) : mlir::UnknownLoc::get(&ctx), "main",
+        builder.getFunctionType({}, {}));
+    builder.setInsertionPointToStart(main.addEntryBlock());
     scopes.emplace_back();
     for (const WeightsDecl &w : prog.weights)
       declareWeights(w);
@@ -141,13 +154,13 @@ public:
       functions[f.name] = &f;
     }
     out.options = evalOptions();
-    auto mainIt = functions.find("main");
-    if (mainIt == functions.end())
-      fail({}, "the program has no 'fn main'");
-    buildMain(*mainIt->second, *out.module, out);
+    if (!mainFn)
+      fail({1, 1}, "the program has no 'fn main' (the function the tools "
+                   "run)");
+    buildMain(*mainFn, main, out);
     if (mlir::failed(mlir::verify(*out.module)))
-      fail(mainIt->second->loc, "internal error: the fhe program built from "
-                                "this function does not verify");
+      fail(mainFn->loc, "internal error: the fhe program built from "
+                        "this function does not verify");
     return out;
   }
 
@@ -372,7 +385,7 @@ private:
                     " is declared");
   }
 
-  void buildMain(const Function &f, mlir::ModuleOp module, FheProgram &out) {
+  void buildMain(const Function &f, mlir::func::FuncOp fn, FheProgram &out) {
     std::vector<Type> argTypes;
     std::vector<ResolvedType> paramTypes;
     for (const Param &p : f.params) {
@@ -388,11 +401,10 @@ private:
       paramTypes.push_back(std::move(t));
     }
     ResolvedType resultType = resolveType(f.result);
-    builder.setInsertionPointToEnd(module.getBody());
-    auto fnType = builder.getFunctionType(argTypes, {});
-    auto fn = mlir::func::FuncOp::create(builder, locOf(f.loc), "main", fnType);
-    mlir::Block *entry = fn.addEntryBlock();
-    builder.setInsertionPointToStart(entry);
+    mlir::Block *entry = &fn.getBody().front();
+    for (size_t i = 0; i < f.params.size(); ++i)
+      entry->addArgument(argTypes[i], locOf(f.params[i].loc));
+    builder.setInsertionPointToEnd(entry);
     scopes.emplace_back();
     for (size_t i = 0; i < f.params.size(); ++i)
       bind(f.params[i].name, Val::ofTensor(entry->getArgument(i)),

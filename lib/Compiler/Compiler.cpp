@@ -77,10 +77,19 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   if (int64_t ring = c.program.options.ringDim)
     while ((int64_t(1) << logN) < ring)
       ++logN;
-  c.params = ckks::chooseParams(
-      slots.getInt(), static_cast<unsigned>(levels.getInt()),
-      c.program.options.precision,
-      options.insecure || c.program.options.security == 0, logN);
+  try {
+    c.params = ckks::chooseParams(
+        slots.getInt(), static_cast<unsigned>(levels.getInt()),
+        c.program.options.precision,
+        options.insecure || c.program.options.security == 0, logN);
+  } catch (const Error &e) {
+    // main's depth and the precision option decide: point at main.
+    dsl::SourceLoc at{1, 1};
+    auto main = c.fheModule->lookupSymbol<mlir::func::FuncOp>("main");
+    if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(main.getLoc()))
+      at = {fl.getLine(), fl.getColumn()};
+    throw dsl::SourceError(*source, at, e.what());
+  }
   if (options.stopAfter == Stage::Ckks)
     return c;
 

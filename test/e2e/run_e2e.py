@@ -80,6 +80,8 @@ PROGRAMS = {
     # The 47th value grew the lowering's and the reference evaluator's maps
     # while a reference into them was held (use-after-free on reshape).
     "reshape_after_adds": ({"x": (8,)}, lambda x: [(47 * x).reshape(2, 4)]),
+    "const_tensor": ({"x": (4,)},
+                     lambda x: [x * np.array([2, 4, -2, 1.0]) + np.array([2, 4, -2, 1.0])]),
     "reshape_roll": ({"x": (8,)},
                      lambda x: [np.roll(x.reshape(2, 4), 1, 0) + x.reshape(2, 4)]),
 }

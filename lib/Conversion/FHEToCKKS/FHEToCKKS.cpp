@@ -33,6 +33,13 @@ struct NotSupported {
   Location loc;
 };
 
+/// A program that cannot be lowered as written (e.g. a division by a zero
+/// constant), reported at the op's source location.
+struct InvalidProgram {
+  std::string what;
+  Location loc;
+};
+
 /// A plaintext tensor known at compile time, row-major.
 struct PlainTensor {
   Shape shape;
@@ -97,6 +104,9 @@ public:
     } catch (const NotSupported &ns) {
       fn.erase();
       return emitError(ns.loc, "not yet supported: ") << ns.what;
+    } catch (const InvalidProgram &bad) {
+      fn.erase();
+      return emitError(bad.loc, bad.what);
     }
     auto ret = cast<func::ReturnOp>(entry->getTerminator());
     SmallVector<Type> resultTypes(ret.getOperandTypes());
@@ -271,6 +281,11 @@ private:
           x[i] -= y[i];
         else if (isa<fhe::MulOp>(op))
           x[i] *= y[i];
+        else if (y[i] == 0)
+          throw InvalidProgram{"division by zero: the divisor is 0 at flat "
+                               "index " +
+                                   std::to_string(i),
+                               op.getLoc()};
         else
           x[i] /= y[i];
       }
@@ -304,8 +319,16 @@ private:
     } else if (isa<fhe::MulOp>(op)) {
       ciphers[result] = mulValues(ct, p, shapes::numElements(shape));
     } else { // cipher / plain
-      for (double &v : p)
-        v = 1 / v;
+      const bool scalar = plain(op, rhs).values.size() == 1;
+      for (size_t i = 0; i < p.size(); ++i) {
+        if (p[i] == 0)
+          throw InvalidProgram{
+              scalar ? std::string("division by zero")
+                     : "division by zero: the divisor is 0 at flat index " +
+                           std::to_string(i),
+              op.getLoc()};
+        p[i] = 1 / p[i];
+      }
       ciphers[result] = mulValues(ct, p, shapes::numElements(shape));
     }
   }
