@@ -136,9 +136,8 @@ public:
         mainFn = &f;
     builder.setInsertionPointToEnd(out.module->getBody());
     auto main = mlir::func::FuncOp::create(
-        builder,
-        mainFn ? locOf(mainFn->loc) : mlir::UnknownLoc::get(&ctx), "main",
-        builder.getFunctionType({}, {}));
+        builder, mainFn ? locOf(mainFn->loc) : mlir::UnknownLoc::get(&ctx),
+        "main", builder.getFunctionType({}, {}));
     builder.setInsertionPointToStart(main.addEntryBlock());
     scopes.emplace_back();
     for (const WeightsDecl &w : prog.weights)
