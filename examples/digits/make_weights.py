@@ -1,5 +1,5 @@
 """Writes digits.safetensors: deterministic random weights with the shapes of
-the DSL.md classifier (64 -> 32 -> 10). Real trained weights can replace them
+the classifier of docs/language.md (64 -> 32 -> 10). Real trained weights can replace them
 (same names and shapes); the compiler tests only need the shapes and ranges."""
 import numpy as np
 from safetensors.numpy import save_file
