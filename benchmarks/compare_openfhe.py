@@ -16,8 +16,13 @@ openfhe==1.6.1.0.22.4, built on a glibc this Debian 12 has): the script reads
 that version from the wheel itself, finds a matching interpreter (PATH,
 pyenv, uv, /usr/local, /opt; or --openfhe-python / CERIUM_OPENFHE_PYTHON)
 and makes the venv when missing:
-  benchmarks/compare_openfhe.py [--rings 14,16] [--reps 5] [--paths avx2,portable]
+  benchmarks/compare_openfhe.py [--rings 14,16] [--reps 5] [--rounds 3]
+                                [--paths avx2,portable] [--threads N] [--max-load L]
                                 [--json FILE] [--openfhe-python PY]
+On a machine shared with other sessions (Linux autogroups), give the run
+its own session with a raised priority, or two-thread runs of either
+library measure the scheduler:
+  setsid sh -c 'echo -20 > /proc/self/autogroup; benchmarks/compare_openfhe.py'
 """
 import argparse
 import glob
