@@ -220,6 +220,20 @@ int main(int argc, char **argv) {
     runtime::ScheduleExecutor polyRun(c.main(), c.params, *polyDevice);
     polyRun.setInputs({pct});
     double poly = medianMs(reps, [&] { polyRun.execute(pkeys); });
+    if (profile) {
+      std::map<std::string, std::pair<int, double>> perKernel;
+      for (int rep = 0; rep < reps; ++rep)
+        polyRun.execute(pkeys,
+                        [&](size_t, size_t, mlir::Operation *op, double ms) {
+                          auto &entry =
+                              perKernel[op->getName().getStringRef().str()];
+                          ++entry.first;
+                          entry.second += ms;
+                        });
+      for (auto &[kernel, entry] : perKernel)
+        fmt::print(stderr, "poly15 {:18s} {:4d} calls {:8.2f} ms\n", kernel,
+                   entry.first / reps, entry.second / reps);
+    }
 
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);

@@ -88,6 +88,10 @@ void innerProductAvx2(uint32_t *out0, uint32_t *out1, const uint32_t *const *x,
                       const uint32_t *const *kb, const uint32_t *const *ka,
                       size_t beta, const Reduce64Constants &c, size_t c0,
                       size_t len);
+/// o[j] = x[j] y[j] mod p (ModArith.h's mulProduct), eight lanes at a time;
+/// o may alias x or y.
+void mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,
+                     modarith::ProductBarrett c, size_t n);
 /// The generic (portable) forms, for tails the vector code leaves.
 void baseConvertBlockPortable(const BaseConvertArgs &args, size_t c0,
                               size_t len);

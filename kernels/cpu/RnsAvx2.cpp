@@ -142,6 +142,37 @@ CERIUM_AVX2 void convertTile(const BaseConvertArgs &a, size_t j0,
 
 } // namespace
 
+// mulProduct on eight lanes: the 64-bit products of the even and the odd
+// lanes (vpmuludq) go through Barrett's steps separately, hi = x >> (k-1),
+// q = hi m >> (k+1), and meet as 32-bit words for r = x - q p and the two
+// conditional subtractions.
+__attribute__((target("avx2"))) void
+mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,
+                ProductBarrett c, size_t n) {
+  const __m256i p = splat(c.value), m = _mm256_set1_epi64x(int64_t(c.m));
+  const __m128i shiftHi = _mm_cvtsi32_si128(int(c.bits - 1)),
+                shiftQ = _mm_cvtsi32_si128(int(c.bits + 1));
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256i a = load(x + j), b = load(y + j);
+    const __m256i even = _mm256_mul_epu32(a, b);
+    const __m256i odd =
+        _mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32));
+    const __m256i qEven = _mm256_srl_epi64(
+        _mm256_mul_epu32(_mm256_srl_epi64(even, shiftHi), m), shiftQ);
+    const __m256i qOdd = _mm256_srl_epi64(
+        _mm256_mul_epu32(_mm256_srl_epi64(odd, shiftHi), m), shiftQ);
+    const __m256i prod =
+        _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    const __m256i q =
+        _mm256_blend_epi32(qEven, _mm256_slli_epi64(qOdd, 32), 0xAA);
+    const __m256i r = _mm256_sub_epi32(prod, _mm256_mullo_epi32(q, p));
+    store(o + j, reduceOnce(reduceOnce(r, p), p));
+  }
+  for (; j < n; ++j)
+    o[j] = mulProduct(x[j], y[j], c);
+}
+
 __attribute__((target("avx2"))) void
 baseConvertBlockAvx2(const BaseConvertArgs &a, size_t c0, size_t len) {
   const size_t vecLen = len & ~size_t(7);
