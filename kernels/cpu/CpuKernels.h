@@ -92,6 +92,9 @@ void innerProductAvx2(uint32_t *out0, uint32_t *out1, const uint32_t *const *x,
 /// o may alias x or y.
 void mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,
                      modarith::ProductBarrett c, size_t n);
+/// o[j] = x[j] w mod p (Shoup, wq = shoupQuotient(w, p)); o may alias x.
+void mulShoupAvx2(uint32_t *o, const uint32_t *x, uint32_t w, uint32_t wq,
+                  uint32_t p, size_t n);
 /// The generic (portable) forms, for tails the vector code leaves.
 void baseConvertBlockPortable(const BaseConvertArgs &args, size_t c0,
                               size_t len);

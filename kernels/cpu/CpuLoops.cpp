@@ -54,10 +54,12 @@ reduceByDouble(uint64_t x, uint64_t p, double inverse) {
 #define CERIUM_PATH_NS avx2_path
 #define CERIUM_PATH_TARGET __attribute__((target("avx2")))
 #define CERIUM_PATH_MUL_PRODUCTS mulProductsAvx2
+#define CERIUM_PATH_MUL_SHOUP mulShoupAvx2
 #include "CpuLoops.inc"
 #undef CERIUM_PATH_NS
 #undef CERIUM_PATH_TARGET
 #undef CERIUM_PATH_MUL_PRODUCTS
+#undef CERIUM_PATH_MUL_SHOUP
 
 #define CERIUM_PATH_NS avx512_path
 #define CERIUM_PATH_TARGET __attribute__((target("arch=x86-64-v4")))

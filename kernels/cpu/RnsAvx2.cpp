@@ -173,6 +173,18 @@ mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,
     o[j] = mulProduct(x[j], y[j], c);
 }
 
+__attribute__((target("avx2"))) void mulShoupAvx2(uint32_t *o,
+                                                  const uint32_t *x,
+                                                  uint32_t w, uint32_t wq,
+                                                  uint32_t p, size_t n) {
+  const __m256i vw = splat(w), vwq = splat(wq), vp = splat(p);
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    store(o + j, mulShoup(load(x + j), vw, vwq, vp));
+  for (; j < n; ++j)
+    o[j] = modarith::mulShoup(x[j], w, wq, p);
+}
+
 __attribute__((target("avx2"))) void
 baseConvertBlockAvx2(const BaseConvertArgs &a, size_t c0, size_t len) {
   const size_t vecLen = len & ~size_t(7);
