@@ -96,12 +96,24 @@ SafetensorsFile::open(const std::string &path) {
     Tensor t;
     try {
       t.dtype = entry.at("dtype").get<std::string>();
-      t.shape = entry.at("shape").get<std::vector<int64_t>>();
-      auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
-      if (offsets.size() != 2)
-        throw fail("tensor '" + name + "': data_offsets must have 2 entries");
-      t.begin = offsets[0];
-      t.end = offsets[1];
+      // Integers only: converting a JSON float such as 1e300 to an integer
+      // would be undefined behaviour.
+      const auto &shape = entry.at("shape");
+      if (!shape.is_array())
+        throw fail("tensor '" + name + "': shape must be a list of integers");
+      for (const auto &d : shape) {
+        if (!d.is_number_integer())
+          throw fail("tensor '" + name +
+                     "': shape must be a list of integers");
+        t.shape.push_back(d.get<int64_t>());
+      }
+      const auto &offsets = entry.at("data_offsets");
+      if (!offsets.is_array() || offsets.size() != 2 ||
+          !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
+        throw fail("tensor '" + name +
+                   "': data_offsets must be 2 non-negative integers");
+      t.begin = offsets[0].get<uint64_t>();
+      t.end = offsets[1].get<uint64_t>();
     } catch (const nlohmann::json::exception &e) {
       throw fail("tensor '" + name + "': malformed entry: " + e.what());
     }
@@ -109,14 +121,20 @@ SafetensorsFile::open(const std::string &path) {
     if (!bytes)
       throw fail("tensor '" + name + "' has dtype " + t.dtype +
                  "; only F64, F32, F16 and BF16 are accepted");
-    uint64_t count = 1;
+    // The element count must not wrap (a wrapped count could match the
+    // offsets); even with a zero dimension the others must multiply within
+    // int64, which is how shapes are handled downstream.
+    int64_t count = 1, nonzero = 1;
     for (int64_t d : t.shape) {
       if (d < 0)
         throw fail("tensor '" + name + "' has a negative dimension");
-      count *= static_cast<uint64_t>(d);
+      if (d && __builtin_mul_overflow(nonzero, d, &nonzero))
+        throw fail("tensor '" + name + "' has more elements than 2^63");
+      count = d ? count * d : 0;
     }
-    if (t.end < t.begin || t.end > file->dataBytes ||
-        t.end - t.begin != count * bytes)
+    uint64_t size;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(count), bytes, &size) ||
+        t.end < t.begin || t.end > file->dataBytes || t.end - t.begin != size)
       throw fail("tensor '" + name +
                  "': data offsets do not match its shape and dtype, or lie "
                  "past the end of the file (truncated?)");

@@ -1,137 +1,370 @@
 //===- Npy.cpp - NumPy .npy files -----------------------------------------===//
+//
+// Format (numpy.lib.format): "\x93NUMPY", major and minor version bytes, the
+// header length (u16 in version 1.0, u32 in 2.0 and 3.0, little-endian),
+// the header -- a Python dict literal with the keys 'descr', 'fortran_order'
+// and 'shape' -- and then the raw elements.
+//
+//===----------------------------------------------------------------------===//
 
 #include "cerium/Support/Npy.h"
 #include "cerium/Support/Container.h"
 #include "cerium/Support/Error.h"
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <iterator>
-#include <regex>
+#include <bit>
+#include <cmath>
+#include <string_view>
 
 namespace cerium {
 
 namespace {
 
-/// The value of `key` in the header dict (a Python literal), or "".
-std::string headerField(const std::string &header, const std::string &key) {
-  size_t at = header.find("'" + key + "'");
-  if (at == std::string::npos)
-    return "";
-  at = header.find(':', at);
-  if (at == std::string::npos)
-    return "";
-  ++at;
-  while (at < header.size() && header[at] == ' ')
-    ++at;
-  if (at >= header.size())
-    return "";
-  char open = header[at];
-  char close = open == '(' ? ')' : (open == '\'' ? '\'' : ',');
-  size_t end = header.find(close, at + 1);
-  if (end == std::string::npos)
-    return "";
-  return header.substr(at, end - at + (close == ',' ? 0 : 1));
+struct Header {
+  std::string descr;
+  bool fortranOrder = false;
+  std::vector<int64_t> shape;
+};
+
+/// Parses the header dict. It is written by Python's repr(), so only the
+/// literals repr produces for these keys are accepted: quoted strings, True
+/// and False, and tuples of non-negative integers (Python 2 wrote them with
+/// an 'L' suffix).
+class HeaderParser {
+public:
+  HeaderParser(std::string_view text, const std::string &name)
+      : text(text), name(name) {}
+
+  Header parse() {
+    Header h;
+    bool seen[3] = {false, false, false};
+    space();
+    expect('{');
+    for (;;) {
+      space();
+      if (accept('}'))
+        break;
+      std::string key = string();
+      space();
+      expect(':');
+      space();
+      int which;
+      if (key == "descr") {
+        // A list of fields is a structured (record) dtype.
+        if (peek() == '[')
+          throw unsupported("structured (record) dtypes are");
+        h.descr = string();
+        which = 0;
+      } else if (key == "fortran_order") {
+        h.fortranOrder = boolean();
+        which = 1;
+      } else if (key == "shape") {
+        h.shape = shape();
+        which = 2;
+      } else {
+        throw fail("unexpected key '" + key + "' in the header");
+      }
+      if (seen[which])
+        throw fail("the header repeats '" + key + "'");
+      seen[which] = true;
+      space();
+      if (accept(','))
+        continue;
+      expect('}');
+      break;
+    }
+    space();
+    if (pos != text.size())
+      throw fail("unexpected text after the header dict");
+    if (!seen[0] || !seen[1] || !seen[2])
+      throw fail("the header lacks '" +
+                 std::string(!seen[0] ? "descr" : !seen[1] ? "fortran_order"
+                                                           : "shape") +
+                 "'");
+    return h;
+  }
+
+  Error fail(const std::string &why) const {
+    return Error(name + ": not a valid .npy file: " + why);
+  }
+  Error unsupported(const std::string &what) const {
+    return Error(name + ": " + what +
+                 " not supported (use a float, integer or bool array)");
+  }
+
+private:
+  char peek() const { return pos < text.size() ? text[pos] : '\0'; }
+  bool accept(char c) {
+    if (pos >= text.size() || text[pos] != c)
+      return false;
+    ++pos;
+    return true;
+  }
+  void expect(char c) {
+    if (!accept(c))
+      throw fail(std::string("malformed header (expected '") + c + "')");
+  }
+  void space() {
+    // NumPy pads the header with spaces and ends it with '\n'.
+    while (pos < text.size() &&
+           (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' ||
+            text[pos] == '\r'))
+      ++pos;
+  }
+  std::string string() {
+    char quote = peek();
+    if (quote != '\'' && quote != '"')
+      throw fail("malformed header (expected a quoted string)");
+    size_t end = text.find(quote, pos + 1);
+    if (end == std::string_view::npos)
+      throw fail("malformed header (unterminated string)");
+    std::string s(text.substr(pos + 1, end - pos - 1));
+    if (s.find('\\') != std::string::npos)
+      throw fail("malformed header (escape in a string)");
+    pos = end + 1;
+    return s;
+  }
+  bool boolean() {
+    if (text.substr(pos, 4) == "True") {
+      pos += 4;
+      return true;
+    }
+    if (text.substr(pos, 5) == "False") {
+      pos += 5;
+      return false;
+    }
+    throw fail("malformed header ('fortran_order' is neither True nor False)");
+  }
+  std::vector<int64_t> shape() {
+    const char *notTuple = "malformed header (the shape is not a tuple of "
+                           "integers)";
+    std::vector<int64_t> dims;
+    if (!accept('('))
+      throw fail(notTuple);
+    for (;;) {
+      space();
+      if (accept(')'))
+        return dims;
+      if (peek() == '-')
+        throw fail("the shape has a negative dimension");
+      if (peek() < '0' || peek() > '9')
+        throw fail(notTuple);
+      int64_t d = 0;
+      while (peek() >= '0' && peek() <= '9') {
+        if (__builtin_mul_overflow(d, int64_t(10), &d) ||
+            __builtin_add_overflow(d, int64_t(peek() - '0'), &d))
+          throw fail("a dimension of the shape does not fit 64 bits");
+        ++pos;
+      }
+      accept('L');
+      dims.push_back(d);
+      if (dims.size() > 64)
+        throw fail("the shape has more than 64 dimensions");
+      space();
+      if (accept(')'))
+        return dims;
+      if (!accept(','))
+        throw fail(notTuple);
+    }
+  }
+
+  std::string_view text;
+  const std::string &name;
+  size_t pos = 0;
+};
+
+/// How one element is stored.
+struct Element {
+  char kind;       // 'f', 'i', 'u' or 'b'
+  size_t width;    // bytes
+  bool bigEndian;
+};
+
+Element parseDescr(const std::string &descr, const HeaderParser &p) {
+  auto unsupported = [&](const std::string &what) {
+    return p.unsupported("dtype '" + descr + "' (" + what + ") is");
+  };
+  std::string_view d = descr;
+  bool big = std::endian::native == std::endian::big;
+  if (!d.empty() && std::string_view("<>|=").find(d[0]) != std::string::npos) {
+    if (d[0] == '<')
+      big = false;
+    else if (d[0] == '>')
+      big = true;
+    d.remove_prefix(1);
+  }
+  if (d.empty())
+    throw p.fail("empty dtype");
+  char kind = d[0];
+  std::string_view digits = d.substr(1);
+  size_t width = 0;
+  bool plain = !digits.empty() && digits.size() <= 2;
+  for (char c : digits) {
+    plain &= c >= '0' && c <= '9';
+    width = width * 10 + size_t(c - '0');
+  }
+  switch (kind) {
+  case 'c':
+    throw unsupported("complex");
+  case 'O':
+    throw unsupported("Python objects");
+  case 'S':
+  case 'a':
+  case 'U':
+    throw unsupported("strings");
+  case 'V':
+    throw unsupported("raw or structured records");
+  case 'M':
+  case 'm':
+    throw unsupported("dates and times");
+  case 'f':
+    if (plain && (width == 2 || width == 4 || width == 8))
+      return {kind, width, big};
+    if (plain)
+      throw unsupported(std::to_string(8 * width) + "-bit float");
+    break;
+  case 'i':
+  case 'u':
+    if (plain && (width == 1 || width == 2 || width == 4 || width == 8))
+      return {kind, width, big};
+    break;
+  case 'b':
+    if (plain && width == 1)
+      return {kind, width, big};
+    break;
+  }
+  throw unsupported("unknown type");
 }
 
-uint64_t byteSwap(uint64_t v, size_t bytes) {
-  uint64_t r = 0;
-  for (size_t i = 0; i < bytes; ++i)
-    r = (r << 8) | ((v >> (8 * i)) & 0xff);
-  return r;
+double halfToDouble(uint16_t h) {
+  int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  double v;
+  if (exp == 0)
+    v = std::ldexp(double(mant), -24); // subnormal
+  else if (exp == 31)
+    v = mant ? std::nan("") : HUGE_VAL;
+  else
+    v = std::ldexp(double(mant | 0x400), exp - 25);
+  return h >> 15 ? -v : v;
+}
+
+double convert(const uint8_t *p, const Element &e) {
+  uint64_t raw = 0;
+  for (size_t k = 0; k < e.width; ++k)
+    raw |= uint64_t(p[e.bigEndian ? e.width - 1 - k : k]) << (8 * k);
+  switch (e.kind) {
+  case 'f':
+    if (e.width == 8)
+      return std::bit_cast<double>(raw);
+    if (e.width == 4)
+      return std::bit_cast<float>(static_cast<uint32_t>(raw));
+    return halfToDouble(static_cast<uint16_t>(raw));
+  case 'i': {
+    // Sign-extend from the element's width.
+    unsigned unused = unsigned(64 - 8 * e.width);
+    return double(static_cast<int64_t>(raw << unused) >> unused);
+  }
+  case 'u':
+    return double(raw);
+  default: // 'b'
+    return raw != 0 ? 1.0 : 0.0;
+  }
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
 }
 
 } // namespace
 
-NpyArray readNpy(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  auto fail = [&](const std::string &why) -> Error {
-    return Error(path + ": not a valid .npy file: " + why);
-  };
+NpyArray parseNpy(std::span<const uint8_t> bytes, const std::string &name) {
+  HeaderParser none({}, name);
   static const uint8_t magic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (bytes.size() < 10 || !std::equal(magic, magic + 6, bytes.begin()))
-    throw fail("missing the NUMPY magic");
-  uint8_t major = bytes[6];
-  size_t headerLen, headerAt;
-  if (major == 1) {
-    headerLen = bytes[8] | (size_t(bytes[9]) << 8);
+    throw none.fail("missing the NUMPY magic");
+  uint8_t major = bytes[6], minor = bytes[7];
+  uint64_t headerLen;
+  size_t headerAt;
+  if (major == 1 && minor == 0) {
+    headerLen = bytes[8] | (uint64_t(bytes[9]) << 8);
     headerAt = 10;
-  } else if (major == 2 || major == 3) {
+  } else if ((major == 2 || major == 3) && minor == 0) {
     if (bytes.size() < 12)
-      throw fail("truncated header");
-    headerLen = bytes[8] | (size_t(bytes[9]) << 8) | (size_t(bytes[10]) << 16) |
-                (size_t(bytes[11]) << 24);
+      throw none.fail("truncated header");
+    headerLen = bytes[8] | (uint64_t(bytes[9]) << 8) |
+                (uint64_t(bytes[10]) << 16) | (uint64_t(bytes[11]) << 24);
     headerAt = 12;
   } else {
-    throw fail("unsupported format version " + std::to_string(major));
+    throw none.fail("unsupported format version " + std::to_string(major) +
+                    "." + std::to_string(minor));
   }
-  if (headerAt + headerLen > bytes.size())
-    throw fail("truncated header");
-  std::string header(bytes.begin() + headerAt,
-                     bytes.begin() + headerAt + headerLen);
-  std::string descr = headerField(header, "descr");
-  std::string fortran = headerField(header, "fortran_order");
-  std::string shapeText = headerField(header, "shape");
-  if (descr.size() < 5 || shapeText.empty())
-    throw fail("header lacks descr or shape");
-  if (fortran.find("True") != std::string::npos)
-    throw Error(path + ": Fortran-ordered arrays are not supported (save "
-                       "with numpy.ascontiguousarray)");
-  char order = descr[1];
-  std::string kind = descr.substr(2, descr.size() - 3);
-  size_t width;
-  bool isFloat;
-  if (kind == "f8" || kind == "f4") {
-    isFloat = true;
-    width = kind == "f8" ? 8 : 4;
-  } else if (kind == "i8" || kind == "i4") {
-    isFloat = false;
-    width = kind == "i8" ? 8 : 4;
-  } else {
-    throw Error(path + ": dtype " + descr +
-                " is not supported (use float64, float32, int64 or int32)");
-  }
-  bool swap = order == '>';
+  if (headerLen > bytes.size() - headerAt)
+    throw none.fail("truncated header");
+  std::string_view text(reinterpret_cast<const char *>(bytes.data()) +
+                            headerAt,
+                        headerLen);
+  HeaderParser parser(text, name);
+  Header h = parser.parse();
+  Element e = parseDescr(h.descr, parser);
+
+  // The element count and the bytes it needs, without overflow; nothing is
+  // allocated before they are known to match the file.
+  uint64_t count = 1;
+  for (int64_t d : h.shape)
+    if (d == 0)
+      count = 0;
+  if (count)
+    for (int64_t d : h.shape)
+      if (__builtin_mul_overflow(count, uint64_t(d), &count))
+        throw parser.fail("shape " + shapeText(h.shape) +
+                          " has more elements than 2^64");
+  const uint64_t dataAt = headerAt + headerLen;
+  const uint64_t held = bytes.size() - dataAt;
+  uint64_t needed;
+  bool tooMany = __builtin_mul_overflow(count, uint64_t(e.width), &needed);
+  if (tooMany || needed != held)
+    throw parser.fail("shape " + shapeText(h.shape) + " of dtype '" +
+                      h.descr + "' needs " +
+                      (tooMany ? std::string("more than 2^64")
+                               : std::to_string(needed)) +
+                      " bytes but the file holds " + std::to_string(held) +
+                      " bytes of data");
+
   NpyArray a;
-  static const std::regex number("[0-9]+");
-  for (auto it =
-           std::sregex_iterator(shapeText.begin(), shapeText.end(), number);
-       it != std::sregex_iterator(); ++it)
-    a.shape.push_back(std::stoll(it->str()));
-  size_t count = 1;
-  for (int64_t d : a.shape)
-    count *= size_t(d);
-  size_t dataAt = headerAt + headerLen;
-  if (bytes.size() - dataAt != count * width)
-    throw fail("data size " + std::to_string(bytes.size() - dataAt) +
-               " bytes does not match the shape (" +
-               std::to_string(count * width) + " bytes expected)");
+  a.shape = h.shape;
   a.values.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    uint64_t raw = 0;
-    std::memcpy(&raw, bytes.data() + dataAt + i * width, width);
-    if (swap)
-      raw = byteSwap(raw, width);
-    if (isFloat && width == 8) {
-      std::memcpy(&a.values[i], &raw, 8);
-    } else if (isFloat) {
-      float f;
-      uint32_t r32 = static_cast<uint32_t>(raw);
-      std::memcpy(&f, &r32, 4);
-      a.values[i] = f;
-    } else if (width == 8) {
-      a.values[i] = double(static_cast<int64_t>(raw));
-    } else {
-      a.values[i] = double(static_cast<int32_t>(static_cast<uint32_t>(raw)));
+  const uint8_t *data = bytes.data() + dataAt;
+  if (!h.fortranOrder || h.shape.size() < 2) {
+    for (uint64_t i = 0; i < count; ++i)
+      a.values[i] = convert(data + i * e.width, e);
+    return a;
+  }
+  // Fortran order: the first index varies fastest in the file. Walk the C
+  // order's multi-index and keep the element's Fortran offset alongside.
+  const size_t rank = h.shape.size();
+  std::vector<uint64_t> stride(rank), index(rank, 0);
+  stride[0] = 1;
+  for (size_t j = 1; j < rank; ++j)
+    stride[j] = stride[j - 1] * uint64_t(h.shape[j - 1]);
+  uint64_t offset = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    a.values[i] = convert(data + offset * e.width, e);
+    for (size_t j = rank; j-- > 0;) {
+      if (++index[j] < uint64_t(h.shape[j])) {
+        offset += stride[j];
+        break;
+      }
+      offset -= (index[j] - 1) * stride[j];
+      index[j] = 0;
     }
   }
   return a;
+}
+
+NpyArray readNpy(const std::string &path) {
+  return parseNpy(readFileBytes(path), path);
 }
 
 void writeNpy(const std::string &path, const NpyArray &a) {

@@ -115,8 +115,10 @@ private:
     if (n > (bytes.size() - pos) / sizeof(T))
       fail("array length out of range");
     std::vector<T> out(n);
+    // memmove, not memcpy: GCC's -Wrestrict does not see that the check
+    // above rules out the huge counts it then warns about.
     if (n)
-      std::memcpy(out.data(), bytes.data() + pos, n * sizeof(T));
+      std::memmove(out.data(), bytes.data() + pos, n * sizeof(T));
     pos += n * sizeof(T);
     return out;
   }
