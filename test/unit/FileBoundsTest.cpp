@@ -162,7 +162,8 @@ TEST_F(FileBounds, KeyAndCiphertextArraysClaimingTooMuch) {
   std::string e = path("eval.keys");
   saveEvalKeys(e, *params, keygen.evalKeys(sk, true, std::vector<uint32_t>{}));
   const uint64_t ext = params->extendedPrimeIds(params->maxLevel()).size();
-  patchLength(e, FileKind::EvalKeys, 2 * ext * n, k2to60);
+  // A digit is stored as its b half (a comes from the key's seed).
+  patchLength(e, FileKind::EvalKeys, ext * n, k2to60);
   expectOneLine(errorOf([&] { loadEvalKeys(e, *params); }), e,
                 "switching key digit has the wrong size");
 
