@@ -7,6 +7,7 @@
 
 #include "cerium/DSL/Parser.h"
 #include "cerium/DSL/Lexer.h"
+#include "cerium/Support/Stack.h"
 
 #include <cstdlib>
 
@@ -585,11 +586,13 @@ private:
 } // namespace
 
 Program parse(std::shared_ptr<const SourceFile> file) {
-  return Parser(std::move(file)).run();
+  return withStack(kFrontEndStackBytes,
+                   [&] { return Parser(std::move(file)).run(); });
 }
 
 ExprPtr parseExpression(std::shared_ptr<const SourceFile> file) {
-  return Parser(std::move(file)).runExpression();
+  return withStack(kFrontEndStackBytes,
+                   [&] { return Parser(std::move(file)).runExpression(); });
 }
 
 } // namespace cerium::dsl

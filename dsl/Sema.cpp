@@ -5,6 +5,7 @@
 #include "cerium/DSL/Parser.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/DSL/Shapes.h"
+#include "cerium/Support/Stack.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -1443,7 +1444,9 @@ private:
 FheProgram buildFhe(const Program &program, mlir::MLIRContext &context,
                     const std::map<std::string, std::string> &overrides,
                     bool insecure) {
-  return Sema(program, context, overrides, insecure).run();
+  return withStack(kFrontEndStackBytes, [&] {
+    return Sema(program, context, overrides, insecure).run();
+  });
 }
 
 } // namespace cerium::dsl

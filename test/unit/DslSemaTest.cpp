@@ -168,7 +168,8 @@ TEST_F(DslSema, ErrorsNameTheProblem) {
        "fn main(x: cipher[4]) -> cipher[4] { return g(x); }",
        "1:42: error: calls nest deeper than 64 (recursion is not allowed)"},
       {"fn helper(x: cipher[4]) -> cipher[4] { return x; }",
-       " error: the program has no 'fn main'"},
+       "1:1: error: the program has no 'fn main' (the function the tools "
+       "run)"},
   };
   for (const BadCase &c : cases) {
     std::string err = errorOf(c.text);
