@@ -62,10 +62,9 @@ int main(int argc, char **argv) {
         params->rns(), kernels::CpuBackendOptions{
                            threads, portable ? kernels::NttPath::Portable
                                              : kernels::NttPath::Auto});
-    fmt::print("backend: CPU ({} NTT)\n", portable                  ? "portable"
-                                          : kernels::cpuHasAvx512() ? "AVX-512"
-                                          : kernels::cpuHasAvx2()   ? "AVX2"
-                                                                  : "portable");
+    // The path the backend resolved (CERIUM_CPU may force one).
+    fmt::print("backend: CPU ({} path)\n",
+               kernels::cpuPathName(kernels::cpuPathOf(*backend)));
     Prng prng;
     auto t0 = Clock::now();
     KeyGenerator keygen(params, *backend, prng);
