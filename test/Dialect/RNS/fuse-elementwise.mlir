@@ -37,3 +37,48 @@ func.func @boundaries(%a: !rns.limbs<0 to 2>, %b: !rns.limbs<0 to 1>) -> (!rns.l
   %u = rns.neg %b : !rns.limbs<0 to 1>
   return %t, %u : !rns.limbs<0 to 2>, !rns.limbs<0 to 1>
 }
+
+// Vertical fusion moves the producer's reads to the consumer, so the
+// producer's dying operands (%e, %f: 8 limbs) stay live until the consumer in
+// place of its result (%p: 4 limbs). Limbs live op by op, unfused: 20 (the
+// arguments and %e), 20, 20, 20 (%w, %p and %n at the NTT of %w), then 16:
+// the peak is 20. Fused, the NTT of %w would see 20 - 4 + 8 = 24: the product
+// stays a kernel of its own.
+// CHECK-LABEL: func @fusion_would_raise_the_peak
+func.func @fusion_would_raise_the_peak(%x: !rns.limbs<0 to 3>, %y: !rns.limbs<0 to 3>, %w: !rns.limbs<0 to 7>) -> !rns.limbs<0 to 3> {
+  // CHECK: %[[E:.*]] = rns.ntt
+  // CHECK: %[[F:.*]] = rns.ntt
+  // CHECK: %[[P:.*]] = rns.kernel(%[[E]], %[[F]]) :
+  // CHECK: rns.mul
+  // CHECK: %[[N:.*]] = rns.ntt
+  // CHECK: %[[S:.*]] = rns.slice %[[N]]
+  // CHECK: rns.kernel(%[[P]], %[[S]]) :
+  // CHECK-NOT: rns.mul
+  // CHECK: rns.add
+  %e = rns.ntt %x : !rns.limbs<0 to 3>
+  %f = rns.ntt %y : !rns.limbs<0 to 3>
+  %p = rns.mul %e, %f : !rns.limbs<0 to 3>
+  %n = rns.ntt %w : !rns.limbs<0 to 7>
+  %s = rns.slice %n at 0 : !rns.limbs<0 to 7> -> !rns.limbs<0 to 3>
+  %q = rns.add %p, %s : !rns.limbs<0 to 3>
+  return %q : !rns.limbs<0 to 3>
+}
+
+// The same with a 4-limb %w: the peak (16) is at the start, and fused, the
+// NTT of %w sees 12 - 4 + 8 = 16: one kernel.
+// CHECK-LABEL: func @fusion_within_the_peak
+func.func @fusion_within_the_peak(%x: !rns.limbs<0 to 3>, %y: !rns.limbs<0 to 3>, %w: !rns.limbs<0 to 3>) -> !rns.limbs<0 to 3> {
+  // CHECK: %[[E:.*]] = rns.ntt
+  // CHECK: %[[F:.*]] = rns.ntt
+  // CHECK-NOT: rns.kernel
+  // CHECK: %[[N:.*]] = rns.ntt
+  // CHECK: rns.kernel(%[[E]], %[[F]], %[[N]]) :
+  // CHECK: rns.mul
+  // CHECK: rns.add
+  %e = rns.ntt %x : !rns.limbs<0 to 3>
+  %f = rns.ntt %y : !rns.limbs<0 to 3>
+  %p = rns.mul %e, %f : !rns.limbs<0 to 3>
+  %n = rns.ntt %w : !rns.limbs<0 to 3>
+  %q = rns.add %p, %n : !rns.limbs<0 to 3>
+  return %q : !rns.limbs<0 to 3>
+}

@@ -9,6 +9,8 @@
 #include "mlir/Pass/Pass.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace cerium::rns {
@@ -39,8 +41,10 @@ SmallVector<Value> inlineBody(OpBuilder &b, KernelOp kernel,
 
 /// One kernel computing `first` then `second` (in that order), placed at
 /// `second`. Results of `first` that only `second` uses are not kept as
-/// results when `dropInternal` (vertical fusion).
-KernelOp merge(KernelOp first, KernelOp second, bool dropInternal) {
+/// results when `dropInternal` (vertical fusion). `built` sees the fused
+/// kernel while `first` and `second` still exist.
+KernelOp merge(KernelOp first, KernelOp second, bool dropInternal,
+               function_ref<void(KernelOp)> built = nullptr) {
   OpBuilder b(second);
   llvm::SetVector<Value> inputs;
   auto isFirstResult = [&](Value v) { return v.getDefiningOp() == first; };
@@ -79,6 +83,8 @@ KernelOp merge(KernelOp first, KernelOp second, bool dropInternal) {
     yields.push_back(residue.lookup(r));
   yields.append(secondYield);
   YieldOp::create(inner, second.getLoc(), yields);
+  if (built)
+    built(fused);
 
   unsigned i = 0;
   for (Value r : keptFirst)
@@ -110,6 +116,119 @@ void wrap(Operation *op) {
   op->erase();
 }
 
+/// The limbs live at each op of the block, the model vertical fusion is
+/// checked against. Merging a producer into its consumer moves the
+/// producer's reads to the consumer: operands that died at the producer now
+/// stay live until the consumer, while the producer's results never reach
+/// memory. Over a chain of sums (a giant-step accumulation, a row of
+/// plaintext products) the moved operands pile up: one kernel at the end of
+/// the chain reads every term, so every term stays live until it runs.
+/// A merge is therefore taken only if the limbs live at every op between
+/// producer and consumer stay within the peak of the unfused block: fusion
+/// keeps its bandwidth win wherever memory allows, and does not raise the
+/// peak the memory planner works from. Slices are views: they keep their
+/// root array alive.
+class LiveLimbs {
+public:
+  explicit LiveLimbs(Block &block) {
+    int64_t n = 0;
+    for (Operation &op : block)
+      position[&op] = n++;
+    live.assign(size_t(n) + 1, 0);
+    for (BlockArgument a : block.getArguments())
+      define(a, 0);
+    for (Operation &op : block) {
+      for (Value r : op.getResults()) {
+        if (isa<SliceOp>(op))
+          storage[r] = storage.lookup(op.getOperand(0));
+        else
+          define(r, position[&op]);
+      }
+      for (Value v : op.getOperands())
+        if (auto it = storage.find(v); it != storage.end())
+          roots[it->second].lastUse =
+              std::max(roots[it->second].lastUse, position[&op]);
+    }
+    for (const Root &r : roots) {
+      live[size_t(r.defined)] += r.size;
+      live[size_t(r.lastUse) + 1] -= r.size;
+    }
+    for (int64_t t = 1; t <= n; ++t)
+      live[size_t(t)] += live[size_t(t - 1)];
+    peak = *std::max_element(live.begin(), live.end());
+  }
+
+  /// Whether merging `producer` into `consumer` keeps every point between
+  /// them within the peak.
+  bool fits(KernelOp producer, KernelOp consumer) const {
+    int64_t from = position.lookup(producer), to = position.lookup(consumer);
+    int64_t saved = 0;
+    for (Value r : producer.getOutputs())
+      saved += roots[storage.lookup(r)].size;
+    SmallVector<unsigned> extended = extension(producer, to);
+    for (int64_t t = from; t <= to; ++t) {
+      int64_t at = live[size_t(t)] - saved;
+      for (unsigned e : extended)
+        if (roots[e].lastUse < t)
+          at += roots[e].size;
+      if (at > peak)
+        return false;
+    }
+    return true;
+  }
+
+  /// Records the merge of `producer` into `consumer`, called while both
+  /// still exist; `fused` replaces `consumer` and holds its results.
+  void merged(KernelOp producer, KernelOp consumer, KernelOp fused) {
+    int64_t from = position.lookup(producer), to = position.lookup(consumer);
+    for (Value r : producer.getOutputs())
+      for (int64_t t = from; t <= to; ++t)
+        live[size_t(t)] -= roots[storage.lookup(r)].size;
+    for (unsigned e : extension(producer, to)) {
+      for (int64_t t = roots[e].lastUse + 1; t <= to; ++t)
+        live[size_t(t)] += roots[e].size;
+      roots[e].lastUse = to;
+    }
+    position[fused] = to;
+    for (auto [old, now] : llvm::zip(consumer.getOutputs(), fused.getOutputs()))
+      storage[now] = storage.lookup(old);
+  }
+
+private:
+  struct Root {
+    int64_t size, defined, lastUse;
+  };
+  void define(Value v, int64_t at) {
+    auto limbs = dyn_cast<LimbsType>(v.getType());
+    storage[v] = unsigned(roots.size());
+    roots.push_back({limbs ? int64_t(limbs.getNumLimbs()) : 0, at, at});
+  }
+  /// The storage `producer` reads that dies before `to`: moving the reads to
+  /// `to` keeps it live that long.
+  SmallVector<unsigned> extension(KernelOp producer, int64_t to) const {
+    SmallVector<unsigned> out;
+    for (Value v : producer.getInputs()) {
+      auto it = storage.find(v);
+      if (it != storage.end() && roots[it->second].lastUse < to &&
+          !llvm::is_contained(out, it->second))
+        out.push_back(it->second);
+    }
+    return out;
+  }
+
+  llvm::DenseMap<Operation *, int64_t> position;
+  llvm::DenseMap<Value, unsigned> storage; // value -> its root array
+  std::vector<Root> roots;
+  std::vector<int64_t> live; // limbs live at each position
+  int64_t peak = 0;
+};
+
+/// Vertical merge, recorded in the memory model.
+KernelOp mergeInto(KernelOp producer, KernelOp consumer, LiveLimbs &model) {
+  return merge(producer, consumer, /*dropInternal=*/true,
+               [&](KernelOp f) { model.merged(producer, consumer, f); });
+}
+
 class FuseElementwisePass
     : public PassWrapper<FuseElementwisePass, OperationPass<func::FuncOp>> {
 public:
@@ -125,8 +244,10 @@ public:
     for (Operation &op : llvm::make_early_inc_range(block))
       if (isElementwise(&op))
         wrap(&op);
-    // Vertical: a kernel absorbs each producer kernel used only by it. In
-    // block order, producers are complete before their consumer is seen.
+    // Vertical: a kernel absorbs each producer kernel used only by it, where
+    // memory allows (LiveLimbs). In block order, producers are complete
+    // before their consumer is seen.
+    LiveLimbs liveLimbs(block);
     for (Operation *op = &block.front(); op; op = op->getNextNode()) {
       auto consumer = dyn_cast<KernelOp>(op);
       if (!consumer)
@@ -135,13 +256,14 @@ public:
         merged = false;
         for (Value v : consumer.getInputs()) {
           auto producer = v.getDefiningOp<KernelOp>();
-          if (producer && llvm::all_of(producer->getUsers(), [&](Operation *u) {
-                return u == consumer;
-              })) {
-            consumer = merge(producer, consumer, /*dropInternal=*/true);
-            merged = true;
-            break;
-          }
+          if (!producer ||
+              !llvm::all_of(producer->getUsers(),
+                            [&](Operation *u) { return u == consumer; }) ||
+              !liveLimbs.fits(producer, consumer))
+            continue;
+          consumer = mergeInto(producer, consumer, liveLimbs);
+          merged = true;
+          break;
         }
       }
       op = consumer;

@@ -14,7 +14,10 @@ namespace cerium::rns {
 /// memory); adjacent independent kernels over the same limbs join into one
 /// multi-result kernel (horizontal fusion: shared operands are read once).
 /// The tensor product of two ciphertexts becomes one kernel reading four
-/// polynomials and writing three.
+/// polynomials and writing three. A vertical merge keeps the producer's
+/// operands live until the consumer, so it is taken only where the limbs
+/// live in between stay within the unfused peak: a long chain of sums
+/// becomes several kernels rather than one that holds every term.
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 
 /// Memory planning by liveness: gives every limb array an offset (in limbs)
