@@ -226,38 +226,50 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   const double L = double(limbs);
   ids.resize(limbs);
   Prng prng(1);
-  auto randomLimbs = [&] {
-    std::vector<uint32_t> words(limbs * n);
-    for (size_t i = 0; i < words.size(); ++i)
-      words[i] = prng.uniformBelow(p.prime(ids[i / n]));
-    return words;
-  };
   auto primes = [&](size_t k) {
     return std::span<const uint32_t>(ids).first(k);
   };
-  std::vector<uint32_t> a = randomLimbs(), b = randomLimbs(), c = randomLimbs(),
-                        d = randomLimbs();
-  auto view = [&](std::vector<uint32_t> &v, size_t k) {
-    return kernels::Limbs{v.data(), primes(k), n};
+  // Operands rotate through a pool larger than the caches, as a run's arena
+  // arrays do: cache-hot buffers would price the memory-bound kernels
+  // (automorphisms, NTT passes, copies) too low. Each call takes the next
+  // four arrays (operands 0..3) of `limbs` limbs.
+  const size_t slotWords = limbs * n;
+  const size_t slots =
+      std::max<size_t>(8, (size_t(64) << 20) / (slotWords * sizeof(uint32_t)));
+  std::vector<uint32_t> pool(slots * slotWords);
+  for (size_t i = 0; i < pool.size(); ++i)
+    pool[i] = prng.uniformBelow(p.prime(ids[(i / n) % limbs]));
+  size_t turn = 0;
+  auto operand = [&](size_t which) {
+    return pool.data() + ((4 * turn + which) % slots) * slotWords;
+  };
+  auto view = [&](size_t which, size_t k) {
+    return kernels::Limbs{operand(which), primes(k), n};
   };
   /// The line of `run(k)` over k = 1 and k = limbs.
   auto line = [&](const std::function<void(size_t)> &run) {
-    return fit(1, timePerCall([&] { run(1); }), L,
-               timePerCall([&] { run(limbs); }));
+    return fit(1, timePerCall([&] {
+                 ++turn;
+                 run(1);
+               }),
+               L, timePerCall([&] {
+                 ++turn;
+                 run(limbs);
+               }));
   };
   CpuCosts costs;
-  costs.ntt = line([&](size_t k) { backend->nttForward(view(a, k)); });
-  costs.intt = line([&](size_t k) { backend->nttInverse(view(a, k)); });
+  costs.ntt = line([&](size_t k) { backend->nttForward(view(0, k)); });
+  costs.intt = line([&](size_t k) { backend->nttInverse(view(0, k)); });
   costs.automorph = line([&](size_t k) {
-    backend->automorphism(view(c, k), view(a, k), 5, kernels::Domain::Ntt);
+    backend->automorphism(view(2, k), view(0, k), 5, kernels::Domain::Ntt);
   });
   costs.copy =
-      line([&](size_t k) { backend->copy(c.data(), a.data(), k * n); });
+      line([&](size_t k) { backend->copy(operand(2), operand(0), k * n); });
   costs.keySwitch = line([&](size_t k) {
-    std::vector<kernels::ConstLimbs> digits = {view(a, k), view(b, k)};
-    std::vector<kernels::ConstLimbs> keyB = {view(b, k), view(a, k)};
-    std::vector<kernels::ConstLimbs> keyA = {view(a, k), view(b, k)};
-    backend->keySwitchInnerProduct(view(c, k), view(d, k), digits, keyB, keyA);
+    std::vector<kernels::ConstLimbs> digits = {view(0, k), view(1, k)};
+    std::vector<kernels::ConstLimbs> keyB = {view(1, k), view(0, k)};
+    std::vector<kernels::ConstLimbs> keyA = {view(0, k), view(1, k)};
+    backend->keySwitchInnerProduct(view(2, k), view(3, k), digits, keyB, keyA);
   });
   costs.keySwitch.unit /= 2; // two digits
 
@@ -275,8 +287,8 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
     prog.outputs = {last};
     return line([&, prog](size_t k) mutable {
       prog.numLimbs = k;
-      kernels::Limbs out = view(c, k);
-      std::vector<kernels::ConstLimbs> ins = {view(a, k), view(b, k)};
+      kernels::Limbs out = view(2, k);
+      std::vector<kernels::ConstLimbs> ins = {view(0, k), view(1, k)};
       ins.resize(prog.numInputs);
       backend->elementwise(prog, {&out, 1}, ins);
     });
@@ -292,9 +304,12 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   // three shapes (1 -> 1, 1 -> L-1, L/2 -> L/2).
   auto convert = [&](size_t in, size_t out) {
     kernels::BaseConverter conv(ctx, primes(in), primes(in + out).subspan(in));
-    kernels::Limbs to{d.data(), conv.outputs(), n};
-    kernels::ConstLimbs from{a.data(), conv.inputs(), n};
-    return timePerCall([&] { backend->baseConvert(conv, to, from); });
+    return timePerCall([&] {
+      ++turn;
+      kernels::Limbs to{operand(3), conv.outputs(), n};
+      kernels::ConstLimbs from{operand(0), conv.inputs(), n};
+      backend->baseConvert(conv, to, from);
+    });
   };
   const size_t half = limbs / 2;
   const double h = double(half);
