@@ -4,6 +4,7 @@
 #include "cerium/CKKS/Encoder.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
+#include "cerium/Dialect/SlotValues.h"
 #include "cerium/Support/Error.h"
 #include "cerium/kernels/CpuBackend.h"
 
@@ -300,7 +301,14 @@ void ScheduleExecutor::Impl::execute(Operation *op,
         }
         unsigned level = unsigned(e.getLevel());
         double scale = std::pow(p->levelScale(level), double(e.getDegree()));
-        std::vector<double> values(e.getValues().begin(), e.getValues().end());
+        // Compact storage expands on the host, after a bound: the artifact's
+        // checksum does not make offset + count sane.
+        if (slotValueEnd(e.getValues(), e.getOffset(), e.getCount()) >
+            int64_t(p->slots()))
+          throw Error("a plaintext constant fills more slots than the "
+                      "parameter set has");
+        std::vector<double> values =
+            expandSlotValues(e.getValues(), e.getOffset(), e.getCount());
         if (!encoder)
           encoder.emplace(p);
         if (!backend.hostAccessible() && !hostBackend)

@@ -4,6 +4,7 @@
 #include "cerium/Compiler/Estimate.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
+#include "cerium/Dialect/SlotValues.h"
 #include "cerium/Runtime/Schedule.h"
 
 #include <fmt/format.h>
@@ -35,7 +36,7 @@ std::string statsReport(Compilation &c) {
     if (auto e = mlir::dyn_cast<ckks::EncodeOp>(op)) {
       auto t = mlir::cast<ckks::PlaintextType>(e.getType());
       plaintextBytes += double(p.qCount(t.getLevel())) * n * word;
-      storedPlaintextBytes += double(e.getValues().size()) * 8;
+      storedPlaintextBytes += storedSlotValueBytes(e.getValues());
     }
   });
   for (mlir::Operation &op : main.getBody().front())

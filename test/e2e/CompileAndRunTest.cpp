@@ -19,6 +19,8 @@
 #include "cerium/Compiler/Compiler.h"
 #include "cerium/Compiler/Session.h"
 #include "cerium/DSL/Safetensors.h"
+#include "cerium/Dialect/RNS/IR/RNSDialect.h"
+#include "cerium/Dialect/SlotValues.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/kernels/CpuBackend.h"
 
@@ -316,6 +318,62 @@ TEST(CompileAndRun, SchedulesAgreeWithTheEvaluator) {
     EXPECT_EQ(got[0].level(), c.expected.level());
     EXPECT_NEAR(got[0].scale / c.expected.scale, 1.0, 1e-12);
     expectNear(decrypt(got[0]), decrypt(c.expected), 0x1p-30, c.name);
+  }
+}
+
+// Plaintext constants are stored compactly (f32, one period after leading
+// zeros) and expanded right before encoding: the schedule must produce the
+// same ciphertexts, bit for bit, as with every slot stored as a double (the
+// form before compaction), while the stored values shrink.
+TEST(CompileAndRun, CompactPlaintextsAreBitIdentical) {
+  CERIUM_SEEDED_PRNG(prng);
+  mlir::MLIRContext context;
+  CompileOptions options;
+  options.insecure = true;
+  Compilation c = compile(
+      std::make_shared<dsl::SourceFile>(kExamples + "/digits/e2e.fhe", R"(
+weights w = load("digits.safetensors");
+fn main(x: cipher[64]) -> (cipher[10], cipher[1]) {
+  let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
+  h = poly(h, [0, 0.5, 0.125], range = [-8, 8]);
+  let y = linear(h, w["fc2.weight"], w["fc2.bias"]);
+  return (y, sum(y));
+}
+)"),
+      context, options);
+  auto backend = kernels::createCpuBackend(c.params->rns());
+  session::KeySet keys = session::generateKeys(
+      c.params, runtime::requiredKeys(c.main()), *backend, prng);
+  auto cts = session::encryptValues(c.params, {randomTensor(64, prng)},
+                                    keys.pub, *backend, prng);
+  auto compact =
+      runtime::runSchedule(c.main(), c.params, *backend, keys.eval, cts);
+
+  double storedCompact = 0, storedFull = 0;
+  int f32 = 0, offsets = 0;
+  c.main().walk([&](rns::EncodeOp e) {
+    storedCompact += storedSlotValueBytes(e.getValues());
+    f32 += mlir::isa<mlir::DenseF32ArrayAttr>(e.getValues());
+    offsets += e.getOffset().has_value();
+    std::vector<double> full =
+        expandSlotValues(e.getValues(), e.getOffset(), e.getCount());
+    e.setValuesAttr(mlir::DenseF64ArrayAttr::get(&context, full));
+    e.removeOffsetAttr();
+    e.removeCountAttr();
+    storedFull += storedSlotValueBytes(e.getValues());
+  });
+  EXPECT_GT(f32, 0) << "f32 weights should be stored as f32";
+  EXPECT_GT(offsets, 0) << "pre-rotated diagonals should skip their zeros";
+  EXPECT_LT(storedCompact * 2, storedFull);
+
+  auto full =
+      runtime::runSchedule(c.main(), c.params, *backend, keys.eval, cts);
+  ASSERT_EQ(compact.size(), full.size());
+  for (size_t i = 0; i < full.size(); ++i) {
+    EXPECT_EQ(compact[i].level(), full[i].level());
+    EXPECT_EQ(compact[i].scale, full[i].scale);
+    EXPECT_TRUE(compact[i].value.data == full[i].value.data)
+        << "output " << i << " differs";
   }
 }
 

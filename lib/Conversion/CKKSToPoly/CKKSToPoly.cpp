@@ -170,8 +170,9 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
           })
       .Case<ckks::EncodeOp>([&](ckks::EncodeOp e) {
         auto t = cast<ckks::PlaintextType>(e.getType());
-        return one({poly::EncodeOp::create(b, l.loc, l.q(t.getLevel()),
-                                           e.getValuesAttr(), t.getDegree())});
+        return one({poly::EncodeOp::create(
+            b, l.loc, l.q(t.getLevel()), e.getValuesAttr(), e.getOffsetAttr(),
+            e.getCountAttr(), b.getI64IntegerAttr(t.getDegree()))});
       })
       .Case<ckks::RelinearizeOp>([&](auto) {
         if (in[0].size() == 2)

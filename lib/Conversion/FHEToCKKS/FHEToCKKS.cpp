@@ -5,6 +5,7 @@
 #include "cerium/DSL/Shapes.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Dialect/SlotValues.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -166,10 +167,14 @@ private:
     return ckks::RescaleOp::create(b, loc,
                                    ckks::RelinearizeOp::create(b, loc, p));
   }
+  /// Built compact (SlotValues.h): the pre-rotated diagonals of a linear
+  /// are leading zeros and one row of f32 weights, which is what the
+  /// artifact then stores instead of every slot as a double.
   Value encode(const std::vector<double> &values, unsigned level) {
+    CompactSlotValues c = compactSlotValues(b, values);
     return ckks::EncodeOp::create(
-        b, loc, ckks::PlaintextType::get(b.getContext(), level, 1),
-        b.getDenseF64ArrayAttr(values));
+        b, loc, ckks::PlaintextType::get(b.getContext(), level, 1), c.values,
+        c.offset, c.count);
   }
   Value mulPlain(Value x, const std::vector<double> &values) {
     Value pt = encode(values, ctType(x).getLevel());

@@ -134,7 +134,9 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
       .Case<poly::EncodeOp>([&](poly::EncodeOp e) {
         auto t = cast<poly::PolyType>(e.getType());
         return one(rns::EncodeOp::create(b, l.loc, result(), e.getValuesAttr(),
-                                         t.getLevel(), e.getDegree()));
+                                         e.getOffsetAttr(), e.getCountAttr(),
+                                         b.getI64IntegerAttr(t.getLevel()),
+                                         e.getDegreeAttr()));
       })
       .Case<poly::ModUpOp>([&](poly::ModUpOp m) {
         unsigned level = cast<poly::PolyType>(m.getX().getType()).getLevel();

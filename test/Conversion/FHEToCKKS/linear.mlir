@@ -9,14 +9,14 @@
 // CHECK: %[[X2:.*]] = ckks.add %[[X]], %[[R]]
 // CHECK: %[[B1:.*]] = ckks.rotate %[[X2]] by 1
 // Diagonal 0: W[j][j] for j < 3.
-// CHECK: ckks.encode [1.000000e+00, 6.000000e+00, 1.100000e+01, 0.000000e+00]
+// CHECK: ckks.encode f32 [1.000000e+00, 6.000000e+00, 1.100000e+01] :
 // CHECK: ckks.mul_plain %[[X2]]
 // Diagonal 1: W[j][(j + 1) mod 4].
-// CHECK: ckks.encode [2.000000e+00, 7.000000e+00, 1.200000e+01, 0.000000e+00]
+// CHECK: ckks.encode f32 [2.000000e+00, 7.000000e+00, 1.200000e+01] :
 // CHECK: ckks.mul_plain %[[B1]]
 // Diagonals 2 and 3, pre-rotated by the giant step 2.
-// CHECK: ckks.encode [0.000000e+00, 0.000000e+00, 3.000000e+00, 8.000000e+00, 9.000000e+00, 0.000000e+00]
-// CHECK: ckks.encode [0.000000e+00, 0.000000e+00, 4.000000e+00, 5.000000e+00, 1.000000e+01, 0.000000e+00]
+// CHECK: ckks.encode f32 [3.000000e+00, 8.000000e+00, 9.000000e+00] offset 2 :
+// CHECK: ckks.encode f32 [4.000000e+00, 5.000000e+00, 1.000000e+01] offset 2 :
 // CHECK: ckks.rotate %{{.*}} by 2 : <level = 1, degree = 2>
 // CHECK: %[[S:.*]] = ckks.rescale %{{.*}} : <level = 1, degree = 2>
 // CHECK: ckks.add_plain %[[S]]

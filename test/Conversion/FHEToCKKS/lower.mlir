@@ -23,7 +23,7 @@ func.func @main(%x: !fhe.cipher<[8]>, %y: !fhe.cipher<[8]>) -> !fhe.cipher<[8]> 
   %c = fhe.constant [2.0] : tensor<1xf64>
   %t = fhe.mul %s, %c : (!fhe.cipher<[8]>, tensor<1xf64>) -> !fhe.cipher<[8]>
   // A varying plaintext is folded and encoded at the ciphertext's level.
-  // CHECK: ckks.encode [1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00, 5.000000e+00, 6.000000e+00, 7.000000e+00, 8.000000e+00] : <level = 0, degree = 1>
+  // CHECK: ckks.encode f32 [1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00, 5.000000e+00, 6.000000e+00, 7.000000e+00, 8.000000e+00] : <level = 0, degree = 1>
   // CHECK: ckks.add_plain
   %v = fhe.constant [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0] : tensor<8xf64>
   %u = fhe.add %t, %v : (!fhe.cipher<[8]>, tensor<8xf64>) -> !fhe.cipher<[8]>

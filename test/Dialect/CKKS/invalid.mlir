@@ -132,3 +132,51 @@ func.func @mul_const_degree(%a: !ckks.ct<level = 2, degree = 2>) {
   %0 = ckks.mul_const %a by 2.0 : !ckks.ct<level = 2, degree = 2>
   return
 }
+
+// -----
+
+func.func @encode_count_not_a_multiple() {
+  // expected-error@+1 {{'ckks.encode' op count 5 is not a multiple of the 2 stored values}}
+  %0 = ckks.encode f32 [1.0, 2.0] count 5 : !ckks.pt<level = 1, degree = 1>
+  return
+}
+
+// -----
+
+func.func @encode_count_below_the_period() {
+  // expected-error@+1 {{'ckks.encode' op count 0 is not a multiple of the 2 stored values}}
+  %0 = ckks.encode [1.0, 2.0] count 0 : !ckks.pt<level = 1, degree = 1>
+  return
+}
+
+// -----
+
+func.func @encode_negative_offset() {
+  // expected-error@+1 {{'ckks.encode' op offset must be non-negative, got -1}}
+  %0 = ckks.encode f32 [1.0] offset -1 : !ckks.pt<level = 1, degree = 1>
+  return
+}
+
+// -----
+
+func.func @encode_offset_overflows() {
+  // expected-error@+1 {{'ckks.encode' op offset + count overflows}}
+  %0 = ckks.encode f32 [1.0] offset 9223372036854775807 count 2 : !ckks.pt<level = 1, degree = 1>
+  return
+}
+
+// -----
+
+func.func @encode_empty_f32() {
+  // expected-error@+1 {{'ckks.encode' op needs at least one slot value}}
+  %0 = ckks.encode f32 [] : !ckks.pt<level = 1, degree = 1>
+  return
+}
+
+// -----
+
+func.func @encode_values_of_another_type() {
+  // expected-error@+1 {{'ckks.encode' op attribute 'values' failed to satisfy constraint}}
+  %0 = "ckks.encode"() {values = array<i32: 1, 2>} : () -> !ckks.pt<level = 1, degree = 1>
+  return
+}

@@ -35,6 +35,14 @@ func.func @plaintexts(%a: !ct3) -> !ckks.ct<level = 3, degree = 2> {
   // CHECK: ckks.encode [5.000000e-01, -1.000000e+00] : <level = 3, degree = 1>
   %w = ckks.encode [0.5, -1.0] : !ckks.pt<level = 3, degree = 1>
   %c = ckks.encode [2.0] : !ckks.pt<level = 3, degree = 1>
+  // Compact storage: f32 values, one period over `count` slots after
+  // `offset` zero slots.
+  // CHECK: ckks.encode f32 [5.000000e-01, -2.500000e-01] offset 3 count 8 : <level = 3, degree = 1>
+  %f = ckks.encode f32 [0.5, -0.25] offset 3 count 8 : !ckks.pt<level = 3, degree = 1>
+  // CHECK: ckks.encode f32 [1.000000e+00] offset 2 : <level = 3, degree = 1>
+  %g = ckks.encode f32 [1.0] offset 2 : !ckks.pt<level = 3, degree = 1>
+  // CHECK: ckks.encode [1.000000e-01] count 4 : <level = 3, degree = 1>
+  %h = ckks.encode [0.1] count 4 : !ckks.pt<level = 3, degree = 1>
   %x = ckks.add_plain %a, %c : !ct3, !ckks.pt<level = 3, degree = 1>
   // CHECK: ckks.mul_plain %{{.*}}, %{{.*}} : <level = 3, degree = 1>, <level = 3, degree = 1>
   %y = ckks.mul_plain %x, %w : !ct3, !ckks.pt<level = 3, degree = 1>

@@ -101,3 +101,13 @@ func.func @merged_levels(%e: !poly.poly<PQ2, ntt>, %x: !poly.poly<Q1, ntt>) {
   return
 }
 }
+
+// -----
+
+module attributes {ckks.rns = {log_n = 4, base = 1, per_level = 2, special = 1, digit = 2, moduli = array<i64: 97, 193, 257, 353, 449, 577>, scales = array<f64: 1024.0, 2048.0, 4096.0>}} {
+func.func @encode_count_not_a_multiple() {
+  // expected-error@+1 {{'poly.encode' op count 3 is not a multiple of the 2 stored values}}
+  %0 = poly.encode f32 [1.0, 2.0] count 3 degree 1 : !poly.poly<Q1, ntt>
+  return
+}
+}

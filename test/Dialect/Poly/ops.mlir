@@ -32,6 +32,8 @@ func.func @ring_ops(%a: !poly.poly<Q2, ntt>, %b: !poly.poly<Q2, ntt>) -> !poly.p
   %s = poly.rescale %r : !poly.poly<Q2, ntt> -> !poly.poly<Q1, ntt>
   // CHECK: poly.encode [1.000000e+00, -2.000000e+00] degree 1 : <Q1, ntt>
   %e = poly.encode [1.0, -2.0] degree 1 : !poly.poly<Q1, ntt>
+  // CHECK: poly.encode f32 [1.000000e+00, -2.000000e+00] offset 1 count 4 degree 2 : <Q1, ntt>
+  %e2 = poly.encode f32 [1.0, -2.0] offset 1 count 4 degree 2 : !poly.poly<Q1, ntt>
   %t = poly.add %s, %e : !poly.poly<Q1, ntt>
   // CHECK: poly.drop %{{.*}} : <Q1, ntt> -> <Q0, ntt>
   %x = poly.drop %t : !poly.poly<Q1, ntt> -> !poly.poly<Q0, ntt>

@@ -66,3 +66,19 @@ func.func @key_switch_types(%a: !rns.limbs<0 to 1>, %b: !rns.limbs<0 to 2>) {
   %0, %1 = rns.key_switch %a, %b : !rns.limbs<0 to 1>, !rns.limbs<0 to 2> -> !rns.limbs<0 to 1>
   return
 }
+
+// -----
+
+func.func @encode_count_not_a_multiple() {
+  // expected-error@+1 {{'rns.encode' op count 7 is not a multiple of the 3 stored values}}
+  %0 = rns.encode f32 [1.0, 2.0, 3.0] count 7 level 2 degree 1 : !rns.limbs<0 to 2>
+  return
+}
+
+// -----
+
+func.func @encode_negative_offset() {
+  // expected-error@+1 {{'rns.encode' op offset must be non-negative, got -4}}
+  %0 = rns.encode [1.0] offset -4 level 2 degree 1 : !rns.limbs<0 to 2>
+  return
+}

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/SlotValues.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -151,9 +152,7 @@ LogicalResult MulConstOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult EncodeOp::verify() {
-  if (getValues().empty())
-    return emitOpError("needs at least one slot value");
-  return success();
+  return cerium::verifySlotValues(*this, getValues(), getOffset(), getCount());
 }
 
 LogicalResult RotateOp::inferReturnTypes(MLIRContext *ctx,

@@ -2,6 +2,7 @@
 
 #include "cerium/Dialect/Poly/IR/PolyDialect.h"
 #include "cerium/Dialect/Poly/IR/RnsLayout.h"
+#include "cerium/Dialect/SlotValues.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -171,6 +172,9 @@ LogicalResult RescaleOp::verify() {
 }
 
 LogicalResult EncodeOp::verify() {
+  if (failed(cerium::verifySlotValues(*this, getValues(), getOffset(),
+                                      getCount())))
+    return failure();
   PolyType t = polyType(getResult());
   return expect(*this,
                 !t.getExtended() && t.getNtt() && getDegree() >= 1 &&

@@ -1,6 +1,7 @@
 //===- RNSDialect.cpp - The rns dialect -----------------------------------===//
 
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
+#include "cerium/Dialect/SlotValues.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -122,6 +123,10 @@ LogicalResult KernelOp::verify() {
           "is not elementwise arithmetic; kernels hold "
           "only add, sub, mul, neg, mul_int, mul_prod and mul_inv");
   return success();
+}
+
+LogicalResult EncodeOp::verify() {
+  return cerium::verifySlotValues(*this, getValues(), getOffset(), getCount());
 }
 
 LogicalResult MulInvOp::verify() {

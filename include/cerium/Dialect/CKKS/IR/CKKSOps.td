@@ -117,6 +117,9 @@ def CKKS_MulConstOp : CKKS_Op<"mul_const"> {
   let assemblyFormat = "$input `by` $value attr-dict `:` type($input)";
 }
 
+// One period of slot values, f64 or (when exact) f32.
+def CKKS_SlotValuesAttr : AnyAttrOf<[DenseF64ArrayAttr, DenseF32ArrayAttr]>;
+
 def CKKS_EncodeOp : Op<CKKS_Dialect, "encode", [Pure]> {
   let summary = "a plaintext constant: slot values encoded at a level";
   let description = [{
@@ -124,10 +127,20 @@ def CKKS_EncodeOp : Op<CKKS_Dialect, "encode", [Pure]> {
     zero-padded layout the fhe -> ckks lowering keeps); the result type says
     the level and scale degree of the encoding:
     `%w = ckks.encode [0.5, -1.0] : !ckks.pt<level = 3, degree = 1>`.
+    Stored compactly (cerium/Dialect/SlotValues.h): f32 values when all are
+    floats, one period repeated over `count` slots, after `offset` zero
+    slots: `ckks.encode f32 [0.5] offset 2 count 4` is [0, 0, .5, .5, .5, .5].
+    The lowering builds encodes compact; poly.encode and rns.encode carry
+    the same three attributes.
   }];
-  let arguments = (ins DenseF64ArrayAttr:$values);
+  let arguments = (ins CKKS_SlotValuesAttr:$values,
+                       OptionalAttr<I64Attr>:$offset,
+                       OptionalAttr<I64Attr>:$count);
   let results = (outs CKKS_PlaintextType:$result);
-  let assemblyFormat = "$values attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    custom<SlotValues>($values) (`offset` $offset^)? (`count` $count^)?
+    attr-dict `:` type($result)
+  }];
   let hasVerifier = 1;
 }
 

@@ -169,9 +169,19 @@ def Poly_RescaleOp : Poly_Op<"rescale"> {
 
 def Poly_EncodeOp : Poly_Op<"encode"> {
   let summary = "slot values encoded at scale Delta_level^degree (NTT)";
-  let arguments = (ins DenseF64ArrayAttr:$values, I64Attr:$degree);
+  let description = [{
+    Slot values stored compactly as in ckks.encode (one period of f64 or
+    f32 values, repeated over `count` slots after `offset` zero slots).
+  }];
+  let arguments = (ins AnyAttrOf<[DenseF64ArrayAttr,
+                                 DenseF32ArrayAttr]>:$values,
+                       OptionalAttr<I64Attr>:$offset,
+                       OptionalAttr<I64Attr>:$count, I64Attr:$degree);
   let results = (outs Poly_PolyType:$result);
-  let assemblyFormat = "$values `degree` $degree attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    custom<SlotValues>($values) (`offset` $offset^)? (`count` $count^)?
+    `degree` $degree attr-dict `:` type($result)
+  }];
   let hasVerifier = 1;
 }
 

@@ -197,12 +197,22 @@ def RNS_KeySwitchOp : RNS_Op<"key_switch", [AllTypesMatch<["b", "a"]>]> {
 
 def RNS_EncodeOp : RNS_Op<"encode"> {
   let summary = "slot values encoded at scale Delta_level^degree (NTT)";
-  let arguments = (ins DenseF64ArrayAttr:$values, I64Attr:$level,
+  let description = [{
+    Slot values stored compactly as in ckks.encode (one period of f64 or
+    f32 values, repeated over `count` slots after `offset` zero slots); the
+    executor expands them on the host right before encoding.
+  }];
+  let arguments = (ins AnyAttrOf<[DenseF64ArrayAttr,
+                                 DenseF32ArrayAttr]>:$values,
+                       OptionalAttr<I64Attr>:$offset,
+                       OptionalAttr<I64Attr>:$count, I64Attr:$level,
                        I64Attr:$degree);
   let results = (outs RNS_LimbsType:$result);
   let assemblyFormat = [{
-    $values `level` $level `degree` $degree attr-dict `:` type($result)
+    custom<SlotValues>($values) (`offset` $offset^)? (`count` $count^)?
+    `level` $level `degree` $degree attr-dict `:` type($result)
   }];
+  let hasVerifier = 1;
 }
 
 #endif // CERIUM_DIALECT_RNS_IR_RNSOPS_TD
