@@ -230,6 +230,16 @@ private:
                       std::string(text.substr(start, pos - start + 1)) + "'");
     t.kind = isFloat ? Tok::Float : Tok::Integer;
     t.text = std::string(text.substr(start, pos - start));
+    // Integers are int64 in the compiler: converting a longer literal would
+    // be undefined behaviour (found by fuzzing).
+    if (!isFloat) {
+      int64_t value = 0;
+      for (char c : t.text)
+        if (__builtin_mul_overflow(value, int64_t(10), &value) ||
+            __builtin_add_overflow(value, int64_t(c - '0'), &value))
+          fail(t.loc, "integer literal is too large (at most 2^63 - 1; "
+                      "write a real number such as 1e20)");
+    }
   }
 
   void lexString(Token &t) {
