@@ -8,9 +8,12 @@
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace cerium {
 
@@ -87,6 +90,21 @@ mlir::OwningOpRef<mlir::ModuleOp> parseModule(const std::string &bytes,
                                               mlir::MLIRContext &context,
                                               const std::string &path) {
   mlir::ParserConfig config(&context);
+  // MLIR's bytecode reader trusts some counts it reads: a crafted program
+  // (the checksum is no signature) can make it ask for 2^60 elements, and
+  // LLVM then aborts with "LLVM ERROR: ...". Nothing can continue after a
+  // fatal error, but it can end like every other bad file: one line naming
+  // the file and a failed exit. (Outputs are written atomically, so none is
+  // left half-written.)
+  llvm::ScopedFatalErrorHandler fatal(
+      [](void *file, const char *reason, bool) {
+        std::fprintf(stderr,
+                     "error: %s: malformed artifact: the program does not "
+                     "parse (%s)\n",
+                     static_cast<const std::string *>(file)->c_str(), reason);
+        std::_Exit(1);
+      },
+      const_cast<std::string *>(&path));
   auto module = mlir::parseSourceString<mlir::ModuleOp>(bytes, config);
   if (!module)
     throw Error(path + ": malformed artifact: the program does not parse");

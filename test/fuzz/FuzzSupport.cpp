@@ -10,6 +10,26 @@
 #include <cstdlib>
 #include <cstring>
 
+// The harnesses link LLVM and MLIR, which are not instrumented, while the
+// LLVM headers inlined into Cerium's instrumented code poison the unused
+// part of every BumpPtrAllocator slab (LLVM_ADDRESS_SANITIZER_BUILD). MLIR's
+// own, uninstrumented copy of the allocator then hands out poisoned memory
+// without unpoisoning it, and the first write to it is reported as a
+// use-after-poison that is no bug. Manual poisoning is therefore ignored; it
+// is the allocator's extra check, not AddressSanitizer's own.
+#if defined(__SANITIZE_ADDRESS__)
+#define CERIUM_FUZZ_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CERIUM_FUZZ_ASAN 1
+#endif
+#endif
+#ifdef CERIUM_FUZZ_ASAN
+extern "C" const char *__asan_default_options() {
+  return "allow_user_poisoning=0";
+}
+#endif
+
 namespace cerium::fuzz {
 
 namespace {
