@@ -15,12 +15,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FuzzContext.h"
 #include "FuzzSupport.h"
 
 #include "cerium/Compiler/Artifact.h"
-
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
 
 #include <cstring>
 #include <filesystem>
@@ -32,23 +30,6 @@
 using namespace cerium;
 
 namespace {
-
-/// One context for many inputs (creating one per input would dominate the
-/// run time), replaced now and then so that what each parse uniques into it
-/// does not accumulate without bound.
-mlir::MLIRContext &context() {
-  static std::unique_ptr<mlir::MLIRContext> ctx;
-  static unsigned uses = 0;
-  if (!ctx || ++uses % 1000 == 0) {
-    ctx.reset();
-    ctx = std::make_unique<mlir::MLIRContext>(
-        mlir::MLIRContext::Threading::DISABLED);
-    // Parse errors of a mutated program are expected; keep them quiet.
-    ctx->getDiagEngine().registerHandler(
-        [](mlir::Diagnostic &) { return mlir::success(); });
-  }
-  return *ctx;
-}
 
 /// XXH64 of each MLIR bytecode string in `bytes`: a length-prefixed string
 /// (ByteWriter::putString) that starts with MLIR's bytecode magic "ML\xefR".
@@ -90,7 +71,7 @@ const std::set<uint64_t> &seedPrograms() {
 void read(const std::vector<uint8_t> &bytes) {
   try {
     Artifact a = readArtifact(fuzz::scratchFile(bytes.data(), bytes.size()),
-                              context());
+                              fuzz::context());
     (void)a.main();
     (void)a.referenceMain();
   } catch (const Error &) {

@@ -9,34 +9,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FuzzContext.h"
 #include "FuzzSupport.h"
 
 #include "cerium/Compiler/Compiler.h"
 
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-
 #include <memory>
 
 using namespace cerium;
-
-namespace {
-
-/// As in ArtifactFuzz.cpp: one context, replaced every 1000 inputs.
-mlir::MLIRContext &context() {
-  static std::unique_ptr<mlir::MLIRContext> ctx;
-  static unsigned uses = 0;
-  if (!ctx || ++uses % 1000 == 0) {
-    ctx.reset();
-    ctx = std::make_unique<mlir::MLIRContext>(
-        mlir::MLIRContext::Threading::DISABLED);
-    ctx->getDiagEngine().registerHandler(
-        [](mlir::Diagnostic &) { return mlir::success(); });
-  }
-  return *ctx;
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   auto source = std::make_shared<const dsl::SourceFile>(
@@ -46,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   options.insecure = true;
   options.stopAfter = Stage::Ckks;
   try {
-    compile(source, context(), options);
+    compile(source, fuzz::context(), options);
   } catch (const Error &) {
   }
   return 0;
