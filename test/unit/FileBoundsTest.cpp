@@ -33,13 +33,11 @@ namespace {
 
 constexpr uint64_t k2to60 = uint64_t(1) << 60;
 
-class FileBounds : public ::testing::Test {
+class FileBounds : public test::FileTest {
 protected:
+  FileBounds() : FileTest("cerium-bounds-") {}
   void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("cerium-bounds-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir);
+    FileTest::SetUp();
     ParamSpec spec;
     spec.logN = 10;
     spec.levels = 1;
@@ -48,18 +46,6 @@ protected:
     spec.dnum = 1;
     spec.insecure = true;
     params = Params::create(spec);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  std::string path(const char *name) const { return (dir / name).string(); }
-
-  /// Runs `load` and returns its error message ("" if it succeeded).
-  template <class F> static std::string errorOf(F load) {
-    try {
-      load();
-    } catch (const Error &e) {
-      return e.what();
-    }
-    return "";
   }
 
   /// The first 8-byte field of `file`'s payload holding `value` becomes
@@ -87,7 +73,6 @@ protected:
     EXPECT_EQ(error.find('\n'), std::string::npos);
   }
 
-  fs::path dir;
   ParamsPtr params;
 };
 
@@ -132,10 +117,9 @@ TEST(ByteReaderBounds, ArrayLengthsAreCheckedBeforeAllocating) {
             "f: malformed contents: array length out of range");
   EXPECT_EQ(error([](ByteReader &r) { r.getArrayExact<uint32_t>(1, "size"); }),
             "f: malformed contents: size");
-  EXPECT_EQ(error([](ByteReader &r) {
-              r.getArrayExact<uint32_t>(k2to60, "size");
-            }),
-            "f: malformed contents: array length out of range");
+  EXPECT_EQ(
+      error([](ByteReader &r) { r.getArrayExact<uint32_t>(k2to60, "size"); }),
+      "f: malformed contents: array length out of range");
 }
 
 TEST_F(FileBounds, KeyAndCiphertextArraysClaimingTooMuch) {
@@ -171,10 +155,10 @@ TEST_F(FileBounds, KeyAndCiphertextArraysClaimingTooMuch) {
   Encoder enc(params);
   Encryptor encryptor(params, *backend);
   std::vector<double> z{0.5};
-  saveCiphertexts(c, *params,
-                  {encryptor.encrypt(enc.encode(z, params->levelScale(1), 1,
-                                                *backend),
-                                     pk, prng)});
+  saveCiphertexts(
+      c, *params,
+      {encryptor.encrypt(enc.encode(z, params->levelScale(1), 1, *backend), pk,
+                         prng)});
   patchLength(c, FileKind::Ciphertexts, 2 * q * n, k2to60);
   expectOneLine(errorOf([&] { loadCiphertexts(c, *params); }), c,
                 "polynomial size does not match its level");
@@ -200,13 +184,13 @@ TEST_F(FileBounds, ArtifactShapesMustFitTheSlots) {
     return std::make_pair(p, errorOf([&] { readArtifact(p, context); }));
   };
   const std::string slots = std::to_string(params->slots());
-  for (auto shape : std::vector<std::vector<int64_t>>{
-           {int64_t(1) << 40},
-           {int64_t(1) << 40, int64_t(1) << 40},
-           {int64_t(1) << 62, 4},
-           {0},
-           {-1},
-           {int64_t(params->slots()) + 1}}) {
+  for (auto shape :
+       std::vector<std::vector<int64_t>>{{int64_t(1) << 40},
+                                         {int64_t(1) << 40, int64_t(1) << 40},
+                                         {int64_t(1) << 62, 4},
+                                         {0},
+                                         {-1},
+                                         {int64_t(params->slots()) + 1}}) {
     auto [p, error] = artifact(shape, {});
     expectOneLine(error, p,
                   "tensor 'x' has a shape that does not fit " + slots +
@@ -230,16 +214,17 @@ TEST_F(FileBounds, SafetensorsSizesAreBoundedByTheFile) {
   };
   {
     auto [p, e] = file("{}", 0, k2to60);
-    expectOneLine(e, p, "header length 1152921504606846976 exceeds the file "
-                        "size");
+    expectOneLine(e, p,
+                  "header length 1152921504606846976 exceeds the file "
+                  "size");
   }
   {
     // 2^62 F32 elements are 2^64 bytes: a count that wraps to 0 bytes must
     // not match the empty range [0, 0].
-    auto [p, e] = file(
-        R"({"t": {"dtype": "F32", "shape": [4611686018427387904], )"
-        R"("data_offsets": [0, 0]}})",
-        0);
+    auto [p, e] =
+        file(R"({"t": {"dtype": "F32", "shape": [4611686018427387904], )"
+             R"("data_offsets": [0, 0]}})",
+             0);
     expectOneLine(e, p, "data offsets do not match its shape");
   }
   {

@@ -18,13 +18,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class Serialization : public ::testing::Test {
+class Serialization : public test::FileTest {
 protected:
+  Serialization() : FileTest("cerium-ser-") {}
   void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("cerium-ser-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir);
+    FileTest::SetUp();
     ParamSpec spec;
     spec.logN = 10;
     spec.levels = 2;
@@ -34,20 +32,7 @@ protected:
     spec.insecure = true;
     params = Params::create(spec);
   }
-  void TearDown() override { fs::remove_all(dir); }
-  std::string path(const char *name) const { return (dir / name).string(); }
 
-  /// Runs `load` and returns its error message ("" if it succeeded).
-  template <class F> static std::string errorOf(F load) {
-    try {
-      load();
-    } catch (const Error &e) {
-      return e.what();
-    }
-    return "";
-  }
-
-  fs::path dir;
   ParamsPtr params;
 };
 

@@ -8,12 +8,16 @@
 #ifndef CERIUM_TEST_TESTSUPPORT_H
 #define CERIUM_TEST_TESTSUPPORT_H
 
+#include "cerium/Support/Error.h"
 #include "cerium/Support/Random.h"
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -34,6 +38,36 @@ inline uint64_t testSeed() {
   SCOPED_TRACE("seed (rerun with CERIUM_TEST_SEED=" +                          \
                std::to_string(name##Seed) + ")");                              \
   ::cerium::Prng name(name##Seed)
+
+/// A test with its own scratch directory (named by the process and the
+/// test, removed afterwards) and the one-line errors of the file readers.
+class FileTest : public ::testing::Test {
+protected:
+  explicit FileTest(const std::string &prefix) : prefix(prefix) {}
+  void SetUp() override {
+    dir = std::filesystem::temp_directory_path() /
+          (prefix + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  std::string path(const char *name) const { return (dir / name).string(); }
+
+  /// Runs `load` and returns its error message ("" if it succeeded).
+  template <class F> static std::string errorOf(F load) {
+    try {
+      load();
+    } catch (const Error &e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  std::filesystem::path dir;
+
+private:
+  std::string prefix;
+};
 
 class BigInt {
 public:
