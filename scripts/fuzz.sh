@@ -22,25 +22,11 @@ BUILD="${CERIUM_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 SECONDS_EACH="${1:-60}"
 HARNESSES="${CERIUM_FUZZ_HARNESSES:-npy safetensors keys ciphertexts artifact dsl}"
 
-# What scripts/setup.sh installs to build Cerium, plus clang, its sanitizer
-# and libFuzzer runtimes, and its OpenMP (CMake looks for OpenMP in clang).
-DEB_PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config python3-venv
-  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev
-  nlohmann-json3-dev libxxhash-dev
+# What builds Cerium, plus clang, its sanitizer and libFuzzer runtimes,
+# and its OpenMP (CMake looks for OpenMP in clang).
+source "$ROOT/scripts/packages.sh"
+install_debian_packages fuzz "${CERIUM_DEB_PACKAGES[@]}" \
   clang-22 libclang-rt-22-dev llvm-22 libomp-22-dev
-)
-missing=()
-for p in "${DEB_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "fuzz: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
 
 if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja \

@@ -5,23 +5,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${CERIUM_BUILD_DIR:-$ROOT/build}"
 
-DEB_PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config python3-venv
-  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev
-  nlohmann-json3-dev libxxhash-dev
-)
-
-missing=()
-for p in "${DEB_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "setup: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$ROOT/scripts/packages.sh"
+install_debian_packages setup "${CERIUM_DEB_PACKAGES[@]}"
 
 # Python venv: light, pinned (CI only needs numpy and safetensors).
 if [ ! -x "$ROOT/.venv/bin/python" ]; then
