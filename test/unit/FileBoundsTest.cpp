@@ -76,16 +76,6 @@ protected:
   ParamsPtr params;
 };
 
-std::vector<uint8_t> readAll(const std::string &p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-void writeAll(const std::string &p, const std::vector<uint8_t> &b) {
-  std::ofstream(p, std::ios::binary)
-      .write(reinterpret_cast<const char *>(b.data()),
-             std::streamsize(b.size()));
-}
-
 TEST_F(FileBounds, ContainerLengthFieldIsComparedNotTrusted) {
   std::string p = path("x.ct");
   saveCiphertexts(p, *params, {});

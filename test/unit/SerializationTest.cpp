@@ -36,16 +36,6 @@ protected:
   ParamsPtr params;
 };
 
-std::vector<uint8_t> readAll(const std::string &p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-void writeAll(const std::string &p, const std::vector<uint8_t> &b) {
-  std::ofstream(p, std::ios::binary)
-      .write(reinterpret_cast<const char *>(b.data()),
-             std::streamsize(b.size()));
-}
-
 TEST_F(Serialization, RoundTripsAreExact) {
   CERIUM_SEEDED_PRNG(prng);
   auto backend = kernels::createCpuBackend(params->rns());

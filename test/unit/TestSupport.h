@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -61,6 +63,17 @@ protected:
       return e.what();
     }
     return "";
+  }
+
+  /// A whole file's bytes (to damage them), and bytes written back.
+  static std::vector<uint8_t> readAll(const std::string &p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+  static void writeAll(const std::string &p, const std::vector<uint8_t> &b) {
+    std::ofstream(p, std::ios::binary)
+        .write(reinterpret_cast<const char *>(b.data()),
+               std::streamsize(b.size()));
   }
 
   std::filesystem::path dir;
