@@ -303,18 +303,24 @@ void ScheduleExecutor::Impl::execute(Operation *op,
         double scale = std::pow(p->levelScale(level), double(e.getDegree()));
         // Compact storage expands on the host, after a bound: the artifact's
         // checksum does not make offset + count sane.
-        if (slotValueEnd(e.getValues(), e.getOffset(), e.getCount()) >
-            int64_t(p->slots()))
+        if (slotValueEnd(e.getValues(), e.getOffset(), e.getCount(),
+                         e.getComplex()) > int64_t(p->slots()))
           throw Error("a plaintext constant fills more slots than the "
                       "parameter set has");
-        std::vector<double> values =
-            expandSlotValues(e.getValues(), e.getOffset(), e.getCount());
         if (!encoder)
           encoder.emplace(p);
         if (!backend.hostAccessible() && !hostBackend)
           hostBackend = kernels::createCpuBackend(p->rns());
-        ckks::Plaintext pt = encoder->encode(
-            values, scale, level, hostBackend ? *hostBackend : backend);
+        kernels::RnsBackend &host = hostBackend ? *hostBackend : backend;
+        ckks::Plaintext pt =
+            e.getComplex()
+                ? encoder->encode(expandComplexSlotValues(e.getValues(),
+                                                          e.getOffset(),
+                                                          e.getCount()),
+                                  scale, level, host)
+                : encoder->encode(expandSlotValues(e.getValues(), e.getOffset(),
+                                                   e.getCount()),
+                                  scale, level, host);
         if (pt.value.data.size() != out.numWords())
           throw Error("encoded plaintext does not match its limb array");
         if (backend.hostAccessible()) {

@@ -314,14 +314,19 @@ std::string Params::describe() const {
 namespace cerium::ckks {
 
 ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
-                       bool insecure, unsigned logN) {
+                       bool insecure, unsigned logN, unsigned hammingWeight) {
   unsigned logSlots = 1;
   while ((int64_t(1) << logSlots) < slots)
     ++logSlots;
   ParamSpec spec;
   spec.levels = levels;
   spec.insecure = insecure;
-  const unsigned minScale = precision >= std::ldexp(1.0, -15) ? 40 : 50;
+  if (hammingWeight) {
+    spec.secret = SecretDistribution::SparseTernary;
+    spec.hammingWeight = hammingWeight;
+  }
+  const unsigned minScale =
+      precision >= std::ldexp(1.0, -15) && !hammingWeight ? 40 : 50;
   unsigned first = logN ? logN : std::max(logSlots + 1, insecure ? 8u : 10u);
   unsigned last = logN ? logN : (insecure ? 17u : 16u);
   std::string lastError = "no ring dimension was tried";

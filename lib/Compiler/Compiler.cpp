@@ -6,6 +6,7 @@
 #include "cerium/Conversion/PolyToRNS.h"
 #include "cerium/DSL/Parser.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/CKKS/Transforms/Bootstrap.h"
 #include "cerium/Dialect/CKKS/Transforms/Passes.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Dialect/Poly/IR/PolyDialect.h"
@@ -18,6 +19,9 @@
 #include "mlir/Transforms/Passes.h"
 
 namespace cerium {
+
+/// The secret's Hamming weight in programs that bootstrap.
+constexpr unsigned kBootstrapHammingWeight = 64;
 
 void loadCompilerDialects(mlir::MLIRContext &context) {
   context.loadDialect<fhe::FHEDialect, ckks::CKKSDialect, poly::PolyDialect,
@@ -43,6 +47,8 @@ void lowerToSchedule(mlir::ModuleOp module, const ckks::Params &params,
   mlir::MLIRContext &context = *module.getContext();
   module->setAttr(RnsLayout::kAttrName, layoutOf(params).toAttr(&context));
   mlir::PassManager pm(&context);
+  pm.addPass(ckks::createExpandBootstrapPass());
+  pm.addNestedPass<mlir::func::FuncOp>(ckks::createLazyRelinearizePass());
   pm.addPass(createCkksToPolyPass());
   // Rotations of one ciphertext raise it once (see ckks-to-poly).
   pm.addPass(mlir::createCSEPass());
@@ -72,16 +78,42 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     throw Error(source->path() + ": compilation failed");
   auto module = *c.program.module;
   auto slots = module->getAttrOfType<mlir::IntegerAttr>("ckks.slots");
-  auto levels = module->getAttrOfType<mlir::IntegerAttr>("ckks.levels");
+  unsigned levels = static_cast<unsigned>(
+      module->getAttrOfType<mlir::IntegerAttr>("ckks.levels").getInt());
+  // Bootstraps need their own depth on top of the deepest segment, and a
+  // sparse secret (encapsulation, which keeps a dense one, is later work).
+  unsigned hammingWeight = 0;
+  mlir::Operation *firstBootstrap = nullptr;
+  module.walk([&](ckks::BootstrapOp op) {
+    if (!firstBootstrap)
+      firstBootstrap = op;
+  });
+  if (firstBootstrap) {
+    if (!(options.insecure || c.program.options.security == 0)) {
+      dsl::SourceLoc at{1, 1};
+      if (auto fl =
+              mlir::dyn_cast<mlir::FileLineColLoc>(firstBootstrap->getLoc()))
+        at = {fl.getLine(), fl.getColumn()};
+      throw dsl::SourceError(
+          *source, at,
+          "bootstrapping runs with a sparse secret below 128-bit security "
+          "for now (sparse-secret encapsulation is not yet supported): "
+          "compile with --insecure");
+    }
+    hammingWeight = kBootstrapHammingWeight;
+    auto config = ckks::BootstrapConfig::forHammingWeight(hammingWeight);
+    module->setAttr(ckks::BootstrapConfig::kAttrName, config.toAttr(&context));
+    levels += config.depth();
+  }
   unsigned logN = 0;
   if (int64_t ring = c.program.options.ringDim)
     while ((int64_t(1) << logN) < ring)
       ++logN;
   try {
-    c.params = ckks::chooseParams(
-        slots.getInt(), static_cast<unsigned>(levels.getInt()),
-        c.program.options.precision,
-        options.insecure || c.program.options.security == 0, logN);
+    c.params =
+        ckks::chooseParams(slots.getInt(), levels, c.program.options.precision,
+                           options.insecure || c.program.options.security == 0,
+                           logN, hammingWeight);
   } catch (const Error &e) {
     // main's depth and the precision option decide: point at main.
     dsl::SourceLoc at{1, 1};
@@ -89,6 +121,18 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(main.getLoc()))
       at = {fl.getLine(), fl.getColumn()};
     throw dsl::SourceError(*source, at, e.what());
+  }
+  if (firstBootstrap) {
+    // Expanded here, so that the kept ckks module (statistics) holds it.
+    module.walk([&](ckks::BootstrapOp op) {
+      auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(op.getLoc());
+      c.bootstrapLines.push_back(fl ? fl.getLine() : 0);
+    });
+    module->setAttr(RnsLayout::kAttrName, layoutOf(*c.params).toAttr(&context));
+    mlir::PassManager expand(&context);
+    expand.addPass(ckks::createExpandBootstrapPass());
+    if (mlir::failed(expand.run(module)))
+      throw Error(source->path() + ": compilation failed");
   }
   if (options.stopAfter == Stage::Ckks)
     return c;

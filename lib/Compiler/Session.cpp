@@ -5,6 +5,8 @@
 #include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/CKKS/Serialization.h"
 #include "cerium/DSL/Shapes.h"
+#include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Runtime/Schedule.h"
 #include "cerium/Support/Error.h"
 
 #include <fmt/format.h>
@@ -72,9 +74,9 @@ readInputs(const Artifact &artifact,
                   shapes::str(in.shape));
     for (size_t i = 0; i < a.values.size(); ++i) {
       const double v = a.values[i];
-      std::string where = fmt::format("{}: input '{}' holds {} at index {}",
-                                      it->second, in.name, v,
-                                      indexOf(i, in.shape));
+      std::string where =
+          fmt::format("{}: input '{}' holds {} at index {}", it->second,
+                      in.name, v, indexOf(i, in.shape));
       if (!std::isfinite(v))
         throw Error(where + "; inputs must be finite");
       if (in.range && (v < in.range->first || v > in.range->second))
@@ -128,10 +130,10 @@ std::vector<ckks::Ciphertext>
 encryptValues(const ckks::ParamsPtr &params,
               const std::vector<std::vector<double>> &values,
               const ckks::PublicKey &pk, kernels::RnsBackend &backend,
-              Prng &prng) {
+              Prng &prng, std::optional<unsigned> level) {
   ckks::Encoder encoder(params);
   ckks::Encryptor encryptor(params, backend);
-  const unsigned top = params->maxLevel();
+  const unsigned top = level.value_or(params->maxLevel());
   std::vector<ckks::Ciphertext> cts;
   for (const auto &v : values)
     cts.push_back(encryptor.encrypt(
@@ -147,7 +149,16 @@ std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
   std::vector<std::vector<double>> values;
   for (const NpyArray &a : in)
     values.push_back(a.values);
-  return encryptValues(artifact.params, values, pk, backend, prng);
+  return encryptValues(artifact.params, values, pk, backend, prng,
+                       inputLevel(artifact));
+}
+
+unsigned inputLevel(const Artifact &artifact) {
+  auto main = artifact.program.get().lookupSymbol<mlir::func::FuncOp>("main");
+  mlir::FunctionType sig = runtime::ciphertextSignature(main);
+  if (sig.getNumInputs() == 0)
+    return artifact.params->maxLevel();
+  return mlir::cast<ckks::CiphertextType>(sig.getInput(0)).getLevel();
 }
 
 void checkProvenance(const Artifact &artifact,
@@ -167,12 +178,12 @@ void checkProvenance(const Artifact &artifact,
 void checkRole(ckks::CiphertextRole role, ckks::CiphertextRole expected,
                const std::string &path) {
   if (role != expected)
-    throw Error(path + ": holds a program's " +
-                (role == ckks::CiphertextRole::Inputs ? "encrypted inputs"
-                                                      : "encrypted outputs") +
-                ", not its " +
-                (expected == ckks::CiphertextRole::Inputs ? "inputs"
-                                                          : "outputs"));
+    throw Error(
+        path + ": holds a program's " +
+        (role == ckks::CiphertextRole::Inputs ? "encrypted inputs"
+                                              : "encrypted outputs") +
+        ", not its " +
+        (expected == ckks::CiphertextRole::Inputs ? "inputs" : "outputs"));
 }
 
 void checkInputs(const Artifact &artifact,
@@ -183,7 +194,7 @@ void checkInputs(const Artifact &artifact,
                 " ciphertexts, the program takes " +
                 std::to_string(artifact.inputs.size()) + " inputs");
   for (const auto &ct : cts)
-    if (ct.level() != artifact.params->maxLevel() || ct.size() != 2)
+    if (ct.level() != inputLevel(artifact) || ct.size() != 2)
       throw Error(path + ": a ciphertext is not a fresh encryption for this "
                          "program");
 }

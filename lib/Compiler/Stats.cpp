@@ -56,7 +56,10 @@ std::string statsReport(Compilation &c) {
   for (auto &[name, count] : kernels)
     out += fmt::format(" {}={}", name.substr(4), count);
   out += "\n";
-  out += fmt::format("bootstraps        0\n");
+  out += fmt::format("bootstraps        {}", c.bootstrapLines.size());
+  for (size_t i = 0; i < c.bootstrapLines.size(); ++i)
+    out += fmt::format("{}{}", i ? ", " : " (lines ", c.bootstrapLines[i]);
+  out += c.bootstrapLines.empty() ? "\n" : ")\n";
   out += fmt::format("evaluation keys   {} (relinearization: {}, rotations: "
                      "{}), {} in memory, {} in eval.keys (the uniform "
                      "halves as seeds)\n",
@@ -65,7 +68,8 @@ std::string statsReport(Compilation &c) {
                      formatBytes(keyBytes / 2));
   out += fmt::format("plaintexts        {} encoded ({} stored in the "
                      "artifact)\n",
-                     formatBytes(plaintextBytes), formatBytes(storedPlaintextBytes));
+                     formatBytes(plaintextBytes),
+                     formatBytes(storedPlaintextBytes));
   out += fmt::format("peak memory       {} arena (planned) + {} keys\n",
                      formatBytes(arena), formatBytes(keyBytes));
   return out;

@@ -139,9 +139,13 @@ namespace cerium::ckks {
 /// bits of headroom (at most 60 bits) for the result's magnitude, and the ring
 /// is the smallest that holds the slots and — unless `insecure` — keeps
 /// log2(PQ) within the 128-bit bound. `logN` fixes the ring instead (0:
-/// automatic). Throws cerium::Error if no ring up to 2^16 (2^17 insecure) fits.
+/// automatic). `hammingWeight` > 0 (programs that bootstrap) asks for a sparse
+/// ternary secret of that weight and a scale of at least 2^50, which
+/// bootstrapping's precision needs. Throws cerium::Error if no ring up to
+/// 2^16 (2^17 insecure) fits.
 ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
-                       bool insecure, unsigned logN = 0);
+                       bool insecure, unsigned logN = 0,
+                       unsigned hammingWeight = 0);
 
 } // namespace cerium::ckks
 #endif // CERIUM_CKKS_PARAMS_H

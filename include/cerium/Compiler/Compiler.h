@@ -15,6 +15,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace cerium {
 
@@ -34,6 +35,8 @@ struct Compilation {
   mlir::OwningOpRef<mlir::ModuleOp> fheModule;
   /// The program at the ckks level, kept when lowered further (statistics).
   mlir::OwningOpRef<mlir::ModuleOp> ckksModule;
+  /// Source line of each bootstrap (forced or placed), in program order.
+  std::vector<unsigned> bootstrapLines;
   mlir::func::FuncOp main() {
     return program.module->lookupSymbol<mlir::func::FuncOp>("main");
   }

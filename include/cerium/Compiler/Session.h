@@ -65,13 +65,18 @@ void checkProvenance(const Artifact &artifact,
 /// Throws unless the ciphertext file at `path` holds the `expected` side.
 void checkRole(ckks::CiphertextRole role, ckks::CiphertextRole expected,
                const std::string &path);
-/// Checks the ciphertexts against main's inputs (count and level).
-/// Each vector encoded at the top level and scale, then encrypted.
+/// Each vector encoded at `level` (default: the top) and its scale, then
+/// encrypted.
 std::vector<ckks::Ciphertext>
 encryptValues(const ckks::ParamsPtr &params,
               const std::vector<std::vector<double>> &values,
               const ckks::PublicKey &pk, kernels::RnsBackend &backend,
-              Prng &prng);
+              Prng &prng, std::optional<unsigned> level = std::nullopt);
+/// The level main's inputs are encrypted at: the top, or in a program that
+/// bootstraps, the level its bootstraps refresh to (the top levels are the
+/// bootstrap's own).
+unsigned inputLevel(const Artifact &artifact);
+/// Checks the ciphertexts against main's inputs (count and level).
 void checkInputs(const Artifact &artifact,
                  const std::vector<ckks::Ciphertext> &cts,
                  const std::string &path);

@@ -9,7 +9,8 @@
 // and weights loaded from f32 tensors are floats: storing them this way
 // keeps the artifact near the size of the weights instead of n doubles per
 // constant. Expansion is exact (float -> double and repetition), so the
-// encoder sees the same doubles as before compaction.
+// encoder sees the same doubles as before compaction. A `complex` encode
+// stores (real, imaginary) pairs and counts slots in pairs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +22,7 @@
 #include "mlir/IR/OpImplementation.h"
 
 #include <bit>
+#include <complex>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -112,13 +114,22 @@ inline double storedSlotValueBytes(mlir::Attribute values) {
          (mlir::isa<mlir::DenseF32ArrayAttr>(values) ? 4 : 8);
 }
 
+/// Number of slots one period fills: values, or pairs of them if complex.
+inline int64_t slotPeriod(mlir::Attribute values, bool complex) {
+  return int64_t(slotValueCount(values)) / (complex ? 2 : 1);
+}
+
 /// The shared verifier: a non-empty period that divides `count`, a
-/// non-negative `offset`, and slots that fit an int64.
+/// non-negative `offset`, slots that fit an int64, and whole pairs when
+/// complex.
 inline mlir::LogicalResult verifySlotValues(mlir::Operation *op,
                                             mlir::Attribute values,
                                             std::optional<int64_t> offset,
-                                            std::optional<int64_t> count) {
-  const int64_t period = int64_t(slotValueCount(values));
+                                            std::optional<int64_t> count,
+                                            bool complex = false) {
+  if (complex && slotValueCount(values) % 2)
+    return op->emitOpError("complex values come in (real, imaginary) pairs");
+  const int64_t period = slotPeriod(values, complex);
   if (period == 0)
     return op->emitOpError("needs at least one slot value");
   if (offset && *offset < 0)
@@ -134,8 +145,9 @@ inline mlir::LogicalResult verifySlotValues(mlir::Operation *op,
 /// The last slot the values fill, plus one.
 inline int64_t slotValueEnd(mlir::Attribute values,
                             std::optional<int64_t> offset,
-                            std::optional<int64_t> count) {
-  return offset.value_or(0) + count.value_or(int64_t(slotValueCount(values)));
+                            std::optional<int64_t> count,
+                            bool complex = false) {
+  return offset.value_or(0) + count.value_or(slotPeriod(values, complex));
 }
 
 /// Slots [0, offset + count) as the encoder takes them (it zero-pads the
@@ -153,6 +165,23 @@ inline std::vector<double> expandSlotValues(mlir::Attribute values,
   std::vector<double> slots(begin + n, 0.0);
   for (size_t i = 0; i < n; ++i)
     slots[begin + i] = one[i % one.size()];
+  return slots;
+}
+
+/// The complex slots [0, offset + count) of a `complex` encode.
+inline std::vector<std::complex<double>>
+expandComplexSlotValues(mlir::Attribute values, std::optional<int64_t> offset,
+                        std::optional<int64_t> count) {
+  const int64_t period = slotPeriod(values, true);
+  std::vector<double> pairs =
+      expandSlotValues(values, std::nullopt, std::nullopt);
+  const size_t begin = size_t(offset.value_or(0));
+  const size_t n = size_t(count.value_or(period));
+  std::vector<std::complex<double>> slots(begin + n);
+  for (size_t i = 0; i < n; ++i) {
+    size_t k = i % size_t(period);
+    slots[begin + i] = {pairs[2 * k], pairs[2 * k + 1]};
+  }
   return slots;
 }
 

@@ -172,7 +172,15 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
         auto t = cast<ckks::PlaintextType>(e.getType());
         return one({poly::EncodeOp::create(
             b, l.loc, l.q(t.getLevel()), e.getValuesAttr(), e.getOffsetAttr(),
-            e.getCountAttr(), b.getI64IntegerAttr(t.getDegree()))});
+            e.getCountAttr(), e.getComplexAttr(),
+            b.getI64IntegerAttr(t.getDegree()))});
+      })
+      .Case<ckks::ModRaiseOp>([&](ckks::ModRaiseOp m) {
+        unsigned level = cast<ckks::CiphertextType>(m.getType()).getLevel();
+        Values out;
+        for (Value v : in[0])
+          out.push_back(poly::ModRaiseOp::create(b, l.loc, l.q(level), v));
+        return one(out);
       })
       .Case<ckks::RelinearizeOp>([&](auto) {
         if (in[0].size() == 2)

@@ -4,6 +4,7 @@
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/DSL/Shapes.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/CKKS/IR/CKKSEmitter.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Dialect/SlotValues.h"
 
@@ -54,7 +55,8 @@ std::vector<double> broadcastTo(const PlainTensor &in, const Shape &to) {
 class Lowering {
 public:
   Lowering(ModuleOp module, func::FuncOp source, int64_t slots)
-      : module(module), source(source), slots(slots), b(module.getContext()) {}
+      : module(module), source(source), slots(slots), b(module.getContext()),
+        e(b, slots) {}
 
   LogicalResult run() {
     MLIRContext *ctx = module.getContext();
@@ -77,6 +79,7 @@ public:
       while (slots < largest)
         slots <<= 1;
     }
+    e.slots = slots;
     if (largest > slots)
       return source.emitError("a tensor of ")
              << largest << " elements does not fit " << slots
@@ -135,75 +138,8 @@ private:
     throw NotSupported{why, op.getLoc()};
   }
 
-  //===--------------------------------------------------------------------===//
-  // Managed ckks emission
-  //===--------------------------------------------------------------------===//
-
   static ckks::CiphertextType ctType(Value v) {
     return cast<ckks::CiphertextType>(v.getType());
-  }
-
-  Value levelDown(Value v, unsigned level) {
-    if (ctType(v).getLevel() == level)
-      return v;
-    return ckks::LevelDownOp::create(b, loc, v, b.getI32IntegerAttr(level));
-  }
-  void align(Value &x, Value &y) {
-    unsigned l = std::min(ctType(x).getLevel(), ctType(y).getLevel());
-    x = levelDown(x, l);
-    y = levelDown(y, l);
-  }
-  Value add(Value x, Value y) {
-    align(x, y);
-    return ckks::AddOp::create(b, loc, x, y);
-  }
-  Value sub(Value x, Value y) {
-    align(x, y);
-    return ckks::SubOp::create(b, loc, x, y);
-  }
-  Value mul(Value x, Value y) {
-    align(x, y);
-    Value p = ckks::MulOp::create(b, loc, x, y);
-    return ckks::RescaleOp::create(b, loc,
-                                   ckks::RelinearizeOp::create(b, loc, p));
-  }
-  /// Built compact (SlotValues.h): the pre-rotated diagonals of a linear
-  /// are leading zeros and one row of f32 weights, which is what the
-  /// artifact then stores instead of every slot as a double.
-  Value encode(const std::vector<double> &values, unsigned level) {
-    CompactSlotValues c = compactSlotValues(b, values);
-    return ckks::EncodeOp::create(
-        b, loc, ckks::PlaintextType::get(b.getContext(), level, 1), c.values,
-        c.offset, c.count);
-  }
-  Value mulPlain(Value x, const std::vector<double> &values) {
-    Value pt = encode(values, ctType(x).getLevel());
-    return ckks::RescaleOp::create(b, loc,
-                                   ckks::MulPlainOp::create(b, loc, x, pt));
-  }
-  /// x * c with c in every slot: no plaintext (zero slots stay zero).
-  Value mulConst(Value x, double c) {
-    return ckks::RescaleOp::create(
-        b, loc, ckks::MulConstOp::create(b, loc, x, b.getF64FloatAttr(c)));
-  }
-  /// x * values, as mul_const when every value is the same.
-  Value mulValues(Value x, const std::vector<double> &values, int64_t n) {
-    if (int64_t(values.size()) == n &&
-        std::all_of(values.begin(), values.end(),
-                    [&](double v) { return v == values[0]; }))
-      return mulConst(x, values[0]);
-    return mulPlain(x, values);
-  }
-  Value addPlain(Value x, const std::vector<double> &values) {
-    return ckks::AddPlainOp::create(b, loc, x,
-                                    encode(values, ctType(x).getLevel()));
-  }
-  /// Left rotation of all slots by `steps` (normalized modulo the slots).
-  Value rotate(Value x, int64_t steps) {
-    steps = ((steps % slots) + slots) % slots;
-    if (steps == 0)
-      return x;
-    return ckks::RotateOp::create(b, loc, x, b.getI64IntegerAttr(steps));
   }
 
   //===--------------------------------------------------------------------===//
@@ -229,13 +165,21 @@ private:
               std::vector<double>(c.getValues().begin(), c.getValues().end())};
         })
         .Case<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(
-            [&](auto e) { lowerElementwise(op, e.getLhs(), e.getRhs()); })
+            [&](auto x) { lowerElementwise(op, x.getLhs(), x.getRhs()); })
         .Case<fhe::NegOp>([&](auto n) { lowerNeg(op, n.getInput()); })
         .Case<fhe::RollOp>([&](auto r) { lowerRoll(r); })
         .Case<fhe::SumOp, fhe::MeanOp>([&](auto r) {
           lowerReduce(op, r.getInput(), r.getAxis(), isa<fhe::MeanOp>(op));
         })
         .Case<fhe::PolyOp>([&](auto p) { lowerPoly(p); })
+        .Case<fhe::BootstrapOp>([&](fhe::BootstrapOp bs) {
+          // A fresh top: renumbering puts it at the deepest segment's
+          // depth, and the expansion raises to the chain's top above it.
+          ciphers[bs.getResult()] = ckks::BootstrapOp::create(
+              b, loc,
+              ckks::CiphertextType::get(b.getContext(), kProvisionalTop, 1, 2),
+              ciphers.at(bs.getInput()));
+        })
         .Case<fhe::LinearOp>([&](auto l) { lowerLinear(l); })
         .Case<fhe::SliceOp>([&](auto s) { lowerSlice(s); })
         .Case<fhe::ReshapeOp>([&](auto r) {
@@ -302,27 +246,27 @@ private:
     if (cl && cr) {
       Value x = ciphers.at(lhs), y = ciphers.at(rhs);
       if (isa<fhe::AddOp>(op))
-        ciphers[result] = add(x, y);
+        ciphers[result] = e.add(x, y);
       else if (isa<fhe::SubOp>(op))
-        ciphers[result] = sub(x, y);
+        ciphers[result] = e.sub(x, y);
       else
-        ciphers[result] = mul(x, y); // Div by a cipher is rejected by sema
+        ciphers[result] = e.mul(x, y); // Div by a cipher is rejected by sema
       return;
     }
     Value ct = ciphers.at(cl ? lhs : rhs);
     std::vector<double> p = broadcastTo(plain(op, cl ? rhs : lhs), shape);
     if (isa<fhe::AddOp>(op)) {
-      ciphers[result] = addPlain(ct, p);
+      ciphers[result] = e.addPlain(ct, p);
     } else if (isa<fhe::SubOp>(op)) {
       if (cl) {
         for (double &v : p)
           v = -v;
-        ciphers[result] = addPlain(ct, p);
+        ciphers[result] = e.addPlain(ct, p);
       } else { // plain - cipher
-        ciphers[result] = addPlain(ckks::NegateOp::create(b, loc, ct), p);
+        ciphers[result] = e.addPlain(e.negate(ct), p);
       }
     } else if (isa<fhe::MulOp>(op)) {
-      ciphers[result] = mulValues(ct, p, shapes::numElements(shape));
+      ciphers[result] = e.mulValues(ct, p, shapes::numElements(shape));
     } else { // cipher / plain
       const bool scalar = plain(op, rhs).values.size() == 1;
       for (size_t i = 0; i < p.size(); ++i) {
@@ -334,13 +278,13 @@ private:
               op.getLoc()};
         p[i] = 1 / p[i];
       }
-      ciphers[result] = mulValues(ct, p, shapes::numElements(shape));
+      ciphers[result] = e.mulValues(ct, p, shapes::numElements(shape));
     }
   }
 
   void lowerNeg(Operation &op, Value in) {
     if (isCipherValue(in)) {
-      ciphers[op.getResult(0)] = ckks::NegateOp::create(b, loc, ciphers.at(in));
+      ciphers[op.getResult(0)] = e.negate(ciphers.at(in));
       return;
     }
     PlainTensor t = plain(op, in);
@@ -372,7 +316,7 @@ private:
     // out[i] = x[i - k stride] where idx_axis >= k, else x[i + (na - k)
     // stride]. A 1-D tensor filling every slot is one cyclic rotation.
     if (shape.size() == 1 && n == slots) {
-      ciphers[r.getResult()] = rotate(x, -k);
+      ciphers[r.getResult()] = e.rotate(x, -k);
       return;
     }
     std::vector<double> keep(static_cast<size_t>(n)),
@@ -382,9 +326,9 @@ private:
       keep[size_t(i)] = shifted ? 1 : 0;
       wrap[size_t(i)] = shifted ? 0 : 1;
     }
-    Value part1 = mulPlain(rotate(x, -k * stride), keep);
-    Value part2 = mulPlain(rotate(x, (na - k) * stride), wrap);
-    ciphers[r.getResult()] = add(part1, part2);
+    Value part1 = e.mulPlain(e.rotate(x, -k * stride), keep);
+    Value part2 = e.mulPlain(e.rotate(x, (na - k) * stride), wrap);
+    ciphers[r.getResult()] = e.add(part1, part2);
   }
 
   void lowerReduce(Operation &op, Value in, std::optional<uint64_t> axisAttr,
@@ -408,8 +352,8 @@ private:
       // Rotate-and-add leaves the total in every slot (the padding is
       // zero); keep slot 0 only, scaled by 1/n for the mean.
       for (int64_t step = 1; step < slots; step <<= 1)
-        s = add(s, rotate(s, step));
-      ciphers[op.getResult(0)] = mulPlain(s, {mean ? 1.0 / double(n) : 1.0});
+        s = e.add(s, e.rotate(s, step));
+      ciphers[op.getResult(0)] = e.mulPlain(s, {mean ? 1.0 / double(n) : 1.0});
       return;
     }
     // Along the axis: after the additions, the slots whose index on the
@@ -419,11 +363,11 @@ private:
     const int64_t outer = n / (na * stride);
     if ((na & (na - 1)) == 0) {
       for (int64_t step = stride; step < na * stride; step <<= 1)
-        s = add(s, rotate(s, step));
+        s = e.add(s, e.rotate(s, step));
     } else {
       Value x = s;
       for (int64_t t = 1; t < na; ++t)
-        s = add(s, rotate(x, t * stride));
+        s = e.add(s, e.rotate(x, t * stride));
     }
     // Keep those slots (scaled for the mean) and close the gaps: block o
     // moves left by o (na - 1) stride, one masked rotation per block.
@@ -433,8 +377,8 @@ private:
       std::vector<double> mask(size_t(o * na * stride + stride), 0.0);
       for (int64_t j = 0; j < stride; ++j)
         mask[size_t(o * na * stride + j)] = weight;
-      Value part = rotate(mulPlain(s, mask), o * (na - 1) * stride);
-      out = out ? add(out, part) : part;
+      Value part = e.rotate(e.mulPlain(s, mask), o * (na - 1) * stride);
+      out = out ? e.add(out, part) : part;
     }
     ciphers[op.getResult(0)] = out;
   }
@@ -456,116 +400,19 @@ private:
                             t.values.begin() + hi * inner)};
   }
 
-  /// Σ c_k B_k(x) with B_k = x^k (power) or T_k(t), t the affine map of the
-  /// range onto [-1, 1] (chebyshev). Basis elements come from a product
-  /// tree of depth ceil(log2 k); each coefficient costs one plaintext
-  /// multiplication.
+  /// Σ c_k x^k, or Σ c_k T_k(t) with t the affine map of the range onto
+  /// [-1, 1] (chebyshev); constants fill the tensor's slots only.
   void lowerPoly(fhe::PolyOp p) {
     Operation &op = *p;
     if (!isCipherValue(p.getInput()))
       unsupported(op, "poly on a plaintext (fold it in the program)");
     const int64_t n = numElements(p.getInput());
-    auto constant = [&](double c) { return std::vector<double>(size_t(n), c); };
-    ArrayRef<double> coeffs = p.getCoefficients();
-    const size_t degree = coeffs.size() - 1;
-    bool chebyshev = p.getBasis() == "chebyshev";
     Value x = ciphers.at(p.getInput());
-    if (chebyshev && degree >= 1) {
-      double lo = p.getRange()[0], hi = p.getRange()[1];
-      x = addPlain(mulConst(x, 2 / (hi - lo)),
-                   constant(-(hi + lo) / (hi - lo)));
-    }
-    if (!chebyshev && degree >= 4) {
-      ciphers[p.getResult()] = babyStepGiantStep(x, coeffs, constant);
-      return;
-    }
-    std::vector<Value> basis(degree + 1);
-    if (degree >= 1)
-      basis[1] = x;
-    for (size_t k = 2; k <= degree; ++k) {
-      size_t a = size_t(1) << (63 - __builtin_clzll(k));
-      if (a == k)
-        a = k / 2;
-      size_t c = k - a; // k = a + c, a >= c
-      Value prod = mul(basis[a], basis[c]);
-      if (!chebyshev) {
-        basis[k] = prod;
-        continue;
-      }
-      // T_{a+c} = 2 T_a T_c - T_{a-c}.
-      Value twice = add(prod, prod);
-      basis[k] =
-          a == c ? addPlain(twice, constant(-1)) : sub(twice, basis[a - c]);
-    }
-    Value sum;
-    for (size_t k = 1; k <= degree; ++k) {
-      if (coeffs[k] == 0)
-        continue;
-      Value term = mulConst(basis[k], coeffs[k]);
-      sum = sum ? add(sum, term) : term;
-    }
-    if (!sum) // a constant polynomial: c_0 = x * 0 + c_0
-      sum = mulConst(ciphers.at(p.getInput()), 0);
-    if (coeffs[0] != 0)
-      sum = addPlain(sum, constant(coeffs[0]));
-    ciphers[p.getResult()] = sum;
-  }
-
-  /// Power-basis polynomial by baby steps x^1..x^(k-1) and giant steps
-  /// x^k, x^2k, x^4k, ... (k the power of two >= sqrt(d + 1)): chunks of k
-  /// coefficients are combined pairwise with the giant steps, so degree d
-  /// costs about 2 sqrt(d) + log d ciphertext products instead of d - 1, at
-  /// the same depth ceil(log2 (d + 1)) + 1.
-  template <class Constant>
-  Value babyStepGiantStep(Value x, ArrayRef<double> coeffs,
-                          const Constant &constant) {
-    const size_t degree = coeffs.size() - 1;
-    size_t k = 2;
-    while (k * k < degree + 1)
-      k <<= 1;
-    std::vector<Value> baby(k);
-    baby[1] = x;
-    for (size_t j = 2; j < k; ++j) {
-      size_t a = size_t(1) << (63 - __builtin_clzll(j));
-      if (a == j)
-        a = j / 2;
-      baby[j] = mul(baby[a], baby[j - a]);
-    }
-    const size_t chunks = (degree + k) / k;
-    size_t padded = 1;
-    while (padded < chunks)
-      padded <<= 1;
-    std::vector<Value> giant{mul(baby[k / 2], baby[k / 2])}; // x^k
-    while ((size_t(1) << giant.size()) < padded)
-      giant.push_back(mul(giant.back(), giant.back()));
-    // sum_i c_{jk+i} x^i; null when the chunk is all zero.
-    auto chunk = [&](size_t j) -> Value {
-      Value s;
-      for (size_t i = 1; i < k && j * k + i <= degree; ++i)
-        if (coeffs[j * k + i] != 0) {
-          Value term = mulConst(baby[i], coeffs[j * k + i]);
-          s = s ? add(s, term) : term;
-        }
-      double c0 = j * k <= degree ? coeffs[j * k] : 0;
-      if (!s && c0 == 0)
-        return {};
-      if (!s)
-        s = mulConst(x, 0);
-      return c0 != 0 ? addPlain(s, constant(c0)) : s;
-    };
-    std::function<Value(size_t, size_t)> combine = [&](size_t lo,
-                                                       size_t count) {
-      if (count == 1)
-        return chunk(lo);
-      size_t half = count / 2;
-      Value low = combine(lo, half), high = combine(lo + half, half);
-      if (!high)
-        return low;
-      Value prod = mul(high, giant[__builtin_ctzll(half)]);
-      return low ? add(low, prod) : prod;
-    };
-    Value result = combine(0, padded);
-    return result ? result : mulConst(x, 0);
+    ciphers[p.getResult()] =
+        p.getBasis() == "chebyshev"
+            ? e.chebyshevSeries(x, p.getCoefficients(), p.getRange()[0],
+                                p.getRange()[1], n)
+            : e.powerSeries(x, p.getCoefficients(), n);
   }
 
   /// D: the power of two covering both dimensions of a linear layer.
@@ -597,10 +444,10 @@ private:
     while (g * g < d)
       g <<= 1;
     Value x = ciphers.at(l.getInput());
-    Value x2 = add(x, rotate(x, -d));
+    Value x2 = e.add(x, e.rotate(x, -d));
     std::vector<Value> babies(static_cast<size_t>(g));
     for (int64_t step = 0; step < g; ++step)
-      babies[size_t(step)] = rotate(x2, step);
+      babies[size_t(step)] = e.rotate(x2, step);
     Value acc;
     for (int64_t s = 0; s < d; s += g) {
       Value inner;
@@ -620,17 +467,17 @@ private:
         // Products stay at degree 2 and are rescaled once, at the end.
         Value baby = babies[size_t(step)];
         Value term = ckks::MulPlainOp::create(
-            b, loc, baby, encode(diag, ctType(baby).getLevel()));
-        inner = inner ? add(inner, term) : term;
+            b, loc, baby, e.encode(diag, ctType(baby).getLevel()));
+        inner = inner ? e.add(inner, term) : term;
       }
       if (!inner)
         continue;
-      Value part = rotate(inner, s);
-      acc = acc ? add(acc, part) : part;
+      Value part = e.rotate(inner, s);
+      acc = acc ? e.add(acc, part) : part;
     }
-    acc = acc ? ckks::RescaleOp::create(b, loc, acc) : mulConst(x, 0);
+    acc = acc ? ckks::RescaleOp::create(b, loc, acc) : e.mulConst(x, 0);
     if (l.getBias())
-      acc = addPlain(acc, plain(op, l.getBias()).values);
+      acc = e.addPlain(acc, plain(op, l.getBias()).values);
     ciphers[l.getResult()] = acc;
   }
 
@@ -684,7 +531,9 @@ private:
   func::FuncOp source;
   int64_t slots;
   OpBuilder b;
-  Location loc = UnknownLoc::get(module.getContext());
+  ckks::Emitter e;
+  /// The location of the op being lowered (what `e` emits with).
+  Location &loc = e.loc;
   llvm::DenseMap<Value, Value> ciphers;
   /// Compile-time plaintexts by value (std::map: references stay valid).
   std::map<const void *, PlainTensor> plainValues;

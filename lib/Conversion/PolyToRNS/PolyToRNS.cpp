@@ -133,10 +133,22 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
       })
       .Case<poly::EncodeOp>([&](poly::EncodeOp e) {
         auto t = cast<poly::PolyType>(e.getType());
-        return one(rns::EncodeOp::create(b, l.loc, result(), e.getValuesAttr(),
-                                         e.getOffsetAttr(), e.getCountAttr(),
-                                         b.getI64IntegerAttr(t.getLevel()),
-                                         e.getDegreeAttr()));
+        return one(rns::EncodeOp::create(
+            b, l.loc, result(), e.getValuesAttr(), e.getOffsetAttr(),
+            e.getCountAttr(), e.getComplexAttr(),
+            b.getI64IntegerAttr(t.getLevel()), e.getDegreeAttr()));
+      })
+      .Case<poly::ModRaiseOp>([&](auto) {
+        // The base limbs stay; the rest are converted from the centered
+        // coefficients (the lift ModRaise needs) and transformed back.
+        auto ids = cast<rns::LimbsType>(result()).getPrimes();
+        size_t base = l.limbsOf(x(0)).getNumLimbs();
+        Value coeffs = rns::InttOp::create(b, l.loc, x(0));
+        Value conv = rns::BaseConvertOp::create(
+            b, l.loc, l.limbs(ids.drop_front(base)), coeffs);
+        Value raised = rns::NttOp::create(b, l.loc, conv);
+        return one(rns::ConcatOp::create(b, l.loc, result(),
+                                         ValueRange{x(0), raised}));
       })
       .Case<poly::ModUpOp>([&](poly::ModUpOp m) {
         unsigned level = cast<poly::PolyType>(m.getX().getType()).getLevel();

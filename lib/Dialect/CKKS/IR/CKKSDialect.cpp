@@ -45,8 +45,10 @@ CiphertextType::verify(function_ref<InFlightDiagnostic()> emitError,
 LogicalResult
 PlaintextType::verify(function_ref<InFlightDiagnostic()> emitError,
                       unsigned level, unsigned degree) {
-  if (degree < 1 || degree > 2)
-    return emitError() << "plaintext scale degree must be 1 or 2, got "
+  // Degree 0 (scale 1) holds exact integer polynomials: the monomial
+  // X^(N/2) is i in every slot.
+  if (degree > 2)
+    return emitError() << "plaintext scale degree must be 0, 1 or 2, got "
                        << degree;
   return success();
 }

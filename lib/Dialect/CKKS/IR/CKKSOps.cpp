@@ -152,8 +152,27 @@ LogicalResult MulConstOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult EncodeOp::verify() {
-  return cerium::verifySlotValues(*this, getValues(), getOffset(), getCount());
+  return cerium::verifySlotValues(*this, getValues(), getOffset(), getCount(),
+                                  getComplex());
 }
+
+/// Both ends of a bootstrap are rescaled, relinearized ciphertexts.
+static LogicalResult verifyRefresh(Operation *op, bool inputAtZero) {
+  auto in = cast<CiphertextType>(op->getOperand(0).getType());
+  auto out = cast<CiphertextType>(op->getResult(0).getType());
+  if (in.getDegree() != 1 || in.getSize() != 2 || out.getDegree() != 1 ||
+      out.getSize() != 2)
+    return op->emitOpError("maps a degree-1, size-2 ciphertext to another");
+  if (inputAtZero && in.getLevel() != 0)
+    return op->emitOpError("expects its input at level 0, got level ")
+           << in.getLevel();
+  if (inputAtZero && out.getLevel() == 0)
+    return op->emitOpError("must raise to a level above 0");
+  return success();
+}
+
+LogicalResult ModRaiseOp::verify() { return verifyRefresh(*this, true); }
+LogicalResult BootstrapOp::verify() { return verifyRefresh(*this, false); }
 
 LogicalResult RotateOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,

@@ -25,7 +25,7 @@ bool isUnrelinearized(Value v) {
 /// example: 2e-6 -> 5e-4).
 bool requiresRelinearized(Operation *op) {
   return isa<MulOp, RotateOp, ConjugateOp, LevelDownOp, RescaleOp,
-             func::ReturnOp>(op);
+             BootstrapOp, ModRaiseOp, func::ReturnOp>(op);
 }
 
 class LazyRelinearizePass
@@ -95,6 +95,9 @@ std::unique_ptr<Pass> createLazyRelinearizePass() {
   return std::make_unique<LazyRelinearizePass>();
 }
 
-void registerCkksPasses() { PassRegistration<LazyRelinearizePass>(); }
+void registerCkksPasses() {
+  PassRegistration<LazyRelinearizePass>();
+  registerExpandBootstrapPass();
+}
 
 } // namespace cerium::ckks

@@ -123,6 +123,14 @@ LogicalResult ModUpOp::verify() {
   return failure();
 }
 
+LogicalResult ModRaiseOp::verify() {
+  PolyType in = polyType(getInput()), out = polyType(getResult());
+  return expect(*this,
+                in == PolyType::get(getContext(), 0, false, true) &&
+                    !out.getExtended() && out.getNtt() && out.getLevel() > 0,
+                "maps Q_0 to Q_l (l > 0), in the NTT domain");
+}
+
 LogicalResult KeySwitchOp::verify() {
   if (getDigits().empty())
     return emitOpError("needs at least one digit");
@@ -173,13 +181,13 @@ LogicalResult RescaleOp::verify() {
 
 LogicalResult EncodeOp::verify() {
   if (failed(cerium::verifySlotValues(*this, getValues(), getOffset(),
-                                      getCount())))
+                                      getCount(), getComplex())))
     return failure();
   PolyType t = polyType(getResult());
   return expect(*this,
-                !t.getExtended() && t.getNtt() && getDegree() >= 1 &&
+                !t.getExtended() && t.getNtt() && getDegree() >= 0 &&
                     getDegree() <= 2,
-                "encodes over Q in the NTT domain at degree 1 or 2");
+                "encodes over Q in the NTT domain at degree 0, 1 or 2");
 }
 
 //===----------------------------------------------------------------------===//

@@ -126,7 +126,8 @@ LogicalResult KernelOp::verify() {
 }
 
 LogicalResult EncodeOp::verify() {
-  return cerium::verifySlotValues(*this, getValues(), getOffset(), getCount());
+  return cerium::verifySlotValues(*this, getValues(), getOffset(), getCount(),
+                                  getComplex());
 }
 
 LogicalResult MulInvOp::verify() {

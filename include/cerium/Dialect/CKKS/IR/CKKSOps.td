@@ -131,15 +131,17 @@ def CKKS_EncodeOp : Op<CKKS_Dialect, "encode", [Pure]> {
     floats, one period repeated over `count` slots, after `offset` zero
     slots: `ckks.encode f32 [0.5] offset 2 count 4` is [0, 0, .5, .5, .5, .5].
     The lowering builds encodes compact; poly.encode and rns.encode carry
-    the same three attributes.
+    the same attributes. With `complex`, the values are (real, imaginary)
+    pairs and offset and count count complex slots (the homomorphic DFT of
+    bootstrapping has complex diagonals).
   }];
   let arguments = (ins CKKS_SlotValuesAttr:$values,
                        OptionalAttr<I64Attr>:$offset,
-                       OptionalAttr<I64Attr>:$count);
+                       OptionalAttr<I64Attr>:$count, UnitAttr:$complex);
   let results = (outs CKKS_PlaintextType:$result);
   let assemblyFormat = [{
-    custom<SlotValues>($values) (`offset` $offset^)? (`count` $count^)?
-    attr-dict `:` type($result)
+    (`complex` $complex^)? custom<SlotValues>($values) (`offset` $offset^)?
+    (`count` $count^)? attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -185,6 +187,35 @@ def CKKS_LevelDownOp : CKKS_Op<"level_down"> {
   let results = (outs CKKS_CiphertextType:$result);
   let assemblyFormat = "$input `to` $level attr-dict `:` type($input)";
   let hasFolder = 1;
+}
+
+def CKKS_ModRaiseOp : Op<CKKS_Dialect, "mod_raise", [Pure]> {
+  let summary = "lift a level-0 ciphertext to a higher level (bootstrapping)";
+  let description = [{
+    Reads each residue modulo q_0 (the base primes) as its centered integer
+    and reduces it modulo every prime of `level`: the result decrypts to
+    t = m + q_0 I for a small integer polynomial I (|I| bounded by the
+    secret's Hamming weight). Its type only labels the limbs (level L,
+    degree 1); the slots are decode(t) / Delta_L, which the bootstrap
+    expansion accounts for.
+  }];
+  let arguments = (ins CKKS_CiphertextType:$input);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def CKKS_BootstrapOp : Op<CKKS_Dialect, "bootstrap", [Pure]> {
+  let summary = "refresh a ciphertext to a higher level";
+  let description = [{
+    The same slots (up to the bootstrap's error) at the result's level,
+    Delta_level. Expanded by `ckks-expand-bootstrap` into level_down to 0,
+    mod_raise, CoeffToSlot, EvalMod and SlotToCoeff before ckks -> poly.
+  }];
+  let arguments = (ins CKKS_CiphertextType:$input);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
 }
 
 #endif // CERIUM_DIALECT_CKKS_IR_CKKSOPS_TD

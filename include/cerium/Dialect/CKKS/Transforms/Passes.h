@@ -14,6 +14,13 @@ namespace cerium::ckks {
 /// once per value, which later uses then share. Sums of products taken
 /// before their rescale pay one key switch instead of one per product.
 std::unique_ptr<mlir::Pass> createLazyRelinearizePass();
+/// Expands every ckks.bootstrap into ops the pipeline lowers (level_down
+/// to 0, mod_raise, the subring trace for sparse slots, CoeffToSlot as
+/// baby-step giant-step diagonal products, EvalMod on the real and
+/// imaginary parts, SlotToCoeff). Reads the prime layout (`ckks.rns`), the
+/// slot count (`ckks.slots`) and the BootstrapConfig (`ckks.bootstrap`).
+std::unique_ptr<mlir::Pass> createExpandBootstrapPass();
+void registerExpandBootstrapPass();
 void registerCkksPasses();
 
 } // namespace cerium::ckks

@@ -121,6 +121,19 @@ def Poly_ModUpOp : Poly_Op<"mod_up"> {
   let hasVerifier = 1;
 }
 
+def Poly_ModRaiseOp : Poly_Op<"mod_raise"> {
+  let summary = "centered lift from the base primes Q_0 to Q_l (bootstrapping)";
+  let description = [{
+    x over Q_0 (NTT) read as centered integers modulo q_0 and reduced
+    modulo every prime of Q_l: the base limbs are kept, the others are the
+    base conversion of x's coefficient form followed by NTTs.
+  }];
+  let arguments = (ins Poly_PolyType:$input);
+  let results = (outs Poly_PolyType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Poly_KeySwitchOp : Poly_Op<"key_switch", [AllTypesMatch<["b", "a"]>]> {
   let summary = "inner product of raised digits with a switching key";
   let description = [{
@@ -176,11 +189,12 @@ def Poly_EncodeOp : Poly_Op<"encode"> {
   let arguments = (ins AnyAttrOf<[DenseF64ArrayAttr,
                                  DenseF32ArrayAttr]>:$values,
                        OptionalAttr<I64Attr>:$offset,
-                       OptionalAttr<I64Attr>:$count, I64Attr:$degree);
+                       OptionalAttr<I64Attr>:$count, UnitAttr:$complex,
+                       I64Attr:$degree);
   let results = (outs Poly_PolyType:$result);
   let assemblyFormat = [{
-    custom<SlotValues>($values) (`offset` $offset^)? (`count` $count^)?
-    `degree` $degree attr-dict `:` type($result)
+    (`complex` $complex^)? custom<SlotValues>($values) (`offset` $offset^)?
+    (`count` $count^)? `degree` $degree attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -205,12 +205,13 @@ def RNS_EncodeOp : RNS_Op<"encode"> {
   let arguments = (ins AnyAttrOf<[DenseF64ArrayAttr,
                                  DenseF32ArrayAttr]>:$values,
                        OptionalAttr<I64Attr>:$offset,
-                       OptionalAttr<I64Attr>:$count, I64Attr:$level,
-                       I64Attr:$degree);
+                       OptionalAttr<I64Attr>:$count, UnitAttr:$complex,
+                       I64Attr:$level, I64Attr:$degree);
   let results = (outs RNS_LimbsType:$result);
   let assemblyFormat = [{
-    custom<SlotValues>($values) (`offset` $offset^)? (`count` $count^)?
-    `level` $level `degree` $degree attr-dict `:` type($result)
+    (`complex` $complex^)? custom<SlotValues>($values) (`offset` $offset^)?
+    (`count` $count^)? `level` $level `degree` $degree attr-dict `:`
+    type($result)
   }];
   let hasVerifier = 1;
 }

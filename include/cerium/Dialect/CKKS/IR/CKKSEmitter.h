@@ -1,0 +1,77 @@
+//===- CKKSEmitter.h - ckks emission with managed levels --------*- C++ -*-===//
+//
+// Builds ckks ops the way every lowering to ckks needs them: products are
+// relinearized and rescaled at once, operands of additions are aligned with
+// level_down, constants are encoded compactly at the level of their use.
+// The fhe -> ckks lowering and the bootstrap expansion both emit through it,
+// so the level and scale discipline is written once.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_DIALECT_CKKS_IR_CKKSEMITTER_H
+#define CERIUM_DIALECT_CKKS_IR_CKKSEMITTER_H
+
+#include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <complex>
+#include <vector>
+
+namespace cerium::ckks {
+
+class Emitter {
+public:
+  /// `slots`: the slot count rotations are normalized by.
+  Emitter(mlir::OpBuilder &b, int64_t slots)
+      : b(b), loc(b.getUnknownLoc()), slots(slots) {}
+
+  static CiphertextType typeOf(mlir::Value v) {
+    return mlir::cast<CiphertextType>(v.getType());
+  }
+  static unsigned levelOf(mlir::Value v) { return typeOf(v).getLevel(); }
+
+  mlir::Value levelDown(mlir::Value v, unsigned level);
+  /// Brings x and y to the lower of their levels.
+  void align(mlir::Value &x, mlir::Value &y);
+  mlir::Value add(mlir::Value x, mlir::Value y);
+  mlir::Value sub(mlir::Value x, mlir::Value y);
+  mlir::Value negate(mlir::Value x);
+  /// x * y, relinearized and rescaled.
+  mlir::Value mul(mlir::Value x, mlir::Value y);
+  /// Slot values [0, values.size()) encoded at `level`, degree 1, compact.
+  mlir::Value encode(llvm::ArrayRef<double> values, unsigned level);
+  mlir::Value encode(llvm::ArrayRef<std::complex<double>> values,
+                     unsigned level);
+  /// x * values, rescaled.
+  mlir::Value mulPlain(mlir::Value x, llvm::ArrayRef<double> values);
+  /// x * c in every slot, rescaled (no plaintext; zero slots stay zero).
+  mlir::Value mulConst(mlir::Value x, double c);
+  /// x * values, as mul_const when all of the first n values are equal.
+  mlir::Value mulValues(mlir::Value x, llvm::ArrayRef<double> values,
+                        int64_t n);
+  mlir::Value addPlain(mlir::Value x, llvm::ArrayRef<double> values);
+  /// x + c in slots [0, n).
+  mlir::Value addConst(mlir::Value x, double c, int64_t n);
+  /// Left rotation of all slots by `steps` (normalized modulo the slots).
+  mlir::Value rotate(mlir::Value x, int64_t steps);
+  mlir::Value conjugate(mlir::Value x);
+
+  /// sum_k c_k x^k: baby steps x^1..x^(k-1), giant steps x^k, x^2k, ...
+  /// (k the power of two >= sqrt(d + 1)); depth ceil(log2(d + 1)) + 1.
+  /// Constants fill slots [0, n).
+  mlir::Value powerSeries(mlir::Value x, llvm::ArrayRef<double> coeffs,
+                          int64_t n);
+  /// sum_k c_k T_k(t), t = the affine map of [lo, hi] onto [-1, 1];
+  /// constants fill slots [0, n).
+  mlir::Value chebyshevSeries(mlir::Value x, llvm::ArrayRef<double> coeffs,
+                              double lo, double hi, int64_t n);
+
+  mlir::OpBuilder &b;
+  /// The location of every op emitted (set per source op by the caller).
+  mlir::Location loc;
+  int64_t slots;
+};
+
+} // namespace cerium::ckks
+
+#endif // CERIUM_DIALECT_CKKS_IR_CKKSEMITTER_H

@@ -1,0 +1,48 @@
+//===- Bootstrap.h - The shape of the compiled bootstrap --------*- C++ -*-===//
+//
+// The choices that fix a bootstrap's depth and precision. The compiler picks
+// them before the parameter set (the chain must hold the bootstrap's depth
+// on top of the program's deepest segment) and records them on the module
+// as `ckks.bootstrap`, which `ckks-expand-bootstrap` reads.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CERIUM_DIALECT_CKKS_TRANSFORMS_BOOTSTRAP_H
+#define CERIUM_DIALECT_CKKS_TRANSFORMS_BOOTSTRAP_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <optional>
+
+namespace cerium::ckks {
+
+struct BootstrapConfig {
+  static constexpr const char *kAttrName = "ckks.bootstrap";
+
+  /// Levels of the homomorphic DFT each way.
+  unsigned coeffsToSlotsLevels = 3, slotsToCoeffsLevels = 3;
+  /// Degree of the Chebyshev approximation of the scaled cosine.
+  unsigned chebyshevDegree = 31;
+  /// Double-angle steps after it (the cosine's argument is divided by 2^r).
+  unsigned doubleAngles = 4;
+  /// Bound on |I|, the multiple of q_0 that ModRaise adds to each
+  /// coefficient; it follows from the secret's Hamming weight.
+  unsigned overflowBound = 12;
+
+  /// Levels one bootstrap consumes: the DFTs, the cosine series (product
+  /// tree plus the coefficients), the double angles, and the arcsine
+  /// correction (2).
+  unsigned depth() const;
+
+  /// A bound for a ternary secret of Hamming weight h: I is a sum of h + 1
+  /// terms uniform in [-1/2, 1/2] (the rounding of c_0 + c_1 s over q_0),
+  /// so 8 standard deviations, which its lighter-than-Gaussian tail makes
+  /// a failure probability below 2^-40 per coefficient.
+  static BootstrapConfig forHammingWeight(unsigned h);
+
+  mlir::DictionaryAttr toAttr(mlir::MLIRContext *context) const;
+  static std::optional<BootstrapConfig> of(mlir::Operation *module);
+};
+
+} // namespace cerium::ckks
+
+#endif // CERIUM_DIALECT_CKKS_TRANSFORMS_BOOTSTRAP_H

@@ -1,0 +1,206 @@
+//===- CKKSEmitter.cpp - ckks emission with managed levels ----------------===//
+
+#include "cerium/Dialect/CKKS/IR/CKKSEmitter.h"
+#include "cerium/Dialect/SlotValues.h"
+
+#include <algorithm>
+#include <functional>
+
+using namespace mlir;
+
+namespace cerium::ckks {
+
+Value Emitter::levelDown(Value v, unsigned level) {
+  if (levelOf(v) == level)
+    return v;
+  return LevelDownOp::create(b, loc, v, b.getI32IntegerAttr(level));
+}
+
+void Emitter::align(Value &x, Value &y) {
+  unsigned l = std::min(levelOf(x), levelOf(y));
+  x = levelDown(x, l);
+  y = levelDown(y, l);
+}
+
+Value Emitter::add(Value x, Value y) {
+  align(x, y);
+  return AddOp::create(b, loc, x, y);
+}
+
+Value Emitter::sub(Value x, Value y) {
+  align(x, y);
+  return SubOp::create(b, loc, x, y);
+}
+
+Value Emitter::negate(Value x) { return NegateOp::create(b, loc, x); }
+
+Value Emitter::mul(Value x, Value y) {
+  align(x, y);
+  Value p = MulOp::create(b, loc, x, y);
+  return RescaleOp::create(b, loc, RelinearizeOp::create(b, loc, p));
+}
+
+/// Built compact (SlotValues.h): the pre-rotated diagonals of a linear
+/// are leading zeros and one row of f32 weights, which is what the
+/// artifact then stores instead of every slot as a double.
+Value Emitter::encode(ArrayRef<double> values, unsigned level) {
+  CompactSlotValues c = compactSlotValues(b, values);
+  return EncodeOp::create(b, loc, PlaintextType::get(b.getContext(), level, 1),
+                          c.values, c.offset, c.count, UnitAttr());
+}
+
+/// Complex values are stored as they are (the DFT's diagonals do not
+/// repeat), as (real, imaginary) pairs.
+Value Emitter::encode(ArrayRef<std::complex<double>> values, unsigned level) {
+  std::vector<double> pairs;
+  pairs.reserve(2 * values.size());
+  for (std::complex<double> v : values) {
+    pairs.push_back(v.real());
+    pairs.push_back(v.imag());
+  }
+  return EncodeOp::create(b, loc, PlaintextType::get(b.getContext(), level, 1),
+                          b.getDenseF64ArrayAttr(pairs), IntegerAttr(),
+                          IntegerAttr(), b.getUnitAttr());
+}
+
+Value Emitter::mulPlain(Value x, ArrayRef<double> values) {
+  Value pt = encode(values, levelOf(x));
+  return RescaleOp::create(b, loc, MulPlainOp::create(b, loc, x, pt));
+}
+
+Value Emitter::mulConst(Value x, double c) {
+  return RescaleOp::create(b, loc,
+                           MulConstOp::create(b, loc, x, b.getF64FloatAttr(c)));
+}
+
+Value Emitter::mulValues(Value x, ArrayRef<double> values, int64_t n) {
+  if (int64_t(values.size()) == n &&
+      std::all_of(values.begin(), values.end(),
+                  [&](double v) { return v == values[0]; }))
+    return mulConst(x, values[0]);
+  return mulPlain(x, values);
+}
+
+Value Emitter::addPlain(Value x, ArrayRef<double> values) {
+  return AddPlainOp::create(b, loc, x, encode(values, levelOf(x)));
+}
+
+Value Emitter::addConst(Value x, double c, int64_t n) {
+  return addPlain(x, std::vector<double>(size_t(n), c));
+}
+
+Value Emitter::rotate(Value x, int64_t steps) {
+  steps = ((steps % slots) + slots) % slots;
+  if (steps == 0)
+    return x;
+  return RotateOp::create(b, loc, x, b.getI64IntegerAttr(steps));
+}
+
+Value Emitter::conjugate(Value x) { return ConjugateOp::create(b, loc, x); }
+
+namespace {
+
+/// The split k = a + c, a the largest power of two below k (k/2 for a power
+/// of two), that keeps the product tree at depth ceil(log2 k).
+size_t treeSplit(size_t k) {
+  size_t a = size_t(1) << (63 - __builtin_clzll(k));
+  return a == k ? k / 2 : a;
+}
+
+} // namespace
+
+/// Σ c_k B_k(t) with every basis element from a product tree (B_k = t^k or
+/// T_k(t)); each coefficient costs one constant multiplication. `x` is the
+/// program's operand (for the constant polynomial), `t` the series variable.
+static Value basisSeries(Emitter &e, Value x, Value t, ArrayRef<double> coeffs,
+                         bool chebyshev, int64_t n) {
+  const size_t degree = coeffs.size() - 1;
+  std::vector<Value> basis(degree + 1);
+  if (degree >= 1)
+    basis[1] = t;
+  for (size_t k = 2; k <= degree; ++k) {
+    size_t a = treeSplit(k), c = k - a;
+    Value prod = e.mul(basis[a], basis[c]);
+    if (!chebyshev) {
+      basis[k] = prod;
+      continue;
+    }
+    // T_{a+c} = 2 T_a T_c - T_{a-c}.
+    Value twice = e.add(prod, prod);
+    basis[k] = a == c ? e.addConst(twice, -1, n) : e.sub(twice, basis[a - c]);
+  }
+  Value sum;
+  for (size_t k = 1; k <= degree; ++k) {
+    if (coeffs[k] == 0)
+      continue;
+    Value term = e.mulConst(basis[k], coeffs[k]);
+    sum = sum ? e.add(sum, term) : term;
+  }
+  if (!sum) // a constant polynomial: c_0 = x * 0 + c_0
+    sum = e.mulConst(x, 0);
+  if (coeffs[0] != 0)
+    sum = e.addConst(sum, coeffs[0], n);
+  return sum;
+}
+
+Value Emitter::chebyshevSeries(Value x, ArrayRef<double> coeffs, double lo,
+                               double hi, int64_t n) {
+  Value t = x;
+  if (coeffs.size() >= 2 && (lo != -1 || hi != 1))
+    t = addConst(mulConst(x, 2 / (hi - lo)), -(hi + lo) / (hi - lo), n);
+  return basisSeries(*this, x, t, coeffs, true, n);
+}
+
+/// Chunks of k coefficients are combined pairwise with the giant steps, so
+/// degree d costs about 2 sqrt(d) + log d ciphertext products instead of
+/// d - 1, at the same depth.
+Value Emitter::powerSeries(Value x, ArrayRef<double> coeffs, int64_t n) {
+  const size_t degree = coeffs.size() - 1;
+  if (degree < 4)
+    return basisSeries(*this, x, x, coeffs, false, n);
+  size_t k = 2;
+  while (k * k < degree + 1)
+    k <<= 1;
+  std::vector<Value> baby(k);
+  baby[1] = x;
+  for (size_t j = 2; j < k; ++j) {
+    size_t a = treeSplit(j);
+    baby[j] = mul(baby[a], baby[j - a]);
+  }
+  const size_t chunks = (degree + k) / k;
+  size_t padded = 1;
+  while (padded < chunks)
+    padded <<= 1;
+  std::vector<Value> giant{mul(baby[k / 2], baby[k / 2])}; // x^k
+  while ((size_t(1) << giant.size()) < padded)
+    giant.push_back(mul(giant.back(), giant.back()));
+  // sum_i c_{jk+i} x^i; null when the chunk is all zero.
+  auto chunk = [&](size_t j) -> Value {
+    Value s;
+    for (size_t i = 1; i < k && j * k + i <= degree; ++i)
+      if (coeffs[j * k + i] != 0) {
+        Value term = mulConst(baby[i], coeffs[j * k + i]);
+        s = s ? add(s, term) : term;
+      }
+    double c0 = j * k <= degree ? coeffs[j * k] : 0;
+    if (!s && c0 == 0)
+      return {};
+    if (!s)
+      s = mulConst(x, 0);
+    return c0 != 0 ? addConst(s, c0, n) : s;
+  };
+  std::function<Value(size_t, size_t)> combine = [&](size_t lo, size_t count) {
+    if (count == 1)
+      return chunk(lo);
+    size_t half = count / 2;
+    Value low = combine(lo, half), high = combine(lo + half, half);
+    if (!high)
+      return low;
+    Value prod = mul(high, giant[__builtin_ctzll(half)]);
+    return low ? add(low, prod) : prod;
+  };
+  Value result = combine(0, padded);
+  return result ? result : mulConst(x, 0);
+}
+
+} // namespace cerium::ckks

@@ -1,0 +1,339 @@
+//===- ExpandBootstrap.cpp - The bootstrap as ordinary ckks ops -----------===//
+//
+// bootstrap(x) for x with n slots, q_0 the base modulus and K the overflow
+// bound (docs/architecture.md, "Bootstrapping", has the derivation):
+//
+//  1. level_down to 0 and mod_raise to the top level L: the ciphertext now
+//     decrypts to t = m + q_0 I, |I| <= K.
+//  2. For n < N/2, the trace over X -> X^(5^(n 2^j)) keeps the subring part
+//     of t (times N/2n), which is what the n slots see.
+//  3. CoeffToSlot: w = t's coefficients (pairs as complex slots, scaled by
+//     1 / (2 q_0 K')), then re = w + conj(w), im = -i w + conj(-i w).
+//  4. EvalMod on each: a Chebyshev series of cos(2 pi (K' a - 1/4) / 2^r),
+//     r double angles (giving sin(2 pi (I + m / q_0))), and the arcsine's
+//     first correction s + s^3 / 6 ~ 2 pi m / q_0.
+//  5. re + i im, SlotToCoeff scaled by q_0 / (2 pi Delta_0): the slots of m.
+//
+// Every step is built from existing ckks ops (plus mod_raise), so the rest
+// of the pipeline lowers, fuses, plans and runs it on every backend.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cerium/CKKS/HomomorphicDft.h"
+#include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/CKKS/IR/CKKSEmitter.h"
+#include "cerium/Dialect/CKKS/Transforms/Bootstrap.h"
+#include "cerium/Dialect/CKKS/Transforms/Passes.h"
+#include "cerium/Dialect/Poly/IR/RnsLayout.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+#include <cmath>
+#include <numbers>
+#include <set>
+
+using namespace mlir;
+
+namespace cerium::ckks {
+
+unsigned BootstrapConfig::depth() const {
+  // The product tree reaches T_d within `tree` levels (the bit length of
+  // d); the coefficients take one more.
+  unsigned tree = 1;
+  while ((1u << tree) <= chebyshevDegree)
+    ++tree;
+  return coeffsToSlotsLevels + tree + 1 + doubleAngles + 2 +
+         slotsToCoeffsLevels;
+}
+
+BootstrapConfig BootstrapConfig::forHammingWeight(unsigned h) {
+  BootstrapConfig c;
+  c.overflowBound = unsigned(std::ceil(8 * std::sqrt((double(h) + 1) / 12.0)));
+  // The cosine's argument spans 2 pi (K + 1) / 2^r: keep it within ~1.6
+  // turns so that degree 31 stays below 2^-45.
+  c.doubleAngles = 2;
+  while (double(c.overflowBound + 1) / double(1u << c.doubleAngles) > 1.6)
+    ++c.doubleAngles;
+  return c;
+}
+
+DictionaryAttr BootstrapConfig::toAttr(MLIRContext *context) const {
+  Builder b(context);
+  return b.getDictionaryAttr({
+      b.getNamedAttr("coeffs_to_slots",
+                     b.getI64IntegerAttr(coeffsToSlotsLevels)),
+      b.getNamedAttr("slots_to_coeffs",
+                     b.getI64IntegerAttr(slotsToCoeffsLevels)),
+      b.getNamedAttr("degree", b.getI64IntegerAttr(chebyshevDegree)),
+      b.getNamedAttr("double_angles", b.getI64IntegerAttr(doubleAngles)),
+      b.getNamedAttr("overflow", b.getI64IntegerAttr(overflowBound)),
+  });
+}
+
+std::optional<BootstrapConfig> BootstrapConfig::of(Operation *op) {
+  auto module =
+      isa<ModuleOp>(op) ? cast<ModuleOp>(op) : op->getParentOfType<ModuleOp>();
+  if (!module)
+    return std::nullopt;
+  auto dict = module->getAttrOfType<DictionaryAttr>(kAttrName);
+  if (!dict)
+    return std::nullopt;
+  BootstrapConfig c;
+  auto read = [&](StringRef name, unsigned &field, unsigned lo, unsigned hi) {
+    auto v = dict.getAs<IntegerAttr>(name);
+    if (!v || v.getInt() < lo || v.getInt() > hi)
+      return false;
+    field = unsigned(v.getInt());
+    return true;
+  };
+  if (!read("coeffs_to_slots", c.coeffsToSlotsLevels, 1, 16) ||
+      !read("slots_to_coeffs", c.slotsToCoeffsLevels, 1, 16) ||
+      !read("degree", c.chebyshevDegree, 1, 1023) ||
+      !read("double_angles", c.doubleAngles, 0, 16) ||
+      !read("overflow", c.overflowBound, 1, 1 << 16))
+    return std::nullopt;
+  return c;
+}
+
+namespace {
+
+using Complex = std::complex<double>;
+
+class Expansion {
+public:
+  Expansion(OpBuilder &b, const RnsLayout &layout,
+            const BootstrapConfig &config, int64_t slots)
+      : e(b, slots), layout(layout), config(config), n(slots) {
+    for (unsigned i = 0; i < layout.base; ++i)
+      q0 *= double(layout.moduli[i]);
+  }
+
+  /// The expansion of `op`, or null after a diagnostic.
+  Value expand(BootstrapOp op) {
+    e.loc = op.getLoc();
+    const size_t degree = layout.degree();
+    if (n < 1 || size_t(n) > degree / 2 || (n & (n - 1)))
+      return fail(op, "slot count is not a power of two up to N/2");
+    unsigned logSlots = 0;
+    while ((int64_t(1) << logSlots) < n)
+      ++logSlots;
+    const unsigned ctsLevels =
+        std::min(config.coeffsToSlotsLevels, std::max(logSlots, 1u));
+    const unsigned stcLevels =
+        std::min(config.slotsToCoeffsLevels, std::max(logSlots, 1u));
+    const unsigned top = layout.maxLevel();
+    const unsigned target = Emitter::levelOf(op.getResult());
+
+    // Builders abort on ops whose types do not infer: check the chain
+    // first (depth() bounds what the expansion below consumes).
+    if (target + config.depth() > top)
+      return fail(op, "needs " + std::to_string(config.depth()) +
+                          " levels above level " + std::to_string(target) +
+                          ", the chain has " + std::to_string(top));
+    Value x = e.levelDown(op.getInput(), 0);
+    x = ModRaiseOp::create(e.b, e.loc,
+                           CiphertextType::get(e.b.getContext(), top, 1, 2), x);
+    // The trace onto the subring that the n slots see.
+    const int64_t copies = int64_t(degree / 2) / n;
+    for (int64_t step = n; step < int64_t(degree / 2); step *= 2)
+      x = e.add(x,
+                RotateOp::create(e.b, e.loc, x, e.b.getI64IntegerAttr(step)));
+
+    // CoeffToSlot, then the real and imaginary parts as real slots. The
+    // slots are decode(t) / Delta_L (mod_raise's label): scale them to
+    // w / (2 q_0 K').
+    const double bound = double(config.overflowBound) + 1;
+    const double ctsScale =
+        layout.scales[top] / (double(copies) * 2 * q0 * bound);
+    Value w = x;
+    for (const SlotMatrix &m :
+         balanced(coeffsToSlotsFactors(logSlots, ctsLevels, 1.0), ctsScale))
+      w = apply(w, m);
+    Value wBar = e.conjugate(w);
+    Value re = e.add(w, wBar);
+    Value rotated = mulImaginaryUnit(w, -1);
+    Value im = e.add(rotated, e.conjugate(rotated));
+
+    Value mixed =
+        e.add(evalMod(re, bound), mulImaginaryUnit(evalMod(im, bound), 1));
+
+    // SlotToCoeff: EvalMod left 2 pi m / q_0 per coefficient.
+    const double stcScale = q0 / (2 * std::numbers::pi * layout.scales[0]);
+    Value z = mixed;
+    for (const SlotMatrix &m :
+         balanced(slotsToCoeffsFactors(logSlots, stcLevels, 1.0), stcScale))
+      z = apply(z, m);
+    if (Emitter::levelOf(z) < target)
+      return fail(op, "needs " + std::to_string(target - Emitter::levelOf(z)) +
+                          " more levels than the chain has above level " +
+                          std::to_string(target));
+    return e.levelDown(z, target);
+  }
+
+private:
+  Value fail(Operation *op, const std::string &what) {
+    op->emitOpError(what);
+    return {};
+  }
+
+  /// The factors with `scale` spread evenly over them (each diagonal is
+  /// encoded at the same scale, so no factor's entries get tiny).
+  static std::vector<SlotMatrix> balanced(std::vector<SlotMatrix> factors,
+                                          double scale) {
+    const double each = std::pow(scale, 1.0 / double(factors.size()));
+    for (SlotMatrix &m : factors)
+      for (auto &[offset, diag] : m.diagonals)
+        for (Complex &v : diag)
+          v *= each;
+    return factors;
+  }
+
+  /// x * (sign i) in every slot: the exact monomial X^(N/2) (times sign),
+  /// a degree-0 plaintext, so no level is used.
+  Value mulImaginaryUnit(Value x, double sign) {
+    OpBuilder &b = e.b;
+    Value unit = EncodeOp::create(
+        b, e.loc, PlaintextType::get(b.getContext(), Emitter::levelOf(x), 0),
+        b.getDenseF64ArrayAttr({0.0, sign}), IntegerAttr(),
+        b.getI64IntegerAttr(n), b.getUnitAttr());
+    return MulPlainOp::create(b, e.loc, x, unit);
+  }
+
+  /// y = sum_r diag_r ⊙ rot(x, r) by baby steps b and giant steps g
+  /// (r = g + b, signed offsets so that -h and +h share steps): rotations
+  /// of x are hoisted (one ModUp), each giant step rotates one sum of
+  /// products, and a single rescale ends the factor.
+  Value apply(Value x, const SlotMatrix &m) {
+    std::vector<std::pair<int64_t, const std::vector<Complex> *>> diags;
+    for (const auto &[r, d] : m.diagonals)
+      diags.push_back({r > n / 2 ? r - n : r, &d});
+    // The baby-step width with the fewest rotations.
+    int64_t bestWidth = 1;
+    size_t bestCost = SIZE_MAX;
+    for (int64_t width = 1; width <= n; width *= 2) {
+      std::set<int64_t> babies, giants;
+      for (auto &[r, d] : diags) {
+        int64_t baby = ((r % width) + width) % width;
+        babies.insert(baby);
+        giants.insert(r - baby);
+      }
+      size_t cost = babies.size() + giants.size();
+      if (cost < bestCost) {
+        bestCost = cost;
+        bestWidth = width;
+      }
+    }
+    std::map<int64_t,
+             std::vector<std::pair<int64_t, const std::vector<Complex> *>>>
+        byGiant;
+    for (auto &[r, d] : diags) {
+      int64_t baby = ((r % bestWidth) + bestWidth) % bestWidth;
+      byGiant[r - baby].push_back({baby, d});
+    }
+    std::map<int64_t, Value> babySteps;
+    const unsigned level = Emitter::levelOf(x);
+    Value acc;
+    for (auto &[giant, terms] : byGiant) {
+      Value inner;
+      for (auto &[baby, diag] : terms) {
+        Value &rotated = babySteps[baby];
+        if (!rotated)
+          rotated = e.rotate(x, baby);
+        // Pre-rotated right by the giant step: rot(d' ⊙ rot(x, b), g)
+        // = d ⊙ rot(x, g + b) for d'[j] = d[j - g].
+        std::vector<Complex> shifted(static_cast<size_t>(n));
+        for (int64_t j = 0; j < n; ++j)
+          shifted[size_t(j)] = (*diag)[size_t((((j - giant) % n) + n) % n)];
+        Value term =
+            MulPlainOp::create(e.b, e.loc, rotated, e.encode(shifted, level));
+        inner = inner ? e.add(inner, term) : term;
+      }
+      Value part = e.rotate(inner, giant);
+      acc = acc ? e.add(acc, part) : part;
+    }
+    return RescaleOp::create(e.b, e.loc, acc);
+  }
+
+  /// a ~ (I + eps) / K' in [-1, 1] -> ~ 2 pi eps.
+  Value evalMod(Value a, double bound) {
+    const unsigned d = config.chebyshevDegree, r = config.doubleAngles;
+    const double turns = 1.0 / double(1u << r);
+    auto g = [&](double y) {
+      return std::cos(2 * std::numbers::pi * (bound * y - 0.25) * turns);
+    };
+    // Interpolation at the Chebyshev nodes.
+    std::vector<double> coeffs(d + 1, 0.0);
+    for (unsigned k = 0; k <= d; ++k) {
+      double sum = 0;
+      for (unsigned j = 0; j <= d; ++j) {
+        double theta = std::numbers::pi * (j + 0.5) / double(d + 1);
+        sum += g(std::cos(theta)) * std::cos(k * theta);
+      }
+      coeffs[k] = sum * 2 / double(d + 1);
+    }
+    coeffs[0] /= 2;
+    Value c = e.chebyshevSeries(a, coeffs, -1, 1, n);
+    for (unsigned i = 0; i < r; ++i) {
+      Value sq = e.mul(c, c);
+      c = e.addConst(e.add(sq, sq), -1, n);
+    }
+    // arcsin(s) ~ s + s^3 / 6, with 1/6 taken before the last product.
+    Value cube = e.mul(e.mul(c, c), e.mulConst(c, 1.0 / 6));
+    return e.add(c, cube);
+  }
+
+  Emitter e;
+  const RnsLayout &layout;
+  const BootstrapConfig &config;
+  const int64_t n;
+  double q0 = 1;
+};
+
+class ExpandBootstrapPass
+    : public PassWrapper<ExpandBootstrapPass, OperationPass<ModuleOp>> {
+public:
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ExpandBootstrapPass)
+
+  StringRef getArgument() const final { return "ckks-expand-bootstrap"; }
+  StringRef getDescription() const final {
+    return "Expand ckks.bootstrap into ModRaise, CoeffToSlot, EvalMod and "
+           "SlotToCoeff";
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<BootstrapOp> ops;
+    module.walk([&](BootstrapOp op) { ops.push_back(op); });
+    if (ops.empty())
+      return;
+    auto layout = RnsLayout::of(module);
+    auto config = BootstrapConfig::of(module);
+    auto slots = module->getAttrOfType<IntegerAttr>("ckks.slots");
+    if (!layout || !config || !slots) {
+      module.emitError("ckks-expand-bootstrap needs the module attributes "
+                       "ckks.rns, ckks.bootstrap and ckks.slots");
+      return signalPassFailure();
+    }
+    for (BootstrapOp op : ops) {
+      OpBuilder b(op);
+      Expansion expansion(b, *layout, *config, slots.getInt());
+      Value result = expansion.expand(op);
+      if (!result)
+        return signalPassFailure();
+      op.getResult().replaceAllUsesWith(result);
+      op.erase();
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createExpandBootstrapPass() {
+  return std::make_unique<ExpandBootstrapPass>();
+}
+
+void registerExpandBootstrapPass() { PassRegistration<ExpandBootstrapPass>(); }
+
+} // namespace cerium::ckks
