@@ -260,8 +260,17 @@ private:
           bad("must be a power of two or auto");
         }
         (key == "ring_dim" ? o.ringDim : o.slots) = n;
+      } else if (key == "max_levels") {
+        if (v.kind == Val::Kind::Int) {
+          if (v.i < 1 || v.i > 1024)
+            bad("must be an integer in [1, 1024] or auto");
+          o.maxLevels = v.i;
+        } else if (v.kind != Val::Kind::Auto) {
+          bad("must be an integer in [1, 1024] or auto");
+        }
       } else {
-        bad("is unknown (options: security, precision, ring_dim, slots)");
+        bad("is unknown (options: security, precision, ring_dim, slots, "
+            "max_levels)");
       }
     }
     return o;

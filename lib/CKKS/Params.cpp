@@ -61,6 +61,8 @@ static void validate(const ParamSpec &s) {
   if (s.secret == SecretDistribution::SparseTernary &&
       (s.hammingWeight == 0 || s.hammingWeight > (1u << s.logN)))
     fail("a sparse secret needs a Hamming weight in [1, N]");
+  if (s.encapsulationWeight > (1u << s.logN))
+    fail("the encapsulation secret's Hamming weight exceeds N");
 }
 
 /// log2 of the largest product of a key-switching digit (dnum digits of
@@ -264,6 +266,12 @@ double Params::logQP() const {
   return bits;
 }
 
+/// Set in the serialized secret-distribution byte when an encapsulation
+/// weight follows the Hamming weight. Sets without encapsulation serialize
+/// exactly as before it existed, so their fingerprints (and every file
+/// stamped with one) stay valid.
+static constexpr uint8_t kEncapsulationFlag = 0x80;
+
 void Params::serialize(ByteWriter &w) const {
   w.put<uint32_t>(s.logN);
   w.put<uint32_t>(s.logSlots);
@@ -271,8 +279,11 @@ void Params::serialize(ByteWriter &w) const {
   w.put<uint32_t>(s.scaleBits);
   w.put<uint32_t>(s.baseBits);
   w.put<uint32_t>(s.dnum);
-  w.put<uint8_t>(static_cast<uint8_t>(s.secret));
+  w.put<uint8_t>(static_cast<uint8_t>(s.secret) |
+                 (s.encapsulationWeight ? kEncapsulationFlag : 0));
   w.put<uint32_t>(s.hammingWeight);
+  if (s.encapsulationWeight)
+    w.put<uint32_t>(s.encapsulationWeight);
   w.put<uint8_t>(s.insecure ? 1 : 0);
   std::vector<uint32_t> q, p;
   for (uint32_t id : qIds)
@@ -291,22 +302,42 @@ ParamsPtr Params::deserialize(ByteReader &r) {
   spec.scaleBits = r.get<uint32_t>();
   spec.baseBits = r.get<uint32_t>();
   spec.dnum = r.get<uint32_t>();
-  uint8_t secret = r.get<uint8_t>();
-  if (secret > 1)
+  const uint8_t secret = r.get<uint8_t>();
+  const bool encapsulation = secret & kEncapsulationFlag;
+  if ((secret & ~kEncapsulationFlag) > 1)
     r.fail("unknown secret distribution");
-  spec.secret = static_cast<SecretDistribution>(secret);
+  spec.secret = static_cast<SecretDistribution>(secret & ~kEncapsulationFlag);
   spec.hammingWeight = r.get<uint32_t>();
+  if (encapsulation) {
+    spec.encapsulationWeight = r.get<uint32_t>();
+    // Zero would serialize without the flag: a second encoding of one set.
+    if (spec.encapsulationWeight == 0)
+      r.fail("encapsulation flagged with a Hamming weight of 0");
+  }
   spec.insecure = r.get<uint8_t>() != 0;
   auto q = r.getArray<uint32_t>(4096);
   auto p = r.getArray<uint32_t>(4096);
   return assemble(spec, std::move(q), std::move(p));
 }
 
+double Params::logPQ0() const {
+  double bits = 0;
+  for (uint32_t id : extendedPrimeIds(0))
+    bits += std::log2(double(prime(id)));
+  return bits;
+}
+
 std::string Params::describe() const {
+  std::string encapsulation;
+  if (s.encapsulationWeight)
+    encapsulation =
+        fmt::format(", encapsulation h' = {} (log2(P q_0) = {:.0f})",
+                    s.encapsulationWeight, logPQ0());
   return fmt::format("N = 2^{}, {} slots, {} levels x {} prime(s), scale 2^{}, "
-                     "log2(PQ) = {:.0f}, dnum = {}{}",
+                     "log2(PQ) = {:.0f}, dnum = {}{}{}",
                      s.logN, slots(), s.levels, perLevel, s.scaleBits, logQP(),
-                     s.dnum, s.insecure ? " (INSECURE)" : " (128-bit)");
+                     s.dnum, encapsulation,
+                     s.insecure ? " (INSECURE)" : " (128-bit)");
 }
 
 } // namespace cerium::ckks
@@ -314,7 +345,8 @@ std::string Params::describe() const {
 namespace cerium::ckks {
 
 ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
-                       bool insecure, unsigned logN, unsigned hammingWeight) {
+                       bool insecure, unsigned logN, unsigned hammingWeight,
+                       unsigned encapsulationWeight) {
   unsigned logSlots = 1;
   while ((int64_t(1) << logSlots) < slots)
     ++logSlots;
@@ -325,8 +357,17 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
     spec.secret = SecretDistribution::SparseTernary;
     spec.hammingWeight = hammingWeight;
   }
-  const unsigned minScale =
-      precision >= std::ldexp(1.0, -15) && !hammingWeight ? 40 : 50;
+  // Encapsulation keeps a dense secret, and bootstraps all the same.
+  spec.encapsulationWeight = encapsulationWeight;
+  const bool bootstraps = hammingWeight || encapsulationWeight;
+  // Bootstrapping's precision is the scale's bits less the noise of its
+  // DFT levels (~13 bits), log2 of the overflow bound and log2(q_0 /
+  // Delta_0): it wants a large scale and a base only ~10 bits above it
+  // (the arcsine-corrected sine stays exact to ~2^-29 there).
+  const unsigned minScale = bootstraps                          ? 60
+                            : precision >= std::ldexp(1.0, -15) ? 40
+                                                                : 50;
+  const unsigned headroom = bootstraps ? 10 : 16;
   unsigned first = logN ? logN : std::max(logSlots + 1, insecure ? 8u : 10u);
   unsigned last = logN ? logN : (insecure ? 17u : 16u);
   std::string lastError = "no ring dimension was tried";
@@ -339,7 +380,9 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
     // until the chain holds it.
     for (spec.scaleBits = minScale; spec.scaleBits <= 2 * kMaxPrimeBits;
          spec.scaleBits += 2) {
-      spec.baseBits = std::min(spec.scaleBits + 16, 2 * kMaxPrimeBits);
+      spec.baseBits =
+          bootstraps ? spec.scaleBits + headroom
+                     : std::min(spec.scaleBits + headroom, 2 * kMaxPrimeBits);
       const size_t numQ = baseCountFor(spec) + levels * perLevelFor(spec);
       spec.dnum = static_cast<unsigned>(std::min<size_t>(3, numQ));
       try {

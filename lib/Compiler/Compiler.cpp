@@ -16,6 +16,8 @@
 #include "cerium/Dialect/RNS/Transforms/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
+
+#include <fmt/format.h>
 #include "mlir/Transforms/Passes.h"
 
 namespace cerium {
@@ -71,56 +73,117 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   if (options.stopAfter == Stage::Fhe)
     return c;
   c.fheModule = c.program.module->clone();
-  mlir::PassManager pm(&context);
-  pm.addPass(createFheToCkksPass(c.program.options.slots));
-  pm.addNestedPass<mlir::func::FuncOp>(ckks::createLazyRelinearizePass());
-  if (mlir::failed(pm.run(*c.program.module)))
-    throw Error(source->path() + ": compilation failed");
-  auto module = *c.program.module;
-  auto slots = module->getAttrOfType<mlir::IntegerAttr>("ckks.slots");
-  unsigned levels = static_cast<unsigned>(
-      module->getAttrOfType<mlir::IntegerAttr>("ckks.levels").getInt());
+  const bool insecure = options.insecure || c.program.options.security == 0;
+  unsigned logN = 0;
+  if (int64_t ring = c.program.options.ringDim)
+    while ((int64_t(1) << logN) < ring)
+      ++logN;
+  // main's depth and the options decide the parameters: errors point at
+  // main.
+  auto atMain = [&](const std::string &what) {
+    dsl::SourceLoc at{1, 1};
+    auto main = c.fheModule->lookupSymbol<mlir::func::FuncOp>("main");
+    if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(main.getLoc()))
+      at = {fl.getLine(), fl.getColumn()};
+    return dsl::SourceError(*source, at, what);
+  };
+  auto lowerToCkks = [&](unsigned segmentDepth) {
+    c.program.module = c.fheModule->clone();
+    mlir::PassManager pm(&context);
+    pm.addPass(createFheToCkksPass(c.program.options.slots, segmentDepth));
+    pm.addNestedPass<mlir::func::FuncOp>(ckks::createLazyRelinearizePass());
+    if (mlir::failed(pm.run(*c.program.module)))
+      throw Error(source->path() + ": compilation failed");
+  };
+  auto intAttr = [&](const char *name) {
+    mlir::ModuleOp m = *c.program.module;
+    return m->getAttrOfType<mlir::IntegerAttr>(name).getInt();
+  };
+  auto hasBootstrap = [&] {
+    bool found = false;
+    mlir::ModuleOp m = *c.program.module;
+    m.walk([&](ckks::BootstrapOp) { found = true; });
+    return found;
+  };
   // Bootstraps need their own depth on top of the deepest segment, and a
   // sparse secret (encapsulation, which keeps a dense one, is later work).
-  unsigned hammingWeight = 0;
+  const auto config =
+      ckks::BootstrapConfig::forHammingWeight(kBootstrapHammingWeight);
+  auto chainFor = [&](unsigned depth, bool bootstraps) {
+    return ckks::chooseParams(intAttr("ckks.slots"),
+                              depth + (bootstraps ? config.depth() : 0),
+                              c.program.options.precision, insecure, logN,
+                              bootstraps ? kBootstrapHammingWeight : 0);
+  };
+  lowerToCkks(0);
+  // Too deep for the chain cap (max_levels) or for any chain the ring
+  // allows: lower again with bootstraps placed every `segment` levels.
+  const unsigned cap = unsigned(c.program.options.maxLevels);
+  bool place = false;
+  std::string unfit; // why the chain without placement did not fit
+  unsigned depth = unsigned(intAttr("ckks.levels"));
+  bool bootstraps = hasBootstrap();
+  if (cap) {
+    place = depth + (bootstraps ? config.depth() : 0) > cap;
+  } else {
+    try {
+      c.params = chainFor(depth, bootstraps);
+    } catch (const Error &e) {
+      place = true;
+      unfit = e.what();
+    }
+  }
+  if (place) {
+    unsigned longest = cap;
+    if (!cap) // the longest chain that fits, by bisection
+      for (unsigned lo = 0, hi = 1024; lo < hi;) {
+        unsigned mid = (lo + hi + 1) / 2;
+        try {
+          chainFor(mid, false);
+          lo = longest = mid;
+        } catch (const Error &) {
+          hi = mid - 1;
+        }
+      }
+    if (!cap && longest == 0) // no chain at all: not a matter of depth
+      throw atMain(unfit);
+    if (longest <= config.depth())
+      throw atMain(fmt::format(
+          "the program needs {} levels and a bootstrap takes {}: a chain of "
+          "{} levels leaves none between bootstraps",
+          depth, config.depth(), longest));
+    lowerToCkks(longest - config.depth());
+    depth = unsigned(intAttr("ckks.levels"));
+    bootstraps = hasBootstrap();
+  }
+  auto module = *c.program.module;
   mlir::Operation *firstBootstrap = nullptr;
   module.walk([&](ckks::BootstrapOp op) {
     if (!firstBootstrap)
       firstBootstrap = op;
   });
-  if (firstBootstrap) {
-    if (!(options.insecure || c.program.options.security == 0)) {
-      dsl::SourceLoc at{1, 1};
-      if (auto fl =
-              mlir::dyn_cast<mlir::FileLineColLoc>(firstBootstrap->getLoc()))
-        at = {fl.getLine(), fl.getColumn()};
-      throw dsl::SourceError(
-          *source, at,
-          "bootstrapping runs with a sparse secret below 128-bit security "
-          "for now (sparse-secret encapsulation is not yet supported): "
-          "compile with --insecure");
-    }
-    hammingWeight = kBootstrapHammingWeight;
-    auto config = ckks::BootstrapConfig::forHammingWeight(hammingWeight);
-    module->setAttr(ckks::BootstrapConfig::kAttrName, config.toAttr(&context));
-    levels += config.depth();
-  }
-  unsigned logN = 0;
-  if (int64_t ring = c.program.options.ringDim)
-    while ((int64_t(1) << logN) < ring)
-      ++logN;
-  try {
-    c.params =
-        ckks::chooseParams(slots.getInt(), levels, c.program.options.precision,
-                           options.insecure || c.program.options.security == 0,
-                           logN, hammingWeight);
-  } catch (const Error &e) {
-    // main's depth and the precision option decide: point at main.
+  if (firstBootstrap && !insecure) {
     dsl::SourceLoc at{1, 1};
-    auto main = c.fheModule->lookupSymbol<mlir::func::FuncOp>("main");
-    if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(main.getLoc()))
+    if (auto fl =
+            mlir::dyn_cast<mlir::FileLineColLoc>(firstBootstrap->getLoc()))
       at = {fl.getLine(), fl.getColumn()};
-    throw dsl::SourceError(*source, at, e.what());
+    throw dsl::SourceError(
+        *source, at,
+        std::string(place ? "the program is deeper than the chain and needs "
+                            "bootstrapping, which "
+                          : "bootstrapping ") +
+            "runs with a sparse secret below 128-bit security for now "
+            "(sparse-secret encapsulation is not yet supported): compile "
+            "with --insecure");
+  }
+  if (firstBootstrap)
+    module->setAttr(ckks::BootstrapConfig::kAttrName, config.toAttr(&context));
+  if (!c.params || place) {
+    try {
+      c.params = chainFor(depth, bootstraps);
+    } catch (const Error &e) {
+      throw atMain(e.what());
+    }
   }
   if (firstBootstrap) {
     // Expanded here, so that the kept ckks module (statistics) holds it.

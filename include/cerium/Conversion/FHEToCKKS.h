@@ -29,7 +29,12 @@
 
 namespace cerium {
 
-std::unique_ptr<mlir::Pass> createFheToCkksPass(int64_t slots = 0);
+/// `segmentDepth` > 0 places bootstraps automatically: an operand that
+/// would lose a level after `segmentDepth` of them since the last refresh
+/// (or the inputs) is bootstrapped first. Explicit bootstrap() calls are
+/// lowered either way.
+std::unique_ptr<mlir::Pass> createFheToCkksPass(int64_t slots = 0,
+                                                unsigned segmentDepth = 0);
 void registerFheToCkksPass();
 
 } // namespace cerium

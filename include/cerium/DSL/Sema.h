@@ -29,6 +29,9 @@ struct ProgramOptions {
   double precision = 1e-3; // target absolute error of the outputs
   int64_t ringDim = 0;     // 0: auto
   int64_t slots = 0;       // 0: auto
+  /// Cap on the modulus chain's levels (0: what the ring allows); a deeper
+  /// program gets bootstraps placed automatically.
+  int64_t maxLevels = 0;
 };
 
 struct TensorInfo {

@@ -54,9 +54,15 @@ std::vector<double> broadcastTo(const PlainTensor &in, const Shape &to) {
 
 class Lowering {
 public:
-  Lowering(ModuleOp module, func::FuncOp source, int64_t slots)
+  Lowering(ModuleOp module, func::FuncOp source, int64_t slots,
+           unsigned segmentDepth)
       : module(module), source(source), slots(slots), b(module.getContext()),
-        e(b, slots) {}
+        e(b, slots) {
+    // Bootstraps go where a value would fall below the segment's depth.
+    if (segmentDepth)
+      e.refresh = ckks::Emitter::Refresh{kProvisionalTop - segmentDepth,
+                                         kProvisionalTop};
+  }
 
   LogicalResult run() {
     MLIRContext *ctx = module.getContext();
@@ -443,7 +449,7 @@ private:
     int64_t g = 1;
     while (g * g < d)
       g <<= 1;
-    Value x = ciphers.at(l.getInput());
+    Value x = e.ready(ciphers.at(l.getInput()));
     Value x2 = e.add(x, e.rotate(x, -d));
     std::vector<Value> babies(static_cast<size_t>(g));
     for (int64_t step = 0; step < g; ++step)
@@ -546,7 +552,10 @@ public:
 
   FheToCkksPass() = default;
   FheToCkksPass(const FheToCkksPass &other) : PassWrapper(other) {}
-  explicit FheToCkksPass(int64_t slots) { slotOption = slots; }
+  FheToCkksPass(int64_t slots, unsigned segmentDepth) {
+    slotOption = slots;
+    segmentOption = segmentDepth;
+  }
 
   StringRef getArgument() const final { return "fhe-to-ckks"; }
   StringRef getDescription() const final {
@@ -564,7 +573,9 @@ public:
       return signalPassFailure();
     }
     try {
-      if (failed(Lowering(module, main, slotOption).run()))
+      if (failed(Lowering(module, main, slotOption,
+                          static_cast<unsigned>(segmentOption))
+                     .run()))
         signalPassFailure();
     } catch (const std::exception &e) {
       main.emitError(e.what());
@@ -575,12 +586,18 @@ public:
   Option<int64_t> slotOption{*this, "slots",
                              llvm::cl::desc("slot count (0: automatic)"),
                              llvm::cl::init(0)};
+  Option<unsigned> segmentOption{
+      *this, "segment-depth",
+      llvm::cl::desc("levels between automatically placed bootstraps (0: "
+                     "place none)"),
+      llvm::cl::init(0)};
 };
 
 } // namespace
 
-std::unique_ptr<Pass> createFheToCkksPass(int64_t slots) {
-  return std::make_unique<FheToCkksPass>(slots);
+std::unique_ptr<Pass> createFheToCkksPass(int64_t slots,
+                                          unsigned segmentDepth) {
+  return std::make_unique<FheToCkksPass>(slots, segmentDepth);
 }
 
 void registerFheToCkksPass() { PassRegistration<FheToCkksPass>(); }

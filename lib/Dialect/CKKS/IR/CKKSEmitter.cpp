@@ -34,7 +34,19 @@ Value Emitter::sub(Value x, Value y) {
 
 Value Emitter::negate(Value x) { return NegateOp::create(b, loc, x); }
 
+Value Emitter::ready(Value x) {
+  if (!refresh || levelOf(x) > refresh->floor)
+    return x;
+  Value &done = refreshed[x];
+  if (!done)
+    done = BootstrapOp::create(
+        b, loc, CiphertextType::get(b.getContext(), refresh->top, 1, 2), x);
+  return done;
+}
+
 Value Emitter::mul(Value x, Value y) {
+  x = ready(x);
+  y = ready(y);
   align(x, y);
   Value p = MulOp::create(b, loc, x, y);
   return RescaleOp::create(b, loc, RelinearizeOp::create(b, loc, p));
@@ -64,11 +76,13 @@ Value Emitter::encode(ArrayRef<std::complex<double>> values, unsigned level) {
 }
 
 Value Emitter::mulPlain(Value x, ArrayRef<double> values) {
+  x = ready(x);
   Value pt = encode(values, levelOf(x));
   return RescaleOp::create(b, loc, MulPlainOp::create(b, loc, x, pt));
 }
 
 Value Emitter::mulConst(Value x, double c) {
+  x = ready(x);
   return RescaleOp::create(b, loc,
                            MulConstOp::create(b, loc, x, b.getF64FloatAttr(c)));
 }

@@ -147,23 +147,32 @@ public:
     const double bound = double(config.overflowBound) + 1;
     const double ctsScale =
         layout.scales[top] / (double(copies) * 2 * q0 * bound);
+    // The factors, first (a hand-written config may ask for a factor too
+    // dense to build: one error on the op).
+    std::vector<SlotMatrix> cts, stc;
+    try {
+      cts = coeffsToSlotsFactors(logSlots, ctsLevels, 1.0);
+      stc = slotsToCoeffsFactors(logSlots, stcLevels, 1.0);
+    } catch (const std::exception &ex) {
+      return fail(op, ex.what());
+    }
     Value w = x;
-    for (const SlotMatrix &m :
-         balanced(coeffsToSlotsFactors(logSlots, ctsLevels, 1.0), ctsScale))
+    for (const SlotMatrix &m : balanced(std::move(cts), ctsScale))
       w = apply(w, m);
     Value wBar = e.conjugate(w);
     Value re = e.add(w, wBar);
     Value rotated = mulImaginaryUnit(w, -1);
     Value im = e.add(rotated, e.conjugate(rotated));
 
-    Value mixed =
-        e.add(evalMod(re, bound), mulImaginaryUnit(evalMod(im, bound), 1));
+    // In this order on every compiler (IR text is compared in tests).
+    Value reMod = evalMod(re, bound);
+    Value imMod = mulImaginaryUnit(evalMod(im, bound), 1);
+    Value mixed = e.add(reMod, imMod);
 
     // SlotToCoeff: EvalMod left 2 pi m / q_0 per coefficient.
     const double stcScale = q0 / (2 * std::numbers::pi * layout.scales[0]);
     Value z = mixed;
-    for (const SlotMatrix &m :
-         balanced(slotsToCoeffsFactors(logSlots, stcLevels, 1.0), stcScale))
+    for (const SlotMatrix &m : balanced(std::move(stc), stcScale))
       z = apply(z, m);
     if (Emitter::levelOf(z) < target)
       return fail(op, "needs " + std::to_string(target - Emitter::levelOf(z)) +

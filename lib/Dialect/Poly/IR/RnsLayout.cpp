@@ -62,23 +62,26 @@ std::optional<RnsLayout> RnsLayout::of(Operation *op) {
   if (!dict)
     return fail("is missing (the parameter set's prime layout)");
   RnsLayout l;
+  // Out of range is missing: a silent default would give N = 1 or no
+  // base primes and crash a later pass.
   auto integer = [&](StringRef name, unsigned &out) {
     auto a = dict.getAs<IntegerAttr>(name);
-    if (a && a.getInt() >= 0 && a.getInt() < 64)
-      out = unsigned(a.getInt());
-    return bool(a);
+    if (!a || a.getInt() < 0 || a.getInt() >= 64)
+      return false;
+    out = unsigned(a.getInt());
+    return true;
   };
   auto moduli = dict.getAs<DenseI64ArrayAttr>("moduli");
   auto scales = dict.getAs<DenseF64ArrayAttr>("scales");
   if (!integer("log_n", l.logN) || !integer("base", l.base) ||
       !integer("per_level", l.perLevel) || !integer("special", l.special) ||
       !integer("digit", l.digitSize) || !moduli || !scales)
-    return fail("needs log_n, base, per_level, special, digit, moduli and "
-                "scales");
+    return fail("needs log_n, base, per_level, special, digit (integers in "
+                "[0, 64)), moduli and scales");
   l.moduli.assign(moduli.asArrayRef().begin(), moduli.asArrayRef().end());
   l.scales.assign(scales.asArrayRef().begin(), scales.asArrayRef().end());
-  if (l.scales.empty() || l.perLevel == 0 || l.digitSize == 0 ||
-      l.moduli.size() != l.numQ() + l.special)
+  if (l.logN == 0 || l.base == 0 || l.scales.empty() || l.perLevel == 0 ||
+      l.digitSize == 0 || l.moduli.size() != l.numQ() + l.special)
     return fail("is inconsistent (moduli must list every Q and P prime)");
   return l;
 }
