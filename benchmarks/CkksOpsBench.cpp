@@ -207,8 +207,8 @@ int main(int argc, char **argv) {
     auto psk = polyKeygen.secretKey();
     auto ppk = polyKeygen.publicKey(psk);
     auto req = runtime::requiredKeys(c.main());
-    auto pkeys =
-        polyKeygen.evalKeys(psk, req.relinearization, req.galoisElements);
+    auto pkeys = polyKeygen.evalKeys(psk, req.relinearization,
+                                     req.galoisElements, req.encapsulation);
     ckks::Encoder pencoder(c.params);
     ckks::Encryptor pencryptor(c.params, *polyBackend);
     const unsigned ptop = c.params->maxLevel();

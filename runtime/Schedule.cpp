@@ -29,6 +29,8 @@ KeyRequirements requiredKeys(func::FuncOp main) {
   main.walk([&](rns::KeySwitchOp k) {
     if (auto g = k.getGalois())
       req.galoisElements.push_back(uint32_t(*g));
+    else if (k.getSecret())
+      req.encapsulation = true;
     else
       req.relinearization = true;
   });
@@ -201,7 +203,15 @@ const kernels::BaseConverter &ScheduleExecutor::Impl::converter(Type from,
 void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
                                        const ckks::EvalKeys &keys) {
   const ckks::SwitchingKey *key = nullptr;
-  if (auto g = op.getGalois()) {
+  if (auto secret = op.getSecret()) {
+    const bool toSparse = *secret == SecretSwitch::ToSparse;
+    const auto &k = toSparse ? keys.toSparse : keys.toDense;
+    if (!k)
+      throw Error(std::string("the evaluation keys hold no sparse-secret "
+                              "encapsulation key (") +
+                  (toSparse ? "to the sparse secret)" : "back from it)"));
+    key = &*k;
+  } else if (auto g = op.getGalois()) {
     auto it = keys.galois.find(uint32_t(*g));
     if (it == keys.galois.end())
       throw Error("no Galois key for element " + std::to_string(*g) +
@@ -216,12 +226,16 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
   if (key->digits.size() < beta)
     throw Error("switching key has too few digits for this program");
   auto primes = cast<rns::LimbsType>(op.getB().getType()).getPrimes();
-  auto keyBasis = p->extendedPrimeIds(p->maxLevel());
+  // Every key is over some [P, Q_k], a prefix of [P, Q_L] (k = 0 for the
+  // key to the sparse secret): the op's basis must be a prefix of that.
+  const size_t keyPolyWords = key->polyWords();
+  auto keyBasis =
+      p->extendedPrimeIds(p->maxLevel())
+          .first(std::min<size_t>(keyPolyWords / n, p->numP() + p->numQ()));
   if (primes.size() > keyBasis.size() ||
       !std::equal(primes.begin(), primes.end(), keyBasis.begin()))
     throw Error("key switching over a basis that is not a prefix of the "
                 "key's");
-  const size_t keyPolyWords = keyBasis.size() * n;
   std::vector<const uint32_t *> keyData;
   if (backend.hostAccessible()) {
     for (size_t j = 0; j < beta; ++j)

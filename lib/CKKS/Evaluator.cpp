@@ -116,9 +116,11 @@ void Evaluator::keySwitchAccumulate(ConstLimbs d, const SwitchingKey &key,
   auto ext = p->extendedPrimeIds(level);
   const size_t n = p->degree(), numP = p->numP(), alpha = p->digitSize();
   const size_t beta = lc.modUp.size(), extWords = ext.size() * n;
-  const size_t keyPolyWords = p->extendedPrimeIds(p->maxLevel()).size() * n;
-  if (key.digits.size() < beta)
-    throw Error("switching key has too few digits for this level");
+  // The key's basis is [P, Q_k] for some k >= level (usually L).
+  const size_t keyPolyWords = key.polyWords();
+  if (key.digits.size() < beta || keyPolyWords < extWords)
+    throw Error(
+        fmt::format("the switching key does not cover level {}", level));
 
   // Scratch in backend memory, left uninitialized: every word is written.
   kernels::BackendBuffer raised(backend, beta * extWords);
@@ -129,7 +131,7 @@ void Evaluator::keySwitchAccumulate(ConstLimbs d, const SwitchingKey &key,
     Limbs target{raised.data() + j * extWords, ext, n};
     backend.modUp(*lc.modUp[j], target, d.slice(first, count), numP + first);
     digits.push_back(target);
-    // [P, Q_L] storage: the first |P| + |Q_l| limbs are the key at level l.
+    // [P, Q_k] storage: the first |P| + |Q_l| limbs are the key at level l.
     keyB.push_back({key.digits[j].data(), ext, n});
     keyA.push_back({key.digits[j].data() + keyPolyWords, ext, n});
   }
@@ -245,6 +247,34 @@ Ciphertext Evaluator::applyGalois(const Ciphertext &a, uint32_t galois,
   keySwitchAccumulate(r1, it->second, out.value.poly(*p, 0),
                       out.value.poly(*p, 1));
   return out;
+}
+
+Ciphertext Evaluator::switchKey(const Ciphertext &a, const SwitchingKey &key) {
+  if (a.size() != 2)
+    throw Error("key switching expects a relinearized (2-polynomial) operand");
+  Ciphertext out{PolyVector::zeros(*p, a.level(), 2), a.scale};
+  std::copy_n(a.value.poly(*p, 0).data, a.value.polyWords(),
+              out.value.data.begin());
+  keySwitchAccumulate(a.value.poly(*p, 1), key, out.value.poly(*p, 0),
+                      out.value.poly(*p, 1));
+  return out;
+}
+
+Ciphertext Evaluator::switchToSparse(const Ciphertext &a,
+                                     const EvalKeys &keys) {
+  if (!keys.toSparse)
+    throw Error("no encapsulation key to the sparse secret was generated");
+  if (a.level() != 0)
+    throw Error(fmt::format("the switch to the sparse secret runs at level 0 "
+                            "(its key covers [P, Q_0] only), got level {}",
+                            a.level()));
+  return switchKey(a, *keys.toSparse);
+}
+
+Ciphertext Evaluator::switchToDense(const Ciphertext &a, const EvalKeys &keys) {
+  if (!keys.toDense)
+    throw Error("no encapsulation key back to the dense secret was generated");
+  return switchKey(a, *keys.toDense);
 }
 
 Ciphertext Evaluator::rotate(const Ciphertext &a, int64_t steps,

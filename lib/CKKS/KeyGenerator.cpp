@@ -47,6 +47,21 @@ std::vector<int8_t> sampleTernary(Prng &prng, size_t n) {
   return v;
 }
 
+/// Exactly `weight` coefficients uniform in {-1, 1}, the rest 0: a partial
+/// Fisher-Yates shuffle picks the support.
+std::vector<int8_t> sampleFixedWeight(Prng &prng, size_t n, size_t weight) {
+  std::vector<int8_t> v(n, 0);
+  std::vector<uint32_t> idx(n);
+  for (uint32_t i = 0; i < n; ++i)
+    idx[i] = i;
+  for (size_t i = 0; i < weight; ++i) {
+    size_t j = i + prng.uniformBelow(static_cast<uint32_t>(n - i));
+    std::swap(idx[i], idx[j]);
+    v[idx[i]] = prng.uniformBelow(2) ? 1 : -1;
+  }
+  return v;
+}
+
 /// A rounded-Gaussian error polynomial over `primes`, NTT domain.
 std::vector<uint32_t> sampleErrorNtt(Prng &prng,
                                      std::span<const uint32_t> primes,
@@ -73,12 +88,11 @@ std::vector<uint32_t> sampleUniform(Prng &prng,
 
 } // namespace
 
-std::vector<std::vector<uint32_t>> expandUniformHalves(const Params &params,
-                                                       const PrngSeed &seed,
-                                                       uint64_t stream,
-                                                       size_t digits) {
+std::vector<std::vector<uint32_t>>
+expandUniformHalves(const Params &params, const PrngSeed &seed, uint64_t stream,
+                    size_t digits, unsigned level) {
   Prng expand(seed, stream);
-  auto ext = params.extendedPrimeIds(params.maxLevel());
+  auto ext = params.extendedPrimeIds(level);
   std::vector<std::vector<uint32_t>> out;
   for (size_t j = 0; j < digits; ++j)
     out.push_back(sampleUniform(expand, ext, params.rns()));
@@ -91,19 +105,17 @@ KeyGenerator::KeyGenerator(ParamsPtr params, kernels::RnsBackend &backend,
 
 SecretKey KeyGenerator::secretKey() {
   const size_t n = p->degree();
-  SecretKey sk{std::vector<int8_t>(n, 0)};
   if (p->spec().secret == SecretDistribution::UniformTernary)
     return SecretKey{sampleTernary(prng, n)};
-  // Fixed Hamming weight: a partial Fisher-Yates shuffle picks the support.
-  std::vector<uint32_t> idx(n);
-  for (uint32_t i = 0; i < n; ++i)
-    idx[i] = i;
-  for (size_t i = 0; i < p->spec().hammingWeight; ++i) {
-    size_t j = i + prng.uniformBelow(static_cast<uint32_t>(n - i));
-    std::swap(idx[i], idx[j]);
-    sk.coeffs[idx[i]] = prng.uniformBelow(2) ? 1 : -1;
-  }
-  return sk;
+  return SecretKey{sampleFixedWeight(prng, n, p->spec().hammingWeight)};
+}
+
+SecretKey KeyGenerator::sparseSecretKey() {
+  if (!p->spec().encapsulationWeight)
+    throw Error("the parameter set has no sparse-secret encapsulation "
+                "(encapsulation weight 0)");
+  return SecretKey{
+      sampleFixedWeight(prng, p->degree(), p->spec().encapsulationWeight)};
 }
 
 PublicKey KeyGenerator::publicKey(const SecretKey &sk) {
@@ -125,8 +137,15 @@ PublicKey KeyGenerator::publicKey(const SecretKey &sk) {
 
 SwitchingKey KeyGenerator::switchingKey(const SecretKey &sk,
                                         std::span<const uint32_t> from) {
-  const unsigned top = p->maxLevel();
-  auto ext = p->extendedPrimeIds(top);
+  return switchingKey(sk, from, p->maxLevel());
+}
+
+SwitchingKey KeyGenerator::switchingKey(const SecretKey &sk,
+                                        std::span<const uint32_t> from,
+                                        unsigned level) {
+  if (level > p->maxLevel())
+    throw Error("switching key level beyond the parameter set's");
+  auto ext = p->extendedPrimeIds(level);
   const size_t n = p->degree(), words = ext.size() * n;
   if (from.size() != words)
     throw Error("switching key source has the wrong size");
@@ -137,9 +156,12 @@ SwitchingKey KeyGenerator::switchingKey(const SecretKey &sk,
     uniformSeed = prng.nextSeed();
   key.seed = *uniformSeed;
   key.stream = nextStream++;
-  auto uniform =
-      expandUniformHalves(*p, key.seed, key.stream, p->digitCount(top));
-  for (size_t j = 0; j < p->digitCount(top); ++j) {
+  auto uniform = expandUniformHalves(*p, key.seed, key.stream,
+                                     p->digitCount(level), level);
+  // Digit j's gadget factor is P on its Q primes and 0 elsewhere whatever
+  // the level, so a key over [P, Q_level] is the prefix of the key over
+  // [P, Q_L] that every key switch at `level` or below reads.
+  for (size_t j = 0; j < p->digitCount(level); ++j) {
     std::vector<uint32_t> digit(2 * words);
     Limbs b{digit.data(), ext, n};
     const std::vector<uint32_t> &a = uniform[j];
@@ -185,14 +207,33 @@ SwitchingKey KeyGenerator::galoisKey(const SecretKey &sk, uint32_t galois) {
   return switchingKey(sk, sg);
 }
 
+SwitchingKey KeyGenerator::toSparseKey(const SecretKey &sk,
+                                       const SecretKey &sparse) {
+  auto ext = p->extendedPrimeIds(0);
+  return switchingKey(sparse, smallToRnsNtt(sk.coeffs, ext, backend), 0);
+}
+
+SwitchingKey KeyGenerator::toDenseKey(const SecretKey &sk,
+                                      const SecretKey &sparse) {
+  auto ext = p->extendedPrimeIds(p->maxLevel());
+  return switchingKey(sk, smallToRnsNtt(sparse.coeffs, ext, backend));
+}
+
 EvalKeys KeyGenerator::evalKeys(const SecretKey &sk, bool relin,
-                                std::span<const uint32_t> galoisElements) {
+                                std::span<const uint32_t> galoisElements,
+                                bool encapsulation) {
   EvalKeys keys;
   if (relin)
     keys.relin = relinearizationKey(sk);
   for (uint32_t g : galoisElements)
     if (!keys.galois.count(g))
       keys.galois.emplace(g, galoisKey(sk, g));
+  if (encapsulation) {
+    // s' lives only for these two keys.
+    SecretKey sparse = sparseSecretKey();
+    keys.toSparse = toSparseKey(sk, sparse);
+    keys.toDense = toDenseKey(sk, sparse);
+  }
   return keys;
 }
 

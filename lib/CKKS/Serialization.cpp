@@ -72,16 +72,20 @@ PolyVector getPolyVector(ByteReader &r, const Params &params,
   return v;
 }
 
-/// Only the `b` halves and the seed of the `a` halves are written.
-void putSwitchingKey(ByteWriter &w, const Params &params,
-                     const SwitchingKey &k) {
-  const size_t words =
-      params.extendedPrimeIds(params.maxLevel()).size() * params.degree();
+/// Only the `b` halves and the seed of the `a` halves are written. The key
+/// is over [P, Q_level] (the top level for all but the encapsulation key to
+/// the sparse secret); the reader knows the level from where the key is.
+void putSwitchingKey(ByteWriter &w, const Params &params, const SwitchingKey &k,
+                     unsigned level) {
+  const size_t words = params.extendedPrimeIds(level).size() * params.degree();
+  if (k.digits.size() != params.digitCount(level) ||
+      k.digits[0].size() != 2 * words)
+    throw Error("internal error: a switching key does not have the digits "
+                "of its basis");
   // The seed must reproduce the halves it replaces (a key not made by
   // KeyGenerator would be saved wrong): compare the first digit's.
-  auto uniform = expandUniformHalves(params, k.seed, k.stream, 1);
-  if (k.digits.empty() || k.digits[0].size() != 2 * words ||
-      !std::equal(uniform[0].begin(), uniform[0].end(),
+  auto uniform = expandUniformHalves(params, k.seed, k.stream, 1, level);
+  if (!std::equal(uniform[0].begin(), uniform[0].end(),
                   k.digits[0].begin() + words))
     throw Error("internal error: a switching key's uniform half does not "
                 "come from its seed");
@@ -92,8 +96,9 @@ void putSwitchingKey(ByteWriter &w, const Params &params,
     w.putArray<uint32_t>(std::span<const uint32_t>(d).first(words));
 }
 
-SwitchingKey getSwitchingKey(ByteReader &r, const Params &params) {
-  auto ext = params.extendedPrimeIds(params.maxLevel());
+SwitchingKey getSwitchingKey(ByteReader &r, const Params &params,
+                             unsigned level) {
+  auto ext = params.extendedPrimeIds(level);
   const size_t words = ext.size() * params.degree();
   SwitchingKey k;
   auto seed = r.getArrayExact<uint32_t>(
@@ -101,7 +106,7 @@ SwitchingKey getSwitchingKey(ByteReader &r, const Params &params) {
   std::copy(seed.begin(), seed.end(), k.seed.begin());
   k.stream = r.get<uint64_t>();
   uint32_t count = r.get<uint32_t>();
-  if (count != params.digitCount(params.maxLevel()))
+  if (count != params.digitCount(level))
     r.fail("switching key has the wrong number of digits");
   // Each digit's size is checked against the bytes left before the
   // expansion allocates the uniform halves.
@@ -112,7 +117,7 @@ SwitchingKey getSwitchingKey(ByteReader &r, const Params &params) {
     checkResidues(r, params, b, ext);
     halves.push_back(std::move(b));
   }
-  auto uniform = expandUniformHalves(params, k.seed, k.stream, count);
+  auto uniform = expandUniformHalves(params, k.seed, k.stream, count, level);
   for (uint32_t j = 0; j < count; ++j) {
     std::vector<uint32_t> digit = std::move(halves[j]);
     digit.insert(digit.end(), uniform[j].begin(), uniform[j].end());
@@ -185,17 +190,28 @@ PublicKey loadPublicKey(const std::string &path, const Params &params,
   return pk;
 }
 
+// Which optional keys an eval.keys file holds, in the order they follow.
+// Files without encapsulation keys read exactly as before those existed.
+constexpr uint8_t kHasRelin = 1, kHasToSparse = 2, kHasToDense = 4;
+
 void saveEvalKeys(const std::string &path, const Params &params,
                   const EvalKeys &keys, const Provenance &provenance) {
+  const unsigned top = params.maxLevel();
   ByteWriter w;
   putProvenance(w, provenance);
-  w.put<uint8_t>(keys.relin ? 1 : 0);
+  w.put<uint8_t>((keys.relin ? kHasRelin : 0) |
+                 (keys.toSparse ? kHasToSparse : 0) |
+                 (keys.toDense ? kHasToDense : 0));
   if (keys.relin)
-    putSwitchingKey(w, params, *keys.relin);
+    putSwitchingKey(w, params, *keys.relin, top);
+  if (keys.toSparse)
+    putSwitchingKey(w, params, *keys.toSparse, 0);
+  if (keys.toDense)
+    putSwitchingKey(w, params, *keys.toDense, top);
   w.put<uint32_t>(static_cast<uint32_t>(keys.galois.size()));
   for (auto &[g, k] : keys.galois) {
     w.put<uint32_t>(g);
-    putSwitchingKey(w, params, k);
+    putSwitchingKey(w, params, k, top);
   }
   writeContainer(path, FileKind::EvalKeys, params.fingerprint(), w.buffer());
 }
@@ -205,15 +221,26 @@ EvalKeys loadEvalKeys(const std::string &path, const Params &params,
   Container c;
   ByteReader r = openFor(path, FileKind::EvalKeys, params, c);
   getProvenance(r, provenance);
+  const unsigned top = params.maxLevel();
   EvalKeys keys;
-  if (r.get<uint8_t>())
-    keys.relin = getSwitchingKey(r, params);
+  const uint8_t has = r.get<uint8_t>();
+  if (has & ~(kHasRelin | kHasToSparse | kHasToDense))
+    r.fail("unknown evaluation keys");
+  if ((has & (kHasToSparse | kHasToDense)) &&
+      !params.spec().encapsulationWeight)
+    r.fail("encapsulation keys for a parameter set without encapsulation");
+  if (has & kHasRelin)
+    keys.relin = getSwitchingKey(r, params, top);
+  if (has & kHasToSparse)
+    keys.toSparse = getSwitchingKey(r, params, 0);
+  if (has & kHasToDense)
+    keys.toDense = getSwitchingKey(r, params, top);
   uint32_t count = r.get<uint32_t>();
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t g = r.get<uint32_t>();
     if ((g & 1) == 0 || g >= 2 * params.degree())
       r.fail("invalid Galois element");
-    keys.galois.emplace(g, getSwitchingKey(r, params));
+    keys.galois.emplace(g, getSwitchingKey(r, params, top));
   }
   r.expectEnd();
   return keys;

@@ -64,6 +64,10 @@ std::vector<dsl::TensorInfo> getTensors(ByteReader &r, size_t slots) {
   return ts;
 }
 
+// The flags of the evaluation keys the program needs. An artifact without
+// encapsulation reads exactly as before that existed (the byte was 0 or 1).
+constexpr uint8_t kNeedsRelin = 1, kNeedsEncapsulation = 2;
+
 /// The program's identity: its parameters and both lowered modules (not the
 /// generated CUDA, which --target adds or leaves out for the same program).
 uint64_t programFingerprint(const ckks::Params &params,
@@ -143,7 +147,8 @@ void writeArtifact(const std::string &path, Artifact &a) {
   putTensors(w, a.inputs);
   putTensors(w, a.outputs);
   w.put<double>(a.precision);
-  w.put<uint8_t>(a.keys.relinearization ? 1 : 0);
+  w.put<uint8_t>((a.keys.relinearization ? kNeedsRelin : 0) |
+                 (a.keys.encapsulation ? kNeedsEncapsulation : 0));
   w.putArray<uint32_t>(a.keys.galoisElements);
   std::string program = bytecodeOf(*a.program);
   std::string reference = bytecodeOf(*a.reference);
@@ -170,7 +175,15 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   a.inputs = getTensors(r, a.params->slots());
   a.outputs = getTensors(r, a.params->slots());
   a.precision = r.get<double>();
-  a.keys.relinearization = r.get<uint8_t>() != 0;
+  const uint8_t needs = r.get<uint8_t>();
+  if (needs & ~(kNeedsRelin | kNeedsEncapsulation))
+    r.fail("unknown evaluation key requirements");
+  a.keys.relinearization = needs & kNeedsRelin;
+  a.keys.encapsulation = needs & kNeedsEncapsulation;
+  // Keygen could not make the keys such a program switches with.
+  if (a.keys.encapsulation && !a.params->spec().encapsulationWeight)
+    r.fail("the program switches to a sparse secret but its parameter set "
+           "has no encapsulation weight");
   a.keys.galoisElements = r.getArray<uint32_t>(1 << 20);
   for (uint32_t g : a.keys.galoisElements)
     if ((g & 1) == 0 || g >= 2 * a.params->degree())

@@ -562,9 +562,18 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
 
 double evalKeyBytes(const ckks::Params &p,
                     const runtime::KeyRequirements &keys) {
-  size_t count = keys.galoisElements.size() + (keys.relinearization ? 1 : 0);
-  return double(count) * double(p.digitCount(p.maxLevel())) * 2 *
-         double(p.numP() + p.numQ()) * double(p.degree()) * kWord;
+  // Both halves of every digit over the key's basis [P, Q_level].
+  auto keyBytes = [&](unsigned level) {
+    return double(p.digitCount(level)) * 2 *
+           double(p.extendedPrimeIds(level).size()) * double(p.degree()) *
+           kWord;
+  };
+  // The key back to the dense secret is a full key; the one to the sparse
+  // secret covers [P, Q_0] only.
+  size_t full = keys.galoisElements.size() + (keys.relinearization ? 1 : 0) +
+                (keys.encapsulation ? 1 : 0);
+  return double(full) * keyBytes(p.maxLevel()) +
+         (keys.encapsulation ? keyBytes(0) : 0);
 }
 
 std::string estimateReport(const Estimate &e) {

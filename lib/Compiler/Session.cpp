@@ -98,8 +98,8 @@ KeySet generateKeys(const ckks::ParamsPtr &params,
   KeySet k;
   k.secret = keygen.secretKey();
   k.pub = keygen.publicKey(k.secret);
-  k.eval =
-      keygen.evalKeys(k.secret, needed.relinearization, needed.galoisElements);
+  k.eval = keygen.evalKeys(k.secret, needed.relinearization,
+                           needed.galoisElements, needed.encapsulation);
   return k;
 }
 
@@ -204,6 +204,9 @@ void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeys &keys,
   if (artifact.keys.relinearization && !keys.relin)
     throw Error(path + ": the keys do not match the artifact (no "
                        "relinearization key)");
+  if (artifact.keys.encapsulation && (!keys.toSparse || !keys.toDense))
+    throw Error(path + ": the keys do not match the artifact (no "
+                       "sparse-secret encapsulation keys)");
   for (uint32_t g : artifact.keys.galoisElements)
     if (!keys.galois.count(g))
       throw Error(path +

@@ -43,7 +43,8 @@ std::string statsReport(Compilation &c) {
     if (!mlir::isa<rns::SliceOp, mlir::func::ReturnOp>(op))
       ++kernels[op.getName().getStringRef().str()];
   runtime::KeyRequirements keys = runtime::requiredKeys(main);
-  size_t numKeys = keys.galoisElements.size() + (keys.relinearization ? 1 : 0);
+  size_t numKeys = keys.galoisElements.size() + (keys.relinearization ? 1 : 0) +
+                   (keys.encapsulation ? 2 : 0);
   double keyBytes = evalKeyBytes(p, keys);
   double arena = double(runtime::arenaBytes(main));
 
@@ -60,12 +61,12 @@ std::string statsReport(Compilation &c) {
   for (size_t i = 0; i < c.bootstrapLines.size(); ++i)
     out += fmt::format("{}{}", i ? ", " : " (lines ", c.bootstrapLines[i]);
   out += c.bootstrapLines.empty() ? "\n" : ")\n";
-  out += fmt::format("evaluation keys   {} (relinearization: {}, rotations: "
-                     "{}), {} in memory, {} in eval.keys (the uniform "
-                     "halves as seeds)\n",
-                     numKeys, keys.relinearization ? "yes" : "no",
-                     keys.galoisElements.size(), formatBytes(keyBytes),
-                     formatBytes(keyBytes / 2));
+  out += fmt::format(
+      "evaluation keys   {} (relinearization: {}, rotations: {}{}), {} in "
+      "memory, {} in eval.keys (the uniform halves as seeds)\n",
+      numKeys, keys.relinearization ? "yes" : "no", keys.galoisElements.size(),
+      keys.encapsulation ? ", sparse-secret encapsulation: 2" : "",
+      formatBytes(keyBytes), formatBytes(keyBytes / 2));
   out += fmt::format("plaintexts        {} encoded ({} stored in the "
                      "artifact)\n",
                      formatBytes(plaintextBytes),

@@ -69,13 +69,20 @@ struct PublicKey {
 /// Hybrid switching key from s' to s: for each digit j,
 /// (b_j, a_j) = (-a_j s + e_j + P [Q/D_j]_{D_j}^{-1} (Q/D_j) s', a_j) over
 /// [P, Q_L]. Both halves of digit j are stored as one block of 2 polys.
+/// One key is made over a shorter basis [P, Q_l]: the encapsulation key to
+/// the sparse secret, over [P, Q_0] only (EvalKeys::toSparse).
 struct SwitchingKey {
-  std::vector<std::vector<uint32_t>> digits; // each: b over [P,Q_L], then a
+  std::vector<std::vector<uint32_t>> digits; // each: b over [P,Q_l], then a
   /// The `a` halves are stream `stream` of the ChaCha20 keystream keyed by
   /// `seed` (digit after digit, limb after limb, each residue uniform by
   /// rejection): files store the seed instead of them, half the bytes.
   PrngSeed seed{};
   uint64_t stream = 0;
+
+  /// Words of one half of a digit: |[P, Q_l]| N for a key over [P, Q_l].
+  size_t polyWords() const {
+    return digits.empty() ? 0 : digits.front().size() / 2;
+  }
 };
 
 struct EvalKeys {
@@ -83,6 +90,12 @@ struct EvalKeys {
   std::optional<SwitchingKey> relin;
   /// Switching keys from s(X^g) to s, by Galois element g.
   std::map<uint32_t, SwitchingKey> galois;
+  /// Sparse-secret encapsulation (bootstrapping; absent unless a program
+  /// switches secrets): from s to the ephemeral sparse secret s', over
+  /// [P, Q_0] only (a sparse-secret RLWE instance is secure only under a
+  /// small modulus, and the switch happens at level 0), and from s' back to
+  /// s over [P, Q_L]. s' itself is never kept.
+  std::optional<SwitchingKey> toSparse, toDense;
 };
 
 } // namespace cerium::ckks

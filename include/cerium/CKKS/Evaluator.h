@@ -50,9 +50,17 @@ public:
   Ciphertext conjugate(const Ciphertext &a, const EvalKeys &keys);
   Ciphertext applyGalois(const Ciphertext &a, uint32_t galois,
                          const EvalKeys &keys);
+  /// Key switching alone (a rotation without the permutation): (c0 +
+  /// KS(c1)_0, KS(c1)_1), which decrypts under the key's target secret.
+  Ciphertext switchKey(const Ciphertext &a, const SwitchingKey &key);
+  /// Sparse-secret encapsulation: s -> s' (at level 0, the only level its
+  /// key covers) and s' -> s (at any level; bootstrapping uses the top).
+  Ciphertext switchToSparse(const Ciphertext &a, const EvalKeys &keys);
+  Ciphertext switchToDense(const Ciphertext &a, const EvalKeys &keys);
 
   /// Hybrid key switching of d (over Q_l, NTT): adds the two outputs of
-  /// ModDown(sum_j ModUp(d_j) * key_j) to out0 and out1.
+  /// ModDown(sum_j ModUp(d_j) * key_j) to out0 and out1. The key may be
+  /// over any [P, Q_k] with k >= l.
   void keySwitchAccumulate(kernels::ConstLimbs d, const SwitchingKey &key,
                            kernels::Limbs out0, kernels::Limbs out1);
 

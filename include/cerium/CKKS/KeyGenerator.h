@@ -19,12 +19,12 @@ uint32_t galoisForRotation(const Params &params, int64_t steps);
 uint32_t galoisForConjugation(const Params &params);
 
 /// The uniform `a` half of each digit of a switching key: stream `stream`
-/// of the keystream keyed by `seed`, over the extended primes [P, Q_L]
-/// (words of `digits` polynomials, digit after digit).
-std::vector<std::vector<uint32_t>> expandUniformHalves(const Params &params,
-                                                       const PrngSeed &seed,
-                                                       uint64_t stream,
-                                                       size_t digits);
+/// of the keystream keyed by `seed`, over the extended primes [P, Q_level]
+/// of the key (the top level but for the encapsulation key to the sparse
+/// secret, level 0), `digits` polynomials, digit after digit.
+std::vector<std::vector<uint32_t>>
+expandUniformHalves(const Params &params, const PrngSeed &seed, uint64_t stream,
+                    size_t digits, unsigned level);
 
 /// Residues of a small signed polynomial over `primes`, NTT domain.
 std::vector<uint32_t> smallToRnsNtt(std::span<const int8_t> coeffs,
@@ -40,11 +40,33 @@ public:
   /// Switching key from `from` to sk; `from` over [P, Q_L], NTT domain.
   SwitchingKey switchingKey(const SecretKey &sk,
                             std::span<const uint32_t> from);
+  /// The same over [P, Q_level] only (digitCount(level) digits), `from`
+  /// over that basis: a key usable at `level` and below.
+  SwitchingKey switchingKey(const SecretKey &sk, std::span<const uint32_t> from,
+                            unsigned level);
   SwitchingKey relinearizationKey(const SecretKey &sk);
   SwitchingKey galoisKey(const SecretKey &sk, uint32_t galois);
-  /// The relinearization key (if `relin`) and one Galois key per element.
+
+  /// The ephemeral sparse secret s' of sparse-secret encapsulation: exactly
+  /// spec().encapsulationWeight coefficients in {-1, 1}, the rest 0 (throws
+  /// if the parameter set has no encapsulation weight). evalKeys draws one
+  /// per key generation, makes the two keys with it and drops it; it is
+  /// public so that tests can decrypt under s'. Never save it.
+  SecretKey sparseSecretKey();
+  /// Switching key from sk to `sparse` over [P, Q_0] only: the switch runs
+  /// at level 0, and a sparse-secret RLWE sample is secure only under a
+  /// small modulus, so no key under s' exists over a larger one.
+  SwitchingKey toSparseKey(const SecretKey &sk, const SecretKey &sparse);
+  /// Switching key from `sparse` back to sk over [P, Q_L] (used right after
+  /// ModRaise, at the top level; it is an RLWE sample under sk).
+  SwitchingKey toDenseKey(const SecretKey &sk, const SecretKey &sparse);
+
+  /// The relinearization key (if `relin`), one Galois key per element and,
+  /// if `encapsulation`, the two keys of sparse-secret encapsulation (made
+  /// with a fresh s', which is not kept).
   EvalKeys evalKeys(const SecretKey &sk, bool relin,
-                    std::span<const uint32_t> galoisElements);
+                    std::span<const uint32_t> galoisElements,
+                    bool encapsulation = false);
 
 private:
   ParamsPtr p;

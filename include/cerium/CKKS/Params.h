@@ -47,6 +47,10 @@ struct ParamSpec {
   unsigned dnum = 3;
   SecretDistribution secret = SecretDistribution::UniformTernary;
   unsigned hammingWeight = 0;
+  /// Hamming weight h' of the ephemeral sparse secret s' of sparse-secret
+  /// encapsulation (bootstrapping keeps the computation secret s, dense,
+  /// and switches to s' only around ModRaise); 0: no encapsulation.
+  unsigned encapsulationWeight = 0;
   /// Allows rings whose log2(PQ) exceeds the 128-bit bound.
   bool insecure = false;
 };
@@ -105,6 +109,10 @@ public:
 
   double logQ() const;
   double logQP() const;
+  /// log2 of P q_0 (the primes of [P, Q_0]): the modulus of the
+  /// encapsulation key s -> s', whose sparse secret is secure only under a
+  /// small modulus.
+  double logPQ0() const;
   /// Hash identifying this parameter set in every file made for it.
   uint64_t fingerprint() const { return fp; }
 
@@ -141,11 +149,15 @@ namespace cerium::ckks {
 /// log2(PQ) within the 128-bit bound. `logN` fixes the ring instead (0:
 /// automatic). `hammingWeight` > 0 (programs that bootstrap) asks for a sparse
 /// ternary secret of that weight and a scale of at least 2^50, which
-/// bootstrapping's precision needs. Throws cerium::Error if no ring up to
-/// 2^16 (2^17 insecure) fits.
+/// bootstrapping's precision needs. `encapsulationWeight` > 0 (programs that
+/// bootstrap with sparse-secret encapsulation, normally with
+/// `hammingWeight` 0: a dense secret) records the weight h' of the
+/// ephemeral sparse secret and likewise asks for a scale of at least 2^50.
+/// Throws cerium::Error if no ring up to 2^16 (2^17 insecure) fits.
 ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
                        bool insecure, unsigned logN = 0,
-                       unsigned hammingWeight = 0);
+                       unsigned hammingWeight = 0,
+                       unsigned encapsulationWeight = 0);
 
 } // namespace cerium::ckks
 #endif // CERIUM_CKKS_PARAMS_H

@@ -50,14 +50,18 @@ public:
   }
 
   /// (round(sum_j digits_j b_j / P), round(sum_j digits_j a_j / P)) over
-  /// Q_l, with the relinearization key or the Galois key of `galois`.
-  std::pair<Value, Value> keySwitch(ArrayRef<Value> digits,
-                                    std::optional<int64_t> galois) {
+  /// Q_l, with the relinearization key, the Galois key of `galois` or the
+  /// encapsulation key `secret`.
+  std::pair<Value, Value>
+  keySwitch(ArrayRef<Value> digits, std::optional<int64_t> galois,
+            std::optional<SecretSwitch> secret = std::nullopt) {
     Type ext = digits.front().getType();
     unsigned level = cast<poly::PolyType>(ext).getLevel();
-    auto ks = poly::KeySwitchOp::create(b, loc, ext, ext, digits,
-                                        galois ? b.getI64IntegerAttr(*galois)
-                                               : IntegerAttr());
+    auto ks = poly::KeySwitchOp::create(
+        b, loc, ext, ext, digits,
+        galois ? b.getI64IntegerAttr(*galois) : IntegerAttr(),
+        secret ? SecretSwitchAttr::get(b.getContext(), *secret)
+               : SecretSwitchAttr());
     return {poly::ModDownOp::create(b, loc, q(level), ks.getB()),
             poly::ModDownOp::create(b, loc, q(level), ks.getA())};
   }
@@ -196,6 +200,12 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
       .Case<ckks::ConjugateOp>([&](auto) {
         return one(l.automorphism(in[0], int64_t(2 * layout.degree() - 1),
                                   sharesOperand(op)));
+      })
+      .Case<ckks::SwitchSecretOp>([&](ckks::SwitchSecretOp s) {
+        // A rotation without the permutation: (c0 + ks(c1)_0, ks(c1)_1).
+        auto [k0, k1] =
+            l.keySwitch(l.raise(in[0][1]), std::nullopt, s.getDirection());
+        return one({l.add(in[0][0], k0), k1});
       })
       .Case<ckks::RescaleOp>([&](auto) { return one(l.rescale(in[0])); })
       .Case<ckks::LevelDownOp>(

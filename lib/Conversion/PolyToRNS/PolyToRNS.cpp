@@ -158,9 +158,9 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
         SmallVector<Value> digits;
         for (const Values &d : in)
           digits.push_back(d[0]);
-        auto ks = rns::KeySwitchOp::create(b, l.loc, digits[0].getType(),
-                                           digits[0].getType(), digits,
-                                           k.getGaloisAttr());
+        auto ks = rns::KeySwitchOp::create(
+            b, l.loc, digits[0].getType(), digits[0].getType(), digits,
+            k.getGaloisAttr(), k.getSecretAttr());
         return FailureOr<LoweredValues>(
             LoweredValues{Values{ks.getB()}, Values{ks.getA()}});
       })

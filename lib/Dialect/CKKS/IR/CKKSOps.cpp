@@ -197,6 +197,22 @@ LogicalResult ConjugateOp::inferReturnTypes(MLIRContext *ctx,
       ctx, loc, cast<CiphertextType>(adaptor.getInput().getType()), out);
 }
 
+LogicalResult SwitchSecretOp::inferReturnTypes(MLIRContext *ctx,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &out) {
+  auto in = cast<CiphertextType>(adaptor.getInput().getType());
+  // The key s -> s' is generated over [P, Q_0] alone: a sparse secret is
+  // secure only under a small modulus, so there is no key to switch with
+  // anywhere else.
+  if (adaptor.getDirection() == cerium::SecretSwitch::ToSparse &&
+      in.getLevel() != 0)
+    return fail(loc, "switch_secret to_sparse needs a level-0 operand (its "
+                     "key exists over [P, Q_0] only), got level " +
+                         std::to_string(in.getLevel()));
+  return inferKeySwitched(ctx, loc, in, out);
+}
+
 LogicalResult RelinearizeOp::inferReturnTypes(MLIRContext *ctx,
                                               std::optional<Location> loc,
                                               Adaptor adaptor,

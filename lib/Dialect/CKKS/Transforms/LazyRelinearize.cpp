@@ -24,8 +24,8 @@ bool isUnrelinearized(Value v) {
 /// by s^2 at decryption, cost ~8 bits in a measured program (the signal
 /// example: 2e-6 -> 5e-4).
 bool requiresRelinearized(Operation *op) {
-  return isa<MulOp, RotateOp, ConjugateOp, LevelDownOp, RescaleOp,
-             BootstrapOp, ModRaiseOp, func::ReturnOp>(op);
+  return isa<MulOp, RotateOp, ConjugateOp, SwitchSecretOp, LevelDownOp,
+             RescaleOp, BootstrapOp, ModRaiseOp, func::ReturnOp>(op);
 }
 
 class LazyRelinearizePass

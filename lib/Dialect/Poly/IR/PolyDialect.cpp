@@ -142,6 +142,14 @@ LogicalResult KeySwitchOp::verify() {
     return emitOpError("works on PQ polynomials in the NTT domain");
   if (polyType(getB()) != t || polyType(getA()) != t)
     return emitOpError("results have the digits' type");
+  if (getGalois() && getSecret())
+    return emitOpError("names one key: a Galois element or an encapsulation "
+                       "key, not both");
+  // The key s -> s' is stored over [P, Q_0] only.
+  if (getSecret() == cerium::SecretSwitch::ToSparse && t.getLevel() != 0)
+    return emitOpError("switches to the sparse secret at level 0 only, got "
+                       "level ")
+           << t.getLevel();
   if (auto layout = RnsLayout::of(*this))
     return expect(*this, getDigits().size() == layout->digitCount(t.getLevel()),
                   "needs one operand per digit of level " +

@@ -173,6 +173,9 @@ LogicalResult KeySwitchOp::verify() {
       return emitOpError("digits must share one limbs type");
   if (getB().getType() != t || getA().getType() != t)
     return emitOpError("results have the digits' type");
+  if (getGalois() && getSecret())
+    return emitOpError("names one key: a Galois element or an encapsulation "
+                       "key, not both");
   return success();
 }
 

@@ -27,6 +27,9 @@ namespace cerium::runtime {
 struct KeyRequirements {
   bool relinearization = false;
   std::vector<uint32_t> galoisElements; // sorted, unique
+  /// The two keys of sparse-secret encapsulation (s -> s' over [P, Q_0],
+  /// s' -> s): the program switches secrets around its bootstraps' ModRaise.
+  bool encapsulation = false;
 };
 
 /// The keys named by the program's rns.key_switch ops.

@@ -9,6 +9,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "cerium/Dialect/SecretSwitch.h"
+
 #include "cerium/Dialect/CKKS/IR/CKKSOpsDialect.h.inc"
 
 #define GET_TYPEDEF_CLASSES

@@ -16,6 +16,7 @@ include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "cerium/Dialect/SecretSwitch.td"
 
 def CKKS_Dialect : Dialect {
   let name = "ckks";
@@ -159,6 +160,24 @@ def CKKS_ConjugateOp : CKKS_Op<"conjugate"> {
   let arguments = (ins CKKS_CiphertextType:$input);
   let results = (outs CKKS_CiphertextType:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def CKKS_SwitchSecretOp : CKKS_Op<"switch_secret"> {
+  let summary = "key-switch to the ephemeral sparse secret or back";
+  let description = [{
+    Sparse-secret encapsulation (bootstrapping): `to_sparse` switches a
+    ciphertext under the dense secret s to the ephemeral sparse secret s',
+    so that ModRaise's overflow I stays small; `to_dense` switches back
+    right after ModRaise. The message, level and scale are unchanged:
+    `%y = ckks.switch_secret %x to_sparse : !ckks.ct<level = 0, degree = 1>`.
+    The key s -> s' exists over [P, Q_0] only (a sparse-secret RLWE
+    instance is secure only with a small modulus), so `to_sparse` is
+    accepted at level 0 only.
+  }];
+  let arguments = (ins CKKS_CiphertextType:$input,
+                       SecretSwitchAttr:$direction);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input $direction attr-dict `:` type($input)";
 }
 
 def CKKS_RelinearizeOp : CKKS_Op<"relinearize"> {

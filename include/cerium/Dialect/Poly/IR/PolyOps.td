@@ -16,6 +16,7 @@ include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "cerium/Dialect/SecretSwitch.td"
 
 def Poly_Dialect : Dialect {
   let name = "poly";
@@ -138,12 +139,17 @@ def Poly_KeySwitchOp : Poly_Op<"key_switch", [AllTypesMatch<["b", "a"]>]> {
   let summary = "inner product of raised digits with a switching key";
   let description = [{
     (sum_j d_j * b_j, sum_j d_j * a_j) over PQ_l (NTT), with the
-    relinearization key, or with the Galois key of `galois` when given.
+    relinearization key, the Galois key of `galois`, or the sparse-secret
+    encapsulation key `secret` (`to_sparse`: s -> s', at level 0 only;
+    `to_dense`: s' -> s). At most one of `galois` and `secret`.
   }];
   let arguments = (ins Variadic<Poly_PolyType>:$digits,
-                       OptionalAttr<I64Attr>:$galois);
+                       OptionalAttr<I64Attr>:$galois,
+                       OptionalAttr<SecretSwitchAttr>:$secret);
   let results = (outs Poly_PolyType:$b, Poly_PolyType:$a);
-  let assemblyFormat = "$digits attr-dict `:` type($digits) `->` type($b)";
+  let assemblyFormat = [{
+    $digits (`secret` $secret^)? attr-dict `:` type($digits) `->` type($b)
+  }];
   let hasVerifier = 1;
 }
 

@@ -12,6 +12,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "cerium/Dialect/SecretSwitch.h"
+
 #include "cerium/Dialect/RNS/IR/RNSOpsDialect.h.inc"
 
 #define GET_TYPEDEF_CLASSES

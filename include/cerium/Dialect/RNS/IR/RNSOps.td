@@ -22,6 +22,7 @@ include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "cerium/Dialect/SecretSwitch.td"
 
 def RNS_Dialect : Dialect {
   let name = "rns";
@@ -185,13 +186,18 @@ def RNS_KeySwitchOp : RNS_Op<"key_switch", [AllTypesMatch<["b", "a"]>]> {
   let summary = "inner product of raised digits with a switching key";
   let description = [{
     (sum_j d_j * b_j, sum_j d_j * a_j), all over the operands' primes (a
-    prefix of the key's [P, Q_L] basis); the relinearization key, or the
-    Galois key of `galois` when given.
+    prefix of the key's [P, Q_L] basis); the relinearization key, the
+    Galois key of `galois`, or the sparse-secret encapsulation key
+    `secret` (`to_sparse`, stored over [P, Q_0] only, or `to_dense`). At
+    most one of `galois` and `secret`.
   }];
   let arguments = (ins Variadic<RNS_LimbsType>:$digits,
-                       OptionalAttr<I64Attr>:$galois);
+                       OptionalAttr<I64Attr>:$galois,
+                       OptionalAttr<SecretSwitchAttr>:$secret);
   let results = (outs RNS_LimbsType:$b, RNS_LimbsType:$a);
-  let assemblyFormat = "$digits attr-dict `:` type($digits) `->` type($b)";
+  let assemblyFormat = [{
+    $digits (`secret` $secret^)? attr-dict `:` type($digits) `->` type($b)
+  }];
   let hasVerifier = 1;
 }
 
