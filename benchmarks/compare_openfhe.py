@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Cerium beside OpenFHE on the same CKKS parameters, in one run.
 
 For each ring (N = 2^14 and 2^16 by default) both libraries get the same
@@ -10,8 +11,9 @@ OpenFHE on the same ring, so the ratios of one run compare like with like.
 Prints a table (with the load average before and after) and writes JSON
 (with the machine) to --json.
 
-OpenFHE comes from PyPI into .venv-bench. Its wheel is tagged py3-none-any
-but carries an extension module built for one CPython version (3.10 for
+OpenFHE comes from PyPI into .venv-bench (benchmarks/bench_env.py, shared
+with compare_bootstrap.py). Its wheel is tagged py3-none-any but carries an
+extension module built for one CPython version (3.10 for
 openfhe==1.6.1.0.22.4, built on a glibc this Debian 12 has): the script reads
 that version from the wheel itself, finds a matching interpreter (PATH,
 pyenv, uv, /usr/local, /opt; or --openfhe-python / CERIUM_OPENFHE_PYTHON)
@@ -25,127 +27,19 @@ library measure the scheduler:
   setsid sh -c 'echo -20 > /proc/self/autogroup; benchmarks/compare_openfhe.py'
 """
 import argparse
-import glob
 import json
 import os
-import platform
-import re
-import shutil
 import statistics
 import subprocess
 import sys
 import time
-import zipfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH_VENV = os.path.join(ROOT, ".venv-bench")
-OPENFHE = "openfhe==1.6.1.0.22.4"
-NUMPY = "numpy==1.26.4"
+from bench_env import (ROOT, available_paths, ensure_bench_venv, machine_description,
+                       wait_for_load)
+
 # (depth, dnum) per ring: the deepest chain 128-bit security allows.
 SHAPES = {14: (5, 3), 15: (12, 3), 16: (24, 4)}
 PATHS = ("avx512", "avx2", "portable")
-
-
-def python_version(py):
-    """(major, minor) of an interpreter, or None if it does not run."""
-    try:
-        out = subprocess.run([py, "-c", "import sys; print(*sys.version_info[:2])"],
-                             capture_output=True, text=True, timeout=30)
-        major, minor = out.stdout.split()
-        return int(major), int(minor)
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return None
-
-
-def venv_has_openfhe(py):
-    return subprocess.run([py, "-c", "import openfhe, numpy"], capture_output=True,
-                          timeout=120).returncode == 0
-
-
-def fetch_wheel(cache):
-    """Downloads OpenFHE's wheel (any pip can: it is py3-none-any)."""
-    found = glob.glob(os.path.join(cache, "openfhe-*.whl"))
-    if found:
-        return found[0]
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
-                    "-d", cache, OPENFHE], check=True)
-    return glob.glob(os.path.join(cache, "openfhe-*.whl"))[0]
-
-
-def wheel_cpython(wheel):
-    """The CPython version the wheel's extension module was built for."""
-    with zipfile.ZipFile(wheel) as z:
-        for name in z.namelist():
-            m = re.search(r"\.cpython-3(\d+)-", name)
-            if m:
-                return 3, int(m.group(1))
-    raise SystemExit(f"error: {wheel} has no CPython extension module")
-
-
-def find_python(version):
-    """An interpreter of `version`: PATH, pyenv, uv, the usual prefixes."""
-    want = f"{version[0]}.{version[1]}"
-    candidates = [os.environ.get("CERIUM_OPENFHE_PYTHON"), shutil.which(f"python{want}")]
-    roots = [os.environ.get("PYENV_ROOT"), os.path.expanduser("~/.pyenv"), "/root/.pyenv",
-             "/opt/pyenv", "/usr/local/pyenv"]
-    if shutil.which("pyenv"):
-        out = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
-        roots.insert(0, out.stdout.strip())
-    for root in filter(None, roots):
-        candidates += sorted(glob.glob(os.path.join(root, "versions", f"{want}*", "bin",
-                                                    "python")), reverse=True)
-    if shutil.which("uv"):
-        out = subprocess.run(["uv", "python", "find", want], capture_output=True, text=True)
-        candidates.append(out.stdout.strip())
-    candidates += glob.glob(f"/usr/local/bin/python{want}") + \
-        glob.glob(f"/opt/*/bin/python{want}") + glob.glob(f"/opt/python*/{want}*/bin/python3")
-    for py in filter(None, candidates):
-        if os.path.exists(py) and python_version(py) == version:
-            return py
-    return None
-
-
-def ensure_bench_venv(explicit=None):
-    """The venv's interpreter, with OpenFHE and numpy installed."""
-    py = os.path.join(BENCH_VENV, "bin", "python")
-    if not explicit and os.path.exists(py) and venv_has_openfhe(py):
-        return py
-    wheel = fetch_wheel(os.path.join(ROOT, "build", "openfhe-wheel"))
-    version = wheel_cpython(wheel)
-    base = explicit or find_python(version)
-    if not base or python_version(base) != version:
-        raise SystemExit(
-            f"error: {os.path.basename(wheel)} needs CPython {version[0]}.{version[1]} "
-            f"(its extension module is built for it) and none was found on PATH, in "
-            f"pyenv or uv; install one (e.g. `pyenv install {version[0]}.{version[1]}`) "
-            f"or pass --openfhe-python")
-    if os.path.exists(BENCH_VENV):
-        shutil.rmtree(BENCH_VENV)
-    subprocess.run([base, "-m", "venv", BENCH_VENV], check=True)
-    subprocess.run([py, "-m", "pip", "install", "-q", wheel, NUMPY], check=True)
-    return py
-
-
-def cpu_flags():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def available_paths():
-    """The CPU code paths this machine runs (what the kernel library checks)."""
-    flags = cpu_flags()
-    paths = ["portable"]
-    if "avx2" in flags:
-        paths.insert(0, "avx2")
-        if {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"} <= flags:
-            paths.insert(0, "avx512")
-    return paths
 
 
 OPENFHE_SNIPPET = r'''
@@ -231,22 +125,13 @@ def main():
     threads = args.threads
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     cerium = os.path.join(args.build, "benchmarks", "cerium-ckks-bench")
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-        machine = f"{model}, {os.cpu_count()} cores, paths {'/'.join(available_paths())}"
-    except (OSError, StopIteration):
-        pass
+    machine = machine_description()
     load_before = os.getloadavg()
     rows = []
     loads, rounds = [], []
     for logn in (int(r) for r in args.rings.split(",")):
         depth, dnum = SHAPES[logn]
-        if args.max_load:
-            deadline = time.time() + 900
-            while os.getloadavg()[0] >= args.max_load and time.time() < deadline:
-                time.sleep(10)
+        wait_for_load(args.max_load)
         loads.append(os.getloadavg()[0])
         theirs_rounds, ours_rounds = [], {path: [] for path in paths}
         for _ in range(args.rounds):
