@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 
 using namespace mlir;
 
@@ -157,12 +158,120 @@ static Value basisSeries(Emitter &e, Value x, Value t, ArrayRef<double> coeffs,
   return sum;
 }
 
+namespace {
+
+/// A partial sum v + c (v null: the constant c alone).
+struct SeriesPart {
+  Value value;
+  double constant = 0;
+};
+
+/// Σ c_j T_j(t) for degree >= 8, baby-step giant-step in the Chebyshev
+/// basis: T_1..T_k by the product tree (k the power of two with k^2 > d),
+/// giants T_2k, T_4k, ... by T_2M = 2 T_M^2 - 1, and the series split as
+/// p = q T_M + r with T_j = 2 T_M T_(j-M) - T_(2M-j): about 2 sqrt(d) +
+/// log d products instead of d - 1, at the product tree's depth. Every
+/// chunk of k - 1 terms multiplies babies brought once to one level and
+/// pays one rescale.
+class ChebyshevBsgs {
+public:
+  ChebyshevBsgs(Emitter &e, Value t, size_t degree, int64_t n) : e(e), n(n) {
+    while (k * k < degree + 1)
+      k <<= 1;
+    T.resize(k + 1);
+    T[1] = t;
+    for (size_t j = 2; j <= k; ++j) {
+      size_t a = treeSplit(j), c = j - a;
+      Value prod = e.mul(T[a], T[c]);
+      Value twice = e.add(prod, prod);
+      T[j] = a == c ? e.addConst(twice, -1, n) : e.sub(twice, T[a - c]);
+    }
+    giants[k] = T[k];
+    for (size_t m = 2 * k; m <= degree; m *= 2) {
+      Value sq = e.mul(giants[m / 2], giants[m / 2]);
+      giants[m] = e.addConst(e.add(sq, sq), -1, n);
+    }
+  }
+
+  SeriesPart eval(std::vector<double> c) {
+    while (c.size() > 1 && c.back() == 0)
+      c.pop_back();
+    const size_t degree = c.size() - 1;
+    if (degree < k)
+      return leaf(c);
+    size_t m = k;
+    while (2 * m <= degree)
+      m *= 2;
+    std::vector<double> q(degree - m + 1, 0.0), r(c.begin(), c.begin() + m);
+    q[0] = c[m];
+    for (size_t j = m + 1; j <= degree; ++j) {
+      q[j - m] += 2 * c[j];
+      r[2 * m - j] -= c[j];
+    }
+    SeriesPart qp = eval(std::move(q)), rp = eval(std::move(r));
+    Value tm = giants.at(m), prod;
+    if (qp.value)
+      prod = e.mul(qp.value, tm);
+    if (qp.constant != 0) {
+      Value scaled = e.mulConst(tm, qp.constant);
+      prod = prod ? e.add(prod, scaled) : scaled;
+    }
+    Value sum = rp.value ? (prod ? e.add(rp.value, prod) : rp.value) : prod;
+    return {sum, rp.constant};
+  }
+
+private:
+  /// Σ_{i<k} c_i T_i: products at degree 2 summed, one rescale.
+  SeriesPart leaf(const std::vector<double> &c) {
+    Value sum;
+    for (size_t i = 1; i < c.size(); ++i) {
+      if (c[i] == 0)
+        continue;
+      Value term =
+          MulConstOp::create(e.b, e.loc, aligned(i), e.b.getF64FloatAttr(c[i]));
+      sum = sum ? Value(AddOp::create(e.b, e.loc, sum, term)) : term;
+    }
+    if (sum)
+      sum = RescaleOp::create(e.b, e.loc, sum);
+    return {sum, c[0]};
+  }
+
+  /// T_i at the level of the deepest baby below T_k (all of them share
+  /// it, so leaves add without aligning), refreshed there if placement
+  /// asks for it.
+  Value aligned(size_t i) {
+    if (babies.empty()) {
+      unsigned level = Emitter::levelOf(T[1]);
+      for (size_t j = 1; j < k; ++j)
+        level = std::min(level, Emitter::levelOf(T[j]));
+      babies.resize(k);
+      for (size_t j = 1; j < k; ++j)
+        babies[j] = e.ready(e.levelDown(T[j], level));
+    }
+    return babies[i];
+  }
+
+  Emitter &e;
+  int64_t n;
+  size_t k = 2;
+  std::vector<Value> T, babies;
+  std::map<size_t, Value> giants;
+};
+
+} // namespace
+
 Value Emitter::chebyshevSeries(Value x, ArrayRef<double> coeffs, double lo,
                                double hi, int64_t n) {
   Value t = x;
   if (coeffs.size() >= 2 && (lo != -1 || hi != 1))
     t = addConst(mulConst(x, 2 / (hi - lo)), -(hi + lo) / (hi - lo), n);
-  return basisSeries(*this, x, t, coeffs, true, n);
+  const size_t degree = coeffs.size() - 1;
+  if (degree < 8)
+    return basisSeries(*this, x, t, coeffs, true, n);
+  ChebyshevBsgs series(*this, t, degree, n);
+  SeriesPart p = series.eval(coeffs.vec());
+  Value sum = p.value ? p.value : mulConst(x, 0);
+  return p.constant != 0 ? addConst(sum, p.constant, n) : sum;
 }
 
 /// Chunks of k coefficients are combined pairwise with the giant steps, so
