@@ -155,12 +155,17 @@ ParamsPtr Params::create(const ParamSpec &spec) {
   std::vector<uint32_t> q;
   try {
     // baseBits split evenly over b primes; where the ring has too few of
-    // that width, the widest primes (every ring has plenty).
+    // that width, the next widths up (a large ring has few narrow primes;
+    // bootstrapping's precision wants the base close to baseBits).
     unsigned width = static_cast<unsigned>((spec.baseBits + b - 1) / b);
-    try {
-      q = kernels::generatePrimes(spec.logN, width, b, scalePrimes);
-    } catch (const std::invalid_argument &) {
-      q = kernels::generatePrimes(spec.logN, kMaxPrimeBits, b, scalePrimes);
+    for (;; ++width) {
+      try {
+        q = kernels::generatePrimes(spec.logN, width, b, scalePrimes);
+        break;
+      } catch (const std::invalid_argument &) {
+        if (width >= kMaxPrimeBits)
+          throw;
+      }
     }
     q.insert(q.end(), scalePrimes.begin(), scalePrimes.end());
     // P must exceed every digit's product (key-switching noise is
@@ -361,12 +366,10 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
   spec.encapsulationWeight = encapsulationWeight;
   const bool bootstraps = hammingWeight || encapsulationWeight;
   // Bootstrapping's precision is the scale's bits less the noise of its
-  // DFT levels (~13 bits), log2 of the overflow bound and log2(q_0 /
-  // Delta_0): it wants a large scale and a base only ~10 bits above it
-  // (the arcsine-corrected sine stays exact to ~2^-29 there).
-  const unsigned minScale = bootstraps                          ? 60
-                            : precision >= std::ldexp(1.0, -15) ? 40
-                                                                : 50;
+  // last levels, log2 of the overflow bound and log2(q_0 / Delta_0): it
+  // wants a large scale and a base only ~10 bits above it (the
+  // arcsine-corrected sine stays exact to ~2^-29 there).
+  const unsigned minScale = precision >= std::ldexp(1.0, -15) ? 40 : 50;
   const unsigned headroom = bootstraps ? 10 : 16;
   unsigned first = logN ? logN : std::max(logSlots + 1, insecure ? 8u : 10u);
   unsigned last = logN ? logN : (insecure ? 17u : 16u);
@@ -376,6 +379,34 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
     spec.logSlots = logSlots < n - 1 ? logSlots : 0;
     if (logSlots > n - 1)
       continue;
+    if (bootstraps) {
+      // The largest scale whose chain the ring holds, with the base (of
+      // primes the ring has: few narrow ones in a large ring) at most
+      // ~12 bits above the scale; else the best scale less that excess.
+      ParamsPtr best;
+      double bestMargin = -1e9;
+      for (unsigned bits = 58; bits >= 50; bits -= 2) {
+        spec.scaleBits = bits;
+        spec.baseBits = bits + headroom;
+        spec.dnum = 3;
+        try {
+          ParamsPtr p = Params::create(spec);
+          double q0 = 0;
+          for (size_t i = 0; i < p->baseCount(); ++i)
+            q0 += std::log2(double(p->prime(uint32_t(i))));
+          double excess = q0 - std::log2(p->levelScale(0));
+          if (excess <= headroom + 2.5)
+            return p;
+          if (bits - excess > bestMargin)
+            bestMargin = bits - excess, best = p;
+        } catch (const Error &e) {
+          lastError = e.what();
+        }
+      }
+      if (best)
+        return best;
+      continue;
+    }
     // Larger rings have fewer NTT primes of a given width: widen the scale
     // until the chain holds it.
     for (spec.scaleBits = minScale; spec.scaleBits <= 2 * kMaxPrimeBits;
