@@ -17,13 +17,14 @@
 
 #include "mlir/Pass/PassManager.h"
 
-#include <fmt/format.h>
 #include "mlir/Transforms/Passes.h"
+#include <fmt/format.h>
 
 namespace cerium {
 
-/// The secret's Hamming weight in programs that bootstrap.
-constexpr unsigned kBootstrapHammingWeight = 64;
+/// The ephemeral sparse secret's Hamming weight in programs that bootstrap
+/// (sparse-secret encapsulation; the computation secret stays dense).
+constexpr unsigned kEncapsulationWeight = 32;
 
 void loadCompilerDialects(mlir::MLIRContext &context) {
   context.loadDialect<fhe::FHEDialect, ckks::CKKSDialect, poly::PolyDialect,
@@ -105,15 +106,15 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     m.walk([&](ckks::BootstrapOp) { found = true; });
     return found;
   };
-  // Bootstraps need their own depth on top of the deepest segment, and a
-  // sparse secret (encapsulation, which keeps a dense one, is later work).
+  // Bootstraps need their own depth on top of the deepest segment, and the
+  // keys of sparse-secret encapsulation.
   const auto config =
-      ckks::BootstrapConfig::forHammingWeight(kBootstrapHammingWeight);
+      ckks::BootstrapConfig::forHammingWeight(kEncapsulationWeight, true);
   auto chainFor = [&](unsigned depth, bool bootstraps) {
     return ckks::chooseParams(intAttr("ckks.slots"),
                               depth + (bootstraps ? config.depth() : 0),
-                              c.program.options.precision, insecure, logN,
-                              bootstraps ? kBootstrapHammingWeight : 0);
+                              c.program.options.precision, insecure, logN, 0,
+                              bootstraps ? kEncapsulationWeight : 0);
   };
   lowerToCkks(0);
   // Too deep for the chain cap (max_levels) or for any chain the ring
@@ -135,16 +136,25 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   }
   if (place) {
     unsigned longest = cap;
-    if (!cap) // the longest chain that fits, by bisection
-      for (unsigned lo = 0, hi = 1024; lo < hi;) {
+    if (!cap) {
+      // The longest bootstrapping chain, by bisection at the largest ring
+      // (the longest chains are there; one ring per probe keeps this to a
+      // few parameter constructions). A secure chain cannot exceed the
+      // 128-bit log2(PQ) bound over the smallest bootstrapping scale.
+      const unsigned ring = logN ? logN : (insecure ? 17u : 16u);
+      unsigned hi = insecure ? 256u : ckks::maxLogQP128(ring) / 50 + 1;
+      for (unsigned lo = 0; lo < hi;) {
         unsigned mid = (lo + hi + 1) / 2;
         try {
-          chainFor(mid, false);
+          ckks::chooseParams(intAttr("ckks.slots"), mid,
+                             c.program.options.precision, insecure, ring, 0,
+                             kEncapsulationWeight);
           lo = longest = mid;
         } catch (const Error &) {
           hi = mid - 1;
         }
       }
+    }
     if (!cap && longest == 0) // no chain at all: not a matter of depth
       throw atMain(unfit);
     if (longest <= config.depth())
@@ -162,20 +172,6 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     if (!firstBootstrap)
       firstBootstrap = op;
   });
-  if (firstBootstrap && !insecure) {
-    dsl::SourceLoc at{1, 1};
-    if (auto fl =
-            mlir::dyn_cast<mlir::FileLineColLoc>(firstBootstrap->getLoc()))
-      at = {fl.getLine(), fl.getColumn()};
-    throw dsl::SourceError(
-        *source, at,
-        std::string(place ? "the program is deeper than the chain and needs "
-                            "bootstrapping, which "
-                          : "bootstrapping ") +
-            "runs with a sparse secret below 128-bit security for now "
-            "(sparse-secret encapsulation is not yet supported): compile "
-            "with --insecure");
-  }
   if (firstBootstrap)
     module->setAttr(ckks::BootstrapConfig::kAttrName, config.toAttr(&context));
   if (!c.params || place) {

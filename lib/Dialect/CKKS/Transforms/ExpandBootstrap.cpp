@@ -48,8 +48,10 @@ unsigned BootstrapConfig::depth() const {
          slotsToCoeffsLevels;
 }
 
-BootstrapConfig BootstrapConfig::forHammingWeight(unsigned h) {
+BootstrapConfig BootstrapConfig::forHammingWeight(unsigned h,
+                                                  bool encapsulate) {
   BootstrapConfig c;
+  c.encapsulate = encapsulate;
   c.overflowBound = unsigned(std::ceil(8 * std::sqrt((double(h) + 1) / 12.0)));
   // The cosine's argument spans 2 pi (K + 1) / 2^r: keep it within ~1.6
   // turns so that degree 31 stays below 2^-45.
@@ -69,6 +71,7 @@ DictionaryAttr BootstrapConfig::toAttr(MLIRContext *context) const {
       b.getNamedAttr("degree", b.getI64IntegerAttr(chebyshevDegree)),
       b.getNamedAttr("double_angles", b.getI64IntegerAttr(doubleAngles)),
       b.getNamedAttr("overflow", b.getI64IntegerAttr(overflowBound)),
+      b.getNamedAttr("encapsulate", b.getBoolAttr(encapsulate)),
   });
 }
 
@@ -94,6 +97,8 @@ std::optional<BootstrapConfig> BootstrapConfig::of(Operation *op) {
       !read("double_angles", c.doubleAngles, 0, 16) ||
       !read("overflow", c.overflowBound, 1, 1 << 16))
     return std::nullopt;
+  if (auto e = dict.getAs<BoolAttr>("encapsulate")) // absent: false
+    c.encapsulate = e.getValue();
   return c;
 }
 
@@ -133,8 +138,12 @@ public:
                           " levels above level " + std::to_string(target) +
                           ", the chain has " + std::to_string(top));
     Value x = e.levelDown(op.getInput(), 0);
+    if (config.encapsulate)
+      x = SwitchSecretOp::create(e.b, e.loc, x, SecretSwitch::ToSparse);
     x = ModRaiseOp::create(e.b, e.loc,
                            CiphertextType::get(e.b.getContext(), top, 1, 2), x);
+    if (config.encapsulate)
+      x = SwitchSecretOp::create(e.b, e.loc, x, SecretSwitch::ToDense);
     // The trace onto the subring that the n slots see.
     const int64_t copies = int64_t(degree / 2) / n;
     for (int64_t step = n; step < int64_t(degree / 2); step *= 2)

@@ -27,6 +27,10 @@ struct BootstrapConfig {
   /// Bound on |I|, the multiple of q_0 that ModRaise adds to each
   /// coefficient; it follows from the secret's Hamming weight.
   unsigned overflowBound = 12;
+  /// Sparse-secret encapsulation: switch to the ephemeral sparse secret
+  /// for ModRaise only (ckks.switch_secret), so the computation secret
+  /// stays dense; the overflow bound is then the sparse secret's.
+  bool encapsulate = false;
 
   /// Levels one bootstrap consumes: the DFTs, the cosine series (product
   /// tree plus the coefficients), the double angles, and the arcsine
@@ -37,7 +41,7 @@ struct BootstrapConfig {
   /// terms uniform in [-1/2, 1/2] (the rounding of c_0 + c_1 s over q_0),
   /// so 8 standard deviations, which its lighter-than-Gaussian tail makes
   /// a failure probability below 2^-40 per coefficient.
-  static BootstrapConfig forHammingWeight(unsigned h);
+  static BootstrapConfig forHammingWeight(unsigned h, bool encapsulate);
 
   mlir::DictionaryAttr toAttr(mlir::MLIRContext *context) const;
   static std::optional<BootstrapConfig> of(mlir::Operation *module);
