@@ -115,6 +115,19 @@ def precision_bits(want, got):
 
 # --- Cerium ---
 
+def build_of(tools):
+    """The checkout's commit (+ whether it had local changes) and the tools' build time:
+    where others rebuild while a run goes on, the numbers belong to this build."""
+    head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    built = max(os.path.getmtime(os.path.join(tools, t)) for t in ("cerium-cc", "cerium",
+                                                                     "cerium-run"))
+    return (f"{head or 'unknown commit'}{' + local changes' if dirty else ''}, tools built "
+            f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(built))}")
+
+
 def cerium(args, work, inputs_npy, env):
     tools = os.path.join(args.build, "tools")
     cc, cli, run = (os.path.join(tools, t) for t in ("cerium-cc", "cerium", "cerium-run"))
@@ -143,7 +156,7 @@ def cerium(args, work, inputs_npy, env):
     out_level = int(returns[-1]) if returns else None
     line = lambda key: next((l.split(None, 1)[1].strip() for l in stats.splitlines()
                              if l.startswith(key)), "")
-    params, levels = line("parameters"), line("levels")
+    params, levels, ops = line("parameters"), line("levels"), line("ops")
     chain = int(re.match(r"(\d+)", levels).group(1)) if re.match(r"\d+", levels) else None
     keys_line = line("evaluation keys")
     in_memory = re.search(r"([\d.]+ [KMG]iB) in memory", keys_line)
@@ -183,7 +196,7 @@ def cerium(args, work, inputs_npy, env):
     path = re.search(r"CPU path: (\w+)", cpu_line)
     return {
         "library": f"Cerium ({path.group(1)})" if path else "Cerium",
-        "security": security, "parameters": params,
+        "security": security, "parameters": params, "ops": ops, "build": build_of(tools),
         "setting": f"{params}; {'--insecure' if flags else 'secure form'}",
         "cpu": cpu_line, "cpu_path": path.group(1) if path else None,
         "compile_s": compile_s, "keygen_s": keygen_s, "keygen_peak_rss": keygen_rss,
@@ -482,7 +495,7 @@ def main():
 
     print(f"\nmachine: {machine}")
     cer = rows[0]
-    print(f"Cerium: {cer['cpu']}; {cer['security']}")
+    print(f"Cerium: {cer['cpu']}; {cer['security']}; build {cer['build']}; ops {cer['ops']}")
     for r in rows:
         print(f"{r['library']}: {r['setting']}")
     print(f"load average at the start of each: "
