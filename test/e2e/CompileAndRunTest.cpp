@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../unit/TestSupport.h"
+#include "ScheduleSupport.h"
 
 #include "cerium/CKKS/Encoder.h"
 #include "cerium/CKKS/Evaluator.h"
@@ -228,23 +229,7 @@ fn main(x: cipher[4096], y: cipher[4096]) -> (cipher[4096], cipher[1], cipher[1]
 
 } // namespace
 
-namespace {
-
-/// A ckks-level function of one ciphertext argument at `level`, lowered for
-/// `params` to a planned schedule.
-mlir::OwningOpRef<mlir::ModuleOp> scheduleOf(mlir::MLIRContext &context,
-                                             const ckks::Params &params,
-                                             const std::string &text) {
-  loadCompilerDialects(context);
-  auto module = mlir::parseSourceString<mlir::ModuleOp>(
-      text, mlir::ParserConfig(&context));
-  if (!module)
-    throw Error("test program does not parse");
-  lowerToSchedule(*module, params);
-  return module;
-}
-
-} // namespace
+using test::scheduleOf;
 
 // The compiled schedules of the basic operations decrypt to what the client
 // library's Evaluator (an independent composition of the same kernels)

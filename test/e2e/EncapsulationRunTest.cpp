@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../unit/TestSupport.h"
+#include "ScheduleSupport.h"
 
 #include "cerium/CKKS/Encoder.h"
 #include "cerium/CKKS/Evaluator.h"
@@ -50,20 +51,7 @@ ckks::ParamsPtr encapsulationParams() {
 std::string ct(unsigned level) {
   return "!ckks.ct<level = " + std::to_string(level) + ", degree = 1>";
 }
-
-/// `main` of one ciphertext argument, lowered for `params` to a planned
-/// schedule.
-mlir::OwningOpRef<mlir::ModuleOp> scheduleOf(mlir::MLIRContext &context,
-                                             const ckks::Params &params,
-                                             const std::string &text) {
-  loadCompilerDialects(context);
-  auto module = mlir::parseSourceString<mlir::ModuleOp>(
-      text, mlir::ParserConfig(&context));
-  if (!module)
-    throw Error("test program does not parse");
-  lowerToSchedule(*module, params);
-  return module;
-}
+using test::scheduleOf;
 
 mlir::func::FuncOp mainOf(mlir::ModuleOp module) {
   return module.lookupSymbol<mlir::func::FuncOp>("main");

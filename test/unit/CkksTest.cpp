@@ -56,12 +56,7 @@ struct Harness {
   PublicKey pk;
 };
 
-double maxError(const Slots &got, const Slots &want) {
-  double e = 0;
-  for (size_t i = 0; i < want.size(); ++i)
-    e = std::max(e, std::abs(got[i] - want[i]));
-  return e;
-}
+using test::maxError;
 
 ParamSpec smallSpec(unsigned logN = 12, unsigned dnum = 2,
                     unsigned scaleBits = 40) {

@@ -83,12 +83,7 @@ struct Harness {
   EvalKeys keys;
 };
 
-double maxError(const Slots &got, const Slots &want) {
-  double e = 0;
-  for (size_t i = 0; i < want.size(); ++i)
-    e = std::max(e, std::abs(got[i] - want[i]));
-  return e;
-}
+using test::maxError;
 
 size_t weightOf(const SecretKey &sk) {
   return size_t(std::count_if(sk.coeffs.begin(), sk.coeffs.end(),

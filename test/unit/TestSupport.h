@@ -15,6 +15,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <complex>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +27,15 @@
 #include <vector>
 
 namespace cerium::test {
+
+/// Largest |got[i] - want[i]| over want's slots.
+inline double maxError(const std::vector<std::complex<double>> &got,
+                       const std::vector<std::complex<double>> &want) {
+  double e = 0;
+  for (size_t i = 0; i < want.size(); ++i)
+    e = std::max(e, std::abs(got[i] - want[i]));
+  return e;
+}
 
 /// A fresh seed per run unless CERIUM_TEST_SEED fixes one; tests put it in a
 /// SCOPED_TRACE so a failure prints it.
