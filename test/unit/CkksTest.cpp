@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CkksHarness.h"
 #include "TestSupport.h"
 
 #include "cerium/CKKS/Encoder.h"
@@ -18,43 +19,11 @@
 
 using namespace cerium;
 using namespace cerium::ckks;
-using Slots = std::vector<std::complex<double>>;
+using test::Slots;
 
 namespace {
 
-struct Harness {
-  explicit Harness(ParamSpec spec, uint64_t seed)
-      : params(Params::create(spec)),
-        backend(kernels::createCpuBackend(params->rns())), prng(seed),
-        keygen(params, *backend, prng), encoder(params),
-        encryptor(params, *backend), eval(params, *backend),
-        sk(keygen.secretKey()), pk(keygen.publicKey(sk)) {}
-
-  Slots random(Prng &data) const {
-    Slots z(params->slots());
-    for (auto &v : z)
-      v = {2 * data.uniformReal() - 1, 2 * data.uniformReal() - 1};
-    return z;
-  }
-  Ciphertext encrypt(const Slots &z, unsigned level) {
-    return encryptor.encrypt(
-        encoder.encode(z, params->levelScale(level), level, *backend), pk,
-        prng);
-  }
-  Slots decrypt(const Ciphertext &ct) {
-    return encoder.decode(encryptor.decrypt(ct, sk), *backend);
-  }
-
-  ParamsPtr params;
-  std::unique_ptr<kernels::RnsBackend> backend;
-  Prng prng;
-  KeyGenerator keygen;
-  Encoder encoder;
-  Encryptor encryptor;
-  Evaluator eval;
-  SecretKey sk;
-  PublicKey pk;
-};
+using Harness = test::CkksHarness;
 
 using test::maxError;
 

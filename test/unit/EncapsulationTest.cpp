@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CkksHarness.h"
 #include "TestSupport.h"
 
 #include "cerium/CKKS/Encoder.h"
@@ -24,7 +25,7 @@
 
 using namespace cerium;
 using namespace cerium::ckks;
-using Slots = std::vector<std::complex<double>>;
+using test::Slots;
 
 namespace {
 
@@ -45,40 +46,15 @@ ParamSpec encapsulationSpec(unsigned logN = 12, unsigned scaleBits = 40,
 }
 
 /// The keys of one generation, with s' kept for the test.
-struct Harness {
+struct Harness : test::CkksHarness {
   Harness(const ParamSpec &spec, uint64_t seed)
-      : params(Params::create(spec)),
-        backend(kernels::createCpuBackend(params->rns())), prng(seed),
-        keygen(params, *backend, prng), encoder(params),
-        encryptor(params, *backend), eval(params, *backend),
-        dense(keygen.secretKey()), pk(keygen.publicKey(dense)),
-        sparse(keygen.sparseSecretKey()) {
+      : CkksHarness(spec, seed), dense(sk), sparse(keygen.sparseSecretKey()) {
     keys.toSparse = keygen.toSparseKey(dense, sparse);
     keys.toDense = keygen.toDenseKey(dense, sparse);
   }
 
-  Slots random(Prng &data) const {
-    Slots z(params->slots());
-    for (auto &v : z)
-      v = {2 * data.uniformReal() - 1, 2 * data.uniformReal() - 1};
-    return z;
-  }
-  Plaintext encode(const Slots &z, unsigned level) {
-    return encoder.encode(z, params->levelScale(level), level, *backend);
-  }
-  Slots decrypt(const Ciphertext &ct, const SecretKey &sk) {
-    return encoder.decode(encryptor.decrypt(ct, sk), *backend);
-  }
-
-  ParamsPtr params;
-  std::unique_ptr<kernels::RnsBackend> backend;
-  Prng prng;
-  KeyGenerator keygen;
-  Encoder encoder;
-  Encryptor encryptor;
-  Evaluator eval;
-  SecretKey dense;
-  PublicKey pk;
+  /// The computation secret (the harness's sk), named for the tests.
+  const SecretKey &dense;
   SecretKey sparse;
   EvalKeys keys;
 };
