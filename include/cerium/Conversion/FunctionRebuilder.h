@@ -18,6 +18,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/Pass/Pass.h"
 
+#include <optional>
+
 namespace cerium {
 
 using LoweredValues = llvm::SmallVector<llvm::SmallVector<mlir::Value, 3>>;
@@ -70,6 +72,8 @@ public:
     };
     for (auto func :
          this->getOperation().template getOps<mlir::func::FuncOp>()) {
+      if (mlir::failed(checkLevels(func, *layout)))
+        return this->signalPassFailure();
       self.prepare(func);
       if (mlir::failed(rebuildFunction(func, {convertType, lower})))
         return this->signalPassFailure();
@@ -78,6 +82,32 @@ public:
 
   /// Called on each function before it is rebuilt.
   void prepare(mlir::func::FuncOp) {}
+  /// The level a type of the dialect being lowered says, if it has one.
+  static std::optional<unsigned> levelOf(mlir::Type) { return std::nullopt; }
+
+private:
+  /// A level above the layout's top would index primes past the chain.
+  mlir::LogicalResult checkLevels(mlir::func::FuncOp func,
+                                  const RnsLayout &layout) {
+    auto tooHigh = [&](mlir::Type t) {
+      std::optional<unsigned> level = Derived::levelOf(t);
+      return level && *level > layout.maxLevel();
+    };
+    for (mlir::Type t : func.getArgumentTypes())
+      if (tooHigh(t))
+        return func.emitOpError("has an argument above the chain's top level ")
+               << layout.maxLevel();
+    auto walk = func.walk([&](mlir::Operation *op) {
+      for (mlir::Value v : op->getResults())
+        if (tooHigh(v.getType())) {
+          op->emitOpError("has a result above the chain's top level ")
+              << layout.maxLevel();
+          return mlir::WalkResult::interrupt();
+        }
+      return mlir::WalkResult::advance();
+    });
+    return mlir::failure(walk.wasInterrupted());
+  }
 };
 
 } // namespace cerium

@@ -246,6 +246,13 @@ public:
     return "Lower ciphertext operations to RNS ring operations";
   }
 
+  static std::optional<unsigned> levelOf(Type t) {
+    if (auto ct = dyn_cast<ckks::CiphertextType>(t))
+      return ct.getLevel();
+    if (auto pt = dyn_cast<ckks::PlaintextType>(t))
+      return pt.getLevel();
+    return std::nullopt;
+  }
   void prepare(func::FuncOp func) {
     func->setAttr("ckks.signature", TypeAttr::get(func.getFunctionType()));
   }

@@ -193,6 +193,11 @@ public:
     return "Lower RNS ring operations to limb-level kernels";
   }
 
+  static std::optional<unsigned> levelOf(Type t) {
+    if (auto p = dyn_cast<poly::PolyType>(t))
+      return p.getLevel();
+    return std::nullopt;
+  }
   static Type convert(Type t, const RnsLayout &layout) {
     auto p = dyn_cast<poly::PolyType>(t);
     if (!p)
