@@ -110,11 +110,15 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   // keys of sparse-secret encapsulation.
   const auto config =
       ckks::BootstrapConfig::forHammingWeight(kEncapsulationWeight, true);
-  auto chainFor = [&](unsigned depth, bool bootstraps) {
-    return ckks::chooseParams(intAttr("ckks.slots"),
-                              depth + (bootstraps ? config.depth() : 0),
-                              c.program.options.precision, insecure, logN, 0,
+  // A chain of `levels` on `ring` (0: the smallest that fits), with the
+  // encapsulation keys when the program bootstraps.
+  auto chain = [&](unsigned levels, unsigned ring, bool bootstraps) {
+    return ckks::chooseParams(intAttr("ckks.slots"), levels,
+                              c.program.options.precision, insecure, ring, 0,
                               bootstraps ? kEncapsulationWeight : 0);
+  };
+  auto chainFor = [&](unsigned depth, bool bootstraps) {
+    return chain(depth + (bootstraps ? config.depth() : 0), logN, bootstraps);
   };
   lowerToCkks(0);
   // Too deep for the chain cap (max_levels) or for any chain the ring
@@ -146,9 +150,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
       for (unsigned lo = 0; lo < hi;) {
         unsigned mid = (lo + hi + 1) / 2;
         try {
-          ckks::chooseParams(intAttr("ckks.slots"), mid,
-                             c.program.options.precision, insecure, ring, 0,
-                             kEncapsulationWeight);
+          chain(mid, ring, true);
           lo = longest = mid;
         } catch (const Error &) {
           hi = mid - 1;
@@ -167,12 +169,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     bootstraps = hasBootstrap();
   }
   auto module = *c.program.module;
-  mlir::Operation *firstBootstrap = nullptr;
-  module.walk([&](ckks::BootstrapOp op) {
-    if (!firstBootstrap)
-      firstBootstrap = op;
-  });
-  if (firstBootstrap)
+  if (bootstraps)
     module->setAttr(ckks::BootstrapConfig::kAttrName, config.toAttr(&context));
   if (!c.params || place) {
     try {
@@ -181,7 +178,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
       throw atMain(e.what());
     }
   }
-  if (firstBootstrap) {
+  if (bootstraps) {
     // Expanded here, so that the kept ckks module (statistics) holds it.
     module.walk([&](ckks::BootstrapOp op) {
       auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(op.getLoc());

@@ -193,8 +193,9 @@ void checkInputs(const Artifact &artifact,
     throw Error(path + ": holds " + std::to_string(cts.size()) +
                 " ciphertexts, the program takes " +
                 std::to_string(artifact.inputs.size()) + " inputs");
+  const unsigned level = inputLevel(artifact);
   for (const auto &ct : cts)
-    if (ct.level() != inputLevel(artifact) || ct.size() != 2)
+    if (ct.level() != level || ct.size() != 2)
       throw Error(path + ": a ciphertext is not a fresh encryption for this "
                          "program");
 }

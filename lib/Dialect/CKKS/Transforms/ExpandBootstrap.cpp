@@ -1,7 +1,7 @@
 //===- ExpandBootstrap.cpp - The bootstrap as ordinary ckks ops -----------===//
 //
 // bootstrap(x) for x with n slots, q_0 the base modulus and K the overflow
-// bound (docs/architecture.md, "Bootstrapping", has the derivation):
+// bound (docs/bootstrapping.md has the derivation):
 //
 //  1. level_down to 0 and mod_raise to the top level L: the ciphertext now
 //     decrypts to t = m + q_0 I, |I| <= K.
