@@ -3,6 +3,7 @@
 #include "cerium/DSL/Shapes.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace cerium::shapes {
@@ -263,6 +264,20 @@ std::vector<int64_t> strides(const Shape &s) {
   return out;
 }
 
+std::vector<int64_t> paddedPositions(const Shape &shape, const Shape &padded) {
+  const auto padStrides = strides(padded);
+  std::vector<int64_t> out(static_cast<size_t>(numElements(shape)));
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t flat = static_cast<int64_t>(i), pos = 0;
+    for (size_t d = shape.size(); d-- > 0;) {
+      pos += (flat % shape[d]) * padStrides[d];
+      flat /= shape[d];
+    }
+    out[i] = pos;
+  }
+  return out;
+}
+
 std::vector<double> broadcastValues(const Shape &from,
                                     const std::vector<double> &values,
                                     const Shape &to) {
@@ -313,6 +328,201 @@ std::vector<double> rollValues(const Shape &s,
   for (int64_t i = 0; i < int64_t(values.size()); ++i) {
     int64_t idx = (i / stride) % na;
     out[size_t(i)] = values[size_t(i + (((idx - k + na) % na) - idx) * stride)];
+  }
+  return out;
+}
+
+/// For each element of `to` (row-major), the flat index of the element of
+/// `from` that NumPy broadcasting reads for it.
+static std::vector<int64_t> broadcastSources(const Shape &from,
+                                             const Shape &to) {
+  const auto fromStrides = strides(from);
+  const size_t offset = to.size() - from.size();
+  std::vector<int64_t> out(static_cast<size_t>(numElements(to)));
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t rest = static_cast<int64_t>(i), src = 0;
+    for (size_t d = to.size(); d-- > offset;) {
+      const int64_t idx = rest % to[d];
+      rest /= to[d];
+      if (from[d - offset] != 1)
+        src += idx * fromStrides[d - offset];
+    }
+    out[i] = src;
+  }
+  return out;
+}
+
+std::vector<double> transposeValues(const Shape &s,
+                                    const std::vector<double> &values,
+                                    const std::vector<int64_t> &perm) {
+  const size_t rank = s.size();
+  // Result axis d walks input axis axes[d].
+  std::vector<int64_t> axes(rank);
+  for (size_t d = 0; d < rank; ++d) {
+    axes[d] = perm.empty() ? static_cast<int64_t>(rank - 1 - d) : perm[d];
+    normalizeAxis(axes[d], rank);
+  }
+  Shape outShape(rank);
+  for (size_t d = 0; d < rank; ++d)
+    outShape[d] = s[size_t(axes[d])];
+  const auto inStrides = strides(s);
+  std::vector<double> out(values.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t rest = static_cast<int64_t>(i), src = 0;
+    for (size_t d = rank; d-- > 0;) {
+      src += (rest % outShape[d]) * inStrides[size_t(axes[d])];
+      rest /= outShape[d];
+    }
+    out[i] = values[size_t(src)];
+  }
+  return out;
+}
+
+std::vector<double> concatValues(const std::vector<Shape> &shapes,
+                                 const std::vector<std::vector<double>> &parts,
+                                 int64_t axis) {
+  if (shapes.empty())
+    return {};
+  normalizeAxis(axis, shapes[0].size());
+  // Row-major order puts each part's block of the axes from `axis` on
+  // contiguously, once per index of the axes before it.
+  const Shape &first = shapes[0];
+  const int64_t outer = numElements(Shape(first.begin(), first.begin() + axis));
+  size_t total = 0;
+  for (const auto &p : parts)
+    total += p.size();
+  std::vector<double> out;
+  out.reserve(total);
+  for (int64_t o = 0; o < outer; ++o)
+    for (size_t p = 0; p < parts.size(); ++p) {
+      const int64_t block =
+          numElements(Shape(shapes[p].begin() + axis, shapes[p].end()));
+      auto begin = parts[p].begin() + o * block;
+      out.insert(out.end(), begin, begin + block);
+    }
+  return out;
+}
+
+std::vector<double> matmulValues(const Shape &as, const std::vector<double> &a,
+                                 const Shape &bs,
+                                 const std::vector<double> &b) {
+  // Promote 1-D operands to matrices; the result's row-major order is the
+  // same whether or not the promoted axes (of extent 1) are removed.
+  Shape x = as, y = bs;
+  if (x.size() == 1)
+    x.insert(x.begin(), 1);
+  if (y.size() == 1)
+    y.push_back(1);
+  const int64_t rows = x[x.size() - 2], inner = x.back(), cols = y.back();
+  const Shape xBatch(x.begin(), x.end() - 2), yBatch(y.begin(), y.end() - 2);
+  const Shape batch = broadcast(xBatch, yBatch).shape;
+  const auto xSources = broadcastSources(xBatch, batch);
+  const auto ySources = broadcastSources(yBatch, batch);
+  std::vector<double> out(xSources.size() * size_t(rows * cols));
+  for (size_t t = 0; t < xSources.size(); ++t) {
+    const double *lhs = a.data() + xSources[t] * rows * inner;
+    const double *rhs = b.data() + ySources[t] * inner * cols;
+    double *res = out.data() + int64_t(t) * rows * cols;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) {
+        double acc = 0;
+        for (int64_t k = 0; k < inner; ++k)
+          acc += lhs[r * inner + k] * rhs[k * cols + c];
+        res[r * cols + c] = acc;
+      }
+  }
+  return out;
+}
+
+std::vector<double> conv2dValues(const Shape &xs, const std::vector<double> &x,
+                                 const Shape &ws, const std::vector<double> &w,
+                                 const std::vector<double> *bias,
+                                 int64_t stride, int64_t padding,
+                                 int64_t groups) {
+  const int64_t height = xs[1], width = xs[2];
+  const int64_t outChannels = ws[0], groupChannels = ws[1], kh = ws[2],
+                kw = ws[3];
+  const int64_t outPerGroup = outChannels / groups;
+  const int64_t outH = convOut(height, kh, stride, padding);
+  const int64_t outW = convOut(width, kw, stride, padding);
+  std::vector<double> out(size_t(outChannels * outH * outW));
+  for (int64_t o = 0; o < outChannels; ++o) {
+    // Output channel o sees only the input channels of its group.
+    const int64_t firstIn = (o / outPerGroup) * groupChannels;
+    for (int64_t i = 0; i < outH; ++i)
+      for (int64_t j = 0; j < outW; ++j) {
+        double acc = bias ? (*bias)[size_t(o)] : 0.0;
+        for (int64_t c = 0; c < groupChannels; ++c)
+          for (int64_t ky = 0; ky < kh; ++ky) {
+            const int64_t iy = i * stride + ky - padding;
+            if (iy < 0 || iy >= height)
+              continue; // zero padding
+            for (int64_t kx = 0; kx < kw; ++kx) {
+              const int64_t ix = j * stride + kx - padding;
+              if (ix < 0 || ix >= width)
+                continue;
+              acc += x[size_t(((firstIn + c) * height + iy) * width + ix)] *
+                     w[size_t(((o * groupChannels + c) * kh + ky) * kw + kx)];
+            }
+          }
+        out[size_t((o * outH + i) * outW + j)] = acc;
+      }
+  }
+  return out;
+}
+
+std::vector<double> avgpool2dValues(const Shape &xs,
+                                    const std::vector<double> &x,
+                                    int64_t kernel, int64_t stride) {
+  const int64_t channels = xs[0], height = xs[1], width = xs[2];
+  const int64_t outH = convOut(height, kernel, stride, 0);
+  const int64_t outW = convOut(width, kernel, stride, 0);
+  const double area = double(kernel * kernel);
+  std::vector<double> out(size_t(channels * outH * outW));
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t i = 0; i < outH; ++i)
+      for (int64_t j = 0; j < outW; ++j) {
+        double acc = 0;
+        for (int64_t ky = 0; ky < kernel; ++ky)
+          for (int64_t kx = 0; kx < kernel; ++kx)
+            acc += x[size_t((c * height + i * stride + ky) * width +
+                            j * stride + kx)];
+        out[size_t((c * outH + i) * outW + j)] = acc / area;
+      }
+  return out;
+}
+
+std::vector<double> globalAvgpoolValues(const Shape &xs,
+                                        const std::vector<double> &x) {
+  const int64_t channels = xs[0];
+  const int64_t area = numElements(xs) / channels;
+  std::vector<double> out(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) {
+    double acc = 0;
+    for (int64_t i = 0; i < area; ++i)
+      acc += x[size_t(c * area + i)];
+    out[size_t(c)] = acc / double(area);
+  }
+  return out;
+}
+
+std::vector<double> batchnormValues(const Shape &xs,
+                                    const std::vector<double> &x,
+                                    const std::vector<double> &gamma,
+                                    const std::vector<double> &beta,
+                                    const std::vector<double> &mean,
+                                    const std::vector<double> &var,
+                                    double eps) {
+  const int64_t channels = xs[0];
+  const int64_t inner = numElements(xs) / channels;
+  std::vector<double> out(x.size());
+  for (int64_t c = 0; c < channels; ++c) {
+    const size_t k = size_t(c);
+    const double scale = std::sqrt(var[k] + eps);
+    for (int64_t i = 0; i < inner; ++i) {
+      const size_t at = size_t(c * inner + i);
+      out[at] = (x[at] - mean[k]) / scale * gamma[k] + beta[k];
+    }
   }
   return out;
 }

@@ -140,6 +140,56 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
           }
           vals[l.getResult()] = std::move(out);
         })
+        // The helpers below may read through get() without a copy: the
+        // right-hand side of `=` is evaluated before vals[] can grow the map.
+        .Case<fhe::TransposeOp>([&](auto t) {
+          std::vector<int64_t> perm(t.getPerm().begin(), t.getPerm().end());
+          vals[t.getResult()] = shapes::transposeValues(
+              shapeOfValue(t.getInput()), get(t.getInput()), perm);
+        })
+        .Case<fhe::ConcatOp>([&](auto c) {
+          std::vector<Shape> partShapes;
+          std::vector<std::vector<double>> parts;
+          for (Value v : c.getInputs()) {
+            partShapes.push_back(shapeOfValue(v));
+            parts.push_back(get(v));
+          }
+          // The attribute holds the axis as written, possibly negative.
+          int64_t axis = static_cast<int64_t>(c.getAxis());
+          shapes::normalizeAxis(axis, partShapes.front().size());
+          vals[c.getResult()] = shapes::concatValues(partShapes, parts, axis);
+        })
+        .Case<fhe::MatMulOp>([&](auto m) {
+          vals[m.getResult()] =
+              shapes::matmulValues(shapeOfValue(m.getLhs()), get(m.getLhs()),
+                                   shapeOfValue(m.getRhs()), get(m.getRhs()));
+        })
+        .Case<fhe::Conv2dOp>([&](auto c) {
+          const std::vector<double> *bias =
+              c.getBias() ? &get(c.getBias()) : nullptr;
+          vals[c.getResult()] = shapes::conv2dValues(
+              shapeOfValue(c.getInput()), get(c.getInput()),
+              shapeOfValue(c.getWeight()), get(c.getWeight()), bias,
+              static_cast<int64_t>(c.getStride()),
+              static_cast<int64_t>(c.getPadding()),
+              static_cast<int64_t>(c.getGroups()));
+        })
+        .Case<fhe::AvgPool2dOp>([&](auto a) {
+          vals[a.getResult()] = shapes::avgpool2dValues(
+              shapeOfValue(a.getInput()), get(a.getInput()),
+              static_cast<int64_t>(a.getKernel()),
+              static_cast<int64_t>(a.getStride()));
+        })
+        .Case<fhe::GlobalAvgPoolOp>([&](auto g) {
+          vals[g.getResult()] = shapes::globalAvgpoolValues(
+              shapeOfValue(g.getInput()), get(g.getInput()));
+        })
+        .Case<fhe::BatchNormOp>([&](auto b) {
+          vals[b.getResult()] = shapes::batchnormValues(
+              shapeOfValue(b.getInput()), get(b.getInput()), get(b.getGamma()),
+              get(b.getBeta()), get(b.getMean()), get(b.getVariance()),
+              b.getEps().convertToDouble());
+        })
         .Case<func::ReturnOp>([&](auto r) {
           for (Value v : r.getOperands())
             results.push_back({shapeOfValue(v), get(v)});

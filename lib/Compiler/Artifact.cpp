@@ -19,17 +19,24 @@ namespace cerium {
 
 namespace {
 
+// A tensor's flags. One without a layout reads exactly as before layouts
+// existed (the byte was 0 or 1).
+constexpr uint8_t kHasRange = 1, kHasLayout = 2;
+
 void putTensors(ByteWriter &w, const std::vector<dsl::TensorInfo> &ts) {
   w.put<uint32_t>(static_cast<uint32_t>(ts.size()));
   for (const auto &t : ts) {
     w.putString(t.name);
     w.putArray<int64_t>(t.shape);
     w.put<uint8_t>(t.cipher ? 1 : 0);
-    w.put<uint8_t>(t.range ? 1 : 0);
+    w.put<uint8_t>((t.range ? kHasRange : 0) |
+                   (t.layout.empty() ? 0 : kHasLayout));
     if (t.range) {
       w.put<double>(t.range->first);
       w.put<double>(t.range->second);
     }
+    if (!t.layout.empty())
+      w.putArray<int64_t>(t.layout);
   }
 }
 
@@ -46,15 +53,26 @@ std::vector<dsl::TensorInfo> getTensors(ByteReader &r, size_t slots) {
     t.name = r.getString();
     t.shape = r.getArray<int64_t>(16);
     t.cipher = r.get<uint8_t>() != 0;
-    if (r.get<uint8_t>()) {
+    const uint8_t flags = r.get<uint8_t>();
+    if (flags & ~(kHasRange | kHasLayout))
+      r.fail("tensor '" + t.name + "' has unknown flags");
+    if (flags & kHasRange) {
       double lo = r.get<double>(), hi = r.get<double>();
       if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi))
         r.fail("tensor '" + t.name + "' has an invalid declared range");
       t.range = {lo, hi};
     }
+    if (flags & kHasLayout) {
+      t.layout = r.getArray<int64_t>(16);
+      if (t.layout.size() != t.shape.size())
+        r.fail("tensor '" + t.name + "' has a layout of another rank");
+    }
+    const std::vector<int64_t> &extents = t.layout.empty() ? t.shape : t.layout;
     uint64_t count = 1;
-    for (int64_t d : t.shape) {
-      if (d < 1 || uint64_t(d) > slots / count)
+    for (size_t k = 0; k < extents.size(); ++k) {
+      const int64_t d = extents[k];
+      if (d < 1 || uint64_t(d) > slots / count || d < t.shape[k] ||
+          t.shape[k] < 1)
         r.fail("tensor '" + t.name + "' has a shape that does not fit " +
                std::to_string(slots) + " slots");
       count *= uint64_t(d);

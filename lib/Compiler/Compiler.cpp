@@ -95,6 +95,20 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     pm.addNestedPass<mlir::func::FuncOp>(ckks::createLazyRelinearizePass());
     if (mlir::failed(pm.run(*c.program.module)))
       throw Error(source->path() + ": compilation failed");
+    // The slot layouts the lowering chose for main's inputs and outputs:
+    // the client encodes and decodes by them.
+    auto main = c.program.module->lookupSymbol<mlir::func::FuncOp>("main");
+    auto layoutOfAttr = [](mlir::DictionaryAttr attrs) {
+      auto a = attrs ? attrs.getAs<mlir::DenseI64ArrayAttr>("fhe.layout")
+                     : mlir::DenseI64ArrayAttr();
+      return a ? std::vector<int64_t>(a.asArrayRef().begin(),
+                                      a.asArrayRef().end())
+               : std::vector<int64_t>();
+    };
+    for (size_t i = 0; i < c.program.inputs.size(); ++i)
+      c.program.inputs[i].layout = layoutOfAttr(main.getArgAttrDict(i));
+    for (size_t i = 0; i < c.program.outputs.size(); ++i)
+      c.program.outputs[i].layout = layoutOfAttr(main.getResultAttrDict(i));
   };
   auto intAttr = [&](const char *name) {
     mlir::ModuleOp m = *c.program.module;

@@ -147,8 +147,18 @@ std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
                                             kernels::RnsBackend &backend,
                                             Prng &prng) {
   std::vector<std::vector<double>> values;
-  for (const NpyArray &a : in)
-    values.push_back(a.values);
+  for (size_t i = 0; i < in.size(); ++i) {
+    const dsl::TensorInfo &t = artifact.inputs[i];
+    if (t.layout.empty()) {
+      values.push_back(in[i].values);
+      continue;
+    }
+    std::vector<double> slots(size_t(shapes::numElements(t.layout)), 0.0);
+    auto pos = shapes::paddedPositions(t.shape, t.layout);
+    for (size_t j = 0; j < pos.size(); ++j)
+      slots[size_t(pos[j])] = in[i].values[j];
+    values.push_back(std::move(slots));
+  }
   return encryptValues(artifact.params, values, pk, backend, prng,
                        inputLevel(artifact));
 }
@@ -226,10 +236,16 @@ std::vector<NpyArray> decryptOutputs(const Artifact &artifact,
   for (size_t i = 0; i < cts.size(); ++i) {
     auto slots = encoder.decode(encryptor.decrypt(cts[i], sk), backend);
     NpyArray a;
-    a.shape = artifact.outputs[i].shape;
-    size_t n = size_t(shapes::numElements(a.shape));
-    for (size_t j = 0; j < n; ++j)
-      a.values.push_back(slots[j].real());
+    const dsl::TensorInfo &t = artifact.outputs[i];
+    a.shape = t.shape;
+    if (t.layout.empty()) {
+      size_t n = size_t(shapes::numElements(a.shape));
+      for (size_t j = 0; j < n; ++j)
+        a.values.push_back(slots[j].real());
+    } else {
+      for (int64_t p : shapes::paddedPositions(t.shape, t.layout))
+        a.values.push_back(slots[size_t(p)].real());
+    }
     out.push_back(std::move(a));
   }
   return out;

@@ -23,6 +23,7 @@ from safetensors.numpy import load_file
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 WEIGHTS = os.path.join(ROOT, "examples", "digits", "digits.safetensors")
+DIGITS = os.path.join(ROOT, "examples", "digits")
 
 
 def cheb(x, coeffs, lo, hi):
@@ -39,6 +40,63 @@ def mlp_ref(x):
 def weights_ref(x):
     w = load_file(WEIGHTS)
     return [x * w["fc1.bias"][:8].astype(np.float64) + w["fc2.bias"][:8].astype(np.float64)]
+
+
+def trained(name):
+    return {k: v.astype(np.float64)
+            for k, v in load_file(os.path.join(DIGITS, name)).items()}
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, groups=1):
+    """PyTorch conv2d on [C, H, W], by explicit windows of a padded copy."""
+    c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
+    ho = (h + 2 * padding - kh) // stride + 1
+    wo = (wd + 2 * padding - kw) // stride + 1
+    out = np.zeros((o, ho, wo))
+    for oc in range(o):
+        g = oc // (o // groups)
+        for i in range(ho):
+            for j in range(wo):
+                win = xp[g * cg:(g + 1) * cg, i * stride:i * stride + kh,
+                         j * stride:j * stride + kw]
+                out[oc, i, j] = np.sum(win * w[oc]) + (b[oc] if b is not None else 0)
+    return out
+
+
+def avgpool2d(x, k, s):
+    c, h, wd = x.shape
+    ho, wo = (h - k) // s + 1, (wd - k) // s + 1
+    return np.array([[[x[ch, i * s:i * s + k, j * s:j * s + k].mean()
+                       for j in range(wo)] for i in range(ho)] for ch in range(c)])
+
+
+def batched_linear_ref(x):
+    w = trained("mlp.safetensors")
+    h = x @ w["fc1.weight"].T + w["fc1.bias"]
+    h = h * 0.5 + 0.25
+    y = h @ w["fc2.weight"].T + w["fc2.bias"]
+    return [y, (y @ w["fc2.weight"])[1:4]]
+
+
+def conv_pool_ref(x):
+    w = trained("cnn.safetensors")
+    h = conv2d(x, w["conv.weight"], w["conv.bias"], padding=1)
+    g_w = np.array([[[[0.5, -0.25], [0.125, 1]]], [[[-1, 0.5], [0.25, 0.75]]],
+                    [[[0.3, 0.2], [-0.1, 0.4]]], [[[1, 1], [-1, 0.5]]]])
+    g = conv2d(h, g_w, stride=2, groups=4)
+    gamma, beta = np.array([1, 2, 0.5, -1]), np.array([0, 0.5, -0.5, 1])
+    mean, var = np.array([0.1, 0.2, 0.3, 0.4]), np.array([1, 0.5, 2, 4])
+    n = ((g - mean[:, None, None]) / np.sqrt(var[:, None, None] + 1e-5)
+         * gamma[:, None, None] + beta[:, None, None])
+    return [avgpool2d(h, 2, 2), n, h.mean(axis=(1, 2))]
+
+
+def tensor_ops_ref(x, v):
+    m = np.array([[1, -2, 0.5], [0.25, 1, -1], [2, 0, 1], [-0.5, 0.5, 0.125]])
+    c = np.concatenate([x, [[1, 2, 3, 4], [5, 6, 7, 8]]], 0)
+    return [x.T, c, x[1:3], v @ m + x[0][0:3] * 0, m @ x, x * v + v]
 
 
 POWER15 = [0.5, -1, 0.25, 0.125, -0.5, 0.0625, 0, 0.3, -0.2, 0.1,
@@ -84,6 +142,9 @@ PROGRAMS = {
                      lambda x: [x * np.array([2, 4, -2, 1.0]) + np.array([2, 4, -2, 1.0])]),
     "reshape_roll": ({"x": (8,)},
                      lambda x: [np.roll(x.reshape(2, 4), 1, 0) + x.reshape(2, 4)]),
+    "batched_linear": ({"x": ((6, 64), 0, 1)}, batched_linear_ref),
+    "conv_pool": ({"x": ((1, 8, 8), 0, 1)}, conv_pool_ref),
+    "tensor_ops": ({"x": (3, 4), "v": (4,)}, tensor_ops_ref),
     "bootstrap_sparse": ({"x": (8,)}, lambda x: [x * x * x]),
     "bootstrap_full": ({"x": (2048,)}, lambda x: [x]),
     "bootstrap_deep": ({"x": (8,)}, lambda x: [0.99 ** 72 * x + (1 - 0.99 ** 72)]),

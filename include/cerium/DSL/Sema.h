@@ -41,6 +41,11 @@ struct TensorInfo {
   /// The range `assume` declares for one of main's inputs: the compiled
   /// approximations hold only there, so encryption refuses values outside.
   std::optional<std::pair<double, double>> range;
+  /// Where a cipher tensor's elements sit in its ciphertext's slots: the
+  /// row-major order of these padded extents (shapes::paddedPositions);
+  /// empty when the tensor fills slots [0, n) in its own row-major order.
+  /// Chosen by the fhe -> ckks lowering.
+  std::vector<int64_t> layout;
 };
 
 struct FheProgram {

@@ -66,6 +66,10 @@ bool normalizeAxis(int64_t &axis, size_t rank);
 
 /// Strides (in elements) of a row-major shape.
 std::vector<int64_t> strides(const Shape &s);
+/// The position of each element of `shape` (row-major order) in the
+/// row-major order of `padded` (same rank, each extent >= shape's): where a
+/// tensor laid out with padded rows keeps its elements.
+std::vector<int64_t> paddedPositions(const Shape &shape, const Shape &padded);
 /// `values` of shape `from` broadcast to `to` (NumPy rules; `to` must be
 /// the broadcast shape).
 std::vector<double> broadcastValues(const Shape &from,
@@ -80,6 +84,46 @@ std::vector<double> reduceValues(const Shape &s,
 std::vector<double> rollValues(const Shape &s,
                                const std::vector<double> &values, int64_t shift,
                                int64_t axis);
+/// numpy.transpose(values, perm) for a tensor of shape `s`; an empty perm
+/// reverses the axes (a.T), negative entries count from the end.
+std::vector<double> transposeValues(const Shape &s,
+                                    const std::vector<double> &values,
+                                    const std::vector<int64_t> &perm);
+/// numpy.concatenate(parts, axis): `shapes[i]` is the shape of `parts[i]`;
+/// a negative axis counts from the end.
+std::vector<double> concatValues(const std::vector<Shape> &shapes,
+                                 const std::vector<std::vector<double>> &parts,
+                                 int64_t axis);
+/// numpy.matmul(a, b): a 1-D `a` is a row and a 1-D `b` a column, those
+/// added axes are removed from the result, and the batch axes broadcast.
+/// The values are laid out as shapes::matmul(as, bs) says ([n] @ [n] -> [1]).
+std::vector<double> matmulValues(const Shape &as, const std::vector<double> &a,
+                                 const Shape &bs, const std::vector<double> &b);
+/// torch.nn.functional.conv2d on one image x [C, H, W] with weight
+/// [O, C/groups, kh, kw], an optional bias [O] (null for none), zero padding
+/// on all four sides; the result is [O, Ho, Wo] as shapes::conv2d says.
+std::vector<double> conv2dValues(const Shape &xs, const std::vector<double> &x,
+                                 const Shape &ws, const std::vector<double> &w,
+                                 const std::vector<double> *bias,
+                                 int64_t stride, int64_t padding,
+                                 int64_t groups);
+/// torch.nn.AvgPool2d(kernel, stride) without padding on x [C, H, W]:
+/// windows that would overhang the bottom or right edge are dropped.
+std::vector<double> avgpool2dValues(const Shape &xs,
+                                    const std::vector<double> &x,
+                                    int64_t kernel, int64_t stride);
+/// The mean of each channel of x [C, H, W] -> [C].
+std::vector<double> globalAvgpoolValues(const Shape &xs,
+                                        const std::vector<double> &x);
+/// Eval-mode batch normalization of x [C, ...] over channel axis 0, with
+/// per-channel parameters of shape [C]:
+/// (x - mean) / sqrt(var + eps) * gamma + beta.
+std::vector<double> batchnormValues(const Shape &xs,
+                                    const std::vector<double> &x,
+                                    const std::vector<double> &gamma,
+                                    const std::vector<double> &beta,
+                                    const std::vector<double> &mean,
+                                    const std::vector<double> &var, double eps);
 
 } // namespace cerium::shapes
 

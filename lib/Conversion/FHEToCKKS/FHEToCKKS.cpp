@@ -12,13 +12,17 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
+#include <set>
 
 using namespace mlir;
 namespace shapes = cerium::shapes;
@@ -66,19 +70,17 @@ public:
 
   LogicalResult run() {
     MLIRContext *ctx = module.getContext();
-    // The slot count: the largest cipher tensor, rounded up to a power of
-    // two, unless the program fixed it.
+    chooseInputLayouts();
+    // The slot count: the largest cipher tensor as laid out, rounded up to
+    // a power of two, unless the program fixed it.
     int64_t largest = 1;
     source.walk([&](Operation *op) {
       for (Value v : op->getResults())
         if (fhe::isCipher(v.getType()))
-          largest = std::max(largest, numElements(v));
-      // A linear layer rotates a doubled copy of its input (2 D slots).
-      if (auto l = dyn_cast<fhe::LinearOp>(op))
-        largest = std::max(largest, 2 * linearSpan(l));
+          largest = std::max(largest, plannedExtent(v));
     });
     for (Value a : source.getArguments())
-      largest = std::max(largest, numElements(a));
+      largest = std::max(largest, plannedExtent(a));
     if (slots == 0) {
       // At least 2: the encoder's smallest slot count (one complex pair).
       slots = 2;
@@ -88,7 +90,7 @@ public:
     e.slots = slots;
     if (largest > slots)
       return source.emitError("a tensor of ")
-             << largest << " elements does not fit " << slots
+             << largest << " slots as laid out does not fit " << slots
              << " slots (multi-ciphertext packing is not yet supported)";
 
     // The new function, with provisional levels.
@@ -107,6 +109,8 @@ public:
     for (auto [i, a] : llvm::enumerate(source.getArguments())) {
       ciphers[a] = entry->getArgument(i);
       fn.setArgAttr(i, "fhe.shape", b.getDenseI64ArrayAttr(shapeOf(a)));
+      if (layouts.count(a))
+        fn.setArgAttr(i, "fhe.layout", b.getDenseI64ArrayAttr(layouts[a]));
     }
     try {
       for (Operation &op : source.getBody().front())
@@ -122,8 +126,11 @@ public:
     SmallVector<Type> resultTypes(ret.getOperandTypes());
     fn.setFunctionType(b.getFunctionType(argTypes, resultTypes));
     for (auto [i, v] : llvm::enumerate(
-             source.getBody().front().getTerminator()->getOperands()))
+             source.getBody().front().getTerminator()->getOperands())) {
       fn.setResultAttr(i, "fhe.shape", b.getDenseI64ArrayAttr(shapeOf(v)));
+      if (layouts.count(v))
+        fn.setResultAttr(i, "fhe.layout", b.getDenseI64ArrayAttr(layouts[v]));
+    }
     unsigned depth = renumberLevels(fn);
     source.erase();
     module->setAttr("ckks.slots", b.getI64IntegerAttr(slots));
@@ -142,6 +149,203 @@ private:
   }
   [[noreturn]] static void unsupported(Operation &op, const std::string &why) {
     throw NotSupported{why, op.getLoc()};
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Layouts
+  //
+  // A cipher tensor sits in one ciphertext in the row-major order of its
+  // layout: its shape with extents padded (shapes::paddedPositions). Slots
+  // inside the layout's extent that hold no element may hold anything
+  // (e.g. f(0) after a nonlinear function); slots past it are zero. Ops
+  // that read whole slot ranges (rotate-and-add reductions, rolls, reshapes)
+  // take a compact copy first; linear maps read only elements.
+  //===--------------------------------------------------------------------===//
+
+  /// Batched rows ([..., n] -> [..., m] linear maps) cost 2 P - 1 diagonals
+  /// when input and output rows share a stride P >= n, m, and up to B |n -
+  /// m| more when they are compact. So main's inputs whose values reach such
+  /// a map elementwise get their last axis padded to the widest one's P.
+  void chooseInputLayouts() {
+    rowStride = 0;
+    llvm::SmallVector<Value> reach;
+    source.walk([&](Operation *op) {
+      Value in;
+      int64_t n = 0, m = 0;
+      if (auto l = dyn_cast<fhe::LinearOp>(op)) {
+        in = l.getInput();
+        n = shapeOf(l.getWeight())[1];
+        m = shapeOf(l.getWeight())[0];
+      } else if (auto mm = dyn_cast<fhe::MatMulOp>(op)) {
+        Shape w = shapeOf(mm.getRhs());
+        if (!fhe::isCipher(mm.getLhs().getType()) || w.size() != 2)
+          return;
+        in = mm.getLhs();
+        n = w[0];
+        m = w[1];
+      }
+      if (!in || shapeOf(in).size() < 2)
+        return;
+      rowStride = std::max(rowStride, int64_t(llvm::PowerOf2Ceil(
+                                          uint64_t(std::max(n, m)))));
+      reach.push_back(in);
+    });
+    llvm::DenseSet<Value> seen;
+    while (!reach.empty()) {
+      Value v = reach.pop_back_val();
+      if (!seen.insert(v).second)
+        continue;
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        Shape s = shapeOf(arg);
+        if (fhe::isCipher(arg.getType()) && s.back() < rowStride) {
+          s.back() = rowStride;
+          layouts[arg] = s;
+        }
+        continue;
+      }
+      Operation *def = v.getDefiningOp();
+      if (!isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp, fhe::NegOp,
+               fhe::NonlinearOp, fhe::PolyOp, fhe::BootstrapOp, fhe::MaxMinOp>(
+              def))
+        continue;
+      for (Value operand : def->getOperands())
+        if (fhe::isCipher(operand.getType()) &&
+            shapeOf(operand) == shapeOf(v))
+          reach.push_back(operand);
+    }
+  }
+
+  /// The slots a value will take: its elements, with batched rows padded
+  /// to the row stride.
+  int64_t plannedExtent(Value v) const {
+    if (!fhe::isCipher(v.getType()))
+      return 1;
+    Shape s = shapeOf(v);
+    if (s.size() >= 2 && rowStride > s.back())
+      s.back() = rowStride;
+    return shapes::numElements(s);
+  }
+
+  Shape layoutOf(Value v) const {
+    auto it = layouts.find(v);
+    return it == layouts.end() ? shapeOf(v) : it->second;
+  }
+  /// Slots [0, extent) are the value's; constants fill them.
+  int64_t extentOf(Value v) const { return shapes::numElements(layoutOf(v)); }
+  std::vector<int64_t> positionsOf(Value v) const {
+    return shapes::paddedPositions(shapeOf(v), layoutOf(v));
+  }
+  void setCipher(Value result, Value ct, const Shape &layout) {
+    ciphers[result] = ct;
+    if (layout != shapeOf(result))
+      layouts[result] = layout;
+  }
+
+  /// Plain values of `cipher`'s shape in its slots. A scalar fills every
+  /// slot of the extent (mul_const then applies; spare slots are free).
+  std::vector<double> place(Value cipher, const std::vector<double> &values,
+                            bool scalar) const {
+    std::vector<double> slotsOut(size_t(extentOf(cipher)), 0.0);
+    if (scalar) {
+      std::fill(slotsOut.begin(), slotsOut.end(), values[0]);
+      return slotsOut;
+    }
+    auto pos = positionsOf(cipher);
+    for (size_t i = 0; i < pos.size(); ++i)
+      slotsOut[size_t(pos[i])] = values[i];
+    return slotsOut;
+  }
+
+  /// A linear map on slot positions: out[o] += value * in[i].
+  struct MapEntry {
+    int64_t out, in;
+    double value;
+  };
+
+  /// sum over `entries` by the diagonal method (Halevi-Shoup) with baby
+  /// steps and giant steps: y = sum_s rot(sum_b d'_{s+b} rot(x2, b), s),
+  /// d'_k diagonal k pre-rotated by its giant step s. With D the power of
+  /// two past every position, x2 holds x at [0, D) and a copy at [D, 2D)
+  /// (one rotation) so that rotations by up to D wrap within D, halving the
+  /// diagonals of a square map; when 2D exceeds the slots, D is the slot
+  /// count and rotations are cyclic already. The baby-step width is the
+  /// power of two with the fewest rotations over the diagonals present.
+  /// Products are summed at degree 2 and rescaled once: one level.
+  Value applyLinearMap(Value xIn, int64_t inExtent,
+                       const std::vector<MapEntry> &entries) {
+    Value x = e.ready(xIn);
+    int64_t top = inExtent - 1;
+    for (const MapEntry &m : entries)
+      top = std::max({top, m.out, m.in});
+    int64_t d = int64_t(llvm::PowerOf2Ceil(uint64_t(top + 1)));
+    const bool doubled = 2 * d <= slots;
+    if (!doubled)
+      d = slots;
+    // Diagonal k: (output position, value) pairs.
+    std::map<int64_t, std::vector<std::pair<int64_t, double>>> diagonals;
+    for (const MapEntry &m : entries)
+      if (m.value != 0)
+        diagonals[((m.in - m.out) % d + d) % d].push_back({m.out, m.value});
+    if (diagonals.empty())
+      return e.mulConst(x, 0);
+    int64_t g = 1, best = std::numeric_limits<int64_t>::max();
+    for (int64_t w = 1; w <= d; w <<= 1) {
+      std::set<int64_t> babies, giants;
+      for (const auto &[k, unused] : diagonals) {
+        babies.insert(k % w);
+        giants.insert(k - k % w);
+      }
+      int64_t rotations = int64_t(babies.size() + giants.size()) -
+                          babies.count(0) - giants.count(0);
+      if (rotations < best) {
+        best = rotations;
+        g = w;
+      }
+    }
+    Value x2 = doubled ? e.add(x, e.rotate(x, -d)) : x;
+    std::map<int64_t, Value> babies;
+    for (const auto &[k, unused] : diagonals)
+      if (!babies.count(k % g))
+        babies[k % g] = e.rotate(x2, k % g);
+    Value acc;
+    for (auto it = diagonals.begin(); it != diagonals.end();) {
+      const int64_t s = it->first - it->first % g;
+      Value inner;
+      for (; it != diagonals.end() && it->first - it->first % g == s; ++it) {
+        // d'[p + s] = diagonal k at output position p.
+        std::vector<double> diag;
+        for (auto [p, value] : it->second) {
+          size_t at = size_t((p + s) % slots);
+          if (diag.size() <= at)
+            diag.resize(at + 1, 0.0);
+          diag[at] = value;
+        }
+        Value baby = babies.at(it->first % g);
+        Value term = ckks::MulPlainOp::create(
+            b, loc, baby, e.encode(diag, ctType(baby).getLevel()));
+        inner = inner ? e.add(inner, term) : term;
+      }
+      Value part = e.rotate(inner, s);
+      acc = acc ? e.add(acc, part) : part;
+    }
+    return ckks::RescaleOp::create(b, loc, acc);
+  }
+
+  /// The value's ciphertext with its elements in row-major order from
+  /// slot 0 and zeros elsewhere.
+  Value compact(Value v) {
+    if (!layouts.count(v))
+      return ciphers.at(v);
+    auto it = compacted.find(v);
+    if (it != compacted.end())
+      return it->second;
+    auto pos = positionsOf(v);
+    std::vector<MapEntry> entries;
+    for (size_t i = 0; i < pos.size(); ++i)
+      entries.push_back({int64_t(i), pos[i], 1.0});
+    Value c = applyLinearMap(ciphers.at(v), extentOf(v), entries);
+    compacted[v] = c;
+    return c;
   }
 
   static ckks::CiphertextType ctType(Value v) {
@@ -181,16 +385,31 @@ private:
         .Case<fhe::BootstrapOp>([&](fhe::BootstrapOp bs) {
           // A fresh top: renumbering puts it at the deepest segment's
           // depth, and the expansion raises to the chain's top above it.
-          ciphers[bs.getResult()] = ckks::BootstrapOp::create(
-              b, loc,
-              ckks::CiphertextType::get(b.getContext(), kProvisionalTop, 1, 2),
-              ciphers.at(bs.getInput()));
+          Value in = bs.getInput();
+          setCipher(bs.getResult(),
+                    ckks::BootstrapOp::create(
+                        b, loc,
+                        ckks::CiphertextType::get(b.getContext(),
+                                                  kProvisionalTop, 1, 2),
+                        ciphers.at(in)),
+                    layoutOf(in));
         })
         .Case<fhe::LinearOp>([&](auto l) { lowerLinear(l); })
-        .Case<fhe::SliceOp>([&](auto s) { lowerSlice(s); })
+        .Case<fhe::MatMulOp>([&](auto m) { lowerMatMul(m); })
+        .Case<fhe::SliceOp, fhe::IndexOp>([&](auto s) { lowerSelect(op); })
+        .Case<fhe::ConcatOp>([&](auto c) { lowerConcat(c); })
+        .Case<fhe::TransposeOp>([&](auto t) { lowerTranspose(t); })
+        .Case<fhe::Conv2dOp>([&](auto c) { lowerConv2d(c); })
+        .Case<fhe::AvgPool2dOp, fhe::GlobalAvgPoolOp>(
+            [&](auto) { lowerPool(op); })
+        .Case<fhe::BatchNormOp>([&](auto bn) { lowerBatchNorm(bn); })
         .Case<fhe::ReshapeOp>([&](auto r) {
-          // Row-major order is unchanged: the same slots.
-          forward(op, r.getInput(), r.getResult());
+          // Row-major order is unchanged: the same slots, once compact.
+          if (isCipherValue(r.getInput()))
+            ciphers[r.getResult()] = compact(r.getInput());
+          else
+            plains(r.getResult()) = {shapeOf(r.getResult()),
+                                     plain(op, r.getInput()).values};
         })
         .Case<func::ReturnOp>([&](auto r) {
           SmallVector<Value> results;
@@ -210,15 +429,20 @@ private:
                              file->read(w.getName().str())};
   }
 
-  /// Same slots, new shape (reshape), for either kind of value.
-  void forward(Operation &op, Value in, Value out) {
-    if (isCipherValue(in)) {
-      // A copy first: at() refers into the map that operator[] may grow.
-      Value cipher = ciphers.at(in);
-      ciphers[out] = cipher;
-    } else {
-      plains(out) = {shapeOf(out), plain(op, in).values};
-    }
+  /// A cipher operand broadcast to `shape` (NumPy rules) by a linear map
+  /// that copies each element to the positions it fills; compact result.
+  Value broadcastCipher(Value v, const Shape &shape) {
+    const Shape from = shapeOf(v);
+    const int64_t n = shapes::numElements(shape);
+    std::vector<double> index(size_t(shapes::numElements(from)));
+    for (size_t i = 0; i < index.size(); ++i)
+      index[i] = double(i);
+    auto source = shapes::broadcastValues(from, index, shape);
+    auto pos = positionsOf(v);
+    std::vector<MapEntry> entries;
+    for (int64_t i = 0; i < n; ++i)
+      entries.push_back({i, pos[size_t(source[size_t(i)])], 1.0});
+    return applyLinearMap(ciphers.at(v), extentOf(v), entries);
   }
 
   void lowerElementwise(Operation &op, Value lhs, Value rhs) {
@@ -247,50 +471,91 @@ private:
       plains(result) = {shape, std::move(x)};
       return;
     }
-    if ((cl && shapeOf(lhs) != shape) || (cr && shapeOf(rhs) != shape))
-      unsupported(op, "broadcasting a cipher operand to " + shapes::str(shape));
     if (cl && cr) {
-      Value x = ciphers.at(lhs), y = ciphers.at(rhs);
+      // Both in one layout: the left one's when it has the result's shape
+      // and the right one can follow, else compact.
+      Value x, y;
+      Shape layout = shape;
+      if (shapeOf(lhs) == shape && shapeOf(rhs) == shape &&
+          layoutOf(lhs) == layoutOf(rhs)) {
+        x = ciphers.at(lhs);
+        y = ciphers.at(rhs);
+        layout = layoutOf(lhs);
+      } else {
+        x = shapeOf(lhs) == shape ? compact(lhs) : broadcastCipher(lhs, shape);
+        y = shapeOf(rhs) == shape ? compact(rhs) : broadcastCipher(rhs, shape);
+      }
       if (isa<fhe::AddOp>(op))
-        ciphers[result] = e.add(x, y);
+        setCipher(result, e.add(x, y), layout);
       else if (isa<fhe::SubOp>(op))
-        ciphers[result] = e.sub(x, y);
-      else
-        ciphers[result] = e.mul(x, y); // Div by a cipher is rejected by sema
+        setCipher(result, e.sub(x, y), layout);
+      else // Div by a cipher is rejected by sema
+        setCipher(result, e.mul(x, y), layout);
       return;
     }
-    Value ct = ciphers.at(cl ? lhs : rhs);
-    std::vector<double> p = broadcastTo(plain(op, cl ? rhs : lhs), shape);
+    Value cipherOperand = cl ? lhs : rhs;
+    if (shapeOf(cipherOperand) != shape) {
+      // Broadcast the cipher operand first; the plain one then has the
+      // result's shape and the compact layout.
+      Value wide = broadcastCipher(cipherOperand, shape);
+      lowerCipherPlain(op, wide, shape, cl, cl ? rhs : lhs);
+      return;
+    }
+    lowerCipherPlain(op, ciphers.at(cipherOperand), layoutOf(cipherOperand),
+                     cl, cl ? rhs : lhs);
+  }
+
+  /// ct (of the result's shape, laid out by `layout`) op the plain operand.
+  void lowerCipherPlain(Operation &op, Value ct, const Shape &layout,
+                        bool cipherOnLeft, Value plainOperand) {
+    Value result = op.getResult(0);
+    const Shape shape = shapeOf(result);
+    const PlainTensor &pt = plain(op, plainOperand);
+    const bool scalar = pt.values.size() == 1;
+    std::vector<double> values = broadcastTo(pt, shape);
+    auto placed = [&](const std::vector<double> &v) {
+      std::vector<double> out(size_t(shapes::numElements(layout)), 0.0);
+      if (scalar) {
+        std::fill(out.begin(), out.end(), v[0]);
+        return out;
+      }
+      auto pos = shapes::paddedPositions(shape, layout);
+      for (size_t i = 0; i < pos.size(); ++i)
+        out[size_t(pos[i])] = v[i];
+      return out;
+    };
+    const int64_t extent = shapes::numElements(layout);
+    Value out;
     if (isa<fhe::AddOp>(op)) {
-      ciphers[result] = e.addPlain(ct, p);
+      out = e.addPlain(ct, placed(values));
     } else if (isa<fhe::SubOp>(op)) {
-      if (cl) {
-        for (double &v : p)
+      if (cipherOnLeft) {
+        for (double &v : values)
           v = -v;
-        ciphers[result] = e.addPlain(ct, p);
+        out = e.addPlain(ct, placed(values));
       } else { // plain - cipher
-        ciphers[result] = e.addPlain(e.negate(ct), p);
+        out = e.addPlain(e.negate(ct), placed(values));
       }
     } else if (isa<fhe::MulOp>(op)) {
-      ciphers[result] = e.mulValues(ct, p, shapes::numElements(shape));
+      out = e.mulValues(ct, placed(values), extent);
     } else { // cipher / plain
-      const bool scalar = plain(op, rhs).values.size() == 1;
-      for (size_t i = 0; i < p.size(); ++i) {
-        if (p[i] == 0)
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (values[i] == 0)
           throw InvalidProgram{
               scalar ? std::string("division by zero")
                      : "division by zero: the divisor is 0 at flat index " +
                            std::to_string(i),
               op.getLoc()};
-        p[i] = 1 / p[i];
+        values[i] = 1 / values[i];
       }
-      ciphers[result] = e.mulValues(ct, p, shapes::numElements(shape));
+      out = e.mulValues(ct, placed(values), extent);
     }
+    setCipher(result, out, layout);
   }
 
   void lowerNeg(Operation &op, Value in) {
     if (isCipherValue(in)) {
-      ciphers[op.getResult(0)] = e.negate(ciphers.at(in));
+      setCipher(op.getResult(0), e.negate(ciphers.at(in)), layoutOf(in));
       return;
     }
     PlainTensor t = plain(op, in);
@@ -314,7 +579,7 @@ private:
           shape, shapes::rollValues(shape, plain(op, in).values, shift, axis)};
       return;
     }
-    Value x = ciphers.at(in);
+    Value x = compact(in);
     if (k == 0) {
       ciphers[r.getResult()] = x;
       return;
@@ -352,7 +617,7 @@ private:
                                axis ? &*axis : nullptr, mean)};
       return;
     }
-    Value s = ciphers.at(in);
+    Value s = compact(in);
     const int64_t n = shapes::numElements(shape);
     if (!axis) {
       // Rotate-and-add leaves the total in every slot (the padding is
@@ -389,21 +654,115 @@ private:
     ciphers[op.getResult(0)] = out;
   }
 
-  void lowerSlice(fhe::SliceOp s) {
-    Operation &op = *s;
-    if (isCipherValue(s.getInput()))
-      unsupported(op, "slicing a cipher tensor");
-    const PlainTensor &t = plain(op, s.getInput());
-    int64_t inner =
-        t.shape.size() > 1
-            ? shapes::numElements(Shape(t.shape.begin() + 1, t.shape.end()))
-            : 1;
-    int64_t lo = static_cast<int64_t>(s.getLo());
-    int64_t hi = static_cast<int64_t>(s.getHi());
-    plains(s.getResult()) = {
-        shapeOf(s.getResult()),
-        std::vector<double>(t.values.begin() + lo * inner,
-                            t.values.begin() + hi * inner)};
+  /// A result computed from one operand by a linear map: `sourceOf(i)` is
+  /// the flat (row-major) index in the operand of result element i, or -1
+  /// for a zero. Plain operands are folded; cipher ones get a compact
+  /// result.
+  void lowerGather(Operation &op, Value in,
+                   const std::function<int64_t(int64_t)> &sourceOf) {
+    Value result = op.getResult(0);
+    const int64_t n = numElements(result);
+    if (!isCipherValue(in)) {
+      const PlainTensor &t = plain(op, in);
+      std::vector<double> out(size_t(n), 0.0);
+      for (int64_t i = 0; i < n; ++i)
+        if (int64_t j = sourceOf(i); j >= 0)
+          out[size_t(i)] = t.values[size_t(j)];
+      plains(result) = {shapeOf(result), std::move(out)};
+      return;
+    }
+    auto pos = positionsOf(in);
+    std::vector<MapEntry> entries;
+    for (int64_t i = 0; i < n; ++i)
+      if (int64_t j = sourceOf(i); j >= 0)
+        entries.push_back({i, pos[size_t(j)], 1.0});
+    ciphers[result] = applyLinearMap(ciphers.at(in), extentOf(in), entries);
+  }
+
+  /// a[lo:hi] and a[i] on the first axis.
+  void lowerSelect(Operation &op) {
+    Value in = op.getOperand(0);
+    const Shape shape = shapeOf(in);
+    const int64_t inner = shapes::numElements(shape) / shape[0];
+    int64_t lo;
+    if (auto s = dyn_cast<fhe::SliceOp>(op))
+      lo = static_cast<int64_t>(s.getLo());
+    else
+      lo = static_cast<int64_t>(cast<fhe::IndexOp>(op).getIndex());
+    lowerGather(op, in, [&](int64_t i) { return lo * inner + i; });
+  }
+
+  void lowerTranspose(fhe::TransposeOp t) {
+    const Shape in = shapeOf(t.getInput()), out = shapeOf(t.getResult());
+    std::vector<int64_t> perm(t.getPerm().begin(), t.getPerm().end());
+    if (perm.empty())
+      for (size_t k = in.size(); k-- > 0;)
+        perm.push_back(int64_t(k));
+    const auto inStrides = shapes::strides(in);
+    lowerGather(*t, t.getInput(), [&](int64_t i) {
+      // out index (o_0..o_r) reads in index with in[perm[k]] = o_k.
+      int64_t src = 0;
+      for (size_t k = out.size(); k-- > 0;) {
+        src += (i % out[k]) * inStrides[size_t(perm[k])];
+        i /= out[k];
+      }
+      return src;
+    });
+  }
+
+  void lowerConcat(fhe::ConcatOp c) {
+    Operation &op = *c;
+    const Shape out = shapeOf(c.getResult());
+    int64_t axis = static_cast<int64_t>(c.getAxis());
+    shapes::normalizeAxis(axis, out.size());
+    const auto outStrides = shapes::strides(out);
+    // Each part fills the result elements whose index on the axis falls in
+    // its range.
+    int64_t offset = 0;
+    Value acc;
+    std::vector<double> folded(size_t(shapes::numElements(out)), 0.0);
+    bool anyPlain = false;
+    for (Value part : c.getInputs()) {
+      const Shape ps = shapeOf(part);
+      const auto psStrides = shapes::strides(ps);
+      const int64_t width = ps[size_t(axis)], start = offset;
+      offset += width;
+      auto sourceOf = [&](int64_t i) -> int64_t {
+        int64_t at = (i / outStrides[size_t(axis)]) % out[size_t(axis)];
+        if (at < start || at >= start + width)
+          return -1;
+        int64_t src = 0, rest = i;
+        for (size_t k = out.size(); k-- > 0;) {
+          int64_t idx = rest % out[k];
+          rest /= out[k];
+          if (int64_t(k) == axis)
+            idx -= start;
+          src += idx * psStrides[k];
+        }
+        return src;
+      };
+      const int64_t n = shapes::numElements(out);
+      if (!isCipherValue(part)) {
+        const PlainTensor &t = plain(op, part);
+        for (int64_t i = 0; i < n; ++i)
+          if (int64_t j = sourceOf(i); j >= 0)
+            folded[size_t(i)] = t.values[size_t(j)];
+        anyPlain = true;
+        continue;
+      }
+      auto pos = positionsOf(part);
+      std::vector<MapEntry> entries;
+      for (int64_t i = 0; i < n; ++i)
+        if (int64_t j = sourceOf(i); j >= 0)
+          entries.push_back({i, pos[size_t(j)], 1.0});
+      Value placed = applyLinearMap(ciphers.at(part), extentOf(part), entries);
+      acc = acc ? e.add(acc, placed) : placed;
+    }
+    if (!acc) {
+      plains(c.getResult()) = {out, std::move(folded)};
+      return;
+    }
+    ciphers[c.getResult()] = anyPlain ? e.addPlain(acc, folded) : acc;
   }
 
   /// Σ c_k x^k, or Σ c_k T_k(t) with t the affine map of the range onto
@@ -412,79 +771,216 @@ private:
     Operation &op = *p;
     if (!isCipherValue(p.getInput()))
       unsupported(op, "poly on a plaintext (fold it in the program)");
-    const int64_t n = numElements(p.getInput());
-    Value x = ciphers.at(p.getInput());
-    ciphers[p.getResult()] =
-        p.getBasis() == "chebyshev"
-            ? e.chebyshevSeries(x, p.getCoefficients(), p.getRange()[0],
-                                p.getRange()[1], n)
-            : e.powerSeries(x, p.getCoefficients(), n);
+    Value in = p.getInput();
+    const int64_t n = extentOf(in);
+    Value x = ciphers.at(in);
+    setCipher(p.getResult(),
+              p.getBasis() == "chebyshev"
+                  ? e.chebyshevSeries(x, p.getCoefficients(), p.getRange()[0],
+                                      p.getRange()[1], n)
+                  : e.powerSeries(x, p.getCoefficients(), n),
+              layoutOf(in));
   }
 
-  /// D: the power of two covering both dimensions of a linear layer.
-  static int64_t linearSpan(fhe::LinearOp l) {
-    Shape w = shapeOf(l.getWeight());
-    int64_t d = 1;
-    while (d < std::max(w[0], w[1]))
-      d <<= 1;
-    return d;
+  /// y[..., i] = sum_j W(i, j) x[..., j] + bias[i] on the last axis of a
+  /// cipher x [..., n]. Batched rows keep the input's row stride when the
+  /// output rows fit it, so that the map has 2 P - 1 diagonals.
+  void lowerRowMap(Operation &op, Value in, int64_t m,
+                   const std::function<double(int64_t, int64_t)> &weight,
+                   const PlainTensor *bias) {
+    const Shape inShape = shapeOf(in), inLayout = layoutOf(in);
+    const int64_t n = inShape.back();
+    const int64_t rows = shapes::numElements(inShape) / n;
+    Shape outShape = shapeOf(op.getResult(0)), outLayout = outShape;
+    if (inShape.size() >= 2) {
+      outLayout = inLayout;
+      outLayout.back() = std::max(
+          inLayout.back(), int64_t(llvm::PowerOf2Ceil(uint64_t(m))));
+    }
+    auto inPos = positionsOf(in);
+    auto outPos = shapes::paddedPositions(outShape, outLayout);
+    std::vector<MapEntry> entries;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          if (double w = weight(i, j); w != 0)
+            entries.push_back(
+                {outPos[size_t(r * m + i)], inPos[size_t(r * n + j)], w});
+    if (shapes::numElements(outLayout) > slots)
+      unsupported(op, "a result of " +
+                          std::to_string(shapes::numElements(outLayout)) +
+                          " slots as laid out (multi-ciphertext packing)");
+    Value y = applyLinearMap(ciphers.at(in), extentOf(in), entries);
+    Value result = op.getResult(0);
+    setCipher(result, y, outLayout);
+    if (bias) {
+      std::vector<double> bv = broadcastTo(*bias, outShape);
+      setCipher(result, e.addPlain(y, place(result, bv, false)), outLayout);
+    }
   }
 
-  /// y = W x + b for a cipher vector x [n] and plain W [m, n]: the diagonal
-  /// method (Halevi-Shoup) with baby steps g and giant steps D / g,
-  /// y = sum_s rot(sum_b d'_{s+b} * rot(x2, b), s), where x2 holds x at
-  /// slots [0, n) and [D, D + n) so rotations by up to D wrap within D, and
-  /// d'_{s+b} is diagonal s + b pre-rotated by s (compile time). About
-  /// 2 sqrt(D) rotations and one plaintext multiplication in depth.
   void lowerLinear(fhe::LinearOp l) {
     Operation &op = *l;
     if (!isCipherValue(l.getInput()))
       unsupported(op, "linear on a plaintext input (fold it in the program)");
-    Shape in = shapeOf(l.getInput());
-    if (in.size() != 1)
-      unsupported(op, "linear on a batch of vectors (rank " +
-                          std::to_string(in.size()) + " input)");
     const PlainTensor &w = plain(op, l.getWeight());
-    const int64_t m = w.shape[0], n = w.shape[1], d = linearSpan(l);
-    int64_t g = 1;
-    while (g * g < d)
-      g <<= 1;
-    Value x = e.ready(ciphers.at(l.getInput()));
-    Value x2 = e.add(x, e.rotate(x, -d));
-    std::vector<Value> babies(static_cast<size_t>(g));
-    for (int64_t step = 0; step < g; ++step)
-      babies[size_t(step)] = e.rotate(x2, step);
-    Value acc;
-    for (int64_t s = 0; s < d; s += g) {
-      Value inner;
-      for (int64_t step = 0; step < g; ++step) {
-        // d'[t] = diag_{s+step}[t - s], diag_k[j] = W[j][(j + k) mod D].
-        std::vector<double> diag(static_cast<size_t>(s + d), 0.0);
-        bool any = false;
-        for (int64_t j = 0; j < m; ++j) {
-          int64_t col = (j + s + step) % d;
-          if (col < n && w.values[size_t(j * n + col)] != 0) {
-            diag[size_t(j + s)] = w.values[size_t(j * n + col)];
-            any = true;
-          }
-        }
-        if (!any)
-          continue;
-        // Products stay at degree 2 and are rescaled once, at the end.
-        Value baby = babies[size_t(step)];
-        Value term = ckks::MulPlainOp::create(
-            b, loc, baby, e.encode(diag, ctType(baby).getLevel()));
-        inner = inner ? e.add(inner, term) : term;
-      }
-      if (!inner)
-        continue;
-      Value part = e.rotate(inner, s);
-      acc = acc ? e.add(acc, part) : part;
-    }
-    acc = acc ? ckks::RescaleOp::create(b, loc, acc) : e.mulConst(x, 0);
+    const int64_t m = w.shape[0], n = w.shape[1];
+    std::optional<PlainTensor> bias;
     if (l.getBias())
-      acc = e.addPlain(acc, plain(op, l.getBias()).values);
-    ciphers[l.getResult()] = acc;
+      bias = plain(op, l.getBias());
+    lowerRowMap(
+        op, l.getInput(), m,
+        [&](int64_t i, int64_t j) { return w.values[size_t(i * n + j)]; },
+        bias ? &*bias : nullptr);
+  }
+
+  /// cipher @ plain matrix and plain matrix @ cipher; the products of two
+  /// ciphers and plain batches are later work.
+  void lowerMatMul(fhe::MatMulOp mm) {
+    Operation &op = *mm;
+    Value lhs = mm.getLhs(), rhs = mm.getRhs();
+    const bool cl = isCipherValue(lhs), cr = isCipherValue(rhs);
+    if (cl && cr)
+      unsupported(op, "the product of two cipher tensors");
+    if (!cl && !cr) {
+      const PlainTensor &a = plain(op, lhs), &bt = plain(op, rhs);
+      plains(mm.getResult()) = {
+          shapeOf(mm.getResult()),
+          shapes::matmulValues(a.shape, a.values, bt.shape, bt.values)};
+      return;
+    }
+    if (cl) {
+      const PlainTensor &w = plain(op, rhs);
+      if (w.shape.size() != 2)
+        unsupported(op, "cipher @ plain with a plain operand of rank " +
+                            std::to_string(w.shape.size()));
+      const int64_t m = w.shape[1];
+      lowerRowMap(
+          op, lhs, m,
+          [&](int64_t i, int64_t j) { return w.values[size_t(j * m + i)]; },
+          nullptr);
+      return;
+    }
+    // plain [m, n] @ cipher [n] or [n, k]: out[i, c] = sum_j W[i, j] x[j, c].
+    const PlainTensor &w = plain(op, lhs);
+    const Shape xs = shapeOf(rhs);
+    if (w.shape.size() != 2 || xs.size() > 2)
+      unsupported(op, "plain @ cipher beyond a matrix times a vector or "
+                      "matrix");
+    const int64_t m = w.shape[0], n = w.shape[1];
+    const int64_t k = xs.size() == 2 ? xs[1] : 1;
+    auto pos = positionsOf(rhs);
+    std::vector<MapEntry> entries;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        if (double v = w.values[size_t(i * n + j)]; v != 0)
+          for (int64_t c = 0; c < k; ++c)
+            entries.push_back({i * k + c, pos[size_t(j * k + c)], v});
+    ciphers[mm.getResult()] =
+        applyLinearMap(ciphers.at(rhs), extentOf(rhs), entries);
+  }
+
+  /// conv2d as the linear map it is (PyTorch semantics, zero padding):
+  /// with a kh x kw kernel its diagonals number about O C/groups kh kw.
+  void lowerConv2d(fhe::Conv2dOp c) {
+    Operation &op = *c;
+    Value in = c.getInput();
+    const PlainTensor &w = plain(op, c.getWeight());
+    const Shape xs = shapeOf(in), out = shapeOf(c.getResult());
+    const int64_t stride = int64_t(c.getStride()),
+                  pad = int64_t(c.getPadding()), groups = int64_t(c.getGroups());
+    const int64_t cin = xs[0], h = xs[1], wd = xs[2];
+    const int64_t o = w.shape[0], cg = w.shape[1], kh = w.shape[2],
+                  kw = w.shape[3];
+    const int64_t ho = out[1], wo = out[2];
+    if (!isCipherValue(in))
+      unsupported(op, "conv2d on a plaintext input (fold it in the program)");
+    auto pos = positionsOf(in);
+    std::vector<MapEntry> entries;
+    for (int64_t oc = 0; oc < o; ++oc) {
+      const int64_t group = oc / (o / groups);
+      for (int64_t y = 0; y < ho; ++y)
+        for (int64_t x = 0; x < wo; ++x)
+          for (int64_t ci = 0; ci < cg; ++ci)
+            for (int64_t dy = 0; dy < kh; ++dy)
+              for (int64_t dx = 0; dx < kw; ++dx) {
+                const int64_t iy = y * stride - pad + dy,
+                              ix = x * stride - pad + dx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
+                  continue;
+                const int64_t chan = group * cg + ci;
+                entries.push_back(
+                    {(oc * ho + y) * wo + x,
+                     pos[size_t((chan * h + iy) * wd + ix)],
+                     w.values[size_t(((oc * cg + ci) * kh + dy) * kw + dx)]});
+              }
+    }
+    (void)cin;
+    Value y = applyLinearMap(ciphers.at(in), extentOf(in), entries);
+    if (c.getBias()) {
+      const PlainTensor &bias = plain(op, c.getBias());
+      std::vector<double> bv(size_t(o * ho * wo));
+      for (size_t i = 0; i < bv.size(); ++i)
+        bv[i] = bias.values[i / size_t(ho * wo)];
+      y = e.addPlain(y, bv);
+    }
+    ciphers[c.getResult()] = y;
+  }
+
+  /// avgpool2d and global_avgpool: linear maps with weights 1 / window.
+  void lowerPool(Operation &op) {
+    Value in = op.getOperand(0);
+    if (!isCipherValue(in))
+      unsupported(op, "pooling a plaintext (fold it in the program)");
+    const Shape xs = shapeOf(in);
+    const int64_t ch = xs[0], h = xs[1], wd = xs[2];
+    int64_t kernel = h, stride = 1, kernelW = wd;
+    if (auto p = dyn_cast<fhe::AvgPool2dOp>(op)) {
+      kernel = kernelW = int64_t(p.getKernel());
+      stride = int64_t(p.getStride());
+    }
+    const int64_t ho = (h - kernel) / stride + 1,
+                  wo = (wd - kernelW) / stride + 1;
+    const double weight = 1.0 / double(kernel * kernelW);
+    auto pos = positionsOf(in);
+    std::vector<MapEntry> entries;
+    for (int64_t c = 0; c < ch; ++c)
+      for (int64_t y = 0; y < ho; ++y)
+        for (int64_t x = 0; x < wo; ++x)
+          for (int64_t dy = 0; dy < kernel; ++dy)
+            for (int64_t dx = 0; dx < kernelW; ++dx)
+              entries.push_back(
+                  {(c * ho + y) * wo + x,
+                   pos[size_t((c * h + y * stride + dy) * wd + x * stride +
+                              dx)],
+                   weight});
+    ciphers[op.getResult(0)] =
+        applyLinearMap(ciphers.at(in), extentOf(in), entries);
+  }
+
+  /// Eval-mode batch normalization over axis 0: x * scale_c + shift_c.
+  void lowerBatchNorm(fhe::BatchNormOp bn) {
+    Operation &op = *bn;
+    Value in = bn.getInput();
+    if (!isCipherValue(in))
+      unsupported(op, "batchnorm on a plaintext (fold it in the program)");
+    const auto &gamma = plain(op, bn.getGamma()).values,
+               &beta = plain(op, bn.getBeta()).values,
+               &mean = plain(op, bn.getMean()).values,
+               &var = plain(op, bn.getVariance()).values;
+    const double eps = bn.getEps().convertToDouble();
+    const Shape xs = shapeOf(in);
+    const size_t inner = size_t(shapes::numElements(xs) / xs[0]);
+    std::vector<double> scale(inner * size_t(xs[0])), shift(scale.size());
+    for (size_t i = 0; i < scale.size(); ++i) {
+      const size_t c = i / inner;
+      scale[i] = gamma[c] / std::sqrt(var[c] + eps);
+      shift[i] = beta[c] - mean[c] * scale[i];
+    }
+    Value y = e.mulValues(ciphers.at(in), place(in, scale, false),
+                          extentOf(in));
+    setCipher(bn.getResult(), e.addPlain(y, place(in, shift, false)),
+              layoutOf(in));
   }
 
   //===--------------------------------------------------------------------===//
@@ -541,6 +1037,12 @@ private:
   /// The location of the op being lowered (what `e` emits with).
   Location &loc = e.loc;
   llvm::DenseMap<Value, Value> ciphers;
+  /// The layouts of cipher values that are not compact (see Layouts).
+  llvm::DenseMap<Value, Shape> layouts;
+  /// Compact copies already made (compact()).
+  llvm::DenseMap<Value, Value> compacted;
+  /// The padded last extent of batched rows (chooseInputLayouts; 0: none).
+  int64_t rowStride = 0;
   /// Compile-time plaintexts by value (std::map: references stay valid).
   std::map<const void *, PlainTensor> plainValues;
 };

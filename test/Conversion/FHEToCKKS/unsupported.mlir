@@ -9,19 +9,10 @@ func.func @main(%x: !fhe.cipher<[4]>) -> !fhe.cipher<[4]> {
 
 // -----
 
-func.func @main(%x: !fhe.cipher<[2, 4]>) -> !fhe.cipher<[2, 2]> {
-  %w = fhe.constant [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0] : tensor<2x4xf64>
-  // expected-error@+1 {{not yet supported: linear on a batch of vectors (rank 2 input)}}
-  %y = fhe.linear %x, %w : !fhe.cipher<[2, 4]>, tensor<2x4xf64> -> !fhe.cipher<[2, 2]>
-  return %y : !fhe.cipher<[2, 2]>
-}
-
-// -----
-
-func.func @main(%x: !fhe.cipher<[4]>, %y: !fhe.cipher<[1]>) -> !fhe.cipher<[4]> {
-  // expected-error@+1 {{not yet supported: broadcasting a cipher operand to [4]}}
-  %z = fhe.add %x, %y : (!fhe.cipher<[4]>, !fhe.cipher<[1]>) -> !fhe.cipher<[4]>
-  return %z : !fhe.cipher<[4]>
+func.func @main(%x: !fhe.cipher<[2, 4]>, %y: !fhe.cipher<[4, 3]>) -> !fhe.cipher<[2, 3]> {
+  // expected-error@+1 {{not yet supported: the product of two cipher tensors}}
+  %z = fhe.matmul %x, %y : (!fhe.cipher<[2, 4]>, !fhe.cipher<[4, 3]>) -> !fhe.cipher<[2, 3]>
+  return %z : !fhe.cipher<[2, 3]>
 }
 
 // -----
