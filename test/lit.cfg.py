@@ -9,7 +9,7 @@ config.suffixes = [".mlir", ".fhe"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.cerium_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in",
-                   "unit", "gpu", "e2e", "fuzz", "docs"]
+                   "unit", "gpu", "e2e", "fuzz", "docs", "Inputs"]
 config.environment["PATH"] = os.pathsep.join(
     [config.cerium_tools_dir, config.llvm_tools_dir,
      config.environment.get("PATH", "")])

@@ -9,6 +9,7 @@
 #include "cerium/Dialect/CKKS/Transforms/Bootstrap.h"
 #include "cerium/Dialect/CKKS/Transforms/Passes.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Dialect/FHE/Transforms/Passes.h"
 #include "cerium/Dialect/Poly/IR/PolyDialect.h"
 #include "cerium/Dialect/Poly/IR/RnsLayout.h"
 #include "cerium/Dialect/Poly/Transforms/Passes.h"
@@ -74,6 +75,22 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   if (options.stopAfter == Stage::Fhe)
     return c;
   c.fheModule = c.program.module->clone();
+  {
+    // Each approximation's share of the precision (fhe.precision), from
+    // the inputs' declared ranges on: the lowering and --plain --approx
+    // read it.
+    auto main = c.fheModule->lookupSymbol<mlir::func::FuncOp>("main");
+    mlir::Builder b(&context);
+    for (auto [i, in] : llvm::enumerate(c.program.inputs))
+      if (in.range && i < main.getNumArguments())
+        main.setArgAttr(unsigned(i), "fhe.range",
+                        b.getDenseF64ArrayAttr(
+                            {in.range->first, in.range->second}));
+    mlir::PassManager pm(&context);
+    pm.addPass(fhe::createAssignPrecisionPass(c.program.options.precision));
+    if (mlir::failed(pm.run(*c.fheModule)))
+      throw Error(source->path() + ": compilation failed");
+  }
   const bool insecure = options.insecure || c.program.options.security == 0;
   unsigned logN = 0;
   if (int64_t ring = c.program.options.ringDim)
@@ -91,7 +108,8 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   auto lowerToCkks = [&](unsigned segmentDepth) {
     c.program.module = c.fheModule->clone();
     mlir::PassManager pm(&context);
-    pm.addPass(createFheToCkksPass(c.program.options.slots, segmentDepth));
+    pm.addPass(createFheToCkksPass(c.program.options.slots, segmentDepth,
+                                   c.program.options.precision));
     pm.addNestedPass<mlir::func::FuncOp>(ckks::createLazyRelinearizePass());
     if (mlir::failed(pm.run(*c.program.module)))
       throw Error(source->path() + ": compilation failed");

@@ -1,6 +1,7 @@
 //===- Stats.cpp - What a compiled program costs --------------------------===//
 
 #include "cerium/Compiler/Stats.h"
+#include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Compiler/Estimate.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
@@ -61,6 +62,16 @@ std::string statsReport(Compilation &c) {
   for (size_t i = 0; i < c.bootstrapLines.size(); ++i)
     out += fmt::format("{}{}", i ? ", " : " (lines ", c.bootstrapLines[i]);
   out += c.bootstrapLines.empty() ? "\n" : ")\n";
+  // The approximations of nonlinear functions, as the lowering chose them.
+  auto approximations =
+      c.ckksModule ? (*c.ckksModule)->getAttrOfType<mlir::ArrayAttr>(
+                         fhe::kApproximationsAttr)
+                   : mlir::ArrayAttr();
+  out += fmt::format("approximations    {}\n",
+                     approximations ? approximations.size() : 0);
+  if (approximations)
+    for (mlir::Attribute a : approximations)
+      out += fmt::format("  {}\n", mlir::cast<mlir::StringAttr>(a).getValue());
   out += fmt::format(
       "evaluation keys   {} (relinearization: {}, rotations: {}{}), {} in "
       "memory, {} in eval.keys (the uniform halves as seeds)\n",

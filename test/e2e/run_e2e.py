@@ -11,6 +11,7 @@ usage: run_e2e.py --build BUILD_DIR --program NAME [--seed S]
 """
 import argparse
 import json
+import math
 import os
 import random
 import subprocess
@@ -93,6 +94,17 @@ def conv_pool_ref(x):
     return [avgpool2d(h, 2, 2), n, h.mean(axis=(1, 2))]
 
 
+def nonlinear_ref(x, y):
+    erf = np.vectorize(math.erf)
+    gelu = lambda t: 0.5 * t * (1 + erf(t / np.sqrt(2)))
+    silu = lambda t: t / (1 + np.exp(-t))
+    sigmoid = lambda t: 1 / (1 + np.exp(-t))
+    return [np.maximum(4 * x, 0), gelu(3 * x) + silu(2 * y),
+            sigmoid(4 * x) * np.tanh(y), np.exp(x) + np.log(x + 2),
+            1 / (y + 2) + np.sqrt(x + 1.5) + 1 / np.sqrt(y + 2),
+            np.maximum(x, y) - np.minimum(x, 0.25), x * x - x]
+
+
 def tensor_ops_ref(x, v):
     m = np.array([[1, -2, 0.5], [0.25, 1, -1], [2, 0, 1], [-0.5, 0.5, 0.125]])
     c = np.concatenate([x, [[1, 2, 3, 4], [5, 6, 7, 8]]], 0)
@@ -145,6 +157,7 @@ PROGRAMS = {
     "batched_linear": ({"x": ((6, 64), 0, 1)}, batched_linear_ref),
     "conv_pool": ({"x": ((1, 8, 8), 0, 1)}, conv_pool_ref),
     "tensor_ops": ({"x": (3, 4), "v": (4,)}, tensor_ops_ref),
+    "nonlinear": ({"x": (16,), "y": (16,)}, nonlinear_ref),
     "bootstrap_sparse": ({"x": (8,)}, lambda x: [x * x * x]),
     "bootstrap_full": ({"x": (2048,)}, lambda x: [x]),
     "bootstrap_deep": ({"x": (8,)}, lambda x: [0.99 ** 72 * x + (1 - 0.99 ** 72)]),
@@ -155,7 +168,7 @@ PROGRAMS = {
 # (sparse), 2^-21.8 (full slots), 2^-29.6 (deep) for the maximum error over
 # the slots; the bounds leave ~3 bits of margin.
 BOUNDS = {"bootstrap_sparse": 2.0 ** -27, "bootstrap_full": 2.0 ** -19,
-          "bootstrap_deep": 2.0 ** -27}
+          "bootstrap_deep": 2.0 ** -27, "nonlinear": 1e-2}
 
 
 def run(cmd):

@@ -11,6 +11,7 @@
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/CKKS/Transforms/Passes.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Dialect/FHE/Transforms/Passes.h"
 #include "cerium/Dialect/Poly/IR/PolyDialect.h"
 #include "cerium/Dialect/Poly/Transforms/Passes.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
   registry.insert<cerium::ckks::CKKSDialect, cerium::fhe::FHEDialect,
                   cerium::poly::PolyDialect, cerium::rns::RNSDialect,
                   mlir::func::FuncDialect>();
+  cerium::fhe::registerFhePasses();
   cerium::registerFheToCkksPass();
   cerium::ckks::registerCkksPasses();
   cerium::registerCkksToPolyPass();

@@ -34,7 +34,8 @@ namespace cerium {
 /// (or the inputs) is bootstrapped first. Explicit bootstrap() calls are
 /// lowered either way.
 std::unique_ptr<mlir::Pass> createFheToCkksPass(int64_t slots = 0,
-                                                unsigned segmentDepth = 0);
+                                                unsigned segmentDepth = 0,
+                                                double precision = 1e-3);
 void registerFheToCkksPass();
 
 } // namespace cerium

@@ -1,6 +1,8 @@
 //===- FHEToCKKS.cpp - Lowering tensor programs to ciphertexts ------------===//
 
 #include "cerium/Conversion/FHEToCKKS.h"
+#include "cerium/Approx/Approximation.h"
+#include "cerium/DSL/Functions.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/DSL/Shapes.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
@@ -59,9 +61,9 @@ std::vector<double> broadcastTo(const PlainTensor &in, const Shape &to) {
 class Lowering {
 public:
   Lowering(ModuleOp module, func::FuncOp source, int64_t slots,
-           unsigned segmentDepth)
+           unsigned segmentDepth, double precision)
       : module(module), source(source), slots(slots), b(module.getContext()),
-        e(b, slots) {
+        e(b, slots), precision(precision) {
     // Bootstraps go where a value would fall below the segment's depth.
     if (segmentDepth)
       e.refresh = ckks::Emitter::Refresh{kProvisionalTop - segmentDepth,
@@ -135,6 +137,9 @@ public:
     source.erase();
     module->setAttr("ckks.slots", b.getI64IntegerAttr(slots));
     module->setAttr("ckks.levels", b.getI64IntegerAttr(depth));
+    if (!approximations.empty())
+      module->setAttr(fhe::kApproximationsAttr,
+                      b.getArrayAttr(approximations));
     return success();
   }
 
@@ -382,6 +387,8 @@ private:
           lowerReduce(op, r.getInput(), r.getAxis(), isa<fhe::MeanOp>(op));
         })
         .Case<fhe::PolyOp>([&](auto p) { lowerPoly(p); })
+        .Case<fhe::NonlinearOp>([&](auto n) { lowerNonlinear(n); })
+        .Case<fhe::MaxMinOp>([&](auto m) { lowerMaxMin(m); })
         .Case<fhe::BootstrapOp>([&](fhe::BootstrapOp bs) {
           // A fresh top: renumbering puts it at the deepest segment's
           // depth, and the expansion raises to the chain's top above it.
@@ -782,6 +789,122 @@ private:
               layoutOf(in));
   }
 
+  /// The approximation of `function` on `range` that a nonlinear op gets:
+  /// to its own precision target (fhe.precision, set by
+  /// fhe-assign-precision), else the program's. Listed for --emit stats.
+  /// `gain`: how much of the approximation's error reaches the op's result.
+  approx::Approximation approximationFor(Operation &op, StringRef function,
+                                         double lo, double hi,
+                                         double gain = 1) {
+    double target = precision;
+    if (auto p = op.getAttrOfType<FloatAttr>(fhe::kPrecisionAttr))
+      target = p.getValueAsDouble();
+    target /= gain;
+    auto result = approx::approximate(function, lo, hi, target);
+    if (auto *why = std::get_if<std::string>(&result))
+      throw InvalidProgram{*why, op.getLoc()};
+    auto a = std::get<approx::Approximation>(std::move(result));
+    unsigned line = 0;
+    if (auto fl = dyn_cast<FileLineColLoc>(op.getLoc()))
+      line = fl.getLine();
+    approximations.push_back(b.getStringAttr(
+        "line " + std::to_string(line) + ": " + a.describe()));
+    return a;
+  }
+
+  /// The approximation's program on a ciphertext; constants fill `n` slots.
+  Value emitApproximation(Value x, const approx::Approximation &a,
+                          int64_t n) {
+    std::vector<Value> values{x};
+    for (const approx::Step &step : a.steps) {
+      using Kind = approx::Step::Kind;
+      switch (step.kind) {
+      case Kind::Chebyshev:
+        values.push_back(e.chebyshevSeries(values[step.a], step.coeffs,
+                                           step.lo, step.hi, n));
+        break;
+      case Kind::Product:
+        values.push_back(e.mul(values[step.a], values[step.b]));
+        break;
+      case Kind::Affine: {
+        auto term = [&](unsigned i, double c) -> Value {
+          if (c == 0)
+            return {};
+          if (c == 1)
+            return values[i];
+          if (c == -1)
+            return e.negate(values[i]);
+          return e.mulConst(values[i], c);
+        };
+        Value ta = term(step.a, step.ca), tb = term(step.b, step.cb);
+        Value sum = ta && tb ? e.add(ta, tb) : (ta ? ta : tb);
+        if (!sum)
+          sum = e.mulConst(x, 0);
+        values.push_back(step.c0 != 0 ? e.addConst(sum, step.c0, n) : sum);
+        break;
+      }
+      }
+    }
+    return values.back();
+  }
+
+  void lowerNonlinear(fhe::NonlinearOp nl) {
+    Operation &op = *nl;
+    Value in = nl.getInput();
+    const StringRef fn = nl.getFunction();
+    if (!isCipherValue(in)) {
+      PlainTensor t = plain(op, in);
+      for (double &v : t.values)
+        v = dsl::evaluateNonlinear(fn, v);
+      plains(nl.getResult()) = std::move(t);
+      return;
+    }
+    auto a = approximationFor(op, fn, nl.getRange()[0], nl.getRange()[1]);
+    setCipher(nl.getResult(),
+              emitApproximation(ciphers.at(in), a, extentOf(in)),
+              layoutOf(in));
+  }
+
+  /// max(a, b) = (a + b) / 2 + |a - b| / 2 and min with the sign flipped,
+  /// |a - b| by the approximation of abs on [-(hi - lo), hi - lo].
+  void lowerMaxMin(fhe::MaxMinOp mm) {
+    Operation &op = *mm;
+    Value lhs = mm.getLhs(), rhs = mm.getRhs(), result = mm.getResult();
+    const Shape shape = shapeOf(result);
+    const bool cl = isCipherValue(lhs), cr = isCipherValue(rhs);
+    const double sign = mm.getIsMax() ? 1 : -1;
+    if (!cl && !cr) {
+      auto x = broadcastTo(plain(op, lhs), shape);
+      auto y = broadcastTo(plain(op, rhs), shape);
+      for (size_t i = 0; i < x.size(); ++i)
+        x[i] = sign > 0 ? std::max(x[i], y[i]) : std::min(x[i], y[i]);
+      plains(result) = {shape, std::move(x)};
+      return;
+    }
+    auto asCipher = [&](Value v) {
+      return shapeOf(v) == shape ? compact(v) : broadcastCipher(v, shape);
+    };
+    Value sum, diff;
+    if (cl && cr) {
+      Value x = asCipher(lhs), y = asCipher(rhs);
+      sum = e.add(x, y);
+      diff = e.sub(x, y);
+    } else {
+      // cipher op plain: diff = +-(x - p), the same |.|.
+      Value x = asCipher(cl ? lhs : rhs);
+      std::vector<double> p = broadcastTo(plain(op, cl ? rhs : lhs), shape);
+      sum = e.addPlain(x, p);
+      for (double &v : p)
+        v = -v;
+      diff = e.addPlain(x, p);
+    }
+    const double width = mm.getRange()[1] - mm.getRange()[0];
+    auto a = approximationFor(op, "abs", -width, width, 0.5);
+    Value magnitude = emitApproximation(diff, a, shapes::numElements(shape));
+    ciphers[result] = e.add(e.mulConst(sum, 0.5),
+                            e.mulConst(magnitude, 0.5 * sign));
+  }
+
   /// y[..., i] = sum_j W(i, j) x[..., j] + bias[i] on the last axis of a
   /// cipher x [..., n]. Batched rows keep the input's row stride when the
   /// output rows fit it, so that the map has 2 P - 1 diagonals.
@@ -1041,6 +1164,10 @@ private:
   llvm::DenseMap<Value, Shape> layouts;
   /// Compact copies already made (compact()).
   llvm::DenseMap<Value, Value> compacted;
+  /// The program's precision target (a nonlinear op's own, if set, wins).
+  double precision;
+  /// "line L: <approximation>" for each nonlinear op lowered, in order.
+  SmallVector<Attribute> approximations;
   /// The padded last extent of batched rows (chooseInputLayouts; 0: none).
   int64_t rowStride = 0;
   /// Compile-time plaintexts by value (std::map: references stay valid).
@@ -1054,9 +1181,10 @@ public:
 
   FheToCkksPass() = default;
   FheToCkksPass(const FheToCkksPass &other) : PassWrapper(other) {}
-  FheToCkksPass(int64_t slots, unsigned segmentDepth) {
+  FheToCkksPass(int64_t slots, unsigned segmentDepth, double precision) {
     slotOption = slots;
     segmentOption = segmentDepth;
+    precisionOption = precision;
   }
 
   StringRef getArgument() const final { return "fhe-to-ckks"; }
@@ -1076,7 +1204,8 @@ public:
     }
     try {
       if (failed(Lowering(module, main, slotOption,
-                          static_cast<unsigned>(segmentOption))
+                          static_cast<unsigned>(segmentOption),
+                          precisionOption)
                      .run()))
         signalPassFailure();
     } catch (const std::exception &e) {
@@ -1088,6 +1217,11 @@ public:
   Option<int64_t> slotOption{*this, "slots",
                              llvm::cl::desc("slot count (0: automatic)"),
                              llvm::cl::init(0)};
+  Option<double> precisionOption{
+      *this, "precision",
+      llvm::cl::desc("the program's precision target: what approximations of "
+                     "nonlinear functions meet unless an op sets its own"),
+      llvm::cl::init(1e-3)};
   Option<unsigned> segmentOption{
       *this, "segment-depth",
       llvm::cl::desc("levels between automatically placed bootstraps (0: "
@@ -1098,8 +1232,9 @@ public:
 } // namespace
 
 std::unique_ptr<Pass> createFheToCkksPass(int64_t slots,
-                                          unsigned segmentDepth) {
-  return std::make_unique<FheToCkksPass>(slots, segmentDepth);
+                                          unsigned segmentDepth,
+                                          double precision) {
+  return std::make_unique<FheToCkksPass>(slots, segmentDepth, precision);
 }
 
 void registerFheToCkksPass() { PassRegistration<FheToCkksPass>(); }

@@ -263,8 +263,11 @@ private:
 Value Emitter::chebyshevSeries(Value x, ArrayRef<double> coeffs, double lo,
                                double hi, int64_t n) {
   Value t = x;
-  if (coeffs.size() >= 2 && (lo != -1 || hi != 1))
-    t = addConst(mulConst(x, 2 / (hi - lo)), -(hi + lo) / (hi - lo), n);
+  if (coeffs.size() >= 2 && (lo != -1 || hi != 1)) {
+    t = mulConst(x, 2 / (hi - lo));
+    if (hi + lo != 0) // a range centred on 0 needs no shift
+      t = addConst(t, -(hi + lo) / (hi - lo), n);
+  }
   const size_t degree = coeffs.size() - 1;
   if (degree < 8)
     return basisSeries(*this, x, t, coeffs, true, n);

@@ -21,6 +21,16 @@ namespace cerium::fhe {
 /// The shape of a cipher, plain tensor ({} for an f64 scalar).
 llvm::SmallVector<int64_t> shapeOf(mlir::Type type);
 bool isCipher(mlir::Type type);
+
+/// On fhe.nonlinear and fhe.maxmin: the absolute error (f64) that op's
+/// approximation must meet, when the compiler derived one from the program's
+/// precision (fhe-assign-precision); the lowering and `cerium-run --plain
+/// --approx` read it.
+inline constexpr llvm::StringLiteral kPrecisionAttr = "fhe.precision";
+/// On the ckks module: one string per approximation the lowering chose,
+/// "line L: ..." (approx::Approximation::describe), for --emit stats.
+inline constexpr llvm::StringLiteral kApproximationsAttr =
+    "fhe.approximations";
 /// cipher<shape> or tensor<shape x f64>; an empty shape is the f64 scalar.
 mlir::Type tensorType(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> shape,
                       bool cipher);

@@ -1,0 +1,444 @@
+//===- AssignPrecision.cpp - Error budgets of approximations --------------===//
+//
+// How precise each approximated function must be so that the program's
+// outputs meet its precision: an error e at an op's result moves the outputs
+// by at most G e, G found backward over the program from per-op bounds of
+// the infinity-norm gain (docs/architecture.md, "Approximations").
+//
+//===----------------------------------------------------------------------===//
+
+#include "cerium/DSL/Functions.h"
+#include "cerium/DSL/Safetensors.h"
+#include "cerium/DSL/Shapes.h"
+#include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Dialect/FHE/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <optional>
+
+using namespace mlir;
+
+namespace cerium::fhe {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct Interval {
+  double lo = -kInf, hi = kInf;
+  double magnitude() const { return std::max(std::fabs(lo), std::fabs(hi)); }
+};
+
+Interval hull(Interval a, Interval b) {
+  return {std::min(a.lo, b.lo), std::max(a.hi, b.hi)};
+}
+
+/// Samples of f on [lo, hi]: its image and its largest difference quotient
+/// (a Lipschitz estimate; 4096 steps, times 1.05).
+struct Sampled {
+  Interval image;
+  double lipschitz;
+};
+template <class F> Sampled sample(F f, double lo, double hi) {
+  constexpr int kSteps = 4096;
+  Interval image{kInf, -kInf};
+  double lip = 0, prev = f(lo);
+  for (int k = 0; k <= kSteps; ++k) {
+    const double x = lo + (hi - lo) * k / kSteps, y = f(x);
+    image = {std::min(image.lo, y), std::max(image.hi, y)};
+    if (k > 0)
+      lip = std::max(lip, std::fabs(y - prev) / ((hi - lo) / kSteps));
+    prev = y;
+  }
+  if (!std::isfinite(image.lo) || !std::isfinite(image.hi))
+    image = {};
+  return {image, std::isfinite(lip) ? 1.05 * lip : kInf};
+}
+
+class Analysis {
+public:
+  explicit Analysis(func::FuncOp main) : main(main) {}
+
+  void run(double precision) {
+    for (BlockArgument a : main.getArguments())
+      if (auto r = main.getArgAttrOfType<DenseF64ArrayAttr>(a.getArgNumber(),
+                                                           "fhe.range"))
+        ranges[a] = {r[0], r[1]};
+    for (Operation &op : main.getBody().front())
+      forward(op);
+    // Backward, once per output: the gain of every value to it. Errors at
+    // different outputs do not add up, so each output splits the budget
+    // among the approximations that reach it, and an op takes its
+    // tightest share.
+    std::vector<Operation *> approximated;
+    for (Operation &op : main.getBody().front())
+      if (isa<NonlinearOp, MaxMinOp>(op) && isCipher(op.getResult(0).getType()))
+        approximated.push_back(&op);
+    llvm::DenseMap<Operation *, double> targets;
+    Operation *ret = main.getBody().front().getTerminator();
+    for (Value output : ret->getOperands()) {
+      llvm::DenseMap<Value, double> gains;
+      gains[output] = 1;
+      for (Operation &op : llvm::reverse(main.getBody().front())) {
+        if (op.getNumResults() != 1)
+          continue;
+        const double g = gains.lookup(op.getResult(0));
+        if (g == 0)
+          continue;
+        for (auto [i, operand] : llvm::enumerate(op.getOperands()))
+          if (isCipher(operand.getType()))
+            gains[operand] += g * localGain(op, unsigned(i));
+      }
+      double reaching = 0;
+      for (Operation *op : approximated)
+        reaching += gains.lookup(op->getResult(0)) > 0;
+      for (Operation *op : approximated) {
+        double g = gains.lookup(op->getResult(0));
+        if (g == 0)
+          continue;
+        if (!std::isfinite(g))
+          g = 1;
+        // Never looser than the program's own precision.
+        const double share = precision / (2 * reaching * std::max(g, 0.5));
+        auto [it, fresh] = targets.try_emplace(op, share);
+        if (!fresh)
+          it->second = std::min(it->second, share);
+      }
+    }
+    for (Operation *op : approximated)
+      if (targets.count(op))
+        op->setAttr(kPrecisionAttr,
+                    Builder(op).getF64FloatAttr(targets.lookup(op)));
+  }
+
+private:
+  Interval range(Value v) const {
+    auto it = ranges.find(v);
+    return it == ranges.end() ? Interval{} : it->second;
+  }
+
+  /// The values of a plain operand when they are known without evaluating
+  /// the program (constants, weights, their transposes and negations).
+  const std::vector<double> *plainValues(Value v) {
+    const void *key = v.getAsOpaquePointer();
+    if (auto it = plains.find(key); it != plains.end())
+      return it->second ? &*it->second : nullptr;
+    std::optional<std::vector<double>> values;
+    Operation *def = v.getDefiningOp();
+    if (auto c = dyn_cast_or_null<ConstantOp>(def)) {
+      values.emplace(c.getValues().begin(), c.getValues().end());
+    } else if (auto w = dyn_cast_or_null<WeightOp>(def)) {
+      values = dsl::SafetensorsFile::open(w.getFile().str())
+                   ->read(w.getName().str());
+    } else if (auto t = dyn_cast_or_null<TransposeOp>(def)) {
+      if (auto *in = plainValues(t.getInput())) {
+        auto s = shapeOf(t.getInput().getType());
+        std::vector<int64_t> perm(t.getPerm().begin(), t.getPerm().end());
+        values = shapes::transposeValues(shapes::Shape(s.begin(), s.end()),
+                                         *in, perm);
+      }
+    } else if (auto n = dyn_cast_or_null<NegOp>(def)) {
+      if (auto *in = plainValues(n.getInput())) {
+        values = *in;
+        for (double &x : *values)
+          x = -x;
+      }
+    }
+    auto &slot = plains[key] = std::move(values);
+    return slot ? &*slot : nullptr;
+  }
+
+  double maxAbs(Value v) {
+    if (isa<FloatType>(v.getType()))
+      return range(v).magnitude();
+    auto *values = plainValues(v);
+    if (!values)
+      return kInf;
+    double m = 0;
+    for (double x : *values)
+      m = std::max(m, std::fabs(x));
+    return m;
+  }
+
+  /// max over rows of sum_j |W[i, j]| for a matrix [rows, cols] stored
+  /// row-major (transposed: the same over columns).
+  double rowNorm(Value w, bool transposed) {
+    auto *values = plainValues(w);
+    auto s = shapeOf(w.getType());
+    if (!values || s.size() != 2)
+      return kInf;
+    const int64_t rows = transposed ? s[1] : s[0];
+    double best = 0;
+    for (int64_t i = 0; i < rows; ++i) {
+      double sum = 0;
+      for (int64_t j = 0; j < (transposed ? s[0] : s[1]); ++j)
+        sum += std::fabs(transposed ? (*values)[size_t(j * s[1] + i)]
+                                    : (*values)[size_t(i * s[1] + j)]);
+      best = std::max(best, sum);
+    }
+    return best;
+  }
+
+  /// Interval of each cipher or scalar result from its operands'.
+  void forward(Operation &op) {
+    if (op.getNumResults() != 1)
+      return;
+    Value r = op.getResult(0);
+    auto in = [&](unsigned i) { return rangeOrPlain(op.getOperand(i)); };
+    std::optional<Interval> out =
+        llvm::TypeSwitch<Operation *, std::optional<Interval>>(&op)
+            .Case<AddOp>([&](auto) -> std::optional<Interval> {
+              return Interval{in(0).lo + in(1).lo, in(0).hi + in(1).hi};
+            })
+            .Case<SubOp>([&](auto) -> std::optional<Interval> {
+              return Interval{in(0).lo - in(1).hi, in(0).hi - in(1).lo};
+            })
+            .Case<MulOp>([&](auto) -> std::optional<Interval> {
+              return product(in(0), in(1));
+            })
+            .Case<DivOp>([&](auto) -> std::optional<Interval> {
+              Interval d = in(1);
+              if (d.lo <= 0 && d.hi >= 0)
+                return Interval{};
+              return product(in(0), Interval{std::min(1 / d.lo, 1 / d.hi),
+                                             std::max(1 / d.lo, 1 / d.hi)});
+            })
+            .Case<NegOp>([&](auto) -> std::optional<Interval> {
+              return Interval{-in(0).hi, -in(0).lo};
+            })
+            .Case<TransposeOp, ReshapeOp, IndexOp, SliceOp, RollOp,
+                  BootstrapOp, AvgPool2dOp, GlobalAvgPoolOp, MeanOp>(
+                [&](auto) -> std::optional<Interval> { return in(0); })
+            .Case<SumOp>([&](SumOp s) -> std::optional<Interval> {
+              auto shape = shapeOf(s.getInput().getType());
+              double n = double(shapes::numElements(
+                  shapes::Shape(shape.begin(), shape.end())));
+              if (auto axis = s.getAxis()) {
+                int64_t a = int64_t(*axis);
+                shapes::normalizeAxis(a, shape.size());
+                n = double(shape[size_t(a)]);
+              }
+              return Interval{n * std::min(in(0).lo, 0.0),
+                              n * std::max(in(0).hi, 0.0)};
+            })
+            .Case<ConcatOp>([&](auto) -> std::optional<Interval> {
+              Interval h{kInf, -kInf};
+              for (unsigned i = 0; i < op.getNumOperands(); ++i)
+                h = hull(h, in(i));
+              return h;
+            })
+            .Case<LinearOp>([&](LinearOp l) -> std::optional<Interval> {
+              double b = l.getBias() ? maxAbs(l.getBias()) : 0;
+              double m = rowNorm(l.getWeight(), false) * in(0).magnitude() + b;
+              return Interval{-m, m};
+            })
+            .Case<MatMulOp>([&](auto) -> std::optional<Interval> {
+              double m = matmulGain(op, 0) * in(0).magnitude();
+              if (!isCipher(op.getOperand(0).getType()))
+                m = matmulGain(op, 1) * in(1).magnitude();
+              return Interval{-m, m};
+            })
+            .Case<Conv2dOp>([&](Conv2dOp c) -> std::optional<Interval> {
+              double b = c.getBias() ? maxAbs(c.getBias()) : 0;
+              double m = convGain(c) * in(0).magnitude() + b;
+              return Interval{-m, m};
+            })
+            .Case<BatchNormOp>([&](BatchNormOp bn) -> std::optional<Interval> {
+              double m = batchNormGain(bn) * in(0).magnitude() +
+                         maxAbs(bn.getBeta()) +
+                         batchNormGain(bn) * maxAbs(bn.getMean());
+              return Interval{-m, m};
+            })
+            .Case<NonlinearOp>([&](NonlinearOp n) -> std::optional<Interval> {
+              std::string fn = n.getFunction().str();
+              return sample([&](double x) { return dsl::evaluateNonlinear(fn, x); },
+                            n.getRange()[0], n.getRange()[1])
+                  .image;
+            })
+            .Case<PolyOp>([&](PolyOp p) -> std::optional<Interval> {
+              return sample([&](double x) { return polyAt(p, x); },
+                            p.getRange()[0], p.getRange()[1])
+                  .image;
+            })
+            .Case<MaxMinOp>([&](auto) -> std::optional<Interval> {
+              return hull(in(0), in(1));
+            })
+            .Default([&](Operation *) { return std::nullopt; });
+    if (out)
+      ranges[r] = *out;
+  }
+
+  Interval rangeOrPlain(Value v) {
+    if (isCipher(v.getType()) || isa<FloatType>(v.getType()))
+      return range(v);
+    auto *values = plainValues(v);
+    if (!values || values->empty())
+      return {};
+    auto [lo, hi] = std::minmax_element(values->begin(), values->end());
+    return {*lo, *hi};
+  }
+
+  static Interval product(Interval a, Interval b) {
+    double c[] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
+    for (double x : c)
+      if (std::isnan(x))
+        return {};
+    return {*std::min_element(c, c + 4), *std::max_element(c, c + 4)};
+  }
+
+  static double polyAt(PolyOp p, double x) {
+    return dsl::evaluatePolynomial(p.getCoefficients(),
+                                   p.getBasis() == "chebyshev",
+                                   p.getRange()[0], p.getRange()[1], x);
+  }
+
+  double matmulGain(Operation &op, unsigned operand) {
+    Value other = op.getOperand(1 - operand);
+    if (isCipher(other.getType()))
+      return kInf; // cipher @ cipher: not lowered yet
+    auto s = shapeOf(other.getType());
+    if (s.size() == 1) {
+      double sum = 0;
+      if (auto *v = plainValues(other))
+        for (double x : *v)
+          sum += std::fabs(x);
+      else
+        return kInf;
+      return sum;
+    }
+    // x @ W: out j = sum_i x_i W[i, j] (columns); W @ x: rows.
+    return rowNorm(other, operand == 0);
+  }
+
+  double convGain(Conv2dOp c) {
+    auto *w = plainValues(c.getWeight());
+    auto s = shapeOf(c.getWeight().getType());
+    if (!w)
+      return kInf;
+    const size_t per = size_t(s[1] * s[2] * s[3]);
+    double best = 0;
+    for (int64_t o = 0; o < s[0]; ++o) {
+      double sum = 0;
+      for (size_t k = 0; k < per; ++k)
+        sum += std::fabs((*w)[size_t(o) * per + k]);
+      best = std::max(best, sum);
+    }
+    return best;
+  }
+
+  double batchNormGain(BatchNormOp bn) {
+    auto *gamma = plainValues(bn.getGamma());
+    auto *var = plainValues(bn.getVariance());
+    if (!gamma || !var)
+      return kInf;
+    double best = 0, eps = bn.getEps().convertToDouble();
+    for (size_t c = 0; c < gamma->size(); ++c)
+      best = std::max(best, std::fabs((*gamma)[c]) / std::sqrt((*var)[c] + eps));
+    return best;
+  }
+
+  /// How much op's result moves per unit change of cipher operand i.
+  double localGain(Operation &op, unsigned i) {
+    return llvm::TypeSwitch<Operation *, double>(&op)
+        .Case<AddOp, SubOp, NegOp, TransposeOp, ReshapeOp, IndexOp, SliceOp,
+              RollOp, BootstrapOp, AvgPool2dOp, GlobalAvgPoolOp, MeanOp,
+              ConcatOp, MaxMinOp>([&](auto) { return 1.0; })
+        .Case<MulOp>([&](auto) { return maxAbs(op.getOperand(1 - i)); })
+        .Case<DivOp>([&](auto) {
+          Interval d = rangeOrPlain(op.getOperand(1));
+          if (d.lo <= 0 && d.hi >= 0)
+            return kInf;
+          return 1 / std::min(std::fabs(d.lo), std::fabs(d.hi));
+        })
+        .Case<SumOp>([&](SumOp s) {
+          auto shape = shapeOf(s.getInput().getType());
+          if (auto axis = s.getAxis()) {
+            int64_t a = int64_t(*axis);
+            shapes::normalizeAxis(a, shape.size());
+            return double(shape[size_t(a)]);
+          }
+          return double(
+              shapes::numElements(shapes::Shape(shape.begin(), shape.end())));
+        })
+        .Case<LinearOp>([&](LinearOp l) { return rowNorm(l.getWeight(), false); })
+        .Case<MatMulOp>([&](auto) { return matmulGain(op, i); })
+        .Case<Conv2dOp>([&](Conv2dOp c) { return convGain(c); })
+        .Case<BatchNormOp>([&](BatchNormOp bn) { return batchNormGain(bn); })
+        .Case<NonlinearOp>([&](NonlinearOp n) {
+          std::string fn = n.getFunction().str();
+          double lip =
+              sample([&](double x) { return dsl::evaluateNonlinear(fn, x); },
+                     n.getRange()[0], n.getRange()[1])
+                  .lipschitz;
+          // sign has no Lipschitz constant; its composite approximations
+          // (relu, abs) are steeper than the function near 0.
+          if (fn == "sign")
+            return kInf;
+          return fn == "relu" ? 1.5 * lip : lip;
+        })
+        .Case<PolyOp>([&](PolyOp p) {
+          return sample([&](double x) { return polyAt(p, x); },
+                        p.getRange()[0], p.getRange()[1])
+              .lipschitz;
+        })
+        .Default([&](Operation *) { return kInf; });
+  }
+
+  func::FuncOp main;
+  llvm::DenseMap<Value, Interval> ranges;
+  /// Known plain values (std::map: pointers into it stay valid).
+  std::map<const void *, std::optional<std::vector<double>>> plains;
+};
+
+class AssignPrecisionPass
+    : public PassWrapper<AssignPrecisionPass, OperationPass<ModuleOp>> {
+public:
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(AssignPrecisionPass)
+
+  AssignPrecisionPass() = default;
+  AssignPrecisionPass(const AssignPrecisionPass &other)
+      : PassWrapper(other) {}
+  explicit AssignPrecisionPass(double precision) {
+    precisionOption = precision;
+  }
+
+  StringRef getArgument() const final { return "fhe-assign-precision"; }
+  StringRef getDescription() const final {
+    return "Split the program's precision among its approximated functions "
+           "(fhe.precision on each)";
+  }
+
+  void runOnOperation() override {
+    auto main = getOperation().lookupSymbol<func::FuncOp>("main");
+    if (!main)
+      return;
+    try {
+      Analysis(main).run(precisionOption);
+    } catch (const std::exception &e) {
+      main.emitError(e.what());
+      signalPassFailure();
+    }
+  }
+
+  Option<double> precisionOption{
+      *this, "precision",
+      llvm::cl::desc("the program's precision target (absolute error)"),
+      llvm::cl::init(1e-3)};
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createAssignPrecisionPass(double precision) {
+  return std::make_unique<AssignPrecisionPass>(precision);
+}
+
+void registerFhePasses() { PassRegistration<AssignPrecisionPass>(); }
+
+} // namespace cerium::fhe
