@@ -957,14 +957,61 @@ private:
         bias ? &*bias : nullptr);
   }
 
-  /// cipher @ plain matrix and plain matrix @ cipher; the products of two
-  /// ciphers and plain batches are later work.
+  /// cipher @ cipher (NumPy matmul: rank-1 promotion, batch broadcasting)
+  /// as sum_l A_l * B_l, A_l holding A[..., i, l] at every output (i, j)
+  /// and B_l holding B[..., l, j]: 2 k linear maps (replications) and k
+  /// products, two levels. A first form for attention-sized products; the
+  /// rotation-efficient schedules (e.g. Jiang et al., CCS 2018) are later
+  /// work.
+  void lowerCipherMatMul(fhe::MatMulOp mm) {
+    Value lhs = mm.getLhs(), rhs = mm.getRhs();
+    Shape a = shapeOf(lhs), bs = shapeOf(rhs);
+    if (a.size() == 1)
+      a.insert(a.begin(), 1);
+    if (bs.size() == 1)
+      bs.push_back(1);
+    const int64_t m = a[a.size() - 2], k = a.back(), n = bs.back();
+    Shape batchA(a.begin(), a.end() - 2), batchB(bs.begin(), bs.end() - 2);
+    Shape batch = shapes::broadcast(batchA, batchB).shape;
+    const int64_t nb = shapes::numElements(batch);
+    // The flat batch index of each operand for each result batch.
+    auto batchSource = [&](const Shape &from) {
+      std::vector<double> index(size_t(shapes::numElements(from)));
+      for (size_t i = 0; i < index.size(); ++i)
+        index[i] = double(i);
+      return shapes::broadcastValues(from, index, batch);
+    };
+    auto srcA = batchSource(batchA), srcB = batchSource(batchB);
+    auto posA = positionsOf(lhs), posB = positionsOf(rhs);
+    Value result = mm.getResult();
+    Value acc;
+    for (int64_t l = 0; l < k; ++l) {
+      std::vector<MapEntry> ea, eb;
+      for (int64_t t = 0; t < nb; ++t)
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            const int64_t out = (t * m + i) * n + j;
+            ea.push_back({out, posA[size_t((int64_t(srcA[size_t(t)]) * m + i) * k + l)], 1.0});
+            eb.push_back({out, posB[size_t((int64_t(srcB[size_t(t)]) * k + l) * n + j)], 1.0});
+          }
+      Value term =
+          e.mul(applyLinearMap(ciphers.at(lhs), extentOf(lhs), ea),
+                applyLinearMap(ciphers.at(rhs), extentOf(rhs), eb));
+      acc = acc ? e.add(acc, term) : term;
+    }
+    ciphers[result] = acc;
+  }
+
+  /// cipher @ plain matrix and plain matrix @ cipher (plain batches are
+  /// later work).
   void lowerMatMul(fhe::MatMulOp mm) {
     Operation &op = *mm;
     Value lhs = mm.getLhs(), rhs = mm.getRhs();
     const bool cl = isCipherValue(lhs), cr = isCipherValue(rhs);
-    if (cl && cr)
-      unsupported(op, "the product of two cipher tensors");
+    if (cl && cr) {
+      lowerCipherMatMul(mm);
+      return;
+    }
     if (!cl && !cr) {
       const PlainTensor &a = plain(op, lhs), &bt = plain(op, rhs);
       plains(mm.getResult()) = {

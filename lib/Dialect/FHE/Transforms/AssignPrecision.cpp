@@ -301,8 +301,11 @@ private:
 
   double matmulGain(Operation &op, unsigned operand) {
     Value other = op.getOperand(1 - operand);
-    if (isCipher(other.getType()))
-      return kInf; // cipher @ cipher: not lowered yet
+    if (isCipher(other.getType())) {
+      // sum over the inner dimension of the other's elements.
+      auto s = shapeOf(op.getOperand(0).getType());
+      return double(s.back()) * range(other).magnitude();
+    }
     auto s = shapeOf(other.getType());
     if (s.size() == 1) {
       double sum = 0;
