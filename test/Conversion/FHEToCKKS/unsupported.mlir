@@ -9,10 +9,11 @@ func.func @main(%x: !fhe.cipher<[4]>) -> !fhe.cipher<[4]> {
 
 // -----
 
-func.func @main(%x: !fhe.cipher<[2, 4]>, %y: !fhe.cipher<[4, 3]>) -> !fhe.cipher<[2, 3]> {
-  // expected-error@+1 {{not yet supported: the product of two cipher tensors}}
-  %z = fhe.matmul %x, %y : (!fhe.cipher<[2, 4]>, !fhe.cipher<[4, 3]>) -> !fhe.cipher<[2, 3]>
-  return %z : !fhe.cipher<[2, 3]>
+func.func @main(%x: !fhe.cipher<[2, 4]>) -> !fhe.cipher<[2, 2, 3]> {
+  %w = fhe.constant [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0] : tensor<2x4x3xf64>
+  // expected-error@+1 {{not yet supported: cipher @ plain with a plain operand of rank 3}}
+  %z = fhe.matmul %x, %w : (!fhe.cipher<[2, 4]>, tensor<2x4x3xf64>) -> !fhe.cipher<[2, 2, 3]>
+  return %z : !fhe.cipher<[2, 2, 3]>
 }
 
 // -----
