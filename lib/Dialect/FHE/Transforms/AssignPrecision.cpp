@@ -8,10 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "cerium/DSL/Functions.h"
-#include "cerium/DSL/Safetensors.h"
 #include "cerium/DSL/Shapes.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Dialect/FHE/Transforms/Passes.h"
+#include "cerium/Dialect/FHE/Transforms/PlainValues.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -124,36 +124,7 @@ private:
     return it == ranges.end() ? Interval{} : it->second;
   }
 
-  /// The values of a plain operand when they are known without evaluating
-  /// the program (constants, weights, their transposes and negations).
-  const std::vector<double> *plainValues(Value v) {
-    const void *key = v.getAsOpaquePointer();
-    if (auto it = plains.find(key); it != plains.end())
-      return it->second ? &*it->second : nullptr;
-    std::optional<std::vector<double>> values;
-    Operation *def = v.getDefiningOp();
-    if (auto c = dyn_cast_or_null<ConstantOp>(def)) {
-      values.emplace(c.getValues().begin(), c.getValues().end());
-    } else if (auto w = dyn_cast_or_null<WeightOp>(def)) {
-      values = dsl::SafetensorsFile::open(w.getFile().str())
-                   ->read(w.getName().str());
-    } else if (auto t = dyn_cast_or_null<TransposeOp>(def)) {
-      if (auto *in = plainValues(t.getInput())) {
-        auto s = shapeOf(t.getInput().getType());
-        std::vector<int64_t> perm(t.getPerm().begin(), t.getPerm().end());
-        values = shapes::transposeValues(shapes::Shape(s.begin(), s.end()),
-                                         *in, perm);
-      }
-    } else if (auto n = dyn_cast_or_null<NegOp>(def)) {
-      if (auto *in = plainValues(n.getInput())) {
-        values = *in;
-        for (double &x : *values)
-          x = -x;
-      }
-    }
-    auto &slot = plains[key] = std::move(values);
-    return slot ? &*slot : nullptr;
-  }
+  const std::vector<double> *plainValues(Value v) { return plains.get(v); }
 
   double maxAbs(Value v) {
     if (isa<FloatType>(v.getType()))
@@ -396,8 +367,7 @@ private:
 
   func::FuncOp main;
   llvm::DenseMap<Value, Interval> ranges;
-  /// Known plain values (std::map: pointers into it stay valid).
-  std::map<const void *, std::optional<std::vector<double>>> plains;
+  PlainValues plains;
 };
 
 class AssignPrecisionPass
@@ -442,6 +412,9 @@ std::unique_ptr<Pass> createAssignPrecisionPass(double precision) {
   return std::make_unique<AssignPrecisionPass>(precision);
 }
 
-void registerFhePasses() { PassRegistration<AssignPrecisionPass>(); }
+void registerFhePasses() {
+  PassRegistration<AssignPrecisionPass>();
+  mlir::registerPass([] { return createFoldBatchNormPass(); });
+}
 
 } // namespace cerium::fhe

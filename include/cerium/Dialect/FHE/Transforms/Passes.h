@@ -20,6 +20,10 @@ namespace cerium::fhe {
 /// of the precision is the encryption noise's. Where no finite G can be
 /// derived, the op gets precision / (2 K).
 std::unique_ptr<mlir::Pass> createAssignPrecisionPass(double precision = 1e-3);
+/// Folds eval-mode batch normalization into the convolution (or the linear
+/// layer on a vector) that produces its input, when that is its only user
+/// and the weights are known: one level less.
+std::unique_ptr<mlir::Pass> createFoldBatchNormPass();
 void registerFhePasses();
 
 } // namespace cerium::fhe
