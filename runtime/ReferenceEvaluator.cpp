@@ -3,6 +3,7 @@
 #include "cerium/Runtime/ReferenceEvaluator.h"
 #include "cerium/DSL/Functions.h"
 #include "cerium/DSL/Shapes.h"
+#include "cerium/Dialect/FHE/IR/Approximations.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Support/Error.h"
 
@@ -26,7 +27,8 @@ Shape shapeOfValue(Value v) {
 } // namespace
 
 std::vector<NpyArray> evaluateReference(func::FuncOp main,
-                                        const std::vector<NpyArray> &inputs) {
+                                        const std::vector<NpyArray> &inputs,
+                                        const ReferenceOptions &options) {
   llvm::DenseMap<Value, std::vector<double>> vals;
   for (auto [arg, in] : llvm::zip(main.getArguments(), inputs))
     vals[arg] = in.values;
@@ -62,9 +64,15 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
         .Case<fhe::DivOp>([&](auto) { binary(std::divides<double>()); })
         .Case<fhe::NegOp>([&](auto) { unary([](double v) { return -v; }); })
         .Case<fhe::NonlinearOp>([&](auto n) {
-          unary([&](double v) {
-            return dsl::evaluateNonlinear(n.getFunction(), v);
-          });
+          // The compiler folds a nonlinear function of a plaintext exactly.
+          if (!options.approx || !fhe::isCipher(n.getInput().getType())) {
+            unary([&](double v) {
+              return dsl::evaluateNonlinear(n.getFunction(), v);
+            });
+            return;
+          }
+          auto a = fhe::approximationOf(op, options.precision);
+          unary([&](double v) { return approx::evaluate(a, v); });
         })
         .Case<fhe::PolyOp>([&](auto p) {
           bool cheb = p.getBasis() == "chebyshev";
@@ -76,8 +84,21 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
         })
         .Case<fhe::MaxMinOp>([&](auto m) {
           bool isMax = m.getIsMax();
+          bool cl = fhe::isCipher(m.getLhs().getType()),
+               cr = fhe::isCipher(m.getRhs().getType());
+          if (!options.approx || (!cl && !cr)) {
+            binary([&](double a, double b) {
+              return isMax ? std::max(a, b) : std::min(a, b);
+            });
+            return;
+          }
+          // As lowered: (a + b) / 2 +- |a - b| / 2, the difference taken
+          // from the cipher operand.
+          auto abs = fhe::approximationOf(op, options.precision);
+          const double half = isMax ? 0.5 : -0.5;
           binary([&](double a, double b) {
-            return isMax ? std::max(a, b) : std::min(a, b);
+            double magnitude = approx::evaluate(abs, cl ? a - b : b - a);
+            return (a + b) * 0.5 + magnitude * half;
           });
         })
         .Case<fhe::BootstrapOp, fhe::ReshapeOp>(

@@ -21,6 +21,8 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:dete
 export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # bootstrap_deep (11 bootstraps) runs the code paths bootstrap_sparse and
-# bootstrap_full already cover, 10x slower under ASan: the main suite runs it.
+# bootstrap_full already cover, 10x slower under ASan; so do the digits
+# models (hundreds of images through the tools) over the e2e programs'
+# layers and approximations: the main suite runs them.
 ctest --test-dir "$CERIUM_BUILD_DIR" -L 'unit|lit|e2e' --output-on-failure \
-  -E '^e2e\.cli\.bootstrap_deep$' -j "$(nproc)" "$@"
+  -E '^e2e\.(cli\.bootstrap_deep|digits\..*)$' -j "$(nproc)" "$@"

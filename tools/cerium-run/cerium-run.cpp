@@ -119,11 +119,14 @@ int main(int argc, char **argv) {
     mlir::MLIRContext context;
     Artifact artifact = readArtifact(program, context);
     if (plain) {
-      // Every polynomial the compiler emits today is the program's own
-      // (poly(...)): --approx and the exact reference coincide.
+      // --approx: nonlinear functions and max/min by the compiler's
+      // polynomials, which is what the encrypted run approximates.
       auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
-      session::writeOutputs(
-          output, runtime::evaluateReference(artifact.referenceMain(), in));
+      runtime::ReferenceOptions options;
+      options.approx = approx;
+      options.precision = artifact.precision;
+      session::writeOutputs(output, runtime::evaluateReference(
+                                        artifact.referenceMain(), in, options));
       return 0;
     }
     // The client's work in --simulate (keys, encryption, decryption) uses
