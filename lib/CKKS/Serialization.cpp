@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace cerium::ckks {
 
@@ -194,26 +195,93 @@ PublicKey loadPublicKey(const std::string &path, const Params &params,
 // Files without encapsulation keys read exactly as before those existed.
 constexpr uint8_t kHasRelin = 1, kHasToSparse = 2, kHasToDense = 4;
 
-void saveEvalKeys(const std::string &path, const Params &params,
-                  const EvalKeys &keys, const Provenance &provenance) {
+namespace {
+
+/// The file's layout, with each key asked of `key(kind, galois)` right
+/// before it is written, so a caller may make it then and drop it after.
+enum class KeyKind { Relin, ToSparse, ToDense, Galois };
+template <class KeyOf>
+void writeEvalKeys(const std::string &path, const Params &params,
+                   const Provenance &provenance, bool relin,
+                   bool encapsulation, std::span<const uint32_t> galois,
+                   KeyOf &&key) {
   const unsigned top = params.maxLevel();
   ByteWriter w;
   putProvenance(w, provenance);
-  w.put<uint8_t>((keys.relin ? kHasRelin : 0) |
-                 (keys.toSparse ? kHasToSparse : 0) |
-                 (keys.toDense ? kHasToDense : 0));
-  if (keys.relin)
-    putSwitchingKey(w, params, *keys.relin, top);
-  if (keys.toSparse)
-    putSwitchingKey(w, params, *keys.toSparse, 0);
-  if (keys.toDense)
-    putSwitchingKey(w, params, *keys.toDense, top);
-  w.put<uint32_t>(static_cast<uint32_t>(keys.galois.size()));
-  for (auto &[g, k] : keys.galois) {
+  w.put<uint8_t>((relin ? kHasRelin : 0) |
+                 (encapsulation ? kHasToSparse | kHasToDense : 0));
+  if (relin)
+    putSwitchingKey(w, params, key(KeyKind::Relin, 0), top);
+  if (encapsulation) {
+    putSwitchingKey(w, params, key(KeyKind::ToSparse, 0), 0);
+    putSwitchingKey(w, params, key(KeyKind::ToDense, 0), top);
+  }
+  w.put<uint32_t>(static_cast<uint32_t>(galois.size()));
+  for (uint32_t g : galois) {
     w.put<uint32_t>(g);
-    putSwitchingKey(w, params, k, top);
+    putSwitchingKey(w, params, key(KeyKind::Galois, g), top);
   }
   writeContainer(path, FileKind::EvalKeys, params.fingerprint(), w.buffer());
+}
+
+} // namespace
+
+void saveEvalKeys(const std::string &path, const Params &params,
+                  const EvalKeys &keys, const Provenance &provenance) {
+  if (bool(keys.toSparse) != bool(keys.toDense))
+    throw Error("internal error: one sparse-secret encapsulation key without "
+                "the other");
+  std::vector<uint32_t> galois;
+  for (auto &[g, k] : keys.galois)
+    galois.push_back(g);
+  writeEvalKeys(path, params, provenance, bool(keys.relin),
+                bool(keys.toSparse), galois,
+                [&](KeyKind kind, uint32_t g) -> const SwitchingKey & {
+                  switch (kind) {
+                  case KeyKind::Relin:
+                    return *keys.relin;
+                  case KeyKind::ToSparse:
+                    return *keys.toSparse;
+                  case KeyKind::ToDense:
+                    return *keys.toDense;
+                  case KeyKind::Galois:
+                    break;
+                  }
+                  return keys.galois.at(g);
+                });
+}
+
+void generateEvalKeys(const std::string &path, const Params &params,
+                      KeyGenerator &keygen, const SecretKey &sk, bool relin,
+                      std::span<const uint32_t> galoisElements,
+                      bool encapsulation, const Provenance &provenance) {
+  std::vector<uint32_t> galois(galoisElements.begin(), galoisElements.end());
+  std::sort(galois.begin(), galois.end());
+  galois.erase(std::unique(galois.begin(), galois.end()), galois.end());
+  // s' lives only for the two encapsulation keys, as in evalKeys().
+  std::optional<SecretKey> sparse;
+  if (encapsulation)
+    sparse = keygen.sparseSecretKey();
+  SwitchingKey current;
+  writeEvalKeys(path, params, provenance, relin, encapsulation, galois,
+                [&](KeyKind kind, uint32_t g) -> const SwitchingKey & {
+                  switch (kind) {
+                  case KeyKind::Relin:
+                    current = keygen.relinearizationKey(sk);
+                    break;
+                  case KeyKind::ToSparse:
+                    current = keygen.toSparseKey(sk, *sparse);
+                    break;
+                  case KeyKind::ToDense:
+                    current = keygen.toDenseKey(sk, *sparse);
+                    sparse.reset();
+                    break;
+                  case KeyKind::Galois:
+                    current = keygen.galoisKey(sk, g);
+                    break;
+                  }
+                  return current;
+                });
 }
 
 EvalKeys loadEvalKeys(const std::string &path, const Params &params,

@@ -41,24 +41,32 @@ uint64_t hashBytes(std::span<const uint8_t> bytes, uint64_t seed) {
 
 void writeFileAtomically(const std::string &path,
                          std::span<const uint8_t> bytes, unsigned mode) {
+  writeFileAtomically(path, {bytes}, mode);
+}
+
+void writeFileAtomically(const std::string &path,
+                         std::initializer_list<std::span<const uint8_t>> parts,
+                         unsigned mode) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
   if (fd >= 0)
     ::fchmod(fd, mode); // the umask must not widen or narrow it
   if (fd < 0)
     throw Error(path + ": cannot write: " + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw Error(path + ": cannot write: " + std::strerror(err));
+  for (std::span<const uint8_t> bytes : parts) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0) {
+        int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw Error(path + ": cannot write: " + std::strerror(err));
+      }
+      done += static_cast<size_t>(w);
     }
-    done += static_cast<size_t>(w);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0 ||
       std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -78,10 +86,17 @@ void writeContainer(const std::string &path, FileKind kind,
   w.put<uint32_t>(static_cast<uint32_t>(kind));
   w.put<uint64_t>(fingerprint);
   w.put<uint64_t>(payload.size());
-  auto &buf = w.buffer();
-  buf.insert(buf.end(), payload.begin(), payload.end());
-  w.put<uint64_t>(hashBytes(buf));
-  writeFileAtomically(path, buf, mode);
+  // The checksum covers header and payload: hashed in two parts and
+  // written in three, the payload is never copied.
+  XXH64_state_t *state = XXH64_createState();
+  XXH64_reset(state, 0);
+  XXH64_update(state, w.buffer().data(), w.buffer().size());
+  XXH64_update(state, payload.data(), payload.size());
+  const uint64_t checksum = XXH64_digest(state);
+  XXH64_freeState(state);
+  ByteWriter trailer;
+  trailer.put<uint64_t>(checksum);
+  writeFileAtomically(path, {w.buffer(), payload, trailer.buffer()}, mode);
 }
 
 std::vector<uint8_t> readFileBytes(const std::string &path) {

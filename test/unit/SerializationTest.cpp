@@ -1,5 +1,6 @@
 //===- SerializationTest.cpp - Round trips and corruption detection -------===//
 
+#include "CkksHarness.h"
 #include "TestSupport.h"
 
 #include "cerium/CKKS/Encoder.h"
@@ -167,3 +168,41 @@ TEST_F(Serialization, FailedWritesLeaveNothing) {
 }
 
 } // namespace
+
+// Keys generated one at a time straight into the file (cerium keygen's
+// path) are the keys evalKeys() would make: they rotate and relinearize.
+TEST_F(Serialization, GeneratedEvalKeysWorkAsLoaded) {
+  ParamSpec spec;
+  spec.logN = 10;
+  spec.levels = 2;
+  spec.scaleBits = 30;
+  spec.baseBits = 40;
+  spec.dnum = 2;
+  spec.insecure = true;
+  CERIUM_SEEDED_PRNG(seeds);
+  test::CkksHarness h(spec, seeds.next64());
+  std::vector<uint32_t> galois{galoisForRotation(*h.params, 3),
+                               galoisForRotation(*h.params, 1),
+                               galoisForRotation(*h.params, 3)};
+  generateEvalKeys(path("eval.keys"), *h.params, h.keygen, h.sk, true, galois,
+                   false, {});
+  EvalKeys keys = loadEvalKeys(path("eval.keys"), *h.params);
+  ASSERT_TRUE(keys.relin.has_value());
+  EXPECT_EQ(keys.galois.size(), 2u);
+  EXPECT_FALSE(keys.toSparse.has_value());
+
+  Prng data(seeds.next64());
+  test::Slots x = h.random(data), y = h.random(data);
+  const unsigned top = h.params->maxLevel();
+  auto prod = h.eval.relinearize(
+      h.eval.multiply(h.encrypt(x, top), h.encrypt(y, top)), keys);
+  auto rot = h.eval.rotate(h.encrypt(x, top), 3, keys);
+  test::Slots gotProd = h.decrypt(prod), gotRot = h.decrypt(rot);
+  const size_t n = x.size();
+  double err = 0;
+  for (size_t i = 0; i < n; ++i) {
+    err = std::max(err, std::abs(gotProd[i] - x[i] * y[i]));
+    err = std::max(err, std::abs(gotRot[i] - x[(i + 3) % n]));
+  }
+  EXPECT_LT(err, 1e-3);
+}

@@ -11,10 +11,13 @@
 
 #include "cerium/CKKS/Ciphertext.h"
 
+#include <span>
 #include <string>
 #include <vector>
 
 namespace cerium::ckks {
+
+class KeyGenerator;
 
 /// What a key or ciphertext file belongs to beyond its parameter set: the
 /// program (its artifact's fingerprint) and the key generation (a random id
@@ -47,6 +50,13 @@ PublicKey loadPublicKey(const std::string &path, const Params &params,
 
 void saveEvalKeys(const std::string &path, const Params &params,
                   const EvalKeys &keys, const Provenance &provenance = {});
+/// The eval.keys file of saveEvalKeys for the keys evalKeys() would make,
+/// each generated right before it is written and dropped after: the file's
+/// bytes plus one key in memory, instead of every key expanded.
+void generateEvalKeys(const std::string &path, const Params &params,
+                      KeyGenerator &keygen, const SecretKey &sk, bool relin,
+                      std::span<const uint32_t> galoisElements,
+                      bool encapsulation, const Provenance &provenance);
 EvalKeys loadEvalKeys(const std::string &path, const Params &params,
                       Provenance *provenance = nullptr);
 
