@@ -26,6 +26,23 @@ Shape shapeOfValue(Value v) {
 
 } // namespace
 
+namespace {
+
+/// The op's approximation (fhe::approximationOf), or a one-line error that
+/// names its source line.
+approx::Approximation approximationOf(Operation &op, double precision) {
+  auto result = fhe::approximationOf(op, precision);
+  if (auto *why = std::get_if<std::string>(&result)) {
+    std::string where;
+    if (auto fl = dyn_cast<FileLineColLoc>(op.getLoc()))
+      where = "line " + std::to_string(fl.getLine()) + ": ";
+    throw Error(where + *why);
+  }
+  return std::get<approx::Approximation>(std::move(result));
+}
+
+} // namespace
+
 std::vector<NpyArray> evaluateReference(func::FuncOp main,
                                         const std::vector<NpyArray> &inputs,
                                         const ReferenceOptions &options) {
@@ -71,7 +88,7 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
             });
             return;
           }
-          auto a = fhe::approximationOf(op, options.precision);
+          auto a = approximationOf(op, options.precision);
           unary([&](double v) { return approx::evaluate(a, v); });
         })
         .Case<fhe::PolyOp>([&](auto p) {
@@ -94,7 +111,7 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
           }
           // As lowered: (a + b) / 2 +- |a - b| / 2, the difference taken
           // from the cipher operand.
-          auto abs = fhe::approximationOf(op, options.precision);
+          auto abs = approximationOf(op, options.precision);
           const double half = isMax ? 0.5 : -0.5;
           binary([&](double a, double b) {
             double magnitude = approx::evaluate(abs, cl ? a - b : b - a);

@@ -202,20 +202,20 @@ namespace {
 enum class KeyKind { Relin, ToSparse, ToDense, Galois };
 template <class KeyOf>
 void writeEvalKeys(const std::string &path, const Params &params,
-                   const Provenance &provenance, bool relin,
-                   bool encapsulation, std::span<const uint32_t> galois,
+                   const Provenance &provenance, bool relin, bool toSparse,
+                   bool toDense, std::span<const uint32_t> galois,
                    KeyOf &&key) {
   const unsigned top = params.maxLevel();
   ByteWriter w;
   putProvenance(w, provenance);
-  w.put<uint8_t>((relin ? kHasRelin : 0) |
-                 (encapsulation ? kHasToSparse | kHasToDense : 0));
+  w.put<uint8_t>((relin ? kHasRelin : 0) | (toSparse ? kHasToSparse : 0) |
+                 (toDense ? kHasToDense : 0));
   if (relin)
     putSwitchingKey(w, params, key(KeyKind::Relin, 0), top);
-  if (encapsulation) {
+  if (toSparse)
     putSwitchingKey(w, params, key(KeyKind::ToSparse, 0), 0);
+  if (toDense)
     putSwitchingKey(w, params, key(KeyKind::ToDense, 0), top);
-  }
   w.put<uint32_t>(static_cast<uint32_t>(galois.size()));
   for (uint32_t g : galois) {
     w.put<uint32_t>(g);
@@ -228,14 +228,11 @@ void writeEvalKeys(const std::string &path, const Params &params,
 
 void saveEvalKeys(const std::string &path, const Params &params,
                   const EvalKeys &keys, const Provenance &provenance) {
-  if (bool(keys.toSparse) != bool(keys.toDense))
-    throw Error("internal error: one sparse-secret encapsulation key without "
-                "the other");
   std::vector<uint32_t> galois;
   for (auto &[g, k] : keys.galois)
     galois.push_back(g);
   writeEvalKeys(path, params, provenance, bool(keys.relin),
-                bool(keys.toSparse), galois,
+                bool(keys.toSparse), bool(keys.toDense), galois,
                 [&](KeyKind kind, uint32_t g) -> const SwitchingKey & {
                   switch (kind) {
                   case KeyKind::Relin:
@@ -263,7 +260,8 @@ void generateEvalKeys(const std::string &path, const Params &params,
   if (encapsulation)
     sparse = keygen.sparseSecretKey();
   SwitchingKey current;
-  writeEvalKeys(path, params, provenance, relin, encapsulation, galois,
+  writeEvalKeys(path, params, provenance, relin, encapsulation, encapsulation,
+                galois,
                 [&](KeyKind kind, uint32_t g) -> const SwitchingKey & {
                   switch (kind) {
                   case KeyKind::Relin:

@@ -1,6 +1,7 @@
 //===- Artifact.cpp - The .cerium artifact --------------------------------===//
 
 #include "cerium/Compiler/Artifact.h"
+#include "cerium/Conversion/FHEToCKKS.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Support/Container.h"
@@ -40,9 +41,9 @@ void putTensors(ByteWriter &w, const std::vector<dsl::TensorInfo> &ts) {
   }
 }
 
-/// Every tensor fits one ciphertext of `slots` slots (the lowering packs
-/// it so): checked here, so that no client sizes a buffer by a shape that
-/// only a damaged or crafted file could hold.
+/// Every tensor fits kMaxCiphertextsPerTensor ciphertexts of `slots` slots
+/// (the lowering packs it so): checked here, so that no client sizes a
+/// buffer by a shape that only a damaged or crafted file could hold.
 std::vector<dsl::TensorInfo> getTensors(ByteReader &r, size_t slots) {
   uint32_t n = r.get<uint32_t>();
   if (n > 4096)
@@ -68,12 +69,14 @@ std::vector<dsl::TensorInfo> getTensors(ByteReader &r, size_t slots) {
         r.fail("tensor '" + t.name + "' has a layout of another rank");
     }
     const std::vector<int64_t> &extents = t.layout.empty() ? t.shape : t.layout;
+    const uint64_t capacity = uint64_t(kMaxCiphertextsPerTensor) * slots;
     uint64_t count = 1;
     for (size_t k = 0; k < extents.size(); ++k) {
       const int64_t d = extents[k];
-      if (d < 1 || uint64_t(d) > slots / count || d < t.shape[k] ||
+      if (d < 1 || uint64_t(d) > capacity / count || d < t.shape[k] ||
           t.shape[k] < 1)
         r.fail("tensor '" + t.name + "' has a shape that does not fit " +
+               std::to_string(kMaxCiphertextsPerTensor) + " ciphertexts of " +
                std::to_string(slots) + " slots");
       count *= uint64_t(d);
     }

@@ -108,6 +108,9 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   auto lowerToCkks = [&](unsigned segmentDepth) {
     c.program.module = c.fheModule->clone();
     mlir::PassManager pm(&context);
+    // On the lowered copy only: the reference program keeps the program's
+    // operations as written.
+    pm.addPass(fhe::createFoldBatchNormPass());
     pm.addPass(createFheToCkksPass(c.program.options.slots, segmentDepth,
                                    c.program.options.precision));
     pm.addNestedPass<mlir::func::FuncOp>(ckks::createLazyRelinearizePass());
@@ -123,10 +126,24 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
                                       a.asArrayRef().end())
                : std::vector<int64_t>();
     };
-    for (size_t i = 0; i < c.program.inputs.size(); ++i)
-      c.program.inputs[i].layout = layoutOfAttr(main.getArgAttrDict(i));
-    for (size_t i = 0; i < c.program.outputs.size(); ++i)
-      c.program.outputs[i].layout = layoutOfAttr(main.getResultAttrDict(i));
+    // A tensor may span several ciphertexts: its first one (without
+    // fhe.part, or part 0) starts it.
+    auto readLayouts = [&](std::vector<dsl::TensorInfo> &tensors,
+                           unsigned count, auto attrsOf) {
+      size_t tensor = 0;
+      for (unsigned i = 0; i < count; ++i) {
+        mlir::DictionaryAttr attrs = attrsOf(i);
+        auto part = attrs ? attrs.getAs<mlir::IntegerAttr>("fhe.part")
+                          : mlir::IntegerAttr();
+        if (part && part.getInt() != 0)
+          continue;
+        tensors.at(tensor++).layout = layoutOfAttr(attrs);
+      }
+    };
+    readLayouts(c.program.inputs, main.getNumArguments(),
+                [&](unsigned i) { return main.getArgAttrDict(i); });
+    readLayouts(c.program.outputs, main.getNumResults(),
+                [&](unsigned i) { return main.getResultAttrDict(i); });
   };
   auto intAttr = [&](const char *name) {
     mlir::ModuleOp m = *c.program.module;

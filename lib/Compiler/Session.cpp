@@ -110,20 +110,26 @@ KeySet generateKeys(const Artifact &artifact, kernels::RnsBackend &backend,
   return keys;
 }
 
-void saveKeys(const std::string &dir, const Artifact &artifact,
-              const KeySet &keys) {
+void generateKeyFiles(const std::string &dir, const Artifact &artifact,
+                      kernels::RnsBackend &backend, Prng &prng) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)
     throw Error(dir + ": cannot create the key directory: " + ec.message());
   const ckks::Params &p = *artifact.params;
-  const ckks::Provenance provenance{artifact.fingerprint, keys.id};
-  ckks::saveSecretKey((fs::path(dir) / "secret.key").string(), p, keys.secret,
+  ckks::KeyGenerator keygen(artifact.params, backend, prng);
+  ckks::SecretKey secret = keygen.secretKey();
+  const ckks::Provenance provenance{artifact.fingerprint, prng.next64()};
+  ckks::saveSecretKey((fs::path(dir) / "secret.key").string(), p, secret,
                       provenance);
-  ckks::savePublicKey((fs::path(dir) / "public.key").string(), p, keys.pub,
-                      provenance);
-  ckks::saveEvalKeys((fs::path(dir) / "eval.keys").string(), p, keys.eval,
-                     provenance);
+  ckks::savePublicKey((fs::path(dir) / "public.key").string(), p,
+                      keygen.publicKey(secret), provenance);
+  // Each evaluation key is made right before it is written: memory holds
+  // the file's bytes and one key, not every key expanded.
+  ckks::generateEvalKeys((fs::path(dir) / "eval.keys").string(), p, keygen,
+                         secret, artifact.keys.relinearization,
+                         artifact.keys.galoisElements,
+                         artifact.keys.encapsulation, provenance);
 }
 
 std::vector<ckks::Ciphertext>
@@ -141,23 +147,44 @@ encryptValues(const ckks::ParamsPtr &params,
   return cts;
 }
 
+namespace {
+
+/// The slot positions a tensor takes: its layout's extent.
+size_t extentOf(const dsl::TensorInfo &t) {
+  return size_t(shapes::numElements(t.layout.empty() ? t.shape : t.layout));
+}
+
+/// The ciphertexts a tensor takes: its extent in parts of the program's
+/// slot count, position p in slot p % slots of part p / slots (the
+/// lowering's multi-ciphertext packing).
+size_t ciphertextsOf(const Artifact &artifact, const dsl::TensorInfo &t) {
+  const size_t slots = artifact.params->slots();
+  return std::max<size_t>(1, (extentOf(t) + slots - 1) / slots);
+}
+
+} // namespace
+
 std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
                                             const std::vector<NpyArray> &in,
                                             const ckks::PublicKey &pk,
                                             kernels::RnsBackend &backend,
                                             Prng &prng) {
+  const size_t slotCount = artifact.params->slots();
   std::vector<std::vector<double>> values;
   for (size_t i = 0; i < in.size(); ++i) {
     const dsl::TensorInfo &t = artifact.inputs[i];
-    if (t.layout.empty()) {
-      values.push_back(in[i].values);
-      continue;
+    std::vector<double> slots = in[i].values;
+    if (!t.layout.empty()) {
+      slots.assign(extentOf(t), 0.0);
+      auto pos = shapes::paddedPositions(t.shape, t.layout);
+      for (size_t j = 0; j < pos.size(); ++j)
+        slots[size_t(pos[j])] = in[i].values[j];
     }
-    std::vector<double> slots(size_t(shapes::numElements(t.layout)), 0.0);
-    auto pos = shapes::paddedPositions(t.shape, t.layout);
-    for (size_t j = 0; j < pos.size(); ++j)
-      slots[size_t(pos[j])] = in[i].values[j];
-    values.push_back(std::move(slots));
+    for (size_t k = 0, n = ciphertextsOf(artifact, t); k < n; ++k) {
+      const size_t lo = std::min(slots.size(), k * slotCount);
+      const size_t hi = std::min(slots.size(), lo + slotCount);
+      values.emplace_back(slots.begin() + lo, slots.begin() + hi);
+    }
   }
   return encryptValues(artifact.params, values, pk, backend, prng,
                        inputLevel(artifact));
@@ -199,15 +226,30 @@ void checkRole(ckks::CiphertextRole role, ckks::CiphertextRole expected,
 void checkInputs(const Artifact &artifact,
                  const std::vector<ckks::Ciphertext> &cts,
                  const std::string &path) {
-  if (cts.size() != artifact.inputs.size())
+  size_t expected = 0;
+  for (const dsl::TensorInfo &t : artifact.inputs)
+    expected += ciphertextsOf(artifact, t);
+  if (cts.size() != expected)
     throw Error(path + ": holds " + std::to_string(cts.size()) +
-                " ciphertexts, the program takes " +
-                std::to_string(artifact.inputs.size()) + " inputs");
+                " ciphertexts, the program takes " + std::to_string(expected) +
+                " (" + std::to_string(artifact.inputs.size()) + " inputs)");
   const unsigned level = inputLevel(artifact);
   for (const auto &ct : cts)
     if (ct.level() != level || ct.size() != 2)
       throw Error(path + ": a ciphertext is not a fresh encryption for this "
                          "program");
+}
+
+void checkOutputs(const Artifact &artifact,
+                  const std::vector<ckks::Ciphertext> &cts,
+                  const std::string &path) {
+  size_t expected = 0;
+  for (const dsl::TensorInfo &t : artifact.outputs)
+    expected += ciphertextsOf(artifact, t);
+  if (cts.size() != expected)
+    throw Error(path + ": holds " + std::to_string(cts.size()) +
+                " ciphertexts, the program has " + std::to_string(expected) +
+                " (" + std::to_string(artifact.outputs.size()) + " outputs)");
 }
 
 void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeys &keys,
@@ -230,13 +272,19 @@ std::vector<NpyArray> decryptOutputs(const Artifact &artifact,
                                      const std::vector<ckks::Ciphertext> &cts,
                                      const ckks::SecretKey &sk,
                                      kernels::RnsBackend &backend) {
+  checkOutputs(artifact, cts, "the outputs");
   ckks::Encoder encoder(artifact.params);
   ckks::Encryptor encryptor(artifact.params, backend);
   std::vector<NpyArray> out;
-  for (size_t i = 0; i < cts.size(); ++i) {
-    auto slots = encoder.decode(encryptor.decrypt(cts[i], sk), backend);
+  size_t next = 0;
+  for (const dsl::TensorInfo &t : artifact.outputs) {
+    // The tensor's parts, concatenated.
+    std::vector<std::complex<double>> slots;
+    for (size_t k = 0, n = ciphertextsOf(artifact, t); k < n; ++k) {
+      auto part = encoder.decode(encryptor.decrypt(cts[next++], sk), backend);
+      slots.insert(slots.end(), part.begin(), part.end());
+    }
     NpyArray a;
-    const dsl::TensorInfo &t = artifact.outputs[i];
     a.shape = t.shape;
     if (t.layout.empty()) {
       size_t n = size_t(shapes::numElements(a.shape));

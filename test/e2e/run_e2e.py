@@ -111,6 +111,35 @@ def tensor_ops_ref(x, v):
     return [x.T, c, x[1:3], v @ m + x[0][0:3] * 0, m @ x, x * v + v]
 
 
+def multi_ct_elementwise_ref(x, y, z):
+    return [x * y + 0.5 * x - y / 4 + 1, np.maximum(2 * x, 0),
+            np.polynomial.polynomial.polyval(y, [1, -1, 0.5, 0.25]),
+            np.array([np.sum(x * x)]), np.array([np.mean(y)]), np.roll(x, 3) - x,
+            np.maximum(x, y), z.sum(0), z.mean(1), np.roll(z, 2, 0) * -z]
+
+
+def multi_ct_linear_ref(x, b):
+    w = trained("mlp.safetensors")
+    y = w["fc1.weight"][:24, :40] @ x + w["fc1.bias"][:24]
+    h = b @ w["fc1.weight"][:12, :20].T + w["fc1.bias"][:12]
+    return [y, h, h.T, h.mean(1)]
+
+
+MULTI_CT_K = np.array(
+    [[[[0.5, -0.25, 0.1], [0.125, 1, -0.5], [0.2, 0.3, -0.1]],
+      [[-1, 0.5, 0.25], [0.25, 0.75, 0], [0.1, -0.2, 0.4]]],
+     [[[0.3, 0.2, 0], [-0.1, 0.4, 0.5], [1, 1, -1]],
+      [[0, 0, 1], [0.5, -0.5, 0.25], [0.1, 0.1, 0.1]]],
+     [[[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+      [[0.2, 0.2, 0.2], [-0.3, 0.3, -0.3], [0.4, 0, -0.4]]]])
+
+
+def multi_ct_conv_ref(x):
+    h = conv2d(x, MULTI_CT_K, np.array([0.1, -0.2, 0.3]), padding=1)
+    return [h, x.transpose(1, 2, 0), avgpool2d(h, 2, 2), x.mean(axis=(1, 2)),
+            x.sum(1)]
+
+
 POWER15 = [0.5, -1, 0.25, 0.125, -0.5, 0.0625, 0, 0.3, -0.2, 0.1,
            0.05, -0.04, 0.03, 0, -0.01, 0.02]
 CHEB15 = [0.1, 0.9, -0.3, 0.2, 0.05, -0.04, 0.03, -0.02, 0.01, 0.009,
@@ -164,6 +193,11 @@ PROGRAMS = {
     "bootstrap_sparse": ({"x": (8,)}, lambda x: [x * x * x]),
     "bootstrap_full": ({"x": (2048,)}, lambda x: [x]),
     "bootstrap_deep": ({"x": (8,)}, lambda x: [0.99 ** 72 * x + (1 - 0.99 ** 72)]),
+    # Tensors over several ciphertexts (the programs fix 16 slots).
+    "multi_ct_elementwise": ({"x": (40,), "y": (40,), "z": (5, 8)},
+                             multi_ct_elementwise_ref),
+    "multi_ct_linear": ({"x": (40,), "b": (6, 20)}, multi_ct_linear_ref),
+    "multi_ct_conv": ({"x": (2, 6, 6)}, multi_ct_conv_ref),
 }
 
 # Bounds of the encrypted runs where a program asserts more than the default
@@ -171,7 +205,8 @@ PROGRAMS = {
 # (sparse), 2^-21.8 (full slots), 2^-29.6 (deep) for the maximum error over
 # the slots; the bounds leave ~3 bits of margin.
 BOUNDS = {"bootstrap_sparse": 2.0 ** -27, "bootstrap_full": 2.0 ** -19,
-          "bootstrap_deep": 2.0 ** -27, "nonlinear": 1e-2}
+          "bootstrap_deep": 2.0 ** -27, "nonlinear": 1e-2,
+          "multi_ct_elementwise": 1e-2}
 
 
 def run(cmd):

@@ -14,6 +14,7 @@
 #include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/CKKS/Serialization.h"
 #include "cerium/Compiler/Artifact.h"
+#include "cerium/Conversion/FHEToCKKS.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/Support/Container.h"
 #include "cerium/kernels/CpuBackend.h"
@@ -174,17 +175,18 @@ TEST_F(FileBounds, ArtifactShapesMustFitTheSlots) {
     return std::make_pair(p, errorOf([&] { readArtifact(p, context); }));
   };
   const std::string slots = std::to_string(params->slots());
-  for (auto shape :
-       std::vector<std::vector<int64_t>>{{int64_t(1) << 40},
-                                         {int64_t(1) << 40, int64_t(1) << 40},
-                                         {int64_t(1) << 62, 4},
-                                         {0},
-                                         {-1},
-                                         {int64_t(params->slots()) + 1}}) {
+  for (auto shape : std::vector<std::vector<int64_t>>{
+           {int64_t(1) << 40},
+           {int64_t(1) << 40, int64_t(1) << 40},
+           {int64_t(1) << 62, 4},
+           {0},
+           {-1},
+           {int64_t(params->slots()) * kMaxCiphertextsPerTensor + 1}}) {
     auto [p, error] = artifact(shape, {});
     expectOneLine(error, p,
-                  "tensor 'x' has a shape that does not fit " + slots +
-                      " slots");
+                  "tensor 'x' has a shape that does not fit " +
+                      std::to_string(kMaxCiphertextsPerTensor) +
+                      " ciphertexts of " + slots + " slots");
   }
   auto [p, error] = artifact({4}, {2});
   expectOneLine(error, p, "invalid Galois element 2");

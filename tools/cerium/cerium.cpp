@@ -51,8 +51,7 @@ int main(int argc, char **argv) {
     };
     if (keygen->parsed()) {
       Prng prng;
-      session::saveKeys(keyDir, artifact,
-                        session::generateKeys(artifact, *backend, prng));
+      session::generateKeyFiles(keyDir, artifact, *backend, prng);
     } else if (encrypt->parsed()) {
       auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
       ckks::Provenance keysFor;
@@ -74,10 +73,7 @@ int main(int argc, char **argv) {
       session::checkRole(role, ckks::CiphertextRole::Outputs, ctFile);
       session::checkProvenance(artifact, outputsFor, ctFile, "ciphertexts",
                                keysFor.keySet, key("secret.key"));
-      if (cts.size() != artifact.outputs.size())
-        throw Error(ctFile + ": holds " + std::to_string(cts.size()) +
-                    " ciphertexts, the program has " +
-                    std::to_string(artifact.outputs.size()) + " outputs");
+      session::checkOutputs(artifact, cts, ctFile);
       session::writeOutputs(
           output, session::decryptOutputs(artifact, cts, sk, *backend));
     }

@@ -46,8 +46,10 @@ KeySet generateKeys(const Artifact &artifact, kernels::RnsBackend &backend,
 KeySet generateKeys(const ckks::ParamsPtr &params,
                     const runtime::KeyRequirements &needed,
                     kernels::RnsBackend &backend, Prng &prng);
-void saveKeys(const std::string &dir, const Artifact &artifact,
-              const KeySet &keys);
+/// `cerium keygen`: DIR/secret.key (0600), public.key and eval.keys for the
+/// artifact, with a fresh key-set id.
+void generateKeyFiles(const std::string &dir, const Artifact &artifact,
+                      kernels::RnsBackend &backend, Prng &prng);
 
 std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
                                             const std::vector<NpyArray> &in,
@@ -76,10 +78,15 @@ encryptValues(const ckks::ParamsPtr &params,
 /// bootstraps, the level its bootstraps refresh to (the top levels are the
 /// bootstrap's own).
 unsigned inputLevel(const Artifact &artifact);
-/// Checks the ciphertexts against main's inputs (count and level).
+/// Checks the ciphertexts against main's inputs (count and level). A
+/// tensor takes ceil(extent / slots) ciphertexts, its layout's extent.
 void checkInputs(const Artifact &artifact,
                  const std::vector<ckks::Ciphertext> &cts,
                  const std::string &path);
+/// Checks the ciphertexts' count against main's outputs.
+void checkOutputs(const Artifact &artifact,
+                  const std::vector<ckks::Ciphertext> &cts,
+                  const std::string &path);
 /// Checks that `keys` hold every key the artifact lists.
 void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeys &keys,
                    const std::string &path);

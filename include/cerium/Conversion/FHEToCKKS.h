@@ -1,9 +1,12 @@
 //===- FHEToCKKS.h - Lowering tensor programs to ciphertexts ----*- C++ -*-===//
 //
-// Lowers func @main from the fhe dialect to the ckks dialect for programs
-// whose tensors each fit in one ciphertext's slots. Layout: a tensor of n
-// elements sits row-major in slots [0, n) of one ciphertext and the other
-// slots hold zero; every lowering keeps that invariant. Plaintext subgraphs
+// Lowers func @main from the fhe dialect to the ckks dialect. Layout: a
+// tensor sits row-major (its extents possibly padded) in slots [0, n) of
+// one ciphertext and the other slots hold zero; a tensor larger than the
+// slot count S spans ceil(n / S) ciphertexts, position p in slot p % S of
+// ciphertext p / S. Each tensor argument and result of main becomes its
+// ciphertexts, consecutive, with `fhe.shape`, `fhe.layout` (when padded)
+// and, for several, `fhe.part` (0, 1, ...). Plaintext subgraphs
 // (weights, literals and ops on them) are evaluated at compile time and
 // encoded where they meet a ciphertext.
 //
@@ -28,6 +31,10 @@
 #include <memory>
 
 namespace cerium {
+
+/// The most ciphertexts one tensor of main may take (the lowering refuses
+/// more; artifacts are checked against it).
+constexpr int64_t kMaxCiphertextsPerTensor = 4096;
 
 /// `segmentDepth` > 0 places bootstraps automatically: an operand that
 /// would lose a level after `segmentDepth` of them since the last refresh

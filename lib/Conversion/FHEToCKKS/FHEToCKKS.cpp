@@ -1,12 +1,12 @@
 //===- FHEToCKKS.cpp - Lowering tensor programs to ciphertexts ------------===//
 
 #include "cerium/Conversion/FHEToCKKS.h"
-#include "cerium/Approx/Approximation.h"
 #include "cerium/DSL/Functions.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/DSL/Shapes.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/CKKS/IR/CKKSEmitter.h"
+#include "cerium/Dialect/FHE/IR/Approximations.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Dialect/SlotValues.h"
 
@@ -35,6 +35,13 @@ namespace {
 
 /// Levels are counted down from here while emitting, then renumbered.
 constexpr unsigned kProvisionalTop = 1u << 20;
+
+/// The automatic slot count's cap (see Lowering::run).
+constexpr int64_t kMaxAutomaticSlots = int64_t(1) << 15;
+
+/// The ciphertexts holding one cipher tensor, in slot order: flat position
+/// p of its layout is slot p % slots of part p / slots.
+using Parts = llvm::SmallVector<Value, 1>;
 
 struct NotSupported {
   std::string what;
@@ -84,35 +91,45 @@ public:
     for (Value a : source.getArguments())
       largest = std::max(largest, plannedExtent(a));
     if (slots == 0) {
-      // At least 2: the encoder's smallest slot count (one complex pair).
+      // At least 2: the encoder's smallest slot count (one complex pair);
+      // at most the slots of N = 2^16, the largest ring that keeps 128-bit
+      // security at usual depths. Larger tensors span several ciphertexts.
       slots = 2;
-      while (slots < largest)
+      while (slots < largest && slots < kMaxAutomaticSlots)
         slots <<= 1;
     }
     e.slots = slots;
-    if (largest > slots)
+    if (partsFor(largest) > kMaxCiphertextsPerTensor)
       return source.emitError("a tensor of ")
-             << largest << " slots as laid out does not fit " << slots
-             << " slots (multi-ciphertext packing is not yet supported)";
+             << largest << " slots as laid out takes more than "
+             << kMaxCiphertextsPerTensor << " ciphertexts of " << slots
+             << " slots";
 
     // The new function, with provisional levels.
+    // Each tensor argument and result is as many consecutive ciphertexts
+    // as its layout takes (see setTensorAttrs).
     SmallVector<Type> argTypes;
     for (Value a : source.getArguments()) {
       if (!fhe::isCipher(a.getType()))
         return emitError(a.getLoc(), "not yet supported: plain inputs of main "
                                      "(server-side run-time plaintexts)");
-      argTypes.push_back(ckks::CiphertextType::get(ctx, kProvisionalTop, 1, 2));
+      argTypes.append(size_t(partsFor(extentOf(a))),
+                      ckks::CiphertextType::get(ctx, kProvisionalTop, 1, 2));
     }
     b.setInsertionPoint(source);
     auto fn = func::FuncOp::create(b, source.getLoc(), "main",
                                    b.getFunctionType(argTypes, {}));
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    for (auto [i, a] : llvm::enumerate(source.getArguments())) {
-      ciphers[a] = entry->getArgument(i);
-      fn.setArgAttr(i, "fhe.shape", b.getDenseI64ArrayAttr(shapeOf(a)));
-      if (layouts.count(a))
-        fn.setArgAttr(i, "fhe.layout", b.getDenseI64ArrayAttr(layouts[a]));
+    unsigned next = 0;
+    for (Value a : source.getArguments()) {
+      Parts &parts = ciphers[a];
+      for (int64_t k = 0, n = partsFor(extentOf(a)); k < n; ++k) {
+        setTensorAttrs(a, k, n, [&](StringRef name, Attribute attr) {
+          fn.setArgAttr(next, name, attr);
+        });
+        parts.push_back(entry->getArgument(next++));
+      }
     }
     try {
       for (Operation &op : source.getBody().front())
@@ -127,12 +144,14 @@ public:
     auto ret = cast<func::ReturnOp>(entry->getTerminator());
     SmallVector<Type> resultTypes(ret.getOperandTypes());
     fn.setFunctionType(b.getFunctionType(argTypes, resultTypes));
-    for (auto [i, v] : llvm::enumerate(
-             source.getBody().front().getTerminator()->getOperands())) {
-      fn.setResultAttr(i, "fhe.shape", b.getDenseI64ArrayAttr(shapeOf(v)));
-      if (layouts.count(v))
-        fn.setResultAttr(i, "fhe.layout", b.getDenseI64ArrayAttr(layouts[v]));
-    }
+    next = 0;
+    for (Value v : source.getBody().front().getTerminator()->getOperands())
+      for (int64_t k = 0, n = int64_t(ciphers.at(v).size()); k < n; ++k) {
+        setTensorAttrs(v, k, n, [&](StringRef name, Attribute attr) {
+          fn.setResultAttr(next, name, attr);
+        });
+        ++next;
+      }
     unsigned depth = renumberLevels(fn);
     source.erase();
     module->setAttr("ckks.slots", b.getI64IntegerAttr(slots));
@@ -144,6 +163,18 @@ public:
   }
 
 private:
+  /// Part k of n of tensor v in main's signature: its shape, its layout
+  /// when padded, and for a tensor of several ciphertexts the part's index
+  /// (part 0 starts a tensor).
+  void setTensorAttrs(Value v, int64_t k, int64_t n,
+                      llvm::function_ref<void(StringRef, Attribute)> set) {
+    set("fhe.shape", b.getDenseI64ArrayAttr(shapeOf(v)));
+    if (layouts.count(v))
+      set("fhe.layout", b.getDenseI64ArrayAttr(layouts[v]));
+    if (n > 1)
+      set("fhe.part", b.getI64IntegerAttr(k));
+  }
+
   static int64_t numElements(Value v) {
     auto s = fhe::shapeOf(v.getType());
     return shapes::numElements(Shape(s.begin(), s.end()));
@@ -159,12 +190,13 @@ private:
   //===--------------------------------------------------------------------===//
   // Layouts
   //
-  // A cipher tensor sits in one ciphertext in the row-major order of its
-  // layout: its shape with extents padded (shapes::paddedPositions). Slots
-  // inside the layout's extent that hold no element may hold anything
-  // (e.g. f(0) after a nonlinear function); slots past it are zero. Ops
-  // that read whole slot ranges (rotate-and-add reductions, rolls, reshapes)
-  // take a compact copy first; linear maps read only elements.
+  // A cipher tensor sits in the row-major order of its layout: its shape
+  // with extents padded (shapes::paddedPositions), flat position p in slot
+  // p % slots of ciphertext p / slots (Parts). Slots inside the layout's
+  // extent that hold no element may hold anything (e.g. f(0) after a
+  // nonlinear function); slots past it are zero. Ops that read whole slot
+  // ranges (rotate-and-add reductions, rolls, reshapes) take a compact copy
+  // first; linear maps read only elements.
   //===--------------------------------------------------------------------===//
 
   /// Batched rows ([..., n] -> [..., m] linear maps) cost 2 P - 1 diagonals
@@ -240,10 +272,38 @@ private:
   std::vector<int64_t> positionsOf(Value v) const {
     return shapes::paddedPositions(shapeOf(v), layoutOf(v));
   }
-  void setCipher(Value result, Value ct, const Shape &layout) {
-    ciphers[result] = ct;
+  void setCipher(Value result, Parts cts, const Shape &layout) {
+    ciphers[result] = std::move(cts);
     if (layout != shapeOf(result))
       layouts[result] = layout;
+  }
+
+  /// The ciphertexts that `extent` slot positions take.
+  int64_t partsFor(int64_t extent) const {
+    return std::max<int64_t>(1, (extent + slots - 1) / slots);
+  }
+  /// The positions of [0, extent) that part k holds.
+  int64_t partExtent(int64_t extent, size_t k) const {
+    return std::min(slots, extent - int64_t(k) * slots);
+  }
+  /// Part k's share of values placed by flat position.
+  std::vector<double> partOf(const std::vector<double> &values,
+                             size_t k) const {
+    const size_t lo = std::min(values.size(), k * size_t(slots));
+    const size_t hi = std::min(values.size(), lo + size_t(slots));
+    return std::vector<double>(values.begin() + lo, values.begin() + hi);
+  }
+  /// f applied to each part (with its index).
+  static Parts eachPart(const Parts &x,
+                        llvm::function_ref<Value(Value, size_t)> f) {
+    Parts out;
+    for (auto [k, ct] : llvm::enumerate(x))
+      out.push_back(f(ct, k));
+    return out;
+  }
+  /// Part by part x + y (the same layout).
+  Parts addParts(const Parts &x, const Parts &y) {
+    return eachPart(x, [&](Value ct, size_t k) { return e.add(ct, y[k]); });
   }
 
   /// Plain values of `cipher`'s shape in its slots. A scalar fills every
@@ -261,11 +321,46 @@ private:
     return slotsOut;
   }
 
-  /// A linear map on slot positions: out[o] += value * in[i].
+  /// A linear map on flat slot positions: out[o] += value * in[i].
   struct MapEntry {
     int64_t out, in;
     double value;
   };
+
+  /// Baby steps of slot-level maps on the same input ciphertext, shared
+  /// between the maps to each output part: the doubled copies by (input,
+  /// D) and the rotations by (operand, steps).
+  struct SharedSteps {
+    using Cache = std::map<std::pair<const void *, int64_t>, Value>;
+    Cache doubled, rotated;
+  };
+
+  /// The map from `x` (positions [0, inExtent)) to `outExtent` positions:
+  /// the slot-level map of each (output part, input part) pair with
+  /// entries, summed per output part.
+  Parts applyLinearMap(const Parts &x, int64_t inExtent, int64_t outExtent,
+                       const std::vector<MapEntry> &entries) {
+    SharedSteps shared;
+    std::map<std::pair<int64_t, int64_t>, std::vector<MapEntry>> blocks;
+    for (const MapEntry &m : entries)
+      blocks[{m.out / slots, m.in / slots}].push_back(
+          {m.out % slots, m.in % slots, m.value});
+    Parts out;
+    for (int64_t o = 0, n = partsFor(outExtent); o < n; ++o) {
+      Value acc;
+      for (auto it = blocks.lower_bound({o, 0});
+           it != blocks.end() && it->first.first == o; ++it) {
+        const size_t in = size_t(it->first.second);
+        Value y =
+            applySlotMap(x[in], partExtent(inExtent, in), it->second, &shared);
+        acc = acc ? e.add(acc, y) : y;
+      }
+      // A part with no entries is zero.
+      out.push_back(acc ? acc
+                        : applySlotMap(x[0], partExtent(inExtent, 0), {}));
+    }
+    return out;
+  }
 
   /// sum over `entries` by the diagonal method (Halevi-Shoup) with baby
   /// steps and giant steps: y = sum_s rot(sum_b d'_{s+b} rot(x2, b), s),
@@ -276,8 +371,9 @@ private:
   /// count and rotations are cyclic already. The baby-step width is the
   /// power of two with the fewest rotations over the diagonals present.
   /// Products are summed at degree 2 and rescaled once: one level.
-  Value applyLinearMap(Value xIn, int64_t inExtent,
-                       const std::vector<MapEntry> &entries) {
+  Value applySlotMap(Value xIn, int64_t inExtent,
+                     const std::vector<MapEntry> &entries,
+                     SharedSteps *shared = nullptr) {
     Value x = e.ready(xIn);
     int64_t top = inExtent - 1;
     for (const MapEntry &m : entries)
@@ -307,11 +403,25 @@ private:
         g = w;
       }
     }
-    Value x2 = doubled ? e.add(x, e.rotate(x, -d)) : x;
+    // With `shared`, each baby step is made once per input ciphertext.
+    auto once = [&](SharedSteps::Cache SharedSteps::*cache, Value v,
+                    int64_t key, auto make) -> Value {
+      if (!shared)
+        return make();
+      Value &slot = (shared->*cache)[{v.getAsOpaquePointer(), key}];
+      if (!slot)
+        slot = make();
+      return slot;
+    };
+    Value x2 = x;
+    if (doubled)
+      x2 = once(&SharedSteps::doubled, x, d,
+                [&] { return e.add(x, e.rotate(x, -d)); });
     std::map<int64_t, Value> babies;
     for (const auto &[k, unused] : diagonals)
       if (!babies.count(k % g))
-        babies[k % g] = e.rotate(x2, k % g);
+        babies[k % g] = once(&SharedSteps::rotated, x2, k % g,
+                             [&] { return e.rotate(x2, k % g); });
     Value acc;
     for (auto it = diagonals.begin(); it != diagonals.end();) {
       const int64_t s = it->first - it->first % g;
@@ -336,9 +446,9 @@ private:
     return ckks::RescaleOp::create(b, loc, acc);
   }
 
-  /// The value's ciphertext with its elements in row-major order from
-  /// slot 0 and zeros elsewhere.
-  Value compact(Value v) {
+  /// The value's ciphertexts with its elements in row-major order from
+  /// position 0 and zeros elsewhere.
+  Parts compact(Value v) {
     if (!layouts.count(v))
       return ciphers.at(v);
     auto it = compacted.find(v);
@@ -348,7 +458,8 @@ private:
     std::vector<MapEntry> entries;
     for (size_t i = 0; i < pos.size(); ++i)
       entries.push_back({int64_t(i), pos[i], 1.0});
-    Value c = applyLinearMap(ciphers.at(v), extentOf(v), entries);
+    Parts c =
+        applyLinearMap(ciphers.at(v), extentOf(v), numElements(v), entries);
     compacted[v] = c;
     return c;
   }
@@ -394,11 +505,14 @@ private:
           // depth, and the expansion raises to the chain's top above it.
           Value in = bs.getInput();
           setCipher(bs.getResult(),
-                    ckks::BootstrapOp::create(
-                        b, loc,
-                        ckks::CiphertextType::get(b.getContext(),
-                                                  kProvisionalTop, 1, 2),
-                        ciphers.at(in)),
+                    eachPart(ciphers.at(in),
+                             [&](Value ct, size_t) -> Value {
+                               return ckks::BootstrapOp::create(
+                                   b, loc,
+                                   ckks::CiphertextType::get(
+                                       b.getContext(), kProvisionalTop, 1, 2),
+                                   ct);
+                             }),
                     layoutOf(in));
         })
         .Case<fhe::LinearOp>([&](auto l) { lowerLinear(l); })
@@ -421,7 +535,7 @@ private:
         .Case<func::ReturnOp>([&](auto r) {
           SmallVector<Value> results;
           for (Value v : r.getOperands())
-            results.push_back(ciphers.at(v));
+            llvm::append_range(results, ciphers.at(v));
           func::ReturnOp::create(b, loc, results);
         })
         .Default([&](Operation *o) {
@@ -438,7 +552,7 @@ private:
 
   /// A cipher operand broadcast to `shape` (NumPy rules) by a linear map
   /// that copies each element to the positions it fills; compact result.
-  Value broadcastCipher(Value v, const Shape &shape) {
+  Parts broadcastCipher(Value v, const Shape &shape) {
     const Shape from = shapeOf(v);
     const int64_t n = shapes::numElements(shape);
     std::vector<double> index(size_t(shapes::numElements(from)));
@@ -449,7 +563,7 @@ private:
     std::vector<MapEntry> entries;
     for (int64_t i = 0; i < n; ++i)
       entries.push_back({i, pos[size_t(source[size_t(i)])], 1.0});
-    return applyLinearMap(ciphers.at(v), extentOf(v), entries);
+    return applyLinearMap(ciphers.at(v), extentOf(v), n, entries);
   }
 
   void lowerElementwise(Operation &op, Value lhs, Value rhs) {
@@ -481,7 +595,7 @@ private:
     if (cl && cr) {
       // Both in one layout: the left one's when it has the result's shape
       // and the right one can follow, else compact.
-      Value x, y;
+      Parts x, y;
       Shape layout = shape;
       if (shapeOf(lhs) == shape && shapeOf(rhs) == shape &&
           layoutOf(lhs) == layoutOf(rhs)) {
@@ -492,19 +606,24 @@ private:
         x = shapeOf(lhs) == shape ? compact(lhs) : broadcastCipher(lhs, shape);
         y = shapeOf(rhs) == shape ? compact(rhs) : broadcastCipher(rhs, shape);
       }
-      if (isa<fhe::AddOp>(op))
-        setCipher(result, e.add(x, y), layout);
-      else if (isa<fhe::SubOp>(op))
-        setCipher(result, e.sub(x, y), layout);
-      else // Div by a cipher is rejected by sema
-        setCipher(result, e.mul(x, y), layout);
+      setCipher(result,
+                eachPart(x,
+                         [&](Value xk, size_t k) {
+                           if (isa<fhe::AddOp>(op))
+                             return e.add(xk, y[k]);
+                           if (isa<fhe::SubOp>(op))
+                             return e.sub(xk, y[k]);
+                           // Div by a cipher is rejected by sema.
+                           return e.mul(xk, y[k]);
+                         }),
+                layout);
       return;
     }
     Value cipherOperand = cl ? lhs : rhs;
     if (shapeOf(cipherOperand) != shape) {
       // Broadcast the cipher operand first; the plain one then has the
       // result's shape and the compact layout.
-      Value wide = broadcastCipher(cipherOperand, shape);
+      Parts wide = broadcastCipher(cipherOperand, shape);
       lowerCipherPlain(op, wide, shape, cl, cl ? rhs : lhs);
       return;
     }
@@ -513,7 +632,7 @@ private:
   }
 
   /// ct (of the result's shape, laid out by `layout`) op the plain operand.
-  void lowerCipherPlain(Operation &op, Value ct, const Shape &layout,
+  void lowerCipherPlain(Operation &op, const Parts &ct, const Shape &layout,
                         bool cipherOnLeft, Value plainOperand) {
     Value result = op.getResult(0);
     const Shape shape = shapeOf(result);
@@ -532,19 +651,29 @@ private:
       return out;
     };
     const int64_t extent = shapes::numElements(layout);
-    Value out;
+    auto addPlain = [&](const std::vector<double> &v, bool negate) {
+      return eachPart(ct, [&](Value x, size_t k) {
+        return e.addPlain(negate ? e.negate(x) : x, partOf(v, k));
+      });
+    };
+    auto mulValues = [&](const std::vector<double> &v) {
+      return eachPart(ct, [&](Value x, size_t k) {
+        return e.mulValues(x, partOf(v, k), partExtent(extent, k));
+      });
+    };
+    Parts out;
     if (isa<fhe::AddOp>(op)) {
-      out = e.addPlain(ct, placed(values));
+      out = addPlain(placed(values), false);
     } else if (isa<fhe::SubOp>(op)) {
       if (cipherOnLeft) {
         for (double &v : values)
           v = -v;
-        out = e.addPlain(ct, placed(values));
+        out = addPlain(placed(values), false);
       } else { // plain - cipher
-        out = e.addPlain(e.negate(ct), placed(values));
+        out = addPlain(placed(values), true);
       }
     } else if (isa<fhe::MulOp>(op)) {
-      out = e.mulValues(ct, placed(values), extent);
+      out = mulValues(placed(values));
     } else { // cipher / plain
       for (size_t i = 0; i < values.size(); ++i) {
         if (values[i] == 0)
@@ -555,14 +684,17 @@ private:
               op.getLoc()};
         values[i] = 1 / values[i];
       }
-      out = e.mulValues(ct, placed(values), extent);
+      out = mulValues(placed(values));
     }
     setCipher(result, out, layout);
   }
 
   void lowerNeg(Operation &op, Value in) {
     if (isCipherValue(in)) {
-      setCipher(op.getResult(0), e.negate(ciphers.at(in)), layoutOf(in));
+      setCipher(op.getResult(0),
+                eachPart(ciphers.at(in),
+                         [&](Value ct, size_t) { return e.negate(ct); }),
+                layoutOf(in));
       return;
     }
     PlainTensor t = plain(op, in);
@@ -586,15 +718,25 @@ private:
           shape, shapes::rollValues(shape, plain(op, in).values, shift, axis)};
       return;
     }
-    Value x = compact(in);
+    if (n > slots) {
+      // Over several ciphertexts: the permutation as a linear map.
+      std::vector<double> index(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i)
+        index[size_t(i)] = double(i);
+      auto source = shapes::rollValues(shape, index, shift, axis);
+      lowerGather(op, in,
+                  [&](int64_t i) { return int64_t(source[size_t(i)]); });
+      return;
+    }
+    Value x = compact(in)[0];
     if (k == 0) {
-      ciphers[r.getResult()] = x;
+      ciphers[r.getResult()] = {x};
       return;
     }
     // out[i] = x[i - k stride] where idx_axis >= k, else x[i + (na - k)
     // stride]. A 1-D tensor filling every slot is one cyclic rotation.
     if (shape.size() == 1 && n == slots) {
-      ciphers[r.getResult()] = e.rotate(x, -k);
+      ciphers[r.getResult()] = {e.rotate(x, -k)};
       return;
     }
     std::vector<double> keep(static_cast<size_t>(n)),
@@ -606,7 +748,7 @@ private:
     }
     Value part1 = e.mulPlain(e.rotate(x, -k * stride), keep);
     Value part2 = e.mulPlain(e.rotate(x, (na - k) * stride), wrap);
-    ciphers[r.getResult()] = e.add(part1, part2);
+    ciphers[r.getResult()] = {e.add(part1, part2)};
   }
 
   void lowerReduce(Operation &op, Value in, std::optional<uint64_t> axisAttr,
@@ -624,21 +766,39 @@ private:
                                axis ? &*axis : nullptr, mean)};
       return;
     }
-    Value s = compact(in);
     const int64_t n = shapes::numElements(shape);
     if (!axis) {
-      // Rotate-and-add leaves the total in every slot (the padding is
-      // zero); keep slot 0 only, scaled by 1/n for the mean.
+      // The compact parts summed, then rotate-and-add leaves the total in
+      // every slot (the padding is zero); keep slot 0 only, scaled by 1/n
+      // for the mean.
+      Parts parts = compact(in);
+      Value s = parts[0];
+      for (Value part : ArrayRef<Value>(parts).drop_front())
+        s = e.add(s, part);
       for (int64_t step = 1; step < slots; step <<= 1)
         s = e.add(s, e.rotate(s, step));
-      ciphers[op.getResult(0)] = e.mulPlain(s, {mean ? 1.0 / double(n) : 1.0});
+      ciphers[op.getResult(0)] = {
+          e.mulPlain(s, {mean ? 1.0 / double(n) : 1.0})};
       return;
     }
+    const int64_t na = shape[*axis], stride = shapes::strides(shape)[*axis];
+    const int64_t outer = n / (na * stride);
+    const double weight = mean ? 1.0 / double(na) : 1.0;
+    if (n > slots) {
+      // Over several ciphertexts: the reduction as a linear map.
+      auto pos = positionsOf(in);
+      std::vector<MapEntry> entries;
+      for (int64_t i = 0; i < n; ++i)
+        entries.push_back(
+            {i / (na * stride) * stride + i % stride, pos[size_t(i)], weight});
+      ciphers[op.getResult(0)] =
+          applyLinearMap(ciphers.at(in), extentOf(in), n / na, entries);
+      return;
+    }
+    Value s = compact(in)[0];
     // Along the axis: after the additions, the slots whose index on the
     // axis is 0 hold their block's sum (a power-of-two extent doubles the
     // reach; others add one shifted copy at a time).
-    const int64_t na = shape[*axis], stride = shapes::strides(shape)[*axis];
-    const int64_t outer = n / (na * stride);
     if ((na & (na - 1)) == 0) {
       for (int64_t step = stride; step < na * stride; step <<= 1)
         s = e.add(s, e.rotate(s, step));
@@ -649,7 +809,6 @@ private:
     }
     // Keep those slots (scaled for the mean) and close the gaps: block o
     // moves left by o (na - 1) stride, one masked rotation per block.
-    const double weight = mean ? 1.0 / double(na) : 1.0;
     Value out;
     for (int64_t o = 0; o < outer; ++o) {
       std::vector<double> mask(size_t(o * na * stride + stride), 0.0);
@@ -658,7 +817,7 @@ private:
       Value part = e.rotate(e.mulPlain(s, mask), o * (na - 1) * stride);
       out = out ? e.add(out, part) : part;
     }
-    ciphers[op.getResult(0)] = out;
+    ciphers[op.getResult(0)] = {out};
   }
 
   /// A result computed from one operand by a linear map: `sourceOf(i)` is
@@ -683,7 +842,7 @@ private:
     for (int64_t i = 0; i < n; ++i)
       if (int64_t j = sourceOf(i); j >= 0)
         entries.push_back({i, pos[size_t(j)], 1.0});
-    ciphers[result] = applyLinearMap(ciphers.at(in), extentOf(in), entries);
+    ciphers[result] = applyLinearMap(ciphers.at(in), extentOf(in), n, entries);
   }
 
   /// a[lo:hi] and a[i] on the first axis.
@@ -726,7 +885,7 @@ private:
     // Each part fills the result elements whose index on the axis falls in
     // its range.
     int64_t offset = 0;
-    Value acc;
+    Parts acc;
     std::vector<double> folded(size_t(shapes::numElements(out)), 0.0);
     bool anyPlain = false;
     for (Value part : c.getInputs()) {
@@ -762,14 +921,20 @@ private:
       for (int64_t i = 0; i < n; ++i)
         if (int64_t j = sourceOf(i); j >= 0)
           entries.push_back({i, pos[size_t(j)], 1.0});
-      Value placed = applyLinearMap(ciphers.at(part), extentOf(part), entries);
-      acc = acc ? e.add(acc, placed) : placed;
+      Parts placed =
+          applyLinearMap(ciphers.at(part), extentOf(part), n, entries);
+      acc = acc.empty() ? placed : addParts(acc, placed);
     }
-    if (!acc) {
+    if (acc.empty()) {
       plains(c.getResult()) = {out, std::move(folded)};
       return;
     }
-    ciphers[c.getResult()] = anyPlain ? e.addPlain(acc, folded) : acc;
+    ciphers[c.getResult()] =
+        anyPlain ? eachPart(acc,
+                            [&](Value ct, size_t k) {
+                              return e.addPlain(ct, partOf(folded, k));
+                            })
+                 : acc;
   }
 
   /// Σ c_k x^k, or Σ c_k T_k(t) with t the affine map of the range onto
@@ -779,28 +944,24 @@ private:
     if (!isCipherValue(p.getInput()))
       unsupported(op, "poly on a plaintext (fold it in the program)");
     Value in = p.getInput();
-    const int64_t n = extentOf(in);
-    Value x = ciphers.at(in);
+    const int64_t extent = extentOf(in);
     setCipher(p.getResult(),
-              p.getBasis() == "chebyshev"
-                  ? e.chebyshevSeries(x, p.getCoefficients(), p.getRange()[0],
-                                      p.getRange()[1], n)
-                  : e.powerSeries(x, p.getCoefficients(), n),
+              eachPart(ciphers.at(in),
+                       [&](Value x, size_t k) {
+                         const int64_t n = partExtent(extent, k);
+                         return p.getBasis() == "chebyshev"
+                                    ? e.chebyshevSeries(x, p.getCoefficients(),
+                                                        p.getRange()[0],
+                                                        p.getRange()[1], n)
+                                    : e.powerSeries(x, p.getCoefficients(), n);
+                       }),
               layoutOf(in));
   }
 
-  /// The approximation of `function` on `range` that a nonlinear op gets:
-  /// to its own precision target (fhe.precision, set by
-  /// fhe-assign-precision), else the program's. Listed for --emit stats.
-  /// `gain`: how much of the approximation's error reaches the op's result.
-  approx::Approximation approximationFor(Operation &op, StringRef function,
-                                         double lo, double hi,
-                                         double gain = 1) {
-    double target = precision;
-    if (auto p = op.getAttrOfType<FloatAttr>(fhe::kPrecisionAttr))
-      target = p.getValueAsDouble();
-    target /= gain;
-    auto result = approx::approximate(function, lo, hi, target);
+  /// The approximation the op gets (fhe::approximationOf: the evaluator of
+  /// --plain --approx runs the same one), listed for --emit stats.
+  approx::Approximation approximationFor(Operation &op) {
+    auto result = fhe::approximationOf(op, precision);
     if (auto *why = std::get_if<std::string>(&result))
       throw InvalidProgram{*why, op.getLoc()};
     auto a = std::get<approx::Approximation>(std::move(result));
@@ -859,9 +1020,13 @@ private:
       plains(nl.getResult()) = std::move(t);
       return;
     }
-    auto a = approximationFor(op, fn, nl.getRange()[0], nl.getRange()[1]);
+    auto a = approximationFor(op);
+    const int64_t extent = extentOf(in);
     setCipher(nl.getResult(),
-              emitApproximation(ciphers.at(in), a, extentOf(in)),
+              eachPart(ciphers.at(in),
+                       [&](Value x, size_t k) {
+                         return emitApproximation(x, a, partExtent(extent, k));
+                       }),
               layoutOf(in));
   }
 
@@ -884,25 +1049,29 @@ private:
     auto asCipher = [&](Value v) {
       return shapeOf(v) == shape ? compact(v) : broadcastCipher(v, shape);
     };
-    Value sum, diff;
-    if (cl && cr) {
-      Value x = asCipher(lhs), y = asCipher(rhs);
-      sum = e.add(x, y);
-      diff = e.sub(x, y);
-    } else {
-      // cipher op plain: diff = +-(x - p), the same |.|.
-      Value x = asCipher(cl ? lhs : rhs);
-      std::vector<double> p = broadcastTo(plain(op, cl ? rhs : lhs), shape);
-      sum = e.addPlain(x, p);
-      for (double &v : p)
-        v = -v;
-      diff = e.addPlain(x, p);
-    }
-    const double width = mm.getRange()[1] - mm.getRange()[0];
-    auto a = approximationFor(op, "abs", -width, width, 0.5);
-    Value magnitude = emitApproximation(diff, a, shapes::numElements(shape));
-    ciphers[result] = e.add(e.mulConst(sum, 0.5),
-                            e.mulConst(magnitude, 0.5 * sign));
+    auto a = approximationFor(op);
+    const int64_t n = shapes::numElements(shape);
+    std::vector<double> p;
+    if (!(cl && cr))
+      p = broadcastTo(plain(op, cl ? rhs : lhs), shape);
+    Parts xs = asCipher(cl ? lhs : rhs);
+    Parts y = cl && cr ? asCipher(rhs) : Parts();
+    ciphers[result] = eachPart(xs, [&](Value x, size_t k) {
+      Value sum, diff;
+      if (cl && cr) {
+        sum = e.add(x, y[k]);
+        diff = e.sub(x, y[k]);
+      } else {
+        // cipher op plain: diff = +-(x - p), the same |.|.
+        std::vector<double> pk = partOf(p, k);
+        sum = e.addPlain(x, pk);
+        for (double &v : pk)
+          v = -v;
+        diff = e.addPlain(x, pk);
+      }
+      Value magnitude = emitApproximation(diff, a, partExtent(n, k));
+      return e.add(e.mulConst(sum, 0.5), e.mulConst(magnitude, 0.5 * sign));
+    });
   }
 
   /// y[..., i] = sum_j W(i, j) x[..., j] + bias[i] on the last axis of a
@@ -929,16 +1098,18 @@ private:
           if (double w = weight(i, j); w != 0)
             entries.push_back(
                 {outPos[size_t(r * m + i)], inPos[size_t(r * n + j)], w});
-    if (shapes::numElements(outLayout) > slots)
-      unsupported(op, "a result of " +
-                          std::to_string(shapes::numElements(outLayout)) +
-                          " slots as laid out (multi-ciphertext packing)");
-    Value y = applyLinearMap(ciphers.at(in), extentOf(in), entries);
+    Parts y = applyLinearMap(ciphers.at(in), extentOf(in),
+                             shapes::numElements(outLayout), entries);
     Value result = op.getResult(0);
     setCipher(result, y, outLayout);
     if (bias) {
-      std::vector<double> bv = broadcastTo(*bias, outShape);
-      setCipher(result, e.addPlain(y, place(result, bv, false)), outLayout);
+      std::vector<double> bv =
+          place(result, broadcastTo(*bias, outShape), false);
+      setCipher(
+          result,
+          eachPart(y, [&](Value ct,
+                          size_t k) { return e.addPlain(ct, partOf(bv, k)); }),
+          outLayout);
     }
   }
 
@@ -957,14 +1128,18 @@ private:
         bias ? &*bias : nullptr);
   }
 
-  /// cipher @ cipher (NumPy matmul: rank-1 promotion, batch broadcasting)
-  /// as sum_l A_l * B_l, A_l holding A[..., i, l] at every output (i, j)
-  /// and B_l holding B[..., l, j]: 2 k linear maps (replications) and k
-  /// products, two levels. A first form for attention-sized products; the
-  /// rotation-efficient schedules (e.g. Jiang et al., CCS 2018) are later
-  /// work.
+  /// cipher @ cipher, NumPy matmul semantics (rank-1 promotion, batch
+  /// broadcasting). Matrices: in d x d blocks (d the power of two covering
+  /// m, k, n), C = sum_l phi_l(sigma A) * psi_l(tau B) with sigma A[i, j] =
+  /// A[i, i + j], tau B[i, j] = B[i + j, j] and phi_l, psi_l the cyclic
+  /// shifts of columns and rows by l (Jiang, Kim, Lauter, Song, CCS 2018):
+  /// sigma and tau are maps of 2d - 1 diagonals, each shift a map of two,
+  /// so d products and about 4d rotations in three levels, where
+  /// replicating A[:, l] and B[l, :] for every l would cost maps of ~d^2
+  /// diagonals. A vector operand replicates (its maps are small).
   void lowerCipherMatMul(fhe::MatMulOp mm) {
-    Value lhs = mm.getLhs(), rhs = mm.getRhs();
+    Value lhs = mm.getLhs(), rhs = mm.getRhs(), result = mm.getResult();
+    const bool vectors = shapeOf(lhs).size() == 1 || shapeOf(rhs).size() == 1;
     Shape a = shapeOf(lhs), bs = shapeOf(rhs);
     if (a.size() == 1)
       a.insert(a.begin(), 1);
@@ -983,23 +1158,70 @@ private:
     };
     auto srcA = batchSource(batchA), srcB = batchSource(batchB);
     auto posA = positionsOf(lhs), posB = positionsOf(rhs);
-    Value result = mm.getResult();
-    Value acc;
-    for (int64_t l = 0; l < k; ++l) {
-      std::vector<MapEntry> ea, eb;
-      for (int64_t t = 0; t < nb; ++t)
-        for (int64_t i = 0; i < m; ++i)
-          for (int64_t j = 0; j < n; ++j) {
-            const int64_t out = (t * m + i) * n + j;
-            ea.push_back({out, posA[size_t((int64_t(srcA[size_t(t)]) * m + i) * k + l)], 1.0});
-            eb.push_back({out, posB[size_t((int64_t(srcB[size_t(t)]) * k + l) * n + j)], 1.0});
-          }
-      Value term =
-          e.mul(applyLinearMap(ciphers.at(lhs), extentOf(lhs), ea),
-                applyLinearMap(ciphers.at(rhs), extentOf(rhs), eb));
-      acc = acc ? e.add(acc, term) : term;
+    auto atA = [&](int64_t t, int64_t i, int64_t l) {
+      return posA[size_t((int64_t(srcA[size_t(t)]) * m + i) * k + l)];
+    };
+    auto atB = [&](int64_t t, int64_t l, int64_t j) {
+      return posB[size_t((int64_t(srcB[size_t(t)]) * k + l) * n + j)];
+    };
+    auto product = [&](const Parts &x, const Parts &y) {
+      return eachPart(x, [&](Value xp, size_t p) { return e.mul(xp, y[p]); });
+    };
+    Parts acc;
+    if (vectors) {
+      const int64_t outExtent = nb * m * n;
+      for (int64_t l = 0; l < k; ++l) {
+        std::vector<MapEntry> ea, eb;
+        for (int64_t t = 0; t < nb; ++t)
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+              const int64_t out = (t * m + i) * n + j;
+              ea.push_back({out, atA(t, i, l), 1.0});
+              eb.push_back({out, atB(t, l, j), 1.0});
+            }
+        Parts term =
+            product(applyLinearMap(ciphers.at(lhs), extentOf(lhs), outExtent,
+                                   ea),
+                    applyLinearMap(ciphers.at(rhs), extentOf(rhs), outExtent,
+                                   eb));
+        acc = acc.empty() ? term : addParts(acc, term);
+      }
+      ciphers[result] = acc;
+      return;
     }
-    ciphers[result] = acc;
+    const int64_t d =
+        int64_t(llvm::PowerOf2Ceil(uint64_t(std::max({m, k, n}))));
+    const int64_t extent = nb * d * d;
+    auto at = [&](int64_t t, int64_t i, int64_t j) { return (t * d + i) * d + j; };
+    std::vector<MapEntry> sigma, tau;
+    for (int64_t t = 0; t < nb; ++t)
+      for (int64_t i = 0; i < d; ++i)
+        for (int64_t j = 0; j < d; ++j) {
+          const int64_t c = (i + j) % d;
+          if (i < m && c < k)
+            sigma.push_back({at(t, i, j), atA(t, i, c), 1.0});
+          if (c < k && j < n)
+            tau.push_back({at(t, i, j), atB(t, c, j), 1.0});
+        }
+    Parts sa = applyLinearMap(ciphers.at(lhs), extentOf(lhs), extent, sigma);
+    Parts tb = applyLinearMap(ciphers.at(rhs), extentOf(rhs), extent, tau);
+    for (int64_t l = 0; l < d; ++l) {
+      std::vector<MapEntry> phi, psi;
+      for (int64_t t = 0; t < nb; ++t)
+        for (int64_t i = 0; i < d; ++i)
+          for (int64_t j = 0; j < d; ++j) {
+            phi.push_back({at(t, i, j), at(t, i, (j + l) % d), 1.0});
+            psi.push_back({at(t, i, j), at(t, (i + l) % d, j), 1.0});
+          }
+      Parts term = product(applyLinearMap(sa, extent, extent, phi),
+                           applyLinearMap(tb, extent, extent, psi));
+      acc = acc.empty() ? term : addParts(acc, term);
+    }
+    // The [m, n] corner of each d x d block: the result's layout.
+    Shape layout = shapeOf(result);
+    layout[layout.size() - 2] = d;
+    layout.back() = d;
+    setCipher(result, acc, layout);
   }
 
   /// cipher @ plain matrix and plain matrix @ cipher (plain batches are
@@ -1047,7 +1269,7 @@ private:
           for (int64_t c = 0; c < k; ++c)
             entries.push_back({i * k + c, pos[size_t(j * k + c)], v});
     ciphers[mm.getResult()] =
-        applyLinearMap(ciphers.at(rhs), extentOf(rhs), entries);
+        applyLinearMap(ciphers.at(rhs), extentOf(rhs), m * k, entries);
   }
 
   /// conv2d as the linear map it is (PyTorch semantics, zero padding):
@@ -1086,13 +1308,15 @@ private:
               }
     }
     (void)cin;
-    Value y = applyLinearMap(ciphers.at(in), extentOf(in), entries);
+    Parts y =
+        applyLinearMap(ciphers.at(in), extentOf(in), o * ho * wo, entries);
     if (c.getBias()) {
       const PlainTensor &bias = plain(op, c.getBias());
       std::vector<double> bv(size_t(o * ho * wo));
       for (size_t i = 0; i < bv.size(); ++i)
         bv[i] = bias.values[i / size_t(ho * wo)];
-      y = e.addPlain(y, bv);
+      y = eachPart(
+          y, [&](Value ct, size_t k) { return e.addPlain(ct, partOf(bv, k)); });
     }
     ciphers[c.getResult()] = y;
   }
@@ -1125,7 +1349,7 @@ private:
                               dx)],
                    weight});
     ciphers[op.getResult(0)] =
-        applyLinearMap(ciphers.at(in), extentOf(in), entries);
+        applyLinearMap(ciphers.at(in), extentOf(in), ch * ho * wo, entries);
   }
 
   /// Eval-mode batch normalization over axis 0: x * scale_c + shift_c.
@@ -1147,9 +1371,16 @@ private:
       scale[i] = gamma[c] / std::sqrt(var[c] + eps);
       shift[i] = beta[c] - mean[c] * scale[i];
     }
-    Value y = e.mulValues(ciphers.at(in), place(in, scale, false),
-                          extentOf(in));
-    setCipher(bn.getResult(), e.addPlain(y, place(in, shift, false)),
+    const std::vector<double> scaled = place(in, scale, false),
+                              shifted = place(in, shift, false);
+    const int64_t extent = extentOf(in);
+    setCipher(bn.getResult(),
+              eachPart(ciphers.at(in),
+                       [&](Value x, size_t k) {
+                         return e.addPlain(e.mulValues(x, partOf(scaled, k),
+                                                       partExtent(extent, k)),
+                                           partOf(shifted, k));
+                       }),
               layoutOf(in));
   }
 
@@ -1206,11 +1437,11 @@ private:
   ckks::Emitter e;
   /// The location of the op being lowered (what `e` emits with).
   Location &loc = e.loc;
-  llvm::DenseMap<Value, Value> ciphers;
+  llvm::DenseMap<Value, Parts> ciphers;
   /// The layouts of cipher values that are not compact (see Layouts).
   llvm::DenseMap<Value, Shape> layouts;
   /// Compact copies already made (compact()).
-  llvm::DenseMap<Value, Value> compacted;
+  llvm::DenseMap<Value, Parts> compacted;
   /// The program's precision target (a nonlinear op's own, if set, wins).
   double precision;
   /// "line L: <approximation>" for each nonlinear op lowered, in order.
@@ -1236,7 +1467,8 @@ public:
 
   StringRef getArgument() const final { return "fhe-to-ckks"; }
   StringRef getDescription() const final {
-    return "Lower fhe tensor programs (one ciphertext per tensor) to ckks";
+    return "Lower fhe tensor programs (one or more ciphertexts per tensor) "
+           "to ckks";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<ckks::CKKSDialect>();

@@ -2,16 +2,15 @@
 
 #include "cerium/Dialect/FHE/IR/Approximations.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
-#include "cerium/Support/Error.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/Location.h"
 
 namespace cerium::fhe {
 
 using namespace mlir;
 
-approx::Approximation approximationOf(Operation &op, double programPrecision) {
+std::variant<approx::Approximation, std::string>
+approximationOf(Operation &op, double programPrecision) {
   double target = programPrecision;
   if (auto p = op.getAttrOfType<FloatAttr>(kPrecisionAttr))
     target = p.getValueAsDouble();
@@ -29,14 +28,7 @@ approx::Approximation approximationOf(Operation &op, double programPrecision) {
     hi = width;
     target *= 2;
   }
-  auto result = approx::approximate(function, lo, hi, target);
-  if (auto *why = std::get_if<std::string>(&result)) {
-    std::string where;
-    if (auto fl = dyn_cast<FileLineColLoc>(op.getLoc()))
-      where = "line " + std::to_string(fl.getLine()) + ": ";
-    throw Error(where + *why);
-  }
-  return std::get<approx::Approximation>(std::move(result));
+  return approx::approximate(function, lo, hi, target);
 }
 
 } // namespace cerium::fhe

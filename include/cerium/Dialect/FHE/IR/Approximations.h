@@ -13,15 +13,18 @@
 
 #include "mlir/IR/Operation.h"
 
+#include <string>
+#include <variant>
+
 namespace cerium::fhe {
 
 /// For fhe.nonlinear: the function on its range. For fhe.maxmin (lowered as
 /// (a + b) / 2 +- |a - b| / 2): abs on [-(hi - lo), hi - lo], to twice the
 /// op's target since half of its error reaches the result. The target is
-/// the op's fhe.precision, else `programPrecision`. Throws cerium::Error
-/// ("line L: why") when no approximation meets it.
-approx::Approximation approximationOf(mlir::Operation &op,
-                                      double programPrecision);
+/// the op's fhe.precision, else `programPrecision`. A message (one
+/// sentence, no location) when no approximation meets it.
+std::variant<approx::Approximation, std::string>
+approximationOf(mlir::Operation &op, double programPrecision);
 
 } // namespace cerium::fhe
 
