@@ -278,6 +278,20 @@ std::vector<int64_t> paddedPositions(const Shape &shape, const Shape &padded) {
   return out;
 }
 
+std::vector<int64_t> stridedPositions(const Shape &shape,
+                                      const std::vector<int64_t> &strides) {
+  std::vector<int64_t> out(static_cast<size_t>(numElements(shape)));
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t flat = static_cast<int64_t>(i), pos = 0;
+    for (size_t d = shape.size(); d-- > 0;) {
+      pos += (flat % shape[d]) * strides[d];
+      flat /= shape[d];
+    }
+    out[i] = pos;
+  }
+  return out;
+}
+
 std::vector<double> broadcastValues(const Shape &from,
                                     const std::vector<double> &values,
                                     const Shape &to) {

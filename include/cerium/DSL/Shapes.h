@@ -70,6 +70,12 @@ std::vector<int64_t> strides(const Shape &s);
 /// row-major order of `padded` (same rank, each extent >= shape's): where a
 /// tensor laid out with padded rows keeps its elements.
 std::vector<int64_t> paddedPositions(const Shape &shape, const Shape &padded);
+/// The position sum_k i_k * strides[k] of each element i of `shape`
+/// (row-major order): where a tensor laid out with explicit per-axis
+/// strides (e.g. a strided convolution's output kept in its input's grid)
+/// keeps its elements.
+std::vector<int64_t> stridedPositions(const Shape &shape,
+                                      const std::vector<int64_t> &strides);
 /// `values` of shape `from` broadcast to `to` (NumPy rules; `to` must be
 /// the broadcast shape).
 std::vector<double> broadcastValues(const Shape &from,
