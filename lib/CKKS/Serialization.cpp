@@ -231,8 +231,8 @@ void saveEvalKeys(const std::string &path, const Params &params,
   std::vector<uint32_t> galois;
   for (auto &[g, k] : keys.galois)
     galois.push_back(g);
-  writeEvalKeys(path, params, provenance, bool(keys.relin),
-                bool(keys.toSparse), bool(keys.toDense), galois,
+  writeEvalKeys(path, params, provenance, bool(keys.relin), bool(keys.toSparse),
+                bool(keys.toDense), galois,
                 [&](KeyKind kind, uint32_t g) -> const SwitchingKey & {
                   switch (kind) {
                   case KeyKind::Relin:
@@ -261,8 +261,7 @@ void generateEvalKeys(const std::string &path, const Params &params,
     sparse = keygen.sparseSecretKey();
   SwitchingKey current;
   writeEvalKeys(path, params, provenance, relin, encapsulation, encapsulation,
-                galois,
-                [&](KeyKind kind, uint32_t g) -> const SwitchingKey & {
+                galois, [&](KeyKind kind, uint32_t g) -> const SwitchingKey & {
                   switch (kind) {
                   case KeyKind::Relin:
                     current = keygen.relinearizationKey(sk);

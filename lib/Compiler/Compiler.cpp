@@ -83,9 +83,9 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     mlir::Builder b(&context);
     for (auto [i, in] : llvm::enumerate(c.program.inputs))
       if (in.range && i < main.getNumArguments())
-        main.setArgAttr(unsigned(i), "fhe.range",
-                        b.getDenseF64ArrayAttr(
-                            {in.range->first, in.range->second}));
+        main.setArgAttr(
+            unsigned(i), "fhe.range",
+            b.getDenseF64ArrayAttr({in.range->first, in.range->second}));
     mlir::PassManager pm(&context);
     pm.addPass(fhe::createAssignPrecisionPass(c.program.options.precision));
     if (mlir::failed(pm.run(*c.fheModule)))

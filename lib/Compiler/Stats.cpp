@@ -1,9 +1,9 @@
 //===- Stats.cpp - What a compiled program costs --------------------------===//
 
 #include "cerium/Compiler/Stats.h"
-#include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Compiler/Estimate.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Dialect/SlotValues.h"
 #include "cerium/Runtime/Schedule.h"
@@ -64,9 +64,10 @@ std::string statsReport(Compilation &c) {
   out += c.bootstrapLines.empty() ? "\n" : ")\n";
   // The approximations of nonlinear functions, as the lowering chose them.
   auto approximations =
-      c.ckksModule ? (*c.ckksModule)->getAttrOfType<mlir::ArrayAttr>(
-                         fhe::kApproximationsAttr)
-                   : mlir::ArrayAttr();
+      c.ckksModule
+          ? (*c.ckksModule)
+                ->getAttrOfType<mlir::ArrayAttr>(fhe::kApproximationsAttr)
+          : mlir::ArrayAttr();
   out += fmt::format("approximations    {}\n",
                      approximations ? approximations.size() : 0);
   if (approximations)

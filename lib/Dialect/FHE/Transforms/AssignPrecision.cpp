@@ -69,7 +69,7 @@ public:
   void run(double precision) {
     for (BlockArgument a : main.getArguments())
       if (auto r = main.getArgAttrOfType<DenseF64ArrayAttr>(a.getArgNumber(),
-                                                           "fhe.range"))
+                                                            "fhe.range"))
         ranges[a] = {r[0], r[1]};
     for (Operation &op : main.getBody().front())
       forward(op);
@@ -184,8 +184,8 @@ private:
             .Case<NegOp>([&](auto) -> std::optional<Interval> {
               return Interval{-in(0).hi, -in(0).lo};
             })
-            .Case<TransposeOp, ReshapeOp, IndexOp, SliceOp, RollOp,
-                  BootstrapOp, AvgPool2dOp, GlobalAvgPoolOp, MeanOp>(
+            .Case<TransposeOp, ReshapeOp, IndexOp, SliceOp, RollOp, BootstrapOp,
+                  AvgPool2dOp, GlobalAvgPoolOp, MeanOp>(
                 [&](auto) -> std::optional<Interval> { return in(0); })
             .Case<SumOp>([&](SumOp s) -> std::optional<Interval> {
               auto shape = shapeOf(s.getInput().getType());
@@ -229,8 +229,11 @@ private:
             })
             .Case<NonlinearOp>([&](NonlinearOp n) -> std::optional<Interval> {
               std::string fn = n.getFunction().str();
-              return sample([&](double x) { return dsl::evaluateNonlinear(fn, x); },
-                            n.getRange()[0], n.getRange()[1])
+              return sample(
+                         [&](double x) {
+                           return dsl::evaluateNonlinear(fn, x);
+                         },
+                         n.getRange()[0], n.getRange()[1])
                   .image;
             })
             .Case<PolyOp>([&](PolyOp p) -> std::optional<Interval> {
@@ -266,8 +269,8 @@ private:
 
   static double polyAt(PolyOp p, double x) {
     return dsl::evaluatePolynomial(p.getCoefficients(),
-                                   p.getBasis() == "chebyshev",
-                                   p.getRange()[0], p.getRange()[1], x);
+                                   p.getBasis() == "chebyshev", p.getRange()[0],
+                                   p.getRange()[1], x);
   }
 
   double matmulGain(Operation &op, unsigned operand) {
@@ -314,7 +317,8 @@ private:
       return kInf;
     double best = 0, eps = bn.getEps().convertToDouble();
     for (size_t c = 0; c < gamma->size(); ++c)
-      best = std::max(best, std::fabs((*gamma)[c]) / std::sqrt((*var)[c] + eps));
+      best =
+          std::max(best, std::fabs((*gamma)[c]) / std::sqrt((*var)[c] + eps));
     return best;
   }
 
@@ -341,7 +345,8 @@ private:
           return double(
               shapes::numElements(shapes::Shape(shape.begin(), shape.end())));
         })
-        .Case<LinearOp>([&](LinearOp l) { return rowNorm(l.getWeight(), false); })
+        .Case<LinearOp>(
+            [&](LinearOp l) { return rowNorm(l.getWeight(), false); })
         .Case<MatMulOp>([&](auto) { return matmulGain(op, i); })
         .Case<Conv2dOp>([&](Conv2dOp c) { return convGain(c); })
         .Case<BatchNormOp>([&](BatchNormOp bn) { return batchNormGain(bn); })
@@ -358,8 +363,8 @@ private:
           return fn == "relu" ? 1.5 * lip : lip;
         })
         .Case<PolyOp>([&](PolyOp p) {
-          return sample([&](double x) { return polyAt(p, x); },
-                        p.getRange()[0], p.getRange()[1])
+          return sample([&](double x) { return polyAt(p, x); }, p.getRange()[0],
+                        p.getRange()[1])
               .lipschitz;
         })
         .Default([&](Operation *) { return kInf; });
@@ -376,8 +381,7 @@ public:
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(AssignPrecisionPass)
 
   AssignPrecisionPass() = default;
-  AssignPrecisionPass(const AssignPrecisionPass &other)
-      : PassWrapper(other) {}
+  AssignPrecisionPass(const AssignPrecisionPass &other) : PassWrapper(other) {}
   explicit AssignPrecisionPass(double precision) {
     precisionOption = precision;
   }

@@ -61,7 +61,8 @@ private:
     if (!weight)
       return;
     const auto *w = plains.get(weight), *gamma = plains.get(bn.getGamma()),
-               *beta = plains.get(bn.getBeta()), *mean = plains.get(bn.getMean()),
+               *beta = plains.get(bn.getBeta()),
+               *mean = plains.get(bn.getMean()),
                *var = plains.get(bn.getVariance());
     const std::vector<double> *b = bias ? plains.get(bias) : nullptr;
     if (!w || !gamma || !beta || !mean || !var || (bias && !b))

@@ -24,8 +24,8 @@ const std::vector<double> *PlainValues::get(Value v) {
     if (auto *in = get(t.getInput())) {
       auto s = shapeOf(t.getInput().getType());
       std::vector<int64_t> perm(t.getPerm().begin(), t.getPerm().end());
-      values = shapes::transposeValues(shapes::Shape(s.begin(), s.end()), *in,
-                                       perm);
+      values =
+          shapes::transposeValues(shapes::Shape(s.begin(), s.end()), *in, perm);
     }
   } else if (auto n = dyn_cast_or_null<NegOp>(def)) {
     if (auto *in = get(n.getInput())) {

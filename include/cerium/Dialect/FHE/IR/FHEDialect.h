@@ -29,8 +29,7 @@ bool isCipher(mlir::Type type);
 inline constexpr llvm::StringLiteral kPrecisionAttr = "fhe.precision";
 /// On the ckks module: one string per approximation the lowering chose,
 /// "line L: ..." (approx::Approximation::describe), for --emit stats.
-inline constexpr llvm::StringLiteral kApproximationsAttr =
-    "fhe.approximations";
+inline constexpr llvm::StringLiteral kApproximationsAttr = "fhe.approximations";
 /// cipher<shape> or tensor<shape x f64>; an empty shape is the f64 scalar.
 mlir::Type tensorType(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> shape,
                       bool cipher);
