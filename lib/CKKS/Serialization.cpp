@@ -15,13 +15,18 @@ namespace cerium::ckks {
 namespace {
 
 /// Reads a container made for `params`, failing with one line otherwise.
-ByteReader openFor(const std::string &path, FileKind kind, const Params &params,
-                   Container &storage) {
-  storage = readContainer(path, kind);
-  if (storage.fingerprint != params.fingerprint())
+void checkFingerprint(const std::string &path, FileKind kind,
+                      uint64_t fingerprint, const Params &params) {
+  if (fingerprint != params.fingerprint())
     throw Error(fmt::format("{}: this {} file was made for a different "
                             "parameter set",
                             path, fileKindName(kind)));
+}
+
+ByteReader openFor(const std::string &path, FileKind kind, const Params &params,
+                   Container &storage) {
+  storage = readContainer(path, kind);
+  checkFingerprint(path, kind, storage.fingerprint, params);
   return ByteReader(storage.payload, path);
 }
 
@@ -283,8 +288,20 @@ void generateEvalKeys(const std::string &path, const Params &params,
 
 EvalKeys loadEvalKeys(const std::string &path, const Params &params,
                       Provenance *provenance) {
+  // A regular file is read through a mapping whose parsed pages are dropped
+  // key by key: memory holds the keys being built, not the file as well.
   Container c;
-  ByteReader r = openFor(path, FileKind::EvalKeys, params, c);
+  std::unique_ptr<MappedContainer> mapped =
+      MappedContainer::open(path, FileKind::EvalKeys);
+  if (mapped)
+    checkFingerprint(path, FileKind::EvalKeys, mapped->fingerprint, params);
+  ByteReader r = mapped ? ByteReader(mapped->payload, path)
+                        : openFor(path, FileKind::EvalKeys, params, c);
+  auto parsed = [&](SwitchingKey key) {
+    if (mapped)
+      mapped->release(r.position());
+    return key;
+  };
   getProvenance(r, provenance);
   const unsigned top = params.maxLevel();
   EvalKeys keys;
@@ -295,17 +312,17 @@ EvalKeys loadEvalKeys(const std::string &path, const Params &params,
       !params.spec().encapsulationWeight)
     r.fail("encapsulation keys for a parameter set without encapsulation");
   if (has & kHasRelin)
-    keys.relin = getSwitchingKey(r, params, top);
+    keys.relin = parsed(getSwitchingKey(r, params, top));
   if (has & kHasToSparse)
-    keys.toSparse = getSwitchingKey(r, params, 0);
+    keys.toSparse = parsed(getSwitchingKey(r, params, 0));
   if (has & kHasToDense)
-    keys.toDense = getSwitchingKey(r, params, top);
+    keys.toDense = parsed(getSwitchingKey(r, params, top));
   uint32_t count = r.get<uint32_t>();
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t g = r.get<uint32_t>();
     if ((g & 1) == 0 || g >= 2 * params.degree())
       r.fail("invalid Galois element");
-    keys.galois.emplace(g, getSwitchingKey(r, params, top));
+    keys.galois.emplace(g, parsed(getSwitchingKey(r, params, top)));
   }
   r.expectEnd();
   return keys;

@@ -5,9 +5,11 @@
 #include <xxhash.h>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -136,16 +138,26 @@ Container readContainer(const std::string &path, FileKind expected) {
   return parseContainer(readFileBytes(path), path, expected);
 }
 
-Container parseContainer(std::vector<uint8_t> bytes, const std::string &path,
-                         FileKind expected) {
+namespace {
+
+struct Header {
+  FileKind kind;
+  uint64_t fingerprint;
+};
+
+/// The checks of every container read: magic, version, kind, length and
+/// checksum (hash(bytes without the trailing 8) computes the latter).
+template <class Hash>
+Header validateContainer(std::span<const uint8_t> bytes,
+                         const std::string &path, FileKind expected,
+                         Hash &&hash) {
   const std::string what = fileKindName(expected);
   if (bytes.size() < sizeof(kMagic) ||
       std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
     throw Error(path + ": not a Cerium " + what + " file");
   if (bytes.size() < kHeaderBytes + 8)
     throw Error(path + ": truncated " + what + " file");
-  ByteReader header(
-      std::span<const uint8_t>(bytes).subspan(8, kHeaderBytes - 8), path);
+  ByteReader header(bytes.subspan(8, kHeaderBytes - 8), path);
   uint32_t version = header.get<uint32_t>();
   auto kind = static_cast<FileKind>(header.get<uint32_t>());
   uint64_t fingerprint = header.get<uint64_t>();
@@ -175,14 +187,76 @@ Container parseContainer(std::vector<uint8_t> bytes, const std::string &path,
                      : "unexpected trailing bytes in " + what + " file"));
   uint64_t stored;
   std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
-  if (stored !=
-      hashBytes(std::span<const uint8_t>(bytes).first(bytes.size() - 8)))
+  if (stored != hash(bytes.first(bytes.size() - 8)))
     throw Error(path + ": checksum mismatch: the " + what +
                 " file is corrupted");
+  return {kind, fingerprint};
+}
+
+} // namespace
+
+Container parseContainer(std::vector<uint8_t> bytes, const std::string &path,
+                         FileKind expected) {
+  Header h = validateContainer(bytes, path, expected,
+                               [](std::span<const uint8_t> b) {
+                                 return hashBytes(b);
+                               });
   // The payload in place: no second copy of a large key file.
   bytes.resize(bytes.size() - 8);
   bytes.erase(bytes.begin(), bytes.begin() + kHeaderBytes);
-  return Container{kind, fingerprint, std::move(bytes)};
+  return Container{h.kind, h.fingerprint, std::move(bytes)};
 }
+
+std::unique_ptr<MappedContainer> MappedContainer::open(const std::string &path,
+                                                       FileKind expected) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw Error(path + ": cannot open: " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+    ::close(fd);
+    return nullptr;
+  }
+  void *base = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd,
+                      0);
+  ::close(fd);
+  if (base == MAP_FAILED)
+    return nullptr;
+  std::unique_ptr<MappedContainer> m(new MappedContainer);
+  m->base = base;
+  m->size = size_t(st.st_size);
+  std::span<const uint8_t> bytes(static_cast<const uint8_t *>(base), m->size);
+  // Hashed a piece at a time, each piece's pages dropped after: checking a
+  // large file does not make it resident.
+  Header h = validateContainer(
+      bytes, path, expected, [&](std::span<const uint8_t> b) {
+        XXH64_state_t *state = XXH64_createState();
+        XXH64_reset(state, 0);
+        constexpr size_t kPiece = size_t(64) << 20;
+        for (size_t at = 0; at < b.size(); at += kPiece) {
+          const size_t len = std::min(kPiece, b.size() - at);
+          XXH64_update(state, b.data() + at, len);
+          m->release(at + len > kHeaderBytes ? at + len - kHeaderBytes : 0);
+        }
+        const uint64_t digest = XXH64_digest(state);
+        XXH64_freeState(state);
+        return digest;
+      });
+  m->kind = h.kind;
+  m->fingerprint = h.fingerprint;
+  m->payload = bytes.subspan(kHeaderBytes, m->size - kHeaderBytes - 8);
+  return m;
+}
+
+void MappedContainer::release(size_t upTo) {
+  // Whole pages only, from the mapping's start: every page before the
+  // payload offset upTo.
+  const size_t page = size_t(::sysconf(_SC_PAGESIZE));
+  const size_t end = std::min(size, kHeaderBytes + upTo) / page * page;
+  if (end)
+    ::madvise(base, end, MADV_DONTNEED);
+}
+
+MappedContainer::~MappedContainer() { ::munmap(base, size); }
 
 } // namespace cerium

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <memory>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -101,6 +102,8 @@ public:
     return std::string(chars.begin(), chars.end());
   }
   bool atEnd() const { return pos == bytes.size(); }
+  /// Bytes consumed so far.
+  size_t position() const { return pos; }
   /// Throws unless the whole payload was consumed.
   void expectEnd() const {
     if (!atEnd())
@@ -151,6 +154,33 @@ Container readContainer(const std::string &path, FileKind expected);
 /// The same checks on a file's contents; `source` names it in errors.
 Container parseContainer(std::vector<uint8_t> bytes, const std::string &source,
                          FileKind expected);
+
+/// A container file validated in place through a read-only mapping: what
+/// readContainer checks, without a copy of the payload in memory. Parsed
+/// parts can be released (their pages dropped), so reading a large key
+/// file costs the keys being built, not the file as well.
+class MappedContainer {
+public:
+  /// Null when the file cannot be mapped (not a regular file): use
+  /// readContainer. Throws cerium::Error like readContainer otherwise.
+  static std::unique_ptr<MappedContainer> open(const std::string &path,
+                                               FileKind expected);
+  ~MappedContainer();
+  MappedContainer(const MappedContainer &) = delete;
+  MappedContainer &operator=(const MappedContainer &) = delete;
+
+  FileKind kind;
+  uint64_t fingerprint;
+  std::span<const uint8_t> payload;
+  /// Drops the pages of payload bytes [0, upTo) from memory (they are
+  /// read again from the file if touched).
+  void release(size_t upTo);
+
+private:
+  MappedContainer() = default;
+  void *base = nullptr;
+  size_t size = 0;
+};
 
 /// The whole contents of a file. What it allocates is what the file holds
 /// (its size for a regular file), never a size read from the file.
