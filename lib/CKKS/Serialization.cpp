@@ -210,23 +210,35 @@ void writeEvalKeys(const std::string &path, const Params &params,
                    const Provenance &provenance, bool relin, bool toSparse,
                    bool toDense, std::span<const uint32_t> galois,
                    KeyOf &&key) {
+  // Streamed: each key's bytes go to the file before the next is asked
+  // for, so memory holds one key and its bytes.
   const unsigned top = params.maxLevel();
+  ContainerFileWriter file(path, FileKind::EvalKeys, params.fingerprint());
+  auto flush = [&](ByteWriter &w) {
+    file.append(w.buffer());
+    w.buffer().clear();
+    w.buffer().shrink_to_fit();
+  };
   ByteWriter w;
   putProvenance(w, provenance);
   w.put<uint8_t>((relin ? kHasRelin : 0) | (toSparse ? kHasToSparse : 0) |
                  (toDense ? kHasToDense : 0));
   if (relin)
     putSwitchingKey(w, params, key(KeyKind::Relin, 0), top);
+  flush(w);
   if (toSparse)
     putSwitchingKey(w, params, key(KeyKind::ToSparse, 0), 0);
+  flush(w);
   if (toDense)
     putSwitchingKey(w, params, key(KeyKind::ToDense, 0), top);
   w.put<uint32_t>(static_cast<uint32_t>(galois.size()));
+  flush(w);
   for (uint32_t g : galois) {
     w.put<uint32_t>(g);
     putSwitchingKey(w, params, key(KeyKind::Galois, g), top);
+    flush(w);
   }
-  writeContainer(path, FileKind::EvalKeys, params.fingerprint(), w.buffer());
+  file.finish();
 }
 
 } // namespace

@@ -101,6 +101,108 @@ void writeContainer(const std::string &path, FileKind kind,
   writeFileAtomically(path, {w.buffer(), payload, trailer.buffer()}, mode);
 }
 
+namespace {
+
+/// bytes[0, size) written at `offset` (or appended when offset < 0);
+/// false with errno set on failure.
+bool writeAll(int fd, const uint8_t *bytes, size_t size, off_t offset = -1) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t w = offset < 0 ? ::write(fd, bytes + done, size - done)
+                           : ::pwrite(fd, bytes + done, size - done,
+                                      offset + off_t(done));
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) {
+      if (w == 0)
+        errno = EIO;
+      return false;
+    }
+    done += size_t(w);
+  }
+  return true;
+}
+
+} // namespace
+
+ContainerFileWriter::ContainerFileWriter(const std::string &path,
+                                         FileKind kind, uint64_t fingerprint,
+                                         unsigned mode)
+    : path(path), tmp(path + ".tmp." + std::to_string(::getpid())),
+      kind(kind), fingerprint(fingerprint) {
+  fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    throw Error(path + ": cannot write: " + std::strerror(errno));
+  ::fchmod(fd, mode); // the umask must not widen or narrow it
+  // The header's place; its length field is known at the end.
+  const uint8_t zeros[kHeaderBytes] = {};
+  if (!writeAll(fd, zeros, kHeaderBytes))
+    fail(errno);
+}
+
+ContainerFileWriter::~ContainerFileWriter() {
+  if (fd >= 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+  }
+}
+
+void ContainerFileWriter::fail(int err) {
+  ::close(fd);
+  fd = -1;
+  ::unlink(tmp.c_str());
+  throw Error(path + ": cannot write: " + std::strerror(err));
+}
+
+void ContainerFileWriter::append(std::span<const uint8_t> bytes) {
+  if (!writeAll(fd, bytes.data(), bytes.size()))
+    fail(errno);
+  payloadBytes += bytes.size();
+}
+
+void ContainerFileWriter::finish() {
+  ByteWriter header;
+  for (char c : kMagic)
+    header.put<char>(c);
+  header.put<uint32_t>(kContainerVersion);
+  header.put<uint32_t>(static_cast<uint32_t>(kind));
+  header.put<uint64_t>(fingerprint);
+  header.put<uint64_t>(payloadBytes);
+  if (!writeAll(fd, header.buffer().data(), header.buffer().size(), 0))
+    fail(errno);
+  const size_t size = kHeaderBytes + size_t(payloadBytes);
+  void *base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED)
+    fail(errno);
+  XXH64_state_t *state = XXH64_createState();
+  XXH64_reset(state, 0);
+  constexpr size_t kPiece = size_t(64) << 20;
+  const auto *bytes = static_cast<const uint8_t *>(base);
+  for (size_t at = 0; at < size; at += kPiece) {
+    const size_t len = std::min(kPiece, size - at);
+    XXH64_update(state, bytes + at, len);
+    ::madvise(base, at + len, MADV_DONTNEED);
+  }
+  const uint64_t checksum = XXH64_digest(state);
+  XXH64_freeState(state);
+  ::munmap(base, size);
+  if (!writeAll(fd, reinterpret_cast<const uint8_t *>(&checksum), 8, off_t(size)))
+    fail(errno);
+  if (::fsync(fd) != 0)
+    fail(errno);
+  if (::close(fd) != 0) {
+    fd = -1;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot write: " + std::strerror(errno));
+  }
+  fd = -1;
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot write: " + std::strerror(err));
+  }
+}
+
 std::vector<uint8_t> readFileBytes(const std::string &path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)

@@ -147,6 +147,31 @@ void writeContainer(const std::string &path, FileKind kind,
                     uint64_t fingerprint, std::span<const uint8_t> payload,
                     unsigned mode = 0644);
 
+/// A container written while its payload is produced: pieces go to a
+/// temporary file as they are appended, finish() fills in the header's
+/// length, appends the checksum (read back through a mapping, a piece at a
+/// time) and renames the file into place. Memory holds one piece, not the
+/// payload. A writer destroyed before finish() leaves nothing.
+class ContainerFileWriter {
+public:
+  ContainerFileWriter(const std::string &path, FileKind kind,
+                      uint64_t fingerprint, unsigned mode = 0644);
+  ~ContainerFileWriter();
+  ContainerFileWriter(const ContainerFileWriter &) = delete;
+  ContainerFileWriter &operator=(const ContainerFileWriter &) = delete;
+
+  void append(std::span<const uint8_t> bytes);
+  void finish();
+
+private:
+  [[noreturn]] void fail(int err);
+  std::string path, tmp;
+  FileKind kind;
+  uint64_t fingerprint;
+  int fd = -1;
+  uint64_t payloadBytes = 0;
+};
+
 /// Reads and validates a container of the expected kind. Errors name the
 /// path: missing/unreadable, not a Cerium file, unsupported version, wrong
 /// kind, truncated, checksum mismatch.
