@@ -37,70 +37,6 @@ const char *fileKindName(FileKind kind) {
   return "unknown";
 }
 
-uint64_t hashBytes(std::span<const uint8_t> bytes, uint64_t seed) {
-  return XXH64(bytes.data(), bytes.size(), seed);
-}
-
-void writeFileAtomically(const std::string &path,
-                         std::span<const uint8_t> bytes, unsigned mode) {
-  writeFileAtomically(path, {bytes}, mode);
-}
-
-void writeFileAtomically(const std::string &path,
-                         std::initializer_list<std::span<const uint8_t>> parts,
-                         unsigned mode) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
-  if (fd >= 0)
-    ::fchmod(fd, mode); // the umask must not widen or narrow it
-  if (fd < 0)
-    throw Error(path + ": cannot write: " + std::strerror(errno));
-  for (std::span<const uint8_t> bytes : parts) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0) {
-        int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw Error(path + ": cannot write: " + std::strerror(err));
-      }
-      done += static_cast<size_t>(w);
-    }
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 ||
-      std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot write: " + std::strerror(err));
-  }
-}
-
-void writeContainer(const std::string &path, FileKind kind,
-                    uint64_t fingerprint, std::span<const uint8_t> payload,
-                    unsigned mode) {
-  ByteWriter w;
-  for (char c : kMagic)
-    w.put<char>(c);
-  w.put<uint32_t>(kContainerVersion);
-  w.put<uint32_t>(static_cast<uint32_t>(kind));
-  w.put<uint64_t>(fingerprint);
-  w.put<uint64_t>(payload.size());
-  // The checksum covers header and payload: hashed in two parts and
-  // written in three, the payload is never copied.
-  XXH64_state_t *state = XXH64_createState();
-  XXH64_reset(state, 0);
-  XXH64_update(state, w.buffer().data(), w.buffer().size());
-  XXH64_update(state, payload.data(), payload.size());
-  const uint64_t checksum = XXH64_digest(state);
-  XXH64_freeState(state);
-  ByteWriter trailer;
-  trailer.put<uint64_t>(checksum);
-  writeFileAtomically(path, {w.buffer(), payload, trailer.buffer()}, mode);
-}
-
 namespace {
 
 /// bytes[0, size) written at `offset` (or appended when offset < 0);
@@ -123,13 +59,66 @@ bool writeAll(int fd, const uint8_t *bytes, size_t size, off_t offset = -1) {
   return true;
 }
 
+/// XXH64 of a mapped file's first `size` bytes, hashed a piece at a time
+/// with each piece's pages dropped after: hashing a large file does not
+/// make it resident.
+uint64_t hashMapped(void *base, size_t size) {
+  const size_t page = size_t(::sysconf(_SC_PAGESIZE));
+  XXH64_state_t *state = XXH64_createState();
+  XXH64_reset(state, 0);
+  constexpr size_t kPiece = size_t(64) << 20;
+  const auto *bytes = static_cast<const uint8_t *>(base);
+  for (size_t at = 0; at < size; at += kPiece) {
+    const size_t len = std::min(kPiece, size - at);
+    XXH64_update(state, bytes + at, len);
+    if (size_t done = (at + len) / page * page)
+      ::madvise(base, done, MADV_DONTNEED);
+  }
+  const uint64_t digest = XXH64_digest(state);
+  XXH64_freeState(state);
+  return digest;
+}
+
 } // namespace
 
-ContainerFileWriter::ContainerFileWriter(const std::string &path,
-                                         FileKind kind, uint64_t fingerprint,
-                                         unsigned mode)
-    : path(path), tmp(path + ".tmp." + std::to_string(::getpid())),
-      kind(kind), fingerprint(fingerprint) {
+uint64_t hashBytes(std::span<const uint8_t> bytes, uint64_t seed) {
+  return XXH64(bytes.data(), bytes.size(), seed);
+}
+
+void writeFileAtomically(const std::string &path,
+                         std::span<const uint8_t> bytes, unsigned mode) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
+  if (fd >= 0)
+    ::fchmod(fd, mode); // the umask must not widen or narrow it
+  if (fd < 0)
+    throw Error(path + ": cannot write: " + std::strerror(errno));
+  if (!writeAll(fd, bytes.data(), bytes.size())) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot write: " + std::strerror(err));
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0 ||
+      std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot write: " + std::strerror(err));
+  }
+}
+
+void writeContainer(const std::string &path, FileKind kind,
+                    uint64_t fingerprint, std::span<const uint8_t> payload,
+                    unsigned mode) {
+  ContainerFileWriter file(path, kind, fingerprint, mode);
+  file.append(payload);
+  file.finish();
+}
+
+ContainerFileWriter::ContainerFileWriter(const std::string &path, FileKind kind,
+                                         uint64_t fingerprint, unsigned mode)
+    : path(path), tmp(path + ".tmp." + std::to_string(::getpid())), kind(kind),
+      fingerprint(fingerprint) {
   fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0)
     throw Error(path + ": cannot write: " + std::strerror(errno));
@@ -174,19 +163,10 @@ void ContainerFileWriter::finish() {
   void *base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED)
     fail(errno);
-  XXH64_state_t *state = XXH64_createState();
-  XXH64_reset(state, 0);
-  constexpr size_t kPiece = size_t(64) << 20;
-  const auto *bytes = static_cast<const uint8_t *>(base);
-  for (size_t at = 0; at < size; at += kPiece) {
-    const size_t len = std::min(kPiece, size - at);
-    XXH64_update(state, bytes + at, len);
-    ::madvise(base, at + len, MADV_DONTNEED);
-  }
-  const uint64_t checksum = XXH64_digest(state);
-  XXH64_freeState(state);
+  const uint64_t checksum = hashMapped(base, size);
   ::munmap(base, size);
-  if (!writeAll(fd, reinterpret_cast<const uint8_t *>(&checksum), 8, off_t(size)))
+  if (!writeAll(fd, reinterpret_cast<const uint8_t *>(&checksum), 8,
+                off_t(size)))
     fail(errno);
   if (::fsync(fd) != 0)
     fail(errno);
@@ -299,10 +279,10 @@ Header validateContainer(std::span<const uint8_t> bytes,
 
 Container parseContainer(std::vector<uint8_t> bytes, const std::string &path,
                          FileKind expected) {
-  Header h = validateContainer(bytes, path, expected,
-                               [](std::span<const uint8_t> b) {
-                                 return hashBytes(b);
-                               });
+  Header h =
+      validateContainer(bytes, path, expected, [](std::span<const uint8_t> b) {
+        return hashBytes(b);
+      });
   // The payload in place: no second copy of a large key file.
   bytes.resize(bytes.size() - 8);
   bytes.erase(bytes.begin(), bytes.begin() + kHeaderBytes);
@@ -319,8 +299,8 @@ std::unique_ptr<MappedContainer> MappedContainer::open(const std::string &path,
     ::close(fd);
     return nullptr;
   }
-  void *base = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd,
-                      0);
+  void *base =
+      ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (base == MAP_FAILED)
     return nullptr;
@@ -328,22 +308,10 @@ std::unique_ptr<MappedContainer> MappedContainer::open(const std::string &path,
   m->base = base;
   m->size = size_t(st.st_size);
   std::span<const uint8_t> bytes(static_cast<const uint8_t *>(base), m->size);
-  // Hashed a piece at a time, each piece's pages dropped after: checking a
-  // large file does not make it resident.
-  Header h = validateContainer(
-      bytes, path, expected, [&](std::span<const uint8_t> b) {
-        XXH64_state_t *state = XXH64_createState();
-        XXH64_reset(state, 0);
-        constexpr size_t kPiece = size_t(64) << 20;
-        for (size_t at = 0; at < b.size(); at += kPiece) {
-          const size_t len = std::min(kPiece, b.size() - at);
-          XXH64_update(state, b.data() + at, len);
-          m->release(at + len > kHeaderBytes ? at + len - kHeaderBytes : 0);
-        }
-        const uint64_t digest = XXH64_digest(state);
-        XXH64_freeState(state);
-        return digest;
-      });
+  Header h = validateContainer(bytes, path, expected,
+                               [&](std::span<const uint8_t> hashed) {
+                                 return hashMapped(base, hashed.size());
+                               });
   m->kind = h.kind;
   m->fingerprint = h.fingerprint;
   m->payload = bytes.subspan(kHeaderBytes, m->size - kHeaderBytes - 8);

@@ -20,7 +20,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -214,11 +213,6 @@ std::vector<uint8_t> readFileBytes(const std::string &path);
 /// Writes bytes to path atomically.
 void writeFileAtomically(const std::string &path,
                          std::span<const uint8_t> bytes, unsigned mode = 0644);
-/// The concatenation of `parts`, written atomically without joining them
-/// in memory first (a key file's payload is gigabytes).
-void writeFileAtomically(const std::string &path,
-                         std::initializer_list<std::span<const uint8_t>> parts,
-                         unsigned mode = 0644);
 
 /// XXH64 of a byte range.
 uint64_t hashBytes(std::span<const uint8_t> bytes, uint64_t seed = 0);
