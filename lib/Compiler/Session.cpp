@@ -223,16 +223,30 @@ void checkRole(ckks::CiphertextRole role, ckks::CiphertextRole expected,
         (expected == ckks::CiphertextRole::Inputs ? "inputs" : "outputs"));
 }
 
-void checkInputs(const Artifact &artifact,
-                 const std::vector<ckks::Ciphertext> &cts,
-                 const std::string &path) {
+namespace {
+
+/// Throws unless `cts` are as many ciphertexts as `tensors` take.
+void checkCount(const Artifact &artifact,
+                const std::vector<dsl::TensorInfo> &tensors,
+                const std::vector<ckks::Ciphertext> &cts,
+                const std::string &path, const std::string &holds) {
   size_t expected = 0;
-  for (const dsl::TensorInfo &t : artifact.inputs)
+  for (const dsl::TensorInfo &t : tensors)
     expected += ciphertextsOf(artifact, t);
   if (cts.size() != expected)
     throw Error(path + ": holds " + std::to_string(cts.size()) +
-                " ciphertexts, the program takes " + std::to_string(expected) +
-                " (" + std::to_string(artifact.inputs.size()) + " inputs)");
+                " ciphertexts, the program " + holds + " " +
+                std::to_string(expected) + " (" +
+                std::to_string(tensors.size()) + " " +
+                (holds == "takes" ? "inputs" : "outputs") + ")");
+}
+
+} // namespace
+
+void checkInputs(const Artifact &artifact,
+                 const std::vector<ckks::Ciphertext> &cts,
+                 const std::string &path) {
+  checkCount(artifact, artifact.inputs, cts, path, "takes");
   const unsigned level = inputLevel(artifact);
   for (const auto &ct : cts)
     if (ct.level() != level || ct.size() != 2)
@@ -243,13 +257,7 @@ void checkInputs(const Artifact &artifact,
 void checkOutputs(const Artifact &artifact,
                   const std::vector<ckks::Ciphertext> &cts,
                   const std::string &path) {
-  size_t expected = 0;
-  for (const dsl::TensorInfo &t : artifact.outputs)
-    expected += ciphertextsOf(artifact, t);
-  if (cts.size() != expected)
-    throw Error(path + ": holds " + std::to_string(cts.size()) +
-                " ciphertexts, the program has " + std::to_string(expected) +
-                " (" + std::to_string(artifact.outputs.size()) + " outputs)");
+  checkCount(artifact, artifact.outputs, cts, path, "has");
 }
 
 void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeys &keys,

@@ -24,7 +24,6 @@ protected:
   Serialization() : FileTest("cerium-ser-") {}
   void SetUp() override {
     FileTest::SetUp();
-    ParamSpec spec;
     spec.logN = 10;
     spec.levels = 2;
     spec.scaleBits = 30;
@@ -34,6 +33,7 @@ protected:
     params = Params::create(spec);
   }
 
+  ParamSpec spec;
   ParamsPtr params;
 };
 
@@ -172,13 +172,6 @@ TEST_F(Serialization, FailedWritesLeaveNothing) {
 // Keys generated one at a time straight into the file (cerium keygen's
 // path) are the keys evalKeys() would make: they rotate and relinearize.
 TEST_F(Serialization, GeneratedEvalKeysWorkAsLoaded) {
-  ParamSpec spec;
-  spec.logN = 10;
-  spec.levels = 2;
-  spec.scaleBits = 30;
-  spec.baseBits = 40;
-  spec.dnum = 2;
-  spec.insecure = true;
   CERIUM_SEEDED_PRNG(seeds);
   test::CkksHarness h(spec, seeds.next64());
   std::vector<uint32_t> galois{galoisForRotation(*h.params, 3),
