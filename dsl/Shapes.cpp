@@ -265,17 +265,7 @@ std::vector<int64_t> strides(const Shape &s) {
 }
 
 std::vector<int64_t> paddedPositions(const Shape &shape, const Shape &padded) {
-  const auto padStrides = strides(padded);
-  std::vector<int64_t> out(static_cast<size_t>(numElements(shape)));
-  for (size_t i = 0; i < out.size(); ++i) {
-    int64_t flat = static_cast<int64_t>(i), pos = 0;
-    for (size_t d = shape.size(); d-- > 0;) {
-      pos += (flat % shape[d]) * padStrides[d];
-      flat /= shape[d];
-    }
-    out[i] = pos;
-  }
-  return out;
+  return stridedPositions(shape, strides(padded));
 }
 
 std::vector<int64_t> stridedPositions(const Shape &shape,

@@ -140,6 +140,20 @@ def multi_ct_conv_ref(x):
             x.sum(1)]
 
 
+def strided_kernel(o, c, a, m, den):
+    i = np.arange(o * c * 9)
+    return (((i * a) % m - m // 2) / den).reshape(o, c, 3, 3)
+
+
+def strided_conv_ref(x):
+    h = conv2d(x, strided_kernel(8, 4, 37, 17, 32.0),
+               np.array([0.1, -0.2, 0.3, 0, 0.5, -0.5, 0.25, 1]), stride=2, padding=1)
+    s = h * h
+    g = conv2d(s, strided_kernel(8, 8, 53, 19, 64.0), padding=1)
+    p = avgpool2d(g, 2, 2)
+    return [s, p, p.mean(axis=(1, 2)), g + h, h]
+
+
 POWER15 = [0.5, -1, 0.25, 0.125, -0.5, 0.0625, 0, 0.3, -0.2, 0.1,
            0.05, -0.04, 0.03, 0, -0.01, 0.02]
 CHEB15 = [0.1, 0.9, -0.3, 0.2, 0.05, -0.04, 0.03, -0.02, 0.01, 0.009,
@@ -198,6 +212,8 @@ PROGRAMS = {
                              multi_ct_elementwise_ref),
     "multi_ct_linear": ({"x": (40,), "b": (6, 20)}, multi_ct_linear_ref),
     "multi_ct_conv": ({"x": (2, 6, 6)}, multi_ct_conv_ref),
+    # Strided convolutions in the input's grid (FHEToCKKS gridLayout).
+    "strided_conv": ({"x": (4, 8, 8)}, strided_conv_ref),
 }
 
 # Bounds of the encrypted runs where a program asserts more than the default

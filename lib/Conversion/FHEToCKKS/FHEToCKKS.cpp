@@ -169,8 +169,12 @@ private:
   void setTensorAttrs(Value v, int64_t k, int64_t n,
                       llvm::function_ref<void(StringRef, Attribute)> set) {
     set("fhe.shape", b.getDenseI64ArrayAttr(shapeOf(v)));
-    if (layouts.count(v))
-      set("fhe.layout", b.getDenseI64ArrayAttr(layouts[v]));
+    // Strided layouts never reach the signature (see the return).
+    if (auto it = layouts.find(v); it != layouts.end()) {
+      assert(!it->second.padded.empty() && "a strided layout in main's "
+                                           "signature");
+      set("fhe.layout", b.getDenseI64ArrayAttr(it->second.padded));
+    }
     if (n > 1)
       set("fhe.part", b.getI64IntegerAttr(k));
   }
@@ -190,14 +194,47 @@ private:
   //===--------------------------------------------------------------------===//
   // Layouts
   //
-  // A cipher tensor sits in the row-major order of its layout: its shape
-  // with extents padded (shapes::paddedPositions), flat position p in slot
-  // p % slots of ciphertext p / slots (Parts). Slots inside the layout's
-  // extent that hold no element may hold anything (e.g. f(0) after a
-  // nonlinear function); slots past it are zero. Ops that read whole slot
-  // ranges (rotate-and-add reductions, rolls, reshapes) take a compact copy
-  // first; linear maps read only elements.
+  // A cipher tensor's element with multi-index i sits at flat position
+  // sum_k i_k stride_k of its layout (Layout), flat position p in slot
+  // p % slots of ciphertext p / slots (Parts). Padded row-major layouts
+  // (the strides of its shape with extents padded, shapes::paddedPositions)
+  // are what main's signature records; inside the lowering a layout may
+  // have any strides that keep elements apart, e.g. a strided
+  // convolution's output kept in its input's grid with gaps (Lee et al.,
+  // ICML 2022), so that its map, and the next layer's, keep few diagonals.
+  // Slots inside the layout's extent (the last element's position + 1, or
+  // the padded shape's size) that hold no element may hold anything (e.g.
+  // f(0) after a nonlinear function); slots past it are zero. Ops that read
+  // whole slot ranges (rotate-and-add reductions, rolls, reshapes) take a
+  // compact copy first; linear maps read only elements; values returned in
+  // a strided layout are compacted.
   //===--------------------------------------------------------------------===//
+
+  struct Layout {
+    std::vector<int64_t> strides;
+    /// Slots [0, extent) are the value's.
+    int64_t extent = 0;
+    /// The padded shape of a padded row-major layout; empty for others.
+    Shape padded;
+    bool operator==(const Layout &o) const {
+      return strides == o.strides && extent == o.extent;
+    }
+  };
+  static Layout paddedLayout(const Shape &padded) {
+    return {shapes::strides(padded), shapes::numElements(padded), padded};
+  }
+  /// `shape` at `strides`, or nothing when two elements would share a
+  /// position (each stride must pass the inner axes' span).
+  static std::optional<Layout> stridedLayout(const Shape &shape,
+                                             std::vector<int64_t> strides) {
+    int64_t span = 0;
+    for (size_t k = shape.size(); k-- > 0;) {
+      if (shape[k] > 1 && strides[k] <= span)
+        return std::nullopt;
+      span += (shape[k] - 1) * strides[k];
+    }
+    return Layout{std::move(strides), span + 1, {}};
+  }
 
   /// Batched rows ([..., n] -> [..., m] linear maps) cost 2 P - 1 diagonals
   /// when input and output rows share a stride P >= n, m, and up to B |n -
@@ -236,7 +273,7 @@ private:
         Shape s = shapeOf(arg);
         if (fhe::isCipher(arg.getType()) && s.back() < rowStride) {
           s.back() = rowStride;
-          layouts[arg] = s;
+          layouts[arg] = paddedLayout(s);
         }
         continue;
       }
@@ -263,18 +300,18 @@ private:
     return shapes::numElements(s);
   }
 
-  Shape layoutOf(Value v) const {
+  Layout layoutOf(Value v) const {
     auto it = layouts.find(v);
-    return it == layouts.end() ? shapeOf(v) : it->second;
+    return it == layouts.end() ? paddedLayout(shapeOf(v)) : it->second;
   }
   /// Slots [0, extent) are the value's; constants fill them.
-  int64_t extentOf(Value v) const { return shapes::numElements(layoutOf(v)); }
+  int64_t extentOf(Value v) const { return layoutOf(v).extent; }
   std::vector<int64_t> positionsOf(Value v) const {
-    return shapes::paddedPositions(shapeOf(v), layoutOf(v));
+    return shapes::stridedPositions(shapeOf(v), layoutOf(v).strides);
   }
-  void setCipher(Value result, Parts cts, const Shape &layout) {
+  void setCipher(Value result, Parts cts, const Layout &layout) {
     ciphers[result] = std::move(cts);
-    if (layout != shapeOf(result))
+    if (!(layout == paddedLayout(shapeOf(result))))
       layouts[result] = layout;
   }
 
@@ -454,14 +491,82 @@ private:
     auto it = compacted.find(v);
     if (it != compacted.end())
       return it->second;
-    auto pos = positionsOf(v);
-    std::vector<MapEntry> entries;
-    for (size_t i = 0; i < pos.size(); ++i)
-      entries.push_back({int64_t(i), pos[i], 1.0});
-    Parts c =
-        applyLinearMap(ciphers.at(v), extentOf(v), numElements(v), entries);
+    Parts c = relayout(v, paddedLayout(shapeOf(v)));
     compacted[v] = c;
     return c;
+  }
+
+  /// How a relayout of `shape` from `from` to `to` goes: `steps` (empty:
+  /// one map), its diagonals and levels. Moving every element at once is
+  /// one map with a diagonal per distinct distance moved: up to one per
+  /// element when a gapped layout is compacted (each (y, x) moves by its
+  /// own amount). Moving one axis at a time (innermost first, each step a
+  /// valid layout) is a map of n_k diagonals per axis whose stride changes,
+  /// one level each. A level is weighed as doubling the diagonals.
+  struct RelayoutPlan {
+    std::vector<Layout> steps;
+    int64_t diagonals = 0, levels = 0;
+    int64_t weight() const { return diagonals << (levels - 1); }
+  };
+  static int64_t distinctDistances(const std::vector<int64_t> &in,
+                                   const std::vector<int64_t> &out) {
+    std::set<int64_t> distances;
+    for (size_t i = 0; i < in.size(); ++i)
+      distances.insert(in[i] - out[i]);
+    return int64_t(distances.size());
+  }
+  static RelayoutPlan planRelayout(const Shape &shape, const Layout &from,
+                                   const Layout &to) {
+    RelayoutPlan oneMap{
+        {},
+        distinctDistances(shapes::stridedPositions(shape, from.strides),
+                          shapes::stridedPositions(shape, to.strides)),
+        1};
+    RelayoutPlan staged;
+    std::vector<int64_t> strides = from.strides;
+    for (size_t k = shape.size(); k-- > 0;) {
+      if (strides[k] == to.strides[k] || shape[k] == 1)
+        continue;
+      strides[k] = to.strides[k];
+      auto mid = stridedLayout(shape, strides);
+      if (!mid)
+        return oneMap;
+      staged.steps.push_back(*mid);
+      staged.diagonals += shape[k];
+      ++staged.levels;
+    }
+    if (staged.levels < 2 || staged.weight() > oneMap.weight())
+      return oneMap;
+    staged.steps.back() = to;
+    return staged;
+  }
+
+  /// The value's ciphertexts in layout `to` (planRelayout).
+  Parts relayout(Value v, const Layout &to) {
+    const Layout from = layoutOf(v);
+    if (from == to)
+      return ciphers.at(v);
+    const Shape shape = shapeOf(v);
+    if (to == paddedLayout(shape) && compacted.count(v))
+      return compacted.at(v);
+    auto move = [&](const Parts &x, const Layout &a, const Layout &t) {
+      auto in = shapes::stridedPositions(shape, a.strides);
+      auto out = shapes::stridedPositions(shape, t.strides);
+      std::vector<MapEntry> entries;
+      for (size_t i = 0; i < in.size(); ++i)
+        entries.push_back({out[i], in[i], 1.0});
+      return applyLinearMap(x, a.extent, t.extent, entries);
+    };
+    RelayoutPlan plan = planRelayout(shape, from, to);
+    if (plan.steps.empty())
+      return move(ciphers.at(v), from, to);
+    Parts x = ciphers.at(v);
+    Layout at = from;
+    for (const Layout &step : plan.steps) {
+      x = move(x, at, step);
+      at = step;
+    }
+    return x;
   }
 
   static ckks::CiphertextType ctType(Value v) {
@@ -533,6 +638,14 @@ private:
                                      plain(op, r.getInput()).values};
         })
         .Case<func::ReturnOp>([&](auto r) {
+          // main's results are padded row-major: strided ones are compacted.
+          for (Value v : r.getOperands())
+            if (auto it = layouts.find(v);
+                it != layouts.end() && it->second.padded.empty()) {
+              Parts c = compact(v);
+              ciphers[v] = c;
+              layouts.erase(v);
+            }
           SmallVector<Value> results;
           for (Value v : r.getOperands())
             llvm::append_range(results, ciphers.at(v));
@@ -593,15 +706,14 @@ private:
       return;
     }
     if (cl && cr) {
-      // Both in one layout: the left one's when it has the result's shape
-      // and the right one can follow, else compact.
+      // Both in one layout: the left one's when both have the result's
+      // shape (the right one converted if it differs), else compact.
       Parts x, y;
-      Shape layout = shape;
-      if (shapeOf(lhs) == shape && shapeOf(rhs) == shape &&
-          layoutOf(lhs) == layoutOf(rhs)) {
-        x = ciphers.at(lhs);
-        y = ciphers.at(rhs);
+      Layout layout = paddedLayout(shape);
+      if (shapeOf(lhs) == shape && shapeOf(rhs) == shape) {
         layout = layoutOf(lhs);
+        x = ciphers.at(lhs);
+        y = layouts.count(lhs) ? relayout(rhs, layout) : compact(rhs);
       } else {
         x = shapeOf(lhs) == shape ? compact(lhs) : broadcastCipher(lhs, shape);
         y = shapeOf(rhs) == shape ? compact(rhs) : broadcastCipher(rhs, shape);
@@ -624,7 +736,7 @@ private:
       // Broadcast the cipher operand first; the plain one then has the
       // result's shape and the compact layout.
       Parts wide = broadcastCipher(cipherOperand, shape);
-      lowerCipherPlain(op, wide, shape, cl, cl ? rhs : lhs);
+      lowerCipherPlain(op, wide, paddedLayout(shape), cl, cl ? rhs : lhs);
       return;
     }
     lowerCipherPlain(op, ciphers.at(cipherOperand), layoutOf(cipherOperand),
@@ -632,7 +744,7 @@ private:
   }
 
   /// ct (of the result's shape, laid out by `layout`) op the plain operand.
-  void lowerCipherPlain(Operation &op, const Parts &ct, const Shape &layout,
+  void lowerCipherPlain(Operation &op, const Parts &ct, const Layout &layout,
                         bool cipherOnLeft, Value plainOperand) {
     Value result = op.getResult(0);
     const Shape shape = shapeOf(result);
@@ -640,17 +752,17 @@ private:
     const bool scalar = pt.values.size() == 1;
     std::vector<double> values = broadcastTo(pt, shape);
     auto placed = [&](const std::vector<double> &v) {
-      std::vector<double> out(size_t(shapes::numElements(layout)), 0.0);
+      std::vector<double> out(size_t(layout.extent), 0.0);
       if (scalar) {
         std::fill(out.begin(), out.end(), v[0]);
         return out;
       }
-      auto pos = shapes::paddedPositions(shape, layout);
+      auto pos = shapes::stridedPositions(shape, layout.strides);
       for (size_t i = 0; i < pos.size(); ++i)
         out[size_t(pos[i])] = v[i];
       return out;
     };
-    const int64_t extent = shapes::numElements(layout);
+    const int64_t extent = layout.extent;
     auto addPlain = [&](const std::vector<double> &v, bool negate) {
       return eachPart(ct, [&](Value x, size_t k) {
         return e.addPlain(negate ? e.negate(x) : x, partOf(v, k));
@@ -1080,7 +1192,10 @@ private:
   void lowerRowMap(Operation &op, Value in, int64_t m,
                    const std::function<double(int64_t, int64_t)> &weight,
                    const PlainTensor *bias) {
-    const Shape inShape = shapeOf(in), inLayout = layoutOf(in);
+    const Shape inShape = shapeOf(in);
+    // A strided input is read where it is; the output rows are padded.
+    const Shape inLayout =
+        layoutOf(in).padded.empty() ? inShape : layoutOf(in).padded;
     const int64_t n = inShape.back();
     const int64_t rows = shapes::numElements(inShape) / n;
     Shape outShape = shapeOf(op.getResult(0)), outLayout = outShape;
@@ -1101,7 +1216,7 @@ private:
     Parts y = applyLinearMap(ciphers.at(in), extentOf(in),
                              shapes::numElements(outLayout), entries);
     Value result = op.getResult(0);
-    setCipher(result, y, outLayout);
+    setCipher(result, y, paddedLayout(outLayout));
     if (bias) {
       std::vector<double> bv =
           place(result, broadcastTo(*bias, outShape), false);
@@ -1109,7 +1224,7 @@ private:
           result,
           eachPart(y, [&](Value ct,
                           size_t k) { return e.addPlain(ct, partOf(bv, k)); }),
-          outLayout);
+          paddedLayout(outLayout));
     }
   }
 
@@ -1221,7 +1336,7 @@ private:
     Shape layout = shapeOf(result);
     layout[layout.size() - 2] = d;
     layout.back() = d;
-    setCipher(result, acc, layout);
+    setCipher(result, acc, paddedLayout(layout));
   }
 
   /// cipher @ plain matrix and plain matrix @ cipher (plain batches are
@@ -1272,8 +1387,56 @@ private:
         applyLinearMap(ciphers.at(rhs), extentOf(rhs), m * k, entries);
   }
 
-  /// conv2d as the linear map it is (PyTorch semantics, zero padding):
-  /// with a kh x kw kernel its diagonals number about O C/groups kh kw.
+  /// Where a conv2d or avgpool2d of stride s keeps its output [O, Ho, Wo]:
+  /// in its input's grid, element (o, y, x) at the position of input pixel
+  /// (o, s y, s x) (the input's channel stride, s times its row and column
+  /// strides), so that an output element and the input pixels it reads are
+  /// the same distance apart for every (y, x) and the map's diagonals are
+  /// the taps times the channel offsets (Lee et al., ICML 2022). Compact
+  /// where the grid cannot hold the output.
+  Layout gridLayout(Value in, const Shape &out, int64_t stride) const {
+    const Layout l = layoutOf(in);
+    auto grid = stridedLayout(
+        out, {l.strides[0], stride * l.strides[1], stride * l.strides[2]});
+    if (!grid || partsFor(grid->extent) > kMaxCiphertextsPerTensor)
+      return paddedLayout(out);
+    return *grid;
+  }
+
+  /// The layout of a conv2d's or avgpool2d's output, given its map's
+  /// entries by output element: the input's grid (gridLayout), or compact
+  /// where the result only goes to main's results and the grid's map plus
+  /// the compaction (planRelayout) weigh more than one map to compact
+  /// positions. The entries' outputs become positions of that layout.
+  Layout placeGridOutput(Value result, Value in, int64_t stride,
+                         std::vector<MapEntry> &entries) const {
+    const Shape out = shapeOf(result);
+    const Layout compactLayout = paddedLayout(out);
+    Layout layout = gridLayout(in, out, stride);
+    if (!(layout == compactLayout) &&
+        llvm::all_of(result.getUsers(),
+                     [](Operation *u) { return isa<func::ReturnOp>(u); })) {
+      auto outPos = shapes::stridedPositions(out, layout.strides);
+      std::vector<int64_t> ins, direct, grid;
+      for (const MapEntry &m : entries) {
+        ins.push_back(m.in);
+        direct.push_back(m.out);
+        grid.push_back(outPos[size_t(m.out)]);
+      }
+      RelayoutPlan plan = planRelayout(out, layout, compactLayout);
+      if ((distinctDistances(ins, grid) + plan.diagonals) << plan.levels >
+          distinctDistances(ins, direct))
+        layout = compactLayout;
+    }
+    auto outPos = shapes::stridedPositions(out, layout.strides);
+    for (MapEntry &m : entries)
+      m.out = outPos[size_t(m.out)];
+    return layout;
+  }
+
+  /// conv2d as the linear map it is (PyTorch semantics, zero padding),
+  /// the output in the input's grid (gridLayout): with a kh x kw kernel its
+  /// diagonals number about O C/groups kh kw.
   void lowerConv2d(fhe::Conv2dOp c) {
     Operation &op = *c;
     Value in = c.getInput();
@@ -1308,17 +1471,23 @@ private:
               }
     }
     (void)cin;
+    const Layout outLayout =
+        placeGridOutput(c.getResult(), in, stride, entries);
     Parts y =
-        applyLinearMap(ciphers.at(in), extentOf(in), o * ho * wo, entries);
+        applyLinearMap(ciphers.at(in), extentOf(in), outLayout.extent, entries);
+    setCipher(c.getResult(), y, outLayout);
     if (c.getBias()) {
       const PlainTensor &bias = plain(op, c.getBias());
       std::vector<double> bv(size_t(o * ho * wo));
       for (size_t i = 0; i < bv.size(); ++i)
         bv[i] = bias.values[i / size_t(ho * wo)];
-      y = eachPart(
-          y, [&](Value ct, size_t k) { return e.addPlain(ct, partOf(bv, k)); });
+      bv = place(c.getResult(), bv, false);
+      setCipher(
+          c.getResult(),
+          eachPart(y, [&](Value ct,
+                          size_t k) { return e.addPlain(ct, partOf(bv, k)); }),
+          outLayout);
     }
-    ciphers[c.getResult()] = y;
   }
 
   /// avgpool2d and global_avgpool: linear maps with weights 1 / window.
@@ -1337,6 +1506,9 @@ private:
                   wo = (wd - kernelW) / stride + 1;
     const double weight = 1.0 / double(kernel * kernelW);
     auto pos = positionsOf(in);
+    // avgpool2d keeps its output in the input's grid (gridLayout);
+    // global_avgpool's [C] is compact.
+    const bool grid = isa<fhe::AvgPool2dOp>(op);
     std::vector<MapEntry> entries;
     for (int64_t c = 0; c < ch; ++c)
       for (int64_t y = 0; y < ho; ++y)
@@ -1348,8 +1520,15 @@ private:
                    pos[size_t((c * h + y * stride + dy) * wd + x * stride +
                               dx)],
                    weight});
-    ciphers[op.getResult(0)] =
-        applyLinearMap(ciphers.at(in), extentOf(in), ch * ho * wo, entries);
+    const Layout outLayout =
+        grid ? placeGridOutput(op.getResult(0), in, stride, entries)
+             : paddedLayout({ch, ho, wo});
+    Parts y =
+        applyLinearMap(ciphers.at(in), extentOf(in), outLayout.extent, entries);
+    if (grid)
+      setCipher(op.getResult(0), y, outLayout);
+    else
+      ciphers[op.getResult(0)] = y;
   }
 
   /// Eval-mode batch normalization over axis 0: x * scale_c + shift_c.
@@ -1439,7 +1618,7 @@ private:
   Location &loc = e.loc;
   llvm::DenseMap<Value, Parts> ciphers;
   /// The layouts of cipher values that are not compact (see Layouts).
-  llvm::DenseMap<Value, Shape> layouts;
+  llvm::DenseMap<Value, Layout> layouts;
   /// Compact copies already made (compact()).
   llvm::DenseMap<Value, Parts> compacted;
   /// The program's precision target (a nonlinear op's own, if set, wins).
