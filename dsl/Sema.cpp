@@ -268,9 +268,17 @@ private:
         } else if (v.kind != Val::Kind::Auto) {
           bad("must be an integer in [1, 1024] or auto");
         }
+      } else if (key == "max_rotation_keys") {
+        if (v.kind == Val::Kind::Int) {
+          if (v.i < 1 || v.i > 65536)
+            bad("must be an integer in [1, 65536] or auto");
+          o.maxRotationKeys = v.i;
+        } else if (v.kind != Val::Kind::Auto) {
+          bad("must be an integer in [1, 65536] or auto");
+        }
       } else {
         bad("is unknown (options: security, precision, ring_dim, slots, "
-            "max_levels)");
+            "max_levels, max_rotation_keys)");
       }
     }
     return o;

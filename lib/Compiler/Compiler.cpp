@@ -239,6 +239,13 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     if (mlir::failed(expand.run(module)))
       throw Error(source->path() + ": compilation failed");
   }
+  if (int64_t budget = c.program.options.maxRotationKeys) {
+    mlir::PassManager limit(&context);
+    limit.addPass(ckks::createLimitRotationKeysPass(unsigned(budget)));
+    if (mlir::failed(limit.run(module)))
+      throw atMain("the rotation-key budget (max_rotation_keys) cannot be "
+                   "met");
+  }
   if (options.stopAfter == Stage::Ckks)
     return c;
 

@@ -201,6 +201,11 @@ PROGRAMS = {
     "conv_pool": ({"x": ((1, 8, 8), 0, 1)}, conv_pool_ref),
     "tensor_ops": ({"x": (3, 4), "v": (4,)}, tensor_ops_ref),
     "nonlinear": ({"x": (16,), "y": (16,)}, nonlinear_ref),
+    "rotation_budget": ({"x": (16,)}, lambda x: [
+        np.array([[1, -1, 0.5, 0.25, 0, 2, -0.5, 1, 0.125, -2, 1, 0, 0.5, -1, 0.25, 1],
+                  [0.5, 0.5, -1, 1, 2, 0, 1, -0.25, 1, 1, -1, 0.5, 0, 0.25, -0.5, 2],
+                  [-1, 2, 0.25, 0, 1, -1, 0.5, 0.5, -0.125, 1, 0, 1, 2, -1, 1, 0.5]]) @ x
+        + np.array([0.5, -0.5, 1]), np.roll(x, 5) + np.roll(x, -3)]),
     "cipher_matmul": ({"q": (4, 8), "k": (4, 8), "v": (2, 3, 4)},
                       lambda q, k, v: [q @ k.T, v @ v.transpose(0, 2, 1),
                                        q[0] @ (k.T @ k) * 0.25]),

@@ -151,7 +151,7 @@ TEST_F(DslSema, ErrorsNameTheProblem) {
        "1:18: error: cannot load weights: "},
       {"option colour = 3;\nfn main(x: cipher[4]) -> cipher[4] { return x; }",
        "1:8: error: option 'colour' is unknown (options: security, "
-       "precision, ring_dim, slots, max_levels)"},
+       "precision, ring_dim, slots, max_levels, max_rotation_keys)"},
       {"option max_levels = 0;\nfn main(x: cipher[4]) -> cipher[4] { return "
        "x; }",
        "1:8: error: option 'max_levels' must be an integer in [1, 1024] or "

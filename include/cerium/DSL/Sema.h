@@ -32,6 +32,9 @@ struct ProgramOptions {
   /// Cap on the modulus chain's levels (0: what the ring allows); a deeper
   /// program gets bootstraps placed automatically.
   int64_t maxLevels = 0;
+  /// Cap on distinct rotation keys (0: none); other rotations are composed
+  /// of power-of-two ones.
+  int64_t maxRotationKeys = 0;
 };
 
 struct TensorInfo {

@@ -98,6 +98,7 @@ std::unique_ptr<Pass> createLazyRelinearizePass() {
 void registerCkksPasses() {
   PassRegistration<LazyRelinearizePass>();
   registerExpandBootstrapPass();
+  registerLimitRotationKeysPass();
 }
 
 } // namespace cerium::ckks

@@ -20,6 +20,12 @@ std::unique_ptr<mlir::Pass> createLazyRelinearizePass();
 /// imaginary parts, SlotToCoeff). Reads the prime layout (`ckks.rns`), the
 /// slot count (`ckks.slots`) and the BootstrapConfig (`ckks.bootstrap`).
 std::unique_ptr<mlir::Pass> createExpandBootstrapPass();
+/// Keeps the program within `maxKeys` rotation keys (0: no limit): the
+/// powers of two below the slot count plus the amounts whose own key saves
+/// the most key switches; other rotations become chains of power-of-two
+/// rotations. Reads `ckks.slots`.
+std::unique_ptr<mlir::Pass> createLimitRotationKeysPass(unsigned maxKeys = 0);
+void registerLimitRotationKeysPass();
 void registerExpandBootstrapPass();
 void registerCkksPasses();
 
