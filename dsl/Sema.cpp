@@ -260,22 +260,15 @@ private:
           bad("must be a power of two or auto");
         }
         (key == "ring_dim" ? o.ringDim : o.slots) = n;
-      } else if (key == "max_levels") {
-        if (v.kind == Val::Kind::Int) {
-          if (v.i < 1 || v.i > 1024)
-            bad("must be an integer in [1, 1024] or auto");
-          o.maxLevels = v.i;
-        } else if (v.kind != Val::Kind::Auto) {
-          bad("must be an integer in [1, 1024] or auto");
-        }
-      } else if (key == "max_rotation_keys") {
-        if (v.kind == Val::Kind::Int) {
-          if (v.i < 1 || v.i > 65536)
-            bad("must be an integer in [1, 65536] or auto");
-          o.maxRotationKeys = v.i;
-        } else if (v.kind != Val::Kind::Auto) {
-          bad("must be an integer in [1, 65536] or auto");
-        }
+      } else if (key == "max_levels" || key == "max_rotation_keys") {
+        // A cap: an integer in [1, most], or auto (0: none).
+        const int64_t most = key == "max_levels" ? 1024 : 65536;
+        if ((v.kind == Val::Kind::Int && (v.i < 1 || v.i > most)) ||
+            (v.kind != Val::Kind::Int && v.kind != Val::Kind::Auto))
+          bad("must be an integer in [1, " + std::to_string(most) +
+              "] or auto");
+        (key == "max_levels" ? o.maxLevels : o.maxRotationKeys) =
+            v.kind == Val::Kind::Int ? v.i : 0;
       } else {
         bad("is unknown (options: security, precision, ring_dim, slots, "
             "max_levels, max_rotation_keys)");
