@@ -103,13 +103,8 @@ const char *kindName(const Val &v) {
 /// (the functions are smooth or piecewise monotone, and the result only
 /// seeds later ranges).
 template <class F> Interval sampledImage(F f, Interval in, int samples) {
-  double lo = INFINITY, hi = -INFINITY;
-  for (int k = 0; k <= samples; ++k) {
-    double y = f(in.lo + (in.hi - in.lo) * k / double(samples));
-    lo = std::min(lo, y);
-    hi = std::max(hi, y);
-  }
-  return {lo, hi};
+  SampledFunction s = sampleFunction(f, in.lo, in.hi, samples);
+  return {s.lo, s.hi};
 }
 
 /// The image of an interval under a nonlinear function.
@@ -407,7 +402,7 @@ private:
       argTypes.push_back(
           fhe::tensorType(&ctx, t.shape, t.kind == ResolvedType::Kind::Cipher));
       out.inputs.push_back(
-          {p.name, t.shape, t.kind == ResolvedType::Kind::Cipher});
+          {p.name, t.shape, t.kind == ResolvedType::Kind::Cipher, {}, {}});
       paramTypes.push_back(std::move(t));
     }
     ResolvedType resultType = resolveType(f.result);
@@ -435,8 +430,8 @@ private:
         fail(returnLoc, "main must return cipher tensors");
       results.push_back(v.tensor);
       resultTypes.push_back(v.tensor.getType());
-      out.outputs.push_back(
-          {"output_" + std::to_string(out.outputs.size()), shapeOf(v), true});
+      out.outputs.push_back({"output_" + std::to_string(out.outputs.size()),
+                             shapeOf(v), true, {}, {}});
     };
     if (ret->kind == Val::Kind::Tuple)
       for (const Val &v : ret->items)

@@ -85,26 +85,54 @@ uint64_t hashBytes(std::span<const uint8_t> bytes, uint64_t seed) {
   return XXH64(bytes.data(), bytes.size(), seed);
 }
 
-void writeFileAtomically(const std::string &path,
-                         std::span<const uint8_t> bytes, unsigned mode) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
-  if (fd >= 0)
-    ::fchmod(fd, mode); // the umask must not widen or narrow it
+AtomicFileWriter::AtomicFileWriter(const std::string &path, unsigned mode)
+    : path(path), tmp(path + ".tmp." + std::to_string(::getpid())) {
+  fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0)
     throw Error(path + ": cannot write: " + std::strerror(errno));
-  if (!writeAll(fd, bytes.data(), bytes.size())) {
-    int err = errno;
+  ::fchmod(fd, mode); // the umask must not widen or narrow it
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd >= 0) {
     ::close(fd);
     ::unlink(tmp.c_str());
-    throw Error(path + ": cannot write: " + std::strerror(err));
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 ||
-      std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot write: " + std::strerror(err));
-  }
+}
+
+void AtomicFileWriter::fail(int err) {
+  if (fd >= 0)
+    ::close(fd);
+  fd = -1;
+  ::unlink(tmp.c_str());
+  throw Error(path + ": cannot write: " + std::strerror(err));
+}
+
+void AtomicFileWriter::append(std::span<const uint8_t> bytes) {
+  if (!writeAll(fd, bytes.data(), bytes.size()))
+    fail(errno);
+}
+
+void AtomicFileWriter::writeAt(std::span<const uint8_t> bytes,
+                               uint64_t offset) {
+  if (!writeAll(fd, bytes.data(), bytes.size(), off_t(offset)))
+    fail(errno);
+}
+
+void AtomicFileWriter::commit() {
+  if (::fsync(fd) != 0)
+    fail(errno);
+  const int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0 || std::rename(tmp.c_str(), path.c_str()) != 0)
+    fail(errno);
+}
+
+void writeFileAtomically(const std::string &path,
+                         std::span<const uint8_t> bytes, unsigned mode) {
+  AtomicFileWriter file(path, mode);
+  file.append(bytes);
+  file.commit();
 }
 
 void writeContainer(const std::string &path, FileKind kind,
@@ -117,35 +145,14 @@ void writeContainer(const std::string &path, FileKind kind,
 
 ContainerFileWriter::ContainerFileWriter(const std::string &path, FileKind kind,
                                          uint64_t fingerprint, unsigned mode)
-    : path(path), tmp(path + ".tmp." + std::to_string(::getpid())), kind(kind),
-      fingerprint(fingerprint) {
-  fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    throw Error(path + ": cannot write: " + std::strerror(errno));
-  ::fchmod(fd, mode); // the umask must not widen or narrow it
+    : file(path, mode), kind(kind), fingerprint(fingerprint) {
   // The header's place; its length field is known at the end.
   const uint8_t zeros[kHeaderBytes] = {};
-  if (!writeAll(fd, zeros, kHeaderBytes))
-    fail(errno);
-}
-
-ContainerFileWriter::~ContainerFileWriter() {
-  if (fd >= 0) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-  }
-}
-
-void ContainerFileWriter::fail(int err) {
-  ::close(fd);
-  fd = -1;
-  ::unlink(tmp.c_str());
-  throw Error(path + ": cannot write: " + std::strerror(err));
+  file.append(zeros);
 }
 
 void ContainerFileWriter::append(std::span<const uint8_t> bytes) {
-  if (!writeAll(fd, bytes.data(), bytes.size()))
-    fail(errno);
+  file.append(bytes);
   payloadBytes += bytes.size();
 }
 
@@ -157,30 +164,18 @@ void ContainerFileWriter::finish() {
   header.put<uint32_t>(static_cast<uint32_t>(kind));
   header.put<uint64_t>(fingerprint);
   header.put<uint64_t>(payloadBytes);
-  if (!writeAll(fd, header.buffer().data(), header.buffer().size(), 0))
-    fail(errno);
+  file.writeAt(header.buffer(), 0);
   const size_t size = kHeaderBytes + size_t(payloadBytes);
-  void *base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  void *base =
+      ::mmap(nullptr, size, PROT_READ, MAP_SHARED, file.descriptor(), 0);
   if (base == MAP_FAILED)
-    fail(errno);
+    file.fail(errno);
   const uint64_t checksum = hashMapped(base, size);
   ::munmap(base, size);
-  if (!writeAll(fd, reinterpret_cast<const uint8_t *>(&checksum), 8,
-                off_t(size)))
-    fail(errno);
-  if (::fsync(fd) != 0)
-    fail(errno);
-  if (::close(fd) != 0) {
-    fd = -1;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot write: " + std::strerror(errno));
-  }
-  fd = -1;
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot write: " + std::strerror(err));
-  }
+  ByteWriter trailer;
+  trailer.put<uint64_t>(checksum);
+  file.writeAt(trailer.buffer(), size);
+  file.commit();
 }
 
 std::vector<uint8_t> readFileBytes(const std::string &path) {

@@ -8,6 +8,8 @@
 #ifndef CERIUM_DSL_FUNCTIONS_H
 #define CERIUM_DSL_FUNCTIONS_H
 
+#include <algorithm>
+#include <cmath>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +24,29 @@ double evaluateNonlinear(std::string_view name, double x);
 /// (chebyshev on [lo, hi]).
 double evaluatePolynomial(std::span<const double> coeffs, bool chebyshev,
                           double lo, double hi, double x);
+
+/// f sampled at `samples` + 1 evenly spaced points of [lo, hi]: its
+/// smallest and largest value and the largest difference quotient between
+/// neighbouring points (ranges for the front end, ranges and Lipschitz
+/// estimates for the error budgets of approximations).
+struct SampledFunction {
+  double lo, hi, slope;
+};
+template <class F>
+SampledFunction sampleFunction(F f, double lo, double hi, int samples) {
+  const double step = (hi - lo) / samples;
+  SampledFunction s{INFINITY, -INFINITY, 0};
+  double prev = 0;
+  for (int k = 0; k <= samples; ++k) {
+    const double y = f(lo + (hi - lo) * k / double(samples));
+    s.lo = std::min(s.lo, y);
+    s.hi = std::max(s.hi, y);
+    if (k > 0)
+      s.slope = std::max(s.slope, std::fabs(y - prev) / step);
+    prev = y;
+  }
+  return s;
+}
 
 /// Levenshtein distance (for "did you mean" suggestions).
 size_t editDistance(std::string_view a, std::string_view b);

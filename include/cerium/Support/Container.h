@@ -146,6 +146,32 @@ void writeContainer(const std::string &path, FileKind kind,
                     uint64_t fingerprint, std::span<const uint8_t> payload,
                     unsigned mode = 0644);
 
+/// A file written to a temporary beside `path` and renamed into place by
+/// commit(); one destroyed before that leaves nothing. Errors throw
+/// cerium::Error ("PATH: cannot write: ...").
+class AtomicFileWriter {
+public:
+  /// `mode`: the new file's permission bits, whatever the umask.
+  AtomicFileWriter(const std::string &path, unsigned mode = 0644);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter &) = delete;
+  AtomicFileWriter &operator=(const AtomicFileWriter &) = delete;
+
+  void append(std::span<const uint8_t> bytes);
+  /// Overwrites bytes already written, or extends the file, at `offset`.
+  void writeAt(std::span<const uint8_t> bytes, uint64_t offset);
+  /// The open temporary (read and write), e.g. to map what was written.
+  int descriptor() const { return fd; }
+  /// Syncs, closes and renames the file into place.
+  void commit();
+  /// Abandons the file and throws the error `err` (an errno value).
+  [[noreturn]] void fail(int err);
+
+private:
+  std::string path, tmp;
+  int fd = -1;
+};
+
 /// A container written while its payload is produced: pieces go to a
 /// temporary file as they are appended, finish() fills in the header's
 /// length, appends the checksum (read back through a mapping, a piece at a
@@ -155,19 +181,14 @@ class ContainerFileWriter {
 public:
   ContainerFileWriter(const std::string &path, FileKind kind,
                       uint64_t fingerprint, unsigned mode = 0644);
-  ~ContainerFileWriter();
-  ContainerFileWriter(const ContainerFileWriter &) = delete;
-  ContainerFileWriter &operator=(const ContainerFileWriter &) = delete;
 
   void append(std::span<const uint8_t> bytes);
   void finish();
 
 private:
-  [[noreturn]] void fail(int err);
-  std::string path, tmp;
+  AtomicFileWriter file;
   FileKind kind;
   uint64_t fingerprint;
-  int fd = -1;
   uint64_t payloadBytes = 0;
 };
 

@@ -157,8 +157,7 @@ public:
     module->setAttr("ckks.slots", b.getI64IntegerAttr(slots));
     module->setAttr("ckks.levels", b.getI64IntegerAttr(depth));
     if (!approximations.empty())
-      module->setAttr(fhe::kApproximationsAttr,
-                      b.getArrayAttr(approximations));
+      module->setAttr(fhe::kApproximationsAttr, b.getArrayAttr(approximations));
     return success();
   }
 
@@ -260,8 +259,8 @@ private:
       }
       if (!in || shapeOf(in).size() < 2)
         return;
-      rowStride = std::max(rowStride, int64_t(llvm::PowerOf2Ceil(
-                                          uint64_t(std::max(n, m)))));
+      rowStride = std::max(
+          rowStride, int64_t(llvm::PowerOf2Ceil(uint64_t(std::max(n, m)))));
       reach.push_back(in);
     });
     llvm::DenseSet<Value> seen;
@@ -283,8 +282,7 @@ private:
               def))
         continue;
       for (Value operand : def->getOperands())
-        if (fhe::isCipher(operand.getType()) &&
-            shapeOf(operand) == shapeOf(v))
+        if (fhe::isCipher(operand.getType()) && shapeOf(operand) == shapeOf(v))
           reach.push_back(operand);
     }
   }
@@ -345,17 +343,22 @@ private:
 
   /// Plain values of `cipher`'s shape in its slots. A scalar fills every
   /// slot of the extent (mul_const then applies; spare slots are free).
-  std::vector<double> place(Value cipher, const std::vector<double> &values,
-                            bool scalar) const {
-    std::vector<double> slotsOut(size_t(extentOf(cipher)), 0.0);
+  static std::vector<double> place(const Shape &shape, const Layout &layout,
+                                   const std::vector<double> &values,
+                                   bool scalar) {
+    std::vector<double> slotsOut(size_t(layout.extent), 0.0);
     if (scalar) {
       std::fill(slotsOut.begin(), slotsOut.end(), values[0]);
       return slotsOut;
     }
-    auto pos = positionsOf(cipher);
+    auto pos = shapes::stridedPositions(shape, layout.strides);
     for (size_t i = 0; i < pos.size(); ++i)
       slotsOut[size_t(pos[i])] = values[i];
     return slotsOut;
+  }
+  std::vector<double> place(Value cipher, const std::vector<double> &values,
+                            bool scalar) const {
+    return place(shapeOf(cipher), layoutOf(cipher), values, scalar);
   }
 
   /// A linear map on flat slot positions: out[o] += value * in[i].
@@ -739,8 +742,8 @@ private:
       lowerCipherPlain(op, wide, paddedLayout(shape), cl, cl ? rhs : lhs);
       return;
     }
-    lowerCipherPlain(op, ciphers.at(cipherOperand), layoutOf(cipherOperand),
-                     cl, cl ? rhs : lhs);
+    lowerCipherPlain(op, ciphers.at(cipherOperand), layoutOf(cipherOperand), cl,
+                     cl ? rhs : lhs);
   }
 
   /// ct (of the result's shape, laid out by `layout`) op the plain operand.
@@ -752,15 +755,7 @@ private:
     const bool scalar = pt.values.size() == 1;
     std::vector<double> values = broadcastTo(pt, shape);
     auto placed = [&](const std::vector<double> &v) {
-      std::vector<double> out(size_t(layout.extent), 0.0);
-      if (scalar) {
-        std::fill(out.begin(), out.end(), v[0]);
-        return out;
-      }
-      auto pos = shapes::stridedPositions(shape, layout.strides);
-      for (size_t i = 0; i < pos.size(); ++i)
-        out[size_t(pos[i])] = v[i];
-      return out;
+      return place(shape, layout, v, scalar);
     };
     const int64_t extent = layout.extent;
     auto addPlain = [&](const std::vector<double> &v, bool negate) {
@@ -1080,21 +1075,20 @@ private:
     unsigned line = 0;
     if (auto fl = dyn_cast<FileLineColLoc>(op.getLoc()))
       line = fl.getLine();
-    approximations.push_back(b.getStringAttr(
-        "line " + std::to_string(line) + ": " + a.describe()));
+    approximations.push_back(
+        b.getStringAttr("line " + std::to_string(line) + ": " + a.describe()));
     return a;
   }
 
   /// The approximation's program on a ciphertext; constants fill `n` slots.
-  Value emitApproximation(Value x, const approx::Approximation &a,
-                          int64_t n) {
+  Value emitApproximation(Value x, const approx::Approximation &a, int64_t n) {
     std::vector<Value> values{x};
     for (const approx::Step &step : a.steps) {
       using Kind = approx::Step::Kind;
       switch (step.kind) {
       case Kind::Chebyshev:
-        values.push_back(e.chebyshevSeries(values[step.a], step.coeffs,
-                                           step.lo, step.hi, n));
+        values.push_back(e.chebyshevSeries(values[step.a], step.coeffs, step.lo,
+                                           step.hi, n));
         break;
       case Kind::Product:
         values.push_back(e.mul(values[step.a], values[step.b]));
@@ -1201,8 +1195,8 @@ private:
     Shape outShape = shapeOf(op.getResult(0)), outLayout = outShape;
     if (inShape.size() >= 2) {
       outLayout = inLayout;
-      outLayout.back() = std::max(
-          inLayout.back(), int64_t(llvm::PowerOf2Ceil(uint64_t(m))));
+      outLayout.back() =
+          std::max(inLayout.back(), int64_t(llvm::PowerOf2Ceil(uint64_t(m))));
     }
     auto inPos = positionsOf(in);
     auto outPos = shapes::paddedPositions(outShape, outLayout);
@@ -1294,11 +1288,9 @@ private:
               ea.push_back({out, atA(t, i, l), 1.0});
               eb.push_back({out, atB(t, l, j), 1.0});
             }
-        Parts term =
-            product(applyLinearMap(ciphers.at(lhs), extentOf(lhs), outExtent,
-                                   ea),
-                    applyLinearMap(ciphers.at(rhs), extentOf(rhs), outExtent,
-                                   eb));
+        Parts term = product(
+            applyLinearMap(ciphers.at(lhs), extentOf(lhs), outExtent, ea),
+            applyLinearMap(ciphers.at(rhs), extentOf(rhs), outExtent, eb));
         acc = acc.empty() ? term : addParts(acc, term);
       }
       ciphers[result] = acc;
@@ -1307,7 +1299,9 @@ private:
     const int64_t d =
         int64_t(llvm::PowerOf2Ceil(uint64_t(std::max({m, k, n}))));
     const int64_t extent = nb * d * d;
-    auto at = [&](int64_t t, int64_t i, int64_t j) { return (t * d + i) * d + j; };
+    auto at = [&](int64_t t, int64_t i, int64_t j) {
+      return (t * d + i) * d + j;
+    };
     std::vector<MapEntry> sigma, tau;
     for (int64_t t = 0; t < nb; ++t)
       for (int64_t i = 0; i < d; ++i)
@@ -1443,8 +1437,9 @@ private:
     const PlainTensor &w = plain(op, c.getWeight());
     const Shape xs = shapeOf(in), out = shapeOf(c.getResult());
     const int64_t stride = int64_t(c.getStride()),
-                  pad = int64_t(c.getPadding()), groups = int64_t(c.getGroups());
-    const int64_t cin = xs[0], h = xs[1], wd = xs[2];
+                  pad = int64_t(c.getPadding()),
+                  groups = int64_t(c.getGroups());
+    const int64_t h = xs[1], wd = xs[2];
     const int64_t o = w.shape[0], cg = w.shape[1], kh = w.shape[2],
                   kw = w.shape[3];
     const int64_t ho = out[1], wo = out[2];
@@ -1470,7 +1465,6 @@ private:
                      w.values[size_t(((oc * cg + ci) * kh + dy) * kw + dx)]});
               }
     }
-    (void)cin;
     const Layout outLayout =
         placeGridOutput(c.getResult(), in, stride, entries);
     Parts y =
@@ -1502,8 +1496,10 @@ private:
       kernel = kernelW = int64_t(p.getKernel());
       stride = int64_t(p.getStride());
     }
-    const int64_t ho = (h - kernel) / stride + 1,
-                  wo = (wd - kernelW) / stride + 1;
+    // [C, H', W'], or [C] (one window over everything).
+    const Shape out = shapeOf(op.getResult(0));
+    const int64_t ho = out.size() == 3 ? out[1] : 1,
+                  wo = out.size() == 3 ? out[2] : 1;
     const double weight = 1.0 / double(kernel * kernelW);
     auto pos = positionsOf(in);
     // avgpool2d keeps its output in the input's grid (gridLayout);
@@ -1515,11 +1511,10 @@ private:
         for (int64_t x = 0; x < wo; ++x)
           for (int64_t dy = 0; dy < kernel; ++dy)
             for (int64_t dx = 0; dx < kernelW; ++dx)
-              entries.push_back(
-                  {(c * ho + y) * wo + x,
-                   pos[size_t((c * h + y * stride + dy) * wd + x * stride +
-                              dx)],
-                   weight});
+              entries.push_back({(c * ho + y) * wo + x,
+                                 pos[size_t((c * h + y * stride + dy) * wd +
+                                            x * stride + dx)],
+                                 weight});
     const Layout outLayout =
         grid ? placeGridOutput(op.getResult(0), in, stride, entries)
              : paddedLayout({ch, ho, wo});
@@ -1662,8 +1657,7 @@ public:
     }
     try {
       if (failed(Lowering(module, main, slotOption,
-                          static_cast<unsigned>(segmentOption),
-                          precisionOption)
+                          static_cast<unsigned>(segmentOption), precisionOption)
                      .run()))
         signalPassFailure();
     } catch (const std::exception &e) {
@@ -1689,8 +1683,7 @@ public:
 
 } // namespace
 
-std::unique_ptr<Pass> createFheToCkksPass(int64_t slots,
-                                          unsigned segmentDepth,
+std::unique_ptr<Pass> createFheToCkksPass(int64_t slots, unsigned segmentDepth,
                                           double precision) {
   return std::make_unique<FheToCkksPass>(slots, segmentDepth, precision);
 }

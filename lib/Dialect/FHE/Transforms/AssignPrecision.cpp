@@ -40,26 +40,18 @@ Interval hull(Interval a, Interval b) {
   return {std::min(a.lo, b.lo), std::max(a.hi, b.hi)};
 }
 
-/// Samples of f on [lo, hi]: its image and its largest difference quotient
-/// (a Lipschitz estimate; 4096 steps, times 1.05).
+/// f on [lo, hi] at 4096 steps: its image (unknown if not finite) and a
+/// Lipschitz estimate (the largest difference quotient, times 1.05).
 struct Sampled {
   Interval image;
   double lipschitz;
 };
 template <class F> Sampled sample(F f, double lo, double hi) {
-  constexpr int kSteps = 4096;
-  Interval image{kInf, -kInf};
-  double lip = 0, prev = f(lo);
-  for (int k = 0; k <= kSteps; ++k) {
-    const double x = lo + (hi - lo) * k / kSteps, y = f(x);
-    image = {std::min(image.lo, y), std::max(image.hi, y)};
-    if (k > 0)
-      lip = std::max(lip, std::fabs(y - prev) / ((hi - lo) / kSteps));
-    prev = y;
-  }
+  dsl::SampledFunction s = dsl::sampleFunction(f, lo, hi, 4096);
+  Interval image{s.lo, s.hi};
   if (!std::isfinite(image.lo) || !std::isfinite(image.hi))
     image = {};
-  return {image, std::isfinite(lip) ? 1.05 * lip : kInf};
+  return {image, std::isfinite(s.slope) ? 1.05 * s.slope : kInf};
 }
 
 class Analysis {
