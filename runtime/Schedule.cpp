@@ -139,9 +139,20 @@ ElementwiseProgram compileKernel(Operation *kernelOp, const ckks::Params &p) {
 
 class ScheduleExecutor::Impl {
 public:
-  Impl(func::FuncOp main, ckks::ParamsPtr params, kernels::RnsBackend &backend)
+  Impl(func::FuncOp main, ckks::ParamsPtr params, kernels::RnsBackend &backend,
+       Communicator *communicator)
       : main(main), p(std::move(params)), backend(backend), n(p->degree()),
-        arena(allocateArena(backend, size_t(arenaLimbs(main)) * n)) {
+        arena(allocateArena(backend, size_t(arenaLimbs(main)) * n)),
+        comm(communicator) {
+    const int64_t ranks = scheduleRanks(main);
+    const int64_t size = comm ? comm->size() : 1;
+    if (ranks != size)
+      throw Error("the schedule is partitioned for " + std::to_string(ranks) +
+                  " process(es), this run has " + std::to_string(size));
+    if (ranks > 1)
+      rank = comm->rank();
+    else
+      comm = nullptr;
     loadPlan();
   }
 
@@ -156,8 +167,19 @@ private:
   }
   void loadPlan();
   void execute(Operation *op, const ckks::EvalKeys &keys);
-  void keySwitch(rns::KeySwitchOp op, const ckks::EvalKeys &keys);
+  /// One op on limbs [first, first + count) of its results (all of them
+  /// unless the op runs limb-wise).
+  void execute(Operation *op, const ckks::EvalKeys &keys, size_t first,
+               size_t count);
+  void keySwitch(rns::KeySwitchOp op, const ckks::EvalKeys &keys, size_t first,
+                 size_t count);
+  void allGather(rns::AllGatherOp op);
   const kernels::BaseConverter &converter(Type from, Type to);
+  const ElementwiseProgram &program(rns::KernelOp kernel, size_t first,
+                                    size_t count);
+  /// The runs of limbs of an array over `type` whose primes this rank owns
+  /// (prime id mod ranks), as (first, count).
+  ArrayRef<std::pair<size_t, size_t>> ownedRuns(Type type);
 
   func::FuncOp main;
   ckks::ParamsPtr p;
@@ -178,7 +200,17 @@ private:
   const ckks::EvalKeys *keysOnDevice = nullptr;
   /// Every value's offset in the arena, in limbs (read and checked once).
   llvm::DenseMap<Value, int64_t> placement;
-  llvm::DenseMap<Operation *, ElementwiseProgram> programs;
+  /// Kernel programs by (op, first limb): a limb-wise kernel runs on runs
+  /// of its limbs, each with its constants.
+  llvm::DenseMap<std::pair<Operation *, size_t>, ElementwiseProgram> programs;
+  /// Partitioned schedules: the communicator (null for one process), this
+  /// process's rank, the ops that run on one rank (that rank) or limb-wise
+  /// (kLimbWise); ops not listed run whole on every rank.
+  Communicator *comm = nullptr;
+  int64_t rank = 0;
+  static constexpr int64_t kLimbWise = -1;
+  llvm::DenseMap<Operation *, int64_t> placementOn;
+  llvm::DenseMap<Type, SmallVector<std::pair<size_t, size_t>>> runs;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
       converters;
   /// Keys copied to backend memory (backends without host access).
@@ -201,7 +233,8 @@ const kernels::BaseConverter &ScheduleExecutor::Impl::converter(Type from,
 }
 
 void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
-                                       const ckks::EvalKeys &keys) {
+                                       const ckks::EvalKeys &keys, size_t first,
+                                       size_t count) {
   const ckks::SwitchingKey *key = nullptr;
   if (auto secret = op.getSecret()) {
     const bool toSparse = *secret == SecretSwitch::ToSparse;
@@ -252,34 +285,195 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
   }
   std::vector<ConstLimbs> digits, keyB, keyA;
   for (size_t j = 0; j < beta; ++j) {
-    digits.push_back(view(op.getDigits()[j]));
-    keyB.push_back({keyData[j], primes, n});
-    keyA.push_back({keyData[j] + keyPolyWords, primes, n});
+    digits.push_back(view(op.getDigits()[j]).slice(first, count));
+    keyB.push_back(ConstLimbs{keyData[j], primes, n}.slice(first, count));
+    keyA.push_back(
+        ConstLimbs{keyData[j] + keyPolyWords, primes, n}.slice(first, count));
   }
-  backend.keySwitchInnerProduct(view(op.getB()), view(op.getA()), digits, keyB,
-                                keyA);
+  backend.keySwitchInnerProduct(view(op.getB()).slice(first, count),
+                                view(op.getA()).slice(first, count), digits,
+                                keyB, keyA);
+}
+
+const ElementwiseProgram &ScheduleExecutor::Impl::program(rns::KernelOp kernel,
+                                                          size_t first,
+                                                          size_t count) {
+  auto key = std::make_pair(kernel.getOperation(), first);
+  auto it = programs.find(key);
+  if (it != programs.end())
+    return it->second;
+  ElementwiseProgram prog = compileKernel(kernel, *p);
+  if (count != prog.numLimbs) {
+    // Constants are stored per limb, constant by constant: keep this run's.
+    std::vector<uint32_t> kept, keptShoup;
+    for (size_t c = 0; c < prog.constants.size() / prog.numLimbs; ++c)
+      for (size_t i = first; i < first + count; ++i) {
+        kept.push_back(prog.constants[c * prog.numLimbs + i]);
+        keptShoup.push_back(prog.constantsShoup[c * prog.numLimbs + i]);
+      }
+    prog.constants = std::move(kept);
+    prog.constantsShoup = std::move(keptShoup);
+    prog.numLimbs = count;
+  }
+  return programs.try_emplace(key, std::move(prog)).first->second;
+}
+
+ArrayRef<std::pair<size_t, size_t>>
+ScheduleExecutor::Impl::ownedRuns(Type type) {
+  auto it = runs.find(type);
+  if (it != runs.end())
+    return it->second;
+  SmallVector<std::pair<size_t, size_t>> owned;
+  const int64_t ranks = comm->size();
+  for (auto [i, prime] :
+       llvm::enumerate(cast<rns::LimbsType>(type).getPrimes())) {
+    if (int64_t(prime % uint32_t(ranks)) != rank)
+      continue;
+    if (!owned.empty() && owned.back().first + owned.back().second == i)
+      ++owned.back().second;
+    else
+      owned.push_back({i, 1});
+  }
+  return runs.try_emplace(type, std::move(owned)).first->second;
+}
+
+void ScheduleExecutor::Impl::allGather(rns::AllGatherOp op) {
+  Limbs array = view(op.getInput());
+  const int64_t source = op.getSourceAttr().getInt();
+  // The transport works on host memory (MPI) or on the backend's (NCCL);
+  // limbs travel through a staging buffer of that kind.
+  const bool inBackendMemory = comm->transport() == "NCCL";
+  if (source >= 0) {
+    if (source >= comm->size())
+      throw Error("the schedule gathers from rank " + std::to_string(source) +
+                  ", beyond the run's " + std::to_string(comm->size()));
+    if (inBackendMemory || backend.hostAccessible()) {
+      backend.synchronize();
+      comm->broadcast({array.data, array.numWords()}, int(source));
+      return;
+    }
+    std::vector<uint32_t> staged(array.numWords());
+    if (rank == source)
+      backend.copyToHost(staged.data(), array.data, staged.size());
+    comm->broadcast(staged, int(source));
+    backend.copyFromHost(array.data, staged.data(), staged.size());
+    return;
+  }
+  // Limb-wise: rank r contributes its primes' limbs in array order.
+  const int64_t ranks = comm->size();
+  auto primes = cast<rns::LimbsType>(op.getInput().getType()).getPrimes();
+  std::vector<size_t> counts(size_t(ranks), 0);
+  for (uint32_t prime : primes)
+    counts[prime % uint32_t(ranks)] += n;
+  size_t offset = 0;
+  std::vector<size_t> starts;
+  for (size_t c : counts) {
+    starts.push_back(offset);
+    offset += c;
+  }
+  kernels::BackendBuffer deviceStage;
+  std::vector<uint32_t> hostStage;
+  uint32_t *stage;
+  if (inBackendMemory) {
+    deviceStage = kernels::BackendBuffer(backend, array.numWords());
+    stage = deviceStage.data();
+  } else {
+    hostStage.resize(array.numWords());
+    stage = hostStage.data();
+  }
+  // Moves limb i between the array and its place in the stage.
+  std::vector<size_t> next = starts;
+  auto move = [&](size_t i, bool toStage) {
+    size_t owner = primes[i] % uint32_t(ranks);
+    uint32_t *staged = stage + next[owner];
+    next[owner] += n;
+    uint32_t *limb = array.limb(i);
+    if (inBackendMemory)
+      backend.copy(toStage ? staged : limb, toStage ? limb : staged, n);
+    else if (toStage)
+      backend.copyToHost(staged, limb, n);
+    else
+      backend.copyFromHost(limb, staged, n);
+  };
+  for (size_t i = 0; i < primes.size(); ++i)
+    if (int64_t(primes[i] % uint32_t(ranks)) == rank)
+      move(i, true);
+  // allGather reads this rank's part and writes every part: give it the
+  // part in its own copy, as the two must not overlap.
+  std::vector<uint32_t> mineHost;
+  kernels::BackendBuffer mineDevice;
+  std::span<const uint32_t> mine;
+  const size_t own = counts[size_t(rank)];
+  if (inBackendMemory) {
+    mineDevice = kernels::BackendBuffer(backend, own);
+    if (own)
+      backend.copy(mineDevice.data(), stage + starts[size_t(rank)], own);
+    mine = {mineDevice.data(), own};
+  } else {
+    mineHost.assign(stage + starts[size_t(rank)],
+                    stage + starts[size_t(rank)] + own);
+    mine = mineHost;
+  }
+  backend.synchronize(); // the transport reads what the backend wrote
+  comm->allGather(mine, {stage, array.numWords()}, counts);
+  next = starts;
+  for (size_t i = 0; i < primes.size(); ++i) {
+    if (int64_t(primes[i] % uint32_t(ranks)) == rank) {
+      next[size_t(rank)] += n; // already in place
+      continue;
+    }
+    move(i, false);
+  }
 }
 
 void ScheduleExecutor::Impl::execute(Operation *op,
                                      const ckks::EvalKeys &keys) {
+  auto on = placementOn.find(op);
+  if (on == placementOn.end()) {
+    execute(op, keys, 0, SIZE_MAX);
+    return;
+  }
+  if (on->second != kLimbWise) {
+    if (on->second == rank)
+      execute(op, keys, 0, SIZE_MAX);
+    return;
+  }
+  // Limb-wise: every op's limbs are those of its first result.
+  if (op->getNumResults() == 0 || isa<rns::SliceOp, rns::ConcatOp>(op)) {
+    execute(op, keys, 0, SIZE_MAX);
+    return;
+  }
+  for (auto [first, count] : ownedRuns(op->getResult(0).getType()))
+    execute(op, keys, first, count);
+}
+
+void ScheduleExecutor::Impl::execute(Operation *op, const ckks::EvalKeys &keys,
+                                     size_t first, size_t count) {
+  auto part = [&](Value v) {
+    Limbs all = view(v);
+    return count == SIZE_MAX ? all : all.slice(first, count);
+  };
   auto inPlace = [&](Value in, Value out) {
-    Limbs o = view(out);
-    if (o.data != view(in).data)
-      backend.copy(o.data, view(in).data, o.numWords());
+    Limbs o = part(out), i = part(in);
+    if (o.data != i.data)
+      backend.copy(o.data, i.data, o.numWords());
     return o;
   };
   llvm::TypeSwitch<Operation *>(op)
       .Case<rns::KernelOp>([&](rns::KernelOp k) {
-        auto it = programs.find(op);
-        if (it == programs.end())
-          it = programs.try_emplace(op, compileKernel(k, *p)).first;
+        const ElementwiseProgram &prog =
+            program(k, count == SIZE_MAX ? 0 : first,
+                    count == SIZE_MAX
+                        ? cast<rns::LimbsType>(k.getOutputs()[0].getType())
+                              .getNumLimbs()
+                        : count);
         std::vector<Limbs> outs;
         std::vector<ConstLimbs> ins;
         for (Value v : k.getOutputs())
-          outs.push_back(view(v));
+          outs.push_back(part(v));
         for (Value v : k.getInputs())
-          ins.push_back(view(v));
-        backend.elementwise(it->second, outs, ins);
+          ins.push_back(part(v));
+        backend.elementwise(prog, outs, ins);
       })
       .Case<rns::NttOp>([&](rns::NttOp o) {
         backend.nttForward(inPlace(o.getInput(), o.getResult()));
@@ -287,6 +481,7 @@ void ScheduleExecutor::Impl::execute(Operation *op,
       .Case<rns::InttOp>([&](rns::InttOp o) {
         backend.nttInverse(inPlace(o.getInput(), o.getResult()));
       })
+      .Case<rns::AllGatherOp>([&](rns::AllGatherOp g) { allGather(g); })
       .Case<rns::SliceOp>([&](auto) {})
       .Case<rns::ConcatOp>([&](rns::ConcatOp c) {
         uint32_t *at = view(c.getResult()).data;
@@ -298,15 +493,23 @@ void ScheduleExecutor::Impl::execute(Operation *op,
         }
       })
       .Case<rns::BaseConvertOp>([&](rns::BaseConvertOp b) {
+        // A share of the outputs needs every input limb.
+        Limbs out = part(b.getResult());
         backend.baseConvert(
-            converter(b.getInput().getType(), b.getResult().getType()),
-            view(b.getResult()), view(b.getInput()));
+            converter(b.getInput().getType(),
+                      rns::LimbsType::get(b.getContext(), out.primes)),
+            out, view(b.getInput()));
       })
       .Case<rns::AutomorphOp>([&](rns::AutomorphOp a) {
-        backend.automorphism(view(a.getResult()), view(a.getInput()),
+        backend.automorphism(part(a.getResult()), part(a.getInput()),
                              uint32_t(a.getGalois()), kernels::Domain::Ntt);
       })
-      .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) { keySwitch(k, keys); })
+      .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) {
+        keySwitch(k, keys, count == SIZE_MAX ? 0 : first,
+                  count == SIZE_MAX
+                      ? cast<rns::LimbsType>(k.getB().getType()).getNumLimbs()
+                      : count);
+      })
       .Case<rns::EncodeOp>([&](rns::EncodeOp e) {
         Limbs out = view(e.getResult());
         if (auto it = deviceConstants.find(op); it != deviceConstants.end()) {
@@ -383,6 +586,18 @@ void ScheduleExecutor::Impl::loadPlan() {
                   op.getName().getStringRef().str());
     for (OpResult r : op.getResults())
       check(r, offsets[r.getResultNumber()]);
+    if (auto on = op.getAttr("rns.on")) {
+      auto limbWise = dyn_cast<StringAttr>(on);
+      auto single = dyn_cast<IntegerAttr>(on);
+      if (!(limbWise && limbWise.getValue() == "limbs") &&
+          !(single && single.getInt() >= 0 &&
+            single.getInt() < scheduleRanks(main)))
+        throw Error("the schedule places an op on no rank of its run");
+      placementOn[&op] = limbWise ? kLimbWise : single.getInt();
+    }
+    if (auto gather = dyn_cast<rns::AllGatherOp>(op))
+      if (!comm || gather.getSourceAttr().getInt() >= comm->size())
+        throw Error("the schedule gathers limbs but runs in one process");
   }
 }
 
@@ -438,7 +653,8 @@ void ScheduleExecutor::Impl::execute(const ckks::EvalKeys &keys,
     deviceKeys.clear();
     keysOnDevice = &keys;
     runOps();
-  } else if (observer || backend.hostAccessible()) {
+  } else if (observer || backend.hostAccessible() || comm) {
+    // Collectives wait on the other processes: they cannot be replayed.
     runOps();
   } else if (recorded) {
     recorded->replay();
@@ -469,8 +685,10 @@ std::vector<ckks::Ciphertext> ScheduleExecutor::Impl::outputs() {
 }
 
 ScheduleExecutor::ScheduleExecutor(func::FuncOp main, ckks::ParamsPtr params,
-                                   kernels::RnsBackend &backend)
-    : impl(std::make_unique<Impl>(main, std::move(params), backend)) {}
+                                   kernels::RnsBackend &backend,
+                                   Communicator *communicator)
+    : impl(std::make_unique<Impl>(main, std::move(params), backend,
+                                  communicator)) {}
 
 ScheduleExecutor::~ScheduleExecutor() = default;
 
@@ -496,6 +714,16 @@ ScheduleExecutor::run(const ckks::EvalKeys &keys,
   return outputs();
 }
 
+int64_t scheduleRanks(func::FuncOp main) {
+  auto ranks = main->getAttrOfType<IntegerAttr>("rns.ranks");
+  if (!ranks)
+    return 1;
+  if (ranks.getInt() < 1 || ranks.getInt() > 4096)
+    throw Error("the schedule is partitioned for an implausible " +
+                std::to_string(ranks.getInt()) + " processes");
+  return ranks.getInt();
+}
+
 size_t arenaBytes(func::FuncOp main) {
   auto layout =
       main->getParentOfType<ModuleOp>()->getAttrOfType<DictionaryAttr>(
@@ -509,8 +737,9 @@ size_t arenaBytes(func::FuncOp main) {
 std::vector<ckks::Ciphertext>
 runSchedule(func::FuncOp main, ckks::ParamsPtr params,
             kernels::RnsBackend &backend, const ckks::EvalKeys &keys,
-            std::vector<ckks::Ciphertext> inputs, const OpObserver &observer) {
-  ScheduleExecutor executor(main, std::move(params), backend);
+            std::vector<ckks::Ciphertext> inputs, const OpObserver &observer,
+            Communicator *communicator) {
+  ScheduleExecutor executor(main, std::move(params), backend, communicator);
   return executor.run(keys, inputs, observer);
 }
 

@@ -5,7 +5,7 @@ CERIUM_DEB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3-venv
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev
-  nlohmann-json3-dev libxxhash-dev
+  nlohmann-json3-dev libxxhash-dev libopenmpi-dev openmpi-bin
 )
 
 # install_debian_packages WHO PACKAGE...: installs those not yet installed

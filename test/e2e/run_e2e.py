@@ -247,11 +247,23 @@ def check(outdir, want, bound, what):
         print(f"  {what}: output {i} {tuple(ref.shape)} max error {err:.2e}")
 
 
+def check_trace(path, lanes):
+    """A --profile trace: op events named rns.*, one lane (tid) per process."""
+    events = json.load(open(path))["traceEvents"]
+    ops = [e for e in events if e["ph"] == "X"]
+    assert ops and all(e["name"].startswith("rns.") and e["dur"] >= 0
+                       for e in ops), "malformed --profile trace"
+    names = [e for e in events if e["ph"] == "M" and e["name"] == "thread_name"]
+    assert sorted(e["tid"] for e in names) == list(range(lanes)), \
+        f"--profile trace lanes {[e['tid'] for e in names]}, want {lanes}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--program", required=True, choices=sorted(PROGRAMS))
     ap.add_argument("--seed", type=int, default=random.randrange(2**31))
+    ap.add_argument("--mpirun", help="also run on 2 processes with this mpirun")
     args = ap.parse_args()
     tools = os.path.join(args.build, "tools")
     cc, client, server = (os.path.join(tools, t) for t in ("cerium-cc", "cerium", "cerium-run"))
@@ -287,9 +299,19 @@ def main():
         run([server, art, "--eval-keys", os.path.join(keys, "eval.keys"),
              "--in", os.path.join(tmp, "in.ct"), "-o", os.path.join(tmp, "out.ct"),
              "--profile", trace])
-        events = json.load(open(trace))["traceEvents"]
-        assert events and all(e["name"].startswith("rns.") and e["dur"] >= 0
-                              for e in events), "malformed --profile trace"
+        check_trace(trace, lanes=1)
+        if args.mpirun:
+            # Two processes, each way of splitting: the same bytes as one.
+            for mode in ("limbs", "ciphertexts"):
+                out = os.path.join(tmp, f"out-{mode}.ct")
+                run([args.mpirun, "-np", "2", "--oversubscribe", server, art,
+                     "--eval-keys", os.path.join(keys, "eval.keys"),
+                     "--in", os.path.join(tmp, "in.ct"), "-o", out,
+                     "--partition", mode, "--profile", trace])
+                with open(out, "rb") as a, open(os.path.join(tmp, "out.ct"), "rb") as b:
+                    assert a.read() == b.read(), f"2 processes ({mode}) differ from 1"
+                check_trace(trace, lanes=2)
+                print(f"  mpirun -np 2 --partition {mode}: bit-identical")
         run([client, "decrypt", art, "--keys", keys, os.path.join(tmp, "out.ct"),
              "-o", os.path.join(tmp, "dec")])
         check(os.path.join(tmp, "dec"), want, precision, "keygen/encrypt/run/decrypt")

@@ -8,13 +8,17 @@
 
 #include "cerium/CKKS/Serialization.h"
 #include "cerium/Compiler/Session.h"
+#include "cerium/Dialect/RNS/IR/RNSDialect.h"
+#include "cerium/Dialect/RNS/Transforms/Passes.h"
 #include "cerium/Runtime/Backends.h"
+#include "cerium/Runtime/Communicator.h"
 #include "cerium/Runtime/ReferenceEvaluator.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/Support/Container.h"
 #include "cerium/kernels/CpuBackend.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -25,6 +29,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 using namespace cerium;
 
@@ -44,8 +49,7 @@ public:
                            std::chrono::steady_clock::now() - start)
                            .count();
       if (!profilePath.empty())
-        events.push_back(
-            {op->getName().getStringRef().str(), elapsed * 1e3 - ms, ms});
+        events.push_back({eventName(op), elapsed * 1e3 - ms, ms});
       if (tty && elapsed > 1.0) {
         double eta = elapsed / double(done) * double(total - done);
         std::fprintf(stderr, "\r%zu/%zu ops, %.1f s elapsed, ETA %.1f s   ",
@@ -54,25 +58,66 @@ public:
       }
     };
   }
-  void finish() {
+  /// Ends the progress line and writes the trace: with several processes,
+  /// rank 0 writes every rank's events, one lane (tid) per rank.
+  void finish(runtime::Communicator &world) {
     if (shown)
       std::fprintf(stderr, "\n");
     if (profilePath.empty())
       return;
-    std::string json = "{\"traceEvents\": [\n";
-    for (size_t i = 0; i < events.size(); ++i)
-      json += fmt::format("{}{{\"name\": \"{}\", \"ph\": \"X\", "
+    std::string lane;
+    for (const Event &e : events)
+      lane += fmt::format(",\n{{\"name\": \"{}\", \"ph\": \"X\", "
                           "\"ts\": {:.1f}, \"dur\": {:.1f}, \"pid\": 1, "
-                          "\"tid\": 1}}",
-                          i ? ",\n" : "", events[i].name,
-                          events[i].startMs * 1e3, events[i].ms * 1e3);
-    json += "\n]}\n";
+                          "\"tid\": {}}}",
+                          e.name, e.startMs * 1e3, e.ms * 1e3, world.rank());
+    std::string lanes = gatherText(world, lane);
+    if (world.rank() != 0)
+      return;
+    std::string json = "{\"traceEvents\": [\n";
+    for (int r = 0; r < world.size(); ++r)
+      json += fmt::format("{}{{\"name\": \"thread_name\", \"ph\": \"M\", "
+                          "\"pid\": 1, \"tid\": {}, \"args\": {{\"name\": "
+                          "\"rank {}\"}}}}",
+                          r ? ",\n" : "", r, r);
+    json += lanes + "\n]}\n";
     writeFileAtomically(
         profilePath,
         std::span(reinterpret_cast<const uint8_t *>(json.data()), json.size()));
   }
 
 private:
+  /// The op's name; a gather says how many bytes it made whole.
+  static std::string eventName(mlir::Operation *op) {
+    std::string name = op->getName().getStringRef().str();
+    if (auto gather = mlir::dyn_cast<rns::AllGatherOp>(op))
+      name += fmt::format(
+          " ({} limbs)", mlir::cast<rns::LimbsType>(gather.getInput().getType())
+                             .getNumLimbs());
+    return name;
+  }
+  /// Every rank's text, concatenated in rank order (on every rank).
+  static std::string gatherText(runtime::Communicator &world,
+                                const std::string &mine) {
+    std::vector<uint32_t> words((mine.size() + 3) / 4 + 1, 0);
+    words[0] = uint32_t(mine.size());
+    std::memcpy(words.data() + 1, mine.data(), mine.size());
+    std::vector<size_t> counts(size_t(world.size()), 1);
+    std::vector<uint32_t> sizes(counts.size());
+    world.allGather(std::span<const uint32_t>(words.data(), 1), sizes, counts);
+    size_t total = 0;
+    for (size_t r = 0; r < counts.size(); ++r) {
+      counts[r] = (sizes[r] + 3) / 4 + 1;
+      total += counts[r];
+    }
+    std::vector<uint32_t> all(total);
+    world.allGather(words, all, counts);
+    std::string text;
+    for (size_t r = 0, at = 0; r < counts.size(); at += counts[r++])
+      text.append(reinterpret_cast<const char *>(all.data() + at + 1), all[at]);
+    return text;
+  }
+
   struct Event {
     std::string name;
     double startMs, ms;
@@ -110,14 +155,51 @@ int main(int argc, char **argv) {
                  "write a per-op timing trace (Chrome trace JSON)");
   bool verbose = false;
   app.add_flag("--verbose", verbose,
-               "print the backend and the CPU code path on stderr");
+               "also print the CERIUM_CPU setting on the run's line");
+  std::string partition = "auto";
+  app.add_option("--partition", partition,
+                 "under mpirun: split the work by cost (auto), or every "
+                 "group of ops limb-wise or by ciphertext")
+      ->check(CLI::IsMember({"auto", "limbs", "ciphertexts"}));
+  double commTimeout = 600;
+  app.add_option("--comm-timeout", commTimeout,
+                 "under mpirun: seconds any wait for the other processes "
+                 "may take before the run fails")
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+
+  // Under mpirun every process runs this program on its share of the
+  // schedule; alone, the world is this process.
+  std::unique_ptr<runtime::Communicator> world;
+  try {
+    world = runtime::startedByMpirun()
+                ? runtime::createMpiCommunicator(
+                      std::chrono::milliseconds(int64_t(commTimeout * 1e3)))
+                : runtime::createLocalCommunicator();
+  } catch (const Error &e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  const int ranks = world->size();
+  const bool leader = world->rank() == 0;
 
   try {
     if (approx && !plain)
       throw Error("--approx goes with --plain");
     mlir::MLIRContext context;
     Artifact artifact = readArtifact(program, context);
+    if (ranks > 1 && !plain) {
+      // The artifact is partitioned here, for the processes of this run:
+      // the same artifact and keys serve any number of them.
+      mlir::PassManager pm(&context);
+      rns::PartitionOptions options;
+      options.ranks = ranks;
+      options.mode = partition;
+      pm.addNestedPass<mlir::func::FuncOp>(rns::createPartitionPass(options));
+      if (mlir::failed(pm.run(*artifact.program)))
+        throw Error("cannot partition the program over " +
+                    std::to_string(ranks) + " processes");
+    }
     if (plain) {
       // --approx: nonlinear functions and max/min by the compiler's
       // polynomials, which is what the encrypted run approximates.
@@ -125,8 +207,10 @@ int main(int argc, char **argv) {
       runtime::ReferenceOptions options;
       options.approx = approx;
       options.precision = artifact.precision;
-      session::writeOutputs(output, runtime::evaluateReference(
-                                        artifact.referenceMain(), in, options));
+      auto values =
+          runtime::evaluateReference(artifact.referenceMain(), in, options);
+      if (leader)
+        session::writeOutputs(output, values);
       return 0;
     }
     // The client's work in --simulate (keys, encryption, decryption) uses
@@ -136,26 +220,45 @@ int main(int argc, char **argv) {
     auto executor =
         runtime::createBackend(backendName, artifact.params->rns(), threads);
     executor->loadGeneratedKernels(artifact.cudaSource, artifact.cudaImage);
-    if (verbose)
-      std::fprintf(stderr, "backend: %s; CPU path: %s (CERIUM_CPU=%s)\n",
-                   runtime::backendName(*executor).c_str(),
-                   kernels::cpuPathName(kernels::cpuPathOf(*backend)),
-                   std::getenv("CERIUM_CPU") ? std::getenv("CERIUM_CPU")
-                                             : "unset");
+    // CLI.md: one line saying what the run runs on, once its inputs are
+    // known to be good (errors stay one line).
+    auto announce = [&] {
+      if (!leader)
+        return;
+      std::string line =
+          fmt::format("cerium-run: {} backend, CPU path {}",
+                      runtime::backendName(*executor),
+                      kernels::cpuPathName(kernels::cpuPathOf(*backend)));
+      if (verbose)
+        line += fmt::format(" (CERIUM_CPU={})", std::getenv("CERIUM_CPU")
+                                                    ? std::getenv("CERIUM_CPU")
+                                                    : "unset");
+      line += ranks > 1 ? fmt::format(", {} processes ({}, {} partition)",
+                                      ranks, world->transport(), partition)
+                        : ", 1 process";
+      std::fprintf(stderr, "%s\n", line.c_str());
+    };
     const ckks::Params &params = *artifact.params;
     if (simulate) {
       auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
-      Prng prng;
+      // Every process plays the client with the same randomness, so that
+      // all hold the same keys and ciphertexts.
+      PrngSeed seed = Prng().nextSeed();
+      world->broadcast(seed, 0);
+      Prng prng(seed, 0);
       auto t0 = std::chrono::steady_clock::now();
       session::KeySet keys = session::generateKeys(artifact, *backend, prng);
       auto cts = session::encryptInputs(artifact, in, keys.pub, *backend, prng);
       auto t1 = std::chrono::steady_clock::now();
       RunObserver observer(profile);
-      auto outs =
-          runtime::runSchedule(artifact.main(), artifact.params, *executor,
-                               keys.eval, cts, observer.callback());
-      observer.finish();
+      announce();
+      auto outs = runtime::runSchedule(artifact.main(), artifact.params,
+                                       *executor, keys.eval, cts,
+                                       observer.callback(), world.get());
+      observer.finish(*world);
       auto t2 = std::chrono::steady_clock::now();
+      if (!leader)
+        return 0;
       auto got = session::decryptOutputs(artifact, outs, keys.secret, *backend);
       auto want = runtime::evaluateReference(artifact.referenceMain(), in);
       session::writeOutputs(output, got);
@@ -193,14 +296,24 @@ int main(int argc, char **argv) {
                              keysFor.keySet, evalKeys);
     session::checkInputs(artifact, cts, in);
     RunObserver observer(profile);
-    auto outs = runtime::runSchedule(artifact.main(), artifact.params,
-                                     *executor, keys, cts, observer.callback());
-    observer.finish();
-    ckks::saveCiphertexts(output, params, outs, inputsFor,
-                          ckks::CiphertextRole::Outputs);
+    announce();
+    auto outs =
+        runtime::runSchedule(artifact.main(), artifact.params, *executor, keys,
+                             cts, observer.callback(), world.get());
+    observer.finish(*world);
+    if (leader)
+      ckks::saveCiphertexts(output, params, outs, inputsFor,
+                            ckks::CiphertextRole::Outputs);
     return 0;
   } catch (const Error &e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    if (ranks == 1) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+    // The others may wait on this process: end them all now.
+    std::fprintf(stderr, "error (process %d of %d): %s\n", world->rank(), ranks,
+                 e.what());
+    std::fflush(stderr);
+    world->abort(1);
   }
 }

@@ -179,6 +179,12 @@ LogicalResult KeySwitchOp::verify() {
   return success();
 }
 
+LogicalResult AllGatherOp::verify() {
+  if (getSourceAttr().getInt() < -1)
+    return emitOpError("source is a rank, or -1 for limb-wise arrays");
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Folders
 //===----------------------------------------------------------------------===//

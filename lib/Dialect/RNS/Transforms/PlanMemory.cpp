@@ -216,6 +216,7 @@ std::unique_ptr<Pass> createPlanMemoryPass() {
 void registerRnsPasses() {
   registerPass([] { return createFuseElementwisePass(); });
   registerPass([] { return createPlanMemoryPass(); });
+  registerPass([] { return createPartitionPass(); });
 }
 
 } // namespace cerium::rns

@@ -14,6 +14,7 @@
 #define CERIUM_RUNTIME_SCHEDULE_H
 
 #include "cerium/CKKS/Ciphertext.h"
+#include "cerium/Runtime/Communicator.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -63,8 +64,13 @@ using OpObserver = std::function<void(
 /// on first use and kept, so repeated runs pay only for the kernels.
 class ScheduleExecutor {
 public:
+  /// A schedule partitioned over several ranks (rns-partition: `rns.ranks`)
+  /// runs with a communicator of that size, this process being its rank:
+  /// it computes its share of each op and exchanges limbs at the
+  /// rns.all_gather ops; every rank ends with all the outputs.
   ScheduleExecutor(mlir::func::FuncOp main, ckks::ParamsPtr params,
-                   kernels::RnsBackend &backend);
+                   kernels::RnsBackend &backend,
+                   Communicator *communicator = nullptr);
   ~ScheduleExecutor();
   /// Runs on ciphertexts given in the order of the ciphertext signature;
   /// returns the output ciphertexts. The three steps of a run, separately:
@@ -85,13 +91,17 @@ private:
   std::unique_ptr<Impl> impl;
 };
 
+/// The number of processes a schedule was partitioned for (1 if none).
+int64_t scheduleRanks(mlir::func::FuncOp main);
+
 /// Runs a planned rns program once (a ScheduleExecutor made for the call).
 std::vector<ckks::Ciphertext> runSchedule(mlir::func::FuncOp main,
                                           ckks::ParamsPtr params,
                                           kernels::RnsBackend &backend,
                                           const ckks::EvalKeys &keys,
                                           std::vector<ckks::Ciphertext> inputs,
-                                          const OpObserver &observer = {});
+                                          const OpObserver &observer = {},
+                                          Communicator *communicator = nullptr);
 
 } // namespace cerium::runtime
 

@@ -222,4 +222,24 @@ def RNS_EncodeOp : RNS_Op<"encode"> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Several processes (rns-partition)
+//===----------------------------------------------------------------------===//
+
+def RNS_AllGatherOp : Op<RNS_Dialect, "all_gather",
+                         [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "makes every limb of an array valid on every rank, in place";
+  let description = [{
+    In a schedule partitioned over several processes (`rns.ranks` on the
+    function), an array computed limb-wise (`source` = -1) holds on each
+    rank only the limbs whose primes that rank owns; one computed on a
+    single rank (`source` = that rank) holds its limbs there only. After
+    this op every rank holds all of them, in the array's own memory (no
+    result: the values are unchanged, only where they are known grows).
+  }];
+  let arguments = (ins RNS_LimbsType:$input, I64Attr:$source);
+  let assemblyFormat = "$input `from` $source attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 #endif // CERIUM_DIALECT_RNS_IR_RNSOPS_TD

@@ -5,6 +5,7 @@
 #include "mlir/Pass/Pass.h"
 
 #include <memory>
+#include <string>
 
 namespace cerium::rns {
 
@@ -28,6 +29,29 @@ std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 /// so the concat copies nothing for it. Records `rns.offsets` on each op,
 /// `rns.arg_offsets` and `rns.arena_limbs` on the function.
 std::unique_ptr<mlir::Pass> createPlanMemoryPass();
+
+struct PartitionOptions {
+  /// Processes the schedule runs on.
+  int64_t ranks = 1;
+  /// The link's price in modular products: per word moved (a CPU does a
+  /// 32-bit modular product in about the time shared-memory MPI moves two
+  /// words) and per collective (its latency).
+  double wordCost = 2, messageCost = 5e4;
+  /// "auto" chooses per component by cost; "limbs" and "ciphertexts" force
+  /// one way everywhere (tests, measurements).
+  std::string mode = "auto";
+};
+
+/// Splits the schedule over `ranks` processes (see Partition.cpp): marks
+/// each op `rns.on = "limbs"` (every rank computes the limbs of its primes,
+/// prime id mod ranks) or `rns.on = R` (rank R alone; unmarked: every rank,
+/// for encodes shared by several groups), and inserts `rns.all_gather`
+/// where an op or the return needs an array whole: before each limb-wise
+/// base conversion and before the return. Sets `rns.ranks`. Runs on a
+/// planned schedule too (the gathers work in place and need no memory), so
+/// the runtime partitions an artifact for the processes it runs on.
+std::unique_ptr<mlir::Pass>
+createPartitionPass(const PartitionOptions &options = {});
 
 void registerRnsPasses();
 
