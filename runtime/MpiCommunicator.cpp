@@ -29,11 +29,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Polling: a partner that is already there answers within microseconds,
-/// so the first polls only yield; after that the wait sleeps between polls
-/// so that a rank still computing (mpirun may put several on one core)
-/// gets the core.
-constexpr auto kSpin = std::chrono::microseconds(200);
+/// Polling: MPI moves a large part in fragments, each advanced only inside
+/// an MPI_Test, so the first 50 ms of a wait poll without sleeping (a
+/// yield still hands the core to a rank that shares it and is computing;
+/// sleeping between polls made a 1 MiB gather take ~10 ms instead of
+/// ~0.3). After that the wait sleeps between polls: a partner that long
+/// away is computing, and may need this core.
+constexpr auto kSpin = std::chrono::milliseconds(50);
 constexpr auto kPollInterval = std::chrono::microseconds(100);
 
 /// Set by a collective that timed out, cleared by the next one that

@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
 #include <cstring>
 
 using namespace cerium;
@@ -166,7 +167,38 @@ int main(int argc, char **argv) {
                  "under mpirun: seconds any wait for the other processes "
                  "may take before the run fails")
       ->check(CLI::PositiveNumber);
+  int gpus = 0;
+  app.add_option("--gpus", gpus,
+                 "run on this many GPUs of this host: one process per GPU, "
+                 "started through mpirun")
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+
+  // --gpus N (N > 1) starts N copies of this command under mpirun, each
+  // with the CUDA backend (the only way several GPUs run one program).
+  if (gpus > 1 && !runtime::startedByMpirun()) {
+    std::vector<std::string> args = {"mpirun", "-np", std::to_string(gpus),
+                                     argv[0]};
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a == "--gpus") {
+        ++i;
+        continue;
+      }
+      if (a.rfind("--gpus=", 0) == 0)
+        continue;
+      args.push_back(a);
+    }
+    args.push_back("--backend=cuda");
+    std::vector<char *> cargs;
+    for (std::string &a : args)
+      cargs.push_back(a.data());
+    cargs.push_back(nullptr);
+    execvp("mpirun", cargs.data());
+    std::fprintf(stderr, "error: --gpus %d needs mpirun (OpenMPI) on PATH: %s\n",
+                 gpus, std::strerror(errno));
+    return 1;
+  }
 
   // Under mpirun every process runs this program on its share of the
   // schedule; alone, the world is this process.
@@ -217,9 +249,20 @@ int main(int argc, char **argv) {
     // host memory, so it runs on the CPU; the schedule runs on `executor`.
     auto backend = kernels::createCpuBackend(
         artifact.params->rns(), kernels::CpuBackendOptions{threads});
+    // One GPU per process: the process's place on its host picks it (CUDA
+    // then numbers it 0), unless the launcher already chose.
+    if (ranks > 1 && backendName != "cpu" && !std::getenv("CUDA_VISIBLE_DEVICES"))
+      if (const char *local = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK"))
+        setenv("CUDA_VISIBLE_DEVICES", local, 1);
     auto executor =
         runtime::createBackend(backendName, artifact.params->rns(), threads);
     executor->loadGeneratedKernels(artifact.cudaSource, artifact.cudaImage);
+    // Limbs move between GPUs over NCCL; MPI only started the processes
+    // (and still carries the profile).
+    std::unique_ptr<runtime::Communicator> gpuLink;
+    if (ranks > 1 && runtime::backendName(*executor) == "cuda")
+      gpuLink = runtime::createNcclCommunicator(*world, 0);
+    runtime::Communicator *link = gpuLink ? gpuLink.get() : world.get();
     // CLI.md: one line saying what the run runs on, once its inputs are
     // known to be good (errors stay one line).
     auto announce = [&] {
@@ -254,7 +297,7 @@ int main(int argc, char **argv) {
       announce();
       auto outs = runtime::runSchedule(artifact.main(), artifact.params,
                                        *executor, keys.eval, cts,
-                                       observer.callback(), world.get());
+                                       observer.callback(), link);
       observer.finish(*world);
       auto t2 = std::chrono::steady_clock::now();
       if (!leader)
@@ -299,7 +342,7 @@ int main(int argc, char **argv) {
     announce();
     auto outs =
         runtime::runSchedule(artifact.main(), artifact.params, *executor, keys,
-                             cts, observer.callback(), world.get());
+                             cts, observer.callback(), link);
     observer.finish(*world);
     if (leader)
       ckks::saveCiphertexts(output, params, outs, inputsFor,
