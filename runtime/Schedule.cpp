@@ -262,9 +262,10 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
   // Every key is over some [P, Q_k], a prefix of [P, Q_L] (k = 0 for the
   // key to the sparse secret): the op's basis must be a prefix of that.
   const size_t keyPolyWords = key->polyWords();
-  auto keyBasis =
-      p->extendedPrimeIds(p->maxLevel())
-          .first(std::min<size_t>(keyPolyWords / n, p->numP() + p->numQ()));
+  const size_t keyLimbs =
+      key->keptLimbs.empty() ? keyPolyWords / n : key->basisLimbs;
+  auto keyBasis = p->extendedPrimeIds(p->maxLevel())
+                      .first(std::min<size_t>(keyLimbs, p->numP() + p->numQ()));
   if (primes.size() > keyBasis.size() ||
       !std::equal(primes.begin(), primes.end(), keyBasis.begin()))
     throw Error("key switching over a basis that is not a prefix of the "
@@ -283,12 +284,24 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
     for (size_t j = 0; j < beta; ++j)
       keyData.push_back(copies[j].data());
   }
+  // Where limbs [first, first + count) of the basis sit in the key as this
+  // process holds it (a partial key keeps only its primes' limbs).
+  size_t held = first;
+  if (!key->keptLimbs.empty()) {
+    const auto &kept = key->keptLimbs;
+    auto at = std::lower_bound(kept.begin(), kept.end(), uint32_t(first));
+    if (size_t(kept.end() - at) < count || *at != first ||
+        at[count - 1] != first + count - 1)
+      throw Error("this process holds a share of a switching key without "
+                  "limbs it computes");
+    held = size_t(at - kept.begin());
+  }
+  auto runPrimes = primes.slice(first, count);
   std::vector<ConstLimbs> digits, keyB, keyA;
   for (size_t j = 0; j < beta; ++j) {
     digits.push_back(view(op.getDigits()[j]).slice(first, count));
-    keyB.push_back(ConstLimbs{keyData[j], primes, n}.slice(first, count));
-    keyA.push_back(
-        ConstLimbs{keyData[j] + keyPolyWords, primes, n}.slice(first, count));
+    keyB.push_back({keyData[j] + held * n, runPrimes, n});
+    keyA.push_back({keyData[j] + keyPolyWords + held * n, runPrimes, n});
   }
   backend.keySwitchInnerProduct(view(op.getB()).slice(first, count),
                                 view(op.getA()).slice(first, count), digits,
@@ -712,6 +725,35 @@ ScheduleExecutor::run(const ckks::EvalKeys &keys,
   setInputs(inputs);
   execute(keys, observer);
   return outputs();
+}
+
+ckks::KeySelection keySelection(func::FuncOp main, int rank) {
+  using Keep = ckks::KeySelection::Keep;
+  ckks::KeySelection selection;
+  selection.ranks = int(scheduleRanks(main));
+  selection.rank = rank;
+  if (selection.ranks == 1)
+    return selection;
+  selection.relin = selection.toSparse = selection.toDense = Keep::Nothing;
+  for (uint32_t g : requiredKeys(main).galoisElements)
+    selection.galois[g] = Keep::Nothing;
+  main.walk([&](rns::KeySwitchOp k) {
+    Keep need = Keep::All; // unmarked or on this rank
+    if (auto on = k->getAttr("rns.on")) {
+      if (isa<StringAttr>(on))
+        need = Keep::OwnLimbs;
+      else if (cast<IntegerAttr>(on).getInt() != rank)
+        need = Keep::Nothing;
+    }
+    Keep *slot = &selection.relin;
+    if (auto g = k.getGalois())
+      slot = &selection.galois[uint32_t(*g)];
+    else if (auto secret = k.getSecret())
+      slot = *secret == SecretSwitch::ToSparse ? &selection.toSparse
+                                               : &selection.toDense;
+    *slot = std::max(*slot, need);
+  });
+  return selection;
 }
 
 int64_t scheduleRanks(func::FuncOp main) {

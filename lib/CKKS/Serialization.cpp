@@ -102,10 +102,12 @@ void putSwitchingKey(ByteWriter &w, const Params &params, const SwitchingKey &k,
     w.putArray<uint32_t>(std::span<const uint32_t>(d).first(words));
 }
 
-SwitchingKey getSwitchingKey(ByteReader &r, const Params &params,
-                             unsigned level) {
+SwitchingKey
+getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
+                const KeySelection::Keep keep = KeySelection::Keep::All,
+                const KeySelection *selection = nullptr) {
   auto ext = params.extendedPrimeIds(level);
-  const size_t words = ext.size() * params.degree();
+  const size_t n = params.degree(), words = ext.size() * n;
   SwitchingKey k;
   auto seed = r.getArrayExact<uint32_t>(
       k.seed.size(), "switching key seed has the wrong size");
@@ -114,6 +116,21 @@ SwitchingKey getSwitchingKey(ByteReader &r, const Params &params,
   uint32_t count = r.get<uint32_t>();
   if (count != params.digitCount(level))
     r.fail("switching key has the wrong number of digits");
+  if (keep == KeySelection::Keep::OwnLimbs) {
+    k.basisLimbs = uint32_t(ext.size());
+    for (size_t i = 0; i < ext.size(); ++i)
+      if (int(ext[i] % uint32_t(selection->ranks)) == selection->rank)
+        k.keptLimbs.push_back(uint32_t(i));
+  }
+  // A half over the kept limbs only.
+  auto kept = [&](std::span<const uint32_t> half, std::vector<uint32_t> &to) {
+    if (k.keptLimbs.empty()) {
+      to.insert(to.end(), half.begin(), half.end());
+      return;
+    }
+    for (uint32_t i : k.keptLimbs)
+      to.insert(to.end(), half.begin() + i * n, half.begin() + (i + 1) * n);
+  };
   // Each digit's size is checked against the bytes left before the
   // expansion allocates the uniform halves.
   std::vector<std::vector<uint32_t>> halves;
@@ -121,12 +138,18 @@ SwitchingKey getSwitchingKey(ByteReader &r, const Params &params,
     auto b = r.getArrayExact<uint32_t>(
         words, "switching key digit has the wrong size");
     checkResidues(r, params, b, ext);
-    halves.push_back(std::move(b));
+    if (keep == KeySelection::Keep::Nothing)
+      continue;
+    halves.emplace_back();
+    kept(b, halves.back());
   }
+  if (keep == KeySelection::Keep::Nothing)
+    return k; // read and checked, but not this process's to hold
   auto uniform = expandUniformHalves(params, k.seed, k.stream, count, level);
   for (uint32_t j = 0; j < count; ++j) {
     std::vector<uint32_t> digit = std::move(halves[j]);
-    digit.insert(digit.end(), uniform[j].begin(), uniform[j].end());
+    kept(uniform[j], digit);
+    std::vector<uint32_t>().swap(uniform[j]);
     k.digits.push_back(std::move(digit));
   }
   return k;
@@ -299,7 +322,7 @@ void generateEvalKeys(const std::string &path, const Params &params,
 }
 
 EvalKeys loadEvalKeys(const std::string &path, const Params &params,
-                      Provenance *provenance) {
+                      Provenance *provenance, const KeySelection *selection) {
   // A regular file is read through a mapping whose parsed pages are dropped
   // key by key: memory holds the keys being built, not the file as well.
   Container c;
@@ -314,6 +337,10 @@ EvalKeys loadEvalKeys(const std::string &path, const Params &params,
       mapped->release(r.position());
     return key;
   };
+  using Keep = KeySelection::Keep;
+  auto keepOf = [&](Keep KeySelection::*which) {
+    return selection ? selection->*which : Keep::All;
+  };
   getProvenance(r, provenance);
   const unsigned top = params.maxLevel();
   EvalKeys keys;
@@ -324,17 +351,25 @@ EvalKeys loadEvalKeys(const std::string &path, const Params &params,
       !params.spec().encapsulationWeight)
     r.fail("encapsulation keys for a parameter set without encapsulation");
   if (has & kHasRelin)
-    keys.relin = parsed(getSwitchingKey(r, params, top));
+    keys.relin = parsed(getSwitchingKey(
+        r, params, top, keepOf(&KeySelection::relin), selection));
   if (has & kHasToSparse)
-    keys.toSparse = parsed(getSwitchingKey(r, params, 0));
+    keys.toSparse = parsed(getSwitchingKey(
+        r, params, 0, keepOf(&KeySelection::toSparse), selection));
   if (has & kHasToDense)
-    keys.toDense = parsed(getSwitchingKey(r, params, top));
+    keys.toDense = parsed(getSwitchingKey(
+        r, params, top, keepOf(&KeySelection::toDense), selection));
   uint32_t count = r.get<uint32_t>();
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t g = r.get<uint32_t>();
     if ((g & 1) == 0 || g >= 2 * params.degree())
       r.fail("invalid Galois element");
-    keys.galois.emplace(g, parsed(getSwitchingKey(r, params, top)));
+    Keep keep = Keep::All;
+    if (selection)
+      if (auto it = selection->galois.find(g); it != selection->galois.end())
+        keep = it->second;
+    keys.galois.emplace(
+        g, parsed(getSwitchingKey(r, params, top, keep, selection)));
   }
   r.expectEnd();
   return keys;

@@ -25,11 +25,11 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cerrno>
 #include <cstring>
 
 using namespace cerium;
@@ -195,8 +195,9 @@ int main(int argc, char **argv) {
       cargs.push_back(a.data());
     cargs.push_back(nullptr);
     execvp("mpirun", cargs.data());
-    std::fprintf(stderr, "error: --gpus %d needs mpirun (OpenMPI) on PATH: %s\n",
-                 gpus, std::strerror(errno));
+    std::fprintf(stderr,
+                 "error: --gpus %d needs mpirun (OpenMPI) on PATH: %s\n", gpus,
+                 std::strerror(errno));
     return 1;
   }
 
@@ -251,7 +252,8 @@ int main(int argc, char **argv) {
         artifact.params->rns(), kernels::CpuBackendOptions{threads});
     // One GPU per process: the process's place on its host picks it (CUDA
     // then numbers it 0), unless the launcher already chose.
-    if (ranks > 1 && backendName != "cpu" && !std::getenv("CUDA_VISIBLE_DEVICES"))
+    if (ranks > 1 && backendName != "cpu" &&
+        !std::getenv("CUDA_VISIBLE_DEVICES"))
       if (const char *local = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK"))
         setenv("CUDA_VISIBLE_DEVICES", local, 1);
     auto executor =
@@ -295,9 +297,9 @@ int main(int argc, char **argv) {
       auto t1 = std::chrono::steady_clock::now();
       RunObserver observer(profile);
       announce();
-      auto outs = runtime::runSchedule(artifact.main(), artifact.params,
-                                       *executor, keys.eval, cts,
-                                       observer.callback(), link);
+      auto outs =
+          runtime::runSchedule(artifact.main(), artifact.params, *executor,
+                               keys.eval, cts, observer.callback(), link);
       observer.finish(*world);
       auto t2 = std::chrono::steady_clock::now();
       if (!leader)
@@ -330,7 +332,11 @@ int main(int argc, char **argv) {
                   "--plain / --simulate)");
     ckks::Provenance keysFor, inputsFor;
     ckks::CiphertextRole role;
-    ckks::EvalKeys keys = ckks::loadEvalKeys(evalKeys, params, &keysFor);
+    // Each process holds only what its share of the schedule uses.
+    ckks::KeySelection selection =
+        runtime::keySelection(artifact.main(), world->rank());
+    ckks::EvalKeys keys =
+        ckks::loadEvalKeys(evalKeys, params, &keysFor, &selection);
     session::checkProvenance(artifact, keysFor, evalKeys, "keys");
     session::checkEvalKeys(artifact, keys, evalKeys);
     auto cts = ckks::loadCiphertexts(in, params, &inputsFor, &role);

@@ -79,7 +79,15 @@ struct SwitchingKey {
   PrngSeed seed{};
   uint64_t stream = 0;
 
-  /// Words of one half of a digit: |[P, Q_l]| N for a key over [P, Q_l].
+  /// A process of a partitioned run may hold only some limbs of [P, Q_l]
+  /// (those of its own primes): their positions in [P, Q_l], increasing,
+  /// with basisLimbs = |[P, Q_l]|; each digit then holds b and a over
+  /// those limbs only. Empty: every limb.
+  std::vector<uint32_t> keptLimbs;
+  uint32_t basisLimbs = 0;
+
+  /// Words of one half of a digit as held: |[P, Q_l]| N for a key over
+  /// [P, Q_l] (the kept limbs' N each for a partial key).
   size_t polyWords() const {
     return digits.empty() ? 0 : digits.front().size() / 2;
   }

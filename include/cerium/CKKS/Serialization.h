@@ -12,6 +12,7 @@
 #include "cerium/CKKS/Ciphertext.h"
 
 #include <span>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,23 @@ void generateEvalKeys(const std::string &path, const Params &params,
                       KeyGenerator &keygen, const SecretKey &sk, bool relin,
                       std::span<const uint32_t> galoisElements,
                       bool encapsulation, const Provenance &provenance);
+/// What one process of a partitioned run keeps of each evaluation key: a
+/// key some op of its share uses whole, only the limbs of its own primes
+/// (prime id mod `ranks` = `rank`) for a key used limb-wise only, and
+/// nothing (a key without digits) for one only other processes use.
+struct KeySelection {
+  enum class Keep : uint8_t { Nothing, OwnLimbs, All };
+  int ranks = 1, rank = 0;
+  Keep relin = Keep::All, toSparse = Keep::All, toDense = Keep::All;
+  /// By Galois element; absent elements are kept whole.
+  std::map<uint32_t, Keep> galois;
+};
+
+/// `selection` (optional) says what to keep of each key; every key is
+/// still read and checked.
 EvalKeys loadEvalKeys(const std::string &path, const Params &params,
-                      Provenance *provenance = nullptr);
+                      Provenance *provenance = nullptr,
+                      const KeySelection *selection = nullptr);
 
 void saveCiphertexts(const std::string &path, const Params &params,
                      const std::vector<Ciphertext> &cts,

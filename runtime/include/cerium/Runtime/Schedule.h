@@ -14,6 +14,7 @@
 #define CERIUM_RUNTIME_SCHEDULE_H
 
 #include "cerium/CKKS/Ciphertext.h"
+#include "cerium/CKKS/Serialization.h"
 #include "cerium/Runtime/Communicator.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -93,6 +94,10 @@ private:
 
 /// The number of processes a schedule was partitioned for (1 if none).
 int64_t scheduleRanks(mlir::func::FuncOp main);
+
+/// What process `rank` of a partitioned schedule needs of each evaluation
+/// key (whole, its primes' limbs, or nothing): what it loads.
+ckks::KeySelection keySelection(mlir::func::FuncOp main, int rank);
 
 /// Runs a planned rns program once (a ScheduleExecutor made for the call).
 std::vector<ckks::Ciphertext> runSchedule(mlir::func::FuncOp main,
