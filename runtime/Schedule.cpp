@@ -174,6 +174,9 @@ private:
   void keySwitch(rns::KeySwitchOp op, const ckks::EvalKeys &keys, size_t first,
                  size_t count);
   void allGather(rns::AllGatherOp op);
+  /// Encodes the constant into `parts` (views into its array); a device
+  /// backend encodes it whole once and keeps it.
+  void encode(rns::EncodeOp op, ArrayRef<Limbs> parts);
   const kernels::BaseConverter &converter(Type from, Type to);
   const ElementwiseProgram &program(rns::KernelOp kernel, size_t first,
                                     size_t count);
@@ -456,8 +459,63 @@ void ScheduleExecutor::Impl::execute(Operation *op,
     execute(op, keys, 0, SIZE_MAX);
     return;
   }
-  for (auto [first, count] : ownedRuns(op->getResult(0).getType()))
+  auto owned = ownedRuns(op->getResult(0).getType());
+  if (auto e = dyn_cast<rns::EncodeOp>(op)) {
+    // One transform of the slots for all of this process's limbs.
+    Limbs whole = view(e.getResult());
+    SmallVector<Limbs> parts;
+    for (auto [first, count] : owned)
+      parts.push_back(whole.slice(first, count));
+    encode(e, parts);
+    return;
+  }
+  for (auto [first, count] : owned)
     execute(op, keys, first, count);
+}
+
+void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
+  Operation *op = e.getOperation();
+  Limbs out = view(e.getResult());
+  if (auto it = deviceConstants.find(op); it != deviceConstants.end()) {
+    backend.copy(out.data, it->second.data(), out.numWords());
+    return;
+  }
+  unsigned level = unsigned(e.getLevel());
+  double scale = std::pow(p->levelScale(level), double(e.getDegree()));
+  // Compact storage expands on the host, after a bound: the artifact's
+  // checksum does not make offset + count sane.
+  if (slotValueEnd(e.getValues(), e.getOffset(), e.getCount(), e.getComplex()) >
+      int64_t(p->slots()))
+    throw Error("a plaintext constant fills more slots than the "
+                "parameter set has");
+  if (level > p->maxLevel() ||
+      !std::ranges::equal(out.primes, p->qPrimeIds(level)))
+    throw Error("encoded plaintext does not match its limb array");
+  if (!encoder)
+    encoder.emplace(p);
+  std::vector<std::complex<double>> values =
+      e.getComplex()
+          ? expandComplexSlotValues(e.getValues(), e.getOffset(), e.getCount())
+          : [&] {
+              std::vector<double> real =
+                  expandSlotValues(e.getValues(), e.getOffset(), e.getCount());
+              return std::vector<std::complex<double>>(real.begin(),
+                                                       real.end());
+            }();
+  if (backend.hostAccessible()) {
+    // Straight into the arena: the limbs this process computes.
+    encoder->encodeInto(values, scale, parts, backend);
+    return;
+  }
+  // A device keeps each constant after its first use (whole: the copy
+  // serves every later run, whatever share of it a process uses).
+  if (!hostBackend)
+    hostBackend = kernels::createCpuBackend(p->rns());
+  ckks::Plaintext pt = encoder->encode(values, scale, level, *hostBackend);
+  kernels::BackendBuffer kept(backend, out.numWords());
+  backend.copyFromHost(kept.data(), pt.value.data.data(), out.numWords());
+  backend.copy(out.data, kept.data(), out.numWords());
+  deviceConstants.try_emplace(op, std::move(kept));
 }
 
 void ScheduleExecutor::Impl::execute(Operation *op, const ckks::EvalKeys &keys,
@@ -524,43 +582,8 @@ void ScheduleExecutor::Impl::execute(Operation *op, const ckks::EvalKeys &keys,
                       : count);
       })
       .Case<rns::EncodeOp>([&](rns::EncodeOp e) {
-        Limbs out = view(e.getResult());
-        if (auto it = deviceConstants.find(op); it != deviceConstants.end()) {
-          backend.copy(out.data, it->second.data(), out.numWords());
-          return;
-        }
-        unsigned level = unsigned(e.getLevel());
-        double scale = std::pow(p->levelScale(level), double(e.getDegree()));
-        // Compact storage expands on the host, after a bound: the artifact's
-        // checksum does not make offset + count sane.
-        if (slotValueEnd(e.getValues(), e.getOffset(), e.getCount(),
-                         e.getComplex()) > int64_t(p->slots()))
-          throw Error("a plaintext constant fills more slots than the "
-                      "parameter set has");
-        if (!encoder)
-          encoder.emplace(p);
-        if (!backend.hostAccessible() && !hostBackend)
-          hostBackend = kernels::createCpuBackend(p->rns());
-        kernels::RnsBackend &host = hostBackend ? *hostBackend : backend;
-        ckks::Plaintext pt =
-            e.getComplex()
-                ? encoder->encode(expandComplexSlotValues(e.getValues(),
-                                                          e.getOffset(),
-                                                          e.getCount()),
-                                  scale, level, host)
-                : encoder->encode(expandSlotValues(e.getValues(), e.getOffset(),
-                                                   e.getCount()),
-                                  scale, level, host);
-        if (pt.value.data.size() != out.numWords())
-          throw Error("encoded plaintext does not match its limb array");
-        if (backend.hostAccessible()) {
-          backend.copyFromHost(out.data, pt.value.data.data(), out.numWords());
-          return;
-        }
-        kernels::BackendBuffer kept(backend, out.numWords());
-        backend.copyFromHost(kept.data(), pt.value.data.data(), out.numWords());
-        backend.copy(out.data, kept.data(), out.numWords());
-        deviceConstants.try_emplace(op, std::move(kept));
+        Limbs whole = view(e.getResult());
+        encode(e, count == SIZE_MAX ? whole : whole.slice(first, count));
       })
       .Default([&](Operation *o) {
         throw Error("cannot execute '" + o->getName().getStringRef().str() +

@@ -106,9 +106,16 @@ Plaintext Encoder::encode(std::span<const std::complex<double>> values,
   if (level > p->maxLevel())
     throw Error(fmt::format("level {} exceeds the maximum level {}", level,
                             p->maxLevel()));
-  std::vector<double> coeffs = slotsToCoefficients(values);
   Plaintext pt{PolyVector::zeros(*p, level, 1), scale};
   Limbs poly = pt.value.poly(*p, 0);
+  encodeInto(values, scale, std::span(&poly, 1), backend);
+  return pt;
+}
+
+void Encoder::encodeInto(std::span<const std::complex<double>> values,
+                         double scale, std::span<const Limbs> parts,
+                         kernels::RnsBackend &backend) const {
+  std::vector<double> coeffs = slotsToCoefficients(values);
   const size_t n = p->degree();
   std::vector<int64_t> rounded(n);
   for (size_t j = 0; j < n; ++j) {
@@ -119,14 +126,15 @@ Plaintext Encoder::encode(std::span<const std::complex<double>> values,
                               std::log2(scale)));
     rounded[j] = static_cast<int64_t>(c);
   }
-  for (size_t i = 0; i < poly.numLimbs(); ++i) {
-    Modulus m = p->rns().prime(poly.primes[i]).modulus;
-    uint32_t *limb = poly.limb(i);
-    for (size_t j = 0; j < n; ++j)
-      limb[j] = fromSigned(rounded[j], m);
+  for (const Limbs &poly : parts) {
+    for (size_t i = 0; i < poly.numLimbs(); ++i) {
+      Modulus m = p->rns().prime(poly.primes[i]).modulus;
+      uint32_t *limb = poly.limb(i);
+      for (size_t j = 0; j < n; ++j)
+        limb[j] = fromSigned(rounded[j], m);
+    }
+    backend.nttForward(poly);
   }
-  backend.nttForward(poly);
-  return pt;
 }
 
 Plaintext Encoder::encode(std::span<const double> values, double scale,

@@ -29,6 +29,12 @@ public:
                    unsigned level, kernels::RnsBackend &backend) const;
   Plaintext encode(std::span<const double> values, double scale, unsigned level,
                    kernels::RnsBackend &backend) const;
+  /// The same encoding written into each of `parts`: limbs over any primes
+  /// (NTT form, in host memory), e.g. the runs of limbs one process of a
+  /// partitioned run owns. The slots' transform is done once for all.
+  void encodeInto(std::span<const std::complex<double>> values, double scale,
+                  std::span<const kernels::Limbs> parts,
+                  kernels::RnsBackend &backend) const;
   std::vector<std::complex<double>> decode(const Plaintext &pt,
                                            kernels::RnsBackend &backend) const;
 

@@ -6,12 +6,12 @@
 // A rescale-shaped chain: the dropped limb is converted to the kept ones.
 // Limb-wise, every op runs on each rank's primes and the conversion's input
 // is gathered first (from -1: limb-wise); the result is gathered before the
-// return. The encoded constant is made whole on every rank (no rns.on).
-// On one rank nothing changes.
+// return. The encoded constant, used by limb-wise ops only, is encoded
+// limb-wise too. On one rank nothing changes.
 
 // LIMBS-LABEL: func @rescale
 // LIMBS-SAME: rns.ranks = 2
-// LIMBS: rns.encode [1.000000e+00] level 3 degree 1 : <0 to 3>
+// LIMBS: rns.encode [1.000000e+00] level 3 degree 1 {rns.on = "limbs"} : <0 to 3>
 // LIMBS: rns.kernel{{.*}}rns.on = "limbs"
 // LIMBS: rns.intt {{.*}}rns.on = "limbs"
 // LIMBS: rns.all_gather %[[D:.*]] from -1 : <3>

@@ -167,10 +167,10 @@ void PartitionPass::runOnOperation() {
   }
   struct Component {
     Operation *leader;
-    // Compute (modular products) split by limbs or not (its encodes);
-    // words each rank receives when split; words its results take from one
-    // rank to all; collectives either way.
-    double compute = 0, unsplit = 0, gathered = 0, returned = 0;
+    // Compute (modular products, its own encodes included); words each
+    // rank receives when split; words its results take from one rank to
+    // all; collectives either way.
+    double compute = 0, gathered = 0, returned = 0;
     double splitMessages = 0, returnMessages = 0;
   };
   llvm::DenseMap<Operation *, unsigned> componentOf;
@@ -183,7 +183,7 @@ void PartitionPass::runOnOperation() {
     return components[it->second];
   };
   // An encode used by one component belongs to it; one used by several is
-  // made on every rank.
+  // made on every rank, or limb-wise if they all run limb-wise.
   llvm::DenseMap<Operation *, Operation *> encodeOwner;
   for (Operation &op : block.without_terminator()) {
     if (auto e = dyn_cast<EncodeOp>(op)) {
@@ -209,7 +209,7 @@ void PartitionPass::runOnOperation() {
     for (Value v : op.getOperands())
       if (auto e = v.getDefiningOp<EncodeOp>())
         if (encodeOwner.lookup(e) == classes.getLeaderValue(&op))
-          c.unsplit += computeCost(e, n) /
+          c.compute += computeCost(e, n) /
                        double(std::distance(e->user_begin(), e->user_end()));
   }
   for (Value v : block.getTerminator()->getOperands())
@@ -226,11 +226,10 @@ void PartitionPass::runOnOperation() {
   // (largest first); and per component (largest first) whichever of the
   // two keeps the maximum lower so far.
   auto alone = [&](const Component &c) {
-    return c.compute + c.unsplit + c.returned * wordCost +
-           c.returnMessages * messageCost;
+    return c.compute + c.returned * wordCost + c.returnMessages * messageCost;
   };
   auto split = [&](const Component &c) {
-    return c.compute / p + c.unsplit + c.gathered * wordCost +
+    return c.compute / p + c.gathered * wordCost +
            c.splitMessages * messageCost;
   };
   std::vector<unsigned> order(components.size());
@@ -304,10 +303,17 @@ void PartitionPass::runOnOperation() {
     int64_t where = kEverywhere;
     if (auto e = dyn_cast<EncodeOp>(op)) {
       if (Operation *owner = encodeOwner.lookup(&op))
-        where = std::max<int64_t>(placement.lookup(owner), kEverywhere);
-      // An encode for a limb-wise component is made whole on every rank.
-      if (where == kLimbWise)
-        where = kEverywhere;
+        where = placement.lookup(owner);
+      // Constants of limb-wise ops only are encoded limb-wise too (each
+      // process transforms the slots once and reduces and transforms its
+      // primes' limbs); others whole where they are needed.
+      else if (!e->use_empty() &&
+               llvm::all_of(e->getUsers(), [&](Operation *user) {
+                 return !isa<func::ReturnOp>(user) &&
+                        placement.lookup(classes.getLeaderValue(user)) ==
+                            kLimbWise;
+               }))
+        where = kLimbWise;
     } else {
       where = placement.lookup(classes.getLeaderValue(&op));
     }
