@@ -10,6 +10,9 @@
 #include "cerium/kernels/CpuBackend.h"
 #include "cerium/kernels/ElementwiseProgram.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <fmt/format.h>
@@ -54,15 +57,14 @@ struct Work {
   double limbs = 0; // limbs of the result (or of each digit)
   double bytes = 0, modmuls = 0, modadds = 0, butterflies = 0;
   // Terms the CPU model times by its measured unit costs.
-  double ioLimbs = 0;       // limbs read or written by a fused kernel
-  double mulLimbs = 0;      // limb-wide products inside a fused kernel
-  double addLimbs = 0;      // limb-wide additions inside a fused kernel
-  double convertPairs = 0;  // input limbs x output limbs of a conversion
-  double convertLimbs = 0;  // input + output limbs of a conversion
-  double digitLimbs = 0;    // digits x limbs of a key-switch product
-  double copiedLimbs = 0;   // limbs a concat copies
-  double gatheredLimbs = 0; // limbs every device needs from the others
-  bool distributed = true;  // splits over devices by limbs
+  double ioLimbs = 0;      // limbs read or written by a fused kernel
+  double mulLimbs = 0;     // limb-wide products inside a fused kernel
+  double addLimbs = 0;     // limb-wide additions inside a fused kernel
+  double convertPairs = 0; // input limbs x output limbs of a conversion
+  double convertLimbs = 0; // input + output limbs of a conversion
+  double convertIn = 0;    // input limbs of a conversion
+  double digitLimbs = 0;   // digits x limbs of a key-switch product
+  double copiedLimbs = 0;  // limbs a concat copies
 };
 
 int64_t limbsOf(mlir::Value v) {
@@ -80,86 +82,105 @@ int64_t offsetOf(mlir::func::FuncOp main, mlir::Value v) {
       .asArrayRef()[result.getResultNumber()];
 }
 
-std::vector<Work> describe(mlir::func::FuncOp main, const ckks::Params &p) {
+/// The work of `op` over all its limbs (no kind: an op that does none, as a
+/// slice, or one timed apart, as an all-gather).
+Work describe(mlir::Operation *op, mlir::func::FuncOp main,
+              const ckks::Params &p) {
   const double n = double(p.degree()), logN = std::log2(n);
-  std::vector<Work> works;
-  for (mlir::Operation &op : main.getBody().front()) {
-    Work w;
-    llvm::TypeSwitch<mlir::Operation *>(&op)
-        .Case<rns::KernelOp>([&](rns::KernelOp k) {
-          w.kind = "kernel";
-          w.limbs = double(limbsOf(k.getOutputs()[0]));
-          double arrays = 0, muls = 0, adds = 0;
-          for (mlir::Value v : k.getInputs())
-            arrays += mlir::isa<rns::LimbsType>(v.getType()) ? 1 : 0;
-          arrays += double(k.getOutputs().size());
-          k.getBody().walk([&](mlir::Operation *inner) {
-            if (mlir::isa<rns::MulOp, rns::MulIntOp, rns::MulInvOp,
-                          rns::MulProdOp>(inner))
-              ++muls;
-            else if (mlir::isa<rns::AddOp, rns::SubOp, rns::NegateOp>(inner))
-              ++adds;
-          });
-          w.ioLimbs = arrays * w.limbs;
-          w.mulLimbs = muls * w.limbs;
-          w.addLimbs = adds * w.limbs;
-          w.bytes = w.ioLimbs * n * kWord;
-          w.modmuls = w.mulLimbs * n;
-          w.modadds = w.addLimbs * n;
-        })
-        .Case<rns::NttOp, rns::InttOp>([&](mlir::Operation *o) {
-          w.kind = mlir::isa<rns::NttOp>(o) ? "ntt" : "intt";
-          w.limbs = double(limbsOf(o->getResult(0)));
-          w.butterflies = w.limbs * n / 2 * logN;
-          w.bytes = 2 * w.limbs * n * kWord;
-        })
-        .Case<rns::ConcatOp>([&](rns::ConcatOp c) {
-          w.kind = "concat";
-          w.limbs = double(limbsOf(c.getResult()));
-          int64_t at = offsetOf(main, c.getResult());
-          for (mlir::Value v : c.getInputs()) {
-            // The planner computes some operands in place: no copy.
-            if (offsetOf(main, v) != at)
-              w.copiedLimbs += double(limbsOf(v));
-            at += limbsOf(v);
-          }
-          w.bytes = 2 * w.copiedLimbs * n * kWord;
-        })
-        .Case<rns::BaseConvertOp>([&](rns::BaseConvertOp b) {
-          w.kind = "base_convert";
-          double in = double(limbsOf(b.getInput()));
-          w.limbs = double(limbsOf(b.getResult()));
-          w.convertPairs = in * w.limbs;
-          w.convertLimbs = in + w.limbs;
-          w.modmuls = (in + in * w.limbs) * n;
-          w.bytes = (in + w.limbs) * n * kWord;
-          // Split by output limbs, every device needs every input limb.
-          w.gatheredLimbs = in;
-        })
-        .Case<rns::AutomorphOp>([&](rns::AutomorphOp a) {
-          w.kind = "automorph";
-          w.limbs = double(limbsOf(a.getResult()));
-          w.bytes = 2 * w.limbs * n * kWord;
-        })
-        .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) {
-          w.kind = "key_switch";
-          double digits = double(k.getDigits().size());
-          w.limbs = double(limbsOf(k.getB()));
-          w.digitLimbs = digits * w.limbs;
-          w.modmuls = 2 * w.digitLimbs * n;
-          // The digits, the key's two halves, the two results.
-          w.bytes = (3 * w.digitLimbs + 2 * w.limbs) * n * kWord;
-        })
-        .Case<rns::EncodeOp>([&](rns::EncodeOp e) {
-          w.kind = "encode";
-          w.limbs = double(limbsOf(e.getResult()));
-          w.bytes = 2 * w.limbs * n * kWord; // a device copies its kept one
-        })
-        .Default([&](mlir::Operation *) {});
-    if (!w.kind.empty())
-      works.push_back(std::move(w));
+  Work w;
+  llvm::TypeSwitch<mlir::Operation *>(op)
+      .Case<rns::KernelOp>([&](rns::KernelOp k) {
+        w.kind = "kernel";
+        w.limbs = double(limbsOf(k.getOutputs()[0]));
+        double arrays = 0, muls = 0, adds = 0;
+        for (mlir::Value v : k.getInputs())
+          arrays += mlir::isa<rns::LimbsType>(v.getType()) ? 1 : 0;
+        arrays += double(k.getOutputs().size());
+        k.getBody().walk([&](mlir::Operation *inner) {
+          if (mlir::isa<rns::MulOp, rns::MulIntOp, rns::MulInvOp,
+                        rns::MulProdOp>(inner))
+            ++muls;
+          else if (mlir::isa<rns::AddOp, rns::SubOp, rns::NegateOp>(inner))
+            ++adds;
+        });
+        w.ioLimbs = arrays * w.limbs;
+        w.mulLimbs = muls * w.limbs;
+        w.addLimbs = adds * w.limbs;
+        w.bytes = w.ioLimbs * n * kWord;
+        w.modmuls = w.mulLimbs * n;
+        w.modadds = w.addLimbs * n;
+      })
+      .Case<rns::NttOp, rns::InttOp>([&](mlir::Operation *o) {
+        w.kind = mlir::isa<rns::NttOp>(o) ? "ntt" : "intt";
+        w.limbs = double(limbsOf(o->getResult(0)));
+        w.butterflies = w.limbs * n / 2 * logN;
+        w.bytes = 2 * w.limbs * n * kWord;
+      })
+      .Case<rns::ConcatOp>([&](rns::ConcatOp c) {
+        w.kind = "concat";
+        w.limbs = double(limbsOf(c.getResult()));
+        int64_t at = offsetOf(main, c.getResult());
+        for (mlir::Value v : c.getInputs()) {
+          // The planner computes some operands in place: no copy.
+          if (offsetOf(main, v) != at)
+            w.copiedLimbs += double(limbsOf(v));
+          at += limbsOf(v);
+        }
+        w.bytes = 2 * w.copiedLimbs * n * kWord;
+      })
+      .Case<rns::BaseConvertOp>([&](rns::BaseConvertOp b) {
+        w.kind = "base_convert";
+        w.convertIn = double(limbsOf(b.getInput()));
+        w.limbs = double(limbsOf(b.getResult()));
+        w.convertPairs = w.convertIn * w.limbs;
+        w.convertLimbs = w.convertIn + w.limbs;
+        w.modmuls = (w.convertIn + w.convertPairs) * n;
+        w.bytes = w.convertLimbs * n * kWord;
+      })
+      .Case<rns::AutomorphOp>([&](rns::AutomorphOp a) {
+        w.kind = "automorph";
+        w.limbs = double(limbsOf(a.getResult()));
+        w.bytes = 2 * w.limbs * n * kWord;
+      })
+      .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) {
+        w.kind = "key_switch";
+        double digits = double(k.getDigits().size());
+        w.limbs = double(limbsOf(k.getB()));
+        w.digitLimbs = digits * w.limbs;
+        w.modmuls = 2 * w.digitLimbs * n;
+        // The digits, the key's two halves, the two results.
+        w.bytes = (3 * w.digitLimbs + 2 * w.limbs) * n * kWord;
+      })
+      .Case<rns::EncodeOp>([&](rns::EncodeOp e) {
+        w.kind = "encode";
+        w.limbs = double(limbsOf(e.getResult()));
+        w.bytes = 2 * w.limbs * n * kWord; // a device copies its kept one
+      })
+      .Default([&](mlir::Operation *) {});
+  return w;
+}
+
+/// The work of `w` restricted to `count` of its result limbs, as the
+/// executor runs a limb-wise op: one call per run of limbs a process owns.
+/// A base conversion's share still reads every input limb.
+Work part(const Work &w, double count, double n) {
+  if (count == w.limbs || w.limbs == 0)
+    return w;
+  Work s = w;
+  s.limbs = count;
+  if (w.kind == "base_convert") {
+    s.convertPairs = w.convertIn * count;
+    s.convertLimbs = w.convertIn + count;
+    s.modmuls = (w.convertIn + s.convertPairs) * n;
+    s.bytes = s.convertLimbs * n * kWord;
+    return s;
   }
-  return works;
+  const double f = count / w.limbs;
+  for (double *x :
+       {&s.bytes, &s.modmuls, &s.modadds, &s.butterflies, &s.ioLimbs,
+        &s.mulLimbs, &s.addLimbs, &s.digitLimbs, &s.copiedLimbs})
+    *x *= f;
+  return s;
 }
 
 //===----------------------------------------------------------------------===//
@@ -179,13 +200,16 @@ struct CpuCosts {
   Line ntt, intt, automorph, copy, keySwitch /* per digit-limb */;
   Line encode; // per limb of the level encoded at
   double kernelCall = 0, io = 0, mul = 0, add = 0; // a fused kernel
-  double convertCall = 0, convertPair = 0, convertLimb = 0;
+  // A base conversion: per call, per (input, output) pair, per input limb
+  // (scaled, and its share of the overflow estimate), per output limb.
+  double convertCall = 0, convertPair = 0, convertIn = 0, convertOut = 0;
 };
 
 #define CERIUM_CPU_LINES(X)                                                    \
   X(ntt) X(intt) X(automorph) X(copy) X(keySwitch) X(encode)
 #define CERIUM_CPU_NUMBERS(X)                                                  \
-  X(kernelCall) X(io) X(mul) X(add) X(convertCall) X(convertPair) X(convertLimb)
+  X(kernelCall)                                                                \
+  X(io) X(mul) X(add) X(convertCall) X(convertPair) X(convertIn) X(convertOut)
 
 /// Seconds per call of `f`: the best of five rounds of at least 10 ms.
 double timePerCall(const std::function<void()> &f) {
@@ -300,8 +324,9 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   costs.mul = std::max(mulKernel.unit - 3 * costs.io, 1e-12) / 8;
   costs.add = std::max(addKernel.unit - 3 * costs.io, 1e-12) / 8;
 
-  // Base conversion: call + pair * in * out + limb * (in + out), through
-  // three shapes (1 -> 1, 1 -> L-1, L/2 -> L/2).
+  // Base conversion: call + pair * in * out + in * inLimb + out * outLimb,
+  // through four shapes (1 -> 1, 1 -> L-1, L-1 -> 1, h -> L-h): a process
+  // of a partitioned run converts every input limb to a few output limbs.
   auto convert = [&](size_t in, size_t out) {
     kernels::BaseConverter conv(ctx, primes(in), primes(in + out).subspan(in));
     return timePerCall([&] {
@@ -313,22 +338,28 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   };
   const size_t half = limbs / 2;
   const double h = double(half);
-  double t11 = convert(1, 1), t1L = convert(1, limbs - 1);
-  // t1L - t11 = (L - 2) * (pair + limb): shared by both terms.
-  double pairPlusLimb =
-      limbs > 2 ? std::max((t1L - t11) / (L - 2), 1e-12) : 1e-12;
-  if (half >= 2) {
-    double thh = convert(half, limbs - half);
-    // thh - t11 = (h*h' - 1) * pair + (L - 2) * limb, h' = L - h.
-    double hh = h * (L - h);
-    costs.convertPair = std::max(
-        (thh - t11 - (L - 2) * pairPlusLimb) / (hh - 1 - (L - 2)), 1e-12);
-    costs.convertLimb = std::max(pairPlusLimb - costs.convertPair, 1e-12);
-  } else {
-    costs.convertPair = pairPlusLimb;
+  double t11 = convert(1, 1);
+  // t1L - t11 = (L - 2) * (pair + out), tL1 - t11 = (L - 2) * (pair + in).
+  double pairOut = 1e-12, pairIn = 1e-12;
+  if (limbs > 2) {
+    pairOut = std::max((convert(1, limbs - 1) - t11) / (L - 2), 1e-12);
+    pairIn = std::max((convert(limbs - 1, 1) - t11) / (L - 2), 1e-12);
   }
-  costs.convertCall =
-      std::max(t11 - costs.convertPair - 2 * costs.convertLimb, 0.0);
+  if (half >= 2) {
+    // thh - t11 = (h h' - 1) pair + (h - 1) in + (h' - 1) out, h' = L - h:
+    // (h - 1)(h' - 1) pair once pair + in and pair + out are known.
+    double thh = convert(half, limbs - half), h2 = L - h;
+    costs.convertPair =
+        std::clamp((thh - t11 - (h - 1) * pairIn - (h2 - 1) * pairOut) /
+                       ((h - 1) * (h2 - 1)),
+                   1e-12, std::min(pairIn, pairOut));
+  } else {
+    costs.convertPair = std::min(pairIn, pairOut) / 2;
+  }
+  costs.convertIn = std::max(pairIn - costs.convertPair, 1e-12);
+  costs.convertOut = std::max(pairOut - costs.convertPair, 1e-12);
+  costs.convertCall = std::max(
+      t11 - costs.convertPair - costs.convertIn - costs.convertOut, 0.0);
 
   // Encoding (the CPU encodes each constant where it is used).
   ckks::Encoder encoder(params);
@@ -450,7 +481,7 @@ double cpuSeconds(const Work &w, const CpuCosts &c) {
     return w.copiedLimbs > 0 ? c.copy.at(w.copiedLimbs) : 0;
   if (w.kind == "base_convert")
     return c.convertCall + w.convertPairs * c.convertPair +
-           w.convertLimbs * c.convertLimb;
+           w.convertIn * c.convertIn + w.limbs * c.convertOut;
   if (w.kind == "automorph")
     return c.automorph.at(w.limbs);
   if (w.kind == "key_switch")
@@ -460,23 +491,76 @@ double cpuSeconds(const Work &w, const CpuCosts &c) {
   return 0;
 }
 
-/// A roofline per kernel on each of `devices` GPUs, work split by limbs;
-/// NTTs make two passes over memory (shared-memory radix stages).
-double gpuSeconds(const Work &w, const GpuModel &g, int devices, double degree,
-                  double &linkBytes) {
-  const double share = w.distributed ? 1.0 / devices : 1.0;
+/// A roofline per kernel call on one GPU; NTTs make two passes over memory
+/// (shared-memory radix stages).
+double gpuSeconds(const Work &w, const GpuModel &g) {
   double bytes = w.bytes * (w.kind == "ntt" || w.kind == "intt" ? 2 : 1);
   double ops = w.modmuls * kOpsPerModmul + w.modadds * kOpsPerModadd +
                w.butterflies * kOpsPerButterfly;
-  double seconds = std::max(bytes * share / g.memoryBandwidth,
-                            ops * share / g.int32Throughput) +
-                   g.launchSeconds;
-  if (devices > 1 && w.gatheredLimbs > 0) {
-    double moved = w.gatheredLimbs * degree * kWord * (devices - 1) / devices;
-    linkBytes += moved * devices;
-    seconds += moved / g.linkBandwidth;
+  return std::max(bytes / g.memoryBandwidth, ops / g.int32Throughput) +
+         g.launchSeconds;
+}
+
+// The link between processes. GPUs: the model's NVLink bandwidth and about
+// 10 us per NCCL collective (a small all-gather's latency over NVLink).
+// Processes on this host: MPI over shared memory, per byte a process
+// receives and per collective, staging copies included. Fitted to
+// cerium-run's own all-gathers (2 processes, N = 2^12, the fastest of each
+// size, on a 2-core EPYC): 16 KiB received in 21 us, 104 KiB in 84 us, and
+// a 1 MiB array (half of it received) in about 0.3 ms; the faster figures
+// of a quiet machine (several GB/s) would make a split look cheaper than
+// what runs on a loaded one.
+constexpr double kNvlinkLatency = 10e-6;
+constexpr double kSharedMemoryBandwidth = 1.5e9, kSharedMemoryLatency = 10e-6;
+
+struct Link {
+  double bandwidth = 0, latency = 0; // bytes/s per process, s per collective
+  double seconds(double bytes) const { return bytes / bandwidth + latency; }
+};
+
+Link linkOf(const EstimateTarget &t) {
+  if (t.gpu)
+    return {t.gpu->linkBandwidth, kNvlinkLatency};
+  return {kSharedMemoryBandwidth, kSharedMemoryLatency};
+}
+
+/// Seconds of one 32-bit modular product on the target: rns-partition's
+/// unit of cost. A GPU's from its integer throughput; the CPU's is the
+/// calibrated product inside a fused kernel.
+double modmulSeconds(const EstimateTarget &t, const CpuCosts *cpu,
+                     double degree) {
+  if (t.gpu)
+    return kOpsPerModmul / t.gpu->int32Throughput;
+  return cpu->mul / degree;
+}
+
+rns::PartitionOptions partitionOptionsFor(const EstimateTarget &t,
+                                          const CpuCosts *cpu, double degree) {
+  rns::PartitionOptions o;
+  o.ranks = t.devices;
+  o.mode = "auto";
+  const double modmul = modmulSeconds(t, cpu, degree);
+  const Link link = linkOf(t);
+  o.wordCost = kWord / link.bandwidth / modmul;
+  o.messageCost = link.latency / modmul;
+  return o;
+}
+
+/// The runs of consecutive limbs of `type` that `rank` of `ranks` owns
+/// (prime id mod ranks), as (first, count): the executor's calls.
+std::vector<std::pair<size_t, size_t>> ownedRuns(mlir::Type type, int64_t rank,
+                                                 int64_t ranks) {
+  std::vector<std::pair<size_t, size_t>> owned;
+  for (auto [i, prime] :
+       llvm::enumerate(mlir::cast<rns::LimbsType>(type).getPrimes())) {
+    if (int64_t(prime % uint32_t(ranks)) != rank)
+      continue;
+    if (!owned.empty() && owned.back().first + owned.back().second == i)
+      ++owned.back().second;
+    else
+      owned.push_back({i, 1});
   }
-  return seconds;
+  return owned;
 }
 
 std::string formatSeconds(double s) {
@@ -490,10 +574,8 @@ std::string formatSeconds(double s) {
 } // namespace
 
 std::string EstimateTarget::name() const {
-  if (!gpu)
-    return "cpu";
-  return devices == 1 ? std::string(gpu->name)
-                      : fmt::format("{}x{}", gpu->name, devices);
+  std::string model = gpu ? gpu->name : "cpu";
+  return devices == 1 ? model : fmt::format("{}x{}", model, devices);
 }
 
 EstimateTarget parseEstimateTarget(const std::string &text) {
@@ -501,8 +583,6 @@ EstimateTarget parseEstimateTarget(const std::string &text) {
   std::string upper = text;
   for (char &ch : upper)
     ch = char(std::toupper(static_cast<unsigned char>(ch)));
-  if (upper == "CPU")
-    return t;
   size_t x = upper.find('X', 1);
   std::string model = upper.substr(0, x);
   if (x != std::string::npos) {
@@ -511,9 +591,11 @@ EstimateTarget parseEstimateTarget(const std::string &text) {
         !std::all_of(count.begin(), count.end(), ::isdigit) ||
         std::stoi(count) < 1)
       throw Error("--estimate " + text +
-                  ": expected MODEL or MODELxCOUNT (e.g. H100x8)");
+                  ": expected MODEL or MODELxCOUNT (e.g. H100x8, cpux2)");
     t.devices = std::stoi(count);
   }
+  if (model == "CPU")
+    return t;
   for (const GpuModel &g : kGpuModels)
     if (model == g.name) {
       t.gpu = &g;
@@ -523,40 +605,169 @@ EstimateTarget parseEstimateTarget(const std::string &text) {
   for (const GpuModel &g : kGpuModels)
     known += std::string(", ") + g.name;
   throw Error("--estimate " + text + ": unknown target (known: " + known +
-              "; a GPU may take xN)");
+              "; each may take xN)");
+}
+
+rns::PartitionOptions partitionOptions(const EstimateTarget &target,
+                                       const ckks::ParamsPtr &params) {
+  std::optional<CpuCosts> costs;
+  if (!target.gpu)
+    costs = cpuCosts(params);
+  return partitionOptionsFor(target, costs ? &*costs : nullptr,
+                             double(params->degree()));
 }
 
 Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
                   const EstimateTarget &target) {
   const ckks::Params &p = *params;
+  const double n = double(p.degree());
   Estimate e;
   e.target = target;
-  std::vector<Work> works = describe(main, p);
   std::optional<CpuCosts> costs;
   if (!target.gpu)
     costs = cpuCosts(params);
-  const int devices = target.devices;
-  for (const Work &w : works) {
-    double link = 0;
-    double seconds = target.gpu ? gpuSeconds(w, *target.gpu, devices,
-                                             double(p.degree()), link)
-                                : cpuSeconds(w, *costs);
+  auto secondsOf = [&](const Work &w) {
+    return target.gpu ? gpuSeconds(w, *target.gpu) : cpuSeconds(w, *costs);
+  };
+
+  // Several devices: the schedule as the runtime splits it, on a copy.
+  mlir::func::FuncOp schedule = main;
+  mlir::OwningOpRef<mlir::ModuleOp> copy;
+  int64_t ranks = 1;
+  if (auto attr = main->getAttrOfType<mlir::IntegerAttr>("rns.ranks"))
+    ranks = attr.getInt();
+  if (ranks > 1 && ranks != target.devices)
+    throw Error(fmt::format("--estimate {}: the schedule is partitioned for "
+                            "{} processes",
+                            target.name(), ranks));
+  if (target.devices > 1 && ranks == 1) {
+    auto module = main->getParentOfType<mlir::ModuleOp>();
+    if (!module)
+      throw Error("--estimate: the schedule is not in a module");
+    copy = mlir::OwningOpRef<mlir::ModuleOp>(module.clone());
+    schedule = copy->lookupSymbol<mlir::func::FuncOp>(main.getSymName());
+    mlir::PassManager pm(main.getContext(),
+                         mlir::func::FuncOp::getOperationName());
+    pm.addPass(rns::createPartitionPass(
+        partitionOptionsFor(target, costs ? &*costs : nullptr, n)));
+    if (mlir::failed(pm.run(schedule)))
+      throw Error(fmt::format("--estimate {}: cannot partition the schedule "
+                              "over {} processes",
+                              target.name(), target.devices));
+    ranks = target.devices;
+  }
+
+  // One timeline per process. A limb-wise op costs each process the calls
+  // on its runs of owned limbs; an op on one process costs that process; an
+  // unmarked op costs every process. An all-gather waits for every process
+  // (a collective) and then costs each its transfer.
+  const Link link = linkOf(target);
+  std::vector<double> clock(size_t(ranks), 0), idle(size_t(ranks), 0);
+  std::vector<int> waits(size_t(ranks), 0);
+  std::vector<std::map<std::string, double>> spent(static_cast<size_t>(ranks));
+  auto charge = [&](int64_t rank, const Work &w, double seconds) {
+    clock[size_t(rank)] += seconds;
+    spent[size_t(rank)][w.kind] += seconds;
     KindCost &k = e.byKind[w.kind];
-    ++k.calls;
-    k.seconds += seconds;
     k.bytes += w.bytes;
     k.modmuls += w.modmuls;
     k.butterflies += w.butterflies;
-    k.linkBytes += link;
-    e.seconds += seconds;
     e.bytesMoved += w.bytes;
-    e.linkBytes += link;
+  };
+  for (mlir::Operation &op : schedule.getBody().front()) {
+    if (auto g = mlir::dyn_cast<rns::AllGatherOp>(op)) {
+      const double array = double(limbsOf(g.getInput())) * n * kWord;
+      const int64_t source = g.getSourceAttr().getInt();
+      // Limb-wise: each process receives the limbs it lacks; from one
+      // process: the whole array (a broadcast).
+      const double received =
+          source < 0 ? array * double(ranks - 1) / double(ranks) : array;
+      const double seconds = link.seconds(received);
+      const double start = *std::max_element(clock.begin(), clock.end());
+      for (size_t r = 0; r < clock.size(); ++r) {
+        if (start > clock[r]) {
+          idle[r] += start - clock[r];
+          ++waits[r];
+        }
+        clock[r] = start + seconds;
+        spent[r]["all_gather"] += seconds;
+      }
+      KindCost &k = e.byKind["all_gather"];
+      ++k.calls;
+      k.linkBytes += array * double(ranks - 1); // received, all processes
+      e.linkBytes += array * double(ranks - 1);
+      ++e.gathers;
+      continue;
+    }
+    Work w = describe(&op, schedule, p);
+    if (w.kind.empty())
+      continue;
+    ++e.byKind[w.kind].calls;
     // A device backend keeps every encoded constant.
     if (target.gpu && w.kind == "encode")
-      e.plaintextBytes += w.limbs * double(p.degree()) * kWord / devices;
+      e.plaintextBytes += w.limbs * n * kWord / target.devices;
+    mlir::Attribute on = op.getAttr("rns.on");
+    if (auto one = mlir::dyn_cast_or_null<mlir::IntegerAttr>(on)) {
+      if (one.getInt() < 0 || one.getInt() >= ranks)
+        throw Error("--estimate: the schedule places an op on no process");
+      ++e.placedOps;
+      charge(one.getInt(), w, secondsOf(w));
+      continue;
+    }
+    auto limbs = mlir::dyn_cast_or_null<mlir::StringAttr>(on);
+    if (limbs && limbs.getValue() == "limbs") {
+      ++e.limbWiseOps;
+      if (mlir::isa<rns::EncodeOp>(op)) {
+        // One call: the CPU transforms the slots once, then reduces and
+        // transforms the limbs of each run; a GPU copies its kept constant
+        // whole.
+        for (int64_t r = 0; r < ranks; ++r) {
+          if (target.gpu) {
+            charge(r, w, secondsOf(w));
+            continue;
+          }
+          auto runs = ownedRuns(op.getResult(0).getType(), r, ranks);
+          double owned = 0;
+          for (auto [first, count] : runs)
+            owned += double(count);
+          Work share = part(w, owned, n);
+          charge(r, share,
+                 cpuSeconds(share, *costs) +
+                     double(std::max<size_t>(runs.size(), 1) - 1) *
+                         costs->ntt.call);
+        }
+        continue;
+      }
+      // The executor runs a limb-wise concat whole (it copies operands
+      // every process has).
+      if (!mlir::isa<rns::ConcatOp>(op)) {
+        for (int64_t r = 0; r < ranks; ++r)
+          for (auto [first, count] :
+               ownedRuns(op.getResult(0).getType(), r, ranks)) {
+            Work share = part(w, double(count), n);
+            charge(r, share, secondsOf(share));
+          }
+        continue;
+      }
+    }
+    const double seconds = secondsOf(w);
+    for (int64_t r = 0; r < ranks; ++r)
+      charge(r, w, seconds);
   }
-  e.arenaBytes = double(runtime::arenaBytes(main)) / devices;
-  e.keyBytes = evalKeyBytes(p, runtime::requiredKeys(main)) / devices;
+  const size_t slowest =
+      size_t(std::max_element(clock.begin(), clock.end()) - clock.begin());
+  e.seconds = clock[slowest];
+  for (auto &[kind, k] : e.byKind) {
+    auto it = spent[slowest].find(kind);
+    k.seconds = it == spent[slowest].end() ? 0 : it->second;
+  }
+  if (idle[slowest] > 0) {
+    KindCost &k = e.byKind["wait"];
+    k.calls = waits[slowest];
+    k.seconds = idle[slowest];
+  }
+  e.arenaBytes = double(runtime::arenaBytes(main)) / target.devices;
+  e.keyBytes = evalKeyBytes(p, runtime::requiredKeys(main)) / target.devices;
   return e;
 }
 
@@ -586,8 +797,18 @@ std::string estimateReport(const Estimate &e) {
                      formatBytes(e.peakBytesPerDevice()),
                      formatBytes(e.arenaBytes), formatBytes(e.keyBytes),
                      formatBytes(e.plaintextBytes));
+  const bool several = e.target.devices > 1;
+  if (several)
+    out += fmt::format("held today        {} per process (the runtime keeps "
+                       "the whole arena and keys in each)\n",
+                       formatBytes(e.heldBytesPerProcess()));
   out += fmt::format("bytes moved       {} in memory, {} between devices\n",
                      formatBytes(e.bytesMoved), formatBytes(e.linkBytes));
+  if (several)
+    out += fmt::format("partition         {} processes: {} ops limb-wise, {} "
+                       "on one process, {} all-gathers (times: the slowest "
+                       "process)\n",
+                       e.target.devices, e.limbWiseOps, e.placedOps, e.gathers);
   out +=
       fmt::format("{:<14}{:>7}{:>12}{:>7}{:>12}{:>11}{:>12}\n", "op kind",
                   "calls", "time", "share", "bytes", "modmul", "butterflies");

@@ -3,7 +3,9 @@
 // Whether the model is close to measured times is a benchmark
 // (benchmarks/estimate_accuracy.py): too noisy for CI. Here: every target
 // gives positive figures, more work costs more time, more devices less
-// time and memory per device, and the CPU calibration is cached.
+// time and memory per device where the partition (rns-partition, as the
+// runtime splits the schedule) can split the work, limb-wise splits cross
+// the link, and the CPU calibration is cached.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +14,7 @@
 #include "cerium/Support/Error.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
 
@@ -33,11 +36,14 @@ protected:
     ::unsetenv("CERIUM_CACHE_DIR");
     std::filesystem::remove_all(cache);
   }
-  Estimate estimateOf(const std::string &text, const std::string &target) {
+  Compilation compiled(const std::string &text) {
     CompileOptions options;
     options.insecure = true;
     auto source = std::make_shared<dsl::SourceFile>("estimate.fhe", text);
-    Compilation c = compile(source, context, options);
+    return compile(source, context, options);
+  }
+  Estimate estimateOf(const std::string &text, const std::string &target) {
+    Compilation c = compiled(text);
     return estimate(c.main(), c.params, parseEstimateTarget(target));
   }
   mlir::MLIRContext context;
@@ -49,8 +55,24 @@ const char *kDeeper = "fn main(x: cipher[64]) -> cipher[64] {\n"
                       "  let y = x * x;\n  let z = y * y + roll(y, 3);\n"
                       "  return z * z + roll(z, 5);\n}";
 
+// Ten outputs computed apart (three ciphertexts per [40] at 16 slots): work
+// a partition by ciphertext spreads over processes.
+const char *kManyCiphertexts =
+    "option slots = 16;\noption precision = 1e-2;\n"
+    "fn main(x: cipher[40], y: cipher[40], z: cipher[5, 8])\n"
+    "    -> (cipher[40], cipher[40], cipher[40], cipher[1], cipher[1],\n"
+    "        cipher[40], cipher[40], cipher[8], cipher[5], cipher[5, 8]) {\n"
+    "  assume x in [-1, 1];\n  assume y in [-1, 1];\n  assume z in [-1, 1];\n"
+    "  let a = x * y + 0.5 * x - y / 4 + 1;\n"
+    "  let r = relu(2 * x, range = [-2, 2]);\n"
+    "  let p = poly(y, [1, -1, 0.5, 0.25], range = [-1, 1]);\n"
+    "  return (a, r, p, sum(x * x), mean(y), roll(x, 3) - x,\n"
+    "          max(x, y, range = [-1, 1]), sum(z, 0), mean(z, 1),\n"
+    "          roll(z, 2, 0) * -z);\n}";
+
 TEST_F(EstimateTest, PositiveAndMonotoneOnEveryTarget) {
-  for (const char *target : {"cpu", "A100", "H100", "H200", "B200x2"}) {
+  for (const char *target :
+       {"cpu", "A100", "H100", "H200", "B200x2", "cpux2", "H200x8"}) {
     SCOPED_TRACE(target);
     Estimate small = estimateOf(kSquare, target);
     Estimate large = estimateOf(kDeeper, target);
@@ -73,18 +95,81 @@ TEST_F(EstimateTest, PositiveAndMonotoneOnEveryTarget) {
 }
 
 TEST_F(EstimateTest, MoreDevicesLessTimeAndMemoryEach) {
-  Estimate one = estimateOf(kDeeper, "H100");
-  Estimate four = estimateOf(kDeeper, "h100x4");
+  Estimate one = estimateOf(kManyCiphertexts, "H100");
+  Estimate four = estimateOf(kManyCiphertexts, "h100x4");
   EXPECT_LT(four.seconds, one.seconds);
   EXPECT_LT(four.peakBytesPerDevice(), one.peakBytesPerDevice());
+  // The runtime does not split memory yet: each process holds it all.
+  EXPECT_GE(four.heldBytesPerProcess(), one.peakBytesPerDevice());
   EXPECT_EQ(one.linkBytes, 0);
-  EXPECT_GT(four.linkBytes, 0); // base conversions gather their inputs
+  EXPECT_EQ(one.gathers, 0);
+  EXPECT_GT(four.placedOps, 0);
+  EXPECT_GT(four.linkBytes, 0); // results go from their process to all
+  EXPECT_EQ(four.linkBytes, four.byKind.at("all_gather").linkBytes);
   // A faster memory is not slower.
-  EXPECT_LE(estimateOf(kDeeper, "H200").seconds, one.seconds);
+  EXPECT_LE(estimateOf(kManyCiphertexts, "H200").seconds, one.seconds);
+  // Processes on this host too.
+  EXPECT_LT(estimateOf(kManyCiphertexts, "cpux2").seconds,
+            estimateOf(kManyCiphertexts, "cpu").seconds);
+}
+
+TEST_F(EstimateTest, LimbWiseSplitsGatherOverTheLink) {
+  // A schedule partitioned limb-wise (as cerium-run --partition limbs
+  // does) is estimated as it is: every base conversion's input crosses.
+  for (const char *target : {"cpux2", "H100x2"}) {
+    SCOPED_TRACE(target);
+    Compilation c = compiled(kDeeper);
+    rns::PartitionOptions options;
+    options.ranks = 2;
+    options.mode = "limbs";
+    mlir::PassManager pm(&context);
+    pm.addNestedPass<mlir::func::FuncOp>(rns::createPartitionPass(options));
+    ASSERT_TRUE(mlir::succeeded(pm.run(*c.program.module)));
+    Estimate e = estimate(c.main(), c.params, parseEstimateTarget(target));
+    EXPECT_GT(e.seconds, 0);
+    EXPECT_GT(e.limbWiseOps, 0);
+    EXPECT_EQ(e.placedOps, 0);
+    ASSERT_TRUE(e.byKind.count("all_gather"));
+    EXPECT_EQ(e.byKind.at("all_gather").calls, e.gathers);
+    EXPECT_GT(e.linkBytes, 0);
+    EXPECT_GT(e.byKind.at("all_gather").seconds, 0);
+    double sum = 0;
+    for (const auto &[kind, k] : e.byKind)
+      sum += k.seconds;
+    EXPECT_NEAR(sum, e.seconds, 1e-9 * e.seconds);
+    // Partitioned for two processes, not for four.
+    EXPECT_THROW(estimate(c.main(), c.params, parseEstimateTarget("H100x4")),
+                 Error);
+  }
+}
+
+TEST_F(EstimateTest, CpuTakesACount) {
+  EstimateTarget one = parseEstimateTarget("cpu");
+  EXPECT_EQ(one.gpu, nullptr);
+  EXPECT_EQ(one.devices, 1);
+  EXPECT_EQ(one.name(), "cpu");
+  for (const char *text : {"cpux2", "CPUx2", "cpuX2"}) {
+    EstimateTarget two = parseEstimateTarget(text);
+    EXPECT_EQ(two.gpu, nullptr) << text;
+    EXPECT_EQ(two.devices, 2) << text;
+    EXPECT_EQ(two.name(), "cpux2") << text;
+  }
+  EXPECT_EQ(parseEstimateTarget("h200x8").name(), "H200x8");
+  // The link's price, in modular products, for the partition.
+  Compilation c = compiled(kSquare);
+  for (const char *target : {"cpux2", "H200x8"}) {
+    EstimateTarget t = parseEstimateTarget(target);
+    rns::PartitionOptions o = partitionOptions(t, c.params);
+    EXPECT_EQ(o.ranks, t.devices) << target;
+    EXPECT_EQ(o.mode, "auto") << target;
+    EXPECT_GT(o.wordCost, 0) << target;
+    EXPECT_GT(o.messageCost, o.wordCost) << target;
+  }
 }
 
 TEST_F(EstimateTest, UnknownTargetsAreOneLine) {
-  for (const char *bad : {"V100", "H100x0", "H100x", "x8", "H100x99999"}) {
+  for (const char *bad :
+       {"V100", "H100x0", "H100x", "x8", "H100x99999", "cpux0", "cpux"}) {
     try {
       parseEstimateTarget(bad);
       ADD_FAILURE() << bad;
@@ -93,6 +178,11 @@ TEST_F(EstimateTest, UnknownTargetsAreOneLine) {
       EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
       EXPECT_NE(msg.find(std::string("--estimate ") + bad), std::string::npos)
           << msg;
+      if (std::string(bad) == "V100") {
+        EXPECT_NE(msg.find("known: cpu, A100, H100, H200, B200"),
+                  std::string::npos)
+            << msg;
+      }
     }
   }
 }

@@ -35,7 +35,8 @@ int main(int argc, char **argv) {
   app.add_option("--opt", opts, "override an option: KEY=VALUE");
   app.add_option("--estimate", estimateTarget,
                  "print projected latency, memory and bytes moved on cpu "
-                 "(this host) or a GPU model: A100, H100, H200, B200 (xN)");
+                 "(this host) or a GPU model: A100, H100, H200, B200; xN: "
+                 "N devices or processes, split as cerium-run splits it");
   app.add_flag("--insecure", insecure,
                "allow parameters below 128-bit security (tests only)");
   CLI11_PARSE(app, argc, argv);

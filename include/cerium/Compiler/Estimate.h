@@ -10,11 +10,20 @@
 // backend's own primitives (cached per machine, code path, thread count and
 // ring degree).
 //
+// On several devices (GPUs, or processes on this host: `cpux2`) the estimate
+// partitions a copy of the schedule with rns-partition, as the runtime does
+// (the link priced for the target), and keeps one timeline per process:
+// limb-wise ops cost each process its own limbs (call by call, as the
+// executor runs its runs of owned limbs), ops placed on one process cost
+// that process, and every all-gather is a synchronisation point followed
+// by its transfer. The latency is the slowest process's.
+//
 //===----------------------------------------------------------------------===//
 #ifndef CERIUM_COMPILER_ESTIMATE_H
 #define CERIUM_COMPILER_ESTIMATE_H
 
 #include "cerium/CKKS/Params.h"
+#include "cerium/Dialect/RNS/Transforms/Passes.h"
 #include "cerium/Runtime/Schedule.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -35,17 +44,23 @@ struct GpuModel {
   double launchSeconds;   // per kernel node in a replayed CUDA graph
 };
 
-/// "cpu", or a GPU model with an optional count: H100, H200x8, A100x4.
+/// "cpu" or a GPU model, with an optional count: H100, H200x8, A100x4,
+/// cpux2 (processes on this host, each at the calibrated speed: set
+/// OMP_NUM_THREADS to the threads each process gets).
 struct EstimateTarget {
   const GpuModel *gpu = nullptr; // null: this host's CPU
-  int devices = 1;
+  int devices = 1;               // GPUs, or processes on this host
   std::string name() const;
 };
 
 /// Throws cerium::Error (one line, the known models) on an unknown name.
 EstimateTarget parseEstimateTarget(const std::string &text);
 
-/// One op kind's share of an estimate.
+/// One op kind's share of an estimate. On several devices `seconds` is the
+/// slowest process's time in that kind (kind "wait": its idle time at
+/// collectives), so the kinds sum to the latency; `calls` counts the
+/// schedule's ops; bytes, modmuls and butterflies are the work of all
+/// processes together; `linkBytes` the bytes all processes receive.
 struct KindCost {
   int calls = 0;
   double seconds = 0, bytes = 0, modmuls = 0, butterflies = 0, linkBytes = 0;
@@ -56,11 +71,22 @@ struct Estimate {
   double seconds = 0;
   double bytesMoved = 0, linkBytes = 0;
   /// Per device: the planned arena, the evaluation keys, and the encoded
-  /// plaintexts a device backend keeps.
+  /// plaintexts a device backend keeps, each divided by the devices (what a
+  /// split of the memory would need). The runtime does not split memory yet:
+  /// every process of a partitioned run holds the whole arena and all keys
+  /// (`heldBytesPerProcess`).
   double arenaBytes = 0, keyBytes = 0, plaintextBytes = 0;
+  /// How the schedule was split: ops limb-wise, ops on one process, and
+  /// the all-gathers (0 on one device).
+  int limbWiseOps = 0, placedOps = 0, gathers = 0;
   std::map<std::string, KindCost> byKind;
   double peakBytesPerDevice() const {
     return arenaBytes + keyBytes + plaintextBytes;
+  }
+  /// What one process of a run on target.devices holds today: the whole
+  /// arena and keys (and at most every plaintext).
+  double heldBytesPerProcess() const {
+    return double(target.devices) * peakBytesPerDevice();
   }
 };
 
@@ -68,6 +94,12 @@ struct Estimate {
 /// this may run the calibration (about a second) when it is not cached.
 Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
                   const EstimateTarget &target);
+
+/// rns-partition's options for `target` (ranks = devices, mode auto): the
+/// link's price per word and per collective in modular products of the
+/// target (on the CPU from the calibration, which this may run).
+rns::PartitionOptions partitionOptions(const EstimateTarget &target,
+                                       const ckks::ParamsPtr &params);
 
 /// Bytes of the evaluation keys `keys` under `params` (all digits, both
 /// halves, over P and Q).
