@@ -214,6 +214,8 @@ private:
   static constexpr int64_t kLimbWise = -1;
   llvm::DenseMap<Operation *, int64_t> placementOn;
   llvm::DenseMap<Type, SmallVector<std::pair<size_t, size_t>>> runs;
+  /// Where a limb-wise base conversion puts its (scattered) outputs first.
+  kernels::BackendBuffer scratch;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
       converters;
   /// Keys copied to backend memory (backends without host access).
@@ -467,6 +469,27 @@ void ScheduleExecutor::Impl::execute(Operation *op,
     for (auto [first, count] : owned)
       parts.push_back(whole.slice(first, count));
     encode(e, parts);
+    return;
+  }
+  if (auto b = dyn_cast<rns::BaseConvertOp>(op); b && owned.size() > 1) {
+    // One conversion to all of this process's output limbs (its input side,
+    // the bulk of the work, is shared by them), then each run to its place.
+    Limbs out = view(b.getResult());
+    SmallVector<uint32_t> primes;
+    for (auto [first, count] : owned)
+      llvm::append_range(primes, out.primes.subspan(first, count));
+    auto ownedType = rns::LimbsType::get(b.getContext(), primes);
+    const size_t words = primes.size() * n;
+    if (scratch.size() < words)
+      scratch = kernels::BackendBuffer(backend, words);
+    backend.baseConvert(converter(b.getInput().getType(), ownedType),
+                        Limbs{scratch.data(), ownedType.getPrimes(), n},
+                        view(b.getInput()));
+    const uint32_t *from = scratch.data();
+    for (auto [first, count] : owned) {
+      backend.copy(out.limb(first), from, count * n);
+      from += count * n;
+    }
     return;
   }
   for (auto [first, count] : owned)
