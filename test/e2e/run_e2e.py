@@ -263,7 +263,8 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--program", required=True, choices=sorted(PROGRAMS))
     ap.add_argument("--seed", type=int, default=random.randrange(2**31))
-    ap.add_argument("--mpirun", help="also run on 2 processes with this mpirun")
+    ap.add_argument("--mpirun", help="also run on --np processes with this mpirun")
+    ap.add_argument("--np", type=int, default=2)
     args = ap.parse_args()
     tools = os.path.join(args.build, "tools")
     cc, client, server = (os.path.join(tools, t) for t in ("cerium-cc", "cerium", "cerium-run"))
@@ -301,17 +302,17 @@ def main():
              "--profile", trace])
         check_trace(trace, lanes=1)
         if args.mpirun:
-            # Two processes, each way of splitting: the same bytes as one.
-            for mode in ("limbs", "ciphertexts"):
+            # Several processes, each way of splitting: the same bytes as one.
+            for mode in ("limbs", "ciphertexts", "auto"):
                 out = os.path.join(tmp, f"out-{mode}.ct")
-                run([args.mpirun, "-np", "2", "--oversubscribe", server, art,
+                run([args.mpirun, "-np", str(args.np), "--oversubscribe", server, art,
                      "--eval-keys", os.path.join(keys, "eval.keys"),
                      "--in", os.path.join(tmp, "in.ct"), "-o", out,
                      "--partition", mode, "--profile", trace])
                 with open(out, "rb") as a, open(os.path.join(tmp, "out.ct"), "rb") as b:
-                    assert a.read() == b.read(), f"2 processes ({mode}) differ from 1"
-                check_trace(trace, lanes=2)
-                print(f"  mpirun -np 2 --partition {mode}: bit-identical")
+                    assert a.read() == b.read(), f"{args.np} processes ({mode}) differ from 1"
+                check_trace(trace, lanes=args.np)
+                print(f"  mpirun -np {args.np} --partition {mode}: bit-identical")
         run([client, "decrypt", art, "--keys", keys, os.path.join(tmp, "out.ct"),
              "-o", os.path.join(tmp, "dec")])
         check(os.path.join(tmp, "dec"), want, precision, "keygen/encrypt/run/decrypt")
