@@ -24,6 +24,24 @@ using kernels::ConstLimbs;
 using kernels::ElementwiseProgram;
 using kernels::Limbs;
 
+ckks::KeyName keyName(Operation *keySwitch) {
+  using Kind = ckks::KeyName::Kind;
+  auto k = cast<rns::KeySwitchOp>(keySwitch);
+  if (auto g = k.getGalois())
+    return {Kind::Galois, uint32_t(*g)};
+  if (auto secret = k.getSecret())
+    return {*secret == SecretSwitch::ToSparse ? Kind::ToSparse : Kind::ToDense};
+  return {Kind::Relin};
+}
+
+KeySource::~KeySource() = default;
+
+const ckks::SwitchingKey &ResidentKeys::key(const ckks::KeyName &name) {
+  if (const ckks::SwitchingKey *k = keys.find(name))
+    return *k;
+  throw Error("the evaluation keys hold no " + name.describe().substr(4));
+}
+
 KeyRequirements requiredKeys(func::FuncOp main) {
   KeyRequirements req;
   main.walk([&](rns::KeySwitchOp k) {
@@ -157,7 +175,10 @@ public:
   }
 
   void setInputs(const std::vector<ckks::Ciphertext> &inputs);
-  void execute(const ckks::EvalKeys &keys, const OpObserver &observer);
+  /// `identity` names the key set for a device's copies (the EvalKeys
+  /// object; null for streamed keys, which only host backends take).
+  void execute(KeySource &keys, const void *identity,
+               const OpObserver &observer);
   std::vector<ckks::Ciphertext> outputs();
 
 private:
@@ -166,12 +187,11 @@ private:
             cast<rns::LimbsType>(v.getType()).getPrimes(), n};
   }
   void loadPlan();
-  void execute(Operation *op, const ckks::EvalKeys &keys);
+  void execute(Operation *op, KeySource &keys);
   /// One op on limbs [first, first + count) of its results (all of them
   /// unless the op runs limb-wise).
-  void execute(Operation *op, const ckks::EvalKeys &keys, size_t first,
-               size_t count);
-  void keySwitch(rns::KeySwitchOp op, const ckks::EvalKeys &keys, size_t first,
+  void execute(Operation *op, KeySource &keys, size_t first, size_t count);
+  void keySwitch(rns::KeySwitchOp op, KeySource &keys, size_t first,
                  size_t count);
   void allGather(rns::AllGatherOp op);
   /// Encodes the constant into `parts` (views into its array); a device
@@ -200,7 +220,7 @@ private:
   /// The recorded run, and the keys the device copies and the recording
   /// were made from (other keys start over: copies, warm-up, recording).
   std::unique_ptr<kernels::RecordedWork> recorded;
-  const ckks::EvalKeys *keysOnDevice = nullptr;
+  const void *keysOnDevice = nullptr;
   /// Every value's offset in the arena, in limbs (read and checked once).
   llvm::DenseMap<Value, int64_t> placement;
   /// Kernel programs by (op, first limb): a limb-wise kernel runs on runs
@@ -237,29 +257,9 @@ const kernels::BaseConverter &ScheduleExecutor::Impl::converter(Type from,
   return *it->second;
 }
 
-void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
-                                       const ckks::EvalKeys &keys, size_t first,
-                                       size_t count) {
-  const ckks::SwitchingKey *key = nullptr;
-  if (auto secret = op.getSecret()) {
-    const bool toSparse = *secret == SecretSwitch::ToSparse;
-    const auto &k = toSparse ? keys.toSparse : keys.toDense;
-    if (!k)
-      throw Error(std::string("the evaluation keys hold no sparse-secret "
-                              "encapsulation key (") +
-                  (toSparse ? "to the sparse secret)" : "back from it)"));
-    key = &*k;
-  } else if (auto g = op.getGalois()) {
-    auto it = keys.galois.find(uint32_t(*g));
-    if (it == keys.galois.end())
-      throw Error("no Galois key for element " + std::to_string(*g) +
-                  " in the evaluation keys");
-    key = &it->second;
-  } else {
-    if (!keys.relin)
-      throw Error("the evaluation keys hold no relinearization key");
-    key = &*keys.relin;
-  }
+void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op, KeySource &keys,
+                                       size_t first, size_t count) {
+  const ckks::SwitchingKey *key = &keys.key(keyName(op));
   const size_t beta = op.getDigits().size();
   if (key->digits.size() < beta)
     throw Error("switching key has too few digits for this program");
@@ -444,8 +444,7 @@ void ScheduleExecutor::Impl::allGather(rns::AllGatherOp op) {
   }
 }
 
-void ScheduleExecutor::Impl::execute(Operation *op,
-                                     const ckks::EvalKeys &keys) {
+void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys) {
   auto on = placementOn.find(op);
   if (on == placementOn.end()) {
     execute(op, keys, 0, SIZE_MAX);
@@ -541,7 +540,7 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   deviceConstants.try_emplace(op, std::move(kept));
 }
 
-void ScheduleExecutor::Impl::execute(Operation *op, const ckks::EvalKeys &keys,
+void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys,
                                      size_t first, size_t count) {
   auto part = [&](Value v) {
     Limbs all = view(v);
@@ -686,7 +685,7 @@ void ScheduleExecutor::Impl::setInputs(
   }
 }
 
-void ScheduleExecutor::Impl::execute(const ckks::EvalKeys &keys,
+void ScheduleExecutor::Impl::execute(KeySource &keys, const void *identity,
                                      const OpObserver &observer) {
   Block &block = main.getBody().front();
   const size_t total = block.getOperations().size() - 1;
@@ -707,10 +706,13 @@ void ScheduleExecutor::Impl::execute(const ckks::EvalKeys &keys,
   // On a device backend the first run warms up (keys, constants and kernel
   // tables reach the device), the second is recorded (a CUDA graph) and
   // later ones replay it. Per-op timing needs the ops one by one.
-  if (!backend.hostAccessible() && keysOnDevice != &keys) {
+  if (!backend.hostAccessible() && !identity)
+    throw Error("streamed keys (--memory-limit) need a backend in host "
+                "memory (the CPU)");
+  if (!backend.hostAccessible() && keysOnDevice != identity) {
     recorded.reset();
     deviceKeys.clear();
-    keysOnDevice = &keys;
+    keysOnDevice = identity;
     runOps();
   } else if (observer || backend.hostAccessible() || comm) {
     // Collectives wait on the other processes: they cannot be replayed.
@@ -757,7 +759,12 @@ void ScheduleExecutor::setInputs(const std::vector<ckks::Ciphertext> &inputs) {
 
 void ScheduleExecutor::execute(const ckks::EvalKeys &keys,
                                const OpObserver &observer) {
-  impl->execute(keys, observer);
+  ResidentKeys resident(keys);
+  impl->execute(resident, &keys, observer);
+}
+
+void ScheduleExecutor::execute(KeySource &keys, const OpObserver &observer) {
+  impl->execute(keys, nullptr, observer);
 }
 
 std::vector<ckks::Ciphertext> ScheduleExecutor::outputs() {
@@ -791,12 +798,14 @@ ckks::KeySelection keySelection(func::FuncOp main, int rank) {
       else if (cast<IntegerAttr>(on).getInt() != rank)
         need = Keep::Nothing;
     }
+    ckks::KeyName name = keyName(k);
     Keep *slot = &selection.relin;
-    if (auto g = k.getGalois())
-      slot = &selection.galois[uint32_t(*g)];
-    else if (auto secret = k.getSecret())
-      slot = *secret == SecretSwitch::ToSparse ? &selection.toSparse
-                                               : &selection.toDense;
+    if (name.kind == ckks::KeyName::Kind::Galois)
+      slot = &selection.galois[name.galois];
+    else if (name.kind == ckks::KeyName::Kind::ToSparse)
+      slot = &selection.toSparse;
+    else if (name.kind == ckks::KeyName::Kind::ToDense)
+      slot = &selection.toDense;
     *slot = std::max(*slot, need);
   });
   return selection;

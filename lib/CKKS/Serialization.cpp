@@ -321,29 +321,75 @@ void generateEvalKeys(const std::string &path, const Params &params,
                 });
 }
 
-EvalKeys loadEvalKeys(const std::string &path, const Params &params,
-                      Provenance *provenance, const KeySelection *selection) {
-  // A regular file is read through a mapping whose parsed pages are dropped
-  // key by key: memory holds the keys being built, not the file as well.
-  Container c;
-  std::unique_ptr<MappedContainer> mapped =
-      MappedContainer::open(path, FileKind::EvalKeys);
-  if (mapped)
+std::string KeyName::describe() const {
+  switch (kind) {
+  case Kind::Relin:
+    return "the relinearization key";
+  case Kind::Galois:
+    return "the Galois key " + std::to_string(galois);
+  case Kind::ToSparse:
+    return "the encapsulation key to the sparse secret";
+  case Kind::ToDense:
+    return "the encapsulation key back from the sparse secret";
+  }
+  return "a key";
+}
+
+const SwitchingKey *EvalKeys::find(const KeyName &name) const {
+  using Kind = KeyName::Kind;
+  const std::optional<SwitchingKey> *one = nullptr;
+  switch (name.kind) {
+  case Kind::Relin:
+    one = &relin;
+    break;
+  case Kind::ToSparse:
+    one = &toSparse;
+    break;
+  case Kind::ToDense:
+    one = &toDense;
+    break;
+  case Kind::Galois: {
+    auto it = galois.find(name.galois);
+    return it == galois.end() ? nullptr : &it->second;
+  }
+  }
+  return *one ? &**one : nullptr;
+}
+
+EvalKeyFile::EvalKeyFile(const std::string &path, const Params &params,
+                         Provenance *provenance)
+    : path(path), params(&params) {
+  mapped = MappedContainer::open(path, FileKind::EvalKeys);
+  if (mapped) {
     checkFingerprint(path, FileKind::EvalKeys, mapped->fingerprint, params);
-  ByteReader r = mapped ? ByteReader(mapped->payload, path)
-                        : openFor(path, FileKind::EvalKeys, params, c);
-  auto parsed = [&](SwitchingKey key) {
-    if (mapped)
-      mapped->release(r.position());
-    return key;
-  };
-  using Keep = KeySelection::Keep;
-  auto keepOf = [&](Keep KeySelection::*which) {
-    return selection ? selection->*which : Keep::All;
-  };
+    payload = mapped->payload;
+  } else {
+    ByteReader r = openFor(path, FileKind::EvalKeys, params, owned);
+    payload = owned.payload;
+  }
+  // The structure of every key (sizes, digit counts) is checked here; its
+  // residues when it is read.
+  ByteReader r(payload, path);
   getProvenance(r, provenance);
   const unsigned top = params.maxLevel();
-  EvalKeys keys;
+  auto note = [&](KeyName name, unsigned level) {
+    const size_t start = r.position();
+    r.getArrayExact<uint32_t>(PrngSeed().size(),
+                              "switching key seed has the wrong size");
+    r.get<uint64_t>();
+    uint32_t count = r.get<uint32_t>();
+    if (count != params.digitCount(level))
+      r.fail("switching key has the wrong number of digits");
+    const size_t words =
+        params.extendedPrimeIds(level).size() * params.degree();
+    for (uint32_t j = 0; j < count; ++j)
+      r.skipArrayExact<uint32_t>(words,
+                                 "switching key digit has the wrong size");
+    if (!where.emplace(name, Place{start, r.position() - start, level}).second)
+      r.fail("a key appears twice");
+    order.push_back(name);
+  };
+  using Kind = KeyName::Kind;
   const uint8_t has = r.get<uint8_t>();
   if (has & ~(kHasRelin | kHasToSparse | kHasToDense))
     r.fail("unknown evaluation keys");
@@ -351,27 +397,90 @@ EvalKeys loadEvalKeys(const std::string &path, const Params &params,
       !params.spec().encapsulationWeight)
     r.fail("encapsulation keys for a parameter set without encapsulation");
   if (has & kHasRelin)
-    keys.relin = parsed(getSwitchingKey(
-        r, params, top, keepOf(&KeySelection::relin), selection));
+    note({Kind::Relin}, top);
   if (has & kHasToSparse)
-    keys.toSparse = parsed(getSwitchingKey(
-        r, params, 0, keepOf(&KeySelection::toSparse), selection));
+    note({Kind::ToSparse}, 0);
   if (has & kHasToDense)
-    keys.toDense = parsed(getSwitchingKey(
-        r, params, top, keepOf(&KeySelection::toDense), selection));
+    note({Kind::ToDense}, top);
   uint32_t count = r.get<uint32_t>();
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t g = r.get<uint32_t>();
     if ((g & 1) == 0 || g >= 2 * params.degree())
       r.fail("invalid Galois element");
-    Keep keep = Keep::All;
-    if (selection)
-      if (auto it = selection->galois.find(g); it != selection->galois.end())
-        keep = it->second;
-    keys.galois.emplace(
-        g, parsed(getSwitchingKey(r, params, top, keep, selection)));
+    note({Kind::Galois, g}, top);
   }
   r.expectEnd();
+  if (mapped)
+    mapped->release(0, payload.size());
+}
+
+EvalKeyFile::~EvalKeyFile() = default;
+
+KeySelection::Keep EvalKeyFile::keepOf(const KeyName &name,
+                                       const KeySelection *selection) {
+  using Kind = KeyName::Kind;
+  if (!selection)
+    return KeySelection::Keep::All;
+  switch (name.kind) {
+  case Kind::Relin:
+    return selection->relin;
+  case Kind::ToSparse:
+    return selection->toSparse;
+  case Kind::ToDense:
+    return selection->toDense;
+  case Kind::Galois: {
+    auto it = selection->galois.find(name.galois);
+    return it == selection->galois.end() ? KeySelection::Keep::All : it->second;
+  }
+  }
+  return KeySelection::Keep::All;
+}
+
+SwitchingKey EvalKeyFile::read(const KeyName &name, KeySelection::Keep keep,
+                               const KeySelection *selection) const {
+  auto it = where.find(name);
+  if (it == where.end())
+    throw Error(path + ": holds no " + name.describe().substr(4));
+  const Place &at = it->second;
+  ByteReader r(payload.subspan(at.offset, at.length), path);
+  SwitchingKey key = getSwitchingKey(r, *params, at.level, keep, selection);
+  if (mapped)
+    mapped->release(at.offset, at.offset + at.length);
+  return key;
+}
+
+size_t EvalKeyFile::bytes(const KeyName &name) const {
+  const Place &at = where.at(name);
+  return size_t(params->digitCount(at.level)) * 2 *
+         params->extendedPrimeIds(at.level).size() * params->degree() *
+         sizeof(uint32_t);
+}
+
+EvalKeys loadEvalKeys(const std::string &path, const Params &params,
+                      Provenance *provenance, const KeySelection *selection) {
+  return readEvalKeys(EvalKeyFile(path, params, provenance), selection);
+}
+
+EvalKeys readEvalKeys(const EvalKeyFile &file, const KeySelection *selection) {
+  EvalKeys keys;
+  for (const KeyName &name : file.names()) {
+    SwitchingKey key =
+        file.read(name, EvalKeyFile::keepOf(name, selection), selection);
+    switch (name.kind) {
+    case KeyName::Kind::Relin:
+      keys.relin = std::move(key);
+      break;
+    case KeyName::Kind::ToSparse:
+      keys.toSparse = std::move(key);
+      break;
+    case KeyName::Kind::ToDense:
+      keys.toDense = std::move(key);
+      break;
+    case KeyName::Kind::Galois:
+      keys.galois.emplace(name.galois, std::move(key));
+      break;
+    }
+  }
   return keys;
 }
 

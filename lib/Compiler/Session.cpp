@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
 namespace cerium::session {
 
@@ -260,20 +261,42 @@ void checkOutputs(const Artifact &artifact,
   checkCount(artifact, artifact.outputs, cts, path, "has");
 }
 
+namespace {
+
+/// Every key the artifact lists must be one that `has`.
+void checkKeysPresent(const Artifact &artifact,
+                      const std::function<bool(const ckks::KeyName &)> &has,
+                      const std::string &path) {
+  using Kind = ckks::KeyName::Kind;
+  std::vector<ckks::KeyName> needed;
+  if (artifact.keys.relinearization)
+    needed.push_back({Kind::Relin});
+  if (artifact.keys.encapsulation) {
+    needed.push_back({Kind::ToSparse});
+    needed.push_back({Kind::ToDense});
+  }
+  for (uint32_t g : artifact.keys.galoisElements)
+    needed.push_back({Kind::Galois, g});
+  for (const ckks::KeyName &name : needed)
+    if (!has(name))
+      throw Error(path + ": the keys do not match the artifact (missing " +
+                  name.describe() + ")");
+}
+
+} // namespace
+
 void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeys &keys,
                    const std::string &path) {
-  if (artifact.keys.relinearization && !keys.relin)
-    throw Error(path + ": the keys do not match the artifact (no "
-                       "relinearization key)");
-  if (artifact.keys.encapsulation && (!keys.toSparse || !keys.toDense))
-    throw Error(path + ": the keys do not match the artifact (no "
-                       "sparse-secret encapsulation keys)");
-  for (uint32_t g : artifact.keys.galoisElements)
-    if (!keys.galois.count(g))
-      throw Error(path +
-                  ": the keys do not match the artifact (missing the "
-                  "Galois key " +
-                  std::to_string(g) + ")");
+  checkKeysPresent(
+      artifact, [&](const ckks::KeyName &name) { return keys.find(name); },
+      path);
+}
+
+void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeyFile &keys,
+                   const std::string &path) {
+  checkKeysPresent(
+      artifact, [&](const ckks::KeyName &name) { return keys.has(name); },
+      path);
 }
 
 std::vector<NpyArray> decryptOutputs(const Artifact &artifact,

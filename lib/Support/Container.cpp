@@ -313,13 +313,14 @@ std::unique_ptr<MappedContainer> MappedContainer::open(const std::string &path,
   return m;
 }
 
-void MappedContainer::release(size_t upTo) {
-  // Whole pages only, from the mapping's start: every page before the
-  // payload offset upTo.
+void MappedContainer::release(size_t from, size_t to) {
+  // Whole pages only, inside the range (a page shared with bytes outside
+  // it may still be in use).
   const size_t page = size_t(::sysconf(_SC_PAGESIZE));
-  const size_t end = std::min(size, kHeaderBytes + upTo) / page * page;
-  if (end)
-    ::madvise(base, end, MADV_DONTNEED);
+  const size_t begin = (kHeaderBytes + from + page - 1) / page * page;
+  const size_t end = std::min(size, kHeaderBytes + to) / page * page;
+  if (end > begin)
+    ::madvise(static_cast<uint8_t *>(base) + begin, end - begin, MADV_DONTNEED);
 }
 
 MappedContainer::~MappedContainer() { ::munmap(base, size); }

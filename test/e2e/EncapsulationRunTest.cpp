@@ -292,10 +292,11 @@ TEST_F(EncapsulationArtifact, RequirementTravelsWithTheArtifact) {
             2 * evalKeyBytes(*params, fullOnly));
   ckks::EvalKeys partial = keys.eval;
   partial.toDense.reset();
-  EXPECT_NE(errorOf([&] {
-              session::checkEvalKeys(back, partial, "eval.keys");
-            }).find("no sparse-secret encapsulation keys"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf([&] {
+        session::checkEvalKeys(back, partial, "eval.keys");
+      }).find("missing the encapsulation key back from the sparse secret"),
+      std::string::npos);
 
   // A program that switches secrets under parameters without an
   // encapsulation weight could get no keys: the reader refuses it.

@@ -220,7 +220,7 @@ TEST_F(Serialization, StreamedContainersMatchWholeOnes) {
   auto mapped = MappedContainer::open(path("streamed"), FileKind::EvalKeys);
   ASSERT_TRUE(mapped);
   EXPECT_EQ(mapped->fingerprint, 42u);
-  mapped->release(4096); // dropped pages read back from the file
+  mapped->release(0, 4096); // dropped pages read back from the file
   EXPECT_TRUE(std::equal(payload.begin(), payload.end(),
                          mapped->payload.begin(), mapped->payload.end()));
   {

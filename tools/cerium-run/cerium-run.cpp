@@ -14,6 +14,7 @@
 #include "cerium/Runtime/Communicator.h"
 #include "cerium/Runtime/ReferenceEvaluator.h"
 #include "cerium/Runtime/Schedule.h"
+#include "cerium/Runtime/StreamedKeys.h"
 #include "cerium/Support/Container.h"
 #include "cerium/kernels/CpuBackend.h"
 
@@ -129,6 +130,40 @@ private:
   std::vector<Event> events;
 };
 
+/// "3G", "512M", "1.5GiB", "4096" (bytes): powers of 1024.
+size_t parseByteSize(const std::string &text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception &) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b'))
+    unit.pop_back();
+  if (unit.size() == 2 && (unit[1] == 'i' || unit[1] == 'I'))
+    unit.pop_back();
+  const std::string units = "KMGT";
+  double scale = 1;
+  if (unit.size() == 1 &&
+      units.find(char(std::toupper(unit[0]))) != std::string::npos)
+    scale =
+        std::ldexp(1.0, 10 * int(1 + units.find(char(std::toupper(unit[0])))));
+  else if (!unit.empty())
+    used = 0;
+  if (used == 0 || !(value > 0) || value * scale > 0x1p62)
+    throw Error("--memory-limit " + text +
+                ": expected a size such as 3G, 512M or 1.5GiB");
+  return size_t(value * scale);
+}
+
+std::string formatBytes(size_t bytes) {
+  if (bytes < (1u << 20))
+    return fmt::format("{:.1f} KiB", double(bytes) / (1 << 10));
+  return fmt::format("{:.1f} MiB", double(bytes) / (1 << 20));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -167,6 +202,10 @@ int main(int argc, char **argv) {
                  "under mpirun: seconds any wait for the other processes "
                  "may take before the run fails")
       ->check(CLI::PositiveNumber);
+  std::string memoryLimit;
+  app.add_option("--memory-limit", memoryLimit,
+                 "bound on the arena, ciphertexts and keys held (e.g. 3G, "
+                 "512M): keys beyond it are read from eval.keys as needed");
   int gpus = 0;
   app.add_option("--gpus", gpus,
                  "run on this many GPUs of this host: one process per GPU, "
@@ -267,6 +306,7 @@ int main(int argc, char **argv) {
     runtime::Communicator *link = gpuLink ? gpuLink.get() : world.get();
     // CLI.md: one line saying what the run runs on, once its inputs are
     // known to be good (errors stay one line).
+    std::string streamNote; // set when keys are streamed
     auto announce = [&] {
       if (!leader)
         return;
@@ -279,8 +319,9 @@ int main(int argc, char **argv) {
                                                     ? std::getenv("CERIUM_CPU")
                                                     : "unset");
       line += ranks > 1 ? fmt::format(", {} processes ({}, {} partition)",
-                                      ranks, world->transport(), partition)
+                                      ranks, link->transport(), partition)
                         : ", 1 process";
+      line += streamNote;
       std::fprintf(stderr, "%s\n", line.c_str());
     };
     const ckks::Params &params = *artifact.params;
@@ -332,23 +373,65 @@ int main(int argc, char **argv) {
                   "--plain / --simulate)");
     ckks::Provenance keysFor, inputsFor;
     ckks::CiphertextRole role;
-    // Each process holds only what its share of the schedule uses.
-    ckks::KeySelection selection =
-        runtime::keySelection(artifact.main(), world->rank());
-    ckks::EvalKeys keys =
-        ckks::loadEvalKeys(evalKeys, params, &keysFor, &selection);
+    auto keyFile =
+        std::make_shared<const ckks::EvalKeyFile>(evalKeys, params, &keysFor);
     session::checkProvenance(artifact, keysFor, evalKeys, "keys");
-    session::checkEvalKeys(artifact, keys, evalKeys);
+    session::checkEvalKeys(artifact, *keyFile, evalKeys);
     auto cts = ckks::loadCiphertexts(in, params, &inputsFor, &role);
     session::checkRole(role, ckks::CiphertextRole::Inputs, in);
     session::checkProvenance(artifact, inputsFor, in, "ciphertexts",
                              keysFor.keySet, evalKeys);
     session::checkInputs(artifact, cts, in);
+    // Each process holds only what its share of the schedule uses; under
+    // --memory-limit, keys that do not fit beside the arena are streamed.
+    ckks::KeySelection selection =
+        runtime::keySelection(artifact.main(), world->rank());
+    std::unique_ptr<runtime::StreamedKeys> streamed;
+    if (!memoryLimit.empty()) {
+      const size_t limit = parseByteSize(memoryLimit);
+      size_t keyBytes = 0, largest = 0;
+      for (const ckks::KeyName &name : keyFile->names()) {
+        size_t bytes =
+            runtime::StreamedKeys::heldBytes(*keyFile, name, selection);
+        keyBytes += bytes;
+        largest = std::max(largest, bytes);
+      }
+      // What else a run holds: the arena, the ciphertexts in and out (as
+      // many again), and code, tables and the program (a fixed allowance).
+      size_t fixed = runtime::arenaBytes(artifact.main()) + (64u << 20);
+      for (const ckks::Ciphertext &ct : cts)
+        fixed += 2 * ct.value.data.size() * sizeof(uint32_t);
+      if (fixed + keyBytes > limit) {
+        if (fixed + largest > limit)
+          throw Error("--memory-limit " + memoryLimit +
+                      " is too small for this program: its arena, "
+                      "ciphertexts and tables take " +
+                      formatBytes(fixed) + " and its largest key " +
+                      formatBytes(largest));
+        if (runtime::backendName(*executor) != "cpu")
+          throw Error("--memory-limit " + memoryLimit +
+                      ": streaming keys needs the CPU backend (the keys take " +
+                      formatBytes(keyBytes) + ")");
+        streamed = std::make_unique<runtime::StreamedKeys>(
+            artifact.main(), world->rank(), keyFile, selection, limit - fixed);
+        streamNote = ", keys streamed within " + formatBytes(limit - fixed) +
+                     " (of " + formatBytes(keyBytes) + ")";
+      }
+    }
+    ckks::EvalKeys keys;
+    if (!streamed)
+      keys = ckks::readEvalKeys(*keyFile, &selection);
+    keyFile.reset(); // the streamed keys keep their own reference
     RunObserver observer(profile);
     announce();
-    auto outs =
-        runtime::runSchedule(artifact.main(), artifact.params, *executor, keys,
-                             cts, observer.callback(), link);
+    runtime::ScheduleExecutor schedule(artifact.main(), artifact.params,
+                                       *executor, link);
+    schedule.setInputs(cts);
+    if (streamed)
+      schedule.execute(*streamed, observer.callback());
+    else
+      schedule.execute(keys, observer.callback());
+    auto outs = schedule.outputs();
     observer.finish(*world);
     if (leader)
       ckks::saveCiphertexts(output, params, outs, inputsFor,

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace cerium::ckks {
@@ -93,6 +94,18 @@ struct SwitchingKey {
   }
 };
 
+/// Which evaluation key: the relinearization key, a Galois key, or one of
+/// the two encapsulation keys.
+struct KeyName {
+  enum class Kind : uint8_t { Relin, Galois, ToSparse, ToDense };
+  Kind kind = Kind::Relin;
+  uint32_t galois = 0; // Galois: its element
+  bool operator==(const KeyName &) const = default;
+  auto operator<=>(const KeyName &) const = default;
+  /// For messages: "the relinearization key", "the Galois key 5", ...
+  std::string describe() const;
+};
+
 struct EvalKeys {
   /// Switching key from s^2 to s; absent if no multiplication needs it.
   std::optional<SwitchingKey> relin;
@@ -104,6 +117,9 @@ struct EvalKeys {
   /// small modulus, and the switch happens at level 0), and from s' back to
   /// s over [P, Q_L]. s' itself is never kept.
   std::optional<SwitchingKey> toSparse, toDense;
+
+  /// The key of that name, or null.
+  const SwitchingKey *find(const KeyName &name) const;
 };
 
 } // namespace cerium::ckks

@@ -10,9 +10,10 @@
 #define CERIUM_CKKS_SERIALIZATION_H
 
 #include "cerium/CKKS/Ciphertext.h"
+#include "cerium/Support/Container.h"
 
-#include <span>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,51 @@ struct KeySelection {
 /// still read and checked.
 EvalKeys loadEvalKeys(const std::string &path, const Params &params,
                       Provenance *provenance = nullptr,
+                      const KeySelection *selection = nullptr);
+
+/// An eval.keys file opened for reading its keys one at a time, in any
+/// order: what loadEvalKeys reads all keys through, and what cerium-run
+/// --memory-limit streams them from. Opening checks the file (checksum,
+/// structure, provenance) and notes where each key starts; the file stays
+/// mapped (a regular file) and a key's pages are dropped after it is read,
+/// so what stays in memory is the keys a caller keeps.
+class EvalKeyFile {
+public:
+  EvalKeyFile(const std::string &path, const Params &params,
+              Provenance *provenance = nullptr);
+  ~EvalKeyFile();
+  EvalKeyFile(const EvalKeyFile &) = delete;
+  EvalKeyFile &operator=(const EvalKeyFile &) = delete;
+
+  /// The keys the file holds, in file order.
+  const std::vector<KeyName> &names() const { return order; }
+  bool has(const KeyName &name) const { return where.count(name) != 0; }
+  /// The key, read and checked (residues) from the file; `keep` says what
+  /// of it to hold (KeySelection).
+  SwitchingKey read(const KeyName &name, KeySelection::Keep keep,
+                    const KeySelection *selection = nullptr) const;
+  /// Bytes the key takes in memory when read whole.
+  size_t bytes(const KeyName &name) const;
+  /// What `selection` keeps of `name` (All without a selection).
+  static KeySelection::Keep keepOf(const KeyName &name,
+                                   const KeySelection *selection);
+
+private:
+  struct Place {
+    size_t offset, length;
+    unsigned level;
+  };
+  std::string path;
+  const Params *params;
+  std::unique_ptr<MappedContainer> mapped;
+  Container owned; // when the file cannot be mapped
+  std::span<const uint8_t> payload;
+  std::vector<KeyName> order;
+  std::map<KeyName, Place> where;
+};
+
+/// Every key of `file`, as `selection` (optional) says.
+EvalKeys readEvalKeys(const EvalKeyFile &file,
                       const KeySelection *selection = nullptr);
 
 void saveCiphertexts(const std::string &path, const Params &params,

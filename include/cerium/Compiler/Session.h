@@ -90,6 +90,8 @@ void checkOutputs(const Artifact &artifact,
 /// Checks that `keys` hold every key the artifact lists.
 void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeys &keys,
                    const std::string &path);
+void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeyFile &keys,
+                   const std::string &path);
 std::vector<NpyArray> decryptOutputs(const Artifact &artifact,
                                      const std::vector<ckks::Ciphertext> &cts,
                                      const ckks::SecretKey &sk,

@@ -96,6 +96,16 @@ public:
       fail(what);
     return elements<T>(count);
   }
+  /// Steps over a length-prefixed array that must hold exactly `count`
+  /// elements (fails with `what` otherwise), without reading it.
+  template <class T>
+  void skipArrayExact(uint64_t count, const std::string &what) {
+    if (get<uint64_t>() != count)
+      fail(what);
+    if (count > (bytes.size() - pos) / sizeof(T))
+      fail("array length out of range");
+    pos += count * sizeof(T);
+  }
   std::string getString() {
     auto chars = getArray<char>();
     return std::string(chars.begin(), chars.end());
@@ -217,9 +227,9 @@ public:
   FileKind kind;
   uint64_t fingerprint;
   std::span<const uint8_t> payload;
-  /// Drops the pages of payload bytes [0, upTo) from memory (they are
-  /// read again from the file if touched).
-  void release(size_t upTo);
+  /// Drops the whole pages within payload bytes [from, to) from memory
+  /// (they are read again from the file if touched).
+  void release(size_t from, size_t to);
 
 private:
   MappedContainer() = default;

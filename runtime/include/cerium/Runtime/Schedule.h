@@ -56,6 +56,28 @@ kernels::ElementwiseProgram compileKernel(mlir::Operation *kernel,
 std::string generateCudaKernels(mlir::func::FuncOp main,
                                 const ckks::Params &params);
 
+/// The key an rns.key_switch op uses.
+ckks::KeyName keyName(mlir::Operation *keySwitch);
+
+/// Where the executor takes switching keys from, one key switch at a time.
+class KeySource {
+public:
+  virtual ~KeySource();
+  /// The key `name`, for the key switch about to run; valid until the next
+  /// call. Throws cerium::Error when there is no such key.
+  virtual const ckks::SwitchingKey &key(const ckks::KeyName &name) = 0;
+};
+
+/// Every key in memory.
+class ResidentKeys : public KeySource {
+public:
+  explicit ResidentKeys(const ckks::EvalKeys &keys) : keys(keys) {}
+  const ckks::SwitchingKey &key(const ckks::KeyName &name) override;
+
+private:
+  const ckks::EvalKeys &keys;
+};
+
 /// Called after each op: ops done, ops in all, the op, its time in ms.
 using OpObserver = std::function<void(
     size_t done, size_t total, mlir::Operation *op, double milliseconds)>;
@@ -85,6 +107,8 @@ public:
   /// given EvalKeys object (kept unchanged while runs use it), the second
   /// run is recorded and later ones replay the recording.
   void execute(const ckks::EvalKeys &keys, const OpObserver &observer = {});
+  /// The same with keys from `keys` (e.g. StreamedKeys); host backends only.
+  void execute(KeySource &keys, const OpObserver &observer = {});
   std::vector<ckks::Ciphertext> outputs();
 
 private:

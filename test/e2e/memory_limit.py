@@ -1,0 +1,98 @@
+"""cerium-run --memory-limit: keys that do not fit beside the arena are
+streamed from eval.keys, with the same output bytes; a limit below the arena
+plus the largest key is one error line and no output. With --mpirun, the
+same on two processes.
+
+usage: memory_limit.py --build BUILD_DIR [--mpirun MPIRUN] [--seed S]
+"""
+import argparse
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Several rotations (several Galois keys) and products: keys to stream.
+PROGRAM = "multi_ct_linear"
+
+
+def run(cmd, ok=True):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if ok and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--mpirun")
+    ap.add_argument("--seed", type=int, default=random.randrange(2**31))
+    args = ap.parse_args()
+    print(f"seed {args.seed} (rerun with --seed {args.seed})")
+    tools = os.path.join(args.build, "tools")
+    cc, client, server = (os.path.join(tools, t) for t in ("cerium-cc", "cerium", "cerium-run"))
+    with tempfile.TemporaryDirectory() as t:
+        p = lambda name: os.path.join(t, name)
+        # A ring of 2^12 makes keys of a few hundred KiB each.
+        run([cc, os.path.join(HERE, "programs", PROGRAM + ".fhe"), "-o", p("a.cerium"),
+             "--insecure", "--opt", "ring_dim=4096"])
+        run([client, "keygen", p("a.cerium"), "-o", p("keys")])
+        # The program's inputs, as run_e2e.py describes them.
+        sys.path.insert(0, HERE)
+        from run_e2e import PROGRAMS
+        specs, _ = PROGRAMS[PROGRAM]
+        rng = np.random.default_rng(args.seed)
+        flags = []
+        for name, spec in specs.items():
+            shape = spec if isinstance(spec[0], int) else spec[0]
+            np.save(p(name + ".npy"), rng.uniform(-1, 1, size=shape))
+            flags += ["--input", f"{name}={p(name + '.npy')}"]
+        run([client, "encrypt", p("a.cerium"), "--keys", p("keys"), *flags, "-o", p("in.ct")])
+        base = [server, p("a.cerium"), "--eval-keys", p("keys/eval.keys"), "--in", p("in.ct")]
+        run(base + ["-o", p("out.ct")])
+        want = open(p("out.ct"), "rb").read()
+
+        # Too small: one line naming what the run needs, no output.
+        r = run(base + ["-o", p("small.ct"), "--memory-limit", "1M"], ok=False)
+        lines = [l for l in r.stderr.splitlines() if l and not l.startswith("warning:")]
+        assert r.returncode == 1 and len(lines) == 1, f"too small a limit: {r.returncode} {lines}"
+        m = re.search(r"take ([0-9.]+) (KiB|MiB) and its largest key ([0-9.]+) (KiB|MiB)",
+                      lines[0])
+        assert m, f"unexpected message: {lines[0]}"
+        assert not os.path.exists(p("small.ct")), "output written despite the error"
+        print(f"  --memory-limit 1M: {lines[0]}")
+        kib = lambda value, unit: float(value) * (1024 if unit == "MiB" else 1)
+        fixed, largest = kib(m.group(1), m.group(2)), kib(m.group(3), m.group(4))
+
+        # Room for one key (and for two): streamed, the same bytes.
+        for keys in (1, 2):
+            limit = f"{int(fixed + keys * largest) + 1}K"
+            r = run(base + ["-o", p("s.ct"), "--memory-limit", limit])
+            assert "keys streamed" in r.stderr, f"--memory-limit {limit}: not streamed: {r.stderr}"
+            assert open(p("s.ct"), "rb").read() == want, f"--memory-limit {limit}: output differs"
+            print(f"  --memory-limit {limit}: streamed, bit-identical")
+        # Room for everything: nothing streamed.
+        r = run(base + ["-o", p("b.ct"), "--memory-limit", "4G"])
+        assert "keys streamed" not in r.stderr and open(p("b.ct"), "rb").read() == want
+        print("  --memory-limit 4G: keys resident, bit-identical")
+
+        if args.mpirun:
+            limit = f"{int(fixed + largest) + 1}K"
+            run([args.mpirun, "-np", "2", "--oversubscribe"] + base +
+                ["-o", p("m.ct"), "--memory-limit", limit])
+            assert open(p("m.ct"), "rb").read() == want, "2 processes, streamed: output differs"
+            print(f"  mpirun -np 2, --memory-limit {limit}: bit-identical")
+    print("memory_limit: ok")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (AssertionError, RuntimeError) as e:
+        print(f"FAILED: {e}", file=sys.stderr)
+        sys.exit(1)
