@@ -32,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 using namespace cerium;
 
@@ -156,6 +157,15 @@ size_t parseByteSize(const std::string &text) {
     throw Error("--memory-limit " + text +
                 ": expected a size such as 3G, 512M or 1.5GiB");
   return size_t(value * scale);
+}
+
+/// This process's resident memory now (64 MiB where /proc cannot say).
+size_t residentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  if (statm >> pages >> resident)
+    return resident * size_t(::sysconf(_SC_PAGESIZE));
+  return size_t(64) << 20;
 }
 
 std::string formatBytes(size_t bytes) {
@@ -396,16 +406,18 @@ int main(int argc, char **argv) {
         keyBytes += bytes;
         largest = std::max(largest, bytes);
       }
-      // What else a run holds: the arena, the ciphertexts in and out (as
-      // many again), and code, tables and the program (a fixed allowance).
-      size_t fixed = runtime::arenaBytes(artifact.main()) + (64u << 20);
+      // What else the run holds: what this process holds now (code, the
+      // program, the input ciphertexts), the arena, the outputs (as large
+      // as the inputs, about) and the kernels' tables (an allowance).
+      size_t fixed =
+          residentBytes() + runtime::arenaBytes(artifact.main()) + (32u << 20);
       for (const ckks::Ciphertext &ct : cts)
-        fixed += 2 * ct.value.data.size() * sizeof(uint32_t);
+        fixed += ct.value.data.size() * sizeof(uint32_t);
       if (fixed + keyBytes > limit) {
         if (fixed + largest > limit)
           throw Error("--memory-limit " + memoryLimit +
-                      " is too small for this program: its arena, "
-                      "ciphertexts and tables take " +
+                      " is too small for this program: the process, its "
+                      "arena and ciphertexts take " +
                       formatBytes(fixed) + " and its largest key " +
                       formatBytes(largest));
         if (runtime::backendName(*executor) != "cpu")
