@@ -5,8 +5,8 @@
 #include "cerium/DSL/Parser.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/DSL/Shapes.h"
-#include "cerium/Support/Stack.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Support/Stack.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -255,18 +255,23 @@ private:
           bad("must be a power of two or auto");
         }
         (key == "ring_dim" ? o.ringDim : o.slots) = n;
-      } else if (key == "max_levels" || key == "max_rotation_keys") {
+      } else if (key == "max_levels" || key == "max_rotation_keys" ||
+                 key == "max_key_memory") {
         // A cap: an integer in [1, most], or auto (0: none).
-        const int64_t most = key == "max_levels" ? 1024 : 65536;
+        const int64_t most = key == "max_levels"          ? 1024
+                             : key == "max_rotation_keys" ? 65536
+                                                          : int64_t(1) << 30;
         if ((v.kind == Val::Kind::Int && (v.i < 1 || v.i > most)) ||
             (v.kind != Val::Kind::Int && v.kind != Val::Kind::Auto))
           bad("must be an integer in [1, " + std::to_string(most) +
               "] or auto");
-        (key == "max_levels" ? o.maxLevels : o.maxRotationKeys) =
+        (key == "max_levels"          ? o.maxLevels
+         : key == "max_rotation_keys" ? o.maxRotationKeys
+                                      : o.maxKeyMemory) =
             v.kind == Val::Kind::Int ? v.i : 0;
       } else {
         bad("is unknown (options: security, precision, ring_dim, slots, "
-            "max_levels, max_rotation_keys)");
+            "max_levels, max_rotation_keys, max_key_memory)");
       }
     }
     return o;
@@ -431,7 +436,10 @@ private:
       results.push_back(v.tensor);
       resultTypes.push_back(v.tensor.getType());
       out.outputs.push_back({"output_" + std::to_string(out.outputs.size()),
-                             shapeOf(v), true, {}, {}});
+                             shapeOf(v),
+                             true,
+                             {},
+                             {}});
     };
     if (ret->kind == Val::Kind::Tuple)
       for (const Val &v : ret->items)

@@ -341,18 +341,12 @@ ScheduleExecutor::Impl::ownedRuns(Type type) {
   auto it = runs.find(type);
   if (it != runs.end())
     return it->second;
-  SmallVector<std::pair<size_t, size_t>> owned;
-  const int64_t ranks = comm->size();
-  for (auto [i, prime] :
-       llvm::enumerate(cast<rns::LimbsType>(type).getPrimes())) {
-    if (int64_t(prime % uint32_t(ranks)) != rank)
-      continue;
-    if (!owned.empty() && owned.back().first + owned.back().second == i)
-      ++owned.back().second;
-    else
-      owned.push_back({i, 1});
-  }
-  return runs.try_emplace(type, std::move(owned)).first->second;
+  auto owned = kernels::ownedRuns(cast<rns::LimbsType>(type).getPrimes(),
+                                  int(rank), comm->size());
+  return runs
+      .try_emplace(type, SmallVector<std::pair<size_t, size_t>>(owned.begin(),
+                                                                owned.end()))
+      .first->second;
 }
 
 void ScheduleExecutor::Impl::allGather(rns::AllGatherOp op) {
@@ -382,7 +376,7 @@ void ScheduleExecutor::Impl::allGather(rns::AllGatherOp op) {
   auto primes = cast<rns::LimbsType>(op.getInput().getType()).getPrimes();
   std::vector<size_t> counts(size_t(ranks), 0);
   for (uint32_t prime : primes)
-    counts[prime % uint32_t(ranks)] += n;
+    counts[size_t(kernels::ownerOfPrime(prime, int(ranks)))] += n;
   size_t offset = 0;
   std::vector<size_t> starts;
   for (size_t c : counts) {
@@ -402,7 +396,7 @@ void ScheduleExecutor::Impl::allGather(rns::AllGatherOp op) {
   // Moves limb i between the array and its place in the stage.
   std::vector<size_t> next = starts;
   auto move = [&](size_t i, bool toStage) {
-    size_t owner = primes[i] % uint32_t(ranks);
+    size_t owner = size_t(kernels::ownerOfPrime(primes[i], int(ranks)));
     uint32_t *staged = stage + next[owner];
     next[owner] += n;
     uint32_t *limb = array.limb(i);
@@ -414,7 +408,7 @@ void ScheduleExecutor::Impl::allGather(rns::AllGatherOp op) {
       backend.copyFromHost(limb, staged, n);
   };
   for (size_t i = 0; i < primes.size(); ++i)
-    if (int64_t(primes[i] % uint32_t(ranks)) == rank)
+    if (kernels::ownerOfPrime(primes[i], int(ranks)) == rank)
       move(i, true);
   // allGather reads this rank's part and writes every part: give it the
   // part in its own copy, as the two must not overlap.
@@ -436,7 +430,7 @@ void ScheduleExecutor::Impl::allGather(rns::AllGatherOp op) {
   comm->allGather(mine, {stage, array.numWords()}, counts);
   next = starts;
   for (size_t i = 0; i < primes.size(); ++i) {
-    if (int64_t(primes[i] % uint32_t(ranks)) == rank) {
+    if (kernels::ownerOfPrime(primes[i], int(ranks)) == rank) {
       next[size_t(rank)] += n; // already in place
       continue;
     }

@@ -267,4 +267,18 @@ void RnsBackend::modDown(const BaseConverter &conv, Limbs out,
   subMulScalar(out, qPart, convOut, conv.productInverse());
 }
 
+std::vector<std::pair<size_t, size_t>>
+ownedRuns(std::span<const uint32_t> primes, int rank, int ranks) {
+  std::vector<std::pair<size_t, size_t>> owned;
+  for (size_t i = 0; i < primes.size(); ++i) {
+    if (ownerOfPrime(primes[i], ranks) != rank)
+      continue;
+    if (!owned.empty() && owned.back().first + owned.back().second == i)
+      ++owned.back().second;
+    else
+      owned.push_back({i, 1});
+  }
+  return owned;
+}
+
 } // namespace cerium::kernels

@@ -119,7 +119,7 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
   if (keep == KeySelection::Keep::OwnLimbs) {
     k.basisLimbs = uint32_t(ext.size());
     for (size_t i = 0; i < ext.size(); ++i)
-      if (int(ext[i] % uint32_t(selection->ranks)) == selection->rank)
+      if (kernels::ownerOfPrime(ext[i], selection->ranks) == selection->rank)
         k.keptLimbs.push_back(uint32_t(i));
   }
   // A half over the kept limbs only.

@@ -1,6 +1,7 @@
 //===- Compiler.cpp - The compilation pipeline ----------------------------===//
 
 #include "cerium/Compiler/Compiler.h"
+#include "cerium/Compiler/Estimate.h"
 #include "cerium/Conversion/CKKSToPoly.h"
 #include "cerium/Conversion/FHEToCKKS.h"
 #include "cerium/Conversion/PolyToRNS.h"
@@ -239,12 +240,33 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     if (mlir::failed(expand.run(module)))
       throw Error(source->path() + ": compilation failed");
   }
-  if (int64_t budget = c.program.options.maxRotationKeys) {
+  int64_t budget = c.program.options.maxRotationKeys;
+  if (int64_t mib = c.program.options.maxKeyMemory) {
+    // Key memory as a count of rotation keys, one full key's bytes each at
+    // these parameters, after the keys that stay (counted as if present:
+    // relinearization and conjugation, and the encapsulation pair when the
+    // program bootstraps).
+    runtime::KeyRequirements one;
+    one.relinearization = true;
+    const double perKey = evalKeyBytes(*c.params, one);
+    const int64_t others = 2 + (bootstraps ? 2 : 0);
+    const int64_t keys = int64_t(double(mib) * 1048576.0 / perKey) - others;
+    if (keys < 1)
+      throw atMain("the key memory budget (max_key_memory = " +
+                   std::to_string(mib) + " MiB) cannot be met: a key takes " +
+                   std::to_string(int64_t(perKey / 1048576.0)) +
+                   " MiB at these parameters, and " + std::to_string(others) +
+                   " besides the rotation keys may be needed");
+    budget = budget ? std::min(budget, keys) : keys;
+  }
+  if (budget) {
     mlir::PassManager limit(&context);
     limit.addPass(ckks::createLimitRotationKeysPass(unsigned(budget)));
     if (mlir::failed(limit.run(module)))
-      throw atMain("the rotation-key budget (max_rotation_keys) cannot be "
-                   "met");
+      throw atMain(c.program.options.maxKeyMemory
+                       ? "the key memory budget (max_key_memory) cannot be met"
+                       : "the rotation-key budget (max_rotation_keys) cannot "
+                         "be met");
   }
   if (options.stopAfter == Stage::Ckks)
     return c;

@@ -546,21 +546,12 @@ rns::PartitionOptions partitionOptionsFor(const EstimateTarget &t,
   return o;
 }
 
-/// The runs of consecutive limbs of `type` that `rank` of `ranks` owns
-/// (prime id mod ranks), as (first, count): the executor's calls.
+/// The runs of consecutive limbs of `type` that `rank` of `ranks` owns:
+/// the executor's calls.
 std::vector<std::pair<size_t, size_t>> ownedRuns(mlir::Type type, int64_t rank,
                                                  int64_t ranks) {
-  std::vector<std::pair<size_t, size_t>> owned;
-  for (auto [i, prime] :
-       llvm::enumerate(mlir::cast<rns::LimbsType>(type).getPrimes())) {
-    if (int64_t(prime % uint32_t(ranks)) != rank)
-      continue;
-    if (!owned.empty() && owned.back().first + owned.back().second == i)
-      ++owned.back().second;
-    else
-      owned.push_back({i, 1});
-  }
-  return owned;
+  return kernels::ownedRuns(mlir::cast<rns::LimbsType>(type).getPrimes(),
+                            int(rank), int(ranks));
 }
 
 std::string formatSeconds(double s) {
@@ -800,7 +791,7 @@ std::string estimateReport(const Estimate &e) {
   const bool several = e.target.devices > 1;
   if (several)
     out += fmt::format("held today        {} per process (the runtime keeps "
-                       "the whole arena and keys in each)\n",
+                       "the whole arena in each, the keys split)\n",
                        formatBytes(e.heldBytesPerProcess()));
   out += fmt::format("bytes moved       {} in memory, {} between devices\n",
                      formatBytes(e.bytesMoved), formatBytes(e.linkBytes));

@@ -72,9 +72,9 @@ struct Estimate {
   double bytesMoved = 0, linkBytes = 0;
   /// Per device: the planned arena, the evaluation keys, and the encoded
   /// plaintexts a device backend keeps, each divided by the devices (what a
-  /// split of the memory would need). The runtime does not split memory yet:
-  /// every process of a partitioned run holds the whole arena and all keys
-  /// (`heldBytesPerProcess`).
+  /// split of the memory would need). The runtime splits the keys (each
+  /// process holds the keys, or key limbs, its share uses), not yet the
+  /// arena or a device's plaintexts (`heldBytesPerProcess`).
   double arenaBytes = 0, keyBytes = 0, plaintextBytes = 0;
   /// How the schedule was split: ops limb-wise, ops on one process, and
   /// the all-gathers (0 on one device).
@@ -84,9 +84,9 @@ struct Estimate {
     return arenaBytes + keyBytes + plaintextBytes;
   }
   /// What one process of a run on target.devices holds today: the whole
-  /// arena and keys (and at most every plaintext).
+  /// arena, its share of the keys (on average) and at most every plaintext.
   double heldBytesPerProcess() const {
-    return double(target.devices) * peakBytesPerDevice();
+    return double(target.devices) * (arenaBytes + plaintextBytes) + keyBytes;
   }
 };
 

@@ -35,6 +35,9 @@ struct ProgramOptions {
   /// Cap on distinct rotation keys (0: none); other rotations are composed
   /// of power-of-two ones.
   int64_t maxRotationKeys = 0;
+  /// Cap on the evaluation keys' memory in MiB (0: none): the compiler
+  /// turns it into a rotation-key cap once the parameters are known.
+  int64_t maxKeyMemory = 0;
 };
 
 struct TensorInfo {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace cerium::kernels {
@@ -70,6 +71,19 @@ std::vector<uint32_t> primesNearPowerOfTwo(unsigned logDegree, unsigned bits,
 /// The Galois element of a rotation by `steps` slots on a ring of degree N:
 /// 5^steps mod 2N (5 has order N/2, so steps are taken modulo N/2).
 uint32_t rotationGaloisElement(size_t degree, int64_t steps);
+
+/// The process that owns the limbs over prime `id` when a schedule runs on
+/// `ranks` processes (rns-partition): every limb of one prime, in every
+/// array, lives on one process, and consecutive ids alternate so that each
+/// level's primes spread evenly.
+inline int ownerOfPrime(uint32_t id, int ranks) {
+  return int(id % uint32_t(ranks));
+}
+
+/// The runs of consecutive positions of `primes` whose primes `rank` owns,
+/// as (first, count): the calls a process makes for a limb-wise op.
+std::vector<std::pair<size_t, size_t>>
+ownedRuns(std::span<const uint32_t> primes, int rank, int ranks);
 
 } // namespace cerium::kernels
 
