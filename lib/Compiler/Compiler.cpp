@@ -17,6 +17,7 @@
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Dialect/RNS/Transforms/Passes.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 
 #include "mlir/Transforms/Passes.h"
@@ -260,13 +261,24 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     budget = budget ? std::min(budget, keys) : keys;
   }
   if (budget) {
+    // The pass's reason becomes the one error line, with the option's name.
+    std::string why;
+    mlir::ScopedDiagnosticHandler capture(&context, [&](mlir::Diagnostic &d) {
+      why = d.str();
+      return mlir::success();
+    });
     mlir::PassManager limit(&context);
     limit.addPass(ckks::createLimitRotationKeysPass(unsigned(budget)));
     if (mlir::failed(limit.run(module)))
-      throw atMain(c.program.options.maxKeyMemory
-                       ? "the key memory budget (max_key_memory) cannot be met"
-                       : "the rotation-key budget (max_rotation_keys) cannot "
-                         "be met");
+      throw atMain(
+          (c.program.options.maxKeyMemory
+               ? "the key memory budget (max_key_memory = " +
+                     std::to_string(c.program.options.maxKeyMemory) +
+                     " MiB, room for " + std::to_string(budget) +
+                     " rotation keys) cannot be met"
+               : std::string("the rotation-key budget (max_rotation_keys) "
+                             "cannot be met")) +
+          (why.empty() ? "" : ": " + why));
   }
   if (options.stopAfter == Stage::Ckks)
     return c;
