@@ -88,8 +88,9 @@ createMpiCommunicator(std::chrono::milliseconds timeout) {
 #endif
 
 #ifndef CERIUM_HAVE_NCCL
-std::unique_ptr<Communicator> createNcclCommunicator(Communicator &world,
-                                                     int device) {
+std::unique_ptr<Communicator>
+createNcclCommunicator(Communicator &world, int device,
+                       std::chrono::milliseconds timeout) {
   throw Error("exchanging limbs between GPUs needs NCCL, which was not "
               "compiled in (configure with CUDA and NCCL present)");
 }

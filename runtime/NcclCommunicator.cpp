@@ -28,10 +28,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Without a timeout in createNcclCommunicator's signature, a bound long
-/// enough for a rank still computing its part and short enough that a hung
-/// run ends.
-constexpr std::chrono::milliseconds kTimeout = std::chrono::minutes(2);
 /// As for MPI: yield while the partner is likely there, then sleep between
 /// polls.
 constexpr auto kSpin = std::chrono::microseconds(200);
@@ -44,7 +40,9 @@ using Stream = std::unique_ptr<CUstream_st, StreamDeleter>;
 
 class NcclCommunicator final : public Communicator {
 public:
-  NcclCommunicator(Communicator &world, int device) : world(world) {
+  NcclCommunicator(Communicator &world, int device,
+                   std::chrono::milliseconds timeout)
+      : world(world), timeout(timeout) {
     checkCuda(cudaSetDevice(device), "cudaSetDevice");
     // NCCL's id travels over the world as 32-bit words.
     static_assert(sizeof(ncclUniqueId) % sizeof(uint32_t) == 0);
@@ -206,9 +204,9 @@ private:
           checkCuda(done, operation);
       }
       Clock::duration waited = Clock::now() - start;
-      if (waited >= kTimeout)
+      if (waited >= timeout)
         fail(std::string(operation) + " did not complete within " +
-             std::to_string(kTimeout.count()) +
+             std::to_string(timeout.count()) +
              " ms (a rank is missing or hung)");
       if (waited < kSpin)
         std::this_thread::yield();
@@ -218,15 +216,17 @@ private:
   }
 
   Communicator &world;
+  const std::chrono::milliseconds timeout;
   Stream stream;
   ncclComm_t comm = nullptr;
 };
 
 } // namespace
 
-std::unique_ptr<Communicator> createNcclCommunicator(Communicator &world,
-                                                     int device) {
-  return std::make_unique<NcclCommunicator>(world, device);
+std::unique_ptr<Communicator>
+createNcclCommunicator(Communicator &world, int device,
+                       std::chrono::milliseconds timeout) {
+  return std::make_unique<NcclCommunicator>(world, device, timeout);
 }
 
 } // namespace cerium::runtime

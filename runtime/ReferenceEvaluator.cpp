@@ -118,13 +118,12 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
             return (a + b) * 0.5 + magnitude * half;
           });
         })
-        .Case<fhe::BootstrapOp, fhe::ReshapeOp>(
-            [&](auto) {
-              // A copy first: get() refers into the map that operator[]
-              // may grow.
-              std::vector<double> x = get(op.getOperand(0));
-              vals[op.getResult(0)] = std::move(x);
-            })
+        .Case<fhe::BootstrapOp, fhe::ReshapeOp>([&](auto) {
+          // A copy first: get() refers into the map that operator[]
+          // may grow.
+          std::vector<double> x = get(op.getOperand(0));
+          vals[op.getResult(0)] = std::move(x);
+        })
         .Case<fhe::RollOp>([&](auto r) {
           vals[r.getResult()] =
               shapes::rollValues(shapeOfValue(r.getInput()), get(r.getInput()),

@@ -191,8 +191,8 @@ private:
   /// One op on limbs [first, first + count) of its results (all of them
   /// unless the op runs limb-wise).
   void execute(Operation *op, KeySource &keys, size_t first, size_t count);
-  void keySwitch(rns::KeySwitchOp op, KeySource &keys, size_t first,
-                 size_t count);
+  void keySwitch(rns::KeySwitchOp op, const ckks::SwitchingKey &key,
+                 size_t first, size_t count);
   void allGather(rns::AllGatherOp op);
   /// Encodes the constant into `parts` (views into its array); a device
   /// backend encodes it whole once and keeps it.
@@ -257,9 +257,10 @@ const kernels::BaseConverter &ScheduleExecutor::Impl::converter(Type from,
   return *it->second;
 }
 
-void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op, KeySource &keys,
+void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
+                                       const ckks::SwitchingKey &keyRef,
                                        size_t first, size_t count) {
-  const ckks::SwitchingKey *key = &keys.key(keyName(op));
+  const ckks::SwitchingKey *key = &keyRef;
   const size_t beta = op.getDigits().size();
   if (key->digits.size() < beta)
     throw Error("switching key has too few digits for this program");
@@ -267,8 +268,7 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op, KeySource &keys,
   // Every key is over some [P, Q_k], a prefix of [P, Q_L] (k = 0 for the
   // key to the sparse secret): the op's basis must be a prefix of that.
   const size_t keyPolyWords = key->polyWords();
-  const size_t keyLimbs =
-      key->keptLimbs.empty() ? keyPolyWords / n : key->basisLimbs;
+  const size_t keyLimbs = key->basisLimbs ? key->basisLimbs : keyPolyWords / n;
   auto keyBasis = p->extendedPrimeIds(p->maxLevel())
                       .first(std::min<size_t>(keyLimbs, p->numP() + p->numQ()));
   if (primes.size() > keyBasis.size() ||
@@ -292,7 +292,7 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op, KeySource &keys,
   // Where limbs [first, first + count) of the basis sit in the key as this
   // process holds it (a partial key keeps only its primes' limbs).
   size_t held = first;
-  if (!key->keptLimbs.empty()) {
+  if (key->basisLimbs) {
     const auto &kept = key->keptLimbs;
     auto at = std::lower_bound(kept.begin(), kept.end(), uint32_t(first));
     if (size_t(kept.end() - at) < count || *at != first ||
@@ -485,6 +485,13 @@ void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys) {
     }
     return;
   }
+  if (auto k = dyn_cast<rns::KeySwitchOp>(op)) {
+    // The key once for all runs (a streamed key is fetched per call).
+    const ckks::SwitchingKey &key = keys.key(keyName(k));
+    for (auto [first, count] : owned)
+      keySwitch(k, key, first, count);
+    return;
+  }
   for (auto [first, count] : owned)
     execute(op, keys, first, count);
 }
@@ -592,7 +599,7 @@ void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys,
                              uint32_t(a.getGalois()), kernels::Domain::Ntt);
       })
       .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) {
-        keySwitch(k, keys, count == SIZE_MAX ? 0 : first,
+        keySwitch(k, keys.key(keyName(k)), count == SIZE_MAX ? 0 : first,
                   count == SIZE_MAX
                       ? cast<rns::LimbsType>(k.getB().getType()).getNumLimbs()
                       : count);
@@ -639,6 +646,9 @@ void ScheduleExecutor::Impl::loadPlan() {
     for (OpResult r : op.getResults())
       check(r, offsets[r.getResultNumber()]);
     if (auto on = op.getAttr("rns.on")) {
+      if (!comm)
+        throw Error("the schedule places ops on processes but is not "
+                    "partitioned for several");
       auto limbWise = dyn_cast<StringAttr>(on);
       auto single = dyn_cast<IntegerAttr>(on);
       if (!(limbWise && limbWise.getValue() == "limbs") &&
@@ -779,8 +789,13 @@ ckks::KeySelection keySelection(func::FuncOp main, int rank) {
   ckks::KeySelection selection;
   selection.ranks = int(scheduleRanks(main));
   selection.rank = rank;
-  if (selection.ranks == 1)
+  // Keys the schedule does not use (a key file made for more) are not held.
+  selection.unlisted = Keep::Nothing;
+  if (selection.ranks == 1) {
+    for (uint32_t g : requiredKeys(main).galoisElements)
+      selection.galois[g] = Keep::All;
     return selection;
+  }
   selection.relin = selection.toSparse = selection.toDense = Keep::Nothing;
   for (uint32_t g : requiredKeys(main).galoisElements)
     selection.galois[g] = Keep::Nothing;

@@ -12,23 +12,37 @@ namespace cerium::runtime {
 size_t StreamedKeys::heldBytes(const ckks::EvalKeyFile &file,
                                const ckks::KeyName &name,
                                const ckks::KeySelection &selection) {
-  using Keep = ckks::KeySelection::Keep;
-  switch (ckks::EvalKeyFile::keepOf(name, &selection)) {
-  case Keep::Nothing:
-    return 0;
-  case Keep::OwnLimbs: // about 1/ranks of the limbs
-    return file.bytes(name) / size_t(selection.ranks) + 1;
-  case Keep::All:
-    break;
-  }
-  return file.bytes(name);
+  return file.bytes(name, ckks::EvalKeyFile::keepOf(name, &selection),
+                    &selection);
+}
+
+size_t StreamedKeys::largestHeld(const ckks::EvalKeyFile &file,
+                                 const ckks::KeySelection &selection) {
+  size_t largest = 0;
+  for (const ckks::KeyName &name : file.names())
+    largest = std::max(largest, heldBytes(file, name, selection));
+  return largest;
+}
+
+size_t StreamedKeys::minimumBudget(const ckks::EvalKeyFile &file,
+                                   const ckks::KeySelection &selection) {
+  size_t largest = 0, reading = 0;
+  for (const ckks::KeyName &name : file.names())
+    if (size_t held = heldBytes(file, name, selection)) {
+      largest = std::max(largest, held);
+      reading = std::max(reading, file.readingBytes(name));
+    }
+  return largest + reading;
 }
 
 StreamedKeys::StreamedKeys(mlir::func::FuncOp main, int rank,
                            std::shared_ptr<const ckks::EvalKeyFile> file,
                            ckks::KeySelection selection, size_t budgetBytes)
     : file(std::move(file)), selection(std::move(selection)),
-      budget(budgetBytes) {
+      budget(budgetBytes -
+             std::min(budgetBytes,
+                      minimumBudget(*this->file, this->selection) -
+                          largestHeld(*this->file, this->selection))) {
   main.walk([&](rns::KeySwitchOp k) {
     // Only the key switches this process runs (rns-partition).
     if (auto on = k->getAttrOfType<mlir::IntegerAttr>("rns.on"))

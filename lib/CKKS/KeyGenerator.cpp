@@ -88,14 +88,24 @@ std::vector<uint32_t> sampleUniform(Prng &prng,
 
 } // namespace
 
+void expandUniformHalves(
+    const Params &params, const PrngSeed &seed, uint64_t stream, size_t digits,
+    unsigned level,
+    const std::function<void(size_t, std::vector<uint32_t> &&)> &each) {
+  Prng expand(seed, stream);
+  auto ext = params.extendedPrimeIds(level);
+  for (size_t j = 0; j < digits; ++j)
+    each(j, sampleUniform(expand, ext, params.rns()));
+}
+
 std::vector<std::vector<uint32_t>>
 expandUniformHalves(const Params &params, const PrngSeed &seed, uint64_t stream,
                     size_t digits, unsigned level) {
-  Prng expand(seed, stream);
-  auto ext = params.extendedPrimeIds(level);
   std::vector<std::vector<uint32_t>> out;
-  for (size_t j = 0; j < digits; ++j)
-    out.push_back(sampleUniform(expand, ext, params.rns()));
+  expandUniformHalves(params, seed, stream, digits, level,
+                      [&](size_t, std::vector<uint32_t> &&half) {
+                        out.push_back(std::move(half));
+                      });
   return out;
 }
 

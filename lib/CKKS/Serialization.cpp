@@ -117,14 +117,18 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
   if (count != params.digitCount(level))
     r.fail("switching key has the wrong number of digits");
   if (keep == KeySelection::Keep::OwnLimbs) {
+    if (!selection)
+      throw Error("internal error: keeping a process's limbs of a key needs "
+                  "the process");
     k.basisLimbs = uint32_t(ext.size());
     for (size_t i = 0; i < ext.size(); ++i)
       if (kernels::ownerOfPrime(ext[i], selection->ranks) == selection->rank)
         k.keptLimbs.push_back(uint32_t(i));
   }
-  // A half over the kept limbs only.
+  // A half over the kept limbs only (a partial key: basisLimbs set).
+  const size_t heldWords = k.basisLimbs ? k.keptLimbs.size() * n : words;
   auto kept = [&](std::span<const uint32_t> half, std::vector<uint32_t> &to) {
-    if (k.keptLimbs.empty()) {
+    if (!k.basisLimbs) {
       to.insert(to.end(), half.begin(), half.end());
       return;
     }
@@ -141,17 +145,16 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
     if (keep == KeySelection::Keep::Nothing)
       continue;
     halves.emplace_back();
+    halves.back().reserve(2 * heldWords); // room for the a half too
     kept(b, halves.back());
   }
   if (keep == KeySelection::Keep::Nothing)
     return k; // read and checked, but not this process's to hold
-  auto uniform = expandUniformHalves(params, k.seed, k.stream, count, level);
-  for (uint32_t j = 0; j < count; ++j) {
-    std::vector<uint32_t> digit = std::move(halves[j]);
-    kept(uniform[j], digit);
-    std::vector<uint32_t>().swap(uniform[j]);
-    k.digits.push_back(std::move(digit));
-  }
+  // One digit's uniform half expanded at a time.
+  expandUniformHalves(
+      params, k.seed, k.stream, count, level,
+      [&](size_t j, std::vector<uint32_t> &&half) { kept(half, halves[j]); });
+  k.digits = std::move(halves);
   return k;
 }
 
@@ -430,7 +433,7 @@ KeySelection::Keep EvalKeyFile::keepOf(const KeyName &name,
     return selection->toDense;
   case Kind::Galois: {
     auto it = selection->galois.find(name.galois);
-    return it == selection->galois.end() ? KeySelection::Keep::All : it->second;
+    return it == selection->galois.end() ? selection->unlisted : it->second;
   }
   }
   return KeySelection::Keep::All;
@@ -449,11 +452,25 @@ SwitchingKey EvalKeyFile::read(const KeyName &name, KeySelection::Keep keep,
   return key;
 }
 
-size_t EvalKeyFile::bytes(const KeyName &name) const {
+size_t EvalKeyFile::bytes(const KeyName &name, KeySelection::Keep keep,
+                          const KeySelection *selection) const {
   const Place &at = where.at(name);
-  return size_t(params->digitCount(at.level)) * 2 *
-         params->extendedPrimeIds(at.level).size() * params->degree() *
+  auto ext = params->extendedPrimeIds(at.level);
+  size_t limbs = ext.size();
+  if (keep == KeySelection::Keep::Nothing)
+    return 0;
+  if (keep == KeySelection::Keep::OwnLimbs && selection)
+    limbs = size_t(std::count_if(ext.begin(), ext.end(), [&](uint32_t id) {
+      return kernels::ownerOfPrime(id, selection->ranks) == selection->rank;
+    }));
+  return size_t(params->digitCount(at.level)) * 2 * limbs * params->degree() *
          sizeof(uint32_t);
+}
+
+size_t EvalKeyFile::readingBytes(const KeyName &name) const {
+  const Place &at = where.at(name);
+  return at.length + params->extendedPrimeIds(at.level).size() *
+                         params->degree() * sizeof(uint32_t);
 }
 
 EvalKeys loadEvalKeys(const std::string &path, const Params &params,

@@ -106,7 +106,8 @@ TEST(LocalCommunicator, StartedByMpirunReadsTheLaunchersEnvironment) {
 TEST(LocalCommunicator, NcclNeedsADevice) {
   // Whether or not NCCL is compiled in and a GPU present: no device -1.
   auto comm = createLocalCommunicator();
-  EXPECT_THROW(createNcclCommunicator(*comm, -1), Error);
+  EXPECT_THROW(createNcclCommunicator(*comm, -1, std::chrono::seconds(1)),
+               Error);
 }
 
 /// Long enough for a loaded machine; the tests end well before it.

@@ -228,13 +228,18 @@ int main(int argc, char **argv) {
   if (gpus > 1 && !runtime::startedByMpirun()) {
     std::vector<std::string> args = {"mpirun", "-np", std::to_string(gpus),
                                      argv[0]};
+    if (backendName == "cpu") {
+      std::fprintf(stderr, "error: --gpus runs on GPUs: drop --backend cpu\n");
+      return 1;
+    }
+    // Each copy gets --backend=cuda instead of these two options.
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
-      if (a == "--gpus") {
+      if (a == "--gpus" || a == "--backend") {
         ++i;
         continue;
       }
-      if (a.rfind("--gpus=", 0) == 0)
+      if (a.rfind("--gpus=", 0) == 0 || a.rfind("--backend=", 0) == 0)
         continue;
       args.push_back(a);
     }
@@ -312,7 +317,8 @@ int main(int argc, char **argv) {
     // (and still carries the profile).
     std::unique_ptr<runtime::Communicator> gpuLink;
     if (ranks > 1 && runtime::backendName(*executor) == "cuda")
-      gpuLink = runtime::createNcclCommunicator(*world, 0);
+      gpuLink = runtime::createNcclCommunicator(
+          *world, 0, std::chrono::milliseconds(int64_t(commTimeout * 1e3)));
     runtime::Communicator *link = gpuLink ? gpuLink.get() : world.get();
     // CLI.md: one line saying what the run runs on, once its inputs are
     // known to be good (errors stay one line).
@@ -399,13 +405,11 @@ int main(int argc, char **argv) {
     std::unique_ptr<runtime::StreamedKeys> streamed;
     if (!memoryLimit.empty()) {
       const size_t limit = parseByteSize(memoryLimit);
-      size_t keyBytes = 0, largest = 0;
-      for (const ckks::KeyName &name : keyFile->names()) {
-        size_t bytes =
-            runtime::StreamedKeys::heldBytes(*keyFile, name, selection);
-        keyBytes += bytes;
-        largest = std::max(largest, bytes);
-      }
+      size_t keyBytes = 0;
+      for (const ckks::KeyName &name : keyFile->names())
+        keyBytes += runtime::StreamedKeys::heldBytes(*keyFile, name, selection);
+      const size_t least =
+          runtime::StreamedKeys::minimumBudget(*keyFile, selection);
       // What else the run holds: what this process holds now (code, the
       // program, the input ciphertexts), the arena, the outputs (as large
       // as the inputs, about) and the kernels' tables (an allowance).
@@ -414,12 +418,12 @@ int main(int argc, char **argv) {
       for (const ckks::Ciphertext &ct : cts)
         fixed += ct.value.data.size() * sizeof(uint32_t);
       if (fixed + keyBytes > limit) {
-        if (fixed + largest > limit)
+        if (fixed + least > limit)
           throw Error("--memory-limit " + memoryLimit +
                       " is too small for this program: the process, its "
                       "arena and ciphertexts take " +
-                      formatBytes(fixed) + " and its largest key " +
-                      formatBytes(largest));
+                      formatBytes(fixed) + " and streaming its keys " +
+                      formatBytes(least));
         if (runtime::backendName(*executor) != "cpu")
           throw Error("--memory-limit " + memoryLimit +
                       ": streaming keys needs the CPU backend (the keys take " +
@@ -449,7 +453,8 @@ int main(int argc, char **argv) {
       ckks::saveCiphertexts(output, params, outs, inputsFor,
                             ckks::CiphertextRole::Outputs);
     return 0;
-  } catch (const Error &e) {
+  } catch (const std::exception &e) {
+    // cerium::Error, and what the libraries throw (out of memory, threads).
     if (ranks == 1) {
       std::fprintf(stderr, "error: %s\n", e.what());
       return 1;

@@ -81,9 +81,10 @@ struct SwitchingKey {
   uint64_t stream = 0;
 
   /// A process of a partitioned run may hold only some limbs of [P, Q_l]
-  /// (those of its own primes): their positions in [P, Q_l], increasing,
-  /// with basisLimbs = |[P, Q_l]|; each digit then holds b and a over
-  /// those limbs only. Empty: every limb.
+  /// (those of its own primes): basisLimbs = |[P, Q_l]| marks such a
+  /// partial key, keptLimbs lists the positions held (increasing, maybe
+  /// none), and each digit holds b and a over those limbs only. A whole
+  /// key has basisLimbs = 0.
   std::vector<uint32_t> keptLimbs;
   uint32_t basisLimbs = 0;
 

@@ -25,6 +25,13 @@ uint32_t galoisForConjugation(const Params &params);
 std::vector<std::vector<uint32_t>>
 expandUniformHalves(const Params &params, const PrngSeed &seed, uint64_t stream,
                     size_t digits, unsigned level);
+/// The same, one digit at a time: `each(j, half)` gets digit j's half and
+/// may keep it (what a reader holding part of each digit needs: one digit
+/// expanded at a time, not all).
+void expandUniformHalves(
+    const Params &params, const PrngSeed &seed, uint64_t stream, size_t digits,
+    unsigned level,
+    const std::function<void(size_t, std::vector<uint32_t> &&)> &each);
 
 /// Residues of a small signed polynomial over `primes`, NTT domain.
 std::vector<uint32_t> smallToRnsNtt(std::span<const int8_t> coeffs,

@@ -67,8 +67,9 @@ struct KeySelection {
   enum class Keep : uint8_t { Nothing, OwnLimbs, All };
   int ranks = 1, rank = 0;
   Keep relin = Keep::All, toSparse = Keep::All, toDense = Keep::All;
-  /// By Galois element; absent elements are kept whole.
+  /// By Galois element; elements not listed get `unlisted`.
   std::map<uint32_t, Keep> galois;
+  Keep unlisted = Keep::All;
 };
 
 /// `selection` (optional) says what to keep of each key; every key is
@@ -98,8 +99,12 @@ public:
   /// of it to hold (KeySelection).
   SwitchingKey read(const KeyName &name, KeySelection::Keep keep,
                     const KeySelection *selection = nullptr) const;
-  /// Bytes the key takes in memory when read whole.
-  size_t bytes(const KeyName &name) const;
+  /// Bytes the key takes in memory as read with `keep`.
+  size_t bytes(const KeyName &name, KeySelection::Keep keep,
+               const KeySelection *selection = nullptr) const;
+  /// Bytes reading it takes besides: its mapped file pages (the b halves),
+  /// and one digit's uniform half being expanded.
+  size_t readingBytes(const KeyName &name) const;
   /// What `selection` keeps of `name` (All without a selection).
   static KeySelection::Keep keepOf(const KeyName &name,
                                    const KeySelection *selection);

@@ -81,10 +81,11 @@ createMpiCommunicator(std::chrono::milliseconds timeout);
 /// `device`), NCCL's unique id passed over `world`; barrier and abort are
 /// `world`'s, which must outlive it. Buffers are device memory, written
 /// completely before the call (NCCL works on its own stream); on return the
-/// exchange has completed. Every NCCL wait is bounded by two minutes.
+/// exchange has completed. Every NCCL wait is bounded by `timeout`.
 /// Throws cerium::Error without CUDA/NCCL support or devices.
-std::unique_ptr<Communicator> createNcclCommunicator(Communicator &world,
-                                                     int device);
+std::unique_ptr<Communicator>
+createNcclCommunicator(Communicator &world, int device,
+                       std::chrono::milliseconds timeout);
 
 } // namespace cerium::runtime
 

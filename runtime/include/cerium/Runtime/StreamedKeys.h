@@ -29,7 +29,7 @@ class StreamedKeys : public KeySource {
 public:
   /// The key switches of `main` that process `rank` runs, in order, read
   /// from `file` as `selection` says, holding at most `budgetBytes` of keys
-  /// (at least the largest one: the caller checks that).
+  /// (at least minimumBudget: the caller checks that).
   StreamedKeys(mlir::func::FuncOp main, int rank,
                std::shared_ptr<const ckks::EvalKeyFile> file,
                ckks::KeySelection selection, size_t budgetBytes);
@@ -37,10 +37,17 @@ public:
 
   const ckks::SwitchingKey &key(const ckks::KeyName &name) override;
 
-  /// Bytes a key takes as this process holds it.
+  /// Bytes a key takes as this process holds it (0: not held).
   static size_t heldBytes(const ckks::EvalKeyFile &file,
                           const ckks::KeyName &name,
                           const ckks::KeySelection &selection);
+  static size_t largestHeld(const ckks::EvalKeyFile &file,
+                            const ckks::KeySelection &selection);
+  /// The least budget streaming works in: the largest key held, plus
+  /// what reading one takes (its file pages, one digit being expanded),
+  /// which the window leaves free.
+  static size_t minimumBudget(const ckks::EvalKeyFile &file,
+                              const ckks::KeySelection &selection);
   /// The most key bytes held at once so far, and how many keys were read.
   size_t peakBytes() const;
   size_t reads() const;
