@@ -42,6 +42,7 @@ class LocalCommunicator final : public Communicator {
 public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
+  int localRank() const override { return 0; }
   std::string transport() const override { return "local"; }
 
   void allGather(std::span<const uint32_t> mine, std::span<uint32_t> all,

@@ -93,11 +93,19 @@ public:
       : timeout(timeout) {
     initializeMpi();
     check(MPI_Comm_rank(MPI_COMM_WORLD, &myRank), "MPI_Comm_rank");
+    // The processes sharing this host's memory, ranked among themselves.
+    MPI_Comm host;
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, myRank,
+                              MPI_INFO_NULL, &host),
+          "MPI_Comm_split_type");
+    check(MPI_Comm_rank(host, &hostRank), "MPI_Comm_rank");
+    MPI_Comm_free(&host);
     check(MPI_Comm_size(MPI_COMM_WORLD, &numRanks), "MPI_Comm_size");
   }
 
   int rank() const override { return myRank; }
   int size() const override { return numRanks; }
+  int localRank() const override { return hostRank; }
   std::string transport() const override { return "MPI"; }
 
   void allGather(std::span<const uint32_t> mine, std::span<uint32_t> all,
@@ -201,7 +209,7 @@ private:
   }
 
   std::chrono::milliseconds timeout;
-  int myRank = 0, numRanks = 1;
+  int myRank = 0, numRanks = 1, hostRank = 0;
 };
 
 } // namespace

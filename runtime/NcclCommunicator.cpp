@@ -89,6 +89,7 @@ public:
 
   int rank() const override { return world.rank(); }
   int size() const override { return world.size(); }
+  int localRank() const override { return world.localRank(); }
   std::string transport() const override { return "NCCL"; }
 
   void allGather(std::span<const uint32_t> mine, std::span<uint32_t> all,

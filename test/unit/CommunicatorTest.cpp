@@ -36,6 +36,7 @@ TEST(LocalCommunicator, IsOneRank) {
   auto comm = createLocalCommunicator();
   EXPECT_EQ(comm->rank(), 0);
   EXPECT_EQ(comm->size(), 1);
+  EXPECT_EQ(comm->localRank(), 0);
   EXPECT_EQ(comm->transport(), "local");
 }
 
@@ -153,6 +154,8 @@ protected:
 TEST_F(MpiCommunicator, IsTheWorld) {
   EXPECT_EQ(world->transport(), "MPI");
   EXPECT_TRUE(me == 0 || me == 1);
+  // Both ranks run on this host: their places on it are 0 and 1 too.
+  EXPECT_EQ(world->localRank(), me);
 }
 
 TEST_F(MpiCommunicator, AllGatherUnequalParts) {

@@ -308,13 +308,25 @@ int main(int argc, char **argv) {
     // then numbers it 0), unless the launcher already chose.
     if (ranks > 1 && backendName != "cpu" &&
         !std::getenv("CUDA_VISIBLE_DEVICES"))
-      if (const char *local = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK"))
-        setenv("CUDA_VISIBLE_DEVICES", local, 1);
+      setenv("CUDA_VISIBLE_DEVICES", std::to_string(world->localRank()).c_str(),
+             1);
     auto executor =
         runtime::createBackend(backendName, artifact.params->rns(), threads);
     executor->loadGeneratedKernels(artifact.cudaSource, artifact.cudaImage);
     // Limbs move between GPUs over NCCL; MPI only started the processes
     // (and still carries the profile).
+    if (ranks > 1) {
+      // Every process must run the same backend: their collectives differ
+      // (NCCL or MPI) and would not meet.
+      std::vector<uint32_t> cuda(static_cast<size_t>(ranks));
+      const uint32_t mine = runtime::backendName(*executor) == "cuda";
+      std::vector<size_t> ones(static_cast<size_t>(ranks), 1);
+      world->allGather(std::span(&mine, 1), cuda, ones);
+      if (std::count(cuda.begin(), cuda.end(), mine) != ranks)
+        throw Error("the processes would run on different backends (a GPU "
+                    "for some, the CPU for others): give --backend, and as "
+                    "many GPUs as processes for cuda");
+    }
     std::unique_ptr<runtime::Communicator> gpuLink;
     if (ranks > 1 && runtime::backendName(*executor) == "cuda")
       gpuLink = runtime::createNcclCommunicator(

@@ -25,6 +25,9 @@ public:
   virtual ~Communicator();
   virtual int rank() const = 0;
   virtual int size() const = 0;
+  /// This process's place among the run's processes on its host (what picks
+  /// its GPU).
+  virtual int localRank() const = 0;
   /// What carries the data, for the run's one-line banner ("MPI", "NCCL").
   virtual std::string transport() const = 0;
   /// Every rank passes its part (`mine`, counts[rank] words); on return
