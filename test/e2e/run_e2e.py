@@ -314,8 +314,8 @@ def main():
         check_trace(trace, lanes=1)
         if args.mpirun:
             # Several processes, each way of splitting: the same bytes as one
-            # (under the sanitizers, 10x slower, the limb-wise split only:
-            # the paths the others take are a subset of its).
+            # (under the sanitizers, 10x slower, the limb-wise split only;
+            # the main suite runs all three).
             sanitized = "ASAN_OPTIONS" in os.environ
             for mode in ("limbs",) if sanitized else ("limbs", "ciphertexts", "auto"):
                 out = os.path.join(tmp, f"out-{mode}.ct")
