@@ -73,8 +73,10 @@ void StreamedKeys::prefetch() {
     // served, while they fit the budget (the first always).
     std::vector<ckks::KeyName> window;
     size_t bytes = 0;
-    for (size_t i = 0; i < uses.size(); ++i) {
-      const ckks::KeyName &name = uses[(cursor + i) % uses.size()];
+    // Up to the end of the run: a next run starts over from its first use
+    // (key() moves the cursor back), and may never come.
+    for (size_t i = cursor; i < uses.size(); ++i) {
+      const ckks::KeyName &name = uses[i];
       if (std::find(window.begin(), window.end(), name) != window.end())
         continue;
       if (!window.empty() && bytes + bytesOf.at(name) > budget)
