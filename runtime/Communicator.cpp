@@ -6,10 +6,34 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <thread>
 
 namespace cerium::runtime {
 
 Communicator::~Communicator() = default;
+
+bool Communicator::pollUntil(const std::function<bool()> &done,
+                             std::chrono::milliseconds timeout,
+                             std::chrono::microseconds spin) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  while (!done()) {
+    Clock::duration waited = Clock::now() - start;
+    if (waited >= timeout)
+      return false;
+    if (waited < spin)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
+}
+
+std::string Communicator::timeoutMessage(const char *operation,
+                                         std::chrono::milliseconds timeout) {
+  return std::string(operation) + " did not complete within " +
+         std::to_string(timeout.count()) + " ms (a rank is missing or hung)";
+}
 
 size_t Communicator::checkGather(int rank, int size,
                                  std::span<const uint32_t> mine,

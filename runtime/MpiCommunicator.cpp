@@ -27,16 +27,12 @@ namespace cerium::runtime {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 /// Polling: MPI moves a large part in fragments, each advanced only inside
 /// an MPI_Test, so the first 50 ms of a wait poll without sleeping (a
 /// yield still hands the core to a rank that shares it and is computing;
 /// sleeping 100 us between polls made the 19 gathers of a small N = 2^16
-/// program take 48 ms instead of 6). After that the wait sleeps between
-/// polls: a partner that long away is computing, and may need this core.
+/// program take 48 ms instead of 6).
 constexpr auto kSpin = std::chrono::milliseconds(50);
-constexpr auto kPollInterval = std::chrono::microseconds(100);
 
 /// Set by a collective that timed out, cleared by the next one that
 /// completes (MPI matches the collectives of a communicator in order, so
@@ -184,28 +180,18 @@ private:
   }
 
   void wait(MPI_Request &request, const char *operation) {
-    Clock::time_point start = Clock::now();
-    for (;;) {
-      int done = 0;
-      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), operation);
-      if (done) {
-        unresolvedTimeout = false;
-        return;
-      }
-      Clock::duration waited = Clock::now() - start;
-      if (waited >= timeout) {
-        // The request stays active (MPI cannot cancel a collective); the
-        // next collective completing resolves it.
-        unresolvedTimeout = true;
-        throw Error(where() + operation + " did not complete within " +
-                    std::to_string(timeout.count()) +
-                    " ms (a rank is missing or hung)");
-      }
-      if (waited < kSpin)
-        std::this_thread::yield();
-      else
-        std::this_thread::sleep_for(kPollInterval);
-    }
+    bool finished = pollUntil(
+        [&] {
+          int done = 0;
+          check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), operation);
+          return done != 0;
+        },
+        timeout, kSpin);
+    // A request left active after a timeout (MPI cannot cancel a
+    // collective) is resolved by the next collective completing.
+    unresolvedTimeout = !finished;
+    if (!finished)
+      throw Error(where() + timeoutMessage(operation, timeout));
   }
 
   std::chrono::milliseconds timeout;

@@ -26,12 +26,9 @@ namespace cerium::runtime {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 /// As for MPI: yield while the partner is likely there, then sleep between
 /// polls.
 constexpr auto kSpin = std::chrono::microseconds(200);
-constexpr auto kPollInterval = std::chrono::microseconds(100);
 
 struct StreamDeleter {
   void operator()(cudaStream_t stream) const { cudaStreamDestroy(stream); }
@@ -192,28 +189,21 @@ private:
 
   /// Until the communicator is idle and the stream's work done.
   void wait(const char *operation) {
-    Clock::time_point start = Clock::now();
-    for (;;) {
-      ncclResult_t state = ncclSuccess;
-      checkNccl(ncclCommGetAsyncError(comm, &state), operation);
-      checkNccl(state, operation);
-      if (state == ncclSuccess) {
-        cudaError_t done = cudaStreamQuery(stream.get());
-        if (done == cudaSuccess)
-          return;
-        if (done != cudaErrorNotReady)
-          checkCuda(done, operation);
-      }
-      Clock::duration waited = Clock::now() - start;
-      if (waited >= timeout)
-        fail(std::string(operation) + " did not complete within " +
-             std::to_string(timeout.count()) +
-             " ms (a rank is missing or hung)");
-      if (waited < kSpin)
-        std::this_thread::yield();
-      else
-        std::this_thread::sleep_for(kPollInterval);
-    }
+    bool finished = pollUntil(
+        [&] {
+          ncclResult_t state = ncclSuccess;
+          checkNccl(ncclCommGetAsyncError(comm, &state), operation);
+          checkNccl(state, operation);
+          if (state != ncclSuccess)
+            return false; // in progress
+          cudaError_t done = cudaStreamQuery(stream.get());
+          if (done != cudaErrorNotReady)
+            checkCuda(done, operation);
+          return done == cudaSuccess;
+        },
+        timeout, kSpin);
+    if (!finished)
+      fail(timeoutMessage(operation, timeout));
   }
 
   Communicator &world;

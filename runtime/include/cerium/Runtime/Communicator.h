@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -61,6 +62,16 @@ protected:
   static size_t checkGather(int rank, int size, std::span<const uint32_t> mine,
                             std::span<uint32_t> all,
                             std::span<const size_t> counts);
+  /// Polls `done` until it says so: yielding for the first `spin` (a
+  /// partner that is there answers fast, and transports advance only when
+  /// polled), then sleeping 100 us between polls (a partner that long away
+  /// is computing, maybe on this core). Returns false after `timeout`.
+  static bool pollUntil(const std::function<bool()> &done,
+                        std::chrono::milliseconds timeout,
+                        std::chrono::microseconds spin);
+  /// The one-line message of a wait that timed out.
+  static std::string timeoutMessage(const char *operation,
+                                    std::chrono::milliseconds timeout);
 
   uint64_t sent = 0, received = 0;
 };
