@@ -233,7 +233,7 @@ private:
   int64_t rank = 0;
   static constexpr int64_t kLimbWise = -1;
   llvm::DenseMap<Operation *, int64_t> placementOn;
-  llvm::DenseMap<Type, SmallVector<std::pair<size_t, size_t>>> runs;
+  llvm::DenseMap<Type, std::vector<std::pair<size_t, size_t>>> runs;
   /// Where a limb-wise base conversion puts its (scattered) outputs first.
   kernels::BackendBuffer scratch;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
@@ -258,17 +258,16 @@ const kernels::BaseConverter &ScheduleExecutor::Impl::converter(Type from,
 }
 
 void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
-                                       const ckks::SwitchingKey &keyRef,
+                                       const ckks::SwitchingKey &key,
                                        size_t first, size_t count) {
-  const ckks::SwitchingKey *key = &keyRef;
   const size_t beta = op.getDigits().size();
-  if (key->digits.size() < beta)
+  if (key.digits.size() < beta)
     throw Error("switching key has too few digits for this program");
   auto primes = cast<rns::LimbsType>(op.getB().getType()).getPrimes();
   // Every key is over some [P, Q_k], a prefix of [P, Q_L] (k = 0 for the
   // key to the sparse secret): the op's basis must be a prefix of that.
-  const size_t keyPolyWords = key->polyWords();
-  const size_t keyLimbs = key->basisLimbs ? key->basisLimbs : keyPolyWords / n;
+  const size_t keyPolyWords = key.polyWords();
+  const size_t keyLimbs = key.basisLimbs ? key.basisLimbs : keyPolyWords / n;
   auto keyBasis = p->extendedPrimeIds(p->maxLevel())
                       .first(std::min<size_t>(keyLimbs, p->numP() + p->numQ()));
   if (primes.size() > keyBasis.size() ||
@@ -278,11 +277,11 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
   std::vector<const uint32_t *> keyData;
   if (backend.hostAccessible()) {
     for (size_t j = 0; j < beta; ++j)
-      keyData.push_back(key->digits[j].data());
+      keyData.push_back(key.digits[j].data());
   } else {
-    auto &copies = deviceKeys[key];
+    auto &copies = deviceKeys[&key];
     if (copies.empty())
-      for (const auto &digit : key->digits) {
+      for (const auto &digit : key.digits) {
         copies.emplace_back(backend, digit.size());
         backend.copyFromHost(copies.back().data(), digit.data(), digit.size());
       }
@@ -292,8 +291,8 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
   // Where limbs [first, first + count) of the basis sit in the key as this
   // process holds it (a partial key keeps only its primes' limbs).
   size_t held = first;
-  if (key->basisLimbs) {
-    const auto &kept = key->keptLimbs;
+  if (key.basisLimbs) {
+    const auto &kept = key.keptLimbs;
     auto at = std::lower_bound(kept.begin(), kept.end(), uint32_t(first));
     if (size_t(kept.end() - at) < count || *at != first ||
         at[count - 1] != first + count - 1)
@@ -341,11 +340,10 @@ ScheduleExecutor::Impl::ownedRuns(Type type) {
   auto it = runs.find(type);
   if (it != runs.end())
     return it->second;
-  auto owned = kernels::ownedRuns(cast<rns::LimbsType>(type).getPrimes(),
-                                  int(rank), comm->size());
   return runs
-      .try_emplace(type, SmallVector<std::pair<size_t, size_t>>(owned.begin(),
-                                                                owned.end()))
+      .try_emplace(type,
+                   kernels::ownedRuns(cast<rns::LimbsType>(type).getPrimes(),
+                                      int(rank), comm->size()))
       .first->second;
 }
 
@@ -410,24 +408,10 @@ void ScheduleExecutor::Impl::allGather(rns::AllGatherOp op) {
   for (size_t i = 0; i < primes.size(); ++i)
     if (kernels::ownerOfPrime(primes[i], int(ranks)) == rank)
       move(i, true);
-  // allGather reads this rank's part and writes every part: give it the
-  // part in its own copy, as the two must not overlap.
-  std::vector<uint32_t> mineHost;
-  kernels::BackendBuffer mineDevice;
-  std::span<const uint32_t> mine;
-  const size_t own = counts[size_t(rank)];
-  if (inBackendMemory) {
-    mineDevice = kernels::BackendBuffer(backend, own);
-    if (own)
-      backend.copy(mineDevice.data(), stage + starts[size_t(rank)], own);
-    mine = {mineDevice.data(), own};
-  } else {
-    mineHost.assign(stage + starts[size_t(rank)],
-                    stage + starts[size_t(rank)] + own);
-    mine = mineHost;
-  }
+  // In place: this rank's part is already in its slot of the stage.
   backend.synchronize(); // the transport reads what the backend wrote
-  comm->allGather(mine, {stage, array.numWords()}, counts);
+  comm->allGather({stage + starts[size_t(rank)], counts[size_t(rank)]},
+                  {stage, array.numWords()}, counts);
   next = starts;
   for (size_t i = 0; i < primes.size(); ++i) {
     if (kernels::ownerOfPrime(primes[i], int(ranks)) == rank) {

@@ -5,7 +5,6 @@
 #include "cerium/Support/Error.h"
 
 #include <algorithm>
-#include <set>
 
 namespace cerium::runtime {
 
@@ -16,23 +15,21 @@ size_t StreamedKeys::heldBytes(const ckks::EvalKeyFile &file,
                     &selection);
 }
 
-size_t StreamedKeys::largestHeld(const ckks::EvalKeyFile &file,
-                                 const ckks::KeySelection &selection) {
-  size_t largest = 0;
+StreamedKeys::Room StreamedKeys::roomFor(const ckks::EvalKeyFile &file,
+                                         const ckks::KeySelection &selection) {
+  Room room;
   for (const ckks::KeyName &name : file.names())
-    largest = std::max(largest, heldBytes(file, name, selection));
-  return largest;
+    if (size_t held = heldBytes(file, name, selection)) {
+      room.largest = std::max(room.largest, held);
+      room.reading = std::max(room.reading, file.readingBytes(name));
+    }
+  return room;
 }
 
 size_t StreamedKeys::minimumBudget(const ckks::EvalKeyFile &file,
                                    const ckks::KeySelection &selection) {
-  size_t largest = 0, reading = 0;
-  for (const ckks::KeyName &name : file.names())
-    if (size_t held = heldBytes(file, name, selection)) {
-      largest = std::max(largest, held);
-      reading = std::max(reading, file.readingBytes(name));
-    }
-  return largest + reading;
+  Room room = roomFor(file, selection);
+  return room.largest + room.reading;
 }
 
 StreamedKeys::StreamedKeys(mlir::func::FuncOp main, int rank,
@@ -41,8 +38,7 @@ StreamedKeys::StreamedKeys(mlir::func::FuncOp main, int rank,
     : file(std::move(file)), selection(std::move(selection)),
       budget(budgetBytes -
              std::min(budgetBytes,
-                      minimumBudget(*this->file, this->selection) -
-                          largestHeld(*this->file, this->selection))) {
+                      roomFor(*this->file, this->selection).reading)) {
   main.walk([&](rns::KeySwitchOp k) {
     // Only the key switches this process runs (rns-partition).
     if (auto on = k->getAttrOfType<mlir::IntegerAttr>("rns.on"))

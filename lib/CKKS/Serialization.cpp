@@ -102,13 +102,10 @@ void putSwitchingKey(ByteWriter &w, const Params &params, const SwitchingKey &k,
     w.putArray<uint32_t>(std::span<const uint32_t>(d).first(words));
 }
 
-SwitchingKey
-getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
-                const KeySelection::Keep keep = KeySelection::Keep::All,
-                const KeySelection *selection = nullptr) {
-  auto ext = params.extendedPrimeIds(level);
-  const size_t n = params.degree(), words = ext.size() * n;
-  SwitchingKey k;
+/// A switching key's seed and stream into `k`; returns its digit count,
+/// checked against the level. (Its digits follow: one array each.)
+uint32_t getSwitchingKeyHeader(ByteReader &r, const Params &params,
+                               unsigned level, SwitchingKey &k) {
   auto seed = r.getArrayExact<uint32_t>(
       k.seed.size(), "switching key seed has the wrong size");
   std::copy(seed.begin(), seed.end(), k.seed.begin());
@@ -116,6 +113,20 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
   uint32_t count = r.get<uint32_t>();
   if (count != params.digitCount(level))
     r.fail("switching key has the wrong number of digits");
+  return count;
+}
+
+constexpr const char *kDigitSizeError =
+    "switching key digit has the wrong size";
+
+SwitchingKey
+getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
+                const KeySelection::Keep keep = KeySelection::Keep::All,
+                const KeySelection *selection = nullptr) {
+  auto ext = params.extendedPrimeIds(level);
+  const size_t n = params.degree(), words = ext.size() * n;
+  SwitchingKey k;
+  const uint32_t count = getSwitchingKeyHeader(r, params, level, k);
   if (keep == KeySelection::Keep::OwnLimbs) {
     if (!selection)
       throw Error("internal error: keeping a process's limbs of a key needs "
@@ -139,8 +150,7 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
   // expansion allocates the uniform halves.
   std::vector<std::vector<uint32_t>> halves;
   for (uint32_t j = 0; j < count; ++j) {
-    auto b = r.getArrayExact<uint32_t>(
-        words, "switching key digit has the wrong size");
+    auto b = r.getArrayExact<uint32_t>(words, kDigitSizeError);
     checkResidues(r, params, b, ext);
     if (keep == KeySelection::Keep::Nothing)
       continue;
@@ -377,17 +387,12 @@ EvalKeyFile::EvalKeyFile(const std::string &path, const Params &params,
   const unsigned top = params.maxLevel();
   auto note = [&](KeyName name, unsigned level) {
     const size_t start = r.position();
-    r.getArrayExact<uint32_t>(PrngSeed().size(),
-                              "switching key seed has the wrong size");
-    r.get<uint64_t>();
-    uint32_t count = r.get<uint32_t>();
-    if (count != params.digitCount(level))
-      r.fail("switching key has the wrong number of digits");
+    SwitchingKey header;
+    const uint32_t count = getSwitchingKeyHeader(r, params, level, header);
     const size_t words =
         params.extendedPrimeIds(level).size() * params.degree();
     for (uint32_t j = 0; j < count; ++j)
-      r.skipArrayExact<uint32_t>(words,
-                                 "switching key digit has the wrong size");
+      r.skipArrayExact<uint32_t>(words, kDigitSizeError);
     if (!where.emplace(name, Place{start, r.position() - start, level}).second)
       r.fail("a key appears twice");
     order.push_back(name);

@@ -1,6 +1,7 @@
 """cerium-run --memory-limit: keys that do not fit beside the arena are
-streamed from eval.keys, with the same output bytes; a limit below the arena
-plus the largest key is one error line and no output. With --mpirun, the
+streamed from eval.keys, with the same output bytes; a limit below what the
+run needs besides plus the room to stream keys is one error line and no
+output. With --mpirun, the
 same on two processes.
 
 usage: memory_limit.py --build BUILD_DIR [--mpirun MPIRUN] [--seed S]
@@ -10,25 +11,15 @@ import os
 import random
 import re
 import subprocess
-import sys
 import tempfile
 
 import numpy as np
 
+from run_e2e import PROGRAMS, mpi_env, run, run_as_script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from run_e2e import PROGRAMS, mpi_env  # noqa: E402
 # Several rotations (several Galois keys) and products: keys to stream.
 PROGRAM = "multi_ct_linear"
-
-
-def run(cmd, ok=True):
-    # mpirun runs without leak checks under the sanitizers (run_e2e.mpi_env).
-    r = subprocess.run(cmd, capture_output=True, text=True,
-                       env=mpi_env() if "mpi" in os.path.basename(cmd[0]) else None)
-    if ok and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
-    return r
 
 
 def main():
@@ -65,39 +56,28 @@ def main():
         run(base + ["-o", p("out.ct")])
         want = open(p("out.ct"), "rb").read()
 
-        # Too small: one line naming what the run needs, no output.
-        launch = [args.mpirun, "-np", "2", "--oversubscribe"] if args.mpirun else []
-
-        def needs(prefix):
-            """What a run needs besides the keys, and the least room for
-            streaming them (KiB: the largest key and what reading one takes),
-            from the error a too small limit gets; no output is written."""
-            r = run(prefix + base + ["-o", p("small.ct"), "--memory-limit", "1M"], ok=False)
-            lines = [l for l in r.stderr.splitlines() if l.startswith("error")]
-            assert r.returncode != 0 and lines, f"too small a limit: {r.returncode} {r.stderr}"
-            assert not os.path.exists(p("small.ct")), "output written despite the error"
-            kib = lambda value, unit: float(value) * (1024 if unit == "MiB" else 1)
-            fixed = stream = 0.0
-            for line in lines:  # one per process that got to say it
-                m = re.search(r"take ([0-9.]+) (KiB|MiB) and streaming its keys "
-                              r"([0-9.]+) (KiB|MiB)", line)
-                assert m, f"unexpected message: {line}"
-                fixed = max(fixed, kib(m.group(1), m.group(2)))
-                stream = max(stream, kib(m.group(3), m.group(4)))
-            return lines, fixed, stream
-
-        # Too small: one line naming what the run needs, no output.
-        lines, fixed, largest = needs([])
+        # Too small: one line naming what the run needs besides the keys and
+        # the least room for streaming them (the largest key and what reading
+        # one takes), no output.
+        r = subprocess.run(base + ["-o", p("small.ct"), "--memory-limit", "1M"],
+                           capture_output=True, text=True)
+        lines = [l for l in r.stderr.splitlines() if l.startswith("error")]
+        assert r.returncode != 0 and lines, f"too small a limit: {r.returncode} {r.stderr}"
         assert len(lines) == 1, f"more than one error line: {lines}"
+        assert not os.path.exists(p("small.ct")), "output written despite the error"
+        m = re.search(r"take ([0-9.]+) (KiB|MiB) and streaming its keys ([0-9.]+) (KiB|MiB)",
+                      lines[0])
+        assert m, f"unexpected message: {lines[0]}"
+        kib = lambda value, unit: float(value) * (1024 if unit == "MiB" else 1)
+        fixed, largest = kib(m.group(1), m.group(2)), kib(m.group(3), m.group(4))
         print(f"  --memory-limit 1M: {lines[0]}")
 
         # The least room: streamed, the same bytes.
-        for keys in (1,):
-            limit = f"{int(fixed + keys * largest) + 2048}K"  # past rounding and jitter
-            r = run(base + ["-o", p("s.ct"), "--memory-limit", limit])
-            assert "keys streamed" in r.stderr, f"--memory-limit {limit}: not streamed: {r.stderr}"
-            assert open(p("s.ct"), "rb").read() == want, f"--memory-limit {limit}: output differs"
-            print(f"  --memory-limit {limit}: streamed, bit-identical")
+        limit = f"{int(fixed + largest) + 2048}K"  # past rounding and jitter
+        r = run(base + ["-o", p("s.ct"), "--memory-limit", limit])
+        assert "keys streamed" in r.stderr, f"--memory-limit {limit}: not streamed: {r.stderr}"
+        assert open(p("s.ct"), "rb").read() == want, f"--memory-limit {limit}: output differs"
+        print(f"  --memory-limit {limit}: streamed, bit-identical")
         # Room for everything: nothing streamed.
         r = run(base + ["-o", p("b.ct"), "--memory-limit", "4G"])
         assert "keys streamed" not in r.stderr and open(p("b.ct"), "rb").read() == want
@@ -109,15 +89,12 @@ def main():
             # probe gets names only the first to fail: one process's needs
             # plus 24 MiB (less than the 45 MiB of key halves a process holds).
             limit = f"{int(fixed + largest) + 24 * 1024}K"
-            run(launch + base + ["-o", p("m.ct"), "--memory-limit", limit])
+            run([args.mpirun, "-np", "2", "--oversubscribe"] + base +
+                ["-o", p("m.ct"), "--memory-limit", limit], env=mpi_env())
             assert open(p("m.ct"), "rb").read() == want, "2 processes, streamed: output differs"
             print(f"  mpirun -np 2, --memory-limit {limit}: bit-identical")
     print("memory_limit: ok")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (AssertionError, RuntimeError) as e:
-        print(f"FAILED: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_as_script(main)

@@ -27,6 +27,8 @@ import time
 
 import numpy as np
 
+from run_e2e import run_as_script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BANNER = "cerium-run:"
 
@@ -268,8 +270,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (AssertionError, RuntimeError) as e:
-        print(f"FAILED: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_as_script(main)

@@ -14,7 +14,7 @@ import tempfile
 
 import numpy as np
 
-from run_e2e import check, run  # the same tools runner and NumPy comparison
+from run_e2e import check, run, run_as_script  # the same tools runner and NumPy comparison
 
 PROGRAM = """fn main(x: cipher[2, 3], y: cipher[2, 3], z: cipher[2, 3]) -> cipher[2, 3] {
   return x * y + z;
@@ -76,8 +76,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (AssertionError, RuntimeError) as e:
-        print(f"FAILED: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_as_script(main)

@@ -333,9 +333,15 @@ def main():
     print(f"{args.program}: ok")
 
 
-if __name__ == "__main__":
+def run_as_script(main):
+    """The e2e scripts' entry: a failed check or tool is one FAILED line and
+    exit status 1, not a traceback."""
     try:
         main()
     except (AssertionError, RuntimeError) as e:
         print(f"FAILED: {e}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    run_as_script(main)

@@ -214,14 +214,15 @@ int main(int argc, char **argv) {
       ->check(CLI::PositiveNumber);
   std::string memoryLimit;
   app.add_option("--memory-limit", memoryLimit,
-                 "bound on the arena, ciphertexts and keys held (e.g. 3G, "
-                 "512M): keys beyond it are read from eval.keys as needed");
+                 "bound on the run's memory (e.g. 3G, 512M): keys beyond "
+                 "what fits are read from eval.keys as needed");
   int gpus = 0;
   app.add_option("--gpus", gpus,
                  "run on this many GPUs of this host: one process per GPU, "
                  "started through mpirun")
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+  const auto timeout = std::chrono::milliseconds(int64_t(commTimeout * 1e3));
 
   // --gpus N (N > 1) starts N copies of this command under mpirun, each
   // with the CUDA backend (the only way several GPUs run one program).
@@ -259,10 +260,8 @@ int main(int argc, char **argv) {
   // schedule; alone, the world is this process.
   std::unique_ptr<runtime::Communicator> world;
   try {
-    world = runtime::startedByMpirun()
-                ? runtime::createMpiCommunicator(
-                      std::chrono::milliseconds(int64_t(commTimeout * 1e3)))
-                : runtime::createLocalCommunicator();
+    world = runtime::startedByMpirun() ? runtime::createMpiCommunicator(timeout)
+                                       : runtime::createLocalCommunicator();
   } catch (const Error &e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
@@ -329,8 +328,7 @@ int main(int argc, char **argv) {
     }
     std::unique_ptr<runtime::Communicator> gpuLink;
     if (ranks > 1 && runtime::backendName(*executor) == "cuda")
-      gpuLink = runtime::createNcclCommunicator(
-          *world, 0, std::chrono::milliseconds(int64_t(commTimeout * 1e3)));
+      gpuLink = runtime::createNcclCommunicator(*world, 0, timeout);
     runtime::Communicator *link = gpuLink ? gpuLink.get() : world.get();
     // CLI.md: one line saying what the run runs on, once its inputs are
     // known to be good (errors stay one line).

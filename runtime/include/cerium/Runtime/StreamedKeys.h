@@ -41,8 +41,6 @@ public:
   static size_t heldBytes(const ckks::EvalKeyFile &file,
                           const ckks::KeyName &name,
                           const ckks::KeySelection &selection);
-  static size_t largestHeld(const ckks::EvalKeyFile &file,
-                            const ckks::KeySelection &selection);
   /// The least budget streaming works in: the largest key held, plus
   /// what reading one takes (its file pages, one digit being expanded),
   /// which the window leaves free.
@@ -53,6 +51,12 @@ public:
   size_t reads() const;
 
 private:
+  /// The largest key held, and the most that reading one takes besides.
+  struct Room {
+    size_t largest = 0, reading = 0;
+  };
+  static Room roomFor(const ckks::EvalKeyFile &file,
+                      const ckks::KeySelection &selection);
   void prefetch();
 
   std::shared_ptr<const ckks::EvalKeyFile> file;
