@@ -179,10 +179,11 @@ def cerium(args, work, inputs_npy, env):
             env=env)
         if rc:
             raise SystemExit(f"cerium-run failed:\n{err}")
-        cpu_line = next((l for l in err.splitlines() if l.startswith("backend:")), cpu_line)
+        cpu_line = next((l for l in err.splitlines() if "CPU path" in l), cpu_line)
         with open(trace) as f:
             events = json.load(f)["traceEvents"]
-        spans.append(max(e["ts"] + e["dur"] for e in events) / 1e6)
+        # Metadata events (lane names) carry no time.
+        spans.append(max(e["ts"] + e.get("dur", 0) for e in events if "ts" in e) / 1e6)
         walls.append(wall)
         rss.append(peak)
     dec = os.path.join(work, "dec")

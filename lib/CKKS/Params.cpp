@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -77,6 +78,60 @@ static double maxDigitBits(const std::vector<uint32_t> &q, unsigned dnum) {
     best = std::max(best, bits);
   }
   return best;
+}
+
+/// The prime p = 1 mod 2N whose log2 is nearest `logTarget` (at most 30
+/// bits), not in `exclude`; 0 if none lies within one bit of it.
+static uint32_t nearestPrime(unsigned logN, double logTarget,
+                             std::span<const uint32_t> exclude) {
+  const uint64_t step = uint64_t(2) << logN;
+  const double target = std::exp2(logTarget);
+  const auto center = static_cast<uint64_t>(target / double(step));
+  auto usable = [&](uint64_t k) {
+    uint64_t c = k * step + 1;
+    if (k == 0 || c >= (uint64_t(1) << kMaxPrimeBits) ||
+        std::fabs(std::log2(double(c)) - logTarget) > 1)
+      return false;
+    auto p = static_cast<uint32_t>(c);
+    return kernels::isPrime(p) &&
+           std::find(exclude.begin(), exclude.end(), p) == exclude.end();
+  };
+  // Outward from the target, the nearer side first at each distance.
+  for (uint64_t d = 0; d <= center + 1; ++d) {
+    uint64_t below = center >= d ? center - d : 0, above = center + 1 + d;
+    bool belowNearer =
+        target - double(below * step + 1) < double(above * step + 1) - target;
+    for (uint64_t k :
+         belowNearer ? std::array{below, above} : std::array{above, below})
+      if (usable(k))
+        return static_cast<uint32_t>(k * step + 1);
+    if (double(below * step + 1) < target / 2 &&
+        double(above * step + 1) > target * 2)
+      return 0;
+  }
+  return 0;
+}
+
+/// A large ring has few narrow primes, so an even split of the base may
+/// overshoot baseBits by bits (three ~23-bit primes at N = 2^16 for a
+/// 66-bit base); the base's excess over the scale costs bootstrapping's
+/// precision bit for bit. The last base prime then closes the gap.
+static void closeBase(const ParamSpec &s, std::vector<uint32_t> &base,
+                      std::span<const uint32_t> exclude) {
+  double others = 0, all = 0;
+  for (size_t i = 0; i < base.size(); ++i) {
+    all += std::log2(double(base[i]));
+    if (i + 1 < base.size())
+      others += std::log2(double(base[i]));
+  }
+  if (base.size() < 2 || all < s.baseBits + 0.75)
+    return;
+  std::vector<uint32_t> taken(exclude.begin(), exclude.end());
+  taken.insert(taken.end(), base.begin(), base.end());
+  if (uint32_t p = nearestPrime(s.logN, s.baseBits - others, taken))
+    if (std::fabs(others + std::log2(double(p)) - s.baseBits) <
+        all - s.baseBits)
+      base.back() = p;
 }
 
 /// Picks k primes per level, top level first, so that Delta_{l-1} =
@@ -167,6 +222,7 @@ ParamsPtr Params::create(const ParamSpec &spec) {
           throw;
       }
     }
+    closeBase(spec, q, scalePrimes);
     q.insert(q.end(), scalePrimes.begin(), scalePrimes.end());
     // P must exceed every digit's product (key-switching noise is
     // digit / P): as many full-width primes as that takes.
@@ -338,10 +394,13 @@ std::string Params::describe() const {
     encapsulation =
         fmt::format(", encapsulation h' = {} (log2(P q_0) = {:.0f})",
                     s.encapsulationWeight, logPQ0());
+  double logQ0 = 0;
+  for (size_t i = 0; i < base; ++i)
+    logQ0 += std::log2(double(prime(qIds[i])));
   return fmt::format("N = 2^{}, {} slots, {} levels x {} prime(s), scale 2^{}, "
-                     "log2(PQ) = {:.0f}, dnum = {}{}{}",
-                     s.logN, slots(), s.levels, perLevel, s.scaleBits, logQP(),
-                     s.dnum, encapsulation,
+                     "q_0 2^{:.1f}, log2(PQ) = {:.0f}, dnum = {}{}{}",
+                     s.logN, slots(), s.levels, perLevel, s.scaleBits, logQ0,
+                     logQP(), s.dnum, encapsulation,
                      s.insecure ? " (INSECURE)" : " (128-bit)");
 }
 
@@ -366,11 +425,13 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
   spec.encapsulationWeight = encapsulationWeight;
   const bool bootstraps = hammingWeight || encapsulationWeight;
   // Bootstrapping's precision is the scale's bits less the noise of its
-  // last levels, log2 of the overflow bound and log2(q_0 / Delta_0): it
-  // wants a large scale and a base only ~10 bits above it (the
-  // arcsine-corrected sine stays exact to ~2^-29 there).
+  // levels, log2 of the overflow bound and log2(q_0 / Delta_0): it wants a
+  // large scale and a base only 8 bits above it. There a slot vector at the
+  // bound 1 (the largest coefficient, Delta_0) has eps = m / q_0 <= 2^-8,
+  // where the arcsine-corrected sine is exact to 3 (2 pi eps)^4 / 40 <=
+  // 2^-25 relative; random slots have coefficients ~2^-8 smaller still.
   const unsigned minScale = precision >= std::ldexp(1.0, -15) ? 40 : 50;
-  const unsigned headroom = bootstraps ? 10 : 16;
+  const unsigned headroom = bootstraps ? 8 : 16;
   unsigned first = logN ? logN : std::max(logSlots + 1, insecure ? 8u : 10u);
   unsigned last = logN ? logN : (insecure ? 17u : 16u);
   std::string lastError = "no ring dimension was tried";
@@ -380,27 +441,33 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
     if (logSlots > n - 1)
       continue;
     if (bootstraps) {
-      // The largest scale whose chain the ring holds, with the base (of
-      // primes the ring has: few narrow ones in a large ring) at most
-      // ~12 bits above the scale; else the best scale less that excess.
+      // The largest scale whose chain the ring holds (2^59: pairs of
+      // primes on both sides of 2^29.5; 2^60 would need primes above
+      // 2^30), with the base (of primes the ring has) at most ~10 bits
+      // above it; else the best scale less that excess. A long chain takes
+      // more key-switching digits (a smaller P) before a smaller scale:
+      // the scale's bits are bootstrapping's precision, digits cost only
+      // time.
       ParamsPtr best;
       double bestMargin = -1e9;
-      for (unsigned bits = 58; bits >= 50; bits -= 2) {
-        spec.scaleBits = bits;
-        spec.baseBits = bits + headroom;
-        spec.dnum = 3;
-        try {
-          ParamsPtr p = Params::create(spec);
-          double q0 = 0;
-          for (size_t i = 0; i < p->baseCount(); ++i)
-            q0 += std::log2(double(p->prime(uint32_t(i))));
-          double excess = q0 - std::log2(p->levelScale(0));
-          if (excess <= headroom + 2.5)
-            return p;
-          if (bits - excess > bestMargin)
-            bestMargin = bits - excess, best = p;
-        } catch (const Error &e) {
-          lastError = e.what();
+      for (unsigned dnum : {3u, 4u, 5u, 6u, 8u, 10u, 12u}) {
+        for (unsigned bits : {59u, 58u, 56u, 54u, 52u, 50u}) {
+          spec.scaleBits = bits;
+          spec.baseBits = bits + headroom;
+          spec.dnum = dnum;
+          try {
+            ParamsPtr p = Params::create(spec);
+            double q0 = 0;
+            for (size_t i = 0; i < p->baseCount(); ++i)
+              q0 += std::log2(double(p->prime(uint32_t(i))));
+            double excess = q0 - std::log2(p->levelScale(0));
+            if (excess <= headroom + 2.5 && bits >= 58)
+              return p;
+            if (bits - excess > bestMargin)
+              bestMargin = bits - excess, best = p;
+          } catch (const Error &e) {
+            lastError = e.what();
+          }
         }
       }
       if (best)

@@ -2,8 +2,8 @@
 //
 // Bootstraps over all N/2 = 16 slots: no subring trace. Layout: N = 32,
 // one prime per level, levels 0..11. Config depth 8 (see
-// expand-bootstrap.mlir), so a bootstrap to level l ends its SlotToCoeff at
-// level 11 - 8 = 3 and level_downs to l below that.
+// expand-bootstrap.mlir), so a bootstrap to level l raises to level l + 8
+// (not to the chain's top) and ends its SlotToCoeff at level l.
 
 module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, digit = 1, moduli = array<i64: 193, 257, 449, 577, 641, 769, 1153, 1217, 1409, 1601, 2113, 2689, 2753>, scales = array<f64: 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0>}, ckks.slots = 16 : i64, ckks.bootstrap = {coeffs_to_slots = 1, slots_to_coeffs = 1, degree = 3, double_angles = 1, overflow = 2}} {
 // CHECK-LABEL: func @full
@@ -11,21 +11,19 @@ module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, 
 func.func @full(%a: !ckks.ct<level = 0, degree = 1>) -> !ckks.ct<level = 2, degree = 1> {
   // Already at level 0: raised directly.
   // CHECK-NOT: ckks.level_down
-  // CHECK: %[[R:.*]] = ckks.mod_raise %[[A]] : <level = 0, degree = 1> -> <level = 11, degree = 1>
-  // No trace: nothing at level 11 is summed before CoeffToSlot's products
+  // CHECK: %[[R:.*]] = ckks.mod_raise %[[A]] : <level = 0, degree = 1> -> <level = 10, degree = 1>
+  // No trace: nothing at level 10 is summed before CoeffToSlot's products
   // (its sums are of degree-2 terms), and no rotation by N/2 or more.
-  // CHECK-NOT: ckks.add {{.*}} : <level = 11, degree = 1>, <level = 11, degree = 1>
+  // CHECK-NOT: ckks.add {{.*}} : <level = 10, degree = 1>, <level = 10, degree = 1>
   // CHECK-NOT: by 16
-  // CHECK: ckks.encode complex [{{.*}}] : <level = 11, degree = 1>
-  // CHECK-NOT: ckks.add {{.*}} : <level = 11, degree = 1>, <level = 11, degree = 1>
-  // CHECK: %[[W:.*]] = ckks.rescale %{{.*}} : <level = 11, degree = 2>
-  // CHECK-NEXT: ckks.conjugate %[[W]] : <level = 10, degree = 1>
+  // CHECK: ckks.encode complex [{{.*}}] : <level = 10, degree = 1>
+  // CHECK-NOT: ckks.add {{.*}} : <level = 10, degree = 1>, <level = 10, degree = 1>
+  // CHECK: ckks.conjugate %{{.*}} : <level = 10, degree = 2>
   // CHECK: ckks.encode complex [0.000000e+00, -1.000000e+00] count 16 : <level = 10, degree = 0>
-  // CHECK: ckks.encode complex [0.000000e+00, 1.000000e+00] count 16 : <level = 4, degree = 0>
-  // SlotToCoeff ends at level 3; one level_down to the declared level 2.
-  // CHECK: %[[S:.*]] = ckks.rescale %{{.*}} : <level = 4, degree = 2>
-  // CHECK-NEXT: %[[D:.*]] = ckks.level_down %[[S]] to 2 : <level = 3, degree = 1>
-  // CHECK-NEXT: return %[[D]] : !ckks.ct<level = 2, degree = 1>
+  // CHECK: ckks.encode complex [0.000000e+00, 1.000000e+00] count 16 : <level = 3, degree = 0>
+  // SlotToCoeff ends exactly at the declared level 2.
+  // CHECK: %[[S:.*]] = ckks.rescale %{{.*}} : <level = 3, degree = 2>
+  // CHECK-NEXT: return %[[S]] : !ckks.ct<level = 2, degree = 1>
   %0 = ckks.bootstrap %a : !ckks.ct<level = 0, degree = 1> -> !ckks.ct<level = 2, degree = 1>
   return %0 : !ckks.ct<level = 2, degree = 1>
 }

@@ -28,16 +28,17 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
   // a single rescale.
   // CHECK: %[[D:.*]] = ckks.encode complex [{{.*}}] : <level = 9, degree = 1>
   // CHECK: ckks.mul_plain %{{.*}}, %[[D]] : <level = 9, degree = 1>, <level = 9, degree = 1>
+  // The real and imaginary parts are split before the factor's one
+  // rescale, with one conjugation: re = w + conj(w), im = -i (w - conj(w)),
+  // -i a degree-0 plaintext (no level used).
   // CHECK-NOT: ckks.rescale
-  // CHECK: %[[W:.*]] = ckks.rescale %{{.*}} : <level = 9, degree = 2>
-  // re = w + conj(w).
-  // CHECK-NEXT: %[[WC:.*]] = ckks.conjugate %[[W]] : <level = 8, degree = 1>
-  // CHECK-NEXT: ckks.add %[[W]], %[[WC]] : <level = 8, degree = 1>, <level = 8, degree = 1>
-  // im = -i w + conj(-i w), -i a degree-0 plaintext: no level used.
-  // CHECK-NEXT: %[[NI:.*]] = ckks.encode complex [0.000000e+00, -1.000000e+00] count 4 : <level = 8, degree = 0>
-  // CHECK-NEXT: %[[V:.*]] = ckks.mul_plain %[[W]], %[[NI]] : <level = 8, degree = 1>, <level = 8, degree = 0>
-  // CHECK-NEXT: %[[VC:.*]] = ckks.conjugate %[[V]] : <level = 8, degree = 1>
-  // CHECK-NEXT: ckks.add %[[V]], %[[VC]] : <level = 8, degree = 1>, <level = 8, degree = 1>
+  // CHECK: %[[WC:.*]] = ckks.conjugate %[[W:.*]] : <level = 9, degree = 2>
+  // CHECK-NEXT: %[[RE:.*]] = ckks.add %[[W]], %[[WC]] : <level = 9, degree = 2>, <level = 9, degree = 2>
+  // CHECK-NEXT: ckks.rescale %[[RE]] : <level = 9, degree = 2>
+  // CHECK-NEXT: %[[D2:.*]] = ckks.sub %[[W]], %[[WC]] : <level = 9, degree = 2>, <level = 9, degree = 2>
+  // CHECK-NEXT: %[[NI:.*]] = ckks.encode complex [0.000000e+00, -1.000000e+00] count 4 : <level = 9, degree = 0>
+  // CHECK-NEXT: %[[V:.*]] = ckks.mul_plain %[[D2]], %[[NI]] : <level = 9, degree = 2>, <level = 9, degree = 0>
+  // CHECK-NEXT: ckks.rescale %[[V]] : <level = 9, degree = 2>
   // 4. EvalMod of each part (products, relinearized and rescaled), and
   // 5. re + i im, i again a degree-0 plaintext, at level 2.
   // CHECK: ckks.mul %{{.*}}, %{{.*}} : <level = 8, degree = 1>, <level = 8, degree = 1>
@@ -58,7 +59,7 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
 // components, the unit encodes at scale 1 ...
 // POLY-LABEL: func @sparse
 // POLY-COUNT-2: poly.mod_raise %{{.*}} : <Q0, ntt> -> <Q9, ntt>
-// POLY: poly.encode complex [0.000000e+00, -1.000000e+00] count 4 degree 0 : <Q8, ntt>
+// POLY: poly.encode complex [0.000000e+00, -1.000000e+00] count 4 degree 0 : <Q9, ntt>
 // POLY: poly.encode complex [0.000000e+00, 1.000000e+00] count 4 degree 0 : <Q2, ntt>
 // POLY: return %{{.*}}, %{{.*}} : !poly.poly<Q1, ntt>, !poly.poly<Q1, ntt>
 
@@ -69,7 +70,7 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
 // RNS-NEXT: %[[B:.*]] = rns.base_convert %[[C]] : <0> -> <1 to 9>
 // RNS-NEXT: %[[N:.*]] = rns.ntt %[[B]] : <1 to 9>
 // RNS-NEXT: rns.concat %[[X]], %[[N]] : !rns.limbs<0>, !rns.limbs<1 to 9> -> <0 to 9>
-// RNS: rns.encode complex [0.000000e+00, -1.000000e+00] count 4 level 8 degree 0 : <0 to 8>
+// RNS: rns.encode complex [0.000000e+00, -1.000000e+00] count 4 level 9 degree 0 : <0 to 9>
 // RNS: rns.encode complex [0.000000e+00, 1.000000e+00] count 4 level 2 degree 0 : <0 to 2>
 
 // -----
@@ -80,7 +81,8 @@ module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, 
 // CHECK-LABEL: func @one_slot
 func.func @one_slot(%a: !ckks.ct<level = 2, degree = 1>) -> !ckks.ct<level = 0, degree = 1> {
   // CHECK: ckks.level_down %{{.*}} to 0 : <level = 2, degree = 1>
-  // CHECK-NEXT: %[[R:.*]] = ckks.mod_raise %{{.*}} : <level = 0, degree = 1> -> <level = 9, degree = 1>
+  // Raised to level 0 + the depth 8 only (the chain's top is 9).
+  // CHECK-NEXT: %[[R:.*]] = ckks.mod_raise %{{.*}} : <level = 0, degree = 1> -> <level = 8, degree = 1>
   // CHECK-NEXT: %[[T1:.*]] = ckks.rotate %[[R]] by 1
   // CHECK-NEXT: %[[S1:.*]] = ckks.add %[[R]], %[[T1]]
   // CHECK-NEXT: %[[T2:.*]] = ckks.rotate %[[S1]] by 2
@@ -89,14 +91,13 @@ func.func @one_slot(%a: !ckks.ct<level = 2, degree = 1>) -> !ckks.ct<level = 0, 
   // CHECK-NEXT: %[[S3:.*]] = ckks.add %[[S2]], %[[T3]]
   // CHECK-NEXT: %[[T4:.*]] = ckks.rotate %[[S3]] by 8
   // CHECK-NEXT: %[[S4:.*]] = ckks.add %[[S3]], %[[T4]]
-  // CHECK-NEXT: %[[D:.*]] = ckks.encode complex [{{[^,]*}}, {{[^,]*}}] : <level = 9, degree = 1>
+  // CHECK-NEXT: %[[D:.*]] = ckks.encode complex [{{[^,]*}}, {{[^,]*}}] : <level = 8, degree = 1>
   // CHECK-NEXT: %[[P:.*]] = ckks.mul_plain %[[S4]], %[[D]]
-  // CHECK-NEXT: ckks.rescale %[[P]] : <level = 9, degree = 2>
+  // CHECK-NEXT: %[[C:.*]] = ckks.conjugate %[[P]] : <level = 8, degree = 2>
   // CHECK: ckks.encode complex [0.000000e+00, -1.000000e+00] count 1 : <level = 8, degree = 0>
-  // Level 9 - 8 = 1, then down to the declared level 0.
-  // CHECK: %[[S:.*]] = ckks.rescale %{{.*}} : <level = 2, degree = 2>
-  // CHECK-NEXT: %[[E:.*]] = ckks.level_down %[[S]] to 0 : <level = 1, degree = 1>
-  // CHECK-NEXT: return %[[E]] : !ckks.ct<level = 0, degree = 1>
+  // The expansion ends exactly at the declared level 0: no level_down.
+  // CHECK: %[[S:.*]] = ckks.rescale %{{.*}} : <level = 1, degree = 2>
+  // CHECK-NEXT: return %[[S]] : !ckks.ct<level = 0, degree = 1>
   %0 = ckks.bootstrap %a : !ckks.ct<level = 2, degree = 1> -> !ckks.ct<level = 0, degree = 1>
   return %0 : !ckks.ct<level = 0, degree = 1>
 }
