@@ -10,8 +10,11 @@ RSS. Every library runs in child processes of its own, and the peak RSS is
 each child's (wait4), so one library's memory does not show in another's.
 
   Cerium    `option ring_dim = 2^logn; fn main(x: cipher[N/2]) -> ... {
-            return bootstrap(x); }` compiled with cerium-cc (with --insecure
-            where the secure form is refused), then `cerium keygen`,
+            let y = bootstrap(x); y = y * 0.5; ... return y; }` with
+            --levels-after K halvings (default 5, the levels OpenFHE's row
+            leaves), so the bootstrap refreshes to level K; the precision
+            is 2^K times the output's. Compiled with cerium-cc (with
+            --insecure where the secure form is refused), then `cerium keygen`,
             `cerium encrypt`, `cerium-run --profile` and `cerium decrypt`.
             Keygen is the `cerium keygen` process (it writes the keys to
             disk); the bootstrap is the evaluation span of cerium-run's
@@ -133,9 +136,14 @@ def cerium(args, work, inputs_npy, env):
     cc, cli, run = (os.path.join(tools, t) for t in ("cerium-cc", "cerium", "cerium-run"))
     n = 1 << args.logn
     prog = os.path.join(work, "prog.fhe")
+    # Levels after the bootstrap as OpenFHE's row leaves them: the result
+    # is halved that many times (one level each), so the bootstrap must
+    # refresh to that level; the precision is that of 2^K times the output.
+    halvings = "".join("  y = y * 0.5;\n" for _ in range(args.levels_after))
     with open(prog, "w") as f:
         f.write(f"option ring_dim = {n};\n"
-                f"fn main(x: cipher[{n // 2}]) -> cipher[{n // 2}] {{ return bootstrap(x); }}\n")
+                f"fn main(x: cipher[{n // 2}]) -> cipher[{n // 2}] {{\n"
+                f"  let y = bootstrap(x);\n{halvings}  return y;\n}}\n")
     art = os.path.join(work, "p.cerium")
     rc, compile_s, _, _, err = run_measured([cc, prog, "-o", art], env=env)
     if rc == 0:
@@ -150,10 +158,8 @@ def cerium(args, work, inputs_npy, env):
             raise SystemExit(f"cerium-cc failed:\n{err}")
     stats = subprocess.run([cc, prog, *flags, "--emit", "stats"], check=True,
                            capture_output=True, text=True, env=env).stdout
-    ckks = subprocess.run([cc, prog, *flags, "--emit", "ckks"], check=True,
-                          capture_output=True, text=True, env=env).stdout
-    returns = re.findall(r"return .*!ckks\.ct<level = (\d+)", ckks)
-    out_level = int(returns[-1]) if returns else None
+    targets = re.search(r"to levels? (\d+)", stats)
+    out_level = int(targets.group(1)) if targets else None
     line = lambda key: next((l.split(None, 1)[1].strip() for l in stats.splitlines()
                              if l.startswith(key)), "")
     params, levels, ops = line("parameters"), line("levels"), line("ops")
@@ -192,7 +198,8 @@ def cerium(args, work, inputs_npy, env):
     if rc:
         raise SystemExit(f"cerium decrypt failed:\n{err}")
     mean, worst = precision_bits(read_npy(inputs_npy),
-                                 read_npy(os.path.join(dec, "output_0.npy")))
+                                 [v * 2.0 ** args.levels_after
+                                  for v in read_npy(os.path.join(dec, "output_0.npy"))])
     eval_keys = os.path.getsize(os.path.join(keydir, "eval.keys"))
     path = re.search(r"CPU path: (\w+)", cpu_line)
     return {
@@ -205,8 +212,8 @@ def cerium(args, work, inputs_npy, env):
         "run_process_s": statistics.median(walls), "run_peak_rss": max(rss),
         "precision_mean_bits": mean, "precision_worst_bits": worst,
         "output_level": out_level, "chain_levels": chain,
-        "levels_left": (f"{out_level} (refreshes to the level the program needs; "
-                        f"chain: {chain} levels)"),
+        "levels_left": (f"{out_level} (the bootstrap's result level, as --levels-after "
+                        f"asks; chain: {chain} levels)"),
         "eval_key_bytes": eval_keys,
         "key_note": (f"eval.keys {eval_keys / GIB:.2f} GiB on disk (uniform halves as seeds)"
                      + (f", {in_memory.group(1)} in memory" if in_memory else "")),
@@ -425,6 +432,8 @@ def main():
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "compare_bootstrap.json"))
     ap.add_argument("--openfhe-python", help="a CPython of the version OpenFHE's wheel needs")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--levels-after", type=int, default=5,
+                    help="levels Cerium's bootstrap must leave (OpenFHE's row leaves 5)")
     args = ap.parse_args()
     args.reps = args.reps or (2 if args.logn >= 16 else 3)
     n = 1 << args.logn

@@ -261,6 +261,23 @@ ParamsPtr Params::assemble(const ParamSpec &spec, std::vector<uint32_t> q,
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
     throw Error("invalid parameters: primes repeat");
+  // Before the NTT tables are built: the parameter chooser tries many
+  // sets, and most that fail, fail here.
+  double logQP = 0;
+  for (uint32_t prime : all)
+    logQP += std::log2(double(prime));
+  if (!spec.insecure) {
+    unsigned bound = maxLogQP128(spec.logN);
+    if (bound == 0)
+      throw Error(fmt::format("parameters: no 128-bit security bound is known "
+                              "for N = 2^{}; use --insecure for tests",
+                              spec.logN));
+    if (logQP > bound)
+      throw Error(fmt::format(
+          "parameters are below 128-bit security: log2(PQ) = {:.1f} exceeds "
+          "{} for N = 2^{} (use fewer levels, a larger ring, or --insecure)",
+          logQP, bound, spec.logN));
+  }
   try {
     P.ctx = std::make_shared<kernels::RnsContext>(spec.logN, all);
   } catch (const std::invalid_argument &e) {
@@ -295,18 +312,6 @@ ParamsPtr Params::assemble(const ParamSpec &spec, std::vector<uint32_t> q,
           spec.logN, spec.scaleBits / P.perLevel, spec.scaleBits, spec.levels,
           l, std::log2(P.scales[l])));
 
-  if (!spec.insecure) {
-    unsigned bound = maxLogQP128(spec.logN);
-    if (bound == 0)
-      throw Error(fmt::format("parameters: no 128-bit security bound is known "
-                              "for N = 2^{}; use --insecure for tests",
-                              spec.logN));
-    if (P.logQP() > bound)
-      throw Error(fmt::format(
-          "parameters are below 128-bit security: log2(PQ) = {:.1f} exceeds "
-          "{} for N = 2^{} (use fewer levels, a larger ring, or --insecure)",
-          P.logQP(), bound, spec.logN));
-  }
   ByteWriter w;
   P.serialize(w);
   P.fp = hashBytes(w.buffer(), 0xce51);
