@@ -7,12 +7,19 @@
 // median of --reps runs; key generation time and the peak RSS.
 // benchmarks/compare_openfhe.py runs it beside OpenFHE.
 //
+// cerium-ckks-bench --bootstrap K --log-n 16 [--reps 5]
+// instead times the compiled bootstrap of all N/2 slots followed by K
+// halvings (so it refreshes to level K), at 128-bit unless --insecure: the
+// median of --reps runs after one warm-up run (a GPU records its graph
+// there), and its precision on inputs uniform in [-1, 1].
+//
 //===----------------------------------------------------------------------===//
 
 #include "cerium/CKKS/Encoder.h"
 #include "cerium/CKKS/Evaluator.h"
 #include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Compiler/Compiler.h"
+#include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Runtime/Backends.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/kernels/CpuBackend.h"
@@ -49,6 +56,125 @@ double medianMs(int reps, const std::function<void()> &f) {
   return t[t.size() / 2];
 }
 
+/// A .fhe program compiled and run in one process as the tools would:
+/// its keys, `x` encrypted at its input level, the schedule on `device`.
+class CompiledRun {
+public:
+  CompiledRun(const std::string &name, const std::string &source,
+              mlir::MLIRContext &context, bool insecure,
+              const std::string &backendName, int threads, Prng &prng,
+              const std::vector<double> &x) {
+    CompileOptions options;
+    options.insecure = insecure;
+    c = compile(std::make_shared<dsl::SourceFile>(name, source), context,
+                options);
+    client = kernels::createCpuBackend(c.params->rns(),
+                                       kernels::CpuBackendOptions{threads});
+    ckks::KeyGenerator keygen(c.params, *client, prng);
+    sk = keygen.secretKey();
+    auto pk = keygen.publicKey(sk);
+    auto req = runtime::requiredKeys(c.main());
+    keys = keygen.evalKeys(sk, req.relinearization, req.galoisElements,
+                           req.encapsulation);
+    mlir::FunctionType sig = runtime::ciphertextSignature(c.main());
+    const unsigned level =
+        mlir::cast<ckks::CiphertextType>(sig.getInput(0)).getLevel();
+    ckks::Encoder encoder(c.params);
+    ckks::Encryptor encryptor(c.params, *client);
+    input = encryptor.encrypt(
+        encoder.encode(x, c.params->levelScale(level), level, *client), pk,
+        prng);
+    device = runtime::createBackend(backendName, c.params->rns(), threads);
+    run = std::make_unique<runtime::ScheduleExecutor>(c.main(), c.params,
+                                                      *device);
+    run->setInputs({input});
+  }
+
+  double medianMs(int reps) {
+    return ::medianMs(reps, [&] { run->execute(keys); });
+  }
+  /// Milliseconds per kernel kind, averaged over `reps` runs, on stderr.
+  void profile(const char *what, int reps) {
+    std::map<std::string, std::pair<int, double>> perKernel;
+    for (int rep = 0; rep < reps; ++rep)
+      run->execute(keys, [&](size_t, size_t, mlir::Operation *op, double ms) {
+        auto &entry = perKernel[op->getName().getStringRef().str()];
+        ++entry.first;
+        entry.second += ms;
+      });
+    for (auto &[kernel, entry] : perKernel)
+      fmt::print(stderr, "{} {:18s} {:4d} calls {:8.2f} ms\n", what, kernel,
+                 entry.first / reps, entry.second / reps);
+  }
+  /// The real parts of the first output's slots, from a fresh run (a run
+  /// may overwrite its inputs in the arena, so timed repeats compute on
+  /// what the previous one left).
+  std::vector<double> output() {
+    run->setInputs({input});
+    run->execute(keys);
+    ckks::Encoder encoder(c.params);
+    ckks::Encryptor encryptor(c.params, *client);
+    auto slots =
+        encoder.decode(encryptor.decrypt(run->outputs().at(0), sk), *client);
+    std::vector<double> out;
+    for (auto v : slots)
+      out.push_back(v.real());
+    return out;
+  }
+  std::string describe() const { return c.params->describe(); }
+
+private:
+  Compilation c;
+  std::unique_ptr<kernels::RnsBackend> client, device;
+  ckks::SecretKey sk;
+  ckks::EvalKeys keys;
+  ckks::Ciphertext input;
+  std::unique_ptr<runtime::ScheduleExecutor> run;
+};
+
+/// --bootstrap K: see the header.
+int benchBootstrap(unsigned logN, unsigned levelsAfter, bool insecure,
+                   const std::string &backendName, int threads, int reps,
+                   bool profile) {
+  const size_t slots = size_t(1) << (logN - 1);
+  std::string program = fmt::format(
+      "option ring_dim = {};\nfn main(x: cipher[{}]) -> cipher[{}] {{\n"
+      "  let y = bootstrap(x);\n",
+      size_t(1) << logN, slots, slots);
+  for (unsigned k = 0; k < levelsAfter; ++k)
+    program += "  y = y * 0.5;\n";
+  program += "  return y;\n}\n";
+  Prng prng;
+  std::vector<double> x(slots);
+  for (auto &v : x)
+    v = 2 * prng.uniformReal() - 1;
+  mlir::MLIRContext context;
+  loadCompilerDialects(context);
+  CompiledRun boot("bootstrap.fhe", program, context, insecure, backendName,
+                   threads, prng, x);
+  boot.medianMs(1); // warm-up: caches, a GPU's recorded graph
+  const double ms = boot.medianMs(reps);
+  if (profile)
+    boot.profile("bootstrap", reps);
+  std::vector<double> y = boot.output();
+  double sum = 0, worst = 0;
+  for (size_t i = 0; i < slots; ++i) {
+    double err = std::fabs(std::ldexp(y[i], int(levelsAfter)) - x[i]);
+    sum += err;
+    worst = std::max(worst, err);
+  }
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  fmt::print("{{\"system\": \"cerium\", \"backend\": \"{}\", \"threads\": {}, "
+             "\"logN\": {}, \"levels_after\": {}, \"params\": \"{}\", "
+             "\"bootstrap_ms\": {:.1f}, \"precision_mean_bits\": {:.2f}, "
+             "\"precision_worst_bits\": {:.2f}, \"peak_rss_mib\": {:.0f}}}\n",
+             backendName, threads > 0 ? threads : omp_get_max_threads(), logN,
+             levelsAfter, boot.describe(), ms, -std::log2(sum / double(slots)),
+             -std::log2(worst), double(usage.ru_maxrss) / 1024);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -74,8 +200,15 @@ int main(int argc, char **argv) {
   bool profile = false;
   app.add_flag("--profile", profile,
                "print the time per kernel of the HMult and HRot schedules");
+  int bootstrapLevelsAfter = -1;
+  app.add_option("--bootstrap", bootstrapLevelsAfter,
+                 "time the compiled bootstrap of all slots, leaving this many "
+                 "levels after it, instead of the operations");
   CLI11_PARSE(app, argc, argv);
   try {
+    if (bootstrapLevelsAfter >= 0)
+      return benchBootstrap(spec.logN, unsigned(bootstrapLevelsAfter),
+                            spec.insecure, backendName, threads, reps, profile);
     auto params = ckks::Params::create(spec);
     // Client work (keys, encryption) and the Evaluator run on the CPU; the
     // schedules on `device`, timed without the host copies of their inputs
@@ -152,30 +285,31 @@ int main(int argc, char **argv) {
         // Times summed over --reps runs (one run's are too short to read at
         // small rings), printed per run.
         for (int rep = 0; rep < reps; ++rep)
-        run->execute(keys, [&](size_t, size_t, mlir::Operation *op, double ms) {
-          std::string name = op->getName().getStringRef().str();
-          auto &entry = perKernel[name];
-          ++entry.first;
-          entry.second += ms;
-          if (rep == 0 && op->getNumResults() > 0) {
-            // !rns.limbs<0 to 4, 7, 9>: count the primes.
-            std::string type;
-            llvm::raw_string_ostream os(type);
-            os << op->getResult(0).getType();
-            auto lt = type.find('<'), gt = type.rfind('>');
-            if (lt == std::string::npos || gt == std::string::npos)
-              return;
-            size_t limbs = 0;
-            std::stringstream list(type.substr(lt + 1, gt - lt - 1));
-            for (std::string piece; std::getline(list, piece, ',');) {
-              unsigned a = 0, b = 0;
-              limbs += std::sscanf(piece.c_str(), "%u to %u", &a, &b) == 2
-                           ? b - a + 1
-                           : 1;
-            }
-            shapes[name] += " " + std::to_string(limbs);
-          }
-        });
+          run->execute(
+              keys, [&](size_t, size_t, mlir::Operation *op, double ms) {
+                std::string name = op->getName().getStringRef().str();
+                auto &entry = perKernel[name];
+                ++entry.first;
+                entry.second += ms;
+                if (rep == 0 && op->getNumResults() > 0) {
+                  // !rns.limbs<0 to 4, 7, 9>: count the primes.
+                  std::string type;
+                  llvm::raw_string_ostream os(type);
+                  os << op->getResult(0).getType();
+                  auto lt = type.find('<'), gt = type.rfind('>');
+                  if (lt == std::string::npos || gt == std::string::npos)
+                    return;
+                  size_t limbs = 0;
+                  std::stringstream list(type.substr(lt + 1, gt - lt - 1));
+                  for (std::string piece; std::getline(list, piece, ',');) {
+                    unsigned a = 0, b = 0;
+                    limbs += std::sscanf(piece.c_str(), "%u to %u", &a, &b) == 2
+                                 ? b - a + 1
+                                 : 1;
+                  }
+                  shapes[name] += " " + std::to_string(limbs);
+                }
+              });
         for (auto &[kernel, entry] : perKernel)
           fmt::print(stderr, "{:6s} {:18s} {:4d} calls {:8.2f} ms  limbs:{}\n",
                      name, kernel, entry.first / reps, entry.second / reps,
@@ -196,60 +330,28 @@ int main(int argc, char **argv) {
         "option ring_dim = {};\nfn main(x: cipher[{}]) -> cipher[{}] {{\n"
         "  return poly(x, [{}], range = [-1, 1]);\n}}\n",
         params->degree(), params->slots(), params->slots(), coeffs);
-    CompileOptions options;
-    options.insecure = spec.insecure;
-    Compilation c =
-        compile(std::make_shared<dsl::SourceFile>("poly15.fhe", program),
-                context, options);
-    auto polyBackend = kernels::createCpuBackend(
-        c.params->rns(), kernels::CpuBackendOptions{threads});
-    ckks::KeyGenerator polyKeygen(c.params, *polyBackend, prng);
-    auto psk = polyKeygen.secretKey();
-    auto ppk = polyKeygen.publicKey(psk);
-    auto req = runtime::requiredKeys(c.main());
-    auto pkeys = polyKeygen.evalKeys(psk, req.relinearization,
-                                     req.galoisElements, req.encapsulation);
-    ckks::Encoder pencoder(c.params);
-    ckks::Encryptor pencryptor(c.params, *polyBackend);
-    const unsigned ptop = c.params->maxLevel();
-    auto pct = pencryptor.encrypt(
-        pencoder.encode(x, c.params->levelScale(ptop), ptop, *polyBackend), ppk,
-        prng);
-    auto polyDevice =
-        runtime::createBackend(backendName, c.params->rns(), threads);
-    runtime::ScheduleExecutor polyRun(c.main(), c.params, *polyDevice);
-    polyRun.setInputs({pct});
-    double poly = medianMs(reps, [&] { polyRun.execute(pkeys); });
-    if (profile) {
-      std::map<std::string, std::pair<int, double>> perKernel;
-      for (int rep = 0; rep < reps; ++rep)
-        polyRun.execute(pkeys,
-                        [&](size_t, size_t, mlir::Operation *op, double ms) {
-                          auto &entry =
-                              perKernel[op->getName().getStringRef().str()];
-                          ++entry.first;
-                          entry.second += ms;
-                        });
-      for (auto &[kernel, entry] : perKernel)
-        fmt::print(stderr, "poly15 {:18s} {:4d} calls {:8.2f} ms\n", kernel,
-                   entry.first / reps, entry.second / reps);
-    }
+    CompiledRun polyRun("poly15.fhe", program, context, spec.insecure,
+                        backendName, threads, prng, x);
+    double poly = polyRun.medianMs(reps);
+    if (profile)
+      polyRun.profile("poly15", reps);
 
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
-    fmt::print("{{\"system\": \"cerium\", \"backend\": \"{}\", "
-               "\"cpu_path\": \"{}\", \"threads\": {}, \"logN\": {}, \"levels\": {}, "
-               "\"dnum\": {}, \"logQP\": {:.1f}, \"params\": \"{}\", "
-               "\"keygen_ms\": {:.1f}, \"hmult_relin_rescale_ms\": {:.2f}, "
-               "\"hrot_ms\": {:.2f}, \"hmult_evaluator_ms\": {:.2f}, "
-               "\"hrot_evaluator_ms\": {:.2f}, \"poly15_ms\": {:.2f}, "
-               "\"poly15_params\": \"{}\", \"peak_rss_mib\": {:.0f}}}\n",
-               runtime::backendName(*device),
-               kernels::cpuPathName(kernels::cpuPathOf(*backend)),
-               threads > 0 ? threads : omp_get_max_threads(), spec.logN, spec.levels, spec.dnum,
-               params->logQP(), params->describe(), keygenMs, hmult, hrot,
-               hmultEvaluator, hrotEvaluator, poly, c.params->describe(),
-               double(usage.ru_maxrss) / 1024);
+    fmt::print(
+        "{{\"system\": \"cerium\", \"backend\": \"{}\", "
+        "\"cpu_path\": \"{}\", \"threads\": {}, \"logN\": {}, \"levels\": {}, "
+        "\"dnum\": {}, \"logQP\": {:.1f}, \"params\": \"{}\", "
+        "\"keygen_ms\": {:.1f}, \"hmult_relin_rescale_ms\": {:.2f}, "
+        "\"hrot_ms\": {:.2f}, \"hmult_evaluator_ms\": {:.2f}, "
+        "\"hrot_evaluator_ms\": {:.2f}, \"poly15_ms\": {:.2f}, "
+        "\"poly15_params\": \"{}\", \"peak_rss_mib\": {:.0f}}}\n",
+        runtime::backendName(*device),
+        kernels::cpuPathName(kernels::cpuPathOf(*backend)),
+        threads > 0 ? threads : omp_get_max_threads(), spec.logN, spec.levels,
+        spec.dnum, params->logQP(), params->describe(), keygenMs, hmult, hrot,
+        hmultEvaluator, hrotEvaluator, poly, polyRun.describe(),
+        double(usage.ru_maxrss) / 1024);
     return 0;
   } catch (const Error &e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -6,7 +6,9 @@
 # backends), times the CUDA kernels at N = 2^16 against a measured
 # device-to-device copy, then HMult+relin+rescale, HRot and the degree-15
 # polynomial as compiled schedules on the GPU (N = 2^16, 24 levels, dnum 4),
-# and writes OUTDIR/gpu-kernels.json and OUTDIR/gpu-ckks.json.
+# then the compiled 128-bit bootstrap of all 2^15 slots leaving 5 levels
+# (warm, median of 5, with its precision), and writes
+# OUTDIR/gpu-kernels.json, OUTDIR/gpu-ckks.json and OUTDIR/gpu-bootstrap.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${CERIUM_BUILD_DIR:-$ROOT/build}"
@@ -37,4 +39,13 @@ print(f"{r['params']} on {r['backend']}")
 print(f"  HMult + relin + rescale   {r['hmult_relin_rescale_ms']:8.3f} ms")
 print(f"  HRot                      {r['hrot_ms']:8.3f} ms")
 print(f"  degree-15 polynomial      {r['poly15_ms']:8.3f} ms  ({r['poly15_params']})")
+PY
+"$BUILD/benchmarks/cerium-ckks-bench" --backend cuda --bootstrap 5 --log-n 16 \
+  --reps 5 | tee "$OUT/gpu-bootstrap.json"
+"$ROOT/.venv/bin/python" - "$OUT/gpu-bootstrap.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"{r['params']} on {r['backend']}")
+print(f"  bootstrap, {r['levels_after']} levels left  {r['bootstrap_ms']:8.1f} ms  "
+      f"precision {r['precision_mean_bits']:.1f} / {r['precision_worst_bits']:.1f} bits")
 PY
