@@ -107,15 +107,14 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
       at = {fl.getLine(), fl.getColumn()};
     return dsl::SourceError(*source, at, what);
   };
-  auto lowerToCkks = [&](unsigned segmentDepth) {
+  {
     c.program.module = c.fheModule->clone();
     mlir::PassManager pm(&context);
     // On the lowered copy only: the reference program keeps the program's
     // operations as written.
     pm.addPass(fhe::createFoldBatchNormPass());
-    pm.addPass(createFheToCkksPass(c.program.options.slots, segmentDepth,
+    pm.addPass(createFheToCkksPass(c.program.options.slots,
                                    c.program.options.precision));
-    pm.addNestedPass<mlir::func::FuncOp>(ckks::createLazyRelinearizePass());
     if (mlir::failed(pm.run(*c.program.module)))
       throw Error(source->path() + ": compilation failed");
     // The slot layouts the lowering chose for main's inputs and outputs:
@@ -146,7 +145,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
                 [&](unsigned i) { return main.getArgAttrDict(i); });
     readLayouts(c.program.outputs, main.getNumResults(),
                 [&](unsigned i) { return main.getResultAttrDict(i); });
-  };
+  }
   auto intAttr = [&](const char *name) {
     mlir::ModuleOp m = *c.program.module;
     return m->getAttrOfType<mlir::IntegerAttr>(name).getInt();
@@ -171,14 +170,15 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   auto chainFor = [&](unsigned depth, bool bootstraps) {
     return chain(depth + (bootstraps ? config.depth() : 0), logN, bootstraps);
   };
-  lowerToCkks(0);
   // Too deep for the chain cap (max_levels) or for any chain the ring
-  // allows: lower again with bootstraps placed every `segment` levels.
+  // allows: bootstraps are placed with at most `segment` levels between
+  // them.
   const unsigned cap = unsigned(c.program.options.maxLevels);
   bool place = false;
   std::string unfit; // why the chain without placement did not fit
   unsigned depth = unsigned(intAttr("ckks.levels"));
   bool bootstraps = hasBootstrap();
+  unsigned segment = 0;
   if (cap) {
     place = depth + (bootstraps ? config.depth() : 0) > cap;
   } else {
@@ -215,14 +215,26 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
           "the program needs {} levels and a bootstrap takes {}: a chain of "
           "{} levels leaves none between bootstraps",
           depth, config.depth(), longest));
-    lowerToCkks(longest - config.depth());
+    segment = longest - config.depth();
+  }
+  auto module = *c.program.module;
+  {
+    mlir::PassManager pm(&context);
+    if (place || bootstraps) {
+      // The bootstraps' levels (and with `segment`, their places) by cost;
+      // the pass reads the bootstrap's depth from the config.
+      module->setAttr(ckks::BootstrapConfig::kAttrName,
+                      config.toAttr(&context));
+      pm.addPass(ckks::createPlaceBootstrapsPass(segment));
+    }
+    pm.addNestedPass<mlir::func::FuncOp>(ckks::createLazyRelinearizePass());
+    if (mlir::failed(pm.run(module)))
+      throw Error(source->path() + ": compilation failed");
     depth = unsigned(intAttr("ckks.levels"));
     bootstraps = hasBootstrap();
   }
-  auto module = *c.program.module;
-  if (bootstraps)
-    module->setAttr(ckks::BootstrapConfig::kAttrName, config.toAttr(&context));
-  if (!c.params || place) {
+  // Placement may have lowered the levels the program needs.
+  if (!c.params || place || bootstraps) {
     try {
       c.params = chainFor(depth, bootstraps);
     } catch (const Error &e) {
@@ -233,7 +245,9 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     // Expanded here, so that the kept ckks module (statistics) holds it.
     module.walk([&](ckks::BootstrapOp op) {
       auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(op.getLoc());
-      c.bootstrapLines.push_back(fl ? fl.getLine() : 0);
+      c.bootstraps.push_back(
+          {fl ? fl.getLine() : 0,
+           mlir::cast<ckks::CiphertextType>(op.getType()).getLevel()});
     });
     module->setAttr(RnsLayout::kAttrName, layoutOf(*c.params).toAttr(&context));
     mlir::PassManager expand(&context);

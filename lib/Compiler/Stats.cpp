@@ -58,10 +58,14 @@ std::string statsReport(Compilation &c) {
   for (auto &[name, count] : kernels)
     out += fmt::format(" {}={}", name.substr(4), count);
   out += "\n";
-  out += fmt::format("bootstraps        {}", c.bootstrapLines.size());
-  for (size_t i = 0; i < c.bootstrapLines.size(); ++i)
-    out += fmt::format("{}{}", i ? ", " : " (lines ", c.bootstrapLines[i]);
-  out += c.bootstrapLines.empty() ? "\n" : ")\n";
+  // Each with the source line it serves and the level it refreshes to.
+  out += fmt::format("bootstraps        {}", c.bootstraps.size());
+  for (size_t i = 0; i < c.bootstraps.size(); ++i)
+    out += fmt::format("{}{}", i ? ", " : " (lines ", c.bootstraps[i].line);
+  for (size_t i = 0; i < c.bootstraps.size(); ++i)
+    out +=
+        fmt::format("{}{}", i ? ", " : "; to levels ", c.bootstraps[i].level);
+  out += c.bootstraps.empty() ? "\n" : ")\n";
   // The approximations of nonlinear functions, as the lowering chose them.
   auto approximations =
       c.ckksModule

@@ -35,8 +35,12 @@ struct Compilation {
   mlir::OwningOpRef<mlir::ModuleOp> fheModule;
   /// The program at the ckks level, kept when lowered further (statistics).
   mlir::OwningOpRef<mlir::ModuleOp> ckksModule;
-  /// Source line of each bootstrap (forced or placed), in program order.
-  std::vector<unsigned> bootstrapLines;
+  /// Each bootstrap (forced or placed), in program order: the source line
+  /// of the op it serves and the level it refreshes to.
+  struct Bootstrap {
+    unsigned line, level;
+  };
+  std::vector<Bootstrap> bootstraps;
   mlir::func::FuncOp main() {
     return program.module->lookupSymbol<mlir::func::FuncOp>("main");
   }

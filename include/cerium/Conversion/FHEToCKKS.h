@@ -36,12 +36,10 @@ namespace cerium {
 /// more; artifacts are checked against it).
 constexpr int64_t kMaxCiphertextsPerTensor = 4096;
 
-/// `segmentDepth` > 0 places bootstraps automatically: an operand that
-/// would lose a level after `segmentDepth` of them since the last refresh
-/// (or the inputs) is bootstrapped first. Explicit bootstrap() calls are
-/// lowered either way.
+/// Lowers with as many levels as the program needs, however deep;
+/// bootstrap() calls become ckks.bootstrap, and ckks-place-bootstraps places
+/// the others where the chain runs out.
 std::unique_ptr<mlir::Pass> createFheToCkksPass(int64_t slots = 0,
-                                                unsigned segmentDepth = 0,
                                                 double precision = 1e-3);
 void registerFheToCkksPass();
 

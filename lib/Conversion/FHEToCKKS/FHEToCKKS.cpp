@@ -68,14 +68,9 @@ std::vector<double> broadcastTo(const PlainTensor &in, const Shape &to) {
 class Lowering {
 public:
   Lowering(ModuleOp module, func::FuncOp source, int64_t slots,
-           unsigned segmentDepth, double precision)
+           double precision)
       : module(module), source(source), slots(slots), b(module.getContext()),
-        e(b, slots), precision(precision) {
-    // Bootstraps go where a value would fall below the segment's depth.
-    if (segmentDepth)
-      e.refresh = ckks::Emitter::Refresh{kProvisionalTop - segmentDepth,
-                                         kProvisionalTop};
-  }
+        e(b, slots), precision(precision) {}
 
   LogicalResult run() {
     MLIRContext *ctx = module.getContext();
@@ -411,10 +406,9 @@ private:
   /// count and rotations are cyclic already. The baby-step width is the
   /// power of two with the fewest rotations over the diagonals present.
   /// Products are summed at degree 2 and rescaled once: one level.
-  Value applySlotMap(Value xIn, int64_t inExtent,
+  Value applySlotMap(Value x, int64_t inExtent,
                      const std::vector<MapEntry> &entries,
                      SharedSteps *shared = nullptr) {
-    Value x = e.ready(xIn);
     int64_t top = inExtent - 1;
     for (const MapEntry &m : entries)
       top = std::max({top, m.out, m.in});
@@ -609,8 +603,8 @@ private:
         .Case<fhe::NonlinearOp>([&](auto n) { lowerNonlinear(n); })
         .Case<fhe::MaxMinOp>([&](auto m) { lowerMaxMin(m); })
         .Case<fhe::BootstrapOp>([&](fhe::BootstrapOp bs) {
-          // A fresh top: renumbering puts it at the deepest segment's
-          // depth, and the expansion raises to the chain's top above it.
+          // A fresh top; ckks-place-bootstraps lowers it to the level its
+          // uses need.
           Value in = bs.getInput();
           setCipher(bs.getResult(),
                     eachPart(ciphers.at(in),
@@ -1633,9 +1627,8 @@ public:
 
   FheToCkksPass() = default;
   FheToCkksPass(const FheToCkksPass &other) : PassWrapper(other) {}
-  FheToCkksPass(int64_t slots, unsigned segmentDepth, double precision) {
+  FheToCkksPass(int64_t slots, double precision) {
     slotOption = slots;
-    segmentOption = segmentDepth;
     precisionOption = precision;
   }
 
@@ -1656,9 +1649,7 @@ public:
       return signalPassFailure();
     }
     try {
-      if (failed(Lowering(module, main, slotOption,
-                          static_cast<unsigned>(segmentOption), precisionOption)
-                     .run()))
+      if (failed(Lowering(module, main, slotOption, precisionOption).run()))
         signalPassFailure();
     } catch (const std::exception &e) {
       main.emitError(e.what());
@@ -1674,18 +1665,12 @@ public:
       llvm::cl::desc("the program's precision target: what approximations of "
                      "nonlinear functions meet unless an op sets its own"),
       llvm::cl::init(1e-3)};
-  Option<unsigned> segmentOption{
-      *this, "segment-depth",
-      llvm::cl::desc("levels between automatically placed bootstraps (0: "
-                     "place none)"),
-      llvm::cl::init(0)};
 };
 
 } // namespace
 
-std::unique_ptr<Pass> createFheToCkksPass(int64_t slots, unsigned segmentDepth,
-                                          double precision) {
-  return std::make_unique<FheToCkksPass>(slots, segmentDepth, precision);
+std::unique_ptr<Pass> createFheToCkksPass(int64_t slots, double precision) {
+  return std::make_unique<FheToCkksPass>(slots, precision);
 }
 
 void registerFheToCkksPass() { PassRegistration<FheToCkksPass>(); }

@@ -35,19 +35,7 @@ Value Emitter::sub(Value x, Value y) {
 
 Value Emitter::negate(Value x) { return NegateOp::create(b, loc, x); }
 
-Value Emitter::ready(Value x) {
-  if (!refresh || levelOf(x) > refresh->floor)
-    return x;
-  Value &done = refreshed[x];
-  if (!done)
-    done = BootstrapOp::create(
-        b, loc, CiphertextType::get(b.getContext(), refresh->top, 1, 2), x);
-  return done;
-}
-
 Value Emitter::mul(Value x, Value y) {
-  x = ready(x);
-  y = ready(y);
   align(x, y);
   Value p = MulOp::create(b, loc, x, y);
   return RescaleOp::create(b, loc, RelinearizeOp::create(b, loc, p));
@@ -77,13 +65,11 @@ Value Emitter::encode(ArrayRef<std::complex<double>> values, unsigned level) {
 }
 
 Value Emitter::mulPlain(Value x, ArrayRef<double> values) {
-  x = ready(x);
   Value pt = encode(values, levelOf(x));
   return RescaleOp::create(b, loc, MulPlainOp::create(b, loc, x, pt));
 }
 
 Value Emitter::mulConst(Value x, double c) {
-  x = ready(x);
   return RescaleOp::create(b, loc,
                            MulConstOp::create(b, loc, x, b.getF64FloatAttr(c)));
 }
@@ -237,8 +223,7 @@ private:
   }
 
   /// T_i at the level of the deepest baby below T_k (all of them share
-  /// it, so leaves add without aligning), refreshed there if placement
-  /// asks for it.
+  /// it, so leaves add without aligning).
   Value aligned(size_t i) {
     if (babies.empty()) {
       unsigned level = Emitter::levelOf(T[1]);
@@ -246,7 +231,7 @@ private:
         level = std::min(level, Emitter::levelOf(T[j]));
       babies.resize(k);
       for (size_t j = 1; j < k; ++j)
-        babies[j] = e.ready(e.levelDown(T[j], level));
+        babies[j] = e.levelDown(T[j], level);
     }
     return babies[i];
   }

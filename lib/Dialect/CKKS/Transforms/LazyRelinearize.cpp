@@ -99,6 +99,7 @@ void registerCkksPasses() {
   PassRegistration<LazyRelinearizePass>();
   registerExpandBootstrapPass();
   registerLimitRotationKeysPass();
+  registerPlaceBootstrapsPass();
 }
 
 } // namespace cerium::ckks

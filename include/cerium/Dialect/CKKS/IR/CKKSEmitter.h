@@ -14,10 +14,7 @@
 
 #include "mlir/IR/Builders.h"
 
-#include "llvm/ADT/DenseMap.h"
-
 #include <complex>
-#include <optional>
 #include <vector>
 
 namespace cerium::ckks {
@@ -69,22 +66,10 @@ public:
   mlir::Value chebyshevSeries(mlir::Value x, llvm::ArrayRef<double> coeffs,
                               double lo, double hi, int64_t n);
 
-  /// Automatic bootstrap placement: with `refresh` set, an operand at
-  /// level `floor` or below that is about to lose a level is bootstrapped
-  /// to level `top` first (once per value; later uses share it).
-  struct Refresh {
-    unsigned floor, top;
-  };
-  mlir::Value ready(mlir::Value x);
-
   mlir::OpBuilder &b;
   /// The location of every op emitted (set per source op by the caller).
   mlir::Location loc;
   int64_t slots;
-  std::optional<Refresh> refresh;
-
-private:
-  llvm::DenseMap<mlir::Value, mlir::Value> refreshed;
 };
 
 } // namespace cerium::ckks

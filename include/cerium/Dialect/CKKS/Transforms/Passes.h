@@ -25,7 +25,19 @@ std::unique_ptr<mlir::Pass> createExpandBootstrapPass();
 /// the most key switches; other rotations become chains of power-of-two
 /// rotations. Reads `ckks.slots`.
 std::unique_ptr<mlir::Pass> createLimitRotationKeysPass(unsigned maxKeys = 0);
+/// Cost-based bootstrap placement over a leveled program (fhe -> ckks's,
+/// however deep): cuts the program at the depths where bootstraps cost the
+/// least (a dynamic program over depths: bootstraps of the values live
+/// across each cut against the ops of each segment priced by the primes
+/// they run on), keeping every segment within `levels` (0: no limit, none
+/// is placed). Levels are then assigned as low as the code after each value
+/// allows (the deepest values at 0), so each bootstrap, placed or written,
+/// raises to the level its uses need; `ckks.levels` is set to the highest.
+/// Runs before lazy relinearization and bootstrap expansion; reads the
+/// bootstrap's depth from `ckks.bootstrap` when present.
+std::unique_ptr<mlir::Pass> createPlaceBootstrapsPass(unsigned levels = 0);
 void registerLimitRotationKeysPass();
+void registerPlaceBootstrapsPass();
 void registerExpandBootstrapPass();
 void registerCkksPasses();
 
