@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace cerium::kernels {
 
@@ -230,6 +231,22 @@ uint32_t rotationGaloisElement(size_t degree, int64_t steps) {
 
 RecordedWork::~RecordedWork() = default;
 RnsBackend::~RnsBackend() = default;
+
+void RnsBackend::nttForwardSigned(Limbs out,
+                                  std::span<const int64_t> coefficients) {
+  const size_t n = out.degree;
+  if (coefficients.size() != n)
+    throw std::invalid_argument("nttForwardSigned: expected one coefficient "
+                                "per word of a limb");
+  std::vector<uint32_t> host(out.numWords());
+  for (size_t i = 0; i < out.numLimbs(); ++i) {
+    const modarith::Modulus m = context().prime(out.primes[i]).modulus;
+    for (size_t j = 0; j < n; ++j)
+      host[i * n + j] = modarith::fromSigned(coefficients[j], m);
+  }
+  copyFromHost(out.data, host.data(), out.numWords());
+  nttForward(out);
+}
 
 void RnsBackend::modUp(const BaseConverter &conv, Limbs extended,
                        ConstLimbs digit, size_t digitOffset) {

@@ -182,6 +182,20 @@ public:
     });
   }
 
+  void nttForwardSigned(Limbs out,
+                        std::span<const int64_t> coefficients) override {
+    if (coefficients.size() != out.degree)
+      throw std::invalid_argument("nttForwardSigned: expected one "
+                                  "coefficient per word of a limb");
+    // Each limb transformed right after its reduction, while it is in
+    // cache; the limbs in parallel (the encoder's reduction was one thread).
+    parallelLimbs(out.numLimbs(), [&](size_t i) {
+      k.fromSigned(out.limb(i), coefficients.data(),
+                   reduceConstants(out.primes[i]), out.degree);
+      k.nttForward(out.limb(i), ctx.prime(out.primes[i]), ctx.logDegree());
+    });
+  }
+
   void add(Limbs out, ConstLimbs a, ConstLimbs b) override {
     check(out, a);
     check(out, b);

@@ -42,6 +42,9 @@ struct KernelSet {
   CpuPath path;
   void (*nttForward)(uint32_t *, const PrimeTables &, unsigned);
   void (*nttInverse)(uint32_t *, const PrimeTables &, unsigned);
+  /// o[j] = x[j] mod p (ModArith.h's fromSignedShoup).
+  void (*fromSigned)(uint32_t *o, const int64_t *x, const Reduce64Constants &c,
+                     size_t n);
   void (*add)(uint32_t *o, const uint32_t *x, const uint32_t *y, uint32_t p,
               size_t n);
   void (*sub)(uint32_t *o, const uint32_t *x, const uint32_t *y, uint32_t p,
@@ -57,7 +60,10 @@ struct KernelSet {
                     size_t n);
   void (*subMulScalar)(uint32_t *o, const uint32_t *x, const uint32_t *y,
                        uint32_t s, uint32_t sq, uint32_t p, size_t n);
-  /// o[j] = x[perm[j]].
+  /// o[j] = x[perm[j]], for the permutations of automorphisms: each maps
+  /// an aligned group of 8 words onto an aligned group of 8 (the group holds
+  /// the evaluations at e + k N/4, k < 8, and e g + k g N/4 is such a group
+  /// again), which vector paths may rely on.
   void (*permute)(uint32_t *o, const uint32_t *x, const uint32_t *perm,
                   size_t n);
   /// An ElementwiseProgram on words [c0, c0 + len) of limb i of its
@@ -92,6 +98,13 @@ void innerProductAvx2(uint32_t *out0, uint32_t *out1, const uint32_t *const *x,
 /// o may alias x or y.
 void mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,
                      modarith::ProductBarrett c, size_t n);
+/// o[j] = x[j] mod p (fromSignedShoup), eight lanes at a time.
+void fromSignedAvx2(uint32_t *o, const int64_t *x, const Reduce64Constants &c,
+                    size_t n);
+/// permute with one load and one lane shuffle per group of 8 words instead
+/// of a gather.
+void permuteAvx2(uint32_t *o, const uint32_t *x, const uint32_t *perm,
+                 size_t n);
 /// o[j] = x[j] w mod p (Shoup, wq = shoupQuotient(w, p)); o may alias x.
 void mulShoupAvx2(uint32_t *o, const uint32_t *x, uint32_t w, uint32_t wq,
                   uint32_t p, size_t n);

@@ -55,11 +55,13 @@ reduceByDouble(uint64_t x, uint64_t p, double inverse) {
 #define CERIUM_PATH_TARGET __attribute__((target("avx2")))
 #define CERIUM_PATH_MUL_PRODUCTS mulProductsAvx2
 #define CERIUM_PATH_MUL_SHOUP mulShoupAvx2
+#define CERIUM_PATH_PERMUTE permuteAvx2
 #include "CpuLoops.inc"
 #undef CERIUM_PATH_NS
 #undef CERIUM_PATH_TARGET
 #undef CERIUM_PATH_MUL_PRODUCTS
 #undef CERIUM_PATH_MUL_SHOUP
+#undef CERIUM_PATH_PERMUTE
 
 #define CERIUM_PATH_NS avx512_path
 #define CERIUM_PATH_TARGET __attribute__((target("arch=x86-64-v4")))
@@ -80,41 +82,34 @@ void innerProductPortable(uint32_t *out0, uint32_t *out1,
   portable_path::innerProduct(out0, out1, x, kb, ka, beta, c, c0, len);
 }
 
-#define CERIUM_KERNEL_SET(NS, PATH, FORWARD, INVERSE, BASECONV, INNER)         \
-  KernelSet{PATH,                                                              \
-            FORWARD,                                                           \
-            INVERSE,                                                           \
-            NS::add,                                                           \
-            NS::sub,                                                           \
-            NS::negate,                                                        \
-            NS::mul,                                                           \
-            NS::mulAdd,                                                        \
-            NS::mulScalar,                                                     \
-            NS::addScalar,                                                     \
-            NS::subMulScalar,                                                  \
-            NS::permute,                                                       \
-            NS::runProgram,                                                    \
-            BASECONV,                                                          \
-            INNER}
+#define CERIUM_KERNEL_SET(NS, PATH, FORWARD, INVERSE, FROM_SIGNED, BASECONV,   \
+                          INNER)                                               \
+  KernelSet {                                                                  \
+    PATH, FORWARD, INVERSE, FROM_SIGNED, NS::add, NS::sub, NS::negate,         \
+        NS::mul, NS::mulAdd, NS::mulScalar, NS::addScalar, NS::subMulScalar,   \
+        NS::permute, NS::runProgram, BASECONV, INNER                           \
+  }
 
 const KernelSet &portableKernels() {
   static const KernelSet set = CERIUM_KERNEL_SET(
       portable_path, CpuPath::Portable, nttForwardPortable, nttInversePortable,
-      portable_path::baseConvertBlock, portable_path::innerProduct);
+      portable_path::fromSigned, portable_path::baseConvertBlock,
+      portable_path::innerProduct);
   return set;
 }
 
 const KernelSet &avx2Kernels() {
-  static const KernelSet set =
-      CERIUM_KERNEL_SET(avx2_path, CpuPath::Avx2, nttForwardAvx2,
-                        nttInverseAvx2, baseConvertBlockAvx2, innerProductAvx2);
+  static const KernelSet set = CERIUM_KERNEL_SET(
+      avx2_path, CpuPath::Avx2, nttForwardAvx2, nttInverseAvx2, fromSignedAvx2,
+      baseConvertBlockAvx2, innerProductAvx2);
   return set;
 }
 
 const KernelSet &avx512Kernels() {
   static const KernelSet set = CERIUM_KERNEL_SET(
       avx512_path, CpuPath::Avx512, nttForwardAvx512, nttInverseAvx512,
-      avx512_path::baseConvertBlock, avx512_path::innerProduct);
+      avx512_path::fromSigned, avx512_path::baseConvertBlock,
+      avx512_path::innerProduct);
   return set;
 }
 

@@ -173,6 +173,56 @@ mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,
     o[j] = mulProduct(x[j], y[j], c);
 }
 
+// fromSignedShoup on eight lanes: |x| through reduceLanes (four 64-bit lanes
+// of each half), the two halves' residues interleaved into one vector of
+// words, brought below p, negated where x < 0, and put back in order.
+__attribute__((target("avx2"))) void fromSignedAvx2(uint32_t *o,
+                                                    const int64_t *x,
+                                                    const Reduce64Constants &c,
+                                                    size_t n) {
+  const VecReduce red = splatReduce(c);
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i inOrder = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256i a =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + j));
+    const __m256i b =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + j + 4));
+    const __m256i signA = _mm256_cmpgt_epi64(zero, a);
+    const __m256i signB = _mm256_cmpgt_epi64(zero, b);
+    const __m256i absA = _mm256_sub_epi64(_mm256_xor_si256(a, signA), signA);
+    const __m256i absB = _mm256_sub_epi64(_mm256_xor_si256(b, signB), signB);
+    // Word 2k holds lane k of a, word 2k + 1 lane k of b.
+    __m256i r =
+        _mm256_blend_epi32(reduceLanes(absA, red),
+                           _mm256_slli_epi64(reduceLanes(absB, red), 32), 0xAA);
+    r = reduceOnce(reduceOnce(r, red.twoP), red.p);
+    const __m256i negative = _mm256_blend_epi32(signA, signB, 0xAA);
+    const __m256i negated = _mm256_andnot_si256(_mm256_cmpeq_epi32(r, zero),
+                                                _mm256_sub_epi32(red.p, r));
+    r = _mm256_blendv_epi8(r, negated, negative);
+    store(o + j, _mm256_permutevar8x32_epi32(r, inOrder));
+  }
+  for (; j < n; ++j)
+    o[j] = fromSignedShoup(x[j], c.p, c.oneShoup, c.pow32, c.pow32Shoup);
+}
+
+// Gathers cost about as much as a scalar loop; the group structure of
+// automorphisms (CpuKernels.h) leaves one contiguous load per 8 words, whose
+// lanes the low three bits of perm select.
+__attribute__((target("avx2"))) void
+permuteAvx2(uint32_t *o, const uint32_t *x, const uint32_t *perm, size_t n) {
+  const __m256i lane = splat(7);
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    store(o + j,
+          _mm256_permutevar8x32_epi32(load(x + (perm[j] & ~7u)),
+                                      _mm256_and_si256(load(perm + j), lane)));
+  for (; j < n; ++j)
+    o[j] = x[perm[j]];
+}
+
 __attribute__((target("avx2"))) void mulShoupAvx2(uint32_t *o,
                                                   const uint32_t *x,
                                                   uint32_t w, uint32_t wq,

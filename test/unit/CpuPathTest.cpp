@@ -14,6 +14,7 @@
 #include "cerium/kernels/CpuBackend.h"
 
 #include <cstdlib>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -91,6 +92,13 @@ TEST(CpuPaths, EveryKernelMatchesThePortablePathAtEverySize) {
     std::span<const uint32_t> ids = std::span(all).first(limbs);
     Data data{ctx, prng};
     auto a = data.random(ids), b = data.random(ids);
+    // Signed coefficients of every magnitude, the extremes first.
+    std::vector<int64_t> coefficients(n);
+    for (size_t j = 0; j < n; ++j)
+      coefficients[j] = j == 0 ? std::numeric_limits<int64_t>::min()
+                        : j == 1
+                            ? std::numeric_limits<int64_t>::max()
+                            : static_cast<int64_t>(prng.next64()) >> (j % 64);
     std::vector<uint32_t> scalars(limbs);
     for (size_t i = 0; i < limbs; ++i)
       scalars[i] = prng.uniformBelow(ctx.modulus(ids[i]));
@@ -121,6 +129,8 @@ TEST(CpuPaths, EveryKernelMatchesThePortablePathAtEverySize) {
       be.nttForward(view(x));
       results.push_back(x);
       be.nttInverse(view(x));
+      results.push_back(x);
+      be.nttForwardSigned(view(x), coefficients);
       results.push_back(x);
       for (int op = 0; op < 8; ++op) {
         auto o = out();

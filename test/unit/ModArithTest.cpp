@@ -5,6 +5,8 @@
 #include "cerium/kernels/ModArith.h"
 #include "cerium/kernels/RnsContext.h"
 
+#include <limits>
+
 using namespace cerium;
 using namespace cerium::modarith;
 
@@ -54,6 +56,31 @@ TEST(ModArith, SignedLiftRoundTrips) {
        {int64_t(0), int64_t(1), int64_t(-1), int64_t(123456), int64_t(-98765),
         int64_t(m.value / 2), -int64_t(m.value / 2)})
     EXPECT_EQ(toCentered(fromSigned(x, m), m.value), x);
+}
+
+TEST(ModArith, FromSignedShoupMatchesFromSigned) {
+  CERIUM_SEEDED_PRNG(prng);
+  for (unsigned bits = kMinModulusBits; bits <= kMaxModulusBits; ++bits) {
+    const uint32_t p = kernels::generatePrimes(4, bits, 1)[0];
+    const Modulus m = makeModulus(p);
+    const uint32_t pow32 = uint32_t((uint64_t(1) << 32) % p);
+    const uint32_t oneShoup = shoupQuotient(1, p),
+                   pow32Shoup = shoupQuotient(pow32, p);
+    const int64_t extremes[] = {std::numeric_limits<int64_t>::min(),
+                                std::numeric_limits<int64_t>::max(),
+                                -int64_t(p),
+                                int64_t(p),
+                                -1,
+                                0};
+    for (int t = 0; t < 20000; ++t) {
+      // Every magnitude, not only full 64-bit words.
+      const int64_t x =
+          t < 6 ? extremes[t] : static_cast<int64_t>(prng.next64()) >> (t % 64);
+      ASSERT_EQ(fromSignedShoup(x, p, oneShoup, pow32, pow32Shoup),
+                fromSigned(x, m))
+          << "x = " << x << ", p = " << p;
+    }
+  }
 }
 
 TEST(ModArith, PrimeGeneration) {

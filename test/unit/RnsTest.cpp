@@ -125,6 +125,30 @@ TEST(Rns, ElementwiseOpsMatchWideIntegers) {
   check("mulAdd", [](auto x, auto y, auto, auto p) { return (x + x * y) % p; });
 }
 
+TEST(Rns, NttForwardSignedReducesThenTransforms) {
+  CERIUM_SEEDED_PRNG(prng);
+  Fixture f;
+  const size_t n = f.ctx.degree();
+  std::vector<uint32_t> ids(f.ctx.numPrimes());
+  std::iota(ids.begin(), ids.end(), 0);
+  std::vector<int64_t> coefficients(n);
+  for (size_t j = 0; j < n; ++j)
+    coefficients[j] = static_cast<int64_t>(prng.next64()) >> (j % 64);
+  // The exact residues (ModArith.h's fromSigned), transformed.
+  std::vector<uint32_t> want(ids.size() * n), got(ids.size() * n);
+  for (size_t i = 0; i < ids.size(); ++i)
+    for (size_t j = 0; j < n; ++j)
+      want[i * n + j] =
+          modarith::fromSigned(coefficients[j], f.ctx.prime(ids[i]).modulus);
+  f.backend->nttForward({want.data(), ids, n});
+  f.backend->nttForwardSigned({got.data(), ids, n}, coefficients);
+  EXPECT_EQ(got, want);
+  EXPECT_THROW(f.backend->nttForwardSigned(
+                   {got.data(), ids, n},
+                   std::span<const int64_t>(coefficients).first(n - 1)),
+               std::invalid_argument);
+}
+
 TEST(Rns, BaseConversionMatchesExactCrt) {
   CERIUM_SEEDED_PRNG(prng);
   Fixture f;

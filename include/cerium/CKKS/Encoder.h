@@ -55,12 +55,21 @@ public:
 
 private:
   void fft(std::vector<std::complex<double>> &v) const;
-  void inverseFft(std::vector<std::complex<double>> &v) const;
+  /// The inverse special FFT of `values` (zero-padded to the slots) in
+  /// bit-reversed order, not yet divided by the slot count: the callers
+  /// read it in place of permuting it.
+  std::vector<std::complex<double>>
+  inverseFftBitReversed(std::span<const std::complex<double>> values) const;
 
   ParamsPtr p;
   size_t slots;
   std::vector<uint32_t> rotationGroup;     // 5^j mod 2N
   std::vector<std::complex<double>> roots; // exp(2 pi i k / 2N), k <= 2N
+  /// The inverse FFT's twiddles, stage after stage in the order its
+  /// butterflies read them (slots - 1 of them): no index arithmetic or
+  /// scattered loads in the loop that every encoded constant runs.
+  std::vector<std::complex<double>> inverseTwiddles;
+  std::vector<uint32_t> bitReversed; // bitReverse(i, log2 slots), i < slots
 };
 
 } // namespace cerium::ckks

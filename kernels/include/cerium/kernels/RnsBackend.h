@@ -119,6 +119,12 @@ public:
   virtual void nttForward(Limbs x) = 0;
   /// Inverse of nttForward, in place.
   virtual void nttInverse(Limbs x) = 0;
+  /// out = nttForward of the integer polynomial `coefficients` (degree
+  /// many, host memory) reduced modulo each prime of out: the last step of
+  /// encoding a plaintext. The default reduces on the host and copies; a
+  /// backend may fuse the reduction into its transforms.
+  virtual void nttForwardSigned(Limbs out,
+                                std::span<const int64_t> coefficients);
 
   // Elementwise limb operations. Outputs may alias inputs.
   virtual void add(Limbs out, ConstLimbs a, ConstLimbs b) = 0;

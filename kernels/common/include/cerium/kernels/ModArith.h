@@ -159,11 +159,12 @@ CERIUM_HD uint32_t mulProduct(uint32_t a, uint32_t b, ProductBarrett c) {
   return r >= c.value ? r - c.value : r;
 }
 
-/// Map a signed integer into [0, p).
+/// Map a signed integer into [0, p) (any int64: the magnitude is taken in
+/// unsigned arithmetic, where -INT64_MIN does not overflow).
 CERIUM_HD uint32_t fromSigned(int64_t x, Modulus m) {
   if (x >= 0)
     return reduce64(static_cast<uint64_t>(x), m);
-  uint32_t r = reduce64(static_cast<uint64_t>(-x), m);
+  uint32_t r = reduce64(uint64_t(0) - static_cast<uint64_t>(x), m);
   return negate(r, m.value);
 }
 
@@ -218,6 +219,18 @@ CERIUM_HD uint32_t reduceFrom4p(uint32_t x, uint32_t p) {
   uint32_t twoP = 2 * p;
   x = x >= twoP ? x - twoP : x;
   return x >= p ? x - p : x;
+}
+
+/// fromSigned with reduce64ShoupLazy's 32x32-bit products (constants as
+/// there), the form that vectorizes without 64-bit products: |x| reduced,
+/// then negated where x < 0. Any 64-bit x.
+CERIUM_HD uint32_t fromSignedShoup(int64_t x, uint32_t p, uint32_t oneShoup,
+                                   uint32_t pow32, uint32_t pow32Shoup) {
+  uint64_t magnitude =
+      x < 0 ? uint64_t(0) - static_cast<uint64_t>(x) : static_cast<uint64_t>(x);
+  uint32_t r = reduceFrom4p(
+      reduce64ShoupLazy(magnitude, p, oneShoup, pow32, pow32Shoup), p);
+  return x < 0 ? negate(r, p) : r;
 }
 
 } // namespace cerium::modarith
