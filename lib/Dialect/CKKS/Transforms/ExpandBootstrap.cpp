@@ -14,7 +14,7 @@
 //  4. EvalMod on each: a Chebyshev series of
 //     cos(2 pi (K' a - 1/4 + 2^(r-2)) / 2^r), r double angles (giving
 //     sin(2 pi (I + m / q_0))), and the arcsine's first correction
-//     s + s^3 / 6 ~ 2 pi m / q_0.
+//     s + c_3 s^3 ~ 2 pi m / q_0 (c_3 ~ 1/6, minimax on the range of s).
 //  5. re + i im, SlotToCoeff scaled by q_0 / (2 pi Delta_0): the slots of m.
 //
 // Every step is built from existing ckks ops (plus mod_raise), so the rest
