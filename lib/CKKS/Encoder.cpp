@@ -66,7 +66,7 @@ void Encoder::fft(std::vector<std::complex<double>> &v) const {
   }
 }
 
-/// inverseFftBitReversed's butterflies on v[0, n) with its twiddles, also
+/// forEachCoefficient's butterflies on v[0, n) with its twiddles, also
 /// compiled for AVX2 (two complex values per vector: 1.5x at 2^15 slots).
 /// Without FMA contraction (which -mavx2 does not enable) both clones
 /// compute the same products and sums, so the coefficients are the same bits.
@@ -92,27 +92,27 @@ inverseButterflies(std::complex<double> *v, size_t n,
   }
 }
 
-std::vector<std::complex<double>> Encoder::inverseFftBitReversed(
-    std::span<const std::complex<double>> values) const {
+template <class F>
+void Encoder::forEachCoefficient(std::span<const std::complex<double>> values,
+                                 F f) const {
   if (values.size() > slots)
     throw Error(
         fmt::format("{} values do not fit {} slots", values.size(), slots));
   std::vector<std::complex<double>> v(slots);
   std::copy(values.begin(), values.end(), v.begin());
   inverseButterflies(v.data(), slots, inverseTwiddles.data());
-  return v;
+  const size_t gap = p->degree() / (2 * slots);
+  for (size_t i = 0; i < slots; ++i) {
+    const std::complex<double> z = v[bitReversed[i]] / double(slots);
+    f(i * gap, z.real());
+    f((i + slots) * gap, z.imag());
+  }
 }
 
 std::vector<double> Encoder::slotsToCoefficients(
     std::span<const std::complex<double>> values) const {
-  std::vector<std::complex<double>> w = inverseFftBitReversed(values);
-  const size_t n = p->degree(), gap = n / (2 * slots);
-  std::vector<double> coeffs(n, 0.0);
-  for (size_t i = 0; i < slots; ++i) {
-    const std::complex<double> z = w[bitReversed[i]] / double(slots);
-    coeffs[i * gap] = z.real();
-    coeffs[(i + slots) * gap] = z.imag();
-  }
+  std::vector<double> coeffs(p->degree(), 0.0);
+  forEachCoefficient(values, [&](size_t j, double c) { coeffs[j] = c; });
   return coeffs;
 }
 
@@ -150,23 +150,15 @@ static int64_t roundToInteger(double y) {
 void Encoder::encodeInto(std::span<const std::complex<double>> values,
                          double scale, std::span<const Limbs> parts,
                          kernels::RnsBackend &backend) const {
-  std::vector<std::complex<double>> w = inverseFftBitReversed(values);
-  const size_t n = p->degree(), gap = n / (2 * slots);
-  std::vector<int64_t> rounded(n, 0);
-  auto scaled = [&](double c) {
+  std::vector<int64_t> rounded(p->degree(), 0);
+  forEachCoefficient(values, [&](size_t j, double c) {
     const double y = c * scale;
     if (!(std::fabs(y) < 0x1p62))
       throw Error(fmt::format("value too large for scale 2^{:.1f}: a scaled "
                               "coefficient exceeds 2^62",
                               std::log2(scale)));
-    return roundToInteger(y);
-  };
-  // slotsToCoefficients' coefficients, as it computes them.
-  for (size_t i = 0; i < slots; ++i) {
-    const std::complex<double> z = w[bitReversed[i]] / double(slots);
-    rounded[i * gap] = scaled(z.real());
-    rounded[(i + slots) * gap] = scaled(z.imag());
-  }
+    rounded[j] = roundToInteger(y);
+  });
   for (const Limbs &poly : parts)
     backend.nttForwardSigned(poly, rounded);
 }

@@ -80,6 +80,14 @@ static double maxDigitBits(const std::vector<uint32_t> &q, unsigned dnum) {
   return best;
 }
 
+/// log2 of the product of `primes`.
+static double log2Product(std::span<const uint32_t> primes) {
+  double bits = 0;
+  for (uint32_t p : primes)
+    bits += std::log2(double(p));
+  return bits;
+}
+
 /// The prime p = 1 mod 2N whose log2 is nearest `logTarget` (at most 30
 /// bits), not in `exclude`; 0 if none lies within one bit of it.
 static uint32_t nearestPrime(unsigned logN, double logTarget,
@@ -118,13 +126,11 @@ static uint32_t nearestPrime(unsigned logN, double logTarget,
 /// precision bit for bit. The last base prime then closes the gap.
 static void closeBase(const ParamSpec &s, std::vector<uint32_t> &base,
                       std::span<const uint32_t> exclude) {
-  double others = 0, all = 0;
-  for (size_t i = 0; i < base.size(); ++i) {
-    all += std::log2(double(base[i]));
-    if (i + 1 < base.size())
-      others += std::log2(double(base[i]));
-  }
-  if (base.size() < 2 || all < s.baseBits + 0.75)
+  if (base.size() < 2)
+    return;
+  const double others = log2Product(std::span(base).first(base.size() - 1));
+  const double all = others + std::log2(double(base.back()));
+  if (all < s.baseBits + 0.75)
     return;
   std::vector<uint32_t> taken(exclude.begin(), exclude.end());
   taken.insert(taken.end(), base.begin(), base.end());
@@ -263,9 +269,7 @@ ParamsPtr Params::assemble(const ParamSpec &spec, std::vector<uint32_t> q,
     throw Error("invalid parameters: primes repeat");
   // Before the NTT tables are built: the parameter chooser tries many
   // sets, and most that fail, fail here.
-  double logQP = 0;
-  for (uint32_t prime : all)
-    logQP += std::log2(double(prime));
+  const double logQP = log2Product(all);
   if (!spec.insecure) {
     unsigned bound = maxLogQP128(spec.logN);
     if (bound == 0)
@@ -318,19 +322,18 @@ ParamsPtr Params::assemble(const ParamSpec &spec, std::vector<uint32_t> q,
   return params;
 }
 
-double Params::logQ() const {
+double Params::logProduct(std::span<const uint32_t> ids) const {
   double bits = 0;
-  for (uint32_t id : qIds)
+  for (uint32_t id : ids)
     bits += std::log2(double(prime(id)));
   return bits;
 }
 
-double Params::logQP() const {
-  double bits = logQ();
-  for (uint32_t id : pIds)
-    bits += std::log2(double(prime(id)));
-  return bits;
-}
+double Params::logQ() const { return logProduct(qIds); }
+
+double Params::logQP() const { return logQ() + logProduct(pIds); }
+
+double Params::logQ0() const { return logProduct(qPrimeIds(0)); }
 
 /// Set in the serialized secret-distribution byte when an encapsulation
 /// weight follows the Hamming weight. Sets without encapsulation serialize
@@ -386,12 +389,7 @@ ParamsPtr Params::deserialize(ByteReader &r) {
   return assemble(spec, std::move(q), std::move(p));
 }
 
-double Params::logPQ0() const {
-  double bits = 0;
-  for (uint32_t id : extendedPrimeIds(0))
-    bits += std::log2(double(prime(id)));
-  return bits;
-}
+double Params::logPQ0() const { return logProduct(extendedPrimeIds(0)); }
 
 std::string Params::describe() const {
   std::string encapsulation;
@@ -399,12 +397,9 @@ std::string Params::describe() const {
     encapsulation =
         fmt::format(", encapsulation h' = {} (log2(P q_0) = {:.0f})",
                     s.encapsulationWeight, logPQ0());
-  double logQ0 = 0;
-  for (size_t i = 0; i < base; ++i)
-    logQ0 += std::log2(double(prime(qIds[i])));
   return fmt::format("N = 2^{}, {} slots, {} levels x {} prime(s), scale 2^{}, "
                      "q_0 2^{:.1f}, log2(PQ) = {:.0f}, dnum = {}{}{}",
-                     s.logN, slots(), s.levels, perLevel, s.scaleBits, logQ0,
+                     s.logN, slots(), s.levels, perLevel, s.scaleBits, logQ0(),
                      logQP(), s.dnum, encapsulation,
                      s.insecure ? " (INSECURE)" : " (128-bit)");
 }
@@ -462,10 +457,7 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
           spec.dnum = dnum;
           try {
             ParamsPtr p = Params::create(spec);
-            double q0 = 0;
-            for (size_t i = 0; i < p->baseCount(); ++i)
-              q0 += std::log2(double(p->prime(uint32_t(i))));
-            double excess = q0 - std::log2(p->levelScale(0));
+            double excess = p->logQ0() - std::log2(p->levelScale(0));
             if (excess <= headroom + 2.5 && bits >= 58)
               return p;
             if (bits - excess > bestMargin)

@@ -55,11 +55,13 @@ public:
 
 private:
   void fft(std::vector<std::complex<double>> &v) const;
-  /// The inverse special FFT of `values` (zero-padded to the slots) in
-  /// bit-reversed order, not yet divided by the slot count: the callers
-  /// read it in place of permuting it.
-  std::vector<std::complex<double>>
-  inverseFftBitReversed(std::span<const std::complex<double>> values) const;
+  /// Calls f(j, c) for each coefficient c_j of the polynomial whose slots
+  /// are `values` (zero-padded) that the slots can make nonzero: 2 slots of
+  /// them, N / (2 slots) apart; the others are 0. The inverse special FFT
+  /// is read in its bit-reversed order rather than permuted.
+  template <class F>
+  void forEachCoefficient(std::span<const std::complex<double>> values,
+                          F f) const;
 
   ParamsPtr p;
   size_t slots;

@@ -109,6 +109,8 @@ public:
 
   double logQ() const;
   double logQP() const;
+  /// log2 of q_0, the base primes' product (what the last rescale leaves).
+  double logQ0() const;
   /// log2 of P q_0 (the primes of [P, Q_0]): the modulus of the
   /// encapsulation key s -> s', whose sparse secret is secure only under a
   /// small modulus.
@@ -122,6 +124,8 @@ public:
   std::string describe() const;
 
 private:
+  /// log2 of the product of the primes with these ids.
+  double logProduct(std::span<const uint32_t> ids) const;
   static std::shared_ptr<const Params> assemble(const ParamSpec &spec,
                                                 std::vector<uint32_t> q,
                                                 std::vector<uint32_t> p);
