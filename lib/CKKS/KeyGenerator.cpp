@@ -88,25 +88,28 @@ std::vector<uint32_t> sampleUniform(Prng &prng,
 
 } // namespace
 
-void expandUniformHalves(
-    const Params &params, const PrngSeed &seed, uint64_t stream, size_t digits,
-    unsigned level,
-    const std::function<void(size_t, std::vector<uint32_t> &&)> &each) {
-  Prng expand(seed, stream);
+void expandUniformLimb(const Params &params, const PrngSeed &seed,
+                       uint64_t stream, size_t digit, size_t limb,
+                       unsigned level, std::span<uint32_t> out) {
   auto ext = params.extendedPrimeIds(level);
-  for (size_t j = 0; j < digits; ++j)
-    each(j, sampleUniform(expand, ext, params.rns()));
+  if (limb >= ext.size() || digit >= (size_t(1) << 16) ||
+      out.size() != params.degree())
+    throw Error("internal error: no such limb of a switching key");
+  uniformBelow(seed, stream, uint64_t(digit) << 48 | uint64_t(limb) << 32,
+               params.prime(ext[limb]), out);
 }
 
-std::vector<std::vector<uint32_t>>
-expandUniformHalves(const Params &params, const PrngSeed &seed, uint64_t stream,
-                    size_t digits, unsigned level) {
-  std::vector<std::vector<uint32_t>> out;
-  expandUniformHalves(params, seed, stream, digits, level,
-                      [&](size_t, std::vector<uint32_t> &&half) {
-                        out.push_back(std::move(half));
-                      });
-  return out;
+void expandUniformHalf(const Params &params, const PrngSeed &seed,
+                       uint64_t stream, size_t digit, unsigned level,
+                       std::span<uint32_t> out) {
+  const size_t n = params.degree(),
+               limbs = params.extendedPrimeIds(level).size();
+  if (out.size() != limbs * n)
+    throw Error("internal error: a switching key half has the wrong size");
+#pragma omp parallel for schedule(dynamic)
+  for (size_t i = 0; i < limbs; ++i)
+    expandUniformLimb(params, seed, stream, digit, i, level,
+                      out.subspan(i * n, n));
 }
 
 KeyGenerator::KeyGenerator(ParamsPtr params, kernels::RnsBackend &backend,
@@ -166,15 +169,14 @@ SwitchingKey KeyGenerator::switchingKey(const SecretKey &sk,
     uniformSeed = prng.nextSeed();
   key.seed = *uniformSeed;
   key.stream = nextStream++;
-  auto uniform = expandUniformHalves(*p, key.seed, key.stream,
-                                     p->digitCount(level), level);
   // Digit j's gadget factor is P on its Q primes and 0 elsewhere whatever
   // the level, so a key over [P, Q_level] is the prefix of the key over
   // [P, Q_L] that every key switch at `level` or below reads.
   for (size_t j = 0; j < p->digitCount(level); ++j) {
     std::vector<uint32_t> digit(2 * words);
     Limbs b{digit.data(), ext, n};
-    const std::vector<uint32_t> &a = uniform[j];
+    std::span<uint32_t> a = std::span(digit).subspan(words);
+    expandUniformHalf(*p, key.seed, key.stream, j, level, a);
     auto e = sampleErrorNtt(prng, ext, backend);
     backend.mul(b, {a.data(), ext, n}, sv);
     backend.sub(b, {e.data(), ext, n}, b); // b = e - a s
@@ -192,7 +194,6 @@ SwitchingKey KeyGenerator::switchingKey(const SecretKey &sk,
       for (size_t c = 0; c < n; ++c)
         bi[c] = mulAdd(fi[c], pModQ, bi[c], q);
     }
-    std::copy(a.begin(), a.end(), digit.begin() + words);
     key.digits.push_back(std::move(digit));
   }
   return key;

@@ -3,6 +3,7 @@
 #include "cerium/CKKS/Serialization.h"
 #include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Support/Error.h"
+#include "cerium/kernels/HostMemory.h"
 
 #include <fmt/format.h>
 
@@ -90,9 +91,9 @@ void putSwitchingKey(ByteWriter &w, const Params &params, const SwitchingKey &k,
                 "of its basis");
   // The seed must reproduce the halves it replaces (a key not made by
   // KeyGenerator would be saved wrong): compare the first digit's.
-  auto uniform = expandUniformHalves(params, k.seed, k.stream, 1, level);
-  if (!std::equal(uniform[0].begin(), uniform[0].end(),
-                  k.digits[0].begin() + words))
+  std::vector<uint32_t> uniform(words);
+  expandUniformHalf(params, k.seed, k.stream, 0, level, uniform);
+  if (!std::equal(uniform.begin(), uniform.end(), k.digits[0].begin() + words))
     throw Error("internal error: a switching key's uniform half does not "
                 "come from its seed");
   w.putArray<uint32_t>(std::span<const uint32_t>(k.seed));
@@ -136,35 +137,46 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
       if (kernels::ownerOfPrime(ext[i], selection->ranks) == selection->rank)
         k.keptLimbs.push_back(uint32_t(i));
   }
-  // A half over the kept limbs only (a partial key: basisLimbs set).
-  const size_t heldWords = k.basisLimbs ? k.keptLimbs.size() * n : words;
-  auto kept = [&](std::span<const uint32_t> half, std::vector<uint32_t> &to) {
-    if (!k.basisLimbs) {
-      to.insert(to.end(), half.begin(), half.end());
-      return;
-    }
-    for (uint32_t i : k.keptLimbs)
-      to.insert(to.end(), half.begin() + i * n, half.begin() + (i + 1) * n);
+  // Each digit holds b then a over the kept limbs (all of [P, Q_level] for a
+  // whole key); the size of each digit in the file is checked before
+  // anything is allocated for it.
+  const size_t heldLimbs = k.basisLimbs ? k.keptLimbs.size() : ext.size();
+  const size_t heldWords = heldLimbs * n;
+  auto basisLimb = [&](size_t held) {
+    return k.basisLimbs ? size_t(k.keptLimbs[held]) : held;
   };
-  // Each digit's size is checked against the bytes left before the
-  // expansion allocates the uniform halves.
-  std::vector<std::vector<uint32_t>> halves;
   for (uint32_t j = 0; j < count; ++j) {
     auto b = r.getArrayExact<uint32_t>(words, kDigitSizeError);
-    checkResidues(r, params, b, ext);
-    if (keep == KeySelection::Keep::Nothing)
+    if (keep == KeySelection::Keep::Nothing) {
+      checkResidues(r, params, b, ext);
       continue;
-    halves.emplace_back();
-    halves.back().reserve(2 * heldWords); // room for the a half too
-    kept(b, halves.back());
+    }
+    std::vector<uint32_t> digit;
+    digit.reserve(2 * heldWords);
+    kernels::adviseHugePages(digit.data(), 2 * heldWords * sizeof(uint32_t));
+    digit.resize(2 * heldWords);
+    // Limb by limb on all threads: b's residues checked and copied, a
+    // expanded from the seed (each limb its own keystream).
+    bool outOfRange = false;
+#pragma omp parallel for schedule(dynamic) reduction(|| : outOfRange)
+    for (size_t h = 0; h < heldLimbs; ++h) {
+      const size_t i = basisLimb(h);
+      const uint32_t q = params.prime(ext[i]);
+      const uint32_t *from = b.data() + i * n;
+      uint32_t *to = digit.data() + h * n;
+      uint32_t largest = 0;
+      for (size_t c = 0; c < n; ++c) {
+        to[c] = from[c];
+        largest = std::max(largest, from[c]);
+      }
+      outOfRange = outOfRange || largest >= q;
+      expandUniformLimb(params, k.seed, k.stream, j, i, level,
+                        std::span(digit).subspan(heldWords + h * n, n));
+    }
+    if (outOfRange)
+      r.fail("residue out of range");
+    k.digits.push_back(std::move(digit));
   }
-  if (keep == KeySelection::Keep::Nothing)
-    return k; // read and checked, but not this process's to hold
-  // One digit's uniform half expanded at a time.
-  expandUniformHalves(
-      params, k.seed, k.stream, count, level,
-      [&](size_t j, std::vector<uint32_t> &&half) { kept(half, halves[j]); });
-  k.digits = std::move(halves);
   return k;
 }
 

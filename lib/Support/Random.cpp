@@ -11,72 +11,34 @@
 
 namespace cerium {
 
-static uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+// The rounds once, for one block in scalars (Prng's word-at-a-time stream)
+// or eight blocks in the lanes of a vector (bulk expansion): the same
+// operations on each lane, so the same words.
+// In place, by reference: no vector crosses a call boundary by value (whose
+// ABI differs between the AVX2 and the baseline clone).
+template <class V> static inline void rotl(V &x, int r) {
+  x = (x << r) | (x >> (32 - r));
+}
 
-static void quarterRound(uint32_t &a, uint32_t &b, uint32_t &c, uint32_t &d) {
+template <class V> static inline void quarterRound(V &a, V &b, V &c, V &d) {
   a += b;
   d ^= a;
-  d = rotl(d, 16);
+  rotl(d, 16);
   c += d;
   b ^= c;
-  b = rotl(b, 12);
+  rotl(b, 12);
   a += b;
   d ^= a;
-  d = rotl(d, 8);
+  rotl(d, 8);
   c += d;
   b ^= c;
-  b = rotl(b, 7);
+  rotl(b, 7);
 }
 
-static void initState(std::array<uint32_t, 16> &s, const uint32_t key[8]) {
-  // "expand 32-byte k", key, block counter 0, nonce 0.
-  s = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};
-  std::memcpy(&s[4], key, 32);
-  s[12] = s[13] = s[14] = s[15] = 0;
-}
-
-Prng::Prng() {
-  uint32_t key[8];
-  size_t got = 0;
-  while (got < sizeof(key)) {
-    ssize_t r =
-        getrandom(reinterpret_cast<char *>(key) + got, sizeof(key) - got, 0);
-    if (r < 0 && errno != EINTR)
-      throw Error("cannot read system randomness (getrandom failed)");
-    if (r > 0)
-      got += static_cast<size_t>(r);
-  }
-  initState(state, key);
-}
-
-Prng::Prng(uint64_t seed) {
-  uint32_t key[8] = {static_cast<uint32_t>(seed),
-                     static_cast<uint32_t>(seed >> 32),
-                     0x5eed,
-                     0,
-                     0,
-                     0,
-                     0,
-                     0};
-  initState(state, key);
-}
-
-Prng::Prng(const PrngSeed &seed, uint64_t stream) {
-  initState(state, seed.data());
-  // The 64-bit nonce (words 14..15) selects the stream.
-  state[14] = static_cast<uint32_t>(stream);
-  state[15] = static_cast<uint32_t>(stream >> 32);
-}
-
-PrngSeed Prng::nextSeed() {
-  PrngSeed seed;
-  for (uint32_t &w : seed)
-    w = next32();
-  return seed;
-}
-
-void Prng::refill() {
-  std::array<uint32_t, 16> x = state;
+/// The 20 rounds and the feed-forward: x = block(s).
+template <class V> static inline void chachaRounds(const V s[16], V x[16]) {
+  for (int i = 0; i < 16; ++i)
+    x[i] = s[i];
   for (int i = 0; i < 10; ++i) {
     quarterRound(x[0], x[4], x[8], x[12]);
     quarterRound(x[1], x[5], x[9], x[13]);
@@ -88,10 +50,120 @@ void Prng::refill() {
     quarterRound(x[3], x[4], x[9], x[14]);
   }
   for (int i = 0; i < 16; ++i)
-    block[i] = x[i] + state[i];
-  // 64-bit block counter in words 12..13.
-  if (++state[12] == 0)
-    ++state[13];
+    x[i] += s[i];
+}
+
+/// "expand 32-byte k", the key, the 64-bit nonce (words 14..15); the
+/// caller sets the 64-bit block counter (words 12..13).
+template <class V>
+static inline void initState(V s[16], const PrngSeed &key, uint64_t nonce) {
+  static constexpr uint32_t sigma[4] = {0x61707865, 0x3320646e, 0x79622d32,
+                                        0x6b206574};
+  for (int i = 0; i < 4; ++i)
+    s[i] = V{} + sigma[i];
+  for (int i = 0; i < 8; ++i)
+    s[4 + i] = V{} + key[size_t(i)];
+  s[14] = V{} + static_cast<uint32_t>(nonce);
+  s[15] = V{} + static_cast<uint32_t>(nonce >> 32);
+}
+
+namespace {
+constexpr size_t kLanes = 8;
+using Lanes = uint32_t __attribute__((vector_size(4 * kLanes)));
+} // namespace
+
+/// kLanes consecutive blocks from `counter`. Compiled for AVX2 and for the
+/// baseline (two SSE2 halves); the lanes are independent, so both give the
+/// same words.
+__attribute__((target_clones("avx2", "default"))) static void
+chacha20Lanes(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+              uint32_t *out) {
+  Lanes s[16], x[16];
+  initState(s, key, nonce);
+  for (size_t l = 0; l < kLanes; ++l) {
+    s[12][l] = static_cast<uint32_t>(counter + l);
+    s[13][l] = static_cast<uint32_t>((counter + l) >> 32);
+  }
+  chachaRounds(s, x);
+  for (size_t l = 0; l < kLanes; ++l)
+    for (int i = 0; i < 16; ++i)
+      out[l * 16 + size_t(i)] = x[i][l];
+}
+
+void chacha20Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                    size_t count, uint32_t *out) {
+  size_t done = 0;
+  for (; done + kLanes <= count; done += kLanes)
+    chacha20Lanes(key, nonce, counter + done, out + 16 * done);
+  for (; done < count; ++done) {
+    uint32_t s[16], x[16];
+    const uint64_t c = counter + done;
+    initState(s, key, nonce);
+    s[12] = static_cast<uint32_t>(c);
+    s[13] = static_cast<uint32_t>(c >> 32);
+    chachaRounds(s, x);
+    std::memcpy(out + 16 * done, x, sizeof(x));
+  }
+}
+
+/// x mod d for 32-bit x and d by two multiplications (Lemire, Kaser and
+/// Kurz, "Faster remainder by direct computation", 2019: exact for all
+/// 32-bit operands with m = floor((2^64 - 1) / d) + 1).
+static inline uint32_t fastMod(uint32_t x, uint64_t m, uint32_t d) {
+  const uint64_t low = m * x;
+  return static_cast<uint32_t>((static_cast<unsigned __int128>(low) * d) >> 64);
+}
+
+static uint32_t acceptLimit(uint32_t bound) {
+  // Accept x < floor(2^32 / bound) * bound.
+  return static_cast<uint32_t>((uint64_t(1) << 32) / bound * bound - 1);
+}
+
+void uniformBelow(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                  uint32_t bound, std::span<uint32_t> out) {
+  if (bound == 0)
+    throw Error("uniformBelow: the bound must be positive");
+  const uint32_t limit = acceptLimit(bound);
+  const uint64_t m = ~uint64_t(0) / bound + 1;
+  uint32_t words[16 * kLanes];
+  size_t filled = 0;
+  while (filled < out.size()) {
+    chacha20Blocks(key, nonce, counter, kLanes, words);
+    counter += kLanes;
+    for (uint32_t x : words)
+      if (x <= limit && filled < out.size())
+        out[filled++] = fastMod(x, m, bound);
+  }
+}
+
+Prng::Prng() {
+  size_t got = 0;
+  while (got < sizeof(key)) {
+    ssize_t r = getrandom(reinterpret_cast<char *>(key.data()) + got,
+                          sizeof(key) - got, 0);
+    if (r < 0 && errno != EINTR)
+      throw Error("cannot read system randomness (getrandom failed)");
+    if (r > 0)
+      got += static_cast<size_t>(r);
+  }
+}
+
+Prng::Prng(uint64_t seed)
+    : key{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
+          0x5eed} {}
+
+// The 64-bit nonce selects the stream.
+Prng::Prng(const PrngSeed &seed, uint64_t stream) : key(seed), nonce(stream) {}
+
+PrngSeed Prng::nextSeed() {
+  PrngSeed seed;
+  for (uint32_t &w : seed)
+    w = next32();
+  return seed;
+}
+
+void Prng::refill() {
+  chacha20Blocks(key, nonce, counter++, 1, block.data());
   used = 0;
 }
 
@@ -107,9 +179,7 @@ uint64_t Prng::next64() {
 }
 
 uint32_t Prng::uniformBelow(uint32_t bound) {
-  // Accept x < floor(2^32 / bound) * bound.
-  uint32_t limit =
-      static_cast<uint32_t>((uint64_t(1) << 32) / bound * bound - 1);
+  const uint32_t limit = acceptLimit(bound);
   for (;;) {
     uint32_t x = next32();
     if (x <= limit)

@@ -18,20 +18,21 @@ uint32_t galoisForRotation(const Params &params, int64_t steps);
 /// Galois element of complex conjugation of the slots.
 uint32_t galoisForConjugation(const Params &params);
 
-/// The uniform `a` half of each digit of a switching key: stream `stream`
-/// of the keystream keyed by `seed`, over the extended primes [P, Q_level]
-/// of the key (the top level but for the encapsulation key to the sparse
-/// secret, level 0), `digits` polynomials, digit after digit.
-std::vector<std::vector<uint32_t>>
-expandUniformHalves(const Params &params, const PrngSeed &seed, uint64_t stream,
-                    size_t digits, unsigned level);
-/// The same, one digit at a time: `each(j, half)` gets digit j's half and
-/// may keep it (what a reader holding part of each digit needs: one digit
-/// expanded at a time, not all).
-void expandUniformHalves(
-    const Params &params, const PrngSeed &seed, uint64_t stream, size_t digits,
-    unsigned level,
-    const std::function<void(size_t, std::vector<uint32_t> &&)> &each);
+/// Limb `limb` (a position in the extended primes [P, Q_level] of the key:
+/// the top level but for the encapsulation key to the sparse secret, level
+/// 0) of digit `digit`'s uniform `a` half of the switching key with `seed`
+/// and `stream`, into `out` (N words). Each limb is a keystream of its own
+/// (ChaCha20 keyed by `seed`, nonce `stream`, block counter (digit << 48 |
+/// limb << 32) on), residues uniform by rejection: limbs expand in parallel,
+/// and a process expands only the limbs it holds.
+void expandUniformLimb(const Params &params, const PrngSeed &seed,
+                       uint64_t stream, size_t digit, size_t limb,
+                       unsigned level, std::span<uint32_t> out);
+/// Digit `digit`'s whole `a` half over [P, Q_level] into `out`, the limbs
+/// on all threads.
+void expandUniformHalf(const Params &params, const PrngSeed &seed,
+                       uint64_t stream, size_t digit, unsigned level,
+                       std::span<uint32_t> out);
 
 /// Residues of a small signed polynomial over `primes`, NTT domain.
 std::vector<uint32_t> smallToRnsNtt(std::span<const int8_t> coeffs,

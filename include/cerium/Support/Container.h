@@ -40,7 +40,9 @@ enum class FileKind : uint32_t {
 const char *fileKindName(FileKind kind);
 
 // 2: key and ciphertext payloads start with their Provenance.
-inline constexpr uint32_t kContainerVersion = 2;
+// 3: each limb of a switching key's uniform half is a keystream of its own
+//    (the same seed and stream expand to other words than in version 2).
+inline constexpr uint32_t kContainerVersion = 3;
 
 /// Appends little-endian plain values to a byte buffer.
 class ByteWriter {

@@ -10,11 +10,25 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 namespace cerium {
 
 /// A 256-bit ChaCha20 key.
 using PrngSeed = std::array<uint32_t, 8>;
+
+/// ChaCha20 blocks `counter`, `counter` + 1, ... of (key, nonce) (the
+/// 64-bit-counter, 64-bit-nonce variant): `count` blocks of 16 words, in
+/// order, into `out`. Eight blocks at a time in vector lanes.
+void chacha20Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                    size_t count, uint32_t *out);
+
+/// `out` filled with values uniform in [0, bound) from the keystream of
+/// (key, nonce) from block `counter` on: each word is kept if below the
+/// largest multiple of `bound` that fits 32 bits and reduced (no modulo
+/// bias), as Prng::uniformBelow does word after word.
+void uniformBelow(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                  uint32_t bound, std::span<uint32_t> out);
 
 class Prng {
 public:
@@ -41,7 +55,8 @@ public:
 
 private:
   void refill();
-  std::array<uint32_t, 16> state{};
+  PrngSeed key{};
+  uint64_t nonce = 0, counter = 0;
   std::array<uint32_t, 16> block{};
   unsigned used = 16;
 };
