@@ -23,6 +23,8 @@
 #include "mlir/Transforms/Passes.h"
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace cerium {
 
 /// The ephemeral sparse secret's Hamming weight in programs that bootstrap
@@ -242,14 +244,30 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     }
   }
   if (bootstraps) {
+    // A second iteration when one bootstrap's error bound at these
+    // parameters is coarser than the precision asked for (the same depth:
+    // the parameters stand).
+    const RnsLayout layout = layoutOf(*c.params);
+    const ckks::BootstrapErrors bounds =
+        config.errorBounds(layout, intAttr("ckks.slots"));
+    const double precision = c.program.options.precision;
+    if (bounds.twice > precision)
+      throw atMain(fmt::format(
+          "precision {:g} is finer than bootstrapping reaches at these "
+          "parameters: 2^{:.1f} with two iterations (2^{:.1f} with one)",
+          precision, std::log2(bounds.twice), std::log2(bounds.once)));
+    const unsigned iterations = bounds.once > precision ? 2 : 1;
     // Expanded here, so that the kept ckks module (statistics) holds it.
     module.walk([&](ckks::BootstrapOp op) {
+      if (iterations > 1)
+        op.setIterations(iterations);
       auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(op.getLoc());
       c.bootstraps.push_back(
           {fl ? fl.getLine() : 0,
-           mlir::cast<ckks::CiphertextType>(op.getType()).getLevel()});
+           mlir::cast<ckks::CiphertextType>(op.getType()).getLevel(),
+           iterations});
     });
-    module->setAttr(RnsLayout::kAttrName, layoutOf(*c.params).toAttr(&context));
+    module->setAttr(RnsLayout::kAttrName, layout.toAttr(&context));
     mlir::PassManager expand(&context);
     expand.addPass(ckks::createExpandBootstrapPass());
     if (mlir::failed(expand.run(module)))

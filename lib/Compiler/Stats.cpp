@@ -58,13 +58,17 @@ std::string statsReport(Compilation &c) {
   for (auto &[name, count] : kernels)
     out += fmt::format(" {}={}", name.substr(4), count);
   out += "\n";
-  // Each with the source line it serves and the level it refreshes to.
+  // Each with the source line it serves, the level it refreshes to and its
+  // iterations (meta-bootstrapping).
   out += fmt::format("bootstraps        {}", c.bootstraps.size());
   for (size_t i = 0; i < c.bootstraps.size(); ++i)
     out += fmt::format("{}{}", i ? ", " : " (lines ", c.bootstraps[i].line);
   for (size_t i = 0; i < c.bootstraps.size(); ++i)
     out +=
         fmt::format("{}{}", i ? ", " : "; to levels ", c.bootstraps[i].level);
+  for (size_t i = 0; i < c.bootstraps.size(); ++i)
+    out += fmt::format("{}{}", i ? ", " : "; iterations ",
+                       c.bootstraps[i].iterations);
   out += c.bootstraps.empty() ? "\n" : ")\n";
   // The approximations of nonlinear functions, as the lowering chose them.
   auto approximations =

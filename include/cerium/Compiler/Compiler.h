@@ -36,9 +36,10 @@ struct Compilation {
   /// The program at the ckks level, kept when lowered further (statistics).
   mlir::OwningOpRef<mlir::ModuleOp> ckksModule;
   /// Each bootstrap (forced or placed), in program order: the source line
-  /// of the op it serves and the level it refreshes to.
+  /// of the op it serves, the level it refreshes to and its iterations (2
+  /// when the program's precision is finer than one bootstrap's error).
   struct Bootstrap {
-    unsigned line, level;
+    unsigned line, level, iterations;
   };
   std::vector<Bootstrap> bootstraps;
   mlir::func::FuncOp main() {

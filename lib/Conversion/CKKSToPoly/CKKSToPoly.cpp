@@ -142,6 +142,12 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
           out.push_back(poly::NegateOp::create(b, l.loc, v));
         return one(out);
       })
+      .Case<ckks::MulIntOp>([&](ckks::MulIntOp m) {
+        Values out;
+        for (Value v : in[0])
+          out.push_back(l.mulInt(v, m.getValue()));
+        return one(out);
+      })
       .Case<ckks::MulOp>([&](auto) {
         const Values &x = in[0], &y = in[1];
         return one({l.mul(x[0], y[0]),

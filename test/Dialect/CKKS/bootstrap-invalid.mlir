@@ -1,5 +1,6 @@
 // RUN: cerium-opt %s -split-input-file -verify-diagnostics
-// The rules of mod_raise, bootstrap and complex encodes, each broken once.
+// The rules of mod_raise, bootstrap (and its iterations), mul_int and
+// complex encodes, each broken once.
 
 func.func @mod_raise_not_at_zero(%a: !ckks.ct<level = 1, degree = 1>) {
   // expected-error@+1 {{'ckks.mod_raise' op expects its input at level 0, got level 1}}
@@ -101,6 +102,46 @@ func.func @bootstrap_degree2_result(%a: !ckks.ct<level = 2, degree = 1>) {
 func.func @bootstrap_size3_result(%a: !ckks.ct<level = 2, degree = 1>) {
   // expected-error@+1 {{'ckks.bootstrap' op maps a degree-1, size-2 ciphertext to another}}
   %0 = ckks.bootstrap %a : !ckks.ct<level = 2, degree = 1> -> !ckks.ct<level = 5, degree = 1, size = 3>
+  return
+}
+
+// -----
+
+func.func @bootstrap_zero_iterations(%a: !ckks.ct<level = 0, degree = 1>) {
+  // expected-error@+1 {{'ckks.bootstrap' op iterations must be 1 or 2, got 0}}
+  %0 = ckks.bootstrap %a {iterations = 0} : !ckks.ct<level = 0, degree = 1> -> !ckks.ct<level = 5, degree = 1>
+  return
+}
+
+// -----
+
+func.func @bootstrap_three_iterations(%a: !ckks.ct<level = 0, degree = 1>) {
+  // expected-error@+1 {{'ckks.bootstrap' op iterations must be 1 or 2, got 3}}
+  %0 = ckks.bootstrap %a {iterations = 3} : !ckks.ct<level = 0, degree = 1> -> !ckks.ct<level = 5, degree = 1>
+  return
+}
+
+// -----
+
+func.func @bootstrap_negative_iterations(%a: !ckks.ct<level = 0, degree = 1>) {
+  // expected-error@+1 {{'ckks.bootstrap' op iterations must be 1 or 2, got -1}}
+  %0 = ckks.bootstrap %a {iterations = -1} : !ckks.ct<level = 0, degree = 1> -> !ckks.ct<level = 5, degree = 1>
+  return
+}
+
+// -----
+
+func.func @bootstrap_iterations_not_integer(%a: !ckks.ct<level = 0, degree = 1>) {
+  // expected-error@+1 {{'ckks.bootstrap' op attribute 'iterations' failed to satisfy constraint: 64-bit signless integer attribute}}
+  %0 = ckks.bootstrap %a {iterations = 2.0} : !ckks.ct<level = 0, degree = 1> -> !ckks.ct<level = 5, degree = 1>
+  return
+}
+
+// -----
+
+func.func @mul_int_plaintext(%p: !ckks.pt<level = 0, degree = 1>) {
+  // expected-error@+1 {{'ckks.mul_int' op operand #0 must be}}
+  %0 = "ckks.mul_int"(%p) {value = 2 : i64} : (!ckks.pt<level = 0, degree = 1>) -> !ckks.pt<level = 0, degree = 1>
   return
 }
 

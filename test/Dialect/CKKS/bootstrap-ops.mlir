@@ -1,6 +1,7 @@
 // RUN: cerium-opt %s | cerium-opt | FileCheck %s
 // RUN: cerium-opt %s -mlir-print-op-generic | cerium-opt | FileCheck %s
-// The bootstrapping IR round-trips: mod_raise and bootstrap, complex
+// The bootstrapping IR round-trips: mod_raise, bootstrap (with its
+// iterations) and mul_int, complex
 // encodes (values are (re, im) pairs, offset and count count complex
 // slots) and degree-0 plaintexts (scale 1: exact integer polynomials such
 // as the monomial X^(N/2), which is i in every slot).
@@ -39,6 +40,17 @@ func.func @bootstrap(%a: !ct0, %b: !ct2) -> (!ckks.ct<level = 5, degree = 1>, !c
   %1 = ckks.bootstrap %b : !ct2 -> !ct2
   %2 = ckks.bootstrap %b : !ct2 -> !ckks.ct<level = 1, degree = 1>
   return %0, %1, %2 : !ckks.ct<level = 5, degree = 1>, !ct2, !ckks.ct<level = 1, degree = 1>
+}
+
+// CHECK-LABEL: func @meta_bootstrap
+func.func @meta_bootstrap(%a: !ct0) -> (!ct3, !ct0) {
+  // Two iterations (meta-bootstrapping), and the exact integer product it
+  // expands into: the type is unchanged.
+  // CHECK: ckks.bootstrap %{{.*}} {iterations = 2 : i64} : <level = 0, degree = 1> -> <level = 3, degree = 1>
+  // CHECK: ckks.mul_int %{{.*}} by 1048576 : <level = 0, degree = 1>
+  %0 = ckks.bootstrap %a {iterations = 2} : !ct0 -> !ct3
+  %1 = ckks.mul_int %a by 1048576 : !ct0
+  return %0, %1 : !ct3, !ct0
 }
 
 // CHECK-LABEL: func @bootstrap_then_compute

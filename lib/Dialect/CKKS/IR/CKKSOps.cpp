@@ -102,6 +102,14 @@ LogicalResult NegateOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+LogicalResult MulIntOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &out) {
+  out.push_back(adaptor.getInput().getType());
+  return success();
+}
+
 LogicalResult AddPlainOp::inferReturnTypes(MLIRContext *ctx,
                                            std::optional<Location> loc,
                                            Adaptor adaptor,
@@ -172,7 +180,14 @@ static LogicalResult verifyRefresh(Operation *op, bool inputAtZero) {
 }
 
 LogicalResult ModRaiseOp::verify() { return verifyRefresh(*this, true); }
-LogicalResult BootstrapOp::verify() { return verifyRefresh(*this, false); }
+LogicalResult BootstrapOp::verify() {
+  // A third iteration would gain nothing: two already reach the level-0
+  // noise.
+  if (IntegerAttr n = getIterationsAttr();
+      n && (n.getInt() < 1 || n.getInt() > 2))
+    return emitOpError("iterations must be 1 or 2, got ") << n.getInt();
+  return verifyRefresh(*this, false);
+}
 
 LogicalResult RotateOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,

@@ -17,6 +17,10 @@
 //     s + c_3 s^3 ~ 2 pi m / q_0 (c_3 ~ 1/6, minimax on the range of s).
 //  5. re + i im, SlotToCoeff scaled by q_0 / (2 pi Delta_0): the slots of m.
 //
+// With iterations = 2 (meta-bootstrapping), steps 1-5 run again on the
+// first result's error d = x - y at level 0, times 2^k (exactly, by an
+// integer), with 2^-k in SlotToCoeff's constant, and the two are added.
+//
 // Every step is built from existing ckks ops (plus mod_raise), so the rest
 // of the pipeline lowers, fuses, plans and runs it on every backend.
 //
@@ -49,6 +53,58 @@ unsigned BootstrapConfig::depth() const {
     ++tree;
   return coeffsToSlotsLevels + tree + 1 + doubleAngles + 2 +
          slotsToCoeffsLevels;
+}
+
+double BootstrapConfig::arcsineCubic(double sMax) {
+  return 1.0 / 6 + 2 * (std::numbers::sqrt2 - 1) * (3.0 / 40) * sMax * sMax;
+}
+
+double BootstrapConfig::arcsineError(double sMax) {
+  // The error equioscillates on [0, sMax]: its size at the end is its
+  // maximum.
+  const double c3 = arcsineCubic(sMax), exact = std::asin(sMax);
+  return exact == 0 ? 0
+                    : std::fabs(sMax + c3 * sMax * sMax * sMax - exact) / exact;
+}
+
+BootstrapErrors BootstrapConfig::errorBounds(const RnsLayout &layout,
+                                             int64_t slots) const {
+  double q0 = 1;
+  for (unsigned i = 0; i < layout.base; ++i)
+    q0 *= double(layout.moduli[i]);
+  const double scale = layout.scales[0], ring = double(layout.degree());
+  // Noise: CoeffToSlot's rounding (a few rescales, each ~sqrt(N h / 12)
+  // per slot, ~N for the dense secret's h ~ 2N/3) against a signal that
+  // enters it 2 q_0 K' / Delta_0 below the scale; SlotToCoeff sums n slots
+  // into each (sqrt(n)) and the trace of sparse slots gains sqrt(N / 2n):
+  // sqrt(2N) n K' (q_0 / Delta_0) / Delta_0 times 2^c. Measured worst
+  // cases over uniform slots give c = 1.5-1.8 at N = 2^12 (n = 2^8, 2^11),
+  // 2^13 (2^12) and 2^16 (2^15); c = 2.5 bounds them with room for the
+  // tail that more runs reach (2^2.5 sqrt(2N) = 8 sqrt(N)).
+  const double noise = 8 * std::sqrt(ring) * double(slots) *
+                       double(overflowBound + 1) * (q0 / scale) / scale;
+  // Approximation: the arcsine correction's relative error at the largest
+  // coefficient a slot vector in [-1, 1] can have (Delta_0: all ones),
+  // twice for the rest of the coefficients, which are smaller and whose
+  // errors shrink as the fifth power.
+  const double approximation =
+      2 * arcsineError(std::sin(2 * std::numbers::pi * scale / q0));
+  BootstrapErrors bounds;
+  bounds.once = noise + approximation;
+  // 2^shift d within [-1/4, 1/4]: the second iteration's input then stays
+  // well inside the range its own bound holds for.
+  const double bits = std::floor(-std::log2(bounds.once));
+  bounds.shift = bits > 2 ? unsigned(bits) - 2 : 0;
+  // The second refresh errs `once` on its input, 2^-shift on the output.
+  // What stays is the noise no shift divides: the input's own at level 0
+  // (a fresh encryption's is the largest, ~sqrt(N h) sigma per slot), the
+  // rounding of y's level_down to 0 and of the second SlotToCoeff's last
+  // rescale (~N / 4 Delta_0 each). Measured worst cases of two iterations
+  // on fresh inputs, 2^-43.1 at N = 2^12 and 2^-42.1 at 2^13, are ~15 N /
+  // Delta_0; 32 N / Delta_0 bounds them.
+  bounds.twice =
+      std::ldexp(bounds.once, -int(bounds.shift)) + 32 * ring / scale;
+  return bounds;
 }
 
 BootstrapConfig BootstrapConfig::forHammingWeight(unsigned h,
@@ -139,10 +195,43 @@ public:
                           " levels above level " + std::to_string(target) +
                           ", the chain has " +
                           std::to_string(layout.maxLevel()));
+    // The factors, first (a hand-written config may ask for a factor too
+    // dense to build: one error on the op).
+    std::vector<SlotMatrix> cts, stc;
+    try {
+      cts = coeffsToSlotsFactors(logSlots, ctsLevels, 1.0);
+      stc = slotsToCoeffsFactors(logSlots, stcLevels, 1.0);
+    } catch (const std::exception &ex) {
+      return fail(op, ex.what());
+    }
+    Value x = e.levelDown(op.getInput(), 0);
+    Value y = refresh(op, x, target, cts, stc, 1.0);
+    if (!y || op.getIterations().value_or(1) == 1)
+      return y;
+    // Meta-bootstrapping: d = x - y at level 0 is the first iteration's
+    // error (both at scale Delta_0, so the difference is exact but for the
+    // rounding of y's level_down). It is small enough to be multiplied by
+    // 2^k exactly (an integer, no rescale) and still sit well inside the
+    // bootstrap's range; the second refresh then errs 2^k times less
+    // relative to d, and 2^-k rides on SlotToCoeff's constant at no level.
+    const unsigned shift = config.errorBounds(layout, n).shift;
+    Value d = e.sub(x, e.levelDown(y, 0));
+    d = MulIntOp::create(e.b, e.loc, d,
+                         e.b.getI64IntegerAttr(int64_t(1) << shift));
+    Value correction =
+        refresh(op, d, target, cts, stc, std::ldexp(1.0, -int(shift)));
+    return correction ? e.add(y, correction) : Value();
+  }
+
+  /// One refresh of `x` (level 0) to `target`, its result times `gain`
+  /// (folded into SlotToCoeff's constant), or null after a diagnostic.
+  Value refresh(BootstrapOp op, Value x, unsigned target,
+                std::vector<SlotMatrix> cts, std::vector<SlotMatrix> stc,
+                double gain) {
+    const size_t degree = layout.degree();
     // Raised no higher than the expansion consumes: a bootstrap whose
     // result needs few levels runs on few primes.
     const unsigned top = target + config.depth();
-    Value x = e.levelDown(op.getInput(), 0);
     if (config.encapsulate)
       x = SwitchSecretOp::create(e.b, e.loc, x, SecretSwitch::ToSparse);
     x = ModRaiseOp::create(e.b, e.loc,
@@ -161,15 +250,6 @@ public:
     const double bound = double(config.overflowBound) + 1;
     const double ctsScale =
         layout.scales[top] / (double(copies) * 2 * q0 * bound);
-    // The factors, first (a hand-written config may ask for a factor too
-    // dense to build: one error on the op).
-    std::vector<SlotMatrix> cts, stc;
-    try {
-      cts = coeffsToSlotsFactors(logSlots, ctsLevels, 1.0);
-      stc = slotsToCoeffsFactors(logSlots, stcLevels, 1.0);
-    } catch (const std::exception &ex) {
-      return fail(op, ex.what());
-    }
     // The parts are split before the last factor's rescale: the
     // conjugation's key-switching noise is then divided by that level's
     // primes with the rest, and one conjugation serves both parts.
@@ -189,7 +269,8 @@ public:
     Value mixed = e.add(reMod, imMod);
 
     // SlotToCoeff: EvalMod left 2 pi m / q_0 per coefficient.
-    const double stcScale = q0 / (2 * std::numbers::pi * layout.scales[0]);
+    const double stcScale =
+        gain * q0 / (2 * std::numbers::pi * layout.scales[0]);
     Value z = mixed;
     for (const SlotMatrix &m : balanced(std::move(stc), stcScale))
       z = RescaleOp::create(e.b, e.loc, apply(z, m));
@@ -329,9 +410,8 @@ private:
     // the error equioscillate on [0, S] (the best line through 0 for
     // arcsin(s)/s - 1 as a function of s^2): 5.8 times smaller at the bound,
     // and still ~2^-40 for the small coefficients of typical slots.
-    const double sMax = std::sin(2 * std::numbers::pi * layout.scales[0] / q0);
-    const double c3 =
-        1.0 / 6 + 2 * (std::numbers::sqrt2 - 1) * (3.0 / 40) * sMax * sMax;
+    const double c3 = BootstrapConfig::arcsineCubic(
+        std::sin(2 * std::numbers::pi * layout.scales[0] / q0));
     Value cube = e.mul(e.mul(c, c), e.mulConst(c, c3));
     return e.add(c, cube);
   }

@@ -118,6 +118,20 @@ def CKKS_MulConstOp : CKKS_Op<"mul_const"> {
   let assemblyFormat = "$input `by` $value attr-dict `:` type($input)";
 }
 
+def CKKS_MulIntOp : CKKS_Op<"mul_int"> {
+  let summary = "ciphertext * an integer, exactly: level and degree unchanged";
+  let description = [{
+    Multiplies every component by the integer `value`, so the slots are
+    multiplied by it with no rescale and no rounding (the noise grows by
+    the same factor): `%y = ckks.mul_int %x by 16 : !ckks.ct<level = 0,
+    degree = 1>`. Meta-bootstrapping scales the first iteration's small
+    error up by 2^k with it before refreshing it.
+  }];
+  let arguments = (ins CKKS_CiphertextType:$input, I64Attr:$value);
+  let results = (outs CKKS_CiphertextType:$result);
+  let assemblyFormat = "$input `by` $value attr-dict `:` type($input)";
+}
+
 // One period of slot values, f64 or (when exact) f32.
 def CKKS_SlotValuesAttr : AnyAttrOf<[DenseF64ArrayAttr, DenseF32ArrayAttr]>;
 
@@ -230,8 +244,13 @@ def CKKS_BootstrapOp : Op<CKKS_Dialect, "bootstrap", [Pure]> {
     The same slots (up to the bootstrap's error) at the result's level,
     Delta_level. Expanded by `ckks-expand-bootstrap` into level_down to 0,
     mod_raise, CoeffToSlot, EvalMod and SlotToCoeff before ckks -> poly.
+    `iterations` (1 when absent, else 1 or 2): with 2, the error of the
+    first refresh is refreshed again, scaled up, and added back
+    (meta-bootstrapping): the same depth, twice the work, precision down
+    to the level-0 noise (docs/bootstrapping.md).
   }];
-  let arguments = (ins CKKS_CiphertextType:$input);
+  let arguments = (ins CKKS_CiphertextType:$input,
+                       OptionalAttr<I64Attr>:$iterations);
   let results = (outs CKKS_CiphertextType:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;

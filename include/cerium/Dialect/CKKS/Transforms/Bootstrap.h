@@ -13,7 +13,23 @@
 
 #include <optional>
 
+namespace cerium {
+struct RnsLayout;
+} // namespace cerium
+
 namespace cerium::ckks {
+
+/// Bounds on a bootstrap's absolute error for slots in [-1, 1] at given
+/// parameters (BootstrapConfig::errorBounds), and the shift of its second
+/// iteration.
+struct BootstrapErrors {
+  /// One iteration.
+  double once = 0;
+  /// Two: the first iteration's error d is multiplied by 2^shift (so that
+  /// |2^shift d| <= 1/4 by `once`), refreshed, and added back with 2^-shift.
+  double twice = 0;
+  unsigned shift = 0;
+};
 
 struct BootstrapConfig {
   static constexpr const char *kAttrName = "ckks.bootstrap";
@@ -36,6 +52,16 @@ struct BootstrapConfig {
   /// tree plus the coefficients), the double angles, and the arcsine
   /// correction (2).
   unsigned depth() const;
+
+  /// The arcsine correction's cubic coefficient for sines up to `sMax`
+  /// (EvalMod's last step), and its relative error there.
+  static double arcsineCubic(double sMax);
+  static double arcsineError(double sMax);
+
+  /// Error bounds at `layout`'s parameters for `slots` slots, from a model
+  /// fitted to measured worst cases (docs/bootstrapping.md, "Two
+  /// iterations").
+  BootstrapErrors errorBounds(const RnsLayout &layout, int64_t slots) const;
 
   /// A bound for a ternary secret of Hamming weight h: I is a sum of h + 1
   /// terms uniform in [-1/2, 1/2] (the rounding of c_0 + c_1 s over q_0),
