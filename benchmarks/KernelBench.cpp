@@ -4,11 +4,12 @@
 //   bfly/s   NTT butterflies per second (N/2 log2 N per limb)
 //   bytes/s  bytes read + written per second, comparable with the Memcpy
 //            rows over the same bytes (the roofline reference of the run).
-// Arguments are {log2 N, limbs}. Threads: all cores unless
-// CERIUM_BENCH_THREADS is set ("1" measures one core).
+// Arguments are {log2 N, limbs} ({log2 N, levels} for Encode). Threads: all
+// cores unless CERIUM_BENCH_THREADS is set ("1" measures one core).
 //
 //===----------------------------------------------------------------------===//
 
+#include "cerium/CKKS/Encoder.h"
 #include "cerium/kernels/CpuBackend.h"
 
 #include <benchmark/benchmark.h>
@@ -93,6 +94,37 @@ void BM_NttForwardSigned(benchmark::State &state) {
   }
   const double n = double(b.ctx.degree());
   setCounters(state, (8 + 2 * 4) * n * limbs, n / 2 * state.range(0) * limbs);
+}
+
+/// Encoding full slots of random complex values at the top of a chain of
+/// {levels} levels (2 primes each, insecure parameters: only the sizes
+/// matter): the slot transform, rounding, reduction and NTTs, as the
+/// homomorphic DFT's diagonals are encoded at run time.
+void BM_Encode(benchmark::State &state) {
+  cerium::ckks::ParamSpec spec;
+  spec.logN = unsigned(state.range(0));
+  spec.logSlots = spec.logN - 1;
+  spec.levels = unsigned(state.range(1));
+  spec.scaleBits = 59;
+  spec.baseBits = 67;
+  spec.insecure = true;
+  auto params = cerium::ckks::Params::create(spec);
+  auto backend = createCpuBackend(params->rns(), {benchThreads()});
+  cerium::ckks::Encoder encoder(params);
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> unit(-1, 1);
+  std::vector<std::complex<double>> values(params->slots());
+  for (auto &v : values)
+    v = {unit(rng), unit(rng)};
+  const unsigned level = params->maxLevel();
+  auto primes = params->qPrimeIds(level);
+  std::vector<uint32_t> out(primes.size() * params->degree());
+  Limbs limbs{out.data(), primes, params->degree()};
+  for (auto _ : state) {
+    encoder.encodeInto(values, 0x1p50, std::span(&limbs, 1), *backend);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["limbs"] = double(primes.size());
 }
 
 void BM_MulMod(benchmark::State &state) {
@@ -188,6 +220,13 @@ BENCHMARK(BM_Ntt<true, NttPath::Portable>)
     ->Name("NttForwardPortable")
     ->Apply(ringArgs);
 BENCHMARK(BM_NttForwardSigned)->Name("NttForwardSigned")->Apply(ringArgs);
+BENCHMARK(BM_Encode)
+    ->Name("Encode")
+    ->Args({16, 1})
+    ->Args({16, 5})
+    ->Args({16, 23})
+    ->ArgNames({"logN", "levels"})
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_MulMod)->Name("MulMod")->Apply(ringArgs);
 BENCHMARK(BM_BaseConvert)->Name("BaseConvert")->Apply(ringArgs);
 BENCHMARK(BM_KeySwitchInnerProduct)

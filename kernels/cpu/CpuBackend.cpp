@@ -155,6 +155,7 @@ public:
   }
   void synchronize() override {}
   bool hostAccessible() const override { return true; }
+  int hostThreads() const override { return threads; }
 
   void elementwise(const ElementwiseProgram &program,
                    std::span<const Limbs> outputs,

@@ -66,41 +66,74 @@ void Encoder::fft(std::vector<std::complex<double>> &v) const {
   }
 }
 
-/// forEachCoefficient's butterflies on v[0, n) with its twiddles, also
-/// compiled for AVX2 (two complex values per vector: 1.5x at 2^15 slots).
-/// Without FMA contraction (which -mavx2 does not enable) both clones
-/// compute the same products and sums, so the coefficients are the same bits.
+/// One stage's butterflies x_j, y_j -> x_j + y_j, (x_j - y_j) w_j for
+/// j < count, also compiled for AVX2 (two complex values per vector: 1.5x
+/// at 2^15 slots). Without FMA contraction (which -mavx2 does not enable)
+/// both clones compute the same products and sums, so the coefficients are
+/// the same bits.
 __attribute__((target_clones("avx2", "default"))) static void
-inverseButterflies(std::complex<double> *v, size_t n,
-                   const std::complex<double> *w) {
+butterflies(std::complex<double> *x, std::complex<double> *y,
+            const std::complex<double> *w, size_t count) {
+  for (size_t j = 0; j < count; ++j) {
+    // (x - y) w spelled out: std::complex's product, whose NaN recovery
+    // only matters once values overflow (and the scaled coefficients' bound
+    // rejects those), in a form that vectorizes.
+    const double re = x[j].real() - y[j].real();
+    const double im = x[j].imag() - y[j].imag();
+    x[j] += y[j];
+    y[j] = {re * w[j].real() - im * w[j].imag(),
+            re * w[j].imag() + im * w[j].real()};
+  }
+}
+
+/// forEachCoefficient's butterflies on v[0, n) with its twiddles, stage
+/// after stage (the twiddles of a stage are the same in every block).
+static void inverseButterflies(std::complex<double> *v, size_t n,
+                               const std::complex<double> *w) {
   for (size_t len = n; len >= 2; len >>= 1) {
     const size_t half = len >> 1;
-    for (size_t i = 0; i < n; i += len) {
-      std::complex<double> *x = v + i, *y = x + half;
-      for (size_t j = 0; j < half; ++j) {
-        // (x - y) w spelled out: std::complex's product, whose NaN
-        // recovery only matters once values overflow (and the scaled
-        // coefficients' bound rejects those), in a form that vectorizes.
-        const double re = x[j].real() - y[j].real();
-        const double im = x[j].imag() - y[j].imag();
-        x[j] += y[j];
-        y[j] = {re * w[j].real() - im * w[j].imag(),
-                re * w[j].imag() + im * w[j].real()};
-      }
-    }
+    for (size_t i = 0; i < n; i += len)
+      butterflies(v + i, v + i + half, w, half);
     w += half;
   }
 }
 
+/// The same on `threads` threads: the first stages, whose blocks are fewer
+/// than the threads, split each block's butterflies among them; then every
+/// block is a transform of its own (same twiddles from that stage on), one
+/// per thread. The same operations as inverseButterflies, so the same bits.
+static void inverseButterflies(std::complex<double> *v, size_t n,
+                               const std::complex<double> *w, int threads) {
+  // Below this a transform is too short to pay for waking threads.
+  constexpr size_t kLeast = 4096;
+  size_t blocks = 1;
+  for (; blocks < size_t(threads) && n / blocks >= kLeast; blocks *= 2) {
+    const size_t len = n / blocks, half = len / 2;
+    const size_t pieces = size_t(threads) / blocks,
+                 piece = (half + pieces - 1) / pieces;
+#pragma omp parallel for num_threads(threads)
+    for (size_t t = 0; t < blocks * pieces; ++t) {
+      const size_t i = (t / pieces) * len, j = (t % pieces) * piece;
+      if (j < half)
+        butterflies(v + i + j, v + i + half + j, w + j,
+                    std::min(piece, half - j));
+    }
+    w += half;
+  }
+#pragma omp parallel for num_threads(threads) if (blocks > 1)
+  for (size_t b = 0; b < blocks; ++b)
+    inverseButterflies(v + b * (n / blocks), n / blocks, w);
+}
+
 template <class F>
 void Encoder::forEachCoefficient(std::span<const std::complex<double>> values,
-                                 F f) const {
+                                 F f, int threads) const {
   if (values.size() > slots)
     throw Error(
         fmt::format("{} values do not fit {} slots", values.size(), slots));
   std::vector<std::complex<double>> v(slots);
   std::copy(values.begin(), values.end(), v.begin());
-  inverseButterflies(v.data(), slots, inverseTwiddles.data());
+  inverseButterflies(v.data(), slots, inverseTwiddles.data(), threads);
   const size_t gap = p->degree() / (2 * slots);
   for (size_t i = 0; i < slots; ++i) {
     const std::complex<double> z = v[bitReversed[i]] / double(slots);
@@ -112,7 +145,8 @@ void Encoder::forEachCoefficient(std::span<const std::complex<double>> values,
 std::vector<double> Encoder::slotsToCoefficients(
     std::span<const std::complex<double>> values) const {
   std::vector<double> coeffs(p->degree(), 0.0);
-  forEachCoefficient(values, [&](size_t j, double c) { coeffs[j] = c; });
+  forEachCoefficient(
+      values, [&](size_t j, double c) { coeffs[j] = c; }, 1);
   return coeffs;
 }
 
@@ -151,14 +185,18 @@ void Encoder::encodeInto(std::span<const std::complex<double>> values,
                          double scale, std::span<const Limbs> parts,
                          kernels::RnsBackend &backend) const {
   std::vector<int64_t> rounded(p->degree(), 0);
-  forEachCoefficient(values, [&](size_t j, double c) {
-    const double y = c * scale;
-    if (!(std::fabs(y) < 0x1p62))
-      throw Error(fmt::format("value too large for scale 2^{:.1f}: a scaled "
-                              "coefficient exceeds 2^62",
-                              std::log2(scale)));
-    rounded[j] = roundToInteger(y);
-  });
+  forEachCoefficient(
+      values,
+      [&](size_t j, double c) {
+        const double y = c * scale;
+        if (!(std::fabs(y) < 0x1p62))
+          throw Error(
+              fmt::format("value too large for scale 2^{:.1f}: a scaled "
+                          "coefficient exceeds 2^62",
+                          std::log2(scale)));
+        rounded[j] = roundToInteger(y);
+      },
+      backend.hostThreads());
   for (const Limbs &poly : parts)
     backend.nttForwardSigned(poly, rounded);
 }

@@ -95,4 +95,25 @@ TEST(Encoder, LargeValuesAreRejectedNotWrapped) {
                cerium::Error);
 }
 
+// The slot transform on several threads (split first stages, then one
+// block per thread) computes the same words as on one, for any count.
+TEST(Encoder, ThreadedTransformIsBitIdentical) {
+  CERIUM_SEEDED_PRNG(prng);
+  for (auto [logN, logSlots] :
+       {std::pair{14u, 13u}, std::pair{15u, 14u}, std::pair{14u, 12u}}) {
+    auto params = makeParams(logN, logSlots);
+    Encoder enc(params);
+    auto z = randomSlots(params->slots(), prng);
+    auto one =
+        kernels::createCpuBackend(params->rns(), kernels::CpuBackendOptions{1});
+    const auto want = enc.encode(z, 0x1p40, 1, *one).value.data;
+    for (int threads : {2, 3, 4, 8}) {
+      auto many = kernels::createCpuBackend(
+          params->rns(), kernels::CpuBackendOptions{threads});
+      ASSERT_EQ(enc.encode(z, 0x1p40, 1, *many).value.data, want)
+          << "logN " << logN << " threads " << threads;
+    }
+  }
+}
+
 } // namespace

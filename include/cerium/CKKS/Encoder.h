@@ -58,10 +58,11 @@ private:
   /// Calls f(j, c) for each coefficient c_j of the polynomial whose slots
   /// are `values` (zero-padded) that the slots can make nonzero: 2 slots of
   /// them, N / (2 slots) apart; the others are 0. The inverse special FFT
-  /// is read in its bit-reversed order rather than permuted.
+  /// is read in its bit-reversed order rather than permuted; its
+  /// butterflies run on `threads` threads.
   template <class F>
-  void forEachCoefficient(std::span<const std::complex<double>> values,
-                          F f) const;
+  void forEachCoefficient(std::span<const std::complex<double>> values, F f,
+                          int threads) const;
 
   ParamsPtr p;
   size_t slots;

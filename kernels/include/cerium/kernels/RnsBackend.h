@@ -114,6 +114,9 @@ public:
   /// Whether backend memory is host memory (then host data such as keys can
   /// be passed to the kernels without a copy).
   virtual bool hostAccessible() const { return false; }
+  /// Threads the backend runs host work on (what host-side helpers such as
+  /// the encoder's slot transform may use beside it).
+  virtual int hostThreads() const { return 1; }
 
   /// Negacyclic NTT in place: coefficients -> evaluations (bit-reversed).
   virtual void nttForward(Limbs x) = 0;
