@@ -56,12 +56,15 @@ public:
   /// round((e + P x) / (P q)) for e over [P, Q_l] and x over Q_l, q the top
   /// level's primes: z = e_Q + P x (P x vanishes modulo P, so e_P is z's P
   /// part), divided by P and q at once.
+  /// round((e + P x) / (P q_top)); no x: round(e / (P q_top)).
   Value modDownRescale(Value e, Value x) {
-    const size_t k = layout.special, q = limbsOf(x).getNumLimbs();
+    const size_t k = layout.special, q = limbsOf(e).getNumLimbs() - k;
     const size_t kept = q - layout.perLevel;
     Value pPart = slice(e, 0, k);
-    Value lifted = rns::MulProdOp::create(b, loc, x, primesOf(pPart));
-    Value z = rns::AddOp::create(b, loc, slice(e, k, q), lifted);
+    Value z = slice(e, k, q);
+    if (x)
+      z = rns::AddOp::create(
+          b, loc, z, rns::MulProdOp::create(b, loc, x, primesOf(pPart)));
     Value top = slice(z, kept, layout.perLevel);
     SmallVector<uint32_t> droppedIds(limbsOf(pPart).getPrimes());
     llvm::append_range(droppedIds, limbsOf(top).getPrimes());
@@ -176,8 +179,9 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
         Value kept = l.slice(x(0), 0, numKept);
         return one(l.divideAndRound(dropped, kept));
       })
-      .Case<poly::ModDownRescaleOp>(
-          [&](auto) { return one(l.modDownRescale(x(0), x(1))); })
+      .Case<poly::ModDownRescaleOp>([&](poly::ModDownRescaleOp m) {
+        return one(l.modDownRescale(x(0), m.getAddend() ? x(1) : Value()));
+      })
       .Default([&](Operation *o) -> FailureOr<LoweredValues> {
         return o->emitOpError("has no lowering to the rns dialect");
       });

@@ -85,8 +85,8 @@ func.func @elementwise(%a: !poly.poly<Q2, ntt>) -> !poly.poly<Q0, ntt> {
 func.func @mod_down_rescale(%e: !poly.poly<PQ2, ntt>, %x: !poly.poly<Q2, ntt>) -> !poly.poly<Q1, ntt> {
   // z = e_Q + P x; divide [e_P, z_top] out of z_kept at once.
   // CHECK: %[[EP:.*]] = rns.slice %[[E]] at 0 : <5, 0 to 4> -> <5>
-  // CHECK: %[[L:.*]] = rns.mul_prod %[[X]] by [5] : !rns.limbs<0 to 4>
   // CHECK: %[[EQ:.*]] = rns.slice %[[E]] at 1
+  // CHECK: %[[L:.*]] = rns.mul_prod %[[X]] by [5] : !rns.limbs<0 to 4>
   // CHECK: %[[Z:.*]] = rns.add %[[EQ]], %[[L]]
   // CHECK: %[[TOP:.*]] = rns.slice %[[Z]] at 3 : <0 to 4> -> <3 to 4>
   // CHECK: %[[D:.*]] = rns.concat %[[EP]], %[[TOP]] : !rns.limbs<5>, !rns.limbs<3 to 4> -> <5, 3 to 4>
@@ -97,6 +97,21 @@ func.func @mod_down_rescale(%e: !poly.poly<PQ2, ntt>, %x: !poly.poly<Q2, ntt>) -
   // CHECK: rns.sub %[[K]]
   // CHECK: rns.mul_inv %{{.*}} by [5, 3, 4]
   %0 = poly.mod_down_rescale %e, %x : !poly.poly<PQ2, ntt>, !poly.poly<Q2, ntt> -> !poly.poly<Q1, ntt>
+  return %0 : !poly.poly<Q1, ntt>
+}
+
+// Without an addend: z is e's Q part itself.
+// CHECK-LABEL: func @mod_down_rescale_alone
+// CHECK-SAME: (%[[E:.*]]: !rns.limbs<5, 0 to 4>)
+func.func @mod_down_rescale_alone(%e: !poly.poly<PQ2, ntt>) -> !poly.poly<Q1, ntt> {
+  // CHECK: %[[EP:.*]] = rns.slice %[[E]] at 0 : <5, 0 to 4> -> <5>
+  // CHECK: %[[EQ:.*]] = rns.slice %[[E]] at 1 : <5, 0 to 4> -> <0 to 4>
+  // CHECK-NOT: rns.mul_prod
+  // CHECK: %[[TOP:.*]] = rns.slice %[[EQ]] at 3 : <0 to 4> -> <3 to 4>
+  // CHECK: rns.concat %[[EP]], %[[TOP]]
+  // CHECK: %[[K:.*]] = rns.slice %[[EQ]] at 0 : <0 to 4> -> <0 to 2>
+  // CHECK: rns.sub %[[K]]
+  %0 = poly.mod_down_rescale %e : !poly.poly<PQ2, ntt> -> !poly.poly<Q1, ntt>
   return %0 : !poly.poly<Q1, ntt>
 }
 }

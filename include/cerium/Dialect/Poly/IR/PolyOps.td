@@ -164,16 +164,17 @@ def Poly_ModDownOp : Poly_Op<"mod_down"> {
 def Poly_ModDownRescaleOp : Poly_Op<"mod_down_rescale"> {
   let summary = "rescale(addend + mod_down(x)) in one division";
   let description = [{
-    round((x + P * addend) / (P * q)) for x over PQ_l, addend over Q_l and q
-    the product of level l's primes: the ModDown that ends a key switch and
-    the rescale after it share one inverse NTT (of the P and q limbs) and
-    one NTT of the kept limbs, instead of an NTT of every limb for each.
+    round((x + P * addend) / (P * q)) for x over PQ_l, addend over Q_l
+    (none: 0) and q the product of level l's primes: the ModDown that ends a
+    key switch and the rescale after it share one inverse NTT (of the P and
+    q limbs) and one NTT of the kept limbs, instead of an NTT of every limb
+    for each.
   }];
-  let arguments = (ins Poly_PolyType:$input, Poly_PolyType:$addend);
+  let arguments = (ins Poly_PolyType:$input, Optional<Poly_PolyType>:$addend);
   let results = (outs Poly_PolyType:$result);
   let assemblyFormat = [{
-    $input `,` $addend attr-dict `:` type($input) `,` type($addend) `->`
-    type($result)
+    $input (`,` $addend^)? attr-dict `:` type($input) (`,` type($addend)^)?
+    `->` type($result)
   }];
   let hasVerifier = 1;
 }
