@@ -4,6 +4,8 @@
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Support/Error.h"
 
+#include <omp.h>
+
 #include <algorithm>
 
 namespace cerium::runtime {
@@ -50,7 +52,11 @@ StreamedKeys::StreamedKeys(mlir::func::FuncOp main, int rank,
     uses.push_back(name);
     bytesOf.try_emplace(name, heldBytes(*this->file, name, this->selection));
   });
-  worker = std::thread([this] { prefetch(); });
+  worker = std::thread([this] {
+    // One thread: the executor's kernels use the others while it reads.
+    omp_set_num_threads(1);
+    prefetch();
+  });
 }
 
 StreamedKeys::~StreamedKeys() {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 
 namespace cerium::ckks {
 
@@ -90,13 +91,15 @@ std::vector<uint32_t> sampleUniform(Prng &prng,
 
 void expandUniformLimb(const Params &params, const PrngSeed &seed,
                        uint64_t stream, size_t digit, size_t limb,
-                       unsigned level, std::span<uint32_t> out) {
-  auto ext = params.extendedPrimeIds(level);
-  if (limb >= ext.size() || digit >= (size_t(1) << 16) ||
-      out.size() != params.degree())
-    throw Error("internal error: no such limb of a switching key");
+                       unsigned level, std::span<uint32_t> out) noexcept {
+  // The counter's high 32 bits name the limb's keystream, the low 32 count
+  // its blocks (a limb takes ~N/16 of them).
+  static_assert(kMaxKeyLimbs <= (size_t(1) << 16));
+  assert(digit < (size_t(1) << 16) && limb < kMaxKeyLimbs &&
+         limb < params.extendedPrimeIds(level).size() &&
+         out.size() == params.degree());
   uniformBelow(seed, stream, uint64_t(digit) << 48 | uint64_t(limb) << 32,
-               params.prime(ext[limb]), out);
+               params.prime(params.extendedPrimeIds(level)[limb]), out);
 }
 
 void expandUniformHalf(const Params &params, const PrngSeed &seed,
@@ -104,7 +107,8 @@ void expandUniformHalf(const Params &params, const PrngSeed &seed,
                        std::span<uint32_t> out) {
   const size_t n = params.degree(),
                limbs = params.extendedPrimeIds(level).size();
-  if (out.size() != limbs * n)
+  if (out.size() != limbs * n || limbs > kMaxKeyLimbs ||
+      digit >= (size_t(1) << 16))
     throw Error("internal error: a switching key half has the wrong size");
 #pragma omp parallel for schedule(dynamic)
   for (size_t i = 0; i < limbs; ++i)

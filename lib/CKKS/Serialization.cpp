@@ -142,9 +142,10 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
   // anything is allocated for it.
   const size_t heldLimbs = k.basisLimbs ? k.keptLimbs.size() : ext.size();
   const size_t heldWords = heldLimbs * n;
-  auto basisLimb = [&](size_t held) {
-    return k.basisLimbs ? size_t(k.keptLimbs[held]) : held;
-  };
+  // Where each limb of [P, Q_level] is held (-1: not this process's).
+  std::vector<int64_t> heldAt(ext.size(), -1);
+  for (size_t h = 0; h < heldLimbs; ++h)
+    heldAt[k.basisLimbs ? k.keptLimbs[h] : h] = int64_t(h);
   for (uint32_t j = 0; j < count; ++j) {
     auto b = r.getArrayExact<uint32_t>(words, kDigitSizeError);
     if (keep == KeySelection::Keep::Nothing) {
@@ -155,21 +156,22 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
     digit.reserve(2 * heldWords);
     kernels::adviseHugePages(digit.data(), 2 * heldWords * sizeof(uint32_t));
     digit.resize(2 * heldWords);
-    // Limb by limb on all threads: b's residues checked and copied, a
-    // expanded from the seed (each limb its own keystream).
+    // Limb by limb on all threads: every limb of b checked (what is not held
+    // here is checked too: all processes must accept or refuse the same
+    // file), a held limb copied and its a expanded from the seed.
     bool outOfRange = false;
 #pragma omp parallel for schedule(dynamic) reduction(|| : outOfRange)
-    for (size_t h = 0; h < heldLimbs; ++h) {
-      const size_t i = basisLimb(h);
+    for (size_t i = 0; i < ext.size(); ++i) {
       const uint32_t q = params.prime(ext[i]);
       const uint32_t *from = b.data() + i * n;
-      uint32_t *to = digit.data() + h * n;
       uint32_t largest = 0;
-      for (size_t c = 0; c < n; ++c) {
-        to[c] = from[c];
+      for (size_t c = 0; c < n; ++c)
         largest = std::max(largest, from[c]);
-      }
       outOfRange = outOfRange || largest >= q;
+      if (heldAt[i] < 0)
+        continue;
+      const size_t h = size_t(heldAt[i]);
+      std::copy(from, from + n, digit.data() + h * n);
       expandUniformLimb(params, k.seed, k.stream, j, i, level,
                         std::span(digit).subspan(heldWords + h * n, n));
     }

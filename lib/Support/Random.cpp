@@ -5,6 +5,7 @@
 
 #include <sys/random.h>
 
+#include <cassert>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -16,11 +17,12 @@ namespace cerium {
 // operations on each lane, so the same words.
 // In place, by reference: no vector crosses a call boundary by value (whose
 // ABI differs between the AVX2 and the baseline clone).
-template <class V> static inline void rotl(V &x, int r) {
+template <class V> [[gnu::always_inline]] static inline void rotl(V &x, int r) {
   x = (x << r) | (x >> (32 - r));
 }
 
-template <class V> static inline void quarterRound(V &a, V &b, V &c, V &d) {
+template <class V>
+[[gnu::always_inline]] static inline void quarterRound(V &a, V &b, V &c, V &d) {
   a += b;
   d ^= a;
   rotl(d, 16);
@@ -36,7 +38,8 @@ template <class V> static inline void quarterRound(V &a, V &b, V &c, V &d) {
 }
 
 /// The 20 rounds and the feed-forward: x = block(s).
-template <class V> static inline void chachaRounds(const V s[16], V x[16]) {
+template <class V>
+[[gnu::always_inline]] static inline void chachaRounds(const V s[16], V x[16]) {
   for (int i = 0; i < 16; ++i)
     x[i] = s[i];
   for (int i = 0; i < 10; ++i) {
@@ -56,7 +59,8 @@ template <class V> static inline void chachaRounds(const V s[16], V x[16]) {
 /// "expand 32-byte k", the key, the 64-bit nonce (words 14..15); the
 /// caller sets the 64-bit block counter (words 12..13).
 template <class V>
-static inline void initState(V s[16], const PrngSeed &key, uint64_t nonce) {
+[[gnu::always_inline]] static inline void
+initState(V s[16], const PrngSeed &key, uint64_t nonce) {
   static constexpr uint32_t sigma[4] = {0x61707865, 0x3320646e, 0x79622d32,
                                         0x6b206574};
   for (int i = 0; i < 4; ++i)
@@ -120,9 +124,8 @@ static uint32_t acceptLimit(uint32_t bound) {
 }
 
 void uniformBelow(const PrngSeed &key, uint64_t nonce, uint64_t counter,
-                  uint32_t bound, std::span<uint32_t> out) {
-  if (bound == 0)
-    throw Error("uniformBelow: the bound must be positive");
+                  uint32_t bound, std::span<uint32_t> out) noexcept {
+  assert(bound > 0);
   const uint32_t limit = acceptLimit(bound);
   const uint64_t m = ~uint64_t(0) / bound + 1;
   uint32_t words[16 * kLanes];

@@ -24,6 +24,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <omp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -222,6 +223,10 @@ int main(int argc, char **argv) {
                  "started through mpirun")
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+  // Host-side parallel work outside the kernels (expanding keys as they
+  // load, the encoder's transform) keeps to --threads too.
+  if (threads > 0)
+    omp_set_num_threads(threads);
   const auto timeout = std::chrono::milliseconds(int64_t(commTimeout * 1e3));
 
   // --gpus N (N > 1) starts N copies of this command under mpirun, each

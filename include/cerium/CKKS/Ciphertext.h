@@ -74,9 +74,10 @@ struct PublicKey {
 /// the sparse secret, over [P, Q_0] only (EvalKeys::toSparse).
 struct SwitchingKey {
   std::vector<std::vector<uint32_t>> digits; // each: b over [P,Q_l], then a
-  /// The `a` halves are stream `stream` of the ChaCha20 keystream keyed by
-  /// `seed` (digit after digit, limb after limb, each residue uniform by
-  /// rejection): files store the seed instead of them, half the bytes.
+  /// The `a` halves come from `seed` and `stream` (each limb of each digit a
+  /// ChaCha20 keystream of its own, residues uniform by rejection:
+  /// expandUniformLimb): files store the seed instead of them, half the
+  /// bytes.
   PrngSeed seed{};
   uint64_t stream = 0;
 

@@ -25,9 +25,13 @@ uint32_t galoisForConjugation(const Params &params);
 /// (ChaCha20 keyed by `seed`, nonce `stream`, block counter (digit << 48 |
 /// limb << 32) on), residues uniform by rejection: limbs expand in parallel,
 /// and a process expands only the limbs it holds.
+/// Callers keep digit < 2^16, limb within [P, Q_level] and out N words
+/// (it runs inside parallel loops, so it does not throw).
 void expandUniformLimb(const Params &params, const PrngSeed &seed,
                        uint64_t stream, size_t digit, size_t limb,
-                       unsigned level, std::span<uint32_t> out);
+                       unsigned level, std::span<uint32_t> out) noexcept;
+/// Limbs a key's keystream layout can name (16 bits of the counter).
+inline constexpr size_t kMaxKeyLimbs = size_t(1) << 16;
 /// Digit `digit`'s whole `a` half over [P, Q_level] into `out`, the limbs
 /// on all threads.
 void expandUniformHalf(const Params &params, const PrngSeed &seed,

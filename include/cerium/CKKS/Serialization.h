@@ -103,7 +103,7 @@ public:
   size_t bytes(const KeyName &name, KeySelection::Keep keep,
                const KeySelection *selection = nullptr) const;
   /// Bytes reading it takes besides: its mapped file pages (the b halves),
-  /// and one digit's uniform half being expanded.
+  /// and one digit being filled.
   size_t readingBytes(const KeyName &name) const;
   /// What `selection` keeps of `name` (All without a selection).
   static KeySelection::Keep keepOf(const KeyName &name,

@@ -26,9 +26,10 @@ void chacha20Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
 /// `out` filled with values uniform in [0, bound) from the keystream of
 /// (key, nonce) from block `counter` on: each word is kept if below the
 /// largest multiple of `bound` that fits 32 bits and reduced (no modulo
-/// bias), as Prng::uniformBelow does word after word.
+/// bias), as Prng::uniformBelow does word after word. `bound` > 0; it does
+/// not throw, so parallel loops call it.
 void uniformBelow(const PrngSeed &key, uint64_t nonce, uint64_t counter,
-                  uint32_t bound, std::span<uint32_t> out);
+                  uint32_t bound, std::span<uint32_t> out) noexcept;
 
 class Prng {
 public:
@@ -36,9 +37,8 @@ public:
   Prng();
   /// Deterministic stream for tests and reproducible benchmarks.
   explicit Prng(uint64_t seed);
-  /// Stream `stream` of the keystream keyed by `seed`: what expands a
-  /// public seed into uniform polynomials (the `a` halves of switching
-  /// keys), the same on every machine.
+  /// Stream `stream` of the keystream keyed by `seed` (from block 0), the
+  /// same on every machine.
   Prng(const PrngSeed &seed, uint64_t stream);
 
   /// A fresh key drawn from this stream.

@@ -53,10 +53,9 @@ public:
     return ids;
   }
 
-  /// round((e + P x) / (P q)) for e over [P, Q_l] and x over Q_l, q the top
-  /// level's primes: z = e_Q + P x (P x vanishes modulo P, so e_P is z's P
-  /// part), divided by P and q at once.
-  /// round((e + P x) / (P q_top)); no x: round(e / (P q_top)).
+  /// round((e + P x) / (P q)) for e over [P, Q_l] and x over Q_l (none: 0),
+  /// q the top level's primes: z = e_Q + P x (P x vanishes modulo P, so e_P
+  /// is z's P part), divided by P and q at once.
   Value modDownRescale(Value e, Value x) {
     const size_t k = layout.special, q = limbsOf(e).getNumLimbs() - k;
     const size_t kept = q - layout.perLevel;

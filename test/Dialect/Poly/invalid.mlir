@@ -96,7 +96,7 @@ func.func @bad_type(%a: !poly.poly<R2, ntt>)
 
 module attributes {ckks.rns = {log_n = 4, base = 1, per_level = 2, special = 1, digit = 2, moduli = array<i64: 97, 193, 257, 353, 449, 577>, scales = array<f64: 1024.0, 2048.0, 4096.0>}} {
 func.func @merged_levels(%e: !poly.poly<PQ2, ntt>, %x: !poly.poly<Q1, ntt>) {
-  // expected-error@+1 {{maps PQ_l and an addend over Q_l to Q_{l-1}}}
+  // expected-error@+1 {{maps PQ_l (and an optional addend over Q_l) to Q_{l-1}}}
   %0 = poly.mod_down_rescale %e, %x : !poly.poly<PQ2, ntt>, !poly.poly<Q1, ntt> -> !poly.poly<Q1, ntt>
   return
 }

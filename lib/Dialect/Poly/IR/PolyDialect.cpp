@@ -169,14 +169,15 @@ LogicalResult ModDownOp::verify() {
 LogicalResult ModDownRescaleOp::verify() {
   PolyType in = polyType(getInput()), out = polyType(getResult());
   unsigned level = in.getLevel();
-  return expect(*this,
-                in.getExtended() && in.getNtt() && level > 0 &&
-                    (!getAddend() ||
-                     polyType(getAddend()) ==
-                         PolyType::get(getContext(), level, false, true)) &&
-                    out == PolyType::get(getContext(), level - 1, false, true),
-                "maps PQ_l and an addend over Q_l to Q_{l-1} (l > 0), in the "
-                "NTT domain");
+  return expect(
+      *this,
+      in.getExtended() && in.getNtt() && level > 0 &&
+          (!getAddend() ||
+           polyType(getAddend()) ==
+               PolyType::get(getContext(), level, false, true)) &&
+          out == PolyType::get(getContext(), level - 1, false, true),
+      "maps PQ_l (and an optional addend over Q_l) to Q_{l-1} (l > 0), in the "
+      "NTT domain");
 }
 
 LogicalResult RescaleOp::verify() {

@@ -8,9 +8,12 @@
 
 namespace cerium::poly {
 
-/// rescale(x + mod_down(y)) -> mod_down_rescale(y, x) when the sum and the
-/// ModDown have no other use: the end of every relinearization or rotation
-/// followed by a rescale. Saves an NTT of every limb per polynomial.
+/// (r1 + mod_down(y1)) + (r2 + mod_down(y2)) -> (r1 + r2) + mod_down(y1 +
+/// y2), so a sum of key switches' results is divided by P once; then
+/// rescale(x + mod_down(y)) -> mod_down_rescale(y, x) (and rescale(
+/// mod_down(y)) -> mod_down_rescale(y)) when the sum and the ModDown have no
+/// other use: the end of every relinearization or rotation followed by a
+/// rescale. Saves an NTT of every limb per polynomial.
 std::unique_ptr<mlir::Pass> createMergeModDownRescalePass();
 
 void registerPolyPasses();
