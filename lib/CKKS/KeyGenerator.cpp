@@ -177,7 +177,7 @@ SwitchingKey KeyGenerator::switchingKey(const SecretKey &sk,
   // the level, so a key over [P, Q_level] is the prefix of the key over
   // [P, Q_L] that every key switch at `level` or below reads.
   for (size_t j = 0; j < p->digitCount(level); ++j) {
-    std::vector<uint32_t> digit(2 * words);
+    KeyDigit digit(2 * words); // written whole below: b, then a
     Limbs b{digit.data(), ext, n};
     std::span<uint32_t> a = std::span(digit).subspan(words);
     expandUniformHalf(*p, key.seed, key.stream, j, level, a);

@@ -152,10 +152,10 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
       checkResidues(r, params, b, ext);
       continue;
     }
-    std::vector<uint32_t> digit;
+    KeyDigit digit;
     digit.reserve(2 * heldWords);
     kernels::adviseHugePages(digit.data(), 2 * heldWords * sizeof(uint32_t));
-    digit.resize(2 * heldWords);
+    digit.resize(2 * heldWords); // uninitialized: every word written below
     // Limb by limb on all threads: every limb of b checked (what is not held
     // here is checked too: all processes must accept or refuse the same
     // file), a held limb copied and its a expanded from the seed.

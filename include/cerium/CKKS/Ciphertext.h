@@ -13,8 +13,10 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cerium::ckks {
@@ -67,13 +69,34 @@ struct PublicKey {
   PolyVector value; // two polynomials at the top level
 };
 
+/// Leaves the elements a container makes uninitialized where a vector would
+/// zero them: a key digit (tens of MiB, gigabytes per key set) is written
+/// whole right after it is allocated, on all threads, so zeroing it first
+/// on one thread only costs a pass and faults its pages in on one thread.
+template <class T> struct UninitializedAllocator : std::allocator<T> {
+  template <class U> struct rebind { using other = UninitializedAllocator<U>; };
+  UninitializedAllocator() = default;
+  template <class U>
+  UninitializedAllocator(const UninitializedAllocator<U> &) noexcept {}
+  template <class U> void construct(U *p) noexcept {
+    ::new (static_cast<void *>(p)) U;
+  }
+  template <class U, class... Args> void construct(U *p, Args &&...args) {
+    ::new (static_cast<void *>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+/// One digit of a switching key: b, then a (each over [P, Q_l], or over
+/// the limbs a process holds).
+using KeyDigit = std::vector<uint32_t, UninitializedAllocator<uint32_t>>;
+
 /// Hybrid switching key from s' to s: for each digit j,
 /// (b_j, a_j) = (-a_j s + e_j + P [Q/D_j]_{D_j}^{-1} (Q/D_j) s', a_j) over
 /// [P, Q_L]. Both halves of digit j are stored as one block of 2 polys.
 /// One key is made over a shorter basis [P, Q_l]: the encapsulation key to
 /// the sparse secret, over [P, Q_0] only (EvalKeys::toSparse).
 struct SwitchingKey {
-  std::vector<std::vector<uint32_t>> digits; // each: b over [P,Q_l], then a
+  std::vector<KeyDigit> digits; // each: b over [P,Q_l], then a
   /// The `a` halves come from `seed` and `stream` (each limb of each digit a
   /// ChaCha20 keystream of its own, residues uniform by rejection:
   /// expandUniformLimb): files store the seed instead of them, half the
