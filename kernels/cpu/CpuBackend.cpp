@@ -3,8 +3,8 @@
 #include "cerium/kernels/CpuBackend.h"
 
 #include "CpuKernels.h"
-#include "cerium/kernels/HostMemory.h"
 #include "cerium/Support/Error.h"
+#include "cerium/kernels/HostMemory.h"
 
 #include <malloc.h>
 #include <omp.h>
@@ -127,9 +127,7 @@ public:
 
   const RnsContext &context() const override { return ctx; }
 
-  uint32_t *allocate(size_t words) override {
-    return allocateHostWords(words);
-  }
+  uint32_t *allocate(size_t words) override { return allocateHostWords(words); }
   void deallocate(uint32_t *words) override { freeHostWords(words); }
   void copyFromHost(uint32_t *dst, const uint32_t *src, size_t words) override {
     std::memcpy(dst, src, words * sizeof(uint32_t));
