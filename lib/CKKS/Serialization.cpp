@@ -31,14 +31,24 @@ ByteReader openFor(const std::string &path, FileKind kind, const Params &params,
   return ByteReader(storage.payload, path);
 }
 
+/// Whether the n words of `limb` are residues below q (a maximum, which
+/// vectorizes, rather than a branch per word).
+bool limbBelow(const uint32_t *limb, size_t n, uint32_t q) {
+  uint32_t largest = 0;
+  for (size_t c = 0; c < n; ++c)
+    largest = std::max(largest, limb[c]);
+  return largest < q;
+}
+
 /// Every word of `words`, laid out as limbs over `primes` (repeated), must be
 /// a residue below its prime.
 void checkResidues(const ByteReader &r, const Params &params,
                    std::span<const uint32_t> words,
                    std::span<const uint32_t> primes) {
   const size_t n = params.degree();
-  for (size_t i = 0; i < words.size(); ++i)
-    if (words[i] >= params.prime(primes[(i / n) % primes.size()]))
+  for (size_t i = 0; i * n < words.size(); ++i)
+    if (!limbBelow(words.data() + i * n, std::min(n, words.size() - i * n),
+                   params.prime(primes[i % primes.size()])))
       r.fail("residue out of range");
 }
 
@@ -138,9 +148,11 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
         k.keptLimbs.push_back(uint32_t(i));
   }
   // Each digit holds b then a over the kept limbs (all of [P, Q_level] for a
-  // whole key); the size of each digit in the file is checked before
-  // anything is allocated for it.
-  const size_t heldLimbs = k.basisLimbs ? k.keptLimbs.size() : ext.size();
+  // whole key, none when the process keeps nothing); the size of each digit
+  // in the file is checked before anything is allocated for it.
+  const bool holds = keep != KeySelection::Keep::Nothing;
+  const size_t heldLimbs =
+      !holds ? 0 : (k.basisLimbs ? k.keptLimbs.size() : ext.size());
   const size_t heldWords = heldLimbs * n;
   // Where each limb of [P, Q_level] is held (-1: not this process's).
   std::vector<int64_t> heldAt(ext.size(), -1);
@@ -148,26 +160,20 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
     heldAt[k.basisLimbs ? k.keptLimbs[h] : h] = int64_t(h);
   for (uint32_t j = 0; j < count; ++j) {
     auto b = r.getArrayExact<uint32_t>(words, kDigitSizeError);
-    if (keep == KeySelection::Keep::Nothing) {
-      checkResidues(r, params, b, ext);
-      continue;
-    }
     KeyDigit digit;
-    digit.reserve(2 * heldWords);
-    kernels::adviseHugePages(digit.data(), 2 * heldWords * sizeof(uint32_t));
-    digit.resize(2 * heldWords); // uninitialized: every word written below
+    if (holds) {
+      digit.reserve(2 * heldWords);
+      kernels::adviseHugePages(digit.data(), 2 * heldWords * sizeof(uint32_t));
+      digit.resize(2 * heldWords); // uninitialized: every word written below
+    }
     // Limb by limb on all threads: every limb of b checked (what is not held
     // here is checked too: all processes must accept or refuse the same
     // file), a held limb copied and its a expanded from the seed.
     bool outOfRange = false;
 #pragma omp parallel for schedule(dynamic) reduction(|| : outOfRange)
     for (size_t i = 0; i < ext.size(); ++i) {
-      const uint32_t q = params.prime(ext[i]);
       const uint32_t *from = b.data() + i * n;
-      uint32_t largest = 0;
-      for (size_t c = 0; c < n; ++c)
-        largest = std::max(largest, from[c]);
-      outOfRange = outOfRange || largest >= q;
+      outOfRange = outOfRange || !limbBelow(from, n, params.prime(ext[i]));
       if (heldAt[i] < 0)
         continue;
       const size_t h = size_t(heldAt[i]);
@@ -177,7 +183,8 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
     }
     if (outOfRange)
       r.fail("residue out of range");
-    k.digits.push_back(std::move(digit));
+    if (holds)
+      k.digits.push_back(std::move(digit));
   }
   return k;
 }

@@ -14,9 +14,9 @@ namespace cerium {
 
 // The rounds once, for one block in scalars (Prng's word-at-a-time stream)
 // or eight blocks in the lanes of a vector (bulk expansion): the same
-// operations on each lane, so the same words.
-// In place, by reference: no vector crosses a call boundary by value (whose
-// ABI differs between the AVX2 and the baseline clone).
+// operations on each lane, so the same words. Values are updated in place
+// by reference, so no vector crosses a call boundary by value (whose ABI
+// differs between the AVX2 and the baseline clone).
 template <class V> [[gnu::always_inline]] static inline void rotl(V &x, int r) {
   x = (x << r) | (x >> (32 - r));
 }
