@@ -232,12 +232,17 @@ uint32_t rotationGaloisElement(size_t degree, int64_t steps) {
 RecordedWork::~RecordedWork() = default;
 RnsBackend::~RnsBackend() = default;
 
-void RnsBackend::nttForwardSigned(Limbs out,
-                                  std::span<const int64_t> coefficients) {
-  const size_t n = out.degree;
-  if (coefficients.size() != n)
+void RnsBackend::checkSignedCoefficients(
+    Limbs out, std::span<const int64_t> coefficients) {
+  if (coefficients.size() != out.degree)
     throw std::invalid_argument("nttForwardSigned: expected one coefficient "
                                 "per word of a limb");
+}
+
+void RnsBackend::nttForwardSigned(Limbs out,
+                                  std::span<const int64_t> coefficients) {
+  checkSignedCoefficients(out, coefficients);
+  const size_t n = out.degree;
   std::vector<uint32_t> host(out.numWords());
   for (size_t i = 0; i < out.numLimbs(); ++i) {
     const modarith::Modulus m = context().prime(out.primes[i]).modulus;

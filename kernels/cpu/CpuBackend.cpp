@@ -186,9 +186,7 @@ public:
 
   void nttForwardSigned(Limbs out,
                         std::span<const int64_t> coefficients) override {
-    if (coefficients.size() != out.degree)
-      throw std::invalid_argument("nttForwardSigned: expected one "
-                                  "coefficient per word of a limb");
+    checkSignedCoefficients(out, coefficients);
     // Each limb transformed right after its reduction, while it is in
     // cache; the limbs in parallel (the encoder's reduction was one thread).
     parallelLimbs(out.numLimbs(), [&](size_t i) {

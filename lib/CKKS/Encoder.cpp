@@ -102,8 +102,9 @@ static void inverseButterflies(std::complex<double> *v, size_t n,
 /// than the threads, split each block's butterflies among them; then every
 /// block is a transform of its own (same twiddles from that stage on), one
 /// per thread. The same operations as inverseButterflies, so the same bits.
-static void inverseButterflies(std::complex<double> *v, size_t n,
-                               const std::complex<double> *w, int threads) {
+static void inverseButterfliesOnThreads(std::complex<double> *v, size_t n,
+                                        const std::complex<double> *w,
+                                        int threads) {
   // Below this a transform is too short to pay for waking threads.
   constexpr size_t kLeast = 4096;
   size_t blocks = 1;
@@ -133,7 +134,7 @@ void Encoder::forEachCoefficient(std::span<const std::complex<double>> values,
         fmt::format("{} values do not fit {} slots", values.size(), slots));
   std::vector<std::complex<double>> v(slots);
   std::copy(values.begin(), values.end(), v.begin());
-  inverseButterflies(v.data(), slots, inverseTwiddles.data(), threads);
+  inverseButterfliesOnThreads(v.data(), slots, inverseTwiddles.data(), threads);
   const size_t gap = p->degree() / (2 * slots);
   for (size_t i = 0; i < slots; ++i) {
     const std::complex<double> z = v[bitReversed[i]] / double(slots);

@@ -210,6 +210,12 @@ public:
                                      std::span<const ConstLimbs> digits,
                                      std::span<const ConstLimbs> keyB,
                                      std::span<const ConstLimbs> keyA) = 0;
+
+protected:
+  /// nttForwardSigned's operands (every override's): one coefficient per
+  /// word of a limb.
+  static void checkSignedCoefficients(Limbs out,
+                                      std::span<const int64_t> coefficients);
 };
 
 /// Backend memory owned RAII-style.
