@@ -20,6 +20,7 @@
 #include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Compiler/Compiler.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Runtime/Backends.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/kernels/CpuBackend.h"
@@ -37,7 +38,6 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
-#include <sstream>
 
 using namespace cerium;
 
@@ -54,6 +54,30 @@ double medianMs(int reps, const std::function<void()> &f) {
   }
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
+}
+
+/// Milliseconds per kernel kind, summed over `reps` runs of `run` and
+/// printed per run on stderr. With `shapes`, also the limb count of each
+/// call's first result (odd counts are where limb-parallel kernels leave a
+/// core idle).
+void printProfile(const char *what, runtime::ScheduleExecutor &run,
+                  const ckks::EvalKeys &keys, int reps, bool shapes) {
+  std::map<std::string, std::pair<int, double>> perKernel;
+  std::map<std::string, std::string> limbs;
+  for (int rep = 0; rep < reps; ++rep)
+    run.execute(keys, [&](size_t, size_t, mlir::Operation *op, double ms) {
+      std::string name = op->getName().getStringRef().str();
+      auto &entry = perKernel[name];
+      ++entry.first;
+      entry.second += ms;
+      if (shapes && rep == 0 && op->getNumResults() > 0)
+        if (auto t = mlir::dyn_cast<rns::LimbsType>(op->getResult(0).getType()))
+          limbs[name] += " " + std::to_string(t.getPrimes().size());
+    });
+  for (auto &[kernel, entry] : perKernel)
+    fmt::print(stderr, "{} {:18s} {:4d} calls {:8.2f} ms{}\n", what, kernel,
+               entry.first / reps, entry.second / reps,
+               shapes ? "  limbs:" + limbs[kernel] : std::string());
 }
 
 /// A .fhe program compiled and run in one process as the tools would:
@@ -95,16 +119,7 @@ public:
   }
   /// Milliseconds per kernel kind, averaged over `reps` runs, on stderr.
   void profile(const char *what, int reps) {
-    std::map<std::string, std::pair<int, double>> perKernel;
-    for (int rep = 0; rep < reps; ++rep)
-      run->execute(keys, [&](size_t, size_t, mlir::Operation *op, double ms) {
-        auto &entry = perKernel[op->getName().getStringRef().str()];
-        ++entry.first;
-        entry.second += ms;
-      });
-    for (auto &[kernel, entry] : perKernel)
-      fmt::print(stderr, "{} {:18s} {:4d} calls {:8.2f} ms\n", what, kernel,
-                 entry.first / reps, entry.second / reps);
+    printProfile(what, *run, keys, reps, false);
   }
   /// The real parts of the first output's slots, from a fresh run (a run
   /// may overwrite its inputs in the arena, so timed repeats compute on
@@ -277,44 +292,8 @@ int main(int argc, char **argv) {
     double hrot = medianMs(reps, [&] { hrotRun.execute(keys); });
     if (profile)
       for (auto [name, run] :
-           {std::pair{"HMult", &hmultRun}, std::pair{"HRot", &hrotRun}}) {
-        std::map<std::string, std::pair<int, double>> perKernel;
-        // Limb counts of each kernel's first result: odd counts are where
-        // limb-parallel kernels leave a core idle.
-        std::map<std::string, std::string> shapes;
-        // Times summed over --reps runs (one run's are too short to read at
-        // small rings), printed per run.
-        for (int rep = 0; rep < reps; ++rep)
-          run->execute(
-              keys, [&](size_t, size_t, mlir::Operation *op, double ms) {
-                std::string name = op->getName().getStringRef().str();
-                auto &entry = perKernel[name];
-                ++entry.first;
-                entry.second += ms;
-                if (rep == 0 && op->getNumResults() > 0) {
-                  // !rns.limbs<0 to 4, 7, 9>: count the primes.
-                  std::string type;
-                  llvm::raw_string_ostream os(type);
-                  os << op->getResult(0).getType();
-                  auto lt = type.find('<'), gt = type.rfind('>');
-                  if (lt == std::string::npos || gt == std::string::npos)
-                    return;
-                  size_t limbs = 0;
-                  std::stringstream list(type.substr(lt + 1, gt - lt - 1));
-                  for (std::string piece; std::getline(list, piece, ',');) {
-                    unsigned a = 0, b = 0;
-                    limbs += std::sscanf(piece.c_str(), "%u to %u", &a, &b) == 2
-                                 ? b - a + 1
-                                 : 1;
-                  }
-                  shapes[name] += " " + std::to_string(limbs);
-                }
-              });
-        for (auto &[kernel, entry] : perKernel)
-          fmt::print(stderr, "{:6s} {:18s} {:4d} calls {:8.2f} ms  limbs:{}\n",
-                     name, kernel, entry.first / reps, entry.second / reps,
-                     shapes[kernel]);
-      }
+           {std::pair{"HMult", &hmultRun}, std::pair{"HRot", &hrotRun}})
+        printProfile(name, *run, keys, reps, true);
     // The same operations as the Evaluator's kernel sequences (the client
     // library's reference), for comparison.
     double hmultEvaluator = medianMs(reps, [&] {
