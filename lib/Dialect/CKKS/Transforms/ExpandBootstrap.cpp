@@ -69,9 +69,7 @@ double BootstrapConfig::arcsineError(double sMax) {
 
 BootstrapErrors BootstrapConfig::errorBounds(const RnsLayout &layout,
                                              int64_t slots) const {
-  double q0 = 1;
-  for (unsigned i = 0; i < layout.base; ++i)
-    q0 *= double(layout.moduli[i]);
+  const double q0 = layout.baseModulus();
   const double scale = layout.scales[0], ring = double(layout.degree());
   // Noise: CoeffToSlot's rounding (a few rescales, each ~sqrt(N h / 12)
   // per slot, ~N for the dense secret's h ~ 2N/3) against a signal that
@@ -169,10 +167,8 @@ class Expansion {
 public:
   Expansion(OpBuilder &b, const RnsLayout &layout,
             const BootstrapConfig &config, int64_t slots)
-      : e(b, slots), layout(layout), config(config), n(slots) {
-    for (unsigned i = 0; i < layout.base; ++i)
-      q0 *= double(layout.moduli[i]);
-  }
+      : e(b, slots), layout(layout), config(config), n(slots),
+        q0(layout.baseModulus()) {}
 
   /// The expansion of `op`, or null after a diagnostic.
   Value expand(BootstrapOp op) {
@@ -420,7 +416,7 @@ private:
   const RnsLayout &layout;
   const BootstrapConfig &config;
   const int64_t n;
-  double q0 = 1;
+  const double q0;
 };
 
 class ExpandBootstrapPass

@@ -17,6 +17,13 @@ std::pair<size_t, size_t> RnsLayout::digitRange(unsigned level,
   return {first, std::min<size_t>(digitSize, qCount(level) - first)};
 }
 
+double RnsLayout::baseModulus() const {
+  double q0 = 1;
+  for (unsigned i = 0; i < base; ++i)
+    q0 *= double(moduli[i]);
+  return q0;
+}
+
 std::vector<uint32_t> RnsLayout::qIds(unsigned level) const {
   std::vector<uint32_t> ids(qCount(level));
   for (size_t i = 0; i < ids.size(); ++i)

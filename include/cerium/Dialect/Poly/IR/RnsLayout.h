@@ -45,6 +45,9 @@ struct RnsLayout {
   /// Q primes [first, first + count) of digit j at `level`.
   std::pair<size_t, size_t> digitRange(unsigned level, size_t j) const;
 
+  /// q_0, the product of the base primes (what bootstrapping reduces by).
+  double baseModulus() const;
+
   std::vector<uint32_t> qIds(unsigned level) const;
   std::vector<uint32_t> pIds() const;
   /// [P, Q_level]: the key-switching basis.
