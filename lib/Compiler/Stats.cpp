@@ -61,14 +61,13 @@ std::string statsReport(Compilation &c) {
   // Each with the source line it serves, the level it refreshes to and its
   // iterations (meta-bootstrapping).
   out += fmt::format("bootstraps        {}", c.bootstraps.size());
-  for (size_t i = 0; i < c.bootstraps.size(); ++i)
-    out += fmt::format("{}{}", i ? ", " : " (lines ", c.bootstraps[i].line);
-  for (size_t i = 0; i < c.bootstraps.size(); ++i)
-    out +=
-        fmt::format("{}{}", i ? ", " : "; to levels ", c.bootstraps[i].level);
-  for (size_t i = 0; i < c.bootstraps.size(); ++i)
-    out += fmt::format("{}{}", i ? ", " : "; iterations ",
-                       c.bootstraps[i].iterations);
+  auto listEach = [&](const char *label, auto field) {
+    for (size_t i = 0; i < c.bootstraps.size(); ++i)
+      out += fmt::format("{}{}", i ? ", " : label, field(c.bootstraps[i]));
+  };
+  listEach(" (lines ", [](const auto &b) { return b.line; });
+  listEach("; to levels ", [](const auto &b) { return b.level; });
+  listEach("; iterations ", [](const auto &b) { return b.iterations; });
   out += c.bootstraps.empty() ? "\n" : ")\n";
   // The approximations of nonlinear functions, as the lowering chose them.
   auto approximations =
