@@ -1036,6 +1036,19 @@ private:
   double numArg(const Args &a, size_t i, double dflt, const char *what) {
     return a.byPosition[i] ? evalNumber(*a.byPosition[i], what) : dflt;
   }
+  /// A call's own `precision = e`: its approximation's absolute error on
+  /// its range, kept as is by fhe-assign-precision instead of a share of the
+  /// program's precision.
+  void statePrecision(const Args &a, size_t i, Value approximated) {
+    if (!a.byPosition[i])
+      return;
+    double e = evalNumber(*a.byPosition[i], "the call's precision");
+    if (!(e > 0) || !std::isfinite(e))
+      fail(a.byPosition[i]->loc,
+           "a call's precision must be a positive number, got " + fmtNum(e));
+    approximated.getDefiningOp()->setAttr(fhe::kPrecisionAttr,
+                                          builder.getF64FloatAttr(e));
+  }
   std::vector<int64_t> intList(const Expr &e, const char *what) {
     Val v = eval(e);
     if (v.kind != Val::Kind::List)
@@ -1090,7 +1103,7 @@ private:
     };
 
     if (isNonlinearFunction(fn)) {
-      Args a = bindArgs(e, {"x", "range"}, 1);
+      Args a = bindArgs(e, {"x", "range", "precision"}, 1);
       Val x = tensorArg(a, 0);
       Interval in = requireRange(a, 1, x.tensor, e);
       if ((fn == "log" || fn == "sqrt" || fn == "inv_sqrt") && in.lo <= 0 &&
@@ -1104,11 +1117,12 @@ private:
                                         builder.getStringAttr(fn),
                                         rangeAttr(in));
       });
+      statePrecision(a, 2, r.tensor);
       setRange(r.tensor, image(fn, in));
       return r;
     }
     if (fn == "max" || fn == "min") {
-      Args a = bindArgs(e, {"a", "b", "range"}, 2);
+      Args a = bindArgs(e, {"a", "b", "range", "precision"}, 2);
       Val x = tensorArg(a, 0), y = tensorArg(a, 1);
       Shape s = check(shapes::broadcast(shapeOf(x), shapeOf(y)));
       std::optional<Interval> rx = rangeOf(x.tensor), ry = rangeOf(y.tensor);
@@ -1126,6 +1140,7 @@ private:
       Value v = fhe::MaxMinOp::create(
           builder, loc, fhe::tensorType(&ctx, s, cipher), x.tensor, y.tensor,
           builder.getBoolAttr(fn == "max"), rangeAttr(in));
+      statePrecision(a, 3, v);
       setRange(v, in);
       return Val::ofTensor(v);
     }

@@ -154,6 +154,24 @@ def strided_conv_ref(x):
     return [s, p, p.mean(axis=(1, 2)), g + h, h]
 
 
+def resnet_mini_ref(x):
+    """resnet_mini.fhe by examples/resnet20/resnet20.py's float64 layers."""
+    sys.path.insert(0, os.path.join(ROOT, "examples", "resnet20"))
+    import resnet20
+    p = resnet20.load_weights()
+    relu = lambda z: np.maximum(z, 0)
+    h = relu(resnet20.batchnorm(resnet20.conv2d(x[None], p["conv1.weight"], padding=1),
+                                p, "bn1"))
+    y = relu(resnet20.batchnorm(resnet20.conv2d(h, p["layer2.0.conv1.weight"], 2, 1),
+                                p, "layer2.0.bn1"))
+    y = resnet20.batchnorm(resnet20.conv2d(y, p["layer2.0.conv2.weight"], 1, 1),
+                           p, "layer2.0.bn2")
+    s = resnet20.batchnorm(resnet20.conv2d(h, p["layer2.0.shortcut.0.weight"], 2),
+                           p, "layer2.0.shortcut.1")
+    pooled = relu(y + s).mean(axis=(2, 3))[0]
+    return [pooled @ p["linear.weight"][:, :32].T + p["linear.bias"]]
+
+
 POWER15 = [0.5, -1, 0.25, 0.125, -0.5, 0.0625, 0, 0.3, -0.2, 0.1,
            0.05, -0.04, 0.03, 0, -0.01, 0.02]
 CHEB15 = [0.1, 0.9, -0.3, 0.2, 0.05, -0.04, 0.03, -0.02, 0.01, 0.009,
@@ -222,6 +240,7 @@ PROGRAMS = {
     "multi_ct_conv": ({"x": (2, 6, 6)}, multi_ct_conv_ref),
     # Strided convolutions in the input's grid (FHEToCKKS gridLayout).
     "strided_conv": ({"x": (4, 8, 8)}, strided_conv_ref),
+    "resnet_mini": ({"x": ((3, 8, 8), -3, 3)}, resnet_mini_ref),
 }
 
 # Bounds of the encrypted runs where a program asserts more than the default
@@ -240,7 +259,7 @@ BOUNDS = {"bootstrap_sparse": 2.0 ** -26, "bootstrap_full": 2.0 ** -25,
           "bootstrap_meta": 2.0 ** -40,
           "bootstrap_deep": 2.0 ** -24, "bootstrap_placed": 2.0 ** -26,
           "nonlinear": 1e-2,
-          "multi_ct_elementwise": 1e-2}
+          "multi_ct_elementwise": 1e-2, "resnet_mini": 5e-2}
 
 
 def mpi_env():

@@ -53,7 +53,7 @@ public:
                            std::chrono::steady_clock::now() - start)
                            .count();
       if (!profilePath.empty())
-        events.push_back({eventName(op), elapsed * 1e3 - ms, ms});
+        events.push_back({eventName(op), sourceLine(op), elapsed * 1e3 - ms, ms});
       if (tty && elapsed > 1.0) {
         double eta = elapsed / double(done) * double(total - done);
         std::fprintf(stderr, "\r%zu/%zu ops, %.1f s elapsed, ETA %.1f s   ",
@@ -73,8 +73,11 @@ public:
     for (const Event &e : events)
       lane += fmt::format(",\n{{\"name\": \"{}\", \"ph\": \"X\", "
                           "\"ts\": {:.1f}, \"dur\": {:.1f}, \"pid\": 1, "
-                          "\"tid\": {}}}",
-                          e.name, e.startMs * 1e3, e.ms * 1e3, world.rank());
+                          "\"tid\": {}{}}}",
+                          e.name, e.startMs * 1e3, e.ms * 1e3, world.rank(),
+                          e.line ? fmt::format(", \"args\": {{\"line\": {}}}",
+                                               e.line)
+                                 : std::string());
     std::string lanes = gatherText(world, lane);
     if (world.rank() != 0)
       return;
@@ -100,6 +103,17 @@ private:
                              .getNumLimbs());
     return name;
   }
+  /// The source line the op was lowered from (0 if its location has none),
+  /// so a trace can be summed per line of the program (a layer).
+  static unsigned sourceLine(mlir::Operation *op) {
+    unsigned line = 0;
+    op->getLoc()->walk([&](mlir::Location l) {
+      if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(l))
+        line = fl.getLine();
+      return line ? mlir::WalkResult::interrupt() : mlir::WalkResult::advance();
+    });
+    return line;
+  }
   /// Every rank's text, concatenated in rank order (on every rank).
   static std::string gatherText(runtime::Communicator &world,
                                 const std::string &mine) {
@@ -124,6 +138,7 @@ private:
 
   struct Event {
     std::string name;
+    unsigned line;
     double startMs, ms;
   };
   std::string profilePath;

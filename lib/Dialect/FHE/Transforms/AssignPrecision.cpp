@@ -69,9 +69,12 @@ public:
     // different outputs do not add up, so each output splits the budget
     // among the approximations that reach it, and an op takes its
     // tightest share.
+    // Calls with a precision of their own (the source's `precision = e`)
+    // keep it and take no share.
     std::vector<Operation *> approximated;
     for (Operation &op : main.getBody().front())
-      if (isa<NonlinearOp, MaxMinOp>(op) && isCipher(op.getResult(0).getType()))
+      if (isa<NonlinearOp, MaxMinOp>(op) &&
+          isCipher(op.getResult(0).getType()) && !op.hasAttr(kPrecisionAttr))
         approximated.push_back(&op);
     llvm::DenseMap<Operation *, double> targets;
     Operation *ret = main.getBody().front().getTerminator();

@@ -71,20 +71,25 @@ std::optional<RnsLayout> RnsLayout::of(Operation *op) {
   RnsLayout l;
   // Out of range is missing: a silent default would give N = 1 or no
   // base primes and crash a later pass.
-  auto integer = [&](StringRef name, unsigned &out) {
+  // log_n is a shift count; the prime counts are bounded only so that
+  // products of them stay far from overflow (a long insecure chain has
+  // digits of more than 64 primes).
+  auto integer = [&](StringRef name, unsigned &out, int64_t end) {
     auto a = dict.getAs<IntegerAttr>(name);
-    if (!a || a.getInt() < 0 || a.getInt() >= 64)
+    if (!a || a.getInt() < 0 || a.getInt() >= end)
       return false;
     out = unsigned(a.getInt());
     return true;
   };
+  constexpr int64_t kMaxPrimes = int64_t(1) << 16;
   auto moduli = dict.getAs<DenseI64ArrayAttr>("moduli");
   auto scales = dict.getAs<DenseF64ArrayAttr>("scales");
-  if (!integer("log_n", l.logN) || !integer("base", l.base) ||
-      !integer("per_level", l.perLevel) || !integer("special", l.special) ||
-      !integer("digit", l.digitSize) || !moduli || !scales)
-    return fail("needs log_n, base, per_level, special, digit (integers in "
-                "[0, 64)), moduli and scales");
+  if (!integer("log_n", l.logN, 64) || !integer("base", l.base, kMaxPrimes) ||
+      !integer("per_level", l.perLevel, kMaxPrimes) ||
+      !integer("special", l.special, kMaxPrimes) ||
+      !integer("digit", l.digitSize, kMaxPrimes) || !moduli || !scales)
+    return fail("needs log_n (an integer in [0, 64)), base, per_level, "
+                "special, digit (integers in [0, 65536)), moduli and scales");
   l.moduli.assign(moduli.asArrayRef().begin(), moduli.asArrayRef().end());
   l.scales.assign(scales.asArrayRef().begin(), scales.asArrayRef().end());
   if (l.logN == 0 || l.base == 0 || l.scales.empty() || l.perLevel == 0 ||

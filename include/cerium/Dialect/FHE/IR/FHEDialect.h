@@ -23,9 +23,9 @@ llvm::SmallVector<int64_t> shapeOf(mlir::Type type);
 bool isCipher(mlir::Type type);
 
 /// On fhe.nonlinear and fhe.maxmin: the absolute error (f64) that op's
-/// approximation must meet, when the compiler derived one from the program's
-/// precision (fhe-assign-precision); the lowering and `cerium-run --plain
-/// --approx` read it.
+/// approximation must meet: the call's own `precision = e` from the source,
+/// else a share of the program's precision (fhe-assign-precision); the
+/// lowering and `cerium-run --plain --approx` read it.
 inline constexpr llvm::StringLiteral kPrecisionAttr = "fhe.precision";
 /// On the ckks module: one string per approximation the lowering chose,
 /// "line L: ..." (approx::Approximation::describe), for --emit stats.
