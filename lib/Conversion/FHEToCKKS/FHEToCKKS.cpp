@@ -210,10 +210,33 @@ private:
     int64_t extent = 0;
     /// The padded shape of a padded row-major layout; empty for others.
     Shape padded;
+    /// Channels multiplexed into a [C, H, W] grid's gaps (Lee et al., ICML
+    /// 2022): with mux = g, channel c sits in block c / g^2 (strides[0]
+    /// apart) at sub-position ((c / g) % g, c % g) of each g x g cell, whose
+    /// pixels are strides[1], strides[2] apart (the sub-steps are those over
+    /// g). A strided conv's output fills the cells its stride empties, so a
+    /// tensor keeps to fewer ciphertexts; 1: plain strides.
+    int64_t mux = 1;
     bool operator==(const Layout &o) const {
-      return strides == o.strides && extent == o.extent;
+      return strides == o.strides && extent == o.extent && mux == o.mux;
     }
   };
+  /// Flat positions of `shape`'s elements (row-major order) in `layout`.
+  static std::vector<int64_t> positions(const Shape &shape,
+                                        const Layout &layout) {
+    if (layout.mux == 1)
+      return shapes::stridedPositions(shape, layout.strides);
+    const int64_t g = layout.mux, block = layout.strides[0],
+                  row = layout.strides[1], col = layout.strides[2];
+    std::vector<int64_t> pos;
+    pos.reserve(size_t(shapes::numElements(shape)));
+    for (int64_t c = 0; c < shape[0]; ++c)
+      for (int64_t y = 0; y < shape[1]; ++y)
+        for (int64_t x = 0; x < shape[2]; ++x)
+          pos.push_back(c / (g * g) * block + (c / g) % g * (row / g) +
+                        c % g * (col / g) + y * row + x * col);
+    return pos;
+  }
   static Layout paddedLayout(const Shape &padded) {
     return {shapes::strides(padded), shapes::numElements(padded), padded};
   }
@@ -300,7 +323,7 @@ private:
   /// Slots [0, extent) are the value's; constants fill them.
   int64_t extentOf(Value v) const { return layoutOf(v).extent; }
   std::vector<int64_t> positionsOf(Value v) const {
-    return shapes::stridedPositions(shapeOf(v), layoutOf(v).strides);
+    return positions(shapeOf(v), layoutOf(v));
   }
   void setCipher(Value result, Parts cts, const Layout &layout) {
     ciphers[result] = std::move(cts);
@@ -346,7 +369,7 @@ private:
       std::fill(slotsOut.begin(), slotsOut.end(), values[0]);
       return slotsOut;
     }
-    auto pos = shapes::stridedPositions(shape, layout.strides);
+    auto pos = positions(shape, layout);
     for (size_t i = 0; i < pos.size(); ++i)
       slotsOut[size_t(pos[i])] = values[i];
     return slotsOut;
@@ -516,9 +539,10 @@ private:
                                    const Layout &to) {
     RelayoutPlan oneMap{
         {},
-        distinctDistances(shapes::stridedPositions(shape, from.strides),
-                          shapes::stridedPositions(shape, to.strides)),
-        1};
+        distinctDistances(positions(shape, from), positions(shape, to)), 1};
+    // Axis by axis only between plain strided layouts.
+    if (from.mux != 1 || to.mux != 1)
+      return oneMap;
     RelayoutPlan staged;
     std::vector<int64_t> strides = from.strides;
     for (size_t k = shape.size(); k-- > 0;) {
@@ -547,8 +571,8 @@ private:
     if (to == paddedLayout(shape) && compacted.count(v))
       return compacted.at(v);
     auto move = [&](const Parts &x, const Layout &a, const Layout &t) {
-      auto in = shapes::stridedPositions(shape, a.strides);
-      auto out = shapes::stridedPositions(shape, t.strides);
+      auto in = positions(shape, a);
+      auto out = positions(shape, t);
       std::vector<MapEntry> entries;
       for (size_t i = 0; i < in.size(); ++i)
         entries.push_back({out[i], in[i], 1.0});
@@ -1382,13 +1406,45 @@ private:
   /// the same distance apart for every (y, x) and the map's diagonals are
   /// the taps times the channel offsets (Lee et al., ICML 2022). Compact
   /// where the grid cannot hold the output.
+  ///
+  /// When that grid needs more ciphertexts than the input, the output's
+  /// channels are multiplexed into the cells the stride empties instead
+  /// (Layout::mux): fewer ciphertexts for every later op (bootstraps and
+  /// nonlinear functions above all), for a few more diagonals per map.
   Layout gridLayout(Value in, const Shape &out, int64_t stride) const {
     const Layout l = layoutOf(in);
-    auto grid = stridedLayout(
-        out, {l.strides[0], stride * l.strides[1], stride * l.strides[2]});
+    std::optional<Layout> grid;
+    if (l.mux == 1)
+      grid = stridedLayout(
+          out, {l.strides[0], stride * l.strides[1], stride * l.strides[2]});
+    if (stride > 1 && (!grid || partsFor(grid->extent) > partsFor(l.extent)))
+      if (auto mux = multiplexedLayout(l, out, stride))
+        if (!grid || partsFor(mux->extent) < partsFor(grid->extent))
+          grid = mux;
     if (!grid || partsFor(grid->extent) > kMaxCiphertextsPerTensor)
       return paddedLayout(out);
     return *grid;
+  }
+  /// `out` = [C, H / stride, W / stride] in the grid of `in`'s layout with
+  /// its multiplexing times `stride`, or nothing if the grid's steps do not
+  /// split into the finer sub-steps or two elements would meet.
+  static std::optional<Layout> multiplexedLayout(const Layout &in,
+                                                 const Shape &out,
+                                                 int64_t stride) {
+    if (in.strides.size() != 3 || out.size() != 3)
+      return std::nullopt;
+    Layout l;
+    l.mux = in.mux * stride;
+    l.strides = {in.strides[0], stride * in.strides[1],
+                 stride * in.strides[2]};
+    if (l.strides[1] % l.mux || l.strides[2] % l.mux)
+      return std::nullopt;
+    auto pos = positions(out, l);
+    std::set<int64_t> distinct(pos.begin(), pos.end());
+    if (distinct.size() != pos.size() || *distinct.begin() < 0)
+      return std::nullopt;
+    l.extent = *distinct.rbegin() + 1;
+    return l;
   }
 
   /// The layout of a conv2d's or avgpool2d's output, given its map's
@@ -1404,7 +1460,7 @@ private:
     if (!(layout == compactLayout) &&
         llvm::all_of(result.getUsers(),
                      [](Operation *u) { return isa<func::ReturnOp>(u); })) {
-      auto outPos = shapes::stridedPositions(out, layout.strides);
+      auto outPos = positions(out, layout);
       std::vector<int64_t> ins, direct, grid;
       for (const MapEntry &m : entries) {
         ins.push_back(m.in);
@@ -1416,7 +1472,7 @@ private:
           distinctDistances(ins, direct))
         layout = compactLayout;
     }
-    auto outPos = shapes::stridedPositions(out, layout.strides);
+    auto outPos = positions(out, layout);
     for (MapEntry &m : entries)
       m.out = outPos[size_t(m.out)];
     return layout;
