@@ -118,7 +118,7 @@ unsigned seriesProducts(unsigned degree) {
   return unsigned(std::lround(2 * std::sqrt(d) + std::log2(d)));
 }
 
-bool isFreeFactor(double c) { return c == 0 || c == 1 || c == -1; }
+bool isFreeFactor(double c) { return c == 0 || isIntegerFactor(c); }
 
 Cost costOf(const std::vector<Step> &steps) {
   Cost cost;
@@ -660,25 +660,45 @@ private:
 };
 
 /// The steps of sign (or relu, abs) from a chain on [-range, range].
+/// relu and abs start from u = x / range and end with u times the last
+/// stage scaled by range: the final product then reads u, which a
+/// bootstrap placed inside the chain refreshes with the first stage's
+/// input, rather than x, which would need a refresh of its own (the same
+/// depth: the map onto [-1, 1] is a level either way).
 std::vector<Step> compositeSteps(std::string_view fn, const Chain &chain,
                                  double range) {
+  const bool sign = fn == "sign";
   std::vector<Step> steps;
+  if (!sign)
+    steps.push_back(affine(0, 1 / range, 0, 0, 0));
+  const unsigned first = sign ? 0 : 1;
+  // The factor range / 2 (relu) or range (abs): its integer part by an
+  // exact product at the end (the last stage's constants must fit the
+  // scale's integers), the rest, in [1, 2), in the last stage.
+  const double factor = sign ? 1 : fn == "relu" ? range / 2 : range;
+  const double whole = std::max(1.0, std::floor(factor));
   for (size_t i = 0; i < chain.stages.size(); ++i) {
     const SignStage &s = *chain.stages[i];
     bool last = i + 1 == chain.stages.size();
     // Inner stages are divided by 1 + eps to stay in [-1, 1]; relu's last
-    // computes (1 + p) / 2 directly.
-    double scale = !last ? 1 / (1 + s.eps) : fn == "relu" ? 0.5 : 1;
+    // computes (range / 2) (1 + p) directly, abs's range p (but the
+    // integer part).
+    double scale = !last ? 1 / (1 + s.eps) : factor / whole;
     std::vector<double> coeffs(chain.degrees[i] + 1, 0.0);
     for (size_t k = 0; k < s.odd.size(); ++k)
       coeffs[2 * k + 1] = scale * s.odd[k];
     if (last && fn == "relu")
-      coeffs[0] = 0.5;
-    steps.push_back(i == 0 ? series(0, coeffs, -range, range)
-                           : series(unsigned(i), coeffs, -1, 1));
+      coeffs[0] = factor / whole;
+    const unsigned input = i == 0 ? first : unsigned(steps.size());
+    steps.push_back(i == 0 && sign ? series(input, coeffs, -range, range)
+                                   : series(input, coeffs, -1, 1));
   }
-  if (fn != "sign")
-    steps.push_back(product(0, unsigned(steps.size())));
+  if (!sign) {
+    steps.push_back(product(first, unsigned(steps.size())));
+    if (whole != 1)
+      steps.push_back(
+          affine(unsigned(steps.size()), double(whole), 0, 0, 0));
+  }
   return steps;
 }
 

@@ -160,8 +160,9 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   };
   // Bootstraps need their own depth on top of the deepest segment, and the
   // keys of sparse-secret encapsulation.
-  const auto config =
+  auto config =
       ckks::BootstrapConfig::forHammingWeight(kEncapsulationWeight, true);
+  config.forPrecision(c.program.options.precision);
   // A chain of `levels` on `ring` (0: the smallest that fits), with the
   // encapsulation keys when the program bootstraps.
   auto chain = [&](unsigned levels, unsigned ring, bool bootstraps) {

@@ -94,7 +94,8 @@ void modelCost(const Approximation &a, unsigned &depth, unsigned &products) {
       ++products;
       break;
     case Step::Kind::Affine: {
-      auto free = [](double c) { return c == 0 || c == 1 || c == -1; };
+      // Integer factors are exact products (ckks.mul_int): no level.
+      auto free = [](double c) { return c == std::rint(c); };
       unsigned in =
           std::max(s.ca != 0 ? level[s.a] : 0u, s.cb != 0 ? level[s.b] : 0u);
       level.push_back(in + (free(s.ca) && free(s.cb) ? 0 : 1));

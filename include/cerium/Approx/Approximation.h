@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <cmath>
 #include <vector>
 
 namespace cerium::approx {
@@ -40,6 +41,12 @@ struct Step {
   /// not read.
   double ca = 0, cb = 0, c0 = 0;
 };
+
+/// A nonzero integer factor of an Affine step, which the evaluator applies
+/// exactly at no level (ckks.mul_int) instead of as a rounded constant.
+inline bool isIntegerFactor(double c) {
+  return c != 0 && c == std::rint(c) && std::fabs(c) <= 1 << 20;
+}
 
 struct Approximation {
   /// What is approximated, and where.

@@ -1119,6 +1119,8 @@ private:
             return values[i];
           if (c == -1)
             return e.negate(values[i]);
+          if (approx::isIntegerFactor(c))
+            return e.mulInt(values[i], int64_t(c));
           return e.mulConst(values[i], c);
         };
         Value ta = term(step.a, step.ca), tb = term(step.b, step.cb);

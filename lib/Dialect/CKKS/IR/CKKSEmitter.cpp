@@ -74,6 +74,10 @@ Value Emitter::mulConst(Value x, double c) {
                            MulConstOp::create(b, loc, x, b.getF64FloatAttr(c)));
 }
 
+Value Emitter::mulInt(Value x, int64_t k) {
+  return MulIntOp::create(b, loc, x, b.getI64IntegerAttr(k));
+}
+
 Value Emitter::mulValues(Value x, ArrayRef<double> values, int64_t n) {
   if (int64_t(values.size()) == n &&
       std::all_of(values.begin(), values.end(),

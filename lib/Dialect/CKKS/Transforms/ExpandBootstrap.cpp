@@ -51,8 +51,18 @@ unsigned BootstrapConfig::depth() const {
   unsigned tree = 1;
   while ((1u << tree) <= chebyshevDegree)
     ++tree;
-  return coeffsToSlotsLevels + tree + 1 + doubleAngles + 2 +
+  return coeffsToSlotsLevels + tree + 1 + doubleAngles + (arcsine ? 2 : 0) +
          slotsToCoeffsLevels;
+}
+
+double BootstrapConfig::sineError(double sMax) {
+  const double x = std::asin(sMax);
+  return x == 0 ? 0 : 1 - sMax / x;
+}
+
+void BootstrapConfig::forPrecision(double precision) {
+  arcsine =
+      precision < 64 * sineError(std::sin(2 * std::numbers::pi / 256));
 }
 
 double BootstrapConfig::arcsineCubic(double sMax) {
@@ -85,8 +95,9 @@ BootstrapErrors BootstrapConfig::errorBounds(const RnsLayout &layout,
   // coefficient a slot vector in [-1, 1] can have (Delta_0: all ones),
   // twice for the rest of the coefficients, which are smaller and whose
   // errors shrink as the fifth power.
+  const double sMax = std::sin(2 * std::numbers::pi * scale / q0);
   const double approximation =
-      2 * arcsineError(std::sin(2 * std::numbers::pi * scale / q0));
+      2 * (arcsine ? arcsineError(sMax) : sineError(sMax));
   BootstrapErrors bounds;
   bounds.once = noise + approximation;
   // 2^shift d within [-1/4, 1/4]: the second iteration's input then stays
@@ -129,6 +140,7 @@ DictionaryAttr BootstrapConfig::toAttr(MLIRContext *context) const {
       b.getNamedAttr("double_angles", b.getI64IntegerAttr(doubleAngles)),
       b.getNamedAttr("overflow", b.getI64IntegerAttr(overflowBound)),
       b.getNamedAttr("encapsulate", b.getBoolAttr(encapsulate)),
+      b.getNamedAttr("arcsine", b.getBoolAttr(arcsine)),
   });
 }
 
@@ -156,6 +168,8 @@ std::optional<BootstrapConfig> BootstrapConfig::of(Operation *op) {
     return std::nullopt;
   if (auto e = dict.getAs<BoolAttr>("encapsulate")) // absent: false
     c.encapsulate = e.getValue();
+  if (auto a = dict.getAs<BoolAttr>("arcsine")) // absent: true
+    c.arcsine = a.getValue();
   return c;
 }
 
@@ -212,8 +226,7 @@ public:
     // relative to d, and 2^-k rides on SlotToCoeff's constant at no level.
     const unsigned shift = config.errorBounds(layout, n).shift;
     Value d = e.sub(x, e.levelDown(y, 0));
-    d = MulIntOp::create(e.b, e.loc, d,
-                         e.b.getI64IntegerAttr(int64_t(1) << shift));
+    d = e.mulInt(d, int64_t(1) << shift);
     Value correction =
         refresh(op, d, target, cts, stc, std::ldexp(1.0, -int(shift)));
     return correction ? e.add(y, correction) : Value();
@@ -406,6 +419,8 @@ private:
     // the error equioscillate on [0, S] (the best line through 0 for
     // arcsin(s)/s - 1 as a function of s^2): 5.8 times smaller at the bound,
     // and still ~2^-40 for the small coefficients of typical slots.
+    if (!config.arcsine)
+      return c;
     const double c3 = BootstrapConfig::arcsineCubic(
         std::sin(2 * std::numbers::pi * layout.scales[0] / q0));
     Value cube = e.mul(e.mul(c, c), e.mulConst(c, c3));

@@ -118,7 +118,7 @@ private:
                                      "ciphertext arguments (degree 1, size 2)");
     for (Operation &op : block)
       if (!isa<AddOp, SubOp, MulOp, NegateOp, AddPlainOp, MulPlainOp,
-               MulConstOp, EncodeOp, RotateOp, ConjugateOp, RelinearizeOp,
+               MulConstOp, MulIntOp, EncodeOp, RotateOp, ConjugateOp, RelinearizeOp,
                RescaleOp, LevelDownOp, BootstrapOp, func::ReturnOp>(op))
         return op.emitOpError("is not ckks arithmetic: bootstraps are placed "
                               "before they are expanded");
@@ -315,8 +315,17 @@ private:
           Value &r = refreshed[{v, segment}];
           if (!r) {
             const unsigned level = refreshLevels.lookup({v, segment});
-            r = Emitter::levelOf(v) >= level
-                    ? e.levelDown(v, level)
+            // The highest of the value and its copies refreshed for earlier
+            // segments (made above, so they dominate): one still high
+            // enough, like a ReLU's scaled input that its first stage and
+            // its last product both read, only moves down.
+            Value source = v;
+            for (unsigned s = 0; s < segment; ++s)
+              if (Value c = refreshed.lookup({v, s});
+                  c && Emitter::levelOf(c) > Emitter::levelOf(source))
+                source = c;
+            r = Emitter::levelOf(source) >= level
+                    ? e.levelDown(source, level)
                     : BootstrapOp::create(b, op.getLoc(), fresh(level), v);
           }
           v = r;

@@ -46,6 +46,8 @@ public:
   mlir::Value mulPlain(mlir::Value x, llvm::ArrayRef<double> values);
   /// x * c in every slot, rescaled (no plaintext; zero slots stay zero).
   mlir::Value mulConst(mlir::Value x, double c);
+  /// x * k exactly (ckks.mul_int): no rescale, no level.
+  mlir::Value mulInt(mlir::Value x, int64_t k);
   /// x * values, as mul_const when all of the first n values are equal.
   mlir::Value mulValues(mlir::Value x, llvm::ArrayRef<double> values,
                         int64_t n);

@@ -47,11 +47,25 @@ struct BootstrapConfig {
   /// for ModRaise only (ckks.switch_secret), so the computation secret
   /// stays dense; the overflow bound is then the sparse secret's.
   bool encapsulate = false;
+  /// EvalMod's last step, arcsin(s) ~ s + c_3 s^3 (2 levels). Without it the
+  /// sine's own relative error, 1 - sin(x) / x at x = 2 pi Delta_0 / q_0
+  /// (about 1e-4 with q_0 2^8 above the scale), stays: programs whose
+  /// precision is far coarser get two more levels between bootstraps
+  /// (forPrecision).
+  bool arcsine = true;
 
   /// Levels one bootstrap consumes: the DFTs, the cosine series (product
   /// tree plus the coefficients), the double angles, and the arcsine
-  /// correction (2).
+  /// correction (2) if any.
   unsigned depth() const;
+
+  /// The sine's relative error at sMax when no arcsine correction follows.
+  static double sineError(double sMax);
+
+  /// Drops the arcsine correction when `precision` is at least 64 times
+  /// the sine's error at the nominal q_0 / Delta_0 = 2^8 (the many
+  /// bootstraps of a deep program err the same way and add up).
+  void forPrecision(double precision);
 
   /// The arcsine correction's cubic coefficient for sines up to `sMax`
   /// (EvalMod's last step), and its relative error there.
