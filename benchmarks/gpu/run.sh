@@ -7,8 +7,10 @@
 # device-to-device copy, then HMult+relin+rescale, HRot and the degree-15
 # polynomial as compiled schedules on the GPU (N = 2^16, 24 levels, dnum 4),
 # then the compiled 128-bit bootstrap of all 2^15 slots leaving 5 levels
-# (warm, median of 5, with its precision), and writes
-# OUTDIR/gpu-kernels.json, OUTDIR/gpu-ckks.json and OUTDIR/gpu-bootstrap.json.
+# (warm, median of 5, with its precision), then one encrypted ResNet-20
+# inference (examples/resnet20, 128-bit; time per layer and the logits'
+# error), and writes OUTDIR/gpu-kernels.json, OUTDIR/gpu-ckks.json,
+# OUTDIR/gpu-bootstrap.json and OUTDIR/gpu-resnet20.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${CERIUM_BUILD_DIR:-$ROOT/build}"
@@ -49,3 +51,5 @@ print(f"{r['params']} on {r['backend']}")
 print(f"  bootstrap, {r['levels_after']} levels left  {r['bootstrap_ms']:8.1f} ms  "
       f"precision {r['precision_mean_bits']:.1f} / {r['precision_worst_bits']:.1f} bits")
 PY
+"$ROOT/.venv/bin/python" "$ROOT/benchmarks/run_resnet20.py" --build "$BUILD" \
+  --backend cuda --json "$OUT/gpu-resnet20.json"

@@ -53,7 +53,8 @@ public:
                            std::chrono::steady_clock::now() - start)
                            .count();
       if (!profilePath.empty())
-        events.push_back({eventName(op), sourceLine(op), elapsed * 1e3 - ms, ms});
+        events.push_back({eventName(op), sourceLine(op), inBootstrap(op),
+                          elapsed * 1e3 - ms, ms});
       if (tty && elapsed > 1.0) {
         double eta = elapsed / double(done) * double(total - done);
         std::fprintf(stderr, "\r%zu/%zu ops, %.1f s elapsed, ETA %.1f s   ",
@@ -75,8 +76,11 @@ public:
                           "\"ts\": {:.1f}, \"dur\": {:.1f}, \"pid\": 1, "
                           "\"tid\": {}{}}}",
                           e.name, e.startMs * 1e3, e.ms * 1e3, world.rank(),
-                          e.line ? fmt::format(", \"args\": {{\"line\": {}}}",
-                                               e.line)
+                          e.line ? fmt::format(", \"args\": {{\"line\": {}{}}}",
+                                               e.line,
+                                               e.bootstrap
+                                                   ? ", \"bootstrap\": true"
+                                                   : "")
                                  : std::string());
     std::string lanes = gatherText(world, lane);
     if (world.rank() != 0)
@@ -114,6 +118,18 @@ private:
     });
     return line;
   }
+  /// Whether the op comes from a bootstrap's expansion (its location is
+  /// named "bootstrap").
+  static bool inBootstrap(mlir::Operation *op) {
+    bool found = false;
+    op->getLoc()->walk([&](mlir::Location l) {
+      if (auto n = mlir::dyn_cast<mlir::NameLoc>(l))
+        found = n.getName() == "bootstrap";
+      return found ? mlir::WalkResult::interrupt()
+                   : mlir::WalkResult::advance();
+    });
+    return found;
+  }
   /// Every rank's text, concatenated in rank order (on every rank).
   static std::string gatherText(runtime::Communicator &world,
                                 const std::string &mine) {
@@ -139,6 +155,7 @@ private:
   struct Event {
     std::string name;
     unsigned line;
+    bool bootstrap;
     double startMs, ms;
   };
   std::string profilePath;

@@ -53,20 +53,34 @@ public:
       return signalPassFailure();
     }
     const int64_t slots = slotsAttr.getInt();
+    // Amounts of `slots` or more rotate the whole ring, not the program's
+    // slots: a sparse bootstrap's trace onto the subring (n, 2n, ...,
+    // N / 4). Reduced modulo the slots they would vanish; they keep their
+    // own keys.
+    auto ringwide = [&](RotateOp r) { return r.getOffset() >= slots; };
     std::vector<RotateOp> rotations;
     std::map<int64_t, int64_t> uses;
+    std::set<int64_t> ringAmounts;
     module.walk([&](RotateOp r) {
+      if (ringwide(r)) {
+        ringAmounts.insert(r.getOffset());
+        return;
+      }
       rotations.push_back(r);
       ++uses[((r.getOffset() % slots) + slots) % slots];
     });
-    if (uses.size() <= maxKeysOption)
+    const size_t budget = maxKeysOption > ringAmounts.size()
+                              ? maxKeysOption - ringAmounts.size()
+                              : 0;
+    if (uses.size() <= budget)
       return;
     const unsigned powers = unsigned(llvm::countr_zero(uint64_t(slots)));
-    if (maxKeysOption < powers) {
+    if (budget < powers) {
       module.emitError("a budget of ")
           << unsigned(maxKeysOption)
           << " rotation keys cannot compose every rotation "
-          << "of " << slots << " slots: it needs at least " << powers;
+          << "of " << slots << " slots: it needs at least "
+          << powers + ringAmounts.size();
       return signalPassFailure();
     }
     // The amounts that keep a key of their own.
@@ -81,7 +95,7 @@ public:
     std::sort(savings.begin(), savings.end(), [](auto a, auto b) {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     });
-    for (size_t i = 0; i < savings.size() && keep.size() < maxKeysOption; ++i)
+    for (size_t i = 0; i < savings.size() && keep.size() < budget; ++i)
       keep.insert(savings[i].second);
     for (RotateOp r : rotations) {
       const int64_t amount = ((r.getOffset() % slots) + slots) % slots;
