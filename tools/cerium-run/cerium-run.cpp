@@ -72,16 +72,14 @@ public:
       return;
     std::string lane;
     for (const Event &e : events)
-      lane += fmt::format(",\n{{\"name\": \"{}\", \"ph\": \"X\", "
-                          "\"ts\": {:.1f}, \"dur\": {:.1f}, \"pid\": 1, "
-                          "\"tid\": {}{}}}",
-                          e.name, e.startMs * 1e3, e.ms * 1e3, world.rank(),
-                          e.line ? fmt::format(", \"args\": {{\"line\": {}{}}}",
-                                               e.line,
-                                               e.bootstrap
-                                                   ? ", \"bootstrap\": true"
-                                                   : "")
-                                 : std::string());
+      lane += fmt::format(
+          ",\n{{\"name\": \"{}\", \"ph\": \"X\", "
+          "\"ts\": {:.1f}, \"dur\": {:.1f}, \"pid\": 1, "
+          "\"tid\": {}{}}}",
+          e.name, e.startMs * 1e3, e.ms * 1e3, world.rank(),
+          e.line ? fmt::format(", \"args\": {{\"line\": {}{}}}", e.line,
+                               e.bootstrap ? ", \"bootstrap\": true" : "")
+                 : std::string());
     std::string lanes = gatherText(world, lane);
     if (world.rank() != 0)
       return;

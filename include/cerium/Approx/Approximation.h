@@ -19,10 +19,10 @@
 #ifndef CERIUM_APPROX_APPROXIMATION_H
 #define CERIUM_APPROX_APPROXIMATION_H
 
+#include <cmath>
 #include <string>
 #include <string_view>
 #include <variant>
-#include <cmath>
 #include <vector>
 
 namespace cerium::approx {

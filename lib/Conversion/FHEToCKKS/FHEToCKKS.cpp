@@ -538,8 +538,7 @@ private:
   static RelayoutPlan planRelayout(const Shape &shape, const Layout &from,
                                    const Layout &to) {
     RelayoutPlan oneMap{
-        {},
-        distinctDistances(positions(shape, from), positions(shape, to)), 1};
+        {}, distinctDistances(positions(shape, from), positions(shape, to)), 1};
     // Axis by axis only between plain strided layouts.
     if (from.mux != 1 || to.mux != 1)
       return oneMap;
@@ -1430,15 +1429,13 @@ private:
   /// `out` = [C, H / stride, W / stride] in the grid of `in`'s layout with
   /// its multiplexing times `stride`, or nothing if the grid's steps do not
   /// split into the finer sub-steps or two elements would meet.
-  static std::optional<Layout> multiplexedLayout(const Layout &in,
-                                                 const Shape &out,
-                                                 int64_t stride) {
+  static std::optional<Layout>
+  multiplexedLayout(const Layout &in, const Shape &out, int64_t stride) {
     if (in.strides.size() != 3 || out.size() != 3)
       return std::nullopt;
     Layout l;
     l.mux = in.mux * stride;
-    l.strides = {in.strides[0], stride * in.strides[1],
-                 stride * in.strides[2]};
+    l.strides = {in.strides[0], stride * in.strides[1], stride * in.strides[2]};
     if (l.strides[1] % l.mux || l.strides[2] % l.mux)
       return std::nullopt;
     auto pos = positions(out, l);

@@ -61,8 +61,7 @@ double BootstrapConfig::sineError(double sMax) {
 }
 
 void BootstrapConfig::forPrecision(double precision) {
-  arcsine =
-      precision < 64 * sineError(std::sin(2 * std::numbers::pi / 256));
+  arcsine = precision < 64 * sineError(std::sin(2 * std::numbers::pi / 256));
 }
 
 double BootstrapConfig::arcsineCubic(double sMax) {

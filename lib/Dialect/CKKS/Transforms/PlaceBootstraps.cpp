@@ -118,8 +118,9 @@ private:
                                      "ciphertext arguments (degree 1, size 2)");
     for (Operation &op : block)
       if (!isa<AddOp, SubOp, MulOp, NegateOp, AddPlainOp, MulPlainOp,
-               MulConstOp, MulIntOp, EncodeOp, RotateOp, ConjugateOp, RelinearizeOp,
-               RescaleOp, LevelDownOp, BootstrapOp, func::ReturnOp>(op))
+               MulConstOp, MulIntOp, EncodeOp, RotateOp, ConjugateOp,
+               RelinearizeOp, RescaleOp, LevelDownOp, BootstrapOp,
+               func::ReturnOp>(op))
         return op.emitOpError("is not ckks arithmetic: bootstraps are placed "
                               "before they are expanded");
     unsigned top = 0;
