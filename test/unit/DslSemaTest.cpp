@@ -119,8 +119,9 @@ TEST_F(DslSema, ErrorsNameTheProblem) {
        "1:45: error: unknown name 'y'"},
       {"fn main(x: cipher[4]) -> cipher[4] { let xs = x; return xz; }",
        "1:57: error: unknown name 'xz'"},
-      {"fn main(x: cipher[4]) -> cipher[4] { return relu(x, [0, 1], 3); }",
-       "1:45: error: 'relu' takes at most 2 arguments, got 3"},
+      {"fn main(x: cipher[4]) -> cipher[4] { return relu(x, [0, 1], 0.1, 3); "
+       "}",
+       "1:45: error: 'relu' takes at most 3 arguments, got 4"},
       {"fn main(x: cipher[4]) -> cipher[4] { return linear(x); }",
        "1:45: error: 'linear' needs its argument 'W'"},
       {"fn main(x: cipher[4], y: cipher[3]) -> cipher[4] { return x + y; }",
