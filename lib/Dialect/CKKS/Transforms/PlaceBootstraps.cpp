@@ -29,6 +29,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -49,12 +50,17 @@ constexpr double kRescale = 8;
 /// The tensor product of two ciphertexts: four polynomial products.
 constexpr double kTensor = 4;
 /// Key switches in one bootstrap (the DFTs' rotations, EvalMod's products
-/// on two ciphertexts, the conjugation): about 54 at 8 slots, more with
-/// more slots. They are spread over its depth B above its target t, so a
-/// bootstrap costs about kBootstrap (t + 1 + B / 2).
-constexpr double kBootstrap = 60 * kKeySwitch;
+/// on two ciphertexts, the conjugation), by its slot count: 54 counted at
+/// 8 slots, 158 in the traces of ResNet-20's bootstraps of 16,384 slots
+/// (the DFTs' baby and giant steps grow with log2 n). They are spread over
+/// its depth B above its target t, so a bootstrap costs about
+/// bootstrapWeight(n) (t + 1 + B / 2).
+double bootstrapWeight(int64_t slots) {
+  return (30 + 9 * std::log2(double(std::max<int64_t>(slots, 2)))) *
+         kKeySwitch;
+}
 
-double weightOf(Operation *op) {
+double weightOf(Operation *op, double bootstrap) {
   if (isa<RelinearizeOp, RotateOp, ConjugateOp>(op))
     return kKeySwitch;
   if (isa<RescaleOp, LevelDownOp>(op))
@@ -62,7 +68,7 @@ double weightOf(Operation *op) {
   if (isa<MulOp>(op))
     return kTensor;
   if (isa<BootstrapOp>(op))
-    return kBootstrap;
+    return bootstrap;
   return 1;
 }
 
@@ -74,9 +80,10 @@ bool isFresh(Value v) {
 
 class Placement {
 public:
-  Placement(func::FuncOp fn, unsigned segmentLimit, unsigned bootstrapDepth)
+  Placement(func::FuncOp fn, unsigned segmentLimit, unsigned bootstrapDepth,
+            double bootstrapCost)
       : fn(fn), block(fn.getBody().front()), segmentLimit(segmentLimit),
-        bootstrapDepth(bootstrapDepth) {}
+        bootstrapDepth(bootstrapDepth), kBootstrap(bootstrapCost) {}
 
   /// The highest level of the placed program.
   FailureOr<unsigned> run() {
@@ -171,8 +178,8 @@ private:
       if (op.getNumResults() == 1 &&
           isa<CiphertextType>(op.getResultTypes()[0])) {
         Key k = keyOf(op.getResult(0));
-        weight[k + 1] += weightOf(&op);
-        weightDepth[k + 1] += weightOf(&op) * double(k / 2);
+        weight[k + 1] += weightOf(&op, kBootstrap);
+        weightDepth[k + 1] += weightOf(&op, kBootstrap) * double(k / 2);
       }
     for (Key k = 1; k < weight.size(); ++k) {
       weight[k] += weight[k - 1];
@@ -396,6 +403,8 @@ private:
   func::FuncOp fn;
   Block &block;
   unsigned segmentLimit, bootstrapDepth;
+  /// One bootstrap's weight (bootstrapWeight of the program's slots).
+  double kBootstrap;
   llvm::DenseMap<Value, Key> keys;
   /// The new level of each value (rewrite()).
   llvm::DenseMap<Value, unsigned> levels;
@@ -423,6 +432,8 @@ public:
     ModuleOp module = getOperation();
     const unsigned depth =
         BootstrapConfig::of(module).value_or(BootstrapConfig{}).depth();
+    auto slotsAttr = module->getAttrOfType<IntegerAttr>("ckks.slots");
+    const int64_t slots = slotsAttr ? slotsAttr.getInt() : 8;
     unsigned highest = 0;
     for (auto fn : module.getOps<func::FuncOp>()) {
       if (fn.isExternal())
@@ -431,7 +442,8 @@ public:
         fn.emitError("bootstrap placement expects a single block");
         return signalPassFailure();
       }
-      FailureOr<unsigned> h = Placement(fn, levelsOption, depth).run();
+      FailureOr<unsigned> h =
+          Placement(fn, levelsOption, depth, bootstrapWeight(slots)).run();
       if (failed(h))
         return signalPassFailure();
       highest = std::max(highest, *h);
