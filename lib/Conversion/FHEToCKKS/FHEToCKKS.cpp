@@ -1411,7 +1411,11 @@ private:
   /// When that grid needs more ciphertexts than the input, the output's
   /// channels are multiplexed into the cells the stride empties instead
   /// (Layout::mux): fewer ciphertexts for every later op (bootstraps and
-  /// nonlinear functions above all), for a few more diagonals per map.
+  /// nonlinear functions above all), for a few more diagonals per map. A
+  /// multiplexed input's strided map multiplexes further; its stride-1 map
+  /// writes compact positions (the cells' sub-positions would multiply its
+  /// diagonals by (2g - 1)^2 in every later layer, the compact output costs
+  /// them once).
   Layout gridLayout(Value in, const Shape &out, int64_t stride) const {
     const Layout l = layoutOf(in);
     std::optional<Layout> grid;
