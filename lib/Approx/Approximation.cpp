@@ -696,7 +696,7 @@ std::vector<Step> compositeSteps(std::string_view fn, const Chain &chain,
   if (!sign) {
     steps.push_back(product(first, unsigned(steps.size())));
     if (whole != 1)
-      steps.push_back(affine(unsigned(steps.size()), double(whole), 0, 0, 0));
+      steps.push_back(affine(unsigned(steps.size()), whole, 0, 0, 0));
   }
   return steps;
 }

@@ -83,7 +83,7 @@ public:
   Placement(func::FuncOp fn, unsigned segmentLimit, unsigned bootstrapDepth,
             double bootstrapCost)
       : fn(fn), block(fn.getBody().front()), segmentLimit(segmentLimit),
-        bootstrapDepth(bootstrapDepth), kBootstrap(bootstrapCost) {}
+        bootstrapDepth(bootstrapDepth), bootstrapCost(bootstrapCost) {}
 
   /// The highest level of the placed program.
   FailureOr<unsigned> run() {
@@ -178,8 +178,8 @@ private:
       if (op.getNumResults() == 1 &&
           isa<CiphertextType>(op.getResultTypes()[0])) {
         Key k = keyOf(op.getResult(0));
-        weight[k + 1] += weightOf(&op, kBootstrap);
-        weightDepth[k + 1] += weightOf(&op, kBootstrap) * double(k / 2);
+        weight[k + 1] += weightOf(&op, bootstrapCost);
+        weightDepth[k + 1] += weightOf(&op, bootstrapCost) * double(k / 2);
       }
     for (Key k = 1; k < weight.size(); ++k) {
       weight[k] += weight[k - 1];
@@ -220,7 +220,7 @@ private:
     auto bootstrapCost = [&](unsigned a, unsigned b) {
       const std::vector<unsigned> &row = live[a];
       unsigned n = row[std::min<size_t>(lastKey(b) - 2 * a, row.size() - 1)];
-      return n * kBootstrap * (double(b - a) + 1 + bootstrapDepth / 2.0);
+      return n * bootstrapCost * (double(b - a) + 1 + bootstrapDepth / 2.0);
     };
     const double none = std::numeric_limits<double>::infinity();
     std::vector<double> best(depth + 1, none);
@@ -404,7 +404,7 @@ private:
   Block &block;
   unsigned segmentLimit, bootstrapDepth;
   /// One bootstrap's weight (bootstrapWeight of the program's slots).
-  double kBootstrap;
+  double bootstrapCost;
   llvm::DenseMap<Value, Key> keys;
   /// The new level of each value (rewrite()).
   llvm::DenseMap<Value, unsigned> levels;
