@@ -217,7 +217,7 @@ private:
     for (std::vector<unsigned> &row : live)
       for (size_t j = 1; j < row.size(); ++j)
         row[j] += row[j - 1];
-    auto bootstrapCost = [&](unsigned a, unsigned b) {
+    auto refreshCost = [&](unsigned a, unsigned b) {
       const std::vector<unsigned> &row = live[a];
       unsigned n = row[std::min<size_t>(lastKey(b) - 2 * a, row.size() - 1)];
       return n * bootstrapCost * (double(b - a) + 1 + bootstrapDepth / 2.0);
@@ -232,7 +232,7 @@ private:
       for (unsigned a = b > span ? b - span : 0; a < b; ++a) {
         if (best[a] == none)
           continue;
-        double cost = best[a] + opCost(a, b) + (a ? bootstrapCost(a, b) : 0);
+        double cost = best[a] + opCost(a, b) + (a ? refreshCost(a, b) : 0);
         if (cost < best[b]) {
           best[b] = cost;
           previous[b] = a;
