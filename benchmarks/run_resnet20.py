@@ -67,6 +67,30 @@ def step(what, cmd):
     return wall, rss, out + err
 
 
+def layer_instances(trace_path):
+    """The run as a sequence of layers: [(line, seconds)], consecutive op
+    events of one source line (a bootstrap's with the ReLU it serves) as one
+    layer, in execution order (a line in the program's loops is one layer
+    per block)."""
+    events = sorted((e for e in json.load(open(trace_path))["traceEvents"]
+                     if e["ph"] == "X"), key=lambda e: e["ts"])
+    layers = []
+    for e in events:
+        line = e.get("args", {}).get("line", 0)
+        if layers and layers[-1][0] == line:
+            layers[-1][1] += e["dur"] / 1e6
+        else:
+            layers.append([line, e["dur"] / 1e6])
+    # Events of no line (moves between layers) join the layer before them.
+    merged = []
+    for line, sec in layers:
+        if merged and (line == 0 or merged[-1][0] == line):
+            merged[-1][1] += sec
+        else:
+            merged.append([line, sec])
+    return [tuple(x) for x in merged]
+
+
 def per_line(trace_path):
     """{line: [seconds outside bootstraps, seconds in bootstraps]} and the
     span of the run (first event start to last event end), from --profile."""
@@ -155,6 +179,10 @@ def run(args, tools, work, source, opts, image, want):
         print(f"{line:5d} {own:8.1f} {boot:9.1f}  {code[:70]}")
         table.append({"line": line, "ops_s": own, "bootstrap_s": boot, "source": code})
     result["per_line"] = table
+    layers = layer_instances(trace)
+    result["layers"] = [{"line": l, "s": sec} for l, sec in layers]
+    print(f"\n{len(layers)} layers in execution order (source line: seconds):")
+    print("  " + ", ".join(f"{l}: {sec:.1f}" for l, sec in layers))
     print(f"\nlogits max |error| {err:.2e}, argmax {'agrees' if result['argmax_agrees'] else 'DIFFERS'}"
           f" ({got.argmax()} vs {want.argmax()})")
     return result
