@@ -15,3 +15,7 @@ config.environment["PATH"] = os.pathsep.join(
      config.environment.get("PATH", "")])
 config.substitutions.append(("%examples", os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "examples")))
+# Built with -fsanitize (scripts/sanitize.sh): tests too slow there say
+# `UNSUPPORTED: sanitizer`.
+if getattr(config, "cerium_sanitize", ""):
+    config.available_features.add("sanitizer")
