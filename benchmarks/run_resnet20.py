@@ -67,13 +67,17 @@ def step(what, cmd):
     return wall, rss, out + err
 
 
-def layer_instances(trace_path):
+def op_events(trace_path):
+    """The op events of a --profile trace, in execution order."""
+    return sorted((e for e in json.load(open(trace_path))["traceEvents"]
+                   if e["ph"] == "X"), key=lambda e: e["ts"])
+
+
+def layer_instances(events):
     """The run as a sequence of layers: [(line, seconds)], consecutive op
     events of one source line (a bootstrap's with the ReLU it serves) as one
     layer, in execution order (a line in the program's loops is one layer
     per block)."""
-    events = sorted((e for e in json.load(open(trace_path))["traceEvents"]
-                     if e["ph"] == "X"), key=lambda e: e["ts"])
     layers = []
     for e in events:
         line = e.get("args", {}).get("line", 0)
@@ -91,10 +95,9 @@ def layer_instances(trace_path):
     return [tuple(x) for x in merged]
 
 
-def per_line(trace_path):
+def per_line(events):
     """{line: [seconds outside bootstraps, seconds in bootstraps]} and the
-    span of the run (first event start to last event end), from --profile."""
-    events = [e for e in json.load(open(trace_path))["traceEvents"] if e["ph"] == "X"]
+    span of the run (first event start to last event end)."""
     lines = defaultdict(lambda: [0.0, 0.0])
     for e in events:
         args = e.get("args", {})
@@ -118,12 +121,13 @@ def main(argv=None):
     want = resnet20.forward(resnet20.load_weights(), image[None])[0]
     source = EXAMPLE / "resnet20.fhe"
     opts = [a for o in args.opt for a in ("--opt", o)]
-    print(f"machine: {bench_env.machine_description()}")
+    machine = bench_env.machine_description()
+    print(f"machine: {machine}")
     with tempfile.TemporaryDirectory(prefix="resnet20-") as tmp:
         work = args.workdir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         try:
-            result = run(args, tools, work, source, opts, image, want)
+            result = run(args, tools, work, source, opts, image, want, machine)
         except RuntimeError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -132,8 +136,8 @@ def main(argv=None):
     return 0 if result["argmax_agrees"] else 1
 
 
-def run(args, tools, work, source, opts, image, want):
-    result = {"machine": bench_env.machine_description(), "image": args.image,
+def run(args, tools, work, source, opts, image, want, machine):
+    result = {"machine": machine, "image": args.image,
               "backend": args.backend}
     _, _, stats = step("stats", [tools["cerium-cc"], source, "--emit", "stats"] + opts)
     for key in ("parameters", "bootstraps", "evaluation keys", "plaintexts", "peak memory"):
@@ -166,7 +170,8 @@ def run(args, tools, work, source, opts, image, want):
     err = float(np.max(np.abs(got - want)))
     result.update(max_abs_error=err, argmax_agrees=bool(got.argmax() == want.argmax()),
                   logits=got.tolist(), reference=want.tolist())
-    lines, span = per_line(trace)
+    events = op_events(trace)
+    lines, span = per_line(events)
     result["run_s"] = span
     text = source.read_text().splitlines()
     print(f"\nencrypted run {span:.1f} s (cost model: {result['estimate_s']} s); "
@@ -179,7 +184,7 @@ def run(args, tools, work, source, opts, image, want):
         print(f"{line:5d} {own:8.1f} {boot:9.1f}  {code[:70]}")
         table.append({"line": line, "ops_s": own, "bootstrap_s": boot, "source": code})
     result["per_line"] = table
-    layers = layer_instances(trace)
+    layers = layer_instances(events)
     result["layers"] = [{"line": l, "s": sec} for l, sec in layers]
     print(f"\n{len(layers)} layers in execution order (source line: seconds):")
     print("  " + ", ".join(f"{l}: {sec:.1f}" for l, sec in layers))

@@ -8,6 +8,7 @@
 
 #include "cerium/CKKS/Serialization.h"
 #include "cerium/Compiler/Session.h"
+#include "cerium/Dialect/CKKS/Transforms/Bootstrap.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Dialect/RNS/Transforms/Passes.h"
 #include "cerium/Runtime/Backends.h"
@@ -53,8 +54,7 @@ public:
                            std::chrono::steady_clock::now() - start)
                            .count();
       if (!profilePath.empty())
-        events.push_back({eventName(op), sourceLine(op), inBootstrap(op),
-                          elapsed * 1e3 - ms, ms});
+        events.push_back({eventName(op), originOf(op), elapsed * 1e3 - ms, ms});
       if (tty && elapsed > 1.0) {
         double eta = elapsed / double(done) * double(total - done);
         std::fprintf(stderr, "\r%zu/%zu ops, %.1f s elapsed, ETA %.1f s   ",
@@ -77,9 +77,10 @@ public:
           "\"ts\": {:.1f}, \"dur\": {:.1f}, \"pid\": 1, "
           "\"tid\": {}{}}}",
           e.name, e.startMs * 1e3, e.ms * 1e3, world.rank(),
-          e.line ? fmt::format(", \"args\": {{\"line\": {}{}}}", e.line,
-                               e.bootstrap ? ", \"bootstrap\": true" : "")
-                 : std::string());
+          e.origin.line
+              ? fmt::format(", \"args\": {{\"line\": {}{}}}", e.origin.line,
+                            e.origin.bootstrap ? ", \"bootstrap\": true" : "")
+              : std::string());
     std::string lanes = gatherText(world, lane);
     if (world.rank() != 0)
       return;
@@ -105,28 +106,25 @@ private:
                              .getNumLimbs());
     return name;
   }
-  /// The source line the op was lowered from (0 if its location has none),
-  /// so a trace can be summed per line of the program (a layer).
-  static unsigned sourceLine(mlir::Operation *op) {
+  /// Where an op comes from: the source line it was lowered from (0 if its
+  /// location has none), so a trace can be summed per line of the program
+  /// (a layer), and whether a bootstrap's expansion made it.
+  struct Origin {
     unsigned line = 0;
-    op->getLoc()->walk([&](mlir::Location l) {
-      if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(l))
-        line = fl.getLine();
-      return line ? mlir::WalkResult::interrupt() : mlir::WalkResult::advance();
-    });
-    return line;
-  }
-  /// Whether the op comes from a bootstrap's expansion (its location is
-  /// named "bootstrap").
-  static bool inBootstrap(mlir::Operation *op) {
-    bool found = false;
+    bool bootstrap = false;
+  };
+  static Origin originOf(mlir::Operation *op) {
+    Origin o;
+    // The whole location (a few nodes): the name may sit on either side of
+    // the line in the walk's order.
     op->getLoc()->walk([&](mlir::Location l) {
       if (auto n = mlir::dyn_cast<mlir::NameLoc>(l))
-        found = n.getName() == "bootstrap";
-      return found ? mlir::WalkResult::interrupt()
-                   : mlir::WalkResult::advance();
+        o.bootstrap |= n.getName() == ckks::BootstrapConfig::kLocationName;
+      if (auto fl = mlir::dyn_cast<mlir::FileLineColLoc>(l); fl && !o.line)
+        o.line = fl.getLine();
+      return mlir::WalkResult::advance();
     });
-    return found;
+    return o;
   }
   /// Every rank's text, concatenated in rank order (on every rank).
   static std::string gatherText(runtime::Communicator &world,
@@ -152,8 +150,7 @@ private:
 
   struct Event {
     std::string name;
-    unsigned line;
-    bool bootstrap;
+    Origin origin;
     double startMs, ms;
   };
   std::string profilePath;

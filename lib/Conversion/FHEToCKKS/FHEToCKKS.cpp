@@ -1420,15 +1420,16 @@ private:
   Layout gridLayout(Value in, const Shape &out, int64_t stride) const {
     const Layout l = layoutOf(in);
     std::optional<Layout> grid;
-    if (l.mux == 1)
+    if (l.mux != 1) {
+      grid = multiplexedLayout(l, out, stride);
+    } else {
       grid = stridedLayout(
           out, {l.strides[0], stride * l.strides[1], stride * l.strides[2]});
-    else if (stride == 1)
-      grid = multiplexedLayout(l, out, 1);
-    if (stride > 1 && (!grid || partsFor(grid->extent) > partsFor(l.extent)))
-      if (auto mux = multiplexedLayout(l, out, stride))
-        if (!grid || partsFor(mux->extent) < partsFor(grid->extent))
-          grid = mux;
+      if (stride > 1 && (!grid || partsFor(grid->extent) > partsFor(l.extent)))
+        if (auto mux = multiplexedLayout(l, out, stride))
+          if (!grid || partsFor(mux->extent) < partsFor(grid->extent))
+            grid = mux;
+    }
     if (!grid || partsFor(grid->extent) > kMaxCiphertextsPerTensor)
       return paddedLayout(out);
     return *grid;

@@ -185,9 +185,9 @@ public:
 
   /// The expansion of `op`, or null after a diagnostic.
   Value expand(BootstrapOp op) {
-    // Named, so that a --profile trace tells a layer's bootstraps from its
-    // own ops (both keep the source line).
-    e.loc = NameLoc::get(e.b.getStringAttr("bootstrap"), op.getLoc());
+    // Named (both keep the source line).
+    e.loc = NameLoc::get(e.b.getStringAttr(BootstrapConfig::kLocationName),
+                         op.getLoc());
     const size_t degree = layout.degree();
     if (n < 1 || size_t(n) > degree / 2 || (n & (n - 1)))
       return fail(op, "slot count is not a power of two up to N/2");

@@ -68,9 +68,8 @@ public:
     // Backward, once per output: the gain of every value to it. Errors at
     // different outputs do not add up, so each output splits the budget
     // among the approximations that reach it, and an op takes its
-    // tightest share.
-    // Calls with a precision of their own (the source's `precision = e`)
-    // keep it and take no share.
+    // tightest share. Calls with a precision of their own (the source's
+    // `precision = e`) keep it and take no share.
     std::vector<Operation *> approximated;
     for (Operation &op : main.getBody().front())
       if (isa<NonlinearOp, MaxMinOp>(op) &&

@@ -33,6 +33,9 @@ struct BootstrapErrors {
 
 struct BootstrapConfig {
   static constexpr const char *kAttrName = "ckks.bootstrap";
+  /// The name wrapping the locations of a bootstrap's expansion, so that a
+  /// --profile trace tells those ops from the layer's own.
+  static constexpr const char *kLocationName = "bootstrap";
 
   /// Levels of the homomorphic DFT each way.
   unsigned coeffsToSlotsLevels = 3, slotsToCoeffsLevels = 3;
