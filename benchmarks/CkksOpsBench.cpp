@@ -98,8 +98,8 @@ public:
     sk = keygen.secretKey();
     auto pk = keygen.publicKey(sk);
     auto req = runtime::requiredKeys(c.main());
-    keys = keygen.evalKeys(sk, req.relinearization, req.galoisElements,
-                           req.encapsulation);
+    keys =
+        keygen.evalKeys(sk, req.relinearization, req.galois, req.encapsulation);
     mlir::FunctionType sig = runtime::ciphertextSignature(c.main());
     const unsigned level =
         mlir::cast<ckks::CiphertextType>(sig.getInput(0)).getLevel();

@@ -3,6 +3,7 @@
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/CKKS/Encoder.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+#include "cerium/Dialect/Poly/IR/RnsLayout.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Dialect/SlotValues.h"
 #include "cerium/Support/Error.h"
@@ -43,19 +44,25 @@ const ckks::SwitchingKey &ResidentKeys::key(const ckks::KeyName &name) {
 }
 
 KeyRequirements requiredKeys(func::FuncOp main) {
+  std::optional<RnsLayout> layout = RnsLayout::of(main.getOperation());
+  if (!layout)
+    throw Error("the program has no prime layout (ckks.rns)");
   KeyRequirements req;
   main.walk([&](rns::KeySwitchOp k) {
-    if (auto g = k.getGalois())
-      req.galoisElements.push_back(uint32_t(*g));
-    else if (k.getSecret())
+    if (auto g = k.getGalois()) {
+      // The switch runs over [P, Q_level]: its B's limbs say the level.
+      const size_t q = cast<rns::LimbsType>(k.getB().getType()).getNumLimbs() -
+                       layout->special;
+      const unsigned level = unsigned((q - layout->base) / layout->perLevel);
+      auto [at, fresh] = req.galois.try_emplace(uint32_t(*g), level);
+      if (!fresh)
+        at->second = std::max(at->second, level);
+    } else if (k.getSecret()) {
       req.encapsulation = true;
-    else
+    } else {
       req.relinearization = true;
+    }
   });
-  std::sort(req.galoisElements.begin(), req.galoisElements.end());
-  req.galoisElements.erase(
-      std::unique(req.galoisElements.begin(), req.galoisElements.end()),
-      req.galoisElements.end());
   return req;
 }
 
@@ -776,12 +783,12 @@ ckks::KeySelection keySelection(func::FuncOp main, int rank) {
   // Keys the schedule does not use (a key file made for more) are not held.
   selection.unlisted = Keep::Nothing;
   if (selection.ranks == 1) {
-    for (uint32_t g : requiredKeys(main).galoisElements)
+    for (auto [g, level] : requiredKeys(main).galois)
       selection.galois[g] = Keep::All;
     return selection;
   }
   selection.relin = selection.toSparse = selection.toDense = Keep::Nothing;
-  for (uint32_t g : requiredKeys(main).galoisElements)
+  for (auto [g, level] : requiredKeys(main).galois)
     selection.galois[g] = Keep::Nothing;
   main.walk([&](rns::KeySwitchOp k) {
     Keep need = Keep::All; // unmarked or on this rank

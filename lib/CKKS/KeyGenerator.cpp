@@ -213,13 +213,20 @@ SwitchingKey KeyGenerator::relinearizationKey(const SecretKey &sk) {
 }
 
 SwitchingKey KeyGenerator::galoisKey(const SecretKey &sk, uint32_t galois) {
-  auto ext = p->extendedPrimeIds(p->maxLevel());
+  return galoisKey(sk, galois, p->maxLevel());
+}
+
+SwitchingKey KeyGenerator::galoisKey(const SecretKey &sk, uint32_t galois,
+                                     unsigned level) {
+  if (level > p->maxLevel())
+    throw Error("switching key level beyond the parameter set's");
+  auto ext = p->extendedPrimeIds(level);
   const size_t n = p->degree();
   auto s = smallToRnsNtt(sk.coeffs, ext, backend);
   std::vector<uint32_t> sg(s.size());
   backend.automorphism({sg.data(), ext, n}, {s.data(), ext, n}, galois,
                        kernels::Domain::Ntt);
-  return switchingKey(sk, sg);
+  return switchingKey(sk, sg, level);
 }
 
 SwitchingKey KeyGenerator::toSparseKey(const SecretKey &sk,
@@ -237,12 +244,20 @@ SwitchingKey KeyGenerator::toDenseKey(const SecretKey &sk,
 EvalKeys KeyGenerator::evalKeys(const SecretKey &sk, bool relin,
                                 std::span<const uint32_t> galoisElements,
                                 bool encapsulation) {
+  GaloisLevels galois;
+  for (uint32_t g : galoisElements)
+    galois.emplace(g, p->maxLevel());
+  return evalKeys(sk, relin, galois, encapsulation);
+}
+
+EvalKeys KeyGenerator::evalKeys(const SecretKey &sk, bool relin,
+                                const GaloisLevels &galois,
+                                bool encapsulation) {
   EvalKeys keys;
   if (relin)
     keys.relin = relinearizationKey(sk);
-  for (uint32_t g : galoisElements)
-    if (!keys.galois.count(g))
-      keys.galois.emplace(g, galoisKey(sk, g));
+  for (auto [g, level] : galois)
+    keys.galois.emplace(g, galoisKey(sk, g, level));
   if (encapsulation) {
     // s' lives only for these two keys.
     SecretKey sparse = sparseSecretKey();

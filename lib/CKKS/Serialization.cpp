@@ -90,8 +90,10 @@ PolyVector getPolyVector(ByteReader &r, const Params &params,
 }
 
 /// Only the `b` halves and the seed of the `a` halves are written. The key
-/// is over [P, Q_level] (the top level for all but the encapsulation key to
-/// the sparse secret); the reader knows the level from where the key is.
+/// is over [P, Q_level]: the top level for the relinearization key and the
+/// key back to the dense secret, level 0 for the key to the sparse secret
+/// (the reader knows these from where the key is), and the level written
+/// before it for a Galois key.
 void putSwitchingKey(ByteWriter &w, const Params &params, const SwitchingKey &k,
                      unsigned level) {
   const size_t words = params.extendedPrimeIds(level).size() * params.degree();
@@ -259,14 +261,22 @@ constexpr uint8_t kHasRelin = 1, kHasToSparse = 2, kHasToDense = 4;
 
 namespace {
 
+/// The level a whole key was made for, from its size.
+unsigned levelOf(const Params &params, const SwitchingKey &k) {
+  const size_t limbs = k.polyWords() / params.degree();
+  for (unsigned level = 0; level <= params.maxLevel(); ++level)
+    if (params.extendedPrimeIds(level).size() == limbs)
+      return level;
+  throw Error("internal error: a switching key over no level's basis");
+}
+
 /// The file's layout, with each key asked of `key(kind, galois)` right
 /// before it is written, so a caller may make it then and drop it after.
 enum class KeyKind { Relin, ToSparse, ToDense, Galois };
 template <class KeyOf>
 void writeEvalKeys(const std::string &path, const Params &params,
                    const Provenance &provenance, bool relin, bool toSparse,
-                   bool toDense, std::span<const uint32_t> galois,
-                   KeyOf &&key) {
+                   bool toDense, const GaloisLevels &galois, KeyOf &&key) {
   // Streamed: each key's bytes go to the file before the next is asked
   // for, so memory holds one key and its bytes.
   const unsigned top = params.maxLevel();
@@ -290,9 +300,10 @@ void writeEvalKeys(const std::string &path, const Params &params,
     putSwitchingKey(w, params, key(KeyKind::ToDense, 0), top);
   w.put<uint32_t>(static_cast<uint32_t>(galois.size()));
   flush(w);
-  for (uint32_t g : galois) {
+  for (auto [g, level] : galois) {
     w.put<uint32_t>(g);
-    putSwitchingKey(w, params, key(KeyKind::Galois, g), top);
+    w.put<uint32_t>(level);
+    putSwitchingKey(w, params, key(KeyKind::Galois, g), level);
     flush(w);
   }
   file.finish();
@@ -302,9 +313,9 @@ void writeEvalKeys(const std::string &path, const Params &params,
 
 void saveEvalKeys(const std::string &path, const Params &params,
                   const EvalKeys &keys, const Provenance &provenance) {
-  std::vector<uint32_t> galois;
+  GaloisLevels galois;
   for (auto &[g, k] : keys.galois)
-    galois.push_back(g);
+    galois.emplace(g, levelOf(params, k));
   writeEvalKeys(path, params, provenance, bool(keys.relin), bool(keys.toSparse),
                 bool(keys.toDense), galois,
                 [&](KeyKind kind, uint32_t g) -> const SwitchingKey & {
@@ -324,11 +335,8 @@ void saveEvalKeys(const std::string &path, const Params &params,
 
 void generateEvalKeys(const std::string &path, const Params &params,
                       KeyGenerator &keygen, const SecretKey &sk, bool relin,
-                      std::span<const uint32_t> galoisElements,
-                      bool encapsulation, const Provenance &provenance) {
-  std::vector<uint32_t> galois(galoisElements.begin(), galoisElements.end());
-  std::sort(galois.begin(), galois.end());
-  galois.erase(std::unique(galois.begin(), galois.end()), galois.end());
+                      const GaloisLevels &galois, bool encapsulation,
+                      const Provenance &provenance) {
   // s' lives only for the two encapsulation keys, as in evalKeys().
   std::optional<SecretKey> sparse;
   if (encapsulation)
@@ -348,7 +356,7 @@ void generateEvalKeys(const std::string &path, const Params &params,
                     sparse.reset();
                     break;
                   case KeyKind::Galois:
-                    current = keygen.galoisKey(sk, g);
+                    current = keygen.galoisKey(sk, g, galois.at(g));
                     break;
                   }
                   return current;
@@ -436,7 +444,10 @@ EvalKeyFile::EvalKeyFile(const std::string &path, const Params &params,
     uint32_t g = r.get<uint32_t>();
     if ((g & 1) == 0 || g >= 2 * params.degree())
       r.fail("invalid Galois element");
-    note({Kind::Galois, g}, top);
+    uint32_t level = r.get<uint32_t>();
+    if (level > top)
+      r.fail("Galois key level beyond the parameters' chain");
+    note({Kind::Galois, g}, level);
   }
   r.expectEnd();
   if (mapped)

@@ -170,7 +170,13 @@ void writeArtifact(const std::string &path, Artifact &a) {
   w.put<double>(a.precision);
   w.put<uint8_t>((a.keys.relinearization ? kNeedsRelin : 0) |
                  (a.keys.encapsulation ? kNeedsEncapsulation : 0));
-  w.putArray<uint32_t>(a.keys.galoisElements);
+  // Each Galois element, then the level its key is needed at.
+  std::vector<uint32_t> galois;
+  for (auto [g, level] : a.keys.galois) {
+    galois.push_back(g);
+    galois.push_back(level);
+  }
+  w.putArray<uint32_t>(galois);
   std::string program = bytecodeOf(*a.program);
   std::string reference = bytecodeOf(*a.reference);
   a.fingerprint = programFingerprint(*a.params, program, reference);
@@ -205,10 +211,19 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   if (a.keys.encapsulation && !a.params->spec().encapsulationWeight)
     r.fail("the program switches to a sparse secret but its parameter set "
            "has no encapsulation weight");
-  a.keys.galoisElements = r.getArray<uint32_t>(1 << 20);
-  for (uint32_t g : a.keys.galoisElements)
+  std::vector<uint32_t> galois = r.getArray<uint32_t>(1 << 21);
+  if (galois.size() % 2)
+    r.fail("Galois keys without their levels");
+  for (size_t i = 0; i < galois.size(); i += 2) {
+    const uint32_t g = galois[i], level = galois[i + 1];
     if ((g & 1) == 0 || g >= 2 * a.params->degree())
       r.fail("invalid Galois element " + std::to_string(g));
+    if (level > a.params->maxLevel())
+      r.fail("Galois key level " + std::to_string(level) +
+             " beyond the parameters' chain");
+    if (!a.keys.galois.emplace(g, level).second)
+      r.fail("Galois element " + std::to_string(g) + " listed twice");
+  }
   std::string program = r.getString(), reference = r.getString();
   a.fingerprint = programFingerprint(*a.params, program, reference);
   a.program = parseModule(program, context, path);

@@ -1,6 +1,7 @@
 //===- Compiler.cpp - The compilation pipeline ----------------------------===//
 
 #include "cerium/Compiler/Compiler.h"
+#include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Compiler/Estimate.h"
 #include "cerium/Conversion/CKKSToPoly.h"
 #include "cerium/Conversion/FHEToCKKS.h"
@@ -274,26 +275,32 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     if (mlir::failed(expand.run(module)))
       throw Error(source->path() + ": compilation failed");
   }
-  int64_t budget = c.program.options.maxRotationKeys;
+  const int64_t budget = c.program.options.maxRotationKeys;
+  uint64_t byteBudget = 0;
   if (int64_t mib = c.program.options.maxKeyMemory) {
-    // Key memory as a count of rotation keys, one full key's bytes each at
-    // these parameters, after the keys that stay (counted as if present:
-    // relinearization and conjugation, and the encapsulation pair when the
-    // program bootstraps).
-    runtime::KeyRequirements one;
-    one.relinearization = true;
-    const double perKey = evalKeyBytes(*c.params, one);
-    const int64_t others = 2 + (bootstraps ? 2 : 0);
-    const int64_t keys = int64_t(double(mib) * 1048576.0 / perKey) - others;
-    if (keys < 1)
-      throw atMain("the key memory budget (max_key_memory = " +
-                   std::to_string(mib) + " MiB) cannot be met: a key takes " +
-                   std::to_string(int64_t(perKey / 1048576.0)) +
-                   " MiB at these parameters, and " + std::to_string(others) +
-                   " besides the rotation keys may be needed");
-    budget = budget ? std::min(budget, keys) : keys;
+    // The rotation keys get what the keys that stay leave (counted as if
+    // present, each over [P, Q_L]: relinearization and conjugation, and the
+    // encapsulation pair when the program bootstraps, the one to the sparse
+    // secret over [P, Q_0]).
+    runtime::KeyRequirements others;
+    others.relinearization = true;
+    others.encapsulation = bootstraps;
+    others.galois.emplace(ckks::galoisForConjugation(*c.params),
+                          c.params->maxLevel());
+    const double othersBytes = evalKeyBytes(*c.params, others);
+    const double left = double(mib) * 1048576.0 - othersBytes;
+    if (left < 1)
+      throw atMain(fmt::format(
+          "the key memory budget (max_key_memory = {} MiB) cannot be met: "
+          "the relinearization, conjugation{} keys take {:.1f} MiB at these "
+          "parameters",
+          mib, bootstraps ? " and encapsulation" : "",
+          othersBytes / 1048576.0));
+    byteBudget = uint64_t(left);
+    // The pass prices each key by its level.
+    module->setAttr(RnsLayout::kAttrName, layoutOf(*c.params).toAttr(&context));
   }
-  if (budget) {
+  if (budget || byteBudget) {
     // The pass's reason becomes the one error line, with the option's name.
     std::string why;
     mlir::ScopedDiagnosticHandler capture(&context, [&](mlir::Diagnostic &d) {
@@ -301,14 +308,16 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
       return mlir::success();
     });
     mlir::PassManager limit(&context);
-    limit.addPass(ckks::createLimitRotationKeysPass(unsigned(budget)));
+    limit.addPass(
+        ckks::createLimitRotationKeysPass(unsigned(budget), byteBudget));
     if (mlir::failed(limit.run(module)))
       throw atMain(
-          (c.program.options.maxKeyMemory
-               ? "the key memory budget (max_key_memory = " +
-                     std::to_string(c.program.options.maxKeyMemory) +
-                     " MiB, room for " + std::to_string(budget) +
-                     " rotation keys) cannot be met"
+          (byteBudget && why.find(" MiB ") != std::string::npos
+               ? fmt::format("the key memory budget (max_key_memory = {} "
+                             "MiB, {:.1f} MiB for rotation keys) cannot be "
+                             "met",
+                             c.program.options.maxKeyMemory,
+                             double(byteBudget) / 1048576.0)
                : std::string("the rotation-key budget (max_rotation_keys) "
                              "cannot be met")) +
           (why.empty() ? "" : ": " + why));

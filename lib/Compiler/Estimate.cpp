@@ -2,7 +2,9 @@
 
 #include "cerium/Compiler/Estimate.h"
 #include "cerium/CKKS/Encoder.h"
+#include "cerium/Compiler/Compiler.h"
 #include "cerium/Compiler/Stats.h"
+#include "cerium/Dialect/Poly/IR/RnsLayout.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/Support/Error.h"
@@ -764,18 +766,16 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
 
 double evalKeyBytes(const ckks::Params &p,
                     const runtime::KeyRequirements &keys) {
-  // Both halves of every digit over the key's basis [P, Q_level].
-  auto keyBytes = [&](unsigned level) {
-    return double(p.digitCount(level)) * 2 *
-           double(p.extendedPrimeIds(level).size()) * double(p.degree()) *
-           kWord;
-  };
+  const RnsLayout layout = layoutOf(p);
+  auto keyBytes = [&](unsigned level) { return layout.keyBytes(level); };
   // The key back to the dense secret is a full key; the one to the sparse
-  // secret covers [P, Q_0] only.
-  size_t full = keys.galoisElements.size() + (keys.relinearization ? 1 : 0) +
-                (keys.encapsulation ? 1 : 0);
-  return double(full) * keyBytes(p.maxLevel()) +
-         (keys.encapsulation ? keyBytes(0) : 0);
+  // secret covers [P, Q_0] only, a Galois key [P, Q_level] for its level.
+  size_t full = (keys.relinearization ? 1 : 0) + (keys.encapsulation ? 1 : 0);
+  double bytes = double(full) * keyBytes(p.maxLevel()) +
+                 (keys.encapsulation ? keyBytes(0) : 0);
+  for (auto [g, level] : keys.galois)
+    bytes += keyBytes(level);
+  return bytes;
 }
 
 std::string estimateReport(const Estimate &e) {

@@ -99,8 +99,8 @@ KeySet generateKeys(const ckks::ParamsPtr &params,
   KeySet k;
   k.secret = keygen.secretKey();
   k.pub = keygen.publicKey(k.secret);
-  k.eval = keygen.evalKeys(k.secret, needed.relinearization,
-                           needed.galoisElements, needed.encapsulation);
+  k.eval = keygen.evalKeys(k.secret, needed.relinearization, needed.galois,
+                           needed.encapsulation);
   return k;
 }
 
@@ -129,8 +129,8 @@ void generateKeyFiles(const std::string &dir, const Artifact &artifact,
   // the file's bytes and one key, not every key expanded.
   ckks::generateEvalKeys((fs::path(dir) / "eval.keys").string(), p, keygen,
                          secret, artifact.keys.relinearization,
-                         artifact.keys.galoisElements,
-                         artifact.keys.encapsulation, provenance);
+                         artifact.keys.galois, artifact.keys.encapsulation,
+                         provenance);
 }
 
 std::vector<ckks::Ciphertext>
@@ -275,7 +275,7 @@ void checkKeysPresent(const Artifact &artifact,
     needed.push_back({Kind::ToSparse});
     needed.push_back({Kind::ToDense});
   }
-  for (uint32_t g : artifact.keys.galoisElements)
+  for (auto [g, level] : artifact.keys.galois)
     needed.push_back({Kind::Galois, g});
   for (const ckks::KeyName &name : needed)
     if (!has(name))

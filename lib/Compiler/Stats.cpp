@@ -44,7 +44,7 @@ std::string statsReport(Compilation &c) {
     if (!mlir::isa<rns::SliceOp, mlir::func::ReturnOp>(op))
       ++kernels[op.getName().getStringRef().str()];
   runtime::KeyRequirements keys = runtime::requiredKeys(main);
-  size_t numKeys = keys.galoisElements.size() + (keys.relinearization ? 1 : 0) +
+  size_t numKeys = keys.galois.size() + (keys.relinearization ? 1 : 0) +
                    (keys.encapsulation ? 2 : 0);
   double keyBytes = evalKeyBytes(p, keys);
   double arena = double(runtime::arenaBytes(main));
@@ -83,7 +83,7 @@ std::string statsReport(Compilation &c) {
   out += fmt::format(
       "evaluation keys   {} (relinearization: {}, rotations: {}{}), {} in "
       "memory, {} in eval.keys (the uniform halves as seeds)\n",
-      numKeys, keys.relinearization ? "yes" : "no", keys.galoisElements.size(),
+      numKeys, keys.relinearization ? "yes" : "no", keys.galois.size(),
       keys.encapsulation ? ", sparse-secret encapsulation: 2" : "",
       formatBytes(keyBytes), formatBytes(keyBytes / 2));
   out += fmt::format("plaintexts        {} encoded ({} stored in the "

@@ -142,7 +142,7 @@ TEST(Encapsulation, ModRaiseBetweenTheSwitchesRunsAsASchedule) {
   runtime::KeyRequirements needed = runtime::requiredKeys(main);
   EXPECT_TRUE(needed.encapsulation);
   EXPECT_FALSE(needed.relinearization);
-  EXPECT_TRUE(needed.galoisElements.empty());
+  EXPECT_TRUE(needed.galois.empty());
 
   auto backend = kernels::createCpuBackend(params->rns());
   session::KeySet keys = session::generateKeys(params, needed, *backend, prng);

@@ -105,7 +105,7 @@ TEST(Ckks, MultiplyRelinearizeRescale) {
     ParamSpec spec = smallSpec(12, 2, scaleBits);
     spec.baseBits = scaleBits + 20;
     Harness s(spec, data.next64());
-    EvalKeys keys = s.keygen.evalKeys(s.sk, true, {});
+    EvalKeys keys = s.keygen.evalKeys(s.sk, true, GaloisLevels{});
     Slots x = s.random(data), y = s.random(data), w = s.random(data);
     const unsigned top = s.params->maxLevel();
     Ciphertext cx = s.encrypt(x, top), cy = s.encrypt(y, top);
@@ -205,7 +205,7 @@ TEST(Ckks, SparseSecretAndSlots) {
   for (int8_t c : s.sk.coeffs)
     weight += c != 0;
   EXPECT_EQ(weight, 64u);
-  EvalKeys keys = s.keygen.evalKeys(s.sk, true, {});
+  EvalKeys keys = s.keygen.evalKeys(s.sk, true, GaloisLevels{});
   Slots x = s.random(data);
   const unsigned top = s.params->maxLevel();
   Ciphertext sq = s.eval.rescale(s.eval.relinearize(

@@ -102,7 +102,8 @@ TEST(Encapsulation, SparseSecretHasTheRequestedWeight) {
   auto backend = kernels::createCpuBackend(params->rns());
   KeyGenerator keygen(params, *backend, data);
   EXPECT_THROW(keygen.sparseSecretKey(), Error);
-  EXPECT_THROW(keygen.evalKeys(keygen.secretKey(), false, {}, true), Error);
+  EXPECT_THROW(keygen.evalKeys(keygen.secretKey(), false, GaloisLevels{}, true),
+               Error);
 }
 
 // (a) At level 0, s -> s': the result decrypts under s' to the message.

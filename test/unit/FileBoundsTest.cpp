@@ -160,14 +160,14 @@ TEST_F(FileBounds, ArtifactShapesMustFitTheSlots) {
   // shapes or the Galois elements, before the programs).
   mlir::MLIRContext context;
   auto artifact = [&](const std::vector<int64_t> &shape,
-                      std::vector<uint32_t> galois) {
+                      ckks::GaloisLevels galois) {
     Artifact a;
     a.params = params;
     dsl::TensorInfo x;
     x.name = "x";
     x.shape = shape;
     a.inputs.push_back(x);
-    a.keys.galoisElements = std::move(galois);
+    a.keys.galois = std::move(galois);
     a.program = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
     a.reference = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
     std::string p = path("a.cerium");
@@ -188,8 +188,13 @@ TEST_F(FileBounds, ArtifactShapesMustFitTheSlots) {
                       std::to_string(kMaxCiphertextsPerTensor) +
                       " ciphertexts of " + slots + " slots");
   }
-  auto [p, error] = artifact({4}, {2});
+  auto [p, error] = artifact({4}, {{2, 0}});
   expectOneLine(error, p, "invalid Galois element 2");
+  const unsigned beyond = params->maxLevel() + 1;
+  auto [p2, error2] = artifact({4}, {{3, beyond}});
+  expectOneLine(error2, p2,
+                "Galois key level " + std::to_string(beyond) +
+                    " beyond the parameters' chain");
 }
 
 TEST_F(FileBounds, SafetensorsSizesAreBoundedByTheFile) {

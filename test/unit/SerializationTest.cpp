@@ -170,34 +170,48 @@ TEST_F(Serialization, FailedWritesLeaveNothing) {
 } // namespace
 
 // Keys generated one at a time straight into the file (cerium keygen's
-// path) are the keys evalKeys() would make: they rotate and relinearize.
+// path) are the keys evalKeys() would make: they rotate and relinearize. A
+// Galois key made for a lower level holds only [P, Q_level] and rotates
+// ciphertexts at that level.
 TEST_F(Serialization, GeneratedEvalKeysWorkAsLoaded) {
   CERIUM_SEEDED_PRNG(seeds);
   test::CkksHarness h(spec, seeds.next64());
-  std::vector<uint32_t> galois{galoisForRotation(*h.params, 3),
-                               galoisForRotation(*h.params, 1),
-                               galoisForRotation(*h.params, 3)};
+  const unsigned top = h.params->maxLevel(), low = 1;
+  ASSERT_GT(top, low);
+  GaloisLevels galois{{galoisForRotation(*h.params, 3), top},
+                      {galoisForRotation(*h.params, 1), low}};
   generateEvalKeys(path("eval.keys"), *h.params, h.keygen, h.sk, true, galois,
                    false, {});
   EvalKeys keys = loadEvalKeys(path("eval.keys"), *h.params);
   ASSERT_TRUE(keys.relin.has_value());
   EXPECT_EQ(keys.galois.size(), 2u);
   EXPECT_FALSE(keys.toSparse.has_value());
+  const SwitchingKey &lowKey = keys.galois.at(galoisForRotation(*h.params, 1));
+  EXPECT_EQ(lowKey.digits.size(), h.params->digitCount(low));
+  EXPECT_EQ(lowKey.polyWords(),
+            h.params->extendedPrimeIds(low).size() * h.params->degree());
 
   Prng data(seeds.next64());
   test::Slots x = h.random(data), y = h.random(data);
-  const unsigned top = h.params->maxLevel();
   auto prod = h.eval.relinearize(
       h.eval.multiply(h.encrypt(x, top), h.encrypt(y, top)), keys);
   auto rot = h.eval.rotate(h.encrypt(x, top), 3, keys);
-  test::Slots gotProd = h.decrypt(prod), gotRot = h.decrypt(rot);
+  auto rotLow = h.eval.rotate(h.encrypt(x, low), 1, keys);
+  test::Slots gotProd = h.decrypt(prod), gotRot = h.decrypt(rot),
+              gotRotLow = h.decrypt(rotLow);
   const size_t n = x.size();
   double err = 0;
   for (size_t i = 0; i < n; ++i) {
     err = std::max(err, std::abs(gotProd[i] - x[i] * y[i]));
     err = std::max(err, std::abs(gotRot[i] - x[(i + 3) % n]));
+    err = std::max(err, std::abs(gotRotLow[i] - x[(i + 1) % n]));
   }
   EXPECT_LT(err, 1e-3);
+  // Saved again from memory, each key keeps its level.
+  saveEvalKeys(path("again.keys"), *h.params, keys);
+  EvalKeys again = loadEvalKeys(path("again.keys"), *h.params);
+  EXPECT_EQ(again.galois.at(galoisForRotation(*h.params, 1)).digits,
+            lowKey.digits);
 }
 
 // A container written piece by piece reads back as one written whole, and

@@ -131,10 +131,18 @@ struct KeyName {
   std::string describe() const;
 };
 
+/// Galois elements, each with the highest level a program switches its key
+/// at. The key is made over [P, Q_level] alone, the prefix of the full key
+/// that every key switch at that level or below reads: a rotation used only
+/// low in the chain (a bootstrap's SlotToCoeff) costs a fraction of a key
+/// over [P, Q_L].
+using GaloisLevels = std::map<uint32_t, unsigned>;
+
 struct EvalKeys {
   /// Switching key from s^2 to s; absent if no multiplication needs it.
   std::optional<SwitchingKey> relin;
-  /// Switching keys from s(X^g) to s, by Galois element g.
+  /// Switching keys from s(X^g) to s, by Galois element g (each over the
+  /// [P, Q_level] of its GaloisLevels entry).
   std::map<uint32_t, SwitchingKey> galois;
   /// Sparse-secret encapsulation (bootstrapping; absent unless a program
   /// switches secrets): from s to the ephemeral sparse secret s', over

@@ -58,6 +58,8 @@ public:
                             unsigned level);
   SwitchingKey relinearizationKey(const SecretKey &sk);
   SwitchingKey galoisKey(const SecretKey &sk, uint32_t galois);
+  /// The Galois key over [P, Q_level] only.
+  SwitchingKey galoisKey(const SecretKey &sk, uint32_t galois, unsigned level);
 
   /// The ephemeral sparse secret s' of sparse-secret encapsulation: exactly
   /// spec().encapsulationWeight coefficients in {-1, 1}, the rest 0 (throws
@@ -73,9 +75,12 @@ public:
   /// ModRaise, at the top level; it is an RLWE sample under sk).
   SwitchingKey toDenseKey(const SecretKey &sk, const SecretKey &sparse);
 
-  /// The relinearization key (if `relin`), one Galois key per element and,
-  /// if `encapsulation`, the two keys of sparse-secret encapsulation (made
-  /// with a fresh s', which is not kept).
+  /// The relinearization key (if `relin`), one Galois key per element (over
+  /// [P, Q_level] for its level) and, if `encapsulation`, the two keys of
+  /// sparse-secret encapsulation (made with a fresh s', which is not kept).
+  EvalKeys evalKeys(const SecretKey &sk, bool relin, const GaloisLevels &galois,
+                    bool encapsulation = false);
+  /// The same with every Galois key over [P, Q_L].
   EvalKeys evalKeys(const SecretKey &sk, bool relin,
                     std::span<const uint32_t> galoisElements,
                     bool encapsulation = false);

@@ -57,8 +57,8 @@ void saveEvalKeys(const std::string &path, const Params &params,
 /// bytes plus one key in memory, instead of every key expanded.
 void generateEvalKeys(const std::string &path, const Params &params,
                       KeyGenerator &keygen, const SecretKey &sk, bool relin,
-                      std::span<const uint32_t> galoisElements,
-                      bool encapsulation, const Provenance &provenance);
+                      const GaloisLevels &galois, bool encapsulation,
+                      const Provenance &provenance);
 /// What one process of a partitioned run keeps of each evaluation key: a
 /// key some op of its share uses whole, only the limbs of its own primes
 /// (prime id mod `ranks` = `rank`) for a key used limb-wise only, and

@@ -42,7 +42,9 @@ const char *fileKindName(FileKind kind);
 // 2: key and ciphertext payloads start with their Provenance.
 // 3: each limb of a switching key's uniform half is a keystream of its own
 //    (the same seed and stream expand to other words than in version 2).
-inline constexpr uint32_t kContainerVersion = 3;
+// 4: each Galois key carries its level (a key over [P, Q_level] only), and
+//    an artifact the level each Galois key is needed at.
+inline constexpr uint32_t kContainerVersion = 4;
 
 /// Appends little-endian plain values to a byte buffer.
 class ByteWriter {

@@ -2,6 +2,7 @@
 // RUN: cerium-opt %s --ckks-limit-rotation-keys=max-keys=5 | FileCheck %s --check-prefix=FIVE
 // RUN: cerium-opt %s --ckks-limit-rotation-keys=max-keys=6 | FileCheck %s --check-prefix=FITS
 // RUN: not cerium-opt %s --ckks-limit-rotation-keys=max-keys=3 2>&1 | FileCheck %s --check-prefix=SMALL
+// RUN: not cerium-opt %s --ckks-limit-rotation-keys=max-key-bytes=1 2>&1 | FileCheck %s --check-prefix=NOLAYOUT
 // 16 slots and six distinct amounts. The powers of two 1, 2, 4, 8 compose
 // any rotation: with four keys every other amount becomes a chain (7 = 1 +
 // 2 + 4). A fifth key goes to the amount whose own key saves the most key
@@ -22,6 +23,7 @@
 // FIVE-NOT: by 9
 // FITS-COUNT-2: ckks.rotate %arg0 by 7
 // FITS: ckks.rotate %arg0 by 9
+// NOLAYOUT: ckks-limit-rotation-keys: a byte budget needs the prime layout (ckks.rns)
 // SMALL: a budget of 3 rotation keys cannot compose every rotation of 16 slots: it needs at least 4
 module attributes {ckks.slots = 16 : i64} {
   func.func @main(%x: !ct) -> (!ct, !ct, !ct, !ct, !ct, !ct, !ct) {

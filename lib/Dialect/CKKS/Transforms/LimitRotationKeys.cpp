@@ -1,23 +1,32 @@
 //===- LimitRotationKeys.cpp - Rotations within a key budget --------------===//
 //
 // Every distinct rotation amount costs a switching key (tens of MiB at
-// N = 2^16); a program of many linear maps can ask for hundreds. With a
-// budget of K keys, the powers of two below the slot count are kept (any
-// amount is a sum of them) plus the K - log2(slots) amounts whose direct
-// key saves the most key switches (uses x (set bits - 1)); every other
-// rotation becomes a chain of power-of-two rotations, one per set bit.
+// N = 2^16); a program of many linear maps can ask for hundreds. Within a
+// budget — a count of keys, bytes of keys, or both — the powers of two
+// below the slot count are kept (any amount is a sum of them), then the
+// other amounts by the key switches their own key saves per byte it costs;
+// every other rotation becomes a chain of power-of-two rotations, one per
+// set bit. A key is made over [P, Q_level] for the highest level its
+// rotations run at, so with the prime layout (`ckks.rns`) both its bytes
+// and the work of each key switch it saves are priced by level (a key
+// switch's work grows with digits x limbs, as the key's bytes do).
 //
 //===----------------------------------------------------------------------===//
 
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/CKKS/Transforms/Passes.h"
+#include "cerium/Dialect/Poly/IR/RnsLayout.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/bit.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -34,17 +43,20 @@ public:
   LimitRotationKeysPass() = default;
   LimitRotationKeysPass(const LimitRotationKeysPass &other)
       : PassWrapper(other) {}
-  explicit LimitRotationKeysPass(unsigned maxKeys) { maxKeysOption = maxKeys; }
+  LimitRotationKeysPass(unsigned maxKeys, uint64_t maxKeyBytes) {
+    maxKeysOption = maxKeys;
+    maxKeyBytesOption = maxKeyBytes;
+  }
 
   StringRef getArgument() const final { return "ckks-limit-rotation-keys"; }
   StringRef getDescription() const final {
     return "Compose rotations from powers of two so that the program needs "
-           "at most max-keys rotation keys";
+           "at most max-keys rotation keys of at most max-key-bytes in all";
   }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (!maxKeysOption)
+    if (!maxKeysOption && !maxKeyBytesOption)
       return;
     auto slotsAttr = module->getAttrOfType<IntegerAttr>("ckks.slots");
     if (!slotsAttr) {
@@ -52,51 +64,120 @@ public:
                        "module attribute");
       return signalPassFailure();
     }
+    std::optional<RnsLayout> layout;
+    if (module->hasAttr(RnsLayout::kAttrName)) {
+      layout = RnsLayout::of(module);
+      if (!layout)
+        return signalPassFailure();
+    } else if (maxKeyBytesOption) {
+      module.emitError("ckks-limit-rotation-keys: a byte budget needs the "
+                       "prime layout (ckks.rns)");
+      return signalPassFailure();
+    }
+    // A key's bytes at a level, and the work of one key switch there in the
+    // same unit; without a layout every key and key switch counts one.
+    auto keyCost = [&](unsigned level) {
+      return layout ? layout->keyBytes(level) : 1.0;
+    };
     const int64_t slots = slotsAttr.getInt();
     // Amounts of `slots` or more rotate the whole ring, not the program's
     // slots: a sparse bootstrap's trace onto the subring (n, 2n, ...,
     // N / 4). Reduced modulo the slots they would vanish; they keep their
     // own keys.
-    auto ringwide = [&](RotateOp r) { return r.getOffset() >= slots; };
+    auto ringwide = [&](RotateOp r) {
+      return r.getOffset() >= uint64_t(slots);
+    };
+    auto levelOf = [](RotateOp r) {
+      return cast<CiphertextType>(r.getInput().getType()).getLevel();
+    };
+    struct Uses {
+      unsigned level = 0;  // the highest a rotation by it runs at
+      double switches = 0; // its rotations' key-switch work, by level
+    };
     std::vector<RotateOp> rotations;
-    std::map<int64_t, int64_t> uses;
-    std::set<int64_t> ringAmounts;
+    std::map<int64_t, Uses> uses;
+    std::map<int64_t, unsigned> ringLevels;
     module.walk([&](RotateOp r) {
+      const unsigned level = levelOf(r);
       if (ringwide(r)) {
-        ringAmounts.insert(r.getOffset());
+        unsigned &l = ringLevels[r.getOffset()];
+        l = std::max(l, level);
         return;
       }
       rotations.push_back(r);
-      ++uses[((r.getOffset() % slots) + slots) % slots];
+      Uses &u = uses[((r.getOffset() % slots) + slots) % slots];
+      u.level = std::max(u.level, level);
+      u.switches += keyCost(level);
     });
-    const size_t budget = maxKeysOption > ringAmounts.size()
-                              ? maxKeysOption - ringAmounts.size()
-                              : 0;
-    if (uses.size() <= budget)
+    const size_t maxKeys = maxKeysOption ? size_t(maxKeysOption) : SIZE_MAX;
+    const double maxBytes =
+        maxKeyBytesOption ? double(uint64_t(maxKeyBytesOption)) : INFINITY;
+    auto bytesOf = [&](unsigned level) {
+      return layout ? layout->keyBytes(level) : 0.0;
+    };
+    double ringBytes = 0;
+    for (auto [amount, level] : ringLevels)
+      ringBytes += bytesOf(level);
+    double allBytes = ringBytes;
+    for (auto &[amount, u] : uses)
+      allBytes += bytesOf(u.level);
+    if (uses.size() + ringLevels.size() <= maxKeys && allBytes <= maxBytes)
       return;
+    // The powers of two stay, each at the highest level of a rotation with
+    // its bit (a bound: a rotation with its own key composes nothing).
     const unsigned powers = unsigned(llvm::countr_zero(uint64_t(slots)));
-    if (budget < powers) {
+    std::map<int64_t, unsigned> keep;
+    for (auto &[amount, u] : uses)
+      for (unsigned p = 0; p < powers; ++p)
+        if (amount >> p & 1) {
+          unsigned &l = keep[int64_t(1) << p];
+          l = std::max(l, u.level);
+        }
+    size_t keys = ringLevels.size() + keep.size();
+    double bytes = ringBytes;
+    for (auto [amount, level] : keep)
+      bytes += bytesOf(level);
+    if (keys > maxKeys) {
       module.emitError("a budget of ")
           << unsigned(maxKeysOption)
           << " rotation keys cannot compose every rotation "
-          << "of " << slots << " slots: it needs at least "
-          << powers + ringAmounts.size();
+          << "of " << slots << " slots: it needs at least " << keys;
       return signalPassFailure();
     }
-    // The amounts that keep a key of their own.
-    std::set<int64_t> keep;
-    for (unsigned p = 0; p < powers; ++p)
-      keep.insert(int64_t(1) << p);
-    std::vector<std::pair<int64_t, int64_t>> savings; // (saving, amount)
-    for (auto [amount, count] : uses)
+    if (bytes > maxBytes) {
+      module.emitError("a budget of ")
+          << llvm::formatv("{0:F1}", maxBytes / 1048576.0).str()
+          << " MiB of rotation keys cannot compose every rotation of " << slots
+          << " slots: it needs at least "
+          << llvm::formatv("{0:F1}", bytes / 1048576.0).str() << " MiB";
+      return signalPassFailure();
+    }
+    // The other amounts by the work their own key saves (one key switch
+    // per set bit but one, at each use's level) per byte of the key.
+    struct Candidate {
+      double value;
+      int64_t amount;
+    };
+    std::vector<Candidate> candidates;
+    for (auto &[amount, u] : uses)
       if (!keep.count(amount))
-        savings.push_back(
-            {count * (llvm::popcount(uint64_t(amount)) - 1), amount});
-    std::sort(savings.begin(), savings.end(), [](auto a, auto b) {
-      return a.first != b.first ? a.first > b.first : a.second < b.second;
+        candidates.push_back(
+            {u.switches * (llvm::popcount(uint64_t(amount)) - 1) /
+                 keyCost(u.level),
+             amount});
+    std::sort(candidates.begin(), candidates.end(), [](auto a, auto b) {
+      return a.value != b.value ? a.value > b.value : a.amount < b.amount;
     });
-    for (size_t i = 0; i < savings.size() && keep.size() < budget; ++i)
-      keep.insert(savings[i].second);
+    for (const Candidate &c : candidates) {
+      if (keys == maxKeys)
+        break;
+      const unsigned level = uses[c.amount].level;
+      if (bytes + bytesOf(level) > maxBytes)
+        continue; // a smaller key further down may still fit
+      keep.emplace(c.amount, level);
+      ++keys;
+      bytes += bytesOf(level);
+    }
     for (RotateOp r : rotations) {
       const int64_t amount = ((r.getOffset() % slots) + slots) % slots;
       if (keep.count(amount))
@@ -115,12 +196,18 @@ public:
   Option<unsigned> maxKeysOption{
       *this, "max-keys", llvm::cl::desc("rotation keys at most (0: no limit)"),
       llvm::cl::init(0)};
+  Option<uint64_t> maxKeyBytesOption{
+      *this, "max-key-bytes",
+      llvm::cl::desc("bytes of rotation keys at most, each over [P, Q_level] "
+                     "for its highest level (0: no limit; needs ckks.rns)"),
+      llvm::cl::init(0)};
 };
 
 } // namespace
 
-std::unique_ptr<Pass> createLimitRotationKeysPass(unsigned maxKeys) {
-  return std::make_unique<LimitRotationKeysPass>(maxKeys);
+std::unique_ptr<Pass> createLimitRotationKeysPass(unsigned maxKeys,
+                                                  uint64_t maxKeyBytes) {
+  return std::make_unique<LimitRotationKeysPass>(maxKeys, maxKeyBytes);
 }
 
 void registerLimitRotationKeysPass() {

@@ -28,7 +28,8 @@ namespace cerium::runtime {
 /// The evaluation keys a program needs (what keygen must produce).
 struct KeyRequirements {
   bool relinearization = false;
-  std::vector<uint32_t> galoisElements; // sorted, unique
+  /// Each Galois element with the highest level the program switches it at.
+  ckks::GaloisLevels galois;
   /// The two keys of sparse-secret encapsulation (s -> s' over [P, Q_0],
   /// s' -> s): the program switches secrets around its bootstraps' ModRaise.
   bool encapsulation = false;

@@ -4,6 +4,7 @@
 
 #include "mlir/Pass/Pass.h"
 
+#include <cstdint>
 #include <memory>
 
 namespace cerium::ckks {
@@ -20,11 +21,14 @@ std::unique_ptr<mlir::Pass> createLazyRelinearizePass();
 /// imaginary parts, SlotToCoeff). Reads the prime layout (`ckks.rns`), the
 /// slot count (`ckks.slots`) and the BootstrapConfig (`ckks.bootstrap`).
 std::unique_ptr<mlir::Pass> createExpandBootstrapPass();
-/// Keeps the program within `maxKeys` rotation keys (0: no limit): the
-/// powers of two below the slot count plus the amounts whose own key saves
-/// the most key switches; other rotations become chains of power-of-two
-/// rotations. Reads `ckks.slots`.
-std::unique_ptr<mlir::Pass> createLimitRotationKeysPass(unsigned maxKeys = 0);
+/// Keeps the program within `maxKeys` rotation keys and `maxKeyBytes` bytes
+/// of them (0: no limit), each key over [P, Q_level] for the highest level
+/// it is used at: the powers of two below the slot count plus the amounts
+/// whose own key saves the most key-switch work per byte; other rotations
+/// become chains of power-of-two rotations. Reads `ckks.slots`, and
+/// `ckks.rns` (needed for a byte budget).
+std::unique_ptr<mlir::Pass>
+createLimitRotationKeysPass(unsigned maxKeys = 0, uint64_t maxKeyBytes = 0);
 /// Cost-based bootstrap placement over a leveled program (fhe -> ckks's,
 /// however deep): cuts the program at the depths where bootstraps cost the
 /// least (a dynamic program over depths: bootstraps of the values live

@@ -52,6 +52,12 @@ struct RnsLayout {
   std::vector<uint32_t> pIds() const;
   /// [P, Q_level]: the key-switching basis.
   std::vector<uint32_t> extendedIds(unsigned level) const;
+  /// Bytes of a switching key over [P, Q_level] held whole (both halves of
+  /// each digit). A key switch at `level` does work in the same proportion.
+  double keyBytes(unsigned level) const {
+    return double(digitCount(level)) * 2 * double(special + qCount(level)) *
+           double(degree()) * sizeof(uint32_t);
+  }
 
   mlir::DictionaryAttr toAttr(mlir::MLIRContext *context) const;
   /// Reads the layout from the module enclosing `op`; emits an error on op
