@@ -63,5 +63,9 @@ extern "C" int CeriumFuzzWriteSeeds(const char *dir) {
                                    galoisForRotation(*params, 1)}));
   saveEvalKeys(d + "/empty.keys", *params,
                keygen.evalKeys(sk, false, std::vector<uint32_t>{}));
+  // A Galois key over [P, Q_0] only (a rotation used at level 0).
+  saveEvalKeys(d + "/galois-low.keys", *params,
+               keygen.evalKeys(sk, false,
+                               GaloisLevels{{galoisForRotation(*params, 1), 0}}));
   return 0;
 }
