@@ -11,6 +11,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 #include <chrono>
@@ -216,7 +217,10 @@ private:
   kernels::RnsBackend &backend;
   const size_t n;
   kernels::BackendBuffer arena;
-  std::optional<ckks::Encoder> encoder; // made on the first encode
+  /// Encoders by slot count, each made on its first encode: the program's,
+  /// and a wider one for a constant whose period is longer (a bootstrap of
+  /// n <= N/4 slots masks the two halves of 2n slots).
+  std::map<size_t, ckks::Encoder> encoders;
   /// The encoder works in host memory: a CPU backend for its NTTs when the
   /// schedule's backend is not host memory.
   std::unique_ptr<kernels::RnsBackend> hostBackend;
@@ -497,16 +501,21 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   unsigned level = unsigned(e.getLevel());
   double scale = std::pow(p->levelScale(level), double(e.getDegree()));
   // Compact storage expands on the host, after a bound: the artifact's
-  // checksum does not make offset + count sane.
-  if (slotValueEnd(e.getValues(), e.getOffset(), e.getCount(), e.getComplex()) >
-      int64_t(p->slots()))
-    throw Error("a plaintext constant fills more slots than the "
-                "parameter set has");
+  // checksum does not make offset + count sane. Values past the program's
+  // slots are a vector of a longer period, up to the ring's N/2 slots.
+  const int64_t end =
+      slotValueEnd(e.getValues(), e.getOffset(), e.getCount(), e.getComplex());
+  if (end > int64_t(p->degree() / 2))
+    throw Error("a plaintext constant fills more slots than the ring has");
+  const size_t slots =
+      std::max<size_t>(p->slots(), llvm::PowerOf2Ceil(uint64_t(end)));
   if (level > p->maxLevel() ||
       !std::ranges::equal(out.primes, p->qPrimeIds(level)))
     throw Error("encoded plaintext does not match its limb array");
-  if (!encoder)
-    encoder.emplace(p);
+  auto made = encoders.find(slots);
+  if (made == encoders.end())
+    made = encoders.try_emplace(slots, p, slots).first;
+  const ckks::Encoder &encoder = made->second;
   std::vector<std::complex<double>> values =
       e.getComplex()
           ? expandComplexSlotValues(e.getValues(), e.getOffset(), e.getCount())
@@ -518,14 +527,14 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
             }();
   if (backend.hostAccessible()) {
     // Straight into the arena: the limbs this process computes.
-    encoder->encodeInto(values, scale, parts, backend);
+    encoder.encodeInto(values, scale, parts, backend);
     return;
   }
   // A device keeps each constant after its first use (whole: the copy
   // serves every later run, whatever share of it a process uses).
   if (!hostBackend)
     hostBackend = kernels::createCpuBackend(p->rns());
-  ckks::Plaintext pt = encoder->encode(values, scale, level, *hostBackend);
+  ckks::Plaintext pt = encoder.encode(values, scale, level, *hostBackend);
   kernels::BackendBuffer kept(backend, out.numWords());
   backend.copyFromHost(kept.data(), pt.value.data.data(), out.numWords());
   backend.copy(out.data, kept.data(), out.numWords());

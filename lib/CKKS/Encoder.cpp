@@ -14,7 +14,14 @@ using kernels::ConstLimbs;
 using kernels::Limbs;
 using namespace modarith;
 
-Encoder::Encoder(ParamsPtr params) : p(std::move(params)), slots(p->slots()) {
+Encoder::Encoder(ParamsPtr params) : Encoder(params, params->slots()) {}
+
+Encoder::Encoder(ParamsPtr params, size_t slotCount)
+    : p(std::move(params)), slots(slotCount) {
+  if (slots < 1 || slots > p->degree() / 2 || (slots & (slots - 1)))
+    throw Error(fmt::format("an encoder for {} slots: not a power of two up "
+                            "to N/2 = {}",
+                            slots, p->degree() / 2));
   const size_t m = 2 * p->degree();
   rotationGroup.resize(slots);
   uint64_t g = 1;

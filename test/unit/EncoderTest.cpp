@@ -83,6 +83,28 @@ TEST(Encoder, RoundTripKeepsFortyBitsAtScale2To50) {
   }
 }
 
+// An encoder for 2n slots in a parameter set of n (a bootstrap's masks of
+// period 2n) round-trips its 2n values; a slot count past N/2, or not a
+// power of two, is refused.
+TEST(Encoder, WiderPeriodsRoundTrip) {
+  CERIUM_SEEDED_PRNG(prng);
+  auto params = makeParams(12, 4); // 16 slots of N/2 = 2048
+  auto backend = kernels::createCpuBackend(params->rns());
+  const size_t n = params->slots();
+  Encoder wide(params, 2 * n);
+  EXPECT_EQ(wide.slotCount(), 2 * n);
+  auto z = randomSlots(2 * n, prng);
+  Plaintext pt = wide.encode(z, std::ldexp(1.0, 50), 0, *backend);
+  auto back = wide.decode(pt, *backend);
+  ASSERT_EQ(back.size(), 2 * n);
+  double maxErr = 0;
+  for (size_t k = 0; k < 2 * n; ++k)
+    maxErr = std::max(maxErr, std::abs(back[k] - z[k]));
+  EXPECT_LT(maxErr, std::ldexp(1.0, -40));
+  EXPECT_THROW(Encoder(params, 3), cerium::Error);
+  EXPECT_THROW(Encoder(params, params->degree()), cerium::Error);
+}
+
 TEST(Encoder, LargeValuesAreRejectedNotWrapped) {
   auto params = makeParams(10, 0, 50);
   auto backend = kernels::createCpuBackend(params->rns());

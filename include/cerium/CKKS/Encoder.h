@@ -21,6 +21,11 @@ namespace cerium::ckks {
 class Encoder {
 public:
   explicit Encoder(ParamsPtr params);
+  /// An encoder for `slots` slots (a power of two up to N/2) instead of the
+  /// parameter set's: vectors of period `slots` in the ring's N/2 slots
+  /// (e.g. a mask telling two halves of 2n slots apart in a program of n).
+  Encoder(ParamsPtr params, size_t slots);
+  size_t slotCount() const { return slots; }
 
   /// Encodes up to slots() values (the rest are zero) at `scale` on the
   /// primes of `level`. Throws cerium::Error if a scaled coefficient does not

@@ -25,29 +25,31 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
   // CHECK-NEXT: %[[S2:.*]] = ckks.add %[[S1]], %[[T2]] : <level = 9, degree = 1>, <level = 9, degree = 1>
   // CHECK-NOT: ckks.rotate %{{.*}} by 16
   // 3. CoeffToSlot in one factor: complex diagonals at the top level and
-  // a single rescale.
-  // CHECK: %[[D:.*]] = ckks.encode complex [{{.*}}] : <level = 9, degree = 1>
+  // a single rescale. 2n = 8 slots fit N/2 = 16, so the real and
+  // imaginary parts share one ciphertext, [re, im] with period 8: the
+  // factor's diagonals have period 8 (8 complex values; its output comes
+  // out times [1, -i]), and one conjugation and one addition before the
+  // factor's rescale give re on slots 0-3 and im on 4-7 of every 8.
+  // Rotations by 4 and more turn the 8-slot period (7 is -1 here).
+  // CHECK: %[[D:.*]] = ckks.encode complex [{{([^,]*, ){15}[^,]*}}] : <level = 9, degree = 1>
   // CHECK: ckks.mul_plain %{{.*}}, %[[D]] : <level = 9, degree = 1>, <level = 9, degree = 1>
-  // The real and imaginary parts are split before the factor's one
-  // rescale, with one conjugation: re = w + conj(w), im = -i (w - conj(w)),
-  // -i a degree-0 plaintext (no level used).
+  // CHECK: ckks.rotate %{{.*}} by 7 : <level = 9, degree = 2>
   // CHECK-NOT: ckks.rescale
   // CHECK: %[[WC:.*]] = ckks.conjugate %[[W:.*]] : <level = 9, degree = 2>
-  // CHECK-NEXT: %[[RE:.*]] = ckks.add %[[W]], %[[WC]] : <level = 9, degree = 2>, <level = 9, degree = 2>
-  // CHECK-NEXT: ckks.rescale %[[RE]] : <level = 9, degree = 2>
-  // CHECK-NEXT: %[[D2:.*]] = ckks.sub %[[W]], %[[WC]] : <level = 9, degree = 2>, <level = 9, degree = 2>
-  // CHECK-NEXT: %[[NI:.*]] = ckks.encode complex [0.000000e+00, -1.000000e+00] count 4 : <level = 9, degree = 0>
-  // CHECK-NEXT: %[[V:.*]] = ckks.mul_plain %[[D2]], %[[NI]] : <level = 9, degree = 2>, <level = 9, degree = 0>
-  // CHECK-NEXT: ckks.rescale %[[V]] : <level = 9, degree = 2>
-  // 4. EvalMod of each part (products, relinearized and rescaled), and
-  // 5. re + i im, i again a degree-0 plaintext, at level 2.
+  // CHECK-NEXT: %[[PARTS:.*]] = ckks.add %[[W]], %[[WC]] : <level = 9, degree = 2>, <level = 9, degree = 2>
+  // CHECK-NEXT: ckks.rescale %[[PARTS]] : <level = 9, degree = 2>
+  // 4. EvalMod once, on both parts (products, relinearized and rescaled):
+  // no second conjugation, no plaintext i.
+  // CHECK-NOT: ckks.conjugate
+  // CHECK-NOT: ckks.encode complex [0.000000e+00
   // CHECK: ckks.mul %{{.*}}, %{{.*}} : <level = 8, degree = 1>, <level = 8, degree = 1>
   // CHECK: ckks.relinearize
-  // CHECK: %[[I:.*]] = ckks.encode complex [0.000000e+00, 1.000000e+00] count 4 : <level = 2, degree = 0>
-  // CHECK-NEXT: ckks.mul_plain %{{.*}}, %[[I]] : <level = 2, degree = 1>, <level = 2, degree = 0>
-  // SlotToCoeff in one factor, ending at the declared level 1.
-  // CHECK: ckks.add %{{.*}}, %{{.*}} : <level = 2, degree = 1>, <level = 2, degree = 1>
-  // CHECK: ckks.encode complex [{{.*}}] : <level = 2, degree = 1>
+  // 5. SlotToCoeff in one factor that reads re + i im from both halves:
+  // each diagonal r of the 4-slot map is one at r and one at r + 4 of 8
+  // slots (rotations by 4 and 6 here), ending at the declared level 1.
+  // CHECK: ckks.encode complex [{{([^,]*, ){15}[^,]*}}] : <level = 2, degree = 1>
+  // CHECK: ckks.rotate %{{.*}} by 4 : <level = 2, degree = 2>
+  // CHECK: ckks.rotate %{{.*}} by 6 : <level = 2, degree = 2>
   // CHECK: %[[END:.*]] = ckks.rescale %{{.*}} : <level = 2, degree = 2>
   // CHECK-NEXT: return %[[END]] : !ckks.ct<level = 1, degree = 1>
   %0 = ckks.bootstrap %a : !ckks.ct<level = 3, degree = 1> -> !ckks.ct<level = 1, degree = 1>
@@ -56,11 +58,11 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
 }
 
 // Every op of the expansion lowers: mod_raise to poly.mod_raise of both
-// components, the unit encodes at scale 1 ...
+// components, the diagonals of period 8 as they are ...
 // POLY-LABEL: func @sparse
 // POLY-COUNT-2: poly.mod_raise %{{.*}} : <Q0, ntt> -> <Q9, ntt>
-// POLY: poly.encode complex [0.000000e+00, -1.000000e+00] count 4 degree 0 : <Q9, ntt>
-// POLY: poly.encode complex [0.000000e+00, 1.000000e+00] count 4 degree 0 : <Q2, ntt>
+// POLY: poly.encode complex [{{([^,]*, ){15}[^,]*}}] degree 1 : <Q9, ntt>
+// POLY: poly.encode complex [{{([^,]*, ){15}[^,]*}}] degree 1 : <Q2, ntt>
 // POLY: return %{{.*}}, %{{.*}} : !poly.poly<Q1, ntt>, !poly.poly<Q1, ntt>
 
 // ... and down to limbs: the base limb is kept, primes 1..9 converted.
@@ -70,13 +72,14 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
 // RNS-NEXT: %[[B:.*]] = rns.base_convert %[[C]] : <0> -> <1 to 9>
 // RNS-NEXT: %[[N:.*]] = rns.ntt %[[B]] : <1 to 9>
 // RNS-NEXT: rns.concat %[[X]], %[[N]] : !rns.limbs<0>, !rns.limbs<1 to 9> -> <0 to 9>
-// RNS: rns.encode complex [0.000000e+00, -1.000000e+00] count 4 level 9 degree 0 : <0 to 9>
-// RNS: rns.encode complex [0.000000e+00, 1.000000e+00] count 4 level 2 degree 0 : <0 to 2>
+// RNS: rns.encode complex [{{([^,]*, ){15}[^,]*}}] level 9 degree 1 : <0 to 9>
+// RNS: rns.encode complex [{{([^,]*, ){15}[^,]*}}] level 2 degree 1 : <0 to 2>
 
 // -----
 
 // One slot: the trace runs over every rotation step below N/2 (1, 2, 4, 8)
-// and CoeffToSlot is a single complex constant, with no rotation.
+// and CoeffToSlot is a single complex constant of period 2 (c, -i c), with
+// no rotation: re and im share the ciphertext.
 module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, digit = 1, moduli = array<i64: 193, 257, 449, 577, 641, 769, 1153, 1217, 1409, 1601, 2113>, scales = array<f64: 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0>}, ckks.slots = 1 : i64, ckks.bootstrap = {coeffs_to_slots = 1, slots_to_coeffs = 1, degree = 3, double_angles = 1, overflow = 2}} {
 // CHECK-LABEL: func @one_slot
 func.func @one_slot(%a: !ckks.ct<level = 2, degree = 1>) -> !ckks.ct<level = 0, degree = 1> {
@@ -91,10 +94,11 @@ func.func @one_slot(%a: !ckks.ct<level = 2, degree = 1>) -> !ckks.ct<level = 0, 
   // CHECK-NEXT: %[[S3:.*]] = ckks.add %[[S2]], %[[T3]]
   // CHECK-NEXT: %[[T4:.*]] = ckks.rotate %[[S3]] by 8
   // CHECK-NEXT: %[[S4:.*]] = ckks.add %[[S3]], %[[T4]]
-  // CHECK-NEXT: %[[D:.*]] = ckks.encode complex [{{[^,]*}}, {{[^,]*}}] : <level = 8, degree = 1>
+  // CHECK-NEXT: %[[D:.*]] = ckks.encode complex [{{([^,]*, ){3}[^,]*}}] : <level = 8, degree = 1>
   // CHECK-NEXT: %[[P:.*]] = ckks.mul_plain %[[S4]], %[[D]]
   // CHECK-NEXT: %[[C:.*]] = ckks.conjugate %[[P]] : <level = 8, degree = 2>
-  // CHECK: ckks.encode complex [0.000000e+00, -1.000000e+00] count 1 : <level = 8, degree = 0>
+  // CHECK-NEXT: %[[PARTS:.*]] = ckks.add %[[P]], %[[C]]
+  // CHECK-NEXT: ckks.rescale %[[PARTS]] : <level = 8, degree = 2>
   // The expansion ends exactly at the declared level 0: no level_down.
   // CHECK: %[[S:.*]] = ckks.rescale %{{.*}} : <level = 1, degree = 2>
   // CHECK-NEXT: return %[[S]] : !ckks.ct<level = 0, degree = 1>

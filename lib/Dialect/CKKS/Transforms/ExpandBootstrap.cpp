@@ -267,22 +267,37 @@ public:
     cts = balanced(std::move(cts), ctsScale);
     for (size_t i = 0; i + 1 < cts.size(); ++i)
       w = RescaleOp::create(e.b, e.loc, apply(w, cts[i]));
-    Value unscaled = apply(w, cts.back());
-    Value wBar = e.conjugate(unscaled);
-    Value re = RescaleOp::create(e.b, e.loc, e.add(unscaled, wBar));
-    Value im = RescaleOp::create(e.b, e.loc,
-                                 mulImaginaryUnit(e.sub(unscaled, wBar), -1));
-
-    // In this order on every compiler (IR text is compared in tests).
-    Value reMod = evalMod(re, bound);
-    Value imMod = mulImaginaryUnit(evalMod(im, bound), 1);
-    Value mixed = e.add(reMod, imMod);
-
-    // SlotToCoeff: EvalMod left 2 pi m / q_0 per coefficient.
+    // SlotToCoeff's constant: EvalMod leaves 2 pi m / q_0 per coefficient.
     const double stcScale =
         gain * q0 / (2 * std::numbers::pi * layout.scales[0]);
+    stc = balanced(std::move(stc), stcScale);
+    Value mixed;
+    if (copies >= 2) {
+      // Room for 2n slots: the parts share one ciphertext, [re, im] with
+      // period 2n, and EvalMod runs once. The last CoeffToSlot factor
+      // comes out times [1, -i] (its diagonals of period 2n), so that
+      // u + conj(u) is re on the first n slots of each 2n and im on the
+      // others; SlotToCoeff's first factor reads re + i im back from both
+      // halves (its diagonals of period 2n too). No level is added.
+      Value unscaled = apply(w, splitParts(cts.back()));
+      Value parts =
+          RescaleOp::create(e.b, e.loc, e.add(unscaled, e.conjugate(unscaled)));
+      mixed = evalMod(parts, bound);
+      stc.front() = joinParts(stc.front());
+    } else {
+      Value unscaled = apply(w, cts.back());
+      Value wBar = e.conjugate(unscaled);
+      Value re = RescaleOp::create(e.b, e.loc, e.add(unscaled, wBar));
+      Value im = RescaleOp::create(e.b, e.loc,
+                                   mulImaginaryUnit(e.sub(unscaled, wBar), -1));
+      // In this order on every compiler (IR text is compared in tests).
+      Value reMod = evalMod(re, bound);
+      Value imMod = mulImaginaryUnit(evalMod(im, bound), 1);
+      mixed = e.add(reMod, imMod);
+    }
+
     Value z = mixed;
-    for (const SlotMatrix &m : balanced(std::move(stc), stcScale))
+    for (const SlotMatrix &m : stc)
       z = RescaleOp::create(e.b, e.loc, apply(z, m));
     if (Emitter::levelOf(z) < target)
       return fail(op, "needs " + std::to_string(target - Emitter::levelOf(z)) +
@@ -309,6 +324,62 @@ private:
     return factors;
   }
 
+  /// m over n slots as a map over 2n slots (its input n-periodic) whose
+  /// output is times [1, -i] (period 2n): y_j = mu_j sum_r d_r[j] x_(j+r).
+  /// An offset past n/2 moves to r + n, which is r - n over 2n slots: the
+  /// same rotation of the n-periodic input, signed as before (+h and -h
+  /// share baby steps).
+  SlotMatrix splitParts(const SlotMatrix &m) const {
+    SlotMatrix out;
+    out.slots = size_t(2 * n);
+    for (const auto &[offset, d] : m.diagonals) {
+      const int64_t r = offset > n / 2 ? offset + n : offset;
+      std::vector<Complex> wide(out.slots);
+      for (size_t j = 0; j < out.slots; ++j)
+        wide[j] = d[j % size_t(n)] *
+                  (int64_t(j) < n ? Complex(1, 0) : Complex(0, -1));
+      out.diagonals.emplace(r, std::move(wide));
+    }
+    return out;
+  }
+
+  /// m over n slots applied to a_j = v_j + i v_(j+n) (a n-periodic): reads
+  /// [re, im] (period 2n) as a = re + i im. With alpha = [1, i] and beta =
+  /// [i, 1] (period 2n), a = alpha v + beta rot(v, n) on all 2n slots, so
+  /// diagonal r becomes d_r rot(alpha, r) at r and d_r rot(beta, r) at r + n.
+  SlotMatrix joinParts(const SlotMatrix &m) const {
+    SlotMatrix out;
+    out.slots = size_t(2 * n);
+    const size_t wide = out.slots;
+    auto alpha = [&](size_t j) {
+      return j % wide < size_t(n) ? Complex(1, 0) : Complex(0, 1);
+    };
+    auto beta = [&](size_t j) {
+      return j % wide < size_t(n) ? Complex(0, 1) : Complex(1, 0);
+    };
+    for (const auto &[r, d] : m.diagonals) {
+      std::vector<Complex> same(wide), across(wide);
+      for (size_t j = 0; j < wide; ++j) {
+        const Complex dj = d[j % size_t(n)];
+        same[j] = dj * alpha(j + size_t(r));
+        across[j] = dj * beta(j + size_t(r));
+      }
+      out.diagonals.emplace(r, std::move(same));
+      out.diagonals.emplace(r + n, std::move(across));
+    }
+    return out;
+  }
+
+  /// x rotated by `amount` slots of a vector of period `period` (the
+  /// program's n, or 2n, whose rotations by n and more are rotations of
+  /// the ring's slots that n-slot arithmetic would reduce away).
+  Value rotate(Value x, int64_t amount, int64_t period) {
+    amount = ((amount % period) + period) % period;
+    if (period == n || amount == 0)
+      return e.rotate(x, amount);
+    return RotateOp::create(e.b, e.loc, x, e.b.getI64IntegerAttr(amount));
+  }
+
   /// x * (sign i) in every slot: the exact monomial X^(N/2) (times sign),
   /// a degree-0 plaintext, so no level is used.
   Value mulImaginaryUnit(Value x, double sign) {
@@ -326,13 +397,14 @@ private:
   /// products. The result is not rescaled yet (the caller ends the factor
   /// with one rescale).
   Value apply(Value x, const SlotMatrix &m) {
+    const int64_t period = int64_t(m.slots);
     std::vector<std::pair<int64_t, const std::vector<Complex> *>> diags;
     for (const auto &[r, d] : m.diagonals)
-      diags.push_back({r > n / 2 ? r - n : r, &d});
+      diags.push_back({r > period / 2 ? r - period : r, &d});
     // The baby-step width with the fewest rotations.
     int64_t bestWidth = 1;
     size_t bestCost = SIZE_MAX;
-    for (int64_t width = 1; width <= n; width *= 2) {
+    for (int64_t width = 1; width <= period; width *= 2) {
       std::set<int64_t> babies, giants;
       for (auto &[r, d] : diags) {
         int64_t baby = ((r % width) + width) % width;
@@ -360,17 +432,18 @@ private:
       for (auto &[baby, diag] : terms) {
         Value &rotated = babySteps[baby];
         if (!rotated)
-          rotated = e.rotate(x, baby);
+          rotated = rotate(x, baby, period);
         // Pre-rotated right by the giant step: rot(d' ⊙ rot(x, b), g)
         // = d ⊙ rot(x, g + b) for d'[j] = d[j - g].
-        std::vector<Complex> shifted(static_cast<size_t>(n));
-        for (int64_t j = 0; j < n; ++j)
-          shifted[size_t(j)] = (*diag)[size_t((((j - giant) % n) + n) % n)];
+        std::vector<Complex> shifted(static_cast<size_t>(period));
+        for (int64_t j = 0; j < period; ++j)
+          shifted[size_t(j)] =
+              (*diag)[size_t((((j - giant) % period) + period) % period)];
         Value term =
             MulPlainOp::create(e.b, e.loc, rotated, e.encode(shifted, level));
         inner = inner ? e.add(inner, term) : term;
       }
-      Value part = e.rotate(inner, giant);
+      Value part = rotate(inner, giant, period);
       acc = acc ? e.add(acc, part) : part;
     }
     return acc;
