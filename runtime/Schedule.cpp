@@ -52,9 +52,14 @@ KeyRequirements requiredKeys(func::FuncOp main) {
   main.walk([&](rns::KeySwitchOp k) {
     if (auto g = k.getGalois()) {
       // The switch runs over [P, Q_level]: its B's limbs say the level.
-      const size_t q = cast<rns::LimbsType>(k.getB().getType()).getNumLimbs() -
-                       layout->special;
-      const unsigned level = unsigned((q - layout->base) / layout->perLevel);
+      const size_t limbs =
+          cast<rns::LimbsType>(k.getB().getType()).getNumLimbs();
+      const size_t fixed = size_t(layout->special) + layout->base;
+      if (limbs < fixed || (limbs - fixed) % layout->perLevel ||
+          (limbs - fixed) / layout->perLevel > layout->maxLevel())
+        throw Error("a key switch over " + std::to_string(limbs) +
+                    " limbs, the basis of no level");
+      const unsigned level = unsigned((limbs - fixed) / layout->perLevel);
       auto [at, fresh] = req.galois.try_emplace(uint32_t(*g), level);
       if (!fresh)
         at->second = std::max(at->second, level);
@@ -276,7 +281,8 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
     throw Error("switching key has too few digits for this program");
   auto primes = cast<rns::LimbsType>(op.getB().getType()).getPrimes();
   // Every key is over some [P, Q_k], a prefix of [P, Q_L] (k = 0 for the
-  // key to the sparse secret): the op's basis must be a prefix of that.
+  // key to the sparse secret, a Galois key's highest use for it): the op's
+  // basis must be a prefix of that.
   const size_t keyPolyWords = key.polyWords();
   const size_t keyLimbs = key.basisLimbs ? key.basisLimbs : keyPolyWords / n;
   auto keyBasis = p->extendedPrimeIds(p->maxLevel())
@@ -501,12 +507,17 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   unsigned level = unsigned(e.getLevel());
   double scale = std::pow(p->levelScale(level), double(e.getDegree()));
   // Compact storage expands on the host, after a bound: the artifact's
-  // checksum does not make offset + count sane. Values past the program's
-  // slots are a vector of a longer period, up to the ring's N/2 slots.
+  // checksum does not make offset + count sane. Complex values past the
+  // program's slots are a vector of a longer period, up to the ring's N/2
+  // slots (a bootstrap's factors over 2n slots); complex values are stored
+  // whole, so their length is their period. Real ones are trimmed of
+  // trailing zeros and cannot say theirs: the program's.
   const int64_t end =
       slotValueEnd(e.getValues(), e.getOffset(), e.getCount(), e.getComplex());
-  if (end > int64_t(p->degree() / 2))
-    throw Error("a plaintext constant fills more slots than the ring has");
+  if (end > int64_t(e.getComplex() ? p->degree() / 2 : p->slots()))
+    throw Error("a plaintext constant fills more slots than the " +
+                std::string(e.getComplex() ? "ring" : "parameter set") +
+                " has");
   const size_t slots =
       std::max<size_t>(p->slots(), llvm::PowerOf2Ceil(uint64_t(end)));
   if (level > p->maxLevel() ||

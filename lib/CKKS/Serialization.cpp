@@ -261,15 +261,6 @@ constexpr uint8_t kHasRelin = 1, kHasToSparse = 2, kHasToDense = 4;
 
 namespace {
 
-/// The level a whole key was made for, from its size.
-unsigned levelOf(const Params &params, const SwitchingKey &k) {
-  const size_t limbs = k.polyWords() / params.degree();
-  for (unsigned level = 0; level <= params.maxLevel(); ++level)
-    if (params.extendedPrimeIds(level).size() == limbs)
-      return level;
-  throw Error("internal error: a switching key over no level's basis");
-}
-
 /// The file's layout, with each key asked of `key(kind, galois)` right
 /// before it is written, so a caller may make it then and drop it after.
 enum class KeyKind { Relin, ToSparse, ToDense, Galois };
@@ -315,7 +306,7 @@ void saveEvalKeys(const std::string &path, const Params &params,
                   const EvalKeys &keys, const Provenance &provenance) {
   GaloisLevels galois;
   for (auto &[g, k] : keys.galois)
-    galois.emplace(g, levelOf(params, k));
+    galois.emplace(g, keyLevel(params, k));
   writeEvalKeys(path, params, provenance, bool(keys.relin), bool(keys.toSparse),
                 bool(keys.toDense), galois,
                 [&](KeyKind kind, uint32_t g) -> const SwitchingKey & {
@@ -361,6 +352,15 @@ void generateEvalKeys(const std::string &path, const Params &params,
                   }
                   return current;
                 });
+}
+
+unsigned keyLevel(const Params &params, const SwitchingKey &key) {
+  const size_t limbs =
+      key.basisLimbs ? key.basisLimbs : key.polyWords() / params.degree();
+  for (unsigned level = 0; level <= params.maxLevel(); ++level)
+    if (params.extendedPrimeIds(level).size() == limbs)
+      return level;
+  throw Error("internal error: a switching key over no level's basis");
 }
 
 std::string KeyName::describe() const {

@@ -236,6 +236,24 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   if (!a.main()->hasAttr("rns.arena_limbs"))
     r.fail("the program is not a planned rns schedule (recompile it with "
            "this cerium-cc)");
+  // The keys listed are the keys keygen makes: the schedule may switch with
+  // no other, nor at a higher level than listed (it would fail mid-run).
+  runtime::KeyRequirements used;
+  try {
+    used = runtime::requiredKeys(a.main());
+  } catch (const Error &e) {
+    r.fail(e.what());
+  }
+  if ((used.relinearization && !a.keys.relinearization) ||
+      (used.encapsulation && !a.keys.encapsulation))
+    r.fail("the program switches with keys its key list does not name");
+  for (auto [g, level] : used.galois) {
+    auto listed = a.keys.galois.find(g);
+    if (listed == a.keys.galois.end() || listed->second < level)
+      r.fail("the program rotates by Galois element " + std::to_string(g) +
+             " at level " + std::to_string(level) +
+             ", which its key list does not cover");
+  }
   if (a.params->insecure())
     std::fprintf(stderr,
                  "warning: %s uses INSECURE parameters (below "

@@ -263,10 +263,13 @@ void checkOutputs(const Artifact &artifact,
 
 namespace {
 
-/// Every key the artifact lists must be one that `has`.
-void checkKeysPresent(const Artifact &artifact,
-                      const std::function<bool(const ckks::KeyName &)> &has,
-                      const std::string &path) {
+/// Every key the artifact lists must be one that `levelOf` knows (its
+/// level; nullopt: missing), each Galois key as long as the artifact needs.
+void checkKeysPresent(
+    const Artifact &artifact,
+    const std::function<std::optional<unsigned>(const ckks::KeyName &)>
+        &levelOf,
+    const std::string &path) {
   using Kind = ckks::KeyName::Kind;
   std::vector<ckks::KeyName> needed;
   if (artifact.keys.relinearization)
@@ -277,10 +280,20 @@ void checkKeysPresent(const Artifact &artifact,
   }
   for (auto [g, level] : artifact.keys.galois)
     needed.push_back({Kind::Galois, g});
-  for (const ckks::KeyName &name : needed)
-    if (!has(name))
+  for (const ckks::KeyName &name : needed) {
+    std::optional<unsigned> held = levelOf(name);
+    if (!held)
       throw Error(path + ": the keys do not match the artifact (missing " +
                   name.describe() + ")");
+    if (name.kind != Kind::Galois)
+      continue;
+    const unsigned want = artifact.keys.galois.at(name.galois);
+    if (*held < want)
+      throw Error(path + ": the keys do not match the artifact (" +
+                  name.describe() + " is over level " + std::to_string(*held) +
+                  ", the program switches it at level " + std::to_string(want) +
+                  ")");
+  }
 }
 
 } // namespace
@@ -288,14 +301,25 @@ void checkKeysPresent(const Artifact &artifact,
 void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeys &keys,
                    const std::string &path) {
   checkKeysPresent(
-      artifact, [&](const ckks::KeyName &name) { return keys.find(name); },
+      artifact,
+      [&](const ckks::KeyName &name) -> std::optional<unsigned> {
+        const ckks::SwitchingKey *key = keys.find(name);
+        if (!key)
+          return std::nullopt;
+        return ckks::keyLevel(*artifact.params, *key);
+      },
       path);
 }
 
 void checkEvalKeys(const Artifact &artifact, const ckks::EvalKeyFile &keys,
                    const std::string &path) {
   checkKeysPresent(
-      artifact, [&](const ckks::KeyName &name) { return keys.has(name); },
+      artifact,
+      [&](const ckks::KeyName &name) -> std::optional<unsigned> {
+        if (!keys.has(name))
+          return std::nullopt;
+        return keys.level(name);
+      },
       path);
 }
 

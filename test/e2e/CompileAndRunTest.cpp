@@ -17,6 +17,8 @@
 #include "cerium/CKKS/Encoder.h"
 #include "cerium/CKKS/Evaluator.h"
 #include "cerium/CKKS/KeyGenerator.h"
+#include "cerium/CKKS/Serialization.h"
+#include "cerium/Compiler/Artifact.h"
 #include "cerium/Compiler/Compiler.h"
 #include "cerium/Compiler/Session.h"
 #include "cerium/DSL/Safetensors.h"
@@ -359,6 +361,56 @@ fn main(x: cipher[64]) -> (cipher[10], cipher[1]) {
     EXPECT_EQ(compact[i].scale, full[i].scale);
     EXPECT_TRUE(compact[i].value.data == full[i].value.data)
         << "output " << i << " differs";
+  }
+}
+
+// A rotation used only low in the chain gets a key over [P, Q_level] for
+// that level alone, which rotates correctly there; keys shorter than the
+// artifact's list asks for are one error before anything runs.
+TEST(CompileAndRun, GaloisKeysAreOnlyAsLongAsTheirUses) {
+  CERIUM_SEEDED_PRNG(prng);
+  const std::string program = R"(
+fn main(x: cipher[8]) -> cipher[8] {
+  let y = x * x;
+  y = y * y;
+  return roll(y * y, 1);
+}
+)";
+  Tensor x = randomTensor(8, prng);
+  Tensor want(8);
+  for (size_t i = 0; i < 8; ++i)
+    want[i] = std::pow(x[(i + 7) % 8], 8); // numpy.roll: y[i - 1]
+  expectNear(compileAndRun(program, {x}, prng)[0], want, 1e-6, "roll");
+
+  mlir::MLIRContext context;
+  CompileOptions options;
+  options.insecure = true;
+  Compilation c = compile(
+      std::make_shared<dsl::SourceFile>(kExamples + "/digits/e2e.fhe", program),
+      context, options);
+  runtime::KeyRequirements need = runtime::requiredKeys(c.main());
+  ASSERT_EQ(need.galois.size(), 1u);
+  const auto [g, level] = *need.galois.begin();
+  EXPECT_LT(level, c.params->maxLevel());
+  auto backend = kernels::createCpuBackend(c.params->rns());
+  session::KeySet keys = session::generateKeys(c.params, need, *backend, prng);
+  EXPECT_EQ(ckks::keyLevel(*c.params, keys.eval.galois.at(g)), level);
+  Artifact a;
+  a.params = c.params;
+  a.keys = need;
+  EXPECT_NO_THROW(session::checkEvalKeys(a, keys.eval, "eval.keys"));
+  a.keys.galois[g] = level + 1;
+  try {
+    session::checkEvalKeys(a, keys.eval, "eval.keys");
+    ADD_FAILURE() << "a key shorter than the list asks for was accepted";
+  } catch (const Error &e) {
+    EXPECT_EQ(std::string(e.what()),
+              "eval.keys: the keys do not match the artifact (the Galois "
+              "key " +
+                  std::to_string(g) + " is over level " +
+                  std::to_string(level) +
+                  ", the program switches it at level " +
+                  std::to_string(level + 1) + ")");
   }
 }
 

@@ -93,8 +93,10 @@ using KeyDigit = std::vector<uint32_t, UninitializedAllocator<uint32_t>>;
 /// Hybrid switching key from s' to s: for each digit j,
 /// (b_j, a_j) = (-a_j s + e_j + P [Q/D_j]_{D_j}^{-1} (Q/D_j) s', a_j) over
 /// [P, Q_L]. Both halves of digit j are stored as one block of 2 polys.
-/// One key is made over a shorter basis [P, Q_l]: the encapsulation key to
-/// the sparse secret, over [P, Q_0] only (EvalKeys::toSparse).
+/// A key may be made over a shorter basis [P, Q_l], the prefix that key
+/// switches at level l or below read: a Galois key only as long as its
+/// highest use (GaloisLevels), the encapsulation key to the sparse secret
+/// over [P, Q_0] only (EvalKeys::toSparse).
 struct SwitchingKey {
   std::vector<KeyDigit> digits; // each: b over [P,Q_l], then a
   /// The `a` halves come from `seed` and `stream` (each limb of each digit a

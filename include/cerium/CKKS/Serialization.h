@@ -50,6 +50,10 @@ void savePublicKey(const std::string &path, const Params &params,
 PublicKey loadPublicKey(const std::string &path, const Params &params,
                         Provenance *provenance = nullptr);
 
+/// The level of the basis [P, Q_level] a key made by KeyGenerator is over
+/// (a process's share of a key: its whole basis's).
+unsigned keyLevel(const Params &params, const SwitchingKey &key);
+
 void saveEvalKeys(const std::string &path, const Params &params,
                   const EvalKeys &keys, const Provenance &provenance = {});
 /// The eval.keys file of saveEvalKeys for the keys evalKeys() would make,
@@ -95,6 +99,8 @@ public:
   /// The keys the file holds, in file order.
   const std::vector<KeyName> &names() const { return order; }
   bool has(const KeyName &name) const { return where.count(name) != 0; }
+  /// The level of the basis [P, Q_level] the key is stored over.
+  unsigned level(const KeyName &name) const { return where.at(name).level; }
   /// The key, read and checked (residues) from the file; `keep` says what
   /// of it to hold (KeySelection).
   SwitchingKey read(const KeyName &name, KeySelection::Keep keep,

@@ -82,8 +82,10 @@ public:
     const int64_t slots = slotsAttr.getInt();
     // Amounts of `slots` or more rotate the whole ring, not the program's
     // slots: a sparse bootstrap's trace onto the subring (n, 2n, ...,
-    // N / 4). Reduced modulo the slots they would vanish; they keep their
-    // own keys.
+    // N / 4) and its CoeffToSlot / SlotToCoeff factors over 2n slots
+    // (amounts in (n, 2n)). Reduced modulo the slots they would vanish;
+    // they keep their own keys. (Those in (n, 2n) could be composed as n
+    // and a chain for the rest; not done.)
     auto ringwide = [&](RotateOp r) {
       return r.getOffset() >= uint64_t(slots);
     };
@@ -153,17 +155,19 @@ public:
       return signalPassFailure();
     }
     // The other amounts by the work their own key saves (one key switch
-    // per set bit but one, at each use's level) per byte of the key.
+    // per set bit but one, at each use's level), per byte of the key under
+    // a byte budget.
     struct Candidate {
       double value;
       int64_t amount;
     };
     std::vector<Candidate> candidates;
+    // Under a count alone every key costs one: the work saved decides.
     for (auto &[amount, u] : uses)
       if (!keep.count(amount))
         candidates.push_back(
             {u.switches * (llvm::popcount(uint64_t(amount)) - 1) /
-                 keyCost(u.level),
+                 (maxKeyBytesOption ? keyCost(u.level) : 1.0),
              amount});
     std::sort(candidates.begin(), candidates.end(), [](auto a, auto b) {
       return a.value != b.value ? a.value > b.value : a.amount < b.amount;

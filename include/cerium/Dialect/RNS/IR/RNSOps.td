@@ -186,7 +186,8 @@ def RNS_KeySwitchOp : RNS_Op<"key_switch", [AllTypesMatch<["b", "a"]>]> {
   let summary = "inner product of raised digits with a switching key";
   let description = [{
     (sum_j d_j * b_j, sum_j d_j * a_j), all over the operands' primes (a
-    prefix of the key's [P, Q_L] basis); the relinearization key, the
+    prefix of the key's [P, Q_k] basis, k >= the op's level); the
+    relinearization key, the
     Galois key of `galois`, or the sparse-secret encapsulation key
     `secret` (`to_sparse`, stored over [P, Q_0] only, or `to_dense`). At
     most one of `galois` and `secret`.
