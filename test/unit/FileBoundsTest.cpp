@@ -142,6 +142,15 @@ TEST_F(FileBounds, KeyAndCiphertextArraysClaimingTooMuch) {
   expectOneLine(errorOf([&] { loadEvalKeys(e, *params); }), e,
                 "switching key digit has the wrong size");
 
+  // A Galois key's level (after its element) past the chain's top is
+  // refused before anything is sized by it.
+  std::string gl = path("galois.keys");
+  const uint32_t g3 = galoisForRotation(*params, 3);
+  saveEvalKeys(gl, *params, keygen.evalKeys(sk, false, GaloisLevels{{g3, 0}}));
+  patchLength(gl, FileKind::EvalKeys, g3, uint64_t(g3) | (uint64_t(7) << 32));
+  expectOneLine(errorOf([&] { loadEvalKeys(gl, *params); }), gl,
+                "Galois key level beyond the parameters' chain");
+
   std::string c = path("x.ct");
   Encoder enc(params);
   Encryptor encryptor(params, *backend);
