@@ -767,14 +767,13 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
 double evalKeyBytes(const ckks::Params &p,
                     const runtime::KeyRequirements &keys) {
   const RnsLayout layout = layoutOf(p);
-  auto keyBytes = [&](unsigned level) { return layout.keyBytes(level); };
   // The key back to the dense secret is a full key; the one to the sparse
   // secret covers [P, Q_0] only, a Galois key [P, Q_level] for its level.
   size_t full = (keys.relinearization ? 1 : 0) + (keys.encapsulation ? 1 : 0);
-  double bytes = double(full) * keyBytes(p.maxLevel()) +
-                 (keys.encapsulation ? keyBytes(0) : 0);
+  double bytes = double(full) * layout.keyBytes(p.maxLevel()) +
+                 (keys.encapsulation ? layout.keyBytes(0) : 0);
   for (auto [g, level] : keys.galois)
-    bytes += keyBytes(level);
+    bytes += layout.keyBytes(level);
   return bytes;
 }
 

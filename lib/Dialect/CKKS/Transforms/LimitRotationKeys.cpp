@@ -27,7 +27,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <vector>
 
 using namespace mlir;
@@ -75,8 +74,9 @@ public:
       return signalPassFailure();
     }
     // A key's bytes at a level, and the work of one key switch there in the
-    // same unit; without a layout every key and key switch counts one.
-    auto keyCost = [&](unsigned level) {
+    // same unit; without a layout (no byte budget) every key and key switch
+    // counts one.
+    auto keyBytes = [&](unsigned level) {
       return layout ? layout->keyBytes(level) : 1.0;
     };
     const int64_t slots = slotsAttr.getInt();
@@ -109,20 +109,17 @@ public:
       rotations.push_back(r);
       Uses &u = uses[((r.getOffset() % slots) + slots) % slots];
       u.level = std::max(u.level, level);
-      u.switches += keyCost(level);
+      u.switches += keyBytes(level);
     });
     const size_t maxKeys = maxKeysOption ? size_t(maxKeysOption) : SIZE_MAX;
     const double maxBytes =
         maxKeyBytesOption ? double(uint64_t(maxKeyBytesOption)) : INFINITY;
-    auto bytesOf = [&](unsigned level) {
-      return layout ? layout->keyBytes(level) : 0.0;
-    };
     double ringBytes = 0;
     for (auto [amount, level] : ringLevels)
-      ringBytes += bytesOf(level);
+      ringBytes += keyBytes(level);
     double allBytes = ringBytes;
     for (auto &[amount, u] : uses)
-      allBytes += bytesOf(u.level);
+      allBytes += keyBytes(u.level);
     if (uses.size() + ringLevels.size() <= maxKeys && allBytes <= maxBytes)
       return;
     // The powers of two stay, each at the highest level of a rotation with
@@ -138,7 +135,7 @@ public:
     size_t keys = ringLevels.size() + keep.size();
     double bytes = ringBytes;
     for (auto [amount, level] : keep)
-      bytes += bytesOf(level);
+      bytes += keyBytes(level);
     if (keys > maxKeys) {
       module.emitError("a budget of ")
           << unsigned(maxKeysOption)
@@ -167,7 +164,7 @@ public:
       if (!keep.count(amount))
         candidates.push_back(
             {u.switches * (llvm::popcount(uint64_t(amount)) - 1) /
-                 (maxKeyBytesOption ? keyCost(u.level) : 1.0),
+                 (maxKeyBytesOption ? keyBytes(u.level) : 1.0),
              amount});
     std::sort(candidates.begin(), candidates.end(), [](auto a, auto b) {
       return a.value != b.value ? a.value > b.value : a.amount < b.amount;
@@ -176,11 +173,11 @@ public:
       if (keys == maxKeys)
         break;
       const unsigned level = uses[c.amount].level;
-      if (bytes + bytesOf(level) > maxBytes)
+      if (bytes + keyBytes(level) > maxBytes)
         continue; // a smaller key further down may still fit
       keep.emplace(c.amount, level);
       ++keys;
-      bytes += bytesOf(level);
+      bytes += keyBytes(level);
     }
     for (RotateOp r : rotations) {
       const int64_t amount = ((r.getOffset() % slots) + slots) % slots;
