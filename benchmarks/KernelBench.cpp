@@ -193,6 +193,28 @@ void BM_Automorphism(benchmark::State &state) {
   setCounters(state, 2 * 4 * double(b.ctx.degree()) * limbs);
 }
 
+// One limb of a switching key's uniform half (ChaCha20 keystream, rejection
+// to residues): what loading, making and streaming keys pay per limb.
+template <CpuPath Path> void BM_UniformLimb(benchmark::State &state) {
+  const unsigned logN = unsigned(state.range(0));
+  const size_t limbs = size_t(state.range(1));
+  const auto primes = generatePrimes(logN, 30, limbs);
+  const CpuPath path = Path == CpuPath::Auto ? resolveCpuPath() : Path;
+  if (!cpuSupports(path)) {
+    state.SkipWithError("this CPU lacks the path");
+    return;
+  }
+  std::vector<uint32_t> out(primes.size() << logN);
+  const std::array<uint32_t, 8> key = {1, 2, 3, 4, 5, 6, 7, 8};
+  for (auto _ : state) {
+    for (size_t i = 0; i < primes.size(); ++i)
+      uniformBelow(path, key, 1, uint64_t(i) << 32, primes[i],
+                   std::span(out).subspan(i << logN, size_t(1) << logN));
+    benchmark::DoNotOptimize(out.data());
+  }
+  setCounters(state, 4.0 * double(out.size()));
+}
+
 // The roofline reference: copy the bytes one NTT reads and writes.
 void BM_Memcpy(benchmark::State &state) {
   const size_t words = (size_t(1) << state.range(0)) * size_t(state.range(1));
@@ -233,6 +255,13 @@ BENCHMARK(BM_KeySwitchInnerProduct)
     ->Name("KeySwitchInnerProduct")
     ->Apply(ringArgs);
 BENCHMARK(BM_Automorphism)->Name("Automorphism")->Apply(ringArgs);
+BENCHMARK(BM_UniformLimb<CpuPath::Auto>)->Name("UniformLimb")->Apply(ringArgs);
+BENCHMARK(BM_UniformLimb<CpuPath::Avx2>)
+    ->Name("UniformLimbAvx2")
+    ->Apply(ringArgs);
+BENCHMARK(BM_UniformLimb<CpuPath::Portable>)
+    ->Name("UniformLimbPortable")
+    ->Apply(ringArgs);
 BENCHMARK(BM_Memcpy)->Name("Memcpy")->Apply(ringArgs);
 
 int main(int argc, char **argv) {

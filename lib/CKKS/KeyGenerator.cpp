@@ -91,15 +91,17 @@ std::vector<uint32_t> sampleUniform(Prng &prng,
 
 void expandUniformLimb(const Params &params, const PrngSeed &seed,
                        uint64_t stream, size_t digit, size_t limb,
-                       unsigned level, std::span<uint32_t> out) noexcept {
+                       unsigned level, std::span<uint32_t> out,
+                       kernels::CpuPath path) noexcept {
   // The counter's high 32 bits name the limb's keystream, the low 32 count
   // its blocks (a limb takes ~N/16 of them).
   static_assert(kMaxKeyLimbs <= (size_t(1) << 16));
   assert(digit < (size_t(1) << 16) && limb < kMaxKeyLimbs &&
          limb < params.extendedPrimeIds(level).size() &&
          out.size() == params.degree());
-  uniformBelow(seed, stream, uint64_t(digit) << 48 | uint64_t(limb) << 32,
-               params.prime(params.extendedPrimeIds(level)[limb]), out);
+  kernels::uniformBelow(
+      path, seed, stream, uint64_t(digit) << 48 | uint64_t(limb) << 32,
+      params.prime(params.extendedPrimeIds(level)[limb]), out);
 }
 
 void expandUniformHalf(const Params &params, const PrngSeed &seed,
@@ -110,10 +112,11 @@ void expandUniformHalf(const Params &params, const PrngSeed &seed,
   if (out.size() != limbs * n || limbs > kMaxKeyLimbs ||
       digit >= (size_t(1) << 16))
     throw Error("internal error: a switching key half has the wrong size");
+  const kernels::CpuPath path = kernels::resolveCpuPath();
 #pragma omp parallel for schedule(dynamic)
   for (size_t i = 0; i < limbs; ++i)
     expandUniformLimb(params, seed, stream, digit, i, level,
-                      out.subspan(i * n, n));
+                      out.subspan(i * n, n), path);
 }
 
 KeyGenerator::KeyGenerator(ParamsPtr params, kernels::RnsBackend &backend,

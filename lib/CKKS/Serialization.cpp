@@ -3,6 +3,7 @@
 #include "cerium/CKKS/Serialization.h"
 #include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Support/Error.h"
+#include "cerium/kernels/CpuBackend.h"
 #include "cerium/kernels/HostMemory.h"
 
 #include <fmt/format.h>
@@ -156,6 +157,7 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
   const size_t heldLimbs =
       !holds ? 0 : (k.basisLimbs ? k.keptLimbs.size() : ext.size());
   const size_t heldWords = heldLimbs * n;
+  const kernels::CpuPath samplerPath = kernels::resolveCpuPath();
   // Where each limb of [P, Q_level] is held (-1: not this process's).
   std::vector<int64_t> heldAt(ext.size(), -1);
   for (size_t h = 0; h < heldLimbs; ++h)
@@ -181,7 +183,8 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
       const size_t h = size_t(heldAt[i]);
       std::copy(from, from + n, digit.data() + h * n);
       expandUniformLimb(params, k.seed, k.stream, j, i, level,
-                        std::span(digit).subspan(heldWords + h * n, n));
+                        std::span(digit).subspan(heldWords + h * n, n),
+                        samplerPath);
     }
     if (outOfRange)
       r.fail("residue out of range");

@@ -17,6 +17,7 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <random>
 #include <string>
 
 using namespace cerium;
@@ -277,6 +278,37 @@ struct ScopedEnv {
   const char *name;
   std::optional<std::string> saved;
 };
+
+// The vector samplers of key halves draw the reference's values word for
+// word: lengths around the vector widths (the tails), bounds from 2 to
+// 2^32 - 1 (primes of every width the chain uses among them), counters
+// across a carry of the low word.
+TEST(CpuPaths, UniformSamplerMatchesTheReference) {
+  const uint64_t seed = std::random_device{}();
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  Prng prng(seed);
+  std::vector<uint32_t> bounds = {2u,          3u,          1000u,
+                                  2752513u,    536903681u,  1062469633u,
+                                  0x7fffffffu, 0x80000000u, 0x80000001u,
+                                  0xfffffffbu, 0xffffffffu};
+  for (int i = 0; i < 8; ++i)
+    bounds.push_back(2 + prng.uniformBelow(0xfffffffdu));
+  for (CpuPath path : vectorPaths())
+    for (uint32_t bound : bounds)
+      for (size_t n : {1, 7, 8, 15, 16, 17, 100, 257, 4096})
+        for (uint64_t counter :
+             {uint64_t(0), uint64_t(0xfffffffa) | uint64_t(7) << 48}) {
+          const PrngSeed key = prng.nextSeed();
+          std::vector<uint32_t> want(n), got(n + 1, 0xdeadbeef);
+          uniformBelow(key, 9, counter, bound, want);
+          kernels::uniformBelow(path, key, 9, counter, bound,
+                                std::span(got).first(n));
+          ASSERT_TRUE(std::equal(want.begin(), want.end(), got.begin()))
+              << cpuPathName(path) << " bound " << bound << " n " << n
+              << " counter " << counter;
+          ASSERT_EQ(got[n], 0xdeadbeef) << "wrote past the end";
+        }
+}
 
 TEST(CpuPaths, CeriumCpuSelectsOrRefusesAPath) {
   {

@@ -4,6 +4,7 @@
 
 #include "cerium/CKKS/Ciphertext.h"
 #include "cerium/Support/Random.h"
+#include "cerium/kernels/CpuBackend.h"
 
 #include <span>
 
@@ -26,10 +27,12 @@ uint32_t galoisForConjugation(const Params &params);
 /// limb << 32) on), residues uniform by rejection: limbs expand in parallel,
 /// and a process expands only the limbs it holds.
 /// Callers keep digit < 2^16, limb within [P, Q_level] and out N words
-/// (it runs inside parallel loops, so it does not throw).
+/// (it runs inside parallel loops, so it does not throw), and pass the CPU
+/// path resolved (kernels::resolveCpuPath) for the sampler.
 void expandUniformLimb(const Params &params, const PrngSeed &seed,
                        uint64_t stream, size_t digit, size_t limb,
-                       unsigned level, std::span<uint32_t> out) noexcept;
+                       unsigned level, std::span<uint32_t> out,
+                       kernels::CpuPath path) noexcept;
 /// Limbs a key's keystream layout can name (16 bits of the counter).
 inline constexpr size_t kMaxKeyLimbs = size_t(1) << 16;
 /// Digit `digit`'s whole `a` half over [P, Q_level] into `out`, the limbs

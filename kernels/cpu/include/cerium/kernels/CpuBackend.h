@@ -13,7 +13,9 @@
 
 #include "cerium/kernels/RnsBackend.h"
 
+#include <array>
 #include <memory>
+#include <span>
 
 namespace cerium::kernels {
 
@@ -50,6 +52,18 @@ CpuPath resolveCpuPath(CpuPath requested = CpuPath::Auto);
 /// The resolved path of a backend made by createCpuBackend; Auto for other
 /// backends.
 CpuPath cpuPathOf(const RnsBackend &backend);
+
+/// `out` uniform in [0, bound) from the ChaCha20 keystream of (key, nonce)
+/// from block `counter` on, each word kept if below the largest multiple of
+/// `bound` that fits 32 bits and reduced: the values cerium::uniformBelow
+/// (Support/Random.h, the reference) draws, with the blocks, the test and
+/// the reduction on `path`'s vector units (Auto: the best this CPU has,
+/// CERIUM_CPU aside; callers pass resolveCpuPath()'s answer). For the
+/// uniform halves of switching keys; it does not throw, so parallel loops
+/// call it.
+void uniformBelow(CpuPath path, const std::array<uint32_t, 8> &key,
+                  uint64_t nonce, uint64_t counter, uint32_t bound,
+                  std::span<uint32_t> out) noexcept;
 
 namespace cpu {
 /// Single-limb NTTs (in place, output fully reduced into [0, p)).
