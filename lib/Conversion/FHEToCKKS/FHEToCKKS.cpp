@@ -1,4 +1,11 @@
 //===- FHEToCKKS.cpp - Lowering tensor programs to ciphertexts ------------===//
+//
+// A dialect conversion of main: one pattern per fhe op kind. A cipher tensor
+// converts 1:N to its parts (the ciphertexts its layout takes); a plaintext
+// converts to nothing, its values folded at compile time into the
+// LoweringState that all patterns share with the layouts they choose.
+//
+//===----------------------------------------------------------------------===//
 
 #include "cerium/Conversion/FHEToCKKS.h"
 #include "cerium/DSL/Functions.h"
@@ -13,9 +20,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
@@ -25,6 +33,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <type_traits>
 
 using namespace mlir;
 namespace shapes = cerium::shapes;
@@ -36,24 +45,12 @@ namespace {
 /// Levels are counted down from here while emitting, then renumbered.
 constexpr unsigned kProvisionalTop = 1u << 20;
 
-/// The automatic slot count's cap (see Lowering::run).
+/// The automatic slot count's cap (see LoweringState::plan).
 constexpr int64_t kMaxAutomaticSlots = int64_t(1) << 15;
 
 /// The ciphertexts holding one cipher tensor, in slot order: flat position
 /// p of its layout is slot p % slots of part p / slots.
 using Parts = llvm::SmallVector<Value, 1>;
-
-struct NotSupported {
-  std::string what;
-  Location loc;
-};
-
-/// A program that cannot be lowered as written (e.g. a division by a zero
-/// constant), reported at the op's source location.
-struct InvalidProgram {
-  std::string what;
-  Location loc;
-};
 
 /// A plaintext tensor known at compile time, row-major.
 struct PlainTensor {
@@ -65,25 +62,256 @@ std::vector<double> broadcastTo(const PlainTensor &in, const Shape &to) {
   return shapes::broadcastValues(in.shape, in.values, to);
 }
 
-class Lowering {
-public:
-  Lowering(ModuleOp module, func::FuncOp source, int64_t slots,
-           double precision)
-      : module(module), source(source), slots(slots), b(module.getContext()),
-        e(b, slots), precision(precision) {}
+Shape shapeOf(Value v) {
+  auto s = fhe::shapeOf(v.getType());
+  return Shape(s.begin(), s.end());
+}
+int64_t numElements(Value v) { return shapes::numElements(shapeOf(v)); }
+bool isCipher(Value v) { return fhe::isCipher(v.getType()); }
 
-  LogicalResult run() {
-    MLIRContext *ctx = module.getContext();
+ckks::CiphertextType ctType(Value v) {
+  return cast<ckks::CiphertextType>(v.getType());
+}
+
+/// f applied to each part (with its index).
+Parts eachPart(ValueRange x, llvm::function_ref<Value(Value, size_t)> f) {
+  Parts out;
+  for (auto [k, ct] : llvm::enumerate(x))
+    out.push_back(f(ct, k));
+  return out;
+}
+/// Part by part x + y (the same layout).
+Parts addParts(ckks::Emitter &e, ValueRange x, ValueRange y) {
+  return eachPart(x, [&](Value ct, size_t k) { return e.add(ct, y[k]); });
+}
+
+//===----------------------------------------------------------------------===//
+// Layouts
+//
+// A cipher tensor's element with multi-index i sits at flat position
+// sum_k i_k stride_k of its layout (Layout), flat position p in slot
+// p % slots of ciphertext p / slots (Parts). Padded row-major layouts
+// (the strides of its shape with extents padded, shapes::paddedPositions)
+// are what main's signature records; inside the lowering a layout may
+// have any strides that keep elements apart, e.g. a strided
+// convolution's output kept in its input's grid with gaps (Lee et al.,
+// ICML 2022), so that its map, and the next layer's, keep few diagonals.
+// Slots inside the layout's extent (the last element's position + 1, or
+// the padded shape's size) that hold no element may hold anything (e.g.
+// f(0) after a nonlinear function); slots past it are zero. Ops that read
+// whole slot ranges (rotate-and-add reductions, rolls, reshapes) take a
+// compact copy first; linear maps read only elements; values returned in
+// a strided layout are compacted.
+//===----------------------------------------------------------------------===//
+
+struct Layout {
+  std::vector<int64_t> strides;
+  /// Slots [0, extent) are the value's.
+  int64_t extent = 0;
+  /// The padded shape of a padded row-major layout; empty for others.
+  Shape padded;
+  /// Channels multiplexed into a [C, H, W] grid's gaps (Lee et al., ICML
+  /// 2022): with mux = g, channel c sits in block c / g^2 (strides[0]
+  /// apart) at sub-position ((c / g) % g, c % g) of each g x g cell, whose
+  /// pixels are strides[1], strides[2] apart (the sub-steps are those over
+  /// g). A strided conv's output fills the cells its stride empties, so a
+  /// tensor keeps to fewer ciphertexts; 1: plain strides.
+  int64_t mux = 1;
+  bool operator==(const Layout &o) const {
+    return strides == o.strides && extent == o.extent && mux == o.mux;
+  }
+};
+/// Flat positions of `shape`'s elements (row-major order) in `layout`.
+std::vector<int64_t> positions(const Shape &shape, const Layout &layout) {
+  if (layout.mux == 1)
+    return shapes::stridedPositions(shape, layout.strides);
+  const int64_t g = layout.mux, block = layout.strides[0],
+                row = layout.strides[1], col = layout.strides[2];
+  std::vector<int64_t> pos;
+  pos.reserve(size_t(shapes::numElements(shape)));
+  for (int64_t c = 0; c < shape[0]; ++c)
+    for (int64_t y = 0; y < shape[1]; ++y)
+      for (int64_t x = 0; x < shape[2]; ++x)
+        pos.push_back(c / (g * g) * block + (c / g) % g * (row / g) +
+                      c % g * (col / g) + y * row + x * col);
+  return pos;
+}
+Layout paddedLayout(const Shape &padded) {
+  return {shapes::strides(padded), shapes::numElements(padded), padded};
+}
+/// `shape` at `strides`, or nothing when two elements would share a
+/// position (each stride must pass the inner axes' span).
+std::optional<Layout> stridedLayout(const Shape &shape,
+                                    std::vector<int64_t> strides) {
+  int64_t span = 0;
+  for (size_t k = shape.size(); k-- > 0;) {
+    if (shape[k] > 1 && strides[k] <= span)
+      return std::nullopt;
+    span += (shape[k] - 1) * strides[k];
+  }
+  return Layout{std::move(strides), span + 1, {}};
+}
+/// `out` = [C, H / stride, W / stride] in the grid of `in`'s layout with
+/// its multiplexing times `stride`, or nothing if the grid's steps do not
+/// split into the finer sub-steps or two elements would meet.
+std::optional<Layout> multiplexedLayout(const Layout &in, const Shape &out,
+                                        int64_t stride) {
+  if (in.strides.size() != 3 || out.size() != 3)
+    return std::nullopt;
+  Layout l;
+  l.mux = in.mux * stride;
+  l.strides = {in.strides[0], stride * in.strides[1], stride * in.strides[2]};
+  if (l.strides[1] % l.mux || l.strides[2] % l.mux)
+    return std::nullopt;
+  auto pos = positions(out, l);
+  std::set<int64_t> distinct(pos.begin(), pos.end());
+  if (distinct.size() != pos.size() || *distinct.begin() < 0)
+    return std::nullopt;
+  l.extent = *distinct.rbegin() + 1;
+  return l;
+}
+
+/// Plain values of a tensor of `shape` laid out by `layout`, in its slots.
+/// A scalar fills every slot of the extent (mul_const then applies; spare
+/// slots are free).
+std::vector<double> place(const Shape &shape, const Layout &layout,
+                          const std::vector<double> &values, bool scalar) {
+  std::vector<double> slotsOut(size_t(layout.extent), 0.0);
+  if (scalar) {
+    std::fill(slotsOut.begin(), slotsOut.end(), values[0]);
+    return slotsOut;
+  }
+  auto pos = positions(shape, layout);
+  for (size_t i = 0; i < pos.size(); ++i)
+    slotsOut[size_t(pos[i])] = values[i];
+  return slotsOut;
+}
+
+/// A linear map on flat slot positions: out[o] += value * in[i].
+struct MapEntry {
+  int64_t out, in;
+  double value;
+};
+
+/// Baby steps of slot-level maps on the same input ciphertext, shared
+/// between the maps to each output part: the doubled copies by (input,
+/// D) and the rotations by (operand, steps).
+struct SharedSteps {
+  using Cache = std::map<std::pair<const void *, int64_t>, Value>;
+  Cache doubled, rotated;
+};
+
+/// How a relayout of `shape` from `from` to `to` goes: `steps` (empty:
+/// one map), its diagonals and levels. Moving every element at once is
+/// one map with a diagonal per distinct distance moved: up to one per
+/// element when a gapped layout is compacted (each (y, x) moves by its
+/// own amount). Moving one axis at a time (innermost first, each step a
+/// valid layout) is a map of n_k diagonals per axis whose stride changes,
+/// one level each. A level is weighed as doubling the diagonals.
+struct RelayoutPlan {
+  std::vector<Layout> steps;
+  int64_t diagonals = 0, levels = 0;
+  int64_t weight() const { return diagonals << (levels - 1); }
+};
+int64_t distinctDistances(const std::vector<int64_t> &in,
+                          const std::vector<int64_t> &out) {
+  std::set<int64_t> distances;
+  for (size_t i = 0; i < in.size(); ++i)
+    distances.insert(in[i] - out[i]);
+  return int64_t(distances.size());
+}
+RelayoutPlan planRelayout(const Shape &shape, const Layout &from,
+                          const Layout &to) {
+  RelayoutPlan oneMap{
+      {}, distinctDistances(positions(shape, from), positions(shape, to)), 1};
+  // Axis by axis only between plain strided layouts.
+  if (from.mux != 1 || to.mux != 1)
+    return oneMap;
+  RelayoutPlan staged;
+  std::vector<int64_t> strides = from.strides;
+  for (size_t k = shape.size(); k-- > 0;) {
+    if (strides[k] == to.strides[k] || shape[k] == 1)
+      continue;
+    strides[k] = to.strides[k];
+    auto mid = stridedLayout(shape, strides);
+    if (!mid)
+      return oneMap;
+    staged.steps.push_back(*mid);
+    staged.diagonals += shape[k];
+    ++staged.levels;
+  }
+  if (staged.levels < 2 || staged.weight() > oneMap.weight())
+    return oneMap;
+  staged.steps.back() = to;
+  return staged;
+}
+
+/// The approximation's program on a ciphertext; constants fill `n` slots.
+Value emitApproximation(ckks::Emitter &e, Value x,
+                        const approx::Approximation &a, int64_t n) {
+  std::vector<Value> values{x};
+  for (const approx::Step &step : a.steps) {
+    using Kind = approx::Step::Kind;
+    switch (step.kind) {
+    case Kind::Chebyshev:
+      values.push_back(
+          e.chebyshevSeries(values[step.a], step.coeffs, step.lo, step.hi, n));
+      break;
+    case Kind::Product:
+      values.push_back(e.mul(values[step.a], values[step.b]));
+      break;
+    case Kind::Affine: {
+      auto term = [&](unsigned i, double c) -> Value {
+        if (c == 0)
+          return {};
+        if (c == 1)
+          return values[i];
+        if (c == -1)
+          return e.negate(values[i]);
+        if (approx::isIntegerFactor(c))
+          return e.mulInt(values[i], int64_t(c));
+        return e.mulConst(values[i], c);
+      };
+      Value ta = term(step.a, step.ca), tb = term(step.b, step.cb);
+      Value sum = ta && tb ? e.add(ta, tb) : (ta ? ta : tb);
+      if (!sum)
+        sum = e.mulConst(x, 0);
+      values.push_back(step.c0 != 0 ? e.addConst(sum, step.c0, n) : sum);
+      break;
+    }
+    }
+  }
+  return values.back();
+}
+
+//===----------------------------------------------------------------------===//
+// The state the patterns share
+//===----------------------------------------------------------------------===//
+
+/// What the lowering knows beyond the IR: each cipher value's layout (not
+/// in its type: the op that makes a value chooses it and every later op
+/// reads it), the compact copies made, the compile-time plaintexts, the
+/// approximations listed, the slot count and precision, and the first
+/// error. Keyed by fhe value: patterns see their operands as written, the
+/// parts through their adaptors. The helpers that emit with layouts
+/// (linear maps, relayouts, broadcasts) are its methods, on the emitter of
+/// the op being lowered.
+class LoweringState {
+public:
+  LoweringState(func::FuncOp main, int64_t slots, double precision)
+      : main(main), slots(slots), precision(precision) {}
+
+  /// main's input layouts and the slot count: the largest cipher tensor as
+  /// laid out, rounded up to a power of two, unless the program fixed it.
+  LogicalResult plan() {
     chooseInputLayouts();
-    // The slot count: the largest cipher tensor as laid out, rounded up to
-    // a power of two, unless the program fixed it.
     int64_t largest = 1;
-    source.walk([&](Operation *op) {
+    main.walk([&](Operation *op) {
       for (Value v : op->getResults())
         if (fhe::isCipher(v.getType()))
           largest = std::max(largest, plannedExtent(v));
     });
-    for (Value a : source.getArguments())
+    for (Value a : main.getArguments())
       largest = std::max(largest, plannedExtent(a));
     if (slots == 0) {
       // At least 2: the encoder's smallest slot count (one complex pair);
@@ -93,228 +321,47 @@ public:
       while (slots < largest && slots < kMaxAutomaticSlots)
         slots <<= 1;
     }
-    e.slots = slots;
     if (partsFor(largest) > kMaxCiphertextsPerTensor)
-      return source.emitError("a tensor of ")
+      return main.emitError("a tensor of ")
              << largest << " slots as laid out takes more than "
              << kMaxCiphertextsPerTensor << " ciphertexts of " << slots
              << " slots";
-
-    // The new function, with provisional levels.
-    // Each tensor argument and result is as many consecutive ciphertexts
-    // as its layout takes (see setTensorAttrs).
-    SmallVector<Type> argTypes;
-    for (Value a : source.getArguments()) {
-      if (!fhe::isCipher(a.getType()))
-        return emitError(a.getLoc(), "not yet supported: plain inputs of main "
-                                     "(server-side run-time plaintexts)");
-      argTypes.append(size_t(partsFor(extentOf(a))),
-                      ckks::CiphertextType::get(ctx, kProvisionalTop, 1, 2));
-    }
-    b.setInsertionPoint(source);
-    auto fn = func::FuncOp::create(b, source.getLoc(), "main",
-                                   b.getFunctionType(argTypes, {}));
-    Block *entry = fn.addEntryBlock();
-    b.setInsertionPointToStart(entry);
-    unsigned next = 0;
-    for (Value a : source.getArguments()) {
-      Parts &parts = ciphers[a];
-      for (int64_t k = 0, n = partsFor(extentOf(a)); k < n; ++k) {
-        setTensorAttrs(a, k, n, [&](StringRef name, Attribute attr) {
-          fn.setArgAttr(next, name, attr);
-        });
-        parts.push_back(entry->getArgument(next++));
-      }
-    }
-    try {
-      for (Operation &op : source.getBody().front())
-        lower(op);
-    } catch (const NotSupported &ns) {
-      fn.erase();
-      return emitError(ns.loc, "not yet supported: ") << ns.what;
-    } catch (const InvalidProgram &bad) {
-      fn.erase();
-      return emitError(bad.loc, bad.what);
-    }
-    auto ret = cast<func::ReturnOp>(entry->getTerminator());
-    SmallVector<Type> resultTypes(ret.getOperandTypes());
-    fn.setFunctionType(b.getFunctionType(argTypes, resultTypes));
-    next = 0;
-    for (Value v : source.getBody().front().getTerminator()->getOperands())
-      for (int64_t k = 0, n = int64_t(ciphers.at(v).size()); k < n; ++k) {
-        setTensorAttrs(v, k, n, [&](StringRef name, Attribute attr) {
-          fn.setResultAttr(next, name, attr);
-        });
-        ++next;
-      }
-    unsigned depth = renumberLevels(fn);
-    source.erase();
-    module->setAttr("ckks.slots", b.getI64IntegerAttr(slots));
-    module->setAttr("ckks.levels", b.getI64IntegerAttr(depth));
-    if (!approximations.empty())
-      module->setAttr(fhe::kApproximationsAttr, b.getArrayAttr(approximations));
     return success();
   }
 
-private:
-  /// Part k of n of tensor v in main's signature: its shape, its layout
-  /// when padded, and for a tensor of several ciphertexts the part's index
-  /// (part 0 starts a tensor).
-  void setTensorAttrs(Value v, int64_t k, int64_t n,
-                      llvm::function_ref<void(StringRef, Attribute)> set) {
-    set("fhe.shape", b.getDenseI64ArrayAttr(shapeOf(v)));
-    // Strided layouts never reach the signature (see the return).
-    if (auto it = layouts.find(v); it != layouts.end()) {
-      assert(!it->second.padded.empty() && "a strided layout in main's "
-                                           "signature");
-      set("fhe.layout", b.getDenseI64ArrayAttr(it->second.padded));
-    }
-    if (n > 1)
-      set("fhe.part", b.getI64IntegerAttr(k));
-  }
-
-  static int64_t numElements(Value v) {
-    auto s = fhe::shapeOf(v.getType());
-    return shapes::numElements(Shape(s.begin(), s.end()));
-  }
-  static Shape shapeOf(Value v) {
-    auto s = fhe::shapeOf(v.getType());
-    return Shape(s.begin(), s.end());
-  }
-  [[noreturn]] static void unsupported(Operation &op, const std::string &why) {
-    throw NotSupported{why, op.getLoc()};
-  }
-
   //===--------------------------------------------------------------------===//
-  // Layouts
+  // Errors
   //
-  // A cipher tensor's element with multi-index i sits at flat position
-  // sum_k i_k stride_k of its layout (Layout), flat position p in slot
-  // p % slots of ciphertext p / slots (Parts). Padded row-major layouts
-  // (the strides of its shape with extents padded, shapes::paddedPositions)
-  // are what main's signature records; inside the lowering a layout may
-  // have any strides that keep elements apart, e.g. a strided
-  // convolution's output kept in its input's grid with gaps (Lee et al.,
-  // ICML 2022), so that its map, and the next layer's, keep few diagonals.
-  // Slots inside the layout's extent (the last element's position + 1, or
-  // the padded shape's size) that hold no element may hold anything (e.g.
-  // f(0) after a nonlinear function); slots past it are zero. Ops that read
-  // whole slot ranges (rotate-and-add reductions, rolls, reshapes) take a
-  // compact copy first; linear maps read only elements; values returned in
-  // a strided layout are compacted.
+  // A pattern that cannot lower its op records why and fails; the
+  // conversion then stops and rolls back, and the pass emits the record:
+  // one error (the driver's own "failed to legalize" after it is dropped),
+  // and main, where an error is on it, prints as written.
   //===--------------------------------------------------------------------===//
 
-  struct Layout {
-    std::vector<int64_t> strides;
-    /// Slots [0, extent) are the value's.
-    int64_t extent = 0;
-    /// The padded shape of a padded row-major layout; empty for others.
-    Shape padded;
-    /// Channels multiplexed into a [C, H, W] grid's gaps (Lee et al., ICML
-    /// 2022): with mux = g, channel c sits in block c / g^2 (strides[0]
-    /// apart) at sub-position ((c / g) % g, c % g) of each g x g cell, whose
-    /// pixels are strides[1], strides[2] apart (the sub-steps are those over
-    /// g). A strided conv's output fills the cells its stride empties, so a
-    /// tensor keeps to fewer ciphertexts; 1: plain strides.
-    int64_t mux = 1;
-    bool operator==(const Layout &o) const {
-      return strides == o.strides && extent == o.extent && mux == o.mux;
-    }
-  };
-  /// Flat positions of `shape`'s elements (row-major order) in `layout`.
-  static std::vector<int64_t> positions(const Shape &shape,
-                                        const Layout &layout) {
-    if (layout.mux == 1)
-      return shapes::stridedPositions(shape, layout.strides);
-    const int64_t g = layout.mux, block = layout.strides[0],
-                  row = layout.strides[1], col = layout.strides[2];
-    std::vector<int64_t> pos;
-    pos.reserve(size_t(shapes::numElements(shape)));
-    for (int64_t c = 0; c < shape[0]; ++c)
-      for (int64_t y = 0; y < shape[1]; ++y)
-        for (int64_t x = 0; x < shape[2]; ++x)
-          pos.push_back(c / (g * g) * block + (c / g) % g * (row / g) +
-                        c % g * (col / g) + y * row + x * col);
-    return pos;
+  /// Records the error at `loc` unless one is recorded (the first stands).
+  LogicalResult fail(Location loc, const Twine &what) {
+    return record({loc, nullptr, what.str()});
   }
-  static Layout paddedLayout(const Shape &padded) {
-    return {shapes::strides(padded), shapes::numElements(padded), padded};
+  LogicalResult unsupported(Operation *op, const Twine &why) {
+    return fail(op->getLoc(), "not yet supported: " + why);
   }
-  /// `shape` at `strides`, or nothing when two elements would share a
-  /// position (each stride must pass the inner axes' span).
-  static std::optional<Layout> stridedLayout(const Shape &shape,
-                                             std::vector<int64_t> strides) {
-    int64_t span = 0;
-    for (size_t k = shape.size(); k-- > 0;) {
-      if (shape[k] > 1 && strides[k] <= span)
-        return std::nullopt;
-      span += (shape[k] - 1) * strides[k];
-    }
-    return Layout{std::move(strides), span + 1, {}};
+  /// An error of the program as a whole (e.g. its weights file), on main.
+  LogicalResult failOnMain(const Twine &what) {
+    return record({main.getLoc(), main, what.str()});
+  }
+  bool hasError() const { return error.has_value(); }
+  void emitRecordedError() const {
+    if (!error)
+      return;
+    if (error->op)
+      error->op->emitError(error->what);
+    else
+      emitError(error->loc, error->what);
   }
 
-  /// Batched rows ([..., n] -> [..., m] linear maps) cost 2 P - 1 diagonals
-  /// when input and output rows share a stride P >= n, m, and up to B |n -
-  /// m| more when they are compact. So main's inputs whose values reach such
-  /// a map elementwise get their last axis padded to the widest one's P.
-  void chooseInputLayouts() {
-    rowStride = 0;
-    llvm::SmallVector<Value> reach;
-    source.walk([&](Operation *op) {
-      Value in;
-      int64_t n = 0, m = 0;
-      if (auto l = dyn_cast<fhe::LinearOp>(op)) {
-        in = l.getInput();
-        n = shapeOf(l.getWeight())[1];
-        m = shapeOf(l.getWeight())[0];
-      } else if (auto mm = dyn_cast<fhe::MatMulOp>(op)) {
-        Shape w = shapeOf(mm.getRhs());
-        if (!fhe::isCipher(mm.getLhs().getType()) || w.size() != 2)
-          return;
-        in = mm.getLhs();
-        n = w[0];
-        m = w[1];
-      }
-      if (!in || shapeOf(in).size() < 2)
-        return;
-      rowStride = std::max(
-          rowStride, int64_t(llvm::PowerOf2Ceil(uint64_t(std::max(n, m)))));
-      reach.push_back(in);
-    });
-    llvm::DenseSet<Value> seen;
-    while (!reach.empty()) {
-      Value v = reach.pop_back_val();
-      if (!seen.insert(v).second)
-        continue;
-      if (auto arg = dyn_cast<BlockArgument>(v)) {
-        Shape s = shapeOf(arg);
-        if (fhe::isCipher(arg.getType()) && s.back() < rowStride) {
-          s.back() = rowStride;
-          layouts[arg] = paddedLayout(s);
-        }
-        continue;
-      }
-      Operation *def = v.getDefiningOp();
-      if (!isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp, fhe::NegOp,
-               fhe::NonlinearOp, fhe::PolyOp, fhe::BootstrapOp, fhe::MaxMinOp>(
-              def))
-        continue;
-      for (Value operand : def->getOperands())
-        if (fhe::isCipher(operand.getType()) && shapeOf(operand) == shapeOf(v))
-          reach.push_back(operand);
-    }
-  }
-
-  /// The slots a value will take: its elements, with batched rows padded
-  /// to the row stride.
-  int64_t plannedExtent(Value v) const {
-    if (!fhe::isCipher(v.getType()))
-      return 1;
-    Shape s = shapeOf(v);
-    if (s.size() >= 2 && rowStride > s.back())
-      s.back() = rowStride;
-    return shapes::numElements(s);
-  }
+  //===--------------------------------------------------------------------===//
+  // Layouts and parts
+  //===--------------------------------------------------------------------===//
 
   Layout layoutOf(Value v) const {
     auto it = layouts.find(v);
@@ -325,8 +372,13 @@ private:
   std::vector<int64_t> positionsOf(Value v) const {
     return positions(shapeOf(v), layoutOf(v));
   }
-  void setCipher(Value result, Parts cts, const Layout &layout) {
-    ciphers[result] = std::move(cts);
+  bool isCompact(Value v) const { return !layouts.count(v); }
+  /// Whether `v` sits in a layout main's signature cannot record.
+  bool isStrided(Value v) const {
+    auto it = layouts.find(v);
+    return it != layouts.end() && it->second.padded.empty();
+  }
+  void setLayout(Value result, const Layout &layout) {
     if (!(layout == paddedLayout(shapeOf(result))))
       layouts[result] = layout;
   }
@@ -346,58 +398,54 @@ private:
     const size_t hi = std::min(values.size(), lo + size_t(slots));
     return std::vector<double>(values.begin() + lo, values.begin() + hi);
   }
-  /// f applied to each part (with its index).
-  static Parts eachPart(const Parts &x,
-                        llvm::function_ref<Value(Value, size_t)> f) {
-    Parts out;
-    for (auto [k, ct] : llvm::enumerate(x))
-      out.push_back(f(ct, k));
-    return out;
-  }
-  /// Part by part x + y (the same layout).
-  Parts addParts(const Parts &x, const Parts &y) {
-    return eachPart(x, [&](Value ct, size_t k) { return e.add(ct, y[k]); });
-  }
-
-  /// Plain values of `cipher`'s shape in its slots. A scalar fills every
-  /// slot of the extent (mul_const then applies; spare slots are free).
-  static std::vector<double> place(const Shape &shape, const Layout &layout,
-                                   const std::vector<double> &values,
-                                   bool scalar) {
-    std::vector<double> slotsOut(size_t(layout.extent), 0.0);
-    if (scalar) {
-      std::fill(slotsOut.begin(), slotsOut.end(), values[0]);
-      return slotsOut;
-    }
-    auto pos = positions(shape, layout);
-    for (size_t i = 0; i < pos.size(); ++i)
-      slotsOut[size_t(pos[i])] = values[i];
-    return slotsOut;
-  }
+  /// Plain values of `cipher`'s shape in its slots (the free `place`).
   std::vector<double> place(Value cipher, const std::vector<double> &values,
                             bool scalar) const {
-    return place(shapeOf(cipher), layoutOf(cipher), values, scalar);
+    return cerium::place(shapeOf(cipher), layoutOf(cipher), values, scalar);
   }
 
-  /// A linear map on flat slot positions: out[o] += value * in[i].
-  struct MapEntry {
-    int64_t out, in;
-    double value;
-  };
+  /// The attributes of part k of n of a tensor of `shape` in `layout` in
+  /// main's signature: its shape, its layout when padded, and for a tensor
+  /// of several ciphertexts the part's index (part 0 starts a tensor).
+  DictionaryAttr tensorAttrs(const Shape &shape, const Layout &layout,
+                             int64_t k, int64_t n) const {
+    Builder b(main->getContext());
+    NamedAttrList attrs;
+    attrs.append("fhe.shape", b.getDenseI64ArrayAttr(shape));
+    if (!(layout == paddedLayout(shape))) {
+      assert(!layout.padded.empty() && "a strided layout in main's signature");
+      attrs.append("fhe.layout", b.getDenseI64ArrayAttr(layout.padded));
+    }
+    if (n > 1)
+      attrs.append("fhe.part", b.getI64IntegerAttr(k));
+    return attrs.getDictionary(main->getContext());
+  }
 
-  /// Baby steps of slot-level maps on the same input ciphertext, shared
-  /// between the maps to each output part: the doubled copies by (input,
-  /// D) and the rotations by (operand, steps).
-  struct SharedSteps {
-    using Cache = std::map<std::pair<const void *, int64_t>, Value>;
-    Cache doubled, rotated;
-  };
+  //===--------------------------------------------------------------------===//
+  // Plaintexts
+  //===--------------------------------------------------------------------===//
+
+  /// Every plaintext value is folded by the pattern of the op defining it
+  /// (main's plain inputs are refused before any op), so it is known here.
+  const PlainTensor &plain(Value v) const {
+    auto it = plainValues.find(v.getAsOpaquePointer());
+    assert(it != plainValues.end() && "a plaintext not folded");
+    return it->second;
+  }
+  void setPlain(Value v, PlainTensor t) {
+    plainValues[v.getAsOpaquePointer()] = std::move(t);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Linear maps
+  //===--------------------------------------------------------------------===//
 
   /// The map from `x` (positions [0, inExtent)) to `outExtent` positions:
   /// the slot-level map of each (output part, input part) pair with
   /// entries, summed per output part.
-  Parts applyLinearMap(const Parts &x, int64_t inExtent, int64_t outExtent,
-                       const std::vector<MapEntry> &entries) {
+  Parts applyLinearMap(ckks::Emitter &e, ValueRange x, int64_t inExtent,
+                       int64_t outExtent,
+                       const std::vector<MapEntry> &entries) const {
     SharedSteps shared;
     std::map<std::pair<int64_t, int64_t>, std::vector<MapEntry>> blocks;
     for (const MapEntry &m : entries)
@@ -409,13 +457,13 @@ private:
       for (auto it = blocks.lower_bound({o, 0});
            it != blocks.end() && it->first.first == o; ++it) {
         const size_t in = size_t(it->first.second);
-        Value y =
-            applySlotMap(x[in], partExtent(inExtent, in), it->second, &shared);
+        Value y = applySlotMap(e, x[in], partExtent(inExtent, in), it->second,
+                               &shared);
         acc = acc ? e.add(acc, y) : y;
       }
       // A part with no entries is zero.
       out.push_back(acc ? acc
-                        : applySlotMap(x[0], partExtent(inExtent, 0), {}));
+                        : applySlotMap(e, x[0], partExtent(inExtent, 0), {}));
     }
     return out;
   }
@@ -429,9 +477,9 @@ private:
   /// count and rotations are cyclic already. The baby-step width is the
   /// power of two with the fewest rotations over the diagonals present.
   /// Products are summed at degree 2 and rescaled once: one level.
-  Value applySlotMap(Value x, int64_t inExtent,
+  Value applySlotMap(ckks::Emitter &e, Value x, int64_t inExtent,
                      const std::vector<MapEntry> &entries,
-                     SharedSteps *shared = nullptr) {
+                     SharedSteps *shared = nullptr) const {
     int64_t top = inExtent - 1;
     for (const MapEntry &m : entries)
       top = std::max({top, m.out, m.in});
@@ -494,93 +542,49 @@ private:
         }
         Value baby = babies.at(it->first % g);
         Value term = ckks::MulPlainOp::create(
-            b, loc, baby, e.encode(diag, ctType(baby).getLevel()));
+            e.b, e.loc, baby, e.encode(diag, ctType(baby).getLevel()));
         inner = inner ? e.add(inner, term) : term;
       }
       Value part = e.rotate(inner, s);
       acc = acc ? e.add(acc, part) : part;
     }
-    return ckks::RescaleOp::create(b, loc, acc);
+    return ckks::RescaleOp::create(e.b, e.loc, acc);
   }
 
-  /// The value's ciphertexts with its elements in row-major order from
+  /// `v`'s ciphertexts (`parts`) with its elements in row-major order from
   /// position 0 and zeros elsewhere.
-  Parts compact(Value v) {
-    if (!layouts.count(v))
-      return ciphers.at(v);
+  Parts compact(ckks::Emitter &e, Value v, ValueRange parts) {
+    if (isCompact(v))
+      return llvm::to_vector<1>(parts);
     auto it = compacted.find(v);
     if (it != compacted.end())
       return it->second;
-    Parts c = relayout(v, paddedLayout(shapeOf(v)));
+    Parts c = relayout(e, v, parts, paddedLayout(shapeOf(v)));
     compacted[v] = c;
     return c;
   }
 
-  /// How a relayout of `shape` from `from` to `to` goes: `steps` (empty:
-  /// one map), its diagonals and levels. Moving every element at once is
-  /// one map with a diagonal per distinct distance moved: up to one per
-  /// element when a gapped layout is compacted (each (y, x) moves by its
-  /// own amount). Moving one axis at a time (innermost first, each step a
-  /// valid layout) is a map of n_k diagonals per axis whose stride changes,
-  /// one level each. A level is weighed as doubling the diagonals.
-  struct RelayoutPlan {
-    std::vector<Layout> steps;
-    int64_t diagonals = 0, levels = 0;
-    int64_t weight() const { return diagonals << (levels - 1); }
-  };
-  static int64_t distinctDistances(const std::vector<int64_t> &in,
-                                   const std::vector<int64_t> &out) {
-    std::set<int64_t> distances;
-    for (size_t i = 0; i < in.size(); ++i)
-      distances.insert(in[i] - out[i]);
-    return int64_t(distances.size());
-  }
-  static RelayoutPlan planRelayout(const Shape &shape, const Layout &from,
-                                   const Layout &to) {
-    RelayoutPlan oneMap{
-        {}, distinctDistances(positions(shape, from), positions(shape, to)), 1};
-    // Axis by axis only between plain strided layouts.
-    if (from.mux != 1 || to.mux != 1)
-      return oneMap;
-    RelayoutPlan staged;
-    std::vector<int64_t> strides = from.strides;
-    for (size_t k = shape.size(); k-- > 0;) {
-      if (strides[k] == to.strides[k] || shape[k] == 1)
-        continue;
-      strides[k] = to.strides[k];
-      auto mid = stridedLayout(shape, strides);
-      if (!mid)
-        return oneMap;
-      staged.steps.push_back(*mid);
-      staged.diagonals += shape[k];
-      ++staged.levels;
-    }
-    if (staged.levels < 2 || staged.weight() > oneMap.weight())
-      return oneMap;
-    staged.steps.back() = to;
-    return staged;
-  }
-
-  /// The value's ciphertexts in layout `to` (planRelayout).
-  Parts relayout(Value v, const Layout &to) {
+  /// `v`'s ciphertexts (`parts`) in layout `to` (planRelayout).
+  Parts relayout(ckks::Emitter &e, Value v, ValueRange parts,
+                 const Layout &to) const {
     const Layout from = layoutOf(v);
     if (from == to)
-      return ciphers.at(v);
+      return llvm::to_vector<1>(parts);
     const Shape shape = shapeOf(v);
     if (to == paddedLayout(shape) && compacted.count(v))
       return compacted.at(v);
-    auto move = [&](const Parts &x, const Layout &a, const Layout &t) {
+    auto move = [&](ValueRange x, const Layout &a, const Layout &t) {
       auto in = positions(shape, a);
       auto out = positions(shape, t);
       std::vector<MapEntry> entries;
       for (size_t i = 0; i < in.size(); ++i)
         entries.push_back({out[i], in[i], 1.0});
-      return applyLinearMap(x, a.extent, t.extent, entries);
+      return applyLinearMap(e, x, a.extent, t.extent, entries);
     };
     RelayoutPlan plan = planRelayout(shape, from, to);
     if (plan.steps.empty())
-      return move(ciphers.at(v), from, to);
-    Parts x = ciphers.at(v);
+      return move(parts, from, to);
+    Parts x = llvm::to_vector<1>(parts);
     Layout at = from;
     for (const Layout &step : plan.steps) {
       x = move(x, at, step);
@@ -589,103 +593,11 @@ private:
     return x;
   }
 
-  static ckks::CiphertextType ctType(Value v) {
-    return cast<ckks::CiphertextType>(v.getType());
-  }
-
-  //===--------------------------------------------------------------------===//
-  // Ops
-  //===--------------------------------------------------------------------===//
-
-  bool isCipherValue(Value v) const { return ciphers.count(v); }
-  const PlainTensor &plain(Operation &op, Value v) {
-    auto it = plainValues.find(v.getAsOpaquePointer());
-    if (it == plainValues.end())
-      unsupported(op, "a plaintext operand that is not known at compile time");
-    return it->second;
-  }
-  PlainTensor &plains(Value v) { return plainValues[v.getAsOpaquePointer()]; }
-
-  void lower(Operation &op) {
-    loc = op.getLoc();
-    llvm::TypeSwitch<Operation *>(&op)
-        .Case<fhe::WeightOp>([&](auto w) { lowerWeight(w); })
-        .Case<fhe::ConstantOp>([&](auto c) {
-          plains(c.getResult()) = {
-              shapeOf(c.getResult()),
-              std::vector<double>(c.getValues().begin(), c.getValues().end())};
-        })
-        .Case<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(
-            [&](auto x) { lowerElementwise(op, x.getLhs(), x.getRhs()); })
-        .Case<fhe::NegOp>([&](auto n) { lowerNeg(op, n.getInput()); })
-        .Case<fhe::RollOp>([&](auto r) { lowerRoll(r); })
-        .Case<fhe::SumOp, fhe::MeanOp>([&](auto r) {
-          lowerReduce(op, r.getInput(), r.getAxis(), isa<fhe::MeanOp>(op));
-        })
-        .Case<fhe::PolyOp>([&](auto p) { lowerPoly(p); })
-        .Case<fhe::NonlinearOp>([&](auto n) { lowerNonlinear(n); })
-        .Case<fhe::MaxMinOp>([&](auto m) { lowerMaxMin(m); })
-        .Case<fhe::BootstrapOp>([&](fhe::BootstrapOp bs) {
-          // A fresh top; ckks-place-bootstraps lowers it to the level its
-          // uses need.
-          Value in = bs.getInput();
-          setCipher(bs.getResult(),
-                    eachPart(ciphers.at(in),
-                             [&](Value ct, size_t) -> Value {
-                               return ckks::BootstrapOp::create(
-                                   b, loc,
-                                   ckks::CiphertextType::get(
-                                       b.getContext(), kProvisionalTop, 1, 2),
-                                   ct);
-                             }),
-                    layoutOf(in));
-        })
-        .Case<fhe::LinearOp>([&](auto l) { lowerLinear(l); })
-        .Case<fhe::MatMulOp>([&](auto m) { lowerMatMul(m); })
-        .Case<fhe::SliceOp, fhe::IndexOp>([&](auto s) { lowerSelect(op); })
-        .Case<fhe::ConcatOp>([&](auto c) { lowerConcat(c); })
-        .Case<fhe::TransposeOp>([&](auto t) { lowerTranspose(t); })
-        .Case<fhe::Conv2dOp>([&](auto c) { lowerConv2d(c); })
-        .Case<fhe::AvgPool2dOp, fhe::GlobalAvgPoolOp>(
-            [&](auto) { lowerPool(op); })
-        .Case<fhe::BatchNormOp>([&](auto bn) { lowerBatchNorm(bn); })
-        .Case<fhe::ReshapeOp>([&](auto r) {
-          // Row-major order is unchanged: the same slots, once compact.
-          if (isCipherValue(r.getInput()))
-            ciphers[r.getResult()] = compact(r.getInput());
-          else
-            plains(r.getResult()) = {shapeOf(r.getResult()),
-                                     plain(op, r.getInput()).values};
-        })
-        .Case<func::ReturnOp>([&](auto r) {
-          // main's results are padded row-major: strided ones are compacted.
-          for (Value v : r.getOperands())
-            if (auto it = layouts.find(v);
-                it != layouts.end() && it->second.padded.empty()) {
-              Parts c = compact(v);
-              ciphers[v] = c;
-              layouts.erase(v);
-            }
-          SmallVector<Value> results;
-          for (Value v : r.getOperands())
-            llvm::append_range(results, ciphers.at(v));
-          func::ReturnOp::create(b, loc, results);
-        })
-        .Default([&](Operation *o) {
-          unsupported(*o, "'" + o->getName().getStringRef().str() +
-                              "' (its lowering to ckks is later work)");
-        });
-  }
-
-  void lowerWeight(fhe::WeightOp w) {
-    auto file = dsl::SafetensorsFile::open(w.getFile().str());
-    plains(w.getResult()) = {shapeOf(w.getResult()),
-                             file->read(w.getName().str())};
-  }
-
-  /// A cipher operand broadcast to `shape` (NumPy rules) by a linear map
-  /// that copies each element to the positions it fills; compact result.
-  Parts broadcastCipher(Value v, const Shape &shape) {
+  /// A cipher operand `v` broadcast to `shape` (NumPy rules) by a linear
+  /// map that copies each element to the positions it fills; compact
+  /// result.
+  Parts broadcastCipher(ckks::Emitter &e, Value v, ValueRange parts,
+                        const Shape &shape) const {
     const Shape from = shapeOf(v);
     const int64_t n = shapes::numElements(shape);
     std::vector<double> index(size_t(shapes::numElements(from)));
@@ -696,522 +608,47 @@ private:
     std::vector<MapEntry> entries;
     for (int64_t i = 0; i < n; ++i)
       entries.push_back({i, pos[size_t(source[size_t(i)])], 1.0});
-    return applyLinearMap(ciphers.at(v), extentOf(v), n, entries);
+    return applyLinearMap(e, parts, extentOf(v), n, entries);
   }
 
-  void lowerElementwise(Operation &op, Value lhs, Value rhs) {
-    Value result = op.getResult(0);
-    Shape shape = shapeOf(result);
-    bool cl = isCipherValue(lhs), cr = isCipherValue(rhs);
-    if (!cl && !cr) {
-      // Compile-time evaluation of plaintext arithmetic.
-      auto x = broadcastTo(plain(op, lhs), shape);
-      auto y = broadcastTo(plain(op, rhs), shape);
-      for (size_t i = 0; i < x.size(); ++i) {
-        if (isa<fhe::AddOp>(op))
-          x[i] += y[i];
-        else if (isa<fhe::SubOp>(op))
-          x[i] -= y[i];
-        else if (isa<fhe::MulOp>(op))
-          x[i] *= y[i];
-        else if (y[i] == 0)
-          throw InvalidProgram{"division by zero: the divisor is 0 at flat "
-                               "index " +
-                                   std::to_string(i),
-                               op.getLoc()};
-        else
-          x[i] /= y[i];
-      }
-      plains(result) = {shape, std::move(x)};
-      return;
-    }
-    if (cl && cr) {
-      // Both in one layout: the left one's when both have the result's
-      // shape (the right one converted if it differs), else compact.
-      Parts x, y;
-      Layout layout = paddedLayout(shape);
-      if (shapeOf(lhs) == shape && shapeOf(rhs) == shape) {
-        layout = layoutOf(lhs);
-        x = ciphers.at(lhs);
-        y = layouts.count(lhs) ? relayout(rhs, layout) : compact(rhs);
-      } else {
-        x = shapeOf(lhs) == shape ? compact(lhs) : broadcastCipher(lhs, shape);
-        y = shapeOf(rhs) == shape ? compact(rhs) : broadcastCipher(rhs, shape);
-      }
-      setCipher(result,
-                eachPart(x,
-                         [&](Value xk, size_t k) {
-                           if (isa<fhe::AddOp>(op))
-                             return e.add(xk, y[k]);
-                           if (isa<fhe::SubOp>(op))
-                             return e.sub(xk, y[k]);
-                           // Div by a cipher is rejected by sema.
-                           return e.mul(xk, y[k]);
-                         }),
-                layout);
-      return;
-    }
-    Value cipherOperand = cl ? lhs : rhs;
-    if (shapeOf(cipherOperand) != shape) {
-      // Broadcast the cipher operand first; the plain one then has the
-      // result's shape and the compact layout.
-      Parts wide = broadcastCipher(cipherOperand, shape);
-      lowerCipherPlain(op, wide, paddedLayout(shape), cl, cl ? rhs : lhs);
-      return;
-    }
-    lowerCipherPlain(op, ciphers.at(cipherOperand), layoutOf(cipherOperand), cl,
-                     cl ? rhs : lhs);
-  }
-
-  /// ct (of the result's shape, laid out by `layout`) op the plain operand.
-  void lowerCipherPlain(Operation &op, const Parts &ct, const Layout &layout,
-                        bool cipherOnLeft, Value plainOperand) {
-    Value result = op.getResult(0);
-    const Shape shape = shapeOf(result);
-    const PlainTensor &pt = plain(op, plainOperand);
-    const bool scalar = pt.values.size() == 1;
-    std::vector<double> values = broadcastTo(pt, shape);
-    auto placed = [&](const std::vector<double> &v) {
-      return place(shape, layout, v, scalar);
-    };
-    const int64_t extent = layout.extent;
-    auto addPlain = [&](const std::vector<double> &v, bool negate) {
-      return eachPart(ct, [&](Value x, size_t k) {
-        return e.addPlain(negate ? e.negate(x) : x, partOf(v, k));
-      });
-    };
-    auto mulValues = [&](const std::vector<double> &v) {
-      return eachPart(ct, [&](Value x, size_t k) {
-        return e.mulValues(x, partOf(v, k), partExtent(extent, k));
-      });
-    };
-    Parts out;
-    if (isa<fhe::AddOp>(op)) {
-      out = addPlain(placed(values), false);
-    } else if (isa<fhe::SubOp>(op)) {
-      if (cipherOnLeft) {
-        for (double &v : values)
-          v = -v;
-        out = addPlain(placed(values), false);
-      } else { // plain - cipher
-        out = addPlain(placed(values), true);
-      }
-    } else if (isa<fhe::MulOp>(op)) {
-      out = mulValues(placed(values));
-    } else { // cipher / plain
-      for (size_t i = 0; i < values.size(); ++i) {
-        if (values[i] == 0)
-          throw InvalidProgram{
-              scalar ? std::string("division by zero")
-                     : "division by zero: the divisor is 0 at flat index " +
-                           std::to_string(i),
-              op.getLoc()};
-        values[i] = 1 / values[i];
-      }
-      out = mulValues(placed(values));
-    }
-    setCipher(result, out, layout);
-  }
-
-  void lowerNeg(Operation &op, Value in) {
-    if (isCipherValue(in)) {
-      setCipher(op.getResult(0),
-                eachPart(ciphers.at(in),
-                         [&](Value ct, size_t) { return e.negate(ct); }),
-                layoutOf(in));
-      return;
-    }
-    PlainTensor t = plain(op, in);
-    for (double &v : t.values)
-      v = -v;
-    plains(op.getResult(0)) = std::move(t);
-  }
-
-  void lowerRoll(fhe::RollOp r) {
-    Operation &op = *r;
-    Value in = r.getInput();
-    Shape shape = shapeOf(in);
-    int64_t axis = static_cast<int64_t>(r.getAxis());
-    shapes::normalizeAxis(axis, shape.size());
-    const int64_t na = shape[axis], shift = static_cast<int64_t>(r.getShift());
-    const int64_t k = ((shift % na) + na) % na;
-    const int64_t stride = shapes::strides(shape)[axis];
-    const int64_t n = shapes::numElements(shape);
-    if (!isCipherValue(in)) {
-      plains(r.getResult()) = {
-          shape, shapes::rollValues(shape, plain(op, in).values, shift, axis)};
-      return;
-    }
-    if (n > slots) {
-      // Over several ciphertexts: the permutation as a linear map.
-      std::vector<double> index(static_cast<size_t>(n));
-      for (int64_t i = 0; i < n; ++i)
-        index[size_t(i)] = double(i);
-      auto source = shapes::rollValues(shape, index, shift, axis);
-      lowerGather(op, in,
-                  [&](int64_t i) { return int64_t(source[size_t(i)]); });
-      return;
-    }
-    Value x = compact(in)[0];
-    if (k == 0) {
-      ciphers[r.getResult()] = {x};
-      return;
-    }
-    // out[i] = x[i - k stride] where idx_axis >= k, else x[i + (na - k)
-    // stride]. A 1-D tensor filling every slot is one cyclic rotation.
-    if (shape.size() == 1 && n == slots) {
-      ciphers[r.getResult()] = {e.rotate(x, -k)};
-      return;
-    }
-    std::vector<double> keep(static_cast<size_t>(n)),
-        wrap(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      bool shifted = (i / stride) % na >= k;
-      keep[size_t(i)] = shifted ? 1 : 0;
-      wrap[size_t(i)] = shifted ? 0 : 1;
-    }
-    Value part1 = e.mulPlain(e.rotate(x, -k * stride), keep);
-    Value part2 = e.mulPlain(e.rotate(x, (na - k) * stride), wrap);
-    ciphers[r.getResult()] = {e.add(part1, part2)};
-  }
-
-  void lowerReduce(Operation &op, Value in, std::optional<uint64_t> axisAttr,
-                   bool mean) {
-    const Shape shape = shapeOf(in);
-    std::optional<int64_t> axis;
-    if (axisAttr) {
-      axis = static_cast<int64_t>(*axisAttr);
-      shapes::normalizeAxis(*axis, shape.size());
-    }
-    if (!isCipherValue(in)) {
-      plains(op.getResult(0)) = {
-          shapeOf(op.getResult(0)),
-          shapes::reduceValues(shape, plain(op, in).values,
-                               axis ? &*axis : nullptr, mean)};
-      return;
-    }
-    const int64_t n = shapes::numElements(shape);
-    if (!axis) {
-      // The compact parts summed, then rotate-and-add leaves the total in
-      // every slot (the padding is zero); keep slot 0 only, scaled by 1/n
-      // for the mean.
-      Parts parts = compact(in);
-      Value s = parts[0];
-      for (Value part : ArrayRef<Value>(parts).drop_front())
-        s = e.add(s, part);
-      for (int64_t step = 1; step < slots; step <<= 1)
-        s = e.add(s, e.rotate(s, step));
-      ciphers[op.getResult(0)] = {
-          e.mulPlain(s, {mean ? 1.0 / double(n) : 1.0})};
-      return;
-    }
-    const int64_t na = shape[*axis], stride = shapes::strides(shape)[*axis];
-    const int64_t outer = n / (na * stride);
-    const double weight = mean ? 1.0 / double(na) : 1.0;
-    if (n > slots) {
-      // Over several ciphertexts: the reduction as a linear map.
-      auto pos = positionsOf(in);
-      std::vector<MapEntry> entries;
-      for (int64_t i = 0; i < n; ++i)
-        entries.push_back(
-            {i / (na * stride) * stride + i % stride, pos[size_t(i)], weight});
-      ciphers[op.getResult(0)] =
-          applyLinearMap(ciphers.at(in), extentOf(in), n / na, entries);
-      return;
-    }
-    Value s = compact(in)[0];
-    // Along the axis: after the additions, the slots whose index on the
-    // axis is 0 hold their block's sum (a power-of-two extent doubles the
-    // reach; others add one shifted copy at a time).
-    if ((na & (na - 1)) == 0) {
-      for (int64_t step = stride; step < na * stride; step <<= 1)
-        s = e.add(s, e.rotate(s, step));
-    } else {
-      Value x = s;
-      for (int64_t t = 1; t < na; ++t)
-        s = e.add(s, e.rotate(x, t * stride));
-    }
-    // Keep those slots (scaled for the mean) and close the gaps: block o
-    // moves left by o (na - 1) stride, one masked rotation per block.
-    Value out;
-    for (int64_t o = 0; o < outer; ++o) {
-      std::vector<double> mask(size_t(o * na * stride + stride), 0.0);
-      for (int64_t j = 0; j < stride; ++j)
-        mask[size_t(o * na * stride + j)] = weight;
-      Value part = e.rotate(e.mulPlain(s, mask), o * (na - 1) * stride);
-      out = out ? e.add(out, part) : part;
-    }
-    ciphers[op.getResult(0)] = {out};
-  }
-
-  /// A result computed from one operand by a linear map: `sourceOf(i)` is
-  /// the flat (row-major) index in the operand of result element i, or -1
-  /// for a zero. Plain operands are folded; cipher ones get a compact
-  /// result.
-  void lowerGather(Operation &op, Value in,
-                   const std::function<int64_t(int64_t)> &sourceOf) {
-    Value result = op.getResult(0);
+  /// `result` computed from one operand `in` by a linear map: `sourceOf(i)`
+  /// is the flat (row-major) index in the operand of result element i, or
+  /// -1 for a zero. A plain operand is folded (no parts); a cipher one
+  /// gets a compact result.
+  Parts gather(ckks::Emitter &e, Value result, Value in, ValueRange parts,
+               const std::function<int64_t(int64_t)> &sourceOf) {
     const int64_t n = numElements(result);
-    if (!isCipherValue(in)) {
-      const PlainTensor &t = plain(op, in);
+    if (!isCipher(in)) {
+      const PlainTensor &t = plain(in);
       std::vector<double> out(size_t(n), 0.0);
       for (int64_t i = 0; i < n; ++i)
         if (int64_t j = sourceOf(i); j >= 0)
           out[size_t(i)] = t.values[size_t(j)];
-      plains(result) = {shapeOf(result), std::move(out)};
-      return;
+      setPlain(result, {shapeOf(result), std::move(out)});
+      return {};
     }
     auto pos = positionsOf(in);
     std::vector<MapEntry> entries;
     for (int64_t i = 0; i < n; ++i)
       if (int64_t j = sourceOf(i); j >= 0)
         entries.push_back({i, pos[size_t(j)], 1.0});
-    ciphers[result] = applyLinearMap(ciphers.at(in), extentOf(in), n, entries);
-  }
-
-  /// a[lo:hi] and a[i] on the first axis.
-  void lowerSelect(Operation &op) {
-    Value in = op.getOperand(0);
-    const Shape shape = shapeOf(in);
-    const int64_t inner = shapes::numElements(shape) / shape[0];
-    int64_t lo;
-    if (auto s = dyn_cast<fhe::SliceOp>(op))
-      lo = static_cast<int64_t>(s.getLo());
-    else
-      lo = static_cast<int64_t>(cast<fhe::IndexOp>(op).getIndex());
-    lowerGather(op, in, [&](int64_t i) { return lo * inner + i; });
-  }
-
-  void lowerTranspose(fhe::TransposeOp t) {
-    const Shape in = shapeOf(t.getInput()), out = shapeOf(t.getResult());
-    std::vector<int64_t> perm(t.getPerm().begin(), t.getPerm().end());
-    if (perm.empty())
-      for (size_t k = in.size(); k-- > 0;)
-        perm.push_back(int64_t(k));
-    const auto inStrides = shapes::strides(in);
-    lowerGather(*t, t.getInput(), [&](int64_t i) {
-      // out index (o_0..o_r) reads in index with in[perm[k]] = o_k.
-      int64_t src = 0;
-      for (size_t k = out.size(); k-- > 0;) {
-        src += (i % out[k]) * inStrides[size_t(perm[k])];
-        i /= out[k];
-      }
-      return src;
-    });
-  }
-
-  void lowerConcat(fhe::ConcatOp c) {
-    Operation &op = *c;
-    const Shape out = shapeOf(c.getResult());
-    int64_t axis = static_cast<int64_t>(c.getAxis());
-    shapes::normalizeAxis(axis, out.size());
-    const auto outStrides = shapes::strides(out);
-    // Each part fills the result elements whose index on the axis falls in
-    // its range.
-    int64_t offset = 0;
-    Parts acc;
-    std::vector<double> folded(size_t(shapes::numElements(out)), 0.0);
-    bool anyPlain = false;
-    for (Value part : c.getInputs()) {
-      const Shape ps = shapeOf(part);
-      const auto psStrides = shapes::strides(ps);
-      const int64_t width = ps[size_t(axis)], start = offset;
-      offset += width;
-      auto sourceOf = [&](int64_t i) -> int64_t {
-        int64_t at = (i / outStrides[size_t(axis)]) % out[size_t(axis)];
-        if (at < start || at >= start + width)
-          return -1;
-        int64_t src = 0, rest = i;
-        for (size_t k = out.size(); k-- > 0;) {
-          int64_t idx = rest % out[k];
-          rest /= out[k];
-          if (int64_t(k) == axis)
-            idx -= start;
-          src += idx * psStrides[k];
-        }
-        return src;
-      };
-      const int64_t n = shapes::numElements(out);
-      if (!isCipherValue(part)) {
-        const PlainTensor &t = plain(op, part);
-        for (int64_t i = 0; i < n; ++i)
-          if (int64_t j = sourceOf(i); j >= 0)
-            folded[size_t(i)] = t.values[size_t(j)];
-        anyPlain = true;
-        continue;
-      }
-      auto pos = positionsOf(part);
-      std::vector<MapEntry> entries;
-      for (int64_t i = 0; i < n; ++i)
-        if (int64_t j = sourceOf(i); j >= 0)
-          entries.push_back({i, pos[size_t(j)], 1.0});
-      Parts placed =
-          applyLinearMap(ciphers.at(part), extentOf(part), n, entries);
-      acc = acc.empty() ? placed : addParts(acc, placed);
-    }
-    if (acc.empty()) {
-      plains(c.getResult()) = {out, std::move(folded)};
-      return;
-    }
-    ciphers[c.getResult()] =
-        anyPlain ? eachPart(acc,
-                            [&](Value ct, size_t k) {
-                              return e.addPlain(ct, partOf(folded, k));
-                            })
-                 : acc;
-  }
-
-  /// Σ c_k x^k, or Σ c_k T_k(t) with t the affine map of the range onto
-  /// [-1, 1] (chebyshev); constants fill the tensor's slots only.
-  void lowerPoly(fhe::PolyOp p) {
-    Operation &op = *p;
-    if (!isCipherValue(p.getInput()))
-      unsupported(op, "poly on a plaintext (fold it in the program)");
-    Value in = p.getInput();
-    const int64_t extent = extentOf(in);
-    setCipher(p.getResult(),
-              eachPart(ciphers.at(in),
-                       [&](Value x, size_t k) {
-                         const int64_t n = partExtent(extent, k);
-                         return p.getBasis() == "chebyshev"
-                                    ? e.chebyshevSeries(x, p.getCoefficients(),
-                                                        p.getRange()[0],
-                                                        p.getRange()[1], n)
-                                    : e.powerSeries(x, p.getCoefficients(), n);
-                       }),
-              layoutOf(in));
-  }
-
-  /// The approximation the op gets (fhe::approximationOf: the evaluator of
-  /// --plain --approx runs the same one), listed for --emit stats.
-  approx::Approximation approximationFor(Operation &op) {
-    auto result = fhe::approximationOf(op, precision);
-    if (auto *why = std::get_if<std::string>(&result))
-      throw InvalidProgram{*why, op.getLoc()};
-    auto a = std::get<approx::Approximation>(std::move(result));
-    unsigned line = 0;
-    if (auto fl = dyn_cast<FileLineColLoc>(op.getLoc()))
-      line = fl.getLine();
-    approximations.push_back(
-        b.getStringAttr("line " + std::to_string(line) + ": " + a.describe()));
-    return a;
-  }
-
-  /// The approximation's program on a ciphertext; constants fill `n` slots.
-  Value emitApproximation(Value x, const approx::Approximation &a, int64_t n) {
-    std::vector<Value> values{x};
-    for (const approx::Step &step : a.steps) {
-      using Kind = approx::Step::Kind;
-      switch (step.kind) {
-      case Kind::Chebyshev:
-        values.push_back(e.chebyshevSeries(values[step.a], step.coeffs, step.lo,
-                                           step.hi, n));
-        break;
-      case Kind::Product:
-        values.push_back(e.mul(values[step.a], values[step.b]));
-        break;
-      case Kind::Affine: {
-        auto term = [&](unsigned i, double c) -> Value {
-          if (c == 0)
-            return {};
-          if (c == 1)
-            return values[i];
-          if (c == -1)
-            return e.negate(values[i]);
-          if (approx::isIntegerFactor(c))
-            return e.mulInt(values[i], int64_t(c));
-          return e.mulConst(values[i], c);
-        };
-        Value ta = term(step.a, step.ca), tb = term(step.b, step.cb);
-        Value sum = ta && tb ? e.add(ta, tb) : (ta ? ta : tb);
-        if (!sum)
-          sum = e.mulConst(x, 0);
-        values.push_back(step.c0 != 0 ? e.addConst(sum, step.c0, n) : sum);
-        break;
-      }
-      }
-    }
-    return values.back();
-  }
-
-  void lowerNonlinear(fhe::NonlinearOp nl) {
-    Operation &op = *nl;
-    Value in = nl.getInput();
-    const StringRef fn = nl.getFunction();
-    if (!isCipherValue(in)) {
-      PlainTensor t = plain(op, in);
-      for (double &v : t.values)
-        v = dsl::evaluateNonlinear(fn, v);
-      plains(nl.getResult()) = std::move(t);
-      return;
-    }
-    auto a = approximationFor(op);
-    const int64_t extent = extentOf(in);
-    setCipher(nl.getResult(),
-              eachPart(ciphers.at(in),
-                       [&](Value x, size_t k) {
-                         return emitApproximation(x, a, partExtent(extent, k));
-                       }),
-              layoutOf(in));
-  }
-
-  /// max(a, b) = (a + b) / 2 + |a - b| / 2 and min with the sign flipped,
-  /// |a - b| by the approximation of abs on [-(hi - lo), hi - lo].
-  void lowerMaxMin(fhe::MaxMinOp mm) {
-    Operation &op = *mm;
-    Value lhs = mm.getLhs(), rhs = mm.getRhs(), result = mm.getResult();
-    const Shape shape = shapeOf(result);
-    const bool cl = isCipherValue(lhs), cr = isCipherValue(rhs);
-    const double sign = mm.getIsMax() ? 1 : -1;
-    if (!cl && !cr) {
-      auto x = broadcastTo(plain(op, lhs), shape);
-      auto y = broadcastTo(plain(op, rhs), shape);
-      for (size_t i = 0; i < x.size(); ++i)
-        x[i] = sign > 0 ? std::max(x[i], y[i]) : std::min(x[i], y[i]);
-      plains(result) = {shape, std::move(x)};
-      return;
-    }
-    auto asCipher = [&](Value v) {
-      return shapeOf(v) == shape ? compact(v) : broadcastCipher(v, shape);
-    };
-    auto a = approximationFor(op);
-    const int64_t n = shapes::numElements(shape);
-    std::vector<double> p;
-    if (!(cl && cr))
-      p = broadcastTo(plain(op, cl ? rhs : lhs), shape);
-    Parts xs = asCipher(cl ? lhs : rhs);
-    Parts y = cl && cr ? asCipher(rhs) : Parts();
-    ciphers[result] = eachPart(xs, [&](Value x, size_t k) {
-      Value sum, diff;
-      if (cl && cr) {
-        sum = e.add(x, y[k]);
-        diff = e.sub(x, y[k]);
-      } else {
-        // cipher op plain: diff = +-(x - p), the same |.|.
-        std::vector<double> pk = partOf(p, k);
-        sum = e.addPlain(x, pk);
-        for (double &v : pk)
-          v = -v;
-        diff = e.addPlain(x, pk);
-      }
-      Value magnitude = emitApproximation(diff, a, partExtent(n, k));
-      return e.add(e.mulConst(sum, 0.5), e.mulConst(magnitude, 0.5 * sign));
-    });
+    return applyLinearMap(e, parts, extentOf(in), n, entries);
   }
 
   /// y[..., i] = sum_j W(i, j) x[..., j] + bias[i] on the last axis of a
-  /// cipher x [..., n]. Batched rows keep the input's row stride when the
-  /// output rows fit it, so that the map has 2 P - 1 diagonals.
-  void lowerRowMap(Operation &op, Value in, int64_t m,
-                   const std::function<double(int64_t, int64_t)> &weight,
-                   const PlainTensor *bias) {
+  /// cipher x [..., n] (`in`, its `parts`) into `result`. Batched rows keep
+  /// the input's row stride when the output rows fit it, so that the map
+  /// has 2 P - 1 diagonals.
+  Parts rowMap(ckks::Emitter &e, Value result, Value in, ValueRange parts,
+               int64_t m, const std::function<double(int64_t, int64_t)> &weight,
+               const PlainTensor *bias) {
     const Shape inShape = shapeOf(in);
     // A strided input is read where it is; the output rows are padded.
     const Shape inLayout =
         layoutOf(in).padded.empty() ? inShape : layoutOf(in).padded;
     const int64_t n = inShape.back();
     const int64_t rows = shapes::numElements(inShape) / n;
-    Shape outShape = shapeOf(op.getResult(0)), outLayout = outShape;
+    Shape outShape = shapeOf(result), outLayout = outShape;
     if (inShape.size() >= 2) {
       outLayout = inLayout;
       outLayout.back() =
@@ -1226,178 +663,14 @@ private:
           if (double w = weight(i, j); w != 0)
             entries.push_back(
                 {outPos[size_t(r * m + i)], inPos[size_t(r * n + j)], w});
-    Parts y = applyLinearMap(ciphers.at(in), extentOf(in),
+    Parts y = applyLinearMap(e, parts, extentOf(in),
                              shapes::numElements(outLayout), entries);
-    Value result = op.getResult(0);
-    setCipher(result, y, paddedLayout(outLayout));
-    if (bias) {
-      std::vector<double> bv =
-          place(result, broadcastTo(*bias, outShape), false);
-      setCipher(
-          result,
-          eachPart(y, [&](Value ct,
-                          size_t k) { return e.addPlain(ct, partOf(bv, k)); }),
-          paddedLayout(outLayout));
-    }
-  }
-
-  void lowerLinear(fhe::LinearOp l) {
-    Operation &op = *l;
-    if (!isCipherValue(l.getInput()))
-      unsupported(op, "linear on a plaintext input (fold it in the program)");
-    const PlainTensor &w = plain(op, l.getWeight());
-    const int64_t m = w.shape[0], n = w.shape[1];
-    std::optional<PlainTensor> bias;
-    if (l.getBias())
-      bias = plain(op, l.getBias());
-    lowerRowMap(
-        op, l.getInput(), m,
-        [&](int64_t i, int64_t j) { return w.values[size_t(i * n + j)]; },
-        bias ? &*bias : nullptr);
-  }
-
-  /// cipher @ cipher, NumPy matmul semantics (rank-1 promotion, batch
-  /// broadcasting). Matrices: in d x d blocks (d the power of two covering
-  /// m, k, n), C = sum_l phi_l(sigma A) * psi_l(tau B) with sigma A[i, j] =
-  /// A[i, i + j], tau B[i, j] = B[i + j, j] and phi_l, psi_l the cyclic
-  /// shifts of columns and rows by l (Jiang, Kim, Lauter, Song, CCS 2018):
-  /// sigma and tau are maps of 2d - 1 diagonals, each shift a map of two,
-  /// so d products and about 4d rotations in three levels, where
-  /// replicating A[:, l] and B[l, :] for every l would cost maps of ~d^2
-  /// diagonals. A vector operand replicates (its maps are small).
-  void lowerCipherMatMul(fhe::MatMulOp mm) {
-    Value lhs = mm.getLhs(), rhs = mm.getRhs(), result = mm.getResult();
-    const bool vectors = shapeOf(lhs).size() == 1 || shapeOf(rhs).size() == 1;
-    Shape a = shapeOf(lhs), bs = shapeOf(rhs);
-    if (a.size() == 1)
-      a.insert(a.begin(), 1);
-    if (bs.size() == 1)
-      bs.push_back(1);
-    const int64_t m = a[a.size() - 2], k = a.back(), n = bs.back();
-    Shape batchA(a.begin(), a.end() - 2), batchB(bs.begin(), bs.end() - 2);
-    Shape batch = shapes::broadcast(batchA, batchB).shape;
-    const int64_t nb = shapes::numElements(batch);
-    // The flat batch index of each operand for each result batch.
-    auto batchSource = [&](const Shape &from) {
-      std::vector<double> index(size_t(shapes::numElements(from)));
-      for (size_t i = 0; i < index.size(); ++i)
-        index[i] = double(i);
-      return shapes::broadcastValues(from, index, batch);
-    };
-    auto srcA = batchSource(batchA), srcB = batchSource(batchB);
-    auto posA = positionsOf(lhs), posB = positionsOf(rhs);
-    auto atA = [&](int64_t t, int64_t i, int64_t l) {
-      return posA[size_t((int64_t(srcA[size_t(t)]) * m + i) * k + l)];
-    };
-    auto atB = [&](int64_t t, int64_t l, int64_t j) {
-      return posB[size_t((int64_t(srcB[size_t(t)]) * k + l) * n + j)];
-    };
-    auto product = [&](const Parts &x, const Parts &y) {
-      return eachPart(x, [&](Value xp, size_t p) { return e.mul(xp, y[p]); });
-    };
-    Parts acc;
-    if (vectors) {
-      const int64_t outExtent = nb * m * n;
-      for (int64_t l = 0; l < k; ++l) {
-        std::vector<MapEntry> ea, eb;
-        for (int64_t t = 0; t < nb; ++t)
-          for (int64_t i = 0; i < m; ++i)
-            for (int64_t j = 0; j < n; ++j) {
-              const int64_t out = (t * m + i) * n + j;
-              ea.push_back({out, atA(t, i, l), 1.0});
-              eb.push_back({out, atB(t, l, j), 1.0});
-            }
-        Parts term = product(
-            applyLinearMap(ciphers.at(lhs), extentOf(lhs), outExtent, ea),
-            applyLinearMap(ciphers.at(rhs), extentOf(rhs), outExtent, eb));
-        acc = acc.empty() ? term : addParts(acc, term);
-      }
-      ciphers[result] = acc;
-      return;
-    }
-    const int64_t d =
-        int64_t(llvm::PowerOf2Ceil(uint64_t(std::max({m, k, n}))));
-    const int64_t extent = nb * d * d;
-    auto at = [&](int64_t t, int64_t i, int64_t j) {
-      return (t * d + i) * d + j;
-    };
-    std::vector<MapEntry> sigma, tau;
-    for (int64_t t = 0; t < nb; ++t)
-      for (int64_t i = 0; i < d; ++i)
-        for (int64_t j = 0; j < d; ++j) {
-          const int64_t c = (i + j) % d;
-          if (i < m && c < k)
-            sigma.push_back({at(t, i, j), atA(t, i, c), 1.0});
-          if (c < k && j < n)
-            tau.push_back({at(t, i, j), atB(t, c, j), 1.0});
-        }
-    Parts sa = applyLinearMap(ciphers.at(lhs), extentOf(lhs), extent, sigma);
-    Parts tb = applyLinearMap(ciphers.at(rhs), extentOf(rhs), extent, tau);
-    for (int64_t l = 0; l < d; ++l) {
-      std::vector<MapEntry> phi, psi;
-      for (int64_t t = 0; t < nb; ++t)
-        for (int64_t i = 0; i < d; ++i)
-          for (int64_t j = 0; j < d; ++j) {
-            phi.push_back({at(t, i, j), at(t, i, (j + l) % d), 1.0});
-            psi.push_back({at(t, i, j), at(t, (i + l) % d, j), 1.0});
-          }
-      Parts term = product(applyLinearMap(sa, extent, extent, phi),
-                           applyLinearMap(tb, extent, extent, psi));
-      acc = acc.empty() ? term : addParts(acc, term);
-    }
-    // The [m, n] corner of each d x d block: the result's layout.
-    Shape layout = shapeOf(result);
-    layout[layout.size() - 2] = d;
-    layout.back() = d;
-    setCipher(result, acc, paddedLayout(layout));
-  }
-
-  /// cipher @ plain matrix and plain matrix @ cipher (plain batches are
-  /// later work).
-  void lowerMatMul(fhe::MatMulOp mm) {
-    Operation &op = *mm;
-    Value lhs = mm.getLhs(), rhs = mm.getRhs();
-    const bool cl = isCipherValue(lhs), cr = isCipherValue(rhs);
-    if (cl && cr) {
-      lowerCipherMatMul(mm);
-      return;
-    }
-    if (!cl && !cr) {
-      const PlainTensor &a = plain(op, lhs), &bt = plain(op, rhs);
-      plains(mm.getResult()) = {
-          shapeOf(mm.getResult()),
-          shapes::matmulValues(a.shape, a.values, bt.shape, bt.values)};
-      return;
-    }
-    if (cl) {
-      const PlainTensor &w = plain(op, rhs);
-      if (w.shape.size() != 2)
-        unsupported(op, "cipher @ plain with a plain operand of rank " +
-                            std::to_string(w.shape.size()));
-      const int64_t m = w.shape[1];
-      lowerRowMap(
-          op, lhs, m,
-          [&](int64_t i, int64_t j) { return w.values[size_t(j * m + i)]; },
-          nullptr);
-      return;
-    }
-    // plain [m, n] @ cipher [n] or [n, k]: out[i, c] = sum_j W[i, j] x[j, c].
-    const PlainTensor &w = plain(op, lhs);
-    const Shape xs = shapeOf(rhs);
-    if (w.shape.size() != 2 || xs.size() > 2)
-      unsupported(op, "plain @ cipher beyond a matrix times a vector or "
-                      "matrix");
-    const int64_t m = w.shape[0], n = w.shape[1];
-    const int64_t k = xs.size() == 2 ? xs[1] : 1;
-    auto pos = positionsOf(rhs);
-    std::vector<MapEntry> entries;
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        if (double v = w.values[size_t(i * n + j)]; v != 0)
-          for (int64_t c = 0; c < k; ++c)
-            entries.push_back({i * k + c, pos[size_t(j * k + c)], v});
-    ciphers[mm.getResult()] =
-        applyLinearMap(ciphers.at(rhs), extentOf(rhs), m * k, entries);
+    setLayout(result, paddedLayout(outLayout));
+    if (!bias)
+      return y;
+    std::vector<double> bv = place(result, broadcastTo(*bias, outShape), false);
+    return eachPart(
+        y, [&](Value ct, size_t k) { return e.addPlain(ct, partOf(bv, k)); });
   }
 
   /// Where a conv2d or avgpool2d of stride s keeps its output [O, Ho, Wo]:
@@ -1434,25 +707,6 @@ private:
       return paddedLayout(out);
     return *grid;
   }
-  /// `out` = [C, H / stride, W / stride] in the grid of `in`'s layout with
-  /// its multiplexing times `stride`, or nothing if the grid's steps do not
-  /// split into the finer sub-steps or two elements would meet.
-  static std::optional<Layout>
-  multiplexedLayout(const Layout &in, const Shape &out, int64_t stride) {
-    if (in.strides.size() != 3 || out.size() != 3)
-      return std::nullopt;
-    Layout l;
-    l.mux = in.mux * stride;
-    l.strides = {in.strides[0], stride * in.strides[1], stride * in.strides[2]};
-    if (l.strides[1] % l.mux || l.strides[2] % l.mux)
-      return std::nullopt;
-    auto pos = positions(out, l);
-    std::set<int64_t> distinct(pos.begin(), pos.end());
-    if (distinct.size() != pos.size() || *distinct.begin() < 0)
-      return std::nullopt;
-    l.extent = *distinct.rbegin() + 1;
-    return l;
-  }
 
   /// The layout of a conv2d's or avgpool2d's output, given its map's
   /// entries by output element: the input's grid (gridLayout), or compact
@@ -1485,13 +739,848 @@ private:
     return layout;
   }
 
-  /// conv2d as the linear map it is (PyTorch semantics, zero padding),
-  /// the output in the input's grid (gridLayout): with a kh x kw kernel its
-  /// diagonals number about O C/groups kh kw.
-  void lowerConv2d(fhe::Conv2dOp c) {
-    Operation &op = *c;
+  //===--------------------------------------------------------------------===//
+  // Approximations
+  //===--------------------------------------------------------------------===//
+
+  /// The approximation `op` gets (fhe::approximationOf: the evaluator of
+  /// --plain --approx runs the same one), listed for --emit stats.
+  FailureOr<approx::Approximation> approximationFor(Operation &op) {
+    auto result = fhe::approximationOf(op, precision);
+    if (auto *why = std::get_if<std::string>(&result))
+      return fail(op.getLoc(), *why);
+    auto a = std::get<approx::Approximation>(std::move(result));
+    unsigned line = 0;
+    if (auto fl = dyn_cast<FileLineColLoc>(op.getLoc()))
+      line = fl.getLine();
+    approximations.push_back(StringAttr::get(
+        op.getContext(), "line " + std::to_string(line) + ": " + a.describe()));
+    return a;
+  }
+
+  func::FuncOp main;
+  int64_t slots;
+  /// The program's precision target (a nonlinear op's own, if set, wins).
+  const double precision;
+  /// "line L: <approximation>" for each nonlinear op lowered, in order.
+  SmallVector<Attribute> approximations;
+
+private:
+  /// Batched rows ([..., n] -> [..., m] linear maps) cost 2 P - 1 diagonals
+  /// when input and output rows share a stride P >= n, m, and up to B |n -
+  /// m| more when they are compact. So main's inputs whose values reach such
+  /// a map elementwise get their last axis padded to the widest one's P.
+  void chooseInputLayouts() {
+    rowStride = 0;
+    llvm::SmallVector<Value> reach;
+    main.walk([&](Operation *op) {
+      Value in;
+      int64_t n = 0, m = 0;
+      if (auto l = dyn_cast<fhe::LinearOp>(op)) {
+        in = l.getInput();
+        n = shapeOf(l.getWeight())[1];
+        m = shapeOf(l.getWeight())[0];
+      } else if (auto mm = dyn_cast<fhe::MatMulOp>(op)) {
+        Shape w = shapeOf(mm.getRhs());
+        if (!fhe::isCipher(mm.getLhs().getType()) || w.size() != 2)
+          return;
+        in = mm.getLhs();
+        n = w[0];
+        m = w[1];
+      }
+      if (!in || shapeOf(in).size() < 2)
+        return;
+      rowStride = std::max(
+          rowStride, int64_t(llvm::PowerOf2Ceil(uint64_t(std::max(n, m)))));
+      reach.push_back(in);
+    });
+    llvm::DenseSet<Value> seen;
+    while (!reach.empty()) {
+      Value v = reach.pop_back_val();
+      if (!seen.insert(v).second)
+        continue;
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        Shape s = shapeOf(arg);
+        if (fhe::isCipher(arg.getType()) && s.back() < rowStride) {
+          s.back() = rowStride;
+          layouts[arg] = paddedLayout(s);
+        }
+        continue;
+      }
+      Operation *def = v.getDefiningOp();
+      if (!isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp, fhe::NegOp,
+               fhe::NonlinearOp, fhe::PolyOp, fhe::BootstrapOp, fhe::MaxMinOp>(
+              def))
+        continue;
+      for (Value operand : def->getOperands())
+        if (fhe::isCipher(operand.getType()) && shapeOf(operand) == shapeOf(v))
+          reach.push_back(operand);
+    }
+  }
+
+  /// The slots a value will take: its elements, with batched rows padded
+  /// to the row stride.
+  int64_t plannedExtent(Value v) const {
+    if (!fhe::isCipher(v.getType()))
+      return 1;
+    Shape s = shapeOf(v);
+    if (s.size() >= 2 && rowStride > s.back())
+      s.back() = rowStride;
+    return shapes::numElements(s);
+  }
+
+  struct RecordedError {
+    Location loc;
+    /// The op to emit on (printed with the error where the tool prints
+    /// ops), or null for `loc`.
+    Operation *op;
+    std::string what;
+  };
+  LogicalResult record(RecordedError e) {
+    if (!error)
+      error = std::move(e);
+    return failure();
+  }
+  std::optional<RecordedError> error;
+  /// The layouts of cipher values that are not compact (see Layouts).
+  llvm::DenseMap<Value, Layout> layouts;
+  /// Compact copies already made (compact()).
+  llvm::DenseMap<Value, Parts> compacted;
+  /// The padded last extent of batched rows (chooseInputLayouts; 0: none).
+  int64_t rowStride = 0;
+  /// Compile-time plaintexts by value (std::map: references stay valid).
+  std::map<const void *, PlainTensor> plainValues;
+};
+
+//===----------------------------------------------------------------------===//
+// One pattern per op
+//===----------------------------------------------------------------------===//
+
+/// The pattern of one fhe op kind. `lower` emits the op's ciphertexts with
+/// the emitter (at the op, levels managed as it goes) and returns them, the
+/// result's parts; a plaintext result is folded into the state and has
+/// none. On failure it has recorded the error.
+template <class Op> class FheLowering : public OpConversionPattern<Op> {
+public:
+  using Adaptor = typename OpConversionPattern<Op>::OneToNOpAdaptor;
+
+  FheLowering(MLIRContext *ctx, LoweringState &state)
+      : OpConversionPattern<Op>(ctx), s(state) {}
+
+  LogicalResult
+  matchAndRewrite(Op op, Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const final {
+    ckks::Emitter e(rewriter, s.slots);
+    e.loc = op.getLoc();
+    FailureOr<Parts> parts = lower(op, adaptor, e);
+    if (failed(parts))
+      return failure();
+    ValueRange replacement(*parts);
+    rewriter.replaceOpWithMultiple(op, ArrayRef<ValueRange>(replacement));
+    return success();
+  }
+
+protected:
+  virtual FailureOr<Parts> lower(Op op, Adaptor adaptor,
+                                 ckks::Emitter &e) const = 0;
+
+  LoweringState &s;
+};
+
+struct WeightLowering : FheLowering<fhe::WeightOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::WeightOp w, Adaptor,
+                         ckks::Emitter &) const override {
+    try {
+      auto file = dsl::SafetensorsFile::open(w.getFile().str());
+      s.setPlain(w.getResult(),
+                 {shapeOf(w.getResult()), file->read(w.getName().str())});
+    } catch (const std::exception &ex) {
+      return s.failOnMain(ex.what());
+    }
+    return Parts();
+  }
+};
+
+struct ConstantLowering : FheLowering<fhe::ConstantOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::ConstantOp c, Adaptor,
+                         ckks::Emitter &) const override {
+    s.setPlain(c.getResult(), {shapeOf(c.getResult()),
+                               std::vector<double>(c.getValues().begin(),
+                                                   c.getValues().end())});
+    return Parts();
+  }
+};
+
+/// add, sub, mul and div: cipher and plain operands in any combination
+/// (div by a cipher is rejected by sema), NumPy broadcasting.
+template <class Op> struct ElementwiseLowering : FheLowering<Op> {
+  using Base = FheLowering<Op>;
+  using Base::Base;
+  using Base::s;
+  using typename Base::Adaptor;
+
+  FailureOr<Parts> lower(Op op, Adaptor a, ckks::Emitter &e) const override {
+    Value lhs = op.getLhs(), rhs = op.getRhs(), result = op.getResult();
+    Shape shape = shapeOf(result);
+    bool cl = isCipher(lhs), cr = isCipher(rhs);
+    if (!cl && !cr) {
+      // Compile-time evaluation of plaintext arithmetic.
+      auto x = broadcastTo(s.plain(lhs), shape);
+      auto y = broadcastTo(s.plain(rhs), shape);
+      for (size_t i = 0; i < x.size(); ++i) {
+        if constexpr (std::is_same_v<Op, fhe::AddOp>)
+          x[i] += y[i];
+        else if constexpr (std::is_same_v<Op, fhe::SubOp>)
+          x[i] -= y[i];
+        else if constexpr (std::is_same_v<Op, fhe::MulOp>)
+          x[i] *= y[i];
+        else if (y[i] == 0)
+          return s.fail(op.getLoc(),
+                        "division by zero: the divisor is 0 at flat index " +
+                            std::to_string(i));
+        else
+          x[i] /= y[i];
+      }
+      s.setPlain(result, {shape, std::move(x)});
+      return Parts();
+    }
+    if (cl && cr) {
+      // Both in one layout: the left one's when both have the result's
+      // shape (the right one converted if it differs), else compact.
+      Parts x, y;
+      Layout layout = paddedLayout(shape);
+      if (shapeOf(lhs) == shape && shapeOf(rhs) == shape) {
+        layout = s.layoutOf(lhs);
+        x = llvm::to_vector<1>(a.getLhs());
+        y = s.isCompact(lhs) ? s.compact(e, rhs, a.getRhs())
+                             : s.relayout(e, rhs, a.getRhs(), layout);
+      } else {
+        x = shapeOf(lhs) == shape
+                ? s.compact(e, lhs, a.getLhs())
+                : s.broadcastCipher(e, lhs, a.getLhs(), shape);
+        y = shapeOf(rhs) == shape
+                ? s.compact(e, rhs, a.getRhs())
+                : s.broadcastCipher(e, rhs, a.getRhs(), shape);
+      }
+      s.setLayout(result, layout);
+      return eachPart(x, [&](Value xk, size_t k) {
+        if constexpr (std::is_same_v<Op, fhe::AddOp>)
+          return e.add(xk, y[k]);
+        else if constexpr (std::is_same_v<Op, fhe::SubOp>)
+          return e.sub(xk, y[k]);
+        else
+          return e.mul(xk, y[k]);
+      });
+    }
+    Value cipherOperand = cl ? lhs : rhs;
+    ValueRange cipherParts = cl ? a.getLhs() : a.getRhs();
+    if (shapeOf(cipherOperand) != shape) {
+      // Broadcast the cipher operand first; the plain one then has the
+      // result's shape and the compact layout.
+      Parts wide = s.broadcastCipher(e, cipherOperand, cipherParts, shape);
+      return withPlain(op, e, wide, paddedLayout(shape), cl, cl ? rhs : lhs);
+    }
+    return withPlain(op, e, cipherParts, s.layoutOf(cipherOperand), cl,
+                     cl ? rhs : lhs);
+  }
+
+  /// ct (of the result's shape, laid out by `layout`) op the plain operand.
+  FailureOr<Parts> withPlain(Op op, ckks::Emitter &e, ValueRange ct,
+                             const Layout &layout, bool cipherOnLeft,
+                             Value plainOperand) const {
+    Value result = op.getResult();
+    const Shape shape = shapeOf(result);
+    const PlainTensor &pt = s.plain(plainOperand);
+    const bool scalar = pt.values.size() == 1;
+    std::vector<double> values = broadcastTo(pt, shape);
+    auto placed = [&](const std::vector<double> &v) {
+      return place(shape, layout, v, scalar);
+    };
+    const int64_t extent = layout.extent;
+    auto addPlain = [&](const std::vector<double> &v, bool negate) {
+      return eachPart(ct, [&](Value x, size_t k) {
+        return e.addPlain(negate ? e.negate(x) : x, s.partOf(v, k));
+      });
+    };
+    auto mulValues = [&](const std::vector<double> &v) {
+      return eachPart(ct, [&](Value x, size_t k) {
+        return e.mulValues(x, s.partOf(v, k), s.partExtent(extent, k));
+      });
+    };
+    Parts out;
+    if constexpr (std::is_same_v<Op, fhe::AddOp>) {
+      out = addPlain(placed(values), false);
+    } else if constexpr (std::is_same_v<Op, fhe::SubOp>) {
+      if (cipherOnLeft) {
+        for (double &v : values)
+          v = -v;
+        out = addPlain(placed(values), false);
+      } else { // plain - cipher
+        out = addPlain(placed(values), true);
+      }
+    } else if constexpr (std::is_same_v<Op, fhe::MulOp>) {
+      out = mulValues(placed(values));
+    } else { // cipher / plain
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (values[i] == 0)
+          return s.fail(
+              op.getLoc(),
+              scalar ? std::string("division by zero")
+                     : "division by zero: the divisor is 0 at flat index " +
+                           std::to_string(i));
+        values[i] = 1 / values[i];
+      }
+      out = mulValues(placed(values));
+    }
+    s.setLayout(result, layout);
+    return out;
+  }
+};
+
+struct NegLowering : FheLowering<fhe::NegOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::NegOp n, Adaptor a,
+                         ckks::Emitter &e) const override {
+    Value in = n.getInput();
+    if (isCipher(in)) {
+      s.setLayout(n.getResult(), s.layoutOf(in));
+      return eachPart(a.getInput(),
+                      [&](Value ct, size_t) { return e.negate(ct); });
+    }
+    PlainTensor t = s.plain(in);
+    for (double &v : t.values)
+      v = -v;
+    s.setPlain(n.getResult(), std::move(t));
+    return Parts();
+  }
+};
+
+struct RollLowering : FheLowering<fhe::RollOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::RollOp r, Adaptor a,
+                         ckks::Emitter &e) const override {
+    Value in = r.getInput();
+    Shape shape = shapeOf(in);
+    int64_t axis = static_cast<int64_t>(r.getAxis());
+    shapes::normalizeAxis(axis, shape.size());
+    const int64_t na = shape[axis], shift = static_cast<int64_t>(r.getShift());
+    const int64_t k = ((shift % na) + na) % na;
+    const int64_t stride = shapes::strides(shape)[axis];
+    const int64_t n = shapes::numElements(shape);
+    if (!isCipher(in)) {
+      s.setPlain(
+          r.getResult(),
+          {shape, shapes::rollValues(shape, s.plain(in).values, shift, axis)});
+      return Parts();
+    }
+    if (n > s.slots) {
+      // Over several ciphertexts: the permutation as a linear map.
+      std::vector<double> index(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i)
+        index[size_t(i)] = double(i);
+      auto source = shapes::rollValues(shape, index, shift, axis);
+      return s.gather(e, r.getResult(), in, a.getInput(),
+                      [&](int64_t i) { return int64_t(source[size_t(i)]); });
+    }
+    Value x = s.compact(e, in, a.getInput())[0];
+    if (k == 0)
+      return Parts{x};
+    // out[i] = x[i - k stride] where idx_axis >= k, else x[i + (na - k)
+    // stride]. A 1-D tensor filling every slot is one cyclic rotation.
+    if (shape.size() == 1 && n == s.slots)
+      return Parts{e.rotate(x, -k)};
+    std::vector<double> keep(static_cast<size_t>(n)),
+        wrap(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      bool shifted = (i / stride) % na >= k;
+      keep[size_t(i)] = shifted ? 1 : 0;
+      wrap[size_t(i)] = shifted ? 0 : 1;
+    }
+    Value part1 = e.mulPlain(e.rotate(x, -k * stride), keep);
+    Value part2 = e.mulPlain(e.rotate(x, (na - k) * stride), wrap);
+    return Parts{e.add(part1, part2)};
+  }
+};
+
+/// sum and mean, over one axis or all.
+template <class Op> struct ReduceLowering : FheLowering<Op> {
+  using Base = FheLowering<Op>;
+  using Base::Base;
+  using Base::s;
+  using typename Base::Adaptor;
+
+  FailureOr<Parts> lower(Op op, Adaptor a, ckks::Emitter &e) const override {
+    constexpr bool mean = std::is_same_v<Op, fhe::MeanOp>;
+    Value in = op.getInput();
+    const Shape shape = shapeOf(in);
+    std::optional<int64_t> axis;
+    if (auto axisAttr = op.getAxis()) {
+      axis = static_cast<int64_t>(*axisAttr);
+      shapes::normalizeAxis(*axis, shape.size());
+    }
+    if (!isCipher(in)) {
+      s.setPlain(op.getResult(),
+                 {shapeOf(op.getResult()),
+                  shapes::reduceValues(shape, s.plain(in).values,
+                                       axis ? &*axis : nullptr, mean)});
+      return Parts();
+    }
+    const int64_t n = shapes::numElements(shape);
+    if (!axis) {
+      // The compact parts summed, then rotate-and-add leaves the total in
+      // every slot (the padding is zero); keep slot 0 only, scaled by 1/n
+      // for the mean.
+      Parts parts = s.compact(e, in, a.getInput());
+      Value sum = parts[0];
+      for (Value part : ArrayRef<Value>(parts).drop_front())
+        sum = e.add(sum, part);
+      for (int64_t step = 1; step < s.slots; step <<= 1)
+        sum = e.add(sum, e.rotate(sum, step));
+      return Parts{e.mulPlain(sum, {mean ? 1.0 / double(n) : 1.0})};
+    }
+    const int64_t na = shape[*axis], stride = shapes::strides(shape)[*axis];
+    const int64_t outer = n / (na * stride);
+    const double weight = mean ? 1.0 / double(na) : 1.0;
+    if (n > s.slots) {
+      // Over several ciphertexts: the reduction as a linear map.
+      auto pos = s.positionsOf(in);
+      std::vector<MapEntry> entries;
+      for (int64_t i = 0; i < n; ++i)
+        entries.push_back(
+            {i / (na * stride) * stride + i % stride, pos[size_t(i)], weight});
+      return s.applyLinearMap(e, a.getInput(), s.extentOf(in), n / na, entries);
+    }
+    Value sum = s.compact(e, in, a.getInput())[0];
+    // Along the axis: after the additions, the slots whose index on the
+    // axis is 0 hold their block's sum (a power-of-two extent doubles the
+    // reach; others add one shifted copy at a time).
+    if ((na & (na - 1)) == 0) {
+      for (int64_t step = stride; step < na * stride; step <<= 1)
+        sum = e.add(sum, e.rotate(sum, step));
+    } else {
+      Value x = sum;
+      for (int64_t t = 1; t < na; ++t)
+        sum = e.add(sum, e.rotate(x, t * stride));
+    }
+    // Keep those slots (scaled for the mean) and close the gaps: block o
+    // moves left by o (na - 1) stride, one masked rotation per block.
+    Value out;
+    for (int64_t o = 0; o < outer; ++o) {
+      std::vector<double> mask(size_t(o * na * stride + stride), 0.0);
+      for (int64_t j = 0; j < stride; ++j)
+        mask[size_t(o * na * stride + j)] = weight;
+      Value part = e.rotate(e.mulPlain(sum, mask), o * (na - 1) * stride);
+      out = out ? e.add(out, part) : part;
+    }
+    return Parts{out};
+  }
+};
+
+/// a[lo:hi] and a[i] on the first axis.
+template <class Op> struct SelectLowering : FheLowering<Op> {
+  using Base = FheLowering<Op>;
+  using Base::Base;
+  using Base::s;
+  using typename Base::Adaptor;
+
+  FailureOr<Parts> lower(Op op, Adaptor a, ckks::Emitter &e) const override {
+    Value in = op.getInput();
+    const Shape shape = shapeOf(in);
+    const int64_t inner = shapes::numElements(shape) / shape[0];
+    int64_t lo;
+    if constexpr (std::is_same_v<Op, fhe::SliceOp>)
+      lo = static_cast<int64_t>(op.getLo());
+    else
+      lo = static_cast<int64_t>(op.getIndex());
+    return s.gather(e, op.getResult(), in, a.getInput(),
+                    [&](int64_t i) { return lo * inner + i; });
+  }
+};
+
+struct TransposeLowering : FheLowering<fhe::TransposeOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::TransposeOp t, Adaptor a,
+                         ckks::Emitter &e) const override {
+    const Shape in = shapeOf(t.getInput()), out = shapeOf(t.getResult());
+    std::vector<int64_t> perm(t.getPerm().begin(), t.getPerm().end());
+    if (perm.empty())
+      for (size_t k = in.size(); k-- > 0;)
+        perm.push_back(int64_t(k));
+    const auto inStrides = shapes::strides(in);
+    return s.gather(e, t.getResult(), t.getInput(), a.getInput(),
+                    [&](int64_t i) {
+                      // out index (o_0..o_r) reads in index with
+                      // in[perm[k]] = o_k.
+                      int64_t src = 0;
+                      for (size_t k = out.size(); k-- > 0;) {
+                        src += (i % out[k]) * inStrides[size_t(perm[k])];
+                        i /= out[k];
+                      }
+                      return src;
+                    });
+  }
+};
+
+struct ReshapeLowering : FheLowering<fhe::ReshapeOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::ReshapeOp r, Adaptor a,
+                         ckks::Emitter &e) const override {
+    // Row-major order is unchanged: the same slots, once compact.
+    if (isCipher(r.getInput()))
+      return s.compact(e, r.getInput(), a.getInput());
+    s.setPlain(r.getResult(),
+               {shapeOf(r.getResult()), s.plain(r.getInput()).values});
+    return Parts();
+  }
+};
+
+struct ConcatLowering : FheLowering<fhe::ConcatOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::ConcatOp c, Adaptor a,
+                         ckks::Emitter &e) const override {
+    const Shape out = shapeOf(c.getResult());
+    int64_t axis = static_cast<int64_t>(c.getAxis());
+    shapes::normalizeAxis(axis, out.size());
+    const auto outStrides = shapes::strides(out);
+    // Each part fills the result elements whose index on the axis falls in
+    // its range.
+    int64_t offset = 0;
+    Parts acc;
+    std::vector<double> folded(size_t(shapes::numElements(out)), 0.0);
+    bool anyPlain = false;
+    for (auto [part, partCts] : llvm::zip_equal(c.getInputs(), a.getInputs())) {
+      const Shape ps = shapeOf(part);
+      const auto psStrides = shapes::strides(ps);
+      const int64_t width = ps[size_t(axis)], start = offset;
+      offset += width;
+      auto sourceOf = [&](int64_t i) -> int64_t {
+        int64_t at = (i / outStrides[size_t(axis)]) % out[size_t(axis)];
+        if (at < start || at >= start + width)
+          return -1;
+        int64_t src = 0, rest = i;
+        for (size_t k = out.size(); k-- > 0;) {
+          int64_t idx = rest % out[k];
+          rest /= out[k];
+          if (int64_t(k) == axis)
+            idx -= start;
+          src += idx * psStrides[k];
+        }
+        return src;
+      };
+      const int64_t n = shapes::numElements(out);
+      if (!isCipher(part)) {
+        const PlainTensor &t = s.plain(part);
+        for (int64_t i = 0; i < n; ++i)
+          if (int64_t j = sourceOf(i); j >= 0)
+            folded[size_t(i)] = t.values[size_t(j)];
+        anyPlain = true;
+        continue;
+      }
+      auto pos = s.positionsOf(part);
+      std::vector<MapEntry> entries;
+      for (int64_t i = 0; i < n; ++i)
+        if (int64_t j = sourceOf(i); j >= 0)
+          entries.push_back({i, pos[size_t(j)], 1.0});
+      Parts placed = s.applyLinearMap(e, partCts, s.extentOf(part), n, entries);
+      acc = acc.empty() ? placed : addParts(e, acc, placed);
+    }
+    if (acc.empty()) {
+      s.setPlain(c.getResult(), {out, std::move(folded)});
+      return Parts();
+    }
+    if (!anyPlain)
+      return acc;
+    return eachPart(acc, [&](Value ct, size_t k) {
+      return e.addPlain(ct, s.partOf(folded, k));
+    });
+  }
+};
+
+/// Σ c_k x^k, or Σ c_k T_k(t) with t the affine map of the range onto
+/// [-1, 1] (chebyshev); constants fill the tensor's slots only.
+struct PolyLowering : FheLowering<fhe::PolyOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::PolyOp p, Adaptor a,
+                         ckks::Emitter &e) const override {
+    if (!isCipher(p.getInput()))
+      return s.unsupported(p, "poly on a plaintext (fold it in the program)");
+    Value in = p.getInput();
+    const int64_t extent = s.extentOf(in);
+    s.setLayout(p.getResult(), s.layoutOf(in));
+    return eachPart(a.getInput(), [&](Value x, size_t k) {
+      const int64_t n = s.partExtent(extent, k);
+      return p.getBasis() == "chebyshev"
+                 ? e.chebyshevSeries(x, p.getCoefficients(), p.getRange()[0],
+                                     p.getRange()[1], n)
+                 : e.powerSeries(x, p.getCoefficients(), n);
+    });
+  }
+};
+
+struct NonlinearLowering : FheLowering<fhe::NonlinearOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::NonlinearOp nl, Adaptor a,
+                         ckks::Emitter &e) const override {
+    Value in = nl.getInput();
+    const StringRef fn = nl.getFunction();
+    if (!isCipher(in)) {
+      PlainTensor t = s.plain(in);
+      for (double &v : t.values)
+        v = dsl::evaluateNonlinear(fn, v);
+      s.setPlain(nl.getResult(), std::move(t));
+      return Parts();
+    }
+    FailureOr<approx::Approximation> approximation = s.approximationFor(*nl);
+    if (failed(approximation))
+      return failure();
+    const int64_t extent = s.extentOf(in);
+    s.setLayout(nl.getResult(), s.layoutOf(in));
+    return eachPart(a.getInput(), [&](Value x, size_t k) {
+      return emitApproximation(e, x, *approximation, s.partExtent(extent, k));
+    });
+  }
+};
+
+/// max(a, b) = (a + b) / 2 + |a - b| / 2 and min with the sign flipped,
+/// |a - b| by the approximation of abs on [-(hi - lo), hi - lo].
+struct MaxMinLowering : FheLowering<fhe::MaxMinOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::MaxMinOp mm, Adaptor a,
+                         ckks::Emitter &e) const override {
+    Value lhs = mm.getLhs(), rhs = mm.getRhs(), result = mm.getResult();
+    const Shape shape = shapeOf(result);
+    const bool cl = isCipher(lhs), cr = isCipher(rhs);
+    const double sign = mm.getIsMax() ? 1 : -1;
+    if (!cl && !cr) {
+      auto x = broadcastTo(s.plain(lhs), shape);
+      auto y = broadcastTo(s.plain(rhs), shape);
+      for (size_t i = 0; i < x.size(); ++i)
+        x[i] = sign > 0 ? std::max(x[i], y[i]) : std::min(x[i], y[i]);
+      s.setPlain(result, {shape, std::move(x)});
+      return Parts();
+    }
+    auto asCipher = [&](Value v, ValueRange parts) {
+      return shapeOf(v) == shape ? s.compact(e, v, parts)
+                                 : s.broadcastCipher(e, v, parts, shape);
+    };
+    FailureOr<approx::Approximation> abs = s.approximationFor(*mm);
+    if (failed(abs))
+      return failure();
+    const int64_t n = shapes::numElements(shape);
+    std::vector<double> p;
+    if (!(cl && cr))
+      p = broadcastTo(s.plain(cl ? rhs : lhs), shape);
+    Parts xs = asCipher(cl ? lhs : rhs, cl ? a.getLhs() : a.getRhs());
+    Parts y = cl && cr ? asCipher(rhs, a.getRhs()) : Parts();
+    return eachPart(xs, [&](Value x, size_t k) {
+      Value sum, diff;
+      if (cl && cr) {
+        sum = e.add(x, y[k]);
+        diff = e.sub(x, y[k]);
+      } else {
+        // cipher op plain: diff = +-(x - p), the same |.|.
+        std::vector<double> pk = s.partOf(p, k);
+        sum = e.addPlain(x, pk);
+        for (double &v : pk)
+          v = -v;
+        diff = e.addPlain(x, pk);
+      }
+      Value magnitude = emitApproximation(e, diff, *abs, s.partExtent(n, k));
+      return e.add(e.mulConst(sum, 0.5), e.mulConst(magnitude, 0.5 * sign));
+    });
+  }
+};
+
+/// A fresh top; ckks-place-bootstraps lowers it to the level its uses need.
+struct BootstrapLowering : FheLowering<fhe::BootstrapOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::BootstrapOp bs, Adaptor a,
+                         ckks::Emitter &e) const override {
+    s.setLayout(bs.getResult(), s.layoutOf(bs.getInput()));
+    return eachPart(a.getInput(), [&](Value ct, size_t) -> Value {
+      return ckks::BootstrapOp::create(
+          e.b, e.loc,
+          ckks::CiphertextType::get(bs.getContext(), kProvisionalTop, 1, 2),
+          ct);
+    });
+  }
+};
+
+struct LinearLowering : FheLowering<fhe::LinearOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::LinearOp l, Adaptor a,
+                         ckks::Emitter &e) const override {
+    if (!isCipher(l.getInput()))
+      return s.unsupported(
+          l, "linear on a plaintext input (fold it in the program)");
+    const PlainTensor &w = s.plain(l.getWeight());
+    const int64_t m = w.shape[0], n = w.shape[1];
+    std::optional<PlainTensor> bias;
+    if (l.getBias())
+      bias = s.plain(l.getBias());
+    return s.rowMap(
+        e, l.getResult(), l.getInput(), a.getInput(), m,
+        [&](int64_t i, int64_t j) { return w.values[size_t(i * n + j)]; },
+        bias ? &*bias : nullptr);
+  }
+};
+
+/// cipher @ plain matrix, plain matrix @ cipher (plain batches are later
+/// work) and cipher @ cipher.
+struct MatMulLowering : FheLowering<fhe::MatMulOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::MatMulOp mm, Adaptor a,
+                         ckks::Emitter &e) const override {
+    Value lhs = mm.getLhs(), rhs = mm.getRhs();
+    const bool cl = isCipher(lhs), cr = isCipher(rhs);
+    if (cl && cr)
+      return cipherProduct(mm, a, e);
+    if (!cl && !cr) {
+      const PlainTensor &x = s.plain(lhs), &y = s.plain(rhs);
+      s.setPlain(mm.getResult(),
+                 {shapeOf(mm.getResult()),
+                  shapes::matmulValues(x.shape, x.values, y.shape, y.values)});
+      return Parts();
+    }
+    if (cl) {
+      const PlainTensor &w = s.plain(rhs);
+      if (w.shape.size() != 2)
+        return s.unsupported(mm,
+                             "cipher @ plain with a plain operand of rank " +
+                                 std::to_string(w.shape.size()));
+      const int64_t m = w.shape[1];
+      return s.rowMap(
+          e, mm.getResult(), lhs, a.getLhs(), m,
+          [&](int64_t i, int64_t j) { return w.values[size_t(j * m + i)]; },
+          nullptr);
+    }
+    // plain [m, n] @ cipher [n] or [n, k]: out[i, c] = sum_j W[i, j] x[j, c].
+    const PlainTensor &w = s.plain(lhs);
+    const Shape xs = shapeOf(rhs);
+    if (w.shape.size() != 2 || xs.size() > 2)
+      return s.unsupported(mm, "plain @ cipher beyond a matrix times a vector "
+                               "or matrix");
+    const int64_t m = w.shape[0], n = w.shape[1];
+    const int64_t k = xs.size() == 2 ? xs[1] : 1;
+    auto pos = s.positionsOf(rhs);
+    std::vector<MapEntry> entries;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        if (double v = w.values[size_t(i * n + j)]; v != 0)
+          for (int64_t c = 0; c < k; ++c)
+            entries.push_back({i * k + c, pos[size_t(j * k + c)], v});
+    return s.applyLinearMap(e, a.getRhs(), s.extentOf(rhs), m * k, entries);
+  }
+
+  /// cipher @ cipher, NumPy matmul semantics (rank-1 promotion, batch
+  /// broadcasting). Matrices: in d x d blocks (d the power of two covering
+  /// m, k, n), C = sum_l phi_l(sigma A) * psi_l(tau B) with sigma A[i, j] =
+  /// A[i, i + j], tau B[i, j] = B[i + j, j] and phi_l, psi_l the cyclic
+  /// shifts of columns and rows by l (Jiang, Kim, Lauter, Song, CCS 2018):
+  /// sigma and tau are maps of 2d - 1 diagonals, each shift a map of two,
+  /// so d products and about 4d rotations in three levels, where
+  /// replicating A[:, l] and B[l, :] for every l would cost maps of ~d^2
+  /// diagonals. A vector operand replicates (its maps are small).
+  Parts cipherProduct(fhe::MatMulOp mm, Adaptor ops, ckks::Emitter &e) const {
+    Value lhs = mm.getLhs(), rhs = mm.getRhs(), result = mm.getResult();
+    const bool vectors = shapeOf(lhs).size() == 1 || shapeOf(rhs).size() == 1;
+    Shape a = shapeOf(lhs), bs = shapeOf(rhs);
+    if (a.size() == 1)
+      a.insert(a.begin(), 1);
+    if (bs.size() == 1)
+      bs.push_back(1);
+    const int64_t m = a[a.size() - 2], k = a.back(), n = bs.back();
+    Shape batchA(a.begin(), a.end() - 2), batchB(bs.begin(), bs.end() - 2);
+    Shape batch = shapes::broadcast(batchA, batchB).shape;
+    const int64_t nb = shapes::numElements(batch);
+    // The flat batch index of each operand for each result batch.
+    auto batchSource = [&](const Shape &from) {
+      std::vector<double> index(size_t(shapes::numElements(from)));
+      for (size_t i = 0; i < index.size(); ++i)
+        index[i] = double(i);
+      return shapes::broadcastValues(from, index, batch);
+    };
+    auto srcA = batchSource(batchA), srcB = batchSource(batchB);
+    auto posA = s.positionsOf(lhs), posB = s.positionsOf(rhs);
+    auto atA = [&](int64_t t, int64_t i, int64_t l) {
+      return posA[size_t((int64_t(srcA[size_t(t)]) * m + i) * k + l)];
+    };
+    auto atB = [&](int64_t t, int64_t l, int64_t j) {
+      return posB[size_t((int64_t(srcB[size_t(t)]) * k + l) * n + j)];
+    };
+    auto product = [&](const Parts &x, const Parts &y) {
+      return eachPart(x, [&](Value xp, size_t p) { return e.mul(xp, y[p]); });
+    };
+    Parts acc;
+    if (vectors) {
+      const int64_t outExtent = nb * m * n;
+      for (int64_t l = 0; l < k; ++l) {
+        std::vector<MapEntry> ea, eb;
+        for (int64_t t = 0; t < nb; ++t)
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+              const int64_t out = (t * m + i) * n + j;
+              ea.push_back({out, atA(t, i, l), 1.0});
+              eb.push_back({out, atB(t, l, j), 1.0});
+            }
+        Parts term = product(
+            s.applyLinearMap(e, ops.getLhs(), s.extentOf(lhs), outExtent, ea),
+            s.applyLinearMap(e, ops.getRhs(), s.extentOf(rhs), outExtent, eb));
+        acc = acc.empty() ? term : addParts(e, acc, term);
+      }
+      return acc;
+    }
+    const int64_t d =
+        int64_t(llvm::PowerOf2Ceil(uint64_t(std::max({m, k, n}))));
+    const int64_t extent = nb * d * d;
+    auto at = [&](int64_t t, int64_t i, int64_t j) {
+      return (t * d + i) * d + j;
+    };
+    std::vector<MapEntry> sigma, tau;
+    for (int64_t t = 0; t < nb; ++t)
+      for (int64_t i = 0; i < d; ++i)
+        for (int64_t j = 0; j < d; ++j) {
+          const int64_t c = (i + j) % d;
+          if (i < m && c < k)
+            sigma.push_back({at(t, i, j), atA(t, i, c), 1.0});
+          if (c < k && j < n)
+            tau.push_back({at(t, i, j), atB(t, c, j), 1.0});
+        }
+    Parts sa =
+        s.applyLinearMap(e, ops.getLhs(), s.extentOf(lhs), extent, sigma);
+    Parts tb = s.applyLinearMap(e, ops.getRhs(), s.extentOf(rhs), extent, tau);
+    for (int64_t l = 0; l < d; ++l) {
+      std::vector<MapEntry> phi, psi;
+      for (int64_t t = 0; t < nb; ++t)
+        for (int64_t i = 0; i < d; ++i)
+          for (int64_t j = 0; j < d; ++j) {
+            phi.push_back({at(t, i, j), at(t, i, (j + l) % d), 1.0});
+            psi.push_back({at(t, i, j), at(t, (i + l) % d, j), 1.0});
+          }
+      Parts term = product(s.applyLinearMap(e, sa, extent, extent, phi),
+                           s.applyLinearMap(e, tb, extent, extent, psi));
+      acc = acc.empty() ? term : addParts(e, acc, term);
+    }
+    // The [m, n] corner of each d x d block: the result's layout.
+    Shape layout = shapeOf(result);
+    layout[layout.size() - 2] = d;
+    layout.back() = d;
+    s.setLayout(result, paddedLayout(layout));
+    return acc;
+  }
+};
+
+/// conv2d as the linear map it is (PyTorch semantics, zero padding),
+/// the output in the input's grid (gridLayout): with a kh x kw kernel its
+/// diagonals number about O C/groups kh kw.
+struct Conv2dLowering : FheLowering<fhe::Conv2dOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::Conv2dOp c, Adaptor a,
+                         ckks::Emitter &e) const override {
     Value in = c.getInput();
-    const PlainTensor &w = plain(op, c.getWeight());
+    const PlainTensor &w = s.plain(c.getWeight());
     const Shape xs = shapeOf(in), out = shapeOf(c.getResult());
     const int64_t stride = int64_t(c.getStride()),
                   pad = int64_t(c.getPadding()),
@@ -1500,9 +1589,10 @@ private:
     const int64_t o = w.shape[0], cg = w.shape[1], kh = w.shape[2],
                   kw = w.shape[3];
     const int64_t ho = out[1], wo = out[2];
-    if (!isCipherValue(in))
-      unsupported(op, "conv2d on a plaintext input (fold it in the program)");
-    auto pos = positionsOf(in);
+    if (!isCipher(in))
+      return s.unsupported(
+          c, "conv2d on a plaintext input (fold it in the program)");
+    auto pos = s.positionsOf(in);
     std::vector<MapEntry> entries;
     for (int64_t oc = 0; oc < o; ++oc) {
       const int64_t group = oc / (o / groups);
@@ -1523,45 +1613,49 @@ private:
               }
     }
     const Layout outLayout =
-        placeGridOutput(c.getResult(), in, stride, entries);
-    Parts y =
-        applyLinearMap(ciphers.at(in), extentOf(in), outLayout.extent, entries);
-    setCipher(c.getResult(), y, outLayout);
-    if (c.getBias()) {
-      const PlainTensor &bias = plain(op, c.getBias());
-      std::vector<double> bv(size_t(o * ho * wo));
-      for (size_t i = 0; i < bv.size(); ++i)
-        bv[i] = bias.values[i / size_t(ho * wo)];
-      bv = place(c.getResult(), bv, false);
-      setCipher(
-          c.getResult(),
-          eachPart(y, [&](Value ct,
-                          size_t k) { return e.addPlain(ct, partOf(bv, k)); }),
-          outLayout);
-    }
+        s.placeGridOutput(c.getResult(), in, stride, entries);
+    Parts y = s.applyLinearMap(e, a.getInput(), s.extentOf(in),
+                               outLayout.extent, entries);
+    s.setLayout(c.getResult(), outLayout);
+    if (!c.getBias())
+      return y;
+    const PlainTensor &bias = s.plain(c.getBias());
+    std::vector<double> bv(size_t(o * ho * wo));
+    for (size_t i = 0; i < bv.size(); ++i)
+      bv[i] = bias.values[i / size_t(ho * wo)];
+    bv = s.place(c.getResult(), bv, false);
+    return eachPart(
+        y, [&](Value ct, size_t k) { return e.addPlain(ct, s.partOf(bv, k)); });
   }
+};
 
-  /// avgpool2d and global_avgpool: linear maps with weights 1 / window.
-  void lowerPool(Operation &op) {
-    Value in = op.getOperand(0);
-    if (!isCipherValue(in))
-      unsupported(op, "pooling a plaintext (fold it in the program)");
+/// avgpool2d and global_avgpool: linear maps with weights 1 / window.
+template <class Op> struct PoolLowering : FheLowering<Op> {
+  using Base = FheLowering<Op>;
+  using Base::Base;
+  using Base::s;
+  using typename Base::Adaptor;
+
+  FailureOr<Parts> lower(Op op, Adaptor a, ckks::Emitter &e) const override {
+    constexpr bool grid = std::is_same_v<Op, fhe::AvgPool2dOp>;
+    Value in = op.getInput();
+    if (!isCipher(in))
+      return s.unsupported(op, "pooling a plaintext (fold it in the program)");
     const Shape xs = shapeOf(in);
     const int64_t ch = xs[0], h = xs[1], wd = xs[2];
     int64_t kernel = h, stride = 1, kernelW = wd;
-    if (auto p = dyn_cast<fhe::AvgPool2dOp>(op)) {
-      kernel = kernelW = int64_t(p.getKernel());
-      stride = int64_t(p.getStride());
+    if constexpr (grid) {
+      kernel = kernelW = int64_t(op.getKernel());
+      stride = int64_t(op.getStride());
     }
     // [C, H', W'], or [C] (one window over everything).
-    const Shape out = shapeOf(op.getResult(0));
+    const Shape out = shapeOf(op.getResult());
     const int64_t ho = out.size() == 3 ? out[1] : 1,
                   wo = out.size() == 3 ? out[2] : 1;
     const double weight = 1.0 / double(kernel * kernelW);
-    auto pos = positionsOf(in);
+    auto pos = s.positionsOf(in);
     // avgpool2d keeps its output in the input's grid (gridLayout);
     // global_avgpool's [C] is compact.
-    const bool grid = isa<fhe::AvgPool2dOp>(op);
     std::vector<MapEntry> entries;
     for (int64_t c = 0; c < ch; ++c)
       for (int64_t y = 0; y < ho; ++y)
@@ -1573,26 +1667,28 @@ private:
                                             x * stride + dx)],
                                  weight});
     const Layout outLayout =
-        grid ? placeGridOutput(op.getResult(0), in, stride, entries)
+        grid ? s.placeGridOutput(op.getResult(), in, stride, entries)
              : paddedLayout({ch, ho, wo});
-    Parts y =
-        applyLinearMap(ciphers.at(in), extentOf(in), outLayout.extent, entries);
     if (grid)
-      setCipher(op.getResult(0), y, outLayout);
-    else
-      ciphers[op.getResult(0)] = y;
+      s.setLayout(op.getResult(), outLayout);
+    return s.applyLinearMap(e, a.getInput(), s.extentOf(in), outLayout.extent,
+                            entries);
   }
+};
 
-  /// Eval-mode batch normalization over axis 0: x * scale_c + shift_c.
-  void lowerBatchNorm(fhe::BatchNormOp bn) {
-    Operation &op = *bn;
+/// Eval-mode batch normalization over axis 0: x * scale_c + shift_c.
+struct BatchNormLowering : FheLowering<fhe::BatchNormOp> {
+  using FheLowering::FheLowering;
+  FailureOr<Parts> lower(fhe::BatchNormOp bn, Adaptor a,
+                         ckks::Emitter &e) const override {
     Value in = bn.getInput();
-    if (!isCipherValue(in))
-      unsupported(op, "batchnorm on a plaintext (fold it in the program)");
-    const auto &gamma = plain(op, bn.getGamma()).values,
-               &beta = plain(op, bn.getBeta()).values,
-               &mean = plain(op, bn.getMean()).values,
-               &var = plain(op, bn.getVariance()).values;
+    if (!isCipher(in))
+      return s.unsupported(bn,
+                           "batchnorm on a plaintext (fold it in the program)");
+    const auto &gamma = s.plain(bn.getGamma()).values,
+               &beta = s.plain(bn.getBeta()).values,
+               &mean = s.plain(bn.getMean()).values,
+               &var = s.plain(bn.getVariance()).values;
     const double eps = bn.getEps().convertToDouble();
     const Shape xs = shapeOf(in);
     const size_t inner = size_t(shapes::numElements(xs) / xs[0]);
@@ -1602,86 +1698,235 @@ private:
       scale[i] = gamma[c] / std::sqrt(var[c] + eps);
       shift[i] = beta[c] - mean[c] * scale[i];
     }
-    const std::vector<double> scaled = place(in, scale, false),
-                              shifted = place(in, shift, false);
-    const int64_t extent = extentOf(in);
-    setCipher(bn.getResult(),
-              eachPart(ciphers.at(in),
-                       [&](Value x, size_t k) {
-                         return e.addPlain(e.mulValues(x, partOf(scaled, k),
-                                                       partExtent(extent, k)),
-                                           partOf(shifted, k));
-                       }),
-              layoutOf(in));
-  }
-
-  //===--------------------------------------------------------------------===//
-  // Level renumbering
-  //===--------------------------------------------------------------------===//
-
-  unsigned renumberLevels(func::FuncOp fn) {
-    unsigned lowest = kProvisionalTop;
-    auto visit = [&](Type t) {
-      if (auto ct = dyn_cast<ckks::CiphertextType>(t))
-        lowest = std::min(lowest, ct.getLevel());
-      if (auto pt = dyn_cast<ckks::PlaintextType>(t))
-        lowest = std::min(lowest, pt.getLevel());
-    };
-    for (Value a : fn.getArguments())
-      visit(a.getType());
-    fn.walk([&](Operation *op) {
-      for (Value r : op->getResults())
-        visit(r.getType());
+    const std::vector<double> scaled = s.place(in, scale, false),
+                              shifted = s.place(in, shift, false);
+    const int64_t extent = s.extentOf(in);
+    s.setLayout(bn.getResult(), s.layoutOf(in));
+    return eachPart(a.getInput(), [&](Value x, size_t k) {
+      return e.addPlain(
+          e.mulValues(x, s.partOf(scaled, k), s.partExtent(extent, k)),
+          s.partOf(shifted, k));
     });
-    const unsigned shift = lowest;
-    MLIRContext *ctx = fn.getContext();
-    auto remap = [&](Type t) -> Type {
-      if (auto ct = dyn_cast<ckks::CiphertextType>(t))
-        return ckks::CiphertextType::get(ctx, ct.getLevel() - shift,
-                                         ct.getDegree(), ct.getSize());
-      if (auto pt = dyn_cast<ckks::PlaintextType>(t))
-        return ckks::PlaintextType::get(ctx, pt.getLevel() - shift,
-                                        pt.getDegree());
-      return t;
-    };
-    for (BlockArgument a : fn.getArguments())
-      a.setType(remap(a.getType()));
-    fn.walk([&](Operation *op) {
-      for (Value r : op->getResults())
-        r.setType(remap(r.getType()));
-      if (auto ld = dyn_cast<ckks::LevelDownOp>(op))
-        ld.setLevel(static_cast<int32_t>(ld.getLevel() - shift));
-    });
-    SmallVector<Type> args, results;
-    for (Type t : fn.getFunctionType().getInputs())
-      args.push_back(remap(t));
-    for (Type t : fn.getFunctionType().getResults())
-      results.push_back(remap(t));
-    fn.setFunctionType(FunctionType::get(ctx, args, results));
-    return kProvisionalTop - shift;
   }
-
-  ModuleOp module;
-  func::FuncOp source;
-  int64_t slots;
-  OpBuilder b;
-  ckks::Emitter e;
-  /// The location of the op being lowered (what `e` emits with).
-  Location &loc = e.loc;
-  llvm::DenseMap<Value, Parts> ciphers;
-  /// The layouts of cipher values that are not compact (see Layouts).
-  llvm::DenseMap<Value, Layout> layouts;
-  /// Compact copies already made (compact()).
-  llvm::DenseMap<Value, Parts> compacted;
-  /// The program's precision target (a nonlinear op's own, if set, wins).
-  double precision;
-  /// "line L: <approximation>" for each nonlinear op lowered, in order.
-  SmallVector<Attribute> approximations;
-  /// The padded last extent of batched rows (chooseInputLayouts; 0: none).
-  int64_t rowStride = 0;
-  /// Compile-time plaintexts by value (std::map: references stay valid).
-  std::map<const void *, PlainTensor> plainValues;
 };
+
+/// Ops no other pattern lowers: softmax, norm, anything not of fhe. Tried
+/// after an op's own pattern, whose error (recorded first) then stands.
+struct UnsupportedLowering : ConversionPattern {
+  UnsupportedLowering(MLIRContext *ctx, LoweringState &state)
+      : ConversionPattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx), s(state) {}
+  LogicalResult matchAndRewrite(Operation *op, ArrayRef<ValueRange>,
+                                ConversionPatternRewriter &) const override {
+    return s.unsupported(op, "'" + op->getName().getStringRef() +
+                                 "' (its lowering to ckks is later work)");
+  }
+  LoweringState &s;
+};
+
+//===----------------------------------------------------------------------===//
+// main's signature
+//===----------------------------------------------------------------------===//
+
+/// Each tensor argument of main becomes its parts, consecutive (the type
+/// converter), each with the tensor's attributes (LoweringState::
+/// tensorAttrs); the results are the return's (ReturnLowering). Not the
+/// framework's function signature pattern: it converts results by the
+/// type converter too, but a result's parts are at the levels its ops
+/// left, and it keeps argument attributes per source argument.
+struct SignatureLowering : OpConversionPattern<func::FuncOp> {
+  SignatureLowering(const TypeConverter &converter, MLIRContext *ctx,
+                    LoweringState &state)
+      : OpConversionPattern(converter, ctx), s(state) {}
+
+  LogicalResult
+  matchAndRewrite(func::FuncOp fn, OneToNOpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    for (Value a : fn.getArguments())
+      if (!isCipher(a))
+        return s.fail(a.getLoc(), "not yet supported: plain inputs of main "
+                                  "(server-side run-time plaintexts)");
+    TypeConverter::SignatureConversion conversion(fn.getNumArguments());
+    if (failed(getTypeConverter()->convertSignatureArgs(
+            ValueRange(fn.getArguments()), conversion)))
+      return failure();
+    SmallVector<Attribute> argAttrs;
+    for (Value a : fn.getArguments())
+      for (int64_t k = 0, n = s.partsFor(s.extentOf(a)); k < n; ++k)
+        argAttrs.push_back(s.tensorAttrs(shapeOf(a), s.layoutOf(a), k, n));
+    Block *entry = rewriter.applySignatureConversion(
+        &fn.getBody().front(), conversion, getTypeConverter());
+    // Located at main, like the rest of the ckks function's interface
+    // (artifacts carry locations).
+    for (BlockArgument part : entry->getArguments())
+      part.setLoc(fn.getLoc());
+    rewriter.modifyOpInPlace(fn, [&] {
+      fn.setFunctionType(FunctionType::get(fn.getContext(),
+                                           conversion.getConvertedTypes(),
+                                           fn.getResultTypes()));
+      fn.setAllArgAttrs(argAttrs);
+    });
+    return success();
+  }
+
+  LoweringState &s;
+};
+
+/// main's results are padded row-major: strided ones are compacted. Their
+/// parts complete main's signature.
+struct ReturnLowering : OpConversionPattern<func::ReturnOp> {
+  ReturnLowering(MLIRContext *ctx, LoweringState &state)
+      : OpConversionPattern(ctx), s(state) {}
+
+  LogicalResult
+  matchAndRewrite(func::ReturnOp ret, OneToNOpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ckks::Emitter e(rewriter, s.slots);
+    e.loc = ret.getLoc();
+    SmallVector<Value> results;
+    SmallVector<Attribute> resultAttrs;
+    for (auto [v, parts] :
+         llvm::zip_equal(ret.getOperands(), adaptor.getOperands())) {
+      const Shape shape = shapeOf(v);
+      Parts out = llvm::to_vector<1>(parts);
+      Layout layout = s.layoutOf(v);
+      if (s.isStrided(v)) {
+        out = s.compact(e, v, parts);
+        layout = paddedLayout(shape);
+      }
+      for (int64_t k = 0, n = int64_t(out.size()); k < n; ++k)
+        resultAttrs.push_back(s.tensorAttrs(shape, layout, k, n));
+      llvm::append_range(results, out);
+    }
+    auto fn = ret->getParentOfType<func::FuncOp>();
+    rewriter.replaceOpWithNewOp<func::ReturnOp>(ret, results);
+    rewriter.modifyOpInPlace(fn, [&] {
+      fn.setFunctionType(FunctionType::get(fn.getContext(),
+                                           fn.getArgumentTypes(),
+                                           ValueRange(results).getTypes()));
+      fn.setAllResultAttrs(resultAttrs);
+    });
+    return success();
+  }
+
+  LoweringState &s;
+};
+
+//===----------------------------------------------------------------------===//
+// Level renumbering
+//===----------------------------------------------------------------------===//
+
+/// Shifts every level so that the deepest value sits at level 0; returns
+/// the depth the parameters must provide.
+unsigned renumberLevels(func::FuncOp fn) {
+  unsigned lowest = kProvisionalTop;
+  auto visit = [&](Type t) {
+    if (auto ct = dyn_cast<ckks::CiphertextType>(t))
+      lowest = std::min(lowest, ct.getLevel());
+    if (auto pt = dyn_cast<ckks::PlaintextType>(t))
+      lowest = std::min(lowest, pt.getLevel());
+  };
+  for (Value a : fn.getArguments())
+    visit(a.getType());
+  fn.walk([&](Operation *op) {
+    for (Value r : op->getResults())
+      visit(r.getType());
+  });
+  const unsigned shift = lowest;
+  MLIRContext *ctx = fn.getContext();
+  auto remap = [&](Type t) -> Type {
+    if (auto ct = dyn_cast<ckks::CiphertextType>(t))
+      return ckks::CiphertextType::get(ctx, ct.getLevel() - shift,
+                                       ct.getDegree(), ct.getSize());
+    if (auto pt = dyn_cast<ckks::PlaintextType>(t))
+      return ckks::PlaintextType::get(ctx, pt.getLevel() - shift,
+                                      pt.getDegree());
+    return t;
+  };
+  for (BlockArgument a : fn.getArguments())
+    a.setType(remap(a.getType()));
+  fn.walk([&](Operation *op) {
+    for (Value r : op->getResults())
+      r.setType(remap(r.getType()));
+    if (auto ld = dyn_cast<ckks::LevelDownOp>(op))
+      ld.setLevel(static_cast<int32_t>(ld.getLevel() - shift));
+  });
+  SmallVector<Type> args, results;
+  for (Type t : fn.getFunctionType().getInputs())
+    args.push_back(remap(t));
+  for (Type t : fn.getFunctionType().getResults())
+    results.push_back(remap(t));
+  fn.setFunctionType(FunctionType::get(ctx, args, results));
+  return kProvisionalTop - shift;
+}
+
+/// Lowers `main` by the patterns above, then renumbers its levels and
+/// records the slots, the depth and the approximations on `module`.
+LogicalResult lowerMain(ModuleOp module, func::FuncOp main, int64_t slots,
+                        double precision) {
+  LoweringState state(main, slots, precision);
+  if (failed(state.plan()))
+    return failure();
+  MLIRContext *ctx = module.getContext();
+
+  // A cipher tensor converts to its parts: as many ciphertexts as its
+  // layout takes, fresh. Only main's arguments are converted by type:
+  // other values' parts are what their patterns emitted, each at the level
+  // its ops left, so the op patterns take no converter (their operands
+  // come as mapped, no casts to a level the type would have to name).
+  TypeConverter parts;
+  parts.addConversion(
+      [&](Value v, SmallVectorImpl<Type> &out) -> std::optional<LogicalResult> {
+        if (!isCipher(v))
+          return std::nullopt;
+        out.append(size_t(state.partsFor(state.extentOf(v))),
+                   ckks::CiphertextType::get(ctx, kProvisionalTop, 1, 2));
+        return success();
+      });
+
+  ConversionTarget target(*ctx);
+  target.addLegalDialect<ckks::CKKSDialect>();
+  auto ciphertexts = [](TypeRange types) {
+    return llvm::all_of(types, llvm::IsaPred<ckks::CiphertextType>);
+  };
+  target.addDynamicallyLegalOp<func::FuncOp>(
+      [&](func::FuncOp fn) { return ciphertexts(fn.getArgumentTypes()); });
+  target.addDynamicallyLegalOp<func::ReturnOp>(
+      [&](func::ReturnOp ret) { return ciphertexts(ret.getOperandTypes()); });
+
+  RewritePatternSet patterns(ctx);
+  patterns.add<SignatureLowering>(parts, ctx, state);
+  patterns
+      .add<WeightLowering, ConstantLowering, ElementwiseLowering<fhe::AddOp>,
+           ElementwiseLowering<fhe::SubOp>, ElementwiseLowering<fhe::MulOp>,
+           ElementwiseLowering<fhe::DivOp>, NegLowering, RollLowering,
+           ReduceLowering<fhe::SumOp>, ReduceLowering<fhe::MeanOp>,
+           SelectLowering<fhe::SliceOp>, SelectLowering<fhe::IndexOp>,
+           TransposeLowering, ReshapeLowering, ConcatLowering, PolyLowering,
+           NonlinearLowering, MaxMinLowering, BootstrapLowering, LinearLowering,
+           MatMulLowering, Conv2dLowering, PoolLowering<fhe::AvgPool2dOp>,
+           PoolLowering<fhe::GlobalAvgPoolOp>, BatchNormLowering,
+           ReturnLowering, UnsupportedLowering>(ctx, state);
+
+  // A failure has been recorded (the state's Errors); the driver's report
+  // of it is dropped.
+  LogicalResult converted = [&] {
+    ScopedDiagnosticHandler recorded(
+        ctx, [&](Diagnostic &) { return success(state.hasError()); });
+    return applyFullConversion(main, target, std::move(patterns));
+  }();
+  if (failed(converted)) {
+    state.emitRecordedError();
+    return failure();
+  }
+  unsigned depth = renumberLevels(main);
+  Builder b(ctx);
+  module->setAttr("ckks.slots", b.getI64IntegerAttr(state.slots));
+  module->setAttr("ckks.levels", b.getI64IntegerAttr(depth));
+  if (!state.approximations.empty())
+    module->setAttr(fhe::kApproximationsAttr,
+                    b.getArrayAttr(state.approximations));
+  return success();
+}
 
 class FheToCkksPass
     : public PassWrapper<FheToCkksPass, OperationPass<ModuleOp>> {
@@ -1711,13 +1956,8 @@ public:
       module.emitError("no func @main to lower");
       return signalPassFailure();
     }
-    try {
-      if (failed(Lowering(module, main, slotOption, precisionOption).run()))
-        signalPassFailure();
-    } catch (const std::exception &e) {
-      main.emitError(e.what());
+    if (failed(lowerMain(module, main, slotOption, precisionOption)))
       signalPassFailure();
-    }
   }
 
   Option<int64_t> slotOption{*this, "slots",
