@@ -38,7 +38,7 @@ OpenFHE and desilofhe each need about 17 GB at N = 2^16: each is started
 only when MemAvailable exceeds --min-free-gib (18), and skipped with a
 message otherwise (or when it fails).
 
-  benchmarks/compare_bootstrap.py [--logn 16] [--reps R] [--threads T]
+  benchmarks/compare_bootstrap.py [--logn 16] [--reps R] [--threads T] [--cerium-keys K]
       [--skip-openfhe] [--skip-desilo] [--desilo-keys medium,small]
       [--max-load L] [--json FILE] [--openfhe-python PY]
   benchmarks/compare_bootstrap.py --logn 12 --skip-openfhe --skip-desilo
@@ -165,7 +165,8 @@ def cerium(args, work, inputs_npy, env):
     params, levels, ops = line("parameters"), line("levels"), line("ops")
     chain = int(re.match(r"(\d+)", levels).group(1)) if re.match(r"\d+", levels) else None
     keys_line = line("evaluation keys")
-    in_memory = re.search(r"([\d.]+ [KMG]iB) in memory", keys_line)
+    in_memory = re.search(r"([\d.]+ [KMG]iB) in memory whole, ([\d.]+ [KMG]iB) compact",
+                          keys_line)
 
     keydir = os.path.join(work, "keys")
     rc, keygen_s, keygen_rss, _, err = run_measured([cli, "keygen", art, "-o", keydir], env=env)
@@ -181,7 +182,8 @@ def cerium(args, work, inputs_npy, env):
         trace = os.path.join(work, f"trace{i}.json")
         rc, wall, peak, _, err = run_measured(
             [run, art, "--eval-keys", os.path.join(keydir, "eval.keys"), "--in", ct_in,
-             "-o", ct_out, "--threads", str(args.threads), "--profile", trace, "--verbose"],
+             "-o", ct_out, "--threads", str(args.threads), "--profile", trace, "--verbose",
+             "--keys", args.cerium_keys],
             env=env)
         if rc:
             raise SystemExit(f"cerium-run failed:\n{err}")
@@ -201,7 +203,8 @@ def cerium(args, work, inputs_npy, env):
                                  [v * 2.0 ** args.levels_after
                                   for v in read_npy(os.path.join(dec, "output_0.npy"))])
     eval_keys = os.path.getsize(os.path.join(keydir, "eval.keys"))
-    path = re.search(r"CPU path: (\w+)", cpu_line)
+    path = re.search(r"CPU path:? (\w+)", cpu_line)
+    compact = "keys compact" in cpu_line
     return {
         "library": f"Cerium ({path.group(1)})" if path else "Cerium",
         "security": security, "parameters": params, "ops": ops, "build": build_of(tools),
@@ -215,8 +218,11 @@ def cerium(args, work, inputs_npy, env):
         "levels_left": (f"{out_level} (the bootstrap's result level, as --levels-after "
                         f"asks; chain: {chain} levels)"),
         "eval_key_bytes": eval_keys,
+        "keys_held": "compact" if compact else "whole",
         "key_note": (f"eval.keys {eval_keys / GIB:.2f} GiB on disk (uniform halves as seeds)"
-                     + (f", {in_memory.group(1)} in memory" if in_memory else "")),
+                     + (f", {in_memory.group(2 if compact else 1)} in memory "
+                        f"({'compact: uniform halves made at each use' if compact else 'whole'})"
+                        if in_memory else "")),
         "peak_rss": max(keygen_rss, max(rss)),
         "rss_note": f"keygen {keygen_rss / GIB:.2f} GiB, run {max(rss) / GIB:.2f} GiB",
     }
@@ -431,6 +437,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "compare_bootstrap.json"))
     ap.add_argument("--openfhe-python", help="a CPython of the version OpenFHE's wheel needs")
+    ap.add_argument("--cerium-keys", default="auto", choices=("auto", "whole", "compact"),
+                    help="how cerium-run holds the switching keys (its --keys)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--levels-after", type=int, default=5,
                     help="levels Cerium's bootstrap must leave (OpenFHE's row leaves 5)")

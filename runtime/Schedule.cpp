@@ -2,6 +2,7 @@
 
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/CKKS/Encoder.h"
+#include "cerium/CKKS/KeyGenerator.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/Poly/IR/RnsLayout.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
@@ -173,6 +174,9 @@ public:
   Impl(func::FuncOp main, ckks::ParamsPtr params, kernels::RnsBackend &backend,
        Communicator *communicator)
       : main(main), p(std::move(params)), backend(backend), n(p->degree()),
+        samplerPath(kernels::cpuPathOf(backend) == kernels::CpuPath::Auto
+                        ? kernels::resolveCpuPath()
+                        : kernels::cpuPathOf(backend)),
         arena(allocateArena(backend, size_t(arenaLimbs(main)) * n)),
         comm(communicator) {
     const int64_t ranks = scheduleRanks(main);
@@ -221,6 +225,8 @@ private:
   ckks::ParamsPtr p;
   kernels::RnsBackend &backend;
   const size_t n;
+  /// The CPU path that makes the uniform halves of keys held as seeds.
+  const kernels::CpuPath samplerPath;
   kernels::BackendBuffer arena;
   /// Encoders by slot count, each made on its first encode: the program's,
   /// and a wider one for a constant whose period is longer (a bootstrap of
@@ -291,6 +297,9 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
       !std::equal(primes.begin(), primes.end(), keyBasis.begin()))
     throw Error("key switching over a basis that is not a prefix of the "
                 "key's");
+  if (key.uniformAtUse && !backend.hostAccessible())
+    throw Error("internal error: a key whose uniform halves are made at use "
+                "on a backend the host cannot address");
   std::vector<const uint32_t *> keyData;
   if (backend.hostAccessible()) {
     for (size_t j = 0; j < beta; ++j)
@@ -322,11 +331,24 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
   for (size_t j = 0; j < beta; ++j) {
     digits.push_back(view(op.getDigits()[j]).slice(first, count));
     keyB.push_back({keyData[j] + held * n, runPrimes, n});
-    keyA.push_back({keyData[j] + keyPolyWords + held * n, runPrimes, n});
+    if (!key.uniformAtUse)
+      keyA.push_back({keyData[j] + keyPolyWords + held * n, runPrimes, n});
   }
-  backend.keySwitchInnerProduct(view(op.getB()).slice(first, count),
-                                view(op.getA()).slice(first, count), digits,
-                                keyB, keyA);
+  Limbs out0 = view(op.getB()).slice(first, count),
+        out1 = view(op.getA()).slice(first, count);
+  if (!key.uniformAtUse) {
+    backend.keySwitchInnerProduct(out0, out1, digits, keyB, keyA);
+    return;
+  }
+  // a's limbs by their position in [P, Q_L] (a key's limbs keep theirs at
+  // every level), on the backend's CPU path.
+  backend.keySwitchInnerProduct(
+      out0, out1, digits, keyB,
+      [&](size_t digit, size_t limb, std::span<uint32_t> out) {
+        ckks::expandUniformLimb(*p, key.seed, key.stream, digit, limb,
+                                p->maxLevel(), out, samplerPath);
+      },
+      first);
 }
 
 const ElementwiseProgram &ScheduleExecutor::Impl::program(rns::KernelOp kernel,

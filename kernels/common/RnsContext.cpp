@@ -272,6 +272,26 @@ void RnsBackend::modUp(const BaseConverter &conv, Limbs extended,
        (m - digitOffset) * n);
 }
 
+void RnsBackend::keySwitchInnerProduct(Limbs out0, Limbs out1,
+                                       std::span<const ConstLimbs> digits,
+                                       std::span<const ConstLimbs> keyB,
+                                       const UniformLimbSource &keyA,
+                                       size_t firstKeyLimb) {
+  if (!hostAccessible())
+    throw std::invalid_argument("key-switch: a key with seeded halves on a "
+                                "backend the host cannot address");
+  const size_t n = out0.degree, limbs = out0.numLimbs();
+  std::vector<uint32_t> made(digits.size() * limbs * n);
+  std::vector<ConstLimbs> halves;
+  for (size_t j = 0; j < digits.size(); ++j) {
+    for (size_t i = 0; i < limbs; ++i)
+      keyA(j, firstKeyLimb + i,
+           std::span(made).subspan((j * limbs + i) * n, n));
+    halves.push_back({made.data() + j * limbs * n, out0.primes, n});
+  }
+  keySwitchInnerProduct(out0, out1, digits, keyB, halves);
+}
+
 void RnsBackend::modDown(const BaseConverter &conv, Limbs out,
                          ConstLimbs extended) {
   const size_t numP = conv.inputs().size(), n = out.degree;

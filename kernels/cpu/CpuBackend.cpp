@@ -421,6 +421,40 @@ public:
     });
   }
 
+  void keySwitchInnerProduct(Limbs out0, Limbs out1,
+                             std::span<const ConstLimbs> digits,
+                             std::span<const ConstLimbs> keyB,
+                             const UniformLimbSource &keyA,
+                             size_t firstKeyLimb) override {
+    const size_t beta = digits.size(), n = out0.degree;
+    if (keyB.size() != beta)
+      throw std::invalid_argument("key-switch: digit count mismatch");
+    for (size_t d = 0; d < beta; ++d) {
+      check(out0, digits[d]);
+      check(out0, keyB[d]);
+    }
+    check(out0, out1);
+    // Whole limbs per thread (a limb's keystream is sequential), its digits'
+    // uniform limbs made into the thread's own buffer (beta N words, cache
+    // resident) right before the products that read them.
+    constexpr size_t kMaxDigits = 64;
+    if (beta > kMaxDigits)
+      throw std::invalid_argument("key-switch: more than 64 digits");
+    parallelLimbs(out0.numLimbs(), [&](size_t i) {
+      thread_local std::vector<uint32_t> buffer;
+      buffer.resize(beta * n);
+      const uint32_t *x[kMaxDigits], *kb[kMaxDigits], *ka[kMaxDigits];
+      for (size_t d = 0; d < beta; ++d) {
+        keyA(d, firstKeyLimb + i, std::span(buffer).subspan(d * n, n));
+        x[d] = digits[d].limb(i);
+        kb[d] = keyB[d].limb(i);
+        ka[d] = buffer.data() + d * n;
+      }
+      k.innerProduct(out0.limb(i), out1.limb(i), x, kb, ka, beta,
+                     reduceConstants(out0.primes[i]), 0, n);
+    });
+  }
+
 private:
   /// body(i) for i < count, one parallel region. Dynamic scheduling, one
   /// item at a time: items are limbs or blocks (tens of microseconds or

@@ -763,6 +763,10 @@ public:
     subMulScalar(out, in.slice(0, keep), rv, inv);
   }
 
+  // Keys with seeded halves are for backends the host addresses
+  // (RnsBackend's form refuses them here): the runtime holds keys whole for
+  // this one.
+  using RnsBackend::keySwitchInnerProduct;
   void keySwitchInnerProduct(Limbs out0, Limbs out1,
                              std::span<const ConstLimbs> digits,
                              std::span<const ConstLimbs> keyB,

@@ -157,6 +157,8 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
   const size_t heldLimbs =
       !holds ? 0 : (k.basisLimbs ? k.keptLimbs.size() : ext.size());
   const size_t heldWords = heldLimbs * n;
+  k.uniformAtUse = selection && selection->uniformAtUse;
+  const size_t halves = k.uniformAtUse ? 1 : 2;
   const kernels::CpuPath samplerPath = kernels::resolveCpuPath();
   // Where each limb of [P, Q_level] is held (-1: not this process's).
   std::vector<int64_t> heldAt(ext.size(), -1);
@@ -166,13 +168,15 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
     auto b = r.getArrayExact<uint32_t>(words, kDigitSizeError);
     KeyDigit digit;
     if (holds) {
-      digit.reserve(2 * heldWords);
-      kernels::adviseHugePages(digit.data(), 2 * heldWords * sizeof(uint32_t));
-      digit.resize(2 * heldWords); // uninitialized: every word written below
+      digit.reserve(halves * heldWords);
+      kernels::adviseHugePages(digit.data(),
+                               halves * heldWords * sizeof(uint32_t));
+      digit.resize(halves * heldWords); // uninitialized: all written below
     }
     // Limb by limb on all threads: every limb of b checked (what is not held
     // here is checked too: all processes must accept or refuse the same
-    // file), a held limb copied and its a expanded from the seed.
+    // file), a held limb copied and, unless made at each use, its a
+    // expanded from the seed.
     bool outOfRange = false;
 #pragma omp parallel for schedule(dynamic) reduction(|| : outOfRange)
     for (size_t i = 0; i < ext.size(); ++i) {
@@ -182,9 +186,10 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
         continue;
       const size_t h = size_t(heldAt[i]);
       std::copy(from, from + n, digit.data() + h * n);
-      expandUniformLimb(params, k.seed, k.stream, j, i, level,
-                        std::span(digit).subspan(heldWords + h * n, n),
-                        samplerPath);
+      if (!k.uniformAtUse)
+        expandUniformLimb(params, k.seed, k.stream, j, i, level,
+                          std::span(digit).subspan(heldWords + h * n, n),
+                          samplerPath);
     }
     if (outOfRange)
       r.fail("residue out of range");
@@ -503,8 +508,9 @@ size_t EvalKeyFile::bytes(const KeyName &name, KeySelection::Keep keep,
     limbs = size_t(std::count_if(ext.begin(), ext.end(), [&](uint32_t id) {
       return kernels::ownerOfPrime(id, selection->ranks) == selection->rank;
     }));
-  return size_t(params->digitCount(at.level)) * 2 * limbs * params->degree() *
-         sizeof(uint32_t);
+  const size_t halves = selection && selection->uniformAtUse ? 1 : 2;
+  return size_t(params->digitCount(at.level)) * halves * limbs *
+         params->degree() * sizeof(uint32_t);
 }
 
 size_t EvalKeyFile::readingBytes(const KeyName &name) const {

@@ -82,7 +82,8 @@ std::string statsReport(Compilation &c) {
       out += fmt::format("  {}\n", mlir::cast<mlir::StringAttr>(a).getValue());
   out += fmt::format(
       "evaluation keys   {} (relinearization: {}, rotations: {}{}), {} in "
-      "memory, {} in eval.keys (the uniform halves as seeds)\n",
+      "memory whole, {} compact (cerium-run --keys; the uniform halves as "
+      "seeds, as in eval.keys)\n",
       numKeys, keys.relinearization ? "yes" : "no", keys.galois.size(),
       keys.encapsulation ? ", sparse-secret encapsulation: 2" : "",
       formatBytes(keyBytes), formatBytes(keyBytes / 2));
@@ -90,8 +91,10 @@ std::string statsReport(Compilation &c) {
                      "artifact)\n",
                      formatBytes(plaintextBytes),
                      formatBytes(storedPlaintextBytes));
-  out += fmt::format("peak memory       {} arena (planned) + {} keys\n",
-                     formatBytes(arena), formatBytes(keyBytes));
+  out += fmt::format("peak memory       {} arena (planned) + {} keys whole "
+                     "({} compact)\n",
+                     formatBytes(arena), formatBytes(keyBytes),
+                     formatBytes(keyBytes / 2));
   return out;
 }
 

@@ -1,5 +1,6 @@
 """cerium-run --memory-limit: keys that do not fit beside the arena are
-streamed from eval.keys, with the same output bytes; a limit below what the
+held compact (their uniform halves made at each use), and when even that
+does not fit, streamed from eval.keys, with the same output bytes; a limit below what the
 run needs besides plus the room to stream keys is one error line and no
 output. With --mpirun, the
 same on two processes.
@@ -78,6 +79,23 @@ def main():
         assert "keys streamed" in r.stderr, f"--memory-limit {limit}: not streamed: {r.stderr}"
         assert open(p("s.ct"), "rb").read() == want, f"--memory-limit {limit}: output differs"
         print(f"  --memory-limit {limit}: streamed, bit-identical")
+        # Room for the keys compact (uniform halves made at each use) but not
+        # whole: auto holds them compact, nothing streamed; --keys whole
+        # streams them. The same bytes either way.
+        stats = run([cc, os.path.join(HERE, "programs", PROGRAM + ".fhe"), "--insecure",
+                     "--opt", f"ring_dim={ring}", "--emit", "stats"]).stdout
+        m = re.search(r"in memory whole, ([0-9.]+) (KiB|MiB) compact", stats)
+        assert m, f"no compact key bytes in --emit stats: {stats}"
+        compact = kib(m.group(1), m.group(2))
+        limit = f"{int(fixed + 1.5 * compact)}K"
+        r = run(base + ["-o", p("c.ct"), "--memory-limit", limit])
+        assert "keys compact" in r.stderr and "keys streamed" not in r.stderr, r.stderr
+        assert open(p("c.ct"), "rb").read() == want, f"--memory-limit {limit}: output differs"
+        r = run(base + ["-o", p("w.ct"), "--memory-limit", limit, "--keys", "whole"])
+        assert "keys streamed" in r.stderr, f"--keys whole: not streamed: {r.stderr}"
+        assert open(p("w.ct"), "rb").read() == want, "--keys whole, streamed: output differs"
+        print(f"  --memory-limit {limit}: compact keys resident; whole ones streamed; "
+              "bit-identical")
         # Room for everything: nothing streamed.
         r = run(base + ["-o", p("b.ct"), "--memory-limit", "4G"])
         assert "keys streamed" not in r.stderr and open(p("b.ct"), "rb").read() == want
@@ -90,7 +108,8 @@ def main():
             # plus 24 MiB (less than the 45 MiB of key halves a process holds).
             limit = f"{int(fixed + largest) + 24 * 1024}K"
             run([args.mpirun, "-np", "2", "--oversubscribe"] + base +
-                ["-o", p("m.ct"), "--memory-limit", limit], env=mpi_env())
+                ["-o", p("m.ct"), "--memory-limit", limit, "--keys", "whole"],
+                env=mpi_env())
             assert open(p("m.ct"), "rb").read() == want, "2 processes, streamed: output differs"
             print(f"  mpirun -np 2, --memory-limit {limit}: bit-identical")
     print("memory_limit: ok")

@@ -352,19 +352,28 @@ def main():
         trace = os.path.join(tmp, "trace.json")
         run([server, art, "--eval-keys", os.path.join(keys, "eval.keys"),
              "--in", os.path.join(tmp, "in.ct"), "-o", os.path.join(tmp, "out.ct"),
-             "--profile", trace])
+             "--profile", trace, "--keys", "whole"])
         check_trace(trace, lanes=1)
+        # Keys held compact (uniform halves made at each use): the same bytes.
+        run([server, art, "--eval-keys", os.path.join(keys, "eval.keys"),
+             "--in", os.path.join(tmp, "in.ct"), "-o", os.path.join(tmp, "out-compact.ct"),
+             "--keys", "compact"])
+        with open(os.path.join(tmp, "out-compact.ct"), "rb") as a, \
+                open(os.path.join(tmp, "out.ct"), "rb") as b:
+            assert a.read() == b.read(), "compact keys differ from whole ones"
         if args.mpirun:
             # Several processes, each way of splitting: the same bytes as one
             # (under the sanitizers, 10x slower, the limb-wise split only;
-            # the main suite runs all three).
+            # the main suite runs all three), each process holding its share
+            # of every key compact.
             sanitized = "ASAN_OPTIONS" in os.environ
             for mode in ("limbs",) if sanitized else ("limbs", "ciphertexts", "auto"):
                 out = os.path.join(tmp, f"out-{mode}.ct")
                 run([args.mpirun, "-np", str(args.np), "--oversubscribe", server, art,
                      "--eval-keys", os.path.join(keys, "eval.keys"),
                      "--in", os.path.join(tmp, "in.ct"), "-o", out,
-                     "--partition", mode, "--profile", trace], env=mpi_env())
+                     "--partition", mode, "--profile", trace, "--keys", "compact"],
+                    env=mpi_env())
                 with open(out, "rb") as a, open(os.path.join(tmp, "out.ct"), "rb") as b:
                     assert a.read() == b.read(), f"{args.np} processes ({mode}) differ from 1"
                 check_trace(trace, lanes=args.np)

@@ -310,6 +310,51 @@ TEST(CpuPaths, UniformSamplerMatchesTheReference) {
         }
 }
 
+// A key held with its uniform halves as seeds switches to the words the
+// whole key gives, on every path: the halves made limb by limb (limb i of
+// the call is limb firstKeyLimb + i of the key) inside the inner product.
+TEST(CpuPaths, KeySwitchWithHalvesMadeAtUseMatchesTheWholeKey) {
+  CERIUM_SEEDED_PRNG(prng);
+  const unsigned logN = 12;
+  RnsContext ctx(logN, mixedPrimes(logN));
+  const size_t n = ctx.degree(), limbs = 9, beta = 3, firstKeyLimb = 4;
+  std::vector<uint32_t> ids(limbs);
+  std::iota(ids.begin(), ids.end(), 0);
+  Data data{ctx, prng};
+  std::vector<std::vector<uint32_t>> digits, keyB, keyA;
+  const PrngSeed seed = prng.nextSeed();
+  auto source = [&](size_t digit, size_t limb, std::span<uint32_t> out) {
+    uniformBelow(seed, 5, uint64_t(digit) << 48 | uint64_t(limb) << 32,
+                 ctx.modulus(ids[limb - firstKeyLimb]), out);
+  };
+  for (size_t d = 0; d < beta; ++d) {
+    digits.push_back(data.random(ids));
+    keyB.push_back(data.random(ids));
+    keyA.emplace_back(limbs * n);
+    for (size_t i = 0; i < limbs; ++i)
+      source(d, firstKeyLimb + i, std::span(keyA[d]).subspan(i * n, n));
+  }
+  auto views = [&](const std::vector<std::vector<uint32_t>> &v) {
+    std::vector<ConstLimbs> out;
+    for (const auto &x : v)
+      out.push_back({x.data(), ids, n});
+    return out;
+  };
+  std::vector<CpuPath> paths = vectorPaths();
+  paths.insert(paths.begin(), CpuPath::Portable);
+  for (CpuPath path : paths) {
+    auto backend = createCpuBackend(ctx, {2, path});
+    std::vector<uint32_t> want(2 * limbs * n), got(2 * limbs * n);
+    backend->keySwitchInnerProduct({want.data(), ids, n},
+                                   {want.data() + limbs * n, ids, n},
+                                   views(digits), views(keyB), views(keyA));
+    backend->keySwitchInnerProduct(
+        {got.data(), ids, n}, {got.data() + limbs * n, ids, n}, views(digits),
+        views(keyB), source, firstKeyLimb);
+    EXPECT_TRUE(got == want) << cpuPathName(path);
+  }
+}
+
 TEST(CpuPaths, CeriumCpuSelectsOrRefusesAPath) {
   {
     ScopedEnv env("CERIUM_CPU", "portable");

@@ -244,6 +244,14 @@ int main(int argc, char **argv) {
   app.add_option("--memory-limit", memoryLimit,
                  "bound on the run's memory (e.g. 3G, 512M): keys beyond "
                  "what fits are read from eval.keys as needed");
+  std::string keyForm = "auto";
+  app.add_option("--keys", keyForm,
+                 "how switching keys are held: whole (both halves in "
+                 "memory), compact (the uniform halves as their seeds, made "
+                 "again at each use: half the key memory; CPU backend), or "
+                 "auto (compact where that costs little: the AVX-512 path, "
+                 "or keys that would not fit --memory-limit whole)")
+      ->check(CLI::IsMember({"auto", "whole", "compact"}));
   int gpus = 0;
   app.add_option("--gpus", gpus,
                  "run on this many GPUs of this host: one process per GPU, "
@@ -364,6 +372,7 @@ int main(int argc, char **argv) {
     runtime::Communicator *link = gpuLink ? gpuLink.get() : world.get();
     // CLI.md: one line saying what the run runs on, once its inputs are
     // known to be good (errors stay one line).
+    std::string keyNote;    // set when keys are held compact
     std::string streamNote; // set when keys are streamed
     auto announce = [&] {
       if (!leader)
@@ -379,7 +388,7 @@ int main(int argc, char **argv) {
       line += ranks > 1 ? fmt::format(", {} processes ({}, {} partition)",
                                       ranks, link->transport(), partition)
                         : ", 1 process";
-      line += streamNote;
+      line += keyNote + streamNote;
       std::fprintf(stderr, "%s\n", line.c_str());
     };
     const ckks::Params &params = *artifact.params;
@@ -444,14 +453,29 @@ int main(int argc, char **argv) {
     // --memory-limit, keys that do not fit beside the arena are streamed.
     ckks::KeySelection selection =
         runtime::keySelection(artifact.main(), world->rank());
+    // Compact keys make their uniform halves on the CPU as they are used:
+    // at ~6 GB/s per core on the AVX-512 path that costs about what reading
+    // them from memory does; on AVX2 (~2.4 GB/s) it adds ~15% to a
+    // bootstrap, so there auto keeps keys whole unless they would not fit.
+    const bool onCpu = runtime::backendName(*executor) == "cpu";
+    if (keyForm == "compact" && !onCpu)
+      throw Error("--keys compact needs the CPU backend (the " +
+                  runtime::backendName(*executor) +
+                  " backend holds keys whole)");
+    selection.uniformAtUse =
+        keyForm == "compact" ||
+        (keyForm == "auto" && onCpu &&
+         kernels::cpuPathOf(*backend) == kernels::CpuPath::Avx512);
+    auto keyBytesHeld = [&] {
+      size_t bytes = 0;
+      for (const ckks::KeyName &name : keyFile->names())
+        bytes += runtime::StreamedKeys::heldBytes(*keyFile, name, selection);
+      return bytes;
+    };
     std::unique_ptr<runtime::StreamedKeys> streamed;
     if (!memoryLimit.empty()) {
       const size_t limit = parseByteSize(memoryLimit);
-      size_t keyBytes = 0;
-      for (const ckks::KeyName &name : keyFile->names())
-        keyBytes += runtime::StreamedKeys::heldBytes(*keyFile, name, selection);
-      const size_t least =
-          runtime::StreamedKeys::minimumBudget(*keyFile, selection);
+      size_t keyBytes = keyBytesHeld();
       // What else the run holds: what this process holds now (code, the
       // program, the input ciphertexts), the arena, the outputs (as large
       // as the inputs, about) and the kernels' tables (an allowance).
@@ -459,6 +483,13 @@ int main(int argc, char **argv) {
           residentBytes() + runtime::arenaBytes(artifact.main()) + (32u << 20);
       for (const ckks::Ciphertext &ct : cts)
         fixed += ct.value.data.size() * sizeof(uint32_t);
+      if (fixed + keyBytes > limit && keyForm == "auto" && onCpu &&
+          !selection.uniformAtUse) {
+        selection.uniformAtUse = true;
+        keyBytes = keyBytesHeld();
+      }
+      const size_t least =
+          runtime::StreamedKeys::minimumBudget(*keyFile, selection);
       if (fixed + keyBytes > limit) {
         if (fixed + least > limit)
           throw Error("--memory-limit " + memoryLimit +
@@ -476,6 +507,8 @@ int main(int argc, char **argv) {
                      " (of " + formatBytes(keyBytes) + ")";
       }
     }
+    if (selection.uniformAtUse)
+      keyNote = ", keys compact";
     ckks::EvalKeys keys;
     if (!streamed)
       keys = ckks::readEvalKeys(*keyFile, &selection);

@@ -105,6 +105,10 @@ struct SwitchingKey {
   /// bytes.
   PrngSeed seed{};
   uint64_t stream = 0;
+  /// The `a` halves are not held either: each digit holds b alone, and key
+  /// switching makes a's limbs from the seed as it uses them (half the
+  /// memory, at the keystream's cost on every use).
+  bool uniformAtUse = false;
 
   /// A process of a partitioned run may hold only some limbs of [P, Q_l]
   /// (those of its own primes): basisLimbs = |[P, Q_l]| marks such a
@@ -117,7 +121,7 @@ struct SwitchingKey {
   /// Words of one half of a digit as held: |[P, Q_l]| N for a key over
   /// [P, Q_l] (the kept limbs' N each for a partial key).
   size_t polyWords() const {
-    return digits.empty() ? 0 : digits.front().size() / 2;
+    return digits.empty() ? 0 : digits.front().size() / (uniformAtUse ? 1 : 2);
   }
 };
 

@@ -74,6 +74,9 @@ struct KeySelection {
   /// By Galois element; elements not listed get `unlisted`.
   std::map<uint32_t, Keep> galois;
   Keep unlisted = Keep::All;
+  /// Hold b alone and make a's limbs at each use (SwitchingKey::
+  /// uniformAtUse): half the key memory.
+  bool uniformAtUse = false;
 };
 
 /// `selection` (optional) says what to keep of each key; every key is

@@ -211,6 +211,23 @@ public:
                                      std::span<const ConstLimbs> keyB,
                                      std::span<const ConstLimbs> keyA) = 0;
 
+  /// Makes limb `limb` of digit `digit` of a switching key's uniform half
+  /// into `out` (N words, NTT domain). Kernel threads call it concurrently,
+  /// so it must not throw.
+  using UniformLimbSource =
+      std::function<void(size_t digit, size_t limb, std::span<uint32_t> out)>;
+  /// keySwitchInnerProduct for a key held with its uniform halves as seeds:
+  /// limb i of digit j of keyA is keyA(j, firstKeyLimb + i, ...), made
+  /// right before its products instead of read from memory (the key then
+  /// takes half the bytes, and those products read half as much). The
+  /// default makes every limb into a host buffer first: backends whose
+  /// memory the host cannot address (hostAccessible) hold keys whole.
+  virtual void keySwitchInnerProduct(Limbs out0, Limbs out1,
+                                     std::span<const ConstLimbs> digits,
+                                     std::span<const ConstLimbs> keyB,
+                                     const UniformLimbSource &keyA,
+                                     size_t firstKeyLimb);
+
 protected:
   /// nttForwardSigned's operands (every override's): one coefficient per
   /// word of a limb.
