@@ -291,11 +291,27 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   });
   costs.copy =
       line([&](size_t k) { backend->copy(operand(2), operand(0), k * n); });
+  // As cerium-run --keys auto holds keys on this path: whole, or compact
+  // (the a limbs made from a seed inside the product).
+  const kernels::CpuPath path = kernels::cpuPathOf(*backend);
+  const PrngSeed seed = prng.nextSeed();
   costs.keySwitch = line([&](size_t k) {
     std::vector<kernels::ConstLimbs> digits = {view(0, k), view(1, k)};
     std::vector<kernels::ConstLimbs> keyB = {view(1, k), view(0, k)};
-    std::vector<kernels::ConstLimbs> keyA = {view(0, k), view(1, k)};
-    backend->keySwitchInnerProduct(view(2, k), view(3, k), digits, keyB, keyA);
+    if (!kernels::uniformAtUseIsCheap(path)) {
+      std::vector<kernels::ConstLimbs> keyA = {view(0, k), view(1, k)};
+      backend->keySwitchInnerProduct(view(2, k), view(3, k), digits, keyB,
+                                     keyA);
+      return;
+    }
+    backend->keySwitchInnerProduct(
+        view(2, k), view(3, k), digits, keyB,
+        [&](size_t digit, size_t limb, std::span<uint32_t> out) {
+          kernels::uniformBelow(path, seed, 0,
+                                uint64_t(digit) << 48 | uint64_t(limb) << 32,
+                                p.prime(ids[limb]), out);
+        },
+        0);
   });
   costs.keySwitch.unit /= 2; // two digits
 
@@ -380,7 +396,7 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
 }
 
 /// What makes calibrations comparable: the processor, the forced code path,
-/// the threads and the ring degree.
+/// the threads, the ring degree and the form keys are held in.
 std::string machineKey(size_t degree) {
   std::string model = "unknown";
   std::ifstream cpuinfo("/proc/cpuinfo");
@@ -391,9 +407,13 @@ std::string machineKey(size_t degree) {
     }
   const char *path = std::getenv("CERIUM_CPU");
   const char *threads = std::getenv("OMP_NUM_THREADS");
-  return fmt::format("{}|path={}|threads={}|hw={}|N={}", model,
-                     path ? path : "auto", threads ? threads : "auto",
-                     std::thread::hardware_concurrency(), degree);
+  // keys=: how key switches were priced (whole or compact keys); entries
+  // from before compact keys existed lack it and are measured again.
+  return fmt::format(
+      "{}|path={}|threads={}|hw={}|N={}|keys={}", model, path ? path : "auto",
+      threads ? threads : "auto", std::thread::hardware_concurrency(), degree,
+      kernels::uniformAtUseIsCheap(kernels::resolveCpuPath()) ? "compact"
+                                                              : "whole");
 }
 
 std::filesystem::path cachePath() {
@@ -761,6 +781,9 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   }
   e.arenaBytes = double(runtime::arenaBytes(main)) / target.devices;
   e.keyBytes = evalKeyBytes(p, runtime::requiredKeys(main)) / target.devices;
+  // This host's CPU holds them compact where cerium-run's --keys auto does.
+  if (!target.gpu && kernels::uniformAtUseIsCheap(kernels::resolveCpuPath()))
+    e.keyBytes /= 2;
   return e;
 }
 

@@ -454,9 +454,8 @@ int main(int argc, char **argv) {
     ckks::KeySelection selection =
         runtime::keySelection(artifact.main(), world->rank());
     // Compact keys make their uniform halves on the CPU as they are used:
-    // at ~6 GB/s per core on the AVX-512 path that costs about what reading
-    // them from memory does; on AVX2 (~2.4 GB/s) it adds ~15% to a
-    // bootstrap, so there auto keeps keys whole unless they would not fit.
+    // auto holds them so where that costs little (uniformAtUseIsCheap),
+    // elsewhere only if whole keys would not fit.
     const bool onCpu = runtime::backendName(*executor) == "cpu";
     if (keyForm == "compact" && !onCpu)
       throw Error("--keys compact needs the CPU backend (the " +
@@ -465,7 +464,7 @@ int main(int argc, char **argv) {
     selection.uniformAtUse =
         keyForm == "compact" ||
         (keyForm == "auto" && onCpu &&
-         kernels::cpuPathOf(*backend) == kernels::CpuPath::Avx512);
+         kernels::uniformAtUseIsCheap(kernels::cpuPathOf(*backend)));
     auto keyBytesHeld = [&] {
       size_t bytes = 0;
       for (const ckks::KeyName &name : keyFile->names())

@@ -65,6 +65,15 @@ void uniformBelow(CpuPath path, const std::array<uint32_t, 8> &key,
                   uint64_t nonce, uint64_t counter, uint32_t bound,
                   std::span<uint32_t> out) noexcept;
 
+/// Whether a key switch on `path` makes a key's uniform limbs (uniformBelow)
+/// about as fast as it would read them from memory: the AVX-512 keystream
+/// does (~6 GB/s per core), AVX2's (~2.4) adds ~15% to a bootstrap. Where
+/// it does, cerium-run holds keys compact by default (--keys auto) and the
+/// cost model prices key switches so.
+inline bool uniformAtUseIsCheap(CpuPath path) {
+  return path == CpuPath::Avx512;
+}
+
 namespace cpu {
 /// Single-limb NTTs (in place, output fully reduced into [0, p)).
 void nttForwardPortable(uint32_t *a, const PrimeTables &t, unsigned logN);
