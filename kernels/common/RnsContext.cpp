@@ -234,20 +234,22 @@ RnsBackend::~RnsBackend() = default;
 
 void RnsBackend::checkSignedCoefficients(
     Limbs out, std::span<const int64_t> coefficients) {
-  if (coefficients.size() != out.degree)
-    throw std::invalid_argument("nttForwardSigned: expected one coefficient "
-                                "per word of a limb");
+  const size_t m = coefficients.size();
+  if (m == 0 || m > out.degree || (m & (m - 1)))
+    throw std::invalid_argument("nttForwardSigned: expected a power of two "
+                                "of coefficients, at most one per word of a "
+                                "limb");
 }
 
 void RnsBackend::nttForwardSigned(Limbs out,
                                   std::span<const int64_t> coefficients) {
   checkSignedCoefficients(out, coefficients);
-  const size_t n = out.degree;
-  std::vector<uint32_t> host(out.numWords());
+  const size_t n = out.degree, gap = n / coefficients.size();
+  std::vector<uint32_t> host(out.numWords(), 0);
   for (size_t i = 0; i < out.numLimbs(); ++i) {
     const modarith::Modulus m = context().prime(out.primes[i]).modulus;
-    for (size_t j = 0; j < n; ++j)
-      host[i * n + j] = modarith::fromSigned(coefficients[j], m);
+    for (size_t k = 0; k < coefficients.size(); ++k)
+      host[i * n + k * gap] = modarith::fromSigned(coefficients[k], m);
   }
   copyFromHost(out.data, host.data(), out.numWords());
   nttForward(out);

@@ -10,6 +10,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
@@ -187,12 +188,24 @@ public:
   void nttForwardSigned(Limbs out,
                         std::span<const int64_t> coefficients) override {
     checkSignedCoefficients(out, coefficients);
-    // Each limb transformed right after its reduction, while it is in
-    // cache; the limbs in parallel (the encoder's reduction was one thread).
+    // A polynomial in Y = X^gap (M = N / gap coefficients) has, at
+    // psi^(2 brev(j) + 1), the value of its size-M transform over
+    // psi' = psi^gap at j / gap: the size-M NTT, whose twiddles psi'^brev(i)
+    // are the first M of the table, each value then repeated gap times (the
+    // order is bit-reversed, so the copies are adjacent). Each limb is
+    // transformed right after its reduction, while it is in cache; the
+    // limbs in parallel (the encoder's reduction was one thread). The
+    // vector paths take transforms of 16 words or more.
+    const size_t m = coefficients.size(), gap = out.degree / m;
+    const unsigned logM = unsigned(std::countr_zero(m));
+    const cpu::KernelSet &path = m >= 16 ? k : cpu::portableKernels();
     parallelLimbs(out.numLimbs(), [&](size_t i) {
-      k.fromSigned(out.limb(i), coefficients.data(),
-                   reduceConstants(out.primes[i]), out.degree);
-      k.nttForward(out.limb(i), ctx.prime(out.primes[i]), ctx.logDegree());
+      uint32_t *limb = out.limb(i);
+      path.fromSigned(limb, coefficients.data(), reduceConstants(out.primes[i]),
+                      m);
+      path.nttForward(limb, ctx.prime(out.primes[i]), logM);
+      for (size_t j = m; gap > 1 && j-- > 0;)
+        std::fill_n(limb + j * gap, gap, limb[j]);
     });
   }
 

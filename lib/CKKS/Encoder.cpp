@@ -134,27 +134,50 @@ static void inverseButterfliesOnThreads(std::complex<double> *v, size_t n,
 }
 
 template <class F>
-void Encoder::forEachCoefficient(std::span<const std::complex<double>> values,
-                                 F f, int threads) const {
+size_t Encoder::forEachCoefficient(std::span<const std::complex<double>> values,
+                                   F f, int threads) const {
   if (values.size() > slots)
     throw Error(
         fmt::format("{} values do not fit {} slots", values.size(), slots));
-  std::vector<std::complex<double>> v(slots);
-  std::copy(values.begin(), values.end(), v.begin());
-  inverseButterfliesOnThreads(v.data(), slots, inverseTwiddles.data(), threads);
-  const size_t gap = p->degree() / (2 * slots);
-  for (size_t i = 0; i < slots; ++i) {
-    const std::complex<double> z = v[bitReversed[i]] / double(slots);
-    f(i * gap, z.real());
-    f((i + slots) * gap, z.imag());
+  // The shortest period q (a power of two) of the zero-padded vector: its
+  // polynomial is one in X^(N / 2q), whose 2q coefficients the size-q
+  // transform of one period gives (the sparse packing of q slots). The
+  // twiddles of the stages of length <= q are the table's last q - 1.
+  size_t q = slots;
+  auto at = [&](size_t i) {
+    return i < values.size() ? values[i] : std::complex<double>();
+  };
+  for (size_t half = slots / 2; half >= 1; half /= 2) {
+    bool periodic = true;
+    for (size_t i = half; i < 2 * half && periodic; ++i)
+      periodic = at(i) == at(i - half);
+    if (!periodic)
+      break;
+    q = half;
   }
+  std::vector<std::complex<double>> v(q);
+  for (size_t i = 0; i < q; ++i)
+    v[i] = at(i);
+  inverseButterfliesOnThreads(v.data(), q, inverseTwiddles.data() + (slots - q),
+                              threads);
+  // bitReverse(i, log2 q) for i < q: the slots' reversal shifted down.
+  const auto shift = static_cast<unsigned>(std::countr_zero(slots / q));
+  for (size_t i = 0; i < q; ++i) {
+    const std::complex<double> z = v[bitReversed[i] >> shift] / double(q);
+    f(i, z.real());
+    f(i + q, z.imag());
+  }
+  return q;
 }
 
 std::vector<double> Encoder::slotsToCoefficients(
     std::span<const std::complex<double>> values) const {
-  std::vector<double> coeffs(p->degree(), 0.0);
-  forEachCoefficient(
-      values, [&](size_t j, double c) { coeffs[j] = c; }, 1);
+  std::vector<double> coeffs(p->degree(), 0.0), some(2 * slots);
+  const size_t q = forEachCoefficient(
+      values, [&](size_t k, double c) { some[k] = c; }, 1);
+  const size_t gap = p->degree() / (2 * q);
+  for (size_t k = 0; k < 2 * q; ++k)
+    coeffs[k * gap] = some[k];
   return coeffs;
 }
 
@@ -192,8 +215,8 @@ static int64_t roundToInteger(double y) {
 void Encoder::encodeInto(std::span<const std::complex<double>> values,
                          double scale, std::span<const Limbs> parts,
                          kernels::RnsBackend &backend) const {
-  std::vector<int64_t> rounded(p->degree(), 0);
-  forEachCoefficient(
+  std::vector<int64_t> rounded(2 * slots, 0);
+  const size_t q = forEachCoefficient(
       values,
       [&](size_t j, double c) {
         const double y = c * scale;
@@ -205,8 +228,11 @@ void Encoder::encodeInto(std::span<const std::complex<double>> values,
         rounded[j] = roundToInteger(y);
       },
       backend.hostThreads());
+  // The 2q coefficients that may be nonzero, N / 2q apart: a vector of
+  // period q transforms q / slots of the words (the homomorphic DFT's
+  // factors of narrow butterflies have periods of 32 and 1024).
   for (const Limbs &poly : parts)
-    backend.nttForwardSigned(poly, rounded);
+    backend.nttForwardSigned(poly, std::span(rounded).first(2 * q));
 }
 
 Plaintext Encoder::encode(std::span<const double> values, double scale,

@@ -310,6 +310,36 @@ TEST(CpuPaths, UniformSamplerMatchesTheReference) {
         }
 }
 
+// The transform of a polynomial in X^gap from its N / gap coefficients is
+// the transform of the whole polynomial, on every path and in the default
+// (host) form, from 1 coefficient to N.
+TEST(CpuPaths, SparseSignedTransformMatchesTheWholeOne) {
+  CERIUM_SEEDED_PRNG(prng);
+  const unsigned logN = 10;
+  RnsContext ctx(logN, mixedPrimes(logN));
+  const size_t n = ctx.degree(), limbs = 5;
+  std::vector<uint32_t> ids(limbs);
+  std::iota(ids.begin(), ids.end(), 0);
+  std::vector<CpuPath> paths = vectorPaths();
+  paths.insert(paths.begin(), CpuPath::Portable);
+  for (size_t m = 1; m <= n; m *= 2) {
+    std::vector<int64_t> some(m), whole(n, 0);
+    for (size_t k = 0; k < m; ++k) {
+      some[k] = static_cast<int64_t>(prng.next64()) >> (k % 40);
+      whole[k * (n / m)] = some[k];
+    }
+    for (CpuPath path : paths) {
+      auto backend = createCpuBackend(ctx, {2, path});
+      std::vector<uint32_t> want(limbs * n), got(limbs * n), host(limbs * n);
+      backend->nttForwardSigned({want.data(), ids, n}, whole);
+      backend->nttForwardSigned({got.data(), ids, n}, some);
+      backend->RnsBackend::nttForwardSigned({host.data(), ids, n}, some);
+      EXPECT_TRUE(got == want) << cpuPathName(path) << " M " << m;
+      EXPECT_TRUE(host == want) << cpuPathName(path) << " M " << m;
+    }
+  }
+}
+
 // A key held with its uniform halves as seeds switches to the words the
 // whole key gives, on every path: the halves made limb by limb (limb i of
 // the call is limb firstKeyLimb + i of the key) inside the inner product.

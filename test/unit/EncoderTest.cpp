@@ -105,6 +105,46 @@ TEST(Encoder, WiderPeriodsRoundTrip) {
   EXPECT_THROW(Encoder(params, params->degree()), cerium::Error);
 }
 
+// A vector of period q in more slots is the polynomial of one period in
+// X^(N / 2q): encoded through the size-q transform and a size-2q NTT
+// (nttForwardSigned with 2q coefficients), it is the word-for-word
+// plaintext an encoder of q slots makes of one period, and decodes to the
+// whole vector; the full transform of the same vector agrees with it to
+// within the rounding of its coefficients.
+TEST(Encoder, PeriodicVectorsEncodeThroughTheirPeriod) {
+  CERIUM_SEEDED_PRNG(prng);
+  auto params = makeParams(12, 11); // 2048 slots, N = 4096
+  const size_t n = params->slots();
+  Encoder full(params);
+  for (auto path : {kernels::CpuPath::Portable, kernels::CpuPath::Auto}) {
+    auto backend = kernels::createCpuBackend(params->rns(), {1, path});
+    for (size_t q : {size_t(1), size_t(2), size_t(8), size_t(32), n / 2}) {
+      auto period = randomSlots(q, prng);
+      std::vector<std::complex<double>> z(n);
+      for (size_t i = 0; i < n; ++i)
+        z[i] = period[i % q];
+      const double scale = std::ldexp(1.0, 50);
+      Plaintext pt = full.encode(z, scale, 0, *backend);
+      if (q >= 2)
+        EXPECT_EQ(
+            pt.value.data,
+            Encoder(params, q).encode(period, scale, 0, *backend).value.data)
+            << "period " << q;
+      auto back = full.decode(pt, *backend);
+      double maxErr = 0;
+      for (size_t k = 0; k < n; ++k)
+        maxErr = std::max(maxErr, std::abs(back[k] - z[k]));
+      EXPECT_LT(maxErr, std::ldexp(1.0, -40)) << "period " << q;
+      // The coefficients outside multiples of N / 2q are zero.
+      auto coeffs = full.slotsToCoefficients(z);
+      const size_t gap = params->degree() / (2 * q);
+      for (size_t j = 0; j < coeffs.size(); ++j)
+        if (j % gap)
+          ASSERT_EQ(coeffs[j], 0.0) << "period " << q << " coefficient " << j;
+    }
+  }
+}
+
 TEST(Encoder, LargeValuesAreRejectedNotWrapped) {
   auto params = makeParams(10, 0, 50);
   auto backend = kernels::createCpuBackend(params->rns());

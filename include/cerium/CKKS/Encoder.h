@@ -60,14 +60,16 @@ public:
 
 private:
   void fft(std::vector<std::complex<double>> &v) const;
-  /// Calls f(j, c) for each coefficient c_j of the polynomial whose slots
-  /// are `values` (zero-padded) that the slots can make nonzero: 2 slots of
-  /// them, N / (2 slots) apart; the others are 0. The inverse special FFT
-  /// is read in its bit-reversed order rather than permuted; its
-  /// butterflies run on `threads` threads.
+  /// Finds the shortest period q (a power of two) of `values` (zero-padded
+  /// to the slots), and calls f(k, c) for each coefficient c of the
+  /// polynomial whose slots they are that may be nonzero: the 2q
+  /// coefficients N / (2q) apart (k the index among them); the others are
+  /// 0. Returns q. The inverse special FFT (of one period) is read in its
+  /// bit-reversed order rather than permuted; its butterflies run on
+  /// `threads` threads.
   template <class F>
-  void forEachCoefficient(std::span<const std::complex<double>> values, F f,
-                          int threads) const;
+  size_t forEachCoefficient(std::span<const std::complex<double>> values, F f,
+                            int threads) const;
 
   ParamsPtr p;
   size_t slots;

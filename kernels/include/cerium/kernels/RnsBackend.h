@@ -122,10 +122,13 @@ public:
   virtual void nttForward(Limbs x) = 0;
   /// Inverse of nttForward, in place.
   virtual void nttInverse(Limbs x) = 0;
-  /// out = nttForward of the integer polynomial `coefficients` (degree
-  /// many, host memory) reduced modulo each prime of out: the last step of
-  /// encoding a plaintext. The default reduces on the host and copies; a
-  /// backend may fuse the reduction into its transforms.
+  /// out = nttForward of the integer polynomial `coefficients` (host
+  /// memory) reduced modulo each prime of out: the last step of encoding a
+  /// plaintext. M = coefficients.size() is the degree or a power of two
+  /// below it, for the polynomial sum_k c_k X^(k N / M) (a vector of period
+  /// M / 2 in the slots, encoded sparsely). The default expands and reduces
+  /// on the host and copies; a backend may fuse the reduction into its
+  /// transforms, and transform M words instead of N.
   virtual void nttForwardSigned(Limbs out,
                                 std::span<const int64_t> coefficients);
 
@@ -229,8 +232,8 @@ public:
                                      size_t firstKeyLimb);
 
 protected:
-  /// nttForwardSigned's operands (every override's): one coefficient per
-  /// word of a limb.
+  /// nttForwardSigned's operands (every override's): a power of two of
+  /// coefficients, at most one per word of a limb.
   static void checkSignedCoefficients(Limbs out,
                                       std::span<const int64_t> coefficients);
 };
