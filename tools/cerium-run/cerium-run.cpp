@@ -246,8 +246,8 @@ int main(int argc, char **argv) {
                  "what fits are read from eval.keys as needed");
   std::string keyForm = "auto";
   app.add_option("--keys", keyForm,
-                 "how switching keys are held: whole (both halves in "
-                 "memory), compact (the uniform halves as their seeds, made "
+                 "how the switching keys read from --eval-keys are held: "
+                 "whole (both halves in memory), compact (the uniform halves as their seeds, made "
                  "again at each use: half the key memory; CPU backend), or "
                  "auto (compact where that costs little: the AVX-512 path, "
                  "or keys that would not fit --memory-limit whole)")
