@@ -247,10 +247,11 @@ int main(int argc, char **argv) {
   std::string keyForm = "auto";
   app.add_option("--keys", keyForm,
                  "how the switching keys read from --eval-keys are held: "
-                 "whole (both halves in memory), compact (the uniform halves as their seeds, made "
-                 "again at each use: half the key memory; CPU backend), or "
-                 "auto (compact where that costs little: the AVX-512 path, "
-                 "or keys that would not fit --memory-limit whole)")
+                 "whole (both halves in memory), compact (the uniform "
+                 "halves as their seeds, made again at each use: half the "
+                 "key memory; CPU backend), or auto (compact where that "
+                 "costs little: the AVX-512 path, or keys that would not "
+                 "fit --memory-limit whole)")
       ->check(CLI::IsMember({"auto", "whole", "compact"}));
   int gpus = 0;
   app.add_option("--gpus", gpus,
