@@ -174,9 +174,7 @@ public:
   Impl(func::FuncOp main, ckks::ParamsPtr params, kernels::RnsBackend &backend,
        Communicator *communicator)
       : main(main), p(std::move(params)), backend(backend), n(p->degree()),
-        samplerPath(kernels::cpuPathOf(backend) == kernels::CpuPath::Auto
-                        ? kernels::resolveCpuPath()
-                        : kernels::cpuPathOf(backend)),
+        samplerPath(kernels::hostCpuPath(backend)),
         arena(allocateArena(backend, size_t(arenaLimbs(main)) * n)),
         comm(communicator) {
     const int64_t ranks = scheduleRanks(main);

@@ -551,6 +551,11 @@ CpuPath cpuPathOf(const RnsBackend &backend) {
   return CpuPath::Auto;
 }
 
+CpuPath hostCpuPath(const RnsBackend &backend) {
+  const CpuPath own = cpuPathOf(backend);
+  return own == CpuPath::Auto ? resolveCpuPath() : own;
+}
+
 std::unique_ptr<RnsBackend> createCpuBackend(const RnsContext &ctx,
                                              CpuBackendOptions options) {
   // Ciphertext-sized scratch (megabytes) is allocated and freed on every

@@ -133,11 +133,25 @@ void Evaluator::keySwitchAccumulate(ConstLimbs d, const SwitchingKey &key,
     digits.push_back(target);
     // [P, Q_k] storage: the first |P| + |Q_l| limbs are the key at level l.
     keyB.push_back({key.digits[j].data(), ext, n});
-    keyA.push_back({key.digits[j].data() + keyPolyWords, ext, n});
+    if (!key.uniformAtUse)
+      keyA.push_back({key.digits[j].data() + keyPolyWords, ext, n});
   }
   kernels::BackendBuffer acc(backend, 2 * extWords);
   Limbs acc0{acc.data(), ext, n}, acc1{acc.data() + extWords, ext, n};
-  backend.keySwitchInnerProduct(acc0, acc1, digits, keyB, keyA);
+  if (!key.uniformAtUse) {
+    backend.keySwitchInnerProduct(acc0, acc1, digits, keyB, keyA);
+  } else {
+    // A compact key (SwitchingKey::uniformAtUse): a's limbs made as used,
+    // by their position in [P, Q_L].
+    const kernels::CpuPath path = kernels::hostCpuPath(backend);
+    backend.keySwitchInnerProduct(
+        acc0, acc1, digits, keyB,
+        [&](size_t digit, size_t limb, std::span<uint32_t> out) {
+          expandUniformLimb(*p, key.seed, key.stream, digit, limb,
+                            p->maxLevel(), out, path);
+        },
+        0);
+  }
   kernels::BackendBuffer down(backend, 2 * out0.numWords());
   Limbs down0{down.data(), out0.primes, n};
   Limbs down1{down.data() + out0.numWords(), out0.primes, n};

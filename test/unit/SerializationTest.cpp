@@ -212,6 +212,24 @@ TEST_F(Serialization, GeneratedEvalKeysWorkAsLoaded) {
   EvalKeys again = loadEvalKeys(path("again.keys"), *h.params);
   EXPECT_EQ(again.galois.at(galoisForRotation(*h.params, 1)).digits,
             lowKey.digits);
+
+  // Read compact (b halves alone, a made at each use), the same keys give
+  // the same ciphertexts in half the words.
+  KeySelection compactly;
+  compactly.uniformAtUse = true;
+  EvalKeys compact =
+      loadEvalKeys(path("eval.keys"), *h.params, nullptr, &compactly);
+  ASSERT_TRUE(compact.relin && compact.relin->uniformAtUse);
+  EXPECT_EQ(2 * compact.relin->digits[0].size(), keys.relin->digits[0].size());
+  auto same = [&](const Ciphertext &a, const Ciphertext &b) {
+    return a.value.data == b.value.data && a.scale == b.scale;
+  };
+  Ciphertext ct = h.encrypt(x, low);
+  EXPECT_TRUE(same(h.eval.rotate(ct, 1, compact), h.eval.rotate(ct, 1, keys)));
+  Ciphertext ctTop = h.encrypt(x, top), cty = h.encrypt(y, top);
+  auto product = h.eval.multiply(ctTop, cty);
+  EXPECT_TRUE(same(h.eval.relinearize(product, compact),
+                   h.eval.relinearize(product, keys)));
 }
 
 // A container written piece by piece reads back as one written whole, and

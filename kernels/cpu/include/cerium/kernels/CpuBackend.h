@@ -65,6 +65,10 @@ void uniformBelow(CpuPath path, const std::array<uint32_t, 8> &key,
                   uint64_t nonce, uint64_t counter, uint32_t bound,
                   std::span<uint32_t> out) noexcept;
 
+/// The CPU path for host work beside `backend` (e.g. making a compact key's
+/// limbs): a CPU backend's own, else resolveCpuPath()'s.
+CpuPath hostCpuPath(const RnsBackend &backend);
+
 /// Whether a key switch on `path` makes a key's uniform limbs (uniformBelow)
 /// about as fast as it would read them from memory: the AVX-512 keystream
 /// does (~6 GB/s per core), AVX2's (~2.4) adds ~15% to a bootstrap. Where
