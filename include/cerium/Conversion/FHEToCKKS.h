@@ -1,14 +1,17 @@
 //===- FHEToCKKS.h - Lowering tensor programs to ciphertexts ----*- C++ -*-===//
 //
-// Lowers func @main from the fhe dialect to the ckks dialect. Layout: a
-// tensor sits row-major (its extents possibly padded) in slots [0, n) of
-// one ciphertext and the other slots hold zero; a tensor larger than the
-// slot count S spans ceil(n / S) ciphertexts, position p in slot p % S of
-// ciphertext p / S. Each tensor argument and result of main becomes its
-// ciphertexts, consecutive, with `fhe.shape`, `fhe.layout` (when padded)
-// and, for several, `fhe.part` (0, 1, ...). Plaintext subgraphs
-// (weights, literals and ops on them) are evaluated at compile time and
-// encoded where they meet a ciphertext.
+// Lowers func @main from the fhe dialect to the ckks dialect, as an MLIR
+// dialect conversion with one pattern per fhe op (docs/architecture.md, "the
+// fhe -> ckks lowering"). Each cipher tensor gets a layout: which element
+// sits in which slot of which of its ciphertexts (padded row-major, gapped
+// grids of strided layers, channels multiplexed into the gaps); position p
+// of a layout is slot p % S of ciphertext p / S, so a tensor spans as many
+// ciphertexts as it needs. Each tensor argument and result of main becomes
+// its ciphertexts, consecutive, with `fhe.shape`, `fhe.layout` (when padded)
+// and, for several, `fhe.part` (0, 1, ...). Plaintext subgraphs (weights,
+// literals and ops on them) are evaluated at compile time and encoded where
+// they meet a ciphertext; nonlinear functions become the polynomials the
+// program's precision asks for, and `bootstrap(x)` a ckks.bootstrap.
 //
 // Scale and level management happens as ops are emitted: products are
 // relinearized and rescaled at once, additions align levels with
@@ -18,9 +21,8 @@
 //
 //   module attributes {ckks.slots = S, ckks.levels = L}
 //
-// Ops whose lowering belongs to later work (matmul and conv layers, the
-// approximated nonlinear functions, bootstrapping, cipher broadcasting)
-// fail with "not yet supported: <op> at file:line:col".
+// What has no lowering yet (plain inputs of main, a few plaintext-only
+// forms) fails with "not yet supported: ... at file:line:col".
 //
 //===----------------------------------------------------------------------===//
 #ifndef CERIUM_CONVERSION_FHETOCKKS_H
