@@ -338,15 +338,10 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
     backend.keySwitchInnerProduct(out0, out1, digits, keyB, keyA);
     return;
   }
-  // a's limbs by their position in [P, Q_L] (a key's limbs keep theirs at
-  // every level), on the backend's CPU path.
-  backend.keySwitchInnerProduct(
-      out0, out1, digits, keyB,
-      [&](size_t digit, size_t limb, std::span<uint32_t> out) {
-        ckks::expandUniformLimb(*p, key.seed, key.stream, digit, limb,
-                                p->maxLevel(), out, samplerPath);
-      },
-      first);
+  // a's limbs by their position in [P, Q_L], on the backend's CPU path.
+  backend.keySwitchInnerProduct(out0, out1, digits, keyB,
+                                ckks::uniformLimbSource(*p, key, samplerPath),
+                                first);
 }
 
 const ElementwiseProgram &ScheduleExecutor::Impl::program(rns::KernelOp kernel,

@@ -76,14 +76,18 @@ std::string supportedPaths() {
 
 } // namespace
 
+CpuPath bestCpuPath() {
+  return cpuSupports(CpuPath::Avx512) ? CpuPath::Avx512
+         : cpuSupports(CpuPath::Avx2) ? CpuPath::Avx2
+                                      : CpuPath::Portable;
+}
+
 CpuPath resolveCpuPath(CpuPath requested) {
   std::string source = "the CPU path";
   if (requested == CpuPath::Auto) {
     const char *env = std::getenv("CERIUM_CPU");
     if (!env || !*env || std::string_view(env) == "auto")
-      return cpuSupports(CpuPath::Avx512) ? CpuPath::Avx512
-             : cpuSupports(CpuPath::Avx2) ? CpuPath::Avx2
-                                          : CpuPath::Portable;
+      return bestCpuPath();
     std::string_view name(env);
     if (name == "portable")
       requested = CpuPath::Portable;
@@ -410,14 +414,11 @@ public:
                              std::span<const ConstLimbs> keyB,
                              std::span<const ConstLimbs> keyA) override {
     const size_t beta = digits.size();
-    if (keyB.size() != beta || keyA.size() != beta)
+    checkKeySwitch(out0, out1, digits, keyB);
+    if (keyA.size() != beta)
       throw std::invalid_argument("key-switch: digit count mismatch");
-    for (size_t d = 0; d < beta; ++d) {
-      check(out0, digits[d]);
-      check(out0, keyB[d]);
-      check(out0, keyA[d]);
-    }
-    check(out0, out1);
+    for (const ConstLimbs &a : keyA)
+      check(out0, a);
     // Limb i of every digit and key, as one pointer table per limb.
     const size_t limbs = out0.numLimbs();
     std::vector<const uint32_t *> ptr(limbs * 3 * beta);
@@ -440,13 +441,7 @@ public:
                              const UniformLimbSource &keyA,
                              size_t firstKeyLimb) override {
     const size_t beta = digits.size(), n = out0.degree;
-    if (keyB.size() != beta)
-      throw std::invalid_argument("key-switch: digit count mismatch");
-    for (size_t d = 0; d < beta; ++d) {
-      check(out0, digits[d]);
-      check(out0, keyB[d]);
-    }
-    check(out0, out1);
+    checkKeySwitch(out0, out1, digits, keyB);
     // Whole limbs per thread (a limb's keystream is sequential), its digits'
     // uniform limbs made into the thread's own buffer (beta N words, cache
     // resident) right before the products that read them.
@@ -469,6 +464,20 @@ public:
   }
 
 private:
+  /// The operands both inner products share: the digits and the b halves
+  /// over out0's primes, one b per digit, out1 like out0.
+  static void checkKeySwitch(Limbs out0, Limbs out1,
+                             std::span<const ConstLimbs> digits,
+                             std::span<const ConstLimbs> keyB) {
+    if (keyB.size() != digits.size())
+      throw std::invalid_argument("key-switch: digit count mismatch");
+    for (size_t d = 0; d < digits.size(); ++d) {
+      check(out0, digits[d]);
+      check(out0, keyB[d]);
+    }
+    check(out0, out1);
+  }
+
   /// body(i) for i < count, one parallel region. Dynamic scheduling, one
   /// item at a time: items are limbs or blocks (tens of microseconds or
   /// more), so handing them out costs nothing measurable, and a thread that

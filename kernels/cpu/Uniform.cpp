@@ -331,9 +331,7 @@ void uniformBelow(CpuPath path, const std::array<uint32_t, 8> &key,
                   uint64_t nonce, uint64_t counter, uint32_t bound,
                   std::span<uint32_t> out) noexcept {
   if (path == CpuPath::Auto)
-    path = cpuSupports(CpuPath::Avx512) ? CpuPath::Avx512
-           : cpuSupports(CpuPath::Avx2) ? CpuPath::Avx2
-                                        : CpuPath::Portable;
+    path = bestCpuPath();
   // Bound 1 keeps every word (m would be 2^32): the reference's loop.
   if (bound < 2 || path == CpuPath::Portable)
     cerium::uniformBelow(key, nonce, counter, bound, out);

@@ -141,16 +141,10 @@ void Evaluator::keySwitchAccumulate(ConstLimbs d, const SwitchingKey &key,
   if (!key.uniformAtUse) {
     backend.keySwitchInnerProduct(acc0, acc1, digits, keyB, keyA);
   } else {
-    // A compact key (SwitchingKey::uniformAtUse): a's limbs made as used,
-    // by their position in [P, Q_L].
-    const kernels::CpuPath path = kernels::hostCpuPath(backend);
+    // A compact key (SwitchingKey::uniformAtUse): a's limbs made as used.
     backend.keySwitchInnerProduct(
         acc0, acc1, digits, keyB,
-        [&](size_t digit, size_t limb, std::span<uint32_t> out) {
-          expandUniformLimb(*p, key.seed, key.stream, digit, limb,
-                            p->maxLevel(), out, path);
-        },
-        0);
+        uniformLimbSource(*p, key, kernels::hostCpuPath(backend)), 0);
   }
   kernels::BackendBuffer down(backend, 2 * out0.numWords());
   Limbs down0{down.data(), out0.primes, n};

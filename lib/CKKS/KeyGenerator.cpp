@@ -104,6 +104,16 @@ void expandUniformLimb(const Params &params, const PrngSeed &seed,
       params.prime(params.extendedPrimeIds(level)[limb]), out);
 }
 
+kernels::RnsBackend::UniformLimbSource
+uniformLimbSource(const Params &params, const SwitchingKey &key,
+                  kernels::CpuPath path) {
+  return [&params, &key, path](size_t digit, size_t limb,
+                               std::span<uint32_t> out) {
+    expandUniformLimb(params, key.seed, key.stream, digit, limb,
+                      params.maxLevel(), out, path);
+  };
+}
+
 void expandUniformHalf(const Params &params, const PrngSeed &seed,
                        uint64_t stream, size_t digit, unsigned level,
                        std::span<uint32_t> out) {

@@ -125,11 +125,12 @@ TEST(Encoder, PeriodicVectorsEncodeThroughTheirPeriod) {
         z[i] = period[i % q];
       const double scale = std::ldexp(1.0, 50);
       Plaintext pt = full.encode(z, scale, 0, *backend);
-      if (q >= 2)
+      if (q >= 2) {
         EXPECT_EQ(
             pt.value.data,
             Encoder(params, q).encode(period, scale, 0, *backend).value.data)
             << "period " << q;
+      }
       auto back = full.decode(pt, *backend);
       double maxErr = 0;
       for (size_t k = 0; k < n; ++k)
@@ -138,9 +139,11 @@ TEST(Encoder, PeriodicVectorsEncodeThroughTheirPeriod) {
       // The coefficients outside multiples of N / 2q are zero.
       auto coeffs = full.slotsToCoefficients(z);
       const size_t gap = params->degree() / (2 * q);
-      for (size_t j = 0; j < coeffs.size(); ++j)
-        if (j % gap)
+      for (size_t j = 0; j < coeffs.size(); ++j) {
+        if (j % gap) {
           ASSERT_EQ(coeffs[j], 0.0) << "period " << q << " coefficient " << j;
+        }
+      }
     }
   }
 }

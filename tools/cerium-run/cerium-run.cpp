@@ -465,7 +465,7 @@ int main(int argc, char **argv) {
     selection.uniformAtUse =
         keyForm == "compact" ||
         (keyForm == "auto" && onCpu &&
-         kernels::uniformAtUseIsCheap(kernels::cpuPathOf(*backend)));
+         kernels::uniformAtUseIsCheap(kernels::cpuPathOf(*executor)));
     auto keyBytesHeld = [&] {
       size_t bytes = 0;
       for (const ckks::KeyName &name : keyFile->names())

@@ -33,6 +33,14 @@ void expandUniformLimb(const Params &params, const PrngSeed &seed,
                        uint64_t stream, size_t digit, size_t limb,
                        unsigned level, std::span<uint32_t> out,
                        kernels::CpuPath path) noexcept;
+/// The `a` limbs of `key`, a key held with its uniform halves as seeds
+/// (SwitchingKey::uniformAtUse), for RnsBackend::keySwitchInnerProduct: limb
+/// positions in [P, Q_L] (a key's limbs keep theirs at every level), made
+/// on `path`. The source refers to `params` and `key`, which must outlive
+/// it.
+kernels::RnsBackend::UniformLimbSource
+uniformLimbSource(const Params &params, const SwitchingKey &key,
+                  kernels::CpuPath path);
 /// Limbs a key's keystream layout can name (16 bits of the counter).
 inline constexpr size_t kMaxKeyLimbs = size_t(1) << 16;
 /// Digit `digit`'s whole `a` half over [P, Q_level] into `out`, the limbs

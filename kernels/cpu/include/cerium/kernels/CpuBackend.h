@@ -44,6 +44,8 @@ bool cpuHasAvx512();
 bool cpuSupports(CpuPath path);
 /// "portable", "avx2", "avx512" ("auto" for Auto).
 const char *cpuPathName(CpuPath path);
+/// The best path this CPU has (what Auto means without CERIUM_CPU).
+CpuPath bestCpuPath();
 /// The path a backend created with `requested` runs: Auto becomes
 /// CERIUM_CPU's path when the variable is set, else the best this CPU has.
 /// Throws std::runtime_error (one line: the variable, the path, what the CPU
@@ -57,8 +59,8 @@ CpuPath cpuPathOf(const RnsBackend &backend);
 /// from block `counter` on, each word kept if below the largest multiple of
 /// `bound` that fits 32 bits and reduced: the values cerium::uniformBelow
 /// (Support/Random.h, the reference) draws, with the blocks, the test and
-/// the reduction on `path`'s vector units (Auto: the best this CPU has,
-/// CERIUM_CPU aside; callers pass resolveCpuPath()'s answer). For the
+/// the reduction on `path`'s vector units (Auto: bestCpuPath(), CERIUM_CPU
+/// aside; callers pass resolveCpuPath()'s answer). For the
 /// uniform halves of switching keys; it does not throw, so parallel loops
 /// call it.
 void uniformBelow(CpuPath path, const std::array<uint32_t, 8> &key,
