@@ -11,6 +11,7 @@
 #include "cerium/kernels/CpuBackend.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -197,27 +198,67 @@ public:
   std::vector<ckks::Ciphertext> outputs();
 
 private:
+  /// The limbs of a limb-wise op that one backend call computes: positions
+  /// in its result's array (increasing), and how many of this process's
+  /// limbs precede the first (where an array held owned-only keeps it).
+  struct Share {
+    std::vector<size_t> positions;
+    size_t ordinal = 0;
+    size_t first() const { return positions.front(); }
+    size_t count() const { return positions.size(); }
+    bool contiguous() const {
+      return positions.back() - positions.front() + 1 == positions.size();
+    }
+  };
+
+  /// A value's array as this process holds it: every limb, or (planned for
+  /// its rank, `rns.held`) only the limbs of the primes it owns, in order.
   Limbs view(Value v) {
+    auto primes = cast<rns::LimbsType>(v.getType()).getPrimes();
     return {arena.data() + size_t(placement.lookup(v)) * n,
-            cast<rns::LimbsType>(v.getType()).getPrimes(), n};
+            ownedOnly.contains(v) ? ownedPrimes(v.getType()) : primes, n};
+  }
+  /// The part of `v` a share covers.
+  Limbs part(Value v, const Share *share) {
+    Limbs all = view(v);
+    if (!share)
+      return all;
+    if (ownedOnly.contains(v))
+      return all.slice(share->ordinal, share->count());
+    if (!share->contiguous())
+      throw Error("internal error: a share of scattered limbs of an array "
+                  "held whole");
+    return all.slice(share->first(), share->count());
   }
   void loadPlan();
   void execute(Operation *op, KeySource &keys);
-  /// One op on limbs [first, first + count) of its results (all of them
-  /// unless the op runs limb-wise).
-  void execute(Operation *op, KeySource &keys, size_t first, size_t count);
+  void executeLimbWise(Operation *op, KeySource &keys);
+  /// One op on a share of its results' limbs (all of them if null).
+  void execute(Operation *op, KeySource &keys, const Share *share);
   void keySwitch(rns::KeySwitchOp op, const ckks::SwitchingKey &key,
-                 size_t first, size_t count);
+                 const Share *share);
+  /// Where the key holds the limbs of `share` (positions in the op's
+  /// basis), if they are consecutive there.
+  std::optional<size_t> heldAt(const ckks::SwitchingKey &key,
+                               const Share &share) const;
   void allGather(rns::AllGatherOp op);
+  /// A limb-wise concat: each operand's limbs of this process to their
+  /// place in the result, in whichever form each array is held.
+  void concatOwned(rns::ConcatOp op);
   /// Encodes the constant into `parts` (views into its array); a device
   /// backend encodes it whole once and keeps it.
   void encode(rns::EncodeOp op, ArrayRef<Limbs> parts);
   const kernels::BaseConverter &converter(Type from, Type to);
-  const ElementwiseProgram &program(rns::KernelOp kernel, size_t first,
-                                    size_t count);
+  const ElementwiseProgram &program(rns::KernelOp kernel, const Share *share);
   /// The runs of limbs of an array over `type` whose primes this rank owns
   /// (prime id mod ranks), as (first, count).
   ArrayRef<std::pair<size_t, size_t>> ownedRuns(Type type);
+  /// The primes of `type` this rank owns, in order.
+  ArrayRef<uint32_t> ownedPrimes(Type type);
+  /// This process's limbs of an op's result: one share of them all when
+  /// every array the op touches is held owned-only (one backend call), else
+  /// one per run of consecutive owned limbs.
+  std::vector<Share> shares(Operation *op);
 
   func::FuncOp main;
   ckks::ParamsPtr p;
@@ -254,6 +295,10 @@ private:
   static constexpr int64_t kLimbWise = -1;
   llvm::DenseMap<Operation *, int64_t> placementOn;
   llvm::DenseMap<Type, std::vector<std::pair<size_t, size_t>>> runs;
+  /// Values held owned-only (`rns.held`), and the owned primes by type
+  /// (std::map: a view's span points into its vectors).
+  llvm::DenseSet<Value> ownedOnly;
+  std::map<const void *, std::vector<uint32_t>> owned;
   /// Where a limb-wise base conversion puts its (scattered) outputs first.
   kernels::BackendBuffer scratch;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
@@ -277,9 +322,26 @@ const kernels::BaseConverter &ScheduleExecutor::Impl::converter(Type from,
   return *it->second;
 }
 
+std::optional<size_t>
+ScheduleExecutor::Impl::heldAt(const ckks::SwitchingKey &key,
+                               const Share &share) const {
+  if (!key.basisLimbs) // held whole: positions are the key's own
+    return share.contiguous() ? std::optional<size_t>(share.first())
+                              : std::nullopt;
+  // A partial key keeps only its primes' limbs, in order.
+  const auto &kept = key.keptLimbs;
+  auto at = std::lower_bound(kept.begin(), kept.end(), uint32_t(share.first()));
+  if (size_t(kept.end() - at) < share.count())
+    return std::nullopt;
+  for (size_t i = 0; i < share.count(); ++i)
+    if (at[i] != share.positions[i])
+      return std::nullopt;
+  return size_t(at - kept.begin());
+}
+
 void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
                                        const ckks::SwitchingKey &key,
-                                       size_t first, size_t count) {
+                                       const Share *share) {
   const size_t beta = op.getDigits().size();
   if (key.digits.size() < beta)
     throw Error("switching key has too few digits for this program");
@@ -312,57 +374,63 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
     for (size_t j = 0; j < beta; ++j)
       keyData.push_back(copies[j].data());
   }
-  // Where limbs [first, first + count) of the basis sit in the key as this
-  // process holds it (a partial key keeps only its primes' limbs).
-  size_t held = first;
-  if (key.basisLimbs) {
-    const auto &kept = key.keptLimbs;
-    auto at = std::lower_bound(kept.begin(), kept.end(), uint32_t(first));
-    if (size_t(kept.end() - at) < count || *at != first ||
-        at[count - 1] != first + count - 1)
+  // Where the limbs this call computes sit in the key as this process
+  // holds it (a partial key keeps only its primes' limbs).
+  size_t held = 0;
+  if (share) {
+    std::optional<size_t> at = heldAt(key, *share);
+    if (!at)
       throw Error("this process holds a share of a switching key without "
                   "limbs it computes");
-    held = size_t(at - kept.begin());
+    held = *at;
   }
-  auto runPrimes = primes.slice(first, count);
+  Limbs out0 = part(op.getB(), share), out1 = part(op.getA(), share);
   std::vector<ConstLimbs> digits, keyB, keyA;
   for (size_t j = 0; j < beta; ++j) {
-    digits.push_back(view(op.getDigits()[j]).slice(first, count));
-    keyB.push_back({keyData[j] + held * n, runPrimes, n});
+    digits.push_back(part(op.getDigits()[j], share));
+    keyB.push_back({keyData[j] + held * n, out0.primes, n});
     if (!key.uniformAtUse)
-      keyA.push_back({keyData[j] + keyPolyWords + held * n, runPrimes, n});
+      keyA.push_back({keyData[j] + keyPolyWords + held * n, out0.primes, n});
   }
-  Limbs out0 = view(op.getB()).slice(first, count),
-        out1 = view(op.getA()).slice(first, count);
   if (!key.uniformAtUse) {
     backend.keySwitchInnerProduct(out0, out1, digits, keyB, keyA);
     return;
   }
   // a's limbs by their position in [P, Q_L], on the backend's CPU path.
-  backend.keySwitchInnerProduct(out0, out1, digits, keyB,
-                                ckks::uniformLimbSource(*p, key, samplerPath),
-                                first);
+  auto source = ckks::uniformLimbSource(*p, key, samplerPath);
+  if (!share || share->contiguous()) {
+    backend.keySwitchInnerProduct(out0, out1, digits, keyB, source,
+                                  share ? share->first() : 0);
+    return;
+  }
+  backend.keySwitchInnerProduct(
+      out0, out1, digits, keyB,
+      [&](size_t digit, size_t limb, std::span<uint32_t> out) {
+        source(digit, share->positions[limb], out);
+      },
+      0);
 }
 
 const ElementwiseProgram &ScheduleExecutor::Impl::program(rns::KernelOp kernel,
-                                                          size_t first,
-                                                          size_t count) {
-  auto key = std::make_pair(kernel.getOperation(), first);
+                                                          const Share *share) {
+  // An op is run in the same shares every time: its first position names
+  // one.
+  auto key = std::make_pair(kernel.getOperation(), share ? share->first() : 0);
   auto it = programs.find(key);
   if (it != programs.end())
     return it->second;
   ElementwiseProgram prog = compileKernel(kernel, *p);
-  if (count != prog.numLimbs) {
-    // Constants are stored per limb, constant by constant: keep this run's.
+  if (share && share->count() != prog.numLimbs) {
+    // Constants are stored per limb, constant by constant: keep this share's.
     std::vector<uint32_t> kept, keptShoup;
     for (size_t c = 0; c < prog.constants.size() / prog.numLimbs; ++c)
-      for (size_t i = first; i < first + count; ++i) {
+      for (size_t i : share->positions) {
         kept.push_back(prog.constants[c * prog.numLimbs + i]);
         keptShoup.push_back(prog.constantsShoup[c * prog.numLimbs + i]);
       }
     prog.constants = std::move(kept);
     prog.constantsShoup = std::move(keptShoup);
-    prog.numLimbs = count;
+    prog.numLimbs = share->count();
   }
   return programs.try_emplace(key, std::move(prog)).first->second;
 }
@@ -377,6 +445,63 @@ ScheduleExecutor::Impl::ownedRuns(Type type) {
                    kernels::ownedRuns(cast<rns::LimbsType>(type).getPrimes(),
                                       int(rank), comm->size()))
       .first->second;
+}
+
+ArrayRef<uint32_t> ScheduleExecutor::Impl::ownedPrimes(Type type) {
+  auto [it, inserted] = owned.try_emplace(type.getAsOpaquePointer());
+  if (inserted)
+    for (uint32_t id : cast<rns::LimbsType>(type).getPrimes())
+      if (kernels::ownerOfPrime(id, comm->size()) == rank)
+        it->second.push_back(id);
+  return it->second;
+}
+
+std::vector<ScheduleExecutor::Impl::Share>
+ScheduleExecutor::Impl::shares(Operation *op) {
+  auto runs = ownedRuns(op->getResult(0).getType());
+  std::vector<Share> out;
+  if (runs.empty())
+    return out;
+  auto held = [&](Value v) { return ownedOnly.contains(v); };
+  const bool merged = llvm::all_of(op->getResults(), held) &&
+                      llvm::all_of(op->getOperands(), held);
+  size_t ordinal = 0;
+  for (auto [first, count] : runs) {
+    if (out.empty() || !merged)
+      out.push_back({{}, ordinal});
+    for (size_t i = first; i < first + count; ++i)
+      out.back().positions.push_back(i);
+    ordinal += count;
+  }
+  return out;
+}
+
+void ScheduleExecutor::Impl::concatOwned(rns::ConcatOp op) {
+  Limbs out = view(op.getResult());
+  const bool outOwned = ownedOnly.contains(op.getResult());
+  size_t position = 0, ordinal = 0; // the operand's place in the result
+  for (Value v : op.getInputs()) {
+    Limbs in = view(v);
+    const bool inOwned = ownedOnly.contains(v);
+    const size_t limbs = cast<rns::LimbsType>(v.getType()).getNumLimbs();
+    if (!outOwned && !inOwned) {
+      // Both whole: every limb (the others' may be stale; nothing reads
+      // them before a gather).
+      if (in.data != out.limb(position))
+        backend.copy(out.limb(position), in.data, in.numWords());
+    } else {
+      size_t k = 0; // this operand's owned limbs so far
+      for (auto [first, count] : ownedRuns(v.getType())) {
+        const uint32_t *from = in.limb(inOwned ? k : first);
+        uint32_t *to = out.limb(outOwned ? ordinal + k : position + first);
+        if (from != to)
+          backend.copy(to, from, count * n);
+        k += count;
+      }
+    }
+    position += limbs;
+    ordinal += ownedPrimes(v.getType()).size();
+  }
 }
 
 void ScheduleExecutor::Impl::allGather(rns::AllGatherOp op) {
@@ -457,17 +582,25 @@ void ScheduleExecutor::Impl::allGather(rns::AllGatherOp op) {
 void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys) {
   auto on = placementOn.find(op);
   if (on == placementOn.end()) {
-    execute(op, keys, 0, SIZE_MAX);
+    execute(op, keys, nullptr);
     return;
   }
   if (on->second != kLimbWise) {
     if (on->second == rank)
-      execute(op, keys, 0, SIZE_MAX);
+      execute(op, keys, nullptr);
     return;
   }
-  // Limb-wise: every op's limbs are those of its first result.
-  if (op->getNumResults() == 0 || isa<rns::SliceOp, rns::ConcatOp>(op)) {
-    execute(op, keys, 0, SIZE_MAX);
+  executeLimbWise(op, keys);
+}
+
+void ScheduleExecutor::Impl::executeLimbWise(Operation *op, KeySource &keys) {
+  // Every op's limbs are those of its first result.
+  if (op->getNumResults() == 0 || isa<rns::SliceOp>(op)) {
+    execute(op, keys, nullptr);
+    return;
+  }
+  if (auto c = dyn_cast<rns::ConcatOp>(op)) {
+    concatOwned(c);
     return;
   }
   auto owned = ownedRuns(op->getResult(0).getType());
@@ -475,12 +608,25 @@ void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys) {
     // One transform of the slots for all of this process's limbs.
     Limbs whole = view(e.getResult());
     SmallVector<Limbs> parts;
-    for (auto [first, count] : owned)
-      parts.push_back(whole.slice(first, count));
+    if (ownedOnly.contains(e.getResult()))
+      parts.push_back(whole);
+    else
+      for (auto [first, count] : owned)
+        parts.push_back(whole.slice(first, count));
     encode(e, parts);
     return;
   }
-  if (auto b = dyn_cast<rns::BaseConvertOp>(op); b && owned.size() > 1) {
+  auto b = dyn_cast<rns::BaseConvertOp>(op);
+  if (b && ownedOnly.contains(b.getResult())) {
+    // Straight to this process's output limbs (the input is whole).
+    Limbs out = view(b.getResult());
+    backend.baseConvert(
+        converter(b.getInput().getType(),
+                  rns::LimbsType::get(b.getContext(), out.primes)),
+        out, view(b.getInput()));
+    return;
+  }
+  if (b && owned.size() > 1) {
     // One conversion to all of this process's output limbs (its input side,
     // the bulk of the work, is shared by them), then each run to its place.
     Limbs out = view(b.getResult());
@@ -501,22 +647,46 @@ void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys) {
     }
     return;
   }
+  std::vector<Share> parts = shares(op);
   if (auto k = dyn_cast<rns::KeySwitchOp>(op)) {
-    // The key once for all runs (a streamed key is fetched per call).
+    // The key once for all shares (a streamed key is fetched per call); a
+    // key held whole has this process's limbs apart: one call per run.
     const ckks::SwitchingKey &key = keys.key(keyName(k));
-    for (auto [first, count] : owned)
-      keySwitch(k, key, first, count);
+    if (parts.size() == 1 && !heldAt(key, parts.front())) {
+      Share all = std::move(parts.front());
+      parts.clear();
+      for (size_t i = 0; i < all.count(); ++i) {
+        if (i == 0 || all.positions[i] != all.positions[i - 1] + 1)
+          parts.push_back({{}, all.ordinal + i});
+        parts.back().positions.push_back(all.positions[i]);
+      }
+    }
+    for (const Share &share : parts)
+      keySwitch(k, key, &share);
     return;
   }
-  for (auto [first, count] : owned)
-    execute(op, keys, first, count);
+  for (const Share &share : parts)
+    execute(op, keys, &share);
 }
 
 void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   Operation *op = e.getOperation();
   Limbs out = view(e.getResult());
+  // A device keeps each constant whole; an array held owned-only takes
+  // this process's limbs of it.
+  auto place = [&](const uint32_t *whole) {
+    if (!ownedOnly.contains(e.getResult())) {
+      backend.copy(out.data, whole, out.numWords());
+      return;
+    }
+    size_t ordinal = 0;
+    for (auto [first, count] : ownedRuns(e.getType())) {
+      backend.copy(out.limb(ordinal), whole + first * n, count * n);
+      ordinal += count;
+    }
+  };
   if (auto it = deviceConstants.find(op); it != deviceConstants.end()) {
-    backend.copy(out.data, it->second.data(), out.numWords());
+    place(it->second.data());
     return;
   }
   unsigned level = unsigned(e.getLevel());
@@ -536,7 +706,7 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   const size_t slots =
       std::max<size_t>(p->slots(), llvm::PowerOf2Ceil(uint64_t(end)));
   if (level > p->maxLevel() ||
-      !std::ranges::equal(out.primes, p->qPrimeIds(level)))
+      !std::ranges::equal(e.getType().getPrimes(), p->qPrimeIds(level)))
     throw Error("encoded plaintext does not match its limb array");
   auto made = encoders.find(slots);
   if (made == encoders.end())
@@ -561,38 +731,30 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   if (!hostBackend)
     hostBackend = kernels::createCpuBackend(p->rns());
   ckks::Plaintext pt = encoder.encode(values, scale, level, *hostBackend);
-  kernels::BackendBuffer kept(backend, out.numWords());
-  backend.copyFromHost(kept.data(), pt.value.data.data(), out.numWords());
-  backend.copy(out.data, kept.data(), out.numWords());
+  const size_t words = pt.value.data.size();
+  kernels::BackendBuffer kept(backend, words);
+  backend.copyFromHost(kept.data(), pt.value.data.data(), words);
+  place(kept.data());
   deviceConstants.try_emplace(op, std::move(kept));
 }
 
 void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys,
-                                     size_t first, size_t count) {
-  auto part = [&](Value v) {
-    Limbs all = view(v);
-    return count == SIZE_MAX ? all : all.slice(first, count);
-  };
+                                     const Share *share) {
   auto inPlace = [&](Value in, Value out) {
-    Limbs o = part(out), i = part(in);
+    Limbs o = part(out, share), i = part(in, share);
     if (o.data != i.data)
       backend.copy(o.data, i.data, o.numWords());
     return o;
   };
   llvm::TypeSwitch<Operation *>(op)
       .Case<rns::KernelOp>([&](rns::KernelOp k) {
-        const ElementwiseProgram &prog =
-            program(k, count == SIZE_MAX ? 0 : first,
-                    count == SIZE_MAX
-                        ? cast<rns::LimbsType>(k.getOutputs()[0].getType())
-                              .getNumLimbs()
-                        : count);
+        const ElementwiseProgram &prog = program(k, share);
         std::vector<Limbs> outs;
         std::vector<ConstLimbs> ins;
         for (Value v : k.getOutputs())
-          outs.push_back(part(v));
+          outs.push_back(part(v, share));
         for (Value v : k.getInputs())
-          ins.push_back(part(v));
+          ins.push_back(part(v, share));
         backend.elementwise(prog, outs, ins);
       })
       .Case<rns::NttOp>([&](rns::NttOp o) {
@@ -614,26 +776,22 @@ void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys,
       })
       .Case<rns::BaseConvertOp>([&](rns::BaseConvertOp b) {
         // A share of the outputs needs every input limb.
-        Limbs out = part(b.getResult());
+        Limbs out = part(b.getResult(), share);
         backend.baseConvert(
             converter(b.getInput().getType(),
                       rns::LimbsType::get(b.getContext(), out.primes)),
             out, view(b.getInput()));
       })
       .Case<rns::AutomorphOp>([&](rns::AutomorphOp a) {
-        backend.automorphism(part(a.getResult()), part(a.getInput()),
-                             uint32_t(a.getGalois()), kernels::Domain::Ntt);
+        backend.automorphism(part(a.getResult(), share),
+                             part(a.getInput(), share), uint32_t(a.getGalois()),
+                             kernels::Domain::Ntt);
       })
       .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) {
-        keySwitch(k, keys.key(keyName(k)), count == SIZE_MAX ? 0 : first,
-                  count == SIZE_MAX
-                      ? cast<rns::LimbsType>(k.getB().getType()).getNumLimbs()
-                      : count);
+        keySwitch(k, keys.key(keyName(k)), share);
       })
-      .Case<rns::EncodeOp>([&](rns::EncodeOp e) {
-        Limbs whole = view(e.getResult());
-        encode(e, count == SIZE_MAX ? whole : whole.slice(first, count));
-      })
+      .Case<rns::EncodeOp>(
+          [&](rns::EncodeOp e) { encode(e, part(e.getResult(), share)); })
       .Default([&](Operation *o) {
         throw Error("cannot execute '" + o->getName().getStringRef().str() +
                     "'");
@@ -646,6 +804,11 @@ void ScheduleExecutor::Impl::loadPlan() {
   // the arena before any kernel touches memory.
   const uint32_t totalPrimes = uint32_t(p->numQ() + p->numP());
   const int64_t arenaSize = arenaLimbs(main);
+  // A plan with arrays held owned-only is one process's.
+  if (auto planRank = main->getAttrOfType<IntegerAttr>("rns.plan_rank"))
+    if (!comm || planRank.getInt() != rank)
+      throw Error("the schedule's memory plan is for process " +
+                  std::to_string(planRank.getInt()) + ", not this one");
   auto check = [&](Value v, int64_t offset) {
     auto l = dyn_cast<rns::LimbsType>(v.getType());
     if (!l)
@@ -654,7 +817,9 @@ void ScheduleExecutor::Impl::loadPlan() {
       if (id >= totalPrimes)
         throw Error("the program names prime " + std::to_string(id) +
                     ", beyond its parameter set");
-    if (offset < 0 || offset + int64_t(l.getNumLimbs()) > arenaSize)
+    const int64_t limbs = ownedOnly.contains(v) ? int64_t(ownedPrimes(l).size())
+                                                : int64_t(l.getNumLimbs());
+    if (offset < 0 || offset + limbs > arenaSize)
       throw Error("the program's memory plan places an array outside its "
                   "arena");
     placement[v] = offset;
@@ -669,8 +834,23 @@ void ScheduleExecutor::Impl::loadPlan() {
     if (!offsets || size_t(offsets.size()) != op.getNumResults())
       throw Error("op without a memory plan: " +
                   op.getName().getStringRef().str());
-    for (OpResult r : op.getResults())
-      check(r, offsets[r.getResultNumber()]);
+    // Arrays held in part (`rns.held`, rns-plan-memory for one rank): 1,
+    // this process's limbs; 2, none (made on another process, not read
+    // here: never touched).
+    auto held = op.getAttrOfType<DenseI64ArrayAttr>("rns.held");
+    if (held && (size_t(held.size()) != op.getNumResults() ||
+                 !main->hasAttr("rns.plan_rank") ||
+                 llvm::any_of(held.asArrayRef(),
+                              [](int64_t f) { return f < 0 || f > 2; })))
+      throw Error("the program's memory plan holds arrays in part but is "
+                  "no process's plan");
+    for (OpResult r : op.getResults()) {
+      const int64_t form = held ? held[r.getResultNumber()] : 0;
+      if (form == 1)
+        ownedOnly.insert(r);
+      if (form != 2)
+        check(r, offsets[r.getResultNumber()]);
+    }
     if (auto on = op.getAttr("rns.on")) {
       if (!comm)
         throw Error("the schedule places ops on processes but is not "

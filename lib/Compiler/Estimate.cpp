@@ -669,6 +669,43 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
                               target.name(), target.devices));
     ranks = target.devices;
   }
+  // Each process's arena as cerium-run plans it (the arrays of its
+  // limb-wise work hold its primes' limbs only): the largest. Rank 0's plan
+  // stays on the schedule for the calls below.
+  auto planned = [&] {
+    return double(
+        schedule->getAttrOfType<mlir::IntegerAttr>("rns.arena_limbs").getInt());
+  };
+  double arenaLimbs = double(runtime::arenaBytes(schedule)) / (n * kWord);
+  if (copy) {
+    arenaLimbs = 0;
+    for (int64_t r = ranks - 1; r >= 0; --r) {
+      mlir::PassManager pm(main.getContext(),
+                           mlir::func::FuncOp::getOperationName());
+      pm.addPass(rns::createPlanMemoryPass(r));
+      if (mlir::failed(pm.run(schedule)))
+        throw Error(fmt::format("--estimate {}: cannot plan the memory of "
+                                "process {}",
+                                target.name(), r));
+      arenaLimbs = std::max(arenaLimbs, planned());
+    }
+  }
+  // Where an op's arrays are all held owned-only, the executor makes one
+  // call for all of a process's limbs; elsewhere one per run of them.
+  auto heldOwned = [](mlir::Value v) {
+    auto r = mlir::dyn_cast<mlir::OpResult>(v);
+    if (!r)
+      return false;
+    auto held =
+        r.getOwner()->getAttrOfType<mlir::DenseI64ArrayAttr>("rns.held");
+    return held && held[r.getResultNumber()] == 1;
+  };
+  auto oneCall = [&](mlir::Operation &op) {
+    if (mlir::isa<rns::BaseConvertOp>(op))
+      return heldOwned(op.getResult(0));
+    return llvm::all_of(op.getResults(), heldOwned) &&
+           llvm::all_of(op.getOperands(), heldOwned);
+  };
 
   // One timeline per process. A limb-wise op costs each process the calls
   // on its runs of owned limbs; an op on one process costs that process; an
@@ -754,12 +791,22 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
       // The executor runs a limb-wise concat whole (it copies operands
       // every process has).
       if (!mlir::isa<rns::ConcatOp>(op)) {
-        for (int64_t r = 0; r < ranks; ++r)
+        const bool merged = oneCall(op);
+        for (int64_t r = 0; r < ranks; ++r) {
+          double all = 0;
           for (auto [first, count] :
                ownedRuns(op.getResult(0).getType(), r, ranks)) {
+            all += double(count);
+            if (merged)
+              continue;
             Work share = part(w, double(count), n);
             charge(r, share, secondsOf(share));
           }
+          if (merged && all > 0) {
+            Work share = part(w, all, n);
+            charge(r, share, secondsOf(share));
+          }
+        }
         continue;
       }
     }
@@ -779,7 +826,7 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     k.calls = waits[slowest];
     k.seconds = idle[slowest];
   }
-  e.arenaBytes = double(runtime::arenaBytes(main)) / target.devices;
+  e.arenaBytes = arenaLimbs * n * kWord;
   e.keyBytes = evalKeyBytes(p, runtime::requiredKeys(main)) / target.devices;
   // This host's CPU holds them compact where cerium-run's --keys auto does.
   if (!target.gpu && kernels::uniformAtUseIsCheap(kernels::resolveCpuPath()))
@@ -812,8 +859,8 @@ std::string estimateReport(const Estimate &e) {
                      formatBytes(e.plaintextBytes));
   const bool several = e.target.devices > 1;
   if (several)
-    out += fmt::format("held today        {} per process (the runtime keeps "
-                       "the whole arena in each, the keys split)\n",
+    out += fmt::format("held today        {} per process (a device keeps "
+                       "every plaintext it uses whole)\n",
                        formatBytes(e.heldBytesPerProcess()));
   out += fmt::format("bytes moved       {} in memory, {} between devices\n",
                      formatBytes(e.bytesMoved), formatBytes(e.linkBytes));

@@ -323,6 +323,10 @@ int main(int argc, char **argv) {
       options.ranks = ranks;
       options.mode = partition;
       pm.addNestedPass<mlir::func::FuncOp>(rns::createPartitionPass(options));
+      // Then this process's memory: the arrays of its limb-wise work hold
+      // only its primes' limbs.
+      pm.addNestedPass<mlir::func::FuncOp>(
+          rns::createPlanMemoryPass(world->rank()));
       if (mlir::failed(pm.run(*artifact.program)))
         throw Error("cannot partition the program over " +
                     std::to_string(ranks) + " processes");

@@ -70,11 +70,12 @@ struct Estimate {
   EstimateTarget target;
   double seconds = 0;
   double bytesMoved = 0, linkBytes = 0;
-  /// Per device: the planned arena, the evaluation keys, and the encoded
-  /// plaintexts a device backend keeps, each divided by the devices (what a
-  /// split of the memory would need). The runtime splits the keys (each
-  /// process holds the keys, or key limbs, its share uses), not yet the
-  /// arena or a device's plaintexts (`heldBytesPerProcess`).
+  /// Per device: the planned arena (the largest process's plan: the arrays
+  /// of limb-wise work hold that process's limbs only), the evaluation keys
+  /// divided by the devices (each process holds the keys, or key limbs, its
+  /// share uses), and the encoded plaintexts a device backend keeps divided
+  /// by the devices (what a split would need; today each device keeps every
+  /// one it uses whole: `heldBytesPerProcess`).
   double arenaBytes = 0, keyBytes = 0, plaintextBytes = 0;
   /// How the schedule was split: ops limb-wise, ops on one process, and
   /// the all-gathers (0 on one device).
@@ -83,10 +84,10 @@ struct Estimate {
   double peakBytesPerDevice() const {
     return arenaBytes + keyBytes + plaintextBytes;
   }
-  /// What one process of a run on target.devices holds today: the whole
-  /// arena, its share of the keys (on average) and at most every plaintext.
+  /// What one process of a run on target.devices holds today: its arena,
+  /// its share of the keys (on average) and at most every plaintext.
   double heldBytesPerProcess() const {
-    return double(target.devices) * (arenaBytes + plaintextBytes) + keyBytes;
+    return arenaBytes + double(target.devices) * plaintextBytes + keyBytes;
   }
 };
 

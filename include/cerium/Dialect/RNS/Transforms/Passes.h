@@ -28,7 +28,16 @@ std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 /// in-place chain that produces it) is computed inside the concat's result,
 /// so the concat copies nothing for it. Records `rns.offsets` on each op,
 /// `rns.arg_offsets` and `rns.arena_limbs` on the function.
-std::unique_ptr<mlir::Pass> createPlanMemoryPass();
+///
+/// With `rank` >= 0 on a partitioned schedule (rns-partition), plans the
+/// memory of that process: an array that limb-wise ops make and read holds
+/// only the limbs of the rank's primes, in order; one made on another rank
+/// that nothing here reads takes no space; arrays needed whole (inputs,
+/// gathered, converted or returned ones, those ops run whole here read)
+/// keep every limb. Ops record the form of each result where one is not
+/// whole (`rns.held`: 0 whole, 1 this rank's limbs, 2 none). Sets
+/// `rns.plan_rank`.
+std::unique_ptr<mlir::Pass> createPlanMemoryPass(int64_t rank = -1);
 
 struct PartitionOptions {
   /// Processes the schedule runs on.
