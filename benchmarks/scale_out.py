@@ -34,8 +34,9 @@ processes; a whole-ciphertext one (--partition ciphertexts) is a broadcast
 from the rank that computed it. Also the process's wall time (loading
 included) and the peak RSS (with mpirun: the largest process of the run).
 Every output file must be byte-identical to the 1p x 1t one (asserted). The
-cost model's single-device projection (`cerium-cc --estimate cpu`) is
-printed beside each program for reference.
+cost model's prediction is printed beside each configuration it can make
+(`cerium-cc --estimate cpu`, or `cpux2` for two processes split by cost as
+`2p auto` is, with OMP_NUM_THREADS at the threads each process gets).
 
   .venv/bin/python benchmarks/scale_out.py [--build build] [--repeat 3]
       [--programs bootstrap,linear,linear-blocks] [--ring 16]
@@ -69,6 +70,20 @@ CONFIGS = [  # name, processes, threads, partition
     ("2p ciphertexts", 2, 1, "ciphertexts"),
     ("2p auto", 2, 1, "auto"),
 ]
+# The cost model's prediction per configuration: `--estimate cpu` (or cpuxP,
+# split as cerium-run splits it by cost, i.e. auto) at the threads each
+# process gets. A forced partition has none.
+UNITS = {"s": 1e3, "ms": 1.0, "us": 1e-3, "ns": 1e-6}
+
+
+def predicted_ms(cc, src, flags, procs, threads, env):
+    target = "cpu" if procs == 1 else f"cpux{procs}"
+    out = check([cc, src, *flags, "--estimate", target],
+                dict(env, OMP_NUM_THREADS=str(threads))).stdout
+    m = re.search(r"^latency\s+([\d.]+) (s|ms|us|ns)$", out, re.M)
+    if not m:
+        raise SystemExit(f"cerium-cc --estimate {target}: no latency in\n{out}")
+    return float(m.group(1)) * UNITS[m.group(2)]
 GATHER = re.compile(r"^rns\.all_gather \((\d+) limbs\)$")
 
 
@@ -189,10 +204,10 @@ def main():
             params = next(l.split(None, 1)[1].strip() for l in stats.splitlines()
                           if l.startswith("parameters"))
             n = 1 << int(re.search(r"N = 2\^(\d+)", params).group(1))
-            est = check([cc, src, *flags, "--estimate", "cpu"], env).stdout
-            latency = re.search(r"^latency\s+(.*)$", est, re.M)
-            estimates[name] = latency.group(1).strip() if latency else "?"
-            print(f"{name}: {params}; estimate cpu (1 device): {estimates[name]}", flush=True)
+            estimates[name] = {
+                c[0]: predicted_ms(cc, src, flags, c[1], c[2], env)
+                for c in CONFIGS if c[3] in (None, "auto")}
+            print(f"{name}: {params}; predicted ms: {estimates[name]}", flush=True)
             keys = p("keys")
             check([cli, "keygen", art, "-o", keys], env)
             flags_in = []
@@ -230,6 +245,7 @@ def main():
                 assert all(r[1:3] == (gathers, limbs) for r in runs), \
                     f"{name} {config}: the gathers differ between runs"
                 rows.append({"program": name, "N": n, "config": config, "run_ms": span,
+                             "model_ms": estimates[name].get(config),
                              "runs_ms": [r[0] for r in runs], "speedup": base / span,
                              "gathers": gathers, "gathered_bytes": limbs * n * 4,
                              "process_s": statistics.median(r[3] for r in runs),
@@ -237,17 +253,18 @@ def main():
                 print(f"  {config}: {span:.1f} ms (runs: "
                       f"{', '.join(f'{r[0]:.1f}' for r in runs)})", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}\n")
-    print("| program | N | config | run ms | speedup vs 1p x 1t | gathers | "
+    print("| program | N | config | run ms | model ms | speedup vs 1p x 1t | gathers | "
           "bytes gathered per rank | process s | peak RSS |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         logn = r["N"].bit_length() - 1
-        print(f"| {r['program']} | 2^{logn} | {r['config']} | {r['run_ms']:.1f} | "
+        model = "—" if r["model_ms"] is None else f"{r['model_ms']:.1f}"
+        print(f"| {r['program']} | 2^{logn} | {r['config']} | {r['run_ms']:.1f} | {model} | "
               f"{r['speedup']:.2f}x | {r['gathers']} | {r['gathered_bytes'] / MIB:.1f} MiB | "
               f"{r['process_s']:.2f} | {r['peak_rss'] / MIB:.0f} MiB |")
     print()
-    for name, est in estimates.items():
-        print(f"{name}: cerium-cc --estimate cpu (single device, a projection): {est}")
+    print("model ms: cerium-cc --estimate cpu / cpux2 at the threads each process gets "
+          "(a projection; a forced partition has none).")
     print("All multi-process outputs byte-identical to 1p x 1t.")
     if args.json:
         with open(args.json, "w") as f:

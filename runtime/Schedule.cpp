@@ -604,6 +604,8 @@ void ScheduleExecutor::Impl::executeLimbWise(Operation *op, KeySource &keys) {
     return;
   }
   auto owned = ownedRuns(op->getResult(0).getType());
+  if (owned.empty())
+    return; // none of its primes is this process's
   if (auto e = dyn_cast<rns::EncodeOp>(op)) {
     // One transform of the slots for all of this process's limbs.
     Limbs whole = view(e.getResult());
