@@ -114,6 +114,10 @@ public:
     run->setInputs({input});
   }
 
+  /// How a device keeps the constants (before the first run).
+  void keepConstants(runtime::ScheduleExecutor::DeviceConstants form) {
+    run->setDeviceConstants(form);
+  }
   double medianMs(int reps) {
     return ::medianMs(reps, [&] { run->execute(keys); });
   }
@@ -150,7 +154,7 @@ private:
 /// --bootstrap K: see the header.
 int benchBootstrap(unsigned logN, unsigned levelsAfter, bool insecure,
                    const std::string &backendName, int threads, int reps,
-                   bool profile) {
+                   bool profile, const std::string &plaintexts) {
   const size_t slots = size_t(1) << (logN - 1);
   std::string program = fmt::format(
       "option ring_dim = {};\nfn main(x: cipher[{}]) -> cipher[{}] {{\n"
@@ -167,6 +171,9 @@ int benchBootstrap(unsigned logN, unsigned levelsAfter, bool insecure,
   loadCompilerDialects(context);
   CompiledRun boot("bootstrap.fhe", program, context, insecure, backendName,
                    threads, prng, x);
+  boot.keepConstants(plaintexts == "compact"
+                         ? runtime::ScheduleExecutor::DeviceConstants::Compact
+                         : runtime::ScheduleExecutor::DeviceConstants::Whole);
   boot.medianMs(1); // warm-up: caches, a GPU's recorded graph
   const double ms = boot.medianMs(reps);
   if (profile)
@@ -181,12 +188,14 @@ int benchBootstrap(unsigned logN, unsigned levelsAfter, bool insecure,
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   fmt::print("{{\"system\": \"cerium\", \"backend\": \"{}\", \"threads\": {}, "
+             "\"plaintexts\": \"{}\", "
              "\"logN\": {}, \"levels_after\": {}, \"params\": \"{}\", "
              "\"bootstrap_ms\": {:.1f}, \"precision_mean_bits\": {:.2f}, "
              "\"precision_worst_bits\": {:.2f}, \"peak_rss_mib\": {:.0f}}}\n",
-             backendName, threads > 0 ? threads : omp_get_max_threads(), logN,
-             levelsAfter, boot.describe(), ms, -std::log2(sum / double(slots)),
-             -std::log2(worst), double(usage.ru_maxrss) / 1024);
+             backendName, threads > 0 ? threads : omp_get_max_threads(),
+             plaintexts, logN, levelsAfter, boot.describe(), ms,
+             -std::log2(sum / double(slots)), -std::log2(worst),
+             double(usage.ru_maxrss) / 1024);
   return 0;
 }
 
@@ -219,11 +228,18 @@ int main(int argc, char **argv) {
   app.add_option("--bootstrap", bootstrapLevelsAfter,
                  "time the compiled bootstrap of all slots, leaving this many "
                  "levels after it, instead of the operations");
+  std::string plaintexts = "whole";
+  app.add_option("--plaintexts", plaintexts,
+                 "with --bootstrap on a device: keep the constants whole "
+                 "(encoded limbs) or compact (coefficients, made into limbs "
+                 "at each use)")
+      ->check(CLI::IsMember({"whole", "compact"}));
   CLI11_PARSE(app, argc, argv);
   try {
     if (bootstrapLevelsAfter >= 0)
       return benchBootstrap(spec.logN, unsigned(bootstrapLevelsAfter),
-                            spec.insecure, backendName, threads, reps, profile);
+                            spec.insecure, backendName, threads, reps, profile,
+                            plaintexts);
     auto params = ckks::Params::create(spec);
     // Client work (keys, encryption) and the Evaluator run on the CPU; the
     // schedules on `device`, timed without the host copies of their inputs

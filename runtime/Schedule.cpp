@@ -197,6 +197,12 @@ public:
                const OpObserver &observer);
   std::vector<ckks::Ciphertext> outputs();
 
+  void setDeviceConstants(DeviceConstants form, size_t budget) {
+    constantForm = form;
+    wholeBudget = budget;
+  }
+  ConstantBytes constantBytes() const { return keptBytes; }
+
 private:
   /// The limbs of a limb-wise op that one backend call computes: positions
   /// in its result's array (increasing), and how many of this process's
@@ -274,10 +280,18 @@ private:
   /// The encoder works in host memory: a CPU backend for its NTTs when the
   /// schedule's backend is not host memory.
   std::unique_ptr<kernels::RnsBackend> hostBackend;
-  /// On a device backend, each encoded constant stays in device memory
-  /// after its first use and is copied into place on later runs (on the
+  /// On a device backend, each constant stays in device memory after its
+  /// first use: its limbs, copied into place on later runs, or (count > 0)
+  /// its `count` integer coefficients, made into limbs at each use (on the
   /// CPU constants are encoded at each use: memory over time).
-  llvm::DenseMap<Operation *, kernels::BackendBuffer> deviceConstants;
+  struct DeviceConstant {
+    kernels::BackendBuffer data;
+    size_t count = 0;
+  };
+  llvm::DenseMap<Operation *, DeviceConstant> deviceConstants;
+  DeviceConstants constantForm = DeviceConstants::Whole;
+  size_t wholeBudget = SIZE_MAX;
+  ConstantBytes keptBytes;
   /// The recorded run, and the keys the device copies and the recording
   /// were made from (other keys start over: copies, warm-up, recording).
   std::unique_ptr<kernels::RecordedWork> recorded;
@@ -687,8 +701,15 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
       ordinal += count;
     }
   };
+  auto expand = [&](const DeviceConstant &c) {
+    for (const Limbs &part : parts)
+      backend.nttForwardSignedResident(part, c.data.data(), c.count);
+  };
   if (auto it = deviceConstants.find(op); it != deviceConstants.end()) {
-    place(it->second.data());
+    if (it->second.count)
+      expand(it->second);
+    else
+      place(it->second.data.data());
     return;
   }
   unsigned level = unsigned(e.getLevel());
@@ -728,15 +749,37 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
     encoder.encodeInto(values, scale, parts, backend);
     return;
   }
-  // A device keeps each constant after its first use (whole: the copy
-  // serves every later run, whatever share of it a process uses).
-  if (!hostBackend)
-    hostBackend = kernels::createCpuBackend(p->rns());
-  ckks::Plaintext pt = encoder.encode(values, scale, level, *hostBackend);
-  const size_t words = pt.value.data.size();
-  kernels::BackendBuffer kept(backend, words);
-  backend.copyFromHost(kept.data(), pt.value.data.data(), words);
-  place(kept.data());
+  // A device keeps each constant after its first use, whole or compact
+  // (either serves every later run, whatever share of it a process uses).
+  std::vector<int64_t> coefficients =
+      encoder.signedCoefficients(values, scale, backend.hostThreads());
+  auto primes = p->qPrimeIds(level);
+  const size_t words = primes.size() * n;
+  const bool whole = constantForm == DeviceConstants::Whole ||
+                     (constantForm == DeviceConstants::Auto &&
+                      keptBytes.whole + words * 4 <= wholeBudget);
+  DeviceConstant kept;
+  if (whole) {
+    if (!hostBackend)
+      hostBackend = kernels::createCpuBackend(p->rns());
+    std::vector<uint32_t> limbs(words);
+    hostBackend->nttForwardSigned({limbs.data(), primes, n}, coefficients);
+    kept.data = kernels::BackendBuffer(backend, words);
+    backend.copyFromHost(kept.data.data(), limbs.data(), words);
+    place(kept.data.data());
+    keptBytes.whole += words * 4;
+    ++keptBytes.wholeCount;
+  } else {
+    kept.count = coefficients.size();
+    kept.data = kernels::BackendBuffer(backend, 2 * kept.count);
+    backend.copyFromHost(
+        kept.data.data(),
+        reinterpret_cast<const uint32_t *>(coefficients.data()),
+        2 * kept.count);
+    expand(kept);
+    keptBytes.compact += 8 * kept.count;
+    ++keptBytes.compactCount;
+  }
   deviceConstants.try_emplace(op, std::move(kept));
 }
 
@@ -981,6 +1024,15 @@ void ScheduleExecutor::execute(KeySource &keys, const OpObserver &observer) {
 
 std::vector<ckks::Ciphertext> ScheduleExecutor::outputs() {
   return impl->outputs();
+}
+
+void ScheduleExecutor::setDeviceConstants(DeviceConstants form,
+                                          size_t wholeBudget) {
+  impl->setDeviceConstants(form, wholeBudget);
+}
+
+ScheduleExecutor::ConstantBytes ScheduleExecutor::deviceConstantBytes() const {
+  return impl->constantBytes();
 }
 
 std::vector<ckks::Ciphertext>

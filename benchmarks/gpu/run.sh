@@ -10,7 +10,8 @@
 # (warm, median of 5, with its precision), then one encrypted ResNet-20
 # inference (examples/resnet20, 128-bit; time per layer and the logits'
 # error), and writes OUTDIR/gpu-kernels.json, OUTDIR/gpu-ckks.json,
-# OUTDIR/gpu-bootstrap.json and OUTDIR/gpu-resnet20.json.
+# OUTDIR/gpu-bootstrap.json, OUTDIR/gpu-bootstrap-compact.json and
+# OUTDIR/gpu-resnet20.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${CERIUM_BUILD_DIR:-$ROOT/build}"
@@ -49,6 +50,16 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 print(f"{r['params']} on {r['backend']}")
 print(f"  bootstrap, {r['levels_after']} levels left  {r['bootstrap_ms']:8.1f} ms  "
+      f"precision {r['precision_mean_bits']:.1f} / {r['precision_worst_bits']:.1f} bits")
+PY
+# The same with the constants kept compact on the device (issue 12): the
+# memory they take against the time of making them into limbs at each use.
+"$BUILD/benchmarks/cerium-ckks-bench" --backend cuda --bootstrap 5 --log-n 16 \
+  --reps 5 --plaintexts compact | tee "$OUT/gpu-bootstrap-compact.json"
+"$ROOT/.venv/bin/python" - "$OUT/gpu-bootstrap-compact.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"  bootstrap, constants compact  {r['bootstrap_ms']:8.1f} ms  "
       f"precision {r['precision_mean_bits']:.1f} / {r['precision_worst_bits']:.1f} bits")
 PY
 "$ROOT/.venv/bin/python" "$ROOT/benchmarks/run_resnet20.py" --build "$BUILD" \

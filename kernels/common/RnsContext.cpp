@@ -232,18 +232,26 @@ uint32_t rotationGaloisElement(size_t degree, int64_t steps) {
 RecordedWork::~RecordedWork() = default;
 RnsBackend::~RnsBackend() = default;
 
-void RnsBackend::checkSignedCoefficients(
-    Limbs out, std::span<const int64_t> coefficients) {
-  const size_t m = coefficients.size();
+void RnsBackend::checkSignedCoefficients(Limbs out, size_t m) {
   if (m == 0 || m > out.degree || (m & (m - 1)))
     throw std::invalid_argument("nttForwardSigned: expected a power of two "
                                 "of coefficients, at most one per word of a "
                                 "limb");
 }
 
+void RnsBackend::nttForwardSignedResident(Limbs out,
+                                          const uint32_t *coefficients,
+                                          size_t count) {
+  checkSignedCoefficients(out, count);
+  std::vector<int64_t> host(count);
+  copyToHost(reinterpret_cast<uint32_t *>(host.data()), coefficients,
+             2 * count);
+  nttForwardSigned(out, host);
+}
+
 void RnsBackend::nttForwardSigned(Limbs out,
                                   std::span<const int64_t> coefficients) {
-  checkSignedCoefficients(out, coefficients);
+  checkSignedCoefficients(out, coefficients.size());
   const size_t n = out.degree, gap = n / coefficients.size();
   std::vector<uint32_t> host(out.numWords(), 0);
   for (size_t i = 0; i < out.numLimbs(); ++i) {

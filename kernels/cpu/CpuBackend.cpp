@@ -191,7 +191,7 @@ public:
 
   void nttForwardSigned(Limbs out,
                         std::span<const int64_t> coefficients) override {
-    checkSignedCoefficients(out, coefficients);
+    checkSignedCoefficients(out, coefficients.size());
     // A polynomial in Y = X^gap (M = N / gap coefficients) has, at
     // psi^(2 brev(j) + 1), the value of its size-M transform over
     // psi' = psi^gap at j / gap: the size-M NTT, whose twiddles psi'^brev(i)

@@ -318,6 +318,23 @@ __global__ void automorphismNtt(uint32_t *out, const uint32_t *in,
   }
 }
 
+/// Limb `ids[l]` of a plaintext from its integer coefficients: word k holds
+/// coefficient k >> logGap reduced modulo the prime where k is a multiple
+/// of 2^logGap, 0 elsewhere (the polynomial in X^(N / count)).
+__global__ void spreadSigned(uint32_t *out, const int64_t *coefficients,
+                             const uint32_t *ids, DeviceTables t,
+                             unsigned logGap, size_t words) {
+  const uint32_t gapMask = (1u << logGap) - 1;
+  for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x; idx < words;
+       idx += size_t(gridDim.x) * blockDim.x) {
+    const size_t limb = idx >> t.logN;
+    const uint32_t k = uint32_t(idx & ((size_t(1) << t.logN) - 1));
+    out[idx] = (k & gapMask) ? 0u
+                             : fromSigned(coefficients[k >> logGap],
+                                          modulusOf(t.primes[ids[limb]]));
+  }
+}
+
 __global__ void automorphismCoefficient(uint32_t *out, const uint32_t *in,
                                         uint32_t galois, const uint32_t *ids,
                                         DeviceTables t, size_t words) {
@@ -534,6 +551,11 @@ public:
   void synchronize() override {
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
   }
+  size_t freeMemory() const override {
+    size_t free = 0, total = 0;
+    check(cudaMemGetInfo(&free, &total), "cudaMemGetInfo");
+    return free;
+  }
 
   void nttForward(Limbs x) override {
     if (!x.numLimbs())
@@ -696,6 +718,21 @@ public:
         dRegs.as<uint16_t>(), unsigned(outputs.size()), dConst.as<uint32_t>(),
         unsigned(program.numLimbs), ids.as<uint32_t>(), tables, words);
     check(cudaGetLastError(), "elementwise program");
+  }
+
+  void nttForwardSignedResident(Limbs out, const uint32_t *coefficients,
+                                size_t count) override {
+    checkSignedCoefficients(out, count);
+    if (!out.numLimbs())
+      return;
+    Table ids = upload(out.primes);
+    const unsigned logGap =
+        ctx.logDegree() - unsigned(__builtin_ctzll(uint64_t(count)));
+    spreadSigned<<<blocksFor(out.numWords()), kThreads, 0, stream>>>(
+        out.data, reinterpret_cast<const int64_t *>(coefficients),
+        ids.as<uint32_t>(), tables, logGap, out.numWords());
+    check(cudaGetLastError(), "nttForwardSignedResident");
+    nttForward(out);
   }
 
   void automorphism(Limbs out, ConstLimbs in, uint32_t galois,

@@ -215,6 +215,15 @@ static int64_t roundToInteger(double y) {
 void Encoder::encodeInto(std::span<const std::complex<double>> values,
                          double scale, std::span<const Limbs> parts,
                          kernels::RnsBackend &backend) const {
+  std::vector<int64_t> coefficients =
+      signedCoefficients(values, scale, backend.hostThreads());
+  for (const Limbs &poly : parts)
+    backend.nttForwardSigned(poly, coefficients);
+}
+
+std::vector<int64_t>
+Encoder::signedCoefficients(std::span<const std::complex<double>> values,
+                            double scale, int threads) const {
   std::vector<int64_t> rounded(2 * slots, 0);
   const size_t q = forEachCoefficient(
       values,
@@ -227,12 +236,12 @@ void Encoder::encodeInto(std::span<const std::complex<double>> values,
                           std::log2(scale)));
         rounded[j] = roundToInteger(y);
       },
-      backend.hostThreads());
+      threads);
   // The 2q coefficients that may be nonzero, N / 2q apart: a vector of
   // period q transforms q / slots of the words (the homomorphic DFT's
   // factors of narrow butterflies have periods of 32 and 1024).
-  for (const Limbs &poly : parts)
-    backend.nttForwardSigned(poly, std::span(rounded).first(2 * q));
+  rounded.resize(2 * q);
+  return rounded;
 }
 
 Plaintext Encoder::encode(std::span<const double> values, double scale,

@@ -6,6 +6,7 @@
 #include "cerium/Compiler/Stats.h"
 #include "cerium/Dialect/Poly/IR/RnsLayout.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
+#include "cerium/Dialect/SlotValues.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/Support/Error.h"
 #include "cerium/Support/Random.h"
@@ -14,8 +15,10 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -707,6 +710,33 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
            llvm::all_of(op.getOperands(), heldOwned);
   };
 
+  // A device keeps the constants as cerium-run's --plaintexts auto does:
+  // whole while they fit beside the arena and the keys (less a 1 GiB
+  // margin), the others compact — the integer coefficients of one period,
+  // at most 16 bytes per slot of the vector's encoder — and made into limbs
+  // at each use (a spread and the limbs' NTTs).
+  llvm::DenseSet<mlir::Operation *> compactConstants;
+  if (target.gpu) {
+    const double keys =
+        evalKeyBytes(p, runtime::requiredKeys(main)) / target.devices;
+    const double budget =
+        target.gpu->memoryBytes - arenaLimbs * n * kWord - keys - 0x1p30;
+    double whole = 0, compact = 0;
+    schedule.walk([&](rns::EncodeOp enc) {
+      const double bytes = double(limbsOf(enc.getResult())) * n * kWord;
+      if (whole + bytes <= budget) {
+        whole += bytes;
+        return;
+      }
+      compactConstants.insert(enc);
+      const int64_t end = slotValueEnd(enc.getValues(), enc.getOffset(),
+                                       enc.getCount(), enc.getComplex());
+      compact += 16.0 * double(std::max<uint64_t>(
+                            p.slots(), llvm::PowerOf2Ceil(uint64_t(end))));
+    });
+    e.plaintextBytes = (whole + compact) / target.devices;
+  }
+
   // One timeline per process. A limb-wise op costs each process the calls
   // on its runs of owned limbs; an op on one process costs that process; an
   // unmarked op costs every process. An all-gather waits for every process
@@ -753,9 +783,12 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     if (w.kind.empty())
       continue;
     ++e.byKind[w.kind].calls;
-    // A device backend keeps every encoded constant.
-    if (target.gpu && w.kind == "encode")
-      e.plaintextBytes += w.limbs * n * kWord / target.devices;
+    if (compactConstants.count(&op)) {
+      // Spread, then an NTT of every limb (two passes over them).
+      w.butterflies = w.limbs * n / 2 * std::log2(n);
+      w.modmuls = w.butterflies;
+      w.bytes = 5 * w.limbs * n * kWord;
+    }
     mlir::Attribute on = op.getAttr("rns.on");
     if (auto one = mlir::dyn_cast_or_null<mlir::IntegerAttr>(on)) {
       if (one.getInt() < 0 || one.getInt() >= ranks)
@@ -860,7 +893,7 @@ std::string estimateReport(const Estimate &e) {
   const bool several = e.target.devices > 1;
   if (several)
     out += fmt::format("held today        {} per process (a device keeps "
-                       "every plaintext it uses whole)\n",
+                       "every plaintext it uses)\n",
                        formatBytes(e.heldBytesPerProcess()));
   out += fmt::format("bytes moved       {} in memory, {} between devices\n",
                      formatBytes(e.bytesMoved), formatBytes(e.linkBytes));

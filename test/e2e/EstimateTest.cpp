@@ -192,3 +192,26 @@ TEST_F(EstimateTest, UnknownTargetsAreOneLine) {
 }
 
 } // namespace
+
+// A device too small for every encoded constant keeps the first that fit
+// whole and the others compact (as cerium-run --plaintexts auto): fewer
+// plaintext bytes, paid for by the NTTs that make them at each use.
+TEST_F(EstimateTest, ConstantsPastADevicesMemoryAreKeptCompact) {
+  Compilation c = compiled(kManyCiphertexts);
+  const EstimateTarget roomy = parseEstimateTarget("H100");
+  GpuModel small = *roomy.gpu;
+  Estimate whole = estimate(c.main(), c.params, roomy);
+  ASSERT_GT(whole.plaintextBytes, 0);
+  // Room for the arena, the keys, the 1 GiB margin and half the constants.
+  small.memoryBytes =
+      whole.arenaBytes + whole.keyBytes + 0x1p30 + whole.plaintextBytes / 2;
+  EstimateTarget tight;
+  tight.gpu = &small;
+  Estimate part = estimate(c.main(), c.params, tight);
+  EXPECT_LT(part.plaintextBytes, whole.plaintextBytes);
+  EXPECT_GT(part.plaintextBytes, 0);
+  EXPECT_GT(part.byKind.at("encode").butterflies, 0);
+  EXPECT_EQ(whole.byKind.at("encode").butterflies, 0);
+  EXPECT_GT(part.byKind.at("encode").seconds,
+            whole.byKind.at("encode").seconds);
+}

@@ -129,6 +129,30 @@ TEST_P(CudaBackendTest, AutomorphismMatchesCpu) {
     }
 }
 
+// A compact plaintext made into limbs on the device: signed coefficients of
+// every magnitude (both signs, up to 2^62) and every power-of-two count
+// (periods), spread and transformed, equal the CPU's signed transform.
+TEST_P(CudaBackendTest, SignedTransformOfResidentCoefficientsMatchesCpu) {
+  CERIUM_SEEDED_PRNG(prng);
+  for (size_t count = 2; count <= ctx->degree(); count *= 8) {
+    std::vector<int64_t> coefficients(count);
+    for (size_t k = 0; k < count; ++k) {
+      const int bits = int(prng.uniformBelow(63));
+      const int64_t magnitude = int64_t(prng.uniformBelow(1u << 31))
+                                << std::max(0, bits - 31);
+      coefficients[k] = prng.uniformBelow(2) ? magnitude : -magnitude;
+    }
+    Mirror out = mirror(random(ids, prng));
+    BackendBuffer resident(*gpu, 2 * count);
+    gpu->copyFromHost(resident.data(),
+                      reinterpret_cast<const uint32_t *>(coefficients.data()),
+                      2 * count);
+    cpu->nttForwardSigned(hostView(out, ids), coefficients);
+    gpu->nttForwardSignedResident(deviceView(out, ids), resident.data(), count);
+    expectSame(out, "nttForwardSignedResident");
+  }
+}
+
 TEST_P(CudaBackendTest, BaseConversionModUpModDownMatchCpu) {
   CERIUM_SEEDED_PRNG(prng);
   std::span<const uint32_t> all(ids);

@@ -253,6 +253,15 @@ int main(int argc, char **argv) {
                  "costs little: the AVX-512 path, or keys that would not "
                  "fit --memory-limit whole)")
       ->check(CLI::IsMember({"auto", "whole", "compact"}));
+  std::string plaintextForm = "auto";
+  app.add_option("--plaintexts", plaintextForm,
+                 "how a GPU keeps the program's plaintext constants after "
+                 "their first use: whole (encoded limbs: least work, most "
+                 "memory), compact (their integer coefficients of one "
+                 "period, made into limbs at each use), or auto (whole "
+                 "while they fit in the device's memory beside the keys, "
+                 "then compact); the CPU encodes each at its use")
+      ->check(CLI::IsMember({"auto", "whole", "compact"}));
   int gpus = 0;
   app.add_option("--gpus", gpus,
                  "run on this many GPUs of this host: one process per GPU, "
@@ -513,6 +522,7 @@ int main(int argc, char **argv) {
     }
     if (selection.uniformAtUse)
       keyNote = ", keys compact";
+    const size_t keyBytes = keyBytesHeld();
     ckks::EvalKeys keys;
     if (!streamed)
       keys = ckks::readEvalKeys(*keyFile, &selection);
@@ -521,6 +531,20 @@ int main(int argc, char **argv) {
     announce();
     runtime::ScheduleExecutor schedule(artifact.main(), artifact.params,
                                        *executor, link);
+    if (!onCpu) {
+      // The arena is allocated; the keys reach the device during the first
+      // run: auto keeps constants whole in what is left beside them (and a
+      // margin for the kernels' tables and scratch).
+      using Form = runtime::ScheduleExecutor::DeviceConstants;
+      const size_t margin = size_t(1) << 30, free = executor->freeMemory();
+      size_t budget = free > keyBytes + margin ? free - keyBytes - margin : 0;
+      if (!memoryLimit.empty())
+        budget = std::min(budget, parseByteSize(memoryLimit));
+      schedule.setDeviceConstants(plaintextForm == "whole"     ? Form::Whole
+                                  : plaintextForm == "compact" ? Form::Compact
+                                                               : Form::Auto,
+                                  budget);
+    }
     schedule.setInputs(cts);
     if (streamed)
       schedule.execute(*streamed, observer.callback());

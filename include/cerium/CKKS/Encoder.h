@@ -40,6 +40,13 @@ public:
   void encodeInto(std::span<const std::complex<double>> values, double scale,
                   std::span<const kernels::Limbs> parts,
                   kernels::RnsBackend &backend) const;
+  /// What encodeInto transforms: the scaled, rounded coefficients of the
+  /// polynomial in X^(N / M), M = 2 x the vector's shortest power-of-two
+  /// period (nttForwardSigned's operand; the slot transform on `threads`
+  /// threads). A plaintext kept in this form takes 8 M bytes.
+  std::vector<int64_t>
+  signedCoefficients(std::span<const std::complex<double>> values, double scale,
+                     int threads) const;
   std::vector<std::complex<double>> decode(const Plaintext &pt,
                                            kernels::RnsBackend &backend) const;
 

@@ -73,9 +73,10 @@ struct Estimate {
   /// Per device: the planned arena (the largest process's plan: the arrays
   /// of limb-wise work hold that process's limbs only), the evaluation keys
   /// divided by the devices (each process holds the keys, or key limbs, its
-  /// share uses), and the encoded plaintexts a device backend keeps divided
-  /// by the devices (what a split would need; today each device keeps every
-  /// one it uses whole: `heldBytesPerProcess`).
+  /// share uses), and the plaintexts a device backend keeps (whole while
+  /// they fit beside the arena and keys, then compact, as cerium-run's
+  /// --plaintexts auto) divided by the devices (what a split would need;
+  /// today each device keeps every one it uses: `heldBytesPerProcess`).
   double arenaBytes = 0, keyBytes = 0, plaintextBytes = 0;
   /// How the schedule was split: ops limb-wise, ops on one process, and
   /// the all-gathers (0 on one device).

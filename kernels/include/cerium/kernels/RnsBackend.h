@@ -114,6 +114,9 @@ public:
   /// Whether backend memory is host memory (then host data such as keys can
   /// be passed to the kernels without a copy).
   virtual bool hostAccessible() const { return false; }
+  /// Bytes of backend memory free now (SIZE_MAX for host memory, which the
+  /// operating system manages, or where unknown).
+  virtual size_t freeMemory() const { return SIZE_MAX; }
   /// Threads the backend runs host work on (what host-side helpers such as
   /// the encoder's slot transform may use beside it).
   virtual int hostThreads() const { return 1; }
@@ -131,6 +134,13 @@ public:
   /// transforms, and transform M words instead of N.
   virtual void nttForwardSigned(Limbs out,
                                 std::span<const int64_t> coefficients);
+  /// nttForwardSigned of `count` coefficients held in backend memory, each
+  /// int64 as two words (low word first): a plaintext kept compact on a
+  /// device and made into limbs right before each use. The default copies
+  /// them to the host; a device backend spreads and transforms them where
+  /// they are (no host copy, so a recorded run can replay it).
+  virtual void nttForwardSignedResident(Limbs out, const uint32_t *coefficients,
+                                        size_t count);
 
   // Elementwise limb operations. Outputs may alias inputs.
   virtual void add(Limbs out, ConstLimbs a, ConstLimbs b) = 0;
@@ -234,8 +244,7 @@ public:
 protected:
   /// nttForwardSigned's operands (every override's): a power of two of
   /// coefficients, at most one per word of a limb.
-  static void checkSignedCoefficients(Limbs out,
-                                      std::span<const int64_t> coefficients);
+  static void checkSignedCoefficients(Limbs out, size_t count);
 };
 
 /// Backend memory owned RAII-style.

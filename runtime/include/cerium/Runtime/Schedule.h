@@ -112,6 +112,23 @@ public:
   void execute(KeySource &keys, const OpObserver &observer = {});
   std::vector<ckks::Ciphertext> outputs();
 
+  /// How a device backend keeps the program's plaintext constants after
+  /// their first use (a host backend encodes each at its use from the
+  /// artifact's compact values): Whole, as encoded limbs, copied into place
+  /// at each use (most memory, least work); Compact, as the integer
+  /// coefficients of one period of their slots (8 bytes x 2 x period),
+  /// made into limbs at each use on the device (a spread and the limbs'
+  /// NTTs); Auto, whole while they take at most `wholeBudget` bytes, then
+  /// compact. Set before the first run; the default is Whole.
+  enum class DeviceConstants { Auto, Whole, Compact };
+  void setDeviceConstants(DeviceConstants form, size_t wholeBudget = SIZE_MAX);
+  /// What the kept constants take on the device, by form.
+  struct ConstantBytes {
+    size_t whole = 0, compact = 0;
+    int wholeCount = 0, compactCount = 0;
+  };
+  ConstantBytes deviceConstantBytes() const;
+
 private:
   class Impl;
   std::unique_ptr<Impl> impl;
