@@ -406,23 +406,34 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
     if (!key.uniformAtUse)
       keyA.push_back({keyData[j] + keyPolyWords + held * n, out0.primes, n});
   }
+  // Digits read through a rotation (rns-fold-digit-automorph) or as they
+  // are.
+  const uint32_t rotation = uint32_t(op.getPermute().value_or(0));
   if (!key.uniformAtUse) {
-    backend.keySwitchInnerProduct(out0, out1, digits, keyB, keyA);
+    if (rotation)
+      backend.keySwitchInnerProductRotated(out0, out1, digits, keyB, keyA,
+                                           rotation);
+    else
+      backend.keySwitchInnerProduct(out0, out1, digits, keyB, keyA);
     return;
   }
   // a's limbs by their position in [P, Q_L], on the backend's CPU path.
   auto source = ckks::uniformLimbSource(*p, key, samplerPath);
-  if (!share || share->contiguous()) {
-    backend.keySwitchInnerProduct(out0, out1, digits, keyB, source,
-                                  share ? share->first() : 0);
-    return;
+  kernels::RnsBackend::UniformLimbSource remapped;
+  size_t firstKeyLimb = share ? share->first() : 0;
+  if (share && !share->contiguous()) {
+    remapped = [&](size_t digit, size_t limb, std::span<uint32_t> out) {
+      source(digit, share->positions[limb], out);
+    };
+    firstKeyLimb = 0;
   }
-  backend.keySwitchInnerProduct(
-      out0, out1, digits, keyB,
-      [&](size_t digit, size_t limb, std::span<uint32_t> out) {
-        source(digit, share->positions[limb], out);
-      },
-      0);
+  const auto &limbSource = remapped ? remapped : source;
+  if (rotation)
+    backend.keySwitchInnerProductRotated(out0, out1, digits, keyB, limbSource,
+                                         firstKeyLimb, rotation);
+  else
+    backend.keySwitchInnerProduct(out0, out1, digits, keyB, limbSource,
+                                  firstKeyLimb);
 }
 
 const ElementwiseProgram &ScheduleExecutor::Impl::program(rns::KernelOp kernel,
@@ -755,9 +766,10 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
       encoder.signedCoefficients(values, scale, backend.hostThreads());
   auto primes = p->qPrimeIds(level);
   const size_t words = primes.size() * n;
-  const bool whole = constantForm == DeviceConstants::Whole ||
-                     (constantForm == DeviceConstants::Auto &&
-                      keptBytes.whole + words * 4 <= wholeBudget);
+  const bool whole =
+      constantForm == DeviceConstants::Whole ||
+      (constantForm == DeviceConstants::Auto &&
+       keptBytes.whole + keptBytes.compact + words * 4 <= wholeBudget);
   DeviceConstant kept;
   if (whole) {
     if (!hostBackend)

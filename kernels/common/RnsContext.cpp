@@ -302,6 +302,44 @@ void RnsBackend::keySwitchInnerProduct(Limbs out0, Limbs out1,
   keySwitchInnerProduct(out0, out1, digits, keyB, halves);
 }
 
+namespace {
+
+/// The digits rotated into `scratch` (allocated here), as views.
+std::vector<ConstLimbs> rotatedDigits(RnsBackend &backend,
+                                      std::span<const ConstLimbs> digits,
+                                      uint32_t galois, BackendBuffer &scratch) {
+  const size_t words = digits.empty() ? 0 : digits[0].numWords();
+  scratch = BackendBuffer(backend, digits.size() * words);
+  std::vector<ConstLimbs> rotated;
+  for (size_t j = 0; j < digits.size(); ++j) {
+    Limbs r{scratch.data() + j * words, digits[j].primes, digits[j].degree};
+    backend.automorphism(r, digits[j], galois, Domain::Ntt);
+    rotated.push_back(r);
+  }
+  return rotated;
+}
+
+} // namespace
+
+void RnsBackend::keySwitchInnerProductRotated(
+    Limbs out0, Limbs out1, std::span<const ConstLimbs> digits,
+    std::span<const ConstLimbs> keyB, std::span<const ConstLimbs> keyA,
+    uint32_t galois) {
+  BackendBuffer scratch;
+  keySwitchInnerProduct(
+      out0, out1, rotatedDigits(*this, digits, galois, scratch), keyB, keyA);
+}
+
+void RnsBackend::keySwitchInnerProductRotated(
+    Limbs out0, Limbs out1, std::span<const ConstLimbs> digits,
+    std::span<const ConstLimbs> keyB, const UniformLimbSource &keyA,
+    size_t firstKeyLimb, uint32_t galois) {
+  BackendBuffer scratch;
+  keySwitchInnerProduct(out0, out1,
+                        rotatedDigits(*this, digits, galois, scratch), keyB,
+                        keyA, firstKeyLimb);
+}
+
 void RnsBackend::modDown(const BaseConverter &conv, Limbs out,
                          ConstLimbs extended) {
   const size_t numP = conv.inputs().size(), n = out.degree;

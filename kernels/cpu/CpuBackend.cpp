@@ -445,9 +445,7 @@ public:
     // Whole limbs per thread (a limb's keystream is sequential), its digits'
     // uniform limbs made into the thread's own buffer (beta N words, cache
     // resident) right before the products that read them.
-    constexpr size_t kMaxDigits = 64;
-    if (beta > kMaxDigits)
-      throw std::invalid_argument("key-switch: more than 64 digits");
+    checkDigitCount(beta);
     parallelLimbs(out0.numLimbs(), [&](size_t i) {
       thread_local std::vector<uint32_t> buffer;
       buffer.resize(beta * n);
@@ -463,7 +461,87 @@ public:
     });
   }
 
+  void keySwitchInnerProductRotated(Limbs out0, Limbs out1,
+                                    std::span<const ConstLimbs> digits,
+                                    std::span<const ConstLimbs> keyB,
+                                    std::span<const ConstLimbs> keyA,
+                                    uint32_t galois) override {
+    const size_t beta = digits.size();
+    checkKeySwitch(out0, out1, digits, keyB);
+    if (keyA.size() != beta)
+      throw std::invalid_argument("key-switch: digit count mismatch");
+    for (const ConstLimbs &a : keyA)
+      check(out0, a);
+    checkDigitCount(beta);
+    const std::vector<uint32_t> &perm = nttPermutation(oddGalois(galois));
+    // A piece of each limb at a time: its digit words gathered through the
+    // permutation into the thread's buffer (cache resident) right before
+    // the products read them, instead of a rotated copy through memory.
+    parallelWords(
+        out0.numLimbs(), out0.degree, [&](size_t i, size_t c0, size_t len) {
+          thread_local std::vector<uint32_t> rotated;
+          rotated.resize(beta * len);
+          const uint32_t *x[kMaxDigits], *kb[kMaxDigits], *ka[kMaxDigits];
+          for (size_t d = 0; d < beta; ++d) {
+            k.permute(rotated.data() + d * len, digits[d].limb(i),
+                      perm.data() + c0, len);
+            x[d] = rotated.data() + d * len;
+            kb[d] = keyB[d].limb(i) + c0;
+            ka[d] = keyA[d].limb(i) + c0;
+          }
+          k.innerProduct(out0.limb(i) + c0, out1.limb(i) + c0, x, kb, ka, beta,
+                         reduceConstants(out0.primes[i]), 0, len);
+        });
+  }
+
+  void keySwitchInnerProductRotated(Limbs out0, Limbs out1,
+                                    std::span<const ConstLimbs> digits,
+                                    std::span<const ConstLimbs> keyB,
+                                    const UniformLimbSource &keyA,
+                                    size_t firstKeyLimb,
+                                    uint32_t galois) override {
+    const size_t beta = digits.size(), n = out0.degree;
+    checkKeySwitch(out0, out1, digits, keyB);
+    checkDigitCount(beta);
+    const std::vector<uint32_t> &perm = nttPermutation(oddGalois(galois));
+    // As the unrotated form: whole limbs per thread, the uniform limbs made
+    // into the thread's buffer; the rotated digit words gathered a piece at
+    // a time beside it.
+    constexpr size_t kPiece = 8192;
+    parallelLimbs(out0.numLimbs(), [&](size_t i) {
+      thread_local std::vector<uint32_t> made, rotated;
+      made.resize(beta * n);
+      rotated.resize(beta * std::min(n, kPiece));
+      for (size_t d = 0; d < beta; ++d)
+        keyA(d, firstKeyLimb + i, std::span(made).subspan(d * n, n));
+      for (size_t c0 = 0; c0 < n; c0 += kPiece) {
+        const size_t len = std::min(kPiece, n - c0);
+        const uint32_t *x[kMaxDigits], *kb[kMaxDigits], *ka[kMaxDigits];
+        for (size_t d = 0; d < beta; ++d) {
+          k.permute(rotated.data() + d * len, digits[d].limb(i),
+                    perm.data() + c0, len);
+          x[d] = rotated.data() + d * len;
+          kb[d] = keyB[d].limb(i) + c0;
+          ka[d] = made.data() + d * n + c0;
+        }
+        k.innerProduct(out0.limb(i) + c0, out1.limb(i) + c0, x, kb, ka, beta,
+                       reduceConstants(out0.primes[i]), 0, len);
+      }
+    });
+  }
+
 private:
+  static constexpr size_t kMaxDigits = 64;
+  static void checkDigitCount(size_t beta) {
+    if (beta > kMaxDigits)
+      throw std::invalid_argument("key-switch: more than 64 digits");
+  }
+  uint32_t oddGalois(uint32_t galois) const {
+    if ((galois & 1) == 0)
+      throw std::invalid_argument("Galois element must be odd");
+    return galois & static_cast<uint32_t>(2 * ctx.degree() - 1);
+  }
+
   /// The operands both inner products share: the digits and the b halves
   /// over out0's primes, one b per digit, out1 like out0.
   static void checkKeySwitch(Limbs out0, Limbs out1,

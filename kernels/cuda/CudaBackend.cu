@@ -424,18 +424,27 @@ __global__ void rescaleSpread(uint32_t *r, const uint32_t *last,
   }
 }
 
-__global__ void keySwitchInnerProductKernel(uint32_t *out0, uint32_t *out1,
-                                            const uint32_t *const *digits,
-                                            const uint32_t *const *keyB,
-                                            const uint32_t *const *keyA,
-                                            uint32_t beta, const uint32_t *ids,
-                                            DeviceTables t, size_t words) {
+/// Digits read through the NTT-domain automorphism by `galois` (1: as
+/// they are), as automorphismNtt would write them.
+__global__ void keySwitchInnerProductKernel(
+    uint32_t *out0, uint32_t *out1, const uint32_t *const *digits,
+    const uint32_t *const *keyB, const uint32_t *const *keyA, uint32_t beta,
+    const uint32_t *ids, DeviceTables t, uint32_t galois, size_t words) {
+  const uint32_t mask = (2u << t.logN) - 1;
   for (size_t idx = blockIdx.x * size_t(blockDim.x) + threadIdx.x; idx < words;
        idx += size_t(gridDim.x) * blockDim.x) {
     const Modulus m = modulusOf(t.primes[ids[idx >> t.logN]]);
+    size_t from = idx;
+    if (galois != 1) {
+      const size_t base = idx & ~size_t((1u << t.logN) - 1);
+      const uint32_t k = uint32_t(idx - base);
+      const uint32_t e = 2 * bitReverseDevice(k, t.logN) + 1;
+      const uint32_t src = uint32_t((uint64_t(e) * galois) & mask);
+      from = base + bitReverseDevice((src - 1) >> 1, t.logN);
+    }
     uint64_t acc0 = 0, acc1 = 0;
     for (uint32_t d = 0; d < beta; ++d) {
-      const uint64_t x = digits[d][idx];
+      const uint64_t x = digits[d][from];
       acc0 += x * keyB[d][idx];
       acc1 += x * keyA[d][idx];
       if ((d + 1) % (kLazyAccumulateTerms - 1) == 0) {
@@ -804,10 +813,22 @@ public:
   // (RnsBackend's form refuses them here): the runtime holds keys whole for
   // this one.
   using RnsBackend::keySwitchInnerProduct;
+  using RnsBackend::keySwitchInnerProductRotated;
   void keySwitchInnerProduct(Limbs out0, Limbs out1,
                              std::span<const ConstLimbs> digits,
                              std::span<const ConstLimbs> keyB,
                              std::span<const ConstLimbs> keyA) override {
+    keySwitchInnerProductRotated(out0, out1, digits, keyB, keyA, 1);
+  }
+
+  void keySwitchInnerProductRotated(Limbs out0, Limbs out1,
+                                    std::span<const ConstLimbs> digits,
+                                    std::span<const ConstLimbs> keyB,
+                                    std::span<const ConstLimbs> keyA,
+                                    uint32_t galois) override {
+    if ((galois & 1) == 0)
+      throw std::invalid_argument("Galois element must be odd");
+    galois &= uint32_t(2 * ctx.degree() - 1);
     const size_t beta = digits.size();
     if (keyB.size() != beta || keyA.size() != beta)
       throw std::invalid_argument("key-switch: digit count mismatch");
@@ -824,7 +845,7 @@ public:
     const size_t words = out0.numWords();
     keySwitchInnerProductKernel<<<blocksFor(words), kThreads, 0, stream>>>(
         out0.data, out1.data, p, p + beta, p + 2 * beta, uint32_t(beta),
-        ids.as<uint32_t>(), tables, words);
+        ids.as<uint32_t>(), tables, galois, words);
     check(cudaGetLastError(), "keySwitchInnerProduct");
   }
 

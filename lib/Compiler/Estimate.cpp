@@ -712,8 +712,9 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
 
   // A device keeps the constants as cerium-run's --plaintexts auto does:
   // whole while they fit beside the arena and the keys (less a 1 GiB
-  // margin), the others compact — the integer coefficients of one period,
-  // at most 16 bytes per slot of the vector's encoder — and made into limbs
+  // margin; here in program order, over every constant of the program),
+  // the others compact — the integer coefficients of one period, 16 bytes
+  // per slot of it (bounded from the stored values) — and made into limbs
   // at each use (a spread and the limbs' NTTs).
   llvm::DenseSet<mlir::Operation *> compactConstants;
   if (target.gpu) {
@@ -724,15 +725,23 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     double whole = 0, compact = 0;
     schedule.walk([&](rns::EncodeOp enc) {
       const double bytes = double(limbsOf(enc.getResult())) * n * kWord;
-      if (whole + bytes <= budget) {
+      if (whole + compact + bytes <= budget) {
         whole += bytes;
         return;
       }
       compactConstants.insert(enc);
+      // The period the encoder finds is at most its slot count, and the
+      // stored period where that repeats over every slot.
       const int64_t end = slotValueEnd(enc.getValues(), enc.getOffset(),
                                        enc.getCount(), enc.getComplex());
-      compact += 16.0 * double(std::max<uint64_t>(
-                            p.slots(), llvm::PowerOf2Ceil(uint64_t(end))));
+      const uint64_t slots =
+          std::max<uint64_t>(p.slots(), llvm::PowerOf2Ceil(uint64_t(end)));
+      const uint64_t stored =
+          uint64_t(slotPeriod(enc.getValues(), enc.getComplex()));
+      const bool repeats = !enc.getOffset().value_or(0) &&
+                           uint64_t(end) == slots &&
+                           llvm::isPowerOf2_64(stored);
+      compact += 16.0 * double(repeats ? std::min(stored, slots) : slots);
     });
     e.plaintextBytes = (whole + compact) / target.devices;
   }
@@ -801,28 +810,26 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     if (limbs && limbs.getValue() == "limbs") {
       ++e.limbWiseOps;
       if (mlir::isa<rns::EncodeOp>(op)) {
-        // One call: the CPU transforms the slots once, then reduces and
-        // transforms the limbs of each run; a GPU copies its kept constant
-        // whole.
+        // One call for this process's limbs: the CPU transforms the slots
+        // once, then reduces and transforms the limbs of each run; a GPU
+        // copies or makes those limbs of its kept constant.
         for (int64_t r = 0; r < ranks; ++r) {
-          if (target.gpu) {
-            charge(r, w, secondsOf(w));
-            continue;
-          }
           auto runs = ownedRuns(op.getResult(0).getType(), r, ranks);
           double owned = 0;
           for (auto [first, count] : runs)
             owned += double(count);
+          if (owned == 0)
+            continue;
           Work share = part(w, owned, n);
           charge(r, share,
-                 cpuSeconds(share, *costs) +
-                     double(std::max<size_t>(runs.size(), 1) - 1) *
-                         costs->ntt.call);
+                 target.gpu ? secondsOf(share)
+                            : cpuSeconds(share, *costs) +
+                                  double(runs.size() - 1) * costs->ntt.call);
         }
         continue;
       }
-      // The executor runs a limb-wise concat whole (it copies operands
-      // every process has).
+      // A limb-wise concat copies its operands' limbs of this process (the
+      // copy's bytes are the op's, as one process's plan places them).
       if (!mlir::isa<rns::ConcatOp>(op)) {
         const bool merged = oneCall(op);
         for (int64_t r = 0; r < ranks; ++r) {

@@ -385,6 +385,64 @@ TEST(CpuPaths, KeySwitchWithHalvesMadeAtUseMatchesTheWholeKey) {
   }
 }
 
+// A hoisted rotation's key switch reading its digits through the
+// automorphism (rns.key_switch permute) equals rotating them first, with
+// whole keys and with uniform halves made at use, on every path; N = 2^14
+// takes two pieces of each limb.
+TEST(CpuPaths, KeySwitchOfRotatedDigitsMatchesRotatingThemFirst) {
+  CERIUM_SEEDED_PRNG(prng);
+  const unsigned logN = 14;
+  RnsContext ctx(logN, mixedPrimes(logN));
+  const size_t n = ctx.degree(), limbs = 5, beta = 3, firstKeyLimb = 2;
+  std::vector<uint32_t> ids(limbs);
+  std::iota(ids.begin(), ids.end(), 0);
+  Data data{ctx, prng};
+  const PrngSeed seed = prng.nextSeed();
+  auto source = [&](size_t digit, size_t limb, std::span<uint32_t> out) {
+    uniformBelow(seed, 9, uint64_t(digit) << 48 | uint64_t(limb) << 32,
+                 ctx.modulus(ids[limb - firstKeyLimb]), out);
+  };
+  std::vector<std::vector<uint32_t>> digits, keyB, keyA;
+  for (size_t d = 0; d < beta; ++d) {
+    digits.push_back(data.random(ids));
+    keyB.push_back(data.random(ids));
+    keyA.emplace_back(limbs * n);
+    for (size_t i = 0; i < limbs; ++i)
+      source(d, firstKeyLimb + i, std::span(keyA[d]).subspan(i * n, n));
+  }
+  auto views = [&](const std::vector<std::vector<uint32_t>> &v) {
+    std::vector<ConstLimbs> out;
+    for (const auto &x : v)
+      out.push_back({x.data(), ids, n});
+    return out;
+  };
+  std::vector<CpuPath> paths = vectorPaths();
+  paths.insert(paths.begin(), CpuPath::Portable);
+  const uint32_t twoN = uint32_t(2 * n);
+  for (uint32_t g : {5u, 25u, twoN - 1, 2 * prng.uniformBelow(twoN / 2) + 1})
+    for (CpuPath path : paths) {
+      auto backend = createCpuBackend(ctx, {2, path});
+      std::vector<std::vector<uint32_t>> rotated(
+          beta, std::vector<uint32_t>(limbs * n));
+      for (size_t d = 0; d < beta; ++d)
+        backend->automorphism({rotated[d].data(), ids, n},
+                              {digits[d].data(), ids, n}, g, Domain::Ntt);
+      std::vector<uint32_t> want(2 * limbs * n), whole(2 * limbs * n),
+          atUse(2 * limbs * n);
+      backend->keySwitchInnerProduct({want.data(), ids, n},
+                                     {want.data() + limbs * n, ids, n},
+                                     views(rotated), views(keyB), views(keyA));
+      backend->keySwitchInnerProductRotated(
+          {whole.data(), ids, n}, {whole.data() + limbs * n, ids, n},
+          views(digits), views(keyB), views(keyA), g);
+      backend->keySwitchInnerProductRotated(
+          {atUse.data(), ids, n}, {atUse.data() + limbs * n, ids, n},
+          views(digits), views(keyB), source, firstKeyLimb, g);
+      EXPECT_TRUE(whole == want) << cpuPathName(path) << ", galois " << g;
+      EXPECT_TRUE(atUse == want) << cpuPathName(path) << ", galois " << g;
+    }
+}
+
 TEST(CpuPaths, CeriumCpuSelectsOrRefusesAPath) {
   {
     ScopedEnv env("CERIUM_CPU", "portable");

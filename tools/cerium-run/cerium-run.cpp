@@ -538,8 +538,12 @@ int main(int argc, char **argv) {
       using Form = runtime::ScheduleExecutor::DeviceConstants;
       const size_t margin = size_t(1) << 30, free = executor->freeMemory();
       size_t budget = free > keyBytes + margin ? free - keyBytes - margin : 0;
-      if (!memoryLimit.empty())
-        budget = std::min(budget, parseByteSize(memoryLimit));
+      if (!memoryLimit.empty()) {
+        // The limit bounds the whole run: the arena and keys come first.
+        const size_t limit = parseByteSize(memoryLimit),
+                     taken = runtime::arenaBytes(artifact.main()) + keyBytes;
+        budget = std::min(budget, limit > taken ? limit - taken : 0);
+      }
       schedule.setDeviceConstants(plaintextForm == "whole"     ? Form::Whole
                                   : plaintextForm == "compact" ? Form::Compact
                                                                : Form::Auto,

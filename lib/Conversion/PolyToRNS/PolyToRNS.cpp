@@ -162,7 +162,7 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
           digits.push_back(d[0]);
         auto ks = rns::KeySwitchOp::create(
             b, l.loc, digits[0].getType(), digits[0].getType(), digits,
-            k.getGaloisAttr(), k.getSecretAttr());
+            k.getGaloisAttr(), k.getSecretAttr(), IntegerAttr());
         return FailureOr<LoweredValues>(
             LoweredValues{Values{ks.getB()}, Values{ks.getA()}});
       })

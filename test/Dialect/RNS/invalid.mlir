@@ -82,3 +82,11 @@ func.func @encode_negative_offset() {
   %0 = rns.encode [1.0] offset -4 level 2 degree 1 : !rns.limbs<0 to 2>
   return
 }
+
+// -----
+
+func.func @permute_even(%d: !rns.limbs<0 to 1>) -> !rns.limbs<0 to 1> {
+  // expected-error @+1 {{permutes its digits by an odd Galois element}}
+  %b, %a = rns.key_switch %d {galois = 5 : i64, permute = 4 : i64} : !rns.limbs<0 to 1> -> !rns.limbs<0 to 1>
+  return %b : !rns.limbs<0 to 1>
+}

@@ -135,7 +135,8 @@ public:
   virtual void nttForwardSigned(Limbs out,
                                 std::span<const int64_t> coefficients);
   /// nttForwardSigned of `count` coefficients held in backend memory, each
-  /// int64 as two words (low word first): a plaintext kept compact on a
+  /// int64 as two words (low word first, 8-byte aligned, as a buffer of its
+  /// own is): a plaintext kept compact on a
   /// device and made into limbs right before each use. The default copies
   /// them to the host; a device backend spreads and transforms them where
   /// they are (no host copy, so a recorded run can replay it).
@@ -240,6 +241,24 @@ public:
                                      std::span<const ConstLimbs> keyB,
                                      const UniformLimbSource &keyA,
                                      size_t firstKeyLimb);
+
+  /// The two inner products above with every digit read through the
+  /// NTT-domain automorphism X -> X^galois (galois odd), as
+  /// automorphism(..., Domain::Ntt) would write it: a hoisted rotation's
+  /// raised digits used where they are. The defaults rotate the digits into
+  /// backend memory first; a backend may permute them as the products read
+  /// them.
+  virtual void keySwitchInnerProductRotated(Limbs out0, Limbs out1,
+                                            std::span<const ConstLimbs> digits,
+                                            std::span<const ConstLimbs> keyB,
+                                            std::span<const ConstLimbs> keyA,
+                                            uint32_t galois);
+  virtual void keySwitchInnerProductRotated(Limbs out0, Limbs out1,
+                                            std::span<const ConstLimbs> digits,
+                                            std::span<const ConstLimbs> keyB,
+                                            const UniformLimbSource &keyA,
+                                            size_t firstKeyLimb,
+                                            uint32_t galois);
 
 protected:
   /// nttForwardSigned's operands (every override's): a power of two of

@@ -168,6 +168,17 @@ public:
           for (Value v : op.getOperands())
             whole.insert(root.lookup(v));
       }
+      // A limb-wise concat held whole copies its operands whole, so that
+      // it is as complete as they are: rns-partition takes the result of a
+      // concat of whole arrays as whole on every rank (no gather), which a
+      // copy of an operand's own limbs alone would break. Backwards, so
+      // that chains of concats propagate.
+      for (Operation &op : llvm::reverse(block))
+        if (auto concat = dyn_cast<ConcatOp>(op);
+            concat && where(op) == Where::Limbs &&
+            whole.count(root.lookup(concat.getResult())))
+          for (Value v : concat.getInputs())
+            whole.insert(root.lookup(v));
       for (Operation &op : block) {
         if (isa<SliceOp, AllGatherOp>(op))
           continue;
@@ -347,6 +358,7 @@ std::unique_ptr<Pass> createPlanMemoryPass(int64_t rank) {
 }
 
 void registerRnsPasses() {
+  registerPass([] { return createFoldDigitAutomorphPass(); });
   registerPass([] { return createFuseElementwisePass(); });
   registerPass([] { return createPlanMemoryPass(); });
   registerPass([] { return createPartitionPass(); });

@@ -118,8 +118,9 @@ public:
   /// at each use (most memory, least work); Compact, as the integer
   /// coefficients of one period of their slots (8 bytes x 2 x period),
   /// made into limbs at each use on the device (a spread and the limbs'
-  /// NTTs); Auto, whole while they take at most `wholeBudget` bytes, then
-  /// compact. Set before the first run; the default is Whole.
+  /// NTTs); Auto, whole while the kept constants (both forms) take at most
+  /// `wholeBudget` bytes, then compact. Set before the first run; the
+  /// default is Whole.
   enum class DeviceConstants { Auto, Whole, Compact };
   void setDeviceConstants(DeviceConstants form, size_t wholeBudget = SIZE_MAX);
   /// What the kept constants take on the device, by form.

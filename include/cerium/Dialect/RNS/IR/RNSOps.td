@@ -190,11 +190,15 @@ def RNS_KeySwitchOp : RNS_Op<"key_switch", [AllTypesMatch<["b", "a"]>]> {
     relinearization key, the
     Galois key of `galois`, or the sparse-secret encapsulation key
     `secret` (`to_sparse`, stored over [P, Q_0] only, or `to_dense`). At
-    most one of `galois` and `secret`.
+    most one of `galois` and `secret`. With `permute` = g (odd), each digit
+    is read through the NTT-domain automorphism X -> X^g first: a hoisted
+    rotation's raised digits are used where they are instead of rotated
+    into arrays of their own (rns-fold-digit-automorph).
   }];
   let arguments = (ins Variadic<RNS_LimbsType>:$digits,
                        OptionalAttr<I64Attr>:$galois,
-                       OptionalAttr<SecretSwitchAttr>:$secret);
+                       OptionalAttr<SecretSwitchAttr>:$secret,
+                       OptionalAttr<I64Attr>:$permute);
   let results = (outs RNS_LimbsType:$b, RNS_LimbsType:$a);
   let assemblyFormat = [{
     $digits (`secret` $secret^)? attr-dict `:` type($digits) `->` type($b)

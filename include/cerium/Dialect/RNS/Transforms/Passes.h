@@ -21,6 +21,11 @@ namespace cerium::rns {
 /// becomes several kernels rather than one that holds every term.
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 
+/// A key switch whose digits are all rotated by one automorphism, each
+/// copy used by it alone, reads the unrotated digits through it instead
+/// (`permute`): the rotated copies are never written.
+std::unique_ptr<mlir::Pass> createFoldDigitAutomorphPass();
+
 /// Memory planning by liveness: gives every limb array an offset (in limbs)
 /// in one arena, reusing the space of arrays after their last use; a kernel,
 /// ntt or intt writes its result over an operand that dies there. Slices are
