@@ -414,11 +414,7 @@ public:
                              std::span<const ConstLimbs> keyB,
                              std::span<const ConstLimbs> keyA) override {
     const size_t beta = digits.size();
-    checkKeySwitch(out0, out1, digits, keyB);
-    if (keyA.size() != beta)
-      throw std::invalid_argument("key-switch: digit count mismatch");
-    for (const ConstLimbs &a : keyA)
-      check(out0, a);
+    checkKeySwitch(out0, out1, digits, keyB, keyA);
     // Limb i of every digit and key, as one pointer table per limb.
     const size_t limbs = out0.numLimbs();
     std::vector<const uint32_t *> ptr(limbs * 3 * beta);
@@ -467,11 +463,7 @@ public:
                                     std::span<const ConstLimbs> keyA,
                                     uint32_t galois) override {
     const size_t beta = digits.size();
-    checkKeySwitch(out0, out1, digits, keyB);
-    if (keyA.size() != beta)
-      throw std::invalid_argument("key-switch: digit count mismatch");
-    for (const ConstLimbs &a : keyA)
-      check(out0, a);
+    checkKeySwitch(out0, out1, digits, keyB, keyA);
     checkDigitCount(beta);
     const std::vector<uint32_t> &perm = nttPermutation(oddGalois(galois));
     // A piece of each limb at a time: its digit words gathered through the
@@ -481,16 +473,11 @@ public:
         out0.numLimbs(), out0.degree, [&](size_t i, size_t c0, size_t len) {
           thread_local std::vector<uint32_t> rotated;
           rotated.resize(beta * len);
-          const uint32_t *x[kMaxDigits], *kb[kMaxDigits], *ka[kMaxDigits];
-          for (size_t d = 0; d < beta; ++d) {
-            k.permute(rotated.data() + d * len, digits[d].limb(i),
-                      perm.data() + c0, len);
-            x[d] = rotated.data() + d * len;
-            kb[d] = keyB[d].limb(i) + c0;
-            ka[d] = keyA[d].limb(i) + c0;
-          }
-          k.innerProduct(out0.limb(i) + c0, out1.limb(i) + c0, x, kb, ka, beta,
-                         reduceConstants(out0.primes[i]), 0, len);
+          const uint32_t *ka[kMaxDigits];
+          for (size_t d = 0; d < beta; ++d)
+            ka[d] = keyA[d].limb(i);
+          rotatedPiece(out0, out1, digits, keyB, ka, perm, i, c0, len,
+                       rotated.data());
         });
   }
 
@@ -514,24 +501,37 @@ public:
       rotated.resize(beta * std::min(n, kPiece));
       for (size_t d = 0; d < beta; ++d)
         keyA(d, firstKeyLimb + i, std::span(made).subspan(d * n, n));
-      for (size_t c0 = 0; c0 < n; c0 += kPiece) {
-        const size_t len = std::min(kPiece, n - c0);
-        const uint32_t *x[kMaxDigits], *kb[kMaxDigits], *ka[kMaxDigits];
-        for (size_t d = 0; d < beta; ++d) {
-          k.permute(rotated.data() + d * len, digits[d].limb(i),
-                    perm.data() + c0, len);
-          x[d] = rotated.data() + d * len;
-          kb[d] = keyB[d].limb(i) + c0;
-          ka[d] = made.data() + d * n + c0;
-        }
-        k.innerProduct(out0.limb(i) + c0, out1.limb(i) + c0, x, kb, ka, beta,
-                       reduceConstants(out0.primes[i]), 0, len);
-      }
+      const uint32_t *ka[kMaxDigits];
+      for (size_t d = 0; d < beta; ++d)
+        ka[d] = made.data() + d * n;
+      for (size_t c0 = 0; c0 < n; c0 += kPiece)
+        rotatedPiece(out0, out1, digits, keyB, ka, perm, i, c0,
+                     std::min(kPiece, n - c0), rotated.data());
     });
   }
 
 private:
   static constexpr size_t kMaxDigits = 64;
+  /// Words [c0, c0 + len) of limb i of both rotated inner products: each
+  /// digit's words gathered through `perm` into `rotated` (beta len words)
+  /// right before the products read them; keyA[d] is limb i of digit d's a
+  /// half.
+  void rotatedPiece(Limbs out0, Limbs out1, std::span<const ConstLimbs> digits,
+                    std::span<const ConstLimbs> keyB,
+                    const uint32_t *const *keyA,
+                    const std::vector<uint32_t> &perm, size_t i, size_t c0,
+                    size_t len, uint32_t *rotated) const {
+    const size_t beta = digits.size();
+    const uint32_t *x[kMaxDigits], *kb[kMaxDigits], *ka[kMaxDigits];
+    for (size_t d = 0; d < beta; ++d) {
+      k.permute(rotated + d * len, digits[d].limb(i), perm.data() + c0, len);
+      x[d] = rotated + d * len;
+      kb[d] = keyB[d].limb(i) + c0;
+      ka[d] = keyA[d] + c0;
+    }
+    k.innerProduct(out0.limb(i) + c0, out1.limb(i) + c0, x, kb, ka, beta,
+                   reduceConstants(out0.primes[i]), 0, len);
+  }
   static void checkDigitCount(size_t beta) {
     if (beta > kMaxDigits)
       throw std::invalid_argument("key-switch: more than 64 digits");
@@ -554,6 +554,17 @@ private:
       check(out0, keyB[d]);
     }
     check(out0, out1);
+  }
+  /// ... and the uniform halves, held whole.
+  static void checkKeySwitch(Limbs out0, Limbs out1,
+                             std::span<const ConstLimbs> digits,
+                             std::span<const ConstLimbs> keyB,
+                             std::span<const ConstLimbs> keyA) {
+    checkKeySwitch(out0, out1, digits, keyB);
+    if (keyA.size() != digits.size())
+      throw std::invalid_argument("key-switch: digit count mismatch");
+    for (const ConstLimbs &a : keyA)
+      check(out0, a);
   }
 
   /// body(i) for i < count, one parallel region. Dynamic scheduling, one

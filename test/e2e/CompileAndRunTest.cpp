@@ -308,6 +308,30 @@ TEST(CompileAndRun, SchedulesAgreeWithTheEvaluator) {
   }
 }
 
+/// A program over examples/digits' weights compiled at an insecure ring,
+/// its keys, and one encrypted input of 64 values in [-1, 1].
+struct DigitsRun {
+  Compilation c;
+  std::unique_ptr<kernels::RnsBackend> backend;
+  session::KeySet keys;
+  std::vector<ckks::Ciphertext> cts;
+};
+DigitsRun prepareDigits(const char *source, mlir::MLIRContext &context,
+                        Prng &prng) {
+  CompileOptions options;
+  options.insecure = true;
+  DigitsRun r;
+  r.c = compile(
+      std::make_shared<dsl::SourceFile>(kExamples + "/digits/e2e.fhe", source),
+      context, options);
+  r.backend = kernels::createCpuBackend(r.c.params->rns());
+  r.keys = session::generateKeys(r.c.params, runtime::requiredKeys(r.c.main()),
+                                 *r.backend, prng);
+  r.cts = session::encryptValues(r.c.params, {randomTensor(64, prng)},
+                                 r.keys.pub, *r.backend, prng);
+  return r;
+}
+
 // Plaintext constants are stored compactly (f32, one period after leading
 // zeros) and expanded right before encoding: the schedule must produce the
 // same ciphertexts, bit for bit, as with every slot stored as a double (the
@@ -315,10 +339,7 @@ TEST(CompileAndRun, SchedulesAgreeWithTheEvaluator) {
 TEST(CompileAndRun, CompactPlaintextsAreBitIdentical) {
   CERIUM_SEEDED_PRNG(prng);
   mlir::MLIRContext context;
-  CompileOptions options;
-  options.insecure = true;
-  Compilation c = compile(
-      std::make_shared<dsl::SourceFile>(kExamples + "/digits/e2e.fhe", R"(
+  DigitsRun r = prepareDigits(R"(
 weights w = load("digits.safetensors");
 fn main(x: cipher[64]) -> (cipher[10], cipher[1]) {
   let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
@@ -326,15 +347,11 @@ fn main(x: cipher[64]) -> (cipher[10], cipher[1]) {
   let y = linear(h, w["fc2.weight"], w["fc2.bias"]);
   return (y, sum(y));
 }
-)"),
-      context, options);
-  auto backend = kernels::createCpuBackend(c.params->rns());
-  session::KeySet keys = session::generateKeys(
-      c.params, runtime::requiredKeys(c.main()), *backend, prng);
-  auto cts = session::encryptValues(c.params, {randomTensor(64, prng)},
-                                    keys.pub, *backend, prng);
+)",
+                              context, prng);
+  Compilation &c = r.c;
   auto compact =
-      runtime::runSchedule(c.main(), c.params, *backend, keys.eval, cts);
+      runtime::runSchedule(c.main(), c.params, *r.backend, r.keys.eval, r.cts);
 
   double storedCompact = 0, storedFull = 0;
   int f32 = 0, offsets = 0;
@@ -354,7 +371,7 @@ fn main(x: cipher[64]) -> (cipher[10], cipher[1]) {
   EXPECT_LT(storedCompact * 2, storedFull);
 
   auto full =
-      runtime::runSchedule(c.main(), c.params, *backend, keys.eval, cts);
+      runtime::runSchedule(c.main(), c.params, *r.backend, r.keys.eval, r.cts);
   ASSERT_EQ(compact.size(), full.size());
   for (size_t i = 0; i < full.size(); ++i) {
     EXPECT_EQ(compact[i].level(), full[i].level());
@@ -545,28 +562,23 @@ private:
 TEST(CompileAndRun, DeviceConstantsWholeOrCompactAreBitIdentical) {
   CERIUM_SEEDED_PRNG(prng);
   mlir::MLIRContext context;
-  CompileOptions options;
-  options.insecure = true;
-  Compilation c = compile(
-      std::make_shared<dsl::SourceFile>(kExamples + "/digits/e2e.fhe", R"(
+  DigitsRun r = prepareDigits(R"(
 weights w = load("digits.safetensors");
 fn main(x: cipher[64]) -> cipher[10] {
   let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
   h = poly(h, [0, 0.5, 0.125], range = [-8, 8]);
   return linear(h, w["fc2.weight"], w["fc2.bias"]);
 }
-)"),
-      context, options);
-  auto cpu = kernels::createCpuBackend(c.params->rns());
-  session::KeySet keys = session::generateKeys(
-      c.params, runtime::requiredKeys(c.main()), *cpu, prng);
-  auto cts = session::encryptValues(c.params, {randomTensor(64, prng)},
-                                    keys.pub, *cpu, prng);
+)",
+                              context, prng);
+  Compilation &c = r.c;
+  const session::KeySet &keys = r.keys;
+  const auto &cts = r.cts;
   auto expected =
-      runtime::runSchedule(c.main(), c.params, *cpu, keys.eval, cts);
+      runtime::runSchedule(c.main(), c.params, *r.backend, keys.eval, cts);
 
   using Form = runtime::ScheduleExecutor::DeviceConstants;
-  HostAsDevice device(*cpu);
+  HostAsDevice device(*r.backend);
   auto held = [&](Form form, size_t budget) {
     runtime::ScheduleExecutor executor(c.main(), c.params, device);
     executor.setDeviceConstants(form, budget);

@@ -53,6 +53,13 @@ std::vector<CpuPath> vectorPaths() {
   return paths;
 }
 
+/// The portable path, then every vector path this CPU has.
+std::vector<CpuPath> everyPath() {
+  std::vector<CpuPath> paths = vectorPaths();
+  paths.insert(paths.begin(), CpuPath::Portable);
+  return paths;
+}
+
 /// Primes of several widths, from the narrowest the kernels accept (or the
 /// narrowest p = 1 mod 2N) to 30 bits.
 std::vector<uint32_t> mixedPrimes(unsigned logN) {
@@ -320,8 +327,7 @@ TEST(CpuPaths, SparseSignedTransformMatchesTheWholeOne) {
   const size_t n = ctx.degree(), limbs = 5;
   std::vector<uint32_t> ids(limbs);
   std::iota(ids.begin(), ids.end(), 0);
-  std::vector<CpuPath> paths = vectorPaths();
-  paths.insert(paths.begin(), CpuPath::Portable);
+  const std::vector<CpuPath> paths = everyPath();
   for (size_t m = 1; m <= n; m *= 2) {
     std::vector<int64_t> some(m), whole(n, 0);
     for (size_t k = 0; k < m; ++k) {
@@ -343,44 +349,65 @@ TEST(CpuPaths, SparseSignedTransformMatchesTheWholeOne) {
 // A key held with its uniform halves as seeds switches to the words the
 // whole key gives, on every path: the halves made limb by limb (limb i of
 // the call is limb firstKeyLimb + i of the key) inside the inner product.
-TEST(CpuPaths, KeySwitchWithHalvesMadeAtUseMatchesTheWholeKey) {
-  CERIUM_SEEDED_PRNG(prng);
-  const unsigned logN = 12;
-  RnsContext ctx(logN, mixedPrimes(logN));
-  const size_t n = ctx.degree(), limbs = 9, beta = 3, firstKeyLimb = 4;
-  std::vector<uint32_t> ids(limbs);
-  std::iota(ids.begin(), ids.end(), 0);
-  Data data{ctx, prng};
-  std::vector<std::vector<uint32_t>> digits, keyB, keyA;
-  const PrngSeed seed = prng.nextSeed();
-  auto source = [&](size_t digit, size_t limb, std::span<uint32_t> out) {
+/// Random key-switch operands over `limbs` primes: beta digits, the b halves,
+/// and the a halves made by `source` (as a key held as seeds makes them),
+/// its limb numbers starting at firstKeyLimb.
+struct KeySwitchOperands {
+  KeySwitchOperands(unsigned logN, size_t limbs, size_t beta,
+                    size_t firstKeyLimb, Prng &prng)
+      : ctx(logN, mixedPrimes(logN)), n(ctx.degree()), limbs(limbs),
+        firstKeyLimb(firstKeyLimb), ids(limbs), seed(prng.nextSeed()) {
+    std::iota(ids.begin(), ids.end(), 0);
+    Data data{ctx, prng};
+    for (size_t d = 0; d < beta; ++d) {
+      digits.push_back(data.random(ids));
+      keyB.push_back(data.random(ids));
+      keyA.emplace_back(limbs * n);
+      for (size_t i = 0; i < limbs; ++i)
+        source(d, firstKeyLimb + i, std::span(keyA[d]).subspan(i * n, n));
+    }
+  }
+  void source(size_t digit, size_t limb, std::span<uint32_t> out) const {
     uniformBelow(seed, 5, uint64_t(digit) << 48 | uint64_t(limb) << 32,
                  ctx.modulus(ids[limb - firstKeyLimb]), out);
-  };
-  for (size_t d = 0; d < beta; ++d) {
-    digits.push_back(data.random(ids));
-    keyB.push_back(data.random(ids));
-    keyA.emplace_back(limbs * n);
-    for (size_t i = 0; i < limbs; ++i)
-      source(d, firstKeyLimb + i, std::span(keyA[d]).subspan(i * n, n));
   }
-  auto views = [&](const std::vector<std::vector<uint32_t>> &v) {
+  RnsBackend::UniformLimbSource uniformSource() const {
+    return [this](size_t digit, size_t limb, std::span<uint32_t> out) {
+      source(digit, limb, out);
+    };
+  }
+  std::vector<ConstLimbs>
+  views(const std::vector<std::vector<uint32_t>> &v) const {
     std::vector<ConstLimbs> out;
     for (const auto &x : v)
       out.push_back({x.data(), ids, n});
     return out;
-  };
-  std::vector<CpuPath> paths = vectorPaths();
-  paths.insert(paths.begin(), CpuPath::Portable);
-  for (CpuPath path : paths) {
-    auto backend = createCpuBackend(ctx, {2, path});
-    std::vector<uint32_t> want(2 * limbs * n), got(2 * limbs * n);
-    backend->keySwitchInnerProduct({want.data(), ids, n},
-                                   {want.data() + limbs * n, ids, n},
-                                   views(digits), views(keyB), views(keyA));
-    backend->keySwitchInnerProduct(
-        {got.data(), ids, n}, {got.data() + limbs * n, ids, n}, views(digits),
-        views(keyB), source, firstKeyLimb);
+  }
+  /// Two outputs of limbs x N words, as views.
+  Limbs first(std::vector<uint32_t> &out) const { return {out.data(), ids, n}; }
+  Limbs second(std::vector<uint32_t> &out) const {
+    return {out.data() + limbs * n, ids, n};
+  }
+
+  RnsContext ctx;
+  size_t n, limbs, firstKeyLimb;
+  std::vector<uint32_t> ids;
+  PrngSeed seed;
+  std::vector<std::vector<uint32_t>> digits, keyB, keyA;
+};
+
+TEST(CpuPaths, KeySwitchWithHalvesMadeAtUseMatchesTheWholeKey) {
+  CERIUM_SEEDED_PRNG(prng);
+  KeySwitchOperands k(12, 9, 3, 4, prng);
+  for (CpuPath path : everyPath()) {
+    auto backend = createCpuBackend(k.ctx, {2, path});
+    std::vector<uint32_t> want(2 * k.limbs * k.n), got(2 * k.limbs * k.n);
+    backend->keySwitchInnerProduct(k.first(want), k.second(want),
+                                   k.views(k.digits), k.views(k.keyB),
+                                   k.views(k.keyA));
+    backend->keySwitchInnerProduct(k.first(got), k.second(got),
+                                   k.views(k.digits), k.views(k.keyB),
+                                   k.uniformSource(), k.firstKeyLimb);
     EXPECT_TRUE(got == want) << cpuPathName(path);
   }
 }
@@ -391,53 +418,27 @@ TEST(CpuPaths, KeySwitchWithHalvesMadeAtUseMatchesTheWholeKey) {
 // takes two pieces of each limb.
 TEST(CpuPaths, KeySwitchOfRotatedDigitsMatchesRotatingThemFirst) {
   CERIUM_SEEDED_PRNG(prng);
-  const unsigned logN = 14;
-  RnsContext ctx(logN, mixedPrimes(logN));
-  const size_t n = ctx.degree(), limbs = 5, beta = 3, firstKeyLimb = 2;
-  std::vector<uint32_t> ids(limbs);
-  std::iota(ids.begin(), ids.end(), 0);
-  Data data{ctx, prng};
-  const PrngSeed seed = prng.nextSeed();
-  auto source = [&](size_t digit, size_t limb, std::span<uint32_t> out) {
-    uniformBelow(seed, 9, uint64_t(digit) << 48 | uint64_t(limb) << 32,
-                 ctx.modulus(ids[limb - firstKeyLimb]), out);
-  };
-  std::vector<std::vector<uint32_t>> digits, keyB, keyA;
-  for (size_t d = 0; d < beta; ++d) {
-    digits.push_back(data.random(ids));
-    keyB.push_back(data.random(ids));
-    keyA.emplace_back(limbs * n);
-    for (size_t i = 0; i < limbs; ++i)
-      source(d, firstKeyLimb + i, std::span(keyA[d]).subspan(i * n, n));
-  }
-  auto views = [&](const std::vector<std::vector<uint32_t>> &v) {
-    std::vector<ConstLimbs> out;
-    for (const auto &x : v)
-      out.push_back({x.data(), ids, n});
-    return out;
-  };
-  std::vector<CpuPath> paths = vectorPaths();
-  paths.insert(paths.begin(), CpuPath::Portable);
-  const uint32_t twoN = uint32_t(2 * n);
+  KeySwitchOperands k(14, 5, 3, 2, prng);
+  const size_t words = k.limbs * k.n;
+  const uint32_t twoN = uint32_t(2 * k.n);
   for (uint32_t g : {5u, 25u, twoN - 1, 2 * prng.uniformBelow(twoN / 2) + 1})
-    for (CpuPath path : paths) {
-      auto backend = createCpuBackend(ctx, {2, path});
-      std::vector<std::vector<uint32_t>> rotated(
-          beta, std::vector<uint32_t>(limbs * n));
-      for (size_t d = 0; d < beta; ++d)
-        backend->automorphism({rotated[d].data(), ids, n},
-                              {digits[d].data(), ids, n}, g, Domain::Ntt);
-      std::vector<uint32_t> want(2 * limbs * n), whole(2 * limbs * n),
-          atUse(2 * limbs * n);
-      backend->keySwitchInnerProduct({want.data(), ids, n},
-                                     {want.data() + limbs * n, ids, n},
-                                     views(rotated), views(keyB), views(keyA));
+    for (CpuPath path : everyPath()) {
+      auto backend = createCpuBackend(k.ctx, {2, path});
+      std::vector<std::vector<uint32_t>> rotated(k.digits.size(),
+                                                 std::vector<uint32_t>(words));
+      for (size_t d = 0; d < k.digits.size(); ++d)
+        backend->automorphism({rotated[d].data(), k.ids, k.n},
+                              k.views(k.digits)[d], g, Domain::Ntt);
+      std::vector<uint32_t> want(2 * words), whole(2 * words), atUse(2 * words);
+      backend->keySwitchInnerProduct(k.first(want), k.second(want),
+                                     k.views(rotated), k.views(k.keyB),
+                                     k.views(k.keyA));
+      backend->keySwitchInnerProductRotated(k.first(whole), k.second(whole),
+                                            k.views(k.digits), k.views(k.keyB),
+                                            k.views(k.keyA), g);
       backend->keySwitchInnerProductRotated(
-          {whole.data(), ids, n}, {whole.data() + limbs * n, ids, n},
-          views(digits), views(keyB), views(keyA), g);
-      backend->keySwitchInnerProductRotated(
-          {atUse.data(), ids, n}, {atUse.data() + limbs * n, ids, n},
-          views(digits), views(keyB), source, firstKeyLimb, g);
+          k.first(atUse), k.second(atUse), k.views(k.digits), k.views(k.keyB),
+          k.uniformSource(), k.firstKeyLimb, g);
       EXPECT_TRUE(whole == want) << cpuPathName(path) << ", galois " << g;
       EXPECT_TRUE(atUse == want) << cpuPathName(path) << ", galois " << g;
     }
