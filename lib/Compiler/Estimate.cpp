@@ -675,26 +675,10 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   // Each process's arena as cerium-run plans it (the arrays of its
   // limb-wise work hold its primes' limbs only): the largest. Rank 0's plan
   // stays on the schedule for the calls below.
-  auto planned = [&] {
-    return double(
-        schedule->getAttrOfType<mlir::IntegerAttr>("rns.arena_limbs").getInt());
-  };
-  double arenaLimbs = double(runtime::arenaBytes(schedule)) / (n * kWord);
-  if (copy) {
-    arenaLimbs = 0;
-    for (int64_t r = ranks - 1; r >= 0; --r) {
-      mlir::PassManager pm(main.getContext(),
-                           mlir::func::FuncOp::getOperationName());
-      pm.addPass(rns::createPlanMemoryPass(r));
-      if (mlir::failed(pm.run(schedule)))
-        throw Error(fmt::format("--estimate {}: cannot plan the memory of "
-                                "process {}",
-                                target.name(), r));
-      arenaLimbs = std::max(arenaLimbs, planned());
-    }
-  }
-  // Where an op's arrays are all held owned-only, the executor makes one
-  // call for all of a process's limbs; elsewhere one per run of them.
+  // Each process's plan as cerium-run makes it (the arrays of its limb-wise
+  // work hold its primes' limbs only): the largest arena, and per process
+  // the limb-wise ops it runs as one call — those whose arrays are all held
+  // owned-only (elsewhere one call per run of owned limbs).
   auto heldOwned = [](mlir::Value v) {
     auto r = mlir::dyn_cast<mlir::OpResult>(v);
     if (!r)
@@ -709,6 +693,34 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     return llvm::all_of(op.getResults(), heldOwned) &&
            llvm::all_of(op.getOperands(), heldOwned);
   };
+  std::vector<llvm::DenseSet<mlir::Operation *>> merged(
+      static_cast<size_t>(ranks));
+  double arenaLimbs = double(runtime::arenaBytes(schedule)) / (n * kWord);
+  if (copy) {
+    arenaLimbs = 0;
+    for (int64_t r = 0; r < ranks; ++r) {
+      mlir::PassManager pm(main.getContext(),
+                           mlir::func::FuncOp::getOperationName());
+      pm.addPass(rns::createPlanMemoryPass(r));
+      if (mlir::failed(pm.run(schedule)))
+        throw Error(fmt::format("--estimate {}: cannot plan the memory of "
+                                "process {}",
+                                target.name(), r));
+      arenaLimbs = std::max(
+          arenaLimbs,
+          double(schedule->getAttrOfType<mlir::IntegerAttr>("rns.arena_limbs")
+                     .getInt()));
+      for (mlir::Operation &op : schedule.getBody().front())
+        if (op.getNumResults() && oneCall(op))
+          merged[size_t(r)].insert(&op);
+    }
+  } else {
+    // Partitioned (and planned) by the caller: its one plan for all.
+    for (mlir::Operation &op : schedule.getBody().front())
+      if (op.getNumResults() && oneCall(op))
+        for (auto &set : merged)
+          set.insert(&op);
+  }
 
   // A device keeps the constants as cerium-run's --plaintexts auto does:
   // whole while they fit beside the arena and the keys (less a 1 GiB
@@ -831,18 +843,18 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
       // A limb-wise concat copies its operands' limbs of this process (the
       // copy's bytes are the op's, as one process's plan places them).
       if (!mlir::isa<rns::ConcatOp>(op)) {
-        const bool merged = oneCall(op);
         for (int64_t r = 0; r < ranks; ++r) {
+          const bool oneCallHere = merged[size_t(r)].count(&op);
           double all = 0;
           for (auto [first, count] :
                ownedRuns(op.getResult(0).getType(), r, ranks)) {
             all += double(count);
-            if (merged)
+            if (oneCallHere)
               continue;
             Work share = part(w, double(count), n);
             charge(r, share, secondsOf(share));
           }
-          if (merged && all > 0) {
+          if (oneCallHere && all > 0) {
             Work share = part(w, all, n);
             charge(r, share, secondsOf(share));
           }
