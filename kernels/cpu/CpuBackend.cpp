@@ -469,16 +469,16 @@ public:
     // A piece of each limb at a time: its digit words gathered through the
     // permutation into the thread's buffer (cache resident) right before
     // the products read them, instead of a rotated copy through memory.
-    parallelWords(
-        out0.numLimbs(), out0.degree, [&](size_t i, size_t c0, size_t len) {
-          thread_local std::vector<uint32_t> rotated;
-          rotated.resize(beta * len);
-          const uint32_t *ka[kMaxDigits];
-          for (size_t d = 0; d < beta; ++d)
-            ka[d] = keyA[d].limb(i);
-          rotatedPiece(out0, out1, digits, keyB, ka, perm, i, c0, len,
-                       rotated.data());
-        });
+    parallelWords(out0.numLimbs(), out0.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    thread_local std::vector<uint32_t> rotated;
+                    rotated.resize(beta * len);
+                    const uint32_t *ka[kMaxDigits];
+                    for (size_t d = 0; d < beta; ++d)
+                      ka[d] = keyA[d].limb(i);
+                    rotatedPiece(out0, out1, digits, keyB, ka, perm, i, c0, len,
+                                 rotated.data());
+                  });
   }
 
   void keySwitchInnerProductRotated(Limbs out0, Limbs out1,
