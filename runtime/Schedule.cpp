@@ -20,6 +20,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <unordered_map>
 
 namespace cerium::runtime {
 
@@ -264,7 +265,7 @@ private:
   /// This process's limbs of an op's result: one share of them all when
   /// every array the op touches is held owned-only (one backend call), else
   /// one per run of consecutive owned limbs.
-  std::vector<Share> shares(Operation *op);
+  const std::vector<Share> &shares(Operation *op);
 
   func::FuncOp main;
   ckks::ParamsPtr p;
@@ -313,6 +314,9 @@ private:
   /// (std::map: a view's span points into its vectors).
   llvm::DenseSet<Value> ownedOnly;
   std::map<const void *, std::vector<uint32_t>> owned;
+  /// Each limb-wise op's shares, made on its first run (node-based: a
+  /// reference stays valid while others are added).
+  std::unordered_map<Operation *, std::vector<Share>> shareCache;
   /// Where a limb-wise base conversion puts its (scattered) outputs first.
   kernels::BackendBuffer scratch;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
@@ -481,10 +485,13 @@ ArrayRef<uint32_t> ScheduleExecutor::Impl::ownedPrimes(Type type) {
   return it->second;
 }
 
-std::vector<ScheduleExecutor::Impl::Share>
+const std::vector<ScheduleExecutor::Impl::Share> &
 ScheduleExecutor::Impl::shares(Operation *op) {
+  auto [it, made] = shareCache.try_emplace(op);
+  std::vector<Share> &out = it->second;
+  if (!made)
+    return out;
   auto runs = ownedRuns(op->getResult(0).getType());
-  std::vector<Share> out;
   if (runs.empty())
     return out;
   auto held = [&](Value v) { return ownedOnly.contains(v); };
@@ -674,19 +681,22 @@ void ScheduleExecutor::Impl::executeLimbWise(Operation *op, KeySource &keys) {
     }
     return;
   }
-  std::vector<Share> parts = shares(op);
+  const std::vector<Share> &parts = shares(op);
   if (auto k = dyn_cast<rns::KeySwitchOp>(op)) {
     // The key once for all shares (a streamed key is fetched per call); a
     // key held whole has this process's limbs apart: one call per run.
     const ckks::SwitchingKey &key = keys.key(keyName(k));
     if (parts.size() == 1 && !heldAt(key, parts.front())) {
-      Share all = std::move(parts.front());
-      parts.clear();
+      const Share &all = parts.front();
+      std::vector<Share> runs;
       for (size_t i = 0; i < all.count(); ++i) {
         if (i == 0 || all.positions[i] != all.positions[i - 1] + 1)
-          parts.push_back({{}, all.ordinal + i});
-        parts.back().positions.push_back(all.positions[i]);
+          runs.push_back({{}, all.ordinal + i});
+        runs.back().positions.push_back(all.positions[i]);
       }
+      for (const Share &run : runs)
+        keySwitch(k, key, &run);
+      return;
     }
     for (const Share &share : parts)
       keySwitch(k, key, &share);
