@@ -698,7 +698,9 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   double arenaLimbs = double(runtime::arenaBytes(schedule)) / (n * kWord);
   if (copy) {
     arenaLimbs = 0;
-    for (int64_t r = 0; r < ranks; ++r) {
+    // Last rank first: rank 0's plan stays on the schedule, whose offsets
+    // describe() reads for the copies concats make.
+    for (int64_t r = ranks - 1; r >= 0; --r) {
       mlir::PassManager pm(main.getContext(),
                            mlir::func::FuncOp::getOperationName());
       pm.addPass(rns::createPlanMemoryPass(r));

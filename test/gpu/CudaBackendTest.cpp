@@ -153,6 +153,38 @@ TEST_P(CudaBackendTest, SignedTransformOfResidentCoefficientsMatchesCpu) {
   }
 }
 
+// The key-switch product reading its digits through an automorphism (a
+// hoisted rotation's digits used in place) equals the CPU's, for several
+// Galois elements.
+TEST_P(CudaBackendTest, RotatedKeySwitchInnerProductMatchesCpu) {
+  CERIUM_SEEDED_PRNG(prng);
+  const size_t beta = 3;
+  std::vector<Mirror> digits, keyB, keyA;
+  for (size_t d = 0; d < beta; ++d) {
+    digits.push_back(mirror(random(ids, prng)));
+    keyB.push_back(mirror(random(ids, prng)));
+    keyA.push_back(mirror(random(ids, prng)));
+  }
+  auto views = [&](std::vector<Mirror> &v, bool device) {
+    std::vector<ConstLimbs> out;
+    for (Mirror &m : v)
+      out.push_back(device ? deviceView(m, ids) : hostView(m, ids));
+    return out;
+  };
+  const uint32_t twoN = uint32_t(2 * ctx->degree());
+  for (uint32_t g : {5u, twoN - 1, 2 * prng.uniformBelow(twoN / 2) + 1}) {
+    Mirror out0 = mirror(random(ids, prng)), out1 = mirror(random(ids, prng));
+    cpu->keySwitchInnerProductRotated(hostView(out0, ids), hostView(out1, ids),
+                                      views(digits, false), views(keyB, false),
+                                      views(keyA, false), g);
+    gpu->keySwitchInnerProductRotated(
+        deviceView(out0, ids), deviceView(out1, ids), views(digits, true),
+        views(keyB, true), views(keyA, true), g);
+    expectSame(out0, "rotated key switch (b)");
+    expectSame(out1, "rotated key switch (a)");
+  }
+}
+
 TEST_P(CudaBackendTest, BaseConversionModUpModDownMatchCpu) {
   CERIUM_SEEDED_PRNG(prng);
   std::span<const uint32_t> all(ids);

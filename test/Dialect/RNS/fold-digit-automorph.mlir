@@ -30,3 +30,20 @@ func.func @kept(%d0: !rns.limbs<0 to 2>, %d1: !rns.limbs<0 to 2>) -> (!rns.limbs
   %b2, %a2 = rns.key_switch %s0, %s1 {galois = 5 : i64} : !rns.limbs<0 to 2>, !rns.limbs<0 to 2> -> !rns.limbs<0 to 2>
   return %b, %a, %r0, %b2, %a2 : !rns.limbs<0 to 2>, !rns.limbs<0 to 2>, !rns.limbs<0 to 2>, !rns.limbs<0 to 2>, !rns.limbs<0 to 2>
 }
+
+// Digits only partly rotated, an already permuted key switch, and an even
+// element (not an automorphism) stay as they are.
+// CHECK-LABEL: func @partial
+// CHECK: rns.automorph %arg0 by 5
+// CHECK: rns.key_switch %{{.*}}, %arg1 {galois = 5 : i64}
+// CHECK: rns.automorph %arg0 by 4
+// CHECK: rns.key_switch %{{.*}} {galois = 5 : i64}
+// CHECK: rns.key_switch %arg1 {galois = 5 : i64, permute = 5 : i64}
+func.func @partial(%d0: !rns.limbs<0 to 2>, %d1: !rns.limbs<0 to 2>) -> (!rns.limbs<0 to 2>, !rns.limbs<0 to 2>, !rns.limbs<0 to 2>) {
+  %r0 = rns.automorph %d0 by 5 : !rns.limbs<0 to 2>
+  %b, %a = rns.key_switch %r0, %d1 {galois = 5 : i64} : !rns.limbs<0 to 2>, !rns.limbs<0 to 2> -> !rns.limbs<0 to 2>
+  %e = rns.automorph %d0 by 4 : !rns.limbs<0 to 2>
+  %b2, %a2 = rns.key_switch %e {galois = 5 : i64} : !rns.limbs<0 to 2> -> !rns.limbs<0 to 2>
+  %b3, %a3 = rns.key_switch %d1 {galois = 5 : i64, permute = 5 : i64} : !rns.limbs<0 to 2> -> !rns.limbs<0 to 2>
+  return %b, %b2, %b3 : !rns.limbs<0 to 2>, !rns.limbs<0 to 2>, !rns.limbs<0 to 2>
+}

@@ -90,3 +90,11 @@ func.func @permute_even(%d: !rns.limbs<0 to 1>) -> !rns.limbs<0 to 1> {
   %b, %a = rns.key_switch %d {galois = 5 : i64, permute = 4 : i64} : !rns.limbs<0 to 1> -> !rns.limbs<0 to 1>
   return %b : !rns.limbs<0 to 1>
 }
+
+// -----
+
+func.func @permute_negative(%d: !rns.limbs<0 to 1>) -> !rns.limbs<0 to 1> {
+  // expected-error @+1 {{permutes its digits by an odd Galois element}}
+  %b, %a = rns.key_switch %d {galois = 5 : i64, permute = -3 : i64} : !rns.limbs<0 to 1> -> !rns.limbs<0 to 1>
+  return %b : !rns.limbs<0 to 1>
+}

@@ -176,7 +176,7 @@ LogicalResult KeySwitchOp::verify() {
   if (getGalois() && getSecret())
     return emitOpError("names one key: a Galois element or an encapsulation "
                        "key, not both");
-  if (auto g = getPermute(); g && (*g <= 0 || (*g & 1) == 0))
+  if (auto g = getPermute(); g && (int64_t(*g) <= 0 || (*g & 1) == 0))
     return emitOpError("permutes its digits by an odd Galois element");
   return success();
 }

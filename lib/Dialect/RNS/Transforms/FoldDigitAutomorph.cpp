@@ -44,7 +44,10 @@ public:
       SmallVector<AutomorphOp> rotated;
       for (Value d : k.getDigits()) {
         auto a = d.getDefiningOp<AutomorphOp>();
-        if (!a || !d.hasOneUse() || (galois && *galois != a.getGalois()))
+        // rns.automorph takes any element; the permuted read needs an odd
+        // one (an invalid automorphism is left for the executor to refuse).
+        if (!a || !d.hasOneUse() || (galois && *galois != a.getGalois()) ||
+            (a.getGalois() & 1) == 0 || int64_t(a.getGalois()) <= 0)
           break;
         galois = a.getGalois();
         rotated.push_back(a);
