@@ -44,7 +44,9 @@ const char *fileKindName(FileKind kind);
 //    (the same seed and stream expand to other words than in version 2).
 // 4: each Galois key carries its level (a key over [P, Q_level] only), and
 //    an artifact the level each Galois key is needed at.
-inline constexpr uint32_t kContainerVersion = 4;
+// 5: an artifact's rns.key_switch may read its digits through an
+//    automorphism (`permute`), which an older reader would ignore.
+inline constexpr uint32_t kContainerVersion = 5;
 
 /// Appends little-endian plain values to a byte buffer.
 class ByteWriter {
