@@ -13,7 +13,6 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
-#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 #include <chrono>
@@ -252,6 +251,11 @@ private:
   /// A limb-wise concat: each operand's limbs of this process to their
   /// place in the result, in whichever form each array is held.
   void concatOwned(rns::ConcatOp op);
+  /// This process's limbs of an array over `type` from `from` to `to`, each
+  /// laid out whole (a limb at its position) or owned-only (its owned limbs
+  /// in order).
+  void copyOwnedLimbs(Type type, uint32_t *to, bool toOwned,
+                      const uint32_t *from, bool fromOwned);
   /// Encodes the constant into `parts` (views into its array); a device
   /// backend encodes it whole once and keeps it.
   void encode(rns::EncodeOp op, ArrayRef<Limbs> parts);
@@ -264,8 +268,11 @@ private:
   ArrayRef<uint32_t> ownedPrimes(Type type);
   /// This process's limbs of an op's result: one share of them all when
   /// every array the op touches is held owned-only (one backend call), else
-  /// one per run of consecutive owned limbs.
+  /// one per run of consecutive owned limbs. Made once per op.
   const std::vector<Share> &shares(Operation *op);
+  /// The shares of an array over `type`: one of all its owned limbs
+  /// (`merged`) or one per run of them.
+  std::vector<Share> sharesOf(Type type, bool merged);
 
   func::FuncOp main;
   ckks::ParamsPtr p;
@@ -485,20 +492,11 @@ ArrayRef<uint32_t> ScheduleExecutor::Impl::ownedPrimes(Type type) {
   return it->second;
 }
 
-const std::vector<ScheduleExecutor::Impl::Share> &
-ScheduleExecutor::Impl::shares(Operation *op) {
-  auto [it, made] = shareCache.try_emplace(op);
-  std::vector<Share> &out = it->second;
-  if (!made)
-    return out;
-  auto runs = ownedRuns(op->getResult(0).getType());
-  if (runs.empty())
-    return out;
-  auto held = [&](Value v) { return ownedOnly.contains(v); };
-  const bool merged = llvm::all_of(op->getResults(), held) &&
-                      llvm::all_of(op->getOperands(), held);
+std::vector<ScheduleExecutor::Impl::Share>
+ScheduleExecutor::Impl::sharesOf(Type type, bool merged) {
+  std::vector<Share> out;
   size_t ordinal = 0;
-  for (auto [first, count] : runs) {
+  for (auto [first, count] : ownedRuns(type)) {
     if (out.empty() || !merged)
       out.push_back({{}, ordinal});
     for (size_t i = first; i < first + count; ++i)
@@ -506,6 +504,18 @@ ScheduleExecutor::Impl::shares(Operation *op) {
     ordinal += count;
   }
   return out;
+}
+
+const std::vector<ScheduleExecutor::Impl::Share> &
+ScheduleExecutor::Impl::shares(Operation *op) {
+  auto [it, made] = shareCache.try_emplace(op);
+  if (made) {
+    auto held = [&](Value v) { return ownedOnly.contains(v); };
+    it->second = sharesOf(op->getResult(0).getType(),
+                          llvm::all_of(op->getResults(), held) &&
+                              llvm::all_of(op->getOperands(), held));
+  }
+  return it->second;
 }
 
 void ScheduleExecutor::Impl::concatOwned(rns::ConcatOp op) {
@@ -522,17 +532,24 @@ void ScheduleExecutor::Impl::concatOwned(rns::ConcatOp op) {
       if (in.data != out.limb(position))
         backend.copy(out.limb(position), in.data, in.numWords());
     } else {
-      size_t k = 0; // this operand's owned limbs so far
-      for (auto [first, count] : ownedRuns(v.getType())) {
-        const uint32_t *from = in.limb(inOwned ? k : first);
-        uint32_t *to = out.limb(outOwned ? ordinal + k : position + first);
-        if (from != to)
-          backend.copy(to, from, count * n);
-        k += count;
-      }
+      copyOwnedLimbs(v.getType(), out.limb(outOwned ? ordinal : position),
+                     outOwned, in.data, inOwned);
     }
     position += limbs;
     ordinal += ownedPrimes(v.getType()).size();
+  }
+}
+
+void ScheduleExecutor::Impl::copyOwnedLimbs(Type type, uint32_t *to,
+                                            bool toOwned, const uint32_t *from,
+                                            bool fromOwned) {
+  size_t k = 0; // owned limbs so far
+  for (auto [first, count] : ownedRuns(type)) {
+    const uint32_t *src = from + (fromOwned ? k : first) * n;
+    uint32_t *dst = to + (toOwned ? k : first) * n;
+    if (src != dst)
+      backend.copy(dst, src, count * n);
+    k += count;
   }
 }
 
@@ -651,34 +668,22 @@ void ScheduleExecutor::Impl::executeLimbWise(Operation *op, KeySource &keys) {
     return;
   }
   auto b = dyn_cast<rns::BaseConvertOp>(op);
-  if (b && ownedOnly.contains(b.getResult())) {
-    // Straight to this process's output limbs (the input is whole).
-    Limbs out = view(b.getResult());
-    backend.baseConvert(
-        converter(b.getInput().getType(),
-                  rns::LimbsType::get(b.getContext(), out.primes)),
-        out, view(b.getInput()));
-    return;
-  }
-  if (b && owned.size() > 1) {
+  if (b && (ownedOnly.contains(b.getResult()) || owned.size() > 1)) {
     // One conversion to all of this process's output limbs (its input side,
-    // the bulk of the work, is shared by them), then each run to its place.
-    Limbs out = view(b.getResult());
-    SmallVector<uint32_t> primes;
-    for (auto [first, count] : owned)
-      llvm::append_range(primes, out.primes.subspan(first, count));
-    auto ownedType = rns::LimbsType::get(b.getContext(), primes);
-    const size_t words = primes.size() * n;
-    if (scratch.size() < words)
-      scratch = kernels::BackendBuffer(backend, words);
-    backend.baseConvert(converter(b.getInput().getType(), ownedType),
-                        Limbs{scratch.data(), ownedType.getPrimes(), n},
+    // the bulk of the work, is shared by them): straight into a result held
+    // owned-only, else into scratch and each run to its place.
+    Type type = b.getResult().getType();
+    ArrayRef<uint32_t> primes = ownedPrimes(type);
+    const bool direct = ownedOnly.contains(b.getResult());
+    uint32_t *out = view(b.getResult()).data;
+    if (!direct && scratch.size() < primes.size() * n)
+      scratch = kernels::BackendBuffer(backend, primes.size() * n);
+    backend.baseConvert(converter(b.getInput().getType(),
+                                  rns::LimbsType::get(b.getContext(), primes)),
+                        Limbs{direct ? out : scratch.data(), primes, n},
                         view(b.getInput()));
-    const uint32_t *from = scratch.data();
-    for (auto [first, count] : owned) {
-      backend.copy(out.limb(first), from, count * n);
-      from += count * n;
-    }
+    if (!direct)
+      copyOwnedLimbs(type, out, false, scratch.data(), true);
     return;
   }
   const std::vector<Share> &parts = shares(op);
@@ -687,14 +692,7 @@ void ScheduleExecutor::Impl::executeLimbWise(Operation *op, KeySource &keys) {
     // key held whole has this process's limbs apart: one call per run.
     const ckks::SwitchingKey &key = keys.key(keyName(k));
     if (parts.size() == 1 && !heldAt(key, parts.front())) {
-      const Share &all = parts.front();
-      std::vector<Share> runs;
-      for (size_t i = 0; i < all.count(); ++i) {
-        if (i == 0 || all.positions[i] != all.positions[i - 1] + 1)
-          runs.push_back({{}, all.ordinal + i});
-        runs.back().positions.push_back(all.positions[i]);
-      }
-      for (const Share &run : runs)
+      for (const Share &run : sharesOf(k.getB().getType(), false))
         keySwitch(k, key, &run);
       return;
     }
@@ -712,15 +710,10 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   // A device keeps each constant whole; an array held owned-only takes
   // this process's limbs of it.
   auto place = [&](const uint32_t *whole) {
-    if (!ownedOnly.contains(e.getResult())) {
+    if (ownedOnly.contains(e.getResult()))
+      copyOwnedLimbs(e.getType(), out.data, true, whole, false);
+    else
       backend.copy(out.data, whole, out.numWords());
-      return;
-    }
-    size_t ordinal = 0;
-    for (auto [first, count] : ownedRuns(e.getType())) {
-      backend.copy(out.limb(ordinal), whole + first * n, count * n);
-      ordinal += count;
-    }
   };
   auto expand = [&](const DeviceConstant &c) {
     for (const Limbs &part : parts)
@@ -747,8 +740,7 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
     throw Error("a plaintext constant fills more slots than the " +
                 std::string(e.getComplex() ? "ring" : "parameter set") +
                 " has");
-  const size_t slots =
-      std::max<size_t>(p->slots(), llvm::PowerOf2Ceil(uint64_t(end)));
+  const size_t slots = encoderSlots(end, p->slots());
   if (level > p->maxLevel() ||
       !std::ranges::equal(e.getType().getPrimes(), p->qPrimeIds(level)))
     throw Error("encoded plaintext does not match its limb array");

@@ -672,9 +672,6 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
                               target.name(), target.devices));
     ranks = target.devices;
   }
-  // Each process's arena as cerium-run plans it (the arrays of its
-  // limb-wise work hold its primes' limbs only): the largest. Rank 0's plan
-  // stays on the schedule for the calls below.
   // Each process's plan as cerium-run makes it (the arrays of its limb-wise
   // work hold its primes' limbs only): the largest arena, and per process
   // the limb-wise ops it runs as one call — those whose arrays are all held
@@ -695,6 +692,11 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   };
   std::vector<llvm::DenseSet<mlir::Operation *>> merged(
       static_cast<size_t>(ranks));
+  auto collectOneCalls = [&](llvm::DenseSet<mlir::Operation *> &set) {
+    for (mlir::Operation &op : schedule.getBody().front())
+      if (op.getNumResults() && oneCall(op))
+        set.insert(&op);
+  };
   double arenaLimbs = double(runtime::arenaBytes(schedule)) / (n * kWord);
   if (copy) {
     arenaLimbs = 0;
@@ -712,16 +714,12 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
           arenaLimbs,
           double(schedule->getAttrOfType<mlir::IntegerAttr>("rns.arena_limbs")
                      .getInt()));
-      for (mlir::Operation &op : schedule.getBody().front())
-        if (op.getNumResults() && oneCall(op))
-          merged[size_t(r)].insert(&op);
+      collectOneCalls(merged[size_t(r)]);
     }
   } else {
     // Partitioned (and planned) by the caller: its one plan for all.
-    for (mlir::Operation &op : schedule.getBody().front())
-      if (op.getNumResults() && oneCall(op))
-        for (auto &set : merged)
-          set.insert(&op);
+    for (auto &set : merged)
+      collectOneCalls(set);
   }
 
   // A device keeps the constants as cerium-run's --plaintexts auto does:
@@ -730,12 +728,15 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   // the others compact — the integer coefficients of one period, 16 bytes
   // per slot of it (bounded from the stored values) — and made into limbs
   // at each use (a spread and the limbs' NTTs).
+  // Keys per device, split by the devices; this host's CPU holds them
+  // compact where cerium-run's --keys auto does.
+  e.keyBytes = evalKeyBytes(p, runtime::requiredKeys(main)) / target.devices;
+  if (!target.gpu && kernels::uniformAtUseIsCheap(kernels::resolveCpuPath()))
+    e.keyBytes /= 2;
   llvm::DenseSet<mlir::Operation *> compactConstants;
   if (target.gpu) {
-    const double keys =
-        evalKeyBytes(p, runtime::requiredKeys(main)) / target.devices;
     const double budget =
-        target.gpu->memoryBytes - arenaLimbs * n * kWord - keys - 0x1p30;
+        target.gpu->memoryBytes - arenaLimbs * n * kWord - e.keyBytes - 0x1p30;
     double whole = 0, compact = 0;
     schedule.walk([&](rns::EncodeOp enc) {
       const double bytes = double(limbsOf(enc.getResult())) * n * kWord;
@@ -748,8 +749,7 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
       // stored period where that repeats over every slot.
       const int64_t end = slotValueEnd(enc.getValues(), enc.getOffset(),
                                        enc.getCount(), enc.getComplex());
-      const uint64_t slots =
-          std::max<uint64_t>(p.slots(), llvm::PowerOf2Ceil(uint64_t(end)));
+      const uint64_t slots = encoderSlots(end, p.slots());
       const uint64_t stored =
           uint64_t(slotPeriod(enc.getValues(), enc.getComplex()));
       const bool repeats = !enc.getOffset().value_or(0) &&
@@ -881,10 +881,6 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     k.seconds = idle[slowest];
   }
   e.arenaBytes = arenaLimbs * n * kWord;
-  e.keyBytes = evalKeyBytes(p, runtime::requiredKeys(main)) / target.devices;
-  // This host's CPU holds them compact where cerium-run's --keys auto does.
-  if (!target.gpu && kernels::uniformAtUseIsCheap(kernels::resolveCpuPath()))
-    e.keyBytes /= 2;
   return e;
 }
 

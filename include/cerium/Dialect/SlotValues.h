@@ -21,6 +21,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <algorithm>
 #include <bit>
 #include <complex>
 #include <cstdint>
@@ -148,6 +149,13 @@ inline int64_t slotValueEnd(mlir::Attribute values,
                             std::optional<int64_t> count,
                             bool complex = false) {
   return offset.value_or(0) + count.value_or(slotPeriod(values, complex));
+}
+
+/// The slot count of the encoder for a constant filling `end` slots in a
+/// program of `programSlots`: the program's, or the power of two past a
+/// longer vector (a bootstrap's factors over 2n slots), whose period it is.
+inline uint64_t encoderSlots(int64_t end, uint64_t programSlots) {
+  return std::max(programSlots, std::bit_ceil(uint64_t(end)));
 }
 
 /// Slots [0, offset + count) as the encoder takes them (it zero-pads the
