@@ -88,12 +88,18 @@ const KernelSet &avx512Kernels();
 
 /// The AVX2 formulations that differ from the generic loops (NttAvx2.cpp's
 /// NTT aside): 64-bit accumulators in registers, reduced with 32x32-bit
-/// products only (RnsAvx2.cpp).
+/// products only (RnsBlocked.inc, RnsAvx2.cpp).
 void baseConvertBlockAvx2(const BaseConvertArgs &args, size_t c0, size_t len);
 void innerProductAvx2(uint32_t *out0, uint32_t *out1, const uint32_t *const *x,
                       const uint32_t *const *kb, const uint32_t *const *ka,
                       size_t beta, const Reduce64Constants &c, size_t c0,
                       size_t len);
+/// The same on sixteen lanes (RnsAvx512.cpp).
+void baseConvertBlockAvx512(const BaseConvertArgs &args, size_t c0, size_t len);
+void innerProductAvx512(uint32_t *out0, uint32_t *out1,
+                        const uint32_t *const *x, const uint32_t *const *kb,
+                        const uint32_t *const *ka, size_t beta,
+                        const Reduce64Constants &c, size_t c0, size_t len);
 /// o[j] = x[j] y[j] mod p (ModArith.h's mulProduct), eight lanes at a time;
 /// o may alias x or y.
 void mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,

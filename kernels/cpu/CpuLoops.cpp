@@ -1,12 +1,11 @@
 //===- CpuLoops.cpp - The kernel tables of the three CPU code paths -------===//
 //
 // CpuLoops.inc's loops instantiated for baseline x86-64, AVX2 and AVX-512
-// (x86-64-v4), and the table of each path. The AVX2 table takes its base
-// conversion and inner product from RnsAvx2.cpp (register-blocked
-// accumulators, since AVX2 cannot vectorize the double-precision reduction
-// of the generic loops); so does the AVX-512 table, where they measured
-// faster than the generic loops' AVX-512 clones (which vectorize the
-// reduction with AVX-512DQ), and it adds the AVX-512 NTT stages.
+// (x86-64-v4), and the table of each path. The AVX2 and AVX-512 tables take
+// their base conversion and inner product from RnsBlocked.inc
+// (register-blocked accumulators: AVX2 cannot vectorize the
+// double-precision reduction of the generic loops, and their AVX-512 clones,
+// which can with AVX-512DQ, measured slower), and their own NTTs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -116,13 +115,14 @@ const KernelSet &avx2Kernels() {
   return set;
 }
 
-// Base conversion and the key-switch inner product with the AVX2 path's
-// register-blocked accumulators: 1.5x and 2.4x the generic loops' AVX-512
-// clones (64-bit sums in memory, reduced through doubles) on the Zen 5.
+// Base conversion and the key-switch inner product with register-blocked
+// accumulators (RnsBlocked.inc) on sixteen lanes: their eight-lane forms had
+// measured 1.5x and 2.4x the generic loops' AVX-512 clones (64-bit sums in
+// memory, reduced through doubles) on the Zen 5.
 const KernelSet &avx512Kernels() {
   static const KernelSet set = CERIUM_KERNEL_SET(
       avx512_path, CpuPath::Avx512, nttForwardAvx512, nttInverseAvx512,
-      fromSignedAvx2, baseConvertBlockAvx2, innerProductAvx2);
+      fromSignedAvx2, baseConvertBlockAvx512, innerProductAvx512);
   return set;
 }
 

@@ -86,15 +86,6 @@ void nttForwardPortable(uint32_t *a, const PrimeTables &t, unsigned logN);
 void nttInversePortable(uint32_t *a, const PrimeTables &t, unsigned logN);
 void nttForwardAvx2(uint32_t *a, const PrimeTables &t, unsigned logN);
 void nttInverseAvx2(uint32_t *a, const PrimeTables &t, unsigned logN);
-/// The AVX2 forward stages from the one with `m` groups of span `half` to
-/// the last, then the reduction to [0, p) (what the AVX-512 NTT finishes
-/// with).
-void nttForwardAvx2Stages(uint32_t *a, const PrimeTables &t, unsigned logN,
-                          size_t m, size_t half);
-/// The AVX2 inverse stages of span below `stopHalf`, from span 1; returns
-/// the span of the next stage (no scaling by 1/N).
-size_t nttInverseAvx2Stages(uint32_t *a, const PrimeTables &t, unsigned logN,
-                            size_t stopHalf);
 void nttForwardAvx512(uint32_t *a, const PrimeTables &t, unsigned logN);
 void nttInverseAvx512(uint32_t *a, const PrimeTables &t, unsigned logN);
 } // namespace cpu
