@@ -114,6 +114,11 @@ void permuteAvx2(uint32_t *o, const uint32_t *x, const uint32_t *perm,
 /// o[j] = x[j] w mod p (Shoup, wq = shoupQuotient(w, p)); o may alias x.
 void mulShoupAvx2(uint32_t *o, const uint32_t *x, uint32_t w, uint32_t wq,
                   uint32_t p, size_t n);
+/// The two above on sixteen lanes.
+void mulProductsAvx512(uint32_t *o, const uint32_t *x, const uint32_t *y,
+                       modarith::ProductBarrett c, size_t n);
+void mulShoupAvx512(uint32_t *o, const uint32_t *x, uint32_t w, uint32_t wq,
+                    uint32_t p, size_t n);
 /// The generic (portable) forms, for tails the vector code leaves.
 void baseConvertBlockPortable(const BaseConvertArgs &args, size_t c0,
                               size_t len);

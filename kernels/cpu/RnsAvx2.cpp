@@ -41,6 +41,9 @@ CERIUM_AVX2 void store(uint32_t *p, Vec v) {
 CERIUM_AVX2 Vec splat(uint32_t x) {
   return _mm256_set1_epi32(static_cast<int>(x));
 }
+CERIUM_AVX2 Vec splat64(uint64_t x) {
+  return _mm256_set1_epi64x(static_cast<int64_t>(x));
+}
 CERIUM_AVX2 Vec zero() { return _mm256_setzero_si256(); }
 CERIUM_AVX2 Vec mulEven(Vec a, Vec b) { return _mm256_mul_epu32(a, b); }
 CERIUM_AVX2 Vec high(Vec x) { return _mm256_srli_epi64(x, 32); }
@@ -48,6 +51,9 @@ CERIUM_AVX2 Vec low(Vec x) {
   return _mm256_and_si256(x, _mm256_set1_epi64x(0xFFFFFFFFLL));
 }
 CERIUM_AVX2 Vec toOdd(Vec x) { return _mm256_slli_epi64(x, 32); }
+CERIUM_AVX2 Vec shiftRight64(Vec x, unsigned bits) {
+  return _mm256_srl_epi64(x, _mm_cvtsi32_si128(static_cast<int>(bits)));
+}
 CERIUM_AVX2 Vec blendOdd(Vec a, Vec b) {
   return _mm256_blend_epi32(a, b, 0xAA);
 }
@@ -96,35 +102,9 @@ void innerProductAvx2(uint32_t *out0, uint32_t *out1, const uint32_t *const *x,
   avx2_vec::innerProduct(out0, out1, x, kb, ka, beta, c, c0, len);
 }
 
-// mulProduct on eight lanes: the 64-bit products of the even and the odd
-// lanes (vpmuludq) go through Barrett's steps separately, hi = x >> (k-1),
-// q = hi m >> (k+1), and meet as 32-bit words for r = x - q p and the two
-// conditional subtractions.
-__attribute__((target("avx2"))) void
-mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,
-                ProductBarrett c, size_t n) {
-  const __m256i p = splat(c.value), m = _mm256_set1_epi64x(int64_t(c.m));
-  const __m128i shiftHi = _mm_cvtsi32_si128(int(c.bits - 1)),
-                shiftQ = _mm_cvtsi32_si128(int(c.bits + 1));
-  size_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const __m256i a = load(x + j), b = load(y + j);
-    const __m256i even = _mm256_mul_epu32(a, b);
-    const __m256i odd =
-        _mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32));
-    const __m256i qEven = _mm256_srl_epi64(
-        _mm256_mul_epu32(_mm256_srl_epi64(even, shiftHi), m), shiftQ);
-    const __m256i qOdd = _mm256_srl_epi64(
-        _mm256_mul_epu32(_mm256_srl_epi64(odd, shiftHi), m), shiftQ);
-    const __m256i prod =
-        _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-    const __m256i q =
-        _mm256_blend_epi32(qEven, _mm256_slli_epi64(qOdd, 32), 0xAA);
-    const __m256i r = _mm256_sub_epi32(prod, _mm256_mullo_epi32(q, p));
-    store(o + j, reduceOnce(reduceOnce(r, p), p));
-  }
-  for (; j < n; ++j)
-    o[j] = mulProduct(x[j], y[j], c);
+void mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,
+                     ProductBarrett c, size_t n) {
+  avx2_vec::mulProducts(o, x, y, c, n);
 }
 
 // fromSignedShoup on eight lanes: |x| through reduceLanes (four 64-bit lanes
@@ -177,16 +157,9 @@ permuteAvx2(uint32_t *o, const uint32_t *x, const uint32_t *perm, size_t n) {
     o[j] = x[perm[j]];
 }
 
-__attribute__((target("avx2"))) void mulShoupAvx2(uint32_t *o,
-                                                  const uint32_t *x,
-                                                  uint32_t w, uint32_t wq,
-                                                  uint32_t p, size_t n) {
-  const __m256i vw = splat(w), vwq = splat(wq), vp = splat(p);
-  size_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    store(o + j, avx2_vec::mulShoup(load(x + j), vw, vwq, vp));
-  for (; j < n; ++j)
-    o[j] = modarith::mulShoup(x[j], w, wq, p);
+void mulShoupAvx2(uint32_t *o, const uint32_t *x, uint32_t w, uint32_t wq,
+                  uint32_t p, size_t n) {
+  avx2_vec::mulConstant(o, x, w, wq, p, n);
 }
 
 } // namespace cerium::kernels::cpu

@@ -1,8 +1,9 @@
 //===- RnsAvx512.cpp - AVX-512 base conversion and inner product ----------===//
 //
-// RnsBlocked.inc on sixteen lanes, with tiles of 8 output limbs (16
-// accumulators of the 32 registers), so that each row of the converted
-// inputs is loaded once per 8 outputs.
+// RnsBlocked.inc on sixteen lanes: base conversion with tiles of 8 output
+// limbs (16 accumulators of the 32 registers), so that each row of the
+// converted inputs is loaded once per 8 outputs; the inner product; residue
+// products and products by a constant.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,6 +39,9 @@ CERIUM_AVX512 void store(uint32_t *p, Vec v) { _mm512_storeu_si512(p, v); }
 CERIUM_AVX512 Vec splat(uint32_t x) {
   return _mm512_set1_epi32(static_cast<int>(x));
 }
+CERIUM_AVX512 Vec splat64(uint64_t x) {
+  return _mm512_set1_epi64(static_cast<int64_t>(x));
+}
 CERIUM_AVX512 Vec zero() { return _mm512_setzero_si512(); }
 CERIUM_AVX512 Vec mulEven(Vec a, Vec b) { return _mm512_mul_epu32(a, b); }
 CERIUM_AVX512 Vec high(Vec x) { return _mm512_srli_epi64(x, 32); }
@@ -45,6 +49,9 @@ CERIUM_AVX512 Vec low(Vec x) {
   return _mm512_and_si512(x, _mm512_set1_epi64(0xFFFFFFFFLL));
 }
 CERIUM_AVX512 Vec toOdd(Vec x) { return _mm512_slli_epi64(x, 32); }
+CERIUM_AVX512 Vec shiftRight64(Vec x, unsigned bits) {
+  return _mm512_srl_epi64(x, _mm_cvtsi32_si128(static_cast<int>(bits)));
+}
 CERIUM_AVX512 Vec blendOdd(Vec a, Vec b) {
   return _mm512_mask_blend_epi32(0xAAAA, a, b);
 }
@@ -84,6 +91,16 @@ void innerProductAvx512(uint32_t *out0, uint32_t *out1,
                         const uint32_t *const *ka, size_t beta,
                         const Reduce64Constants &c, size_t c0, size_t len) {
   avx512_vec::innerProduct(out0, out1, x, kb, ka, beta, c, c0, len);
+}
+
+void mulProductsAvx512(uint32_t *o, const uint32_t *x, const uint32_t *y,
+                       ProductBarrett c, size_t n) {
+  avx512_vec::mulProducts(o, x, y, c, n);
+}
+
+void mulShoupAvx512(uint32_t *o, const uint32_t *x, uint32_t w, uint32_t wq,
+                    uint32_t p, size_t n) {
+  avx512_vec::mulConstant(o, x, w, wq, p, n);
 }
 
 } // namespace cerium::kernels::cpu
