@@ -1094,6 +1094,26 @@ ckks::KeySelection keySelection(func::FuncOp main, int rank) {
   return selection;
 }
 
+std::set<ckks::KeyName> reusedKeys(func::FuncOp main) {
+  struct Reads {
+    int64_t total = 0, largest = 0;
+  };
+  std::map<ckks::KeyName, Reads> reads;
+  main.walk([&](rns::KeySwitchOp k) {
+    const int64_t digitLimbs =
+        int64_t(k.getDigits().size()) *
+        int64_t(cast<rns::LimbsType>(k.getB().getType()).getNumLimbs());
+    Reads &r = reads[keyName(k)];
+    r.total += digitLimbs;
+    r.largest = std::max(r.largest, digitLimbs);
+  });
+  std::set<ckks::KeyName> reused;
+  for (const auto &[name, r] : reads)
+    if (double(r.total) >= kReusedKeyFactor * double(r.largest))
+      reused.insert(name);
+  return reused;
+}
+
 int64_t scheduleRanks(func::FuncOp main) {
   auto ranks = main->getAttrOfType<IntegerAttr>("rns.ranks");
   if (!ranks)

@@ -136,7 +136,7 @@ constexpr const char *kDigitSizeError =
 SwitchingKey
 getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
                 const KeySelection::Keep keep = KeySelection::Keep::All,
-                const KeySelection *selection = nullptr) {
+                const KeySelection *selection = nullptr, bool compact = false) {
   auto ext = params.extendedPrimeIds(level);
   const size_t n = params.degree(), words = ext.size() * n;
   SwitchingKey k;
@@ -157,7 +157,7 @@ getSwitchingKey(ByteReader &r, const Params &params, unsigned level,
   const size_t heldLimbs =
       !holds ? 0 : (k.basisLimbs ? k.keptLimbs.size() : ext.size());
   const size_t heldWords = heldLimbs * n;
-  k.uniformAtUse = selection && selection->uniformAtUse;
+  k.uniformAtUse = compact;
   const size_t halves = k.uniformAtUse ? 1 : 2;
   const kernels::CpuPath samplerPath = kernels::resolveCpuPath();
   // Where each limb of [P, Q_level] is held (-1: not this process's).
@@ -491,7 +491,8 @@ SwitchingKey EvalKeyFile::read(const KeyName &name, KeySelection::Keep keep,
     throw Error(path + ": holds no " + name.describe().substr(4));
   const Place &at = it->second;
   ByteReader r(payload.subspan(at.offset, at.length), path);
-  SwitchingKey key = getSwitchingKey(r, *params, at.level, keep, selection);
+  SwitchingKey key = getSwitchingKey(r, *params, at.level, keep, selection,
+                                     selection && selection->compact(name));
   if (mapped)
     mapped->release(at.offset, at.offset + at.length);
   return key;
@@ -508,7 +509,7 @@ size_t EvalKeyFile::bytes(const KeyName &name, KeySelection::Keep keep,
     limbs = size_t(std::count_if(ext.begin(), ext.end(), [&](uint32_t id) {
       return kernels::ownerOfPrime(id, selection->ranks) == selection->rank;
     }));
-  const size_t halves = selection && selection->uniformAtUse ? 1 : 2;
+  const size_t halves = selection && selection->compact(name) ? 1 : 2;
   return size_t(params->digitCount(at.level)) * halves * limbs *
          params->degree() * sizeof(uint32_t);
 }

@@ -70,6 +70,7 @@ struct Work {
   double convertIn = 0;    // input limbs of a conversion
   double digitLimbs = 0;   // digits x limbs of a key-switch product
   double copiedLimbs = 0;  // limbs a concat copies
+  bool keyCompact = false; // a key switch's a limbs made at use (CPU)
 };
 
 int64_t limbsOf(mlir::Value v) {
@@ -202,7 +203,8 @@ struct Line {
 /// The unit costs of this host's CPU backend at one ring degree: per limb,
 /// except where named.
 struct CpuCosts {
-  Line ntt, intt, automorph, copy, keySwitch /* per digit-limb */;
+  Line ntt, intt, automorph, copy;
+  Line keySwitch, keySwitchCompact; // per digit-limb: whole, compact keys
   Line encode; // per limb of the level encoded at
   double kernelCall = 0, io = 0, mul = 0, add = 0; // a fused kernel
   // A base conversion: per call, per (input, output) pair, per input limb
@@ -211,7 +213,7 @@ struct CpuCosts {
 };
 
 #define CERIUM_CPU_LINES(X)                                                    \
-  X(ntt) X(intt) X(automorph) X(copy) X(keySwitch) X(encode)
+  X(ntt) X(intt) X(automorph) X(copy) X(keySwitch) X(keySwitchCompact) X(encode)
 #define CERIUM_CPU_NUMBERS(X)                                                  \
   X(kernelCall)                                                                \
   X(io) X(mul) X(add) X(convertCall) X(convertPair) X(convertIn) X(convertOut)
@@ -294,29 +296,34 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   });
   costs.copy =
       line([&](size_t k) { backend->copy(operand(2), operand(0), k * n); });
-  // As cerium-run --keys auto holds keys on this path: whole, or compact
-  // (the a limbs made from a seed inside the product).
+  // Key switches with whole keys, and with compact ones (the a limbs made
+  // from a seed inside the product), as cerium-run may hold either.
   const kernels::CpuPath path = kernels::cpuPathOf(*backend);
   const PrngSeed seed = prng.nextSeed();
-  costs.keySwitch = line([&](size_t k) {
-    std::vector<kernels::ConstLimbs> digits = {view(0, k), view(1, k)};
-    std::vector<kernels::ConstLimbs> keyB = {view(1, k), view(0, k)};
-    if (!kernels::uniformAtUseIsCheap(path)) {
-      std::vector<kernels::ConstLimbs> keyA = {view(0, k), view(1, k)};
-      backend->keySwitchInnerProduct(view(2, k), view(3, k), digits, keyB,
-                                     keyA);
-      return;
-    }
-    backend->keySwitchInnerProduct(
-        view(2, k), view(3, k), digits, keyB,
-        [&](size_t digit, size_t limb, std::span<uint32_t> out) {
-          kernels::uniformBelow(path, seed, 0,
-                                uint64_t(digit) << 48 | uint64_t(limb) << 32,
-                                p.prime(ids[limb]), out);
-        },
-        0);
-  });
-  costs.keySwitch.unit /= 2; // two digits
+  auto keySwitchLine = [&](bool compact) {
+    Line l = line([&](size_t k) {
+      std::vector<kernels::ConstLimbs> digits = {view(0, k), view(1, k)};
+      std::vector<kernels::ConstLimbs> keyB = {view(1, k), view(0, k)};
+      if (!compact) {
+        std::vector<kernels::ConstLimbs> keyA = {view(0, k), view(1, k)};
+        backend->keySwitchInnerProduct(view(2, k), view(3, k), digits, keyB,
+                                       keyA);
+        return;
+      }
+      backend->keySwitchInnerProduct(
+          view(2, k), view(3, k), digits, keyB,
+          [&](size_t digit, size_t limb, std::span<uint32_t> out) {
+            kernels::uniformBelow(path, seed, 0,
+                                  uint64_t(digit) << 48 | uint64_t(limb) << 32,
+                                  p.prime(ids[limb]), out);
+          },
+          0);
+    });
+    l.unit /= 2; // two digits
+    return l;
+  };
+  costs.keySwitch = keySwitchLine(false);
+  costs.keySwitchCompact = keySwitchLine(true);
 
   // Fused kernels: a copy (one array in, one out) and chains of eight
   // products or sums over two inputs.
@@ -399,7 +406,7 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
 }
 
 /// What makes calibrations comparable: the processor, the forced code path,
-/// the threads, the ring degree and the form keys are held in.
+/// the threads and the ring degree.
 std::string machineKey(size_t degree) {
   std::string model = "unknown";
   std::ifstream cpuinfo("/proc/cpuinfo");
@@ -410,13 +417,12 @@ std::string machineKey(size_t degree) {
     }
   const char *path = std::getenv("CERIUM_CPU");
   const char *threads = std::getenv("OMP_NUM_THREADS");
-  // keys=: how key switches were priced (whole or compact keys); entries
-  // from before compact keys existed lack it and are measured again.
-  return fmt::format(
-      "{}|path={}|threads={}|hw={}|N={}|keys={}", model, path ? path : "auto",
-      threads ? threads : "auto", std::thread::hardware_concurrency(), degree,
-      kernels::uniformAtUseIsCheap(kernels::resolveCpuPath()) ? "compact"
-                                                              : "whole");
+  // keys=both: key switches priced with whole and with compact keys;
+  // entries from before (keys=whole, keys=compact, or none) priced one form
+  // and are measured again.
+  return fmt::format("{}|path={}|threads={}|hw={}|N={}|keys=both", model,
+                     path ? path : "auto", threads ? threads : "auto",
+                     std::thread::hardware_concurrency(), degree);
 }
 
 std::filesystem::path cachePath() {
@@ -510,7 +516,7 @@ double cpuSeconds(const Work &w, const CpuCosts &c) {
   if (w.kind == "automorph")
     return c.automorph.at(w.limbs);
   if (w.kind == "key_switch")
-    return c.keySwitch.at(w.digitLimbs);
+    return (w.keyCompact ? c.keySwitchCompact : c.keySwitch).at(w.digitLimbs);
   if (w.kind == "encode")
     return c.encode.at(w.limbs);
   return 0;
@@ -728,11 +734,19 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   // the others compact — the integer coefficients of one period, 16 bytes
   // per slot of it (bounded from the stored values) — and made into limbs
   // at each use (a spread and the limbs' NTTs).
-  // Keys per device, split by the devices; this host's CPU holds them
-  // compact where cerium-run's --keys auto does.
-  e.keyBytes = evalKeyBytes(p, runtime::requiredKeys(main)) / target.devices;
-  if (!target.gpu && kernels::uniformAtUseIsCheap(kernels::resolveCpuPath()))
-    e.keyBytes /= 2;
+  // Keys per device, split by the devices; this host's CPU holds them as
+  // cerium-run's --keys auto does: compact where that is cheap, except the
+  // keys the schedule reuses most (runtime::reusedKeys).
+  const bool compactKeys =
+      !target.gpu && kernels::uniformAtUseIsCheap(kernels::resolveCpuPath());
+  const std::set<ckks::KeyName> reused = runtime::reusedKeys(main);
+  auto heldCompact = [&](const ckks::KeyName &name) {
+    return compactKeys && !reused.count(name);
+  };
+  e.keyBytes = 0;
+  for (const auto &[name, bytes] :
+       evalKeyBytesByName(p, runtime::requiredKeys(main)))
+    e.keyBytes += bytes / target.devices / (heldCompact(name) ? 2 : 1);
   llvm::DenseSet<mlir::Operation *> compactConstants;
   if (target.gpu) {
     const double budget =
@@ -805,6 +819,8 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     Work w = describe(&op, schedule, p);
     if (w.kind.empty())
       continue;
+    if (w.kind == "key_switch")
+      w.keyCompact = heldCompact(runtime::keyName(&op));
     ++e.byKind[w.kind].calls;
     if (compactConstants.count(&op)) {
       // Spread, then an NTT of every limb (two passes over them).
@@ -884,17 +900,31 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   return e;
 }
 
-double evalKeyBytes(const ckks::Params &p,
-                    const runtime::KeyRequirements &keys) {
+std::map<ckks::KeyName, double>
+evalKeyBytesByName(const ckks::Params &p,
+                   const runtime::KeyRequirements &keys) {
+  using Kind = ckks::KeyName::Kind;
   const RnsLayout layout = layoutOf(p);
   // The key back to the dense secret is a full key; the one to the sparse
   // secret covers [P, Q_0] only, a Galois key [P, Q_level] for its level.
-  size_t full = (keys.relinearization ? 1 : 0) + (keys.encapsulation ? 1 : 0);
-  double bytes = double(full) * layout.keyBytes(p.maxLevel()) +
-                 (keys.encapsulation ? layout.keyBytes(0) : 0);
+  std::map<ckks::KeyName, double> bytes;
+  if (keys.relinearization)
+    bytes[{Kind::Relin}] = double(layout.keyBytes(p.maxLevel()));
+  if (keys.encapsulation) {
+    bytes[{Kind::ToDense}] = double(layout.keyBytes(p.maxLevel()));
+    bytes[{Kind::ToSparse}] = double(layout.keyBytes(0));
+  }
   for (auto [g, level] : keys.galois)
-    bytes += layout.keyBytes(level);
+    bytes[{Kind::Galois, g}] = double(layout.keyBytes(level));
   return bytes;
+}
+
+double evalKeyBytes(const ckks::Params &p,
+                    const runtime::KeyRequirements &keys) {
+  double sum = 0;
+  for (const auto &[name, bytes] : evalKeyBytesByName(p, keys))
+    sum += bytes;
+  return sum;
 }
 
 std::string estimateReport(const Estimate &e) {

@@ -431,6 +431,37 @@ fn main(x: cipher[8]) -> cipher[8] {
   }
 }
 
+// The keys a schedule reuses most are the ones held whole where keys are
+// otherwise compact: six relinearizations read the relinearization key's
+// limbs more than kReusedKeyFactor times over, one rotation its key once.
+TEST(CompileAndRun, ReusedKeysAreTheOftenSwitchedOnes) {
+  const std::string program = R"(
+fn main(x: cipher[8]) -> cipher[8] {
+  let y = x * x;
+  y = y * y;
+  y = y * y;
+  y = y * y;
+  y = y * y;
+  y = y * y;
+  return roll(y, 1);
+}
+)";
+  mlir::MLIRContext context;
+  CompileOptions options;
+  options.insecure = true;
+  Compilation c = compile(
+      std::make_shared<dsl::SourceFile>(kExamples + "/digits/e2e.fhe", program),
+      context, options);
+  const std::set<ckks::KeyName> reused = runtime::reusedKeys(c.main());
+  EXPECT_EQ(reused, std::set<ckks::KeyName>{{ckks::KeyName::Kind::Relin}});
+  ckks::KeySelection selection = runtime::keySelection(c.main(), 0);
+  selection.uniformAtUse = true;
+  selection.keepWhole = reused;
+  EXPECT_FALSE(selection.compact({ckks::KeyName::Kind::Relin}));
+  const auto [g, level] = *runtime::requiredKeys(c.main()).galois.begin();
+  EXPECT_TRUE(selection.compact({ckks::KeyName::Kind::Galois, g}));
+}
+
 // A memory plan that points outside the arena (an artifact built by hand
 // with a recomputed checksum) is refused before any kernel runs.
 TEST(CompileAndRun, ExecutorRefusesPlansOutsideTheArena) {

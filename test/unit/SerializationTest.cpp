@@ -230,6 +230,27 @@ TEST_F(Serialization, GeneratedEvalKeysWorkAsLoaded) {
   auto product = h.eval.multiply(ctTop, cty);
   EXPECT_TRUE(same(h.eval.relinearize(product, compact),
                    h.eval.relinearize(product, keys)));
+
+  // Compact but for the keys kept whole (a run's most reused): those hold
+  // both halves, the others b alone, and the file's byte counts agree.
+  KeySelection mostly = compactly;
+  mostly.keepWhole = {KeyName{KeyName::Kind::Relin}};
+  EvalKeys mixed = loadEvalKeys(path("eval.keys"), *h.params, nullptr, &mostly);
+  ASSERT_TRUE(mixed.relin);
+  EXPECT_FALSE(mixed.relin->uniformAtUse);
+  EXPECT_EQ(mixed.relin->digits, keys.relin->digits);
+  const uint32_t g1 = galoisForRotation(*h.params, 1);
+  EXPECT_TRUE(mixed.galois.at(g1).uniformAtUse);
+  EvalKeyFile file(path("eval.keys"), *h.params);
+  const KeyName relinName{KeyName::Kind::Relin},
+      rotName{KeyName::Kind::Galois, g1};
+  EXPECT_EQ(file.bytes(relinName, KeySelection::Keep::All, &mostly),
+            file.bytes(relinName, KeySelection::Keep::All, nullptr));
+  EXPECT_EQ(2 * file.bytes(rotName, KeySelection::Keep::All, &mostly),
+            file.bytes(rotName, KeySelection::Keep::All, nullptr));
+  EXPECT_TRUE(same(h.eval.relinearize(product, mixed),
+                   h.eval.relinearize(product, keys)));
+  EXPECT_TRUE(same(h.eval.rotate(ct, 1, mixed), h.eval.rotate(ct, 1, keys)));
 }
 
 // A container written piece by piece reads back as one written whole, and

@@ -469,7 +469,8 @@ int main(int argc, char **argv) {
         runtime::keySelection(artifact.main(), world->rank());
     // Compact keys make their uniform halves on the CPU as they are used:
     // auto holds them so where that costs little (uniformAtUseIsCheap),
-    // elsewhere only if whole keys would not fit.
+    // elsewhere only if whole keys would not fit, and holds the keys the run
+    // reuses most whole all the same (runtime::reusedKeys) while they fit.
     const bool onCpu = runtime::backendName(*executor) == "cpu";
     if (keyForm == "compact" && !onCpu)
       throw Error("--keys compact needs the CPU backend (the " +
@@ -479,6 +480,8 @@ int main(int argc, char **argv) {
         keyForm == "compact" ||
         (keyForm == "auto" && onCpu &&
          kernels::uniformAtUseIsCheap(kernels::cpuPathOf(*executor)));
+    if (keyForm == "auto" && onCpu)
+      selection.keepWhole = runtime::reusedKeys(artifact.main());
     auto keyBytesHeld = [&] {
       size_t bytes = 0;
       for (const ckks::KeyName &name : keyFile->names())
@@ -496,10 +499,13 @@ int main(int argc, char **argv) {
           residentBytes() + runtime::arenaBytes(artifact.main()) + (32u << 20);
       for (const ckks::Ciphertext &ct : cts)
         fixed += ct.value.data.size() * sizeof(uint32_t);
-      if (fixed + keyBytes > limit && keyForm == "auto" && onCpu &&
-          !selection.uniformAtUse) {
+      if (fixed + keyBytes > limit && keyForm == "auto" && onCpu) {
         selection.uniformAtUse = true;
         keyBytes = keyBytesHeld();
+        if (fixed + keyBytes > limit) {
+          selection.keepWhole.clear();
+          keyBytes = keyBytesHeld();
+        }
       }
       const size_t least =
           runtime::StreamedKeys::minimumBudget(*keyFile, selection);
@@ -521,7 +527,11 @@ int main(int argc, char **argv) {
       }
     }
     if (selection.uniformAtUse)
-      keyNote = ", keys compact";
+      keyNote = selection.keepWhole.empty()
+                    ? ", keys compact"
+                    : ", keys compact (" +
+                          std::to_string(selection.keepWhole.size()) +
+                          " reused whole)";
     const size_t keyBytes = keyBytesHeld();
     ckks::EvalKeys keys;
     if (!streamed)

@@ -13,6 +13,7 @@
 #include "cerium/Support/Container.h"
 
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -75,8 +76,16 @@ struct KeySelection {
   std::map<uint32_t, Keep> galois;
   Keep unlisted = Keep::All;
   /// Hold b alone and make a's limbs at each use (SwitchingKey::
-  /// uniformAtUse): half the key memory.
+  /// uniformAtUse): half the key memory...
   bool uniformAtUse = false;
+  /// ... except for these keys, held whole all the same (keys a run reuses
+  /// so often that making their a halves at every use costs more than
+  /// holding them: runtime::reusedKeys).
+  std::set<KeyName> keepWhole;
+  /// Whether `name` is held compact.
+  bool compact(const KeyName &name) const {
+    return uniformAtUse && !keepWhole.count(name);
+  }
 };
 
 /// `selection` (optional) says what to keep of each key; every key is

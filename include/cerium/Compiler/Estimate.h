@@ -103,8 +103,12 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
 rns::PartitionOptions partitionOptions(const EstimateTarget &target,
                                        const ckks::ParamsPtr &params);
 
-/// Bytes of the evaluation keys `keys` under `params` (all digits, both
-/// halves, over P and Q).
+/// Bytes of each of the evaluation keys `keys` under `params` (all digits,
+/// both halves, over P and Q).
+std::map<ckks::KeyName, double>
+evalKeyBytesByName(const ckks::Params &params,
+                   const runtime::KeyRequirements &keys);
+/// Their sum.
 double evalKeyBytes(const ckks::Params &params,
                     const runtime::KeyRequirements &keys);
 

@@ -21,6 +21,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <vector>
 
 namespace cerium::runtime {
@@ -141,6 +142,19 @@ int64_t scheduleRanks(mlir::func::FuncOp main);
 /// What process `rank` of a partitioned schedule needs of each evaluation
 /// key (whole, its primes' limbs, or nothing): what it loads.
 ckks::KeySelection keySelection(mlir::func::FuncOp main, int rank);
+
+/// How many times over the schedule's key switches read a key's uniform
+/// limbs, at least, for it to be held whole where keys are otherwise held
+/// compact (KeySelection::keepWhole): made at every use, its limbs would be
+/// remade that often, while held whole they cost one more read each.
+inline constexpr double kReusedKeyFactor = 3;
+
+/// The keys the schedule's key switches read, in all, at least
+/// kReusedKeyFactor times over (digit limbs summed over their uses against
+/// the largest use, which reads the whole key): a bootstrap's
+/// relinearization key (~20 times: EvalMod's products), not its rotation
+/// keys (~1.5: one CoeffToSlot and one SlotToCoeff use each).
+std::set<ckks::KeyName> reusedKeys(mlir::func::FuncOp main);
 
 /// Runs a planned rns program once (a ScheduleExecutor made for the call).
 std::vector<ckks::Ciphertext> runSchedule(mlir::func::FuncOp main,
