@@ -71,6 +71,7 @@ struct Work {
   double digitLimbs = 0;   // digits x limbs of a key-switch product
   double copiedLimbs = 0;  // limbs a concat copies
   bool keyCompact = false; // a key switch's a limbs made at use (CPU)
+  bool keyRotated = false; // a key switch reading its digits permuted
 };
 
 int64_t limbsOf(mlir::Value v) {
@@ -150,6 +151,7 @@ Work describe(mlir::Operation *op, mlir::func::FuncOp main,
       })
       .Case<rns::KeySwitchOp>([&](rns::KeySwitchOp k) {
         w.kind = "key_switch";
+        w.keyRotated = k.getPermute().has_value();
         double digits = double(k.getDigits().size());
         w.limbs = double(limbsOf(k.getB()));
         w.digitLimbs = digits * w.limbs;
@@ -204,7 +206,9 @@ struct Line {
 /// except where named.
 struct CpuCosts {
   Line ntt, intt, automorph, copy;
-  Line keySwitch, keySwitchCompact; // per digit-limb: whole, compact keys
+  // Per digit-limb: whole and compact keys, digits read as they are or
+  // through an automorphism (a hoisted rotation's, rns-fold-digit-automorph).
+  Line keySwitch, keySwitchCompact, keySwitchRotated, keySwitchRotatedCompact;
   Line encode; // per limb of the level encoded at
   double kernelCall = 0, io = 0, mul = 0, add = 0; // a fused kernel
   // A base conversion: per call, per (input, output) pair, per input limb
@@ -213,7 +217,9 @@ struct CpuCosts {
 };
 
 #define CERIUM_CPU_LINES(X)                                                    \
-  X(ntt) X(intt) X(automorph) X(copy) X(keySwitch) X(keySwitchCompact) X(encode)
+  X(ntt)                                                                       \
+  X(intt) X(automorph) X(copy) X(keySwitch) X(keySwitchCompact)                \
+      X(keySwitchRotated) X(keySwitchRotatedCompact) X(encode)
 #define CERIUM_CPU_NUMBERS(X)                                                  \
   X(kernelCall)                                                                \
   X(io) X(mul) X(add) X(convertCall) X(convertPair) X(convertIn) X(convertOut)
@@ -296,34 +302,43 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   });
   costs.copy =
       line([&](size_t k) { backend->copy(operand(2), operand(0), k * n); });
-  // Key switches with whole keys, and with compact ones (the a limbs made
-  // from a seed inside the product), as cerium-run may hold either.
+  // Key switches with whole keys and with compact ones (the a limbs made
+  // from a seed inside the product), as cerium-run may hold either, each
+  // with digits read as they are and through an automorphism.
   const kernels::CpuPath path = kernels::cpuPathOf(*backend);
   const PrngSeed seed = prng.nextSeed();
-  auto keySwitchLine = [&](bool compact) {
+  const uint32_t galois = 5; // a rotation's: one slot
+  auto keySwitchLine = [&](bool compact, bool rotated) {
     Line l = line([&](size_t k) {
       std::vector<kernels::ConstLimbs> digits = {view(0, k), view(1, k)};
       std::vector<kernels::ConstLimbs> keyB = {view(1, k), view(0, k)};
-      if (!compact) {
-        std::vector<kernels::ConstLimbs> keyA = {view(0, k), view(1, k)};
-        backend->keySwitchInnerProduct(view(2, k), view(3, k), digits, keyB,
-                                       keyA);
-        return;
-      }
-      backend->keySwitchInnerProduct(
-          view(2, k), view(3, k), digits, keyB,
+      std::vector<kernels::ConstLimbs> keyA = {view(0, k), view(1, k)};
+      kernels::RnsBackend::UniformLimbSource made =
           [&](size_t digit, size_t limb, std::span<uint32_t> out) {
             kernels::uniformBelow(path, seed, 0,
                                   uint64_t(digit) << 48 | uint64_t(limb) << 32,
                                   p.prime(ids[limb]), out);
-          },
-          0);
+          };
+      if (rotated && compact)
+        backend->keySwitchInnerProductRotated(view(2, k), view(3, k), digits,
+                                              keyB, made, 0, galois);
+      else if (rotated)
+        backend->keySwitchInnerProductRotated(view(2, k), view(3, k), digits,
+                                              keyB, keyA, galois);
+      else if (compact)
+        backend->keySwitchInnerProduct(view(2, k), view(3, k), digits, keyB,
+                                       made, 0);
+      else
+        backend->keySwitchInnerProduct(view(2, k), view(3, k), digits, keyB,
+                                       keyA);
     });
     l.unit /= 2; // two digits
     return l;
   };
-  costs.keySwitch = keySwitchLine(false);
-  costs.keySwitchCompact = keySwitchLine(true);
+  costs.keySwitch = keySwitchLine(false, false);
+  costs.keySwitchCompact = keySwitchLine(true, false);
+  costs.keySwitchRotated = keySwitchLine(false, true);
+  costs.keySwitchRotatedCompact = keySwitchLine(true, true);
 
   // Fused kernels: a copy (one array in, one out) and chains of eight
   // products or sums over two inputs.
@@ -417,10 +432,10 @@ std::string machineKey(size_t degree) {
     }
   const char *path = std::getenv("CERIUM_CPU");
   const char *threads = std::getenv("OMP_NUM_THREADS");
-  // keys=both: key switches priced with whole and with compact keys;
-  // entries from before (keys=whole, keys=compact, or none) priced one form
-  // and are measured again.
-  return fmt::format("{}|path={}|threads={}|hw={}|N={}|keys=both", model,
+  // keys=all: key switches priced with whole and compact keys, digits read
+  // as they are and permuted; entries from before (keys=both, keys=whole,
+  // keys=compact, or none) priced fewer forms and are measured again.
+  return fmt::format("{}|path={}|threads={}|hw={}|N={}|keys=all", model,
                      path ? path : "auto", threads ? threads : "auto",
                      std::thread::hardware_concurrency(), degree);
 }
@@ -515,8 +530,13 @@ double cpuSeconds(const Work &w, const CpuCosts &c) {
            w.convertIn * c.convertIn + w.limbs * c.convertOut;
   if (w.kind == "automorph")
     return c.automorph.at(w.limbs);
-  if (w.kind == "key_switch")
-    return (w.keyCompact ? c.keySwitchCompact : c.keySwitch).at(w.digitLimbs);
+  if (w.kind == "key_switch") {
+    const Line &l =
+        w.keyRotated
+            ? (w.keyCompact ? c.keySwitchRotatedCompact : c.keySwitchRotated)
+            : (w.keyCompact ? c.keySwitchCompact : c.keySwitch);
+    return l.at(w.digitLimbs);
+  }
   if (w.kind == "encode")
     return c.encode.at(w.limbs);
   return 0;
