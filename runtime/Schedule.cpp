@@ -297,6 +297,14 @@ private:
     size_t count = 0;
   };
   llvm::DenseMap<Operation *, DeviceConstant> deviceConstants;
+  /// On the CPU (one process), a periodic constant whose one use is a
+  /// kernel's operand: its compact limbs (nttForwardSignedCompact, `degree`
+  /// words each) until that kernel reads them (elementwiseRepeated).
+  struct CompactConstant {
+    kernels::BackendBuffer words;
+    size_t degree = 0;
+  };
+  llvm::DenseMap<Value, CompactConstant> compactConstants;
   DeviceConstants constantForm = DeviceConstants::Whole;
   size_t wholeBudget = SIZE_MAX;
   ConstantBytes keptBytes;
@@ -758,7 +766,29 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
                                                        real.end());
             }();
   if (backend.hostAccessible()) {
-    // Straight into the arena: the limbs this process computes.
+    // A constant of a short period (a DFT diagonal of narrow butterflies, a
+    // matrix diagonal of period d) whose one use is a kernel's operand stays
+    // compact: its limbs are its size-M transforms, which the kernel reads
+    // where they are; spread over whole limbs they would be written here
+    // and read back once. Otherwise straight into the arena: the limbs this
+    // process computes.
+    Value result = e.getResult();
+    if (!comm && parts.size() == 1 && result.hasOneUse() &&
+        isa<rns::KernelOp>(*result.user_begin())) {
+      std::vector<int64_t> coefficients =
+          encoder.signedCoefficients(values, scale, backend.hostThreads());
+      const size_t m = coefficients.size();
+      if (m == n) {
+        backend.nttForwardSigned(parts[0], coefficients);
+        return;
+      }
+      CompactConstant compact{
+          kernels::BackendBuffer(backend, parts[0].numLimbs() * m), m};
+      backend.nttForwardSignedCompact(
+          {compact.words.data(), parts[0].primes, m}, coefficients);
+      compactConstants[result] = std::move(compact);
+      return;
+    }
     encoder.encodeInto(values, scale, parts, backend);
     return;
   }
@@ -810,11 +840,32 @@ void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys,
         const ElementwiseProgram &prog = program(k, share);
         std::vector<Limbs> outs;
         std::vector<ConstLimbs> ins;
+        std::vector<uint32_t> repeats;
         for (Value v : k.getOutputs())
           outs.push_back(part(v, share));
+        for (Value v : k.getInputs()) {
+          auto compact = compactConstants.find(v);
+          if (compact == compactConstants.end()) {
+            ins.push_back(part(v, share));
+            repeats.push_back(1);
+            continue;
+          }
+          if (share)
+            throw Error("internal error: a compact constant in a share");
+          const CompactConstant &c = compact->second;
+          ins.push_back({c.words.data(),
+                         cast<rns::LimbsType>(v.getType()).getPrimes(),
+                         c.degree});
+          repeats.push_back(uint32_t(n / c.degree));
+        }
+        if (llvm::all_of(repeats, [](uint32_t g) { return g == 1; })) {
+          backend.elementwise(prog, outs, ins);
+          return;
+        }
+        backend.elementwiseRepeated(prog, outs, ins, repeats);
+        // This kernel was each compact constant's one use.
         for (Value v : k.getInputs())
-          ins.push_back(part(v, share));
-        backend.elementwise(prog, outs, ins);
+          compactConstants.erase(v);
       })
       .Case<rns::NttOp>([&](rns::NttOp o) {
         backend.nttForward(inPlace(o.getInput(), o.getResult()));

@@ -263,6 +263,51 @@ void RnsBackend::nttForwardSigned(Limbs out,
   nttForward(out);
 }
 
+void RnsBackend::nttForwardSignedCompact(
+    Limbs out, std::span<const int64_t> coefficients) {
+  const size_t n = context().degree(), m = out.degree;
+  if (coefficients.size() != m || m > n || (m & (m - 1)))
+    throw std::invalid_argument("nttForwardSignedCompact: expected one "
+                                "coefficient per word of a limb, a power of "
+                                "two up to the degree");
+  BackendBuffer whole(*this, out.numLimbs() * n);
+  nttForwardSigned({whole.data(), out.primes, n}, coefficients);
+  std::vector<uint32_t> host(out.numLimbs() * n), picked(out.numWords());
+  copyToHost(host.data(), whole.data(), host.size());
+  for (size_t i = 0; i < out.numLimbs(); ++i)
+    for (size_t j = 0; j < m; ++j)
+      picked[i * m + j] = host[i * n + j * (n / m)];
+  copyFromHost(out.data, picked.data(), picked.size());
+}
+
+void RnsBackend::elementwiseRepeated(const ElementwiseProgram &program,
+                                     std::span<const Limbs> outputs,
+                                     std::span<const ConstLimbs> inputs,
+                                     std::span<const uint32_t> repeats) {
+  if (repeats.size() != inputs.size())
+    throw std::invalid_argument("elementwiseRepeated: one repeat per input");
+  const size_t n = context().degree();
+  std::vector<BackendBuffer> spread;
+  std::vector<ConstLimbs> whole(inputs.begin(), inputs.end());
+  for (size_t r = 0; r < inputs.size(); ++r) {
+    const size_t g = repeats[r];
+    if (g <= 1)
+      continue;
+    const ConstLimbs in = inputs[r];
+    if (in.degree * g != n)
+      throw std::invalid_argument("elementwiseRepeated: an input's words "
+                                  "times its repeat is not the degree");
+    std::vector<uint32_t> compact(in.numWords()), host(in.numLimbs() * n);
+    copyToHost(compact.data(), in.data, compact.size());
+    for (size_t j = 0; j < host.size(); ++j)
+      host[j] = compact[j / g];
+    spread.emplace_back(*this, host.size());
+    copyFromHost(spread.back().data(), host.data(), host.size());
+    whole[r] = {spread.back().data(), in.primes, n};
+  }
+  elementwise(program, outputs, whole);
+}
+
 void RnsBackend::modUp(const BaseConverter &conv, Limbs extended,
                        ConstLimbs digit, size_t digitOffset) {
   const size_t k = digit.numLimbs(), n = digit.degree;

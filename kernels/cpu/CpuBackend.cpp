@@ -172,7 +172,32 @@ public:
       check(first, out);
     parallelWords(first.numLimbs(), first.degree,
                   [&](size_t i, size_t c0, size_t len) {
-                    k.runProgram(program, outputs, inputs, i,
+                    k.runProgram(program, outputs, inputs, nullptr, i,
+                                 ctx.modulus(first.primes[i]), c0, len);
+                  });
+  }
+
+  void elementwiseRepeated(const ElementwiseProgram &program,
+                           std::span<const Limbs> outputs,
+                           std::span<const ConstLimbs> inputs,
+                           std::span<const uint32_t> repeats) override {
+    program.checkOperands(outputs.size(), inputs.size(),
+                          outputs.empty() ? 0 : outputs[0].numLimbs());
+    if (repeats.size() != inputs.size())
+      throw std::invalid_argument("elementwiseRepeated: one repeat per input");
+    const Limbs &first = outputs[0];
+    for (size_t r = 0; r < inputs.size(); ++r) {
+      const size_t g = std::max<uint32_t>(repeats[r], 1);
+      if (inputs[r].degree * g != first.degree ||
+          !std::ranges::equal(inputs[r].primes, first.primes))
+        throw std::invalid_argument("elementwiseRepeated: an input's limbs "
+                                    "do not match the outputs'");
+    }
+    for (const Limbs &out : outputs)
+      check(first, out);
+    parallelWords(first.numLimbs(), first.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    k.runProgram(program, outputs, inputs, repeats.data(), i,
                                  ctx.modulus(first.primes[i]), c0, len);
                   });
   }
@@ -200,7 +225,24 @@ public:
     // transformed right after its reduction, while it is in cache; the
     // limbs in parallel (the encoder's reduction was one thread). The
     // vector paths take transforms of 16 words or more.
-    const size_t m = coefficients.size(), gap = out.degree / m;
+    transformSigned(out, coefficients, true);
+  }
+
+  void nttForwardSignedCompact(Limbs out,
+                               std::span<const int64_t> coefficients) override {
+    if (coefficients.size() != out.degree || out.degree > ctx.degree() ||
+        !std::has_single_bit(out.degree))
+      throw std::invalid_argument("nttForwardSignedCompact: expected one "
+                                  "coefficient per word of a limb, a power "
+                                  "of two up to the degree");
+    transformSigned(out, coefficients, false);
+  }
+
+  /// nttForwardSigned's size-M transforms, each word then repeated over
+  /// the N/M words it stands for if `spread`.
+  void transformSigned(Limbs out, std::span<const int64_t> coefficients,
+                       bool spread) {
+    const size_t m = coefficients.size(), gap = spread ? out.degree / m : 1;
     const unsigned logM = unsigned(std::countr_zero(m));
     const cpu::KernelSet &path = m >= 16 ? k : cpu::portableKernels();
     parallelLimbs(out.numLimbs(), [&](size_t i) {

@@ -67,11 +67,13 @@ struct KernelSet {
   void (*permute)(uint32_t *o, const uint32_t *x, const uint32_t *perm,
                   size_t n);
   /// An ElementwiseProgram on words [c0, c0 + len) of limb i of its
-  /// operands.
+  /// operands; input r holds compact limbs where repeats (optional) has
+  /// repeats[r] > 1 (RnsBackend::elementwiseRepeated).
   void (*runProgram)(const ElementwiseProgram &program,
                      std::span<const Limbs> outputs,
-                     std::span<const ConstLimbs> inputs, size_t i, uint32_t p,
-                     size_t c0, size_t len);
+                     std::span<const ConstLimbs> inputs,
+                     const uint32_t *repeats, size_t i, uint32_t p, size_t c0,
+                     size_t len);
   /// Base conversion of coefficients [c0, c0 + len).
   void (*baseConvertBlock)(const BaseConvertArgs &args, size_t c0, size_t len);
   /// out0 = sum_d x[d] kb[d], out1 = sum_d x[d] ka[d] over words

@@ -346,6 +346,65 @@ TEST(CpuPaths, SparseSignedTransformMatchesTheWholeOne) {
   }
 }
 
+// A periodic constant's compact limbs (its size-M transforms) are the
+// words the whole transform repeats, and a kernel reading them compactly
+// (elementwiseRepeated) gives the words it gives on the spread limbs, on
+// every path and in the default implementation, at every repeat from one
+// word per block of the interpreter to several blocks per word.
+TEST(CpuPaths, CompactConstantsReadInKernelsMatchSpreadOnes) {
+  CERIUM_SEEDED_PRNG(prng);
+  const unsigned logN = 12;
+  RnsContext ctx(logN, mixedPrimes(logN));
+  const size_t n = ctx.degree(), limbs = 3;
+  std::vector<uint32_t> ids(limbs);
+  std::iota(ids.begin(), ids.end(), 0);
+  Data data{ctx, prng};
+  // (x * c + y) and c - x, with c the constant: two outputs.
+  ElementwiseProgram program;
+  using Op = ElementwiseProgram::Opcode;
+  program.numInputs = 3;
+  program.code = {{Op::Mul, 0, 2}, {Op::Add, 3, 1}, {Op::Sub, 2, 0}};
+  program.outputs = {4, 5};
+  program.numLimbs = limbs;
+  auto x = data.random(ids), y = data.random(ids);
+  for (size_t m : {size_t(16), size_t(64), size_t(1024), n}) {
+    std::vector<int64_t> coefficients(m);
+    for (auto &c : coefficients)
+      c = static_cast<int64_t>(prng.next64()) >> 20;
+    for (CpuPath path : everyPath()) {
+      SCOPED_TRACE(std::string(cpuPathName(path)) + " M " + std::to_string(m));
+      auto backend = createCpuBackend(ctx, {2, path});
+      std::vector<uint32_t> spread(limbs * n), compact(limbs * m),
+          viaDefault(limbs * m);
+      backend->nttForwardSigned({spread.data(), ids, n}, coefficients);
+      backend->nttForwardSignedCompact({compact.data(), ids, m}, coefficients);
+      backend->RnsBackend::nttForwardSignedCompact({viaDefault.data(), ids, m},
+                                                   coefficients);
+      for (size_t j = 0; j < limbs * n; ++j)
+        ASSERT_EQ(spread[j], compact[j / (n / m)]) << "word " << j;
+      EXPECT_TRUE(viaDefault == compact);
+
+      std::vector<uint32_t> want(2 * limbs * n), got(2 * limbs * n),
+          gotDefault(2 * limbs * n);
+      auto outs = [&](std::vector<uint32_t> &v) {
+        return std::vector<Limbs>{{v.data(), ids, n},
+                                  {v.data() + limbs * n, ids, n}};
+      };
+      std::vector<ConstLimbs> whole = {
+          {x.data(), ids, n}, {y.data(), ids, n}, {spread.data(), ids, n}};
+      std::vector<ConstLimbs> repeated = {
+          {x.data(), ids, n}, {y.data(), ids, n}, {compact.data(), ids, m}};
+      const std::vector<uint32_t> repeats = {1, 1, uint32_t(n / m)};
+      backend->elementwise(program, outs(want), whole);
+      backend->elementwiseRepeated(program, outs(got), repeated, repeats);
+      backend->RnsBackend::elementwiseRepeated(program, outs(gotDefault),
+                                               repeated, repeats);
+      EXPECT_TRUE(got == want);
+      EXPECT_TRUE(gotDefault == want);
+    }
+  }
+}
+
 // A key held with its uniform halves as seeds switches to the words the
 // whole key gives, on every path: the halves made limb by limb (limb i of
 // the call is limb firstKeyLimb + i of the key) inside the inner product.

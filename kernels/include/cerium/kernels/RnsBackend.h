@@ -134,6 +134,14 @@ public:
   /// transforms, and transform M words instead of N.
   virtual void nttForwardSigned(Limbs out,
                                 std::span<const int64_t> coefficients);
+  /// The size-M transform that nttForwardSigned repeats (M =
+  /// coefficients.size() = out.degree, a power of two up to N): word j of
+  /// each limb of out stands for words [j N/M, (j + 1) N/M) of the whole
+  /// limb, which the bit-reversed order puts side by side. A constant's
+  /// compact limbs, as elementwiseRepeated reads them. The default
+  /// transforms whole limbs and keeps every (N/M)-th word.
+  virtual void nttForwardSignedCompact(Limbs out,
+                                       std::span<const int64_t> coefficients);
   /// nttForwardSigned of `count` coefficients held in backend memory, each
   /// int64 as two words (low word first, 8-byte aligned, as a buffer of its
   /// own is): a plaintext kept compact on a
@@ -167,6 +175,15 @@ public:
   virtual void elementwise(const ElementwiseProgram &program,
                            std::span<const Limbs> outputs,
                            std::span<const ConstLimbs> inputs) = 0;
+  /// elementwise with input r given by its compact limbs where repeats[r] =
+  /// g > 1 (inputs[r].degree = N / g; word j of the whole limb is word j / g,
+  /// as nttForwardSignedCompact makes them): a periodic constant read where
+  /// it is rather than spread over whole limbs first. The default spreads
+  /// such inputs into whole limbs and calls elementwise.
+  virtual void elementwiseRepeated(const ElementwiseProgram &program,
+                                   std::span<const Limbs> outputs,
+                                   std::span<const ConstLimbs> inputs,
+                                   std::span<const uint32_t> repeats);
 
   /// Runs `work` (a sequence of calls on this backend) once and, if the
   /// backend can, returns it recorded for replay; nullptr otherwise (the
