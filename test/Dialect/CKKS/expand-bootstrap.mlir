@@ -30,10 +30,15 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
   // factor's diagonals have period 8 (8 complex values; its output comes
   // out times [1, -i]), and one conjugation and one addition before the
   // factor's rescale give re on slots 0-3 and im on 4-7 of every 8.
-  // Rotations by 4 and more turn the 8-slot period (7 is -1 here).
+  // Rotations by 4 and more turn the 8-slot period (7 is -1 here). Its four
+  // diagonals (offsets 0, 1, 2, -1) are all baby steps, hoisted rotations
+  // of the input: a giant step (a key switch of its own) costs about two.
   // CHECK: %[[D:.*]] = ckks.encode complex [{{([^,]*, ){15}[^,]*}}] : <level = 9, degree = 1>
   // CHECK: ckks.mul_plain %{{.*}}, %[[D]] : <level = 9, degree = 1>, <level = 9, degree = 1>
-  // CHECK: ckks.rotate %{{.*}} by 7 : <level = 9, degree = 2>
+  // CHECK: ckks.rotate %{{.*}} by 1 : <level = 9, degree = 1>
+  // CHECK: ckks.rotate %{{.*}} by 2 : <level = 9, degree = 1>
+  // CHECK: ckks.rotate %{{.*}} by 7 : <level = 9, degree = 1>
+  // CHECK-NOT: ckks.rotate {{.*}}<level = 9, degree = 2>
   // CHECK-NOT: ckks.rescale
   // CHECK: %[[WC:.*]] = ckks.conjugate %[[W:.*]] : <level = 9, degree = 2>
   // CHECK-NEXT: %[[PARTS:.*]] = ckks.add %[[W]], %[[WC]] : <level = 9, degree = 2>, <level = 9, degree = 2>
@@ -46,10 +51,12 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
   // CHECK: ckks.relinearize
   // 5. SlotToCoeff in one factor that reads re + i im from both halves:
   // each diagonal r of the 4-slot map is one at r and one at r + 4 of 8
-  // slots (rotations by 4 and 6 here), ending at the declared level 1.
+  // slots (baby steps 1 to 3, one giant step 4 for the r + 4 halves: 4 and
+  // -4 are one rotation of 8 slots), ending at the declared level 1.
   // CHECK: ckks.encode complex [{{([^,]*, ){15}[^,]*}}] : <level = 2, degree = 1>
+  // CHECK: ckks.rotate %{{.*}} by 3 : <level = 2, degree = 1>
   // CHECK: ckks.rotate %{{.*}} by 4 : <level = 2, degree = 2>
-  // CHECK: ckks.rotate %{{.*}} by 6 : <level = 2, degree = 2>
+  // CHECK-NOT: ckks.rotate
   // CHECK: %[[END:.*]] = ckks.rescale %{{.*}} : <level = 2, degree = 2>
   // CHECK-NEXT: return %[[END]] : !ckks.ct<level = 1, degree = 1>
   %0 = ckks.bootstrap %a : !ckks.ct<level = 3, degree = 1> -> !ckks.ct<level = 1, degree = 1>

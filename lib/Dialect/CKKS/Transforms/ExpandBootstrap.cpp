@@ -401,17 +401,30 @@ private:
     std::vector<std::pair<int64_t, const std::vector<Complex> *>> diags;
     for (const auto &[r, d] : m.diagonals)
       diags.push_back({r > period / 2 ? r - period : r, &d});
-    // The baby-step width with the fewest rotations.
+    // The baby-step width with the least key-switching work: a baby step
+    // is a hoisted rotation (the input's ModUp is shared: a product and a
+    // ModDown), a giant step a whole key switch (a ModUp of its own sum, then
+    // the product; the giant steps' ModDowns are merged), about twice the
+    // work. Against counting rotations alone, at N = 2^16 with full slots
+    // this keeps the keys (39 rotations) and moves work from giant to baby
+    // steps: 0.1-0.2 s of a 3.3 s bootstrap.
+    constexpr size_t kGiantStepCost = 2;
     int64_t bestWidth = 1;
     size_t bestCost = SIZE_MAX;
+    // Giant steps as rotations modulo the period: g and g - period are the
+    // same rotation, so their sums share it.
+    auto giantOf = [&](int64_t r, int64_t baby) {
+      return (((r - baby) % period) + period) % period;
+    };
     for (int64_t width = 1; width <= period; width *= 2) {
       std::set<int64_t> babies, giants;
       for (auto &[r, d] : diags) {
         int64_t baby = ((r % width) + width) % width;
         babies.insert(baby);
-        giants.insert(r - baby);
+        giants.insert(giantOf(r, baby));
       }
-      size_t cost = babies.size() + giants.size();
+      size_t cost = (babies.size() - babies.count(0)) +
+                    kGiantStepCost * (giants.size() - giants.count(0));
       if (cost < bestCost) {
         bestCost = cost;
         bestWidth = width;
@@ -422,7 +435,7 @@ private:
         byGiant;
     for (auto &[r, d] : diags) {
       int64_t baby = ((r % bestWidth) + bestWidth) % bestWidth;
-      byGiant[r - baby].push_back({baby, d});
+      byGiant[giantOf(r, baby)].push_back({baby, d});
     }
     std::map<int64_t, Value> babySteps;
     const unsigned level = Emitter::levelOf(x);
