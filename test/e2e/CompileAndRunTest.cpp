@@ -316,14 +316,21 @@ struct DigitsRun {
   session::KeySet keys;
   std::vector<ckks::Ciphertext> cts;
 };
-DigitsRun prepareDigits(const char *source, mlir::MLIRContext &context,
-                        Prng &prng) {
+/// `source` compiled with --insecure, as if it sat beside the digits
+/// example (whose weights it may load).
+Compilation compileInsecure(const std::string &source,
+                            mlir::MLIRContext &context) {
   CompileOptions options;
   options.insecure = true;
-  DigitsRun r;
-  r.c = compile(
+  return compile(
       std::make_shared<dsl::SourceFile>(kExamples + "/digits/e2e.fhe", source),
       context, options);
+}
+
+DigitsRun prepareDigits(const char *source, mlir::MLIRContext &context,
+                        Prng &prng) {
+  DigitsRun r;
+  r.c = compileInsecure(source, context);
   r.backend = kernels::createCpuBackend(r.c.params->rns());
   r.keys = session::generateKeys(r.c.params, runtime::requiredKeys(r.c.main()),
                                  *r.backend, prng);
@@ -400,11 +407,7 @@ fn main(x: cipher[8]) -> cipher[8] {
   expectNear(compileAndRun(program, {x}, prng)[0], want, 1e-6, "roll");
 
   mlir::MLIRContext context;
-  CompileOptions options;
-  options.insecure = true;
-  Compilation c = compile(
-      std::make_shared<dsl::SourceFile>(kExamples + "/digits/e2e.fhe", program),
-      context, options);
+  Compilation c = compileInsecure(program, context);
   runtime::KeyRequirements need = runtime::requiredKeys(c.main());
   ASSERT_EQ(need.galois.size(), 1u);
   const auto [g, level] = *need.galois.begin();
@@ -447,11 +450,7 @@ fn main(x: cipher[8]) -> cipher[8] {
 }
 )";
   mlir::MLIRContext context;
-  CompileOptions options;
-  options.insecure = true;
-  Compilation c = compile(
-      std::make_shared<dsl::SourceFile>(kExamples + "/digits/e2e.fhe", program),
-      context, options);
+  Compilation c = compileInsecure(program, context);
   const std::set<ckks::KeyName> reused = runtime::reusedKeys(c.main());
   EXPECT_EQ(reused, std::set<ckks::KeyName>{{ckks::KeyName::Kind::Relin}});
   ckks::KeySelection selection = runtime::keySelection(c.main(), 0);
@@ -466,13 +465,8 @@ fn main(x: cipher[8]) -> cipher[8] {
 // with a recomputed checksum) is refused before any kernel runs.
 TEST(CompileAndRun, ExecutorRefusesPlansOutsideTheArena) {
   mlir::MLIRContext context;
-  CompileOptions options;
-  options.insecure = true;
-  Compilation c =
-      compile(std::make_shared<dsl::SourceFile>(
-                  kExamples + "/digits/e2e.fhe",
-                  "fn main(x: cipher[4]) -> cipher[4] { return x * x; }\n"),
-              context, options);
+  Compilation c = compileInsecure(
+      "fn main(x: cipher[4]) -> cipher[4] { return x * x; }\n", context);
   auto backend = kernels::createCpuBackend(c.params->rns());
   mlir::func::FuncOp main = c.main();
   runtime::ScheduleExecutor fine(main, c.params, *backend);
