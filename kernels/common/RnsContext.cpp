@@ -263,13 +263,28 @@ void RnsBackend::nttForwardSigned(Limbs out,
   nttForward(out);
 }
 
-void RnsBackend::nttForwardSignedCompact(
-    Limbs out, std::span<const int64_t> coefficients) {
-  const size_t n = context().degree(), m = out.degree;
-  if (coefficients.size() != m || m > n || (m & (m - 1)))
+void RnsBackend::checkCompactCoefficients(Limbs out, size_t count) const {
+  const size_t m = out.degree;
+  if (count != m || m > context().degree() || (m & (m - 1)))
     throw std::invalid_argument("nttForwardSignedCompact: expected one "
                                 "coefficient per word of a limb, a power of "
                                 "two up to the degree");
+}
+
+void RnsBackend::checkRepeatedInputs(std::span<const ConstLimbs> inputs,
+                                     std::span<const uint32_t> repeats) const {
+  if (repeats.size() != inputs.size())
+    throw std::invalid_argument("elementwiseRepeated: one repeat per input");
+  for (size_t r = 0; r < inputs.size(); ++r)
+    if (repeats[r] > 1 && inputs[r].degree * repeats[r] != context().degree())
+      throw std::invalid_argument("elementwiseRepeated: an input's words "
+                                  "times its repeat is not the degree");
+}
+
+void RnsBackend::nttForwardSignedCompact(
+    Limbs out, std::span<const int64_t> coefficients) {
+  checkCompactCoefficients(out, coefficients.size());
+  const size_t n = context().degree(), m = out.degree;
   BackendBuffer whole(*this, out.numLimbs() * n);
   nttForwardSigned({whole.data(), out.primes, n}, coefficients);
   std::vector<uint32_t> host(out.numLimbs() * n), picked(out.numWords());
@@ -284,8 +299,7 @@ void RnsBackend::elementwiseRepeated(const ElementwiseProgram &program,
                                      std::span<const Limbs> outputs,
                                      std::span<const ConstLimbs> inputs,
                                      std::span<const uint32_t> repeats) {
-  if (repeats.size() != inputs.size())
-    throw std::invalid_argument("elementwiseRepeated: one repeat per input");
+  checkRepeatedInputs(inputs, repeats);
   const size_t n = context().degree();
   std::vector<BackendBuffer> spread;
   std::vector<ConstLimbs> whole(inputs.begin(), inputs.end());
@@ -294,9 +308,6 @@ void RnsBackend::elementwiseRepeated(const ElementwiseProgram &program,
     if (g <= 1)
       continue;
     const ConstLimbs in = inputs[r];
-    if (in.degree * g != n)
-      throw std::invalid_argument("elementwiseRepeated: an input's words "
-                                  "times its repeat is not the degree");
     std::vector<uint32_t> compact(in.numWords()), host(in.numLimbs() * n);
     copyToHost(compact.data(), in.data, compact.size());
     for (size_t j = 0; j < host.size(); ++j)

@@ -163,43 +163,15 @@ public:
   void elementwise(const ElementwiseProgram &program,
                    std::span<const Limbs> outputs,
                    std::span<const ConstLimbs> inputs) override {
-    program.checkOperands(outputs.size(), inputs.size(),
-                          outputs.empty() ? 0 : outputs[0].numLimbs());
-    const Limbs &first = outputs[0];
-    for (const ConstLimbs &in : inputs)
-      check(first, in);
-    for (const Limbs &out : outputs)
-      check(first, out);
-    parallelWords(first.numLimbs(), first.degree,
-                  [&](size_t i, size_t c0, size_t len) {
-                    k.runProgram(program, outputs, inputs, nullptr, i,
-                                 ctx.modulus(first.primes[i]), c0, len);
-                  });
+    runElementwise(program, outputs, inputs, nullptr);
   }
 
   void elementwiseRepeated(const ElementwiseProgram &program,
                            std::span<const Limbs> outputs,
                            std::span<const ConstLimbs> inputs,
                            std::span<const uint32_t> repeats) override {
-    program.checkOperands(outputs.size(), inputs.size(),
-                          outputs.empty() ? 0 : outputs[0].numLimbs());
-    if (repeats.size() != inputs.size())
-      throw std::invalid_argument("elementwiseRepeated: one repeat per input");
-    const Limbs &first = outputs[0];
-    for (size_t r = 0; r < inputs.size(); ++r) {
-      const size_t g = std::max<uint32_t>(repeats[r], 1);
-      if (inputs[r].degree * g != first.degree ||
-          !std::ranges::equal(inputs[r].primes, first.primes))
-        throw std::invalid_argument("elementwiseRepeated: an input's limbs "
-                                    "do not match the outputs'");
-    }
-    for (const Limbs &out : outputs)
-      check(first, out);
-    parallelWords(first.numLimbs(), first.degree,
-                  [&](size_t i, size_t c0, size_t len) {
-                    k.runProgram(program, outputs, inputs, repeats.data(), i,
-                                 ctx.modulus(first.primes[i]), c0, len);
-                  });
+    checkRepeatedInputs(inputs, repeats);
+    runElementwise(program, outputs, inputs, repeats.data());
   }
 
   void nttForward(Limbs x) override {
@@ -230,11 +202,7 @@ public:
 
   void nttForwardSignedCompact(Limbs out,
                                std::span<const int64_t> coefficients) override {
-    if (coefficients.size() != out.degree || out.degree > ctx.degree() ||
-        !std::has_single_bit(out.degree))
-      throw std::invalid_argument("nttForwardSignedCompact: expected one "
-                                  "coefficient per word of a limb, a power "
-                                  "of two up to the degree");
+    checkCompactCoefficients(out, coefficients.size());
     transformSigned(out, coefficients, false);
   }
 
@@ -553,6 +521,32 @@ public:
   }
 
 private:
+  /// `program` on limb-shaped operands, input r given compactly where
+  /// repeats (optional) has repeats[r] > 1 (already checked against the
+  /// degree).
+  void runElementwise(const ElementwiseProgram &program,
+                      std::span<const Limbs> outputs,
+                      std::span<const ConstLimbs> inputs,
+                      const uint32_t *repeats) {
+    program.checkOperands(outputs.size(), inputs.size(),
+                          outputs.empty() ? 0 : outputs[0].numLimbs());
+    const Limbs &first = outputs[0];
+    for (size_t r = 0; r < inputs.size(); ++r) {
+      if (!repeats || repeats[r] <= 1)
+        check(first, inputs[r]);
+      if (repeats && !std::ranges::equal(inputs[r].primes, first.primes))
+        throw std::invalid_argument("elementwiseRepeated: an input's limbs "
+                                    "do not match the outputs'");
+    }
+    for (const Limbs &out : outputs)
+      check(first, out);
+    parallelWords(first.numLimbs(), first.degree,
+                  [&](size_t i, size_t c0, size_t len) {
+                    k.runProgram(program, outputs, inputs, repeats, i,
+                                 ctx.modulus(first.primes[i]), c0, len);
+                  });
+  }
+
   static constexpr size_t kMaxDigits = 64;
   /// Words [c0, c0 + len) of limb i of both rotated inner products: each
   /// digit's words gathered through `perm` into `rotated` (beta len words)

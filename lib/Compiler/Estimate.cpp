@@ -757,16 +757,14 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   // Keys per device, split by the devices; this host's CPU holds them as
   // cerium-run's --keys auto does: compact where that is cheap, except the
   // keys the schedule reuses most (runtime::reusedKeys).
-  const bool compactKeys =
+  ckks::KeySelection held;
+  held.uniformAtUse =
       !target.gpu && kernels::uniformAtUseIsCheap(kernels::resolveCpuPath());
-  const std::set<ckks::KeyName> reused = runtime::reusedKeys(main);
-  auto heldCompact = [&](const ckks::KeyName &name) {
-    return compactKeys && !reused.count(name);
-  };
+  held.keepWhole = runtime::reusedKeys(main);
   e.keyBytes = 0;
   for (const auto &[name, bytes] :
        evalKeyBytesByName(p, runtime::requiredKeys(main)))
-    e.keyBytes += bytes / target.devices / (heldCompact(name) ? 2 : 1);
+    e.keyBytes += bytes / target.devices / (held.compact(name) ? 2 : 1);
   llvm::DenseSet<mlir::Operation *> compactConstants;
   if (target.gpu) {
     const double budget =
@@ -840,7 +838,7 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     if (w.kind.empty())
       continue;
     if (w.kind == "key_switch")
-      w.keyCompact = heldCompact(runtime::keyName(&op));
+      w.keyCompact = held.compact(runtime::keyName(&op));
     ++e.byKind[w.kind].calls;
     if (compactConstants.count(&op)) {
       // Spread, then an NTT of every limb (two passes over them).

@@ -281,6 +281,13 @@ protected:
   /// nttForwardSigned's operands (every override's): a power of two of
   /// coefficients, at most one per word of a limb.
   static void checkSignedCoefficients(Limbs out, size_t count);
+  /// nttForwardSignedCompact's: one coefficient per word of a limb, a power
+  /// of two up to the degree.
+  void checkCompactCoefficients(Limbs out, size_t count) const;
+  /// elementwiseRepeated's: one repeat per input, and each repeated
+  /// input's words times its repeat the degree.
+  void checkRepeatedInputs(std::span<const ConstLimbs> inputs,
+                           std::span<const uint32_t> repeats) const;
 };
 
 /// Backend memory owned RAII-style.
