@@ -193,7 +193,7 @@ void BM_Automorphism(benchmark::State &state) {
   setCounters(state, 2 * 4 * double(b.ctx.degree()) * limbs);
 }
 
-// One limb of a switching key's uniform half (ChaCha20 keystream, rejection
+// One limb of a switching key's uniform half (ChaCha8 keystream, rejection
 // to residues): what loading, making and streaming keys pay per limb.
 template <CpuPath Path> void BM_UniformLimb(benchmark::State &state) {
   const unsigned logN = unsigned(state.range(0));

@@ -1,6 +1,6 @@
-//===- Uniform.cpp - Vector ChaCha20 and rejection sampling ---------------===//
+//===- Uniform.cpp - Vector ChaCha8 and rejection sampling ----------------===//
 //
-// The uniform halves of switching keys are ChaCha20 keystreams turned into
+// The uniform halves of switching keys are ChaCha8 keystreams turned into
 // residues by rejection (cerium::uniformBelow in Support/Random.cpp, the
 // reference, which draws them word after word). Keys are expanded from
 // their seeds whenever they are loaded, made or streamed, so here the same
@@ -35,6 +35,8 @@ namespace cerium::kernels::cpu {
 namespace {
 
 constexpr uint32_t kSigma[4] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};
+/// ChaCha8: the expansion of a public seed (cerium::chacha8Blocks).
+constexpr int kRounds = 8;
 
 /// The rejection rule's constants for `bound` (2 <= bound): words up to
 /// `limit` are kept, and x mod bound = x - t bound or that less bound, with
@@ -114,7 +116,7 @@ CERIUM_AVX2 void blocks2(const uint32_t *key, uint64_t nonce, uint64_t counter,
   s[15] = splat2(static_cast<uint32_t>(nonce >> 32));
   for (int i = 0; i < 16; ++i)
     x[i] = s[i];
-  for (int round = 0; round < 10; ++round) {
+  for (int round = 0; round < kRounds / 2; ++round) {
     quarter2(x[0], x[4], x[8], x[12]);
     quarter2(x[1], x[5], x[9], x[13]);
     quarter2(x[2], x[6], x[10], x[14]);
@@ -247,7 +249,7 @@ CERIUM_AVX512 void blocks16(const uint32_t *key, uint64_t nonce,
   s[15] = splat16(static_cast<uint32_t>(nonce >> 32));
   for (int i = 0; i < 16; ++i)
     x[i] = s[i];
-  for (int round = 0; round < 10; ++round) {
+  for (int round = 0; round < kRounds / 2; ++round) {
     quarter16(x[0], x[4], x[8], x[12]);
     quarter16(x[1], x[5], x[9], x[13]);
     quarter16(x[2], x[6], x[10], x[14]);

@@ -755,11 +755,10 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   // per slot of it (bounded from the stored values) — and made into limbs
   // at each use (a spread and the limbs' NTTs).
   // Keys per device, split by the devices; this host's CPU holds them as
-  // cerium-run's --keys auto does: compact where that is cheap, except the
-  // keys the schedule reuses most (runtime::reusedKeys).
+  // cerium-run's --keys auto does: compact, except the keys the schedule
+  // reuses most (runtime::reusedKeys).
   ckks::KeySelection held;
-  held.uniformAtUse =
-      !target.gpu && kernels::uniformAtUseIsCheap(kernels::resolveCpuPath());
+  held.uniformAtUse = !target.gpu;
   held.keepWhole = runtime::reusedKeys(main);
   e.keyBytes = 0;
   for (const auto &[name, bytes] :

@@ -1,4 +1,4 @@
-//===- Random.cpp - ChaCha20 keystream ------------------------------------===//
+//===- Random.cpp - ChaCha keystreams -------------------------------------===//
 
 #include "cerium/Support/Random.h"
 #include "cerium/Support/Error.h"
@@ -37,12 +37,13 @@ template <class V>
   rotl(b, 7);
 }
 
-/// The 20 rounds and the feed-forward: x = block(s).
-template <class V>
+/// The rounds (Rounds / 2 double rounds) and the feed-forward:
+/// x = block(s).
+template <int Rounds, class V>
 [[gnu::always_inline]] static inline void chachaRounds(const V s[16], V x[16]) {
   for (int i = 0; i < 16; ++i)
     x[i] = s[i];
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < Rounds / 2; ++i) {
     quarterRound(x[0], x[4], x[8], x[12]);
     quarterRound(x[1], x[5], x[9], x[13]);
     quarterRound(x[2], x[6], x[10], x[14]);
@@ -79,35 +80,47 @@ using Lanes = uint32_t __attribute__((vector_size(4 * kLanes)));
 /// kLanes consecutive blocks from `counter`. Compiled for AVX2 and for the
 /// baseline (two SSE2 halves); the lanes are independent, so both give the
 /// same words.
+template <int Rounds>
 __attribute__((target_clones("avx2", "default"))) static void
-chacha20Lanes(const PrngSeed &key, uint64_t nonce, uint64_t counter,
-              uint32_t *out) {
+chachaLanes(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+            uint32_t *out) {
   Lanes s[16], x[16];
   initState(s, key, nonce);
   for (size_t l = 0; l < kLanes; ++l) {
     s[12][l] = static_cast<uint32_t>(counter + l);
     s[13][l] = static_cast<uint32_t>((counter + l) >> 32);
   }
-  chachaRounds(s, x);
+  chachaRounds<Rounds>(s, x);
   for (size_t l = 0; l < kLanes; ++l)
     for (int i = 0; i < 16; ++i)
       out[l * 16 + size_t(i)] = x[i][l];
 }
 
-void chacha20Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
-                    size_t count, uint32_t *out) {
+template <int Rounds>
+static void chachaBlocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                         size_t count, uint32_t *out) {
   size_t done = 0;
   for (; done + kLanes <= count; done += kLanes)
-    chacha20Lanes(key, nonce, counter + done, out + 16 * done);
+    chachaLanes<Rounds>(key, nonce, counter + done, out + 16 * done);
   for (; done < count; ++done) {
     uint32_t s[16], x[16];
     const uint64_t c = counter + done;
     initState(s, key, nonce);
     s[12] = static_cast<uint32_t>(c);
     s[13] = static_cast<uint32_t>(c >> 32);
-    chachaRounds(s, x);
+    chachaRounds<Rounds>(s, x);
     std::memcpy(out + 16 * done, x, sizeof(x));
   }
+}
+
+void chacha20Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                    size_t count, uint32_t *out) {
+  chachaBlocks<20>(key, nonce, counter, count, out);
+}
+
+void chacha8Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                   size_t count, uint32_t *out) {
+  chachaBlocks<8>(key, nonce, counter, count, out);
 }
 
 /// x mod d for 32-bit x and d by two multiplications (Lemire, Kaser and
@@ -131,7 +144,7 @@ void uniformBelow(const PrngSeed &key, uint64_t nonce, uint64_t counter,
   uint32_t words[16 * kLanes];
   size_t filled = 0;
   while (filled < out.size()) {
-    chacha20Blocks(key, nonce, counter, kLanes, words);
+    chacha8Blocks(key, nonce, counter, kLanes, words);
     counter += kLanes;
     for (uint32_t x : words)
       if (x <= limit && filled < out.size())

@@ -1,4 +1,4 @@
-//===- RandomTest.cpp - ChaCha20 keystream and uniform expansion ----------===//
+//===- RandomTest.cpp - ChaCha keystreams and uniform expansion -----------===//
 
 #include "cerium/Support/Random.h"
 
@@ -59,9 +59,31 @@ TEST(ChaCha20, BulkBlocksMatchTheStream) {
     ASSERT_EQ(prng.next32(), w);
 }
 
-// The bulk rejection sampler draws what Prng::uniformBelow draws word after
-// word (the same acceptance rule; a division-free remainder).
-TEST(ChaCha20, BulkUniformMatchesWordAtATime) {
+// The ChaCha8 test vector of draft-strombergson-chacha-test-vectors-01
+// (TC1: 256-bit key and 64-bit IV all zero, block 0), as little-endian
+// words; in every lane of a bulk call.
+TEST(ChaCha8, PublishedBlock) {
+  const PrngSeed key{};
+  const uint32_t expected[16] = {
+      0x2fef003e, 0xd6405f89, 0xe8b85b7f, 0xa1a5091f, 0xc30e842c, 0x3b7f9ace,
+      0x88e11b18, 0x1e1a71ef, 0x72e14c98, 0x416f21b9, 0x6753449f, 0x19566d45,
+      0xa3424a31, 0x01b086da, 0xb8fd7b38, 0x42fe0c0e};
+  for (size_t lane = 0; lane < 8; ++lane) {
+    std::vector<uint32_t> out(16 * 9);
+    chacha8Blocks(key, 0, uint64_t(0) - lane, 9, out.data());
+    for (size_t i = 0; i < 16; ++i)
+      EXPECT_EQ(out[16 * lane + i], expected[i]) << "lane " << lane;
+  }
+  // Eight rounds are not twenty.
+  std::vector<uint32_t> twenty(16);
+  chacha20Blocks(key, 0, 0, 1, twenty.data());
+  EXPECT_NE(twenty[0], expected[0]);
+}
+
+// The bulk rejection sampler draws from the ChaCha8 stream word after word
+// with Prng::uniformBelow's rule, written out here: keep a word below the
+// largest multiple of the bound that fits 32 bits, reduce it with %.
+TEST(ChaCha8, BulkUniformMatchesWordAtATime) {
   const uint64_t seed = 911;
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
   Prng keys(seed);
@@ -71,10 +93,20 @@ TEST(ChaCha20, BulkUniformMatchesWordAtATime) {
     const PrngSeed key = keys.nextSeed();
     std::vector<uint32_t> bulk(1000);
     uniformBelow(key, 5, 0, bound, bulk);
-    Prng stream(key, 5);
+    const uint64_t keep = (uint64_t(1) << 32) / bound * bound;
+    std::vector<uint32_t> block(16);
+    uint64_t counter = 0;
+    size_t used = 16;
     for (size_t i = 0; i < bulk.size(); ++i) {
-      ASSERT_LT(bulk[i], bound);
-      ASSERT_EQ(bulk[i], stream.uniformBelow(bound))
+      uint32_t word;
+      do {
+        if (used == 16) {
+          chacha8Blocks(key, 5, counter++, 1, block.data());
+          used = 0;
+        }
+        word = block[used++];
+      } while (word >= keep);
+      ASSERT_EQ(bulk[i], word % bound)
           << "bound " << bound << " position " << i;
     }
   }

@@ -467,19 +467,17 @@ int main(int argc, char **argv) {
     // --memory-limit, keys that do not fit beside the arena are streamed.
     ckks::KeySelection selection =
         runtime::keySelection(artifact.main(), world->rank());
-    // Compact keys make their uniform halves on the CPU as they are used:
-    // auto holds them so where that costs little (uniformAtUseIsCheap),
-    // elsewhere only if whole keys would not fit, and holds the keys the run
-    // reuses most whole all the same (runtime::reusedKeys) while they fit.
+    // Compact keys make their uniform halves on the CPU as they are used
+    // (ChaCha8 at 4.5-11 GB/s per core: a few percent of a run): auto holds
+    // them so on the CPU backend, and holds the keys the run reuses most
+    // whole all the same (runtime::reusedKeys) while they fit.
     const bool onCpu = runtime::backendName(*executor) == "cpu";
     if (keyForm == "compact" && !onCpu)
       throw Error("--keys compact needs the CPU backend (the " +
                   runtime::backendName(*executor) +
                   " backend holds keys whole)");
     selection.uniformAtUse =
-        keyForm == "compact" ||
-        (keyForm == "auto" && onCpu &&
-         kernels::uniformAtUseIsCheap(kernels::cpuPathOf(*executor)));
+        keyForm == "compact" || (keyForm == "auto" && onCpu);
     if (keyForm == "auto" && onCpu)
       selection.keepWhole = runtime::reusedKeys(artifact.main());
     auto keyBytesHeld = [&] {
@@ -499,13 +497,10 @@ int main(int argc, char **argv) {
           residentBytes() + runtime::arenaBytes(artifact.main()) + (32u << 20);
       for (const ckks::Ciphertext &ct : cts)
         fixed += ct.value.data.size() * sizeof(uint32_t);
-      if (fixed + keyBytes > limit && keyForm == "auto" && onCpu) {
-        selection.uniformAtUse = true;
+      // Auto's reused whole keys go compact before any key streams.
+      if (fixed + keyBytes > limit && !selection.keepWhole.empty()) {
+        selection.keepWhole.clear();
         keyBytes = keyBytesHeld();
-        if (fixed + keyBytes > limit) {
-          selection.keepWhole.clear();
-          keyBytes = keyBytesHeld();
-        }
       }
       const size_t least =
           runtime::StreamedKeys::minimumBudget(*keyFile, selection);

@@ -23,7 +23,7 @@ uint32_t galoisForConjugation(const Params &params);
 /// the top level but for the encapsulation key to the sparse secret, level
 /// 0) of digit `digit`'s uniform `a` half of the switching key with `seed`
 /// and `stream`, into `out` (N words). Each limb is a keystream of its own
-/// (ChaCha20 keyed by `seed`, nonce `stream`, block counter (digit << 48 |
+/// (ChaCha8 keyed by `seed`, nonce `stream`, block counter (digit << 48 |
 /// limb << 32) on), residues uniform by rejection: limbs expand in parallel,
 /// and a process expands only the limbs it holds.
 /// Callers keep digit < 2^16, limb within [P, Q_level] and out N words

@@ -46,7 +46,10 @@ const char *fileKindName(FileKind kind);
 //    an artifact the level each Galois key is needed at.
 // 5: an artifact's rns.key_switch may read its digits through an
 //    automorphism (`permute`), which an older reader would ignore.
-inline constexpr uint32_t kContainerVersion = 5;
+// 6: the uniform halves of switching keys and the public key expand from
+//    their seed by ChaCha8 instead of ChaCha20 (other words from a version-5
+//    file's seeds).
+inline constexpr uint32_t kContainerVersion = 6;
 
 /// Appends little-endian plain values to a byte buffer.
 class ByteWriter {

@@ -1,8 +1,12 @@
 //===- Random.h - Cryptographic randomness ----------------------*- C++ -*-===//
 //
-// A ChaCha20 keystream (RFC 8439 block function) seeded from the operating
-// system. Key material (secrets, errors, the uniform halves of keys) comes
-// from here; tests pass a fixed seed and print it on failure.
+// Secret randomness (secrets, errors, encryption's masks, the seeds of keys'
+// uniform halves) is a ChaCha20 keystream (RFC 8439 block function) seeded
+// from the operating system; tests pass a fixed seed and print it on
+// failure. The uniform halves themselves are public and expanded from their
+// seed by ChaCha8, the same function with 8 rounds, which they read in bulk
+// on every key switch of a compact key (docs/architecture.md, "Compact
+// keys", says why 8 rounds suffice there).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CERIUM_SUPPORT_RANDOM_H
@@ -14,7 +18,7 @@
 
 namespace cerium {
 
-/// A 256-bit ChaCha20 key.
+/// A 256-bit ChaCha key.
 using PrngSeed = std::array<uint32_t, 8>;
 
 /// ChaCha20 blocks `counter`, `counter` + 1, ... of (key, nonce) (the
@@ -22,12 +26,15 @@ using PrngSeed = std::array<uint32_t, 8>;
 /// order, into `out`. Eight blocks at a time in vector lanes.
 void chacha20Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
                     size_t count, uint32_t *out);
+/// The same with 8 rounds (ChaCha8): the public expansion's keystream.
+void chacha8Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                   size_t count, uint32_t *out);
 
-/// `out` filled with values uniform in [0, bound) from the keystream of
-/// (key, nonce) from block `counter` on: each word is kept if below the
-/// largest multiple of `bound` that fits 32 bits and reduced (no modulo
-/// bias), as Prng::uniformBelow does word after word. `bound` > 0; it does
-/// not throw, so parallel loops call it.
+/// `out` filled with values uniform in [0, bound) from the ChaCha8 keystream
+/// of (key, nonce) from block `counter` on (the expansion of a public seed):
+/// each word is kept if below the largest multiple of `bound` that fits 32
+/// bits and reduced (no modulo bias), Prng::uniformBelow's rule. `bound` > 0;
+/// it does not throw, so parallel loops call it.
 void uniformBelow(const PrngSeed &key, uint64_t nonce, uint64_t counter,
                   uint32_t bound, std::span<uint32_t> out) noexcept;
 

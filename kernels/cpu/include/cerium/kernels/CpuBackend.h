@@ -55,7 +55,7 @@ CpuPath resolveCpuPath(CpuPath requested = CpuPath::Auto);
 /// backends.
 CpuPath cpuPathOf(const RnsBackend &backend);
 
-/// `out` uniform in [0, bound) from the ChaCha20 keystream of (key, nonce)
+/// `out` uniform in [0, bound) from the ChaCha8 keystream of (key, nonce)
 /// from block `counter` on, each word kept if below the largest multiple of
 /// `bound` that fits 32 bits and reduced: the values cerium::uniformBelow
 /// (Support/Random.h, the reference) draws, with the blocks, the test and
@@ -70,15 +70,6 @@ void uniformBelow(CpuPath path, const std::array<uint32_t, 8> &key,
 /// The CPU path for host work beside `backend` (e.g. making a compact key's
 /// limbs): a CPU backend's own, else resolveCpuPath()'s.
 CpuPath hostCpuPath(const RnsBackend &backend);
-
-/// Whether a key switch on `path` makes a key's uniform limbs (uniformBelow)
-/// about as fast as it would read them from memory: the AVX-512 keystream
-/// does (~6 GB/s per core), AVX2's (~2.4) adds ~15% to a bootstrap. Where
-/// it does, cerium-run holds keys compact by default (--keys auto) and the
-/// cost model prices key switches so.
-inline bool uniformAtUseIsCheap(CpuPath path) {
-  return path == CpuPath::Avx512;
-}
 
 namespace cpu {
 /// Single-limb NTTs (in place, output fully reduced into [0, p)).
