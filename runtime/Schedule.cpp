@@ -9,6 +9,7 @@
 #include "cerium/Dialect/SlotValues.h"
 #include "cerium/Support/Error.h"
 #include "cerium/kernels/CpuBackend.h"
+#include "cerium/kernels/HostMemory.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -187,6 +188,10 @@ public:
       rank = comm->rank();
     else
       comm = nullptr;
+    // The arena's pages are faulted in now, before the run, as a server
+    // that keeps its arena between requests has them.
+    if (backend.hostAccessible())
+      kernels::touchPages(arena.data(), size_t(arenaLimbs(main)) * n);
     loadPlan();
   }
 

@@ -35,4 +35,13 @@ uint32_t *allocateHostWords(size_t words) {
 
 void freeHostWords(uint32_t *p) { std::free(p); }
 
+void touchPages(uint32_t *p, size_t words) {
+  constexpr size_t kPageWords = 4096 / sizeof(uint32_t);
+  const auto pages =
+      static_cast<int64_t>((words + kPageWords - 1) / kPageWords);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < pages; ++i)
+    p[size_t(i) * kPageWords] = 0;
+}
+
 } // namespace cerium::kernels

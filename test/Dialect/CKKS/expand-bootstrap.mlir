@@ -33,11 +33,14 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
   // Rotations by 4 and more turn the 8-slot period (7 is -1 here). Its four
   // diagonals (offsets 0, 1, 2, -1) are all baby steps, hoisted rotations
   // of the input: a giant step (a key switch of its own) costs about two.
-  // CHECK: %[[D:.*]] = ckks.encode complex [{{([^,]*, ){15}[^,]*}}] : <level = 9, degree = 1>
-  // CHECK: ckks.mul_plain %{{.*}}, %[[D]] : <level = 9, degree = 1>, <level = 9, degree = 1>
-  // CHECK: ckks.rotate %{{.*}} by 1 : <level = 9, degree = 1>
-  // CHECK: ckks.rotate %{{.*}} by 2 : <level = 9, degree = 1>
-  // CHECK: ckks.rotate %{{.*}} by 7 : <level = 9, degree = 1>
+  // The baby steps come first, then every diagonal, then the products (so
+  // the giant steps' sums sit together and fuse into one kernel).
+  // CHECK: ckks.rotate %[[X:.*]] by 1 : <level = 9, degree = 1>
+  // CHECK-NEXT: ckks.rotate %[[X]] by 2 : <level = 9, degree = 1>
+  // CHECK-NEXT: ckks.rotate %[[X]] by 7 : <level = 9, degree = 1>
+  // CHECK-NEXT: %[[D:.*]] = ckks.encode complex [{{([^,]*, ){15}[^,]*}}] : <level = 9, degree = 1>
+  // CHECK-COUNT-3: ckks.encode complex
+  // CHECK-NEXT: ckks.mul_plain %[[X]], %[[D]] : <level = 9, degree = 1>, <level = 9, degree = 1>
   // CHECK-NOT: ckks.rotate {{.*}}<level = 9, degree = 2>
   // CHECK-NOT: ckks.rescale
   // CHECK: %[[WC:.*]] = ckks.conjugate %[[W:.*]] : <level = 9, degree = 2>
@@ -52,9 +55,12 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
   // 5. SlotToCoeff in one factor that reads re + i im from both halves:
   // each diagonal r of the 4-slot map is one at r and one at r + 4 of 8
   // slots (baby steps 1 to 3, one giant step 4 for the r + 4 halves: 4 and
-  // -4 are one rotation of 8 slots), ending at the declared level 1.
-  // CHECK: ckks.encode complex [{{([^,]*, ){15}[^,]*}}] : <level = 2, degree = 1>
+  // -4 are one rotation of 8 slots), ending at the declared level 1. Both
+  // giant steps' sums come before the giant rotation.
   // CHECK: ckks.rotate %{{.*}} by 3 : <level = 2, degree = 1>
+  // CHECK-NEXT: ckks.encode complex [{{([^,]*, ){15}[^,]*}}] : <level = 2, degree = 1>
+  // CHECK-COUNT-8: ckks.mul_plain
+  // CHECK-NOT: ckks.mul_plain
   // CHECK: ckks.rotate %{{.*}} by 4 : <level = 2, degree = 2>
   // CHECK-NOT: ckks.rotate
   // CHECK: %[[END:.*]] = ckks.rescale %{{.*}} : <level = 2, degree = 2>

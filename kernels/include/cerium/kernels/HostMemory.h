@@ -32,6 +32,15 @@ void adviseHugePages(void *p, size_t bytes);
 uint32_t *allocateHostWords(size_t words);
 void freeHostWords(uint32_t *p);
 
+/// Writes one word per 4 KiB page of [p, p + words), on all threads: the
+/// first-touch faults (the kernel zeroing each page, and inside a VM the
+/// host's fault too) happen here instead of inside the first kernel that
+/// writes the range. Where huge pages are short the range falls back to
+/// 4 KiB pages, whose faults cost a few microseconds each: in a bootstrap
+/// at N = 2^16 a few base conversions writing fresh arena then took 15-19 ms
+/// instead of 1-4 (docs/benchmarks.md, "Session 12").
+void touchPages(uint32_t *p, size_t words);
+
 } // namespace cerium::kernels
 
 #endif // CERIUM_KERNELS_HOSTMEMORY_H

@@ -437,25 +437,41 @@ private:
       int64_t baby = ((r % bestWidth) + bestWidth) % bestWidth;
       byGiant[giantOf(r, baby)].push_back({baby, d});
     }
+    // Baby steps, then every diagonal, then every giant step's sum, then
+    // the giant rotations: the sums are adjacent and read the same baby
+    // steps, so they fuse into one kernel that reads each baby step once
+    // (rns-fuse-elementwise) instead of once per giant step.
     std::map<int64_t, Value> babySteps;
+    for (auto &[giant, terms] : byGiant)
+      for (auto &[baby, diag] : terms)
+        if (!babySteps.count(baby))
+          babySteps[baby] = rotate(x, baby, period);
     const unsigned level = Emitter::levelOf(x);
-    Value acc;
+    std::vector<std::vector<Value>> plaintexts;
     for (auto &[giant, terms] : byGiant) {
-      Value inner;
+      plaintexts.emplace_back();
       for (auto &[baby, diag] : terms) {
-        Value &rotated = babySteps[baby];
-        if (!rotated)
-          rotated = rotate(x, baby, period);
         // Pre-rotated right by the giant step: rot(d' ⊙ rot(x, b), g)
         // = d ⊙ rot(x, g + b) for d'[j] = d[j - g].
         std::vector<Complex> shifted(static_cast<size_t>(period));
         for (int64_t j = 0; j < period; ++j)
           shifted[size_t(j)] =
               (*diag)[size_t((((j - giant) % period) + period) % period)];
-        Value term =
-            MulPlainOp::create(e.b, e.loc, rotated, e.encode(shifted, level));
-        inner = inner ? e.add(inner, term) : term;
+        plaintexts.back().push_back(e.encode(shifted, level));
       }
+    }
+    std::vector<std::pair<int64_t, Value>> sums;
+    for (auto [giantTerms, encoded] : llvm::zip(byGiant, plaintexts)) {
+      Value inner;
+      for (auto [term, plain] : llvm::zip(giantTerms.second, encoded)) {
+        Value product =
+            MulPlainOp::create(e.b, e.loc, babySteps[term.first], plain);
+        inner = inner ? e.add(inner, product) : product;
+      }
+      sums.push_back({giantTerms.first, inner});
+    }
+    Value acc;
+    for (auto &[giant, inner] : sums) {
       Value part = rotate(inner, giant, period);
       acc = acc ? e.add(acc, part) : part;
     }
