@@ -308,13 +308,13 @@ private:
   };
   llvm::DenseMap<Value, CompactConstant> compactConstants;
   /// Whether the encode making `result` may keep it compact (its period
-  /// decides at the run): its arena range is then never written.
+  /// decides at the run; a full-period one is spread into its range).
   bool mayStayCompact(Value result) const {
     return backend.hostAccessible() && !comm && result.hasOneUse() &&
            isa<rns::KernelOp>(*result.user_begin());
   }
-  /// The arena ranges the run writes (offset, limbs), from loadPlan: every
-  /// planned array but a constant that may stay compact.
+  /// The arena ranges to fault in before the run (offset, limbs), from
+  /// loadPlan: every planned array but a constant that may stay compact.
   std::vector<std::pair<int64_t, int64_t>> writtenRanges;
   void touchWrittenRanges();
   DeviceConstants constantForm = DeviceConstants::Whole;
@@ -944,8 +944,9 @@ void ScheduleExecutor::Impl::loadPlan() {
       throw Error("the program's memory plan places an array outside its "
                   "arena");
     placement[v] = offset;
-    if (!isa<OpResult>(v) || !isa<rns::EncodeOp>(v.getDefiningOp()) ||
-        !mayStayCompact(v))
+    if (backend.hostAccessible() &&
+        (!isa<OpResult>(v) || !isa<rns::EncodeOp>(v.getDefiningOp()) ||
+         !mayStayCompact(v)))
       writtenRanges.push_back({offset, limbs});
   };
   auto args = main->getAttrOfType<DenseI64ArrayAttr>("rns.arg_offsets");
@@ -993,11 +994,11 @@ void ScheduleExecutor::Impl::loadPlan() {
   }
 }
 
-// The pages of the arena the run writes are faulted in before it, as a
-// server that keeps its arena between requests has them; the ranges only
-// compact constants were planned into stay untouched (on the CPU they are
-// never written: faulting them in would only raise the resident set, by
-// 2.9 GiB for ResNet-20).
+// The arena's pages are faulted in before the run, as a server that keeps
+// its arena between requests has them. Ranges planned only for constants
+// that may stay compact are left alone: on the CPU most are never written
+// (a full-period one is, and faults its own pages then), and faulting them
+// in would only raise the resident set.
 void ScheduleExecutor::Impl::touchWrittenRanges() {
   if (!backend.hostAccessible())
     return;

@@ -42,6 +42,10 @@ void touchPages(uint32_t *p, size_t words) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < pages; ++i)
     p[size_t(i) * kPageWords] = 0;
+  // p need not start a page: the range's last page may start past the
+  // last word written above.
+  if (words)
+    p[words - 1] = 0;
 }
 
 } // namespace cerium::kernels

@@ -74,6 +74,11 @@ TEST(ChaCha8, PublishedBlock) {
     for (size_t i = 0; i < 16; ++i)
       EXPECT_EQ(out[16 * lane + i], expected[i]) << "lane " << lane;
   }
+  // One block alone (the scalar path).
+  std::vector<uint32_t> one(16);
+  chacha8Blocks(key, 0, 0, 1, one.data());
+  for (size_t i = 0; i < 16; ++i)
+    EXPECT_EQ(one[i], expected[i]) << "word " << i;
   // Eight rounds are not twenty.
   std::vector<uint32_t> twenty(16);
   chacha20Blocks(key, 0, 0, 1, twenty.data());

@@ -249,9 +249,9 @@ int main(int argc, char **argv) {
                  "how the switching keys read from --eval-keys are held: "
                  "whole (both halves in memory), compact (the uniform "
                  "halves as their seeds, made again at each use: half the "
-                 "key memory; CPU backend), or auto (compact where that "
-                 "costs little: the AVX-512 path, or keys that would not "
-                 "fit --memory-limit whole)")
+                 "key memory; CPU backend), or auto (compact on the CPU, "
+                 "but the keys the run reuses most held whole while they "
+                 "fit --memory-limit)")
       ->check(CLI::IsMember({"auto", "whole", "compact"}));
   std::string plaintextForm = "auto";
   app.add_option("--plaintexts", plaintextForm,

@@ -46,9 +46,8 @@ const char *fileKindName(FileKind kind);
 //    an artifact the level each Galois key is needed at.
 // 5: an artifact's rns.key_switch may read its digits through an
 //    automorphism (`permute`), which an older reader would ignore.
-// 6: the uniform halves of switching keys and the public key expand from
-//    their seed by ChaCha8 instead of ChaCha20 (other words from a version-5
-//    file's seeds).
+// 6: the uniform halves of switching keys expand from their seed by ChaCha8
+//    instead of ChaCha20 (other words from a version-5 file's seeds).
 inline constexpr uint32_t kContainerVersion = 6;
 
 /// Appends little-endian plain values to a byte buffer.

@@ -465,7 +465,7 @@ private:
       Value inner;
       for (auto [term, plain] : llvm::zip(giantTerms.second, encoded)) {
         Value product =
-            MulPlainOp::create(e.b, e.loc, babySteps[term.first], plain);
+            MulPlainOp::create(e.b, e.loc, babySteps.at(term.first), plain);
         inner = inner ? e.add(inner, product) : product;
       }
       sums.push_back({giantTerms.first, inner});
