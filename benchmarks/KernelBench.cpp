@@ -208,8 +208,8 @@ template <CpuPath Path> void BM_UniformLimb(benchmark::State &state) {
   const std::array<uint32_t, 8> key = {1, 2, 3, 4, 5, 6, 7, 8};
   for (auto _ : state) {
     for (size_t i = 0; i < primes.size(); ++i)
-      uniformBelow(path, key, 1, uint64_t(i) << 32, primes[i],
-                   std::span(out).subspan(i << logN, size_t(1) << logN));
+      expandUniform(path, key, 1, uint64_t(i) << 32, primes[i],
+                    std::span(out).subspan(i << logN, size_t(1) << logN));
     benchmark::DoNotOptimize(out.data());
   }
   setCounters(state, 4.0 * double(out.size()));

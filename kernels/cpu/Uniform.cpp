@@ -1,7 +1,7 @@
 //===- Uniform.cpp - Vector ChaCha8 and rejection sampling ----------------===//
 //
 // The uniform halves of switching keys are ChaCha8 keystreams turned into
-// residues by rejection (cerium::uniformBelow in Support/Random.cpp, the
+// residues by rejection (cerium::expandUniform in Support/Random.cpp, the
 // reference, which draws them word after word). Keys are expanded from
 // their seeds whenever they are loaded, made or streamed, so here the same
 // words come from 8 (AVX2) or 16 (AVX-512) blocks in the lanes of vectors,
@@ -186,8 +186,8 @@ CERIUM_AVX2 unsigned accept8(__m256i w, __m256i limit, __m256i m, __m256i q,
 }
 
 __attribute__((target("avx2"))) void
-uniformBelowAvx2(const uint32_t *key, uint64_t nonce, uint64_t counter,
-                 uint32_t bound, uint32_t *out, size_t n) {
+expandUniformAvx2(const uint32_t *key, uint64_t nonce, uint64_t counter,
+                  uint32_t bound, uint32_t *out, size_t n) {
   const Rejection rule(bound);
   const __m256i limit = splat2(rule.limit), m = splat2(rule.m),
                 q = splat2(bound);
@@ -291,8 +291,8 @@ CERIUM_AVX512 void transpose16(__m512i r[16]) {
 }
 
 __attribute__((target("avx512f,avx512vl"))) void
-uniformBelowAvx512(const uint32_t *key, uint64_t nonce, uint64_t counter,
-                   uint32_t bound, uint32_t *out, size_t n) {
+expandUniformAvx512(const uint32_t *key, uint64_t nonce, uint64_t counter,
+                    uint32_t bound, uint32_t *out, size_t n) {
   const Rejection rule(bound);
   const __m512i limit = splat16(rule.limit), m = splat16(rule.m),
                 q = splat16(bound);
@@ -329,20 +329,20 @@ uniformBelowAvx512(const uint32_t *key, uint64_t nonce, uint64_t counter,
 
 namespace cerium::kernels {
 
-void uniformBelow(CpuPath path, const std::array<uint32_t, 8> &key,
-                  uint64_t nonce, uint64_t counter, uint32_t bound,
-                  std::span<uint32_t> out) noexcept {
+void expandUniform(CpuPath path, const std::array<uint32_t, 8> &key,
+                   uint64_t nonce, uint64_t counter, uint32_t bound,
+                   std::span<uint32_t> out) noexcept {
   if (path == CpuPath::Auto)
     path = bestCpuPath();
   // Bound 1 keeps every word (m would be 2^32): the reference's loop.
   if (bound < 2 || path == CpuPath::Portable)
-    cerium::uniformBelow(key, nonce, counter, bound, out);
+    cerium::expandUniform(key, nonce, counter, bound, out);
   else if (path == CpuPath::Avx512)
-    cpu::uniformBelowAvx512(key.data(), nonce, counter, bound, out.data(),
-                            out.size());
+    cpu::expandUniformAvx512(key.data(), nonce, counter, bound, out.data(),
+                             out.size());
   else
-    cpu::uniformBelowAvx2(key.data(), nonce, counter, bound, out.data(),
-                          out.size());
+    cpu::expandUniformAvx2(key.data(), nonce, counter, bound, out.data(),
+                           out.size());
 }
 
 } // namespace cerium::kernels

@@ -99,7 +99,7 @@ void expandUniformLimb(const Params &params, const PrngSeed &seed,
   assert(digit < (size_t(1) << 16) && limb < kMaxKeyLimbs &&
          limb < params.extendedPrimeIds(level).size() &&
          out.size() == params.degree());
-  kernels::uniformBelow(
+  kernels::expandUniform(
       path, seed, stream, uint64_t(digit) << 48 | uint64_t(limb) << 32,
       params.prime(params.extendedPrimeIds(level)[limb]), out);
 }

@@ -315,9 +315,9 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
       std::vector<kernels::ConstLimbs> keyA = {view(0, k), view(1, k)};
       kernels::RnsBackend::UniformLimbSource made =
           [&](size_t digit, size_t limb, std::span<uint32_t> out) {
-            kernels::uniformBelow(path, seed, 0,
-                                  uint64_t(digit) << 48 | uint64_t(limb) << 32,
-                                  p.prime(ids[limb]), out);
+            kernels::expandUniform(path, seed, 0,
+                                   uint64_t(digit) << 48 | uint64_t(limb) << 32,
+                                   p.prime(ids[limb]), out);
           };
       if (rotated && compact)
         backend->keySwitchInnerProductRotated(view(2, k), view(3, k), digits,

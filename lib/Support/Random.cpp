@@ -136,8 +136,8 @@ static uint32_t acceptLimit(uint32_t bound) {
   return static_cast<uint32_t>((uint64_t(1) << 32) / bound * bound - 1);
 }
 
-void uniformBelow(const PrngSeed &key, uint64_t nonce, uint64_t counter,
-                  uint32_t bound, std::span<uint32_t> out) noexcept {
+void expandUniform(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                   uint32_t bound, std::span<uint32_t> out) noexcept {
   assert(bound > 0);
   const uint32_t limit = acceptLimit(bound);
   const uint64_t m = ~uint64_t(0) / bound + 1;

@@ -307,9 +307,9 @@ TEST(CpuPaths, UniformSamplerMatchesTheReference) {
              {uint64_t(0), uint64_t(0xfffffffa) | uint64_t(7) << 48}) {
           const PrngSeed key = prng.nextSeed();
           std::vector<uint32_t> want(n), got(n + 1, 0xdeadbeef);
-          uniformBelow(key, 9, counter, bound, want);
-          kernels::uniformBelow(path, key, 9, counter, bound,
-                                std::span(got).first(n));
+          expandUniform(key, 9, counter, bound, want);
+          kernels::expandUniform(path, key, 9, counter, bound,
+                                 std::span(got).first(n));
           ASSERT_TRUE(std::equal(want.begin(), want.end(), got.begin()))
               << cpuPathName(path) << " bound " << bound << " n " << n
               << " counter " << counter;
@@ -427,8 +427,8 @@ struct KeySwitchOperands {
     }
   }
   void source(size_t digit, size_t limb, std::span<uint32_t> out) const {
-    uniformBelow(seed, 5, uint64_t(digit) << 48 | uint64_t(limb) << 32,
-                 ctx.modulus(ids[limb - firstKeyLimb]), out);
+    expandUniform(seed, 5, uint64_t(digit) << 48 | uint64_t(limb) << 32,
+                  ctx.modulus(ids[limb - firstKeyLimb]), out);
   }
   RnsBackend::UniformLimbSource uniformSource() const {
     return [this](size_t digit, size_t limb, std::span<uint32_t> out) {

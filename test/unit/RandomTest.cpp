@@ -97,7 +97,7 @@ TEST(ChaCha8, BulkUniformMatchesWordAtATime) {
         1073479681u, 536903681u, keys.next32() | 1u}) {
     const PrngSeed key = keys.nextSeed();
     std::vector<uint32_t> bulk(1000);
-    uniformBelow(key, 5, 0, bound, bulk);
+    expandUniform(key, 5, 0, bound, bulk);
     const uint64_t keep = (uint64_t(1) << 32) / bound * bound;
     std::vector<uint32_t> block(16);
     uint64_t counter = 0;

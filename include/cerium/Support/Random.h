@@ -35,8 +35,8 @@ void chacha8Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
 /// each word is kept if below the largest multiple of `bound` that fits 32
 /// bits and reduced (no modulo bias), Prng::uniformBelow's rule. `bound` > 0;
 /// it does not throw, so parallel loops call it.
-void uniformBelow(const PrngSeed &key, uint64_t nonce, uint64_t counter,
-                  uint32_t bound, std::span<uint32_t> out) noexcept;
+void expandUniform(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                   uint32_t bound, std::span<uint32_t> out) noexcept;
 
 class Prng {
 public:

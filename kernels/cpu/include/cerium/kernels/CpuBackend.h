@@ -57,15 +57,15 @@ CpuPath cpuPathOf(const RnsBackend &backend);
 
 /// `out` uniform in [0, bound) from the ChaCha8 keystream of (key, nonce)
 /// from block `counter` on, each word kept if below the largest multiple of
-/// `bound` that fits 32 bits and reduced: the values cerium::uniformBelow
+/// `bound` that fits 32 bits and reduced: the values cerium::expandUniform
 /// (Support/Random.h, the reference) draws, with the blocks, the test and
 /// the reduction on `path`'s vector units (Auto: bestCpuPath(), CERIUM_CPU
 /// aside; callers pass resolveCpuPath()'s answer). For the
 /// uniform halves of switching keys; it does not throw, so parallel loops
 /// call it.
-void uniformBelow(CpuPath path, const std::array<uint32_t, 8> &key,
-                  uint64_t nonce, uint64_t counter, uint32_t bound,
-                  std::span<uint32_t> out) noexcept;
+void expandUniform(CpuPath path, const std::array<uint32_t, 8> &key,
+                   uint64_t nonce, uint64_t counter, uint32_t bound,
+                   std::span<uint32_t> out) noexcept;
 
 /// The CPU path for host work beside `backend` (e.g. making a compact key's
 /// limbs): a CPU backend's own, else resolveCpuPath()'s.
