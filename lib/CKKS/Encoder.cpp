@@ -133,20 +133,14 @@ static void inverseButterfliesOnThreads(std::complex<double> *v, size_t n,
     inverseButterflies(v + b * (n / blocks), n / blocks, w);
 }
 
-template <class F>
-size_t Encoder::forEachCoefficient(std::span<const std::complex<double>> values,
-                                   F f, int threads) const {
-  if (values.size() > slots)
-    throw Error(
-        fmt::format("{} values do not fit {} slots", values.size(), slots));
-  // The shortest period q (a power of two) of the zero-padded vector: its
-  // polynomial is one in X^(N / 2q), whose 2q coefficients the size-q
-  // transform of one period gives (the sparse packing of q slots). The
-  // twiddles of the stages of length <= q are the table's last q - 1.
-  size_t q = slots;
+size_t Encoder::period(std::span<const std::complex<double>> values,
+                       size_t slots) {
   auto at = [&](size_t i) {
     return i < values.size() ? values[i] : std::complex<double>();
   };
+  // Halving while the first 2 * half values repeat with period half: the
+  // vector is already periodic with the step before's period.
+  size_t q = slots;
   for (size_t half = slots / 2; half >= 1; half /= 2) {
     bool periodic = true;
     for (size_t i = half; i < 2 * half && periodic; ++i)
@@ -155,6 +149,23 @@ size_t Encoder::forEachCoefficient(std::span<const std::complex<double>> values,
       break;
     q = half;
   }
+  return q;
+}
+
+template <class F>
+size_t Encoder::forEachCoefficient(std::span<const std::complex<double>> values,
+                                   F f, int threads) const {
+  if (values.size() > slots)
+    throw Error(
+        fmt::format("{} values do not fit {} slots", values.size(), slots));
+  // The polynomial of a vector of period q is one in X^(N / 2q), whose 2q
+  // coefficients the size-q transform of one period gives (the sparse
+  // packing of q slots). The twiddles of the stages of length <= q are the
+  // table's last q - 1.
+  const size_t q = period(values, slots);
+  auto at = [&](size_t i) {
+    return i < values.size() ? values[i] : std::complex<double>();
+  };
   std::vector<std::complex<double>> v(q);
   for (size_t i = 0; i < q; ++i)
     v[i] = at(i);

@@ -71,11 +71,30 @@ struct Work {
   double digitLimbs = 0;   // digits x limbs of a key-switch product
   double copiedLimbs = 0;  // limbs a concat copies
   bool keyCompact = false; // a key switch's a limbs made at use (CPU)
+  double encodeShare = 1;  // of a whole encode, a compact constant's (CPU)
   bool keyRotated = false; // a key switch reading its digits permuted
 };
 
 int64_t limbsOf(mlir::Value v) {
   return int64_t(mlir::cast<rns::LimbsType>(v.getType()).getNumLimbs());
+}
+
+/// The period the executor's encoder finds in a constant's slots
+/// (ckks::Encoder::period over the encoder's slot count): its 2q integer
+/// coefficients are what a compact constant holds and transforms.
+uint64_t encoderPeriod(rns::EncodeOp enc, const ckks::Params &p) {
+  const int64_t end = slotValueEnd(enc.getValues(), enc.getOffset(),
+                                   enc.getCount(), enc.getComplex());
+  const size_t slots = encoderSlots(end, p.slots());
+  if (enc.getComplex())
+    return ckks::Encoder::period(expandComplexSlotValues(enc.getValues(),
+                                                         enc.getOffset(),
+                                                         enc.getCount()),
+                                 slots);
+  const std::vector<double> real =
+      expandSlotValues(enc.getValues(), enc.getOffset(), enc.getCount());
+  return ckks::Encoder::period(
+      std::vector<std::complex<double>>(real.begin(), real.end()), slots);
 }
 
 /// The planned arena offset (in limbs) of a value.
@@ -538,7 +557,7 @@ double cpuSeconds(const Work &w, const CpuCosts &c) {
     return l.at(w.digitLimbs);
   }
   if (w.kind == "encode")
-    return c.encode.at(w.limbs);
+    return c.encode.at(w.limbs) * w.encodeShare;
   return 0;
 }
 
@@ -776,17 +795,7 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
         return;
       }
       compactConstants.insert(enc);
-      // The period the encoder finds is at most its slot count, and the
-      // stored period where that repeats over every slot.
-      const int64_t end = slotValueEnd(enc.getValues(), enc.getOffset(),
-                                       enc.getCount(), enc.getComplex());
-      const uint64_t slots = encoderSlots(end, p.slots());
-      const uint64_t stored =
-          uint64_t(slotPeriod(enc.getValues(), enc.getComplex()));
-      const bool repeats = !enc.getOffset().value_or(0) &&
-                           uint64_t(end) == slots &&
-                           llvm::isPowerOf2_64(stored);
-      compact += 16.0 * double(repeats ? std::min(stored, slots) : slots);
+      compact += 16.0 * double(encoderPeriod(enc, p));
     });
     e.plaintextBytes = (whole + compact) / target.devices;
   }
@@ -838,6 +847,14 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
       continue;
     if (w.kind == "key_switch")
       w.keyCompact = held.compact(runtime::keyName(&op));
+    // The CPU keeps a constant whose one use is a kernel's operand compact
+    // (one process): its 2q of the N coefficients are transformed, not N.
+    if (auto enc = mlir::dyn_cast<rns::EncodeOp>(op);
+        enc && !target.gpu && ranks == 1 && enc.getResult().hasOneUse() &&
+        mlir::isa<rns::KernelOp>(*enc.getResult().user_begin())) {
+      w.encodeShare = std::min(1.0, 2.0 * double(encoderPeriod(enc, p)) / n);
+      w.bytes *= w.encodeShare;
+    }
     ++e.byKind[w.kind].calls;
     if (compactConstants.count(&op)) {
       // Spread, then an NTT of every limb (two passes over them).

@@ -131,6 +131,10 @@ TEST(Encoder, PeriodicVectorsEncodeThroughTheirPeriod) {
             Encoder(params, q).encode(period, scale, 0, *backend).value.data)
             << "period " << q;
       }
+      // Encoder::period finds q (what --estimate prices a compact constant
+      // by), and signedCoefficients keeps its 2q coefficients.
+      EXPECT_EQ(Encoder::period(z, n), q);
+      EXPECT_EQ(full.signedCoefficients(z, scale, 1).size(), 2 * q);
       auto back = full.decode(pt, *backend);
       double maxErr = 0;
       for (size_t k = 0; k < n; ++k)

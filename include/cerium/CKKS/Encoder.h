@@ -65,6 +65,13 @@ public:
 
   const Params &params() const { return *p; }
 
+  /// The shortest period q (a power of two, at most `slots`) of `values`
+  /// zero-padded to `slots`: an encoder for `slots` makes their polynomial
+  /// one in X^(N / 2q), with 2q coefficients that may be nonzero
+  /// (signedCoefficients' length).
+  static size_t period(std::span<const std::complex<double>> values,
+                       size_t slots);
+
 private:
   void fft(std::vector<std::complex<double>> &v) const;
   /// Finds the shortest period q (a power of two) of `values` (zero-padded
