@@ -23,15 +23,21 @@
 #include "cerium/Compiler/Session.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/Dialect/RNS/IR/RNSDialect.h"
+#include "cerium/Dialect/RNS/Transforms/Passes.h"
 #include "cerium/Dialect/SlotValues.h"
+#include "cerium/Runtime/Communicator.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/kernels/CpuBackend.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <cmath>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <thread>
 
 using namespace cerium;
 using Tensor = std::vector<double>;
@@ -576,6 +582,69 @@ private:
   kernels::RnsBackend &cpu;
 };
 
+/// The ranks of a run as threads of this process, exchanging through
+/// memory: each collective is a barrier (a generation count) around the
+/// copies, so executors on several threads run a partitioned schedule as
+/// several processes would.
+class ThreadWorld {
+public:
+  explicit ThreadWorld(int size) : parts(size_t(size)) {}
+
+  class Rank final : public runtime::Communicator {
+  public:
+    Rank(ThreadWorld &world, int rank) : world(world), me(rank) {}
+    int rank() const override { return me; }
+    int size() const override { return int(world.parts.size()); }
+    int localRank() const override { return me; }
+    std::string transport() const override { return "threads"; }
+    void allGather(std::span<const uint32_t> mine, std::span<uint32_t> all,
+                   std::span<const size_t> counts) override {
+      checkGather(me, size(), mine, all, counts);
+      world.parts[size_t(me)].assign(mine.begin(), mine.end());
+      world.arrive();
+      size_t at = 0;
+      for (const std::vector<uint32_t> &part : world.parts) {
+        std::ranges::copy(part, all.begin() + ptrdiff_t(at));
+        at += part.size();
+      }
+      world.arrive(); // nobody refills a part before every rank read it
+    }
+    void broadcast(std::span<uint32_t> words, int root) override {
+      if (me == root)
+        world.parts[size_t(root)].assign(words.begin(), words.end());
+      world.arrive();
+      if (me != root)
+        std::ranges::copy(world.parts[size_t(root)], words.begin());
+      world.arrive();
+    }
+    void barrier() override { world.arrive(); }
+    [[noreturn]] void abort(int) override { std::abort(); }
+
+  private:
+    ThreadWorld &world;
+    int me;
+  };
+
+private:
+  void arrive() {
+    std::unique_lock<std::mutex> lock(mutex);
+    const uint64_t generation = passed;
+    if (++waiting == parts.size()) {
+      waiting = 0;
+      ++passed;
+      all.notify_all();
+      return;
+    }
+    all.wait(lock, [&] { return passed != generation; });
+  }
+
+  std::vector<std::vector<uint32_t>> parts;
+  std::mutex mutex;
+  std::condition_variable all;
+  size_t waiting = 0;
+  uint64_t passed = 0;
+};
+
 } // namespace
 
 // A device keeps each plaintext constant after its first use, as encoded
@@ -629,4 +698,92 @@ fn main(x: cipher[64]) -> cipher[10] {
   EXPECT_GT(split.compactCount, 0);
   EXPECT_LE(split.whole, whole.whole / 2);
   EXPECT_EQ(split.wholeCount + split.compactCount, whole.wholeCount);
+}
+
+// The same device paths in a run over two processes (two threads here, each
+// with its own backend as a device and a communicator through memory), the
+// schedule partitioned limb-wise so that each process keeps its own limbs
+// of every constant: rank 0's outputs are the one-process CPU run's, word
+// for word, whole and compact, on both runs (warm-up and after).
+TEST(CompileAndRun, DeviceConstantsOverTwoProcessesAreBitIdentical) {
+  CERIUM_SEEDED_PRNG(prng);
+  mlir::MLIRContext context;
+  DigitsRun r = prepareDigits(R"(
+weights w = load("digits.safetensors");
+fn main(x: cipher[64]) -> cipher[10] {
+  let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
+  h = poly(h, [0, 0.5, 0.125], range = [-8, 8]);
+  return linear(h, w["fc2.weight"], w["fc2.bias"]);
+}
+)",
+                              context, prng);
+  Compilation &c = r.c;
+  const session::KeySet &keys = r.keys;
+  auto expected =
+      runtime::runSchedule(c.main(), c.params, *r.backend, keys.eval, r.cts);
+
+  constexpr int kRanks = 2;
+  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> modules;
+  for (int rank = 0; rank < kRanks; ++rank) {
+    modules.push_back(c.program.module->clone());
+    mlir::PassManager pm(&context);
+    rns::PartitionOptions options;
+    options.ranks = kRanks;
+    options.mode = "limbs";
+    pm.addNestedPass<mlir::func::FuncOp>(rns::createPartitionPass(options));
+    pm.addNestedPass<mlir::func::FuncOp>(rns::createPlanMemoryPass(rank));
+    ASSERT_TRUE(mlir::succeeded(pm.run(*modules.back())));
+  }
+  // Limb-wise: the processes exchange limbs, and hold constants in part.
+  int gathers = 0, encodesHeldInPart = 0;
+  modules[1]->walk([&](mlir::Operation *op) {
+    gathers += mlir::isa<rns::AllGatherOp>(op);
+    auto held = op->getAttrOfType<mlir::DenseI64ArrayAttr>("rns.held");
+    encodesHeldInPart +=
+        mlir::isa<rns::EncodeOp>(op) && held && held.asArrayRef()[0] == 1;
+  });
+  EXPECT_GT(gathers, 0);
+  EXPECT_GT(encodesHeldInPart, 0);
+  using Form = runtime::ScheduleExecutor::DeviceConstants;
+  for (Form form : {Form::Whole, Form::Compact}) {
+    ThreadWorld world(kRanks);
+    std::vector<std::vector<std::vector<ckks::Ciphertext>>> outs(kRanks);
+    std::vector<std::string> failures(kRanks);
+    std::vector<runtime::ScheduleExecutor::ConstantBytes> kept(kRanks);
+    std::vector<std::thread> ranks;
+    for (int rank = 0; rank < kRanks; ++rank)
+      ranks.emplace_back([&, rank] {
+        try {
+          auto cpu = kernels::createCpuBackend(c.params->rns(), {1});
+          HostAsDevice device(*cpu);
+          ThreadWorld::Rank link(world, rank);
+          auto main =
+              modules[size_t(rank)]->lookupSymbol<mlir::func::FuncOp>("main");
+          runtime::ScheduleExecutor executor(main, c.params, device, &link);
+          executor.setDeviceConstants(form, form == Form::Whole ? 0 : SIZE_MAX);
+          for (int run = 0; run < 2; ++run)
+            outs[size_t(rank)].push_back(executor.run(keys.eval, r.cts));
+          kept[size_t(rank)] = executor.deviceConstantBytes();
+        } catch (const std::exception &e) {
+          failures[size_t(rank)] = e.what();
+        }
+      });
+    for (std::thread &t : ranks)
+      t.join();
+    for (int rank = 0; rank < kRanks; ++rank) {
+      ASSERT_EQ(failures[size_t(rank)], "") << "rank " << rank;
+      EXPECT_GT(form == Form::Whole ? kept[size_t(rank)].wholeCount
+                                    : kept[size_t(rank)].compactCount,
+                0)
+          << "rank " << rank;
+    }
+    for (int rank = 0; rank < kRanks; ++rank)
+      for (const auto &run : outs[size_t(rank)]) {
+        ASSERT_EQ(run.size(), expected.size());
+        for (size_t i = 0; i < run.size(); ++i)
+          EXPECT_TRUE(run[i].value.data == expected[i].value.data)
+              << "rank " << rank << ", output " << i << ", "
+              << (form == Form::Whole ? "whole" : "compact");
+      }
+  }
 }
