@@ -739,6 +739,46 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   };
   std::vector<llvm::DenseSet<mlir::Operation *>> merged(
       static_cast<size_t>(ranks));
+  // The limbs each concat copies under each process's plan, as the executor
+  // copies them: every operand not computed in place, or in a limb-wise
+  // concat the process's own limbs of it (whole or held owned-only on
+  // either side), read while that process's plan is on the schedule.
+  llvm::DenseMap<mlir::Operation *, std::vector<double>> concatCopies;
+  auto recordConcatCopies = [&](int64_t r) {
+    schedule.walk([&](rns::ConcatOp c) {
+      auto on = c->getAttrOfType<mlir::StringAttr>("rns.on");
+      const bool limbWise = on && on.getValue() == "limbs";
+      const bool outOwned = limbWise && heldOwned(c.getResult());
+      const int64_t out = offsetOf(schedule, c.getResult());
+      int64_t position = 0, ordinal = 0;
+      double copied = 0;
+      for (mlir::Value v : c.getInputs()) {
+        const bool inOwned = limbWise && heldOwned(v);
+        const int64_t in = offsetOf(schedule, v);
+        int64_t owned = 0;
+        if (!outOwned && !inOwned) {
+          if (in != out + position)
+            copied += double(limbsOf(v));
+          for (auto [first, count] : ownedRuns(v.getType(), r, ranks))
+            owned += int64_t(count);
+        } else {
+          for (auto [first, count] : ownedRuns(v.getType(), r, ranks)) {
+            const int64_t from = in + (inOwned ? owned : int64_t(first));
+            const int64_t to =
+                out + (outOwned ? ordinal + owned : position + int64_t(first));
+            if (from != to)
+              copied += double(count);
+            owned += int64_t(count);
+          }
+        }
+        position += limbsOf(v);
+        ordinal += owned;
+      }
+      std::vector<double> &copies = concatCopies[c];
+      copies.resize(size_t(ranks));
+      copies[size_t(r)] = copied;
+    });
+  };
   auto collectOneCalls = [&](llvm::DenseSet<mlir::Operation *> &set) {
     for (mlir::Operation &op : schedule.getBody().front())
       if (op.getNumResults() && oneCall(op))
@@ -762,6 +802,7 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
           double(schedule->getAttrOfType<mlir::IntegerAttr>("rns.arena_limbs")
                      .getInt()));
       collectOneCalls(merged[size_t(r)]);
+      recordConcatCopies(r);
     }
   } else {
     // Partitioned (and planned) by the caller: its one plan for all.
@@ -864,12 +905,24 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
       w.modmuls = w.butterflies;
       w.bytes = 5 * w.limbs * n * kWord;
     }
+    // A concat's copies under process r's plan (describe() read the plan
+    // left on the schedule, rank 0's).
+    auto onRank = [&](int64_t r) {
+      auto it = concatCopies.find(&op);
+      if (it == concatCopies.end())
+        return w;
+      Work mine = w;
+      mine.copiedLimbs = it->second[size_t(r)];
+      mine.bytes = 2 * mine.copiedLimbs * n * kWord;
+      return mine;
+    };
     mlir::Attribute on = op.getAttr("rns.on");
     if (auto one = mlir::dyn_cast_or_null<mlir::IntegerAttr>(on)) {
       if (one.getInt() < 0 || one.getInt() >= ranks)
         throw Error("--estimate: the schedule places an op on no process");
       ++e.placedOps;
-      charge(one.getInt(), w, secondsOf(w));
+      const Work mine = onRank(one.getInt());
+      charge(one.getInt(), mine, secondsOf(mine));
       continue;
     }
     auto limbs = mlir::dyn_cast_or_null<mlir::StringAttr>(on);
@@ -894,8 +947,8 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
         }
         continue;
       }
-      // A limb-wise concat copies its operands' limbs of this process (the
-      // copy's bytes are the op's, as one process's plan places them).
+      // A limb-wise concat copies its operands' limbs of this process
+      // (onRank, below).
       if (!mlir::isa<rns::ConcatOp>(op)) {
         for (int64_t r = 0; r < ranks; ++r) {
           const bool oneCallHere = merged[size_t(r)].count(&op);
@@ -916,9 +969,10 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
         continue;
       }
     }
-    const double seconds = secondsOf(w);
-    for (int64_t r = 0; r < ranks; ++r)
-      charge(r, w, seconds);
+    for (int64_t r = 0; r < ranks; ++r) {
+      const Work mine = onRank(r);
+      charge(r, mine, secondsOf(mine));
+    }
   }
   const size_t slowest =
       size_t(std::max_element(clock.begin(), clock.end()) - clock.begin());
