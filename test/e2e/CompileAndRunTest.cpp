@@ -647,6 +647,16 @@ private:
 
 } // namespace
 
+// Two layers and a polynomial: plaintext constants a device keeps.
+const char *const kLayersWithConstants = R"(
+weights w = load("digits.safetensors");
+fn main(x: cipher[64]) -> cipher[10] {
+  let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
+  h = poly(h, [0, 0.5, 0.125], range = [-8, 8]);
+  return linear(h, w["fc2.weight"], w["fc2.bias"]);
+}
+)";
+
 // A device keeps each plaintext constant after its first use, as encoded
 // limbs or as the integer coefficients of one period expanded at each use
 // (issue 12: a GPU would otherwise hold every encoded diagonal). Every form,
@@ -656,15 +666,7 @@ private:
 TEST(CompileAndRun, DeviceConstantsWholeOrCompactAreBitIdentical) {
   CERIUM_SEEDED_PRNG(prng);
   mlir::MLIRContext context;
-  DigitsRun r = prepareDigits(R"(
-weights w = load("digits.safetensors");
-fn main(x: cipher[64]) -> cipher[10] {
-  let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
-  h = poly(h, [0, 0.5, 0.125], range = [-8, 8]);
-  return linear(h, w["fc2.weight"], w["fc2.bias"]);
-}
-)",
-                              context, prng);
+  DigitsRun r = prepareDigits(kLayersWithConstants, context, prng);
   Compilation &c = r.c;
   const session::KeySet &keys = r.keys;
   const auto &cts = r.cts;
@@ -708,15 +710,7 @@ fn main(x: cipher[64]) -> cipher[10] {
 TEST(CompileAndRun, DeviceConstantsOverTwoProcessesAreBitIdentical) {
   CERIUM_SEEDED_PRNG(prng);
   mlir::MLIRContext context;
-  DigitsRun r = prepareDigits(R"(
-weights w = load("digits.safetensors");
-fn main(x: cipher[64]) -> cipher[10] {
-  let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
-  h = poly(h, [0, 0.5, 0.125], range = [-8, 8]);
-  return linear(h, w["fc2.weight"], w["fc2.bias"]);
-}
-)",
-                              context, prng);
+  DigitsRun r = prepareDigits(kLayersWithConstants, context, prng);
   Compilation &c = r.c;
   const session::KeySet &keys = r.keys;
   auto expected =
