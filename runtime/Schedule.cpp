@@ -307,11 +307,9 @@ private:
     size_t degree = 0;
   };
   llvm::DenseMap<Value, CompactConstant> compactConstants;
-  /// Whether the encode making `result` may keep it compact (its period
-  /// decides at the run; a full-period one is spread into its range).
+  /// Whether the encode making `result` may keep it compact here.
   bool mayStayCompact(Value result) const {
-    return backend.hostAccessible() && !comm && result.hasOneUse() &&
-           isa<rns::KernelOp>(*result.user_begin());
+    return backend.hostAccessible() && !comm && constantMayStayCompact(result);
   }
   /// The arena ranges to fault in before the run (offset, limbs), from
   /// loadPlan: every planned array but a constant that may stay compact.
@@ -768,15 +766,8 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   if (made == encoders.end())
     made = encoders.try_emplace(slots, p, slots).first;
   const ckks::Encoder &encoder = made->second;
-  std::vector<std::complex<double>> values =
-      e.getComplex()
-          ? expandComplexSlotValues(e.getValues(), e.getOffset(), e.getCount())
-          : [&] {
-              std::vector<double> real =
-                  expandSlotValues(e.getValues(), e.getOffset(), e.getCount());
-              return std::vector<std::complex<double>>(real.begin(),
-                                                       real.end());
-            }();
+  std::vector<std::complex<double>> values = expandEncodeSlotValues(
+      e.getValues(), e.getOffset(), e.getCount(), e.getComplex());
   if (backend.hostAccessible()) {
     // A constant of a short period (a DFT diagonal of narrow butterflies, a
     // matrix diagonal of period d) whose one use is a kernel's operand stays
@@ -945,8 +936,7 @@ void ScheduleExecutor::Impl::loadPlan() {
                   "arena");
     placement[v] = offset;
     if (backend.hostAccessible() &&
-        (!isa<OpResult>(v) || !isa<rns::EncodeOp>(v.getDefiningOp()) ||
-         !mayStayCompact(v)))
+        !(v.getDefiningOp<rns::EncodeOp>() && mayStayCompact(v)))
       writtenRanges.push_back({offset, limbs});
   };
   auto args = main->getAttrOfType<DenseI64ArrayAttr>("rns.arg_offsets");
@@ -992,6 +982,10 @@ void ScheduleExecutor::Impl::loadPlan() {
       if (!comm || gather.getSourceAttr().getInt() >= comm->size())
         throw Error("the schedule gathers limbs but runs in one process");
   }
+}
+
+bool constantMayStayCompact(Value encoded) {
+  return encoded.hasOneUse() && isa<rns::KernelOp>(*encoded.user_begin());
 }
 
 // The arena's pages are faulted in before the run, as a server that keeps

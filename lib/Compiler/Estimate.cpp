@@ -85,16 +85,10 @@ int64_t limbsOf(mlir::Value v) {
 uint64_t encoderPeriod(rns::EncodeOp enc, const ckks::Params &p) {
   const int64_t end = slotValueEnd(enc.getValues(), enc.getOffset(),
                                    enc.getCount(), enc.getComplex());
-  const size_t slots = encoderSlots(end, p.slots());
-  if (enc.getComplex())
-    return ckks::Encoder::period(expandComplexSlotValues(enc.getValues(),
-                                                         enc.getOffset(),
-                                                         enc.getCount()),
-                                 slots);
-  const std::vector<double> real =
-      expandSlotValues(enc.getValues(), enc.getOffset(), enc.getCount());
   return ckks::Encoder::period(
-      std::vector<std::complex<double>>(real.begin(), real.end()), slots);
+      expandEncodeSlotValues(enc.getValues(), enc.getOffset(), enc.getCount(),
+                             enc.getComplex()),
+      encoderSlots(end, p.slots()));
 }
 
 /// The planned arena offset (in limbs) of a value.
@@ -756,11 +750,11 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
         const bool inOwned = limbWise && heldOwned(v);
         const int64_t in = offsetOf(schedule, v);
         int64_t owned = 0;
+        // (ordinal, the place among owned limbs, counts only where the
+        // result is held owned-only.)
         if (!outOwned && !inOwned) {
           if (in != out + position)
             copied += double(limbsOf(v));
-          for (auto [first, count] : ownedRuns(v.getType(), r, ranks))
-            owned += int64_t(count);
         } else {
           for (auto [first, count] : ownedRuns(v.getType(), r, ranks)) {
             const int64_t from = in + (inOwned ? owned : int64_t(first));
@@ -893,8 +887,8 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     // The CPU keeps a constant whose one use is a kernel's operand compact
     // (one process): its 2q of the N coefficients are transformed, not N.
     if (auto enc = mlir::dyn_cast<rns::EncodeOp>(op);
-        enc && !target.gpu && ranks == 1 && enc.getResult().hasOneUse() &&
-        mlir::isa<rns::KernelOp>(*enc.getResult().user_begin())) {
+        enc && !target.gpu && ranks == 1 &&
+        runtime::constantMayStayCompact(enc.getResult())) {
       w.encodeShare = std::min(1.0, 2.0 * double(encoderPeriod(enc, p)) / n);
       w.bytes *= w.encodeShare;
     }

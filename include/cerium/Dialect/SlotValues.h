@@ -197,6 +197,17 @@ expandComplexSlotValues(mlir::Attribute values, std::optional<int64_t> offset,
   return slots;
 }
 
+/// The slots [0, offset + count) of an encode as the encoder takes them,
+/// complex (real values with zero imaginary parts).
+inline std::vector<std::complex<double>>
+expandEncodeSlotValues(mlir::Attribute values, std::optional<int64_t> offset,
+                       std::optional<int64_t> count, bool complex) {
+  if (complex)
+    return expandComplexSlotValues(values, offset, count);
+  const std::vector<double> real = expandSlotValues(values, offset, count);
+  return std::vector<std::complex<double>>(real.begin(), real.end());
+}
+
 /// Custom assembly: `[1.0, 2.0]` for f64 values (the form before compact
 /// storage), `f32 [1.0, 2.0]` for f32.
 inline mlir::ParseResult parseSlotValues(mlir::OpAsmParser &parser,

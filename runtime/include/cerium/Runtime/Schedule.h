@@ -136,6 +136,12 @@ private:
   std::unique_ptr<Impl> impl;
 };
 
+/// Whether the CPU executor of one process may keep the constant an
+/// rns.encode makes (`encoded`) compact, as its size-2q transforms read
+/// in place by the kernel that is its one use (elementwiseRepeated); the
+/// constant's period decides at the run (a full-period one is spread).
+bool constantMayStayCompact(mlir::Value encoded);
+
 /// The number of processes a schedule was partitioned for (1 if none).
 int64_t scheduleRanks(mlir::func::FuncOp main);
 
