@@ -80,6 +80,18 @@ std::string statsReport(Compilation &c) {
   if (approximations)
     for (mlir::Attribute a : approximations)
       out += fmt::format("  {}\n", mlir::cast<mlir::StringAttr>(a).getValue());
+  // The layouts the lowering's assignment chose, and the conversions.
+  if (c.ckksModule)
+    if (auto summary =
+            (*c.ckksModule)
+                ->getAttrOfType<mlir::StringAttr>(fhe::kLayoutSummaryAttr)) {
+      out += fmt::format("layouts           {}\n", summary.getValue().str());
+      if (auto notes = (*c.ckksModule)
+                           ->getAttrOfType<mlir::ArrayAttr>(fhe::kLayoutsAttr))
+        for (mlir::Attribute a : notes)
+          out += fmt::format("  {}\n",
+                             mlir::cast<mlir::StringAttr>(a).getValue().str());
+    }
   out += fmt::format(
       "evaluation keys   {} (relinearization: {}, rotations: {}{}), {} in "
       "memory whole, {} compact (cerium-run --keys; the uniform halves as "

@@ -155,6 +155,12 @@ def strided_conv_ref(x):
     return [s, p, p.mean(axis=(1, 2)), g + h, h]
 
 
+def layout_choice_ref(x, y, z):
+    s = conv2d(x, strided_kernel(4, 4, 37, 17, 32.0), stride=2, padding=1) ** 2
+    m = conv2d(z, strided_kernel(4, 1, 53, 19, 64.0), stride=2, padding=1)
+    return [s + y, y - s, (m * m).mean(axis=(1, 2))]
+
+
 def resnet_mini_ref(x):
     """resnet_mini.fhe by examples/resnet20/resnet20.py's float64 layers."""
     sys.path.insert(0, os.path.join(ROOT, "examples", "resnet20"))
@@ -239,8 +245,11 @@ PROGRAMS = {
                              multi_ct_elementwise_ref),
     "multi_ct_linear": ({"x": (40,), "b": (6, 20)}, multi_ct_linear_ref),
     "multi_ct_conv": ({"x": (2, 6, 6)}, multi_ct_conv_ref),
-    # Strided convolutions in the input's grid (FHEToCKKS gridLayout).
+    # Strided convolutions: in the input's grid, multiplexed or compact, as
+    # the layout assignment prices them (FHEToCKKS, "Layout assignment").
     "strided_conv": ({"x": (4, 8, 8)}, strided_conv_ref),
+    "layout_choice": ({"x": (4, 16, 16), "y": (4, 8, 8), "z": (1, 16, 16)},
+                      layout_choice_ref),
     "resnet_mini": ({"x": ((3, 8, 8), -3, 3)}, resnet_mini_ref),
 }
 

@@ -24,6 +24,7 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
@@ -34,6 +35,7 @@
 #include <optional>
 #include <set>
 #include <type_traits>
+#include <variant>
 
 using namespace mlir;
 namespace shapes = cerium::shapes;
@@ -193,6 +195,53 @@ struct MapEntry {
   double value;
 };
 
+/// How a slot-level map on a ciphertext whose positions [0, inExtent) are
+/// the input's is evaluated (LoweringState::applySlotMap): rotations wrap
+/// within `period` (the power of two past every position, or the slot
+/// count), x is first `doubled` when two periods fit the slots, and the
+/// diagonals (in - out mod period) split into baby steps k mod `width` and
+/// giant steps k - k mod width, the power-of-two width with the fewest
+/// `rotations` over the diagonals present.
+struct SlotMapPlan {
+  int64_t period = 1, width = 1, rotations = 0, diagonals = 0;
+  bool doubled = false;
+};
+SlotMapPlan planSlotMap(int64_t slots, int64_t inExtent,
+                        const std::vector<MapEntry> &entries) {
+  SlotMapPlan plan;
+  int64_t top = inExtent - 1;
+  for (const MapEntry &m : entries)
+    top = std::max({top, m.out, m.in});
+  const int64_t d = int64_t(llvm::PowerOf2Ceil(uint64_t(top + 1)));
+  plan.doubled = 2 * d <= slots;
+  plan.period = plan.doubled ? d : slots;
+  std::vector<int64_t> ks;
+  ks.reserve(entries.size());
+  for (const MapEntry &m : entries)
+    if (m.value != 0)
+      ks.push_back(((m.in - m.out) % plan.period + plan.period) % plan.period);
+  llvm::sort(ks);
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  plan.diagonals = int64_t(ks.size());
+  plan.rotations = std::numeric_limits<int64_t>::max();
+  for (int64_t w = 1; w <= plan.period; w <<= 1) {
+    std::set<int64_t> babies, giants;
+    for (int64_t k : ks) {
+      babies.insert(k % w);
+      giants.insert(k - k % w);
+    }
+    const int64_t rotations = int64_t(babies.size() + giants.size()) -
+                              int64_t(babies.count(0) + giants.count(0));
+    if (rotations < plan.rotations) {
+      plan.rotations = rotations;
+      plan.width = w;
+    }
+  }
+  if (ks.empty())
+    plan.rotations = 0;
+  return plan;
+}
+
 /// Baby steps of slot-level maps on the same input ciphertext, shared
 /// between the maps to each output part: the doubled copies by (input,
 /// D) and the rotations by (operand, steps).
@@ -244,6 +293,18 @@ RelayoutPlan planRelayout(const Shape &shape, const Layout &from,
     return oneMap;
   staged.steps.back() = to;
   return staged;
+}
+
+/// The map that moves each element of `shape` from layout `from` to `to`.
+std::vector<MapEntry> moveEntries(const Shape &shape, const Layout &from,
+                                  const Layout &to) {
+  auto in = positions(shape, from);
+  auto out = positions(shape, to);
+  std::vector<MapEntry> entries;
+  entries.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i)
+    entries.push_back({out[i], in[i], 1.0});
+  return entries;
 }
 
 /// The approximation's program on a ciphertext; constants fill `n` slots.
@@ -326,6 +387,7 @@ public:
              << largest << " slots as laid out takes more than "
              << kMaxCiphertextsPerTensor << " ciphertexts of " << slots
              << " slots";
+    assignLayouts();
     return success();
   }
 
@@ -480,13 +542,9 @@ public:
   Value applySlotMap(ckks::Emitter &e, Value x, int64_t inExtent,
                      const std::vector<MapEntry> &entries,
                      SharedSteps *shared = nullptr) const {
-    int64_t top = inExtent - 1;
-    for (const MapEntry &m : entries)
-      top = std::max({top, m.out, m.in});
-    int64_t d = int64_t(llvm::PowerOf2Ceil(uint64_t(top + 1)));
-    const bool doubled = 2 * d <= slots;
-    if (!doubled)
-      d = slots;
+    const SlotMapPlan plan = planSlotMap(slots, inExtent, entries);
+    const int64_t d = plan.period, g = plan.width;
+    const bool doubled = plan.doubled;
     // Diagonal k: (output position, value) pairs.
     std::map<int64_t, std::vector<std::pair<int64_t, double>>> diagonals;
     for (const MapEntry &m : entries)
@@ -494,20 +552,6 @@ public:
         diagonals[((m.in - m.out) % d + d) % d].push_back({m.out, m.value});
     if (diagonals.empty())
       return e.mulConst(x, 0);
-    int64_t g = 1, best = std::numeric_limits<int64_t>::max();
-    for (int64_t w = 1; w <= d; w <<= 1) {
-      std::set<int64_t> babies, giants;
-      for (const auto &[k, unused] : diagonals) {
-        babies.insert(k % w);
-        giants.insert(k - k % w);
-      }
-      int64_t rotations = int64_t(babies.size() + giants.size()) -
-                          babies.count(0) - giants.count(0);
-      if (rotations < best) {
-        best = rotations;
-        g = w;
-      }
-    }
     // With `shared`, each baby step is made once per input ciphertext.
     auto once = [&](SharedSteps::Cache SharedSteps::*cache, Value v,
                     int64_t key, auto make) -> Value {
@@ -551,6 +595,13 @@ public:
     return ckks::RescaleOp::create(e.b, e.loc, acc);
   }
 
+  /// `v`'s ciphertexts (`parts`) in layout `to`: its compact copy (made
+  /// once) or a relayout.
+  Parts convert(ckks::Emitter &e, Value v, ValueRange parts, const Layout &to) {
+    return to == paddedLayout(shapeOf(v)) ? compact(e, v, parts)
+                                          : relayout(e, v, parts, to);
+  }
+
   /// `v`'s ciphertexts (`parts`) with its elements in row-major order from
   /// position 0 and zeros elsewhere.
   Parts compact(ckks::Emitter &e, Value v, ValueRange parts) {
@@ -574,12 +625,7 @@ public:
     if (to == paddedLayout(shape) && compacted.count(v))
       return compacted.at(v);
     auto move = [&](ValueRange x, const Layout &a, const Layout &t) {
-      auto in = positions(shape, a);
-      auto out = positions(shape, t);
-      std::vector<MapEntry> entries;
-      for (size_t i = 0; i < in.size(); ++i)
-        entries.push_back({out[i], in[i], 1.0});
-      return applyLinearMap(e, x, a.extent, t.extent, entries);
+      return applyLinearMap(e, x, a.extent, t.extent, moveEntries(shape, a, t));
     };
     RelayoutPlan plan = planRelayout(shape, from, to);
     if (plan.steps.empty())
@@ -643,19 +689,11 @@ public:
                int64_t m, const std::function<double(int64_t, int64_t)> &weight,
                const PlainTensor *bias) {
     const Shape inShape = shapeOf(in);
-    // A strided input is read where it is; the output rows are padded.
-    const Shape inLayout =
-        layoutOf(in).padded.empty() ? inShape : layoutOf(in).padded;
     const int64_t n = inShape.back();
     const int64_t rows = shapes::numElements(inShape) / n;
-    Shape outShape = shapeOf(result), outLayout = outShape;
-    if (inShape.size() >= 2) {
-      outLayout = inLayout;
-      outLayout.back() =
-          std::max(inLayout.back(), int64_t(llvm::PowerOf2Ceil(uint64_t(m))));
-    }
+    const Shape outShape = shapeOf(result);
     auto inPos = positionsOf(in);
-    auto outPos = shapes::paddedPositions(outShape, outLayout);
+    auto outPos = positionsOf(result);
     std::vector<MapEntry> entries;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t i = 0; i < m; ++i)
@@ -663,9 +701,7 @@ public:
           if (double w = weight(i, j); w != 0)
             entries.push_back(
                 {outPos[size_t(r * m + i)], inPos[size_t(r * n + j)], w});
-    Parts y = applyLinearMap(e, parts, extentOf(in),
-                             shapes::numElements(outLayout), entries);
-    setLayout(result, paddedLayout(outLayout));
+    Parts y = applyLinearMap(e, parts, extentOf(in), extentOf(result), entries);
     if (!bias)
       return y;
     std::vector<double> bv = place(result, broadcastTo(*bias, outShape), false);
@@ -673,70 +709,509 @@ public:
         y, [&](Value ct, size_t k) { return e.addPlain(ct, partOf(bv, k)); });
   }
 
-  /// Where a conv2d or avgpool2d of stride s keeps its output [O, Ho, Wo]:
-  /// in its input's grid, element (o, y, x) at the position of input pixel
-  /// (o, s y, s x) (the input's channel stride, s times its row and column
-  /// strides), so that an output element and the input pixels it reads are
-  /// the same distance apart for every (y, x) and the map's diagonals are
-  /// the taps times the channel offsets (Lee et al., ICML 2022). Compact
-  /// where the grid cannot hold the output.
-  ///
-  /// When that grid needs more ciphertexts than the input, the output's
-  /// channels are multiplexed into the cells the stride empties instead
-  /// (Layout::mux): fewer ciphertexts for every later op (bootstraps and
-  /// nonlinear functions above all), for a few more diagonals per map. A
-  /// multiplexed input's strided map multiplexes further, its stride-1 map
-  /// keeps the layout: compact positions are no translation of multiplexed
-  /// ones (a map between them has a diagonal per pixel row), and a block's
-  /// residual add would meet its multiplexed shortcut. ResNet-20: 8% less
-  /// time by the cost model, a third less arena, than compact outputs.
-  Layout gridLayout(Value in, const Shape &out, int64_t stride) const {
-    const Layout l = layoutOf(in);
-    std::optional<Layout> grid;
-    if (l.mux != 1) {
-      grid = multiplexedLayout(l, out, stride);
-    } else {
-      grid = stridedLayout(
-          out, {l.strides[0], stride * l.strides[1], stride * l.strides[2]});
-      if (stride > 1 && (!grid || partsFor(grid->extent) > partsFor(l.extent)))
-        if (auto mux = multiplexedLayout(l, out, stride))
-          if (!grid || partsFor(mux->extent) < partsFor(grid->extent))
-            grid = mux;
+  //===--------------------------------------------------------------------===//
+  // Layout assignment
+  //
+  // Every cipher value's layout is fixed before any op is lowered, for the
+  // whole program at once, and the patterns follow it. resultLayout gives
+  // an op's result layout from its operands' and, where the layout is
+  // free, the op's placement: a conv2d's or avgpool2d's output in its
+  // input's grid, multiplexed into the grid's gaps, or compact; an
+  // elementwise op on two cipher operands whose layouts differ takes the
+  // left one's or the right one's, and the other is converted. A set of
+  // placements is priced by estimating the program's work under it
+  // (programCost): each map's rotations and diagonals as applyLinearMap
+  // would emit them, every conversion and compact copy the layouts force,
+  // and per-ciphertext work (products, levels, bootstraps) times the
+  // ciphertexts each value takes. Starting from a rule of thumb (the
+  // placement with the fewest ciphertexts), each placement is changed in
+  // turn while that lowers the total (coordinate descent): the whole
+  // program is re-laid each time, so a choice's effect on every later
+  // layer, conversion and ciphertext count is priced, not guessed.
+  //===--------------------------------------------------------------------===//
+
+  enum class Placement : uint8_t { Grid, Multiplexed, Compact, Left, Right };
+
+  /// The entries of a conv2d's, avgpool2d's or global_avgpool's map, by
+  /// input position and output position in the result's layout. Weights
+  /// from `w` (conv2d), or 1 where they are not known yet (the assignment
+  /// prices diagonals, not values).
+  std::vector<MapEntry> placedEntries(Operation *op,
+                                      const PlainTensor *w) const {
+    Value in = op->getOperand(0), result = op->getResult(0);
+    const Shape xs = shapeOf(in), out = shapeOf(result);
+    const int64_t h = xs[1], wd = xs[2];
+    const int64_t ho = out.size() == 3 ? out[1] : 1,
+                  wo = out.size() == 3 ? out[2] : 1;
+    auto inPos = positionsOf(in), outPos = positionsOf(result);
+    std::vector<MapEntry> entries;
+    if (auto c = dyn_cast<fhe::Conv2dOp>(op)) {
+      // PyTorch semantics, zero padding.
+      const Shape ws = shapeOf(c.getWeight());
+      const int64_t stride = int64_t(c.getStride()),
+                    pad = int64_t(c.getPadding()),
+                    groups = int64_t(c.getGroups());
+      const int64_t o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
+      for (int64_t oc = 0; oc < o; ++oc) {
+        const int64_t group = oc / (o / groups);
+        for (int64_t y = 0; y < ho; ++y)
+          for (int64_t x = 0; x < wo; ++x)
+            for (int64_t ci = 0; ci < cg; ++ci)
+              for (int64_t dy = 0; dy < kh; ++dy)
+                for (int64_t dx = 0; dx < kw; ++dx) {
+                  const int64_t iy = y * stride - pad + dy,
+                                ix = x * stride - pad + dx;
+                  if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
+                    continue;
+                  const int64_t chan = group * cg + ci;
+                  const double value =
+                      w ? w->values[size_t(((oc * cg + ci) * kh + dy) * kw +
+                                           dx)]
+                        : 1.0;
+                  entries.push_back({outPos[size_t((oc * ho + y) * wo + x)],
+                                     inPos[size_t((chan * h + iy) * wd + ix)],
+                                     value});
+                }
+      }
+      return entries;
     }
-    if (!grid || partsFor(grid->extent) > kMaxCiphertextsPerTensor)
-      return paddedLayout(out);
-    return *grid;
+    // avgpool2d (its window and stride) or global_avgpool (one window).
+    int64_t kernel = h, kernelW = wd, stride = 1;
+    if (auto p = dyn_cast<fhe::AvgPool2dOp>(op)) {
+      kernel = kernelW = int64_t(p.getKernel());
+      stride = int64_t(p.getStride());
+    }
+    const double weight = 1.0 / double(kernel * kernelW);
+    for (int64_t c = 0; c < xs[0]; ++c)
+      for (int64_t y = 0; y < ho; ++y)
+        for (int64_t x = 0; x < wo; ++x)
+          for (int64_t dy = 0; dy < kernel; ++dy)
+            for (int64_t dx = 0; dx < kernelW; ++dx)
+              entries.push_back({outPos[size_t((c * ho + y) * wo + x)],
+                                 inPos[size_t((c * h + y * stride + dy) * wd +
+                                              x * stride + dx)],
+                                 weight});
+    return entries;
   }
 
-  /// The layout of a conv2d's or avgpool2d's output, given its map's
-  /// entries by output element: the input's grid (gridLayout), or compact
-  /// where the result only goes to main's results and the grid's map plus
-  /// the compaction (planRelayout) weigh more than one map to compact
-  /// positions. The entries' outputs become positions of that layout.
-  Layout placeGridOutput(Value result, Value in, int64_t stride,
-                         std::vector<MapEntry> &entries) const {
-    const Shape out = shapeOf(result);
-    const Layout compactLayout = paddedLayout(out);
-    Layout layout = gridLayout(in, out, stride);
-    if (!(layout == compactLayout) &&
-        llvm::all_of(result.getUsers(),
-                     [](Operation *u) { return isa<func::ReturnOp>(u); })) {
-      auto outPos = positions(out, layout);
-      std::vector<int64_t> ins, direct, grid;
-      for (const MapEntry &m : entries) {
-        ins.push_back(m.in);
-        direct.push_back(m.out);
-        grid.push_back(outPos[size_t(m.out)]);
-      }
-      RelayoutPlan plan = planRelayout(out, layout, compactLayout);
-      if ((distinctDistances(ins, grid) + plan.diagonals) << plan.levels >
-          distinctDistances(ins, direct))
-        layout = compactLayout;
+  /// Where a conv2d's or avgpool2d's output [C, H / s, W / s] may sit,
+  /// given its input's layout: in the input's grid (Grid: element (o, y, x)
+  /// at the position of input pixel (o, s y, s x), so that an output
+  /// element and the pixels it reads are the same distance apart for every
+  /// (y, x) and the map's diagonals are the taps times the channel offsets;
+  /// Lee et al., ICML 2022), with its channels multiplexed into the cells
+  /// the stride empties (Multiplexed, Layout::mux: fewer ciphertexts for
+  /// every later op for a few more diagonals per map; a multiplexed
+  /// input's maps stay multiplexed: compact positions are no translation of
+  /// multiplexed ones, a map between them has a diagonal per pixel row), or
+  /// Compact. Layouts past kMaxCiphertextsPerTensor are left out.
+  std::map<Placement, Layout> gridPlacements(Operation *op) const {
+    const Layout l = layoutOf(op->getOperand(0));
+    const Shape out = shapeOf(op->getResult(0));
+    int64_t stride = 1;
+    if (auto c = dyn_cast<fhe::Conv2dOp>(op))
+      stride = int64_t(c.getStride());
+    else
+      stride = int64_t(cast<fhe::AvgPool2dOp>(op).getStride());
+    std::map<Placement, Layout> options{
+        {Placement::Compact, paddedLayout(out)}};
+    auto offer = [&](Placement p, std::optional<Layout> layout) {
+      if (layout && partsFor(layout->extent) <= kMaxCiphertextsPerTensor &&
+          !(*layout == options.at(Placement::Compact)))
+        options.emplace(p, *layout);
+    };
+    if (l.mux != 1) {
+      offer(Placement::Multiplexed, multiplexedLayout(l, out, stride));
+      return options;
     }
-    auto outPos = positions(out, layout);
-    for (MapEntry &m : entries)
-      m.out = outPos[size_t(m.out)];
-    return layout;
+    offer(Placement::Grid,
+          stridedLayout(out, {l.strides[0], stride * l.strides[1],
+                              stride * l.strides[2]}));
+    if (stride > 1)
+      offer(Placement::Multiplexed, multiplexedLayout(l, out, stride));
+    return options;
+  }
+
+  /// The layout `op`'s cipher result takes, from its operands' layouts and
+  /// its placement. The one statement of each op's layout rule: the
+  /// patterns read what the assignment left (layoutOf).
+  Layout resultLayout(Operation *op) {
+    Value result = op->getResult(0);
+    const Shape shape = shapeOf(result);
+    const Layout compactLayout = paddedLayout(shape);
+    // Elementwise on one cipher operand: its layout.
+    if (isa<fhe::NegOp, fhe::PolyOp, fhe::NonlinearOp, fhe::BootstrapOp,
+            fhe::BatchNormOp>(op))
+      return layoutOf(op->getOperand(0));
+    if (isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(op)) {
+      Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+      const bool cl = isCipher(lhs), cr = isCipher(rhs);
+      if (cl && cr) {
+        // Broadcasting gathers into compact positions.
+        if (shapeOf(lhs) != shape || shapeOf(rhs) != shape)
+          return compactLayout;
+        const Layout left = layoutOf(lhs), right = layoutOf(rhs);
+        if (left == right)
+          return left;
+        auto [it, fresh] = placements.try_emplace(op, Placement::Left);
+        return it->second == Placement::Right ? right : left;
+      }
+      Value c = cl ? lhs : rhs;
+      return shapeOf(c) == shape ? layoutOf(c) : compactLayout;
+    }
+    if (isa<fhe::Conv2dOp, fhe::AvgPool2dOp>(op)) {
+      auto options = gridPlacements(op);
+      auto it = placements.find(op);
+      if (it == placements.end() || !options.count(it->second)) {
+        // The rule of thumb: the fewest ciphertexts, in the input's grid
+        // before multiplexed before compact.
+        Placement best = Placement::Compact;
+        for (auto &[p, l] : options)
+          if (partsFor(l.extent) < partsFor(options.at(best).extent) ||
+              (partsFor(l.extent) == partsFor(options.at(best).extent) &&
+               p < best))
+            best = p;
+        // A placement that is not possible now (its input's layout changed)
+        // is kept for when it is again.
+        if (it == placements.end())
+          placements[op] = best;
+        return options.at(best);
+      }
+      return options.at(it->second);
+    }
+    Value rowInput;
+    if (auto l = dyn_cast<fhe::LinearOp>(op))
+      rowInput = l.getInput();
+    if (auto mm = dyn_cast<fhe::MatMulOp>(op)) {
+      if (isCipher(mm.getLhs()) && isCipher(mm.getRhs()))
+        return cipherProductLayout(mm);
+      if (isCipher(mm.getLhs()))
+        rowInput = mm.getLhs();
+    }
+    if (rowInput) {
+      // Batched rows keep the input's row stride when the output rows fit
+      // it, so that the map has 2 P - 1 diagonals (a strided input is read
+      // where it is; the output rows are padded).
+      const Shape inShape = shapeOf(rowInput);
+      if (inShape.size() < 2)
+        return compactLayout;
+      const Layout in = layoutOf(rowInput);
+      Shape padded = in.padded.empty() ? inShape : in.padded;
+      padded.back() = std::max(
+          padded.back(), int64_t(llvm::PowerOf2Ceil(uint64_t(shape.back()))));
+      return paddedLayout(padded);
+    }
+    return compactLayout;
+  }
+
+  /// cipher @ cipher of matrices (MatMulLowering::cipherProduct): the [m,
+  /// n] corner of each d x d block, d the power of two past m, k and n; a
+  /// vector operand gives a compact result.
+  static Layout cipherProductLayout(fhe::MatMulOp mm) {
+    const Shape a = shapeOf(mm.getLhs()), b = shapeOf(mm.getRhs());
+    Shape shape = shapeOf(mm.getResult());
+    if (a.size() == 1 || b.size() == 1)
+      return paddedLayout(shape);
+    const int64_t d = int64_t(llvm::PowerOf2Ceil(
+        uint64_t(std::max({a[a.size() - 2], a.back(), b.back()}))));
+    shape[shape.size() - 2] = d;
+    shape.back() = d;
+    return paddedLayout(shape);
+  }
+
+  /// Estimated work in units of one rotation (a key switch): a diagonal's
+  /// encoding and product, a ciphertext product with its relinearization,
+  /// a level of one ciphertext (what its share of the next bootstrap costs:
+  /// a bootstrap at N = 2^16 is ~150 rotations' work and refreshes ~8
+  /// levels), and a bootstrap. Relative weights from the CPU traces in
+  /// docs/benchmarks.md; only their ratios matter.
+  static constexpr double kDiagonalCost = 0.15, kProductCost = 1,
+                          kLevelCost = 20, kBootstrapCost = 150;
+
+  /// applyLinearMap's work over `entries`: each (output part, input part)
+  /// block's rotations and diagonals (planSlotMap), each doubled input
+  /// part's rotation, and a level per output part.
+  double mapCost(const std::vector<MapEntry> &entries, int64_t inExtent,
+                 int64_t outExtent) const {
+    std::map<std::pair<int64_t, int64_t>, std::vector<MapEntry>> blocks;
+    for (const MapEntry &m : entries)
+      blocks[{m.out / slots, m.in / slots}].push_back(
+          {m.out % slots, m.in % slots, m.value});
+    double cost = double(partsFor(outExtent)) * kLevelCost;
+    std::set<int64_t> doubled;
+    for (const auto &[key, block] : blocks) {
+      SlotMapPlan plan =
+          planSlotMap(slots, partExtent(inExtent, size_t(key.second)), block);
+      cost += double(plan.rotations) + double(plan.diagonals) * kDiagonalCost;
+      if (plan.doubled)
+        doubled.insert(key.second);
+    }
+    return cost + double(doubled.size());
+  }
+
+  /// A layout as a key for the cost caches.
+  static void appendKey(std::vector<int64_t> &key, const Layout &l) {
+    llvm::append_range(key, l.strides);
+    key.push_back(l.extent);
+    key.push_back(l.mux);
+  }
+
+  /// relayout's work from `from` to `to` (planRelayout's steps).
+  double relayoutCost(const Shape &shape, const Layout &from,
+                      const Layout &to) {
+    if (from == to)
+      return 0;
+    std::vector<int64_t> key(shape);
+    key.push_back(-1);
+    appendKey(key, from);
+    appendKey(key, to);
+    auto [it, fresh] = relayoutCosts.try_emplace(std::move(key), 0.0);
+    if (!fresh)
+      return it->second;
+    RelayoutPlan plan = planRelayout(shape, from, to);
+    std::vector<Layout> steps = plan.steps;
+    if (steps.empty())
+      steps.push_back(to);
+    double cost = 0;
+    Layout at = from;
+    for (const Layout &step : steps) {
+      cost += mapCost(moveEntries(shape, at, step), at.extent, step.extent);
+      at = step;
+    }
+    return it->second = cost;
+  }
+
+  /// The work of converting `v` to `to` for one use: its compact copy is
+  /// made once for all uses (compact()).
+  double conversionCost(Value v, const Layout &to) {
+    const Shape shape = shapeOf(v);
+    if (!(to == paddedLayout(shape)))
+      return relayoutCost(shape, layoutOf(v), to);
+    if (isCompact(v) || !pricedCompactCopies.insert(v).second)
+      return 0;
+    return relayoutCost(shape, layoutOf(v), to);
+  }
+
+  /// The approximation a nonlinear op or max/min gets (cached: the search
+  /// prices it many times, the pattern lists it).
+  const std::variant<approx::Approximation, std::string> &
+  approximation(Operation &op) {
+    auto it = approximationCache.find(&op);
+    if (it == approximationCache.end())
+      it = approximationCache.emplace(&op, fhe::approximationOf(op, precision))
+               .first;
+    return it->second;
+  }
+
+  /// `op`'s estimated work under the current layouts (see kLevelCost).
+  double opCost(Operation *op) {
+    if (isa<func::ReturnOp>(op)) {
+      double cost = 0;
+      for (Value v : op->getOperands())
+        if (isStrided(v))
+          cost += conversionCost(v, paddedLayout(shapeOf(v)));
+      return cost;
+    }
+    Value result = op->getResult(0);
+    const Shape shape = shapeOf(result);
+    const double parts = double(partsFor(extentOf(result)));
+    auto compactOperands = [&] {
+      double cost = 0;
+      for (Value v : op->getOperands())
+        if (isCipher(v) && shapeOf(v) == shape)
+          cost += conversionCost(v, paddedLayout(shape));
+      return cost;
+    };
+    if (isa<fhe::Conv2dOp, fhe::AvgPool2dOp, fhe::GlobalAvgPoolOp>(op)) {
+      std::vector<int64_t> key{int64_t(reinterpret_cast<intptr_t>(op))};
+      appendKey(key, layoutOf(op->getOperand(0)));
+      appendKey(key, layoutOf(result));
+      auto [it, fresh] = mapCosts.try_emplace(std::move(key), 0.0);
+      if (fresh)
+        it->second = mapCost(placedEntries(op, nullptr),
+                             extentOf(op->getOperand(0)), extentOf(result));
+      return it->second;
+    }
+    if (isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(op)) {
+      Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+      double cost = 0;
+      if (isCipher(lhs) && isCipher(rhs)) {
+        if (shapeOf(lhs) == shape && shapeOf(rhs) == shape)
+          cost = conversionCost(lhs, layoutOf(result)) +
+                 conversionCost(rhs, layoutOf(result));
+        else
+          cost = compactOperands() + parts * kLevelCost;
+        if (isa<fhe::MulOp>(op))
+          cost += parts * (kProductCost + kLevelCost);
+        return cost;
+      }
+      if (shapeOf(isCipher(lhs) ? lhs : rhs) != shape)
+        cost = parts * kLevelCost;
+      return cost + (isa<fhe::MulOp, fhe::DivOp>(op) ? parts * kLevelCost : 0);
+    }
+    if (isa<fhe::NonlinearOp, fhe::MaxMinOp>(op)) {
+      double cost = isa<fhe::MaxMinOp>(op) ? compactOperands() : 0;
+      if (auto *a = std::get_if<approx::Approximation>(&approximation(*op)))
+        cost += parts * (a->products * kProductCost + a->depth * kLevelCost);
+      return cost;
+    }
+    if (auto p = dyn_cast<fhe::PolyOp>(op)) {
+      // About 2 sqrt(d) + log2 d products in log2(d + 1) levels
+      // (Approximation's model).
+      const double degree = double(p.getCoefficients().size()) - 1;
+      return parts *
+             ((2 * std::sqrt(degree) + std::log2(degree + 1)) * kProductCost +
+              std::ceil(std::log2(degree + 1)) * kLevelCost);
+    }
+    if (isa<fhe::BootstrapOp>(op))
+      return parts * kBootstrapCost;
+    if (isa<fhe::NegOp>(op))
+      return 0;
+    // Ops that read whole slot ranges take a compact copy first.
+    if (isa<fhe::RollOp, fhe::SumOp, fhe::MeanOp, fhe::ReshapeOp>(op))
+      return conversionCost(op->getOperand(0),
+                            paddedLayout(shapeOf(op->getOperand(0)))) +
+             parts * (1 + kLevelCost);
+    // The other maps (linear, matmul, slices, transpose, concat, batch
+    // norm): a level and about a rotation per output ciphertext; their
+    // cost moves little with their inputs' layouts.
+    return parts * (1 + kLevelCost);
+  }
+
+  /// Lays out every cipher value under the current placements (main's
+  /// arguments keep theirs) and returns the program's estimated work.
+  double programCost() {
+    layouts = argumentLayouts;
+    pricedCompactCopies.clear();
+    double cost = 0;
+    for (Operation *op : layoutOrder) {
+      if (!isa<func::ReturnOp>(op))
+        setLayout(op->getResult(0), resultLayout(op));
+      cost += opCost(op);
+    }
+    return cost;
+  }
+
+  /// programCost with each elementwise op's converted operand chosen in
+  /// turn while the total falls. The conversions are chosen for every
+  /// placement of the maps tried: a map's placement alone, with the
+  /// conversions of another one, would be priced against needless ones.
+  double costWithConversions() {
+    double cost = programCost();
+    for (int sweep = 0; sweep < 4; ++sweep) {
+      bool improved = false;
+      for (Operation *op : layoutOrder) {
+        if (!isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(op) ||
+            !placements.count(op))
+          continue;
+        const Placement was = placements[op];
+        placements[op] =
+            was == Placement::Left ? Placement::Right : Placement::Left;
+        // Relative: the totals are sums of doubles in one order.
+        if (const double c = programCost(); c < cost * (1 - 1e-9)) {
+          cost = c;
+          improved = true;
+        } else {
+          placements[op] = was;
+        }
+      }
+      if (!improved)
+        break;
+    }
+    return programCost();
+  }
+
+  /// Chooses the placements (see Layout assignment) and leaves every
+  /// cipher value's layout in `layouts`.
+  void assignLayouts() {
+    argumentLayouts = layouts;
+    for (Operation &op : main.getBody().front())
+      if (isa<func::ReturnOp>(op) ||
+          (op.getNumResults() == 1 && isCipher(op.getResult(0))))
+        layoutOrder.push_back(&op);
+    ruleOfThumbCost = programCost();
+    chosenCost = costWithConversions();
+    // Each map's placement tried in turn, in program order, while the
+    // total falls (a few sweeps: later choices change the layouts earlier
+    // ones see).
+    for (int sweep = 0; sweep < 4; ++sweep) {
+      bool improved = false;
+      for (Operation *op : layoutOrder) {
+        if (!isa<fhe::Conv2dOp, fhe::AvgPool2dOp>(op))
+          continue;
+        for (Placement p :
+             {Placement::Grid, Placement::Multiplexed, Placement::Compact}) {
+          if (placements.lookup(op) == p)
+            continue;
+          auto before = placements;
+          placements[op] = p;
+          if (const double c = costWithConversions();
+              c < chosenCost * (1 - 1e-9)) {
+            chosenCost = c;
+            improved = true;
+          } else {
+            placements = std::move(before);
+          }
+        }
+      }
+      if (!improved)
+        break;
+    }
+    chosenCost = programCost();
+    describeLayouts();
+  }
+
+  /// For --emit stats: each conv2d's and avgpool2d's layout and each
+  /// conversion between layouts an elementwise op makes.
+  void describeLayouts() {
+    auto lineOf = [](Operation *op) -> unsigned {
+      if (auto fl = dyn_cast<FileLineColLoc>(op->getLoc()))
+        return fl.getLine();
+      return 0;
+    };
+    auto describe = [&](Value v) {
+      const Layout l = layoutOf(v);
+      const int64_t parts = partsFor(l.extent);
+      std::string kind = l.mux != 1
+                             ? "multiplexed (g = " + std::to_string(l.mux) + ")"
+                         : isCompact(v)     ? "compact"
+                         : l.padded.empty() ? "in its input's grid"
+                                            : "padded rows";
+      return kind + ", " + std::to_string(parts) +
+             (parts == 1 ? " ciphertext" : " ciphertexts");
+    };
+    Builder b(main->getContext());
+    std::set<std::vector<int64_t>> convertedOnce;
+    for (Operation *op : layoutOrder) {
+      const std::string at = "line " + std::to_string(lineOf(op)) + ": " +
+                             op->getName().stripDialect().str();
+      if (isa<fhe::Conv2dOp, fhe::AvgPool2dOp>(op)) {
+        layoutNotes.push_back(
+            b.getStringAttr(at + " -> " + describe(op->getResult(0))));
+        continue;
+      }
+      auto it = placements.find(op);
+      if (it == placements.end() ||
+          !isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(op))
+        continue;
+      Value converted = op->getOperand(it->second == Placement::Left ? 1 : 0);
+      const Layout to = layoutOf(op->getResult(0));
+      if (layoutOf(converted) == to)
+        continue;
+      // A value converted to one layout twice is converted once (compact
+      // copies are shared; relayout is not, but prices each).
+      std::vector<int64_t> key{
+          int64_t(reinterpret_cast<intptr_t>(converted.getAsOpaquePointer()))};
+      appendKey(key, to);
+      if (to == paddedLayout(shapeOf(converted)) &&
+          !convertedOnce.insert(std::move(key)).second)
+        continue;
+      ++conversions;
+      layoutNotes.push_back(
+          b.getStringAttr(at + " converts its " +
+                          (it->second == Placement::Left ? "right" : "left") +
+                          " operand to " + describe(op->getResult(0))));
+    }
   }
 
   //===--------------------------------------------------------------------===//
@@ -746,10 +1221,10 @@ public:
   /// The approximation `op` gets (fhe::approximationOf: the evaluator of
   /// --plain --approx runs the same one), listed for --emit stats.
   FailureOr<approx::Approximation> approximationFor(Operation &op) {
-    auto result = fhe::approximationOf(op, precision);
+    const auto &result = approximation(op);
     if (auto *why = std::get_if<std::string>(&result))
       return fail(op.getLoc(), *why);
-    auto a = std::get<approx::Approximation>(std::move(result));
+    const auto &a = std::get<approx::Approximation>(result);
     unsigned line = 0;
     if (auto fl = dyn_cast<FileLineColLoc>(op.getLoc()))
       line = fl.getLine();
@@ -764,6 +1239,12 @@ public:
   const double precision;
   /// "line L: <approximation>" for each nonlinear op lowered, in order.
   SmallVector<Attribute> approximations;
+  /// The layout assignment's account for --emit stats: each conv2d's and
+  /// avgpool2d's layout and each conversion, the estimated work of the
+  /// chosen placements and of the rule of thumb they started from.
+  SmallVector<Attribute> layoutNotes;
+  double chosenCost = 0, ruleOfThumbCost = 0;
+  int64_t conversions = 0;
 
 private:
   /// Batched rows ([..., n] -> [..., m] linear maps) cost 2 P - 1 diagonals
@@ -846,6 +1327,16 @@ private:
   llvm::DenseMap<Value, Layout> layouts;
   /// Compact copies already made (compact()).
   llvm::DenseMap<Value, Parts> compacted;
+  /// The layout assignment's state: main's argument layouts, the ops laid
+  /// out in order, the placements, the cost caches (by op or shape and
+  /// layouts) and the compact copies priced in the current pass.
+  llvm::DenseMap<Value, Layout> argumentLayouts;
+  std::vector<Operation *> layoutOrder;
+  llvm::DenseMap<Operation *, Placement> placements;
+  std::map<std::vector<int64_t>, double> mapCosts, relayoutCosts;
+  llvm::DenseSet<Value> pricedCompactCopies;
+  std::map<Operation *, std::variant<approx::Approximation, std::string>>
+      approximationCache;
   /// The padded last extent of batched rows (chooseInputLayouts; 0: none).
   int64_t rowStride = 0;
   /// Compile-time plaintexts by value (std::map: references stay valid).
@@ -947,15 +1438,13 @@ template <class Op> struct ElementwiseLowering : FheLowering<Op> {
       return Parts();
     }
     if (cl && cr) {
-      // Both in one layout: the left one's when both have the result's
-      // shape (the right one converted if it differs), else compact.
+      // Both in the result's layout (assignLayouts: the left one's or the
+      // right one's when both have the result's shape, else compact).
       Parts x, y;
-      Layout layout = paddedLayout(shape);
       if (shapeOf(lhs) == shape && shapeOf(rhs) == shape) {
-        layout = s.layoutOf(lhs);
-        x = llvm::to_vector<1>(a.getLhs());
-        y = s.isCompact(lhs) ? s.compact(e, rhs, a.getRhs())
-                             : s.relayout(e, rhs, a.getRhs(), layout);
+        const Layout layout = s.layoutOf(result);
+        x = s.convert(e, lhs, a.getLhs(), layout);
+        y = s.convert(e, rhs, a.getRhs(), layout);
       } else {
         x = shapeOf(lhs) == shape
                 ? s.compact(e, lhs, a.getLhs())
@@ -964,7 +1453,6 @@ template <class Op> struct ElementwiseLowering : FheLowering<Op> {
                 ? s.compact(e, rhs, a.getRhs())
                 : s.broadcastCipher(e, rhs, a.getRhs(), shape);
       }
-      s.setLayout(result, layout);
       return eachPart(x, [&](Value xk, size_t k) {
         if constexpr (std::is_same_v<Op, fhe::AddOp>)
           return e.add(xk, y[k]);
@@ -980,18 +1468,18 @@ template <class Op> struct ElementwiseLowering : FheLowering<Op> {
       // Broadcast the cipher operand first; the plain one then has the
       // result's shape and the compact layout.
       Parts wide = s.broadcastCipher(e, cipherOperand, cipherParts, shape);
-      return withPlain(op, e, wide, paddedLayout(shape), cl, cl ? rhs : lhs);
+      return withPlain(op, e, wide, cl, cl ? rhs : lhs);
     }
-    return withPlain(op, e, cipherParts, s.layoutOf(cipherOperand), cl,
-                     cl ? rhs : lhs);
+    return withPlain(op, e, cipherParts, cl, cl ? rhs : lhs);
   }
 
-  /// ct (of the result's shape, laid out by `layout`) op the plain operand.
+  /// ct (of the result's shape, in the result's layout) op the plain
+  /// operand.
   FailureOr<Parts> withPlain(Op op, ckks::Emitter &e, ValueRange ct,
-                             const Layout &layout, bool cipherOnLeft,
-                             Value plainOperand) const {
+                             bool cipherOnLeft, Value plainOperand) const {
     Value result = op.getResult();
     const Shape shape = shapeOf(result);
+    const Layout layout = s.layoutOf(result);
     const PlainTensor &pt = s.plain(plainOperand);
     const bool scalar = pt.values.size() == 1;
     std::vector<double> values = broadcastTo(pt, shape);
@@ -1034,7 +1522,6 @@ template <class Op> struct ElementwiseLowering : FheLowering<Op> {
       }
       out = mulValues(placed(values));
     }
-    s.setLayout(result, layout);
     return out;
   }
 };
@@ -1045,7 +1532,6 @@ struct NegLowering : FheLowering<fhe::NegOp> {
                          ckks::Emitter &e) const override {
     Value in = n.getInput();
     if (isCipher(in)) {
-      s.setLayout(n.getResult(), s.layoutOf(in));
       return eachPart(a.getInput(),
                       [&](Value ct, size_t) { return e.negate(ct); });
     }
@@ -1308,7 +1794,6 @@ struct PolyLowering : FheLowering<fhe::PolyOp> {
       return s.unsupported(p, "poly on a plaintext (fold it in the program)");
     Value in = p.getInput();
     const int64_t extent = s.extentOf(in);
-    s.setLayout(p.getResult(), s.layoutOf(in));
     return eachPart(a.getInput(), [&](Value x, size_t k) {
       const int64_t n = s.partExtent(extent, k);
       return p.getBasis() == "chebyshev"
@@ -1336,7 +1821,6 @@ struct NonlinearLowering : FheLowering<fhe::NonlinearOp> {
     if (failed(approximation))
       return failure();
     const int64_t extent = s.extentOf(in);
-    s.setLayout(nl.getResult(), s.layoutOf(in));
     return eachPart(a.getInput(), [&](Value x, size_t k) {
       return emitApproximation(e, x, *approximation, s.partExtent(extent, k));
     });
@@ -1398,7 +1882,6 @@ struct BootstrapLowering : FheLowering<fhe::BootstrapOp> {
   using FheLowering::FheLowering;
   FailureOr<Parts> lower(fhe::BootstrapOp bs, Adaptor a,
                          ckks::Emitter &e) const override {
-    s.setLayout(bs.getResult(), s.layoutOf(bs.getInput()));
     return eachPart(a.getInput(), [&](Value ct, size_t) -> Value {
       return ckks::BootstrapOp::create(
           e.b, e.loc,
@@ -1484,7 +1967,7 @@ struct MatMulLowering : FheLowering<fhe::MatMulOp> {
   /// replicating A[:, l] and B[l, :] for every l would cost maps of ~d^2
   /// diagonals. A vector operand replicates (its maps are small).
   Parts cipherProduct(fhe::MatMulOp mm, Adaptor ops, ckks::Emitter &e) const {
-    Value lhs = mm.getLhs(), rhs = mm.getRhs(), result = mm.getResult();
+    Value lhs = mm.getLhs(), rhs = mm.getRhs();
     const bool vectors = shapeOf(lhs).size() == 1 || shapeOf(rhs).size() == 1;
     Shape a = shapeOf(lhs), bs = shapeOf(rhs);
     if (a.size() == 1)
@@ -1563,66 +2046,33 @@ struct MatMulLowering : FheLowering<fhe::MatMulOp> {
                            s.applyLinearMap(e, tb, extent, extent, psi));
       acc = acc.empty() ? term : addParts(e, acc, term);
     }
-    // The [m, n] corner of each d x d block: the result's layout.
-    Shape layout = shapeOf(result);
-    layout[layout.size() - 2] = d;
-    layout.back() = d;
-    s.setLayout(result, paddedLayout(layout));
     return acc;
   }
 };
 
-/// conv2d as the linear map it is (PyTorch semantics, zero padding),
-/// the output in the input's grid (gridLayout): with a kh x kw kernel its
-/// diagonals number about O C/groups kh kw.
+/// conv2d as the linear map it is (placedEntries), the output where the
+/// layout assignment put it (gridPlacements): in the input's grid or
+/// multiplexed, a kh x kw kernel's diagonals number about O C/groups kh kw.
 struct Conv2dLowering : FheLowering<fhe::Conv2dOp> {
   using FheLowering::FheLowering;
   FailureOr<Parts> lower(fhe::Conv2dOp c, Adaptor a,
                          ckks::Emitter &e) const override {
     Value in = c.getInput();
-    const PlainTensor &w = s.plain(c.getWeight());
-    const Shape xs = shapeOf(in), out = shapeOf(c.getResult());
-    const int64_t stride = int64_t(c.getStride()),
-                  pad = int64_t(c.getPadding()),
-                  groups = int64_t(c.getGroups());
-    const int64_t h = xs[1], wd = xs[2];
-    const int64_t o = w.shape[0], cg = w.shape[1], kh = w.shape[2],
-                  kw = w.shape[3];
-    const int64_t ho = out[1], wo = out[2];
     if (!isCipher(in))
       return s.unsupported(
           c, "conv2d on a plaintext input (fold it in the program)");
-    auto pos = s.positionsOf(in);
-    std::vector<MapEntry> entries;
-    for (int64_t oc = 0; oc < o; ++oc) {
-      const int64_t group = oc / (o / groups);
-      for (int64_t y = 0; y < ho; ++y)
-        for (int64_t x = 0; x < wo; ++x)
-          for (int64_t ci = 0; ci < cg; ++ci)
-            for (int64_t dy = 0; dy < kh; ++dy)
-              for (int64_t dx = 0; dx < kw; ++dx) {
-                const int64_t iy = y * stride - pad + dy,
-                              ix = x * stride - pad + dx;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
-                  continue;
-                const int64_t chan = group * cg + ci;
-                entries.push_back(
-                    {(oc * ho + y) * wo + x,
-                     pos[size_t((chan * h + iy) * wd + ix)],
-                     w.values[size_t(((oc * cg + ci) * kh + dy) * kw + dx)]});
-              }
-    }
-    const Layout outLayout =
-        s.placeGridOutput(c.getResult(), in, stride, entries);
+    const PlainTensor &w = s.plain(c.getWeight());
+    std::vector<MapEntry> entries = s.placedEntries(c, &w);
     Parts y = s.applyLinearMap(e, a.getInput(), s.extentOf(in),
-                               outLayout.extent, entries);
-    s.setLayout(c.getResult(), outLayout);
+                               s.extentOf(c.getResult()), entries);
     if (!c.getBias())
       return y;
     const PlainTensor &bias = s.plain(c.getBias());
-    std::vector<double> bv(size_t(o * ho * wo));
+    const Shape out = shapeOf(c.getResult());
+    const int64_t pixels = out[1] * out[2];
+    std::vector<double> bv(size_t(shapes::numElements(out)));
     for (size_t i = 0; i < bv.size(); ++i)
-      bv[i] = bias.values[i / size_t(ho * wo)];
+      bv[i] = bias.values[i / size_t(pixels)];
     bv = s.place(c.getResult(), bv, false);
     return eachPart(
         y, [&](Value ct, size_t k) { return e.addPlain(ct, s.partOf(bv, k)); });
@@ -1637,42 +2087,12 @@ template <class Op> struct PoolLowering : FheLowering<Op> {
   using typename Base::Adaptor;
 
   FailureOr<Parts> lower(Op op, Adaptor a, ckks::Emitter &e) const override {
-    constexpr bool grid = std::is_same_v<Op, fhe::AvgPool2dOp>;
     Value in = op.getInput();
     if (!isCipher(in))
       return s.unsupported(op, "pooling a plaintext (fold it in the program)");
-    const Shape xs = shapeOf(in);
-    const int64_t ch = xs[0], h = xs[1], wd = xs[2];
-    int64_t kernel = h, stride = 1, kernelW = wd;
-    if constexpr (grid) {
-      kernel = kernelW = int64_t(op.getKernel());
-      stride = int64_t(op.getStride());
-    }
-    // [C, H', W'], or [C] (one window over everything).
-    const Shape out = shapeOf(op.getResult());
-    const int64_t ho = out.size() == 3 ? out[1] : 1,
-                  wo = out.size() == 3 ? out[2] : 1;
-    const double weight = 1.0 / double(kernel * kernelW);
-    auto pos = s.positionsOf(in);
-    // avgpool2d keeps its output in the input's grid (gridLayout);
-    // global_avgpool's [C] is compact.
-    std::vector<MapEntry> entries;
-    for (int64_t c = 0; c < ch; ++c)
-      for (int64_t y = 0; y < ho; ++y)
-        for (int64_t x = 0; x < wo; ++x)
-          for (int64_t dy = 0; dy < kernel; ++dy)
-            for (int64_t dx = 0; dx < kernelW; ++dx)
-              entries.push_back({(c * ho + y) * wo + x,
-                                 pos[size_t((c * h + y * stride + dy) * wd +
-                                            x * stride + dx)],
-                                 weight});
-    const Layout outLayout =
-        grid ? s.placeGridOutput(op.getResult(), in, stride, entries)
-             : paddedLayout({ch, ho, wo});
-    if (grid)
-      s.setLayout(op.getResult(), outLayout);
-    return s.applyLinearMap(e, a.getInput(), s.extentOf(in), outLayout.extent,
-                            entries);
+    return s.applyLinearMap(e, a.getInput(), s.extentOf(in),
+                            s.extentOf(op.getResult()),
+                            s.placedEntries(op, nullptr));
   }
 };
 
@@ -1701,7 +2121,6 @@ struct BatchNormLowering : FheLowering<fhe::BatchNormOp> {
     const std::vector<double> scaled = s.place(in, scale, false),
                               shifted = s.place(in, shift, false);
     const int64_t extent = s.extentOf(in);
-    s.setLayout(bn.getResult(), s.layoutOf(in));
     return eachPart(a.getInput(), [&](Value x, size_t k) {
       return e.addPlain(
           e.mulValues(x, s.partOf(scaled, k), s.partExtent(extent, k)),
@@ -1925,6 +2344,16 @@ LogicalResult lowerMain(ModuleOp module, func::FuncOp main, int64_t slots,
   if (!state.approximations.empty())
     module->setAttr(fhe::kApproximationsAttr,
                     b.getArrayAttr(state.approximations));
+  // Programs with a layout choice (a convolution, pooling or conversion).
+  if (!state.layoutNotes.empty()) {
+    module->setAttr(
+        fhe::kLayoutSummaryAttr,
+        b.getStringAttr(llvm::formatv(
+            "estimated work {0:F0} (rule of thumb {1:F0}), {2} conversion{3}",
+            state.chosenCost, state.ruleOfThumbCost, state.conversions,
+            state.conversions == 1 ? "" : "s")));
+    module->setAttr(fhe::kLayoutsAttr, b.getArrayAttr(state.layoutNotes));
+  }
   return success();
 }
 

@@ -30,6 +30,11 @@ inline constexpr llvm::StringLiteral kPrecisionAttr = "fhe.precision";
 /// On the ckks module: one string per approximation the lowering chose,
 /// "line L: ..." (approx::Approximation::describe), for --emit stats.
 inline constexpr llvm::StringLiteral kApproximationsAttr = "fhe.approximations";
+/// On the ckks module: the layout assignment's account, "estimated work W
+/// (rule of thumb R), C conversions", and one string per conv2d, avgpool2d
+/// and conversion, "line L: ...", for --emit stats.
+inline constexpr llvm::StringLiteral kLayoutSummaryAttr = "fhe.layout_summary";
+inline constexpr llvm::StringLiteral kLayoutsAttr = "fhe.layouts";
 /// cipher<shape> or tensor<shape x f64>; an empty shape is the f64 scalar.
 mlir::Type tensorType(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> shape,
                       bool cipher);
