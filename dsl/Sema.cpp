@@ -269,9 +269,13 @@ private:
          : key == "max_rotation_keys" ? o.maxRotationKeys
                                       : o.maxKeyMemory) =
             v.kind == Val::Kind::Int ? v.i : 0;
+      } else if (key == "layout_search") {
+        if (v.kind != Val::Kind::Int || (v.i != 0 && v.i != 1))
+          bad("must be 1 or 0");
+        o.layoutSearch = v.i == 1;
       } else {
         bad("is unknown (options: security, precision, ring_dim, slots, "
-            "max_levels, max_rotation_keys, max_key_memory)");
+            "max_levels, max_rotation_keys, max_key_memory, layout_search)");
       }
     }
     return o;

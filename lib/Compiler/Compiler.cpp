@@ -118,7 +118,8 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     // operations as written.
     pm.addPass(fhe::createFoldBatchNormPass());
     pm.addPass(createFheToCkksPass(c.program.options.slots,
-                                   c.program.options.precision));
+                                   c.program.options.precision,
+                                   c.program.options.layoutSearch));
     if (mlir::failed(pm.run(*c.program.module)))
       throw Error(source->path() + ": compilation failed");
     // The slot layouts the lowering chose for main's inputs and outputs:

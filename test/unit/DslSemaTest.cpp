@@ -153,7 +153,7 @@ TEST_F(DslSema, ErrorsNameTheProblem) {
       {"option colour = 3;\nfn main(x: cipher[4]) -> cipher[4] { return x; }",
        "1:8: error: option 'colour' is unknown (options: security, "
        "precision, ring_dim, slots, max_levels, max_rotation_keys, "
-       "max_key_memory)"},
+       "max_key_memory, layout_search)"},
       {"option max_levels = 0;\nfn main(x: cipher[4]) -> cipher[4] { return "
        "x; }",
        "1:8: error: option 'max_levels' must be an integer in [1, 1024] or "

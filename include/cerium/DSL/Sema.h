@@ -38,6 +38,8 @@ struct ProgramOptions {
   /// Cap on the evaluation keys' memory in MiB (0: none): the compiler
   /// turns it into a rotation-key cap once the parameters are known.
   int64_t maxKeyMemory = 0;
+  /// Layouts chosen by estimated work (else the rule of thumb alone).
+  bool layoutSearch = true;
 };
 
 struct TensorInfo {

@@ -359,8 +359,10 @@ Value emitApproximation(ckks::Emitter &e, Value x,
 /// the op being lowered.
 class LoweringState {
 public:
-  LoweringState(func::FuncOp main, int64_t slots, double precision)
-      : main(main), slots(slots), precision(precision) {}
+  LoweringState(func::FuncOp main, int64_t slots, double precision,
+                bool layoutSearch)
+      : main(main), slots(slots), precision(precision),
+        layoutSearch(layoutSearch) {}
 
   /// main's input layouts and the slot count: the largest cipher tensor as
   /// laid out, rounded up to a power of two, unless the program fixed it.
@@ -1129,7 +1131,11 @@ public:
       if (isa<func::ReturnOp>(op) ||
           (op.getNumResults() == 1 && isCipher(op.getResult(0))))
         layoutOrder.push_back(&op);
-    ruleOfThumbCost = programCost();
+    chosenCost = ruleOfThumbCost = programCost();
+    if (!layoutSearch) {
+      describeLayouts();
+      return;
+    }
     chosenCost = costWithConversions();
     // Each map's placement tried in turn, in program order, while the
     // total falls (a few sweeps: later choices change the layouts earlier
@@ -1237,6 +1243,8 @@ public:
   int64_t slots;
   /// The program's precision target (a nonlinear op's own, if set, wins).
   const double precision;
+  /// Whether the layout assignment searches (else: its rule of thumb).
+  const bool layoutSearch;
   /// "line L: <approximation>" for each nonlinear op lowered, in order.
   SmallVector<Attribute> approximations;
   /// The layout assignment's account for --emit stats: each conv2d's and
@@ -2281,8 +2289,8 @@ unsigned renumberLevels(func::FuncOp fn) {
 /// Lowers `main` by the patterns above, then renumbers its levels and
 /// records the slots, the depth and the approximations on `module`.
 LogicalResult lowerMain(ModuleOp module, func::FuncOp main, int64_t slots,
-                        double precision) {
-  LoweringState state(main, slots, precision);
+                        double precision, bool layoutSearch) {
+  LoweringState state(main, slots, precision, layoutSearch);
   if (failed(state.plan()))
     return failure();
   MLIRContext *ctx = module.getContext();
@@ -2364,9 +2372,10 @@ public:
 
   FheToCkksPass() = default;
   FheToCkksPass(const FheToCkksPass &other) : PassWrapper(other) {}
-  FheToCkksPass(int64_t slots, double precision) {
+  FheToCkksPass(int64_t slots, double precision, bool layoutSearch) {
     slotOption = slots;
     precisionOption = precision;
+    layoutSearchOption = layoutSearch;
   }
 
   StringRef getArgument() const final { return "fhe-to-ckks"; }
@@ -2385,7 +2394,8 @@ public:
       module.emitError("no func @main to lower");
       return signalPassFailure();
     }
-    if (failed(lowerMain(module, main, slotOption, precisionOption)))
+    if (failed(lowerMain(module, main, slotOption, precisionOption,
+                         layoutSearchOption)))
       signalPassFailure();
   }
 
@@ -2397,12 +2407,18 @@ public:
       llvm::cl::desc("the program's precision target: what approximations of "
                      "nonlinear functions meet unless an op sets its own"),
       llvm::cl::init(1e-3)};
+  Option<bool> layoutSearchOption{
+      *this, "layout-search",
+      llvm::cl::desc("choose layouts by estimated work (false: the rule of "
+                     "thumb the search starts from)"),
+      llvm::cl::init(true)};
 };
 
 } // namespace
 
-std::unique_ptr<Pass> createFheToCkksPass(int64_t slots, double precision) {
-  return std::make_unique<FheToCkksPass>(slots, precision);
+std::unique_ptr<Pass> createFheToCkksPass(int64_t slots, double precision,
+                                          bool layoutSearch) {
+  return std::make_unique<FheToCkksPass>(slots, precision, layoutSearch);
 }
 
 void registerFheToCkksPass() { PassRegistration<FheToCkksPass>(); }
