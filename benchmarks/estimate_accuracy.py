@@ -50,12 +50,7 @@ def parse_estimate(text):
 
 
 def measure(tools, art, specs, tmp, reps, rng):
-    flags = []
-    for name, spec in specs.items():
-        shape, lo, hi = (spec, -1.0, 1.0) if isinstance(spec[0], int) else spec
-        path = os.path.join(tmp, name + ".npy")
-        np.save(path, rng.uniform(lo, hi, size=shape))
-        flags += ["--input", f"{name}={path}"]
+    flags, _ = run_e2e.save_inputs(specs, tmp, rng)
     keys = os.path.join(tmp, "keys")
     run([tools["cerium"], "keygen", art, "-o", keys])
     run([tools["cerium"], "encrypt", art, "--keys", keys, *flags, "-o",

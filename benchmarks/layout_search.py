@@ -72,12 +72,7 @@ def main():
         specs, _ = run_e2e.PROGRAMS[program]
         source = os.path.join(ROOT, "test", "e2e", "programs", program + ".fhe")
         with tempfile.TemporaryDirectory() as tmp:
-            flags = []
-            for name, spec in specs.items():
-                shape, lo, hi = (spec, -1.0, 1.0) if isinstance(spec[0], int) else spec
-                path = os.path.join(tmp, name + ".npy")
-                np.save(path, rng.uniform(lo, hi, size=shape))
-                flags += ["--input", f"{name}={path}"]
+            flags, _ = run_e2e.save_inputs(specs, tmp, rng)
             variants = {}
             for search in (0, 1):
                 d = os.path.join(tmp, str(search))

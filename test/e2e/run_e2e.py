@@ -272,6 +272,21 @@ BOUNDS = {"bootstrap_sparse": 2.0 ** -26, "bootstrap_full": 2.0 ** -25,
           "multi_ct_elementwise": 1e-2, "resnet_mini": 5e-2}
 
 
+def save_inputs(specs, directory, rng):
+    """Uniform random inputs by `specs` (name: shape, or (shape, lo, hi);
+    [-1, 1] by default) saved as .npy in `directory`: cerium's --input
+    flags and the arrays."""
+    flags, inputs = [], []
+    for name, spec in specs.items():
+        shape, lo, hi = (spec, -1.0, 1.0) if isinstance(spec[0], int) else spec
+        x = rng.uniform(lo, hi, size=shape)
+        path = os.path.join(directory, name + ".npy")
+        np.save(path, x)
+        flags += ["--input", f"{name}={path}"]
+        inputs.append(x)
+    return flags, inputs
+
+
 def mpi_env():
     """The environment for mpirun: under the sanitizers (scripts/sanitize.sh)
     without leak checks, as OpenMPI keeps allocations until exit that
@@ -335,14 +350,7 @@ def main():
         art = os.path.join(tmp, "p.cerium")
         run([cc, source, "-o", art] + ([] if args.secure else ["--insecure"])
             + [a for o in args.opt for a in ("--opt", o)])
-        flags, inputs = [], []
-        for name, spec in specs.items():
-            shape, lo, hi = (spec, -1.0, 1.0) if isinstance(spec[0], int) else spec
-            x = rng.uniform(lo, hi, size=shape)
-            path = os.path.join(tmp, name + ".npy")
-            np.save(path, x)
-            flags += ["--input", f"{name}={path}"]
-            inputs.append(x)
+        flags, inputs = save_inputs(specs, tmp, rng)
         want = [np.asarray(r, dtype=np.float64) for r in reference(*inputs)]
 
         run([server, art, "--plain", *flags, "-o", os.path.join(tmp, "plain")])
