@@ -536,26 +536,43 @@ ScheduleExecutor::Impl::shares(Operation *op) {
   return it->second;
 }
 
-void ScheduleExecutor::Impl::concatOwned(rns::ConcatOp op) {
-  Limbs out = view(op.getResult());
-  const bool outOwned = ownedOnly.contains(op.getResult());
+void forEachConcatCopy(
+    Operation *concat, llvm::function_ref<bool(Value)> heldOwned,
+    llvm::function_ref<ArrayRef<std::pair<size_t, size_t>>(Type)> ownedRuns,
+    llvm::function_ref<void(Value, size_t, size_t, size_t)> copy) {
+  auto op = cast<rns::ConcatOp>(concat);
+  const bool outOwned = heldOwned(op.getResult());
   size_t position = 0, ordinal = 0; // the operand's place in the result
   for (Value v : op.getInputs()) {
-    Limbs in = view(v);
-    const bool inOwned = ownedOnly.contains(v);
+    const bool inOwned = heldOwned(v);
     const size_t limbs = cast<rns::LimbsType>(v.getType()).getNumLimbs();
+    size_t owned = 0; // the operand's owned limbs so far
     if (!outOwned && !inOwned) {
       // Both whole: every limb (the others' may be stale; nothing reads
       // them before a gather).
-      if (in.data != out.limb(position))
-        backend.copy(out.limb(position), in.data, in.numWords());
+      copy(v, 0, position, limbs);
     } else {
-      copyOwnedLimbs(v.getType(), out.limb(outOwned ? ordinal : position),
-                     outOwned, in.data, inOwned);
+      for (auto [first, count] : ownedRuns(v.getType())) {
+        copy(v, inOwned ? owned : first,
+             outOwned ? ordinal + owned : position + first, count);
+        owned += count;
+      }
     }
     position += limbs;
-    ordinal += ownedPrimes(v.getType()).size();
+    ordinal += owned;
   }
+}
+
+void ScheduleExecutor::Impl::concatOwned(rns::ConcatOp op) {
+  uint32_t *out = view(op.getResult()).data;
+  forEachConcatCopy(
+      op, [&](Value v) { return ownedOnly.contains(v); },
+      [&](Type type) { return ownedRuns(type); },
+      [&](Value v, size_t from, size_t to, size_t count) {
+        const uint32_t *src = view(v).data + from * n;
+        if (src != out + to * n)
+          backend.copy(out + to * n, src, count * n);
+      });
 }
 
 void ScheduleExecutor::Impl::copyOwnedLimbs(Type type, uint32_t *to,

@@ -739,35 +739,24 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   // either side), read while that process's plan is on the schedule.
   llvm::DenseMap<mlir::Operation *, std::vector<double>> concatCopies;
   auto recordConcatCopies = [&](int64_t r) {
+    llvm::DenseMap<mlir::Type, std::vector<std::pair<size_t, size_t>>> runs;
     schedule.walk([&](rns::ConcatOp c) {
       auto on = c->getAttrOfType<mlir::StringAttr>("rns.on");
       const bool limbWise = on && on.getValue() == "limbs";
-      const bool outOwned = limbWise && heldOwned(c.getResult());
       const int64_t out = offsetOf(schedule, c.getResult());
-      int64_t position = 0, ordinal = 0;
       double copied = 0;
-      for (mlir::Value v : c.getInputs()) {
-        const bool inOwned = limbWise && heldOwned(v);
-        const int64_t in = offsetOf(schedule, v);
-        int64_t owned = 0;
-        // (ordinal, the place among owned limbs, counts only where the
-        // result is held owned-only.)
-        if (!outOwned && !inOwned) {
-          if (in != out + position)
-            copied += double(limbsOf(v));
-        } else {
-          for (auto [first, count] : ownedRuns(v.getType(), r, ranks)) {
-            const int64_t from = in + (inOwned ? owned : int64_t(first));
-            const int64_t to =
-                out + (outOwned ? ordinal + owned : position + int64_t(first));
-            if (from != to)
+      runtime::forEachConcatCopy(
+          c, [&](mlir::Value v) { return limbWise && heldOwned(v); },
+          [&](mlir::Type type) -> llvm::ArrayRef<std::pair<size_t, size_t>> {
+            auto [it, fresh] = runs.try_emplace(type);
+            if (fresh)
+              it->second = ownedRuns(type, r, ranks);
+            return it->second;
+          },
+          [&](mlir::Value v, size_t from, size_t to, size_t count) {
+            if (offsetOf(schedule, v) + int64_t(from) != out + int64_t(to))
               copied += double(count);
-            owned += int64_t(count);
-          }
-        }
-        position += limbsOf(v);
-        ordinal += owned;
-      }
+          });
       std::vector<double> &copies = concatCopies[c];
       copies.resize(size_t(ranks));
       copies[size_t(r)] = copied;

@@ -142,6 +142,21 @@ private:
 /// constant's period decides at the run (a full-period one is spread).
 bool constantMayStayCompact(mlir::Value encoded);
 
+/// The limb copies an rns.concat (`concat`) makes, as the executor runs
+/// them and --estimate prices them: for each operand, runs (operand limb,
+/// result limb, count) by the limb's place in each one's storage. A whole
+/// value stores every limb; one held owned-only (`heldOwned`) stores only
+/// this process's, the runs `ownedRuns` gives for its type ((first limb,
+/// count) in order). Copies that would write a run onto itself (an operand
+/// computed in place) are the caller's to skip.
+void forEachConcatCopy(
+    mlir::Operation *concat, llvm::function_ref<bool(mlir::Value)> heldOwned,
+    llvm::function_ref<llvm::ArrayRef<std::pair<size_t, size_t>>(mlir::Type)>
+        ownedRuns,
+    llvm::function_ref<void(mlir::Value operand, size_t from, size_t to,
+                            size_t count)>
+        copy);
+
 /// The number of processes a schedule was partitioned for (1 if none).
 int64_t scheduleRanks(mlir::func::FuncOp main);
 
