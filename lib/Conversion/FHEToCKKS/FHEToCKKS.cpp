@@ -350,13 +350,13 @@ Value emitApproximation(ckks::Emitter &e, Value x,
 //===----------------------------------------------------------------------===//
 
 /// What the lowering knows beyond the IR: each cipher value's layout (not
-/// in its type: the op that makes a value chooses it and every later op
-/// reads it), the compact copies made, the compile-time plaintexts, the
-/// approximations listed, the slot count and precision, and the first
-/// error. Keyed by fhe value: patterns see their operands as written, the
-/// parts through their adaptors. The helpers that emit with layouts
-/// (linear maps, relayouts, broadcasts) are its methods, on the emitter of
-/// the op being lowered.
+/// in its type: fixed for the whole program before any op is lowered, see
+/// Layout assignment, and read by every pattern), the compact copies made, the
+/// compile-time plaintexts, the approximations listed, the slot count and
+/// precision, and the first error. Keyed by fhe value: patterns see their
+/// operands as written, the parts through their adaptors. The helpers that emit
+/// with layouts (linear maps, relayouts, broadcasts) are its methods, on the
+/// emitter of the op being lowered.
 class LoweringState {
 public:
   LoweringState(func::FuncOp main, int64_t slots, double precision,
@@ -684,9 +684,8 @@ public:
   }
 
   /// y[..., i] = sum_j W(i, j) x[..., j] + bias[i] on the last axis of a
-  /// cipher x [..., n] (`in`, its `parts`) into `result`. Batched rows keep
-  /// the input's row stride when the output rows fit it, so that the map
-  /// has 2 P - 1 diagonals.
+  /// cipher x [..., n] (`in`, its `parts`) into `result`, in the result's
+  /// layout (resultLayout: batched rows keep the input's row stride).
   Parts rowMap(ckks::Emitter &e, Value result, Value in, ValueRange parts,
                int64_t m, const std::function<double(int64_t, int64_t)> &weight,
                const PlainTensor *bias) {
@@ -855,6 +854,7 @@ public:
         const Layout left = layoutOf(lhs), right = layoutOf(rhs);
         if (left == right)
           return left;
+        offered[op] = {Placement::Left, Placement::Right};
         auto [it, fresh] = placements.try_emplace(op, Placement::Left);
         return it->second == Placement::Right ? right : left;
       }
@@ -863,6 +863,8 @@ public:
     }
     if (isa<fhe::Conv2dOp, fhe::AvgPool2dOp>(op)) {
       auto options = gridPlacements(op);
+      for (auto &[p, l] : options)
+        offered[op].insert(p);
       auto it = placements.find(op);
       if (it == placements.end() || !options.count(it->second)) {
         // The rule of thumb: the fewest ciphertexts, in the input's grid
@@ -887,7 +889,8 @@ public:
     if (auto mm = dyn_cast<fhe::MatMulOp>(op)) {
       if (isCipher(mm.getLhs()) && isCipher(mm.getRhs()))
         return cipherProductLayout(mm);
-      if (isCipher(mm.getLhs()))
+      // cipher @ plain matrix (MatMulLowering refuses other ranks).
+      if (isCipher(mm.getLhs()) && shapeOf(mm.getRhs()).size() == 2)
         rowInput = mm.getLhs();
     }
     if (rowInput) {
@@ -1069,14 +1072,30 @@ public:
       return parts * kBootstrapCost;
     if (isa<fhe::NegOp>(op))
       return 0;
-    // Ops that read whole slot ranges take a compact copy first.
-    if (isa<fhe::RollOp, fhe::SumOp, fhe::MeanOp, fhe::ReshapeOp>(op))
-      return conversionCost(op->getOperand(0),
-                            paddedLayout(shapeOf(op->getOperand(0)))) +
+    if (isa<fhe::BatchNormOp>(op))
+      return parts * kLevelCost;
+    // Ops that read whole slot ranges take a compact copy first: reshape,
+    // a sum or mean over everything, and a roll or a sum or mean over an
+    // axis on one ciphertext (over several they are maps that read
+    // positions).
+    Value in = op->getOperand(0);
+    auto overEverything = [&] {
+      if (auto sum = dyn_cast<fhe::SumOp>(op))
+        return !sum.getAxis();
+      if (auto mean = dyn_cast<fhe::MeanOp>(op))
+        return !mean.getAxis();
+      return false;
+    };
+    const bool wholeSlots = isa<fhe::ReshapeOp>(op) || overEverything() ||
+                            (isa<fhe::RollOp, fhe::SumOp, fhe::MeanOp>(op) &&
+                             shapes::numElements(shapeOf(in)) <= slots);
+    if (wholeSlots && isCipher(in))
+      return conversionCost(in, paddedLayout(shapeOf(in))) +
              parts * (1 + kLevelCost);
-    // The other maps (linear, matmul, slices, transpose, concat, batch
-    // norm): a level and about a rotation per output ciphertext; their
-    // cost moves little with their inputs' layouts.
+    // The other maps (linear, matmul, slices, transpose, concat, rolls and
+    // sums over several ciphertexts): a level and about a rotation per
+    // output ciphertext; their cost moves little with their inputs'
+    // layouts.
     return parts * (1 + kLevelCost);
   }
 
@@ -1085,6 +1104,7 @@ public:
   double programCost() {
     layouts = argumentLayouts;
     pricedCompactCopies.clear();
+    offered.clear();
     double cost = 0;
     for (Operation *op : layoutOrder) {
       if (!isa<func::ReturnOp>(op))
@@ -1098,15 +1118,17 @@ public:
   /// turn while the total falls. The conversions are chosen for every
   /// placement of the maps tried: a map's placement alone, with the
   /// conversions of another one, would be priced against needless ones.
+  /// Only meetings of differing layouts are tried (`offered`, from the
+  /// last pass, which a rejected trial re-lays).
   double costWithConversions() {
     double cost = programCost();
     for (int sweep = 0; sweep < 4; ++sweep) {
       bool improved = false;
       for (Operation *op : layoutOrder) {
         if (!isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(op) ||
-            !placements.count(op))
+            !offered.count(op))
           continue;
-        const Placement was = placements[op];
+        const Placement was = placements.lookup(op);
         placements[op] =
             was == Placement::Left ? Placement::Right : Placement::Left;
         // Relative: the totals are sums of doubles in one order.
@@ -1115,55 +1137,55 @@ public:
           improved = true;
         } else {
           placements[op] = was;
+          programCost();
         }
       }
       if (!improved)
         break;
     }
-    return programCost();
+    return cost;
   }
 
   /// Chooses the placements (see Layout assignment) and leaves every
   /// cipher value's layout in `layouts`.
   void assignLayouts() {
     argumentLayouts = layouts;
-    for (Operation &op : main.getBody().front())
+    main.walk([&](Operation *op) {
       if (isa<func::ReturnOp>(op) ||
-          (op.getNumResults() == 1 && isCipher(op.getResult(0))))
-        layoutOrder.push_back(&op);
+          (op->getNumResults() == 1 && isCipher(op->getResult(0))))
+        layoutOrder.push_back(op);
+    });
     chosenCost = ruleOfThumbCost = programCost();
-    if (!layoutSearch) {
-      describeLayouts();
-      return;
-    }
-    chosenCost = costWithConversions();
-    // Each map's placement tried in turn, in program order, while the
-    // total falls (a few sweeps: later choices change the layouts earlier
-    // ones see).
-    for (int sweep = 0; sweep < 4; ++sweep) {
-      bool improved = false;
-      for (Operation *op : layoutOrder) {
-        if (!isa<fhe::Conv2dOp, fhe::AvgPool2dOp>(op))
-          continue;
-        for (Placement p :
-             {Placement::Grid, Placement::Multiplexed, Placement::Compact}) {
-          if (placements.lookup(op) == p)
+    if (layoutSearch) {
+      chosenCost = costWithConversions();
+      // Each map's placement offered now tried in turn, in program order,
+      // while the total falls (a few sweeps: a later choice changes what
+      // an earlier one is priced against).
+      for (int sweep = 0; sweep < 4; ++sweep) {
+        bool improved = false;
+        for (Operation *op : layoutOrder) {
+          if (!isa<fhe::Conv2dOp, fhe::AvgPool2dOp>(op))
             continue;
-          auto before = placements;
-          placements[op] = p;
-          if (const double c = costWithConversions();
-              c < chosenCost * (1 - 1e-9)) {
-            chosenCost = c;
-            improved = true;
-          } else {
-            placements = std::move(before);
+          for (Placement p :
+               {Placement::Grid, Placement::Multiplexed, Placement::Compact}) {
+            if (placements.lookup(op) == p || !offered.lookup(op).count(p))
+              continue;
+            auto before = placements;
+            placements[op] = p;
+            if (const double c = costWithConversions();
+                c < chosenCost * (1 - 1e-9)) {
+              chosenCost = c;
+              improved = true;
+            } else {
+              placements = std::move(before);
+              programCost();
+            }
           }
         }
+        if (!improved)
+          break;
       }
-      if (!improved)
-        break;
     }
-    chosenCost = programCost();
     describeLayouts();
   }
 
@@ -1341,6 +1363,8 @@ private:
   llvm::DenseMap<Value, Layout> argumentLayouts;
   std::vector<Operation *> layoutOrder;
   llvm::DenseMap<Operation *, Placement> placements;
+  /// The placements each op could take in the last pass (programCost).
+  llvm::DenseMap<Operation *, std::set<Placement>> offered;
   std::map<std::vector<int64_t>, double> mapCosts, relayoutCosts;
   llvm::DenseSet<Value> pricedCompactCopies;
   std::map<Operation *, std::variant<approx::Approximation, std::string>>
@@ -2060,7 +2084,8 @@ struct MatMulLowering : FheLowering<fhe::MatMulOp> {
 
 /// conv2d as the linear map it is (placedEntries), the output where the
 /// layout assignment put it (gridPlacements): in the input's grid or
-/// multiplexed, a kh x kw kernel's diagonals number about O C/groups kh kw.
+/// multiplexed, a kh x kw kernel's diagonals number about O C/groups kh kw;
+/// compact, about that many per output row.
 struct Conv2dLowering : FheLowering<fhe::Conv2dOp> {
   using FheLowering::FheLowering;
   FailureOr<Parts> lower(fhe::Conv2dOp c, Adaptor a,

@@ -1,7 +1,6 @@
 // RUN: cerium-opt %s --fhe-to-ckks | FileCheck %s
-// A stride-2 convolution whose output would not fit its input's grid in as
-// many ciphertexts multiplexes its channels into the cells the stride
-// empties (Lee et al., ICML 2022): x [1, 16, 16] takes 256 slots; y [4, 8,
+// A stride-2 convolution can multiplex its channels into the cells the
+// stride empties (Lee et al., ICML 2022): x [1, 16, 16] takes 256 slots; y [4, 8,
 // 8] in x's grid with gaps would take 4 x 256, one ciphertext per channel,
 // but channel c at sub-position (c / 2, c % 2) of each 2 x 2 cell fills
 // exactly the 256 slots: one ciphertext, so the square after it is one
