@@ -9,19 +9,17 @@
 // compose every rotation (18 MiB, each at level 2). Then by work saved per
 // byte: 7 (two key switches at level 2 per 6 MiB), then 3, 5, 6 (one key
 // switch per key's worth). 20 MiB has no room for 7 or 5 but has for 3 and
-// 6 (1 MiB each): 5 becomes 1 then 4, 7 becomes 1, 2, 4. 17 MiB does not
-// hold the powers.
+// 6 (1 MiB each): 5 becomes 1 then 4, 7 becomes 1, 2, 4 from the same 1
+// (the chains share it). 17 MiB does not hold the powers.
 
 !ct2 = !ckks.ct<level = 2, degree = 1>
 !ct0 = !ckks.ct<level = 0, degree = 1>
 
 // CHECK-LABEL: func @main
-// CHECK: ckks.rotate %arg0 by 1 :
-// CHECK: ckks.rotate %arg0 by 2 :
 // CHECK: %[[A:.*]] = ckks.rotate %arg0 by 1 :
+// CHECK: ckks.rotate %arg0 by 2 :
 // CHECK: ckks.rotate %[[A]] by 4 :
-// CHECK: %[[B:.*]] = ckks.rotate %arg0 by 1 :
-// CHECK: %[[C:.*]] = ckks.rotate %[[B]] by 2 :
+// CHECK: %[[C:.*]] = ckks.rotate %[[A]] by 2 :
 // CHECK: ckks.rotate %[[C]] by 4 :
 // CHECK: ckks.rotate %arg1 by 3 :
 // CHECK: ckks.rotate %arg1 by 6 :

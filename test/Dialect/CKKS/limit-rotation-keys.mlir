@@ -4,22 +4,29 @@
 // RUN: not cerium-opt %s --ckks-limit-rotation-keys=max-keys=3 2>&1 | FileCheck %s --check-prefix=SMALL
 // RUN: not cerium-opt %s --ckks-limit-rotation-keys=max-key-bytes=1 2>&1 | FileCheck %s --check-prefix=NOLAYOUT
 // 16 slots and six distinct amounts. The powers of two 1, 2, 4, 8 compose
-// any rotation: with four keys every other amount becomes a chain (7 = 1 +
-// 2 + 4). A fifth key goes to the amount whose own key saves the most key
-// switches: 7 (two uses, two saved each). Six keys fit as written.
+// any rotation: with four keys every other amount becomes a shortest chain
+// of kept amounts, and the rotations of one ciphertext share their chains'
+// prefixes (3 = 1 + 2 on the way to 7 = 1 + 2 + 4; 5 = 1 + 4 and 9 = 1 + 8
+// from the same 1) and repeated amounts their results (the second 7): 8
+// rotations where one chain per rotation took 15. A fifth key goes to the
+// amount whose own key saves the most key switches: 7 (two uses, two saved
+// each; the two are then one). Six keys fit as written.
 
 !ct = !ckks.ct<level = 1, degree = 1>
 
 // CHECK-LABEL: func @main
 // CHECK: %[[A:.*]] = ckks.rotate %arg0 by 1
 // CHECK: %[[B:.*]] = ckks.rotate %[[A]] by 2
-// CHECK: ckks.rotate %[[B]] by 4
-// CHECK-NOT: by 3
-// CHECK-NOT: by 5
-// CHECK-NOT: by 6
-// CHECK-NOT: by 7
-// CHECK-NOT: by 9
-// FIVE-COUNT-2: ckks.rotate %arg0 by 7
+// CHECK: %[[C:.*]] = ckks.rotate %[[B]] by 4
+// CHECK: %[[D:.*]] = ckks.rotate %[[A]] by 4
+// CHECK: %[[E:.*]] = ckks.rotate %arg0 by 2
+// CHECK: %[[F:.*]] = ckks.rotate %[[E]] by 4
+// CHECK: %[[G:.*]] = ckks.rotate %[[A]] by 8
+// CHECK: %[[H:.*]] = ckks.rotate %arg0 by 4
+// CHECK-NOT: ckks.rotate
+// CHECK: return %[[C]], %[[B]], %[[C]], %[[D]], %[[F]], %[[G]], %[[H]]
+// FIVE: ckks.rotate %arg0 by 7
+// FIVE-NOT: ckks.rotate %arg0 by 7
 // FIVE-NOT: by 9
 // FITS-COUNT-2: ckks.rotate %arg0 by 7
 // FITS: ckks.rotate %arg0 by 9

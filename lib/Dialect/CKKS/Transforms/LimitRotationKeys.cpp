@@ -5,8 +5,8 @@
 // budget — a count of keys, bytes of keys, or both — the powers of two
 // below the slot count are kept (any amount is a sum of them), then the
 // other amounts by the key switches their own key saves per byte it costs;
-// every other rotation becomes a chain of power-of-two rotations, one per
-// set bit. A key is made over [P, Q_level] for the highest level its
+// every other rotation becomes a shortest chain of kept amounts (at most one
+// step per set bit). A key is made over [P, Q_level] for the highest level its
 // rotations run at, so with the prime layout (`ckks.rns`) both its bytes
 // and the work of each key switch it saves are priced by level (a key
 // switch's work grows with digits x limbs, as the key's bytes do).
@@ -179,16 +179,69 @@ public:
       ++keys;
       bytes += keyBytes(level);
     }
+    // Every other rotation becomes a shortest chain of kept amounts: a
+    // breadth-first search over the amounts modulo the slots from 0, by
+    // the kept amounts whose keys reach the rotation's level (a key is
+    // made as long as its highest use: the budget priced it so), which is
+    // never longer than the power-of-two chain (one step per set bit) and
+    // often shorter (with 3 and 16 kept, 19 is two steps, not three).
+    // Rotations of one ciphertext share their chains' prefixes (the search
+    // tree's paths from 0), and repeated amounts their results.
+    std::map<unsigned, std::vector<int64_t>> trees; // by level: each parent
+    auto treeAt = [&](unsigned level) -> const std::vector<int64_t> & {
+      auto [it, fresh] = trees.try_emplace(level);
+      std::vector<int64_t> &parent = it->second;
+      if (!fresh)
+        return parent;
+      parent.assign(size_t(slots), -1);
+      parent[0] = 0;
+      std::vector<int64_t> queue{0};
+      for (size_t i = 0; i < queue.size(); ++i)
+        for (auto [step, keyLevel] : keep)
+          if (keyLevel >= level) {
+            const int64_t to = (queue[i] + step) % slots;
+            if (parent[size_t(to)] < 0) {
+              parent[size_t(to)] = queue[i];
+              queue.push_back(to);
+            }
+          }
+      return parent;
+    };
+    // x rotated by each amount made so far (program order: each dominates
+    // the rotations after it).
+    std::map<std::pair<const void *, int64_t>, Value> made;
     for (RotateOp r : rotations) {
       const int64_t amount = ((r.getOffset() % slots) + slots) % slots;
-      if (keep.count(amount))
+      Value in = r.getInput();
+      auto madeBefore = made.find({in.getAsOpaquePointer(), amount});
+      if (madeBefore != made.end()) {
+        r.replaceAllUsesWith(madeBefore->second);
+        r.erase();
         continue;
+      }
+      if (keep.count(amount)) {
+        made[{in.getAsOpaquePointer(), amount}] = r.getResult();
+        continue;
+      }
+      const std::vector<int64_t> &parent = treeAt(levelOf(r));
+      // The path from 0 to the amount, then each step made unless made.
+      std::vector<int64_t> path;
+      for (int64_t at = amount; at != 0; at = parent[size_t(at)])
+        path.push_back(at);
       OpBuilder b(r);
-      Value x = r.getInput();
-      for (unsigned p = 0; p < powers; ++p)
-        if (amount >> p & 1)
-          x = RotateOp::create(b, r.getLoc(), x,
-                               b.getI64IntegerAttr(int64_t(1) << p));
+      Value x = in;
+      int64_t from = 0;
+      for (auto it = path.rbegin(); it != path.rend(); ++it) {
+        Value &step = made[{in.getAsOpaquePointer(), *it}];
+        // The kept amount itself, in [0, slots): the amount mod the slots
+        // rotates the same, but another amount is another key.
+        if (!step)
+          step = RotateOp::create(
+              b, r.getLoc(), x,
+              b.getI64IntegerAttr(((*it - from) % slots + slots) % slots));
+        x = step;
+        from = *it;
+      }
       r.replaceAllUsesWith(x);
       r.erase();
     }
