@@ -161,6 +161,12 @@ def layout_choice_ref(x, y, z):
     return [s + y, y - s, (m * m).mean(axis=(1, 2))]
 
 
+def layout_multi_ct_ref(x, y):
+    h = conv2d(x, strided_kernel(8, 4, 37, 17, 32.0), stride=2, padding=1)
+    g = conv2d(h * h, strided_kernel(8, 8, 53, 19, 64.0), padding=1)
+    return [g + y, avgpool2d(g, 2, 2).mean(axis=(1, 2))]
+
+
 def resnet_mini_ref(x):
     """resnet_mini.fhe by examples/resnet20/resnet20.py's float64 layers."""
     sys.path.insert(0, os.path.join(ROOT, "examples", "resnet20"))
@@ -250,6 +256,7 @@ PROGRAMS = {
     "strided_conv": ({"x": (4, 8, 8)}, strided_conv_ref),
     "layout_choice": ({"x": (4, 16, 16), "y": (4, 8, 8), "z": (1, 16, 16)},
                       layout_choice_ref),
+    "layout_multi_ct": ({"x": (4, 8, 8), "y": (8, 4, 4)}, layout_multi_ct_ref),
     "resnet_mini": ({"x": ((3, 8, 8), -3, 3)}, resnet_mini_ref),
 }
 
