@@ -215,13 +215,17 @@ SlotMapPlan planSlotMap(int64_t slots, int64_t inExtent,
   const int64_t d = int64_t(llvm::PowerOf2Ceil(uint64_t(top + 1)));
   plan.doubled = 2 * d <= slots;
   plan.period = plan.doubled ? d : slots;
-  std::vector<int64_t> ks;
-  ks.reserve(entries.size());
+  // The diagonals present, marked (maps have millions of entries and at
+  // most `period` diagonals), then listed in order.
+  std::vector<uint8_t> present(size_t(plan.period), 0);
   for (const MapEntry &m : entries)
     if (m.value != 0)
-      ks.push_back(((m.in - m.out) % plan.period + plan.period) % plan.period);
-  llvm::sort(ks);
-  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+      present[size_t(((m.in - m.out) % plan.period + plan.period) %
+                     plan.period)] = 1;
+  std::vector<int64_t> ks;
+  for (int64_t k = 0; k < plan.period; ++k)
+    if (present[size_t(k)])
+      ks.push_back(k);
   plan.diagonals = int64_t(ks.size());
   plan.rotations = std::numeric_limits<int64_t>::max();
   for (int64_t w = 1; w <= plan.period; w <<= 1) {
@@ -938,6 +942,13 @@ public:
   /// part's rotation, and a level per output part.
   double mapCost(const std::vector<MapEntry> &entries, int64_t inExtent,
                  int64_t outExtent) const {
+    if (inExtent <= slots && outExtent <= slots) {
+      // One block (the common case: no copy of the entries).
+      SlotMapPlan plan = planSlotMap(slots, inExtent, entries);
+      return kLevelCost + double(plan.rotations) +
+             double(plan.diagonals) * kDiagonalCost +
+             (plan.doubled && !entries.empty() ? 1 : 0);
+    }
     std::map<std::pair<int64_t, int64_t>, std::vector<MapEntry>> blocks;
     for (const MapEntry &m : entries)
       blocks[{m.out / slots, m.in / slots}].push_back(
