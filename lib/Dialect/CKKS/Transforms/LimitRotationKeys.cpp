@@ -6,7 +6,8 @@
 // below the slot count are kept (any amount is a sum of them), then the
 // other amounts by the key switches their own key saves per byte it costs;
 // every other rotation becomes a shortest chain of kept amounts (at most one
-// step per set bit). A key is made over [P, Q_level] for the highest level its
+// step per set bit), and a power of two no chain needs gives its room to
+// the next amounts. A key is made over [P, Q_level] for the highest level its
 // rotations run at, so with the prime layout (`ckks.rns`) both its bytes
 // and the work of each key switch it saves are priced by level (a key
 // switch's work grows with digits x limbs, as the key's bytes do).
@@ -27,6 +28,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 using namespace mlir;
@@ -169,16 +171,22 @@ public:
     std::sort(candidates.begin(), candidates.end(), [](auto a, auto b) {
       return a.value != b.value ? a.value > b.value : a.amount < b.amount;
     });
-    for (const Candidate &c : candidates) {
-      if (keys == maxKeys)
-        break;
-      const unsigned level = uses[c.amount].level;
-      if (bytes + keyBytes(level) > maxBytes)
-        continue; // a smaller key further down may still fit
-      keep.emplace(c.amount, level);
-      ++keys;
-      bytes += keyBytes(level);
-    }
+    auto addCandidates = [&] {
+      bool added = false;
+      for (const Candidate &c : candidates) {
+        if (keys == maxKeys)
+          break;
+        const unsigned level = uses[c.amount].level;
+        if (keep.count(c.amount) || bytes + keyBytes(level) > maxBytes)
+          continue; // a smaller key further down may still fit
+        keep.emplace(c.amount, level);
+        ++keys;
+        bytes += keyBytes(level);
+        added = true;
+      }
+      return added;
+    };
+    addCandidates();
     // Every other rotation becomes a shortest chain of kept amounts: a
     // breadth-first search over the amounts modulo the slots from 0, by
     // the kept amounts whose keys reach the rotation's level (a key is
@@ -207,6 +215,45 @@ public:
           }
       return parent;
     };
+    // A kept key no chain steps by (a power of two the chains go around)
+    // gives its room to the next candidates; the chains are searched again
+    // until every kept key is used. A candidate kept has rotations of its
+    // own, so only powers of two leave, and the ones left still reach
+    // every amount (the chains found did without the others).
+    for (;;) {
+      std::set<int64_t> used;
+      for (RotateOp r : rotations) {
+        const int64_t amount = ((r.getOffset() % slots) + slots) % slots;
+        if (keep.count(amount)) {
+          used.insert(amount);
+          continue;
+        }
+        const std::vector<int64_t> &parent = treeAt(levelOf(r));
+        for (int64_t at = amount; at != 0; at = parent[size_t(at)]) {
+          if (parent[size_t(at)] < 0) {
+            r.emitError("ckks-limit-rotation-keys: no chain of kept keys "
+                        "reaches rotation amount ")
+                << amount;
+            return signalPassFailure();
+          }
+          used.insert(((at - parent[size_t(at)]) % slots + slots) % slots);
+        }
+      }
+      bool dropped = false;
+      for (auto it = keep.begin(); it != keep.end();) {
+        if (used.count(it->first)) {
+          ++it;
+          continue;
+        }
+        bytes -= keyBytes(it->second);
+        --keys;
+        it = keep.erase(it);
+        dropped = true;
+      }
+      trees.clear();
+      if (!dropped || !addCandidates())
+        break;
+    }
     // x rotated by each amount made so far (program order: each dominates
     // the rotations after it).
     std::map<std::pair<const void *, int64_t>, Value> made;
