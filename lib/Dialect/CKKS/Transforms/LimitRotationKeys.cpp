@@ -28,7 +28,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
+#include <tuple>
 #include <vector>
 
 using namespace mlir;
@@ -51,7 +51,7 @@ public:
 
   StringRef getArgument() const final { return "ckks-limit-rotation-keys"; }
   StringRef getDescription() const final {
-    return "Compose rotations from powers of two so that the program needs "
+    return "Compose rotations from kept amounts so that the program needs "
            "at most max-keys rotation keys of at most max-key-bytes in all";
   }
 
@@ -124,8 +124,9 @@ public:
       allBytes += keyBytes(u.level);
     if (uses.size() + ringLevels.size() <= maxKeys && allBytes <= maxBytes)
       return;
-    // The powers of two stay, each at the highest level of a rotation with
-    // its bit (a bound: a rotation with its own key composes nothing).
+    // The powers of two first, each at the highest level of a rotation with
+    // its bit (a bound: a rotation with its own key composes nothing; the
+    // chains below may leave one unused, or price it lower).
     const unsigned powers = unsigned(llvm::countr_zero(uint64_t(slots)));
     std::map<int64_t, unsigned> keep;
     for (auto &[amount, u] : uses)
@@ -216,19 +217,23 @@ public:
       return parent;
     };
     // A kept key no chain steps by (a power of two the chains go around)
-    // gives its room to the next candidates; the chains are searched again
-    // until every kept key is used. A candidate kept has rotations of its
-    // own, so only powers of two leave, and the ones left still reach
-    // every amount (the chains found did without the others).
+    // gives its room to the next candidates, and one the chains step by
+    // only at lower levels than it was priced at is priced at those (its
+    // key is made only that long); the chains are searched again until
+    // nothing moves. A candidate kept has rotations of its own, so only
+    // powers of two leave, and the chains found stay possible (they did
+    // without the keys dropped, at the levels kept).
     for (;;) {
-      std::set<int64_t> used;
+      std::map<int64_t, unsigned> stepLevel; // highest level stepped at
       for (RotateOp r : rotations) {
         const int64_t amount = ((r.getOffset() % slots) + slots) % slots;
+        const unsigned level = levelOf(r);
         if (keep.count(amount)) {
-          used.insert(amount);
+          unsigned &l = stepLevel[amount];
+          l = std::max(l, level);
           continue;
         }
-        const std::vector<int64_t> &parent = treeAt(levelOf(r));
+        const std::vector<int64_t> &parent = treeAt(level);
         for (int64_t at = amount; at != 0; at = parent[size_t(at)]) {
           if (parent[size_t(at)] < 0) {
             r.emitError("ckks-limit-rotation-keys: no chain of kept keys "
@@ -236,38 +241,50 @@ public:
                 << amount;
             return signalPassFailure();
           }
-          used.insert(((at - parent[size_t(at)]) % slots + slots) % slots);
+          unsigned &l =
+              stepLevel[((at - parent[size_t(at)]) % slots + slots) % slots];
+          l = std::max(l, level);
         }
       }
-      bool dropped = false;
+      bool moved = false;
       for (auto it = keep.begin(); it != keep.end();) {
-        if (used.count(it->first)) {
-          ++it;
+        auto used = stepLevel.find(it->first);
+        if (used == stepLevel.end()) {
+          bytes -= keyBytes(it->second);
+          --keys;
+          it = keep.erase(it);
+          moved = true;
           continue;
         }
-        bytes -= keyBytes(it->second);
-        --keys;
-        it = keep.erase(it);
-        dropped = true;
+        if (used->second < it->second) {
+          bytes -= keyBytes(it->second) - keyBytes(used->second);
+          it->second = used->second;
+          moved = true;
+        }
+        ++it;
       }
+      if (!moved)
+        break;
       trees.clear();
-      if (!dropped || !addCandidates())
+      if (!addCandidates())
         break;
     }
-    // x rotated by each amount made so far (program order: each dominates
-    // the rotations after it).
-    std::map<std::pair<const void *, int64_t>, Value> made;
+    // x rotated by each amount made so far in the rotation's block (program
+    // order: each dominates the rotations after it there).
+    using Made = std::tuple<const void *, const void *, int64_t>;
+    std::map<Made, Value> made;
     for (RotateOp r : rotations) {
       const int64_t amount = ((r.getOffset() % slots) + slots) % slots;
       Value in = r.getInput();
-      auto madeBefore = made.find({in.getAsOpaquePointer(), amount});
+      const void *block = r->getBlock();
+      auto madeBefore = made.find({block, in.getAsOpaquePointer(), amount});
       if (madeBefore != made.end()) {
         r.replaceAllUsesWith(madeBefore->second);
         r.erase();
         continue;
       }
       if (keep.count(amount)) {
-        made[{in.getAsOpaquePointer(), amount}] = r.getResult();
+        made[{block, in.getAsOpaquePointer(), amount}] = r.getResult();
         continue;
       }
       const std::vector<int64_t> &parent = treeAt(levelOf(r));
@@ -279,7 +296,7 @@ public:
       Value x = in;
       int64_t from = 0;
       for (auto it = path.rbegin(); it != path.rend(); ++it) {
-        Value &step = made[{in.getAsOpaquePointer(), *it}];
+        Value &step = made[{block, in.getAsOpaquePointer(), *it}];
         // The kept amount itself, in [0, slots): the amount mod the slots
         // rotates the same, but another amount is another key.
         if (!step)
