@@ -515,25 +515,41 @@ public:
                        int64_t outExtent,
                        const std::vector<MapEntry> &entries) const {
     SharedSteps shared;
+    Parts out(size_t(partsFor(outExtent)));
+    forEachBlock(
+        entries, inExtent, outExtent,
+        [&](int64_t o, int64_t in, const std::vector<MapEntry> &block) {
+          Value y =
+              applySlotMap(e, x[size_t(in)], partExtent(inExtent, size_t(in)),
+                           block, &shared);
+          Value &acc = out[size_t(o)];
+          acc = acc ? e.add(acc, y) : y;
+        });
+    // A part with no entries is zero.
+    for (Value &part : out)
+      if (!part)
+        part = applySlotMap(e, x[0], partExtent(inExtent, 0), {});
+    return out;
+  }
+
+  /// `entries` as the slot-level maps of each (output part, input part)
+  /// pair with entries, in that order, positions within the parts. One part
+  /// each way passes the entries as they are (a map can have millions).
+  void forEachBlock(
+      const std::vector<MapEntry> &entries, int64_t inExtent, int64_t outExtent,
+      llvm::function_ref<void(int64_t, int64_t, const std::vector<MapEntry> &)>
+          block) const {
+    if (inExtent <= slots && outExtent <= slots) {
+      if (!entries.empty())
+        block(0, 0, entries);
+      return;
+    }
     std::map<std::pair<int64_t, int64_t>, std::vector<MapEntry>> blocks;
     for (const MapEntry &m : entries)
       blocks[{m.out / slots, m.in / slots}].push_back(
           {m.out % slots, m.in % slots, m.value});
-    Parts out;
-    for (int64_t o = 0, n = partsFor(outExtent); o < n; ++o) {
-      Value acc;
-      for (auto it = blocks.lower_bound({o, 0});
-           it != blocks.end() && it->first.first == o; ++it) {
-        const size_t in = size_t(it->first.second);
-        Value y = applySlotMap(e, x[in], partExtent(inExtent, in), it->second,
-                               &shared);
-        acc = acc ? e.add(acc, y) : y;
-      }
-      // A part with no entries is zero.
-      out.push_back(acc ? acc
-                        : applySlotMap(e, x[0], partExtent(inExtent, 0), {}));
-    }
-    return out;
+    for (const auto &[key, entriesOfBlock] : blocks)
+      block(key.first, key.second, entriesOfBlock);
   }
 
   /// sum over `entries` by the diagonal method (Halevi-Shoup) with baby
@@ -942,26 +958,17 @@ public:
   /// part's rotation, and a level per output part.
   double mapCost(const std::vector<MapEntry> &entries, int64_t inExtent,
                  int64_t outExtent) const {
-    if (inExtent <= slots && outExtent <= slots) {
-      // One block (the common case: no copy of the entries).
-      SlotMapPlan plan = planSlotMap(slots, inExtent, entries);
-      return kLevelCost + double(plan.rotations) +
-             double(plan.diagonals) * kDiagonalCost +
-             (plan.doubled && !entries.empty() ? 1 : 0);
-    }
-    std::map<std::pair<int64_t, int64_t>, std::vector<MapEntry>> blocks;
-    for (const MapEntry &m : entries)
-      blocks[{m.out / slots, m.in / slots}].push_back(
-          {m.out % slots, m.in % slots, m.value});
     double cost = double(partsFor(outExtent)) * kLevelCost;
     std::set<int64_t> doubled;
-    for (const auto &[key, block] : blocks) {
-      SlotMapPlan plan =
-          planSlotMap(slots, partExtent(inExtent, size_t(key.second)), block);
-      cost += double(plan.rotations) + double(plan.diagonals) * kDiagonalCost;
-      if (plan.doubled)
-        doubled.insert(key.second);
-    }
+    forEachBlock(entries, inExtent, outExtent,
+                 [&](int64_t, int64_t in, const std::vector<MapEntry> &block) {
+                   SlotMapPlan plan = planSlotMap(
+                       slots, partExtent(inExtent, size_t(in)), block);
+                   cost += double(plan.rotations) +
+                           double(plan.diagonals) * kDiagonalCost;
+                   if (plan.doubled)
+                     doubled.insert(in);
+                 });
     return cost + double(doubled.size());
   }
 
