@@ -94,6 +94,10 @@ public:
     auto levelOf = [](RotateOp r) {
       return cast<CiphertextType>(r.getInput().getType()).getLevel();
     };
+    // Amounts below the slots: r rotates by its amount modulo the slots.
+    auto amountOf = [&](RotateOp r) -> int64_t {
+      return ((r.getOffset() % slots) + slots) % slots;
+    };
     struct Uses {
       unsigned level = 0;  // the highest a rotation by it runs at
       double switches = 0; // its rotations' key-switch work, by level
@@ -109,7 +113,7 @@ public:
         return;
       }
       rotations.push_back(r);
-      Uses &u = uses[((r.getOffset() % slots) + slots) % slots];
+      Uses &u = uses[amountOf(r)];
       u.level = std::max(u.level, level);
       u.switches += keyBytes(level);
     });
@@ -216,6 +220,25 @@ public:
           }
       return parent;
     };
+    // The amounts a chain for `amount` at `level` passes, from its first
+    // step's to the amount (none if the kept keys do not reach it).
+    auto chainTo = [&](int64_t amount,
+                       unsigned level) -> std::optional<std::vector<int64_t>> {
+      const std::vector<int64_t> &parent = treeAt(level);
+      std::vector<int64_t> path;
+      for (int64_t at = amount; at != 0; at = parent[size_t(at)]) {
+        if (parent[size_t(at)] < 0)
+          return std::nullopt;
+        path.push_back(at);
+      }
+      std::reverse(path.begin(), path.end());
+      return path;
+    };
+    // A step's kept amount, in [0, slots): the sum mod the slots rotates
+    // the same, but another amount is another key.
+    auto stepAmount = [&](int64_t from, int64_t to) {
+      return ((to - from) % slots + slots) % slots;
+    };
     // A kept key no chain steps by (a power of two the chains go around)
     // gives its room to the next candidates, and one the chains step by
     // only at lower levels than it was priced at is priced at those (its
@@ -226,24 +249,25 @@ public:
     for (;;) {
       std::map<int64_t, unsigned> stepLevel; // highest level stepped at
       for (RotateOp r : rotations) {
-        const int64_t amount = ((r.getOffset() % slots) + slots) % slots;
+        const int64_t amount = amountOf(r);
         const unsigned level = levelOf(r);
         if (keep.count(amount)) {
           unsigned &l = stepLevel[amount];
           l = std::max(l, level);
           continue;
         }
-        const std::vector<int64_t> &parent = treeAt(level);
-        for (int64_t at = amount; at != 0; at = parent[size_t(at)]) {
-          if (parent[size_t(at)] < 0) {
-            r.emitError("ckks-limit-rotation-keys: no chain of kept keys "
-                        "reaches rotation amount ")
-                << amount;
-            return signalPassFailure();
-          }
-          unsigned &l =
-              stepLevel[((at - parent[size_t(at)]) % slots + slots) % slots];
+        auto chain = chainTo(amount, level);
+        if (!chain) {
+          r.emitError("ckks-limit-rotation-keys: no chain of kept keys "
+                      "reaches rotation amount ")
+              << amount;
+          return signalPassFailure();
+        }
+        int64_t from = 0;
+        for (int64_t at : *chain) {
+          unsigned &l = stepLevel[stepAmount(from, at)];
           l = std::max(l, level);
+          from = at;
         }
       }
       bool moved = false;
@@ -274,7 +298,7 @@ public:
     using Made = std::tuple<const void *, const void *, int64_t>;
     std::map<Made, Value> made;
     for (RotateOp r : rotations) {
-      const int64_t amount = ((r.getOffset() % slots) + slots) % slots;
+      const int64_t amount = amountOf(r);
       Value in = r.getInput();
       const void *block = r->getBlock();
       auto madeBefore = made.find({block, in.getAsOpaquePointer(), amount});
@@ -287,24 +311,18 @@ public:
         made[{block, in.getAsOpaquePointer(), amount}] = r.getResult();
         continue;
       }
-      const std::vector<int64_t> &parent = treeAt(levelOf(r));
-      // The path from 0 to the amount, then each step made unless made.
-      std::vector<int64_t> path;
-      for (int64_t at = amount; at != 0; at = parent[size_t(at)])
-        path.push_back(at);
+      // Each step of the chain (found above, so it exists) made unless made.
       OpBuilder b(r);
       Value x = in;
       int64_t from = 0;
-      for (auto it = path.rbegin(); it != path.rend(); ++it) {
-        Value &step = made[{block, in.getAsOpaquePointer(), *it}];
-        // The kept amount itself, in [0, slots): the amount mod the slots
-        // rotates the same, but another amount is another key.
+      const std::vector<int64_t> chain = *chainTo(amount, levelOf(r));
+      for (int64_t at : chain) {
+        Value &step = made[{block, in.getAsOpaquePointer(), at}];
         if (!step)
-          step = RotateOp::create(
-              b, r.getLoc(), x,
-              b.getI64IntegerAttr(((*it - from) % slots + slots) % slots));
+          step = RotateOp::create(b, r.getLoc(), x,
+                                  b.getI64IntegerAttr(stepAmount(from, at)));
         x = step;
-        from = *it;
+        from = at;
       }
       r.replaceAllUsesWith(x);
       r.erase();
