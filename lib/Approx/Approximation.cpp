@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cerium/Approx/Approximation.h"
+#include "cerium/Approx/SeriesPlan.h"
 
 #include "cerium/DSL/Functions.h"
 
@@ -104,18 +105,10 @@ bool cheaper(const Cost &x, const Cost &y) {
   return x.depth != y.depth ? x.depth < y.depth : x.products < y.products;
 }
 
-/// Levels of a series of `degree`: the map onto [-1, 1], then
-/// ceil(log2(degree + 1)) + 1.
-unsigned seriesDepth(unsigned degree, double lo, double hi) {
-  return (lo == -1 && hi == 1 ? 0 : 1) + std::bit_width(degree) + 1;
-}
-
-/// Ciphertext products of a baby-step giant-step series of `degree`.
-unsigned seriesProducts(unsigned degree) {
-  if (degree < 2)
-    return 0;
-  double d = degree;
-  return unsigned(std::lround(2 * std::sqrt(d) + std::log2(d)));
+/// Levels of a series: the map onto [-1, 1], then the plan's (SeriesPlan.h:
+/// ceil(log2(degree + 1))).
+unsigned seriesDepth(const SeriesPlan &plan, double lo, double hi) {
+  return (lo == -1 && hi == 1 ? 0 : 1) + plan.depth;
 }
 
 bool isFreeFactor(double c) { return c == 0 || isIntegerFactor(c); }
@@ -127,10 +120,10 @@ Cost costOf(const std::vector<Step> &steps) {
     unsigned l = 0;
     switch (s.kind) {
     case Step::Kind::Chebyshev: {
-      auto degree = unsigned(s.coeffs.size() - 1);
-      l = level[s.a] + seriesDepth(degree, s.lo, s.hi);
-      cost.products += seriesProducts(degree);
-      cost.degrees.push_back(degree);
+      SeriesPlan plan = planSeries(s.coeffs, true);
+      l = level[s.a] + seriesDepth(plan, s.lo, s.hi);
+      cost.products += plan.products;
+      cost.degrees.push_back(unsigned(s.coeffs.size() - 1));
       break;
     }
     case Step::Kind::Product:
@@ -566,7 +559,7 @@ std::optional<SignStage> remezSign(double a, unsigned degree) {
   return SignStage{c, eps};
 }
 
-unsigned stageDepth(unsigned degree) { return std::bit_width(degree) + 1; }
+unsigned stageDepth(unsigned degree) { return std::bit_width(degree); }
 
 /// Stages in order; `lower` is where the next stage would need sign from.
 struct Chain {

@@ -25,6 +25,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <functional>
+#include <limits>
 
 namespace cerium {
 
@@ -70,6 +72,53 @@ void lowerToSchedule(mlir::ModuleOp module, const ckks::Params &params,
   }
   if (mlir::failed(pm.run(module)))
     throw Error("compilation failed");
+}
+
+/// The segment (most levels between bootstraps) of least estimated work,
+/// among the few longest from `longest` down. The longest is not always
+/// the cheapest: its chain takes more key-switching digits and wider
+/// special primes, and the cuts it allows may refresh more values. Each is
+/// priced by placement's model (ckks::estimatePlacement, per prime) times
+/// the key-switch work per prime of the parameters its chain gets: at the
+/// top, every digit's ModUp over Q and P and the ModDown, (dnum + 2) (|Q| +
+/// |P|) / |Q|.
+static unsigned
+cheapestSegment(Compilation &c, unsigned longest,
+                const ckks::BootstrapConfig &config,
+                const std::function<ckks::ParamsPtr(unsigned)> &chainOf) {
+  constexpr unsigned kCandidates = 6;
+  mlir::ModuleOp module = *c.program.module;
+  module->setAttr(ckks::BootstrapConfig::kAttrName,
+                  config.toAttr(module.getContext()));
+  // A segment no placement fits is skipped; the longest one's reason is
+  // reported by the pass itself.
+  mlir::ScopedDiagnosticHandler quiet(
+      module.getContext(), [](mlir::Diagnostic &) { return mlir::success(); });
+  unsigned best = longest;
+  double bestWork = std::numeric_limits<double>::infinity();
+  for (unsigned segment = longest;
+       segment >= 1 && segment + kCandidates > longest &&
+       2 * segment >= longest;
+       --segment) {
+    mlir::FailureOr<ckks::PlacementEstimate> e =
+        ckks::estimatePlacement(module, segment);
+    if (mlir::failed(e))
+      continue;
+    ckks::ParamsPtr params;
+    try {
+      params = chainOf(e->levels + config.depth());
+    } catch (const Error &) {
+      continue;
+    }
+    const double perPrime = double(params->dnum() + 2) *
+                            double(params->numQ() + params->numP()) /
+                            double(params->numQ());
+    if (e->cost * perPrime < bestWork) {
+      bestWork = e->cost * perPrime;
+      best = segment;
+    }
+  }
+  return best;
 }
 
 Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
@@ -222,6 +271,10 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
           "{} levels leaves none between bootstraps",
           depth, config.depth(), longest));
     segment = longest - config.depth();
+    if (!cap)
+      segment = cheapestSegment(c, segment, config, [&](unsigned levels) {
+        return chain(levels, logN ? logN : (insecure ? 17u : 16u), true);
+      });
   }
   auto module = *c.program.module;
   {

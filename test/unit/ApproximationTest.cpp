@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cerium/Approx/Approximation.h"
+#include "cerium/Approx/SeriesPlan.h"
 
 #include "cerium/DSL/Functions.h"
 
@@ -82,11 +83,11 @@ void modelCost(const Approximation &a, unsigned &depth, unsigned &products) {
     case Step::Kind::Chebyshev: {
       unsigned d = unsigned(s.coeffs.size()) - 1;
       bool unit = s.lo == -1 && s.hi == 1;
+      // The least depth of a product tree; the products are the plan's
+      // (SeriesPlanTest checks them).
       level.push_back(level[s.a] + (unit ? 0 : 1) +
-                      unsigned(std::ceil(std::log2(d + 1.0))) + 1);
-      products += d < 2 ? 0
-                        : unsigned(std::lround(2 * std::sqrt(double(d)) +
-                                               std::log2(double(d))));
+                      std::max(1u, unsigned(std::ceil(std::log2(d + 1.0)))));
+      products += approx::planSeries(s.coeffs, true).products;
       break;
     }
     case Step::Kind::Product:

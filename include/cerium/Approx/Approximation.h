@@ -6,8 +6,8 @@
 // cost (levels, products) follows the compiler's evaluator:
 //
 //   Chebyshev series of degree d on [lo, hi]: 1 level for the map onto
-//     [-1, 1] unless [lo, hi] = [-1, 1], plus ceil(log2(d + 1)) + 1;
-//     about 2 sqrt(d) + log2(d) products.
+//     [-1, 1] unless [lo, hi] = [-1, 1], plus ceil(log2(d + 1)); the
+//     products of its plan (SeriesPlan.h, about 2 sqrt(d) + log2(d)).
 //   Product: max of the operands' levels + 1; one product.
 //   Affine ca a + cb b + c0: + 1 level if ca or cb is not in {0, 1, -1}.
 //

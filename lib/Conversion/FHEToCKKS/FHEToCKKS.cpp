@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cerium/Conversion/FHEToCKKS.h"
+#include "cerium/Approx/SeriesPlan.h"
 #include "cerium/DSL/Functions.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/DSL/Shapes.h"
@@ -1079,12 +1080,9 @@ public:
       return cost;
     }
     if (auto p = dyn_cast<fhe::PolyOp>(op)) {
-      // About 2 sqrt(d) + log2 d products in log2(d + 1) levels
-      // (Approximation's model).
-      const double degree = double(p.getCoefficients().size()) - 1;
-      return parts *
-             ((2 * std::sqrt(degree) + std::log2(degree + 1)) * kProductCost +
-              std::ceil(std::log2(degree + 1)) * kLevelCost);
+      approx::SeriesPlan plan = approx::planSeries(p.getCoefficients().vec(),
+                                                   p.getBasis() == "chebyshev");
+      return parts * (plan.products * kProductCost + plan.depth * kLevelCost);
     }
     if (isa<fhe::BootstrapOp>(op))
       return parts * kBootstrapCost;

@@ -1,10 +1,10 @@
 // RUN: cerium-opt %s --fhe-to-ckks | FileCheck %s
-// A degree-15 power-basis polynomial by baby steps (x^2, x^3) and giant
-// steps (x^4, x^8): 7 ciphertext products instead of 14, depth 5, and
+// A degree-15 power-basis polynomial in ceil(log2 16) = 4 levels
+// (approx::planSeries): 8 ciphertext products instead of 14, and
 // coefficients as mul_const (no plaintexts).
 
-// CHECK: module attributes {ckks.levels = 5 : i64
-// CHECK-COUNT-7: ckks.mul %
+// CHECK: module attributes {ckks.levels = 4 : i64
+// CHECK-COUNT-8: ckks.mul %
 // CHECK-NOT: ckks.mul %
 // CHECK-NOT: ckks.mul_plain
 // CHECK: return {{.*}} : !ckks.ct<level = 0, degree = 1>

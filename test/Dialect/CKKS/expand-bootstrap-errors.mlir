@@ -1,7 +1,7 @@
 // RUN: cerium-opt %s --ckks-expand-bootstrap -split-input-file -verify-diagnostics
 // ckks-expand-bootstrap needs the layout, the config and the slot count on
 // the module, a power-of-two slot count up to N/2, and a chain with the
-// config's depth (8 here: see expand-bootstrap.mlir) above the result.
+// config's depth (7 here: see expand-bootstrap.mlir) above the result.
 
 // A module without bootstraps needs none of the attributes.
 module {
@@ -66,12 +66,12 @@ module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, 
 
 // -----
 
-// Levels 0..9 and depth 8: a result at level 2 would need level 10.
+// Levels 0..9 and depth 7: a result at level 3 would need level 10.
 module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, digit = 1, moduli = array<i64: 193, 257, 449, 577, 641, 769, 1153, 1217, 1409, 1601, 2113>, scales = array<f64: 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0>}, ckks.slots = 4 : i64, ckks.bootstrap = {coeffs_to_slots = 1, slots_to_coeffs = 1, degree = 3, double_angles = 1, overflow = 2}} {
-  func.func @chain_too_short(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 2, degree = 1> {
-    // expected-error@+1 {{'ckks.bootstrap' op needs 8 levels above level 2, the chain has 9}}
-    %0 = ckks.bootstrap %a : !ckks.ct<level = 3, degree = 1> -> !ckks.ct<level = 2, degree = 1>
-    return %0 : !ckks.ct<level = 2, degree = 1>
+  func.func @chain_too_short(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 3, degree = 1> {
+    // expected-error@+1 {{'ckks.bootstrap' op needs 7 levels above level 3, the chain has 9}}
+    %0 = ckks.bootstrap %a : !ckks.ct<level = 3, degree = 1> -> !ckks.ct<level = 3, degree = 1>
+    return %0 : !ckks.ct<level = 3, degree = 1>
   }
 }
 
@@ -80,7 +80,7 @@ module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, 
 // Even level 0 needs a deeper chain than levels 0..5.
 module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, digit = 1, moduli = array<i64: 193, 257, 449, 577, 641, 769, 1153>, scales = array<f64: 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0>}, ckks.slots = 16 : i64, ckks.bootstrap = {coeffs_to_slots = 1, slots_to_coeffs = 1, degree = 3, double_angles = 1, overflow = 2}} {
   func.func @chain_too_short_for_any(%a: !ckks.ct<level = 0, degree = 1>) -> !ckks.ct<level = 0, degree = 1> {
-    // expected-error@+1 {{'ckks.bootstrap' op needs 8 levels above level 0, the chain has 5}}
+    // expected-error@+1 {{'ckks.bootstrap' op needs 7 levels above level 0, the chain has 5}}
     %0 = ckks.bootstrap %a : !ckks.ct<level = 0, degree = 1> -> !ckks.ct<level = 0, degree = 1>
     return %0 : !ckks.ct<level = 0, degree = 1>
   }
@@ -88,11 +88,11 @@ module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, 
 
 // -----
 
-// A larger config: depth 3 + (5 + 1) + 4 + 2 + 3 = 18 for degree 31, four
+// A larger config: depth 3 + 5 + 4 + 2 + 3 = 17 for degree 31, four
 // double angles and three DFT levels each way.
 module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, digit = 1, moduli = array<i64: 193, 257, 449, 577, 641, 769, 1153, 1217, 1409, 1601, 2113>, scales = array<f64: 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0>}, ckks.slots = 4 : i64, ckks.bootstrap = {coeffs_to_slots = 3, slots_to_coeffs = 3, degree = 31, double_angles = 4, overflow = 12}} {
   func.func @deep_config(%a: !ckks.ct<level = 1, degree = 1>) -> !ckks.ct<level = 1, degree = 1> {
-    // expected-error@+1 {{'ckks.bootstrap' op needs 18 levels above level 1, the chain has 9}}
+    // expected-error@+1 {{'ckks.bootstrap' op needs 17 levels above level 1, the chain has 9}}
     %0 = ckks.bootstrap %a : !ckks.ct<level = 1, degree = 1> -> !ckks.ct<level = 1, degree = 1>
     return %0 : !ckks.ct<level = 1, degree = 1>
   }
@@ -103,7 +103,7 @@ module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, 
 // A declared level above the whole chain.
 module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, digit = 1, moduli = array<i64: 193, 257, 449, 577, 641, 769, 1153, 1217, 1409, 1601, 2113>, scales = array<f64: 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0>}, ckks.slots = 4 : i64, ckks.bootstrap = {coeffs_to_slots = 1, slots_to_coeffs = 1, degree = 3, double_angles = 1, overflow = 2}} {
   func.func @above_the_chain(%a: !ckks.ct<level = 0, degree = 1>) -> !ckks.ct<level = 12, degree = 1> {
-    // expected-error@+1 {{'ckks.bootstrap' op needs 8 levels above level 12, the chain has 9}}
+    // expected-error@+1 {{'ckks.bootstrap' op needs 7 levels above level 12, the chain has 9}}
     %0 = ckks.bootstrap %a : !ckks.ct<level = 0, degree = 1> -> !ckks.ct<level = 12, degree = 1>
     return %0 : !ckks.ct<level = 12, degree = 1>
   }

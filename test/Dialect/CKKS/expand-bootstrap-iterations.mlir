@@ -6,7 +6,7 @@
 // 2^k exactly and refreshes it too, with 2^-k in the second SlotToCoeff,
 // and adds the two. Layout: N = 32, base q_0 ~ 2^60 (two primes), levels of
 // two primes at scale 2^52 (q_0 / Delta_0 = 2^8, as the compiler chooses),
-// levels 0..9. Config as in expand-bootstrap.mlir (depth 8, 4 slots): one
+// levels 0..9. Config as in expand-bootstrap.mlir (depth 7, 4 slots): one
 // bootstrap's error bound is ~2^-26.7 here (the arcsine correction's at a
 // coefficient of Delta_0), so k = 26 - 2 = 24.
 
@@ -16,7 +16,7 @@ module attributes {ckks.rns = {log_n = 5, base = 2, per_level = 2, special = 1, 
 func.func @twice(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, degree = 1> {
   // The first iteration, as with one: from level 0 to level 1.
   // CHECK: %[[X:.*]] = ckks.level_down %[[A]] to 0 : <level = 3, degree = 1>
-  // CHECK-NEXT: ckks.mod_raise %[[X]] : <level = 0, degree = 1> -> <level = 9, degree = 1>
+  // CHECK-NEXT: ckks.mod_raise %[[X]] : <level = 0, degree = 1> -> <level = 8, degree = 1>
   // Its SlotToCoeff constant: q_0 / (2 pi Delta_0) = 40.74 in one factor.
   // CHECK: ckks.encode complex [4.074361e+01, {{.*}}] : <level = 2, degree = 1>
   // CHECK: %[[Y:.*]] = ckks.rescale %{{.*}} : <level = 2, degree = 2>
@@ -26,9 +26,9 @@ func.func @twice(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, deg
   // CHECK-NEXT: %[[D:.*]] = ckks.sub %[[X]], %[[Y0]] : <level = 0, degree = 1>, <level = 0, degree = 1>
   // CHECK-NEXT: %[[K:.*]] = ckks.mul_int %[[D]] by 16777216 : <level = 0, degree = 1>
   // The second iteration: the same raise, to the same target level.
-  // CHECK-NEXT: ckks.mod_raise %[[K]] : <level = 0, degree = 1> -> <level = 9, degree = 1>
-  // CHECK: ckks.conjugate %{{.*}} : <level = 9, degree = 2>
-  // CHECK: ckks.mul %{{.*}}, %{{.*}} : <level = 8, degree = 1>, <level = 8, degree = 1>
+  // CHECK-NEXT: ckks.mod_raise %[[K]] : <level = 0, degree = 1> -> <level = 8, degree = 1>
+  // CHECK: ckks.conjugate %{{.*}} : <level = 8, degree = 2>
+  // CHECK: ckks.mul %{{.*}}, %{{.*}} : <level = 7, degree = 1>, <level = 7, degree = 1>
   // Its SlotToCoeff constant carries 2^-24: 40.74 / 2^24.
   // CHECK: ckks.encode complex [2.428508e-06, {{.*}}] : <level = 2, degree = 1>
   // CHECK: %[[C:.*]] = ckks.rescale %{{.*}} : <level = 2, degree = 2>
@@ -55,8 +55,8 @@ func.func @once(%a: !ckks.ct<level = 0, degree = 1>) -> !ckks.ct<level = 0, degr
 // POLY-LABEL: func @twice
 // POLY: %[[K0:.*]] = poly.mul_int %{{.*}} by 16777216 : <Q0, ntt>
 // POLY-NEXT: %[[K1:.*]] = poly.mul_int %{{.*}} by 16777216 : <Q0, ntt>
-// POLY-NEXT: poly.mod_raise %[[K0]] : <Q0, ntt> -> <Q9, ntt>
-// POLY-NEXT: poly.mod_raise %[[K1]] : <Q0, ntt> -> <Q9, ntt>
+// POLY-NEXT: poly.mod_raise %[[K0]] : <Q0, ntt> -> <Q8, ntt>
+// POLY-NEXT: poly.mod_raise %[[K1]] : <Q0, ntt> -> <Q8, ntt>
 // POLY: return %{{.*}}, %{{.*}} : !poly.poly<Q1, ntt>, !poly.poly<Q1, ntt>
 
 // -----
@@ -68,11 +68,11 @@ module attributes {ckks.rns = {log_n = 5, base = 2, per_level = 2, special = 1, 
 // CHECK-LABEL: func @at_zero
 // CHECK-SAME: (%[[A:.*]]: !ckks.ct<level = 0, degree = 1>)
 func.func @at_zero(%a: !ckks.ct<level = 0, degree = 1>) -> !ckks.ct<level = 0, degree = 1> {
-  // CHECK: ckks.mod_raise %[[A]] : <level = 0, degree = 1> -> <level = 8, degree = 1>
+  // CHECK: ckks.mod_raise %[[A]] : <level = 0, degree = 1> -> <level = 7, degree = 1>
   // CHECK: %[[Y:.*]] = ckks.rescale %{{.*}} : <level = 1, degree = 2>
   // CHECK-NEXT: %[[D:.*]] = ckks.sub %[[A]], %[[Y]] : <level = 0, degree = 1>, <level = 0, degree = 1>
   // CHECK-NEXT: %[[K:.*]] = ckks.mul_int %[[D]] by 16777216 : <level = 0, degree = 1>
-  // CHECK-NEXT: ckks.mod_raise %[[K]] : <level = 0, degree = 1> -> <level = 8, degree = 1>
+  // CHECK-NEXT: ckks.mod_raise %[[K]] : <level = 0, degree = 1> -> <level = 7, degree = 1>
   // CHECK: %[[C:.*]] = ckks.rescale %{{.*}} : <level = 1, degree = 2>
   // CHECK-NEXT: %[[S:.*]] = ckks.add %[[Y]], %[[C]] : <level = 0, degree = 1>, <level = 0, degree = 1>
   // CHECK-NEXT: return %[[S]]

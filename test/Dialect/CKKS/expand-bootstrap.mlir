@@ -4,11 +4,10 @@
 //
 // A sparse bootstrap (4 of the N/2 = 16 slots) expanded into ordinary ckks
 // ops. Layout: N = 32, one prime per level, levels 0..9 (Q primes 0..9, P
-// prime 10). Config: one DFT level each way, a degree-3 cosine (a product
-// tree of 2 levels plus 1 for the coefficients), one double angle, the
-// arcsine correction (2): depth 1 + 3 + 1 + 2 + 1 = 8, so a result at
-// level 1 uses the whole chain (level 9 down to level 1) and no level_down
-// is left at the end.
+// prime 10). Config: one DFT level each way, a degree-3 cosine
+// (ceil(log2 4) = 2 levels), one double angle, the arcsine correction (2):
+// depth 1 + 2 + 1 + 2 + 1 = 7, so a result at level 1 is raised to level 8
+// (the chain's top, 9, is not needed) and no level_down is left at the end.
 
 module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, digit = 1, moduli = array<i64: 193, 257, 449, 577, 641, 769, 1153, 1217, 1409, 1601, 2113>, scales = array<f64: 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0>}, ckks.slots = 4 : i64, ckks.bootstrap = {coeffs_to_slots = 1, slots_to_coeffs = 1, degree = 3, double_angles = 1, overflow = 2}} {
 // CHECK-LABEL: func @sparse
@@ -16,13 +15,13 @@ module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, 
 func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, degree = 1> {
   // 1. Down to level 0, then raised to the top of the chain.
   // CHECK: %[[Z:.*]] = ckks.level_down %[[A]] to 0 : <level = 3, degree = 1>
-  // CHECK-NEXT: %[[R:.*]] = ckks.mod_raise %[[Z]] : <level = 0, degree = 1> -> <level = 9, degree = 1>
+  // CHECK-NEXT: %[[R:.*]] = ckks.mod_raise %[[Z]] : <level = 0, degree = 1> -> <level = 8, degree = 1>
   // 2. The trace onto the subring of 4 slots: rotations by 4 and 8 (all
   // n 2^j below N/2), each added to what it rotated.
-  // CHECK-NEXT: %[[T1:.*]] = ckks.rotate %[[R]] by 4 : <level = 9, degree = 1>
-  // CHECK-NEXT: %[[S1:.*]] = ckks.add %[[R]], %[[T1]] : <level = 9, degree = 1>, <level = 9, degree = 1>
-  // CHECK-NEXT: %[[T2:.*]] = ckks.rotate %[[S1]] by 8 : <level = 9, degree = 1>
-  // CHECK-NEXT: %[[S2:.*]] = ckks.add %[[S1]], %[[T2]] : <level = 9, degree = 1>, <level = 9, degree = 1>
+  // CHECK-NEXT: %[[T1:.*]] = ckks.rotate %[[R]] by 4 : <level = 8, degree = 1>
+  // CHECK-NEXT: %[[S1:.*]] = ckks.add %[[R]], %[[T1]] : <level = 8, degree = 1>, <level = 8, degree = 1>
+  // CHECK-NEXT: %[[T2:.*]] = ckks.rotate %[[S1]] by 8 : <level = 8, degree = 1>
+  // CHECK-NEXT: %[[S2:.*]] = ckks.add %[[S1]], %[[T2]] : <level = 8, degree = 1>, <level = 8, degree = 1>
   // CHECK-NOT: ckks.rotate %{{.*}} by 16
   // 3. CoeffToSlot in one factor: complex diagonals at the top level and
   // a single rescale. 2n = 8 slots fit N/2 = 16, so the real and
@@ -35,22 +34,22 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
   // of the input: a giant step (a key switch of its own) costs about two.
   // The baby steps come first, then every diagonal, then the products (so
   // the giant steps' sums sit together and fuse into one kernel).
-  // CHECK: ckks.rotate %[[X:.*]] by 1 : <level = 9, degree = 1>
-  // CHECK-NEXT: ckks.rotate %[[X]] by 2 : <level = 9, degree = 1>
-  // CHECK-NEXT: ckks.rotate %[[X]] by 7 : <level = 9, degree = 1>
-  // CHECK-NEXT: %[[D:.*]] = ckks.encode complex [{{([^,]*, ){15}[^,]*}}] : <level = 9, degree = 1>
+  // CHECK: ckks.rotate %[[X:.*]] by 1 : <level = 8, degree = 1>
+  // CHECK-NEXT: ckks.rotate %[[X]] by 2 : <level = 8, degree = 1>
+  // CHECK-NEXT: ckks.rotate %[[X]] by 7 : <level = 8, degree = 1>
+  // CHECK-NEXT: %[[D:.*]] = ckks.encode complex [{{([^,]*, ){15}[^,]*}}] : <level = 8, degree = 1>
   // CHECK-COUNT-3: ckks.encode complex
-  // CHECK-NEXT: ckks.mul_plain %[[X]], %[[D]] : <level = 9, degree = 1>, <level = 9, degree = 1>
-  // CHECK-NOT: ckks.rotate {{.*}}<level = 9, degree = 2>
+  // CHECK-NEXT: ckks.mul_plain %[[X]], %[[D]] : <level = 8, degree = 1>, <level = 8, degree = 1>
+  // CHECK-NOT: ckks.rotate {{.*}}<level = 8, degree = 2>
   // CHECK-NOT: ckks.rescale
-  // CHECK: %[[WC:.*]] = ckks.conjugate %[[W:.*]] : <level = 9, degree = 2>
-  // CHECK-NEXT: %[[PARTS:.*]] = ckks.add %[[W]], %[[WC]] : <level = 9, degree = 2>, <level = 9, degree = 2>
-  // CHECK-NEXT: ckks.rescale %[[PARTS]] : <level = 9, degree = 2>
+  // CHECK: %[[WC:.*]] = ckks.conjugate %[[W:.*]] : <level = 8, degree = 2>
+  // CHECK-NEXT: %[[PARTS:.*]] = ckks.add %[[W]], %[[WC]] : <level = 8, degree = 2>, <level = 8, degree = 2>
+  // CHECK-NEXT: ckks.rescale %[[PARTS]] : <level = 8, degree = 2>
   // 4. EvalMod once, on both parts (products, relinearized and rescaled):
   // no second conjugation, no plaintext i.
   // CHECK-NOT: ckks.conjugate
   // CHECK-NOT: ckks.encode complex [0.000000e+00
-  // CHECK: ckks.mul %{{.*}}, %{{.*}} : <level = 8, degree = 1>, <level = 8, degree = 1>
+  // CHECK: ckks.mul %{{.*}}, %{{.*}} : <level = 7, degree = 1>, <level = 7, degree = 1>
   // CHECK: ckks.relinearize
   // 5. SlotToCoeff in one factor that reads re + i im from both halves:
   // each diagonal r of the 4-slot map is one at r and one at r + 4 of 8
@@ -73,19 +72,19 @@ func.func @sparse(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 1, de
 // Every op of the expansion lowers: mod_raise to poly.mod_raise of both
 // components, the diagonals of period 8 as they are ...
 // POLY-LABEL: func @sparse
-// POLY-COUNT-2: poly.mod_raise %{{.*}} : <Q0, ntt> -> <Q9, ntt>
-// POLY: poly.encode complex [{{([^,]*, ){15}[^,]*}}] degree 1 : <Q9, ntt>
+// POLY-COUNT-2: poly.mod_raise %{{.*}} : <Q0, ntt> -> <Q8, ntt>
+// POLY: poly.encode complex [{{([^,]*, ){15}[^,]*}}] degree 1 : <Q8, ntt>
 // POLY: poly.encode complex [{{([^,]*, ){15}[^,]*}}] degree 1 : <Q2, ntt>
 // POLY: return %{{.*}}, %{{.*}} : !poly.poly<Q1, ntt>, !poly.poly<Q1, ntt>
 
-// ... and down to limbs: the base limb is kept, primes 1..9 converted.
+// ... and down to limbs: the base limb is kept, primes 1..8 converted.
 // RNS-LABEL: func @sparse
 // RNS-SAME: -> (!rns.limbs<0 to 1>, !rns.limbs<0 to 1>)
 // RNS: %[[C:.*]] = rns.intt %[[X:.*]] : <0>
-// RNS-NEXT: %[[B:.*]] = rns.base_convert %[[C]] : <0> -> <1 to 9>
-// RNS-NEXT: %[[N:.*]] = rns.ntt %[[B]] : <1 to 9>
-// RNS-NEXT: rns.concat %[[X]], %[[N]] : !rns.limbs<0>, !rns.limbs<1 to 9> -> <0 to 9>
-// RNS: rns.encode complex [{{([^,]*, ){15}[^,]*}}] level 9 degree 1 : <0 to 9>
+// RNS-NEXT: %[[B:.*]] = rns.base_convert %[[C]] : <0> -> <1 to 8>
+// RNS-NEXT: %[[N:.*]] = rns.ntt %[[B]] : <1 to 8>
+// RNS-NEXT: rns.concat %[[X]], %[[N]] : !rns.limbs<0>, !rns.limbs<1 to 8> -> <0 to 8>
+// RNS: rns.encode complex [{{([^,]*, ){15}[^,]*}}] level 8 degree 1 : <0 to 8>
 // RNS: rns.encode complex [{{([^,]*, ){15}[^,]*}}] level 2 degree 1 : <0 to 2>
 
 // -----
@@ -97,8 +96,8 @@ module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, 
 // CHECK-LABEL: func @one_slot
 func.func @one_slot(%a: !ckks.ct<level = 2, degree = 1>) -> !ckks.ct<level = 0, degree = 1> {
   // CHECK: ckks.level_down %{{.*}} to 0 : <level = 2, degree = 1>
-  // Raised to level 0 + the depth 8 only (the chain's top is 9).
-  // CHECK-NEXT: %[[R:.*]] = ckks.mod_raise %{{.*}} : <level = 0, degree = 1> -> <level = 8, degree = 1>
+  // Raised to level 0 + the depth 7 only (the chain's top is 9).
+  // CHECK-NEXT: %[[R:.*]] = ckks.mod_raise %{{.*}} : <level = 0, degree = 1> -> <level = 7, degree = 1>
   // CHECK-NEXT: %[[T1:.*]] = ckks.rotate %[[R]] by 1
   // CHECK-NEXT: %[[S1:.*]] = ckks.add %[[R]], %[[T1]]
   // CHECK-NEXT: %[[T2:.*]] = ckks.rotate %[[S1]] by 2
@@ -107,11 +106,11 @@ func.func @one_slot(%a: !ckks.ct<level = 2, degree = 1>) -> !ckks.ct<level = 0, 
   // CHECK-NEXT: %[[S3:.*]] = ckks.add %[[S2]], %[[T3]]
   // CHECK-NEXT: %[[T4:.*]] = ckks.rotate %[[S3]] by 8
   // CHECK-NEXT: %[[S4:.*]] = ckks.add %[[S3]], %[[T4]]
-  // CHECK-NEXT: %[[D:.*]] = ckks.encode complex [{{([^,]*, ){3}[^,]*}}] : <level = 8, degree = 1>
+  // CHECK-NEXT: %[[D:.*]] = ckks.encode complex [{{([^,]*, ){3}[^,]*}}] : <level = 7, degree = 1>
   // CHECK-NEXT: %[[P:.*]] = ckks.mul_plain %[[S4]], %[[D]]
-  // CHECK-NEXT: %[[C:.*]] = ckks.conjugate %[[P]] : <level = 8, degree = 2>
+  // CHECK-NEXT: %[[C:.*]] = ckks.conjugate %[[P]] : <level = 7, degree = 2>
   // CHECK-NEXT: %[[PARTS:.*]] = ckks.add %[[P]], %[[C]]
-  // CHECK-NEXT: ckks.rescale %[[PARTS]] : <level = 8, degree = 2>
+  // CHECK-NEXT: ckks.rescale %[[PARTS]] : <level = 7, degree = 2>
   // The expansion ends exactly at the declared level 0: no level_down.
   // CHECK: %[[S:.*]] = ckks.rescale %{{.*}} : <level = 1, degree = 2>
   // CHECK-NEXT: return %[[S]] : !ckks.ct<level = 0, degree = 1>

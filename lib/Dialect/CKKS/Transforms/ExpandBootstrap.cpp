@@ -37,6 +37,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include <bit>
 #include <cmath>
 #include <numbers>
 #include <set>
@@ -46,13 +47,9 @@ using namespace mlir;
 namespace cerium::ckks {
 
 unsigned BootstrapConfig::depth() const {
-  // The product tree reaches T_d within `tree` levels (the bit length of
-  // d); the coefficients take one more.
-  unsigned tree = 1;
-  while ((1u << tree) <= chebyshevDegree)
-    ++tree;
-  return coeffsToSlotsLevels + tree + 1 + doubleAngles + (arcsine ? 2 : 0) +
-         slotsToCoeffsLevels;
+  // The series takes ceil(log2(d + 1)) levels (approx::planSeries).
+  return coeffsToSlotsLevels + unsigned(std::bit_width(chebyshevDegree)) +
+         doubleAngles + (arcsine ? 2 : 0) + slotsToCoeffsLevels;
 }
 
 double BootstrapConfig::sineError(double sMax) {

@@ -85,6 +85,22 @@ public:
       : fn(fn), block(fn.getBody().front()), segmentLimit(segmentLimit),
         bootstrapDepth(bootstrapDepth), bootstrapCost(bootstrapCost) {}
 
+  /// The model's cost of the cheapest cuts, and the most levels a segment
+  /// spans, without rewriting.
+  FailureOr<PlacementEstimate> estimate() {
+    if (failed(measure()) || failed(chooseCuts()))
+      return failure();
+    PlacementEstimate e;
+    e.cost = cost;
+    unsigned from = 0;
+    for (unsigned c : cuts) {
+      e.levels = std::max(e.levels, c - from);
+      from = c;
+    }
+    e.levels = std::max(e.levels, maxDepth - from);
+    return e;
+  }
+
   /// The highest level of the placed program.
   FailureOr<unsigned> run() {
     if (failed(measure()) || (segmentLimit && failed(chooseCuts())) ||
@@ -191,11 +207,15 @@ private:
       return double(b + 1) * (weight[hi + 1] - weight[lo]) -
              (weightDepth[hi + 1] - weightDepth[lo]);
     };
-    // live[a][j]: values live across a cut at a whose first use after it
-    // is at key 2a + j (as running sums over j); a cut is possible where
-    // every such value can be bootstrapped.
-    std::vector<std::vector<unsigned>> live(
-        depth, std::vector<unsigned>(2 * span + 2, 0));
+    // live[a][s]: values that a cut at a refreshes for a segment (a, b] of
+    // s = b - a levels or more (running sums over s). A value live across a
+    // is refreshed for (a, b] if its first use after a lies in it and fewer
+    // levels below the value than the segment is long: one further below
+    // still sits high enough there and only moves down (a skip connection,
+    // a ReLU's scaled input that its last product reads). A cut is
+    // possible where every value live across it can be bootstrapped.
+    std::vector<std::vector<unsigned>> live(depth,
+                                            std::vector<unsigned>(span + 1, 0));
     std::vector<bool> possible(depth, true);
     forEachCiphertext([&](Value v) {
       std::vector<Key> uses;
@@ -205,22 +225,27 @@ private:
       if (uses.empty())
         return;
       std::sort(uses.begin(), uses.end());
-      for (unsigned a = std::max(1u, (keyOf(v) + 1) / 2);
+      const Key own = keyOf(v);
+      for (unsigned a = std::max(1u, (own + 1) / 2);
            a < depth && 2 * a < uses.back(); ++a) {
         if (!isFresh(v))
           possible[a] = false;
         Key first = *std::upper_bound(uses.begin(), uses.end(), 2 * a);
-        if (first - 2 * a < live[a].size())
-          ++live[a][first - 2 * a];
+        // The segment reaches the use from b = ceil(first / 2) (the last
+        // segment holds every key), and needs a bootstrap from b - a >
+        // the levels between value and use.
+        unsigned reach = std::min((first + 1) / 2, depth) - a;
+        unsigned from = std::max(reach, (first - own) / 2 + 1);
+        if (from <= span)
+          ++live[a][from];
       }
     });
     for (std::vector<unsigned> &row : live)
-      for (size_t j = 1; j < row.size(); ++j)
-        row[j] += row[j - 1];
+      for (size_t s = 1; s < row.size(); ++s)
+        row[s] += row[s - 1];
     auto refreshCost = [&](unsigned a, unsigned b) {
-      const std::vector<unsigned> &row = live[a];
-      unsigned n = row[std::min<size_t>(lastKey(b) - 2 * a, row.size() - 1)];
-      return n * bootstrapCost * (double(b - a) + 1 + bootstrapDepth / 2.0);
+      return live[a][b - a] * bootstrapCost *
+             (double(b - a) + 1 + bootstrapDepth / 2.0);
     };
     const double none = std::numeric_limits<double>::infinity();
     std::vector<double> best(depth + 1, none);
@@ -251,6 +276,7 @@ private:
              << " a value that is not rescaled and relinearized (degree 1, "
                 "size 2) is live, and a bootstrap cannot take it";
     }
+    cost = best[depth];
     for (unsigned b = previous[depth]; b; b = previous[b])
       cuts.push_back(b);
     std::reverse(cuts.begin(), cuts.end());
@@ -410,9 +436,33 @@ private:
   llvm::DenseMap<Value, unsigned> levels;
   Key maxKey = 0;
   unsigned maxDepth = 0;
-  /// The chosen cut depths, ascending.
+  /// The chosen cut depths, ascending, and the model's cost of them.
   std::vector<unsigned> cuts;
+  double cost = 0;
 };
+
+/// The bootstrap's depth (from `ckks.bootstrap`, else the default config)
+/// and weight (by `ckks.slots`) that placement prices it with.
+std::pair<unsigned, double> bootstrapPricing(ModuleOp module) {
+  const unsigned depth =
+      BootstrapConfig::of(module).value_or(BootstrapConfig{}).depth();
+  auto slotsAttr = module->getAttrOfType<IntegerAttr>("ckks.slots");
+  return {depth, bootstrapWeight(slotsAttr ? slotsAttr.getInt() : 8)};
+}
+
+/// The functions placement works on, or an error at the first with more
+/// than one block.
+FailureOr<SmallVector<func::FuncOp>> placedFunctions(ModuleOp module) {
+  SmallVector<func::FuncOp> fns;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    if (fn.isExternal())
+      continue;
+    if (!fn.getBody().hasOneBlock())
+      return fn.emitError("bootstrap placement expects a single block");
+    fns.push_back(fn);
+  }
+  return fns;
+}
 
 class PlaceBootstrapsPass
     : public PassWrapper<PlaceBootstrapsPass, OperationPass<ModuleOp>> {
@@ -430,20 +480,13 @@ public:
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    const unsigned depth =
-        BootstrapConfig::of(module).value_or(BootstrapConfig{}).depth();
-    auto slotsAttr = module->getAttrOfType<IntegerAttr>("ckks.slots");
-    const int64_t slots = slotsAttr ? slotsAttr.getInt() : 8;
+    auto [depth, weight] = bootstrapPricing(module);
+    FailureOr<SmallVector<func::FuncOp>> fns = placedFunctions(module);
+    if (failed(fns))
+      return signalPassFailure();
     unsigned highest = 0;
-    for (auto fn : module.getOps<func::FuncOp>()) {
-      if (fn.isExternal())
-        continue;
-      if (!fn.getBody().hasOneBlock()) {
-        fn.emitError("bootstrap placement expects a single block");
-        return signalPassFailure();
-      }
-      FailureOr<unsigned> h =
-          Placement(fn, levelsOption, depth, bootstrapWeight(slots)).run();
+    for (func::FuncOp fn : *fns) {
+      FailureOr<unsigned> h = Placement(fn, levelsOption, depth, weight).run();
       if (failed(h))
         return signalPassFailure();
       highest = std::max(highest, *h);
@@ -461,6 +504,24 @@ public:
 };
 
 } // namespace
+
+FailureOr<PlacementEstimate> estimatePlacement(ModuleOp module,
+                                               unsigned levels) {
+  auto [depth, weight] = bootstrapPricing(module);
+  FailureOr<SmallVector<func::FuncOp>> fns = placedFunctions(module);
+  if (failed(fns))
+    return failure();
+  PlacementEstimate total;
+  for (func::FuncOp fn : *fns) {
+    FailureOr<PlacementEstimate> e =
+        Placement(fn, levels, depth, weight).estimate();
+    if (failed(e))
+      return failure();
+    total.cost += e->cost;
+    total.levels = std::max(total.levels, e->levels);
+  }
+  return total;
+}
 
 std::unique_ptr<Pass> createPlaceBootstrapsPass(unsigned levels) {
   return std::make_unique<PlaceBootstrapsPass>(levels);

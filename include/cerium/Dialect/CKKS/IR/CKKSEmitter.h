@@ -58,13 +58,13 @@ public:
   mlir::Value rotate(mlir::Value x, int64_t steps);
   mlir::Value conjugate(mlir::Value x);
 
-  /// sum_k c_k x^k: baby steps x^1..x^(k-1), giant steps x^k, x^2k, ...
-  /// (k the power of two >= sqrt(d + 1)); depth ceil(log2(d + 1)) + 1.
-  /// Constants fill slots [0, n).
+  /// sum_k c_k x^k in ceil(log2(d + 1)) levels for degree d
+  /// (approx::planSeries: the fewest products at that depth). Constants
+  /// fill slots [0, n).
   mlir::Value powerSeries(mlir::Value x, llvm::ArrayRef<double> coeffs,
                           int64_t n);
-  /// sum_k c_k T_k(t), t = the affine map of [lo, hi] onto [-1, 1];
-  /// constants fill slots [0, n).
+  /// sum_k c_k T_k(t), t = the affine map of [lo, hi] onto [-1, 1] (one
+  /// level unless [lo, hi] = [-1, 1]), then as powerSeries.
   mlir::Value chebyshevSeries(mlir::Value x, llvm::ArrayRef<double> coeffs,
                               double lo, double hi, int64_t n);
 
@@ -72,6 +72,11 @@ public:
   /// The location of every op emitted (set per source op by the caller).
   mlir::Location loc;
   int64_t slots;
+
+private:
+  /// The series in t; `x` (the program's operand) for a constant one.
+  mlir::Value series(mlir::Value x, mlir::Value t,
+                     llvm::ArrayRef<double> coeffs, bool chebyshev, int64_t n);
 };
 
 } // namespace cerium::ckks

@@ -57,9 +57,9 @@ struct BootstrapConfig {
   /// (forPrecision).
   bool arcsine = true;
 
-  /// Levels one bootstrap consumes: the DFTs, the cosine series (product
-  /// tree plus the coefficients), the double angles, and the arcsine
-  /// correction (2) if any.
+  /// Levels one bootstrap consumes: the DFTs, the cosine series
+  /// (ceil(log2(d + 1))), the double angles, and the arcsine correction (2)
+  /// if any.
   unsigned depth() const;
 
   /// The sine's relative error at sMax when no arcsine correction follows.

@@ -2,6 +2,7 @@
 #ifndef CERIUM_DIALECT_CKKS_TRANSFORMS_PASSES_H
 #define CERIUM_DIALECT_CKKS_TRANSFORMS_PASSES_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
 #include <cstdint>
@@ -40,6 +41,18 @@ createLimitRotationKeysPass(unsigned maxKeys = 0, uint64_t maxKeyBytes = 0);
 /// Runs before lazy relinearization and bootstrap expansion; reads the
 /// bootstrap's depth from `ckks.bootstrap` when present.
 std::unique_ptr<mlir::Pass> createPlaceBootstrapsPass(unsigned levels = 0);
+
+/// What ckks-place-bootstraps would choose with at most `levels` levels
+/// between bootstraps, without rewriting: its model's cost (in elementwise
+/// ops on one prime; key switches priced per prime, whatever the parameter
+/// set) summed over the functions, and the most levels a segment spans.
+/// Failure, with the pass's diagnostic, where no placement exists.
+struct PlacementEstimate {
+  double cost = 0;
+  unsigned levels = 0;
+};
+mlir::FailureOr<PlacementEstimate> estimatePlacement(mlir::ModuleOp module,
+                                                     unsigned levels);
 void registerLimitRotationKeysPass();
 void registerPlaceBootstrapsPass();
 void registerExpandBootstrapPass();
