@@ -66,6 +66,7 @@ void lowerToSchedule(mlir::ModuleOp module, const ckks::Params &params,
   pm.addNestedPass<mlir::func::FuncOp>(poly::createMergeModDownRescalePass());
   if (stopAfter == Stage::Rns) {
     pm.addPass(createPolyToRnsPass());
+    pm.addNestedPass<mlir::func::FuncOp>(rns::createRematerializeEncodesPass());
     pm.addNestedPass<mlir::func::FuncOp>(rns::createFoldDigitAutomorphPass());
     pm.addNestedPass<mlir::func::FuncOp>(rns::createFuseElementwisePass());
     pm.addNestedPass<mlir::func::FuncOp>(rns::createPlanMemoryPass());

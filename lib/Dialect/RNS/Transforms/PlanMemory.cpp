@@ -362,6 +362,7 @@ void registerRnsPasses() {
   registerPass([] { return createFuseElementwisePass(); });
   registerPass([] { return createPlanMemoryPass(); });
   registerPass([] { return createPartitionPass(); });
+  registerPass([] { return createRematerializeEncodesPass(); });
 }
 
 } // namespace cerium::rns

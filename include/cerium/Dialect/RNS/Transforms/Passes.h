@@ -26,6 +26,13 @@ std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 /// (`permute`): the rotated copies are never written.
 std::unique_ptr<mlir::Pass> createFoldDigitAutomorphPass();
 
+/// Gives every run of uses of one rns.encode that lie within `distance`
+/// ops of the previous use an encode of its own, made right before the
+/// run: a constant CSE shared between far-apart code (two bootstraps at
+/// one level) is encoded again rather than held in the arena in between.
+std::unique_ptr<mlir::Pass>
+createRematerializeEncodesPass(int64_t distance = 1000);
+
 /// Memory planning by liveness: gives every limb array an offset (in limbs)
 /// in one arena, reusing the space of arrays after their last use; a kernel,
 /// ntt or intt writes its result over an operand that dies there. Slices are
