@@ -40,16 +40,15 @@ func.func @chain(%x: !ckks.ct<level = 6, degree = 1>) -> !ckks.ct<level = 0, deg
 
 // Three rotations of the depth-2 value are multiplied at depth 2: a cut
 // there would bootstrap all three. With segments of at most 2 the cuts go
-// at depths 1, 3 and 4, one live value each: three bootstraps, not four,
-// each raising to the levels the code after it needs. The input, used
-// again at the end, is still above the level needed there and only moves
-// down (placement does not count it as a refresh). With segments of 4, one
-// cut at depth 4, past the rotations.
+// at depths 1, 3 and 5, one live value each: three bootstraps, not four.
+// The last one raises to the one level the code after it needs. The input,
+// used again at the end, is still above the level needed there and only
+// moves down. With segments of 4, one cut at depth 4, past the rotations.
 // TWO-LABEL: func.func @fanout(%arg0: !ckks.ct<level = 1, degree = 1>)
 // TWO: ckks.bootstrap %{{.*}} : <level = 0, degree = 1> -> <level = 2, degree = 1>
 // TWO-COUNT-3: ckks.rotate %{{.*}} : <level = 1, degree = 1>
-// TWO: ckks.bootstrap %{{.*}} : <level = 0, degree = 1> -> <level = 1, degree = 1>
 // TWO: ckks.bootstrap %{{.*}} : <level = 0, degree = 1> -> <level = 2, degree = 1>
+// TWO: ckks.bootstrap %{{.*}} : <level = 0, degree = 1> -> <level = 1, degree = 1>
 // TWO-NOT: ckks.bootstrap
 // TWO: ckks.level_down %arg0 to 0 : <level = 1, degree = 1>
 // TWO: return

@@ -108,7 +108,8 @@ namespace {
 /// Walks an approx::SeriesPlan: basis elements made once, on demand, by the
 /// product tree; each leaf's terms brought to the level of its deepest one,
 /// multiplied by their constants at degree 2 and summed before one rescale;
-/// each split one product with B_M.
+/// each split one product (q + its constant) B_M. Every basis element is
+/// brought down to a level once.
 class SeriesEmitter {
 public:
   SeriesEmitter(Emitter &e, Value t, const approx::SeriesPlan &plan, int64_t n)
@@ -123,12 +124,17 @@ public:
       return leaf(node.coeffs);
     auto [q, qConstant] = emit(node.q);
     auto [r, rConstant] = emit(node.r);
-    Value bm = element(node.split), prod;
-    if (q)
-      prod = e.mul(q, bm);
-    if (qConstant != 0) {
-      Value scaled = e.mulConst(bm, qConstant);
-      prod = prod ? e.add(prod, scaled) : scaled;
+    Value prod;
+    if (q) {
+      // q's constant joins it at its level (no level, no product):
+      // (q + c) B_M is one product.
+      if (qConstant != 0)
+        q = e.addConst(q, qConstant, n);
+      unsigned level =
+          std::min(Emitter::levelOf(q), Emitter::levelOf(element(node.split)));
+      prod = e.mul(e.levelDown(q, level), lowered(node.split, level));
+    } else if (qConstant != 0) {
+      prod = e.mulConst(element(node.split), qConstant);
     }
     Value sum = r ? (prod ? e.add(r, prod) : r) : prod;
     return {sum, rConstant};
@@ -139,18 +145,26 @@ private:
     if (Value v = basis[j])
       return v;
     auto [a, c] = approx::basisSplit(j);
-    Value prod = e.mul(element(a), element(c));
+    unsigned level =
+        std::min(Emitter::levelOf(element(a)), Emitter::levelOf(element(c)));
+    Value prod = e.mul(lowered(a, level), lowered(c, level));
     Value v = prod;
     if (plan.chebyshev) { // T_(a+c) = 2 T_a T_c - T_(a-c)
       Value twice = e.add(prod, prod);
-      v = a == c ? e.addConst(twice, -1, n) : e.sub(twice, element(a - c));
+      if (a == c) {
+        v = e.addConst(twice, -1, n);
+      } else {
+        unsigned low =
+            std::min(Emitter::levelOf(twice), Emitter::levelOf(element(a - c)));
+        v = e.sub(e.levelDown(twice, low), lowered(a - c, low));
+      }
     }
     basis[j] = v;
     return v;
   }
 
-  /// B_j at `level`, one level_down shared by every leaf that reads it
-  /// there (placement sees one value, not copies, live across a cut).
+  /// B_j at `level`, one level_down shared by every op that reads it there
+  /// (placement sees one value, not copies, live across a cut).
   Value lowered(size_t j, unsigned level) {
     Value &v = lowerings[{j, level}];
     if (!v)

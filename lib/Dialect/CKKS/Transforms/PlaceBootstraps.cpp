@@ -233,9 +233,15 @@ private:
         Key first = *std::upper_bound(uses.begin(), uses.end(), 2 * a);
         // The segment reaches the use from b = ceil(first / 2) (the last
         // segment holds every key), and needs a bootstrap from b - a >
-        // the levels between value and use.
+        // the levels between value and use. That assumes the value sits
+        // at a - own / 2, true when its own segment ends at a; one made
+        // more than a segment before a has crossed another cut and sits
+        // lower (or only a copy does), so it is counted as the rewrite
+        // will most likely treat it: bootstrapped.
         unsigned reach = std::min((first + 1) / 2, depth) - a;
-        unsigned from = std::max(reach, (first - own) / 2 + 1);
+        unsigned from = own / 2 + span >= a
+                            ? std::max(reach, (first - own) / 2 + 1)
+                            : reach;
         if (from <= span)
           ++live[a][from];
       }
