@@ -20,6 +20,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 
 namespace cerium::runtime {
@@ -298,7 +299,20 @@ private:
     kernels::BackendBuffer data;
     size_t count = 0;
   };
-  llvm::DenseMap<Operation *, DeviceConstant> deviceConstants;
+  /// Keyed by what the constant is, not by the op that encodes it: the
+  /// copies rns-rematerialize-encodes makes of one constant (to keep the
+  /// arena small between far-apart uses) share what a device keeps.
+  using ConstantKey = std::tuple<const void *, const void *, const void *, bool,
+                                 int64_t, int64_t>;
+  static ConstantKey constantKey(rns::EncodeOp e) {
+    return {e.getValues().getAsOpaquePointer(),
+            e.getOffsetAttr().getAsOpaquePointer(),
+            e.getCountAttr().getAsOpaquePointer(),
+            e.getComplex(),
+            int64_t(e.getLevel()),
+            int64_t(e.getDegree())};
+  }
+  std::map<ConstantKey, DeviceConstant> deviceConstants;
   /// On the CPU (one process), a periodic constant whose one use is a
   /// kernel's operand: its compact limbs (nttForwardSignedCompact, `degree`
   /// words each) until that kernel reads them (elementwiseRepeated).
@@ -740,7 +754,6 @@ void ScheduleExecutor::Impl::executeLimbWise(Operation *op, KeySource &keys) {
 }
 
 void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
-  Operation *op = e.getOperation();
   Limbs out = view(e.getResult());
   // A device keeps each constant whole; an array held owned-only takes
   // this process's limbs of it.
@@ -754,7 +767,8 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
     for (const Limbs &part : parts)
       backend.nttForwardSignedResident(part, c.data.data(), c.count);
   };
-  if (auto it = deviceConstants.find(op); it != deviceConstants.end()) {
+  if (auto it = deviceConstants.find(constantKey(e));
+      it != deviceConstants.end()) {
     if (it->second.count)
       expand(it->second);
     else
@@ -843,7 +857,7 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
     keptBytes.compact += 8 * kept.count;
     ++keptBytes.compactCount;
   }
-  deviceConstants.try_emplace(op, std::move(kept));
+  deviceConstants.try_emplace(constantKey(e), std::move(kept));
 }
 
 void ScheduleExecutor::Impl::execute(Operation *op, KeySource &keys,
