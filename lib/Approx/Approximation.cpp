@@ -105,10 +105,12 @@ bool cheaper(const Cost &x, const Cost &y) {
   return x.depth != y.depth ? x.depth < y.depth : x.products < y.products;
 }
 
-/// Levels of a series: the map onto [-1, 1], then the plan's (SeriesPlan.h:
+/// Levels of a series: the map onto [-1, 1] (none for [-1, 1] or a
+/// constant series, which reads no t), then the plan's (SeriesPlan.h:
 /// ceil(log2(degree + 1))).
 unsigned seriesDepth(const SeriesPlan &plan, double lo, double hi) {
-  return (lo == -1 && hi == 1 ? 0 : 1) + plan.depth;
+  const bool constant = plan.nodes[0].depth == 0;
+  return (lo == -1 && hi == 1) || constant ? plan.depth : 1 + plan.depth;
 }
 
 bool isFreeFactor(double c) { return c == 0 || isIntegerFactor(c); }

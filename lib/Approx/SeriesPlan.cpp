@@ -1,5 +1,4 @@
-//===- SeriesPlan.cpp - How a polynomial is evaluated in few levels
-//--------===//
+//===- SeriesPlan.cpp - Polynomial evaluation in few levels --------------===//
 
 #include "cerium/Approx/SeriesPlan.h"
 
@@ -34,8 +33,8 @@ class Planner {
 public:
   Planner(bool chebyshev, size_t k) : k(k) { plan.chebyshev = chebyshev; }
 
+  /// `coeffs` without trailing zeros.
   SeriesPlan run(std::vector<double> coeffs) {
-    trimZeros(coeffs);
     const size_t degree = coeffs.size() - 1;
     const unsigned budget = std::max(1u, unsigned(std::bit_width(degree)));
     size_t root = part(std::move(coeffs), budget);
@@ -73,11 +72,11 @@ private:
     const size_t degree = c.size() - 1;
     const size_t index = plan.nodes.size();
     plan.nodes.emplace_back();
-    if (degree < k && leafDepth(c) <= budget) {
+    if (const unsigned depth = leafDepth(c); degree < k && depth <= budget) {
       for (size_t i = 1; i < c.size(); ++i)
         if (c[i] != 0)
           use(i);
-      plan.nodes[index].depth = leafDepth(c);
+      plan.nodes[index].depth = depth;
       plan.nodes[index].coeffs = std::move(c);
       return index;
     }

@@ -246,13 +246,14 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     }
   }
   if (place) {
+    // The longest chains are on the largest ring.
+    const unsigned ring = logN ? logN : (insecure ? 17u : 16u);
     unsigned longest = cap;
     if (!cap) {
       // The longest bootstrapping chain, by bisection at the largest ring
-      // (the longest chains are there; one ring per probe keeps this to a
-      // few parameter constructions). A secure chain cannot exceed the
-      // 128-bit log2(PQ) bound over the smallest bootstrapping scale.
-      const unsigned ring = logN ? logN : (insecure ? 17u : 16u);
+      // (one ring per probe keeps this to a few parameter constructions).
+      // A secure chain cannot exceed the 128-bit log2(PQ) bound over the
+      // smallest bootstrapping scale.
       unsigned hi = insecure ? 256u : ckks::maxLogQP128(ring) / 50 + 1;
       for (unsigned lo = 0; lo < hi;) {
         unsigned mid = (lo + hi + 1) / 2;
@@ -274,7 +275,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     segment = longest - config.depth();
     if (!cap)
       segment = cheapestSegment(c, segment, config, [&](unsigned levels) {
-        return chain(levels, logN ? logN : (insecure ? 17u : 16u), true);
+        return chain(levels, ring, true);
       });
   }
   auto module = *c.program.module;

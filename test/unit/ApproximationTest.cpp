@@ -81,11 +81,15 @@ void modelCost(const Approximation &a, unsigned &depth, unsigned &products) {
   for (const Step &s : a.steps) {
     switch (s.kind) {
     case Step::Kind::Chebyshev: {
+      // Trailing zeros do not count; a constant series reads no t, so it
+      // needs no map onto [-1, 1].
       unsigned d = unsigned(s.coeffs.size()) - 1;
+      while (d > 0 && s.coeffs[d] == 0)
+        --d;
       bool unit = s.lo == -1 && s.hi == 1;
       // The least depth of a product tree; the products are the plan's
       // (SeriesPlanTest checks them).
-      level.push_back(level[s.a] + (unit ? 0 : 1) +
+      level.push_back(level[s.a] + (unit || d == 0 ? 0 : 1) +
                       std::max(1u, unsigned(std::ceil(std::log2(d + 1.0)))));
       products += approx::planSeries(s.coeffs, true).products;
       break;

@@ -1,5 +1,4 @@
-//===- SeriesPlan.h - How a polynomial is evaluated in few levels -*- C++
-//-*-===//
+//===- SeriesPlan.h - Polynomial evaluation in few levels ------*- C++ -*-===//
 //
 // The evaluation order of a polynomial Σ c_j B_j(t), B_j = t^j (power basis)
 // or T_j(t) (Chebyshev), on ciphertexts: which basis elements are computed,

@@ -130,9 +130,8 @@ public:
       // (q + c) B_M is one product.
       if (qConstant != 0)
         q = e.addConst(q, qConstant, n);
-      unsigned level =
-          std::min(Emitter::levelOf(q), Emitter::levelOf(element(node.split)));
-      prod = e.mul(e.levelDown(q, level), lowered(node.split, level));
+      auto [qm, bm] = meet(q, node.split);
+      prod = e.mul(qm, bm);
     } else if (qConstant != 0) {
       prod = e.mulConst(element(node.split), qConstant);
     }
@@ -154,9 +153,8 @@ private:
       if (a == c) {
         v = e.addConst(twice, -1, n);
       } else {
-        unsigned low =
-            std::min(Emitter::levelOf(twice), Emitter::levelOf(element(a - c)));
-        v = e.sub(e.levelDown(twice, low), lowered(a - c, low));
+        auto [tw, tac] = meet(twice, a - c);
+        v = e.sub(tw, tac);
       }
     }
     basis[j] = v;
@@ -170,6 +168,13 @@ private:
     if (!v)
       v = e.levelDown(element(j), level);
     return v;
+  }
+
+  /// x and B_j at the lower of their levels, B_j through `lowered`.
+  std::pair<Value, Value> meet(Value x, size_t j) {
+    unsigned level =
+        std::min(Emitter::levelOf(x), Emitter::levelOf(element(j)));
+    return {e.levelDown(x, level), lowered(j, level)};
   }
 
   std::pair<Value, double> leaf(const std::vector<double> &c) {
@@ -210,8 +215,12 @@ Value Emitter::series(Value x, Value t, ArrayRef<double> coeffs, bool chebyshev,
 
 Value Emitter::chebyshevSeries(Value x, ArrayRef<double> coeffs, double lo,
                                double hi, int64_t n) {
+  // A constant series (zeros past c_0) reads no t: no map.
+  const bool constant =
+      std::all_of(coeffs.begin() + std::min<size_t>(1, coeffs.size()),
+                  coeffs.end(), [](double c) { return c == 0; });
   Value t = x;
-  if (coeffs.size() >= 2 && (lo != -1 || hi != 1)) {
+  if (!constant && (lo != -1 || hi != 1)) {
     t = mulConst(x, 2 / (hi - lo));
     if (hi + lo != 0) // a range centred on 0 needs no shift
       t = addConst(t, -(hi + lo) / (hi - lo), n);
