@@ -89,8 +89,6 @@ cheapestSegment(Compilation &c, unsigned longest,
                 const std::function<ckks::ParamsPtr(unsigned)> &chainOf) {
   constexpr unsigned kCandidates = 6;
   mlir::ModuleOp module = *c.program.module;
-  module->setAttr(ckks::BootstrapConfig::kAttrName,
-                  config.toAttr(module.getContext()));
   // A segment no placement fits is skipped; the longest one's reason is
   // reported by the pass itself.
   mlir::ScopedDiagnosticHandler quiet(
@@ -245,6 +243,11 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
       unfit = e.what();
     }
   }
+  // Placement and the segment search read the bootstrap's depth from its
+  // config.
+  if (place || bootstraps)
+    c.program.module->getOperation()->setAttr(ckks::BootstrapConfig::kAttrName,
+                                              config.toAttr(&context));
   if (place) {
     // The longest chains are on the largest ring.
     const unsigned ring = logN ? logN : (insecure ? 17u : 16u);
@@ -281,13 +284,9 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   auto module = *c.program.module;
   {
     mlir::PassManager pm(&context);
-    if (place || bootstraps) {
-      // The bootstraps' levels (and with `segment`, their places) by cost;
-      // the pass reads the bootstrap's depth from the config.
-      module->setAttr(ckks::BootstrapConfig::kAttrName,
-                      config.toAttr(&context));
+    // The bootstraps' levels (and with `segment`, their places) by cost.
+    if (place || bootstraps)
       pm.addPass(ckks::createPlaceBootstrapsPass(segment));
-    }
     pm.addNestedPass<mlir::func::FuncOp>(ckks::createLazyRelinearizePass());
     if (mlir::failed(pm.run(module)))
       throw Error(source->path() + ": compilation failed");

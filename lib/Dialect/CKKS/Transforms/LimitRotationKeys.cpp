@@ -95,8 +95,11 @@ public:
       return cast<CiphertextType>(r.getInput().getType()).getLevel();
     };
     // Amounts below the slots: r rotates by its amount modulo the slots.
+    auto modSlots = [&](int64_t amount) {
+      return (amount % slots + slots) % slots;
+    };
     auto amountOf = [&](RotateOp r) -> int64_t {
-      return ((r.getOffset() % slots) + slots) % slots;
+      return modSlots(r.getOffset());
     };
     struct Uses {
       unsigned level = 0;  // the highest a rotation by it runs at
@@ -237,7 +240,7 @@ public:
     // A step's kept amount, in [0, slots): the sum mod the slots rotates
     // the same, but another amount is another key.
     auto stepAmount = [&](int64_t from, int64_t to) {
-      return ((to - from) % slots + slots) % slots;
+      return modSlots(to - from);
     };
     // A kept key no chain steps by (a power of two the chains go around)
     // gives its room to the next candidates, and one the chains step by
