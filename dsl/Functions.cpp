@@ -9,9 +9,9 @@
 
 namespace cerium::dsl {
 
-static constexpr std::array<std::string_view, 12> kNonlinear = {
-    "relu", "gelu", "silu", "sigmoid",  "tanh",   "exp",
-    "log",  "inv",  "sqrt", "inv_sqrt", "square", "sign"};
+static constexpr std::array<std::string_view, 13> kNonlinear = {
+    "relu", "gelu", "silu",     "sigmoid", "tanh", "exp", "log",
+    "inv",  "sqrt", "inv_sqrt", "square",  "sign", "abs"};
 
 bool isNonlinearFunction(std::string_view name) {
   return std::find(kNonlinear.begin(), kNonlinear.end(), name) !=
@@ -41,6 +41,8 @@ double evaluateNonlinear(std::string_view fn, double x) {
     return 1 / std::sqrt(x);
   if (fn == "square")
     return x * x;
+  if (fn == "abs")
+    return std::fabs(x);
   return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); // sign
 }
 

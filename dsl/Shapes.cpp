@@ -336,10 +336,7 @@ std::vector<double> rollValues(const Shape &s,
   return out;
 }
 
-/// For each element of `to` (row-major), the flat index of the element of
-/// `from` that NumPy broadcasting reads for it.
-static std::vector<int64_t> broadcastSources(const Shape &from,
-                                             const Shape &to) {
+std::vector<int64_t> broadcastSources(const Shape &from, const Shape &to) {
   const auto fromStrides = strides(from);
   const size_t offset = to.size() - from.size();
   std::vector<int64_t> out(static_cast<size_t>(numElements(to)));
@@ -434,6 +431,29 @@ std::vector<double> matmulValues(const Shape &as, const std::vector<double> &a,
           acc += lhs[r * inner + k] * rhs[k * cols + c];
         res[r * cols + c] = acc;
       }
+  }
+  return out;
+}
+
+std::vector<double> linearValues(const Shape &xs, const std::vector<double> &x,
+                                 const Shape &ws, const std::vector<double> &w,
+                                 const Shape *biasShape,
+                                 const std::vector<double> *bias) {
+  const int64_t rows = numElements(xs) / ws[1];
+  std::vector<double> out(size_t(rows * ws[0]));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t o = 0; o < ws[0]; ++o) {
+      double acc = 0;
+      for (int64_t k = 0; k < ws[1]; ++k)
+        acc += x[size_t(r * ws[1] + k)] * w[size_t(o * ws[1] + k)];
+      out[size_t(r * ws[0] + o)] = acc;
+    }
+  if (bias) {
+    Shape result = xs;
+    result.back() = ws[0];
+    const auto b = broadcastValues(*biasShape, *bias, result);
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] += b[i];
   }
   return out;
 }

@@ -155,26 +155,14 @@ std::vector<NpyArray> evaluateReference(func::FuncOp main,
               x.begin() + i * inner, x.begin() + (i + 1) * inner);
         })
         .Case<fhe::LinearOp>([&](auto l) {
-          Shape in = shapeOfValue(l.getInput()),
-                w = shapeOfValue(l.getWeight());
-          const auto &x = get(l.getInput());
-          const auto &wv = get(l.getWeight());
-          int64_t rows = shapes::numElements(in) / w[1];
-          std::vector<double> out(size_t(rows * w[0]));
-          for (int64_t r = 0; r < rows; ++r)
-            for (int64_t o = 0; o < w[0]; ++o) {
-              double acc = 0;
-              for (int64_t k = 0; k < w[1]; ++k)
-                acc += x[size_t(r * w[1] + k)] * wv[size_t(o * w[1] + k)];
-              out[size_t(r * w[0] + o)] = acc;
-            }
-          if (l.getBias()) {
-            auto b = shapes::broadcastValues(shapeOfValue(l.getBias()),
-                                             get(l.getBias()),
-                                             shapeOfValue(l.getResult()));
-            for (size_t i = 0; i < out.size(); ++i)
-              out[i] += b[i];
-          }
+          std::optional<Shape> biasShape;
+          if (l.getBias())
+            biasShape = shapeOfValue(l.getBias());
+          std::vector<double> out = shapes::linearValues(
+              shapeOfValue(l.getInput()), get(l.getInput()),
+              shapeOfValue(l.getWeight()), get(l.getWeight()),
+              biasShape ? &*biasShape : nullptr,
+              l.getBias() ? &get(l.getBias()) : nullptr);
           vals[l.getResult()] = std::move(out);
         })
         // The helpers below may read through get() without a copy: the

@@ -59,10 +59,6 @@ std::string rangeText(std::string_view fn, double lo, double hi) {
          format("%g", hi) + "]";
 }
 
-double exact(std::string_view fn, double x) {
-  return fn == "abs" ? std::fabs(x) : dsl::evaluateNonlinear(fn, x);
-}
-
 //===----------------------------------------------------------------------===//
 // Programs: building, cost, evaluation
 //===----------------------------------------------------------------------===//
@@ -200,7 +196,7 @@ Samples samplesOf(std::string_view fn, const std::vector<double> &pts) {
   for (size_t i = 0; i < n; ++i) {
     double x = pts[i * stride % n];
     s.x.push_back(x);
-    s.y.push_back(exact(fn, x));
+    s.y.push_back(dsl::evaluateNonlinear(fn, x));
   }
   return s;
 }
@@ -236,7 +232,8 @@ std::vector<double> interpolate(std::string_view fn, double lo, double hi,
     cosine[m] = std::cos(kPi * double(m) / double(2 * n));
   std::vector<double> fx(n);
   for (size_t j = 0; j < n; ++j)
-    fx[j] = exact(fn, (lo + hi) / 2 + (hi - lo) / 2 * cosine[2 * j + 1]);
+    fx[j] = dsl::evaluateNonlinear(fn, (lo + hi) / 2 +
+                                           (hi - lo) / 2 * cosine[2 * j + 1]);
   std::vector<double> c(n);
   for (size_t k = 0; k < n; ++k) {
     double sum = 0;
@@ -824,9 +821,9 @@ double evaluate(const Approximation &approx, double x) {
 
 std::variant<Approximation, std::string>
 approximate(std::string_view function, double lo, double hi, double precision) {
-  bool composite =
+  const bool composite =
       function == "sign" || function == "relu" || function == "abs";
-  if (!composite && !dsl::isNonlinearFunction(function))
+  if (!dsl::isNonlinearFunction(function))
     return "no approximation for unknown function '" + std::string(function) +
            "' (known: relu gelu silu sigmoid tanh exp log inv sqrt inv_sqrt "
            "square sign abs)";

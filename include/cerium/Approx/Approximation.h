@@ -81,8 +81,8 @@ struct Approximation {
 /// The float64 value of the approximation's program at x.
 double evaluate(const Approximation &approx, double x);
 
-/// An approximation of `function` (a DSL nonlinear function, or "abs", which
-/// max and min lower to) on [lo, hi] with errorBound <= precision, of minimal
+/// An approximation of `function` (a DSL nonlinear function; max and min
+/// lower to abs) on [lo, hi] with errorBound <= precision, of minimal
 /// depth, then minimal products. For relu and abs the dead zone is chosen so
 /// that the error is <= precision inside it too, unless that needs more than
 /// 24 levels: then the dead zone grows until 24 suffice. Deterministic: the

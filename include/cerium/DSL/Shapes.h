@@ -76,6 +76,10 @@ std::vector<int64_t> paddedPositions(const Shape &shape, const Shape &padded);
 /// keeps its elements.
 std::vector<int64_t> stridedPositions(const Shape &shape,
                                       const std::vector<int64_t> &strides);
+/// For each element of `to` (row-major), the flat index of the element of
+/// `from` that NumPy broadcasting reads for it (`to` must be the broadcast
+/// shape).
+std::vector<int64_t> broadcastSources(const Shape &from, const Shape &to);
 /// `values` of shape `from` broadcast to `to` (NumPy rules; `to` must be
 /// the broadcast shape).
 std::vector<double> broadcastValues(const Shape &from,
@@ -105,6 +109,12 @@ std::vector<double> concatValues(const std::vector<Shape> &shapes,
 /// The values are laid out as shapes::matmul(as, bs) says ([n] @ [n] -> [1]).
 std::vector<double> matmulValues(const Shape &as, const std::vector<double> &a,
                                  const Shape &bs, const std::vector<double> &b);
+/// linear(x, W, b) = x @ W.T + b for x [..., n] and W [m, n]; the bias
+/// (null for none) broadcasts to the result [..., m].
+std::vector<double> linearValues(const Shape &xs, const std::vector<double> &x,
+                                 const Shape &ws, const std::vector<double> &w,
+                                 const Shape *biasShape,
+                                 const std::vector<double> *bias);
 /// torch.nn.functional.conv2d on one image x [C, H, W] with weight
 /// [O, C/groups, kh, kw], an optional bias [O] (null for none), zero padding
 /// on all four sides; the result is [O, Ho, Wo] as shapes::conv2d says.

@@ -910,7 +910,8 @@ public:
     if (auto mm = dyn_cast<fhe::MatMulOp>(op)) {
       if (isCipher(mm.getLhs()) && isCipher(mm.getRhs()))
         return cipherProductLayout(mm);
-      // cipher @ plain matrix (MatMulLowering refuses other ranks).
+      // cipher @ plain matrix by rows; the other plain forms are maps to a
+      // compact result.
       if (isCipher(mm.getLhs()) && shapeOf(mm.getRhs()).size() == 2)
         rowInput = mm.getLhs();
     }
@@ -1838,16 +1839,22 @@ struct PolyLowering : FheLowering<fhe::PolyOp> {
   using FheLowering::FheLowering;
   FailureOr<Parts> lower(fhe::PolyOp p, Adaptor a,
                          ckks::Emitter &e) const override {
-    if (!isCipher(p.getInput()))
-      return s.unsupported(p, "poly on a plaintext (fold it in the program)");
     Value in = p.getInput();
+    const bool chebyshev = p.getBasis() == "chebyshev";
+    if (!isCipher(in)) {
+      PlainTensor t = s.plain(in);
+      for (double &v : t.values)
+        v = dsl::evaluatePolynomial(p.getCoefficients(), chebyshev,
+                                    p.getRange()[0], p.getRange()[1], v);
+      s.setPlain(p.getResult(), std::move(t));
+      return Parts();
+    }
     const int64_t extent = s.extentOf(in);
     return eachPart(a.getInput(), [&](Value x, size_t k) {
       const int64_t n = s.partExtent(extent, k);
-      return p.getBasis() == "chebyshev"
-                 ? e.chebyshevSeries(x, p.getCoefficients(), p.getRange()[0],
-                                     p.getRange()[1], n)
-                 : e.powerSeries(x, p.getCoefficients(), n);
+      return chebyshev ? e.chebyshevSeries(x, p.getCoefficients(),
+                                           p.getRange()[0], p.getRange()[1], n)
+                       : e.powerSeries(x, p.getCoefficients(), n);
     });
   }
 };
@@ -1943,14 +1950,20 @@ struct LinearLowering : FheLowering<fhe::LinearOp> {
   using FheLowering::FheLowering;
   FailureOr<Parts> lower(fhe::LinearOp l, Adaptor a,
                          ckks::Emitter &e) const override {
-    if (!isCipher(l.getInput()))
-      return s.unsupported(
-          l, "linear on a plaintext input (fold it in the program)");
     const PlainTensor &w = s.plain(l.getWeight());
     const int64_t m = w.shape[0], n = w.shape[1];
     std::optional<PlainTensor> bias;
     if (l.getBias())
       bias = s.plain(l.getBias());
+    if (!isCipher(l.getInput())) {
+      const PlainTensor &x = s.plain(l.getInput());
+      s.setPlain(l.getResult(),
+                 {shapeOf(l.getResult()),
+                  shapes::linearValues(x.shape, x.values, w.shape, w.values,
+                                       bias ? &bias->shape : nullptr,
+                                       bias ? &bias->values : nullptr)});
+      return Parts();
+    }
     return s.rowMap(
         e, l.getResult(), l.getInput(), a.getInput(), m,
         [&](int64_t i, int64_t j) { return w.values[size_t(i * n + j)]; },
@@ -1958,8 +1971,40 @@ struct LinearLowering : FheLowering<fhe::LinearOp> {
   }
 };
 
-/// cipher @ plain matrix, plain matrix @ cipher (plain batches are later
-/// work) and cipher @ cipher.
+/// numpy.matmul's operands as stacks of matrices (a 1-D lhs a row, a 1-D
+/// rhs a column): each operand's flat element index for result batch t.
+struct MatMulIndex {
+  int64_t m, k, n, batches;
+  std::vector<int64_t> lhsBatch, rhsBatch;
+
+  MatMulIndex(Shape a, Shape b) {
+    if (a.size() == 1)
+      a.insert(a.begin(), 1);
+    if (b.size() == 1)
+      b.push_back(1);
+    m = a[a.size() - 2];
+    k = a.back();
+    n = b.back();
+    const Shape batchA(a.begin(), a.end() - 2), batchB(b.begin(), b.end() - 2);
+    const Shape batch = shapes::broadcast(batchA, batchB).shape;
+    batches = shapes::numElements(batch);
+    lhsBatch = shapes::broadcastSources(batchA, batch);
+    rhsBatch = shapes::broadcastSources(batchB, batch);
+  }
+  int64_t lhs(int64_t t, int64_t i, int64_t l) const {
+    return (lhsBatch[size_t(t)] * m + i) * k + l;
+  }
+  int64_t rhs(int64_t t, int64_t l, int64_t j) const {
+    return (rhsBatch[size_t(t)] * k + l) * n + j;
+  }
+  int64_t out(int64_t t, int64_t i, int64_t j) const {
+    return (t * m + i) * n + j;
+  }
+};
+
+/// Every numpy.matmul form: cipher @ plain matrix by rows (rowMap), any
+/// other product with one plain operand as the linear map of the cipher
+/// one that the plain values define, and cipher @ cipher.
 struct MatMulLowering : FheLowering<fhe::MatMulOp> {
   using FheLowering::FheLowering;
   FailureOr<Parts> lower(fhe::MatMulOp mm, Adaptor a,
@@ -1975,71 +2020,53 @@ struct MatMulLowering : FheLowering<fhe::MatMulOp> {
                   shapes::matmulValues(x.shape, x.values, y.shape, y.values)});
       return Parts();
     }
-    if (cl) {
+    if (cl && shapeOf(rhs).size() == 2) {
       const PlainTensor &w = s.plain(rhs);
-      if (w.shape.size() != 2)
-        return s.unsupported(mm,
-                             "cipher @ plain with a plain operand of rank " +
-                                 std::to_string(w.shape.size()));
       const int64_t m = w.shape[1];
       return s.rowMap(
           e, mm.getResult(), lhs, a.getLhs(), m,
           [&](int64_t i, int64_t j) { return w.values[size_t(j * m + i)]; },
           nullptr);
     }
-    // plain [m, n] @ cipher [n] or [n, k]: out[i, c] = sum_j W[i, j] x[j, c].
-    const PlainTensor &w = s.plain(lhs);
-    const Shape xs = shapeOf(rhs);
-    if (w.shape.size() != 2 || xs.size() > 2)
-      return s.unsupported(mm, "plain @ cipher beyond a matrix times a vector "
-                               "or matrix");
-    const int64_t m = w.shape[0], n = w.shape[1];
-    const int64_t k = xs.size() == 2 ? xs[1] : 1;
-    auto pos = s.positionsOf(rhs);
-    std::vector<MapEntry> entries;
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        if (double v = w.values[size_t(i * n + j)]; v != 0)
-          for (int64_t c = 0; c < k; ++c)
-            entries.push_back({i * k + c, pos[size_t(j * k + c)], v});
-    return s.applyLinearMap(e, a.getRhs(), s.extentOf(rhs), m * k, entries);
+    return plainProduct(mm, a, e);
   }
 
-  /// cipher @ cipher, NumPy matmul semantics (rank-1 promotion, batch
-  /// broadcasting). Matrices: in d x d blocks (d the power of two covering
-  /// m, k, n), C = sum_l phi_l(sigma A) * psi_l(tau B) with sigma A[i, j] =
-  /// A[i, i + j], tau B[i, j] = B[i + j, j] and phi_l, psi_l the cyclic
-  /// shifts of columns and rows by l (Jiang, Kim, Lauter, Song, CCS 2018):
-  /// sigma and tau are maps of 2d - 1 diagonals, each shift a map of two,
-  /// so d products and about 4d rotations in three levels, where
-  /// replicating A[:, l] and B[l, :] for every l would cost maps of ~d^2
-  /// diagonals. A vector operand replicates (its maps are small).
+  /// out[t, i, j] = sum_l A[t, i, l] B[t, l, j] with one operand plain: a
+  /// map of the cipher operand's elements (e.g. plain [m, k] @ cipher [k,
+  /// n], cipher [m, k] @ plain [k], a batch of plain matrices), the result
+  /// compact.
+  Parts plainProduct(fhe::MatMulOp mm, Adaptor ops, ckks::Emitter &e) const {
+    const bool cl = isCipher(mm.getLhs());
+    const Value c = cl ? mm.getLhs() : mm.getRhs();
+    const std::vector<double> &p =
+        s.plain(cl ? mm.getRhs() : mm.getLhs()).values;
+    const MatMulIndex g(shapeOf(mm.getLhs()), shapeOf(mm.getRhs()));
+    const auto pos = s.positionsOf(c);
+    std::vector<MapEntry> entries;
+    for (int64_t t = 0; t < g.batches; ++t)
+      for (int64_t i = 0; i < g.m; ++i)
+        for (int64_t l = 0; l < g.k; ++l)
+          for (int64_t j = 0; j < g.n; ++j) {
+            const int64_t fromPlain = cl ? g.rhs(t, l, j) : g.lhs(t, i, l);
+            const int64_t fromCipher = cl ? g.lhs(t, i, l) : g.rhs(t, l, j);
+            if (const double v = p[size_t(fromPlain)]; v != 0)
+              entries.push_back({g.out(t, i, j), pos[size_t(fromCipher)], v});
+          }
+    return s.applyLinearMap(e, cl ? ops.getLhs() : ops.getRhs(), s.extentOf(c),
+                            g.batches * g.m * g.n, entries);
+  }
+
   Parts cipherProduct(fhe::MatMulOp mm, Adaptor ops, ckks::Emitter &e) const {
     Value lhs = mm.getLhs(), rhs = mm.getRhs();
     const bool vectors = shapeOf(lhs).size() == 1 || shapeOf(rhs).size() == 1;
-    Shape a = shapeOf(lhs), bs = shapeOf(rhs);
-    if (a.size() == 1)
-      a.insert(a.begin(), 1);
-    if (bs.size() == 1)
-      bs.push_back(1);
-    const int64_t m = a[a.size() - 2], k = a.back(), n = bs.back();
-    Shape batchA(a.begin(), a.end() - 2), batchB(bs.begin(), bs.end() - 2);
-    Shape batch = shapes::broadcast(batchA, batchB).shape;
-    const int64_t nb = shapes::numElements(batch);
-    // The flat batch index of each operand for each result batch.
-    auto batchSource = [&](const Shape &from) {
-      std::vector<double> index(size_t(shapes::numElements(from)));
-      for (size_t i = 0; i < index.size(); ++i)
-        index[i] = double(i);
-      return shapes::broadcastValues(from, index, batch);
-    };
-    auto srcA = batchSource(batchA), srcB = batchSource(batchB);
+    const MatMulIndex g(shapeOf(lhs), shapeOf(rhs));
+    const int64_t m = g.m, k = g.k, n = g.n, nb = g.batches;
     auto posA = s.positionsOf(lhs), posB = s.positionsOf(rhs);
     auto atA = [&](int64_t t, int64_t i, int64_t l) {
-      return posA[size_t((int64_t(srcA[size_t(t)]) * m + i) * k + l)];
+      return posA[size_t(g.lhs(t, i, l))];
     };
     auto atB = [&](int64_t t, int64_t l, int64_t j) {
-      return posB[size_t((int64_t(srcB[size_t(t)]) * k + l) * n + j)];
+      return posB[size_t(g.rhs(t, l, j))];
     };
     auto product = [&](const Parts &x, const Parts &y) {
       return eachPart(x, [&](Value xp, size_t p) { return e.mul(xp, y[p]); });
@@ -2107,10 +2134,18 @@ struct Conv2dLowering : FheLowering<fhe::Conv2dOp> {
   FailureOr<Parts> lower(fhe::Conv2dOp c, Adaptor a,
                          ckks::Emitter &e) const override {
     Value in = c.getInput();
-    if (!isCipher(in))
-      return s.unsupported(
-          c, "conv2d on a plaintext input (fold it in the program)");
     const PlainTensor &w = s.plain(c.getWeight());
+    if (!isCipher(in)) {
+      const PlainTensor &x = s.plain(in);
+      s.setPlain(c.getResult(),
+                 {shapeOf(c.getResult()),
+                  shapes::conv2dValues(
+                      x.shape, x.values, w.shape, w.values,
+                      c.getBias() ? &s.plain(c.getBias()).values : nullptr,
+                      int64_t(c.getStride()), int64_t(c.getPadding()),
+                      int64_t(c.getGroups()))});
+      return Parts();
+    }
     std::vector<MapEntry> entries = s.placedEntries(c, &w);
     Parts y = s.applyLinearMap(e, a.getInput(), s.extentOf(in),
                                s.extentOf(c.getResult()), entries);
@@ -2137,8 +2172,17 @@ template <class Op> struct PoolLowering : FheLowering<Op> {
 
   FailureOr<Parts> lower(Op op, Adaptor a, ckks::Emitter &e) const override {
     Value in = op.getInput();
-    if (!isCipher(in))
-      return s.unsupported(op, "pooling a plaintext (fold it in the program)");
+    if (!isCipher(in)) {
+      const PlainTensor &x = s.plain(in);
+      std::vector<double> y;
+      if constexpr (std::is_same_v<Op, fhe::AvgPool2dOp>)
+        y = shapes::avgpool2dValues(x.shape, x.values, int64_t(op.getKernel()),
+                                    int64_t(op.getStride()));
+      else
+        y = shapes::globalAvgpoolValues(x.shape, x.values);
+      s.setPlain(op.getResult(), {shapeOf(op.getResult()), std::move(y)});
+      return Parts();
+    }
     return s.applyLinearMap(e, a.getInput(), s.extentOf(in),
                             s.extentOf(op.getResult()),
                             s.placedEntries(op, nullptr));
@@ -2151,14 +2195,18 @@ struct BatchNormLowering : FheLowering<fhe::BatchNormOp> {
   FailureOr<Parts> lower(fhe::BatchNormOp bn, Adaptor a,
                          ckks::Emitter &e) const override {
     Value in = bn.getInput();
-    if (!isCipher(in))
-      return s.unsupported(bn,
-                           "batchnorm on a plaintext (fold it in the program)");
     const auto &gamma = s.plain(bn.getGamma()).values,
                &beta = s.plain(bn.getBeta()).values,
                &mean = s.plain(bn.getMean()).values,
                &var = s.plain(bn.getVariance()).values;
     const double eps = bn.getEps().convertToDouble();
+    if (!isCipher(in)) {
+      const PlainTensor &x = s.plain(in);
+      s.setPlain(bn.getResult(),
+                 {x.shape, shapes::batchnormValues(x.shape, x.values, gamma,
+                                                   beta, mean, var, eps)});
+      return Parts();
+    }
     const Shape xs = shapeOf(in);
     const size_t inner = size_t(shapes::numElements(xs) / xs[0]);
     std::vector<double> scale(inner * size_t(xs[0])), shift(scale.size());

@@ -354,7 +354,7 @@ private:
           // (relu, abs) are steeper than the function near 0.
           if (fn == "sign")
             return kInf;
-          return fn == "relu" ? 1.5 * lip : lip;
+          return fn == "relu" || fn == "abs" ? 1.5 * lip : lip;
         })
         .Case<PolyOp>([&](PolyOp p) {
           return sample([&](double x) { return polyAt(p, x); }, p.getRange()[0],
