@@ -185,6 +185,38 @@ def resnet_mini_ref(x):
     return [pooled @ p["linear.weight"][:, :32].T + p["linear.bias"]]
 
 
+def batchnorm(x, gamma, beta, mean, var, eps=1e-5):
+    """Eval-mode batch normalization over axis 0 of x (any rank)."""
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    g, b, m, v = (np.asarray(t, dtype=np.float64).reshape(shape)
+                  for t in (gamma, beta, mean, var))
+    return (x - m) / np.sqrt(v + eps) * g + b
+
+
+def batchnorm_unfolded_ref(x, y):
+    return [batchnorm(x, [1.5, -0.5, 2], [0.1, 0.2, -0.3], [0.25, -0.125, 0],
+                      [0.5, 2, 1.25]),
+            batchnorm(y, [1, 2, 0.5, -1], [0, 0.5, -0.5, 1], [0.1, 0.2, 0.3, 0.4],
+                      [1, 0.5, 2, 4], eps=0.01),
+            batchnorm(x * x, [0.75, 1, -1], [0, 0, 0.5], [0.3, 0.3, 0.3],
+                      [0.09, 1, 4], eps=0)]
+
+
+def multi_ct_layout_ops_ref(a, d, v, c):
+    return [a[1:4], a[5], np.concatenate([a, a[-2:]], 0),
+            np.concatenate([a, d], 1), a + v, c * a[0:4], a * v - v, d[2:4]]
+
+
+POOL_K = np.array([[[[0.5, -0.25, 0.125], [0.25, 1, -0.5], [0.2, 0.3, -0.1]]],
+                   [[[-1, 0.5, 0.25], [0.25, 0.75, 0], [0.1, -0.2, 0.4]]]])
+
+
+def pool_kernel_stride_ref(x):
+    h = conv2d(x[0:1], POOL_K, np.array([0.1, -0.2]), padding=1)
+    return [avgpool2d(x, 3, 2), avgpool2d(x, 2, 1), avgpool2d(h * h, 3, 2),
+            avgpool2d(x, 3, 3)]
+
+
 POWER15 = [0.5, -1, 0.25, 0.125, -0.5, 0.0625, 0, 0.3, -0.2, 0.1,
            0.05, -0.04, 0.03, 0, -0.01, 0.02]
 CHEB15 = [0.1, 0.9, -0.3, 0.2, 0.05, -0.04, 0.03, -0.02, 0.01, 0.009,
@@ -258,6 +290,17 @@ PROGRAMS = {
                       layout_choice_ref),
     "layout_multi_ct": ({"x": (4, 8, 8), "y": (8, 4, 4)}, layout_multi_ct_ref),
     "resnet_mini": ({"x": ((3, 8, 8), -3, 3)}, resnet_mini_ref),
+    # sign encrypted, inputs outside its dead zone (the program says why).
+    "sign_encrypted": ({"x": ((16,), 0.125, 1)},
+                       lambda x: [np.sign(x), 2 * np.sign(x - 1.25) - np.sign(x)]),
+    "batchnorm_unfolded": ({"x": (3, 4, 4), "y": (4, 5)}, batchnorm_unfolded_ref),
+    # Layout ops, broadcasting and cipher @ cipher over several ciphertexts
+    # (the programs fix 16 slots); pooling with kernel != stride (64 slots).
+    "multi_ct_layout_ops": ({"a": (6, 8), "d": (6, 3), "v": (8,), "c": (4, 1)},
+                            multi_ct_layout_ops_ref),
+    "multi_ct_matmul": ({"a": (6, 8), "b": (8, 5)},
+                        lambda a, b: [a @ b, b.T @ a.T]),
+    "pool_kernel_stride": ({"x": (2, 7, 7)}, pool_kernel_stride_ref),
 }
 
 # Bounds of the encrypted runs where a program asserts more than the default
@@ -276,6 +319,10 @@ BOUNDS = {"bootstrap_sparse": 2.0 ** -26, "bootstrap_full": 2.0 ** -25,
           "bootstrap_meta": 2.0 ** -40,
           "bootstrap_deep": 2.0 ** -24, "bootstrap_placed": 2.0 ** -26,
           "nonlinear": 1e-2,
+          # Its precision option: the two sign approximations err by at most
+          # 2.3e-3 and 8.7e-4 outside their dead zones (--emit stats), so
+          # 2 n - p by at most 4.0e-3 before noise.
+          "sign_encrypted": 1e-2,
           "multi_ct_elementwise": 1e-2, "resnet_mini": 5e-2}
 
 
