@@ -189,6 +189,12 @@ public:
       rank = comm->rank();
     else
       comm = nullptr;
+    main.walk([](rns::EncodeOp e) {
+      if (e.getInput())
+        throw Error("the program reads run-time plaintext input " +
+                    std::to_string(*e.getInput()) +
+                    " of main, which is not bound (bindPlainInputs)");
+    });
     loadPlan();
     touchWrittenRanges();
   }
@@ -1249,6 +1255,40 @@ size_t arenaBytes(func::FuncOp main) {
   if (!logN)
     throw Error("the program has no prime layout (ckks.rns)");
   return size_t(arenaLimbs(main)) * (size_t(1) << logN.getInt()) * 4;
+}
+
+void bindPlainInputs(func::FuncOp main,
+                     const std::vector<const std::vector<double> *> &inputs) {
+  main.walk([&](rns::EncodeOp e) {
+    std::optional<uint64_t> k = e.getInput();
+    if (!k)
+      return;
+    const std::vector<double> *in =
+        *k < inputs.size() ? inputs[size_t(*k)] : nullptr;
+    if (!in)
+      throw Error("the program encodes main's argument " + std::to_string(*k) +
+                  ", which is not a plain input given to the run");
+    auto bind = [&](auto indices) {
+      std::vector<double> values(indices.size());
+      for (size_t i = 0; i < values.size(); ++i) {
+        const double index = double(indices[i]);
+        const double at = std::fabs(index);
+        if (at != std::rint(at) || at > double(in->size()))
+          throw Error("a run-time plaintext's encode indexes past its input");
+        values[i] = at == 0     ? 0.0
+                    : index < 0 ? -(*in)[size_t(at) - 1]
+                                : (*in)[size_t(at) - 1];
+      }
+      return values;
+    };
+    std::vector<double> values;
+    if (auto f64 = dyn_cast<DenseF64ArrayAttr>(e.getValues()))
+      values = bind(f64.asArrayRef());
+    else
+      values = bind(cast<DenseF32ArrayAttr>(e.getValues()).asArrayRef());
+    e.setValuesAttr(DenseF64ArrayAttr::get(e.getContext(), values));
+    e.removeInputAttr();
+  });
 }
 
 std::vector<ckks::Ciphertext>

@@ -191,6 +191,9 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
                           : mlir::IntegerAttr();
         if (part && part.getInt() != 0)
           continue;
+        // main's plain inputs have no ciphertexts.
+        while (!tensors.at(tensor).cipher)
+          ++tensor;
         tensors.at(tensor++).layout = layoutOfAttr(attrs);
       }
     };

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -49,14 +50,22 @@ std::string indexOf(size_t flat, const std::vector<int64_t> &shape) {
 
 std::vector<NpyArray>
 readInputs(const Artifact &artifact,
-           const std::map<std::string, std::string> &files) {
+           const std::map<std::string, std::string> &files, InputKinds kinds) {
+  auto wanted = [&](const dsl::TensorInfo &in) {
+    return kinds == InputKinds::All ||
+           in.cipher == (kinds == InputKinds::Cipher);
+  };
   for (auto &[name, path] : files) {
-    bool known = false;
-    for (const auto &in : artifact.inputs)
-      known |= in.name == name;
-    if (!known)
+    auto in = std::ranges::find(artifact.inputs, name, &dsl::TensorInfo::name);
+    if (in == artifact.inputs.end())
       throw Error("--input " + name + ": the program has no input named '" +
                   name + "'");
+    if (!wanted(*in))
+      throw Error("--input " + name + ": '" + name + "' is " +
+                  (in->cipher ? "a cipher input: the client encrypts it "
+                                "(cerium encrypt)"
+                              : "a plain input of main: the server is given "
+                                "it (cerium-run --input)"));
   }
   // A sanity bound on inputs without a declared range: results must stay
   // within the base modulus' 16 bits of headroom above the scale, which far
@@ -64,6 +73,10 @@ readInputs(const Artifact &artifact,
   const double limit = std::ldexp(1.0, 16);
   std::vector<NpyArray> out;
   for (const auto &in : artifact.inputs) {
+    if (!wanted(in)) {
+      out.emplace_back();
+      continue;
+    }
     auto it = files.find(in.name);
     if (it == files.end())
       throw Error("missing --input " + in.name + "=FILE.npy (shape " +
@@ -174,6 +187,8 @@ std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
   std::vector<std::vector<double>> values;
   for (size_t i = 0; i < in.size(); ++i) {
     const dsl::TensorInfo &t = artifact.inputs[i];
+    if (!t.cipher)
+      continue;
     std::vector<double> slots = in[i].values;
     if (!t.layout.empty()) {
       slots.assign(extentOf(t), 0.0);
@@ -189,6 +204,13 @@ std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
   }
   return encryptValues(artifact.params, values, pk, backend, prng,
                        inputLevel(artifact));
+}
+
+void bindPlainInputs(Artifact &artifact, const std::vector<NpyArray> &in) {
+  std::vector<const std::vector<double> *> values;
+  for (size_t i = 0; i < artifact.inputs.size(); ++i)
+    values.push_back(artifact.inputs[i].cipher ? nullptr : &in.at(i).values);
+  runtime::bindPlainInputs(artifact.main(), values);
 }
 
 unsigned inputLevel(const Artifact &artifact) {
@@ -231,14 +253,16 @@ void checkCount(const Artifact &artifact,
                 const std::vector<dsl::TensorInfo> &tensors,
                 const std::vector<ckks::Ciphertext> &cts,
                 const std::string &path, const std::string &holds) {
-  size_t expected = 0;
+  size_t expected = 0, count = 0;
   for (const dsl::TensorInfo &t : tensors)
-    expected += ciphertextsOf(artifact, t);
+    if (t.cipher) {
+      expected += ciphertextsOf(artifact, t);
+      ++count;
+    }
   if (cts.size() != expected)
     throw Error(path + ": holds " + std::to_string(cts.size()) +
                 " ciphertexts, the program " + holds + " " +
-                std::to_string(expected) + " (" +
-                std::to_string(tensors.size()) + " " +
+                std::to_string(expected) + " (" + std::to_string(count) + " " +
                 (holds == "takes" ? "inputs" : "outputs") + ")");
 }
 

@@ -224,7 +224,9 @@ int main(int argc, char **argv) {
                "with --plain: use the compiler's polynomials");
   app.add_flag("--simulate", simulate,
                "keygen, encrypt, run and decrypt in one process");
-  app.add_option("--input", inputs, "NAME=FILE.npy (--plain, --simulate)");
+  app.add_option("--input", inputs,
+                 "NAME=FILE.npy: every input with --plain / --simulate, "
+                 "main's plain inputs otherwise");
   app.add_option("--profile", profile,
                  "write a per-op timing trace (Chrome trace JSON)");
   bool verbose = false;
@@ -408,6 +410,7 @@ int main(int argc, char **argv) {
     const ckks::Params &params = *artifact.params;
     if (simulate) {
       auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
+      session::bindPlainInputs(artifact, in);
       // Every process plays the client with the same randomness, so that
       // all hold the same keys and ciphertexts.
       PrngSeed seed = Prng().nextSeed();
@@ -463,6 +466,10 @@ int main(int argc, char **argv) {
     session::checkProvenance(artifact, inputsFor, in, "ciphertexts",
                              keysFor.keySet, evalKeys);
     session::checkInputs(artifact, cts, in);
+    // main's plain inputs: the server's own run-time plaintexts.
+    session::bindPlainInputs(
+        artifact, session::readInputs(artifact, session::parseInputArgs(inputs),
+                                      session::InputKinds::Plain));
     // Each process holds only what its share of the schedule uses; under
     // --memory-limit, keys that do not fit beside the arena are streamed.
     ckks::KeySelection selection =

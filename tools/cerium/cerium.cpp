@@ -53,7 +53,8 @@ int main(int argc, char **argv) {
       Prng prng;
       session::generateKeyFiles(keyDir, artifact, *backend, prng);
     } else if (encrypt->parsed()) {
-      auto in = session::readInputs(artifact, session::parseInputArgs(inputs));
+      auto in = session::readInputs(artifact, session::parseInputArgs(inputs),
+                                    session::InputKinds::Cipher);
       ckks::Provenance keysFor;
       ckks::PublicKey pk =
           ckks::loadPublicKey(key("public.key"), params, &keysFor);

@@ -25,11 +25,22 @@ namespace cerium::session {
 std::map<std::string, std::string>
 parseInputArgs(const std::vector<std::string> &args);
 
-/// Reads main's inputs from .npy files, in main's order, checking names,
-/// shapes and that values are finite and of a magnitude the scale holds.
+/// Which of main's inputs a step reads: the client encrypts the cipher
+/// ones, the server is given the plain ones (run-time plaintexts), the
+/// reference and --simulate read both.
+enum class InputKinds { All, Cipher, Plain };
+
+/// Reads main's inputs of `kinds` from .npy files, checking names, shapes
+/// and that values are finite and of a magnitude the scale holds. In main's
+/// order, an input of another kind an empty array (indices stay main's).
 std::vector<NpyArray>
 readInputs(const Artifact &artifact,
-           const std::map<std::string, std::string> &files);
+           const std::map<std::string, std::string> &files,
+           InputKinds kinds = InputKinds::All);
+
+/// Binds the program's encodes of run-time plaintexts to main's plain
+/// inputs in `in` (readInputs' order; runtime::bindPlainInputs).
+void bindPlainInputs(Artifact &artifact, const std::vector<NpyArray> &in);
 
 struct KeySet {
   ckks::SecretKey secret;
@@ -51,6 +62,7 @@ KeySet generateKeys(const ckks::ParamsPtr &params,
 void generateKeyFiles(const std::string &dir, const Artifact &artifact,
                       kernels::RnsBackend &backend, Prng &prng);
 
+/// main's cipher inputs in `in` (readInputs' order), encrypted.
 std::vector<ckks::Ciphertext> encryptInputs(const Artifact &artifact,
                                             const std::vector<NpyArray> &in,
                                             const ckks::PublicKey &pk,

@@ -183,7 +183,7 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
         return one({poly::EncodeOp::create(
             b, l.loc, l.q(t.getLevel()), e.getValuesAttr(), e.getOffsetAttr(),
             e.getCountAttr(), e.getComplexAttr(),
-            b.getI64IntegerAttr(t.getDegree()))});
+            b.getI64IntegerAttr(t.getDegree()), e.getInputAttr())});
       })
       .Case<ckks::ModRaiseOp>([&](ckks::ModRaiseOp m) {
         unsigned level = cast<ckks::CiphertextType>(m.getType()).getLevel();

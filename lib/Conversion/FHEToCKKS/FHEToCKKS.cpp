@@ -55,10 +55,31 @@ constexpr int64_t kMaxAutomaticSlots = int64_t(1) << 15;
 /// p of its layout is slot p % slots of part p / slots.
 using Parts = llvm::SmallVector<Value, 1>;
 
-/// A plaintext tensor known at compile time, row-major.
+/// A plaintext tensor, row-major: known at compile time, or (`input` >= 0)
+/// a run-time plaintext — a `plain` parameter of main, that argument's
+/// number, or elements of it moved or negated — whose values are then
+/// signed 1-based indices of its elements (0 a zero), as ckks.encode's
+/// `input` takes them.
 struct PlainTensor {
   Shape shape;
   std::vector<double> values;
+  int64_t input = -1;
+};
+
+/// While alive, `e` encodes values as `t`'s are: indices of the run-time
+/// input they come from (Emitter::runtimeInput), or known.
+class RuntimeEncodes {
+public:
+  RuntimeEncodes(ckks::Emitter &e, const PlainTensor &t)
+      : e(e), saved(e.runtimeInput) {
+    e.runtimeInput =
+        t.input >= 0 ? std::optional<int64_t>(t.input) : std::nullopt;
+  }
+  ~RuntimeEncodes() { e.runtimeInput = saved; }
+
+private:
+  ckks::Emitter &e;
+  std::optional<int64_t> saved;
 };
 
 std::vector<double> broadcastTo(const PlainTensor &in, const Shape &to) {
@@ -372,6 +393,15 @@ public:
   /// main's input layouts and the slot count: the largest cipher tensor as
   /// laid out, rounded up to a power of two, unless the program fixed it.
   LogicalResult plan() {
+    // main's plain parameters: values known at run time, by index.
+    for (BlockArgument a : main.getArguments())
+      if (!isCipher(a)) {
+        PlainTensor t{shapeOf(a), {}, int64_t(a.getArgNumber())};
+        t.values.resize(size_t(shapes::numElements(t.shape)));
+        for (size_t i = 0; i < t.values.size(); ++i)
+          t.values[i] = double(i + 1);
+        setPlain(a, std::move(t));
+      }
     chooseInputLayouts();
     int64_t largest = 1;
     main.walk([&](Operation *op) {
@@ -495,7 +525,7 @@ public:
   //===--------------------------------------------------------------------===//
 
   /// Every plaintext value is folded by the pattern of the op defining it
-  /// (main's plain inputs are refused before any op), so it is known here.
+  /// (main's plain inputs by plan()), so it is known here.
   const PlainTensor &plain(Value v) const {
     auto it = plainValues.find(v.getAsOpaquePointer());
     assert(it != plainValues.end() && "a plaintext not folded");
@@ -503,6 +533,50 @@ public:
   }
   void setPlain(Value v, PlainTensor t) {
     plainValues[v.getAsOpaquePointer()] = std::move(t);
+  }
+  /// The run-time input `v` comes from (PlainTensor::input), or -1.
+  int64_t runtimeInputOf(Value v) const {
+    if (isCipher(v))
+      return -1;
+    auto it = plainValues.find(v.getAsOpaquePointer());
+    return it == plainValues.end() ? -1 : it->second.input;
+  }
+
+  /// Why `op` cannot read the run-time plaintexts among its operands, if it
+  /// cannot. Each encoded value must stay one ± element of the input (what
+  /// the runtime substitutes): so they may be moved (reshape, slicing,
+  /// transpose, roll, a concat of parts of one input), negated, added to,
+  /// subtracted from or multiplied with a cipher operand, and be the plain
+  /// operand of a cipher @, linear or conv2d; anything that computes with
+  /// their values needs them at compile time.
+  std::optional<std::string> runtimeUseError(Operation *op) const {
+    std::set<int64_t> inputs;
+    bool known = false, cipher = false;
+    for (Value v : op->getOperands()) {
+      cipher |= isCipher(v);
+      if (isCipher(v))
+        continue;
+      if (int64_t k = runtimeInputOf(v); k >= 0)
+        inputs.insert(k);
+      else
+        known = true;
+    }
+    if (inputs.empty())
+      return std::nullopt;
+    if (isa<fhe::ReshapeOp, fhe::SliceOp, fhe::IndexOp, fhe::TransposeOp,
+            fhe::RollOp, fhe::NegOp>(op))
+      return std::nullopt;
+    if (isa<fhe::ConcatOp>(op) && inputs.size() == 1 && !known)
+      return std::nullopt;
+    if (isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::MatMulOp>(op) && cipher)
+      return std::nullopt;
+    if (isa<fhe::LinearOp, fhe::Conv2dOp>(op) && isCipher(op->getOperand(0)))
+      return std::nullopt;
+    return "'" + op->getName().getStringRef().str() +
+           "' needs the values of a run-time plaintext (a plain parameter of "
+           "main) at compile time; run-time plaintexts may be moved, negated, "
+           "combined with a cipher tensor by +, - or *, or be the plain "
+           "operand of @, linear or conv2d";
   }
 
   //===--------------------------------------------------------------------===//
@@ -693,7 +767,7 @@ public:
       for (int64_t i = 0; i < n; ++i)
         if (int64_t j = sourceOf(i); j >= 0)
           out[size_t(i)] = t.values[size_t(j)];
-      setPlain(result, {shapeOf(result), std::move(out)});
+      setPlain(result, {shapeOf(result), std::move(out), t.input});
       return {};
     }
     auto pos = positionsOf(in);
@@ -706,9 +780,11 @@ public:
 
   /// y[..., i] = sum_j W(i, j) x[..., j] + bias[i] on the last axis of a
   /// cipher x [..., n] (`in`, its `parts`) into `result`, in the result's
-  /// layout (resultLayout: batched rows keep the input's row stride).
+  /// layout (resultLayout: batched rows keep the input's row stride); W's
+  /// values are those of `weights`, known or run-time.
   Parts rowMap(ckks::Emitter &e, Value result, Value in, ValueRange parts,
-               int64_t m, const std::function<double(int64_t, int64_t)> &weight,
+               const PlainTensor &weights, int64_t m,
+               const std::function<double(int64_t, int64_t)> &weight,
                const PlainTensor *bias) {
     const Shape inShape = shapeOf(in);
     const int64_t n = inShape.back();
@@ -723,9 +799,13 @@ public:
           if (double w = weight(i, j); w != 0)
             entries.push_back(
                 {outPos[size_t(r * m + i)], inPos[size_t(r * n + j)], w});
-    Parts y = applyLinearMap(e, parts, extentOf(in), extentOf(result), entries);
+    Parts y = [&] {
+      RuntimeEncodes runtime(e, weights);
+      return applyLinearMap(e, parts, extentOf(in), extentOf(result), entries);
+    }();
     if (!bias)
       return y;
+    RuntimeEncodes runtime(e, *bias);
     std::vector<double> bv = place(result, broadcastTo(*bias, outShape), false);
     return eachPart(
         y, [&](Value ct, size_t k) { return e.addPlain(ct, partOf(bv, k)); });
@@ -1410,6 +1490,8 @@ public:
   LogicalResult
   matchAndRewrite(Op op, Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const final {
+    if (std::optional<std::string> why = s.runtimeUseError(op))
+      return s.fail(op.getLoc(), *why);
     ckks::Emitter e(rewriter, s.slots);
     e.loc = op.getLoc();
     FailureOr<Parts> parts = lower(op, adaptor, e);
@@ -1530,6 +1612,7 @@ template <class Op> struct ElementwiseLowering : FheLowering<Op> {
     const Shape shape = shapeOf(result);
     const Layout layout = s.layoutOf(result);
     const PlainTensor &pt = s.plain(plainOperand);
+    RuntimeEncodes runtime(e, pt);
     const bool scalar = pt.values.size() == 1;
     std::vector<double> values = broadcastTo(pt, shape);
     auto placed = [&](const std::vector<double> &v) {
@@ -1605,9 +1688,10 @@ struct RollLowering : FheLowering<fhe::RollOp> {
     const int64_t stride = shapes::strides(shape)[axis];
     const int64_t n = shapes::numElements(shape);
     if (!isCipher(in)) {
+      const PlainTensor &t = s.plain(in);
       s.setPlain(
           r.getResult(),
-          {shape, shapes::rollValues(shape, s.plain(in).values, shift, axis)});
+          {shape, shapes::rollValues(shape, t.values, shift, axis), t.input});
       return Parts();
     }
     if (n > s.slots) {
@@ -1765,8 +1849,8 @@ struct ReshapeLowering : FheLowering<fhe::ReshapeOp> {
     // Row-major order is unchanged: the same slots, once compact.
     if (isCipher(r.getInput()))
       return s.compact(e, r.getInput(), a.getInput());
-    s.setPlain(r.getResult(),
-               {shapeOf(r.getResult()), s.plain(r.getInput()).values});
+    const PlainTensor &t = s.plain(r.getInput());
+    s.setPlain(r.getResult(), {shapeOf(r.getResult()), t.values, t.input});
     return Parts();
   }
 };
@@ -1783,7 +1867,8 @@ struct ConcatLowering : FheLowering<fhe::ConcatOp> {
     // its range.
     int64_t offset = 0;
     Parts acc;
-    std::vector<double> folded(size_t(shapes::numElements(out)), 0.0);
+    PlainTensor folded{out,
+                       std::vector<double>(size_t(shapes::numElements(out)))};
     bool anyPlain = false;
     for (auto [part, partCts] : llvm::zip_equal(c.getInputs(), a.getInputs())) {
       const Shape ps = shapeOf(part);
@@ -1806,10 +1891,13 @@ struct ConcatLowering : FheLowering<fhe::ConcatOp> {
       };
       const int64_t n = shapes::numElements(out);
       if (!isCipher(part)) {
+        // The plain parts are all known or all of one run-time input
+        // (runtimeUseError).
         const PlainTensor &t = s.plain(part);
         for (int64_t i = 0; i < n; ++i)
           if (int64_t j = sourceOf(i); j >= 0)
-            folded[size_t(i)] = t.values[size_t(j)];
+            folded.values[size_t(i)] = t.values[size_t(j)];
+        folded.input = t.input;
         anyPlain = true;
         continue;
       }
@@ -1822,13 +1910,14 @@ struct ConcatLowering : FheLowering<fhe::ConcatOp> {
       acc = acc.empty() ? placed : addParts(e, acc, placed);
     }
     if (acc.empty()) {
-      s.setPlain(c.getResult(), {out, std::move(folded)});
+      s.setPlain(c.getResult(), std::move(folded));
       return Parts();
     }
     if (!anyPlain)
       return acc;
+    RuntimeEncodes runtime(e, folded);
     return eachPart(acc, [&](Value ct, size_t k) {
-      return e.addPlain(ct, s.partOf(folded, k));
+      return e.addPlain(ct, s.partOf(folded.values, k));
     });
   }
 };
@@ -1965,7 +2054,7 @@ struct LinearLowering : FheLowering<fhe::LinearOp> {
       return Parts();
     }
     return s.rowMap(
-        e, l.getResult(), l.getInput(), a.getInput(), m,
+        e, l.getResult(), l.getInput(), a.getInput(), w, m,
         [&](int64_t i, int64_t j) { return w.values[size_t(i * n + j)]; },
         bias ? &*bias : nullptr);
   }
@@ -2024,7 +2113,7 @@ struct MatMulLowering : FheLowering<fhe::MatMulOp> {
       const PlainTensor &w = s.plain(rhs);
       const int64_t m = w.shape[1];
       return s.rowMap(
-          e, mm.getResult(), lhs, a.getLhs(), m,
+          e, mm.getResult(), lhs, a.getLhs(), w, m,
           [&](int64_t i, int64_t j) { return w.values[size_t(j * m + i)]; },
           nullptr);
     }
@@ -2038,8 +2127,8 @@ struct MatMulLowering : FheLowering<fhe::MatMulOp> {
   Parts plainProduct(fhe::MatMulOp mm, Adaptor ops, ckks::Emitter &e) const {
     const bool cl = isCipher(mm.getLhs());
     const Value c = cl ? mm.getLhs() : mm.getRhs();
-    const std::vector<double> &p =
-        s.plain(cl ? mm.getRhs() : mm.getLhs()).values;
+    const PlainTensor &plain = s.plain(cl ? mm.getRhs() : mm.getLhs());
+    const std::vector<double> &p = plain.values;
     const MatMulIndex g(shapeOf(mm.getLhs()), shapeOf(mm.getRhs()));
     const auto pos = s.positionsOf(c);
     std::vector<MapEntry> entries;
@@ -2052,6 +2141,7 @@ struct MatMulLowering : FheLowering<fhe::MatMulOp> {
             if (const double v = p[size_t(fromPlain)]; v != 0)
               entries.push_back({g.out(t, i, j), pos[size_t(fromCipher)], v});
           }
+    RuntimeEncodes runtime(e, plain);
     return s.applyLinearMap(e, cl ? ops.getLhs() : ops.getRhs(), s.extentOf(c),
                             g.batches * g.m * g.n, entries);
   }
@@ -2147,11 +2237,15 @@ struct Conv2dLowering : FheLowering<fhe::Conv2dOp> {
       return Parts();
     }
     std::vector<MapEntry> entries = s.placedEntries(c, &w);
-    Parts y = s.applyLinearMap(e, a.getInput(), s.extentOf(in),
-                               s.extentOf(c.getResult()), entries);
+    Parts y = [&] {
+      RuntimeEncodes runtime(e, w);
+      return s.applyLinearMap(e, a.getInput(), s.extentOf(in),
+                              s.extentOf(c.getResult()), entries);
+    }();
     if (!c.getBias())
       return y;
     const PlainTensor &bias = s.plain(c.getBias());
+    RuntimeEncodes runtime(e, bias);
     const Shape out = shapeOf(c.getResult());
     const int64_t pixels = out[1] * out[2];
     std::vector<double> bv(size_t(shapes::numElements(out)));
@@ -2243,12 +2337,13 @@ struct UnsupportedLowering : ConversionPattern {
 // main's signature
 //===----------------------------------------------------------------------===//
 
-/// Each tensor argument of main becomes its parts, consecutive (the type
+/// Each cipher argument of main becomes its parts, consecutive (the type
 /// converter), each with the tensor's attributes (LoweringState::
-/// tensorAttrs); the results are the return's (ReturnLowering). Not the
-/// framework's function signature pattern: it converts results by the
-/// type converter too, but a result's parts are at the levels its ops
-/// left, and it keeps argument attributes per source argument.
+/// tensorAttrs); a plain one goes (its encodes name it); the results are the
+/// return's (ReturnLowering). Not the framework's function signature pattern:
+/// it converts results by the type converter too, but a result's parts are at
+/// the levels its ops left, and it keeps argument attributes per source
+/// argument.
 struct SignatureLowering : OpConversionPattern<func::FuncOp> {
   SignatureLowering(const TypeConverter &converter, MLIRContext *ctx,
                     LoweringState &state)
@@ -2257,17 +2352,14 @@ struct SignatureLowering : OpConversionPattern<func::FuncOp> {
   LogicalResult
   matchAndRewrite(func::FuncOp fn, OneToNOpAdaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    for (Value a : fn.getArguments())
-      if (!isCipher(a))
-        return s.fail(a.getLoc(), "not yet supported: plain inputs of main "
-                                  "(server-side run-time plaintexts)");
     TypeConverter::SignatureConversion conversion(fn.getNumArguments());
     if (failed(getTypeConverter()->convertSignatureArgs(
             ValueRange(fn.getArguments()), conversion)))
       return failure();
     SmallVector<Attribute> argAttrs;
     for (Value a : fn.getArguments())
-      for (int64_t k = 0, n = s.partsFor(s.extentOf(a)); k < n; ++k)
+      for (int64_t k = 0, n = isCipher(a) ? s.partsFor(s.extentOf(a)) : 0;
+           k < n; ++k)
         argAttrs.push_back(s.tensorAttrs(shapeOf(a), s.layoutOf(a), k, n));
     Block *entry = rewriter.applySignatureConversion(
         &fn.getBody().front(), conversion, getTypeConverter());
@@ -2385,7 +2477,8 @@ LogicalResult lowerMain(ModuleOp module, func::FuncOp main, int64_t slots,
   MLIRContext *ctx = module.getContext();
 
   // A cipher tensor converts to its parts: as many ciphertexts as its
-  // layout takes, fresh. Only main's arguments are converted by type:
+  // layout takes, fresh; a plain one (a run-time plaintext, which its
+  // encodes name) to none. Only main's arguments are converted by type:
   // other values' parts are what their patterns emitted, each at the level
   // its ops left, so the op patterns take no converter (their operands
   // come as mapped, no casts to a level the type would have to name).
@@ -2393,7 +2486,7 @@ LogicalResult lowerMain(ModuleOp module, func::FuncOp main, int64_t slots,
   parts.addConversion(
       [&](Value v, SmallVectorImpl<Type> &out) -> std::optional<LogicalResult> {
         if (!isCipher(v))
-          return std::nullopt;
+          return success();
         out.append(size_t(state.partsFor(state.extentOf(v))),
                    ckks::CiphertextType::get(ctx, kProvisionalTop, 1, 2));
         return success();

@@ -135,10 +135,11 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
       })
       .Case<poly::EncodeOp>([&](poly::EncodeOp e) {
         auto t = cast<poly::PolyType>(e.getType());
-        return one(rns::EncodeOp::create(
-            b, l.loc, result(), e.getValuesAttr(), e.getOffsetAttr(),
-            e.getCountAttr(), e.getComplexAttr(),
-            b.getI64IntegerAttr(t.getLevel()), e.getDegreeAttr()));
+        return one(rns::EncodeOp::create(b, l.loc, result(), e.getValuesAttr(),
+                                         e.getOffsetAttr(), e.getCountAttr(),
+                                         e.getComplexAttr(),
+                                         b.getI64IntegerAttr(t.getLevel()),
+                                         e.getDegreeAttr(), e.getInputAttr()));
       })
       .Case<poly::ModRaiseOp>([&](auto) {
         // The base limbs stay; the rest are converted from the centered

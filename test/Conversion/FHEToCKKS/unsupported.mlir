@@ -9,14 +9,6 @@ func.func @main(%x: !fhe.cipher<[4]>) -> !fhe.cipher<[4]> {
 
 // -----
 
-// expected-error@+1 {{not yet supported: plain inputs of main (server-side run-time plaintexts)}}
-func.func @main(%x: !fhe.cipher<[4]>, %p: tensor<4xf64>) -> !fhe.cipher<[4]> {
-  %z = fhe.mul %x, %p : (!fhe.cipher<[4]>, tensor<4xf64>) -> !fhe.cipher<[4]>
-  return %z : !fhe.cipher<[4]>
-}
-
-// -----
-
 func.func @main(%x: !fhe.cipher<[4]>) -> !fhe.cipher<[4]> {
   // expected-error@+1 {{cannot approximate log on [-1, 1]: log is undefined or infinite at x <= 0; its range must have lo > 0}}
   %y = fhe.nonlinear %x {function = "log", range = array<f64: -1.0, 1.0>} : !fhe.cipher<[4]> -> !fhe.cipher<[4]>

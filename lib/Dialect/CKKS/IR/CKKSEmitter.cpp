@@ -47,7 +47,9 @@ Value Emitter::mul(Value x, Value y) {
 Value Emitter::encode(ArrayRef<double> values, unsigned level) {
   CompactSlotValues c = compactSlotValues(b, values);
   return EncodeOp::create(b, loc, PlaintextType::get(b.getContext(), level, 1),
-                          c.values, c.offset, c.count, UnitAttr());
+                          c.values, c.offset, c.count, UnitAttr(),
+                          runtimeInput ? b.getI64IntegerAttr(*runtimeInput)
+                                       : IntegerAttr());
 }
 
 /// Complex values are stored as they are (the DFT's diagonals do not
@@ -61,7 +63,7 @@ Value Emitter::encode(ArrayRef<std::complex<double>> values, unsigned level) {
   }
   return EncodeOp::create(b, loc, PlaintextType::get(b.getContext(), level, 1),
                           b.getDenseF64ArrayAttr(pairs), IntegerAttr(),
-                          IntegerAttr(), b.getUnitAttr());
+                          IntegerAttr(), b.getUnitAttr(), IntegerAttr());
 }
 
 Value Emitter::mulPlain(Value x, ArrayRef<double> values) {
@@ -79,7 +81,7 @@ Value Emitter::mulInt(Value x, int64_t k) {
 }
 
 Value Emitter::mulValues(Value x, ArrayRef<double> values, int64_t n) {
-  if (int64_t(values.size()) == n &&
+  if (!runtimeInput && int64_t(values.size()) == n &&
       std::all_of(values.begin(), values.end(),
                   [&](double v) { return v == values[0]; }))
     return mulConst(x, values[0]);

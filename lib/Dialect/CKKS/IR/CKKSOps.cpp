@@ -160,6 +160,8 @@ LogicalResult MulConstOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult EncodeOp::verify() {
+  if (getInput() && getComplex())
+    return emitOpError("indexes a run-time input with complex values");
   return cerium::verifySlotValues(*this, getValues(), getOffset(), getCount(),
                                   getComplex());
 }

@@ -384,7 +384,7 @@ private:
     Value unit = EncodeOp::create(
         b, e.loc, PlaintextType::get(b.getContext(), Emitter::levelOf(x), 0),
         b.getDenseF64ArrayAttr({0.0, sign}), IntegerAttr(),
-        b.getI64IntegerAttr(n), b.getUnitAttr());
+        b.getI64IntegerAttr(n), b.getUnitAttr(), IntegerAttr());
     return MulPlainOp::create(b, e.loc, x, unit);
   }
 

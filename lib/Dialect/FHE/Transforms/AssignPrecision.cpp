@@ -120,12 +120,12 @@ private:
 
   const std::vector<double> *plainValues(Value v) { return plains.get(v); }
 
+  /// A plain value's largest magnitude: from its values, or for a run-time
+  /// plaintext (main's plain parameter) from its declared range.
   double maxAbs(Value v) {
-    if (isa<FloatType>(v.getType()))
-      return range(v).magnitude();
     auto *values = plainValues(v);
     if (!values)
-      return kInf;
+      return range(v).magnitude();
     double m = 0;
     for (double x : *values)
       m = std::max(m, std::fabs(x));
@@ -137,8 +137,10 @@ private:
   double rowNorm(Value w, bool transposed) {
     auto *values = plainValues(w);
     auto s = shapeOf(w.getType());
-    if (!values || s.size() != 2)
+    if (s.size() != 2)
       return kInf;
+    if (!values)
+      return double(transposed ? s[0] : s[1]) * maxAbs(w);
     const int64_t rows = transposed ? s[1] : s[0];
     double best = 0;
     for (int64_t i = 0; i < rows; ++i) {

@@ -177,6 +177,13 @@ inline constexpr double kReusedKeyFactor = 3;
 /// keys (~1.5: one CoeffToSlot and one SlotToCoeff use each).
 std::set<ckks::KeyName> reusedKeys(mlir::func::FuncOp main);
 
+/// Binds the encodes of run-time plaintexts (rns.encode's `input`) to their
+/// values: `inputs[k]` holds main's argument k's values, row-major (null
+/// for a cipher argument). A ScheduleExecutor refuses a schedule with an
+/// encode left unbound.
+void bindPlainInputs(mlir::func::FuncOp main,
+                     const std::vector<const std::vector<double> *> &inputs);
+
 /// Runs a planned rns program once (a ScheduleExecutor made for the call).
 std::vector<ckks::Ciphertext> runSchedule(mlir::func::FuncOp main,
                                           ckks::ParamsPtr params,

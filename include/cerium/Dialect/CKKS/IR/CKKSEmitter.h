@@ -15,6 +15,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <complex>
+#include <optional>
 #include <vector>
 
 namespace cerium::ckks {
@@ -72,6 +73,10 @@ public:
   /// The location of every op emitted (set per source op by the caller).
   mlir::Location loc;
   int64_t slots;
+  /// Set while the values given are indices into main's run-time plaintext
+  /// argument of this number (ckks.encode's `input`): encodes carry it, and
+  /// nothing is decided by the values (no constant product for equal ones).
+  std::optional<int64_t> runtimeInput;
 
 private:
   /// The series in t; `x` (the program's operand) for a constant one.

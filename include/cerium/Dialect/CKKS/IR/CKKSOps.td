@@ -149,14 +149,21 @@ def CKKS_EncodeOp : Op<CKKS_Dialect, "encode", [Pure]> {
     the same attributes. With `complex`, the values are (real, imaginary)
     pairs and offset and count count complex slots (the homomorphic DFT of
     bootstrapping has complex diagonals).
+
+    With `input k`, the values are known only at run time: each is a signed
+    1-based index into main's argument k (a `plain` tensor the server is
+    given), 0 for a zero slot, and the runtime substitutes ±element before
+    it encodes (`ckks.encode f32 [1, -3] input 1`: slot 0 holds p[0], slot 1
+    -p[2], p main's argument 1).
   }];
   let arguments = (ins CKKS_SlotValuesAttr:$values,
                        OptionalAttr<I64Attr>:$offset,
-                       OptionalAttr<I64Attr>:$count, UnitAttr:$complex);
+                       OptionalAttr<I64Attr>:$count, UnitAttr:$complex,
+                       OptionalAttr<I64Attr>:$input);
   let results = (outs CKKS_PlaintextType:$result);
   let assemblyFormat = [{
     (`complex` $complex^)? custom<SlotValues>($values) (`offset` $offset^)?
-    (`count` $count^)? attr-dict `:` type($result)
+    (`count` $count^)? (`input` $input^)? attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -191,17 +191,19 @@ def Poly_EncodeOp : Poly_Op<"encode"> {
   let summary = "slot values encoded at scale Delta_level^degree (NTT)";
   let description = [{
     Slot values stored compactly as in ckks.encode (one period of f64 or
-    f32 values, repeated over `count` slots after `offset` zero slots).
+    f32 values, repeated over `count` slots after `offset` zero slots); with
+    `input`, indices into a run-time plaintext input as in ckks.encode.
   }];
   let arguments = (ins AnyAttrOf<[DenseF64ArrayAttr,
                                  DenseF32ArrayAttr]>:$values,
                        OptionalAttr<I64Attr>:$offset,
                        OptionalAttr<I64Attr>:$count, UnitAttr:$complex,
-                       I64Attr:$degree);
+                       I64Attr:$degree, OptionalAttr<I64Attr>:$input);
   let results = (outs Poly_PolyType:$result);
   let assemblyFormat = [{
     (`complex` $complex^)? custom<SlotValues>($values) (`offset` $offset^)?
-    (`count` $count^)? `degree` $degree attr-dict `:` type($result)
+    (`count` $count^)? (`input` $input^)? `degree` $degree attr-dict `:`
+    type($result)
   }];
   let hasVerifier = 1;
 }

@@ -211,18 +211,22 @@ def RNS_EncodeOp : RNS_Op<"encode"> {
   let description = [{
     Slot values stored compactly as in ckks.encode (one period of f64 or
     f32 values, repeated over `count` slots after `offset` zero slots); the
-    executor expands them on the host right before encoding.
+    executor expands them on the host right before encoding. With `input`,
+    indices into a run-time plaintext input as in ckks.encode: the runtime
+    binds them to the input's values before the schedule runs
+    (runtime::bindPlainInputs).
   }];
   let arguments = (ins AnyAttrOf<[DenseF64ArrayAttr,
                                  DenseF32ArrayAttr]>:$values,
                        OptionalAttr<I64Attr>:$offset,
                        OptionalAttr<I64Attr>:$count, UnitAttr:$complex,
-                       I64Attr:$level, I64Attr:$degree);
+                       I64Attr:$level, I64Attr:$degree,
+                       OptionalAttr<I64Attr>:$input);
   let results = (outs RNS_LimbsType:$result);
   let assemblyFormat = [{
     (`complex` $complex^)? custom<SlotValues>($values) (`offset` $offset^)?
-    (`count` $count^)? `level` $level `degree` $degree attr-dict `:`
-    type($result)
+    (`count` $count^)? (`input` $input^)? `level` $level `degree` $degree
+    attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
 }
