@@ -3,7 +3,9 @@
 // Every collective is MPI's non-blocking one, completed by polling
 // MPI_Test against a deadline: a blocking MPI call would wait forever for a
 // rank that hung. MPI_COMM_WORLD returns its errors (MPI_ERRORS_RETURN),
-// which become one-line cerium::Errors.
+// which become one-line cerium::Errors. The two waits MPI has no
+// non-blocking form of, MPI_Init and MPI_Finalize, run under a watchdog
+// with the same deadline, and MPI_Finalize only after a polled barrier.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,10 +18,14 @@
 #define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include <algorithm>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -39,6 +45,14 @@ constexpr auto kSpin = std::chrono::milliseconds(50);
 /// that one completing means every rank got past the one that timed out).
 bool unresolvedTimeout = false;
 
+/// Set when an MPI call failed: the world is in no known state, so the
+/// process aborts at exit instead of meeting the others in a barrier.
+bool mpiFailed = false;
+
+/// The longest timeout of this process's communicators: it bounds the
+/// waits at exit too (the barrier before MPI_Finalize and MPI_Finalize).
+std::chrono::milliseconds exitTimeout{0};
+
 std::string mpiErrorText(int code) {
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
@@ -47,56 +61,64 @@ std::string mpiErrorText(int code) {
   return std::string(text, size_t(length));
 }
 
-void finalizeAtExit() {
-  int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (finalized)
-    return;
-  // MPI_Finalize synchronizes with every rank: after an unresolved timeout
-  // it would wait for the rank that hung, so the run ends here instead.
-  if (unresolvedTimeout)
-    MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE);
-  MPI_Finalize();
+/// Ends this process with one line on stderr: a watchdog's way out of an
+/// MPI call that does not return (mpirun then ends the other ranks).
+[[noreturn]] void exitWithLine(const std::string &line) {
+  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fflush(nullptr);
+  std::_Exit(EXIT_FAILURE);
 }
 
-/// Joins the MPI world, once per process.
-void initializeMpi() {
-  int initialized = 0, finalized = 0;
-  MPI_Initialized(&initialized);
-  MPI_Finalized(&finalized);
-  if (finalized)
-    throw Error("MPI: already finalized, a run cannot join it again");
-  if (!initialized) {
-    // FUNNELED: the backends run OpenMP threads, but only the main thread
-    // calls MPI.
-    int provided = 0;
-    int code =
-        MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-    if (code != MPI_SUCCESS)
-      throw Error("MPI: MPI_Init_thread failed: " + mpiErrorText(code));
-    // Whoever initialized MPI finalizes it; here that is this process's
-    // exit.
-    std::atexit(finalizeAtExit);
+/// Runs `call`, an MPI call with no non-blocking form (MPI_Init,
+/// MPI_Finalize: both wait for every rank inside MPI), under a watchdog
+/// that ends the process with `late`'s line once `timeout` has passed.
+template <class Call>
+int underWatchdog(std::chrono::milliseconds timeout, const std::string &late,
+                  Call call) {
+  std::mutex mutex;
+  std::condition_variable returned;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!returned.wait_for(lock, timeout, [&] { return done; }))
+      exitWithLine(late);
+  });
+  int code = call();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    done = true;
   }
-  int code = MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  if (code != MPI_SUCCESS)
-    throw Error("MPI: MPI_Comm_set_errhandler failed: " + mpiErrorText(code));
+  returned.notify_one();
+  watchdog.join();
+  return code;
 }
 
 class MpiCommunicator final : public Communicator {
 public:
   explicit MpiCommunicator(std::chrono::milliseconds timeout)
       : timeout(timeout) {
-    initializeMpi();
+    exitTimeout = std::max(exitTimeout, timeout);
+    initializeMpi(timeout);
     check(MPI_Comm_rank(MPI_COMM_WORLD, &myRank), "MPI_Comm_rank");
-    // The processes sharing this host's memory, ranked among themselves.
-    MPI_Comm host;
-    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, myRank,
-                              MPI_INFO_NULL, &host),
-          "MPI_Comm_split_type");
-    check(MPI_Comm_rank(host, &hostRank), "MPI_Comm_rank");
-    MPI_Comm_free(&host);
     check(MPI_Comm_size(MPI_COMM_WORLD, &numRanks), "MPI_Comm_size");
+    // This process's place among those on its host (what picks its GPU):
+    // the ranks before it with the same host name. MPI_Comm_split_type
+    // would say the same, but it is a blocking collective, and a rank that
+    // never arrives would hold this one there past any timeout.
+    char host[MPI_MAX_PROCESSOR_NAME] = {};
+    int length = 0;
+    check(MPI_Get_processor_name(host, &length), "MPI_Get_processor_name");
+    std::vector<char> hosts(size_t(numRanks) * MPI_MAX_PROCESSOR_NAME);
+    MPI_Request request;
+    check(MPI_Iallgather(host, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, hosts.data(),
+                         MPI_MAX_PROCESSOR_NAME, MPI_CHAR, MPI_COMM_WORLD,
+                         &request),
+          "the exchange of host names");
+    wait(request, "the exchange of host names");
+    for (int r = 0; r < myRank; ++r)
+      if (std::strncmp(hosts.data() + size_t(r) * MPI_MAX_PROCESSOR_NAME, host,
+                       MPI_MAX_PROCESSOR_NAME) == 0)
+        ++hostRank;
   }
 
   int rank() const override { return myRank; }
@@ -160,7 +182,87 @@ public:
     wait(request, "barrier");
   }
 
-  [[noreturn]] void abort(int code) override {
+  [[noreturn]] void abort(int code) override { abortWorld(code); }
+
+private:
+  /// Joins the MPI world, once per process.
+  static void initializeMpi(std::chrono::milliseconds timeout) {
+    int initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (finalized)
+      throw Error("MPI: already finalized, a run cannot join it again");
+    if (!initialized) {
+      // FUNNELED: the backends run OpenMP threads, but only the main thread
+      // calls MPI (the watchdog makes no MPI call).
+      int provided = 0;
+      int code = underWatchdog(
+          timeout, "error: MPI: " + timeoutMessage("MPI_Init_thread", timeout),
+          [&] {
+            return MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED,
+                                   &provided);
+          });
+      if (code != MPI_SUCCESS)
+        throw Error("MPI: MPI_Init_thread failed: " + mpiErrorText(code));
+      // Whoever initialized MPI finalizes it; here that is this process's
+      // exit.
+      std::atexit(finalizeAtExit);
+    }
+    int code = MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    if (code != MPI_SUCCESS)
+      throw Error("MPI: MPI_Comm_set_errhandler failed: " + mpiErrorText(code));
+  }
+
+  /// MPI_Finalize synchronizes with every rank, without a bound: a rank
+  /// that hung after the last collective would hold this one there (rank
+  /// 0 too, its output written), so every rank first meets the others in
+  /// a polled barrier and aborts the run, with one line, if they do not
+  /// come within the timeout.
+  static void finalizeAtExit() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized)
+      return;
+    // After an unresolved timeout the others are not in step (the barrier
+    // could meet a collective of theirs), and after a failed MPI call MPI
+    // is in no known state: the run ends here. The line was printed with
+    // the error.
+    if (unresolvedTimeout || mpiFailed)
+      abortWorld(EXIT_FAILURE);
+    int rank = -1, size = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const std::string where = "error (process " + std::to_string(rank) +
+                              " of " + std::to_string(size) + "): MPI rank " +
+                              std::to_string(rank) + ": ";
+    const char *operation = "the barrier before MPI_Finalize";
+    MPI_Request request;
+    int code = MPI_Ibarrier(MPI_COMM_WORLD, &request);
+    bool finished = code == MPI_SUCCESS &&
+                    pollUntil(
+                        [&] {
+                          int done = 0;
+                          code = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+                          return code != MPI_SUCCESS || done != 0;
+                        },
+                        exitTimeout, kSpin);
+    if (code != MPI_SUCCESS || !finished) {
+      std::fprintf(stderr, "%s\n",
+                   (where + (code != MPI_SUCCESS
+                                 ? std::string(operation) +
+                                       " failed: " + mpiErrorText(code)
+                                 : timeoutMessage(operation, exitTimeout)))
+                       .c_str());
+      abortWorld(EXIT_FAILURE);
+    }
+    // Every rank is here: MPI_Finalize's own synchronization finds them
+    // all, and the watchdog only guards against MPI itself hanging.
+    underWatchdog(exitTimeout,
+                  where + timeoutMessage("MPI_Finalize", exitTimeout),
+                  [] { return MPI_Finalize(); });
+  }
+
+  [[noreturn]] static void abortWorld(int code) {
     // MPI_Abort ends the process without flushing stdio buffers.
     std::cout.flush();
     std::fflush(nullptr);
@@ -169,14 +271,15 @@ public:
     std::_Exit(code);
   }
 
-private:
   std::string where() const {
     return "MPI rank " + std::to_string(myRank) + ": ";
   }
 
   void check(int code, const char *operation) const {
-    if (code != MPI_SUCCESS)
-      throw Error(where() + operation + " failed: " + mpiErrorText(code));
+    if (code == MPI_SUCCESS)
+      return;
+    mpiFailed = true;
+    throw Error(where() + operation + " failed: " + mpiErrorText(code));
   }
 
   void wait(MPI_Request &request, const char *operation) {
