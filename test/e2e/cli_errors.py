@@ -55,7 +55,10 @@ def main():
         with open(p("d.fhe"), "w") as f:
             f.write("fn main(x: cipher[8], y: cipher[8]) -> cipher[8] {\n"
                     "  assume x in [-1, 1];\n  return x * y;\n}\n")
-        for n in "abcd":
+        # y a run-time plaintext: the server's input.
+        with open(p("e.fhe"), "w") as f:
+            f.write("fn main(x: cipher[8], y: plain[8]) -> cipher[8] { return x * y; }\n")
+        for n in "abcde":
             ok([cc, p(n + ".fhe"), "-o", p(n + ".cerium"), "--insecure"])
         np.save(p("x.npy"), np.linspace(-1, 1, 8))
         np.save(p("short.npy"), np.zeros(4))
@@ -87,6 +90,21 @@ def main():
             f.write(b"not numpy at all")
         with open(p("bad.fhe"), "w") as f:
             f.write("fn main(x: cipher[4]) -> cipher[4] {\n  return x + y;\n}\n")
+
+        ok([client, "keygen", p("e.cerium"), "-o", p("ke")])
+        ok([client, "encrypt", p("e.cerium"), "--keys", p("ke"), "--input", "x=" + p("x.npy"),
+            "-o", p("e.ct")])
+        run_e = [server, p("e.cerium"), "--eval-keys", p("ke/eval.keys"), "--in", p("e.ct")]
+        expect_error("a plain input given to the client",
+                     [client, "encrypt", p("e.cerium"), "--keys", p("ke"), *inputs,
+                      "-o", p("o-e1.ct")],
+                     "'y' is a plain input of main: the server is given it", p("o-e1.ct"))
+        expect_error("a plain input not given to the server", run_e + ["-o", p("o-e2.ct")],
+                     "missing --input y=FILE.npy (shape [8])", p("o-e2.ct"))
+        expect_error("a cipher input given to the server",
+                     run_e + [*inputs, "-o", p("o-e3.ct")],
+                     "'x' is a cipher input: the client encrypts it", p("o-e3.ct"))
+        ok(run_e + ["--input", "y=" + p("x.npy"), "-o", p("e-out.ct")])
 
         run_a = [server, p("a.cerium"), "--eval-keys", p("ka/eval.keys")]
         expect_error("missing artifact", [server, p("none.cerium"), "--in", p("a.ct"),

@@ -32,6 +32,11 @@ def cheb(x, coeffs, lo, hi):
     return np.polynomial.chebyshev.chebval((2 * x - (lo + hi)) / (hi - lo), coeffs)
 
 
+def plain_inputs_ref(x, w, b, s, u):
+    t = np.concatenate([s, -s, s]).reshape(5, 3).T
+    return [x @ w.T + b, x * s - s[0], u @ x, x + t]
+
+
 def mlp_ref(x):
     w = {k: v.astype(np.float64) for k, v in load_file(WEIGHTS).items()}
     h = w["fc1.weight"] @ x + w["fc1.bias"]
@@ -301,7 +306,14 @@ PROGRAMS = {
     "multi_ct_matmul": ({"a": (6, 8), "b": (8, 5)},
                         lambda a, b: [a @ b, b.T @ a.T]),
     "pool_kernel_stride": ({"x": (2, 7, 7)}, pool_kernel_stride_ref),
+    # x is encrypted; w, b, s and u are main's plain inputs (PLAIN_INPUTS).
+    "plain_inputs": ({"x": (3, 5), "w": (4, 5), "b": (4,), "s": (5,), "u": (2, 3)},
+                     plain_inputs_ref),
 }
+
+# main's plain inputs: the server is given them (cerium-run --input), the
+# client does not encrypt them.
+PLAIN_INPUTS = {"plain_inputs": {"w", "b", "s", "u"}}
 
 # Bounds of the encrypted runs where a program asserts more than the default
 # precision: bootstrapping's (docs/bootstrapping.md), measured at
@@ -406,6 +418,12 @@ def main():
             + [a for o in args.opt for a in ("--opt", o)])
         flags, inputs = save_inputs(specs, tmp, rng)
         want = [np.asarray(r, dtype=np.float64) for r in reference(*inputs)]
+        # --input pairs of the client's (cipher) and the server's (plain)
+        # inputs.
+        plain = PLAIN_INPUTS.get(args.program, set())
+        pairs = [flags[i:i + 2] for i in range(0, len(flags), 2)]
+        client_flags = [f for p in pairs if p[1].split("=")[0] not in plain for f in p]
+        server_flags = [f for p in pairs if p[1].split("=")[0] in plain for f in p]
 
         run([server, art, "--plain", *flags, "-o", os.path.join(tmp, "plain")])
         check(os.path.join(tmp, "plain"), want, 1e-9, "--plain")
@@ -419,7 +437,8 @@ def main():
         keys = os.path.join(tmp, "keys")
         run([client, "keygen", art, "-o", keys])
         assert oct(os.stat(os.path.join(keys, "secret.key")).st_mode & 0o777) == "0o600"
-        run([client, "encrypt", art, "--keys", keys, *flags, "-o", os.path.join(tmp, "in.ct")])
+        run([client, "encrypt", art, "--keys", keys, *client_flags, "-o",
+             os.path.join(tmp, "in.ct")])
         # Keys held whole, then compact (uniform halves made at each use): the
         # same bytes. Under the sanitizers (10x slower) one run, compact: the
         # main suite compares the two.
@@ -427,12 +446,13 @@ def main():
         trace = os.path.join(tmp, "trace.json")
         run([server, art, "--eval-keys", os.path.join(keys, "eval.keys"),
              "--in", os.path.join(tmp, "in.ct"), "-o", os.path.join(tmp, "out.ct"),
-             "--profile", trace, "--keys", "compact" if sanitized else "whole"])
+             "--profile", trace, "--keys", "compact" if sanitized else "whole",
+             *server_flags])
         check_trace(trace, lanes=1)
         if not sanitized:
             run([server, art, "--eval-keys", os.path.join(keys, "eval.keys"),
                  "--in", os.path.join(tmp, "in.ct"), "-o", os.path.join(tmp, "out-compact.ct"),
-                 "--keys", "compact"])
+                 "--keys", "compact", *server_flags])
             with open(os.path.join(tmp, "out-compact.ct"), "rb") as a, \
                     open(os.path.join(tmp, "out.ct"), "rb") as b:
                 assert a.read() == b.read(), "compact keys differ from whole ones"
@@ -446,7 +466,8 @@ def main():
                 run([args.mpirun, "-np", str(args.np), "--oversubscribe", server, art,
                      "--eval-keys", os.path.join(keys, "eval.keys"),
                      "--in", os.path.join(tmp, "in.ct"), "-o", out,
-                     "--partition", mode, "--profile", trace, "--keys", "compact"],
+                     "--partition", mode, "--profile", trace, "--keys", "compact",
+                     *server_flags],
                     env=mpi_env())
                 with open(out, "rb") as a, open(os.path.join(tmp, "out.ct"), "rb") as b:
                     assert a.read() == b.read(), f"{args.np} processes ({mode}) differ from 1"
