@@ -247,12 +247,11 @@ private:
                         },
                         exitTimeout, kSpin);
     if (code != MPI_SUCCESS || !finished) {
-      std::fprintf(stderr, "%s\n",
-                   (where + (code != MPI_SUCCESS
-                                 ? std::string(operation) +
-                                       " failed: " + mpiErrorText(code)
-                                 : timeoutMessage(operation, exitTimeout)))
-                       .c_str());
+      const std::string why =
+          code != MPI_SUCCESS
+              ? std::string(operation) + " failed: " + mpiErrorText(code)
+              : timeoutMessage(operation, exitTimeout);
+      std::fprintf(stderr, "%s%s\n", where.c_str(), why.c_str());
       abortWorld(EXIT_FAILURE);
     }
     // Every rank is here: MPI_Finalize's own synchronization finds them

@@ -32,6 +32,25 @@ def cheb(x, coeffs, lo, hi):
     return np.polynomial.chebyshev.chebval((2 * x - (lo + hi)) / (hi - lo), coeffs)
 
 
+def matmul_forms_ref(x, v, t):
+    w = np.array([1.0, -2, 0.5, 0.25, 3, -1])
+    u = np.array([0.5, -1, 2, 0.25, 1])
+    w3 = np.array([[[1.0, 2, -1], [0.5, 0, 1]], [[-1.0, 0.25, 2], [1, 1, 1]]])
+    r3 = np.array([[[1.0, 2], [-1, 0.5], [0, 1], [2, -0.5]],
+                   [[0.5, 0.5], [1, -1], [2, 0], [0.25, 1]]])
+    m = np.array([[1.0, 2, 3, 4, 5, 6], [0.5] * 6, [1.0, 0, 0, 0, 0, -1], [2.0] * 6,
+                  [0.0, 1, 0, 1, 0, 1]])
+    img = np.array([1.0, 2, 3, 4, 0.5, 0, 1, -1, 2, 1, 0, 1, 0.25, 0.5, 1, 2]).reshape(1, 4, 4)
+    c = conv2d(img, np.array([0.5, -1, 1, 0.25]).reshape(1, 1, 2, 2), np.array([0.1]))
+    n = (c - 0.25) / np.sqrt(1.0 + 1e-5) * 2.0 + 0.5
+    h = np.array([[1.0], [-2.0], [0.5]]) @ img.mean(axis=(1, 2))
+    g = 1.0 + 0.5 * h + 0.25 * h * h
+    lhs = np.array([[1.0, -1, 0.5], [0.25, 2, 1]])
+    return [x @ w, np.array([v @ w]), u @ x, w3 @ t, m @ v, t @ r3,
+            t @ np.array([1.0, -1, 0.5, 2]), (lhs @ t) * n[0, 1, 2],
+            np.abs(v) + g[1] * v]
+
+
 def plain_inputs_ref(x, w, b, s, u):
     t = np.concatenate([s, -s, s]).reshape(5, 3).T
     return [x @ w.T + b, x * s - s[0], u @ x, x + t]
@@ -306,6 +325,7 @@ PROGRAMS = {
     "multi_ct_matmul": ({"a": (6, 8), "b": (8, 5)},
                         lambda a, b: [a @ b, b.T @ a.T]),
     "pool_kernel_stride": ({"x": (2, 7, 7)}, pool_kernel_stride_ref),
+    "matmul_forms": ({"x": (5, 6), "v": (6,), "t": (2, 3, 4)}, matmul_forms_ref),
     # x is encrypted; w, b, s and u are main's plain inputs (PLAIN_INPUTS).
     "plain_inputs": ({"x": (3, 5), "w": (4, 5), "b": (4,), "s": (5,), "u": (2, 3)},
                      plain_inputs_ref),

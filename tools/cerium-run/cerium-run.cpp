@@ -25,16 +25,21 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#ifdef CERIUM_HAVE_CUDA
+#include <cuda_runtime.h>
+#endif
 #include <omp.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 using namespace cerium;
 
@@ -202,6 +207,107 @@ std::string formatBytes(size_t bytes) {
   return fmt::format("{:.1f} MiB", double(bytes) / (1 << 20));
 }
 
+/// The CUDA devices this process may use (CUDA_VISIBLE_DEVICES applies),
+/// or 0 and `why` not. CUDA reads CUDA_VISIBLE_DEVICES once, here: only a
+/// process that runs on what it counted, or starts others, may ask.
+int usableCudaDevices(std::string &why) {
+#ifdef CERIUM_HAVE_CUDA
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    why = cudaGetErrorString(err);
+    return 0;
+  }
+  if (count == 0)
+    why = "no CUDA device found";
+  return count;
+#else
+  why = "this build of Cerium has no CUDA backend (configure with nvcc "
+        "present)";
+  return 0;
+#endif
+}
+
+/// --gpus N on this host, checked before any process starts: one line
+/// instead of N failing processes and mpirun's banners.
+void checkGpuCount(int gpus) {
+  std::string why;
+  const int count = usableCudaDevices(why);
+  if (count == 0)
+    throw Error(
+        fmt::format("--gpus {}: no usable CUDA device ({})", gpus, why));
+  if (count < gpus) {
+    const char *visible = std::getenv("CUDA_VISIBLE_DEVICES");
+    throw Error(fmt::format(
+        "--gpus {}: this host has {} usable CUDA device{}{}", gpus, count,
+        count == 1 ? "" : "s",
+        visible ? fmt::format(" (CUDA_VISIBLE_DEVICES={})", visible) : ""));
+  }
+}
+
+/// One GPU per process of a run: the process's place on its host picks one
+/// of the GPUs CUDA_VISIBLE_DEVICES names (the host's all when it is
+/// unset), and the variable is narrowed to that one, so that the backend
+/// and NCCL find it as device 0. Runs before anything in this process uses
+/// CUDA, which reads the variable once. With too few GPUs named, --backend
+/// cuda fails here; auto leaves this process none (it runs on the CPU, and
+/// the processes' backend check reports the mix).
+void chooseGpu(const runtime::Communicator &world, bool required) {
+  const int place = world.localRank();
+  const char *visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  if (!visible) {
+    setenv("CUDA_VISIBLE_DEVICES", std::to_string(place).c_str(), 1);
+    return;
+  }
+  std::vector<std::string> ids;
+  std::istringstream list(visible);
+  for (std::string id; std::getline(list, id, ',');)
+    if (!id.empty())
+      ids.push_back(id);
+  if (size_t(place) < ids.size()) {
+    setenv("CUDA_VISIBLE_DEVICES", ids[size_t(place)].c_str(), 1);
+    return;
+  }
+  if (required)
+    throw Error(fmt::format(
+        "--backend cuda: this is process {} on its host (from 0), but "
+        "CUDA_VISIBLE_DEVICES={} names {} GPU{}: one GPU per process",
+        place, visible, ids.size(), ids.size() == 1 ? "" : "s"));
+  setenv("CUDA_VISIBLE_DEVICES", "", 1);
+}
+
+/// mpirun ends every process of a run with SIGTERM when one of them fails
+/// or dies. A process that has not said why it ends yet says so in one
+/// line of its own (the line is made before, since a handler may only
+/// write(2)); the default action then ends it as SIGTERM would have.
+char terminatedLine[160];
+size_t terminatedLength = 0;
+volatile std::sig_atomic_t lineWritten = 0;
+
+extern "C" void onTerminate(int signal) {
+  if (!lineWritten) {
+    lineWritten = 1;
+    ssize_t ignored = ::write(STDERR_FILENO, terminatedLine, terminatedLength);
+    (void)ignored;
+  }
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
+void sayWhyOnTerminate(const runtime::Communicator &world) {
+  int length = std::snprintf(
+      terminatedLine, sizeof terminatedLine,
+      "error (process %d of %d): ended by mpirun (SIGTERM): another process "
+      "of this run failed or died\n",
+      world.rank(), world.size());
+  terminatedLength =
+      std::min(size_t(std::max(length, 0)), sizeof terminatedLine - 1);
+  struct sigaction action = {};
+  action.sa_handler = onTerminate;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -268,7 +374,7 @@ int main(int argc, char **argv) {
   app.add_option("--gpus", gpus,
                  "run on this many GPUs of this host: one process per GPU, "
                  "started through mpirun")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 16));
   CLI11_PARSE(app, argc, argv);
   // Host-side parallel work outside the kernels (expanding keys as they
   // load, the encoder's transform) keeps to --threads too.
@@ -276,15 +382,27 @@ int main(int argc, char **argv) {
     omp_set_num_threads(threads);
   const auto timeout = std::chrono::milliseconds(int64_t(commTimeout * 1e3));
 
-  // --gpus N (N > 1) starts N copies of this command under mpirun, each
-  // with the CUDA backend (the only way several GPUs run one program).
-  if (gpus > 1 && !runtime::startedByMpirun()) {
-    std::vector<std::string> args = {"mpirun", "-np", std::to_string(gpus),
-                                     argv[0]};
+  // --gpus N means the CUDA backend on N GPUs of this host: N = 1 in this
+  // process, N > 1 as N copies of this command under mpirun (the only way
+  // several GPUs run one program), each with --backend=cuda.
+  if (gpus > 0) {
     if (backendName == "cpu") {
       std::fprintf(stderr, "error: --gpus runs on GPUs: drop --backend cpu\n");
       return 1;
     }
+    backendName = "cuda";
+  }
+  if (gpus > 0 && !runtime::startedByMpirun()) {
+    try {
+      checkGpuCount(gpus);
+    } catch (const Error &e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+  }
+  if (gpus > 1 && !runtime::startedByMpirun()) {
+    std::vector<std::string> args = {"mpirun", "-np", std::to_string(gpus),
+                                     argv[0]};
     // Each copy gets --backend=cuda instead of these two options.
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
@@ -320,8 +438,17 @@ int main(int argc, char **argv) {
   }
   const int ranks = world->size();
   const bool leader = world->rank() == 0;
+  if (ranks > 1)
+    sayWhyOnTerminate(*world);
 
   try {
+    if (gpus > 0 && gpus != ranks)
+      throw Error(fmt::format("--gpus {} under mpirun with {} process{}: "
+                              "give one GPU per process (or only --gpus)",
+                              gpus, ranks, ranks == 1 ? "" : "es"));
+    // Before anything in this process uses CUDA.
+    if (ranks > 1 && backendName != "cpu")
+      chooseGpu(*world, backendName == "cuda");
     if (approx && !plain)
       throw Error("--approx goes with --plain");
     mlir::MLIRContext context;
@@ -351,6 +478,8 @@ int main(int argc, char **argv) {
       options.precision = artifact.precision;
       auto values =
           runtime::evaluateReference(artifact.referenceMain(), in, options);
+      // As for an encrypted run: no output unless every process got here.
+      world->barrier();
       if (leader)
         session::writeOutputs(output, values);
       return 0;
@@ -359,14 +488,19 @@ int main(int argc, char **argv) {
     // host memory, so it runs on the CPU; the schedule runs on `executor`.
     auto backend = kernels::createCpuBackend(
         artifact.params->rns(), kernels::CpuBackendOptions{threads});
-    // One GPU per process: the process's place on its host picks it (CUDA
-    // then numbers it 0), unless the launcher already chose.
-    if (ranks > 1 && backendName != "cpu" &&
-        !std::getenv("CUDA_VISIBLE_DEVICES"))
-      setenv("CUDA_VISIBLE_DEVICES", std::to_string(world->localRank()).c_str(),
-             1);
-    auto executor =
-        runtime::createBackend(backendName, artifact.params->rns(), threads);
+    std::unique_ptr<kernels::RnsBackend> executor;
+    try {
+      executor =
+          runtime::createBackend(backendName, artifact.params->rns(), threads);
+    } catch (const Error &e) {
+      // Which GPU this process was given (chooseGpu) is part of the story.
+      if (ranks == 1 || backendName != "cuda")
+        throw;
+      throw Error(fmt::format("{}; this is process {} on its host, given "
+                              "CUDA_VISIBLE_DEVICES={}",
+                              e.what(), world->localRank(),
+                              std::getenv("CUDA_VISIBLE_DEVICES")));
+    }
     executor->loadGeneratedKernels(artifact.cudaSource, artifact.cudaImage);
     // Limbs move between GPUs over NCCL; MPI only started the processes
     // (and still carries the profile).
@@ -427,6 +561,9 @@ int main(int argc, char **argv) {
                                keys.eval, cts, observer.callback(), link);
       observer.finish(*world);
       auto t2 = std::chrono::steady_clock::now();
+      // No output unless every process got through its share (a failure
+      // after the last gather ends the run here).
+      world->barrier();
       if (!leader)
         return 0;
       auto got = session::decryptOutputs(artifact, outs, keys.secret, *backend);
@@ -571,6 +708,11 @@ int main(int argc, char **argv) {
       schedule.execute(keys, observer.callback());
     auto outs = schedule.outputs();
     observer.finish(*world);
+    // Process 0 writes the outputs only once every process got through its
+    // share: one that failed or hung after the last gather ends the run
+    // here, with no output written. (After this only the exit is left,
+    // whose wait for the others is bounded too: MpiCommunicator.)
+    world->barrier();
     if (leader)
       ckks::saveCiphertexts(output, params, outs, inputsFor,
                             ckks::CiphertextRole::Outputs);
@@ -581,7 +723,9 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "error: %s\n", e.what());
       return 1;
     }
-    // The others may wait on this process: end them all now.
+    // The others may wait on this process: end them all now. This line
+    // says why; the SIGTERM that mpirun may send meanwhile adds none.
+    lineWritten = 1;
     std::fprintf(stderr, "error (process %d of %d): %s\n", world->rank(), ranks,
                  e.what());
     std::fflush(stderr);
