@@ -225,7 +225,9 @@ Result conv2d(const Shape &x, const Shape &w, const Shape *b, int64_t stride,
 Result avgpool2d(const Shape &x, int64_t kernel, int64_t stride) {
   if (x.size() != 3)
     return Result::fail("avgpool2d input must be [C, H, W], got " + str(x));
-  if (kernel < 1 || stride < 1 || kernel > x[1] || kernel > x[2])
+  if (kernel < 1 || stride < 1)
+    return Result::fail("avgpool2d needs kernel >= 1 and stride >= 1");
+  if (kernel > x[1] || kernel > x[2])
     return Result::fail("avgpool2d kernel " + std::to_string(kernel) +
                         " does not fit input " + str(x));
   return {Shape{x[0], convOut(x[1], kernel, stride, 0),

@@ -211,6 +211,13 @@ std::vector<double> place(const Shape &shape, const Layout &layout,
   return slotsOut;
 }
 
+/// The elementwise ops of two operands: the result takes one cipher
+/// operand's layout and the other is converted to it (compact where one
+/// broadcasts).
+bool isElementwiseBinary(Operation *op) {
+  return isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp, fhe::MaxMinOp>(op);
+}
+
 /// A linear map on flat slot positions: out[o] += value * in[i].
 struct MapEntry {
   int64_t out, in;
@@ -945,7 +952,7 @@ public:
     if (isa<fhe::NegOp, fhe::PolyOp, fhe::NonlinearOp, fhe::BootstrapOp,
             fhe::BatchNormOp>(op))
       return layoutOf(op->getOperand(0));
-    if (isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(op)) {
+    if (isElementwiseBinary(op)) {
       Value lhs = op->getOperand(0), rhs = op->getOperand(1);
       const bool cl = isCipher(lhs), cr = isCipher(rhs);
       if (cl && cr) {
@@ -1137,29 +1144,30 @@ public:
                              extentOf(op->getOperand(0)), extentOf(result));
       return it->second;
     }
-    if (isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(op)) {
+    auto approximationCost = [&] {
+      auto *a = std::get_if<approx::Approximation>(&approximation(*op));
+      return a ? parts * (a->products * kProductCost + a->depth * kLevelCost)
+               : 0.0;
+    };
+    if (isElementwiseBinary(op)) {
       Value lhs = op->getOperand(0), rhs = op->getOperand(1);
-      double cost = 0;
+      double cost = isa<fhe::MaxMinOp>(op) ? approximationCost() : 0;
       if (isCipher(lhs) && isCipher(rhs)) {
         if (shapeOf(lhs) == shape && shapeOf(rhs) == shape)
-          cost = conversionCost(lhs, layoutOf(result)) +
-                 conversionCost(rhs, layoutOf(result));
+          cost += conversionCost(lhs, layoutOf(result)) +
+                  conversionCost(rhs, layoutOf(result));
         else
-          cost = compactOperands() + parts * kLevelCost;
+          cost += compactOperands() + parts * kLevelCost;
         if (isa<fhe::MulOp>(op))
           cost += parts * (kProductCost + kLevelCost);
         return cost;
       }
       if (shapeOf(isCipher(lhs) ? lhs : rhs) != shape)
-        cost = parts * kLevelCost;
+        cost += parts * kLevelCost;
       return cost + (isa<fhe::MulOp, fhe::DivOp>(op) ? parts * kLevelCost : 0);
     }
-    if (isa<fhe::NonlinearOp, fhe::MaxMinOp>(op)) {
-      double cost = isa<fhe::MaxMinOp>(op) ? compactOperands() : 0;
-      if (auto *a = std::get_if<approx::Approximation>(&approximation(*op)))
-        cost += parts * (a->products * kProductCost + a->depth * kLevelCost);
-      return cost;
-    }
+    if (isa<fhe::NonlinearOp>(op))
+      return approximationCost();
     if (auto p = dyn_cast<fhe::PolyOp>(op)) {
       approx::SeriesPlan plan = approx::planSeries(p.getCoefficients().vec(),
                                                    p.getBasis() == "chebyshev");
@@ -1222,8 +1230,7 @@ public:
     for (int sweep = 0; sweep < 4; ++sweep) {
       bool improved = false;
       for (Operation *op : layoutOrder) {
-        if (!isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(op) ||
-            !offered.count(op))
+        if (!isElementwiseBinary(op) || !offered.count(op))
           continue;
         const Placement was = placements.lookup(op);
         placements[op] =
@@ -1316,8 +1323,7 @@ public:
         continue;
       }
       auto it = placements.find(op);
-      if (it == placements.end() ||
-          !isa<fhe::AddOp, fhe::SubOp, fhe::MulOp, fhe::DivOp>(op))
+      if (it == placements.end() || !isElementwiseBinary(op))
         continue;
       Value converted = op->getOperand(it->second == Placement::Left ? 1 : 0);
       const Layout to = layoutOf(op->getResult(0));
@@ -1989,17 +1995,20 @@ struct MaxMinLowering : FheLowering<fhe::MaxMinOp> {
       s.setPlain(result, {shape, std::move(x)});
       return Parts();
     }
+    // In the result's layout (resultLayout: an operand's, as for the other
+    // elementwise ops), a broadcast operand gathered compact.
+    const Layout layout = s.layoutOf(result);
     auto asCipher = [&](Value v, ValueRange parts) {
-      return shapeOf(v) == shape ? s.compact(e, v, parts)
+      return shapeOf(v) == shape ? s.convert(e, v, parts, layout)
                                  : s.broadcastCipher(e, v, parts, shape);
     };
     FailureOr<approx::Approximation> abs = s.approximationFor(*mm);
     if (failed(abs))
       return failure();
-    const int64_t n = shapes::numElements(shape);
     std::vector<double> p;
     if (!(cl && cr))
-      p = broadcastTo(s.plain(cl ? rhs : lhs), shape);
+      p = place(shape, layout, broadcastTo(s.plain(cl ? rhs : lhs), shape),
+                false);
     Parts xs = asCipher(cl ? lhs : rhs, cl ? a.getLhs() : a.getRhs());
     Parts y = cl && cr ? asCipher(rhs, a.getRhs()) : Parts();
     return eachPart(xs, [&](Value x, size_t k) {
@@ -2015,7 +2024,8 @@ struct MaxMinLowering : FheLowering<fhe::MaxMinOp> {
           v = -v;
         diff = e.addPlain(x, pk);
       }
-      Value magnitude = emitApproximation(e, diff, *abs, s.partExtent(n, k));
+      Value magnitude =
+          emitApproximation(e, diff, *abs, s.partExtent(layout.extent, k));
       return e.add(e.mulConst(sum, 0.5), e.mulConst(magnitude, 0.5 * sign));
     });
   }

@@ -113,3 +113,19 @@ func.func @main(%x: !fhe.cipher<[2]>) -> !fhe.cipher<[2]> {
   %y = fhe.add %x, %m : (!fhe.cipher<[2]>, tensor<2xf64>) -> !fhe.cipher<[2]>
   return %y : !fhe.cipher<[2]>
 }
+
+// -----
+
+// Inputs whose rows are padded to 8 for the batched linear map that reads
+// the result keep that layout through min (as for + and *): no conversion
+// to compact rows and back, so the map is the only level after abs's 11
+// and the halves' 1: 13 levels (three ciphertexts each way).
+// CHECK-LABEL: module attributes {ckks.levels = 13
+// CHECK: func.func @main(%arg0: !ckks.ct<level = 13, degree = 1> {fhe.layout = array<i64: 3, 8>, fhe.part = 0
+// CHECK-SAME: -> (!ckks.ct<level = 0, degree = 1> {fhe.layout = array<i64: 3, 8>, fhe.part = 0
+func.func @main(%x: !fhe.cipher<[3, 5]>, %y: !fhe.cipher<[3, 5]>) -> !fhe.cipher<[3, 4]> {
+  %m = fhe.maxmin %x, %y {is_max = false, range = array<f64: -1.0, 1.0>} : (!fhe.cipher<[3, 5]>, !fhe.cipher<[3, 5]>) -> !fhe.cipher<[3, 5]>
+  %w = fhe.constant [1.0, 2.0, 3.0, 4.0, 5.0, 0.5, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 0.0, 0.0, 0.0, -1.0] : tensor<4x5xf64>
+  %z = fhe.linear %m, %w : !fhe.cipher<[3, 5]>, tensor<4x5xf64> -> !fhe.cipher<[3, 4]>
+  return %z : !fhe.cipher<[3, 4]>
+}

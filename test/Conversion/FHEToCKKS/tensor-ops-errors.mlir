@@ -52,6 +52,14 @@ func.func @main(%x: !fhe.cipher<[1, 4, 4]>) -> !fhe.cipher<[1, 4, 4]> {
 // -----
 
 func.func @main(%x: !fhe.cipher<[1, 4, 4]>) -> !fhe.cipher<[1, 4, 4]> {
+  // expected-error@+1 {{'fhe.avgpool2d' op avgpool2d needs kernel >= 1 and stride >= 1}}
+  %p = fhe.avgpool2d %x {kernel = 2, stride = 0} : !fhe.cipher<[1, 4, 4]> -> !fhe.cipher<[1, 3, 3]>
+  return %x : !fhe.cipher<[1, 4, 4]>
+}
+
+// -----
+
+func.func @main(%x: !fhe.cipher<[1, 4, 4]>) -> !fhe.cipher<[1, 4, 4]> {
   // (4 - 3) / 2 + 1 = 1: the output is [1, 1, 1].
   // expected-error@+1 {{'fhe.avgpool2d' op result type should be '!fhe.cipher<[1, 1, 1]>'}}
   %p = fhe.avgpool2d %x {kernel = 3, stride = 2} : !fhe.cipher<[1, 4, 4]> -> !fhe.cipher<[1, 2, 2]>
