@@ -287,10 +287,11 @@ def main():
             report(what, problems, measured)
 
         # (a) A rank killed: mpirun notices the child's death and ends the
-        # others (SIGTERM), which say why in a line of their own.
+        # others (SIGTERM), which say why in a line of their own (or, should
+        # MPI report the lost peer first, name the collective that failed).
         fault("rank 1 killed mid-run (SIGKILL)", signal.SIGKILL, p("a.ct"), [], 15,
-              r"^error \(process 0 of 2\): ended by mpirun \(SIGTERM\): another process of "
-              r"this run failed or died$")
+              r"^error \(process 0 of 2\): (ended by mpirun \(SIGTERM\): another process of "
+              r"this run failed or died|MPI rank 0: \S+ failed: .+)$")
         # (b) A rank hung: rank 0's next collective times out after 3 s, it
         # says so and aborts the run (the stopped rank included).
         fault("rank 1 stopped mid-run (SIGSTOP, --comm-timeout 3)", signal.SIGSTOP, p("b.ct"),

@@ -207,35 +207,18 @@ std::string formatBytes(size_t bytes) {
   return fmt::format("{:.1f} MiB", double(bytes) / (1 << 20));
 }
 
-/// The CUDA devices this process may use (CUDA_VISIBLE_DEVICES applies),
-/// or 0 and `why` not. CUDA reads CUDA_VISIBLE_DEVICES once, here: only a
-/// process that runs on what it counted, or starts others, may ask.
-int usableCudaDevices(std::string &why) {
+/// --gpus N on this host, checked before any process starts: one line
+/// instead of N failing processes and mpirun's banners. Counting the
+/// devices initializes CUDA, which reads CUDA_VISIBLE_DEVICES once: only a
+/// process that then runs on them (N = 1) or starts others may count.
+void checkGpuCount(int gpus) {
 #ifdef CERIUM_HAVE_CUDA
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) {
-    why = cudaGetErrorString(err);
-    return 0;
-  }
-  if (count == 0)
-    why = "no CUDA device found";
-  return count;
-#else
-  why = "this build of Cerium has no CUDA backend (configure with nvcc "
-        "present)";
-  return 0;
-#endif
-}
-
-/// --gpus N on this host, checked before any process starts: one line
-/// instead of N failing processes and mpirun's banners.
-void checkGpuCount(int gpus) {
-  std::string why;
-  const int count = usableCudaDevices(why);
-  if (count == 0)
-    throw Error(
-        fmt::format("--gpus {}: no usable CUDA device ({})", gpus, why));
+  if (err != cudaSuccess || count == 0)
+    throw Error(fmt::format("--gpus {}: no usable CUDA device ({})", gpus,
+                            err != cudaSuccess ? cudaGetErrorString(err)
+                                               : "no CUDA device found"));
   if (count < gpus) {
     const char *visible = std::getenv("CUDA_VISIBLE_DEVICES");
     throw Error(fmt::format(
@@ -243,6 +226,11 @@ void checkGpuCount(int gpus) {
         count == 1 ? "" : "s",
         visible ? fmt::format(" (CUDA_VISIBLE_DEVICES={})", visible) : ""));
   }
+#else
+  throw Error(fmt::format("--gpus {}: this build of Cerium has no CUDA "
+                          "backend (configure with nvcc present)",
+                          gpus));
+#endif
 }
 
 /// One GPU per process of a run: the process's place on its host picks one
