@@ -593,9 +593,11 @@ public:
   /// The map from `x` (positions [0, inExtent)) to `outExtent` positions:
   /// the slot-level map of each (output part, input part) pair with
   /// entries, summed per output part.
+  /// With `zeros` false, a part no entry reaches is left null (the caller
+  /// adds the parts it has).
   Parts applyLinearMap(ckks::Emitter &e, ValueRange x, int64_t inExtent,
-                       int64_t outExtent,
-                       const std::vector<MapEntry> &entries) const {
+                       int64_t outExtent, const std::vector<MapEntry> &entries,
+                       bool zeros = true) const {
     SharedSteps shared;
     Parts out(size_t(partsFor(outExtent)));
     forEachBlock(
@@ -609,7 +611,7 @@ public:
         });
     // A part with no entries is zero.
     for (Value &part : out)
-      if (!part)
+      if (!part && zeros)
         part = applySlotMap(e, x[0], partExtent(inExtent, 0), {});
     return out;
   }
@@ -643,9 +645,32 @@ public:
   /// count and rotations are cyclic already. The baby-step width is the
   /// power of two with the fewest rotations over the diagonals present.
   /// Products are summed at degree 2 and rescaled once: one level.
+  /// The amount when `entries` move every slot by one rotation with weight
+  /// 1 (a whole ciphertext copied, as a broadcast or concat of full ones
+  /// does): the rotation alone is the map, no product and no level. Not
+  /// for a run-time plaintext's map, whose values are indices.
+  std::optional<int64_t>
+  fullRotation(const ckks::Emitter &e,
+               const std::vector<MapEntry> &entries) const {
+    if (e.runtimeInput || int64_t(entries.size()) != slots)
+      return std::nullopt;
+    const int64_t k =
+        ((entries[0].in - entries[0].out) % slots + slots) % slots;
+    std::vector<bool> seen(size_t(slots), false);
+    for (const MapEntry &m : entries) {
+      if (m.value != 1 || ((m.in - m.out) % slots + slots) % slots != k ||
+          m.out < 0 || m.out >= slots || seen[size_t(m.out)])
+        return std::nullopt;
+      seen[size_t(m.out)] = true;
+    }
+    return k;
+  }
+
   Value applySlotMap(ckks::Emitter &e, Value x, int64_t inExtent,
                      const std::vector<MapEntry> &entries,
                      SharedSteps *shared = nullptr) const {
+    if (std::optional<int64_t> k = fullRotation(e, entries))
+      return e.rotate(x, *k);
     const SlotMapPlan plan = planSlotMap(slots, inExtent, entries);
     const int64_t d = plan.period, g = plan.width;
     const bool doubled = plan.doubled;
@@ -1912,9 +1937,21 @@ struct ConcatLowering : FheLowering<fhe::ConcatOp> {
       for (int64_t i = 0; i < n; ++i)
         if (int64_t j = sourceOf(i); j >= 0)
           entries.push_back({i, pos[size_t(j)], 1.0});
-      Parts placed = s.applyLinearMap(e, partCts, s.extentOf(part), n, entries);
-      acc = acc.empty() ? placed : addParts(e, acc, placed);
+      // Output parts this part does not reach are not added (a zero part
+      // would cost a product and a level).
+      Parts placed =
+          s.applyLinearMap(e, partCts, s.extentOf(part), n, entries, false);
+      if (acc.empty())
+        acc.resize(placed.size());
+      for (auto [sum, add] : llvm::zip_equal(acc, placed))
+        if (add)
+          sum = sum ? e.add(sum, add) : add;
     }
+    // A part no input reaches is zero.
+    for (Value &part : acc)
+      if (!part)
+        part =
+            e.mulConst(*llvm::find_if(acc, [](Value v) { return bool(v); }), 0);
     if (acc.empty()) {
       s.setPlain(c.getResult(), std::move(folded));
       return Parts();

@@ -112,13 +112,13 @@ func.func @main(%v: !fhe.cipher<[4]>) -> !fhe.cipher<[2, 4]> {
 // -----
 
 // Over several ciphertexts (8 slots): x [4, 8] (four parts) + v [8] (one):
-// each output part is a copy of v (diagonal 0, a mask and a rescale), added
-// to x's part at the next level.
+// each output part is v's whole ciphertext (diagonal 0 over every slot: no
+// mask, no level), added to x's part.
 // MULTI-LABEL: func.func @main
-// MULTI-SAME: %[[V:arg4]]: !ckks.ct<level = 1, degree = 1> {fhe.shape = array<i64: 8>})
-// MULTI-COUNT-4: ckks.mul_plain %[[V]]
+// MULTI-SAME: %[[V:arg4]]: !ckks.ct<level = 0, degree = 1> {fhe.shape = array<i64: 8>})
+// MULTI-NOT: ckks.mul_plain
 // MULTI-NOT: ckks.rotate
-// MULTI-COUNT-4: ckks.add %{{.*}} : <level = 0, degree = 1>
+// MULTI-COUNT-4: ckks.add %{{.*}}, %[[V]] : <level = 0, degree = 1>
 // MULTI-NEXT: return
 // With 32 slots x is one ciphertext and v's map has diagonals 0, 24, 16, 8
 // (two copies of 32 positions do not fit: the period is the slot count).
