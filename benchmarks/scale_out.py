@@ -254,14 +254,16 @@ def main():
                       f"{', '.join(f'{r[0]:.1f}' for r in runs)})", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}\n")
     print("| program | N | config | run ms | model ms | speedup vs 1p x 1t | gathers | "
-          "bytes gathered per rank | process s | peak RSS |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          "bytes gathered per rank | per gather | process s | peak RSS |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         logn = r["N"].bit_length() - 1
         model = "—" if r["model_ms"] is None else f"{r['model_ms']:.1f}"
+        per = (f"{r['gathered_bytes'] / r['gathers'] / 1024:.0f} KiB" if r["gathers"]
+               else "—")
         print(f"| {r['program']} | 2^{logn} | {r['config']} | {r['run_ms']:.1f} | {model} | "
               f"{r['speedup']:.2f}x | {r['gathers']} | {r['gathered_bytes'] / MIB:.1f} MiB | "
-              f"{r['process_s']:.2f} | {r['peak_rss'] / MIB:.0f} MiB |")
+              f"{per} | {r['process_s']:.2f} | {r['peak_rss'] / MIB:.0f} MiB |")
     print()
     print("model ms: cerium-cc --estimate cpu / cpux2 at the threads each process gets "
           "(a projection; a forced partition has none).")
