@@ -51,6 +51,12 @@ def matmul_forms_ref(x, v, t):
             np.abs(v) + g[1] * v]
 
 
+def padded_approximations_ref(x):
+    h = x @ np.array([[0.1, 0.2, -0.1, 0.05, 0.1], [0.2, -0.1, 0.1, 0.1, -0.05]]).T
+    return [np.maximum(h - 0.1, 0), np.log(h + 1.5), np.abs(h - 0.3),
+            1 / (np.exp(h) + 1), np.maximum(h + 100, 100.2)]
+
+
 def plain_inputs_ref(x, w, b, s, u):
     t = np.concatenate([s, -s, s]).reshape(5, 3).T
     return [x @ w.T + b, x * s - s[0], u @ x, x + t]
@@ -326,6 +332,7 @@ PROGRAMS = {
                         lambda a, b: [a @ b, b.T @ a.T]),
     "pool_kernel_stride": ({"x": (2, 7, 7)}, pool_kernel_stride_ref),
     "matmul_forms": ({"x": (5, 6), "v": (6,), "t": (2, 3, 4)}, matmul_forms_ref),
+    "padded_approximations": ({"x": (3, 5)}, padded_approximations_ref),
     # x is encrypted; w, b, s and u are main's plain inputs (PLAIN_INPUTS).
     "plain_inputs": ({"x": (3, 5), "w": (4, 5), "b": (4,), "s": (5,), "u": (2, 3)},
                      plain_inputs_ref),

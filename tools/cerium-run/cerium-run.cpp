@@ -335,7 +335,7 @@ int main(int argc, char **argv) {
   app.add_option("--comm-timeout", commTimeout,
                  "under mpirun: seconds any wait for the other processes "
                  "may take before the run fails")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1e-3, 1e6));
   std::string memoryLimit;
   app.add_option("--memory-limit", memoryLimit,
                  "bound on the run's memory (e.g. 3G, 512M): keys beyond "

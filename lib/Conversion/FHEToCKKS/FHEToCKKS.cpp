@@ -342,14 +342,15 @@ std::vector<MapEntry> moveEntries(const Shape &shape, const Layout &from,
 
 /// The approximation's program on a ciphertext; constants fill `n` slots.
 Value emitApproximation(ckks::Emitter &e, Value x,
-                        const approx::Approximation &a, int64_t n) {
+                        const approx::Approximation &a, int64_t n,
+                        ArrayRef<double> mask) {
   std::vector<Value> values{x};
   for (const approx::Step &step : a.steps) {
     using Kind = approx::Step::Kind;
     switch (step.kind) {
     case Kind::Chebyshev:
-      values.push_back(
-          e.chebyshevSeries(values[step.a], step.coeffs, step.lo, step.hi, n));
+      values.push_back(e.chebyshevSeries(values[step.a], step.coeffs, step.lo,
+                                         step.hi, n, mask));
       break;
     case Kind::Product:
       values.push_back(e.mul(values[step.a], values[step.b]));
@@ -477,6 +478,21 @@ public:
   int64_t extentOf(Value v) const { return layoutOf(v).extent; }
   std::vector<int64_t> positionsOf(Value v) const {
     return positions(shapeOf(v), layoutOf(v));
+  }
+  /// Part k of the mask of `v`'s layout, 1 at its elements' positions and 0
+  /// in its gaps (padding, a grid's holes); empty without gaps. An
+  /// approximation takes its affine map by it (Emitter::chebyshevSeries):
+  /// whatever the gaps hold — a constant an op added there, or 0 where 0 is
+  /// outside the function's range — would otherwise be evaluated off its
+  /// interval, where a polynomial of high degree grows without bound.
+  std::vector<double> gapMask(Value v, size_t k) const {
+    const std::vector<int64_t> pos = positionsOf(v);
+    if (int64_t(pos.size()) == extentOf(v))
+      return {};
+    std::vector<double> mask(size_t(extentOf(v)), 0.0);
+    for (int64_t p : pos)
+      mask[size_t(p)] = 1;
+    return partOf(mask, k);
   }
   bool isCompact(Value v) const { return !layouts.count(v); }
   /// Whether `v` sits in a layout main's signature cannot record.
@@ -773,12 +789,8 @@ public:
   /// result.
   Parts broadcastCipher(ckks::Emitter &e, Value v, ValueRange parts,
                         const Shape &shape) const {
-    const Shape from = shapeOf(v);
     const int64_t n = shapes::numElements(shape);
-    std::vector<double> index(size_t(shapes::numElements(from)));
-    for (size_t i = 0; i < index.size(); ++i)
-      index[i] = double(i);
-    auto source = shapes::broadcastValues(from, index, shape);
+    const auto source = shapes::broadcastSources(shapeOf(v), shape);
     auto pos = positionsOf(v);
     std::vector<MapEntry> entries;
     for (int64_t i = 0; i < n; ++i)
@@ -1660,16 +1672,22 @@ template <class Op> struct ElementwiseLowering : FheLowering<Op> {
         return e.mulValues(x, s.partOf(v, k), s.partExtent(extent, k));
       });
     };
+    // A sum adds at the elements only (a scalar too): a layout's gaps keep
+    // what they held, which later approximations rely on (gapMask); a
+    // product by a scalar is a constant product over every slot.
+    auto atElements = [&](const std::vector<double> &v) {
+      return place(shape, layout, v, false);
+    };
     Parts out;
     if constexpr (std::is_same_v<Op, fhe::AddOp>) {
-      out = addPlain(placed(values), false);
+      out = addPlain(atElements(values), false);
     } else if constexpr (std::is_same_v<Op, fhe::SubOp>) {
       if (cipherOnLeft) {
         for (double &v : values)
           v = -v;
-        out = addPlain(placed(values), false);
+        out = addPlain(atElements(values), false);
       } else { // plain - cipher
-        out = addPlain(placed(values), true);
+        out = addPlain(atElements(values), true);
       }
     } else if constexpr (std::is_same_v<Op, fhe::MulOp>) {
       out = mulValues(placed(values));
@@ -1984,9 +2002,10 @@ struct PolyLowering : FheLowering<fhe::PolyOp> {
     const int64_t extent = s.extentOf(in);
     return eachPart(a.getInput(), [&](Value x, size_t k) {
       const int64_t n = s.partExtent(extent, k);
-      return chebyshev ? e.chebyshevSeries(x, p.getCoefficients(),
-                                           p.getRange()[0], p.getRange()[1], n)
-                       : e.powerSeries(x, p.getCoefficients(), n);
+      return chebyshev
+                 ? e.chebyshevSeries(x, p.getCoefficients(), p.getRange()[0],
+                                     p.getRange()[1], n, s.gapMask(in, k))
+                 : e.powerSeries(x, p.getCoefficients(), n);
     });
   }
 };
@@ -2009,7 +2028,8 @@ struct NonlinearLowering : FheLowering<fhe::NonlinearOp> {
       return failure();
     const int64_t extent = s.extentOf(in);
     return eachPart(a.getInput(), [&](Value x, size_t k) {
-      return emitApproximation(e, x, *approximation, s.partExtent(extent, k));
+      return emitApproximation(e, x, *approximation, s.partExtent(extent, k),
+                               s.gapMask(in, k));
     });
   }
 };
@@ -2061,8 +2081,8 @@ struct MaxMinLowering : FheLowering<fhe::MaxMinOp> {
           v = -v;
         diff = e.addPlain(x, pk);
       }
-      Value magnitude =
-          emitApproximation(e, diff, *abs, s.partExtent(layout.extent, k));
+      Value magnitude = emitApproximation(
+          e, diff, *abs, s.partExtent(layout.extent, k), s.gapMask(result, k));
       return e.add(e.mulConst(sum, 0.5), e.mulConst(magnitude, 0.5 * sign));
     });
   }

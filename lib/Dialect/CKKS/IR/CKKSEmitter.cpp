@@ -216,16 +216,29 @@ Value Emitter::series(Value x, Value t, ArrayRef<double> coeffs, bool chebyshev,
 }
 
 Value Emitter::chebyshevSeries(Value x, ArrayRef<double> coeffs, double lo,
-                               double hi, int64_t n) {
+                               double hi, int64_t n, ArrayRef<double> mask) {
   // A constant series (zeros past c_0) reads no t: no map.
   const bool constant =
       std::all_of(coeffs.begin() + std::min<size_t>(1, coeffs.size()),
                   coeffs.end(), [](double c) { return c == 0; });
   Value t = x;
   if (!constant && (lo != -1 || hi != 1)) {
-    t = mulConst(x, 2 / (hi - lo));
-    if (hi + lo != 0) // a range centred on 0 needs no shift
-      t = addConst(t, -(hi + lo) / (hi - lo), n);
+    const double scale = 2 / (hi - lo), shift = -(hi + lo) / (hi - lo);
+    auto masked = [&](double c) {
+      std::vector<double> v(mask.begin(), mask.end());
+      for (double &m : v)
+        m *= c;
+      return v;
+    };
+    if (mask.empty()) {
+      t = mulConst(x, scale);
+      if (shift != 0) // a range centred on 0 needs no shift
+        t = addConst(t, shift, n);
+    } else {
+      t = mulPlain(x, masked(scale));
+      if (shift != 0)
+        t = addPlain(t, masked(shift));
+    }
   }
   return series(x, t, coeffs, true, n);
 }

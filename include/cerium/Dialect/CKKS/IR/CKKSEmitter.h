@@ -65,9 +65,13 @@ public:
   mlir::Value powerSeries(mlir::Value x, llvm::ArrayRef<double> coeffs,
                           int64_t n);
   /// sum_k c_k T_k(t), t = the affine map of [lo, hi] onto [-1, 1] (one
-  /// level unless [lo, hi] = [-1, 1]), then as powerSeries.
+  /// level unless [lo, hi] = [-1, 1]), then as powerSeries. With `mask`
+  /// (1 where x holds an element, 0 in a layout's gaps) the map is taken
+  /// by that mask, so t is 0 in the gaps, inside [-1, 1] whatever they
+  /// held (at the same level: a plaintext product instead of a constant).
   mlir::Value chebyshevSeries(mlir::Value x, llvm::ArrayRef<double> coeffs,
-                              double lo, double hi, int64_t n);
+                              double lo, double hi, int64_t n,
+                              llvm::ArrayRef<double> mask = {});
 
   mlir::OpBuilder &b;
   /// The location of every op emitted (set per source op by the caller).
