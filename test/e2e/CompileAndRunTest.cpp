@@ -469,6 +469,35 @@ fn main(x: cipher[8]) -> cipher[8] {
 
 // A memory plan that points outside the arena (an artifact built by hand
 // with a recomputed checksum) is refused before any kernel runs.
+// A run-time plaintext (main's plain parameter) reaches the schedule as
+// encodes of its element indices: an executor refuses them unbound, and
+// binding puts each element (negated where the index is) in its slot.
+TEST(CompileAndRun, RunTimePlaintextsAreBoundBeforeTheRun) {
+  mlir::MLIRContext context;
+  Compilation c = compileInsecure(
+      "fn main(x: cipher[4], w: plain[4]) -> cipher[4] { return x - w; }\n",
+      context);
+  auto backend = kernels::createCpuBackend(c.params->rns());
+  try {
+    runtime::ScheduleExecutor unbound(c.main(), c.params, *backend);
+    FAIL() << "an encode of a run-time plaintext ran unbound";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("not bound"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(runtime::bindPlainInputs(c.main(), {nullptr, nullptr}), Error);
+  const std::vector<double> w{0.5, -0.25, 2, 1};
+  runtime::bindPlainInputs(c.main(), {nullptr, &w});
+  std::vector<double> bound;
+  c.main().walk([&](rns::EncodeOp e) {
+    EXPECT_FALSE(e.getInput());
+    auto values = llvm::cast<mlir::DenseF64ArrayAttr>(e.getValues());
+    bound.assign(values.asArrayRef().begin(), values.asArrayRef().end());
+  });
+  EXPECT_EQ(bound, (std::vector<double>{-0.5, 0.25, -2, -1}));
+  runtime::ScheduleExecutor fine(c.main(), c.params, *backend);
+}
+
 TEST(CompileAndRun, ExecutorRefusesPlansOutsideTheArena) {
   mlir::MLIRContext context;
   Compilation c = compileInsecure(

@@ -57,7 +57,8 @@ def main():
                     "  assume x in [-1, 1];\n  return x * y;\n}\n")
         # y a run-time plaintext: the server's input.
         with open(p("e.fhe"), "w") as f:
-            f.write("fn main(x: cipher[8], y: plain[8]) -> cipher[8] { return x * y; }\n")
+            f.write("fn main(x: cipher[8], y: plain[8]) -> cipher[8] {\n"
+                    "  assume y in [-1, 1];\n  return x * y;\n}\n")
         for n in "abcde":
             ok([cc, p(n + ".fhe"), "-o", p(n + ".cerium"), "--insecure"])
         np.save(p("x.npy"), np.linspace(-1, 1, 8))
@@ -104,6 +105,9 @@ def main():
         expect_error("a cipher input given to the server",
                      run_e + [*inputs, "-o", p("o-e3.ct")],
                      "'x' is a cipher input: the client encrypts it", p("o-e3.ct"))
+        expect_error("a plain input outside its declared range",
+                     run_e + ["--input", "y=" + p("wide.npy"), "-o", p("o-e4.ct")],
+                     "outside [-1, 1], the range the program declares", p("o-e4.ct"))
         ok(run_e + ["--input", "y=" + p("x.npy"), "-o", p("e-out.ct")])
 
         run_a = [server, p("a.cerium"), "--eval-keys", p("ka/eval.keys")]

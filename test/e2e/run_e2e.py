@@ -57,6 +57,10 @@ def padded_approximations_ref(x):
             1 / (np.exp(h) + 1), np.maximum(h + 100, 100.2)]
 
 
+def plain_inputs_conv_ref(img, k, kb):
+    return [conv2d(img, k, kb), avgpool2d(conv2d(img, k, kb, stride=2, padding=1), 2, 1)]
+
+
 def plain_inputs_ref(x, w, b, s, u):
     t = np.concatenate([s, -s, s]).reshape(5, 3).T
     return [x @ w.T + b, x * s - s[0], u @ x, x + t]
@@ -336,11 +340,13 @@ PROGRAMS = {
     # x is encrypted; w, b, s and u are main's plain inputs (PLAIN_INPUTS).
     "plain_inputs": ({"x": (3, 5), "w": (4, 5), "b": (4,), "s": (5,), "u": (2, 3)},
                      plain_inputs_ref),
+    "plain_inputs_conv": ({"img": (2, 4, 4), "k": (3, 2, 2, 2), "kb": (3,)},
+                          plain_inputs_conv_ref),
 }
 
 # main's plain inputs: the server is given them (cerium-run --input), the
 # client does not encrypt them.
-PLAIN_INPUTS = {"plain_inputs": {"w", "b", "s", "u"}}
+PLAIN_INPUTS = {"plain_inputs": {"w", "b", "s", "u"}, "plain_inputs_conv": {"k", "kb"}}
 
 # Bounds of the encrypted runs where a program asserts more than the default
 # precision: bootstrapping's (docs/bootstrapping.md), measured at

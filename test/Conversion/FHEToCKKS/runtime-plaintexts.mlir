@@ -76,3 +76,16 @@ func.func @main(%x: !fhe.cipher<[4]>, %p: tensor<2xf64>) -> !fhe.cipher<[4]> {
   %z = fhe.add %x, %q : (!fhe.cipher<[4]>, tensor<4xf64>) -> !fhe.cipher<[4]>
   return %z : !fhe.cipher<[4]>
 }
+
+// -----
+
+// x [16, 1] @ w [1, 1] over 16 slots: every slot takes w[0][0], so the
+// map's entries cover all slots with the same index 1, which must stay a
+// product by the bound values, not be taken for a copy (fullRotation).
+// CHECK-LABEL: func.func @main
+// CHECK: %[[W:.*]] = ckks.encode f32 [1.000000e+00] count 16 input 1
+// CHECK: ckks.mul_plain %arg0, %[[W]]
+func.func @main(%x: !fhe.cipher<[16, 1]>, %w: tensor<1x1xf64>) -> !fhe.cipher<[16, 1]> {
+  %z = fhe.matmul %x, %w : (!fhe.cipher<[16, 1]>, tensor<1x1xf64>) -> !fhe.cipher<[16, 1]>
+  return %z : !fhe.cipher<[16, 1]>
+}
