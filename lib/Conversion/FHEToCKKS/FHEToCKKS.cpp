@@ -341,6 +341,9 @@ std::vector<MapEntry> moveEntries(const Shape &shape, const Layout &from,
 }
 
 /// The approximation's program on a ciphertext; constants fill `n` slots.
+/// With `mask` (LoweringState::gapMask) the input's first scaling and each
+/// series' affine map are taken by it, so the layout's gaps never reach a
+/// polynomial off its interval.
 Value emitApproximation(ckks::Emitter &e, Value x,
                         const approx::Approximation &a, int64_t n,
                         ArrayRef<double> mask) {
@@ -365,6 +368,14 @@ Value emitApproximation(ckks::Emitter &e, Value x,
           return e.negate(values[i]);
         if (approx::isIntegerFactor(c))
           return e.mulInt(values[i], int64_t(c));
+        if (i == 0 && !mask.empty()) {
+          // The input's scaling (x / R of a composite sign) by the mask,
+          // at the same level: its gaps read 0 from here on.
+          std::vector<double> scaled(mask.begin(), mask.end());
+          for (double &m : scaled)
+            m *= c;
+          return e.mulPlain(values[i], scaled);
+        }
         return e.mulConst(values[i], c);
       };
       Value ta = term(step.a, step.ca), tb = term(step.b, step.cb);
