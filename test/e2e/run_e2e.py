@@ -54,7 +54,8 @@ def matmul_forms_ref(x, v, t):
 def padded_approximations_ref(x):
     h = x @ np.array([[0.1, 0.2, -0.1, 0.05, 0.1], [0.2, -0.1, 0.1, 0.1, -0.05]]).T
     return [np.maximum(h - 0.1, 0), np.log(h + 1.5), np.abs(h - 0.3),
-            1 / (np.exp(h) + 1), np.maximum(h + 100, 100.2)]
+            1 / (np.exp(h) + 1), np.maximum(h + 100, 100.2), 0.01 * np.exp(h + 1) ** 4,
+            np.maximum(np.exp(h) - 1, 0)]
 
 
 def plain_inputs_conv_ref(img, k, kb):

@@ -341,9 +341,9 @@ std::vector<MapEntry> moveEntries(const Shape &shape, const Layout &from,
 }
 
 /// The approximation's program on a ciphertext; constants fill `n` slots.
-/// With `mask` (LoweringState::gapMask) the input's first scaling and each
-/// series' affine map are taken by it, so the layout's gaps never reach a
-/// polynomial off its interval.
+/// With `mask` (LoweringState::gapMask) constants go where the elements are
+/// and the series leave 0 in the layout's gaps, as they found them.
+
 Value emitApproximation(ckks::Emitter &e, Value x,
                         const approx::Approximation &a, int64_t n,
                         ArrayRef<double> mask) {
@@ -368,21 +368,21 @@ Value emitApproximation(ckks::Emitter &e, Value x,
           return e.negate(values[i]);
         if (approx::isIntegerFactor(c))
           return e.mulInt(values[i], int64_t(c));
-        if (i == 0 && !mask.empty()) {
-          // The input's scaling (x / R of a composite sign) by the mask,
-          // at the same level: its gaps read 0 from here on.
-          std::vector<double> scaled(mask.begin(), mask.end());
-          for (double &m : scaled)
-            m *= c;
-          return e.mulPlain(values[i], scaled);
-        }
         return e.mulConst(values[i], c);
       };
       Value ta = term(step.a, step.ca), tb = term(step.b, step.cb);
       Value sum = ta && tb ? e.add(ta, tb) : (ta ? ta : tb);
       if (!sum)
         sum = e.mulConst(x, 0);
-      values.push_back(step.c0 != 0 ? e.addConst(sum, step.c0, n) : sum);
+      if (step.c0 != 0 && !mask.empty()) {
+        std::vector<double> c0(mask.begin(), mask.end());
+        for (double &m : c0)
+          m *= step.c0;
+        sum = e.addPlain(sum, c0);
+      } else if (step.c0 != 0) {
+        sum = e.addConst(sum, step.c0, n);
+      }
+      values.push_back(sum);
       break;
     }
     }
@@ -491,11 +491,13 @@ public:
     return positions(shapeOf(v), layoutOf(v));
   }
   /// Part k of the mask of `v`'s layout, 1 at its elements' positions and 0
-  /// in its gaps (padding, a grid's holes); empty without gaps. An
-  /// approximation takes its affine map by it (Emitter::chebyshevSeries):
-  /// whatever the gaps hold — a constant an op added there, or 0 where 0 is
-  /// outside the function's range — would otherwise be evaluated off its
-  /// interval, where a polynomial of high degree grows without bound.
+  /// in its gaps (padding, a grid's holes); empty without gaps. The gaps of
+  /// every cipher value hold 0 (inputs are encrypted so, maps write only
+  /// elements, sums with plaintexts add at the elements, products keep 0),
+  /// and approximations and polynomials keep them so by this mask
+  /// (emitApproximation, Emitter::chebyshevSeries / powerSeries): a gap
+  /// holding anything else, evaluated by a polynomial of high degree off
+  /// its interval, grows without bound and spoils every slot.
   std::vector<double> gapMask(Value v, size_t k) const {
     const std::vector<int64_t> pos = positionsOf(v);
     if (int64_t(pos.size()) == extentOf(v))
@@ -2016,7 +2018,7 @@ struct PolyLowering : FheLowering<fhe::PolyOp> {
       return chebyshev
                  ? e.chebyshevSeries(x, p.getCoefficients(), p.getRange()[0],
                                      p.getRange()[1], n, s.gapMask(in, k))
-                 : e.powerSeries(x, p.getCoefficients(), n);
+                 : e.powerSeries(x, p.getCoefficients(), n, s.gapMask(in, k));
     });
   }
 };

@@ -207,12 +207,28 @@ private:
 } // namespace
 
 Value Emitter::series(Value x, Value t, ArrayRef<double> coeffs, bool chebyshev,
-                      int64_t n) {
+                      int64_t n, ArrayRef<double> mask) {
   approx::SeriesPlan plan = approx::planSeries(coeffs.vec(), chebyshev);
   auto [sum, constant] = SeriesEmitter(*this, t, plan, n).emit(0);
   if (!sum) // a constant polynomial: c_0 = x * 0 + c_0
     sum = mulConst(x, 0);
-  return constant != 0 ? addConst(sum, constant, n) : sum;
+  if (mask.empty())
+    return constant != 0 ? addConst(sum, constant, n) : sum;
+  // In the gaps t is 0, so `sum` there is the polynomial at 0 less the
+  // constant still to add (the emitter's products and basis constants are
+  // the polynomial's algebra, exact at t = 0): adding constant - p(0) there
+  // leaves them 0.
+  double atZero = coeffs.empty() ? 0 : coeffs[0];
+  if (chebyshev) // T_k(0) = cos(k pi / 2)
+    for (size_t k = 2; k < coeffs.size(); k += 2)
+      atZero += (k % 4 == 0 ? 1 : -1) * coeffs[k];
+  std::vector<double> add(mask.size());
+  bool any = false;
+  for (size_t i = 0; i < add.size(); ++i) {
+    add[i] = mask[i] != 0 ? constant : constant - atZero;
+    any |= add[i] != 0;
+  }
+  return any ? addPlain(sum, add) : sum;
 }
 
 Value Emitter::chebyshevSeries(Value x, ArrayRef<double> coeffs, double lo,
@@ -223,28 +239,25 @@ Value Emitter::chebyshevSeries(Value x, ArrayRef<double> coeffs, double lo,
                   coeffs.end(), [](double c) { return c == 0; });
   Value t = x;
   if (!constant && (lo != -1 || hi != 1)) {
-    const double scale = 2 / (hi - lo), shift = -(hi + lo) / (hi - lo);
-    auto masked = [&](double c) {
-      std::vector<double> v(mask.begin(), mask.end());
-      for (double &m : v)
-        m *= c;
-      return v;
-    };
-    if (mask.empty()) {
-      t = mulConst(x, scale);
-      if (shift != 0) // a range centred on 0 needs no shift
+    const double shift = -(hi + lo) / (hi - lo);
+    t = mulConst(x, 2 / (hi - lo));
+    if (shift != 0) { // a range centred on 0 needs no shift
+      if (mask.empty()) {
         t = addConst(t, shift, n);
-    } else {
-      t = mulPlain(x, masked(scale));
-      if (shift != 0)
-        t = addPlain(t, masked(shift));
+      } else {
+        std::vector<double> v(mask.begin(), mask.end());
+        for (double &m : v)
+          m *= shift;
+        t = addPlain(t, v);
+      }
     }
   }
-  return series(x, t, coeffs, true, n);
+  return series(x, t, coeffs, true, n, mask);
 }
 
-Value Emitter::powerSeries(Value x, ArrayRef<double> coeffs, int64_t n) {
-  return series(x, x, coeffs, false, n);
+Value Emitter::powerSeries(Value x, ArrayRef<double> coeffs, int64_t n,
+                           ArrayRef<double> mask) {
+  return series(x, x, coeffs, false, n, mask);
 }
 
 } // namespace cerium::ckks

@@ -61,14 +61,16 @@ public:
 
   /// sum_k c_k x^k in ceil(log2(d + 1)) levels for degree d
   /// (approx::planSeries: the fewest products at that depth). Constants
-  /// fill slots [0, n).
+  /// fill slots [0, n); with `mask` (1 where x holds an element, 0 in a
+  /// layout's gaps, which hold 0) they are placed so that the gaps hold 0
+  /// again after the series.
   mlir::Value powerSeries(mlir::Value x, llvm::ArrayRef<double> coeffs,
-                          int64_t n);
+                          int64_t n, llvm::ArrayRef<double> mask = {});
   /// sum_k c_k T_k(t), t = the affine map of [lo, hi] onto [-1, 1] (one
-  /// level unless [lo, hi] = [-1, 1]), then as powerSeries. With `mask`
-  /// (1 where x holds an element, 0 in a layout's gaps) the map is taken
-  /// by that mask, so t is 0 in the gaps, inside [-1, 1] whatever they
-  /// held (at the same level: a plaintext product instead of a constant).
+  /// level unless [lo, hi] = [-1, 1]), then as powerSeries. With `mask`,
+  /// the map's shift is added at the elements only, so t is 0 in the gaps
+  /// (inside [-1, 1] even where 0 is outside [lo, hi]), and the series'
+  /// constant is placed so that the gaps hold 0 again.
   mlir::Value chebyshevSeries(mlir::Value x, llvm::ArrayRef<double> coeffs,
                               double lo, double hi, int64_t n,
                               llvm::ArrayRef<double> mask = {});
@@ -85,7 +87,8 @@ public:
 private:
   /// The series in t; `x` (the program's operand) for a constant one.
   mlir::Value series(mlir::Value x, mlir::Value t,
-                     llvm::ArrayRef<double> coeffs, bool chebyshev, int64_t n);
+                     llvm::ArrayRef<double> coeffs, bool chebyshev, int64_t n,
+                     llvm::ArrayRef<double> mask);
 };
 
 } // namespace cerium::ckks
