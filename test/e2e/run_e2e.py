@@ -338,6 +338,8 @@ PROGRAMS = {
     "pool_kernel_stride": ({"x": (2, 7, 7)}, pool_kernel_stride_ref),
     "matmul_forms": ({"x": (5, 6), "v": (6,), "t": (2, 3, 4)}, matmul_forms_ref),
     "padded_approximations": ({"x": (3, 5)}, padded_approximations_ref),
+    "bootstrap_sign": ({"x": ((16,), 0.125, 1)},
+                       lambda x: [np.sign(x), np.sign(x - 1.125), np.maximum(x - 0.5625, 0)]),
     # x is encrypted; w, b, s and u are main's plain inputs (PLAIN_INPUTS).
     "plain_inputs": ({"x": (3, 5), "w": (4, 5), "b": (4,), "s": (5,), "u": (2, 3)},
                      plain_inputs_ref),

@@ -168,14 +168,21 @@ FailureOr<LoweredValues> lowerOp(OpBuilder &b, Operation *op,
       .Case<ckks::MulConstOp>(
           [&](ckks::MulConstOp m) -> FailureOr<LoweredValues> {
             auto t = cast<ckks::CiphertextType>(m.getInput().getType());
-            double scaled = std::round(m.getValue().convertToDouble() *
-                                       layout.scales[t.getLevel()]);
-            if (!(std::fabs(scaled) < 0x1p62))
-              return m.emitOpError("constant does not fit a 62-bit integer at "
-                                   "this level's scale");
+            const double exact =
+                m.getValue().convertToDouble() * layout.scales[t.getLevel()];
+            // c Delta_l past 62 bits (a constant above ~8 at a bootstrapping
+            // program's 2^59 scale) is k round(c Delta_l / k): two integer
+            // products, the same relative precision.
+            const double k = std::ceil(std::fabs(exact) / 0x1p61);
+            if (!(k < 0x1p61))
+              return m.emitOpError("constant does not fit two 62-bit integers "
+                                   "at this level's scale");
+            const double scaled = std::round(exact / std::max(k, 1.0));
             Values out;
-            for (Value v : in[0])
-              out.push_back(l.mulInt(v, int64_t(scaled)));
+            for (Value v : in[0]) {
+              Value y = l.mulInt(v, int64_t(scaled));
+              out.push_back(k > 1 ? l.mulInt(y, int64_t(k)) : y);
+            }
             return one(out);
           })
       .Case<ckks::EncodeOp>([&](ckks::EncodeOp e) {

@@ -65,6 +65,11 @@ func.func @constants(%a: !ckks.ct<level = 2, degree = 1>) -> !ckks.ct<level = 2,
   // CHECK: poly.mul_int %{{.*}} by 2048
   // CHECK: poly.mul_int %{{.*}} by 2048
   %0 = ckks.mul_const %a by 0.5 : !ckks.ct<level = 2, degree = 1>
+  // 1e18 Delta_2 = 4.096e21 is past 62 bits: k = ceil(4.096e21 / 2^61) =
+  // 1777 times round(4.096e21 / 1777), two integer products per polynomial.
+  // CHECK: %[[B0:.*]] = poly.mul_int %{{.*}} by 2305008441193021952
+  // CHECK-NEXT: poly.mul_int %[[B0]] by 1777
+  %big = ckks.mul_const %a by 1.0e18 : !ckks.ct<level = 2, degree = 1>
   // CHECK: %[[W:.*]] = poly.encode [1.000000e+00, 2.000000e+00] degree 1 : <Q2, ntt>
   // CHECK: poly.mul %{{.*}}, %[[W]]
   // CHECK: poly.mul %{{.*}}, %[[W]]
