@@ -1268,24 +1268,14 @@ void bindPlainInputs(func::FuncOp main,
     if (!in)
       throw Error("the program encodes main's argument " + std::to_string(*k) +
                   ", which is not a plain input given to the run");
-    auto bind = [&](auto indices) {
-      std::vector<double> values(indices.size());
-      for (size_t i = 0; i < values.size(); ++i) {
-        const double index = double(indices[i]);
-        const double at = std::fabs(index);
-        if (at != std::rint(at) || at > double(in->size()))
-          throw Error("a run-time plaintext's encode indexes past its input");
-        values[i] = at == 0     ? 0.0
-                    : index < 0 ? -(*in)[size_t(at) - 1]
-                                : (*in)[size_t(at) - 1];
-      }
-      return values;
-    };
-    std::vector<double> values;
-    if (auto f64 = dyn_cast<DenseF64ArrayAttr>(e.getValues()))
-      values = bind(f64.asArrayRef());
-    else
-      values = bind(cast<DenseF32ArrayAttr>(e.getValues()).asArrayRef());
+    // Each signed 1-based index becomes that element (negated), 0 a zero.
+    std::vector<double> values = storedSlotValues(e.getValues());
+    for (double &v : values) {
+      const double at = std::fabs(v);
+      if (at != std::rint(at) || at > double(in->size()))
+        throw Error("a run-time plaintext's encode indexes past its input");
+      v = at == 0 ? 0.0 : std::copysign(1.0, v) * (*in)[size_t(at) - 1];
+    }
     e.setValuesAttr(DenseF64ArrayAttr::get(e.getContext(), values));
     e.removeInputAttr();
   });

@@ -158,16 +158,19 @@ inline uint64_t encoderSlots(int64_t end, uint64_t programSlots) {
   return std::max(programSlots, std::bit_ceil(uint64_t(end)));
 }
 
+/// The stored period as doubles, f32 or f64.
+inline std::vector<double> storedSlotValues(mlir::Attribute values) {
+  if (auto f = mlir::dyn_cast<mlir::DenseF32ArrayAttr>(values))
+    return std::vector<double>(f.asArrayRef().begin(), f.asArrayRef().end());
+  return mlir::cast<mlir::DenseF64ArrayAttr>(values).asArrayRef().vec();
+}
+
 /// Slots [0, offset + count) as the encoder takes them (it zero-pads the
 /// rest). Callers bound offset + count by the slot count first.
 inline std::vector<double> expandSlotValues(mlir::Attribute values,
                                             std::optional<int64_t> offset,
                                             std::optional<int64_t> count) {
-  std::vector<double> one;
-  if (auto f = mlir::dyn_cast<mlir::DenseF32ArrayAttr>(values))
-    one.assign(f.asArrayRef().begin(), f.asArrayRef().end());
-  else
-    one = mlir::cast<mlir::DenseF64ArrayAttr>(values).asArrayRef().vec();
+  const std::vector<double> one = storedSlotValues(values);
   const size_t begin = size_t(offset.value_or(0));
   const size_t n = size_t(count.value_or(int64_t(one.size())));
   std::vector<double> slots(begin + n, 0.0);

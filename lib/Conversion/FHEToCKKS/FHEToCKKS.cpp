@@ -343,7 +343,6 @@ std::vector<MapEntry> moveEntries(const Shape &shape, const Layout &from,
 /// The approximation's program on a ciphertext; constants fill `n` slots.
 /// With `mask` (LoweringState::gapMask) constants go where the elements are
 /// and the series leave 0 in the layout's gaps, as they found them.
-
 Value emitApproximation(ckks::Emitter &e, Value x,
                         const approx::Approximation &a, int64_t n,
                         ArrayRef<double> mask) {
@@ -374,15 +373,7 @@ Value emitApproximation(ckks::Emitter &e, Value x,
       Value sum = ta && tb ? e.add(ta, tb) : (ta ? ta : tb);
       if (!sum)
         sum = e.mulConst(x, 0);
-      if (step.c0 != 0 && !mask.empty()) {
-        std::vector<double> c0(mask.begin(), mask.end());
-        for (double &m : c0)
-          m *= step.c0;
-        sum = e.addPlain(sum, c0);
-      } else if (step.c0 != 0) {
-        sum = e.addConst(sum, step.c0, n);
-      }
-      values.push_back(sum);
+      values.push_back(step.c0 != 0 ? e.addConst(sum, step.c0, n, mask) : sum);
       break;
     }
     }
@@ -665,15 +656,6 @@ public:
       block(key.first, key.second, entriesOfBlock);
   }
 
-  /// sum over `entries` by the diagonal method (Halevi-Shoup) with baby
-  /// steps and giant steps: y = sum_s rot(sum_b d'_{s+b} rot(x2, b), s),
-  /// d'_k diagonal k pre-rotated by its giant step s. With D the power of
-  /// two past every position, x2 holds x at [0, D) and a copy at [D, 2D)
-  /// (one rotation) so that rotations by up to D wrap within D, halving the
-  /// diagonals of a square map; when 2D exceeds the slots, D is the slot
-  /// count and rotations are cyclic already. The baby-step width is the
-  /// power of two with the fewest rotations over the diagonals present.
-  /// Products are summed at degree 2 and rescaled once: one level.
   /// The amount when `entries` move every slot by one rotation with weight
   /// 1 (a whole ciphertext copied, as a broadcast or concat of full ones
   /// does): the rotation alone is the map, no product and no level. Not
@@ -683,18 +665,29 @@ public:
                const std::vector<MapEntry> &entries) const {
     if (e.runtimeInput || int64_t(entries.size()) != slots)
       return std::nullopt;
-    const int64_t k =
-        ((entries[0].in - entries[0].out) % slots + slots) % slots;
+    auto diagonal = [&](const MapEntry &m) {
+      return ((m.in - m.out) % slots + slots) % slots;
+    };
+    const int64_t k = diagonal(entries[0]);
     std::vector<bool> seen(size_t(slots), false);
     for (const MapEntry &m : entries) {
-      if (m.value != 1 || ((m.in - m.out) % slots + slots) % slots != k ||
-          m.out < 0 || m.out >= slots || seen[size_t(m.out)])
+      if (m.value != 1 || diagonal(m) != k || m.out < 0 || m.out >= slots ||
+          seen[size_t(m.out)])
         return std::nullopt;
       seen[size_t(m.out)] = true;
     }
     return k;
   }
 
+  /// sum over `entries` by the diagonal method (Halevi-Shoup) with baby
+  /// steps and giant steps: y = sum_s rot(sum_b d'_{s+b} rot(x2, b), s),
+  /// d'_k diagonal k pre-rotated by its giant step s. With D the power of
+  /// two past every position, x2 holds x at [0, D) and a copy at [D, 2D)
+  /// (one rotation) so that rotations by up to D wrap within D, halving the
+  /// diagonals of a square map; when 2D exceeds the slots, D is the slot
+  /// count and rotations are cyclic already. The baby-step width is the
+  /// power of two with the fewest rotations over the diagonals present.
+  /// Products are summed at degree 2 and rescaled once: one level.
   Value applySlotMap(ckks::Emitter &e, Value x, int64_t inExtent,
                      const std::vector<MapEntry> &entries,
                      SharedSteps *shared = nullptr) const {
@@ -1685,9 +1678,9 @@ template <class Op> struct ElementwiseLowering : FheLowering<Op> {
         return e.mulValues(x, s.partOf(v, k), s.partExtent(extent, k));
       });
     };
-    // A sum adds at the elements only (a scalar too): a layout's gaps keep
-    // what they held, which later approximations rely on (gapMask); a
-    // product by a scalar is a constant product over every slot.
+    // A sum adds at the elements only (a scalar too), so a layout's gaps keep
+    // their 0 (gapMask); a product by a scalar is a constant product over
+    // every slot, which keeps it too.
     auto atElements = [&](const std::vector<double> &v) {
       return place(shape, layout, v, false);
     };
@@ -2226,6 +2219,15 @@ struct MatMulLowering : FheLowering<fhe::MatMulOp> {
                             g.batches * g.m * g.n, entries);
   }
 
+  /// cipher @ cipher, NumPy matmul semantics (rank-1 promotion, batch
+  /// broadcasting). Matrices: in d x d blocks (d the power of two covering
+  /// m, k, n), C = sum_l phi_l(sigma A) * psi_l(tau B) with sigma A[i, j] =
+  /// A[i, i + j], tau B[i, j] = B[i + j, j] and phi_l, psi_l the cyclic
+  /// shifts of columns and rows by l (Jiang, Kim, Lauter, Song, CCS 2018):
+  /// sigma and tau are maps of 2d - 1 diagonals, each shift a map of two,
+  /// so d products and about 4d rotations in three levels, where
+  /// replicating A[:, l] and B[l, :] for every l would cost maps of ~d^2
+  /// diagonals. A vector operand replicates (its maps are small).
   Parts cipherProduct(fhe::MatMulOp mm, Adaptor ops, ckks::Emitter &e) const {
     Value lhs = mm.getLhs(), rhs = mm.getRhs();
     const bool vectors = shapeOf(lhs).size() == 1 || shapeOf(rhs).size() == 1;

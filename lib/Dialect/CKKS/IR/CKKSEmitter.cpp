@@ -92,8 +92,13 @@ Value Emitter::addPlain(Value x, ArrayRef<double> values) {
   return AddPlainOp::create(b, loc, x, encode(values, levelOf(x)));
 }
 
-Value Emitter::addConst(Value x, double c, int64_t n) {
-  return addPlain(x, std::vector<double>(size_t(n), c));
+Value Emitter::addConst(Value x, double c, int64_t n, ArrayRef<double> mask) {
+  if (mask.empty())
+    return addPlain(x, std::vector<double>(size_t(n), c));
+  std::vector<double> atElements(mask.begin(), mask.end());
+  for (double &m : atElements)
+    m *= c;
+  return addPlain(x, atElements);
 }
 
 Value Emitter::rotate(Value x, int64_t steps) {
@@ -241,16 +246,8 @@ Value Emitter::chebyshevSeries(Value x, ArrayRef<double> coeffs, double lo,
   if (!constant && (lo != -1 || hi != 1)) {
     const double shift = -(hi + lo) / (hi - lo);
     t = mulConst(x, 2 / (hi - lo));
-    if (shift != 0) { // a range centred on 0 needs no shift
-      if (mask.empty()) {
-        t = addConst(t, shift, n);
-      } else {
-        std::vector<double> v(mask.begin(), mask.end());
-        for (double &m : v)
-          m *= shift;
-        t = addPlain(t, v);
-      }
-    }
+    if (shift != 0) // a range centred on 0 needs no shift
+      t = addConst(t, shift, n, mask);
   }
   return series(x, t, coeffs, true, n, mask);
 }

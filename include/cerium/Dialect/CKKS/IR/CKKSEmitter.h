@@ -54,7 +54,10 @@ public:
                         int64_t n);
   mlir::Value addPlain(mlir::Value x, llvm::ArrayRef<double> values);
   /// x + c in slots [0, n).
-  mlir::Value addConst(mlir::Value x, double c, int64_t n);
+  /// With `mask` (1 where x holds an element, 0 in a layout's gaps), x + c
+  /// at the elements only.
+  mlir::Value addConst(mlir::Value x, double c, int64_t n,
+                       llvm::ArrayRef<double> mask = {});
   /// Left rotation of all slots by `steps` (normalized modulo the slots).
   mlir::Value rotate(mlir::Value x, int64_t steps);
   mlir::Value conjugate(mlir::Value x);
