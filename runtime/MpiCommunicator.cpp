@@ -26,6 +26,7 @@
 #include <cstring>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -237,21 +238,14 @@ private:
                               std::to_string(rank) + ": ";
     const char *operation = "the barrier before MPI_Finalize";
     MPI_Request request;
-    int code = MPI_Ibarrier(MPI_COMM_WORLD, &request);
-    bool finished = code == MPI_SUCCESS &&
-                    pollUntil(
-                        [&] {
-                          int done = 0;
-                          code = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-                          return code != MPI_SUCCESS || done != 0;
-                        },
-                        exitTimeout, kSpin);
-    if (code != MPI_SUCCESS || !finished) {
-      const std::string why =
-          code != MPI_SUCCESS
-              ? std::string(operation) + " failed: " + mpiErrorText(code)
-              : timeoutMessage(operation, exitTimeout);
-      std::fprintf(stderr, "%s%s\n", where.c_str(), why.c_str());
+    std::optional<std::string> why;
+    bool timedOut = false;
+    if (int code = MPI_Ibarrier(MPI_COMM_WORLD, &request); code != MPI_SUCCESS)
+      why = std::string(operation) + " failed: " + mpiErrorText(code);
+    else
+      why = pollRequest(request, operation, exitTimeout, timedOut);
+    if (why) {
+      std::fprintf(stderr, "%s%s\n", where.c_str(), why->c_str());
       abortWorld(EXIT_FAILURE);
     }
     // Every rank is here: MPI_Finalize's own synchronization finds them
@@ -259,6 +253,28 @@ private:
     underWatchdog(exitTimeout,
                   where + timeoutMessage("MPI_Finalize", exitTimeout),
                   [] { return MPI_Finalize(); });
+  }
+
+  /// Polls `request` (a collective's, `operation`) until it completes, an MPI
+  /// call fails or `timeout` passes; why it did not complete, if it did not
+  /// (`timedOut` says which).
+  static std::optional<std::string>
+  pollRequest(MPI_Request &request, const char *operation,
+              std::chrono::milliseconds timeout, bool &timedOut) {
+    int code = MPI_SUCCESS;
+    const bool finished = pollUntil(
+        [&] {
+          int done = 0;
+          code = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+          return code != MPI_SUCCESS || done != 0;
+        },
+        timeout, kSpin);
+    timedOut = !finished;
+    if (code != MPI_SUCCESS)
+      return std::string(operation) + " failed: " + mpiErrorText(code);
+    if (!finished)
+      return timeoutMessage(operation, timeout);
+    return std::nullopt;
   }
 
   [[noreturn]] static void abortWorld(int code) {
@@ -282,18 +298,16 @@ private:
   }
 
   void wait(MPI_Request &request, const char *operation) {
-    bool finished = pollUntil(
-        [&] {
-          int done = 0;
-          check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), operation);
-          return done != 0;
-        },
-        timeout, kSpin);
+    bool timedOut = false;
+    std::optional<std::string> why =
+        pollRequest(request, operation, timeout, timedOut);
     // A request left active after a timeout (MPI cannot cancel a
     // collective) is resolved by the next collective completing.
-    unresolvedTimeout = !finished;
-    if (!finished)
-      throw Error(where() + timeoutMessage(operation, timeout));
+    unresolvedTimeout = timedOut;
+    if (why) {
+      mpiFailed |= !timedOut;
+      throw Error(where() + *why);
+    }
   }
 
   std::chrono::milliseconds timeout;
