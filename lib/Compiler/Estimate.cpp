@@ -14,6 +14,7 @@
 #include "cerium/kernels/ElementwiseProgram.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
@@ -31,6 +32,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <unistd.h>
@@ -223,19 +225,38 @@ struct CpuCosts {
   // through an automorphism (a hoisted rotation's, rns-fold-digit-automorph).
   Line keySwitch, keySwitchCompact, keySwitchRotated, keySwitchRotatedCompact;
   Line encode; // per limb of the level encoded at
+  // The encoder the executor makes on a run's first encode of each slot
+  // count (its tables of 2N roots), per slot.
+  Line encoderSetup;
   double kernelCall = 0, io = 0, mul = 0, add = 0; // a fused kernel
   // A base conversion: per call, per (input, output) pair, per input limb
   // (scaled, and its share of the overflow estimate), per output limb.
   double convertCall = 0, convertPair = 0, convertIn = 0, convertOut = 0;
+  // The executor's own cost per op it runs, beyond the backend calls the
+  // lines above price: looking the op up, building its views, compiling a
+  // kernel's program and a conversion's tables on first use, caches cold
+  // between ops. Measured as what a fresh ScheduleExecutor spends on a
+  // schedule of small ops beyond the model's price of those ops.
+  double dispatch = 0;
+  // The permutation table of a Galois element, built on its first use in a
+  // run (an automorphism's or a rotated key switch's).
+  double galoisSetup = 0;
 };
 
 #define CERIUM_CPU_LINES(X)                                                    \
   X(ntt)                                                                       \
-  X(intt) X(automorph) X(copy) X(keySwitch) X(keySwitchCompact)                \
-      X(keySwitchRotated) X(keySwitchRotatedCompact) X(encode)
+  X(intt)                                                                      \
+  X(automorph)                                                                 \
+  X(copy)                                                                      \
+  X(keySwitch) X(keySwitchCompact) X(keySwitchRotated)                         \
+      X(keySwitchRotatedCompact) X(encode) X(encoderSetup)
 #define CERIUM_CPU_NUMBERS(X)                                                  \
   X(kernelCall)                                                                \
-  X(io) X(mul) X(add) X(convertCall) X(convertPair) X(convertIn) X(convertOut)
+  X(io)                                                                        \
+  X(mul)                                                                       \
+  X(add)                                                                       \
+  X(convertCall) X(convertPair) X(convertIn) X(convertOut) X(dispatch)         \
+      X(galoisSetup)
 
 /// Seconds per call of `f`: the best of five rounds of at least 10 ms.
 double timePerCall(const std::function<void()> &f) {
@@ -261,6 +282,79 @@ double timePerCall(const std::function<void()> &f) {
 Line fit(double x1, double y1, double x2, double y2) {
   double unit = std::max((y2 - y1) / (x2 - x1), 1e-12);
   return {std::max(y1 - unit * x1, 0.0), unit};
+}
+
+double cpuSeconds(const Work &w, const CpuCosts &c);
+
+/// A KeySource for schedules without key switches.
+class NoKeys final : public runtime::KeySource {
+public:
+  const ckks::SwitchingKey &key(const ckks::KeyName &) override {
+    throw Error("internal error: the calibration schedule switches keys");
+  }
+};
+
+/// The executor's cost per op beyond the backend calls (CpuCosts::dispatch):
+/// a planned schedule of small ops as programs have them (an inverse NTT,
+/// a slice, a base conversion, an NTT, a fused kernel, a concat; 2 limbs),
+/// run by a fresh ScheduleExecutor on the CPU backend (kernel programs and
+/// conversion tables made on first use, as in a run of cerium-run); the
+/// best of five runs, less the model's price of its ops, per op.
+double measureDispatch(const ckks::ParamsPtr &params,
+                       std::span<const uint32_t> ids, const CpuCosts &costs) {
+  const std::string two = fmt::format("!rns.limbs<{}, {}>", ids[0], ids[1]),
+                    first = fmt::format("!rns.limbs<{}>", ids[0]),
+                    second = fmt::format("!rns.limbs<{}>", ids[1]);
+  constexpr int kRounds = 32;
+  std::string text = fmt::format("func.func @main(%x0: {0}) -> {0} {{\n", two);
+  for (int r = 0; r < kRounds; ++r)
+    text += fmt::format(
+        "  %i{0} = rns.intt %x{0} : {1}\n"
+        "  %s{0} = rns.slice %i{0} at 0 : {1} -> {2}\n"
+        "  %b{0} = rns.base_convert %s{0} : {2} -> {3}\n"
+        "  %n{0} = rns.ntt %b{0} : {3}\n"
+        "  %t{0} = rns.slice %x{0} at 1 : {1} -> {3}\n"
+        "  %k{0} = rns.kernel(%t{0}, %n{0}) : ({3}, {3}) -> {3} {{\n"
+        "  ^bb0(%a: i32, %c: i32):\n"
+        "    %m = rns.mul %a, %c : i32\n"
+        "    %d = rns.add %m, %a : i32\n"
+        "    rns.yield %d : i32\n"
+        "  }}\n"
+        "  %u{0} = rns.slice %x{0} at 0 : {1} -> {2}\n"
+        "  %x{4} = rns.concat %u{0}, %k{0} : {2}, {3} -> {1}\n",
+        r, two, first, second, r + 1);
+  text += fmt::format("  return %x{} : {}\n}}\n", kRounds, two);
+  mlir::MLIRContext context;
+  context.loadDialect<rns::RNSDialect, mlir::func::FuncDialect>();
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(text, &context);
+  if (!module)
+    throw Error("internal error: the calibration schedule does not parse");
+  auto main = module->lookupSymbol<mlir::func::FuncOp>("main");
+  mlir::PassManager pm(&context, mlir::func::FuncOp::getOperationName());
+  pm.addPass(rns::createPlanMemoryPass());
+  if (mlir::failed(pm.run(main)))
+    throw Error("internal error: cannot plan the calibration schedule");
+  double modelled = 0;
+  int ops = 0;
+  for (mlir::Operation &op : main.getBody().front()) {
+    Work w = describe(&op, main, *params);
+    if (w.kind.empty())
+      continue;
+    modelled += cpuSeconds(w, costs);
+    ++ops;
+  }
+  auto backend = kernels::createCpuBackend(params->rns());
+  NoKeys keys;
+  double best = 1e300;
+  for (int round = 0; round < 5; ++round) {
+    runtime::ScheduleExecutor executor(main, params, *backend);
+    auto start = std::chrono::steady_clock::now();
+    executor.execute(keys);
+    best = std::min(best, std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - start)
+                              .count());
+  }
+  return std::max(best - modelled, 0.0) / double(ops);
 }
 
 CpuCosts calibrate(const ckks::ParamsPtr &params) {
@@ -430,6 +524,30 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
                      double(p.qCount(p.maxLevel())), encodeAt(p.maxLevel()));
   if (p.maxLevel() == 0)
     costs.encode = {encodeAt(0), 0};
+  const double allSlots = double(p.degree() / 2);
+  costs.encoderSetup =
+      fit(1, timePerCall([&] { ckks::Encoder made(params, 1); }), allSlots,
+          timePerCall([&] { ckks::Encoder made(params, size_t(allSlots)); }));
+
+  // A Galois element's first use: its table made, then the call (the best
+  // of eight elements not used before, less a call with a known one).
+  {
+    using Clock = std::chrono::steady_clock;
+    const uint64_t twoN = 2 * uint64_t(n);
+    uint64_t g = 5;
+    double best = 1e300;
+    for (int i = 0; i < 8; ++i) {
+      g = g * 5 % twoN; // 25, 125, ...: none timed before
+      ++turn;
+      auto start = Clock::now();
+      backend->automorphism(view(2, 1), view(0, 1), uint32_t(g),
+                            kernels::Domain::Ntt);
+      best = std::min(
+          best, std::chrono::duration<double>(Clock::now() - start).count());
+    }
+    costs.galoisSetup = std::max(best - costs.automorph.at(1), 0.0);
+  }
+  costs.dispatch = measureDispatch(params, ids, costs);
   return costs;
 }
 
@@ -450,9 +568,12 @@ std::string machineKey(size_t degree) {
   // keys=compact, or none) priced fewer forms and are measured again.
   // prg=chacha8: compact keys made with ChaCha8 (container version 6); an
   // entry without it timed the ChaCha20 keystream.
-  return fmt::format("{}|path={}|threads={}|hw={}|N={}|keys=all|prg=chacha8",
-                     model, path ? path : "auto", threads ? threads : "auto",
-                     std::thread::hardware_concurrency(), degree);
+  // dispatch=1: the executor's cost per op and the first uses of encoders
+  // and Galois elements measured (an entry without them is measured again).
+  return fmt::format(
+      "{}|path={}|threads={}|hw={}|N={}|keys=all|prg=chacha8|dispatch=1", model,
+      path ? path : "auto", threads ? threads : "auto",
+      std::thread::hardware_concurrency(), degree);
 }
 
 std::filesystem::path cachePath() {
@@ -834,7 +955,27 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   std::vector<double> clock(size_t(ranks), 0), idle(size_t(ranks), 0);
   std::vector<int> waits(size_t(ranks), 0);
   std::vector<std::map<std::string, double>> spent(static_cast<size_t>(ranks));
+  // The CPU executor's own cost of the op now priced (CpuCosts::dispatch,
+  // and the encoder or Galois table it makes on its first use in a run),
+  // once per process that runs it, in the op's kind.
+  mlir::Operation *current = nullptr;
+  std::optional<uint64_t> currentGalois, currentSlots;
+  std::vector<mlir::Operation *> paid(size_t(ranks), nullptr);
+  std::vector<std::set<uint64_t>> galoisSeen(static_cast<size_t>(ranks)),
+      slotsSeen(static_cast<size_t>(ranks));
+  auto overhead = [&](int64_t rank) {
+    if (target.gpu || paid[size_t(rank)] == current)
+      return 0.0;
+    paid[size_t(rank)] = current;
+    double s = costs->dispatch;
+    if (currentGalois && galoisSeen[size_t(rank)].insert(*currentGalois).second)
+      s += costs->galoisSetup;
+    if (currentSlots && slotsSeen[size_t(rank)].insert(*currentSlots).second)
+      s += costs->encoderSetup.at(double(*currentSlots));
+    return s;
+  };
   auto charge = [&](int64_t rank, const Work &w, double seconds) {
+    seconds += overhead(rank);
     clock[size_t(rank)] += seconds;
     spent[size_t(rank)][w.kind] += seconds;
     KindCost &k = e.byKind[w.kind];
@@ -871,6 +1012,18 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     Work w = describe(&op, schedule, p);
     if (w.kind.empty())
       continue;
+    current = &op;
+    currentGalois.reset();
+    currentSlots.reset();
+    if (auto a = mlir::dyn_cast<rns::AutomorphOp>(op))
+      currentGalois = uint64_t(a.getGalois());
+    if (auto k = mlir::dyn_cast<rns::KeySwitchOp>(op); k && k.getPermute())
+      currentGalois = uint64_t(*k.getPermute());
+    if (auto enc = mlir::dyn_cast<rns::EncodeOp>(op))
+      currentSlots =
+          encoderSlots(slotValueEnd(enc.getValues(), enc.getOffset(),
+                                    enc.getCount(), enc.getComplex()),
+                       p.slots());
     if (w.kind == "key_switch")
       w.keyCompact = held.compact(runtime::keyName(&op));
     // The CPU keeps a constant whose one use is a kernel's operand compact

@@ -64,9 +64,20 @@ protected:
       entries = nlohmann::json::parse(in);
     }
     const std::map<std::string, double> fixed = {
-        {"mul", 4e-7},        {"add", 2.5e-7},       {"io", 5e-7},
-        {"kernelCall", 1e-6}, {"convertCall", 3e-7}, {"convertPair", 3e-8},
-        {"convertIn", 1e-6},  {"convertOut", 7e-7}};
+        {"mul", 4e-7},
+        {"add", 2.5e-7},
+        {"io", 5e-7},
+        {"kernelCall", 1e-6},
+        {"convertCall", 3e-7},
+        {"convertPair", 3e-8},
+        {"convertIn", 1e-6},
+        {"convertOut", 7e-7},
+        // The executor's own cost per op, a Galois table's first use, and
+        // an encoder made for a slot count (per call and per slot).
+        {"dispatch", 3e-6},
+        {"galoisSetup", 2e-5},
+        {"encoderSetup.call", 1e-4},
+        {"encoderSetup.unit", 1e-8}};
     for (auto &[key, entry] : entries.items())
       for (auto &[name, value] : entry.items()) {
         auto it = fixed.find(name);
@@ -121,6 +132,20 @@ TEST_F(EstimateTest, PositiveAndMonotoneOnEveryTarget) {
   }
   // The calibration is cached for the next estimate.
   EXPECT_TRUE(std::filesystem::exists(cache / "estimate-cpu.json"));
+}
+
+// The CPU executor's own cost per op (pinned at 3 us) and its encoder,
+// made once per slot count (pinned at 100 us + 10 ns per slot), are in
+// the estimate, in the kinds of the ops that pay them.
+TEST_F(EstimateTest, CpuPricesTheExecutorsDispatch) {
+  pinCpuCalibration(kManyCiphertexts);
+  Estimate e = estimateOf(kManyCiphertexts, "cpu");
+  int calls = 0;
+  for (const auto &[kind, k] : e.byKind)
+    calls += k.calls;
+  ASSERT_GT(e.byKind.count("encode"), 0u);
+  EXPECT_GE(e.seconds, calls * 3e-6 + 1e-4);
+  EXPECT_GE(e.byKind.at("encode").seconds, 1e-4);
 }
 
 TEST_F(EstimateTest, MoreDevicesLessTimeAndMemoryEach) {
