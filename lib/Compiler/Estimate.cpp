@@ -241,6 +241,9 @@ struct CpuCosts {
   // The permutation table of a Galois element, built on its first use in a
   // run (an automorphism's or a rotated key switch's).
   double galoisSetup = 0;
+  // Per instruction by which a fused kernel's program is longer than any
+  // before it in the run: each thread's scratch grown (fresh pages).
+  double scratchGrowth = 0;
 };
 
 #define CERIUM_CPU_LINES(X)                                                    \
@@ -248,15 +251,17 @@ struct CpuCosts {
   X(intt)                                                                      \
   X(automorph)                                                                 \
   X(copy)                                                                      \
-  X(keySwitch) X(keySwitchCompact) X(keySwitchRotated)                         \
-      X(keySwitchRotatedCompact) X(encode) X(encoderSetup)
+  X(keySwitch)                                                                 \
+  X(keySwitchCompact)                                                          \
+  X(keySwitchRotated) X(keySwitchRotatedCompact) X(encode) X(encoderSetup)
 #define CERIUM_CPU_NUMBERS(X)                                                  \
   X(kernelCall)                                                                \
   X(io)                                                                        \
   X(mul)                                                                       \
   X(add)                                                                       \
-  X(convertCall) X(convertPair) X(convertIn) X(convertOut) X(dispatch)         \
-      X(galoisSetup)
+  X(convertCall)                                                               \
+  X(convertPair)                                                               \
+  X(convertIn) X(convertOut) X(dispatch) X(galoisSetup) X(scratchGrowth)
 
 /// Seconds per call of `f`: the best of five rounds of at least 10 ms.
 double timePerCall(const std::function<void()> &f) {
@@ -473,6 +478,40 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   costs.io = copyKernel.unit / 2;
   costs.mul = std::max(mulKernel.unit - 3 * costs.io, 1e-12) / 8;
   costs.add = std::max(addKernel.unit - 3 * costs.io, 1e-12) / 8;
+  // Each instruction of a fused kernel writes a block of each thread's
+  // scratch (1 KiB), which grows to the longest program run so far: a
+  // run's first long program faults its pages in. Timed as the first call
+  // of programs longer than any before (256 and 512 additions; the chains
+  // above are 8 long) less a second call.
+  {
+    using Clock = std::chrono::steady_clock;
+    double grown = 0;
+    int longest = 8, added = 0;
+    for (int length : {256, 512}) {
+      kernels::ElementwiseProgram prog;
+      prog.numInputs = 2;
+      prog.numLimbs = 1;
+      uint16_t last = 0;
+      for (int i = 0; i < length; ++i) {
+        prog.code.push_back({Opcode::Add, last, 1});
+        last = uint16_t(prog.numRegisters() - 1);
+      }
+      prog.outputs = {last};
+      auto once = [&] {
+        ++turn;
+        kernels::Limbs out = view(2, 1);
+        std::vector<kernels::ConstLimbs> ins = {view(0, 1), view(1, 1)};
+        auto start = Clock::now();
+        backend->elementwise(prog, {&out, 1}, ins);
+        return std::chrono::duration<double>(Clock::now() - start).count();
+      };
+      const double first = once(), again = once();
+      grown += std::max(first - again, 0.0);
+      added += length - longest;
+      longest = length;
+    }
+    costs.scratchGrowth = grown / added;
+  }
 
   // Base conversion: call + pair * in * out + in * inLimb + out * outLimb,
   // through four shapes (1 -> 1, 1 -> L-1, L-1 -> 1, h -> L-h): a process
@@ -568,10 +607,11 @@ std::string machineKey(size_t degree) {
   // keys=compact, or none) priced fewer forms and are measured again.
   // prg=chacha8: compact keys made with ChaCha8 (container version 6); an
   // entry without it timed the ChaCha20 keystream.
-  // dispatch=1: the executor's cost per op and the first uses of encoders
-  // and Galois elements measured (an entry without them is measured again).
+  // dispatch=2: the executor's cost per op and the first uses of encoders,
+  // Galois elements and kernel scratch measured (an entry without them is
+  // measured again).
   return fmt::format(
-      "{}|path={}|threads={}|hw={}|N={}|keys=all|prg=chacha8|dispatch=1", model,
+      "{}|path={}|threads={}|hw={}|N={}|keys=all|prg=chacha8|dispatch=2", model,
       path ? path : "auto", threads ? threads : "auto",
       std::thread::hardware_concurrency(), degree);
 }
@@ -963,6 +1003,8 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
   std::vector<mlir::Operation *> paid(size_t(ranks), nullptr);
   std::vector<std::set<uint64_t>> galoisSeen(static_cast<size_t>(ranks)),
       slotsSeen(static_cast<size_t>(ranks));
+  double currentSteps = 0; // a kernel's instructions
+  std::vector<double> longest(static_cast<size_t>(ranks), 0);
   auto overhead = [&](int64_t rank) {
     if (target.gpu || paid[size_t(rank)] == current)
       return 0.0;
@@ -972,6 +1014,10 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
       s += costs->galoisSetup;
     if (currentSlots && slotsSeen[size_t(rank)].insert(*currentSlots).second)
       s += costs->encoderSetup.at(double(*currentSlots));
+    if (currentSteps > longest[size_t(rank)]) {
+      s += (currentSteps - longest[size_t(rank)]) * costs->scratchGrowth;
+      longest[size_t(rank)] = currentSteps;
+    }
     return s;
   };
   auto charge = [&](int64_t rank, const Work &w, double seconds) {
@@ -1015,6 +1061,9 @@ Estimate estimate(mlir::func::FuncOp main, const ckks::ParamsPtr &params,
     current = &op;
     currentGalois.reset();
     currentSlots.reset();
+    currentSteps = w.kind == "kernel" && w.limbs > 0
+                       ? (w.mulLimbs + w.addLimbs) / w.limbs
+                       : 0;
     if (auto a = mlir::dyn_cast<rns::AutomorphOp>(op))
       currentGalois = uint64_t(a.getGalois());
     if (auto k = mlir::dyn_cast<rns::KeySwitchOp>(op); k && k.getPermute())

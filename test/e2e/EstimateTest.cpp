@@ -72,12 +72,14 @@ protected:
         {"convertPair", 3e-8},
         {"convertIn", 1e-6},
         {"convertOut", 7e-7},
-        // The executor's own cost per op, a Galois table's first use, and
-        // an encoder made for a slot count (per call and per slot).
+        // The executor's own cost per op, a Galois table's first use, an
+        // encoder made for a slot count (per call and per slot), and
+        // kernel scratch grown (per instruction).
         {"dispatch", 3e-6},
         {"galoisSetup", 2e-5},
         {"encoderSetup.call", 1e-4},
-        {"encoderSetup.unit", 1e-8}};
+        {"encoderSetup.unit", 1e-8},
+        {"scratchGrowth", 5e-7}};
     for (auto &[key, entry] : entries.items())
       for (auto &[name, value] : entry.items()) {
         auto it = fixed.find(name);
