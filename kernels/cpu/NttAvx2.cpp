@@ -89,10 +89,13 @@ CERIUM_AVX2 Twiddle inLanes(const uint32_t *w, const uint32_t *wq) {
 }
 
 /// What the last pass of a transform does to each word it stores: nothing,
-/// the forward NTT's reduction from [0, 4p), or the inverse's scaling.
+/// the forward NTT's reduction from [0, 4p), or the inverse's scaling by
+/// N^-1. The inverse's last pass scales within its last stage (ScaleInLast:
+/// that stage's one twiddle w[1] times N^-1 in `last`, N^-1 on the other
+/// output), so that each output takes one product, not two.
 struct Finish {
-  enum Kind { None, Reduce, Scale } kind = None;
-  Twiddle nInv;
+  enum Kind { None, Reduce, Scale, ScaleInLast } kind = None;
+  Twiddle nInv, last;
   CERIUM_AVX2 __m256i apply(__m256i x, __m256i p, __m256i twoP) const {
     if (kind == Reduce)
       return reduceOnce(reduceOnce(x, twoP), p);
@@ -101,6 +104,17 @@ struct Finish {
     return x;
   }
 };
+
+/// The inverse's last butterfly, scaled: x + y and x - y times N^-1 and
+/// w[1] N^-1 (in `finish`), in [0, p).
+CERIUM_AVX2 void lastInverseButterfly(__m256i &x, __m256i &y,
+                                      const Finish &finish, __m256i p,
+                                      __m256i twoP) {
+  __m256i u = _mm256_add_epi32(x, y);
+  __m256i v = _mm256_add_epi32(_mm256_sub_epi32(x, y), twoP);
+  x = reduceOnce(mulShoupLazy(u, finish.nInv, p), p);
+  y = reduceOnce(mulShoupLazy(v, finish.last, p), p);
+}
 
 /// One stage with `m` groups of span `half` (>= 8): whole vectors, one
 /// broadcast twiddle per group.
@@ -115,6 +129,8 @@ CERIUM_AVX2 void wideStage(uint32_t *a, size_t m, size_t half,
       __m256i x = load(xs + j), y = load(ys + j);
       if constexpr (Forward)
         forwardButterfly(x, y, t, p, twoP);
+      else if (finish.kind == Finish::ScaleInLast)
+        lastInverseButterfly(x, y, finish, p, twoP);
       else
         inverseButterfly(x, y, t, p, twoP);
       store(xs + j, finish.apply(x, p, twoP));
@@ -142,8 +158,13 @@ CERIUM_AVX2 void stagePairBlock(uint32_t *p0, size_t stride, const Twiddle &a,
   } else {
     inverseButterfly(x0, x1, a, p, twoP);
     inverseButterfly(x2, x3, b, p, twoP);
-    inverseButterfly(x0, x2, c, p, twoP);
-    inverseButterfly(x1, x3, c, p, twoP);
+    if (finish.kind == Finish::ScaleInLast) {
+      lastInverseButterfly(x0, x2, finish, p, twoP);
+      lastInverseButterfly(x1, x3, finish, p, twoP);
+    } else {
+      inverseButterfly(x0, x2, c, p, twoP);
+      inverseButterfly(x1, x3, c, p, twoP);
+    }
   }
   store(p0, finish.apply(x0, p, twoP));
   store(p0 + stride, finish.apply(x1, p, twoP));
@@ -446,7 +467,7 @@ nttForwardAvx2(uint32_t *a, const PrimeTables &t, unsigned logN) {
   const __m256i twoP = _mm256_add_epi32(p, p);
   const uint32_t *w = t.forwardTwiddles.data();
   const uint32_t *wq = t.forwardTwiddlesShoup.data();
-  const Finish none{}, reduce{Finish::Reduce, {}};
+  const Finish none{}, reduce{Finish::Reduce, {}, {}};
   if (n < 64) {
     if (n == 32)
       wideStage<true>(a, 1, 16, w, wq, p, twoP, none);
@@ -477,9 +498,9 @@ nttInverseAvx2(uint32_t *a, const PrimeTables &t, unsigned logN) {
   const Finish none{};
   const __m256i nInvQ =
       _mm256_set1_epi32(static_cast<int>(t.degreeInverseShoup));
-  const Finish scale{
-      Finish::Scale,
-      {_mm256_set1_epi32(static_cast<int>(t.degreeInverse)), nInvQ, nInvQ}};
+  const Twiddle nInv{_mm256_set1_epi32(static_cast<int>(t.degreeInverse)),
+                     nInvQ, nInvQ};
+  const Finish scale{Finish::Scale, nInv, {}};
   if (n < 64) {
     narrowStages<false>(a, n, w, wq, p, twoP, n == 16 ? scale : none);
     if (n == 32)
@@ -492,15 +513,24 @@ nttInverseAvx2(uint32_t *a, const PrimeTables &t, unsigned logN) {
     return;
   }
   blockStages<false>(a, n, w, wq, lanes, p, twoP, none);
+  const uint32_t pv = t.modulus.value;
+  const uint32_t wN = static_cast<uint32_t>(uint64_t(w[1]) * t.degreeInverse %
+                                            pv),
+                 wNq = modarith::shoupQuotient(wN, pv);
+  const Finish scaleInLast{Finish::ScaleInLast,
+                           nInv,
+                           {_mm256_set1_epi32(static_cast<int>(wN)),
+                            _mm256_set1_epi32(static_cast<int>(wNq)),
+                            _mm256_set1_epi32(static_cast<int>(wNq))}};
   // m is 2^(logN - 7): pairs until one pair (even logN) or one stage (odd)
   // is left.
   size_t m = n >> 7, half = 64;
   for (; m > 2; m >>= 2, half <<= 2)
     inverseStagePair(a, m, half, w, wq, p, twoP, none);
   if (m == 2)
-    inverseStagePair(a, m, half, w, wq, p, twoP, scale);
+    inverseStagePair(a, m, half, w, wq, p, twoP, scaleInLast);
   else
-    wideStage<false>(a, m, half, w, wq, p, twoP, scale);
+    wideStage<false>(a, m, half, w, wq, p, twoP, scaleInLast);
 }
 
 } // namespace cerium::kernels::cpu
