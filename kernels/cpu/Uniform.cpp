@@ -105,13 +105,19 @@ CERIUM_AVX2 void blocks2(const uint32_t *key, uint64_t nonce, uint64_t counter,
     s[i] = splat2(kSigma[i]);
   for (int i = 0; i < 8; ++i)
     s[4 + i] = splat2(key[i]);
-  alignas(32) uint32_t lo[8], hi[8];
-  for (int l = 0; l < 8; ++l) {
-    lo[l] = static_cast<uint32_t>(counter + uint64_t(l));
-    hi[l] = static_cast<uint32_t>((counter + uint64_t(l)) >> 32);
-  }
-  s[12] = _mm256_load_si256(reinterpret_cast<const __m256i *>(lo));
-  s[13] = _mm256_load_si256(reinterpret_cast<const __m256i *>(hi));
+  // The 64-bit counters counter + l in two vectors of words, made in
+  // registers (words stored one by one and loaded as a vector stalled the
+  // load: no store forwarding from eight stores). The low word wrapped
+  // where it is below l (an unsigned comparison through the sign bit).
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i lo =
+      _mm256_add_epi32(splat2(static_cast<uint32_t>(counter)), lane);
+  const __m256i sign = splat2(0x80000000u);
+  const __m256i wrapped = _mm256_cmpgt_epi32(_mm256_xor_si256(lane, sign),
+                                             _mm256_xor_si256(lo, sign));
+  s[12] = lo;
+  s[13] =
+      _mm256_sub_epi32(splat2(static_cast<uint32_t>(counter >> 32)), wrapped);
   s[14] = splat2(static_cast<uint32_t>(nonce));
   s[15] = splat2(static_cast<uint32_t>(nonce >> 32));
   for (int i = 0; i < 16; ++i)
@@ -238,13 +244,16 @@ CERIUM_AVX512 void blocks16(const uint32_t *key, uint64_t nonce,
     s[i] = splat16(kSigma[i]);
   for (int i = 0; i < 8; ++i)
     s[4 + i] = splat16(key[i]);
-  alignas(64) uint32_t lo[16], hi[16];
-  for (int l = 0; l < 16; ++l) {
-    lo[l] = static_cast<uint32_t>(counter + uint64_t(l));
-    hi[l] = static_cast<uint32_t>((counter + uint64_t(l)) >> 32);
-  }
-  s[12] = _mm512_load_si512(lo);
-  s[13] = _mm512_load_si512(hi);
+  // As blocks2: the counters made in registers, the high word one more
+  // where the low word wrapped (is below l).
+  const __m512i lane =
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i lo =
+      _mm512_add_epi32(splat16(static_cast<uint32_t>(counter)), lane);
+  const __m512i hi = splat16(static_cast<uint32_t>(counter >> 32));
+  s[12] = lo;
+  s[13] = _mm512_mask_add_epi32(hi, _mm512_cmplt_epu32_mask(lo, lane), hi,
+                                splat16(1));
   s[14] = splat16(static_cast<uint32_t>(nonce));
   s[15] = splat16(static_cast<uint32_t>(nonce >> 32));
   for (int i = 0; i < 16; ++i)
