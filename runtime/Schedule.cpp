@@ -42,6 +42,16 @@ ckks::KeyName keyName(Operation *keySwitch) {
 
 KeySource::~KeySource() = default;
 
+PlaintextSource::~PlaintextSource() = default;
+
+SlotValueData SectionPlaintexts::values(Operation *encode) {
+  // readArtifact checked that every #rns.stored lies in the section.
+  auto stored =
+      cast<rns::StoredValuesAttr>(cast<rns::EncodeOp>(encode).getValues());
+  return {section.data() + stored.getOffset(), size_t(stored.getCount()),
+          stored.getF32()};
+}
+
 const ckks::SwitchingKey &ResidentKeys::key(const ckks::KeyName &name) {
   if (const ckks::SwitchingKey *k = keys.find(name))
     return *k;
@@ -201,7 +211,7 @@ public:
 
   void setInputs(const std::vector<ckks::Ciphertext> &inputs);
   /// `identity` names the key set for a device's copies (the EvalKeys
-  /// object; null for streamed keys, which only host backends take).
+  /// object, or the KeySource that streams them).
   void execute(KeySource &keys, const void *identity,
                const OpObserver &observer);
   std::vector<ckks::Ciphertext> outputs();
@@ -210,6 +220,8 @@ public:
     constantForm = form;
     wholeBudget = budget;
   }
+  void setPlaintexts(PlaintextSource *source) { plaintexts = source; }
+  void setDeviceBudget(size_t bytes) { deviceBudget = bytes; }
   ConstantBytes constantBytes() const { return keptBytes; }
 
 private:
@@ -294,6 +306,8 @@ private:
   /// and a wider one for a constant whose period is longer (a bootstrap of
   /// n <= N/4 slots masks the two halves of 2n slots).
   std::map<size_t, ckks::Encoder> encoders;
+  /// The values of constants kept outside the program (#rns.stored).
+  PlaintextSource *plaintexts = nullptr;
   /// The encoder works in host memory: a CPU backend for its NTTs when the
   /// schedule's backend is not host memory.
   std::unique_ptr<kernels::RnsBackend> hostBackend;
@@ -366,10 +380,62 @@ private:
   kernels::BackendBuffer scratch;
   llvm::DenseMap<std::pair<Type, Type>, std::unique_ptr<kernels::BaseConverter>>
       converters;
-  /// Keys copied to backend memory (backends without host access).
-  std::map<const ckks::SwitchingKey *, std::vector<kernels::BackendBuffer>>
-      deviceKeys;
+  /// Keys copied to backend memory (backends without host access), by
+  /// name, while they fit `deviceBudget` beside the constants kept; a key
+  /// past it is copied into `keyStaging` at each use instead.
+  std::map<ckks::KeyName, std::vector<kernels::BackendBuffer>> deviceKeys;
+  std::vector<kernels::BackendBuffer> keyStaging;
+  /// A constant past the budget: its coefficients, copied at each use.
+  kernels::BackendBuffer constantStaging;
+  size_t deviceBudget = SIZE_MAX, deviceKeyBytes = 0;
+  /// Whether a run copied a key or a constant from the host after the
+  /// first (such a run cannot be recorded: what it copies changes).
+  bool staged = false;
+  /// The device's copy of a key (or the staging copy of one past the
+  /// budget), a pointer per digit.
+  std::vector<const uint32_t *> deviceKey(const ckks::KeyName &name,
+                                          const ckks::SwitchingKey &key);
+  /// What the device keeps besides the arena.
+  size_t deviceKeptBytes() const {
+    return deviceKeyBytes + keptBytes.whole + keptBytes.compact;
+  }
 };
+
+std::vector<const uint32_t *>
+ScheduleExecutor::Impl::deviceKey(const ckks::KeyName &name,
+                                  const ckks::SwitchingKey &key) {
+  std::vector<const uint32_t *> data;
+  auto copies = deviceKeys.find(name);
+  if (copies == deviceKeys.end()) {
+    size_t bytes = 0;
+    for (const auto &digit : key.digits)
+      bytes += digit.size() * 4;
+    if (deviceKeptBytes() + bytes > deviceBudget) {
+      // Past the budget: through the staging buffers, one per digit (the
+      // copies are ordered after the kernels still reading them).
+      staged = true;
+      keyStaging.resize(std::max(keyStaging.size(), key.digits.size()));
+      for (size_t j = 0; j < key.digits.size(); ++j) {
+        const auto &digit = key.digits[j];
+        if (keyStaging[j].size() < digit.size())
+          keyStaging[j] = kernels::BackendBuffer(backend, digit.size());
+        backend.copyFromHost(keyStaging[j].data(), digit.data(), digit.size());
+        data.push_back(keyStaging[j].data());
+      }
+      return data;
+    }
+    copies = deviceKeys.try_emplace(name).first;
+    for (const auto &digit : key.digits) {
+      copies->second.emplace_back(backend, digit.size());
+      backend.copyFromHost(copies->second.back().data(), digit.data(),
+                           digit.size());
+    }
+    deviceKeyBytes += bytes;
+  }
+  for (const kernels::BackendBuffer &digit : copies->second)
+    data.push_back(digit.data());
+  return data;
+}
 
 const kernels::BaseConverter &ScheduleExecutor::Impl::converter(Type from,
                                                                 Type to) {
@@ -428,14 +494,7 @@ void ScheduleExecutor::Impl::keySwitch(rns::KeySwitchOp op,
     for (size_t j = 0; j < beta; ++j)
       keyData.push_back(key.digits[j].data());
   } else {
-    auto &copies = deviceKeys[&key];
-    if (copies.empty())
-      for (const auto &digit : key.digits) {
-        copies.emplace_back(backend, digit.size());
-        backend.copyFromHost(copies.back().data(), digit.data(), digit.size());
-      }
-    for (size_t j = 0; j < beta; ++j)
-      keyData.push_back(copies[j].data());
+    keyData = deviceKey(keyName(op), key);
   }
   // Where the limbs this call computes sit in the key as this process
   // holds it (a partial key keeps only its primes' limbs).
@@ -789,8 +848,9 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   // slots (a bootstrap's factors over 2n slots); complex values are stored
   // whole, so their length is their period. Real ones are trimmed of
   // trailing zeros and cannot say theirs: the program's.
+  SlotValueData stored = e.getStoredValues();
   const int64_t end =
-      slotValueEnd(e.getValues(), e.getOffset(), e.getCount(), e.getComplex());
+      slotValueEnd(stored, e.getOffset(), e.getCount(), e.getComplex());
   if (end > int64_t(e.getComplex() ? p->degree() / 2 : p->slots()))
     throw Error("a plaintext constant fills more slots than the " +
                 std::string(e.getComplex() ? "ring" : "parameter set") +
@@ -803,8 +863,14 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   if (made == encoders.end())
     made = encoders.try_emplace(slots, p, slots).first;
   const ckks::Encoder &encoder = made->second;
+  if (!stored.data) {
+    if (!plaintexts)
+      throw Error("the program's constants lie in its artifact's constant "
+                  "section, which this run was not given");
+    stored = plaintexts->values(e);
+  }
   std::vector<std::complex<double>> values = expandEncodeSlotValues(
-      e.getValues(), e.getOffset(), e.getCount(), e.getComplex());
+      stored, e.getOffset(), e.getCount(), e.getComplex());
   if (backend.hostAccessible()) {
     // A constant of a short period (a DFT diagonal of narrow butterflies, a
     // matrix diagonal of period d) whose one use is a kernel's operand stays
@@ -837,10 +903,28 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
       encoder.signedCoefficients(values, scale, backend.hostThreads());
   auto primes = p->qPrimeIds(level);
   const size_t words = primes.size() * n;
-  const bool whole =
-      constantForm == DeviceConstants::Whole ||
-      (constantForm == DeviceConstants::Auto &&
-       keptBytes.whole + keptBytes.compact + words * 4 <= wholeBudget);
+  bool whole = constantForm == DeviceConstants::Whole ||
+               (constantForm == DeviceConstants::Auto &&
+                keptBytes.whole + keptBytes.compact + words * 4 <= wholeBudget);
+  // Within the device's budget a constant is kept (whole if it fits so);
+  // past it, its coefficients go through the staging buffer at each use.
+  if (whole && deviceKeptBytes() + words * 4 > deviceBudget)
+    whole = false;
+  if (!whole && deviceKeptBytes() + 8 * coefficients.size() > deviceBudget) {
+    staged = true;
+    ++keptBytes.stagedCount;
+    if (constantStaging.size() < 2 * coefficients.size())
+      constantStaging =
+          kernels::BackendBuffer(backend, 2 * coefficients.size());
+    backend.copyFromHost(
+        constantStaging.data(),
+        reinterpret_cast<const uint32_t *>(coefficients.data()),
+        2 * coefficients.size());
+    for (const Limbs &part : parts)
+      backend.nttForwardSignedResident(part, constantStaging.data(),
+                                       coefficients.size());
+    return;
+  }
   DeviceConstant kept;
   if (whole) {
     if (!hostBackend)
@@ -1098,16 +1182,15 @@ void ScheduleExecutor::Impl::execute(KeySource &keys, const void *identity,
   // On a device backend the first run warms up (keys, constants and kernel
   // tables reach the device), the second is recorded (a CUDA graph) and
   // later ones replay it. Per-op timing needs the ops one by one.
-  if (!backend.hostAccessible() && !identity)
-    throw Error("streamed keys (--memory-limit) need a backend in host "
-                "memory (the CPU)");
   if (!backend.hostAccessible() && keysOnDevice != identity) {
     recorded.reset();
     deviceKeys.clear();
+    deviceKeyBytes = 0;
     keysOnDevice = identity;
     runOps();
-  } else if (observer || backend.hostAccessible() || comm) {
-    // Collectives wait on the other processes: they cannot be replayed.
+  } else if (observer || backend.hostAccessible() || comm || staged) {
+    // Collectives wait on the other processes, and what was staged is
+    // copied from the host anew: neither can be replayed.
     runOps();
   } else if (recorded) {
     recorded->replay();
@@ -1156,7 +1239,7 @@ void ScheduleExecutor::execute(const ckks::EvalKeys &keys,
 }
 
 void ScheduleExecutor::execute(KeySource &keys, const OpObserver &observer) {
-  impl->execute(keys, nullptr, observer);
+  impl->execute(keys, &keys, observer);
 }
 
 std::vector<ckks::Ciphertext> ScheduleExecutor::outputs() {
@@ -1166,6 +1249,14 @@ std::vector<ckks::Ciphertext> ScheduleExecutor::outputs() {
 void ScheduleExecutor::setDeviceConstants(DeviceConstants form,
                                           size_t wholeBudget) {
   impl->setDeviceConstants(form, wholeBudget);
+}
+
+void ScheduleExecutor::setPlaintexts(PlaintextSource *source) {
+  impl->setPlaintexts(source);
+}
+
+void ScheduleExecutor::setDeviceBudget(size_t bytes) {
+  impl->setDeviceBudget(bytes);
 }
 
 ScheduleExecutor::ConstantBytes ScheduleExecutor::deviceConstantBytes() const {
@@ -1269,7 +1360,7 @@ void bindPlainInputs(func::FuncOp main,
       throw Error("the program encodes main's argument " + std::to_string(*k) +
                   ", which is not a plain input given to the run");
     // Each signed 1-based index becomes that element (negated), 0 a zero.
-    std::vector<double> values = storedSlotValues(e.getValues());
+    std::vector<double> values = storedSlotValues(e.getStoredValues());
     for (double &v : values) {
       const double at = std::fabs(v);
       if (at != std::rint(at) || at > double(in->size()))
@@ -1285,8 +1376,9 @@ std::vector<ckks::Ciphertext>
 runSchedule(func::FuncOp main, ckks::ParamsPtr params,
             kernels::RnsBackend &backend, const ckks::EvalKeys &keys,
             std::vector<ckks::Ciphertext> inputs, const OpObserver &observer,
-            Communicator *communicator) {
+            Communicator *communicator, PlaintextSource *plaintexts) {
   ScheduleExecutor executor(main, std::move(params), backend, communicator);
+  executor.setPlaintexts(plaintexts);
   return executor.run(keys, inputs, observer);
 }
 

@@ -4,6 +4,7 @@
 #include "cerium/Conversion/FHEToCKKS.h"
 #include "cerium/DSL/Safetensors.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
+#include "cerium/Dialect/RNS/IR/RNSDialect.h"
 #include "cerium/Support/Container.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace cerium {
 
@@ -89,17 +91,44 @@ std::vector<dsl::TensorInfo> getTensors(ByteReader &r, size_t slots) {
 // encapsulation reads exactly as before that existed (the byte was 0 or 1).
 constexpr uint8_t kNeedsRelin = 1, kNeedsEncapsulation = 2;
 
-/// The program's identity: its parameters and both lowered modules (not the
-/// generated CUDA, which --target adds or leaves out for the same program).
+/// The program's identity: its parameters, both lowered modules and its
+/// constants (not the generated CUDA, which --target adds or leaves out for
+/// the same program).
 uint64_t programFingerprint(const ckks::Params &params,
-                            const std::string &program,
-                            const std::string &reference) {
-  auto bytes = [](const std::string &s) {
-    return std::span<const uint8_t>(
-        reinterpret_cast<const uint8_t *>(s.data()), s.size());
-  };
-  return hashBytes(bytes(program),
-                   hashBytes(bytes(reference), params.fingerprint()));
+                            std::span<const uint8_t> program,
+                            std::span<const uint8_t> reference,
+                            uint64_t constantsHash) {
+  return hashBytes(program,
+                   hashBytes(reference, params.fingerprint() ^ constantsHash));
+}
+
+std::span<const uint8_t> bytesOf(const std::string &s) {
+  return {reinterpret_cast<const uint8_t *>(s.data()), s.size()};
+}
+
+/// Moves the stored values of `program`'s plaintext constants into a
+/// section (each at an 8-byte aligned offset, one copy per distinct
+/// values attribute) and makes each encode name its place (#rns.stored).
+std::vector<uint8_t> moveConstantsOut(mlir::ModuleOp program) {
+  std::vector<uint8_t> section;
+  llvm::DenseMap<mlir::Attribute, mlir::Attribute> placed;
+  program.walk([&](rns::EncodeOp e) {
+    // A run-time plaintext's indices are bound in the program
+    // (bindPlainInputs).
+    if (e.getInput() || mlir::isa<rns::StoredValuesAttr>(e.getValues()))
+      return;
+    auto [at, fresh] = placed.try_emplace(e.getValues());
+    if (fresh) {
+      const SlotValueData values = slotValueData(e.getValues());
+      const size_t offset = (section.size() + 7) / 8 * 8;
+      section.resize(offset + values.bytes(), 0);
+      std::memcpy(section.data() + offset, values.data, values.bytes());
+      at->second = rns::StoredValuesAttr::get(e.getContext(), offset,
+                                              values.count, values.f32);
+    }
+    e.setValuesAttr(at->second);
+  });
+  return section;
 }
 
 std::string bytecodeOf(mlir::ModuleOp module) {
@@ -111,7 +140,7 @@ std::string bytecodeOf(mlir::ModuleOp module) {
   return bytes;
 }
 
-mlir::OwningOpRef<mlir::ModuleOp> parseModule(const std::string &bytes,
+mlir::OwningOpRef<mlir::ModuleOp> parseModule(std::span<const uint8_t> bytes,
                                               mlir::MLIRContext &context,
                                               const std::string &path) {
   mlir::ParserConfig config(&context);
@@ -130,7 +159,10 @@ mlir::OwningOpRef<mlir::ModuleOp> parseModule(const std::string &bytes,
         std::_Exit(1);
       },
       const_cast<std::string *>(&path));
-  auto module = mlir::parseSourceString<mlir::ModuleOp>(bytes, config);
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(
+      llvm::StringRef(reinterpret_cast<const char *>(bytes.data()),
+                      bytes.size()),
+      config);
   if (!module)
     throw Error(path + ": malformed artifact: the program does not parse");
   return module;
@@ -177,27 +209,65 @@ void writeArtifact(const std::string &path, Artifact &a) {
     galois.push_back(level);
   }
   w.putArray<uint32_t>(galois);
-  std::string program = bytecodeOf(*a.program);
+  // The constants leave a copy of the program; the artifact's own keeps
+  // them inline (it may still be run or inspected in this process).
+  mlir::OwningOpRef<mlir::ModuleOp> stored = a.program->clone();
+  const std::vector<uint8_t> constants = moveConstantsOut(*stored);
+  const uint64_t constantsHash = hashBytes(constants);
+  std::string program = bytecodeOf(*stored);
   std::string reference = bytecodeOf(*a.reference);
-  a.fingerprint = programFingerprint(*a.params, program, reference);
+  a.fingerprint = programFingerprint(*a.params, bytesOf(program),
+                                     bytesOf(reference), constantsHash);
   w.putString(program);
   w.putString(reference);
   w.putString(a.cudaSource);
   w.putArray<uint8_t>(a.cudaImage);
+  w.put<uint64_t>(constantsHash);
+  w.put<uint64_t>(constants.size());
+  w.align(8);
+  w.buffer().insert(w.buffer().end(), constants.begin(), constants.end());
   writeContainer(path, FileKind::Artifact, a.params->fingerprint(), w.buffer());
+}
+
+ArtifactBytes::~ArtifactBytes() = default;
+
+mlir::func::FuncOp Artifact::referenceMain() {
+  if (!reference) {
+    if (!context)
+      throw Error("internal error: an artifact without its reference program");
+    reference = parseModule(referenceBytes, *context, path);
+  }
+  auto main = reference->lookupSymbol<mlir::func::FuncOp>("main");
+  if (!main)
+    throw Error(path + ": malformed contents: no main function in the "
+                       "reference program");
+  return main;
 }
 
 Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   loadCompilerDialects(context);
-  Container c = readContainer(path, FileKind::Artifact);
-  ByteReader r(c.payload, path);
+  auto file = std::make_shared<ArtifactBytes>();
+  uint64_t paramsFingerprint = 0;
+  file->mapped = MappedContainer::open(path, FileKind::Artifact);
+  if (file->mapped) {
+    file->payload = file->mapped->payload;
+    paramsFingerprint = file->mapped->fingerprint;
+  } else {
+    Container c = readContainer(path, FileKind::Artifact);
+    file->copy = std::move(c.payload);
+    file->payload = file->copy;
+    paramsFingerprint = c.fingerprint;
+  }
+  ByteReader r(file->payload, path);
   Artifact a;
+  a.path = path;
+  a.context = &context;
   try {
     a.params = ckks::Params::deserialize(r);
   } catch (const Error &e) {
     throw Error(path + ": " + e.what());
   }
-  if (a.params->fingerprint() != c.fingerprint)
+  if (a.params->fingerprint() != paramsFingerprint)
     r.fail("parameter fingerprint mismatch");
   a.inputs = getTensors(r, a.params->slots());
   a.outputs = getTensors(r, a.params->slots());
@@ -224,18 +294,34 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
     if (!a.keys.galois.emplace(g, level).second)
       r.fail("Galois element " + std::to_string(g) + " listed twice");
   }
-  std::string program = r.getString(), reference = r.getString();
-  a.fingerprint = programFingerprint(*a.params, program, reference);
+  std::span<const uint8_t> program = r.getBytesInPlace(r.get<uint64_t>());
+  a.referenceBytes = r.getBytesInPlace(r.get<uint64_t>());
   a.program = parseModule(program, context, path);
-  a.reference = parseModule(reference, context, path);
   a.cudaSource = r.getString();
   a.cudaImage = r.getArray<uint8_t>();
+  const uint64_t constantsHash = r.get<uint64_t>();
+  const uint64_t constantsSize = r.get<uint64_t>();
+  r.align(8);
+  a.constantsOffset = r.position();
+  a.constants = r.getBytesInPlace(constantsSize);
   r.expectEnd();
-  if (!a.main() || !a.referenceMain())
+  a.fingerprint =
+      programFingerprint(*a.params, program, a.referenceBytes, constantsHash);
+  a.file = std::move(file);
+  if (!a.main())
     r.fail("no main function");
   if (!a.main()->hasAttr("rns.arena_limbs"))
     r.fail("the program is not a planned rns schedule (recompile it with "
            "this cerium-cc)");
+  // The runtime reads each constant where its encode says, unchecked.
+  a.program->walk([&](rns::EncodeOp e) {
+    auto stored = mlir::dyn_cast<rns::StoredValuesAttr>(e.getValues());
+    if (stored &&
+        (stored.getOffset() % 8 ||
+         stored.getCount() > a.constants.size() / (stored.getF32() ? 4 : 8) ||
+         stored.getOffset() > a.constants.size() - stored.getBytes()))
+      r.fail("a plaintext constant lies outside the constant section");
+  });
   // The keys listed are the keys keygen makes: the schedule may switch with
   // no other, nor at a higher level than listed (it would fail mid-run).
   runtime::KeyRequirements used;

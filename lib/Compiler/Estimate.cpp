@@ -85,11 +85,11 @@ int64_t limbsOf(mlir::Value v) {
 /// (ckks::Encoder::period over the encoder's slot count): its 2q integer
 /// coefficients are what a compact constant holds and transforms.
 uint64_t encoderPeriod(rns::EncodeOp enc, const ckks::Params &p) {
-  const int64_t end = slotValueEnd(enc.getValues(), enc.getOffset(),
+  const int64_t end = slotValueEnd(enc.getStoredValues(), enc.getOffset(),
                                    enc.getCount(), enc.getComplex());
   return ckks::Encoder::period(
-      expandEncodeSlotValues(enc.getValues(), enc.getOffset(), enc.getCount(),
-                             enc.getComplex()),
+      expandEncodeSlotValues(enc.getStoredValues(), enc.getOffset(),
+                             enc.getCount(), enc.getComplex()),
       encoderSlots(end, p.slots()));
 }
 

@@ -37,7 +37,7 @@ std::string statsReport(Compilation &c) {
     if (auto e = mlir::dyn_cast<ckks::EncodeOp>(op)) {
       auto t = mlir::cast<ckks::PlaintextType>(e.getType());
       plaintextBytes += double(p.qCount(t.getLevel())) * n * word;
-      storedPlaintextBytes += storedSlotValueBytes(e.getValues());
+      storedPlaintextBytes += double(slotValueData(e.getValues()).bytes());
     }
   });
   for (mlir::Operation &op : main.getBody().front())

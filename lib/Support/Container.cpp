@@ -313,12 +313,12 @@ std::unique_ptr<MappedContainer> MappedContainer::open(const std::string &path,
   return m;
 }
 
-void MappedContainer::release(size_t from, size_t to) {
-  // Whole pages only, inside the range (a page shared with bytes outside
-  // it may still be in use).
+void MappedContainer::release(size_t from, size_t to, bool edges) const {
   const size_t page = size_t(::sysconf(_SC_PAGESIZE));
-  const size_t begin = (kHeaderBytes + from + page - 1) / page * page;
-  const size_t end = std::min(size, kHeaderBytes + to) / page * page;
+  const size_t round = edges ? 0 : page - 1;
+  const size_t begin = (kHeaderBytes + from + round) / page * page;
+  const size_t end = std::min(
+      size, (kHeaderBytes + to + (edges ? page - 1 : 0)) / page * page);
   if (end > begin)
     ::madvise(static_cast<uint8_t *>(base) + begin, end - begin, MADV_DONTNEED);
 }

@@ -27,6 +27,8 @@
 #include "cerium/Dialect/SlotValues.h"
 #include "cerium/Runtime/Communicator.h"
 #include "cerium/Runtime/Schedule.h"
+#include "cerium/Runtime/StreamedPlaintexts.h"
+#include "cerium/Support/Container.h"
 #include "cerium/kernels/CpuBackend.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -35,6 +37,7 @@
 
 #include <cmath>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -369,15 +372,15 @@ fn main(x: cipher[64]) -> (cipher[10], cipher[1]) {
   double storedCompact = 0, storedFull = 0;
   int f32 = 0, offsets = 0;
   c.main().walk([&](rns::EncodeOp e) {
-    storedCompact += storedSlotValueBytes(e.getValues());
+    storedCompact += double(e.getStoredValues().bytes());
     f32 += mlir::isa<mlir::DenseF32ArrayAttr>(e.getValues());
     offsets += e.getOffset().has_value();
     std::vector<double> full =
-        expandSlotValues(e.getValues(), e.getOffset(), e.getCount());
+        expandSlotValues(e.getStoredValues(), e.getOffset(), e.getCount());
     e.setValuesAttr(mlir::DenseF64ArrayAttr::get(&context, full));
     e.removeOffsetAttr();
     e.removeCountAttr();
-    storedFull += storedSlotValueBytes(e.getValues());
+    storedFull += double(e.getStoredValues().bytes());
   });
   EXPECT_GT(f32, 0) << "f32 weights should be stored as f32";
   EXPECT_GT(offsets, 0) << "pre-rotated diagonals should skip their zeros";
@@ -392,6 +395,83 @@ fn main(x: cipher[64]) -> (cipher[10], cipher[1]) {
     EXPECT_TRUE(compact[i].value.data == full[i].value.data)
         << "output " << i << " differs";
   }
+}
+
+// An artifact read from a file keeps its constants' values in its constant
+// section (#rns.stored), and the run reads them from there: in place, or
+// streamed within a budget (cerium-run --memory-limit), over two runs (the
+// stream starts over). The same ciphertexts, bit for bit, as the program
+// holding its values; the stream never holds more than its budget.
+TEST(CompileAndRun, ConstantsFromTheArtifactAreBitIdentical) {
+  CERIUM_SEEDED_PRNG(prng);
+  mlir::MLIRContext context;
+  DigitsRun r = prepareDigits(R"(
+weights w = load("digits.safetensors");
+fn main(x: cipher[64]) -> (cipher[10], cipher[1]) {
+  let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
+  h = poly(h, [0, 0.5, 0.125], range = [-8, 8]);
+  let y = linear(h, w["fc2.weight"], w["fc2.bias"]);
+  return (y, sum(y));
+}
+)",
+                              context, prng);
+  auto want = runtime::runSchedule(r.c.main(), r.c.params, *r.backend,
+                                   r.keys.eval, r.cts);
+  Artifact a = makeArtifact(r.c);
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("cerium-constants-" + std::to_string(getpid()) + ".cerium"))
+          .string();
+  writeArtifact(path, a);
+  mlir::MLIRContext other;
+  Artifact back = readArtifact(path, other);
+  std::filesystem::remove(path); // the mapping keeps the bytes
+  std::set<uint64_t> constants;
+  back.main().walk([&](rns::EncodeOp e) {
+    if (auto s = mlir::dyn_cast<rns::StoredValuesAttr>(e.getValues()))
+      constants.insert(s.getOffset());
+  });
+  ASSERT_GT(constants.size(), 10u);
+  // The artifact's own program keeps its values.
+  a.main().walk([&](rns::EncodeOp e) {
+    EXPECT_FALSE(mlir::isa<rns::StoredValuesAttr>(e.getValues()));
+  });
+
+  auto expectSame = [&](const std::vector<ckks::Ciphertext> &got,
+                        const char *how) {
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_TRUE(got[i].value.data == want[i].value.data)
+          << how << ": output " << i << " differs";
+  };
+  try {
+    runtime::runSchedule(back.main(), back.params, *r.backend, r.keys.eval,
+                         r.cts);
+    ADD_FAILURE() << "ran without the constant section";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "constant section, which this run was not given"),
+              std::string::npos)
+        << e.what();
+  }
+  runtime::SectionPlaintexts section(back.constants);
+  expectSame(runtime::runSchedule(back.main(), back.params, *r.backend,
+                                  r.keys.eval, r.cts, {}, nullptr, &section),
+             "in place");
+
+  ASSERT_TRUE(back.file->mapped);
+  const size_t budget = runtime::StreamedPlaintexts::minimumBudget(back.main());
+  ASSERT_LT(budget, back.constants.size());
+  runtime::StreamedPlaintexts streamed(back.main(), 0,
+                                       std::shared_ptr<const MappedContainer>(
+                                           back.file, back.file->mapped.get()),
+                                       back.constantsOffset, budget);
+  runtime::ScheduleExecutor executor(back.main(), back.params, *r.backend);
+  executor.setPlaintexts(&streamed);
+  for (const char *run : {"streamed", "streamed, second run"})
+    expectSame(executor.run(r.keys.eval, r.cts), run);
+  EXPECT_LE(streamed.peakBytes(), budget);
+  EXPECT_GE(streamed.reads(), 2 * constants.size());
 }
 
 // A rotation used only low in the chain gets a key over [P, Q_level] for
@@ -704,9 +784,10 @@ TEST(CompileAndRun, DeviceConstantsWholeOrCompactAreBitIdentical) {
 
   using Form = runtime::ScheduleExecutor::DeviceConstants;
   HostAsDevice device(*r.backend);
-  auto held = [&](Form form, size_t budget) {
+  auto held = [&](Form form, size_t budget, size_t deviceBudget = SIZE_MAX) {
     runtime::ScheduleExecutor executor(c.main(), c.params, device);
     executor.setDeviceConstants(form, budget);
+    executor.setDeviceBudget(deviceBudget);
     for (int run = 0; run < 3; ++run) {
       auto outs = executor.run(keys.eval, cts);
       EXPECT_EQ(outs.size(), expected.size());
@@ -729,6 +810,16 @@ TEST(CompileAndRun, DeviceConstantsWholeOrCompactAreBitIdentical) {
   EXPECT_GT(split.compactCount, 0);
   EXPECT_LE(split.whole, whole.whole / 2);
   EXPECT_EQ(split.wholeCount + split.compactCount, whole.wholeCount);
+  // Past the device's memory (setDeviceBudget): nothing kept, every key and
+  // constant copied from the host at each use; or room for some keys and
+  // constants, the rest copied. The same words on every run.
+  auto none = held(Form::Auto, SIZE_MAX, 0);
+  EXPECT_EQ(none.wholeCount + none.compactCount, 0);
+  EXPECT_GE(none.stagedCount, 3 * whole.wholeCount);
+  auto some = held(Form::Auto, SIZE_MAX, compact.compact / 2);
+  EXPECT_GT(some.compactCount, 0);
+  EXPECT_GT(some.stagedCount, 0);
+  EXPECT_LE(some.compact, compact.compact / 2);
 }
 
 // The same device paths in a run over two processes (two threads here, each

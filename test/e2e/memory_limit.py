@@ -1,9 +1,9 @@
-"""cerium-run --memory-limit: keys that do not fit beside the arena are
+"""cerium-run --memory-limit: plaintext constants that do not fit beside
+the arena and keys are streamed from the artifact; keys that do not fit are
 held compact (their uniform halves made at each use), and when even that
-does not fit, streamed from eval.keys, with the same output bytes; a limit below what the
-run needs besides plus the room to stream keys is one error line and no
-output. With --mpirun, the
-same on two processes.
+does not fit, streamed from eval.keys, with the same output bytes; a limit
+below what the run needs besides plus the room to stream both is one error
+line and no output. With --mpirun, the same on two processes.
 
 usage: memory_limit.py --build BUILD_DIR [--mpirun MPIRUN] [--seed S]
 """
@@ -19,8 +19,57 @@ import numpy as np
 from run_e2e import PROGRAMS, mpi_env, run, run_as_script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Several rotations (several Galois keys) and products: keys to stream.
-PROGRAM = "multi_ct_linear"
+# Several rotations (several Galois keys), products, and 266 KiB of weights:
+# keys and constants to stream. The others stream at the least room too.
+PROGRAM = "batched_linear"
+ALSO_STREAMED = ("layout_choice", "strided_conv")
+
+
+def kib(value, unit):
+    return float(value) * (1024 if unit == "MiB" else 1)
+
+
+def prepare(tools, program, ring, rng, p):
+    """Compiles, makes keys and inputs; returns cerium-run's command without
+    -o, the output bytes of an unlimited run, and what the run needs besides
+    the keys and the least room to stream them (from the error a 1M limit
+    gets: one line, no output)."""
+    cc, client, server = tools
+    art = p(program + ".cerium")
+    run([cc, os.path.join(HERE, "programs", program + ".fhe"), "-o", art,
+         "--insecure", "--opt", f"ring_dim={ring}"])
+    keys = p(program + "-keys")
+    run([client, "keygen", art, "-o", keys])
+    # The program's inputs, as run_e2e.py describes them.
+    specs, _ = PROGRAMS[program]
+    flags = []
+    for name, spec in specs.items():
+        shape = spec if isinstance(spec[0], int) else spec[0]
+        np.save(p(f"{program}-{name}.npy"), rng.uniform(-1, 1, size=shape))
+        flags += ["--input", f"{name}={p(f'{program}-{name}.npy')}"]
+    inputs = p(program + "-in.ct")
+    run([client, "encrypt", art, "--keys", keys, *flags, "-o", inputs])
+    base = [server, art, "--eval-keys", os.path.join(keys, "eval.keys"), "--in", inputs]
+    run(base + ["-o", p("out.ct")])
+    want = open(p("out.ct"), "rb").read()
+
+    # Too small: one line naming what the run needs besides the keys, the
+    # least room for streaming the constants (the largest one and the file
+    # pages it is copied from) and for streaming the keys (the largest key
+    # and what reading one takes), no output.
+    r = subprocess.run(base + ["-o", p("small.ct"), "--memory-limit", "1M"],
+                       capture_output=True, text=True)
+    lines = [l for l in r.stderr.splitlines() if l.startswith("error")]
+    assert r.returncode != 0 and lines, f"too small a limit: {r.returncode} {r.stderr}"
+    assert len(lines) == 1, f"more than one error line: {lines}"
+    assert not os.path.exists(p("small.ct")), "output written despite the error"
+    m = re.search(r"take ([0-9.]+) (KiB|MiB), its plaintext constants ([0-9.]+) (KiB|MiB) "
+                  r"and streaming its keys ([0-9.]+) (KiB|MiB)", lines[0])
+    assert m, f"unexpected message: {lines[0]}"
+    fixed = kib(m.group(1), m.group(2)) + kib(m.group(3), m.group(4))
+    largest = kib(m.group(5), m.group(6))
+    print(f"  {program}, --memory-limit 1M: {lines[0]}")
+    return base, want, fixed, largest
 
 
 def main():
@@ -30,8 +79,9 @@ def main():
     ap.add_argument("--seed", type=int, default=random.randrange(2**31))
     args = ap.parse_args()
     print(f"seed {args.seed} (rerun with --seed {args.seed})")
-    tools = os.path.join(args.build, "tools")
-    cc, client, server = (os.path.join(tools, t) for t in ("cerium-cc", "cerium", "cerium-run"))
+    tools = [os.path.join(args.build, "tools", t) for t in ("cerium-cc", "cerium", "cerium-run")]
+    cc = tools[0]
+    rng = np.random.default_rng(args.seed)
     with tempfile.TemporaryDirectory() as t:
         p = lambda name: os.path.join(t, name)
         # A ring of 2^15 makes 15 keys of 6 MiB each: more than a process's
@@ -41,44 +91,19 @@ def main():
         # (Under the sanitizers, 10x slower, 2^14: 3 MiB keys, and their
         # memory varies by well under that.)
         ring = 16384 if "ASAN_OPTIONS" in os.environ else 32768
-        run([cc, os.path.join(HERE, "programs", PROGRAM + ".fhe"), "-o", p("a.cerium"),
-             "--insecure", "--opt", f"ring_dim={ring}"])
-        run([client, "keygen", p("a.cerium"), "-o", p("keys")])
-        # The program's inputs, as run_e2e.py describes them.
-        specs, _ = PROGRAMS[PROGRAM]
-        rng = np.random.default_rng(args.seed)
-        flags = []
-        for name, spec in specs.items():
-            shape = spec if isinstance(spec[0], int) else spec[0]
-            np.save(p(name + ".npy"), rng.uniform(-1, 1, size=shape))
-            flags += ["--input", f"{name}={p(name + '.npy')}"]
-        run([client, "encrypt", p("a.cerium"), "--keys", p("keys"), *flags, "-o", p("in.ct")])
-        base = [server, p("a.cerium"), "--eval-keys", p("keys/eval.keys"), "--in", p("in.ct")]
-        run(base + ["-o", p("out.ct")])
-        want = open(p("out.ct"), "rb").read()
-
-        # Too small: one line naming what the run needs besides the keys and
-        # the least room for streaming them (the largest key and what reading
-        # one takes), no output.
-        r = subprocess.run(base + ["-o", p("small.ct"), "--memory-limit", "1M"],
-                           capture_output=True, text=True)
-        lines = [l for l in r.stderr.splitlines() if l.startswith("error")]
-        assert r.returncode != 0 and lines, f"too small a limit: {r.returncode} {r.stderr}"
-        assert len(lines) == 1, f"more than one error line: {lines}"
-        assert not os.path.exists(p("small.ct")), "output written despite the error"
-        m = re.search(r"take ([0-9.]+) (KiB|MiB) and streaming its keys ([0-9.]+) (KiB|MiB)",
-                      lines[0])
-        assert m, f"unexpected message: {lines[0]}"
-        kib = lambda value, unit: float(value) * (1024 if unit == "MiB" else 1)
-        fixed, largest = kib(m.group(1), m.group(2)), kib(m.group(3), m.group(4))
-        print(f"  --memory-limit 1M: {lines[0]}")
-
-        # The least room: streamed, the same bytes.
-        limit = f"{int(fixed + largest) + 2048}K"  # past rounding and jitter
-        r = run(base + ["-o", p("s.ct"), "--memory-limit", limit])
-        assert "keys streamed" in r.stderr, f"--memory-limit {limit}: not streamed: {r.stderr}"
-        assert open(p("s.ct"), "rb").read() == want, f"--memory-limit {limit}: output differs"
-        print(f"  --memory-limit {limit}: streamed, bit-identical")
+        # The least room: constants and keys streamed, the same bytes.
+        first = None
+        for program in (PROGRAM,) + ALSO_STREAMED:
+            base, want, fixed, largest = prepare(tools, program, ring, rng, p)
+            limit = f"{int(fixed + largest) + 2048}K"  # past rounding and jitter
+            r = run(base + ["-o", p("s.ct"), "--memory-limit", limit])
+            assert "keys streamed" in r.stderr and "plaintexts streamed" in r.stderr, \
+                f"{program}, --memory-limit {limit}: not streamed: {r.stderr}"
+            assert open(p("s.ct"), "rb").read() == want, f"{program}: output differs"
+            print(f"  {program}, --memory-limit {limit}: plaintexts and keys streamed, "
+                  "bit-identical")
+            first = first or (base, want, fixed, largest)
+        base, want, fixed, largest = first
         # Room for the keys compact (uniform halves made at each use) but not
         # whole: auto holds them compact, nothing streamed; --keys whole
         # streams them. The same bytes either way.
@@ -98,8 +123,8 @@ def main():
               "bit-identical")
         # Room for everything: nothing streamed.
         r = run(base + ["-o", p("b.ct"), "--memory-limit", "4G"])
-        assert "keys streamed" not in r.stderr and open(p("b.ct"), "rb").read() == want
-        print("  --memory-limit 4G: keys resident, bit-identical")
+        assert "streamed" not in r.stderr and open(p("b.ct"), "rb").read() == want
+        print("  --memory-limit 4G: plaintexts and keys resident, bit-identical")
 
         if args.mpirun:
             # Each process holds half of each key and has MPI's libraries

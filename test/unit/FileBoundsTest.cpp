@@ -20,6 +20,7 @@
 #include "cerium/kernels/CpuBackend.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 
 #include <unistd.h>
 
@@ -204,6 +205,37 @@ TEST_F(FileBounds, ArtifactShapesMustFitTheSlots) {
   expectOneLine(error2, p2,
                 "Galois key level " + std::to_string(beyond) +
                     " beyond the parameters' chain");
+}
+
+// An encode names its values by place in the constant section, which the
+// runtime reads unchecked: the reader refuses a place outside it (or not
+// 8-byte aligned), however the numbers were made to overflow.
+TEST_F(FileBounds, ArtifactConstantsMustLieInTheSection) {
+  mlir::MLIRContext context;
+  loadCompilerDialects(context);
+  auto artifact = [&](const std::string &stored) {
+    Artifact a;
+    a.params = params;
+    a.program = mlir::parseSourceString<mlir::ModuleOp>(
+        "func.func @main() attributes {rns.arena_limbs = 1 : i64} {\n"
+        "  %0 = rns.encode " +
+            stored +
+            " level 0 degree 1 : !rns.limbs<0>\n"
+            "  return\n}\n",
+        mlir::ParserConfig(&context));
+    a.reference = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+    std::string p = path("c.cerium");
+    writeArtifact(p, a);
+    return std::make_pair(p, errorOf([&] { readArtifact(p, context); }));
+  };
+  for (const char *stored :
+       {"stored<1 x f64 at 0>", "stored<2 x f32 at 8>",
+        "stored<1 x f64 at 4>", "stored<2305843009213693952 x f64 at 0>",
+        "stored<1 x f64 at 18446744073709551608>"}) {
+    auto [p, error] = artifact(stored);
+    expectOneLine(error, p,
+                  "a plaintext constant lies outside the constant section");
+  }
 }
 
 TEST_F(FileBounds, SafetensorsSizesAreBoundedByTheFile) {

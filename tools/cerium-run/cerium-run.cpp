@@ -16,6 +16,7 @@
 #include "cerium/Runtime/ReferenceEvaluator.h"
 #include "cerium/Runtime/Schedule.h"
 #include "cerium/Runtime/StreamedKeys.h"
+#include "cerium/Runtime/StreamedPlaintexts.h"
 #include "cerium/Support/Container.h"
 #include "cerium/kernels/CpuBackend.h"
 
@@ -338,8 +339,9 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(1e-3, 1e6));
   std::string memoryLimit;
   app.add_option("--memory-limit", memoryLimit,
-                 "bound on the run's memory (e.g. 3G, 512M): keys beyond "
-                 "what fits are read from eval.keys as needed");
+                 "bound on the run's memory (e.g. 3G, 512M): plaintext "
+                 "constants and then keys beyond what fits are read from "
+                 "the artifact and eval.keys as needed");
   std::string keyForm = "auto";
   app.add_option("--keys", keyForm,
                  "how the switching keys read from --eval-keys are held: "
@@ -511,7 +513,7 @@ int main(int argc, char **argv) {
     // CLI.md: one line saying what the run runs on, once its inputs are
     // known to be good (errors stay one line).
     std::string keyNote;    // set when keys are held compact
-    std::string streamNote; // set when keys are streamed
+    std::string streamNote; // set when plaintexts or keys are streamed
     auto announce = [&] {
       if (!leader)
         return;
@@ -544,9 +546,10 @@ int main(int argc, char **argv) {
       auto t1 = std::chrono::steady_clock::now();
       RunObserver observer(profile);
       announce();
-      auto outs =
-          runtime::runSchedule(artifact.main(), artifact.params, *executor,
-                               keys.eval, cts, observer.callback(), link);
+      runtime::SectionPlaintexts constants(artifact.constants);
+      auto outs = runtime::runSchedule(artifact.main(), artifact.params,
+                                       *executor, keys.eval, cts,
+                                       observer.callback(), link, &constants);
       observer.finish(*world);
       auto t2 = std::chrono::steady_clock::now();
       // No output unless every process got through its share (a failure
@@ -619,6 +622,10 @@ int main(int argc, char **argv) {
       return bytes;
     };
     std::unique_ptr<runtime::StreamedKeys> streamed;
+    // The constants' values are read from the mapped artifact as the run
+    // uses them; their pages stay unless they are streamed.
+    std::unique_ptr<runtime::PlaintextSource> plaintexts =
+        std::make_unique<runtime::SectionPlaintexts>(artifact.constants);
     if (!memoryLimit.empty()) {
       const size_t limit = parseByteSize(memoryLimit);
       size_t keyBytes = keyBytesHeld();
@@ -629,28 +636,51 @@ int main(int argc, char **argv) {
           residentBytes() + runtime::arenaBytes(artifact.main()) + (32u << 20);
       for (const ckks::Ciphertext &ct : cts)
         fixed += ct.value.data.size() * sizeof(uint32_t);
+      // Constants stream first (a copy out of the file per use costs less
+      // than a key's reading and expansion), in the room the keys leave,
+      // at least the least window and at most 64 MiB (enough to read
+      // ahead).
+      const size_t constantBytes = artifact.constants.size();
+      size_t constantsHeld = constantBytes;
+      if (fixed + constantBytes + keyBytes > limit && artifact.file->mapped) {
+        const size_t least =
+            runtime::StreamedPlaintexts::minimumBudget(artifact.main());
+        const size_t room =
+            limit > fixed + keyBytes ? limit - fixed - keyBytes : 0;
+        const size_t window =
+            std::clamp(room, least, std::max(least, size_t(64) << 20));
+        if (window < constantBytes) {
+          plaintexts = std::make_unique<runtime::StreamedPlaintexts>(
+              artifact.main(), world->rank(),
+              std::shared_ptr<const MappedContainer>(
+                  artifact.file, artifact.file->mapped.get()),
+              artifact.constantsOffset, window);
+          constantsHeld = window;
+          streamNote = ", plaintexts streamed within " + formatBytes(window) +
+                       " (of " + formatBytes(constantBytes) + ")";
+        }
+      }
       // Auto's reused whole keys go compact before any key streams.
-      if (fixed + keyBytes > limit && !selection.keepWhole.empty()) {
+      if (fixed + constantsHeld + keyBytes > limit &&
+          !selection.keepWhole.empty()) {
         selection.keepWhole.clear();
         keyBytes = keyBytesHeld();
       }
       const size_t least =
           runtime::StreamedKeys::minimumBudget(*keyFile, selection);
-      if (fixed + keyBytes > limit) {
-        if (fixed + least > limit)
+      if (fixed + constantsHeld + keyBytes > limit) {
+        if (fixed + constantsHeld + least > limit)
           throw Error("--memory-limit " + memoryLimit +
                       " is too small for this program: the process, its "
                       "arena and ciphertexts take " +
-                      formatBytes(fixed) + " and streaming its keys " +
+                      formatBytes(fixed) + ", its plaintext constants " +
+                      formatBytes(constantsHeld) + " and streaming its keys " +
                       formatBytes(least));
-        if (runtime::backendName(*executor) != "cpu")
-          throw Error("--memory-limit " + memoryLimit +
-                      ": streaming keys needs the CPU backend (the keys take " +
-                      formatBytes(keyBytes) + ")");
+        fixed += constantsHeld;
         streamed = std::make_unique<runtime::StreamedKeys>(
             artifact.main(), world->rank(), keyFile, selection, limit - fixed);
-        streamNote = ", keys streamed within " + formatBytes(limit - fixed) +
-                     " (of " + formatBytes(keyBytes) + ")";
+        streamNote += ", keys streamed within " + formatBytes(limit - fixed) +
+                      " (of " + formatBytes(keyBytes) + ")";
       }
     }
     if (selection.uniformAtUse)
@@ -667,6 +697,7 @@ int main(int argc, char **argv) {
     announce();
     runtime::ScheduleExecutor schedule(artifact.main(), artifact.params,
                                        *executor, link);
+    schedule.setPlaintexts(plaintexts.get());
     if (!onCpu) {
       // The arena is allocated; the keys reach the device during the first
       // run: auto keeps constants whole in what is left beside them (and a
@@ -684,6 +715,15 @@ int main(int argc, char **argv) {
                                   : plaintextForm == "compact" ? Form::Compact
                                                                : Form::Auto,
                                   budget);
+      // Past the device's memory (or the limit less the arena), keys and
+      // constants are copied from the host at each use.
+      size_t room = free > margin ? free - margin : 0;
+      if (!memoryLimit.empty()) {
+        const size_t limit = parseByteSize(memoryLimit),
+                     arena = runtime::arenaBytes(artifact.main());
+        room = std::min(room, limit > arena ? limit - arena : 0);
+      }
+      schedule.setDeviceBudget(room);
     }
     // The trace covers the evaluation: the arena is allocated and its pages
     // faulted in (touchPages) before, as a server keeping its arena between

@@ -102,33 +102,41 @@ inline CompactSlotValues compactSlotValues(mlir::Builder &b,
   return c;
 }
 
-/// Number of values stored for one period.
-inline size_t slotValueCount(mlir::Attribute values) {
-  if (auto f = mlir::dyn_cast<mlir::DenseF32ArrayAttr>(values))
-    return f.size();
-  return mlir::cast<mlir::DenseF64ArrayAttr>(values).size();
-}
+/// One stored period wherever it lives: an attribute's storage (a program
+/// compiled in this process) or the constant section of a mapped artifact
+/// (rns.encode's #rns.stored). `data` is null where only the shape is known,
+/// as a verifier sees values kept outside the program.
+struct SlotValueData {
+  const void *data = nullptr;
+  size_t count = 0; // values in one period
+  bool f32 = false;
 
-/// Bytes the artifact stores for the values (4 per f32, 8 per f64).
-inline double storedSlotValueBytes(mlir::Attribute values) {
-  return double(slotValueCount(values)) *
-         (mlir::isa<mlir::DenseF32ArrayAttr>(values) ? 4 : 8);
+  /// Bytes the artifact stores for the values (4 per f32, 8 per f64).
+  size_t bytes() const { return count * (f32 ? 4 : 8); }
+};
+
+/// The values of a DenseF32ArrayAttr or DenseF64ArrayAttr.
+inline SlotValueData slotValueData(mlir::Attribute values) {
+  if (auto f = mlir::dyn_cast<mlir::DenseF32ArrayAttr>(values))
+    return {f.asArrayRef().data(), f.asArrayRef().size(), true};
+  auto d = mlir::cast<mlir::DenseF64ArrayAttr>(values);
+  return {d.asArrayRef().data(), d.asArrayRef().size(), false};
 }
 
 /// Number of slots one period fills: values, or pairs of them if complex.
-inline int64_t slotPeriod(mlir::Attribute values, bool complex) {
-  return int64_t(slotValueCount(values)) / (complex ? 2 : 1);
+inline int64_t slotPeriod(SlotValueData values, bool complex) {
+  return int64_t(values.count) / (complex ? 2 : 1);
 }
 
 /// The shared verifier: a non-empty period that divides `count`, a
 /// non-negative `offset`, slots that fit an int64, and whole pairs when
 /// complex.
 inline mlir::LogicalResult verifySlotValues(mlir::Operation *op,
-                                            mlir::Attribute values,
+                                            SlotValueData values,
                                             std::optional<int64_t> offset,
                                             std::optional<int64_t> count,
                                             bool complex = false) {
-  if (complex && slotValueCount(values) % 2)
+  if (complex && values.count % 2)
     return op->emitOpError("complex values come in (real, imaginary) pairs");
   const int64_t period = slotPeriod(values, complex);
   if (period == 0)
@@ -144,8 +152,7 @@ inline mlir::LogicalResult verifySlotValues(mlir::Operation *op,
 }
 
 /// The last slot the values fill, plus one.
-inline int64_t slotValueEnd(mlir::Attribute values,
-                            std::optional<int64_t> offset,
+inline int64_t slotValueEnd(SlotValueData values, std::optional<int64_t> offset,
                             std::optional<int64_t> count,
                             bool complex = false) {
   return offset.value_or(0) + count.value_or(slotPeriod(values, complex));
@@ -158,16 +165,19 @@ inline uint64_t encoderSlots(int64_t end, uint64_t programSlots) {
   return std::max(programSlots, std::bit_ceil(uint64_t(end)));
 }
 
-/// The stored period as doubles, f32 or f64.
-inline std::vector<double> storedSlotValues(mlir::Attribute values) {
-  if (auto f = mlir::dyn_cast<mlir::DenseF32ArrayAttr>(values))
-    return std::vector<double>(f.asArrayRef().begin(), f.asArrayRef().end());
-  return mlir::cast<mlir::DenseF64ArrayAttr>(values).asArrayRef().vec();
+/// The stored period as doubles.
+inline std::vector<double> storedSlotValues(SlotValueData values) {
+  if (values.f32) {
+    const auto *f = static_cast<const float *>(values.data);
+    return std::vector<double>(f, f + values.count);
+  }
+  const auto *d = static_cast<const double *>(values.data);
+  return std::vector<double>(d, d + values.count);
 }
 
 /// Slots [0, offset + count) as the encoder takes them (it zero-pads the
 /// rest). Callers bound offset + count by the slot count first.
-inline std::vector<double> expandSlotValues(mlir::Attribute values,
+inline std::vector<double> expandSlotValues(SlotValueData values,
                                             std::optional<int64_t> offset,
                                             std::optional<int64_t> count) {
   const std::vector<double> one = storedSlotValues(values);
@@ -181,29 +191,29 @@ inline std::vector<double> expandSlotValues(mlir::Attribute values,
 
 /// The complex slots [0, offset + count) of a `complex` encode.
 inline std::vector<std::complex<double>>
-expandComplexSlotValues(mlir::Attribute values, std::optional<int64_t> offset,
+expandComplexSlotValues(SlotValueData values, std::optional<int64_t> offset,
                         std::optional<int64_t> count) {
   const size_t period = size_t(slotPeriod(values, true));
   const size_t begin = size_t(offset.value_or(0));
   const size_t n = size_t(count.value_or(int64_t(period)));
   std::vector<std::complex<double>> slots(begin + n);
-  // Straight from the attribute's storage, without a division per slot:
+  // Straight from the stored values, without a division per slot:
   // the runtime expands a diagonal (tens of thousands of slots) per encode.
   auto fill = [&](auto pairs) {
     for (size_t i = 0, k = 0; i < n; ++i, k = k + 1 == period ? 0 : k + 1)
       slots[begin + i] = {double(pairs[2 * k]), double(pairs[2 * k + 1])};
   };
-  if (auto f = mlir::dyn_cast<mlir::DenseF32ArrayAttr>(values))
-    fill(f.asArrayRef());
+  if (values.f32)
+    fill(static_cast<const float *>(values.data));
   else
-    fill(mlir::cast<mlir::DenseF64ArrayAttr>(values).asArrayRef());
+    fill(static_cast<const double *>(values.data));
   return slots;
 }
 
 /// The slots [0, offset + count) of an encode as the encoder takes them,
 /// complex (real values with zero imaginary parts).
 inline std::vector<std::complex<double>>
-expandEncodeSlotValues(mlir::Attribute values, std::optional<int64_t> offset,
+expandEncodeSlotValues(SlotValueData values, std::optional<int64_t> offset,
                        std::optional<int64_t> count, bool complex) {
   if (complex)
     return expandComplexSlotValues(values, offset, count);

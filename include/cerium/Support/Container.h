@@ -48,7 +48,9 @@ const char *fileKindName(FileKind kind);
 //    automorphism (`permute`), which an older reader would ignore.
 // 6: the uniform halves of switching keys expand from their seed by ChaCha8
 //    instead of ChaCha20 (other words from a version-5 file's seeds).
-inline constexpr uint32_t kContainerVersion = 6;
+// 7: an artifact ends with its constant section: the stored values of the
+//    schedule's plaintext constants, which its encodes name (#rns.stored).
+inline constexpr uint32_t kContainerVersion = 7;
 
 /// Appends little-endian plain values to a byte buffer.
 class ByteWriter {
@@ -66,6 +68,10 @@ public:
   }
   void putString(const std::string &s) {
     putArray(std::span<const char>(s.data(), s.size()));
+  }
+  /// Zero bytes up to a multiple of `alignment` (ByteReader::align).
+  void align(size_t alignment) {
+    bytes.resize((bytes.size() + alignment - 1) / alignment * alignment, 0);
   }
   std::vector<uint8_t> &buffer() { return bytes; }
 
@@ -117,6 +123,21 @@ public:
   std::string getString() {
     auto chars = getArray<char>();
     return std::string(chars.begin(), chars.end());
+  }
+  /// The next `n` bytes where they are (no copy).
+  std::span<const uint8_t> getBytesInPlace(uint64_t n) {
+    if (n > bytes.size() - pos)
+      fail("array length out of range");
+    std::span<const uint8_t> in = bytes.subspan(pos, size_t(n));
+    pos += size_t(n);
+    return in;
+  }
+  /// Steps over ByteWriter::align's zero bytes.
+  void align(size_t alignment) {
+    const size_t to = (pos + alignment - 1) / alignment * alignment;
+    for (uint8_t b : getBytesInPlace(to - pos))
+      if (b)
+        fail("nonzero padding");
   }
   bool atEnd() const { return pos == bytes.size(); }
   /// Bytes consumed so far.
@@ -236,8 +257,11 @@ public:
   uint64_t fingerprint;
   std::span<const uint8_t> payload;
   /// Drops the whole pages within payload bytes [from, to) from memory
-  /// (they are read again from the file if touched).
-  void release(size_t from, size_t to);
+  /// (they are read again from the file if touched). `edges` drops the
+  /// pages the range shares with bytes around it too: a reader copying a
+  /// run of small pieces out in turn would otherwise keep every boundary
+  /// page (dropping one another reader is in only costs it a re-read).
+  void release(size_t from, size_t to, bool edges = false) const;
 
 private:
   MappedContainer() = default;

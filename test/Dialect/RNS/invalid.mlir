@@ -77,6 +77,30 @@ func.func @encode_count_not_a_multiple() {
 
 // -----
 
+func.func @encode_stored_count_not_a_multiple() {
+  // expected-error@+1 {{'rns.encode' op count 5 is not a multiple of the 2 stored values}}
+  %0 = rns.encode stored<2 x f32 at 8> count 5 level 2 degree 1 : !rns.limbs<0 to 2>
+  return
+}
+
+// -----
+
+func.func @encode_stored_input() {
+  // expected-error@+1 {{'rns.encode' op indexes a run-time input with values kept outside the program}}
+  %0 = rns.encode stored<2 x f64 at 8> input 1 level 2 degree 1 : !rns.limbs<0 to 2>
+  return
+}
+
+// -----
+
+func.func @encode_stored_f16() {
+  // expected-error@+1 {{expected 'f64'}}
+  %0 = rns.encode stored<2 x f16 at 8> level 2 degree 1 : !rns.limbs<0 to 2>
+  return
+}
+
+// -----
+
 func.func @encode_negative_offset() {
   // expected-error@+1 {{'rns.encode' op offset must be non-negative, got -4}}
   %0 = rns.encode [1.0] offset -4 level 2 degree 1 : !rns.limbs<0 to 2>

@@ -40,6 +40,11 @@ func.func @limb_ops(%a: !rns.limbs<0, 1, 2>, %b: !rns.limbs<0 to 2>) -> !rns.lim
   %p = rns.encode [0.5] level 2 degree 1 : !rns.limbs<0 to 2>
   // CHECK: rns.encode f32 [5.000000e-01, 2.500000e-01] offset 6 count 6 level 2 degree 1 : <0 to 2>
   %p2 = rns.encode f32 [0.5, 0.25] offset 6 count 6 level 2 degree 1 : !rns.limbs<0 to 2>
+  // Values kept in an artifact's constant section, by place.
+  // CHECK: rns.encode stored<2 x f32 at 24> offset 6 count 6 level 2 degree 1 : <0 to 2>
+  %p3 = rns.encode stored<2 x f32 at 24> offset 6 count 6 level 2 degree 1 : !rns.limbs<0 to 2>
+  // CHECK: rns.encode complex stored<4 x f64 at 0> level 2 degree 1 : <0 to 2>
+  %p4 = rns.encode complex stored<4 x f64 at 0> level 2 degree 1 : !rns.limbs<0 to 2>
   // CHECK: rns.add %{{.*}}, %{{.*}} : !rns.limbs<0 to 2>
   %q = rns.add %p, %b : !rns.limbs<0 to 2>
   return %r : !rns.limbs<3, 0 to 2>

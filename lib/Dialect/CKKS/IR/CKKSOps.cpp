@@ -162,8 +162,8 @@ LogicalResult MulConstOp::inferReturnTypes(MLIRContext *ctx,
 LogicalResult EncodeOp::verify() {
   if (getInput() && getComplex())
     return emitOpError("indexes a run-time input with complex values");
-  return cerium::verifySlotValues(*this, getValues(), getOffset(), getCount(),
-                                  getComplex());
+  return cerium::verifySlotValues(*this, cerium::slotValueData(getValues()),
+                                  getOffset(), getCount(), getComplex());
 }
 
 /// Both ends of a bootstrap are rescaled, relinearized ciphertexts.

@@ -190,8 +190,8 @@ LogicalResult RescaleOp::verify() {
 }
 
 LogicalResult EncodeOp::verify() {
-  if (failed(cerium::verifySlotValues(*this, getValues(), getOffset(),
-                                      getCount(), getComplex())))
+  if (failed(cerium::verifySlotValues(*this, cerium::slotValueData(getValues()),
+                                      getOffset(), getCount(), getComplex())))
     return failure();
   PolyType t = polyType(getResult());
   return expect(*this,

@@ -16,10 +16,37 @@ using namespace cerium::rns;
 #define GET_TYPEDEF_CLASSES
 #include "cerium/Dialect/RNS/IR/RNSOpsTypes.cpp.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "cerium/Dialect/RNS/IR/RNSOpsAttributes.cpp.inc"
+
+/// rns.encode's values: as ckks.encode's (SlotValues.h), or
+/// `stored<1024 x f32 at 4096>` (#rns.stored).
+static ParseResult parseEncodeValues(OpAsmParser &parser, Attribute &values) {
+  if (succeeded(parser.parseOptionalKeyword("stored"))) {
+    values = StoredValuesAttr::parse(parser, Type());
+    return success(values != nullptr);
+  }
+  return cerium::parseSlotValues(parser, values);
+}
+
+static void printEncodeValues(OpAsmPrinter &printer, Operation *op,
+                              Attribute values) {
+  if (auto stored = dyn_cast<StoredValuesAttr>(values)) {
+    printer << "stored";
+    stored.print(printer);
+    return;
+  }
+  cerium::printSlotValues(printer, op, values);
+}
+
 #define GET_OP_CLASSES
 #include "cerium/Dialect/RNS/IR/RNSOps.cpp.inc"
 
 void RNSDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "cerium/Dialect/RNS/IR/RNSOpsAttributes.cpp.inc"
+      >();
   addTypes<
 #define GET_TYPEDEF_LIST
 #include "cerium/Dialect/RNS/IR/RNSOpsTypes.cpp.inc"
@@ -125,9 +152,43 @@ LogicalResult KernelOp::verify() {
   return success();
 }
 
+cerium::SlotValueData EncodeOp::getStoredValues() {
+  if (auto stored = dyn_cast<StoredValuesAttr>(getValues()))
+    return {nullptr, size_t(stored.getCount()), stored.getF32()};
+  return cerium::slotValueData(getValues());
+}
+
 LogicalResult EncodeOp::verify() {
-  return cerium::verifySlotValues(*this, getValues(), getOffset(), getCount(),
-                                  getComplex());
+  if (getInput() && isa<StoredValuesAttr>(getValues()))
+    return emitOpError("indexes a run-time input with values kept outside "
+                       "the program");
+  return cerium::verifySlotValues(*this, getStoredValues(), getOffset(),
+                                  getCount(), getComplex());
+}
+
+//===----------------------------------------------------------------------===//
+// #rns.stored<COUNT x f32|f64 at OFFSET>
+//===----------------------------------------------------------------------===//
+
+Attribute StoredValuesAttr::parse(AsmParser &parser, Type) {
+  uint64_t count = 0, offset = 0;
+  if (parser.parseLess() || parser.parseInteger(count) ||
+      parser.parseKeyword("x"))
+    return {};
+  bool f32 = false;
+  if (succeeded(parser.parseOptionalKeyword("f32")))
+    f32 = true;
+  else if (parser.parseKeyword("f64"))
+    return {};
+  if (parser.parseKeyword("at") || parser.parseInteger(offset) ||
+      parser.parseGreater())
+    return {};
+  return get(parser.getContext(), offset, count, f32);
+}
+
+void StoredValuesAttr::print(AsmPrinter &printer) const {
+  printer << "<" << getCount() << " x " << (getF32() ? "f32" : "f64") << " at "
+          << getOffset() << ">";
 }
 
 LogicalResult MulInvOp::verify() {

@@ -15,6 +15,7 @@
 
 #include "cerium/CKKS/Ciphertext.h"
 #include "cerium/CKKS/Serialization.h"
+#include "cerium/Dialect/SlotValues.h"
 #include "cerium/Runtime/Communicator.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -80,6 +81,28 @@ private:
   const ckks::EvalKeys &keys;
 };
 
+/// Where the executor takes the values of plaintext constants kept outside
+/// the program (rns.encode's #rns.stored: an artifact's constant section).
+class PlaintextSource {
+public:
+  virtual ~PlaintextSource();
+  /// The stored period of `encode`, for the encode about to run; valid
+  /// until the next call.
+  virtual SlotValueData values(mlir::Operation *encode) = 0;
+};
+
+/// A constant section in memory (or mapped: its pages come in as they are
+/// read and stay).
+class SectionPlaintexts : public PlaintextSource {
+public:
+  explicit SectionPlaintexts(std::span<const uint8_t> section)
+      : section(section) {}
+  SlotValueData values(mlir::Operation *encode) override;
+
+private:
+  std::span<const uint8_t> section;
+};
+
 /// Called after each op: ops done, ops in all, the op, its time in ms.
 using OpObserver = std::function<void(
     size_t done, size_t total, mlir::Operation *op, double milliseconds)>;
@@ -109,8 +132,11 @@ public:
   /// given EvalKeys object (kept unchanged while runs use it), the second
   /// run is recorded and later ones replay the recording.
   void execute(const ckks::EvalKeys &keys, const OpObserver &observer = {});
-  /// The same with keys from `keys` (e.g. StreamedKeys); host backends only.
+  /// The same with keys from `keys` (e.g. StreamedKeys).
   void execute(KeySource &keys, const OpObserver &observer = {});
+  /// Where the values of constants kept outside the program (#rns.stored)
+  /// come from; without a source a run refuses them. Set before running.
+  void setPlaintexts(PlaintextSource *source);
   std::vector<ckks::Ciphertext> outputs();
 
   /// How a device backend keeps the program's plaintext constants after
@@ -128,8 +154,16 @@ public:
   struct ConstantBytes {
     size_t whole = 0, compact = 0;
     int wholeCount = 0, compactCount = 0;
+    /// Uses of constants past the device budget (setDeviceBudget), each
+    /// copied from the host.
+    int stagedCount = 0;
   };
   ConstantBytes deviceConstantBytes() const;
+  /// What a device backend may keep besides the arena: keys (in order of
+  /// first use) and constants are kept while they fit, and one past it is
+  /// copied from the host at each use (the run is then not recorded).
+  /// Unbounded by default.
+  void setDeviceBudget(size_t bytes);
 
 private:
   class Impl;
@@ -185,13 +219,13 @@ void bindPlainInputs(mlir::func::FuncOp main,
                      const std::vector<const std::vector<double> *> &inputs);
 
 /// Runs a planned rns program once (a ScheduleExecutor made for the call).
-std::vector<ckks::Ciphertext> runSchedule(mlir::func::FuncOp main,
-                                          ckks::ParamsPtr params,
-                                          kernels::RnsBackend &backend,
-                                          const ckks::EvalKeys &keys,
-                                          std::vector<ckks::Ciphertext> inputs,
-                                          const OpObserver &observer = {},
-                                          Communicator *communicator = nullptr);
+std::vector<ckks::Ciphertext>
+runSchedule(mlir::func::FuncOp main, ckks::ParamsPtr params,
+            kernels::RnsBackend &backend, const ckks::EvalKeys &keys,
+            std::vector<ckks::Ciphertext> inputs,
+            const OpObserver &observer = {},
+            Communicator *communicator = nullptr,
+            PlaintextSource *plaintexts = nullptr);
 
 } // namespace cerium::runtime
 

@@ -2,11 +2,8 @@
 //-*-===//
 //
 // cerium-run --memory-limit: when the evaluation keys do not fit beside the
-// arena, they stay in their (mapped) file and are read ahead of use. The
-// schedule says exactly which key every key switch needs, in order, so the
-// keys held are always the next ones: a background thread reads keys in
-// the order of their next use for as long as they fit the budget, and drops
-// a key once no use of it lies within that window.
+// arena, they stay in their (mapped) file and are read ahead of use, in the
+// order of the schedule's key switches (StreamWindow).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CERIUM_RUNTIME_STREAMEDKEYS_H
@@ -14,14 +11,9 @@
 
 #include "cerium/CKKS/Serialization.h"
 #include "cerium/Runtime/Schedule.h"
+#include "cerium/Runtime/StreamWindow.h"
 
-#include <condition_variable>
-#include <exception>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 namespace cerium::runtime {
 
@@ -33,7 +25,6 @@ public:
   StreamedKeys(mlir::func::FuncOp main, int rank,
                std::shared_ptr<const ckks::EvalKeyFile> file,
                ckks::KeySelection selection, size_t budgetBytes);
-  ~StreamedKeys() override;
 
   const ckks::SwitchingKey &key(const ckks::KeyName &name) override;
 
@@ -57,22 +48,8 @@ private:
   };
   static Room roomFor(const ckks::EvalKeyFile &file,
                       const ckks::KeySelection &selection);
-  void prefetch();
 
-  std::shared_ptr<const ckks::EvalKeyFile> file;
-  ckks::KeySelection selection;
-  const size_t budget;
-  std::vector<ckks::KeyName> uses; // in schedule order
-  std::map<ckks::KeyName, size_t> bytesOf;
-
-  mutable std::mutex mutex;
-  std::condition_variable changed;
-  size_t cursor = 0; // the use served last (its key is not dropped)
-  std::map<ckks::KeyName, std::shared_ptr<const ckks::SwitchingKey>> held;
-  size_t heldTotal = 0, peak = 0, loaded = 0;
-  std::exception_ptr failure;
-  bool stopping = false;
-  std::thread worker;
+  std::unique_ptr<StreamWindow<ckks::KeyName, ckks::SwitchingKey>> window;
 };
 
 } // namespace cerium::runtime

@@ -13,11 +13,15 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "cerium/Dialect/SecretSwitch.h"
+#include "cerium/Dialect/SlotValues.h"
 
 #include "cerium/Dialect/RNS/IR/RNSOpsDialect.h.inc"
 
 #define GET_TYPEDEF_CLASSES
 #include "cerium/Dialect/RNS/IR/RNSOpsTypes.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "cerium/Dialect/RNS/IR/RNSOpsAttributes.h.inc"
 
 #define GET_OP_CLASSES
 #include "cerium/Dialect/RNS/IR/RNSOps.h.inc"

@@ -29,6 +29,24 @@ def RNS_Dialect : Dialect {
   let cppNamespace = "::cerium::rns";
   let summary = "limb arrays over explicit primes and the kernels on them";
   let useDefaultTypePrinterParser = 1;
+  let useDefaultAttributePrinterParser = 1;
+}
+
+def RNS_StoredValuesAttr : AttrDef<RNS_Dialect, "StoredValues"> {
+  let mnemonic = "stored";
+  let summary = "slot values kept in the artifact's constant section";
+  let description = [{
+    The stored period of an rns.encode in an artifact read from a file:
+    `count` values (f32 or f64) at byte `offset` of the artifact's constant
+    section, which the runtime reads them from (mapped, and streamed under
+    `cerium-run --memory-limit`) instead of holding every plaintext's values
+    in the program. `#rns.stored<1024 x f32 at 4096>`.
+  }];
+  let parameters = (ins "uint64_t":$offset, "uint64_t":$count, "bool":$f32);
+  let hasCustomAssemblyFormat = 1;
+  let extraClassDeclaration = [{
+    size_t getBytes() const { return getCount() * (getF32() ? 4 : 8); }
+  }];
 }
 
 def RNS_LimbsType : TypeDef<RNS_Dialect, "Limbs"> {
@@ -211,20 +229,28 @@ def RNS_EncodeOp : RNS_Op<"encode"> {
   let description = [{
     Slot values stored compactly as in ckks.encode (one period of f64 or
     f32 values, repeated over `count` slots after `offset` zero slots); the
-    executor expands them on the host right before encoding. With `input`,
+    executor expands them on the host right before encoding. In an artifact
+    read from a file the period is #rns.stored: the values lie in the
+    artifact's constant section, not in the program. With `input`,
     indices into a run-time plaintext input as in ckks.encode: the runtime
     binds them to the input's values before the schedule runs
     (runtime::bindPlainInputs).
   }];
   let arguments = (ins AnyAttrOf<[DenseF64ArrayAttr,
-                                 DenseF32ArrayAttr]>:$values,
+                                 DenseF32ArrayAttr,
+                                 RNS_StoredValuesAttr]>:$values,
                        OptionalAttr<I64Attr>:$offset,
                        OptionalAttr<I64Attr>:$count, UnitAttr:$complex,
                        I64Attr:$level, I64Attr:$degree,
                        OptionalAttr<I64Attr>:$input);
   let results = (outs RNS_LimbsType:$result);
+  let extraClassDeclaration = [{
+    /// The stored period: its data when the program holds it, only its
+    /// shape (data null) when it is #rns.stored.
+    ::cerium::SlotValueData getStoredValues();
+  }];
   let assemblyFormat = [{
-    (`complex` $complex^)? custom<SlotValues>($values) (`offset` $offset^)?
+    (`complex` $complex^)? custom<EncodeValues>($values) (`offset` $offset^)?
     (`count` $count^)? (`input` $input^)? `level` $level `degree` $degree
     attr-dict `:` type($result)
   }];
