@@ -15,6 +15,7 @@ first (in a fresh cache directory) so it measures the machine as it is now:
 run this on a quiet machine (the load average is printed before and after).
 
   benchmarks/estimate_accuracy.py [--build build] [--reps 3] [--insecure]
+                                  [--programs NAME ...]
 """
 import argparse
 import collections
@@ -55,18 +56,22 @@ def parse_estimate(text):
     return total, kinds
 
 
-def measure(tools, art, specs, tmp, reps, rng):
+def measure(tools, art, specs, plain, tmp, reps, rng):
     flags, _ = run_e2e.save_inputs(specs, tmp, rng)
+    # The client's (cipher) inputs and the server's (plain) ones.
+    pairs = [flags[i:i + 2] for i in range(0, len(flags), 2)]
+    client_flags = [f for p in pairs if p[1].split("=")[0] not in plain for f in p]
+    server_flags = [f for p in pairs if p[1].split("=")[0] in plain for f in p]
     keys = os.path.join(tmp, "keys")
     run([tools["cerium"], "keygen", art, "-o", keys])
-    run([tools["cerium"], "encrypt", art, "--keys", keys, *flags, "-o",
+    run([tools["cerium"], "encrypt", art, "--keys", keys, *client_flags, "-o",
          os.path.join(tmp, "in.ct")])
     best = None
     for _ in range(reps):
         trace = os.path.join(tmp, "trace.json")
         run([tools["cerium-run"], art, "--eval-keys", os.path.join(keys, "eval.keys"),
              "--in", os.path.join(tmp, "in.ct"), "-o", os.path.join(tmp, "out.ct"),
-             "--profile", trace])
+             "--profile", trace, *server_flags])
         kinds = collections.Counter()
         evaluation, start, end = None, None, None
         for e in json.load(open(trace))["traceEvents"]:
@@ -91,6 +96,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--insecure", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--programs", nargs="*",
+                    help="only these programs (e2e names, or signal)")
     args = ap.parse_args()
     tools = {t: os.path.join(args.build, "tools", t) for t in ("cerium-cc", "cerium", "cerium-run")}
     rng = np.random.default_rng(args.seed)
@@ -98,9 +105,13 @@ def main():
                 for name, (specs, _) in sorted(run_e2e.PROGRAMS.items())]
     programs.append(("signal (README demo)", os.path.join(ROOT, "examples", "signal", "signal.fhe"),
                      {"x": (4096,), "y": (4096,)}))
+    if args.programs:
+        programs = [p for p in programs if p[0].split(" ")[0] in args.programs]
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), platform.processor())
-    print(f"CPU: {cpu}, {os.cpu_count()} threads, CERIUM_CPU={os.environ.get('CERIUM_CPU', 'auto')}, "
+    print(f"CPU: {cpu}, {os.cpu_count()} hardware threads, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+          f"CERIUM_CPU={os.environ.get('CERIUM_CPU', 'auto')}, "
           f"{'insecure' if args.insecure else '128-bit'} parameters, best of {args.reps}\n")
     print(f"load average before: {open('/proc/loadavg').read().strip()}\n")
     print("| program | estimate | measured | estimate / measured | sum of op spans |")
@@ -125,7 +136,8 @@ def main():
                     sys.exit(f"{source} does not compile:\n{r.stderr}")
                 est, est_kinds = parse_estimate(
                     run([tools["cerium-cc"], source, "--estimate", "cpu", *extra], env))
-                got, spans, got_kinds = measure(tools, art, specs, tmp, args.reps, rng)
+                plain = run_e2e.PLAIN_INPUTS.get(name.split(" ")[0], set())
+                got, spans, got_kinds = measure(tools, art, specs, plain, tmp, args.reps, rng)
                 ratios.append(est / got)
                 for k in set(est_kinds) | set(got_kinds):
                     by_kind[k][0] += est_kinds.get(k, 0)
