@@ -658,12 +658,12 @@ public:
 
   /// The amount when `entries` move every slot by one rotation with weight
   /// 1 (a whole ciphertext copied, as a broadcast or concat of full ones
-  /// does): the rotation alone is the map, no product and no level. Not
-  /// for a run-time plaintext's map, whose values are indices.
+  /// does): the rotation alone is the map, no product and no level (mapCost
+  /// prices it so). Not for a run-time plaintext's map, whose values are
+  /// indices.
   std::optional<int64_t>
-  fullRotation(const ckks::Emitter &e,
-               const std::vector<MapEntry> &entries) const {
-    if (e.runtimeInput || int64_t(entries.size()) != slots)
+  fullRotation(const std::vector<MapEntry> &entries) const {
+    if (int64_t(entries.size()) != slots)
       return std::nullopt;
     auto diagonal = [&](const MapEntry &m) {
       return ((m.in - m.out) % slots + slots) % slots;
@@ -691,7 +691,8 @@ public:
   Value applySlotMap(ckks::Emitter &e, Value x, int64_t inExtent,
                      const std::vector<MapEntry> &entries,
                      SharedSteps *shared = nullptr) const {
-    if (std::optional<int64_t> k = fullRotation(e, entries))
+    if (std::optional<int64_t> k =
+            e.runtimeInput ? std::nullopt : fullRotation(entries))
       return e.rotate(x, *k);
     const SlotMapPlan plan = planSlotMap(slots, inExtent, entries);
     const int64_t d = plan.period, g = plan.width;
@@ -1086,22 +1087,33 @@ public:
                           kLevelCost = 20, kBootstrapCost = 150;
 
   /// applyLinearMap's work over `entries`: each (output part, input part)
-  /// block's rotations and diagonals (planSlotMap), each doubled input
-  /// part's rotation, and a level per output part.
+  /// block's rotations and diagonals (planSlotMap) or its one rotation
+  /// (fullRotation), each doubled input part's rotation, and a level per
+  /// output part but those made of whole-ciphertext rotations alone.
   double mapCost(const std::vector<MapEntry> &entries, int64_t inExtent,
                  int64_t outExtent) const {
-    double cost = double(partsFor(outExtent)) * kLevelCost;
-    std::set<int64_t> doubled;
-    forEachBlock(entries, inExtent, outExtent,
-                 [&](int64_t, int64_t in, const std::vector<MapEntry> &block) {
-                   SlotMapPlan plan = planSlotMap(
-                       slots, partExtent(inExtent, size_t(in)), block);
-                   cost += double(plan.rotations) +
-                           double(plan.diagonals) * kDiagonalCost;
-                   if (plan.doubled)
-                     doubled.insert(in);
-                 });
-    return cost + double(doubled.size());
+    double cost = 0;
+    std::set<int64_t> doubled, rotated, multiplied;
+    forEachBlock(
+        entries, inExtent, outExtent,
+        [&](int64_t out, int64_t in, const std::vector<MapEntry> &block) {
+          if (std::optional<int64_t> k = fullRotation(block)) {
+            cost += *k != 0;
+            rotated.insert(out);
+            return;
+          }
+          multiplied.insert(out);
+          SlotMapPlan plan =
+              planSlotMap(slots, partExtent(inExtent, size_t(in)), block);
+          cost +=
+              double(plan.rotations) + double(plan.diagonals) * kDiagonalCost;
+          if (plan.doubled)
+            doubled.insert(in);
+        });
+    int64_t levelled = partsFor(outExtent);
+    for (int64_t out : rotated)
+      levelled -= !multiplied.count(out);
+    return cost + double(doubled.size()) + double(levelled) * kLevelCost;
   }
 
   /// A layout as a key for the cost caches.
