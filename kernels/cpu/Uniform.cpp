@@ -171,19 +171,41 @@ struct CompressTable {
 };
 constexpr CompressTable kCompress;
 
+/// The reduction of a kept word x (<= the limit < m bound): x - t bound,
+/// t = floor(x m / 2^32), then less bound once more if needed. Where
+/// 2^29 < bound < 2^30 (m is 4 to 7, so x < 8 bound, and 4 bound < 2^32)
+/// three conditional subtractions of 4, 2 and 1 times bound give the same
+/// residue with no products (Halving).
+struct Reduce8 {
+  __m256i m, mOdd, q, q2, q4;
+  bool halving;
+  explicit CERIUM_AVX2 Reduce8(const Rejection &r, uint32_t bound)
+      : m(splat2(r.m)), mOdd(_mm256_srli_epi64(splat2(r.m), 32)),
+        q(splat2(bound)), q2(splat2(bound << 1)), q4(splat2(bound << 2)),
+        halving(r.m >= 4 && r.m <= 7 && bound < (1u << 30)) {}
+};
+
+CERIUM_AVX2 __m256i subtractIfAbove(__m256i x, __m256i k) {
+  return _mm256_min_epu32(x, _mm256_sub_epi32(x, k));
+}
+
 /// Keeps the words of w at most the limit, reduced, at out[filled...]
 /// (writing 8 words: the caller leaves room); returns how many.
-CERIUM_AVX2 unsigned accept8(__m256i w, __m256i limit, __m256i m, __m256i q,
+template <bool Halving>
+CERIUM_AVX2 unsigned accept8(__m256i w, __m256i limit, const Reduce8 &c,
                              uint32_t *out) {
   const __m256i kept = _mm256_cmpeq_epi32(_mm256_min_epu32(w, limit), w);
   const unsigned mask =
       static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(kept)));
-  const __m256i even = _mm256_srli_epi64(_mm256_mul_epu32(w, m), 32);
-  const __m256i odd =
-      _mm256_mul_epu32(_mm256_srli_epi64(w, 32), _mm256_srli_epi64(m, 32));
-  const __m256i t = _mm256_blend_epi32(even, odd, 0xAA);
-  __m256i r = _mm256_sub_epi32(w, _mm256_mullo_epi32(t, q));
-  r = _mm256_min_epu32(r, _mm256_sub_epi32(r, q));
+  __m256i r;
+  if constexpr (Halving) {
+    r = subtractIfAbove(subtractIfAbove(subtractIfAbove(w, c.q4), c.q2), c.q);
+  } else {
+    const __m256i even = _mm256_srli_epi64(_mm256_mul_epu32(w, c.m), 32);
+    const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(w, 32), c.mOdd);
+    const __m256i t = _mm256_blend_epi32(even, odd, 0xAA);
+    r = subtractIfAbove(_mm256_sub_epi32(w, _mm256_mullo_epi32(t, c.q)), c.q);
+  }
   r = _mm256_permutevar8x32_epi32(
       r, _mm256_load_si256(
              reinterpret_cast<const __m256i *>(kCompress.index[mask])));
@@ -191,12 +213,11 @@ CERIUM_AVX2 unsigned accept8(__m256i w, __m256i limit, __m256i m, __m256i q,
   return static_cast<unsigned>(std::popcount(mask));
 }
 
-__attribute__((target("avx2"))) void
-expandUniformAvx2(const uint32_t *key, uint64_t nonce, uint64_t counter,
-                  uint32_t bound, uint32_t *out, size_t n) {
-  const Rejection rule(bound);
-  const __m256i limit = splat2(rule.limit), m = splat2(rule.m),
-                q = splat2(bound);
+template <bool Halving>
+CERIUM_AVX2 void expand8(const uint32_t *key, uint64_t nonce, uint64_t counter,
+                         uint32_t bound, const Rejection &rule,
+                         const Reduce8 &c, uint32_t *out, size_t n) {
+  const __m256i limit = splat2(rule.limit);
   size_t filled = 0;
   while (filled < n) {
     __m256i x[16];
@@ -207,7 +228,7 @@ expandUniformAvx2(const uint32_t *key, uint64_t nonce, uint64_t counter,
     for (int l = 0; l < 8 && filled < n; ++l)
       for (__m256i w : {x[l], x[8 + l]}) {
         if (n - filled >= 8) {
-          filled += accept8(w, limit, m, q, out + filled);
+          filled += accept8<Halving>(w, limit, c, out + filled);
           continue;
         }
         alignas(32) uint32_t words[8];
@@ -215,6 +236,17 @@ expandUniformAvx2(const uint32_t *key, uint64_t nonce, uint64_t counter,
         filled = acceptTail(words, 8, bound, rule, out, filled, n);
       }
   }
+}
+
+__attribute__((target("avx2"))) void
+expandUniformAvx2(const uint32_t *key, uint64_t nonce, uint64_t counter,
+                  uint32_t bound, uint32_t *out, size_t n) {
+  const Rejection rule(bound);
+  const Reduce8 c(rule, bound);
+  if (c.halving)
+    expand8<true>(key, nonce, counter, bound, rule, c, out, n);
+  else
+    expand8<false>(key, nonce, counter, bound, rule, c, out, n);
 }
 
 //===----------------------------------------------------------------------===//
