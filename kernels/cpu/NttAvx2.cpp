@@ -374,6 +374,9 @@ const uint32_t *laneTwiddles(const PrimeTables &t, unsigned logN,
   return entry->data();
 }
 
+/// How far ahead blockStages fetches its lane twiddles, in blocks.
+constexpr size_t kPrefetchBlocks = 8;
+
 /// The six narrowest stages (spans 32 down to 1) in one pass over 64-word
 /// blocks: eight vectors of 8 words; spans 32, 16, 8 between whole vectors
 /// with broadcast twiddles, then the block transposed so that spans 4, 2, 1
@@ -387,6 +390,14 @@ CERIUM_AVX2 void blockStages(uint32_t *a, size_t n, const uint32_t *w,
   const size_t m32 = n / 64, m16 = n / 32, m8 = n / 16, m4 = n / 8;
   for (size_t b = 0; b < m32; ++b, lanes += kLaneTwiddleWords) {
     uint32_t *block = a + 64 * b;
+    // The lane twiddles stream from memory once per transform (each prime
+    // has its own), and a block's loads of them stalled it: fetched
+    // kPrefetchBlocks blocks ahead.
+    if (b + kPrefetchBlocks < m32)
+      for (size_t k = 0; k < kLaneTwiddleWords; k += 16)
+        _mm_prefetch(reinterpret_cast<const char *>(
+                         lanes + kPrefetchBlocks * kLaneTwiddleWords + k),
+                     _MM_HINT_T0);
     __m256i r[8];
     for (int i = 0; i < 8; ++i)
       r[i] = load(block + 8 * i);
