@@ -33,6 +33,21 @@ unsigned maxLogQP128(unsigned logN) {
   }
 }
 
+unsigned maxLogPQ0Encapsulated128(unsigned logN, unsigned weight) {
+  if (weight != 32)
+    return 0;
+  switch (logN) {
+  case 14:
+    return 102;
+  case 15:
+    return 226;
+  case 16:
+    return 494;
+  default:
+    return 0;
+  }
+}
+
 static constexpr unsigned kMaxPrimeBits = modarith::kMaxModulusBits;
 
 static size_t baseCountFor(const ParamSpec &s) {
@@ -281,6 +296,26 @@ ParamsPtr Params::assemble(const ParamSpec &spec, std::vector<uint32_t> q,
           "parameters are below 128-bit security: log2(PQ) = {:.1f} exceeds "
           "{} for N = 2^{} (use fewer levels, a larger ring, or --insecure)",
           logQP, bound, spec.logN));
+    // The key to the sparse secret lives over [P, Q_0] (Q_0: the base's
+    // primes): a sparse secret is secure only under a small modulus.
+    if (spec.encapsulationWeight) {
+      const unsigned sparse =
+          maxLogPQ0Encapsulated128(spec.logN, spec.encapsulationWeight);
+      std::vector<uint32_t> pq0(p);
+      pq0.insert(pq0.end(), q.begin(), q.begin() + P.base);
+      const double logPQ0 = log2Product(pq0);
+      if (sparse == 0)
+        throw Error(fmt::format(
+            "parameters: no 128-bit security bound is known for a sparse "
+            "secret of weight {} at N = 2^{}; use --insecure for tests",
+            spec.encapsulationWeight, spec.logN));
+      if (logPQ0 > sparse)
+        throw Error(fmt::format(
+            "parameters are below 128-bit security: the key to the sparse "
+            "secret (weight {}) has log2(P q_0) = {:.1f} above {} for N = "
+            "2^{} (more key-switching digits make P smaller)",
+            spec.encapsulationWeight, logPQ0, sparse, spec.logN));
+    }
   }
   try {
     P.ctx = std::make_shared<kernels::RnsContext>(spec.logN, all);

@@ -56,6 +56,40 @@ TEST(Params, RejectsInsecureUnlessAsked) {
   EXPECT_THROW(Params::create(spec), Error);
 }
 
+// The key to the sparse secret of encapsulation (weight 32) is an RLWE
+// sample over [P, Q_0]: 128-bit only while log2(P q_0) <= 494 at N = 2^16
+// (scripts/sparse_secret_security.py). 21 levels at 2^59 with three digits
+// pass the standard's log2(PQ) bound but make P too large for it; four
+// digits make P small enough, and the chooser takes those.
+TEST(Params, EncapsulationKeyKeepsItsModulusSmall) {
+  ParamSpec spec;
+  spec.logN = 16;
+  spec.levels = 21;
+  spec.scaleBits = 59;
+  spec.baseBits = 67;
+  spec.dnum = 3;
+  spec.encapsulationWeight = 32;
+  try {
+    Params::create(spec);
+    FAIL() << "expected a security error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "the key to the sparse secret (weight 32) has log2(P q_0)"),
+              std::string::npos)
+        << e.what();
+  }
+  spec.dnum = 4;
+  EXPECT_LE(Params::create(spec)->logPQ0(), 494);
+  ParamsPtr chosen = chooseParams(int64_t(1) << 15, 21, 1e-3, false, 16, 0, 32);
+  EXPECT_GE(chosen->spec().dnum, 4u);
+  EXPECT_LE(chosen->logPQ0(), 494);
+  // No estimate for other weights: refused unless insecure.
+  spec.encapsulationWeight = 64;
+  EXPECT_THROW(Params::create(spec), Error);
+  spec.insecure = true;
+  EXPECT_NO_THROW(Params::create(spec));
+}
+
 TEST(Params, DeterministicAndFingerprinted) {
   ParamSpec spec;
   spec.logN = 12;

@@ -60,6 +60,15 @@ struct ParamSpec {
 /// Lattigo). 0 if N is not in the table.
 unsigned maxLogQP128(unsigned logN);
 
+/// The largest log2(P q_0) at which the sparse-secret encapsulation key
+/// (an RLWE sample under a secret of `weight` nonzero coefficients, over
+/// [P, Q_0]) keeps 128-bit security at N = 2^logN: the largest modulus
+/// scripts/sparse_secret_security.py finds at 133 bits in the HE standard's
+/// cost model (5 bits over 128 for what the model overstates sparse
+/// secrets; docs/architecture.md, "Security of the s -> s' key"). 0 where
+/// no estimate was made (only weight 32 has one).
+unsigned maxLogPQ0Encapsulated128(unsigned logN, unsigned weight);
+
 class Params {
 public:
   /// Builds a parameter set; throws cerium::Error with one line if the spec is
