@@ -70,7 +70,8 @@ def step(what, cmd):
 def op_events(trace_path):
     """The op events of a --profile trace, in execution order."""
     return sorted((e for e in json.load(open(trace_path))["traceEvents"]
-                   if e["ph"] == "X"), key=lambda e: e["ts"])
+                   if e["ph"] == "X" and e["name"] != "evaluation"),
+                  key=lambda e: e["ts"])
 
 
 def layer_instances(events):

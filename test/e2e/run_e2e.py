@@ -418,11 +418,18 @@ def check(outdir, want, bound, what):
 
 
 def check_trace(path, lanes):
-    """A --profile trace: op events named rns.*, one lane (tid) per process."""
+    """A --profile trace: op events named rns.*, one lane (tid) per process,
+    each with one evaluation event spanning its ops."""
     events = json.load(open(path))["traceEvents"]
-    ops = [e for e in events if e["ph"] == "X"]
+    ops = [e for e in events if e["ph"] == "X" and e["name"] != "evaluation"]
     assert ops and all(e["name"].startswith("rns.") and e["dur"] >= 0
                        for e in ops), "malformed --profile trace"
+    spans = {e["tid"]: e for e in events if e["name"] == "evaluation"}
+    assert sorted(spans) == list(range(lanes)), "an evaluation event per lane"
+    for e in ops:
+        span = spans[e["tid"]]
+        assert span["ts"] <= e["ts"] + 1 and e["ts"] + e["dur"] <= span["ts"] + span["dur"] + 1, \
+            "an op event outside its lane's evaluation"
     names = [e for e in events if e["ph"] == "M" and e["name"] == "thread_name"]
     assert sorted(e["tid"] for e in names) == list(range(lanes)), \
         f"--profile trace lanes {[e['tid'] for e in names]}, want {lanes}"

@@ -69,6 +69,17 @@ public:
       }
     };
   }
+  /// The evaluation's span (the schedule's run, between its ops' events),
+  /// with the process's CPU time over it: on a loaded machine the ratio
+  /// says how much of the span the run had the cores.
+  void evaluationStarts() {
+    evaluation.startMs = elapsedMs();
+    cpuStartMs = cpuMs();
+  }
+  void evaluationEnds() {
+    evaluation.ms = elapsedMs() - evaluation.startMs;
+    evaluationCpuMs = cpuMs() - cpuStartMs;
+  }
   /// Ends the progress line and writes the trace: with several processes,
   /// rank 0 writes every rank's events, one lane (tid) per rank.
   void finish(runtime::Communicator &world) {
@@ -76,7 +87,12 @@ public:
       std::fprintf(stderr, "\n");
     if (profilePath.empty())
       return;
-    std::string lane;
+    std::string lane = fmt::format(
+        ",\n{{\"name\": \"evaluation\", \"ph\": \"X\", \"ts\": {:.1f}, "
+        "\"dur\": {:.1f}, \"pid\": 1, \"tid\": {}, \"args\": "
+        "{{\"cpu_ms\": {:.3f}}}}}",
+        evaluation.startMs * 1e3, evaluation.ms * 1e3, world.rank(),
+        evaluationCpuMs);
     for (const Event &e : events)
       lane += fmt::format(
           ",\n{{\"name\": \"{}\", \"ph\": \"X\", "
@@ -103,6 +119,16 @@ public:
   }
 
 private:
+  double elapsedMs() const {
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now() - start)
+        .count();
+  }
+  static double cpuMs() {
+    timespec t{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return double(t.tv_sec) * 1e3 + double(t.tv_nsec) * 1e-6;
+  }
   /// The op's name; a gather says how many bytes it made whole.
   static std::string eventName(mlir::Operation *op) {
     std::string name = op->getName().getStringRef().str();
@@ -162,6 +188,8 @@ private:
   std::string profilePath;
   bool tty, shown = false;
   std::chrono::steady_clock::time_point start;
+  Event evaluation{"evaluation", {}, 0, 0};
+  double cpuStartMs = 0, evaluationCpuMs = 0;
   std::vector<Event> events;
 };
 
@@ -547,9 +575,11 @@ int main(int argc, char **argv) {
       RunObserver observer(profile);
       announce();
       runtime::SectionPlaintexts constants(artifact.constants);
+      observer.evaluationStarts();
       auto outs = runtime::runSchedule(artifact.main(), artifact.params,
                                        *executor, keys.eval, cts,
                                        observer.callback(), link, &constants);
+      observer.evaluationEnds();
       observer.finish(*world);
       auto t2 = std::chrono::steady_clock::now();
       // No output unless every process got through its share (a failure
@@ -730,10 +760,12 @@ int main(int argc, char **argv) {
     // requests has it.
     RunObserver observer(profile);
     schedule.setInputs(cts);
+    observer.evaluationStarts();
     if (streamed)
       schedule.execute(*streamed, observer.callback());
     else
       schedule.execute(keys, observer.callback());
+    observer.evaluationEnds();
     auto outs = schedule.outputs();
     observer.finish(*world);
     // Process 0 writes the outputs only once every process got through its
