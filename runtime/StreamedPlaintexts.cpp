@@ -23,6 +23,10 @@ void forEachStored(mlir::func::FuncOp main, int rank,
   });
 }
 
+/// How many constants the window reads ahead at most: enough to keep the
+/// encodes fed (a copy takes microseconds, an encode far longer).
+constexpr size_t kReadAhead = 32;
+
 size_t largestConstant(mlir::func::FuncOp main) {
   size_t largest = 0;
   forEachStored(main, -1, [&](rns::StoredValuesAttr s) {
@@ -62,7 +66,8 @@ StreamedPlaintexts::StreamedPlaintexts(
         std::memcpy(words->data(), file->payload.data() + from, bytes);
         file->release(from, from + bytes, /*edges=*/true);
         return std::shared_ptr<const Words>(std::move(words));
-      });
+      },
+      kReadAhead);
 }
 
 SlotValueData StreamedPlaintexts::values(mlir::Operation *encode) {

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -34,12 +35,14 @@ public:
   using Load = std::function<std::shared_ptr<const Item>(const Name &)>;
 
   /// `uses` in the order the run asks for them, each item's bytes as held,
-  /// at most `budget` bytes held (the item in use always, whatever its
-  /// size); `load` reads one (on the window's thread).
+  /// at most `budget` bytes and `maxItems` items held (the item in use
+  /// always, whatever its size); `load` reads one (on the window's thread).
+  /// The window is found again at each use, so many small items (constants)
+  /// want a cap on how far ahead it reaches.
   StreamWindow(std::vector<Name> uses, std::map<Name, size_t> bytesOf,
-               size_t budget, Load load)
+               size_t budget, Load load, size_t maxItems = SIZE_MAX)
       : uses(std::move(uses)), bytesOf(std::move(bytesOf)), budget(budget),
-        load(std::move(load)) {
+        maxItems(maxItems), load(std::move(load)) {
     worker = std::thread([this] {
       // One thread: the executor's kernels use the others while it reads.
       omp_set_num_threads(1);
@@ -101,19 +104,21 @@ private:
       // end of the run: a next run starts over from its first use (get()
       // moves the cursor back), and may never come.
       std::vector<Name> window;
+      std::set<Name> inWindow;
       size_t bytes = 0;
       for (size_t i = cursor; i < uses.size(); ++i) {
         const Name &name = uses[i];
-        if (std::find(window.begin(), window.end(), name) != window.end())
+        if (inWindow.count(name))
           continue;
-        if (!window.empty() && bytes + bytesOf.at(name) > budget)
+        if (!window.empty() &&
+            (bytes + bytesOf.at(name) > budget || window.size() == maxItems))
           break;
         window.push_back(name);
+        inWindow.insert(name);
         bytes += bytesOf.at(name);
       }
       for (auto it = held.begin(); it != held.end();) {
-        if (std::find(window.begin(), window.end(), it->first) ==
-            window.end()) {
+        if (!inWindow.count(it->first)) {
           heldTotal -= bytesOf.at(it->first);
           it = held.erase(it);
         } else {
@@ -151,7 +156,7 @@ private:
 
   const std::vector<Name> uses;
   const std::map<Name, size_t> bytesOf;
-  const size_t budget;
+  const size_t budget, maxItems;
   const Load load;
 
   mutable std::mutex mutex;
