@@ -261,18 +261,52 @@ def log2_hypergeom_cdf(N, K, draws, w):
     return mx + math.log2(sum(2.0 ** (t - mx) for t in terms))
 
 
-def dual_hybrid_kz(n, logq, sigma, h, ms, model, k, zeta, w_max):
-    """Best dual-hybrid cost for fixed (k, zeta), over w, beta and m."""
-    lnq = logq * LN2
+def hybrid_setup(n, h, ms, k, zeta, least_zeta):
+    """What both hybrids share for fixed (k, zeta): log2 of the chance that
+    the k dropped coordinates are zero, the dimensions left (n - k, and
+    n - k - zeta in the lattice), the secret's scaled stddev and the
+    (beta, m) grid; None where the split is void."""
     lp = log2_p_zero(n, h, k)
     nk = n - k
     n1 = nk - zeta
-    if lp == -math.inf or n1 < 64 or zeta < 1:
+    if lp == -math.inf or n1 < 64 or zeta < least_zeta:
         return None
     sigma_s = math.sqrt(min(h, nk) / nk)
+    B, M = np.meshgrid(beta_grid(min(ms.max() + n1, 1500)), ms, indexing="ij")
+    return lp, nk, n1, sigma_s, B, M
+
+
+def guesses(h, nk, zeta, w_max):
+    """For each weight w the guess covers: (w, log2 of the candidates with
+    at most w nonzeros among zeta coordinates, log2 of the chance that the
+    secret has at most w there)."""
+    for w in range(0, int(min(w_max, h, zeta)) + 1):
+        log2_C = math.log2(sum(2.0 ** (log2_binom(zeta, j) + j)
+                               for j in range(0, w + 1)))
+        lps = log2_hypergeom_cdf(nk, int(min(h, nk)), zeta, w)
+        if lps != -math.inf:
+            yield w, log2_C, lps
+
+
+def cheaper(best, cost, B, D, M, k, zeta, w, log2p):
+    """`best`, or the cheapest point of `cost` if it is cheaper (log2p: the
+    success probability's log2, a scalar or an array like cost)."""
+    i = np.unravel_index(np.argmin(cost), cost.shape)
+    c = float(cost[i])
+    if best is not None and c >= best["bits"]:
+        return best
+    return dict(bits=c, beta=int(B[i]), d=int(D[i]), m=int(M[i]), k=k,
+                zeta=zeta, w=w, log2p=float(np.broadcast_to(log2p, cost.shape)[i]))
+
+
+def dual_hybrid_kz(n, logq, sigma, h, ms, model, k, zeta, w_max):
+    """Best dual-hybrid cost for fixed (k, zeta), over w, beta and m."""
+    setup = hybrid_setup(n, h, ms, k, zeta, 1)
+    if setup is None:
+        return None
+    lp, nk, n1, sigma_s, B, M = setup
+    lnq = logq * LN2
     ln_c = math.log(sigma_s / sigma)
-    betas = beta_grid(min(ms.max() + n1, 1500))
-    B, M = np.meshgrid(betas, ms, indexing="ij")
     D = M + n1
     ln_l = (D - 1) * ln_delta(B) + (n1 / D) * (lnq + ln_c)
     ln_t2 = 2 * (math.log(sigma) + ln_l - lnq)
@@ -280,21 +314,12 @@ def dual_hybrid_kz(n, logq, sigma, h, ms, model, k, zeta, w_max):
     red = log2_cost(model, B, D)
     red[B > D] = np.inf
     best = None
-    for w in range(0, int(min(w_max, h, zeta)) + 1):
-        log2_C = math.log2(sum(2.0 ** (log2_binom(zeta, j) + j)
-                               for j in range(0, w + 1)))
-        lps = log2_hypergeom_cdf(nk, int(min(h, nk)), zeta, w)
-        if lps == -math.inf:
-            continue
+    for w, log2_C, lps in guesses(h, nk, zeta, w_max):
         # ln(C + 1) / eps^2 samples tell the right candidate from C others.
         log2_N = math.log2(max(1.0, (log2_C + 1) * LN2)) - 2 * log2_eps
         t_red = red + np.maximum(0.0, log2_N - 0.2075 * B)
         cost = np.logaddexp2(t_red, log2_C + log2_N) - lp - lps
-        i = np.unravel_index(np.argmin(cost), cost.shape)
-        c = float(cost[i])
-        if best is None or c < best["bits"]:
-            best = dict(bits=c, beta=int(B[i]), d=int(D[i]), m=int(M[i]),
-                        k=k, zeta=zeta, w=w, log2p=lp + lps)
+        best = cheaper(best, cost, B, D, M, k, zeta, w, lp + lps)
     return best
 
 
@@ -382,16 +407,12 @@ def log2_p_babai(ln_r0, ln_rlast, ln_delta_, sigma):
 
 def primal_hybrid_kz(n, logq, sigma, h, ms, model, k, zeta, w_max):
     """Best primal-hybrid cost for fixed (k, zeta), over w, beta and m."""
-    lnq = logq * LN2
-    lp = log2_p_zero(n, h, k)
-    nk = n - k
-    n1 = nk - zeta
-    if lp == -math.inf or n1 < 64 or zeta < 0:
+    setup = hybrid_setup(n, h, ms, k, zeta, 0)
+    if setup is None:
         return None
-    sigma_s = math.sqrt(min(h, nk) / nk)
+    lp, nk, n1, sigma_s, B, M = setup
+    lnq = logq * LN2
     ln_xi = math.log(sigma / sigma_s)
-    betas = beta_grid(min(ms.max() + n1, 1500))
-    B, M = np.meshgrid(betas, ms, indexing="ij")
     D = M + n1 + 1
     ld = ln_delta(B)
     ln_vol = (M * lnq + n1 * ln_xi + math.log(sigma)) / D
@@ -402,19 +423,10 @@ def primal_hybrid_kz(n, logq, sigma, h, ms, model, k, zeta, w_max):
     red[B > D] = np.inf
     log2_np = np.log2(D * D)  # one nearest-plane call: d^2 operations
     best = None
-    for w in range(0, int(min(w_max, h, zeta)) + 1):
-        log2_C = math.log2(sum(2.0 ** (log2_binom(zeta, j) + j)
-                               for j in range(0, w + 1)))
-        lps = log2_hypergeom_cdf(nk, int(min(h, nk)), zeta, w)
-        if lps == -math.inf:
-            continue
+    for w, log2_C, lps in guesses(h, nk, zeta, w_max):
         # Meet in the middle: about sqrt(C) nearest-plane calls.
         cost = np.logaddexp2(red, log2_C / 2 + log2_np) - lp - lps - lpnp
-        i = np.unravel_index(np.argmin(cost), cost.shape)
-        c = float(cost[i])
-        if best is None or c < best["bits"]:
-            best = dict(bits=c, beta=int(B[i]), d=int(D[i]), m=int(M[i]),
-                        k=k, zeta=zeta, w=w, log2p=lp + lps + float(lpnp[i]))
+        best = cheaper(best, cost, B, D, M, k, zeta, w, lp + lps + lpnp)
     return best
 
 

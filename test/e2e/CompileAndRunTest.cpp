@@ -348,6 +348,17 @@ DigitsRun prepareDigits(const char *source, mlir::MLIRContext &context,
   return r;
 }
 
+// Two layers and a polynomial: plaintext constants (kept by a device, or
+// read from an artifact).
+const char *const kLayersWithConstants = R"(
+weights w = load("digits.safetensors");
+fn main(x: cipher[64]) -> cipher[10] {
+  let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
+  h = poly(h, [0, 0.5, 0.125], range = [-8, 8]);
+  return linear(h, w["fc2.weight"], w["fc2.bias"]);
+}
+)";
+
 // Plaintext constants are stored compactly (f32, one period after leading
 // zeros) and expanded right before encoding: the schedule must produce the
 // same ciphertexts, bit for bit, as with every slot stored as a double (the
@@ -405,16 +416,7 @@ fn main(x: cipher[64]) -> (cipher[10], cipher[1]) {
 TEST(CompileAndRun, ConstantsFromTheArtifactAreBitIdentical) {
   CERIUM_SEEDED_PRNG(prng);
   mlir::MLIRContext context;
-  DigitsRun r = prepareDigits(R"(
-weights w = load("digits.safetensors");
-fn main(x: cipher[64]) -> (cipher[10], cipher[1]) {
-  let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
-  h = poly(h, [0, 0.5, 0.125], range = [-8, 8]);
-  let y = linear(h, w["fc2.weight"], w["fc2.bias"]);
-  return (y, sum(y));
-}
-)",
-                              context, prng);
+  DigitsRun r = prepareDigits(kLayersWithConstants, context, prng);
   auto want = runtime::runSchedule(r.c.main(), r.c.params, *r.backend,
                                    r.keys.eval, r.cts);
   Artifact a = makeArtifact(r.c);
@@ -755,16 +757,6 @@ private:
 };
 
 } // namespace
-
-// Two layers and a polynomial: plaintext constants a device keeps.
-const char *const kLayersWithConstants = R"(
-weights w = load("digits.safetensors");
-fn main(x: cipher[64]) -> cipher[10] {
-  let h = linear(x, w["fc1.weight"], w["fc1.bias"]);
-  h = poly(h, [0, 0.5, 0.125], range = [-8, 8]);
-  return linear(h, w["fc2.weight"], w["fc2.bias"]);
-}
-)";
 
 // A device keeps each plaintext constant after its first use, as encoded
 // limbs or as the integer coefficients of one period expanded at each use
