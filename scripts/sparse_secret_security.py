@@ -336,36 +336,9 @@ def dual_hybrid(n, logq, sigma, h, m_max, model, w_max=16):
         (T_BKZ * max(1, N / 2^(0.2075 beta)) + C * N) / (p_k * Pr[wt <= w]).
     k and zeta: a coarse grid, then a finer one around its best point.
     """
-    ms = m_grid(m_max, 60)
-    sparse = h < n * 2 / 3 - 1
-    ks = (np.unique(np.linspace(0, n - h - 1, 17).round()).astype(int)
-          if sparse else np.array([0]))
-
-    def zetas(nk, lo=8, hi=None, pts=16):
-        hi = max(lo + 1, (nk - 64) if hi is None else hi)
-        return np.unique(np.geomspace(lo, hi, pts).round()).astype(int)
-
-    best = None
-    for k in ks:
-        for z in zetas(n - int(k)):
-            r = dual_hybrid_kz(n, logq, sigma, h, ms, model, int(k), int(z),
-                               w_max)
-            if r is not None and (best is None or r["bits"] < best["bits"]):
-                best = r
-    if best is None:
-        return None
-    # Refine around the coarse optimum.
-    kstep = (ks[1] - ks[0]) if len(ks) > 1 else 0
-    k0, z0 = best["k"], best["zeta"]
-    kf = (np.unique(np.clip(np.linspace(k0 - kstep, k0 + kstep, 9).round(),
-                            0, n - h - 1)).astype(int) if kstep else [0])
-    for k in kf:
-        for z in zetas(n - int(k), max(2, int(z0 / 1.6)), int(z0 * 1.6), 9):
-            r = dual_hybrid_kz(n, logq, sigma, h, ms, model, int(k), int(z),
-                               w_max)
-            if r is not None and r["bits"] < best["bits"]:
-                best = r
-    return best
+    return hybrid_search(
+        lambda ms, k, z: dual_hybrid_kz(n, logq, sigma, h, ms, model, k, z,
+                                        w_max), n, h, m_max, 8, m_points=60)
 
 
 _NP_TABLE = {}
@@ -430,10 +403,10 @@ def primal_hybrid_kz(n, logq, sigma, h, ms, model, k, zeta, w_max):
     return best
 
 
-def hybrid_search(attack_kz, n, h, m_max, zeta_lo):
+def hybrid_search(attack_kz, n, h, m_max, zeta_lo, m_points=40):
     """Minimize attack_kz(ms, k, zeta) over k (dropped) and zeta (guessed):
     a coarse grid, then a finer one around its best point."""
-    ms = m_grid(m_max, 40)
+    ms = m_grid(m_max, m_points)
     sparse = h < n * 2 / 3 - 1
     ks = (np.unique(np.linspace(0, n - h - 1, 17).round()).astype(int)
           if sparse else np.array([0]))
