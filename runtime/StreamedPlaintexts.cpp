@@ -77,6 +77,8 @@ SlotValueData StreamedPlaintexts::values(mlir::Operation *encode) {
     return "the plaintext constant at byte " +
            std::to_string(stored.getOffset()) + " of the constant section";
   });
+  if (stored.getBytes() > words.size() * 8) // readArtifact refuses this
+    throw Error("internal error: a plaintext constant longer than its place");
   return {words.data(), size_t(stored.getCount()), stored.getF32()};
 }
 

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 
 namespace cerium {
 
@@ -195,6 +196,11 @@ Artifact makeArtifact(Compilation &lowered) {
 }
 
 void writeArtifact(const std::string &path, Artifact &a) {
+  // Its encodes name places in the file it came from (and its reference
+  // may not be parsed): it is that file.
+  if (a.file)
+    throw Error("internal error: an artifact read from a file is written "
+                "again");
   ByteWriter w;
   a.params->serialize(w);
   putTensors(w, a.inputs);
@@ -313,9 +319,14 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   if (!a.main()->hasAttr("rns.arena_limbs"))
     r.fail("the program is not a planned rns schedule (recompile it with "
            "this cerium-cc)");
-  // The runtime reads each constant where its encode says, unchecked.
+  // The runtime reads each constant where its encode says, unchecked, and
+  // streams them by place: one place, one constant.
+  std::map<uint64_t, mlir::Attribute> places;
   a.program->walk([&](rns::EncodeOp e) {
     auto stored = mlir::dyn_cast<rns::StoredValuesAttr>(e.getValues());
+    if (stored &&
+        places.try_emplace(stored.getOffset(), stored).first->second != stored)
+      r.fail("two plaintext constants of different sizes at one place");
     if (stored &&
         (stored.getOffset() % 8 ||
          stored.getCount() > a.constants.size() / (stored.getF32() ? 4 : 8) ||

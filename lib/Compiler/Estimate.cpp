@@ -85,6 +85,9 @@ int64_t limbsOf(mlir::Value v) {
 /// (ckks::Encoder::period over the encoder's slot count): its 2q integer
 /// coefficients are what a compact constant holds and transforms.
 uint64_t encoderPeriod(rns::EncodeOp enc, const ckks::Params &p) {
+  if (!enc.getStoredValues().data)
+    throw Error("--estimate reads a program's constants, which lie in an "
+                "artifact's constant section here");
   const int64_t end = slotValueEnd(enc.getStoredValues(), enc.getOffset(),
                                    enc.getCount(), enc.getComplex());
   return ckks::Encoder::period(

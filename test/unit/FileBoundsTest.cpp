@@ -209,18 +209,22 @@ TEST_F(FileBounds, ArtifactShapesMustFitTheSlots) {
 
 // An encode names its values by place in the constant section, which the
 // runtime reads unchecked: the reader refuses a place outside it (or not
-// 8-byte aligned), however the numbers were made to overflow.
+// 8-byte aligned), however the numbers were made to overflow, and two
+// constants of different sizes at one place.
 TEST_F(FileBounds, ArtifactConstantsMustLieInTheSection) {
   mlir::MLIRContext context;
   loadCompilerDialects(context);
-  auto artifact = [&](const std::string &stored) {
+  // Each value encoded by one rns.encode (inline values are moved to the
+  // section when the artifact is written).
+  auto artifact = [&](const std::vector<std::string> &values) {
+    std::string body;
+    for (size_t i = 0; i < values.size(); ++i)
+      body += "  %" + std::to_string(i) + " = rns.encode " + values[i] +
+              " level 0 degree 1 : !rns.limbs<0>\n";
     Artifact a;
     a.params = params;
     a.program = mlir::parseSourceString<mlir::ModuleOp>(
-        "func.func @main() attributes {rns.arena_limbs = 1 : i64} {\n"
-        "  %0 = rns.encode " +
-            stored +
-            " level 0 degree 1 : !rns.limbs<0>\n"
+        "func.func @main() attributes {rns.arena_limbs = 1 : i64} {\n" + body +
             "  return\n}\n",
         mlir::ParserConfig(&context));
     a.reference = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
@@ -229,13 +233,23 @@ TEST_F(FileBounds, ArtifactConstantsMustLieInTheSection) {
     return std::make_pair(p, errorOf([&] { readArtifact(p, context); }));
   };
   for (const char *stored :
-       {"stored<1 x f64 at 0>", "stored<2 x f32 at 8>",
-        "stored<1 x f64 at 4>", "stored<2305843009213693952 x f64 at 0>",
+       {"stored<1 x f64 at 0>", "stored<2 x f32 at 8>", "stored<1 x f64 at 4>",
+        "stored<2305843009213693952 x f64 at 0>",
         "stored<1 x f64 at 18446744073709551608>"}) {
-    auto [p, error] = artifact(stored);
+    auto [p, error] = artifact({stored});
     expectOneLine(error, p,
                   "a plaintext constant lies outside the constant section");
   }
+  // Constants are streamed by place: two of different sizes at one place
+  // (the moved [1.0] is 1 x f64 at 0) would read past the one read there.
+  auto [p, error] = artifact({"[1.0]", "stored<2 x f32 at 0>"});
+  expectOneLine(error, p,
+                "two plaintext constants of different sizes at one place");
+  // The same constant twice is fine (the reader goes on to the schedule,
+  // which this one lacks).
+  EXPECT_EQ(artifact({"[1.0]", "stored<1 x f64 at 0>"})
+                .second.find("plaintext constant"),
+            std::string::npos);
 }
 
 TEST_F(FileBounds, SafetensorsSizesAreBoundedByTheFile) {

@@ -670,9 +670,11 @@ int main(int argc, char **argv) {
       // than a key's reading and expansion), in the room the keys leave,
       // at least the least window and at most 64 MiB (enough to read
       // ahead).
-      const size_t constantBytes = artifact.constants.size();
+      // (A file read by copy holds them already: residentBytes counts it.)
+      const size_t constantBytes =
+          artifact.file->mapped ? artifact.constants.size() : 0;
       size_t constantsHeld = constantBytes;
-      if (fixed + constantBytes + keyBytes > limit && artifact.file->mapped) {
+      if (fixed + constantBytes + keyBytes > limit) {
         const size_t least =
             runtime::StreamedPlaintexts::minimumBudget(artifact.main());
         const size_t room =

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <complex>
 #include <cstdint>
 #include <limits>
@@ -165,8 +166,10 @@ inline uint64_t encoderSlots(int64_t end, uint64_t programSlots) {
   return std::max(programSlots, std::bit_ceil(uint64_t(end)));
 }
 
-/// The stored period as doubles.
+/// The stored period as doubles (values with their data: not a verifier's
+/// shape-only view).
 inline std::vector<double> storedSlotValues(SlotValueData values) {
+  assert(values.data && "slot values without their data");
   if (values.f32) {
     const auto *f = static_cast<const float *>(values.data);
     return std::vector<double>(f, f + values.count);
@@ -193,6 +196,7 @@ inline std::vector<double> expandSlotValues(SlotValueData values,
 inline std::vector<std::complex<double>>
 expandComplexSlotValues(SlotValueData values, std::optional<int64_t> offset,
                         std::optional<int64_t> count) {
+  assert(values.data && "slot values without their data");
   const size_t period = size_t(slotPeriod(values, true));
   const size_t begin = size_t(offset.value_or(0));
   const size_t n = size_t(count.value_or(int64_t(period)));

@@ -130,9 +130,12 @@ public:
   /// Runs every op and waits for the backend to finish. On a device
   /// backend the keys are copied to the device on the first run with a
   /// given EvalKeys object (kept unchanged while runs use it), the second
-  /// run is recorded and later ones replay the recording.
+  /// run is recorded and later ones replay the recording (unless a run
+  /// copied keys or constants past the device budget: setDeviceBudget).
   void execute(const ckks::EvalKeys &keys, const OpObserver &observer = {});
-  /// The same with keys from `keys` (e.g. StreamedKeys).
+  /// The same with keys from `keys` (e.g. StreamedKeys). A device's copies
+  /// belong to the source object: a new set of keys needs a new source
+  /// object (not one made again at the same address).
   void execute(KeySource &keys, const OpObserver &observer = {});
   /// Where the values of constants kept outside the program (#rns.stored)
   /// come from; without a source a run refuses them. Set before running.

@@ -1,5 +1,4 @@
-//===- StreamWindow.h - Items read ahead of a known order of use -*- C++
-//-*-===//
+//===- StreamWindow.h - Items read ahead of a known order of use *- C++ -*-===//
 //
 // cerium-run --memory-limit: what does not fit (switching keys, plaintext
 // constants) stays in its mapped file and is read ahead of use. The
