@@ -1289,12 +1289,10 @@ ckks::KeySelection keySelection(func::FuncOp main, int rank) {
     selection.galois[g] = Keep::Nothing;
   main.walk([&](rns::KeySwitchOp k) {
     Keep need = Keep::All; // unmarked or on this rank
-    if (auto on = k->getAttr("rns.on")) {
-      if (isa<StringAttr>(on))
-        need = Keep::OwnLimbs;
-      else if (cast<IntegerAttr>(on).getInt() != rank)
-        need = Keep::Nothing;
-    }
+    if (!runsOn(k, rank))
+      need = Keep::Nothing;
+    else if (isa_and_nonnull<StringAttr>(k->getAttr("rns.on")))
+      need = Keep::OwnLimbs;
     ckks::KeyName name = keyName(k);
     Keep *slot = &selection.relin;
     if (name.kind == ckks::KeyName::Kind::Galois)
@@ -1326,6 +1324,11 @@ std::set<ckks::KeyName> reusedKeys(func::FuncOp main) {
     if (double(r.total) >= kReusedKeyFactor * double(r.largest))
       reused.insert(name);
   return reused;
+}
+
+bool runsOn(Operation *op, int rank) {
+  auto on = op->getAttrOfType<IntegerAttr>("rns.on");
+  return !on || on.getInt() == rank;
 }
 
 int64_t scheduleRanks(func::FuncOp main) {

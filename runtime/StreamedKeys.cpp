@@ -39,9 +39,8 @@ StreamedKeys::StreamedKeys(mlir::func::FuncOp main, int rank,
   std::map<ckks::KeyName, size_t> bytesOf;
   main.walk([&](rns::KeySwitchOp k) {
     // Only the key switches this process runs (rns-partition).
-    if (auto on = k->getAttrOfType<mlir::IntegerAttr>("rns.on"))
-      if (on.getInt() != rank)
-        return;
+    if (!runsOn(k, rank))
+      return;
     ckks::KeyName name = keyName(k);
     if (!file->has(name))
       throw Error("the evaluation keys hold no " + name.describe().substr(4));

@@ -15,9 +15,8 @@ namespace {
 void forEachStored(mlir::func::FuncOp main, int rank,
                    llvm::function_ref<void(rns::StoredValuesAttr)> f) {
   main.walk([&](rns::EncodeOp e) {
-    if (auto on = e->getAttrOfType<mlir::IntegerAttr>("rns.on"))
-      if (rank >= 0 && on.getInt() != rank)
-        return;
+    if (rank >= 0 && !runsOn(e, rank))
+      return;
     if (auto stored = mlir::dyn_cast<rns::StoredValuesAttr>(e.getValues()))
       f(stored);
   });
@@ -49,8 +48,8 @@ size_t StreamedPlaintexts::minimumBudget(mlir::func::FuncOp main) {
 
 StreamedPlaintexts::StreamedPlaintexts(
     mlir::func::FuncOp main, int rank,
-    std::shared_ptr<const MappedContainer> file, size_t sectionOffset,
-    size_t budgetBytes) {
+    std::shared_ptr<const MappedContainer> file,
+    std::span<const uint8_t> section, size_t budgetBytes) {
   std::vector<uint64_t> uses;
   std::map<uint64_t, size_t> bytesOf;
   forEachStored(main, rank, [&](rns::StoredValuesAttr s) {
@@ -60,10 +59,13 @@ StreamedPlaintexts::StreamedPlaintexts(
   const size_t reading = readingBytes(largestConstant(main));
   window = std::make_unique<StreamWindow<uint64_t, Words>>(
       std::move(uses), bytesOf, budgetBytes - std::min(budgetBytes, reading),
-      [file, sectionOffset, bytesOf](uint64_t offset) {
-        const size_t bytes = bytesOf.at(offset), from = sectionOffset + offset;
+      [file, section, bytesOf](uint64_t offset) {
+        const size_t bytes = bytesOf.at(offset);
         auto words = std::make_shared<Words>((bytes + 7) / 8);
-        std::memcpy(words->data(), file->payload.data() + from, bytes);
+        std::memcpy(words->data(), section.data() + offset, bytes);
+        // Where the copy came from, as payload bytes.
+        const size_t from =
+            size_t(section.data() - file->payload.data()) + offset;
         file->release(from, from + bytes, /*edges=*/true);
         return std::shared_ptr<const Words>(std::move(words));
       },

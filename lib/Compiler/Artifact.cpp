@@ -308,7 +308,6 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   const uint64_t constantsHash = r.get<uint64_t>();
   const uint64_t constantsSize = r.get<uint64_t>();
   r.align(8);
-  a.constantsOffset = r.position();
   a.constants = r.getBytesInPlace(constantsSize);
   r.expectEnd();
   a.fingerprint =
@@ -324,13 +323,13 @@ Artifact readArtifact(const std::string &path, mlir::MLIRContext &context) {
   std::map<uint64_t, mlir::Attribute> places;
   a.program->walk([&](rns::EncodeOp e) {
     auto stored = mlir::dyn_cast<rns::StoredValuesAttr>(e.getValues());
-    if (stored &&
-        places.try_emplace(stored.getOffset(), stored).first->second != stored)
+    if (!stored)
+      return;
+    if (places.try_emplace(stored.getOffset(), stored).first->second != stored)
       r.fail("two plaintext constants of different sizes at one place");
-    if (stored &&
-        (stored.getOffset() % 8 ||
-         stored.getCount() > a.constants.size() / (stored.getF32() ? 4 : 8) ||
-         stored.getOffset() > a.constants.size() - stored.getBytes()))
+    if (stored.getOffset() % 8 ||
+        stored.getCount() > a.constants.size() / (stored.getF32() ? 4 : 8) ||
+        stored.getOffset() > a.constants.size() - stored.getBytes())
       r.fail("a plaintext constant lies outside the constant section");
   });
   // The keys listed are the keys keygen makes: the schedule may switch with

@@ -467,7 +467,7 @@ TEST(CompileAndRun, ConstantsFromTheArtifactAreBitIdentical) {
   runtime::StreamedPlaintexts streamed(back.main(), 0,
                                        std::shared_ptr<const MappedContainer>(
                                            back.file, back.file->mapped.get()),
-                                       back.constantsOffset, budget);
+                                       back.constants, budget);
   runtime::ScheduleExecutor executor(back.main(), back.params, *r.backend);
   executor.setPlaintexts(&streamed);
   for (const char *run : {"streamed", "streamed, second run"})

@@ -686,7 +686,7 @@ int main(int argc, char **argv) {
               artifact.main(), world->rank(),
               std::shared_ptr<const MappedContainer>(
                   artifact.file, artifact.file->mapped.get()),
-              artifact.constantsOffset, window);
+              artifact.constants, window);
           constantsHeld = window;
           streamNote = ", plaintexts streamed within " + formatBytes(window) +
                        " (of " + formatBytes(constantBytes) + ")";

@@ -50,12 +50,11 @@ struct Artifact {
   /// fhe dialect, weights folded; parsed from the file at the first
   /// referenceMain().
   mlir::OwningOpRef<mlir::ModuleOp> reference;
-  /// Read from a file: its bytes, the constant section (payload bytes
-  /// [constantsOffset, + constants.size()), 8-byte aligned) and the
-  /// reference program's bytecode, unparsed until asked for.
+  /// Read from a file: its bytes, the constant section (in its payload,
+  /// 8-byte aligned) and the reference program's bytecode, unparsed until
+  /// asked for.
   std::shared_ptr<const ArtifactBytes> file;
   std::span<const uint8_t> constants;
-  size_t constantsOffset = 0;
   /// --target cuda|all: the generated kernels' CUDA C++ and, if nvcc was
   /// found, their fatbin (both empty for --target cpu).
   std::string cudaSource;

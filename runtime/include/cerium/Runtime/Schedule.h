@@ -197,6 +197,11 @@ void forEachConcatCopy(
 /// The number of processes a schedule was partitioned for (1 if none).
 int64_t scheduleRanks(mlir::func::FuncOp main);
 
+/// Whether process `rank` runs `op` (rns-partition's `rns.on`: an op placed
+/// on one process runs there only; a limb-wise or unplaced one on every
+/// process).
+bool runsOn(mlir::Operation *op, int rank);
+
 /// What process `rank` of a partitioned schedule needs of each evaluation
 /// key (whole, its primes' limbs, or nothing): what it loads.
 ckks::KeySelection keySelection(mlir::func::FuncOp main, int rank);

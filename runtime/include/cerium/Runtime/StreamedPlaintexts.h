@@ -21,12 +21,11 @@ namespace cerium::runtime {
 class StreamedPlaintexts : public PlaintextSource {
 public:
   /// The #rns.stored encodes of `main` that process `rank` runs, in order,
-  /// read from the section at payload offset `sectionOffset` of `file`,
-  /// holding at most `budgetBytes` (at least minimumBudget: the caller
-  /// checks that).
+  /// read from `section` (bytes of `file`'s payload), holding at most
+  /// `budgetBytes` (at least minimumBudget: the caller checks that).
   StreamedPlaintexts(mlir::func::FuncOp main, int rank,
                      std::shared_ptr<const MappedContainer> file,
-                     size_t sectionOffset, size_t budgetBytes);
+                     std::span<const uint8_t> section, size_t budgetBytes);
 
   SlotValueData values(mlir::Operation *encode) override;
 
