@@ -287,6 +287,15 @@ double timePerCall(const std::function<void()> &f) {
   return best;
 }
 
+/// Seconds one call of `f` takes, cold: a first use (a table built, pages
+/// faulted in), which timePerCall's warm-up call would hide.
+double secondsOnce(const std::function<void()> &f) {
+  auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
 /// The line through (x1, y1) and (x2, y2), kept non-negative (timing noise
 /// must not make work free).
 Line fit(double x1, double y1, double x2, double y2) {
@@ -358,11 +367,7 @@ double measureDispatch(const ckks::ParamsPtr &params,
   double best = 1e300;
   for (int round = 0; round < 10; ++round) {
     runtime::ScheduleExecutor executor(main, params, *backend);
-    auto start = std::chrono::steady_clock::now();
-    executor.execute(keys);
-    best = std::min(best, std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - start)
-                              .count());
+    best = std::min(best, secondsOnce([&] { executor.execute(keys); }));
   }
   return std::max(best - modelled, 0.0) / double(ops);
 }
@@ -489,7 +494,6 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   // of programs longer than any before (256 and 512 additions; the chains
   // above are 8 long) less a second call.
   {
-    using Clock = std::chrono::steady_clock;
     double grown = 0;
     int longest = 8, added = 0;
     for (int length : {256, 512}) {
@@ -506,9 +510,7 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
         ++turn;
         kernels::Limbs out = view(2, 1);
         std::vector<kernels::ConstLimbs> ins = {view(0, 1), view(1, 1)};
-        auto start = Clock::now();
-        backend->elementwise(prog, {&out, 1}, ins);
-        return std::chrono::duration<double>(Clock::now() - start).count();
+        return secondsOnce([&] { backend->elementwise(prog, {&out, 1}, ins); });
       };
       const double first = once(), again = once();
       grown += std::max(first - again, 0.0);
@@ -576,18 +578,18 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   // A Galois element's first use: its table made, then the call (the best
   // of eight elements not used before, less a call with a known one).
   {
-    using Clock = std::chrono::steady_clock;
     const uint64_t twoN = 2 * uint64_t(n);
     uint64_t g = 5;
     double best = 1e300;
     for (int i = 0; i < 8; ++i) {
       g = g * 5 % twoN; // 25, 125, ...: none timed before
       ++turn;
-      auto start = Clock::now();
-      backend->automorphism(view(2, 1), view(0, 1), uint32_t(g),
-                            kernels::Domain::Ntt);
-      best = std::min(
-          best, std::chrono::duration<double>(Clock::now() - start).count());
+      kernels::Limbs out = view(2, 1);
+      kernels::ConstLimbs in = view(0, 1);
+      best = std::min(best, secondsOnce([&] {
+                        backend->automorphism(out, in, uint32_t(g),
+                                              kernels::Domain::Ntt);
+                      }));
     }
     costs.galoisSetup = std::max(best - costs.automorph.at(1), 0.0);
   }
