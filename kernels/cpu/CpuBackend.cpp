@@ -540,9 +540,10 @@ private:
     }
     for (const Limbs &out : outputs)
       check(first, out);
+    const cpu::ProgramSums sums = cpu::planSums(program);
     parallelWords(first.numLimbs(), first.degree,
                   [&](size_t i, size_t c0, size_t len) {
-                    k.runProgram(program, outputs, inputs, repeats, i,
+                    k.runProgram(program, sums, outputs, inputs, repeats, i,
                                  ctx.modulus(first.primes[i]), c0, len);
                   });
   }
@@ -635,9 +636,7 @@ private:
   }
 
   Reduce64Constants reduceConstants(uint32_t prime) const {
-    const uint32_t p = ctx.modulus(prime);
-    const uint32_t pow32 = static_cast<uint32_t>((uint64_t(1) << 32) % p);
-    return {p, shoupQuotient(1, p), pow32, shoupQuotient(pow32, p)};
+    return cpu::reduce64Constants(ctx.modulus(prime));
   }
 
   static void check(ConstLimbs a, ConstLimbs b) {

@@ -14,6 +14,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace cerium::kernels::cpu {
 
@@ -37,6 +39,35 @@ struct BaseConvertArgs {
 struct Reduce64Constants {
   uint32_t p, oneShoup, pow32, pow32Shoup;
 };
+
+/// The constants of reduce64Shoup for the modulus p.
+inline Reduce64Constants reduce64Constants(uint32_t p) {
+  const uint32_t pow32 = static_cast<uint32_t>((uint64_t(1) << 32) % p);
+  return {p, modarith::shoupQuotient(1, p), pow32,
+          modarith::shoupQuotient(pow32, p)};
+}
+
+/// The sums of products in an ElementwiseProgram: a tree of additions whose
+/// inner results are used once, by the next addition, with at least two
+/// leaves that are products used only there (a matrix-vector product's
+/// rows, a baby-step giant-step sum). Its products and inner additions are
+/// not run one by one, each reduced; its root sums every term in 64-bit
+/// accumulators (residue products are below 2^60) with one reduction per
+/// kLazyAccumulateTerms - 1 terms. Exact residues either way, so the
+/// outputs are the same words.
+struct ProgramSums {
+  static constexpr int32_t kCompute = -1, kFolded = -2;
+  /// Per instruction: kCompute, kFolded (part of a sum) or its sum's index.
+  std::vector<int32_t> role;
+  struct Sum {
+    uint32_t firstProduct, numProducts, firstPlain, numPlains;
+  };
+  std::vector<Sum> sums;
+  /// The registers each product multiplies, and the other terms'.
+  std::vector<std::pair<uint16_t, uint16_t>> products;
+  std::vector<uint16_t> plains;
+};
+ProgramSums planSums(const ElementwiseProgram &program);
 
 struct KernelSet {
   CpuPath path;
@@ -69,7 +100,7 @@ struct KernelSet {
   /// An ElementwiseProgram on words [c0, c0 + len) of limb i of its
   /// operands; input r holds compact limbs where repeats (optional) has
   /// repeats[r] > 1 (RnsBackend::elementwiseRepeated).
-  void (*runProgram)(const ElementwiseProgram &program,
+  void (*runProgram)(const ElementwiseProgram &program, const ProgramSums &sums,
                      std::span<const Limbs> outputs,
                      std::span<const ConstLimbs> inputs,
                      const uint32_t *repeats, size_t i, uint32_t p, size_t c0,
@@ -102,6 +133,16 @@ void innerProductAvx512(uint32_t *out0, uint32_t *out1,
                         const uint32_t *const *x, const uint32_t *const *kb,
                         const uint32_t *const *ka, size_t beta,
                         const Reduce64Constants &c, size_t c0, size_t len);
+/// o[j] = sum_t x[t][j] y[t][j] + sum_t plain[t][j] mod p over words
+/// [c0, c0 + len) (ProgramSums' sums), eight and sixteen lanes at a time.
+void sumOfProductsAvx2(uint32_t *o, const uint32_t *const *x,
+                       const uint32_t *const *y, size_t products,
+                       const uint32_t *const *plain, size_t plains,
+                       const Reduce64Constants &c, size_t c0, size_t len);
+void sumOfProductsAvx512(uint32_t *o, const uint32_t *const *x,
+                         const uint32_t *const *y, size_t products,
+                         const uint32_t *const *plain, size_t plains,
+                         const Reduce64Constants &c, size_t c0, size_t len);
 /// o[j] = x[j] y[j] mod p (ModArith.h's mulProduct), eight lanes at a time;
 /// o may alias x or y.
 void mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,
@@ -124,6 +165,10 @@ void mulShoupAvx512(uint32_t *o, const uint32_t *x, uint32_t w, uint32_t wq,
 /// The generic (portable) forms, for tails the vector code leaves.
 void baseConvertBlockPortable(const BaseConvertArgs &args, size_t c0,
                               size_t len);
+void sumOfProductsPortable(uint32_t *o, const uint32_t *const *x,
+                           const uint32_t *const *y, size_t products,
+                           const uint32_t *const *plain, size_t plains,
+                           const Reduce64Constants &c, size_t c0, size_t len);
 void innerProductPortable(uint32_t *out0, uint32_t *out1,
                           const uint32_t *const *x, const uint32_t *const *kb,
                           const uint32_t *const *ka, size_t beta,

@@ -102,6 +102,13 @@ void innerProductAvx2(uint32_t *out0, uint32_t *out1, const uint32_t *const *x,
   avx2_vec::innerProduct(out0, out1, x, kb, ka, beta, c, c0, len);
 }
 
+void sumOfProductsAvx2(uint32_t *o, const uint32_t *const *x,
+                       const uint32_t *const *y, size_t products,
+                       const uint32_t *const *plain, size_t plains,
+                       const Reduce64Constants &c, size_t c0, size_t len) {
+  avx2_vec::sumOfProducts(o, x, y, products, plain, plains, c, c0, len);
+}
+
 void mulProductsAvx2(uint32_t *o, const uint32_t *x, const uint32_t *y,
                      ProductBarrett c, size_t n) {
   avx2_vec::mulProducts(o, x, y, c, n);
