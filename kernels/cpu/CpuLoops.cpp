@@ -138,15 +138,17 @@ ProgramSums planSums(const ElementwiseProgram &program) {
     while (!stack.empty()) {
       const size_t r = stack.back();
       stack.pop_back();
-      const auto &ins = program.code[r >= numInputs ? r - numInputs : 0];
-      if (is(r, Op::Add) && foldable(r)) {
-        stack.push_back(ins.lhs);
-        stack.push_back(ins.rhs);
-      } else if (is(r, Op::Mul) && foldable(r)) {
-        products.push_back({ins.lhs, ins.rhs});
-      } else {
+      const bool add = is(r, Op::Add), mul = is(r, Op::Mul);
+      if (!(add || mul) || !foldable(r)) {
         plains.push_back(uint16_t(r));
         continue;
+      }
+      const auto &ins = program.code[r - numInputs];
+      if (add) {
+        stack.push_back(ins.lhs);
+        stack.push_back(ins.rhs);
+      } else {
+        products.push_back({ins.lhs, ins.rhs});
       }
       folded.push_back(r - numInputs);
     }
