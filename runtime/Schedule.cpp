@@ -221,7 +221,7 @@ public:
     wholeBudget = budget;
   }
   void setPlaintexts(PlaintextSource *source) { plaintexts = source; }
-  void setDeviceBudget(size_t bytes) { deviceBudget = bytes; }
+  void setDeviceBudget(size_t bytes);
   ConstantBytes constantBytes() const { return keptBytes; }
 
 private:
@@ -388,6 +388,10 @@ private:
   /// A constant past the budget: its coefficients, copied at each use.
   kernels::BackendBuffer constantStaging;
   size_t deviceBudget = SIZE_MAX, deviceKeyBytes = 0;
+  /// Of the budget: what constants may not take (room for this process's
+  /// keys, which every run reuses, and for the staging copy of one key when
+  /// not all of them fit), set by setDeviceBudget from the schedule.
+  size_t keyReserve = 0, keyStagingReserve = 0;
   /// Whether a run copied a key or a constant from the host after the
   /// first (such a run cannot be recorded: what it copies changes).
   bool staged = false;
@@ -401,6 +405,39 @@ private:
   }
 };
 
+void ScheduleExecutor::Impl::setDeviceBudget(size_t bytes) {
+  deviceBudget = bytes;
+  // A key serves every key switch of its name in every run, a constant one
+  // encode per run: keys come first. Each key this process switches with,
+  // as a device holds it: b and a over [P, Q_l] for each digit, l the level
+  // keygen makes it at (the relinearization and s' -> s keys at the top,
+  // s -> s' at 0, a Galois key at the highest level of its uses).
+  const KeyRequirements required = requiredKeys(main);
+  std::map<ckks::KeyName, size_t> keyBytes;
+  main.walk([&](rns::KeySwitchOp k) {
+    if (!runsOn(k, int(rank)))
+      return;
+    const ckks::KeyName name = keyName(k);
+    unsigned level = p->maxLevel();
+    if (name.kind == ckks::KeyName::Kind::ToSparse)
+      level = 0;
+    else if (name.kind == ckks::KeyName::Kind::Galois)
+      level = required.galois.at(name.galois);
+    keyBytes[name] = 2 * p->digitCount(level) *
+                     (p->numP() + p->qCount(level)) * p->degree() *
+                     sizeof(uint32_t);
+  });
+  size_t all = 0, largest = 0;
+  for (const auto &[name, held] : keyBytes) {
+    all += held;
+    largest = std::max(largest, held);
+  }
+  // When not all keys fit, one at a time goes through the staging buffers,
+  // which take up to the largest key's bytes.
+  keyStagingReserve = all > bytes ? largest : 0;
+  keyReserve = std::min(all, bytes - std::min(bytes, keyStagingReserve));
+}
+
 std::vector<const uint32_t *>
 ScheduleExecutor::Impl::deviceKey(const ckks::KeyName &name,
                                   const ckks::SwitchingKey &key) {
@@ -410,7 +447,7 @@ ScheduleExecutor::Impl::deviceKey(const ckks::KeyName &name,
     size_t bytes = 0;
     for (const auto &digit : key.digits)
       bytes += digit.size() * 4;
-    if (deviceKeptBytes() + bytes > deviceBudget) {
+    if (deviceKeptBytes() + keyStagingReserve + bytes > deviceBudget) {
       // Past the budget: through the staging buffers, one per digit (the
       // copies are ordered after the kernels still reading them).
       staged = true;
@@ -906,11 +943,15 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   bool whole = constantForm == DeviceConstants::Whole ||
                (constantForm == DeviceConstants::Auto &&
                 keptBytes.whole + keptBytes.compact + words * 4 <= wholeBudget);
-  // Within the device's budget a constant is kept (whole if it fits so);
-  // past it, its coefficients go through the staging buffer at each use.
-  if (whole && deviceKeptBytes() + words * 4 > deviceBudget)
+  // Within the device's budget less the keys' reserve a constant is kept
+  // (whole if it fits so); past it, its coefficients go through the
+  // staging buffer at each use.
+  const size_t constantRoom =
+      deviceBudget - std::min(deviceBudget, keyReserve + keyStagingReserve);
+  const size_t constantsKept = keptBytes.whole + keptBytes.compact;
+  if (whole && constantsKept + words * 4 > constantRoom)
     whole = false;
-  if (!whole && deviceKeptBytes() + 8 * coefficients.size() > deviceBudget) {
+  if (!whole && constantsKept + 8 * coefficients.size() > constantRoom) {
     staged = true;
     ++keptBytes.stagedCount;
     if (constantStaging.size() < 2 * coefficients.size())

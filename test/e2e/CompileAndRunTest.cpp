@@ -621,8 +621,11 @@ public:
   uint32_t *allocate(size_t words) override { return cpu.allocate(words); }
   void deallocate(uint32_t *words) override { cpu.deallocate(words); }
   void copyFromHost(uint32_t *dst, const uint32_t *src, size_t words) override {
+    copiedWords += words;
     cpu.copyFromHost(dst, src, words);
   }
+  /// Words copied from the host so far (inputs, keys, constants).
+  size_t copiedWords = 0;
   void copyToHost(uint32_t *dst, const uint32_t *src, size_t words) override {
     cpu.copyToHost(dst, src, words);
   }
@@ -776,12 +779,16 @@ TEST(CompileAndRun, DeviceConstantsWholeOrCompactAreBitIdentical) {
 
   using Form = runtime::ScheduleExecutor::DeviceConstants;
   HostAsDevice device(*r.backend);
+  // The bytes the last run copied from the host.
+  size_t lastRunCopied = 0;
   auto held = [&](Form form, size_t budget, size_t deviceBudget = SIZE_MAX) {
     runtime::ScheduleExecutor executor(c.main(), c.params, device);
     executor.setDeviceConstants(form, budget);
     executor.setDeviceBudget(deviceBudget);
     for (int run = 0; run < 3; ++run) {
+      const size_t before = device.copiedWords;
       auto outs = executor.run(keys.eval, cts);
+      lastRunCopied = (device.copiedWords - before) * sizeof(uint32_t);
       EXPECT_EQ(outs.size(), expected.size());
       for (size_t i = 0; i < outs.size() && i < expected.size(); ++i)
         EXPECT_TRUE(outs[i].value.data == expected[i].value.data)
@@ -808,10 +815,31 @@ TEST(CompileAndRun, DeviceConstantsWholeOrCompactAreBitIdentical) {
   auto none = held(Form::Auto, SIZE_MAX, 0);
   EXPECT_EQ(none.wholeCount + none.compactCount, 0);
   EXPECT_GE(none.stagedCount, 3 * whole.wholeCount);
-  auto some = held(Form::Auto, SIZE_MAX, compact.compact / 2);
+  const size_t noneCopied = lastRunCopied;
+  // Keys come first: a budget of the keys' bytes (as a device holds them,
+  // b and a) and half the compact constants keeps every key and half the
+  // constants; one of the keys' bytes alone keeps no constant at all.
+  size_t keyBytes = 0;
+  auto count = [&](const ckks::SwitchingKey &key) {
+    for (const auto &digit : key.digits)
+      keyBytes += digit.size() * sizeof(uint32_t);
+  };
+  if (keys.eval.relin)
+    count(*keys.eval.relin);
+  for (const auto &[g, key] : keys.eval.galois)
+    count(key);
+  ASSERT_GT(keyBytes, 0u);
+  auto some = held(Form::Auto, SIZE_MAX, keyBytes + compact.compact / 2);
   EXPECT_GT(some.compactCount, 0);
   EXPECT_GT(some.stagedCount, 0);
   EXPECT_LE(some.compact, compact.compact / 2);
+  auto keysOnly = held(Form::Auto, SIZE_MAX, keyBytes);
+  EXPECT_EQ(keysOnly.wholeCount + keysOnly.compactCount, 0);
+  EXPECT_GE(keysOnly.stagedCount, 3 * whole.wholeCount);
+  // ... and no key is copied again: a run copies at least every key's
+  // bytes less than with nothing kept (where each key is copied at each
+  // use).
+  EXPECT_LE(lastRunCopied + keyBytes, noneCopied);
 }
 
 // The same device paths in a run over two processes (two threads here, each

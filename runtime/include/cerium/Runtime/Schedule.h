@@ -162,8 +162,10 @@ public:
     int stagedCount = 0;
   };
   ConstantBytes deviceConstantBytes() const;
-  /// What a device backend may keep besides the arena: keys (in order of
-  /// first use) and constants are kept while they fit, and one past it is
+  /// What a device backend may keep besides the arena: keys first (in
+  /// order of first use; constants never take the room this process's keys
+  /// need, nor, when not all keys fit, the room of the staging copy of the
+  /// largest), then constants while they fit; a key or constant past it is
   /// copied from the host at each use (the run is then not recorded).
   /// Unbounded by default.
   void setDeviceBudget(size_t bytes);
