@@ -12,6 +12,8 @@
 #include "TestSupport.h"
 
 #include "cerium/kernels/CpuBackend.h"
+// planSums: which sums the CPU backend runs lazily.
+#include "../../kernels/cpu/CpuKernels.h"
 
 #include <cstdlib>
 #include <limits>
@@ -414,145 +416,163 @@ TEST(CpuPaths, CompactConstantsReadInKernelsMatchSpreadOnes) {
 // value is an output or a product is used twice (neither is folded).
 TEST(CpuPaths, SumsOfProductsMatchExactArithmetic) {
   CERIUM_SEEDED_PRNG(prng);
-  const unsigned logN = 11;
-  RnsContext ctx(logN, mixedPrimes(logN));
-  const size_t n = ctx.degree(), limbs = ctx.numPrimes();
-  std::vector<uint32_t> ids(limbs);
-  std::iota(ids.begin(), ids.end(), 0);
-  Data data{ctx, prng};
-  using Op = ElementwiseProgram::Opcode;
-  const uint16_t inputs = 12;
-  ElementwiseProgram program;
-  program.numInputs = inputs;
-  program.numLimbs = limbs;
-  for (int c = 0; c < 2; ++c)
-    for (size_t i = 0; i < limbs; ++i) {
-      const uint32_t p = ctx.modulus(ids[i]);
-      program.constants.push_back(prng.uniformBelow(p));
-      program.constantsShoup.push_back(
-          modarith::shoupQuotient(program.constants.back(), p));
-    }
-  auto emit = [&](Op op, uint16_t lhs, uint16_t rhs) {
-    program.code.push_back({op, lhs, rhs});
-    return uint16_t(inputs + program.code.size() - 1);
-  };
-  // Input 0 holds p - 1 and p - 2: products near 2^60, so a sum that
-  // missed a reduction would pass 2^64.
-  bool extreme = false;
-  auto input = [&] {
-    return extreme ? uint16_t(0) : uint16_t(prng.uniformBelow(inputs));
-  };
-  // A sum of `products` products of random inputs, the first few terms
-  // inputs and Shoup products instead; returns its register and the
-  // register of its partial sum after `tap` terms.
-  auto sum = [&](size_t products, size_t plains, size_t tap, uint16_t *tapped) {
-    uint16_t acc = emit(Op::Mul, input(), input());
-    for (size_t t = 1; t < products + plains; ++t) {
-      const uint16_t term =
-          t <= plains
-              ? (t % 2 ? input()
-                       : emit(Op::MulConstant, input(), uint16_t(t % 2)))
-              : emit(Op::Mul, input(), input());
-      acc = emit(Op::Add, term, acc);
-      if (t == tap && tapped)
-        *tapped = acc;
-    }
-    return acc;
-  };
-  std::vector<uint16_t> outputs;
-  for (int g = 0; g < 3; ++g)
-    outputs.push_back(sum(8, 0, 0, nullptr));
-  outputs.push_back(sum(8, 14, 0, nullptr));
-  outputs.push_back(sum(40, 3, 0, nullptr));
-  extreme = true;
-  outputs.push_back(sum(40, 3, 0, nullptr));
-  extreme = false;
-  uint16_t partial = 0;
-  outputs.push_back(sum(17, 0, 6, &partial));
-  outputs.push_back(partial);
-  // A product used twice: a term of two sums, reduced on its own.
-  const uint16_t shared = emit(Op::Mul, input(), input());
-  outputs.push_back(emit(Op::Add, emit(Op::Add, shared, emit(Op::Mul, 0, 1)),
-                         emit(Op::Mul, 2, 3)));
-  outputs.push_back(emit(Op::Sub, emit(Op::Add, shared, emit(Op::Mul, 4, 5)),
-                         emit(Op::Negate, 6, 0)));
-  program.outputs = outputs;
-
-  std::vector<std::vector<uint32_t>> in;
-  for (size_t r = 0; r < inputs; ++r)
-    in.push_back(data.random(ids, r == 0));
-  // Exact arithmetic, element by element.
-  std::vector<uint32_t> want(outputs.size() * limbs * n);
-  std::vector<uint64_t> reg(program.numRegisters());
-  for (size_t i = 0; i < limbs; ++i) {
-    const uint64_t p = ctx.modulus(ids[i]);
-    for (size_t j = 0; j < n; ++j) {
-      for (size_t r = 0; r < inputs; ++r)
-        reg[r] = in[r][i * n + j];
-      for (size_t k = 0; k < program.code.size(); ++k) {
-        const auto &ins = program.code[k];
-        const uint64_t x = reg[ins.lhs], y = reg[ins.rhs];
-        uint64_t &o = reg[inputs + k];
-        switch (ins.op) {
-        case Op::Add:
-          o = (x + y) % p;
-          break;
-        case Op::Sub:
-          o = (x + p - y) % p;
-          break;
-        case Op::Mul:
-          o = x * y % p;
-          break;
-        case Op::Negate:
-          o = (p - x) % p;
-          break;
-        case Op::MulConstant:
-          o = x * program.constants[ins.rhs * limbs + i] % p;
-          break;
-        }
+  // Rings of 4 and 8 words too: the vector forms' tails (fewer words than
+  // a vector's lanes).
+  for (unsigned logN : {2u, 3u, 11u}) {
+    SCOPED_TRACE("logN " + std::to_string(logN));
+    RnsContext ctx(logN, mixedPrimes(logN));
+    const size_t n = ctx.degree(), limbs = ctx.numPrimes();
+    std::vector<uint32_t> ids(limbs);
+    std::iota(ids.begin(), ids.end(), 0);
+    Data data{ctx, prng};
+    using Op = ElementwiseProgram::Opcode;
+    const uint16_t inputs = 12;
+    ElementwiseProgram program;
+    program.numInputs = inputs;
+    program.numLimbs = limbs;
+    for (int c = 0; c < 2; ++c)
+      for (size_t i = 0; i < limbs; ++i) {
+        const uint32_t p = ctx.modulus(ids[i]);
+        program.constants.push_back(prng.uniformBelow(p));
+        program.constantsShoup.push_back(
+            modarith::shoupQuotient(program.constants.back(), p));
       }
+    auto emit = [&](Op op, uint16_t lhs, uint16_t rhs) {
+      program.code.push_back({op, lhs, rhs});
+      return uint16_t(inputs + program.code.size() - 1);
+    };
+    // Input 0 holds p - 1 and p - 2: products near 2^60, so a sum that
+    // missed a reduction would pass 2^64.
+    bool extreme = false;
+    auto input = [&] {
+      return extreme ? uint16_t(0) : uint16_t(prng.uniformBelow(inputs));
+    };
+    // A sum of `products` products of random inputs, the first few terms
+    // inputs and Shoup products instead; returns its register and the
+    // register of its partial sum after `tap` terms.
+    auto sum = [&](size_t products, size_t plains, size_t tap,
+                   uint16_t *tapped) {
+      uint16_t acc = emit(Op::Mul, input(), input());
+      for (size_t t = 1; t < products + plains; ++t) {
+        const uint16_t term =
+            t <= plains
+                ? (t % 2 ? input()
+                         : emit(Op::MulConstant, input(), uint16_t(t / 2 % 2)))
+                : emit(Op::Mul, input(), input());
+        acc = emit(Op::Add, term, acc);
+        if (t == tap && tapped)
+          *tapped = acc;
+      }
+      return acc;
+    };
+    std::vector<uint16_t> outputs;
+    for (int g = 0; g < 3; ++g)
+      outputs.push_back(sum(8, 0, 0, nullptr));
+    outputs.push_back(sum(8, 14, 0, nullptr));
+    outputs.push_back(sum(40, 3, 0, nullptr));
+    extreme = true;
+    outputs.push_back(sum(40, 3, 0, nullptr));
+    extreme = false;
+    uint16_t partial = 0;
+    outputs.push_back(sum(17, 0, 6, &partial));
+    outputs.push_back(partial);
+    // A product used twice: a term of two sums, reduced on its own.
+    const uint16_t shared = emit(Op::Mul, input(), input());
+    outputs.push_back(emit(Op::Add, emit(Op::Add, shared, emit(Op::Mul, 0, 1)),
+                           emit(Op::Mul, 2, 3)));
+    outputs.push_back(emit(Op::Sub, emit(Op::Add, shared, emit(Op::Mul, 4, 5)),
+                           emit(Op::Negate, 6, 0)));
+    // A product read by a negation, then by a sum: not folded (the
+    // negation reads it).
+    const uint16_t readTwice = emit(Op::Mul, input(), input());
+    outputs.push_back(emit(Op::Negate, readTwice, 0));
+    outputs.push_back(emit(Op::Add,
+                           emit(Op::Add, readTwice, emit(Op::Mul, 7, 8)),
+                           emit(Op::Mul, 9, 10)));
+    program.outputs = outputs;
+    // The sums the CPU runs lazily: three of 8 products, one of 8 and 14
+    // other terms, two of 40 and 3, the 17-product one cut in two at its
+    // tapped partial sum (an output), and the two with a product read twice
+    // as a plain term; not the sum under the subtraction (one product).
+    EXPECT_EQ(kernels::cpu::planSums(program).sums.size(), 10u);
+
+    std::vector<std::vector<uint32_t>> in;
+    for (size_t r = 0; r < inputs; ++r)
+      in.push_back(data.random(ids, r == 0));
+    // Exact arithmetic, element by element.
+    std::vector<uint32_t> want(outputs.size() * limbs * n);
+    std::vector<uint64_t> reg(program.numRegisters());
+    for (size_t i = 0; i < limbs; ++i) {
+      const uint64_t p = ctx.modulus(ids[i]);
+      for (size_t j = 0; j < n; ++j) {
+        for (size_t r = 0; r < inputs; ++r)
+          reg[r] = in[r][i * n + j];
+        for (size_t k = 0; k < program.code.size(); ++k) {
+          const auto &ins = program.code[k];
+          const uint64_t x = reg[ins.lhs], y = reg[ins.rhs];
+          uint64_t &o = reg[inputs + k];
+          switch (ins.op) {
+          case Op::Add:
+            o = (x + y) % p;
+            break;
+          case Op::Sub:
+            o = (x + p - y) % p;
+            break;
+          case Op::Mul:
+            o = x * y % p;
+            break;
+          case Op::Negate:
+            o = (p - x) % p;
+            break;
+          case Op::MulConstant:
+            o = x * program.constants[ins.rhs * limbs + i] % p;
+            break;
+          }
+        }
+        for (size_t k = 0; k < outputs.size(); ++k)
+          want[(k * limbs + i) * n + j] = uint32_t(reg[outputs[k]]);
+      }
+    }
+    // The same inputs with input 1 compact: its words repeated 4 times.
+    const uint32_t repeat = 4;
+    std::vector<uint32_t> compact(limbs * n / repeat);
+    for (size_t w = 0; w < compact.size(); ++w)
+      compact[w] = in[1][w * repeat];
+    std::vector<uint32_t> spread(limbs * n);
+    for (size_t w = 0; w < spread.size(); ++w)
+      spread[w] = compact[w / repeat];
+    std::vector<ConstLimbs> whole, repeated;
+    for (size_t r = 0; r < inputs; ++r)
+      whole.push_back({in[r].data(), ids, n});
+    repeated = whole;
+    repeated[1] = {compact.data(), ids, n / repeat};
+    std::vector<uint32_t> repeats(inputs, 1);
+    repeats[1] = repeat;
+    auto outs = [&](std::vector<uint32_t> &v) {
+      std::vector<Limbs> views;
       for (size_t k = 0; k < outputs.size(); ++k)
-        want[(k * limbs + i) * n + j] = uint32_t(reg[outputs[k]]);
+        views.push_back({v.data() + k * limbs * n, ids, n});
+      return views;
+    };
+    for (CpuPath path : everyPath()) {
+      SCOPED_TRACE(cpuPathName(path));
+      for (int threads : {1, 2}) {
+        auto backend = createCpuBackend(ctx, {threads, path});
+        std::vector<uint32_t> got(want.size());
+        backend->elementwise(program, outs(got), whole);
+        ASSERT_TRUE(got == want) << threads << " threads";
+      }
+      // Input 1 compact against input 1 spread (its words then differ from
+      // the random ones above).
+      auto backend = createCpuBackend(ctx, {2, path});
+      std::vector<uint32_t> viaSpread(want.size()), viaCompact(want.size());
+      std::vector<ConstLimbs> spreadInputs = whole;
+      spreadInputs[1] = {spread.data(), ids, n};
+      backend->elementwise(program, outs(viaSpread), spreadInputs);
+      backend->elementwiseRepeated(program, outs(viaCompact), repeated,
+                                   repeats);
+      EXPECT_TRUE(viaCompact == viaSpread);
     }
-  }
-  // The same inputs with input 1 compact: its words repeated 4 times.
-  const uint32_t repeat = 4;
-  std::vector<uint32_t> compact(limbs * n / repeat);
-  for (size_t w = 0; w < compact.size(); ++w)
-    compact[w] = in[1][w * repeat];
-  std::vector<uint32_t> spread(limbs * n);
-  for (size_t w = 0; w < spread.size(); ++w)
-    spread[w] = compact[w / repeat];
-  std::vector<ConstLimbs> whole, repeated;
-  for (size_t r = 0; r < inputs; ++r)
-    whole.push_back({in[r].data(), ids, n});
-  repeated = whole;
-  repeated[1] = {compact.data(), ids, n / repeat};
-  std::vector<uint32_t> repeats(inputs, 1);
-  repeats[1] = repeat;
-  auto outs = [&](std::vector<uint32_t> &v) {
-    std::vector<Limbs> views;
-    for (size_t k = 0; k < outputs.size(); ++k)
-      views.push_back({v.data() + k * limbs * n, ids, n});
-    return views;
-  };
-  for (CpuPath path : everyPath()) {
-    SCOPED_TRACE(cpuPathName(path));
-    for (int threads : {1, 2}) {
-      auto backend = createCpuBackend(ctx, {threads, path});
-      std::vector<uint32_t> got(want.size());
-      backend->elementwise(program, outs(got), whole);
-      ASSERT_TRUE(got == want) << threads << " threads";
-    }
-    // Input 1 compact against input 1 spread (its words then differ from
-    // the random ones above).
-    auto backend = createCpuBackend(ctx, {2, path});
-    std::vector<uint32_t> viaSpread(want.size()), viaCompact(want.size());
-    std::vector<ConstLimbs> spreadInputs = whole;
-    spreadInputs[1] = {spread.data(), ids, n};
-    backend->elementwise(program, outs(viaSpread), spreadInputs);
-    backend->elementwiseRepeated(program, outs(viaCompact), repeated, repeats);
-    EXPECT_TRUE(viaCompact == viaSpread);
   }
 }
 
