@@ -411,7 +411,9 @@ void ScheduleExecutor::Impl::setDeviceBudget(size_t bytes) {
   // encode per run: keys come first. Each key this process switches with,
   // as a device holds it: b and a over [P, Q_l] for each digit, l the level
   // keygen makes it at (the relinearization and s' -> s keys at the top,
-  // s -> s' at 0, a Galois key at the highest level of its uses).
+  // s -> s' at 0, a Galois key at the highest level of its uses). Whole
+  // keys: a process of a limb-partitioned run holds only its limbs, so
+  // there this reserves more than its keys take.
   const KeyRequirements required = requiredKeys(main);
   std::map<ckks::KeyName, size_t> keyBytes;
   main.walk([&](rns::KeySwitchOp k) {
