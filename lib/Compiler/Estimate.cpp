@@ -380,8 +380,12 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   std::vector<uint32_t> ids;
   for (uint32_t id : p.extendedPrimeIds(p.maxLevel()))
     ids.push_back(id);
-  // Every parameter set has at least two primes (one Q, one P).
-  const size_t limbs = std::min<size_t>(ids.size(), 8);
+  // Every parameter set has at least two primes (one Q, one P). Lines up to
+  // 32 limbs: a run's kernels cycle through many primes' tables (an NTT's
+  // twiddles are 2 N words per prime, 15 MiB for 30 primes at 2^16), which
+  // eight primes' would leave in the caches (NTTs then priced at 0.65 of
+  // the N = 2^16 bootstrap's).
+  const size_t limbs = std::min<size_t>(ids.size(), 32);
   const double L = double(limbs);
   ids.resize(limbs);
   Prng prng(1);
@@ -391,16 +395,16 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   // Operands rotate through a pool larger than the caches, as a run's arena
   // arrays do: cache-hot buffers would price the memory-bound kernels
   // (automorphisms, NTT passes, copies) too low. Each call takes the next
-  // four arrays (operands 0..3) of `limbs` limbs.
+  // eight arrays (operands 0..7) of `limbs` limbs.
   const size_t slotWords = limbs * n;
   const size_t slots =
-      std::max<size_t>(8, (size_t(64) << 20) / (slotWords * sizeof(uint32_t)));
+      std::max<size_t>(16, (size_t(64) << 20) / (slotWords * sizeof(uint32_t)));
   std::vector<uint32_t> pool(slots * slotWords);
   for (size_t i = 0; i < pool.size(); ++i)
     pool[i] = prng.uniformBelow(p.prime(ids[(i / n) % limbs]));
   size_t turn = 0;
   auto operand = [&](size_t which) {
-    return pool.data() + ((4 * turn + which) % slots) * slotWords;
+    return pool.data() + ((8 * turn + which) % slots) * slotWords;
   };
   auto view = [&](size_t which, size_t k) {
     return kernels::Limbs{operand(which), primes(k), n};
@@ -432,9 +436,11 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   const uint32_t galois = 5; // a rotation's: one slot
   auto keySwitchLine = [&](bool compact, bool rotated) {
     Line l = line([&](size_t k) {
+      // The key's halves are arrays of their own, read from memory as a
+      // run's keys are (not the digits again, which the cache holds).
       std::vector<kernels::ConstLimbs> digits = {view(0, k), view(1, k)};
-      std::vector<kernels::ConstLimbs> keyB = {view(1, k), view(0, k)};
-      std::vector<kernels::ConstLimbs> keyA = {view(0, k), view(1, k)};
+      std::vector<kernels::ConstLimbs> keyB = {view(4, k), view(5, k)};
+      std::vector<kernels::ConstLimbs> keyA = {view(6, k), view(7, k)};
       kernels::RnsBackend::UniformLimbSource made =
           [&](size_t digit, size_t limb, std::span<uint32_t> out) {
             kernels::expandUniform(path, seed, 0,
@@ -617,8 +623,12 @@ std::string machineKey(size_t degree) {
   // dispatch=2: the executor's cost per op and the first uses of encoders,
   // Galois elements and kernel scratch measured (an entry without them is
   // measured again).
+  // limbs=32: lines up to 32 limbs, keys apart from the digits (entries
+  // before timed 8 limbs with the digits' arrays as the keys).
   return fmt::format(
-      "{}|path={}|threads={}|hw={}|N={}|keys=all|prg=chacha8|dispatch=2", model,
+      "{}|path={}|threads={}|hw={}|N={}|keys=all|prg=chacha8|dispatch=2|"
+      "limbs=32",
+      model,
       path ? path : "auto", threads ? threads : "auto",
       std::thread::hardware_concurrency(), degree);
 }
