@@ -409,25 +409,36 @@ void ScheduleExecutor::Impl::setDeviceBudget(size_t bytes) {
   deviceBudget = bytes;
   // A key serves every key switch of its name in every run, a constant one
   // encode per run: keys come first. Each key this process switches with,
-  // as a device holds it: b and a over [P, Q_l] for each digit, l the level
-  // keygen makes it at (the relinearization and s' -> s keys at the top,
-  // s -> s' at 0, a Galois key at the highest level of its uses). Whole
-  // keys: a process of a limb-partitioned run holds only its limbs, so
-  // there this reserves more than its keys take.
+  // as a device holds it: b and a over [P, Q_l] for each digit (over this
+  // process's own primes of it for a key its share uses limb-wise only:
+  // keySelection), l the level keygen makes it at (the relinearization and
+  // s' -> s keys at the top, s -> s' at 0, a Galois key at the highest
+  // level of its uses).
+  using Keep = ckks::KeySelection::Keep;
+  const ckks::KeySelection selection = keySelection(main, int(rank));
   const KeyRequirements required = requiredKeys(main);
   std::map<ckks::KeyName, size_t> keyBytes;
   main.walk([&](rns::KeySwitchOp k) {
-    if (!runsOn(k, int(rank)))
-      return;
     const ckks::KeyName name = keyName(k);
     unsigned level = p->maxLevel();
-    if (name.kind == ckks::KeyName::Kind::ToSparse)
+    Keep keep = selection.relin;
+    if (name.kind == ckks::KeyName::Kind::ToSparse) {
       level = 0;
-    else if (name.kind == ckks::KeyName::Kind::Galois)
+      keep = selection.toSparse;
+    } else if (name.kind == ckks::KeyName::Kind::ToDense) {
+      keep = selection.toDense;
+    } else if (name.kind == ckks::KeyName::Kind::Galois) {
       level = required.galois.at(name.galois);
-    keyBytes[name] = 2 * p->digitCount(level) *
-                     (p->numP() + p->qCount(level)) * p->degree() *
-                     sizeof(uint32_t);
+      auto it = selection.galois.find(name.galois);
+      keep = it == selection.galois.end() ? selection.unlisted : it->second;
+    }
+    size_t limbs = 0;
+    for (uint32_t prime : p->extendedPrimeIds(level))
+      limbs += keep == Keep::All ||
+               (keep == Keep::OwnLimbs &&
+                kernels::ownerOfPrime(prime, selection.ranks) == rank);
+    keyBytes[name] =
+        2 * p->digitCount(level) * limbs * p->degree() * sizeof(uint32_t);
   });
   size_t all = 0, largest = 0;
   for (const auto &[name, held] : keyBytes) {
@@ -948,12 +959,18 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   // Within the device's budget less the keys' reserve a constant is kept
   // (whole if it fits so); past it, its coefficients go through the
   // staging buffer at each use.
+  // (The estimate of the keys' bytes may fall short of the keys given: a
+  // constant must also fit beside what is kept.)
   const size_t constantRoom =
       deviceBudget - std::min(deviceBudget, keyReserve + keyStagingReserve);
   const size_t constantsKept = keptBytes.whole + keptBytes.compact;
-  if (whole && constantsKept + words * 4 > constantRoom)
+  auto fits = [&](size_t more) {
+    return constantsKept + more <= constantRoom &&
+           deviceKeptBytes() + more <= deviceBudget;
+  };
+  if (whole && !fits(words * 4))
     whole = false;
-  if (!whole && constantsKept + 8 * coefficients.size() > constantRoom) {
+  if (!whole && !fits(8 * coefficients.size())) {
     staged = true;
     ++keptBytes.stagedCount;
     if (constantStaging.size() < 2 * coefficients.size())
