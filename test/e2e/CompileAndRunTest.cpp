@@ -879,7 +879,11 @@ TEST(CompileAndRun, DeviceConstantsOverTwoProcessesAreBitIdentical) {
   EXPECT_GT(gathers, 0);
   EXPECT_GT(encodesHeldInPart, 0);
   using Form = runtime::ScheduleExecutor::DeviceConstants;
-  for (Form form : {Form::Whole, Form::Compact}) {
+  // Whole and compact, and past a device budget of nothing: every key and
+  // constant staged at each use.
+  for (auto [form, deviceBudget] :
+       {std::pair{Form::Whole, SIZE_MAX}, std::pair{Form::Compact, SIZE_MAX},
+        std::pair{Form::Auto, size_t(0)}}) {
     ThreadWorld world(kRanks);
     std::vector<std::vector<std::vector<ckks::Ciphertext>>> outs(kRanks);
     std::vector<std::string> failures(kRanks);
@@ -895,6 +899,7 @@ TEST(CompileAndRun, DeviceConstantsOverTwoProcessesAreBitIdentical) {
               modules[size_t(rank)]->lookupSymbol<mlir::func::FuncOp>("main");
           runtime::ScheduleExecutor executor(main, c.params, device, &link);
           executor.setDeviceConstants(form, form == Form::Whole ? 0 : SIZE_MAX);
+          executor.setDeviceBudget(deviceBudget);
           for (int run = 0; run < 2; ++run)
             outs[size_t(rank)].push_back(executor.run(keys.eval, r.cts));
           kept[size_t(rank)] = executor.deviceConstantBytes();
@@ -906,10 +911,15 @@ TEST(CompileAndRun, DeviceConstantsOverTwoProcessesAreBitIdentical) {
       t.join();
     for (int rank = 0; rank < kRanks; ++rank) {
       ASSERT_EQ(failures[size_t(rank)], "") << "rank " << rank;
-      EXPECT_GT(form == Form::Whole ? kept[size_t(rank)].wholeCount
-                                    : kept[size_t(rank)].compactCount,
-                0)
-          << "rank " << rank;
+      const auto &held = kept[size_t(rank)];
+      if (deviceBudget == 0)
+        EXPECT_TRUE(held.wholeCount + held.compactCount == 0 &&
+                    held.stagedCount > 0)
+            << "rank " << rank;
+      else
+        EXPECT_GT(form == Form::Whole ? held.wholeCount : held.compactCount,
+                  0)
+            << "rank " << rank;
     }
     for (int rank = 0; rank < kRanks; ++rank)
       for (const auto &run : outs[size_t(rank)]) {
@@ -917,7 +927,9 @@ TEST(CompileAndRun, DeviceConstantsOverTwoProcessesAreBitIdentical) {
         for (size_t i = 0; i < run.size(); ++i)
           EXPECT_TRUE(run[i].value.data == expected[i].value.data)
               << "rank " << rank << ", output " << i << ", "
-              << (form == Form::Whole ? "whole" : "compact");
+              << (deviceBudget == 0      ? "staged"
+                  : form == Form::Whole ? "whole"
+                                        : "compact");
       }
   }
 }
