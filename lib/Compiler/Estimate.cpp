@@ -372,6 +372,12 @@ double measureDispatch(const ckks::ParamsPtr &params,
   return std::max(best - modelled, 0.0) / double(ops);
 }
 
+/// The limbs the calibration's lines run to (the parameter set's primes,
+/// at most 32), which its cache entry names.
+size_t calibrationLimbs(const ckks::Params &p) {
+  return std::min<size_t>(p.extendedPrimeIds(p.maxLevel()).size(), 32);
+}
+
 CpuCosts calibrate(const ckks::ParamsPtr &params) {
   const ckks::Params &p = *params;
   const kernels::RnsContext &ctx = p.rns();
@@ -385,7 +391,7 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   // twiddles are 2 N words per prime, 15 MiB for 30 primes at 2^16), which
   // eight primes' would leave in the caches (NTTs then priced at 0.65 of
   // the N = 2^16 bootstrap's).
-  const size_t limbs = std::min<size_t>(ids.size(), 32);
+  const size_t limbs = calibrationLimbs(p);
   const double L = double(limbs);
   ids.resize(limbs);
   Prng prng(1);
@@ -398,7 +404,7 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   // eight arrays (operands 0..7) of `limbs` limbs.
   const size_t slotWords = limbs * n;
   const size_t slots =
-      std::max<size_t>(16, (size_t(64) << 20) / (slotWords * sizeof(uint32_t)));
+      std::max<size_t>(16, (size_t(128) << 20) / (slotWords * sizeof(uint32_t)));
   std::vector<uint32_t> pool(slots * slotWords);
   for (size_t i = 0; i < pool.size(); ++i)
     pool[i] = prng.uniformBelow(p.prime(ids[(i / n) % limbs]));
@@ -605,7 +611,7 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
 
 /// What makes calibrations comparable: the processor, the forced code path,
 /// the threads and the ring degree.
-std::string machineKey(size_t degree) {
+std::string machineKey(size_t degree, size_t limbs) {
   std::string model = "unknown";
   std::ifstream cpuinfo("/proc/cpuinfo");
   for (std::string line; std::getline(cpuinfo, line);)
@@ -623,14 +629,15 @@ std::string machineKey(size_t degree) {
   // dispatch=2: the executor's cost per op and the first uses of encoders,
   // Galois elements and kernel scratch measured (an entry without them is
   // measured again).
-  // limbs=32: lines up to 32 limbs, keys apart from the digits (entries
-  // before timed 8 limbs with the digits' arrays as the keys).
+  // limbs=L: lines up to L limbs (calibrationLimbs), keys apart from the
+  // digits (entries before timed 8 limbs with the digits' arrays as the
+  // keys, and named no limbs).
   return fmt::format(
       "{}|path={}|threads={}|hw={}|N={}|keys=all|prg=chacha8|dispatch=2|"
-      "limbs=32",
+      "limbs={}",
       model,
       path ? path : "auto", threads ? threads : "auto",
-      std::thread::hardware_concurrency(), degree);
+      std::thread::hardware_concurrency(), degree, limbs);
 }
 
 std::filesystem::path cachePath() {
@@ -648,7 +655,7 @@ std::filesystem::path cachePath() {
 /// cached. A cache that cannot be read or written is ignored, not an error.
 CpuCosts cpuCosts(const ckks::ParamsPtr &params) {
   const ckks::Params &p = *params;
-  const std::string key = machineKey(p.degree());
+  const std::string key = machineKey(p.degree(), calibrationLimbs(p));
   const std::filesystem::path path = cachePath();
   nlohmann::json cache = nlohmann::json::object();
   if (!path.empty()) {
