@@ -31,6 +31,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <thread>
@@ -269,6 +270,9 @@ struct CpuCosts {
 /// Seconds per call of `f`: the best of twenty rounds of at least 2.5 ms
 /// (short rounds, many of them: on a shared machine some fall between the
 /// other work, which stalls every fork and join of the threads).
+/// The limbs the calibration's lines run to.
+constexpr size_t kCalibrationLimbs = 32;
+
 double timePerCall(const std::function<void()> &f) {
   using Clock = std::chrono::steady_clock;
   f(); // warm caches and lazily built tables
@@ -372,28 +376,26 @@ double measureDispatch(const ckks::ParamsPtr &params,
   return std::max(best - modelled, 0.0) / double(ops);
 }
 
-/// The limbs the calibration's lines run to (the parameter set's primes,
-/// at most 32), which its cache entry names.
-size_t calibrationLimbs(const ckks::Params &p) {
-  return std::min<size_t>(p.extendedPrimeIds(p.maxLevel()).size(), 32);
-}
-
 CpuCosts calibrate(const ckks::ParamsPtr &params) {
   const ckks::Params &p = *params;
-  const kernels::RnsContext &ctx = p.rns();
-  auto backend = kernels::createCpuBackend(ctx);
   const size_t n = p.degree();
-  std::vector<uint32_t> ids;
-  for (uint32_t id : p.extendedPrimeIds(p.maxLevel()))
-    ids.push_back(id);
-  // Every parameter set has at least two primes (one Q, one P). Lines up to
-  // 32 limbs: a run's kernels cycle through many primes' tables (an NTT's
-  // twiddles are 2 N words per prime, 15 MiB for 30 primes at 2^16), which
-  // eight primes' would leave in the caches (NTTs then priced at 0.65 of
-  // the N = 2^16 bootstrap's).
-  const size_t limbs = calibrationLimbs(p);
+  // The lines run over 32 limbs of primes of their own at this degree (the
+  // largest below 2^30, as the parameter sets' are): a run's kernels cycle
+  // through many primes' tables (an NTT's twiddles are 2 N words per prime,
+  // 15 MiB for 30 primes at 2^16), which eight primes' had left in the
+  // caches (NTTs were priced at 0.65 of the N = 2^16 bootstrap's); and
+  // every program of this degree shares one calibration, whatever its
+  // primes. The encoder, the Galois tables and the executor's dispatch are
+  // timed on the program's own parameter set.
+  const size_t limbs = kCalibrationLimbs;
   const double L = double(limbs);
-  ids.resize(limbs);
+  const kernels::RnsContext ctx(
+      p.rns().logDegree(),
+      kernels::generatePrimes(p.rns().logDegree(), 30, limbs));
+  auto backend = kernels::createCpuBackend(ctx);
+  auto paramsBackend = kernels::createCpuBackend(p.rns());
+  std::vector<uint32_t> ids(limbs);
+  std::iota(ids.begin(), ids.end(), 0);
   Prng prng(1);
   auto primes = [&](size_t k) {
     return std::span<const uint32_t>(ids).first(k);
@@ -407,7 +409,7 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
       std::max<size_t>(16, (size_t(128) << 20) / (slotWords * sizeof(uint32_t)));
   std::vector<uint32_t> pool(slots * slotWords);
   for (size_t i = 0; i < pool.size(); ++i)
-    pool[i] = prng.uniformBelow(p.prime(ids[(i / n) % limbs]));
+    pool[i] = prng.uniformBelow(ctx.modulus(ids[(i / n) % limbs]));
   size_t turn = 0;
   auto operand = [&](size_t which) {
     return pool.data() + ((8 * turn + which) % slots) * slotWords;
@@ -451,7 +453,7 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
           [&](size_t digit, size_t limb, std::span<uint32_t> out) {
             kernels::expandUniform(path, seed, 0,
                                    uint64_t(digit) << 48 | uint64_t(limb) << 32,
-                                   p.prime(ids[limb]), out);
+                                   ctx.modulus(ids[limb]), out);
           };
       if (rotated && compact)
         backend->keySwitchInnerProductRotated(view(2, k), view(3, k), digits,
@@ -575,8 +577,9 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   for (double &v : values)
     v = prng.uniformReal() - 0.5;
   auto encodeAt = [&](unsigned level) {
-    return timePerCall(
-        [&] { encoder.encode(values, p.levelScale(level), level, *backend); });
+    return timePerCall([&] {
+      encoder.encode(values, p.levelScale(level), level, *paramsBackend);
+    });
   };
   costs.encode = fit(double(p.qCount(0)), encodeAt(0),
                      double(p.qCount(p.maxLevel())), encodeAt(p.maxLevel()));
@@ -605,13 +608,16 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
     }
     costs.galoisSetup = std::max(best - costs.automorph.at(1), 0.0);
   }
-  costs.dispatch = measureDispatch(params, ids, costs);
+  std::vector<uint32_t> paramIds;
+  for (uint32_t id : p.extendedPrimeIds(p.maxLevel()))
+    paramIds.push_back(id);
+  costs.dispatch = measureDispatch(params, paramIds, costs);
   return costs;
 }
 
 /// What makes calibrations comparable: the processor, the forced code path,
 /// the threads and the ring degree.
-std::string machineKey(size_t degree, size_t limbs) {
+std::string machineKey(size_t degree) {
   std::string model = "unknown";
   std::ifstream cpuinfo("/proc/cpuinfo");
   for (std::string line; std::getline(cpuinfo, line);)
@@ -629,15 +635,15 @@ std::string machineKey(size_t degree, size_t limbs) {
   // dispatch=2: the executor's cost per op and the first uses of encoders,
   // Galois elements and kernel scratch measured (an entry without them is
   // measured again).
-  // limbs=L: lines up to L limbs (calibrationLimbs), keys apart from the
-  // digits (entries before timed 8 limbs with the digits' arrays as the
-  // keys, and named no limbs).
+  // limbs=32: lines over 32 primes of their own, keys apart from the
+  // digits (entries before timed up to 8 of the program's primes, with the
+  // digits' arrays as the keys).
   return fmt::format(
       "{}|path={}|threads={}|hw={}|N={}|keys=all|prg=chacha8|dispatch=2|"
       "limbs={}",
       model,
       path ? path : "auto", threads ? threads : "auto",
-      std::thread::hardware_concurrency(), degree, limbs);
+      std::thread::hardware_concurrency(), degree, kCalibrationLimbs);
 }
 
 std::filesystem::path cachePath() {
@@ -655,7 +661,7 @@ std::filesystem::path cachePath() {
 /// cached. A cache that cannot be read or written is ignored, not an error.
 CpuCosts cpuCosts(const ckks::ParamsPtr &params) {
   const ckks::Params &p = *params;
-  const std::string key = machineKey(p.degree(), calibrationLimbs(p));
+  const std::string key = machineKey(p.degree());
   const std::filesystem::path path = cachePath();
   nlohmann::json cache = nlohmann::json::object();
   if (!path.empty()) {
