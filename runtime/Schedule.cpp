@@ -414,31 +414,19 @@ void ScheduleExecutor::Impl::setDeviceBudget(size_t bytes) {
   // keySelection), l the level keygen makes it at (the relinearization and
   // s' -> s keys at the top, s -> s' at 0, a Galois key at the highest
   // level of its uses).
-  using Keep = ckks::KeySelection::Keep;
   const ckks::KeySelection selection = keySelection(main, int(rank));
   const KeyRequirements required = requiredKeys(main);
   std::map<ckks::KeyName, size_t> keyBytes;
   main.walk([&](rns::KeySwitchOp k) {
     const ckks::KeyName name = keyName(k);
     unsigned level = p->maxLevel();
-    Keep keep = selection.relin;
-    if (name.kind == ckks::KeyName::Kind::ToSparse) {
+    if (name.kind == ckks::KeyName::Kind::ToSparse)
       level = 0;
-      keep = selection.toSparse;
-    } else if (name.kind == ckks::KeyName::Kind::ToDense) {
-      keep = selection.toDense;
-    } else if (name.kind == ckks::KeyName::Kind::Galois) {
+    else if (name.kind == ckks::KeyName::Kind::Galois)
       level = required.galois.at(name.galois);
-      auto it = selection.galois.find(name.galois);
-      keep = it == selection.galois.end() ? selection.unlisted : it->second;
-    }
-    size_t limbs = 0;
-    for (uint32_t prime : p->extendedPrimeIds(level))
-      limbs += keep == Keep::All ||
-               (keep == Keep::OwnLimbs &&
-                kernels::ownerOfPrime(prime, selection.ranks) == rank);
-    keyBytes[name] =
-        2 * p->digitCount(level) * limbs * p->degree() * sizeof(uint32_t);
+    keyBytes[name] = ckks::heldKeyBytes(
+        *p, level, ckks::EvalKeyFile::keepOf(name, &selection), &selection,
+        /*compact=*/false);
   });
   size_t all = 0, largest = 0;
   for (const auto &[name, held] : keyBytes) {

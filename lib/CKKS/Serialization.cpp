@@ -498,10 +498,10 @@ SwitchingKey EvalKeyFile::read(const KeyName &name, KeySelection::Keep keep,
   return key;
 }
 
-size_t EvalKeyFile::bytes(const KeyName &name, KeySelection::Keep keep,
-                          const KeySelection *selection) const {
-  const Place &at = where.at(name);
-  auto ext = params->extendedPrimeIds(at.level);
+size_t heldKeyBytes(const Params &params, unsigned level,
+                    KeySelection::Keep keep, const KeySelection *selection,
+                    bool compact) {
+  auto ext = params.extendedPrimeIds(level);
   size_t limbs = ext.size();
   if (keep == KeySelection::Keep::Nothing)
     return 0;
@@ -509,9 +509,15 @@ size_t EvalKeyFile::bytes(const KeyName &name, KeySelection::Keep keep,
     limbs = size_t(std::count_if(ext.begin(), ext.end(), [&](uint32_t id) {
       return kernels::ownerOfPrime(id, selection->ranks) == selection->rank;
     }));
-  const size_t halves = selection && selection->compact(name) ? 1 : 2;
-  return size_t(params->digitCount(at.level)) * halves * limbs *
-         params->degree() * sizeof(uint32_t);
+  const size_t halves = compact ? 1 : 2;
+  return size_t(params.digitCount(level)) * halves * limbs * params.degree() *
+         sizeof(uint32_t);
+}
+
+size_t EvalKeyFile::bytes(const KeyName &name, KeySelection::Keep keep,
+                          const KeySelection *selection) const {
+  return heldKeyBytes(*params, where.at(name).level, keep, selection,
+                      selection && selection->compact(name));
 }
 
 size_t EvalKeyFile::readingBytes(const KeyName &name) const {

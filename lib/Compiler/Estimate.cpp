@@ -267,12 +267,12 @@ struct CpuCosts {
   X(convertPair)                                                               \
   X(convertIn) X(convertOut) X(dispatch) X(galoisSetup) X(scratchGrowth)
 
-/// Seconds per call of `f`: the best of twenty rounds of at least 2.5 ms
-/// (short rounds, many of them: on a shared machine some fall between the
-/// other work, which stalls every fork and join of the threads).
 /// The limbs the calibration's lines run to.
 constexpr size_t kCalibrationLimbs = 32;
 
+/// Seconds per call of `f`: the best of twenty rounds of at least 2.5 ms
+/// (short rounds, many of them: on a shared machine some fall between the
+/// other work, which stalls every fork and join of the threads).
 double timePerCall(const std::function<void()> &f) {
   using Clock = std::chrono::steady_clock;
   f(); // warm caches and lazily built tables
@@ -385,8 +385,9 @@ CpuCosts calibrate(const ckks::ParamsPtr &params) {
   // 15 MiB for 30 primes at 2^16), which eight primes' had left in the
   // caches (NTTs were priced at 0.65 of the N = 2^16 bootstrap's); and
   // every program of this degree shares one calibration, whatever its
-  // primes. The encoder, the Galois tables and the executor's dispatch are
-  // timed on the program's own parameter set.
+  // primes. The encoder and the executor's dispatch are timed on the
+  // program's own parameter set (a Galois table depends on the degree
+  // alone).
   const size_t limbs = kCalibrationLimbs;
   const double L = double(limbs);
   const kernels::RnsContext ctx(

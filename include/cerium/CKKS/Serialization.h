@@ -88,6 +88,13 @@ struct KeySelection {
   }
 };
 
+/// Bytes a process holds of a switching key over [P, Q_level] kept as
+/// `keep` (with a selection, OwnLimbs holds its primes' limbs only): b and
+/// a for each digit, or b alone when `compact`.
+size_t heldKeyBytes(const Params &params, unsigned level,
+                    KeySelection::Keep keep, const KeySelection *selection,
+                    bool compact);
+
 /// `selection` (optional) says what to keep of each key; every key is
 /// still read and checked.
 EvalKeys loadEvalKeys(const std::string &path, const Params &params,
