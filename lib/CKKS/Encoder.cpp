@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -223,35 +224,97 @@ static int64_t roundToInteger(double y) {
   return t + (fraction >= 0.5) - (fraction <= -0.5);
 }
 
+/// y mod p for an integer-valued double y (any magnitude a double holds):
+/// y = m 2^e with |m| < 2^53 an integer, so y mod p = (m mod p)(2^e mod p).
+static uint32_t residue(double y, uint32_t p) {
+  int e = 0;
+  const double fraction = std::frexp(std::fabs(y), &e);
+  const int shift = std::max(e - 53, 0);
+  const auto m = static_cast<uint64_t>(std::ldexp(fraction, e - shift));
+  uint64_t r = m % p, power = 1 % p, base = 2;
+  for (int k = shift; k > 0; k >>= 1, base = base * base % p)
+    if (k & 1)
+      power = power * base % p;
+  r = r * power % p;
+  return y < 0 && r ? static_cast<uint32_t>(p - r) : static_cast<uint32_t>(r);
+}
+
 void Encoder::encodeInto(std::span<const std::complex<double>> values,
                          double scale, std::span<const Limbs> parts,
                          kernels::RnsBackend &backend) const {
-  std::vector<int64_t> coefficients =
-      signedCoefficients(values, scale, backend.hostThreads());
-  for (const Limbs &poly : parts)
-    backend.nttForwardSigned(poly, coefficients);
+  std::vector<double> scaled =
+      scaledCoefficients(values, scale, backend.hostThreads());
+  double largest = 0;
+  for (double y : scaled)
+    largest = std::max(largest, std::fabs(y));
+  if (largest < 0x1p62) {
+    std::vector<int64_t> coefficients(scaled.begin(), scaled.end());
+    for (const Limbs &poly : parts)
+      backend.nttForwardSigned(poly, coefficients);
+    return;
+  }
+  // Past 2^62 (values of large magnitude at a bootstrapping scale): each
+  // coefficient reduced exactly on the host, then transformed. Only the
+  // host's limbs can be written so, and only below half the level's modulus
+  // do the coefficients decode.
+  const size_t n = p->degree(), gap = n / scaled.size();
+  for (const Limbs &poly : parts) {
+    double logModulus = 0;
+    for (uint32_t id : poly.primes)
+      logModulus += std::log2(double(p->rns().prime(id).modulus.value));
+    if (!backend.hostAccessible() || std::log2(largest) >= logModulus - 1)
+      throw Error(fmt::format(
+          "value too large for scale 2^{:.1f}: a scaled coefficient of "
+          "2^{:.1f} exceeds {}",
+          std::log2(scale), std::log2(largest),
+          backend.hostAccessible()
+              ? fmt::format("half the modulus (2^{:.1f})", logModulus - 1)
+              : std::string("2^62")));
+    for (size_t i = 0; i < poly.numLimbs(); ++i) {
+      const uint32_t prime = p->rns().prime(poly.primes[i]).modulus.value;
+      uint32_t *limb = poly.limb(i);
+      std::fill(limb, limb + n, 0u);
+      for (size_t k = 0; k < scaled.size(); ++k)
+        limb[k * gap] = residue(scaled[k], prime);
+    }
+    backend.nttForward(poly);
+  }
 }
 
-std::vector<int64_t>
-Encoder::signedCoefficients(std::span<const std::complex<double>> values,
+std::vector<double>
+Encoder::scaledCoefficients(std::span<const std::complex<double>> values,
                             double scale, int threads) const {
-  std::vector<int64_t> rounded(2 * slots, 0);
+  std::vector<double> rounded(2 * slots, 0);
   const size_t q = forEachCoefficient(
       values,
       [&](size_t j, double c) {
         const double y = c * scale;
-        if (!(std::fabs(y) < 0x1p62))
-          throw Error(
-              fmt::format("value too large for scale 2^{:.1f}: a scaled "
-                          "coefficient exceeds 2^62",
-                          std::log2(scale)));
-        rounded[j] = roundToInteger(y);
+        if (!std::isfinite(y))
+          throw Error(fmt::format("value not finite at scale 2^{:.1f}",
+                                  std::log2(scale)));
+        rounded[j] = std::fabs(y) < 0x1p62 ? double(roundToInteger(y))
+                                           : std::round(y);
       },
       threads);
   // The 2q coefficients that may be nonzero, N / 2q apart: a vector of
   // period q transforms q / slots of the words (the homomorphic DFT's
   // factors of narrow butterflies have periods of 32 and 1024).
   rounded.resize(2 * q);
+  return rounded;
+}
+
+std::vector<int64_t>
+Encoder::signedCoefficients(std::span<const std::complex<double>> values,
+                            double scale, int threads) const {
+  std::vector<double> scaled = scaledCoefficients(values, scale, threads);
+  std::vector<int64_t> rounded(scaled.size());
+  for (size_t j = 0; j < scaled.size(); ++j) {
+    if (!(std::fabs(scaled[j]) < 0x1p62))
+      throw Error(fmt::format("value too large for scale 2^{:.1f}: a scaled "
+                              "coefficient exceeds 2^62",
+                              std::log2(scale)));
+    rounded[j] = static_cast<int64_t>(scaled[j]);
+  }
   return rounded;
 }
 

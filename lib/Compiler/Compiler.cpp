@@ -222,7 +222,8 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   auto chain = [&](unsigned levels, unsigned ring, bool bootstraps) {
     return ckks::chooseParams(intAttr("ckks.slots"), levels,
                               c.program.options.precision, insecure, ring, 0,
-                              bootstraps ? kEncapsulationWeight : 0);
+                              bootstraps ? kEncapsulationWeight : 0,
+                              config.valueBound);
   };
   auto chainFor = [&](unsigned depth, bool bootstraps) {
     return chain(depth + (bootstraps ? config.depth() : 0), logN, bootstraps);
@@ -296,6 +297,16 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     depth = unsigned(intAttr("ckks.levels"));
     bootstraps = hasBootstrap();
   }
+  // Bootstraps of values beyond [-1, 1] (by the range analysis: inputs'
+  // `assume`, approximations' declared ranges and what follows from them)
+  // widen the base above the scale by the largest one's bits.
+  module.walk([&](ckks::BootstrapOp op) {
+    config.valueBound =
+        std::max(config.valueBound, ckks::boundOf(op.getInput()));
+  });
+  module.walk([](mlir::Operation *op) { op->removeAttr(ckks::kBoundAttr); });
+  if (bootstraps)
+    module->setAttr(ckks::BootstrapConfig::kAttrName, config.toAttr(&context));
   // Placement may have lowered the levels the program needs.
   if (!c.params || place || bootstraps) {
     try {

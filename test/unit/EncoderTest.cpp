@@ -156,12 +156,36 @@ TEST(Encoder, LargeValuesAreRejectedNotWrapped) {
   auto params = makeParams(10, 0, 50);
   auto backend = kernels::createCpuBackend(params->rns());
   Encoder enc(params);
+  // 2^70 coefficients against the 60-bit base.
   std::vector<double> huge(params->slots(), 1e6);
-  EXPECT_THROW(enc.encode(huge, std::ldexp(1.0, 50), 1, *backend),
+  EXPECT_THROW(enc.encode(huge, std::ldexp(1.0, 50), 0, *backend),
                cerium::Error);
   std::vector<double> tooMany(params->slots() + 1, 0.5);
   EXPECT_THROW(enc.encode(tooMany, std::ldexp(1.0, 50), 1, *backend),
                cerium::Error);
+}
+
+// Scaled coefficients past 2^62 (values of 2^20 at scale 2^50) are reduced
+// exactly per prime: they decode to within the same absolute error as small
+// values (the coefficients' rounding, N / 2 / Delta, and the transforms'
+// double precision at their magnitude), up to half the level's modulus.
+TEST(Encoder, LargeValuesEncodeExactlyWithinTheModulus) {
+  CERIUM_SEEDED_PRNG(prng);
+  auto params = makeParams(10, 9, 50); // level 1: 60 + 50 bits
+  auto backend = kernels::createCpuBackend(params->rns());
+  Encoder enc(params);
+  auto z = randomSlots(params->slots(), prng);
+  for (auto &v : z)
+    v *= std::ldexp(1.0, 20);
+  z[0] = {std::ldexp(1.0, 20), -std::ldexp(1.0, 20)};
+  const double scale = std::ldexp(1.0, 50);
+  auto back = enc.decode(enc.encode(z, scale, 1, *backend), *backend);
+  double worst = 0;
+  for (size_t k = 0; k < z.size(); ++k)
+    worst = std::max(worst, std::abs(back[k] - z[k]));
+  EXPECT_LT(worst, std::ldexp(1.0, -25)) << "log2 " << std::log2(worst);
+  // The same values at level 0 would exceed its 60 bits: refused.
+  EXPECT_THROW(enc.encode(z, scale, 0, *backend), cerium::Error);
 }
 
 // The slot transform on several threads (split first stages, then one

@@ -29,7 +29,7 @@ public:
 
   /// Encodes up to slots() values (the rest are zero) at `scale` on the
   /// primes of `level`. Throws cerium::Error if a scaled coefficient does not
-  /// fit 63 bits.
+  /// lie within half the level's modulus (on a device backend: within 2^62).
   Plaintext encode(std::span<const std::complex<double>> values, double scale,
                    unsigned level, kernels::RnsBackend &backend) const;
   Plaintext encode(std::span<const double> values, double scale, unsigned level,
@@ -74,6 +74,10 @@ public:
 
 private:
   void fft(std::vector<std::complex<double>> &v) const;
+  /// signedCoefficients as doubles, of any magnitude (integers, rounded).
+  std::vector<double>
+  scaledCoefficients(std::span<const std::complex<double>> values,
+                     double scale, int threads) const;
   /// Finds the shortest period q (a power of two) of `values` (zero-padded
   /// to the slots), and calls f(k, c) for each coefficient c of the
   /// polynomial whose slots they are that may be nonzero: the 2q

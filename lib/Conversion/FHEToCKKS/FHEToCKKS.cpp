@@ -14,6 +14,7 @@
 #include "cerium/DSL/Shapes.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Dialect/CKKS/IR/CKKSEmitter.h"
+#include "cerium/Dialect/CKKS/Transforms/Bootstrap.h"
 #include "cerium/Dialect/FHE/IR/Approximations.h"
 #include "cerium/Dialect/FHE/IR/FHEDialect.h"
 #include "cerium/Dialect/SlotValues.h"
@@ -1558,6 +1559,14 @@ public:
     FailureOr<Parts> parts = lower(op, adaptor, e);
     if (failed(parts))
       return failure();
+    // The range analysis' bound of the result, where bootstraps read it.
+    if (auto bound = op->template getAttrOfType<FloatAttr>(fhe::kBoundAttr))
+      for (Value part : *parts)
+        if (Operation *def = part.getDefiningOp()) {
+          auto had = def->getAttrOfType<FloatAttr>(ckks::kBoundAttr);
+          if (!had || had.getValueAsDouble() > bound.getValueAsDouble())
+            def->setAttr(ckks::kBoundAttr, bound);
+        }
     ValueRange replacement(*parts);
     rewriter.replaceOpWithMultiple(op, ArrayRef<ValueRange>(replacement));
     return success();

@@ -5,12 +5,12 @@
 // relu -> linear with row sums |W| of 3 and 1.5: an error at relu's
 // result reaches output 1 times 3, and relu is the only approximation
 // reaching it: 0.01 / (2 * 3) = 1.67e-3.
-// CHECK: fhe.nonlinear %{{.*}} {fhe.precision = 0.001666{{[0-9]*}} : f64, function = "relu"
+// CHECK: fhe.nonlinear %{{.*}} {fhe.bound = {{[^,]*}}, fhe.precision = 0.001666{{[0-9]*}} : f64, function = "relu"
 // tanh and sigmoid reach output 2 (two approximations): tanh with gain 1,
 // 0.01 / (2 * 2) = 2.5e-3.
-// CHECK: fhe.nonlinear %{{.*}} {fhe.precision = 2.5{{0*}}e-03 : f64, function = "tanh"
+// CHECK: fhe.nonlinear %{{.*}} {fhe.bound = {{[^,]*}}, fhe.precision = 2.5{{0*}}e-03 : f64, function = "tanh"
 // The sigmoid's error is scaled by 2 (x * 2) and reaches output 2 only.
-// CHECK: fhe.nonlinear %{{.*}} {fhe.precision = 1.25{{0*}}e-03 : f64, function = "sigmoid"
+// CHECK: fhe.nonlinear %{{.*}} {fhe.bound = {{[^,]*}}, fhe.precision = 1.25{{0*}}e-03 : f64, function = "sigmoid"
 func.func @main(%x: !fhe.cipher<[2]>) -> (!fhe.cipher<[2]>, !fhe.cipher<[2]>) {
   %w = fhe.constant [1.0, -2.0, 0.5, 1.0] : tensor<2x2xf64>
   %r = fhe.nonlinear %x {function = "relu", range = array<f64: -1.0, 1.0>} : !fhe.cipher<[2]> -> !fhe.cipher<[2]>

@@ -46,6 +46,28 @@ using namespace mlir;
 
 namespace cerium::ckks {
 
+double boundOf(Value v) {
+  for (;;) {
+    Operation *def = v.getDefiningOp();
+    if (!def) {
+      auto arg = cast<BlockArgument>(v);
+      auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+      auto r = fn ? fn.getArgAttrOfType<DenseF64ArrayAttr>(arg.getArgNumber(),
+                                                          "fhe.range")
+                  : DenseF64ArrayAttr();
+      return r && r.size() == 2
+                 ? std::max({1.0, std::fabs(r[0]), std::fabs(r[1])})
+                 : 1.0;
+    }
+    if (auto b = def->getAttrOfType<FloatAttr>(kBoundAttr))
+      return std::max(1.0, b.getValueAsDouble());
+    if (!isa<RescaleOp, RelinearizeOp, LevelDownOp, BootstrapOp, RotateOp,
+             ConjugateOp>(def))
+      return 1.0;
+    v = def->getOperand(0);
+  }
+}
+
 unsigned BootstrapConfig::depth() const {
   // The series takes ceil(log2(d + 1)) levels (approx::planSeries).
   return coeffsToSlotsLevels + unsigned(std::bit_width(chebyshevDegree)) +
@@ -58,7 +80,8 @@ double BootstrapConfig::sineError(double sMax) {
 }
 
 void BootstrapConfig::forPrecision(double precision) {
-  arcsine = precision < 64 * sineError(std::sin(2 * std::numbers::pi / 256));
+  arcsine = precision <
+            64 * valueBound * sineError(std::sin(2 * std::numbers::pi / 256));
 }
 
 double BootstrapConfig::arcsineCubic(double sMax) {
@@ -91,14 +114,16 @@ BootstrapErrors BootstrapConfig::errorBounds(const RnsLayout &layout,
   // coefficient a slot vector in [-1, 1] can have (Delta_0: all ones),
   // twice for the rest of the coefficients, which are smaller and whose
   // errors shrink as the fifth power.
-  const double sMax = std::sin(2 * std::numbers::pi * scale / q0);
+  const double sMax =
+      std::sin(2 * std::numbers::pi * valueBound * scale / q0);
   const double approximation =
-      2 * (arcsine ? arcsineError(sMax) : sineError(sMax));
+      2 * valueBound * (arcsine ? arcsineError(sMax) : sineError(sMax));
   BootstrapErrors bounds;
   bounds.once = noise + approximation;
-  // 2^shift d within [-1/4, 1/4]: the second iteration's input then stays
+  // 2^shift d within valueBound [-1/4, 1/4]: the second iteration's input
+  // then stays
   // well inside the range its own bound holds for.
-  const double bits = std::floor(-std::log2(bounds.once));
+  const double bits = std::floor(std::log2(valueBound / bounds.once));
   bounds.shift = bits > 2 ? unsigned(bits) - 2 : 0;
   // The second refresh errs `once` on its input, 2^-shift on the output.
   // What stays is the noise no shift divides: the input's own at level 0
@@ -127,7 +152,7 @@ BootstrapConfig BootstrapConfig::forHammingWeight(unsigned h,
 
 DictionaryAttr BootstrapConfig::toAttr(MLIRContext *context) const {
   Builder b(context);
-  return b.getDictionaryAttr({
+  SmallVector<NamedAttribute> attrs({
       b.getNamedAttr("coeffs_to_slots",
                      b.getI64IntegerAttr(coeffsToSlotsLevels)),
       b.getNamedAttr("slots_to_coeffs",
@@ -138,6 +163,10 @@ DictionaryAttr BootstrapConfig::toAttr(MLIRContext *context) const {
       b.getNamedAttr("encapsulate", b.getBoolAttr(encapsulate)),
       b.getNamedAttr("arcsine", b.getBoolAttr(arcsine)),
   });
+  if (valueBound > 1)
+    attrs.push_back(
+        b.getNamedAttr("value_bound", b.getF64FloatAttr(valueBound)));
+  return b.getDictionaryAttr(attrs);
 }
 
 std::optional<BootstrapConfig> BootstrapConfig::of(Operation *op) {
@@ -166,6 +195,11 @@ std::optional<BootstrapConfig> BootstrapConfig::of(Operation *op) {
     c.encapsulate = e.getValue();
   if (auto a = dict.getAs<BoolAttr>("arcsine")) // absent: true
     c.arcsine = a.getValue();
+  if (auto v = dict.getAs<FloatAttr>("value_bound")) { // absent: 1
+    c.valueBound = v.getValueAsDouble();
+    if (!(c.valueBound >= 1 && c.valueBound < 0x1p60))
+      return std::nullopt;
+  }
   return c;
 }
 
@@ -265,8 +299,15 @@ public:
     for (size_t i = 0; i + 1 < cts.size(); ++i)
       w = RescaleOp::create(e.b, e.loc, apply(w, cts[i]));
     // SlotToCoeff's constant: EvalMod leaves 2 pi m / q_0 per coefficient.
+    // For values past [-1, 1] the base lies log2 B bits higher (B the value
+    // bound), which would make the diagonals too large to encode at the
+    // scale: that power of two is an exact integer product after them.
+    const int64_t outer =
+        config.valueBound > 1
+            ? int64_t(1) << unsigned(std::ceil(std::log2(config.valueBound)))
+            : 1;
     const double stcScale =
-        gain * q0 / (2 * std::numbers::pi * layout.scales[0]);
+        gain * q0 / (2 * std::numbers::pi * layout.scales[0] * double(outer));
     stc = balanced(std::move(stc), stcScale);
     Value mixed;
     if (copies >= 2) {
@@ -296,6 +337,8 @@ public:
     Value z = mixed;
     for (const SlotMatrix &m : stc)
       z = RescaleOp::create(e.b, e.loc, apply(z, m));
+    if (outer > 1)
+      z = e.mulInt(z, outer);
     if (Emitter::levelOf(z) < target)
       return fail(op, "needs " + std::to_string(target - Emitter::levelOf(z)) +
                           " more levels than the chain has above level " +
@@ -521,8 +564,8 @@ private:
     // and still ~2^-40 for the small coefficients of typical slots.
     if (!config.arcsine)
       return c;
-    const double c3 = BootstrapConfig::arcsineCubic(
-        std::sin(2 * std::numbers::pi * layout.scales[0] / q0));
+    const double c3 = BootstrapConfig::arcsineCubic(std::sin(
+        2 * std::numbers::pi * config.valueBound * layout.scales[0] / q0));
     Value cube = e.mul(e.mul(c, c), e.mulConst(c, c3));
     return e.add(c, cube);
   }

@@ -59,12 +59,26 @@ public:
   explicit Analysis(func::FuncOp main) : main(main) {}
 
   void run(double precision) {
-    for (BlockArgument a : main.getArguments())
+    // An approximation's declared range is the source's statement that its
+    // operand lies there: it bounds that value wherever it is used.
+    for (Operation &op : main.getBody().front()) {
+      std::optional<ArrayRef<double>> declared;
+      if (auto n = dyn_cast<NonlinearOp>(op))
+        declared = n.getRange();
+      else if (auto p = dyn_cast<PolyOp>(op))
+        declared = p.getRange();
+      if (declared && declared->size() == 2)
+        declare(op.getOperand(0), {(*declared)[0], (*declared)[1]});
+    }
+    for (BlockArgument a : main.getArguments()) {
       if (auto r = main.getArgAttrOfType<DenseF64ArrayAttr>(a.getArgNumber(),
                                                             "fhe.range"))
         ranges[a] = {r[0], r[1]};
+      tighten(a);
+    }
     for (Operation &op : main.getBody().front())
       forward(op);
+    recordBounds();
     // Backward, once per output: the gain of every value to it. Errors at
     // different outputs do not add up, so each output splits the budget
     // among the approximations that reach it, and an op takes its
@@ -113,6 +127,36 @@ public:
   }
 
 private:
+  void declare(Value v, Interval declared) {
+    auto [it, fresh] = asserted.try_emplace(v, declared);
+    if (!fresh)
+      it->second = {std::max(it->second.lo, declared.lo),
+                    std::min(it->second.hi, declared.hi)};
+  }
+
+  /// v's interval narrowed to what the source declares of it.
+  void tighten(Value v) {
+    auto it = asserted.find(v);
+    if (it == asserted.end())
+      return;
+    Interval r = range(v);
+    ranges[v] = {std::max(r.lo, it->second.lo), std::min(r.hi, it->second.hi)};
+  }
+
+  /// fhe.bound on every op of main whose cipher result the analysis bounds:
+  /// its largest magnitude, which a bootstrap of that value must cover
+  /// (values without one are taken to lie in [-1, 1]).
+  void recordBounds() {
+    Builder b(main);
+    main.walk([&](Operation *op) {
+      if (op->getNumResults() != 1 || !isCipher(op->getResult(0).getType()))
+        return;
+      const double m = range(op->getResult(0)).magnitude();
+      if (std::isfinite(m))
+        op->setAttr(kBoundAttr, b.getF64FloatAttr(m));
+    });
+  }
+
   Interval range(Value v) const {
     auto it = ranges.find(v);
     return it == ranges.end() ? Interval{} : it->second;
@@ -243,6 +287,7 @@ private:
             .Default([&](Operation *) { return std::nullopt; });
     if (out)
       ranges[r] = *out;
+    tighten(r);
   }
 
   Interval rangeOrPlain(Value v) {
@@ -368,6 +413,8 @@ private:
 
   func::FuncOp main;
   llvm::DenseMap<Value, Interval> ranges;
+  /// What the source declares of values (approximations' ranges).
+  llvm::DenseMap<Value, Interval> asserted;
   PlainValues plains;
 };
 

@@ -19,17 +19,30 @@ struct RnsLayout;
 
 namespace cerium::ckks {
 
-/// Bounds on a bootstrap's absolute error for slots in [-1, 1] at given
+/// Bounds on a bootstrap's absolute error for slots within the config's
+/// valueBound at given
 /// parameters (BootstrapConfig::errorBounds), and the shift of its second
 /// iteration.
 struct BootstrapErrors {
   /// One iteration.
   double once = 0;
   /// Two: the first iteration's error d is multiplied by 2^shift (so that
-  /// |2^shift d| <= 1/4 by `once`), refreshed, and added back with 2^-shift.
+  /// |2^shift d| <= valueBound / 4 by `once`), refreshed, and added back with
+  /// 2^-shift.
   double twice = 0;
   unsigned shift = 0;
 };
+
+/// On a ckks op: the largest magnitude of its result's slots, from the fhe
+/// op it lowers (fhe.bound, the range analysis'); the compiler reads it at
+/// the bootstraps' inputs and then drops it.
+inline constexpr llvm::StringLiteral kBoundAttr = "ckks.bound";
+
+/// The bound of `v`'s slots: ckks.bound on its op, or on the op it moves,
+/// rescales or refreshes; for main's inputs their declared fhe.range; else 1
+/// (values inside a lowering, such as an approximation's, which work on
+/// [-1, 1]).
+double boundOf(mlir::Value v);
 
 struct BootstrapConfig {
   static constexpr const char *kAttrName = "ckks.bootstrap";
@@ -56,6 +69,11 @@ struct BootstrapConfig {
   /// precision is far coarser get two more levels between bootstraps
   /// (forPrecision).
   bool arcsine = true;
+  /// The largest magnitude of a slot the bootstrap must refresh (the range
+  /// analysis' bound on the program's values, at least 1): the chain's base
+  /// sits log2 of it further above the scale (ckks::chooseParams), so that
+  /// m / q_0 stays within 2^-8 where EvalMod is exact.
+  double valueBound = 1;
 
   /// Levels one bootstrap consumes: the DFTs, the cosine series
   /// (ceil(log2(d + 1))), the double angles, and the arcsine correction (2)
@@ -66,7 +84,8 @@ struct BootstrapConfig {
   static double sineError(double sMax);
 
   /// Drops the arcsine correction when `precision` is at least 64 times
-  /// the sine's error at the nominal q_0 / Delta_0 = 2^8 (the many
+  /// the sine's error at the nominal q_0 / (valueBound Delta_0) = 2^8 (the
+  /// many
   /// bootstraps of a deep program err the same way and add up).
   void forPrecision(double precision);
 

@@ -27,6 +27,10 @@ bool isCipher(mlir::Type type);
 /// else a share of the program's precision (fhe-assign-precision); the
 /// lowering and `cerium-run --plain --approx` read it.
 inline constexpr llvm::StringLiteral kPrecisionAttr = "fhe.precision";
+/// On an fhe op with a cipher result: the largest magnitude the range
+/// analysis bounds it by (fhe-assign-precision); the lowering copies it to
+/// the ckks ops that make the result (ckks::kBoundAttr).
+inline constexpr llvm::StringLiteral kBoundAttr = "fhe.bound";
 /// On the ckks module: one string per approximation the lowering chose,
 /// "line L: ..." (approx::Approximation::describe), for --emit stats.
 inline constexpr llvm::StringLiteral kApproximationsAttr = "fhe.approximations";

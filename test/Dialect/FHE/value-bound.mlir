@@ -1,0 +1,29 @@
+// RUN: cerium-opt %s --split-input-file --fhe-assign-precision | FileCheck %s
+// fhe.bound on each op with a cipher result the range analysis bounds: its
+// largest magnitude (a bootstrap of that value must cover it).
+
+// x in [-4, 4]; h = 3 x would reach 12, but relu declares its operand within
+// [-10, 10]; r + x then reaches 14 (16 without the declaration).
+// CHECK-LABEL: func.func @main
+// CHECK: fhe.mul %{{.*}} {fhe.bound = 1.000000e+01 : f64}
+// CHECK: fhe.nonlinear %{{.*}} {fhe.bound = 1.000000e+01 : f64,
+// CHECK: fhe.add %{{.*}} {fhe.bound = 1.400000e+01 : f64}
+func.func @main(%x: !fhe.cipher<[2]> {fhe.range = array<f64: -4.0, 4.0>}) -> !fhe.cipher<[2]> {
+  %three = fhe.constant [3.0] : tensor<1xf64>
+  %h = fhe.mul %x, %three : (!fhe.cipher<[2]>, tensor<1xf64>) -> !fhe.cipher<[2]>
+  %r = fhe.nonlinear %h {function = "relu", range = array<f64: -10.0, 10.0>} : !fhe.cipher<[2]> -> !fhe.cipher<[2]>
+  %y = fhe.add %r, %x : (!fhe.cipher<[2]>, !fhe.cipher<[2]>) -> !fhe.cipher<[2]>
+  return %y : !fhe.cipher<[2]>
+}
+
+// -----
+
+// Nothing bounds z: no attribute (its values are taken to lie in [-1, 1]).
+// CHECK-LABEL: func.func @main
+// CHECK: fhe.mul
+// CHECK-NOT: fhe.bound
+func.func @main(%z: !fhe.cipher<[2]>) -> !fhe.cipher<[2]> {
+  %two = fhe.constant [2.0] : tensor<1xf64>
+  %y = fhe.mul %z, %two : (!fhe.cipher<[2]>, tensor<1xf64>) -> !fhe.cipher<[2]>
+  return %y : !fhe.cipher<[2]>
+}
