@@ -121,7 +121,7 @@ void BM_Encode(benchmark::State &state) {
   std::vector<uint32_t> out(primes.size() * params->degree());
   Limbs limbs{out.data(), primes, params->degree()};
   for (auto _ : state) {
-    encoder.encodeInto(values, 0x1p50, std::span(&limbs, 1), *backend);
+    encoder.encodeInto(values, 0x1p50, level, std::span(&limbs, 1), *backend);
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["limbs"] = double(primes.size());

@@ -917,9 +917,14 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
     // and read back once. Otherwise straight into the arena: the limbs this
     // process computes.
     Value result = e.getResult();
-    if (parts.size() == 1 && mayStayCompact(result)) {
-      std::vector<int64_t> coefficients =
-          encoder.signedCoefficients(values, scale, backend.hostThreads());
+    // (Coefficients past 2^62, values of large magnitude at a bootstrapping
+    // scale, only encodeInto writes: whole limbs.)
+    std::optional<std::vector<int64_t>> small;
+    if (parts.size() == 1 && mayStayCompact(result))
+      small =
+          encoder.trySignedCoefficients(values, scale, backend.hostThreads());
+    if (small) {
+      std::vector<int64_t> &coefficients = *small;
       const size_t m = coefficients.size();
       if (m == n) {
         backend.nttForwardSigned(parts[0], coefficients);
@@ -932,7 +937,7 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
       compactConstants[result] = std::move(compact);
       return;
     }
-    encoder.encodeInto(values, scale, parts, backend);
+    encoder.encodeInto(values, scale, level, parts, backend);
     return;
   }
   // A device keeps each constant after its first use, whole or compact

@@ -211,7 +211,7 @@ Plaintext Encoder::encode(std::span<const std::complex<double>> values,
                             p->maxLevel()));
   Plaintext pt{PolyVector::zeros(*p, level, 1), scale};
   Limbs poly = pt.value.poly(*p, 0);
-  encodeInto(values, scale, std::span(&poly, 1), backend);
+  encodeInto(values, scale, level, std::span(&poly, 1), backend);
   return pt;
 }
 
@@ -240,7 +240,8 @@ static uint32_t residue(double y, uint32_t p) {
 }
 
 void Encoder::encodeInto(std::span<const std::complex<double>> values,
-                         double scale, std::span<const Limbs> parts,
+                         double scale, unsigned level,
+                         std::span<const Limbs> parts,
                          kernels::RnsBackend &backend) const {
   std::vector<double> scaled =
       scaledCoefficients(values, scale, backend.hostThreads());
@@ -256,20 +257,21 @@ void Encoder::encodeInto(std::span<const std::complex<double>> values,
   // Past 2^62 (values of large magnitude at a bootstrapping scale): each
   // coefficient reduced exactly on the host, then transformed. Only the
   // host's limbs can be written so, and only below half the level's modulus
-  // do the coefficients decode.
+  // (of all its primes, whichever `parts` hold) do the coefficients decode.
+  double logModulus = 0;
+  for (uint32_t id : p->qPrimeIds(level))
+    logModulus += std::log2(double(p->rns().prime(id).modulus.value));
+  if (!backend.hostAccessible() || std::log2(largest) >= logModulus - 1)
+    throw Error(fmt::format(
+        "value too large for scale 2^{:.1f}: a scaled coefficient of "
+        "2^{:.1f} exceeds {}",
+        std::log2(scale), std::log2(largest),
+        backend.hostAccessible()
+            ? fmt::format("half the modulus of level {} (2^{:.1f})", level,
+                          logModulus - 1)
+            : std::string("2^62")));
   const size_t n = p->degree(), gap = n / scaled.size();
   for (const Limbs &poly : parts) {
-    double logModulus = 0;
-    for (uint32_t id : poly.primes)
-      logModulus += std::log2(double(p->rns().prime(id).modulus.value));
-    if (!backend.hostAccessible() || std::log2(largest) >= logModulus - 1)
-      throw Error(fmt::format(
-          "value too large for scale 2^{:.1f}: a scaled coefficient of "
-          "2^{:.1f} exceeds {}",
-          std::log2(scale), std::log2(largest),
-          backend.hostAccessible()
-              ? fmt::format("half the modulus (2^{:.1f})", logModulus - 1)
-              : std::string("2^62")));
     for (size_t i = 0; i < poly.numLimbs(); ++i) {
       const uint32_t prime = p->rns().prime(poly.primes[i]).modulus.value;
       uint32_t *limb = poly.limb(i);
@@ -292,8 +294,8 @@ Encoder::scaledCoefficients(std::span<const std::complex<double>> values,
         if (!std::isfinite(y))
           throw Error(fmt::format("value not finite at scale 2^{:.1f}",
                                   std::log2(scale)));
-        rounded[j] = std::fabs(y) < 0x1p62 ? double(roundToInteger(y))
-                                           : std::round(y);
+        rounded[j] =
+            std::fabs(y) < 0x1p62 ? double(roundToInteger(y)) : std::round(y);
       },
       threads);
   // The 2q coefficients that may be nonzero, N / 2q apart: a vector of
@@ -303,19 +305,27 @@ Encoder::scaledCoefficients(std::span<const std::complex<double>> values,
   return rounded;
 }
 
-std::vector<int64_t>
-Encoder::signedCoefficients(std::span<const std::complex<double>> values,
-                            double scale, int threads) const {
+std::optional<std::vector<int64_t>>
+Encoder::trySignedCoefficients(std::span<const std::complex<double>> values,
+                               double scale, int threads) const {
   std::vector<double> scaled = scaledCoefficients(values, scale, threads);
   std::vector<int64_t> rounded(scaled.size());
   for (size_t j = 0; j < scaled.size(); ++j) {
     if (!(std::fabs(scaled[j]) < 0x1p62))
-      throw Error(fmt::format("value too large for scale 2^{:.1f}: a scaled "
-                              "coefficient exceeds 2^62",
-                              std::log2(scale)));
+      return std::nullopt;
     rounded[j] = static_cast<int64_t>(scaled[j]);
   }
   return rounded;
+}
+
+std::vector<int64_t>
+Encoder::signedCoefficients(std::span<const std::complex<double>> values,
+                            double scale, int threads) const {
+  if (auto rounded = trySignedCoefficients(values, scale, threads))
+    return std::move(*rounded);
+  throw Error(fmt::format("value too large for scale 2^{:.1f}: a scaled "
+                          "coefficient exceeds 2^62",
+                          std::log2(scale)));
 }
 
 Plaintext Encoder::encode(std::span<const double> values, double scale,

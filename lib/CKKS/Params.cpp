@@ -488,7 +488,11 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
       // above it; else the best scale less that excess. A long chain takes
       // more key-switching digits (a smaller P) before a smaller scale:
       // the scale's bits are bootstrapping's precision, digits cost only
-      // time.
+      // time. A base widened for values beyond [-1, 1] is searched the same
+      // way: widening a chain chosen for [-1, 1] would keep its scale and
+      // digits but take the bits from bootstrapping's precision, which a
+      // deep network's composite approximations cannot spare (ResNet-20's
+      // logits came out garbage that way).
       ParamsPtr best;
       double bestMargin = -1e9;
       for (unsigned dnum : {3u, 4u, 5u, 6u, 8u, 10u, 12u}) {

@@ -220,10 +220,9 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   // A chain of `levels` on `ring` (0: the smallest that fits), with the
   // encapsulation keys when the program bootstraps.
   auto chain = [&](unsigned levels, unsigned ring, bool bootstraps) {
-    return ckks::chooseParams(intAttr("ckks.slots"), levels,
-                              c.program.options.precision, insecure, ring, 0,
-                              bootstraps ? kEncapsulationWeight : 0,
-                              config.valueBound);
+    return ckks::chooseParams(
+        intAttr("ckks.slots"), levels, c.program.options.precision, insecure,
+        ring, 0, bootstraps ? kEncapsulationWeight : 0, config.valueBound);
   };
   auto chainFor = [&](unsigned depth, bool bootstraps) {
     return chain(depth + (bootstraps ? config.depth() : 0), logN, bootstraps);
@@ -300,11 +299,47 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   // Bootstraps of values beyond [-1, 1] (by the range analysis: inputs'
   // `assume`, approximations' declared ranges and what follows from them)
   // widen the base above the scale by the largest one's bits.
+  // main's inputs carry their `assume` (the lowering keeps only their
+  // layouts): each part of an input tensor gets its bound for the walk.
+  auto ckksMain = module.lookupSymbol<mlir::func::FuncOp>("main");
+  {
+    mlir::Builder b(&context);
+    const auto &inputs = c.program.inputs;
+    size_t tensor = 0;
+    std::optional<std::pair<double, double>> range;
+    for (unsigned i = 0; i < ckksMain.getNumArguments(); ++i) {
+      auto part = ckksMain.getArgAttrOfType<mlir::IntegerAttr>(i, "fhe.part");
+      if (!part || part.getInt() == 0) {
+        // main's plain inputs have no ciphertexts.
+        while (tensor < inputs.size() && !inputs[tensor].cipher)
+          ++tensor;
+        if (tensor == inputs.size())
+          break;
+        range = inputs[tensor++].range;
+      }
+      if (range)
+        ckksMain.setArgAttr(
+            i, ckks::kBoundAttr,
+            b.getF64FloatAttr(
+                std::max(std::fabs(range->first), std::fabs(range->second))));
+    }
+  }
   module.walk([&](ckks::BootstrapOp op) {
-    config.valueBound =
-        std::max(config.valueBound, ckks::boundOf(op.getInput()));
+    double bound = ckks::boundOf(op.getInput());
+    if (auto own = op->getAttrOfType<mlir::FloatAttr>(ckks::kBoundAttr))
+      bound = std::max(bound, own.getValueAsDouble());
+    config.valueBound = std::max(config.valueBound, bound);
   });
   module.walk([](mlir::Operation *op) { op->removeAttr(ckks::kBoundAttr); });
+  for (unsigned i = 0; i < ckksMain.getNumArguments(); ++i)
+    ckksMain.removeArgAttr(i, ckks::kBoundAttr);
+  // The base holds at most 120 bits (ckks::ParamSpec).
+  if (config.valueBound > 0x1p40)
+    throw atMain(fmt::format(
+        "bootstraps refresh values up to {:g} by the ranges the program "
+        "declares and derives, beyond the 2^40 a chain's base can hold: "
+        "declare tighter ranges",
+        config.valueBound));
   if (bootstraps)
     module->setAttr(ckks::BootstrapConfig::kAttrName, config.toAttr(&context));
   // Placement may have lowered the levels the program needs.
@@ -312,6 +347,15 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     try {
       c.params = chainFor(depth, bootstraps);
     } catch (const Error &e) {
+      // The segments were cut for a base of [-1, 1]; the values refreshed
+      // may have widened it past what the ring holds.
+      if (config.valueBound > 1)
+        throw atMain(fmt::format(
+            "{} (bootstraps refresh values up to {:g} by their ranges, which "
+            "widens the chain's base by {} bits: declare tighter ranges or "
+            "lower max_levels)",
+            e.what(), config.valueBound,
+            int(std::ceil(std::log2(config.valueBound)))));
       throw atMain(e.what());
     }
   }

@@ -125,6 +125,23 @@ TEST(Params, RefusesAScaleTheRingCannotHold) {
     EXPECT_NEAR(std::log2(chosen->levelScale(l)), chosen->spec().scaleBits, 2);
 }
 
+// A bootstrapping chain for values up to B holds B Delta_0 2^8 in its base:
+// ceil(log2 B) bits more above the scale than for [-1, 1].
+TEST(Params, ValueBoundWidensTheBase) {
+  for (auto [logN, levels, insecure] :
+       {std::tuple{13u, 24u, true}, std::tuple{16u, 27u, false}}) {
+    for (double bound : {1.0, 2.0, 16.0, 100.0}) {
+      auto p = chooseParams(int64_t(1) << (logN - 1), levels, 1e-3, insecure,
+                            logN, 0, 32, bound);
+      const double bits = std::ceil(std::log2(bound));
+      EXPECT_EQ(p->spec().baseBits, p->spec().scaleBits + 8 + unsigned(bits));
+      EXPECT_GE(p->logQ0(), std::log2(p->levelScale(0)) + 8 + bits - 0.75)
+          << "N = 2^" << logN << ", bound " << bound;
+      EXPECT_EQ(p->maxLevel(), levels);
+    }
+  }
+}
+
 TEST(Params, InvalidSpecsGiveOneLineErrors) {
   ParamSpec spec;
   spec.insecure = true;

@@ -13,6 +13,7 @@
 #include "cerium/CKKS/Ciphertext.h"
 
 #include <complex>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -35,10 +36,11 @@ public:
   Plaintext encode(std::span<const double> values, double scale, unsigned level,
                    kernels::RnsBackend &backend) const;
   /// The same encoding written into each of `parts`: limbs over any primes
-  /// (NTT form, in host memory), e.g. the runs of limbs one process of a
-  /// partitioned run owns. The slots' transform is done once for all.
+  /// of `level` (NTT form, in host memory), e.g. the runs of limbs one
+  /// process of a partitioned run owns. The slots' transform is done once
+  /// for all.
   void encodeInto(std::span<const std::complex<double>> values, double scale,
-                  std::span<const kernels::Limbs> parts,
+                  unsigned level, std::span<const kernels::Limbs> parts,
                   kernels::RnsBackend &backend) const;
   /// What encodeInto transforms: the scaled, rounded coefficients of the
   /// polynomial in X^(N / M), M = 2 x the vector's shortest power-of-two
@@ -47,6 +49,11 @@ public:
   std::vector<int64_t>
   signedCoefficients(std::span<const std::complex<double>> values, double scale,
                      int threads) const;
+  /// signedCoefficients, or nothing where a coefficient is past 2^62 (which
+  /// only encodeInto, on host limbs, can write).
+  std::optional<std::vector<int64_t>>
+  trySignedCoefficients(std::span<const std::complex<double>> values,
+                        double scale, int threads) const;
   std::vector<std::complex<double>> decode(const Plaintext &pt,
                                            kernels::RnsBackend &backend) const;
 
@@ -76,8 +83,8 @@ private:
   void fft(std::vector<std::complex<double>> &v) const;
   /// signedCoefficients as doubles, of any magnitude (integers, rounded).
   std::vector<double>
-  scaledCoefficients(std::span<const std::complex<double>> values,
-                     double scale, int threads) const;
+  scaledCoefficients(std::span<const std::complex<double>> values, double scale,
+                     int threads) const;
   /// Finds the shortest period q (a power of two) of `values` (zero-padded
   /// to the slots), and calls f(k, c) for each coefficient c of the
   /// polynomial whose slots they are that may be nonzero: the 2q

@@ -168,13 +168,13 @@ namespace cerium::ckks {
 /// ephemeral sparse secret and likewise asks for a scale of at least 2^50.
 /// `valueBound` > 1, the largest magnitude the program's values reach, widens
 /// the base by its bits: 8 + log2 of it above the scale when the program
-/// bootstraps, at least that + 4 otherwise.
+/// bootstraps (the chain search then trades digits for scale as for any
+/// base), at least that + 4 otherwise.
 /// Throws cerium::Error if no ring up to 2^16 (2^17 insecure) fits.
 ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
                        bool insecure, unsigned logN = 0,
                        unsigned hammingWeight = 0,
-                       unsigned encapsulationWeight = 0,
-                       double valueBound = 1);
+                       unsigned encapsulationWeight = 0, double valueBound = 1);
 
 } // namespace cerium::ckks
 #endif // CERIUM_CKKS_PARAMS_H

@@ -1565,7 +1565,8 @@ public:
         if (Operation *def = part.getDefiningOp()) {
           auto had = def->getAttrOfType<FloatAttr>(ckks::kBoundAttr);
           if (!had || had.getValueAsDouble() > bound.getValueAsDouble())
-            def->setAttr(ckks::kBoundAttr, bound);
+            rewriter.modifyOpInPlace(
+                def, [&] { def->setAttr(ckks::kBoundAttr, bound); });
         }
     ValueRange replacement(*parts);
     rewriter.replaceOpWithMultiple(op, ArrayRef<ValueRange>(replacement));

@@ -52,12 +52,10 @@ double boundOf(Value v) {
     if (!def) {
       auto arg = cast<BlockArgument>(v);
       auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
-      auto r = fn ? fn.getArgAttrOfType<DenseF64ArrayAttr>(arg.getArgNumber(),
-                                                          "fhe.range")
-                  : DenseF64ArrayAttr();
-      return r && r.size() == 2
-                 ? std::max({1.0, std::fabs(r[0]), std::fabs(r[1])})
-                 : 1.0;
+      auto b =
+          fn ? fn.getArgAttrOfType<FloatAttr>(arg.getArgNumber(), kBoundAttr)
+             : FloatAttr();
+      return b ? std::max(1.0, b.getValueAsDouble()) : 1.0;
     }
     if (auto b = def->getAttrOfType<FloatAttr>(kBoundAttr))
       return std::max(1.0, b.getValueAsDouble());
@@ -66,6 +64,12 @@ double boundOf(Value v) {
       return 1.0;
     v = def->getOperand(0);
   }
+}
+
+int64_t BootstrapConfig::outerFactor() const {
+  return valueBound > 1
+             ? int64_t(1) << unsigned(std::ceil(std::log2(valueBound)))
+             : 1;
 }
 
 unsigned BootstrapConfig::depth() const {
@@ -80,8 +84,7 @@ double BootstrapConfig::sineError(double sMax) {
 }
 
 void BootstrapConfig::forPrecision(double precision) {
-  arcsine = precision <
-            64 * valueBound * sineError(std::sin(2 * std::numbers::pi / 256));
+  arcsine = precision < 64 * sineError(std::sin(2 * std::numbers::pi / 256));
 }
 
 double BootstrapConfig::arcsineCubic(double sMax) {
@@ -114,8 +117,7 @@ BootstrapErrors BootstrapConfig::errorBounds(const RnsLayout &layout,
   // coefficient a slot vector in [-1, 1] can have (Delta_0: all ones),
   // twice for the rest of the coefficients, which are smaller and whose
   // errors shrink as the fifth power.
-  const double sMax =
-      std::sin(2 * std::numbers::pi * valueBound * scale / q0);
+  const double sMax = std::sin(2 * std::numbers::pi * valueBound * scale / q0);
   const double approximation =
       2 * valueBound * (arcsine ? arcsineError(sMax) : sineError(sMax));
   BootstrapErrors bounds;
@@ -132,8 +134,10 @@ BootstrapErrors BootstrapConfig::errorBounds(const RnsLayout &layout,
   // rescale (~N / 4 Delta_0 each). Measured worst cases of two iterations
   // on fresh inputs, 2^-43.1 at N = 2^12 and 2^-42.1 at 2^13, are ~15 N /
   // Delta_0; 32 N / Delta_0 bounds them.
-  bounds.twice =
-      std::ldexp(bounds.once, -int(bounds.shift)) + 32 * ring / scale;
+  // The second SlotToCoeff's last rounding comes before the mul_int by
+  // outerFactor, which no shift divides.
+  bounds.twice = std::ldexp(bounds.once, -int(bounds.shift)) +
+                 32 * ring / scale * double(outerFactor());
   return bounds;
 }
 
@@ -302,10 +306,7 @@ public:
     // For values past [-1, 1] the base lies log2 B bits higher (B the value
     // bound), which would make the diagonals too large to encode at the
     // scale: that power of two is an exact integer product after them.
-    const int64_t outer =
-        config.valueBound > 1
-            ? int64_t(1) << unsigned(std::ceil(std::log2(config.valueBound)))
-            : 1;
+    const int64_t outer = config.outerFactor();
     const double stcScale =
         gain * q0 / (2 * std::numbers::pi * layout.scales[0] * double(outer));
     stc = balanced(std::move(stc), stcScale);

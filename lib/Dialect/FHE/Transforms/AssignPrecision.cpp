@@ -127,11 +127,12 @@ public:
   }
 
 private:
+  /// Two calls on one value: the hull of their ranges (each holds the
+  /// value only as far as its own approximation is concerned).
   void declare(Value v, Interval declared) {
     auto [it, fresh] = asserted.try_emplace(v, declared);
     if (!fresh)
-      it->second = {std::max(it->second.lo, declared.lo),
-                    std::min(it->second.hi, declared.hi)};
+      it->second = hull(it->second, declared);
   }
 
   /// v's interval narrowed to what the source declares of it.
@@ -139,8 +140,10 @@ private:
     auto it = asserted.find(v);
     if (it == asserted.end())
       return;
-    Interval r = range(v);
-    ranges[v] = {std::max(r.lo, it->second.lo), std::min(r.hi, it->second.hi)};
+    Interval r = range(v),
+             both{std::max(r.lo, it->second.lo), std::min(r.hi, it->second.hi)};
+    // Disjoint: the declaration is what the approximation is built for.
+    ranges[v] = both.lo <= both.hi ? both : it->second;
   }
 
   /// fhe.bound on every op of main whose cipher result the analysis bounds:

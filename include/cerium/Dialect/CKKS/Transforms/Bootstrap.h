@@ -38,8 +38,8 @@ struct BootstrapErrors {
 /// the bootstraps' inputs and then drops it.
 inline constexpr llvm::StringLiteral kBoundAttr = "ckks.bound";
 
-/// The bound of `v`'s slots: ckks.bound on its op, or on the op it moves,
-/// rescales or refreshes; for main's inputs their declared fhe.range; else 1
+/// The bound of `v`'s slots: ckks.bound on its op (on a block argument: its
+/// argument attribute), or on the op it moves, rescales or refreshes; else 1
 /// (values inside a lowering, such as an approximation's, which work on
 /// [-1, 1]).
 double boundOf(mlir::Value v);
@@ -69,11 +69,15 @@ struct BootstrapConfig {
   /// precision is far coarser get two more levels between bootstraps
   /// (forPrecision).
   bool arcsine = true;
-  /// The largest magnitude of a slot the bootstrap must refresh (the range
-  /// analysis' bound on the program's values, at least 1): the chain's base
-  /// sits log2 of it further above the scale (ckks::chooseParams), so that
-  /// m / q_0 stays within 2^-8 where EvalMod is exact.
+  /// The largest magnitude of a slot the program's bootstraps refresh (the
+  /// range analysis' bound at their inputs, boundOf; at least 1): the
+  /// chain's base sits ceil(log2) of it further above the scale
+  /// (ckks::chooseParams), so that m / q_0 stays within 2^-8 where EvalMod
+  /// is exact, and SlotToCoeff ends in a mul_int by that power of two.
   double valueBound = 1;
+  /// 2^ceil(log2 valueBound): the factor SlotToCoeff's constant leaves to a
+  /// mul_int after it.
+  int64_t outerFactor() const;
 
   /// Levels one bootstrap consumes: the DFTs, the cosine series
   /// (ceil(log2(d + 1))), the double angles, and the arcsine correction (2)
@@ -84,8 +88,7 @@ struct BootstrapConfig {
   static double sineError(double sMax);
 
   /// Drops the arcsine correction when `precision` is at least 64 times
-  /// the sine's error at the nominal q_0 / (valueBound Delta_0) = 2^8 (the
-  /// many
+  /// the sine's error at the nominal q_0 / Delta_0 = 2^8 (the many
   /// bootstraps of a deep program err the same way and add up).
   void forPrecision(double precision);
 
