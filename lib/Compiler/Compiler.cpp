@@ -202,6 +202,32 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     readLayouts(c.program.outputs, main.getNumResults(),
                 [&](unsigned i) { return main.getResultAttrDict(i); });
   }
+  // main's inputs carry their `assume` (the lowering keeps only their
+  // layouts): each part of an input tensor gets its bound for the
+  // bootstraps' walk (ckks::boundOf).
+  auto ckksMain = c.program.module->lookupSymbol<mlir::func::FuncOp>("main");
+  {
+    mlir::Builder b(&context);
+    const auto &inputs = c.program.inputs;
+    size_t tensor = 0;
+    std::optional<std::pair<double, double>> range;
+    for (unsigned i = 0; i < ckksMain.getNumArguments(); ++i) {
+      auto part = ckksMain.getArgAttrOfType<mlir::IntegerAttr>(i, "fhe.part");
+      if (!part || part.getInt() == 0) {
+        // main's plain inputs have no ciphertexts.
+        while (tensor < inputs.size() && !inputs[tensor].cipher)
+          ++tensor;
+        if (tensor == inputs.size())
+          break;
+        range = inputs[tensor++].range;
+      }
+      if (range)
+        ckksMain.setArgAttr(
+            i, ckks::kBoundAttr,
+            b.getF64FloatAttr(
+                std::max(std::fabs(range->first), std::fabs(range->second))));
+    }
+  }
   auto intAttr = [&](const char *name) {
     mlir::ModuleOp m = *c.program.module;
     return m->getAttrOfType<mlir::IntegerAttr>(name).getInt();
@@ -299,31 +325,6 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   // Bootstraps of values beyond [-1, 1] (by the range analysis: inputs'
   // `assume`, approximations' declared ranges and what follows from them)
   // widen the base above the scale by the largest one's bits.
-  // main's inputs carry their `assume` (the lowering keeps only their
-  // layouts): each part of an input tensor gets its bound for the walk.
-  auto ckksMain = module.lookupSymbol<mlir::func::FuncOp>("main");
-  {
-    mlir::Builder b(&context);
-    const auto &inputs = c.program.inputs;
-    size_t tensor = 0;
-    std::optional<std::pair<double, double>> range;
-    for (unsigned i = 0; i < ckksMain.getNumArguments(); ++i) {
-      auto part = ckksMain.getArgAttrOfType<mlir::IntegerAttr>(i, "fhe.part");
-      if (!part || part.getInt() == 0) {
-        // main's plain inputs have no ciphertexts.
-        while (tensor < inputs.size() && !inputs[tensor].cipher)
-          ++tensor;
-        if (tensor == inputs.size())
-          break;
-        range = inputs[tensor++].range;
-      }
-      if (range)
-        ckksMain.setArgAttr(
-            i, ckks::kBoundAttr,
-            b.getF64FloatAttr(
-                std::max(std::fabs(range->first), std::fabs(range->second))));
-    }
-  }
   module.walk([&](ckks::BootstrapOp op) {
     double bound = ckks::boundOf(op.getInput());
     if (auto own = op->getAttrOfType<mlir::FloatAttr>(ckks::kBoundAttr))
