@@ -78,6 +78,15 @@ bool isFresh(Value v) {
   return t.getDegree() == 1 && t.getSize() == 2;
 }
 
+/// The bound of what a refresh of `v` refreshes: an exact integer product
+/// (a ReLU's closing x 8) is refreshed before it and redone after, so its
+/// operand's.
+double refreshedBound(Value v) {
+  if (auto m = v.getDefiningOp<MulIntOp>())
+    return boundOf(m.getInput());
+  return boundOf(v);
+}
+
 class Placement {
 public:
   Placement(func::FuncOp fn, unsigned segmentLimit, unsigned bootstrapDepth,
@@ -216,6 +225,13 @@ private:
     // possible where every value live across it can be bootstrapped.
     std::vector<std::vector<unsigned>> live(depth,
                                             std::vector<unsigned>(span + 1, 0));
+    // wide[a][s]: those of them whose bound (the range analysis') exceeds
+    // 1. One such refresh widens the chain's base for every bootstrap (its
+    // precision or its digits, docs/bootstrapping.md): a cut a level away,
+    // at a normalized value (a ReLU's x / 16 rather than x), is worth more
+    // than the few ops it moves.
+    std::vector<std::vector<unsigned>> wide(depth,
+                                            std::vector<unsigned>(span + 1, 0));
     std::vector<bool> possible(depth, true);
     forEachCiphertext([&](Value v) {
       std::vector<Key> uses;
@@ -226,6 +242,7 @@ private:
         return;
       std::sort(uses.begin(), uses.end());
       const Key own = keyOf(v);
+      const bool large = refreshedBound(v) > 1;
       for (unsigned a = std::max(1u, (own + 1) / 2);
            a < depth && 2 * a < uses.back(); ++a) {
         if (!isFresh(v))
@@ -242,16 +259,24 @@ private:
         unsigned from = own / 2 + span >= a
                             ? std::max(reach, (first - own) / 2 + 1)
                             : reach;
-        if (from <= span)
+        if (from <= span) {
           ++live[a][from];
+          if (large)
+            ++wide[a][from];
+        }
       }
     });
-    for (std::vector<unsigned> &row : live)
-      for (size_t s = 1; s < row.size(); ++s)
-        row[s] += row[s - 1];
+    for (auto *rows : {&live, &wide})
+      for (std::vector<unsigned> &row : *rows)
+        for (size_t s = 1; s < row.size(); ++s)
+          row[s] += row[s - 1];
+    // A wide refresh costs as much again as the dearest refresh there is.
+    const double widePenalty =
+        bootstrapCost * (double(span) + 1 + bootstrapDepth / 2.0);
     auto refreshCost = [&](unsigned a, unsigned b) {
       return live[a][b - a] * bootstrapCost *
-             (double(b - a) + 1 + bootstrapDepth / 2.0);
+                 (double(b - a) + 1 + bootstrapDepth / 2.0) +
+             wide[a][b - a] * widePenalty;
     };
     const double none = std::numeric_limits<double>::infinity();
     std::vector<double> best(depth + 1, none);
@@ -364,9 +389,17 @@ private:
               if (Value c = refreshed.lookup({v, s});
                   c && Emitter::levelOf(c) > Emitter::levelOf(source))
                 source = c;
-            r = Emitter::levelOf(source) >= level
-                    ? e.levelDown(source, level)
-                    : BootstrapOp::create(b, op.getLoc(), fresh(level), v);
+            if (Emitter::levelOf(source) >= level) {
+              r = e.levelDown(source, level);
+            } else if (auto m = v.getDefiningOp<MulIntOp>()) {
+              // Exact, so it commutes with the refresh, which then sees
+              // the smaller operand (refreshedBound).
+              r = e.mulInt(BootstrapOp::create(b, op.getLoc(), fresh(level),
+                                               m.getInput()),
+                           int64_t(m.getValue()));
+            } else {
+              r = BootstrapOp::create(b, op.getLoc(), fresh(level), v);
+            }
           }
           v = r;
         }
@@ -414,15 +447,16 @@ private:
         return failure();
       result.setType(types.front());
     }
-    // level_downs whose source now sits at their target, and encodings
-    // every use of which took a copy, go.
+    // level_downs whose source now sits at their target, encodings every
+    // use of which took a copy, and products by integers every use of
+    // which was refreshed (before the product), go.
     for (Operation &op : llvm::make_early_inc_range(block)) {
       auto down = dyn_cast<LevelDownOp>(op);
       if (down &&
           Emitter::levelOf(down.getInput()) == unsigned(down.getLevel())) {
         down.replaceAllUsesWith(down.getInput());
         down.erase();
-      } else if (isa<EncodeOp>(op) && op.use_empty()) {
+      } else if (isa<EncodeOp, MulIntOp>(op) && op.use_empty()) {
         op.erase();
       }
     }
