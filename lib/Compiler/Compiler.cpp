@@ -243,12 +243,14 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   auto config =
       ckks::BootstrapConfig::forHammingWeight(kEncapsulationWeight, true);
   config.forPrecision(c.program.options.precision);
+  config.setNominalBound(c.program.options.precision);
   // A chain of `levels` on `ring` (0: the smallest that fits), with the
   // encapsulation keys when the program bootstraps.
   auto chain = [&](unsigned levels, unsigned ring, bool bootstraps) {
-    return ckks::chooseParams(
-        intAttr("ckks.slots"), levels, c.program.options.precision, insecure,
-        ring, 0, bootstraps ? kEncapsulationWeight : 0, config.valueBound);
+    return ckks::chooseParams(intAttr("ckks.slots"), levels,
+                              c.program.options.precision, insecure, ring, 0,
+                              bootstraps ? kEncapsulationWeight : 0,
+                              std::ldexp(1.0, int(config.widerBase)));
   };
   auto chainFor = [&](unsigned depth, bool bootstraps) {
     return chain(depth + (bootstraps ? config.depth() : 0), logN, bootstraps);
@@ -324,12 +326,19 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   }
   // Bootstraps of values beyond [-1, 1] (by the range analysis: inputs'
   // `assume`, approximations' declared ranges and what follows from them)
-  // widen the base above the scale by the largest one's bits.
+  // widen the base above the scale, by as many of the largest one's bits
+  // as the precision needs. A refresh that an exact product follows (placed
+  // before a ReLU's x 8) errs that many times more in the program's units.
+  double errorGain = 1;
   module.walk([&](ckks::BootstrapOp op) {
     double bound = ckks::boundOf(op.getInput());
     if (auto own = op->getAttrOfType<mlir::FloatAttr>(ckks::kBoundAttr))
       bound = std::max(bound, own.getValueAsDouble());
     config.valueBound = std::max(config.valueBound, bound);
+    for (mlir::Operation *user : op->getUsers())
+      if (auto product = mlir::dyn_cast<ckks::MulIntOp>(user))
+        errorGain =
+            std::max(errorGain, std::fabs(double(int64_t(product.getValue()))));
   });
   module.walk([](mlir::Operation *op) { op->removeAttr(ckks::kBoundAttr); });
   for (unsigned i = 0; i < ckksMain.getNumArguments(); ++i)
@@ -341,6 +350,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
         "declares and derives, beyond the 2^40 a chain's base can hold: "
         "declare tighter ranges",
         config.valueBound));
+  config.widenBaseFor(c.program.options.precision);
   if (bootstraps)
     module->setAttr(ckks::BootstrapConfig::kAttrName, config.toAttr(&context));
   // Placement may have lowered the levels the program needs.
@@ -350,13 +360,12 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     } catch (const Error &e) {
       // The segments were cut for a base of [-1, 1]; the values refreshed
       // may have widened it past what the ring holds.
-      if (config.valueBound > 1)
+      if (config.widerBase)
         throw atMain(fmt::format(
             "{} (bootstraps refresh values up to {:g} by their ranges, which "
             "widens the chain's base by {} bits: declare tighter ranges or "
             "lower max_levels)",
-            e.what(), config.valueBound,
-            int(std::ceil(std::log2(config.valueBound)))));
+            e.what(), config.valueBound, config.widerBase));
       throw atMain(e.what());
     }
   }
@@ -365,8 +374,10 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     // parameters is coarser than the precision asked for (the same depth:
     // the parameters stand).
     const RnsLayout layout = layoutOf(*c.params);
-    const ckks::BootstrapErrors bounds =
+    ckks::BootstrapErrors bounds =
         config.errorBounds(layout, intAttr("ckks.slots"));
+    bounds.once *= errorGain;
+    bounds.twice *= errorGain;
     const double precision = c.program.options.precision;
     if (bounds.twice > precision)
       throw atMain(fmt::format(

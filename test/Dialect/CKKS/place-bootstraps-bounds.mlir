@@ -1,13 +1,14 @@
 // RUN: cerium-opt %s --ckks-place-bootstraps=levels=2 | FileCheck %s
 // A value made by an exact integer product (a ReLU's closing x 8, whose
 // result the range analysis bounds by 16) is refreshed before the product,
-// which is redone after the bootstrap: the bootstrap sees the operand, and
-// the original product, every use of it refreshed, goes.
+// which is redone after the bootstrap: the bootstrap sees the operand, whose
+// bound (16 / 8) it carries for the compiler, and the original product,
+// every use of it refreshed, goes.
 
 // CHECK-LABEL: func.func @main
 // CHECK: %[[HALF:.*]] = ckks.rescale
 // CHECK-NOT: ckks.mul_int
-// CHECK: %[[FRESH:.*]] = ckks.bootstrap %[[HALF]] : <level = 0, degree = 1> -> <level = 2, degree = 1>
+// CHECK: %[[FRESH:.*]] = ckks.bootstrap %[[HALF]] {ckks.bound = 2.000000e+00 : f64} : <level = 0, degree = 1> -> <level = 2, degree = 1>
 // CHECK-NEXT: %[[EIGHT:.*]] = ckks.mul_int %[[FRESH]] by 8 : <level = 2, degree = 1>
 // CHECK-NEXT: ckks.mul %[[EIGHT]], %[[EIGHT]]
 // CHECK-NOT: ckks.mul_int

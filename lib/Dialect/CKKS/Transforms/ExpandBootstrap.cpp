@@ -66,10 +66,38 @@ double boundOf(Value v) {
   }
 }
 
-int64_t BootstrapConfig::outerFactor() const {
-  return valueBound > 1
-             ? int64_t(1) << unsigned(std::ceil(std::log2(valueBound)))
-             : 1;
+bool BootstrapConfig::servesAt(double bound, unsigned bits,
+                               double precision) const {
+  // Past m / q_0 = 1/16 the sine's series is no model of its error (and
+  // wraps long before 1/2).
+  const double eps = bound * std::ldexp(1.0, -8 - int(bits));
+  if (eps > 1.0 / 16)
+    return false;
+  const double sMax = std::sin(2 * std::numbers::pi * eps);
+  return 2 * bound * (arcsine ? arcsineError(sMax) : sineError(sMax)) <=
+         precision / 8;
+}
+
+void BootstrapConfig::widenBaseFor(double precision) {
+  const unsigned most =
+      valueBound > 1 ? unsigned(std::ceil(std::log2(valueBound))) : 0;
+  widerBase = 0;
+  while (widerBase < most && !servesAt(valueBound, widerBase, precision))
+    ++widerBase;
+}
+
+void BootstrapConfig::setNominalBound(double precision) {
+  // The error grows with the bound: bisection over [1, 16].
+  double lo = 1, hi = 16;
+  if (servesAt(hi, 0, precision)) {
+    nominalBound = hi;
+    return;
+  }
+  for (int i = 0; i < 40; ++i) {
+    const double mid = (lo + hi) / 2;
+    (servesAt(mid, 0, precision) ? lo : hi) = mid;
+  }
+  nominalBound = lo;
 }
 
 unsigned BootstrapConfig::depth() const {
@@ -170,6 +198,12 @@ DictionaryAttr BootstrapConfig::toAttr(MLIRContext *context) const {
   if (valueBound > 1)
     attrs.push_back(
         b.getNamedAttr("value_bound", b.getF64FloatAttr(valueBound)));
+  if (widerBase)
+    attrs.push_back(
+        b.getNamedAttr("wider_base", b.getI64IntegerAttr(widerBase)));
+  if (nominalBound > 1)
+    attrs.push_back(
+        b.getNamedAttr("nominal_bound", b.getF64FloatAttr(nominalBound)));
   return b.getDictionaryAttr(attrs);
 }
 
@@ -202,6 +236,13 @@ std::optional<BootstrapConfig> BootstrapConfig::of(Operation *op) {
   if (auto v = dict.getAs<FloatAttr>("value_bound")) { // absent: 1
     c.valueBound = v.getValueAsDouble();
     if (!(c.valueBound >= 1 && c.valueBound < 0x1p60))
+      return std::nullopt;
+  }
+  if (dict.get("wider_base") && !read("wider_base", c.widerBase, 1, 60))
+    return std::nullopt;
+  if (auto v = dict.getAs<FloatAttr>("nominal_bound")) { // absent: 1
+    c.nominalBound = v.getValueAsDouble();
+    if (!(c.nominalBound >= 1 && c.nominalBound <= 16))
       return std::nullopt;
   }
   return c;

@@ -80,11 +80,14 @@ bool isFresh(Value v) {
 
 /// The bound of what a refresh of `v` refreshes: an exact integer product
 /// (a ReLU's closing x 8) is refreshed before it and redone after, so its
-/// operand's.
+/// operand's (the product's bound over its factor: a ReLU on [-16, 16]
+/// refreshes u (1 + p(u)), within 2).
 double refreshedBound(Value v) {
-  if (auto m = v.getDefiningOp<MulIntOp>())
-    return boundOf(m.getInput());
-  return boundOf(v);
+  auto m = v.getDefiningOp<MulIntOp>();
+  if (!m)
+    return boundOf(v);
+  const double k = std::fabs(double(int64_t(m.getValue())));
+  return std::max(boundOf(m.getInput()), k > 0 ? boundOf(v) / k : 1.0);
 }
 
 class Placement {
@@ -92,7 +95,10 @@ public:
   Placement(func::FuncOp fn, unsigned segmentLimit, unsigned bootstrapDepth,
             double bootstrapCost)
       : fn(fn), block(fn.getBody().front()), segmentLimit(segmentLimit),
-        bootstrapDepth(bootstrapDepth), bootstrapCost(bootstrapCost) {}
+        bootstrapDepth(bootstrapDepth), bootstrapCost(bootstrapCost),
+        nominalBound(BootstrapConfig::of(fn->getParentOfType<ModuleOp>())
+                         .value_or(BootstrapConfig{})
+                         .nominalBound) {}
 
   /// The model's cost of the cheapest cuts, and the most levels a segment
   /// spans, without rewriting.
@@ -226,7 +232,8 @@ private:
     std::vector<std::vector<unsigned>> live(depth,
                                             std::vector<unsigned>(span + 1, 0));
     // wide[a][s]: those of them whose bound (the range analysis') exceeds
-    // 1. One such refresh widens the chain's base for every bootstrap (its
+    // what the nominal base serves at the program's precision (at least 1).
+    // One such refresh widens the chain's base for every bootstrap (its
     // precision or its digits, docs/bootstrapping.md): a cut a level away,
     // at a normalized value (a ReLU's x / 16 rather than x), is worth more
     // than the few ops it moves.
@@ -242,7 +249,7 @@ private:
         return;
       std::sort(uses.begin(), uses.end());
       const Key own = keyOf(v);
-      const bool large = refreshedBound(v) > 1;
+      const bool large = refreshedBound(v) > nominalBound;
       for (unsigned a = std::max(1u, (own + 1) / 2);
            a < depth && 2 * a < uses.back(); ++a) {
         if (!isFresh(v))
@@ -394,9 +401,11 @@ private:
             } else if (auto m = v.getDefiningOp<MulIntOp>()) {
               // Exact, so it commutes with the refresh, which then sees
               // the smaller operand (refreshedBound).
-              r = e.mulInt(BootstrapOp::create(b, op.getLoc(), fresh(level),
-                                               m.getInput()),
-                           int64_t(m.getValue()));
+              auto refresh = BootstrapOp::create(b, op.getLoc(), fresh(level),
+                                                 m.getInput());
+              if (double bound = refreshedBound(v); bound > 1)
+                refresh->setAttr(kBoundAttr, b.getF64FloatAttr(bound));
+              r = e.mulInt(refresh, int64_t(m.getValue()));
             } else {
               r = BootstrapOp::create(b, op.getLoc(), fresh(level), v);
             }
@@ -471,6 +480,9 @@ private:
   unsigned segmentLimit, bootstrapDepth;
   /// One bootstrap's weight (bootstrapWeight of the program's slots).
   double bootstrapCost;
+  /// The largest bound a refresh may have without widening the chain's
+  /// base (BootstrapConfig::nominalBound).
+  double nominalBound;
   llvm::DenseMap<Value, Key> keys;
   /// The new level of each value (rewrite()).
   llvm::DenseMap<Value, unsigned> levels;

@@ -70,14 +70,26 @@ struct BootstrapConfig {
   /// (forPrecision).
   bool arcsine = true;
   /// The largest magnitude of a slot the program's bootstraps refresh (the
-  /// range analysis' bound at their inputs, boundOf; at least 1): the
-  /// chain's base sits ceil(log2) of it further above the scale
-  /// (ckks::chooseParams), so that m / q_0 stays within 2^-8 where EvalMod
-  /// is exact, and SlotToCoeff ends in a mul_int by that power of two.
+  /// range analysis' bound at their inputs, boundOf; at least 1).
   double valueBound = 1;
-  /// 2^ceil(log2 valueBound): the factor SlotToCoeff's constant leaves to a
-  /// mul_int after it.
-  int64_t outerFactor() const;
+  /// Bits the chain's base lies above the nominal 8 over the scale
+  /// (widenBaseFor); 2^widerBase is the factor SlotToCoeff's constant
+  /// leaves to a mul_int after it.
+  unsigned widerBase = 0;
+  int64_t outerFactor() const { return int64_t(1) << widerBase; }
+  /// The largest slot magnitude the nominal base serves at the program's
+  /// precision (servesAt): placement avoids refreshing larger values.
+  double nominalBound = 1;
+
+  /// Whether slots up to `bound` on a base `bits` above the nominal 8 keep
+  /// EvalMod's approximation within an eighth of `precision` (m / q_0 at
+  /// most 1/16, where the sine's series models its error).
+  bool servesAt(double bound, unsigned bits, double precision) const;
+  /// The fewest such bits for valueBound, at most ceil(log2 valueBound)
+  /// (there m / q_0 <= 2^-8 as for [-1, 1]).
+  void widenBaseFor(double precision);
+  /// nominalBound for `precision` (at least 1).
+  void setNominalBound(double precision);
 
   /// Levels one bootstrap consumes: the DFTs, the cosine series
   /// (ceil(log2(d + 1))), the double angles, and the arcsine correction (2)
