@@ -224,6 +224,19 @@ static int64_t roundToInteger(double y) {
   return t + (fraction >= 0.5) - (fraction <= -0.5);
 }
 
+/// The rounded coefficients as integers, or nothing if one is past 2^62
+/// (what the int64 transforms take).
+static std::optional<std::vector<int64_t>>
+signedIfSmall(const std::vector<double> &scaled) {
+  std::vector<int64_t> rounded(scaled.size());
+  for (size_t j = 0; j < scaled.size(); ++j) {
+    if (!(std::fabs(scaled[j]) < 0x1p62))
+      return std::nullopt;
+    rounded[j] = static_cast<int64_t>(scaled[j]);
+  }
+  return rounded;
+}
+
 /// y mod p for an integer-valued double y (any magnitude a double holds):
 /// y = m 2^e with |m| < 2^53 an integer, so y mod p = (m mod p)(2^e mod p).
 static uint32_t residue(double y, uint32_t p) {
@@ -245,15 +258,14 @@ void Encoder::encodeInto(std::span<const std::complex<double>> values,
                          kernels::RnsBackend &backend) const {
   std::vector<double> scaled =
       scaledCoefficients(values, scale, backend.hostThreads());
+  if (auto coefficients = signedIfSmall(scaled)) {
+    for (const Limbs &poly : parts)
+      backend.nttForwardSigned(poly, *coefficients);
+    return;
+  }
   double largest = 0;
   for (double y : scaled)
     largest = std::max(largest, std::fabs(y));
-  if (largest < 0x1p62) {
-    std::vector<int64_t> coefficients(scaled.begin(), scaled.end());
-    for (const Limbs &poly : parts)
-      backend.nttForwardSigned(poly, coefficients);
-    return;
-  }
   // Past 2^62 (values of large magnitude at a bootstrapping scale): each
   // coefficient reduced exactly on the host, then transformed. Only the
   // host's limbs can be written so, and only below half the level's modulus
@@ -308,14 +320,7 @@ Encoder::scaledCoefficients(std::span<const std::complex<double>> values,
 std::optional<std::vector<int64_t>>
 Encoder::trySignedCoefficients(std::span<const std::complex<double>> values,
                                double scale, int threads) const {
-  std::vector<double> scaled = scaledCoefficients(values, scale, threads);
-  std::vector<int64_t> rounded(scaled.size());
-  for (size_t j = 0; j < scaled.size(); ++j) {
-    if (!(std::fabs(scaled[j]) < 0x1p62))
-      return std::nullopt;
-    rounded[j] = static_cast<int64_t>(scaled[j]);
-  }
-  return rounded;
+  return signedIfSmall(scaledCoefficients(values, scale, threads));
 }
 
 std::vector<int64_t>

@@ -445,7 +445,7 @@ namespace cerium::ckks {
 
 ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
                        bool insecure, unsigned logN, unsigned hammingWeight,
-                       unsigned encapsulationWeight, double valueBound) {
+                       unsigned encapsulationWeight, unsigned widerBase) {
   unsigned logSlots = 1;
   while ((int64_t(1) << logSlots) < slots)
     ++logSlots;
@@ -466,13 +466,9 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
   // where the arcsine-corrected sine is exact to 3 (2 pi eps)^4 / 40 <=
   // 2^-25 relative; random slots have coefficients ~2^-8 smaller still.
   const unsigned minScale = precision >= std::ldexp(1.0, -15) ? 40 : 50;
-  // Values of magnitude up to B (the range analysis' bound) keep that
-  // margin: the base grows by log2 B bits, and bootstrapping's error, a
-  // fraction of q_0 / Delta_0, by a factor B.
-  const unsigned magnitude =
-      valueBound > 1 ? unsigned(std::ceil(std::log2(valueBound))) : 0;
-  const unsigned headroom =
-      bootstraps ? 8 + magnitude : std::max(16u, magnitude + 4);
+  // Bootstraps of values beyond [-1, 1] keep that margin on a base
+  // widerBase bits wider (BootstrapConfig::widenBaseFor).
+  const unsigned headroom = bootstraps ? 8 + widerBase : 16;
   unsigned first = logN ? logN : std::max(logSlots + 1, insecure ? 8u : 10u);
   unsigned last = logN ? logN : (insecure ? 17u : 16u);
   std::string lastError = "no ring dimension was tried";

@@ -180,53 +180,51 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
                                       a.asArrayRef().end())
                : std::vector<int64_t>();
     };
-    // A tensor may span several ciphertexts: its first one (without
-    // fhe.part, or part 0) starts it.
-    auto readLayouts = [&](std::vector<dsl::TensorInfo> &tensors,
-                           unsigned count, auto attrsOf) {
+    // Each ciphertext i of main's arguments or results with the tensor it
+    // is part of: a tensor may span several ciphertexts, its first one
+    // (without fhe.part, or part 0) starts it.
+    auto forEachPart = [&](std::vector<dsl::TensorInfo> &tensors,
+                           unsigned count, auto attrsOf, auto f) {
       size_t tensor = 0;
       for (unsigned i = 0; i < count; ++i) {
         mlir::DictionaryAttr attrs = attrsOf(i);
         auto part = attrs ? attrs.getAs<mlir::IntegerAttr>("fhe.part")
                           : mlir::IntegerAttr();
-        if (part && part.getInt() != 0)
-          continue;
-        // main's plain inputs have no ciphertexts.
-        while (!tensors.at(tensor).cipher)
+        const bool first = !part || part.getInt() == 0;
+        if (first) {
+          // main's plain inputs have no ciphertexts.
+          while (!tensors.at(tensor).cipher)
+            ++tensor;
           ++tensor;
-        tensors.at(tensor++).layout = layoutOfAttr(attrs);
+        }
+        f(i, attrs, tensors.at(tensor - 1), first);
       }
     };
-    readLayouts(c.program.inputs, main.getNumArguments(),
-                [&](unsigned i) { return main.getArgAttrDict(i); });
-    readLayouts(c.program.outputs, main.getNumResults(),
-                [&](unsigned i) { return main.getResultAttrDict(i); });
-  }
-  // main's inputs carry their `assume` (the lowering keeps only their
-  // layouts): each part of an input tensor gets its bound for the
-  // bootstraps' walk (ckks::boundOf).
-  auto ckksMain = c.program.module->lookupSymbol<mlir::func::FuncOp>("main");
-  {
+    auto readLayout = [&](unsigned, mlir::DictionaryAttr attrs,
+                          dsl::TensorInfo &tensor, bool first) {
+      if (first)
+        tensor.layout = layoutOfAttr(attrs);
+    };
+    forEachPart(
+        c.program.inputs, main.getNumArguments(),
+        [&](unsigned i) { return main.getArgAttrDict(i); }, readLayout);
+    forEachPart(
+        c.program.outputs, main.getNumResults(),
+        [&](unsigned i) { return main.getResultAttrDict(i); }, readLayout);
+    // main's inputs carry their `assume` (the lowering keeps only their
+    // layouts): each part of an input tensor gets its bound for the
+    // bootstraps' walk (ckks::boundOf), removed after it.
     mlir::Builder b(&context);
-    const auto &inputs = c.program.inputs;
-    size_t tensor = 0;
-    std::optional<std::pair<double, double>> range;
-    for (unsigned i = 0; i < ckksMain.getNumArguments(); ++i) {
-      auto part = ckksMain.getArgAttrOfType<mlir::IntegerAttr>(i, "fhe.part");
-      if (!part || part.getInt() == 0) {
-        // main's plain inputs have no ciphertexts.
-        while (tensor < inputs.size() && !inputs[tensor].cipher)
-          ++tensor;
-        if (tensor == inputs.size())
-          break;
-        range = inputs[tensor++].range;
-      }
-      if (range)
-        ckksMain.setArgAttr(
-            i, ckks::kBoundAttr,
-            b.getF64FloatAttr(
-                std::max(std::fabs(range->first), std::fabs(range->second))));
-    }
+    forEachPart(
+        c.program.inputs, main.getNumArguments(),
+        [&](unsigned i) { return main.getArgAttrDict(i); },
+        [&](unsigned i, mlir::DictionaryAttr, dsl::TensorInfo &tensor, bool) {
+          if (auto &range = tensor.range)
+            main.setArgAttr(
+                i, ckks::kBoundAttr,
+                b.getF64FloatAttr(std::max(std::fabs(range->first),
+                                           std::fabs(range->second))));
+        });
   }
   auto intAttr = [&](const char *name) {
     mlir::ModuleOp m = *c.program.module;
@@ -247,10 +245,9 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   // A chain of `levels` on `ring` (0: the smallest that fits), with the
   // encapsulation keys when the program bootstraps.
   auto chain = [&](unsigned levels, unsigned ring, bool bootstraps) {
-    return ckks::chooseParams(intAttr("ckks.slots"), levels,
-                              c.program.options.precision, insecure, ring, 0,
-                              bootstraps ? kEncapsulationWeight : 0,
-                              std::ldexp(1.0, int(config.widerBase)));
+    return ckks::chooseParams(
+        intAttr("ckks.slots"), levels, c.program.options.precision, insecure,
+        ring, 0, bootstraps ? kEncapsulationWeight : 0, config.widerBase);
   };
   auto chainFor = [&](unsigned depth, bool bootstraps) {
     return chain(depth + (bootstraps ? config.depth() : 0), logN, bootstraps);
@@ -341,8 +338,11 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
             std::max(errorGain, std::fabs(double(int64_t(product.getValue()))));
   });
   module.walk([](mlir::Operation *op) { op->removeAttr(ckks::kBoundAttr); });
-  for (unsigned i = 0; i < ckksMain.getNumArguments(); ++i)
-    ckksMain.removeArgAttr(i, ckks::kBoundAttr);
+  {
+    auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
+    for (unsigned i = 0; i < main.getNumArguments(); ++i)
+      main.removeArgAttr(i, ckks::kBoundAttr);
+  }
   // The base holds at most 120 bits (ckks::ParamSpec).
   if (config.valueBound > 0x1p40)
     throw atMain(fmt::format(

@@ -166,15 +166,15 @@ namespace cerium::ckks {
 /// bootstrap with sparse-secret encapsulation, normally with
 /// `hammingWeight` 0: a dense secret) records the weight h' of the
 /// ephemeral sparse secret and likewise asks for a scale of at least 2^50.
-/// `valueBound` > 1, the largest magnitude the program's values reach, widens
-/// the base by its bits: 8 + log2 of it above the scale when the program
-/// bootstraps (the chain search then trades digits for scale as for any
-/// base), at least that + 4 otherwise.
+/// A bootstrapping chain's base lies 8 + `widerBase` bits above the scale
+/// (the bits values beyond [-1, 1] need, BootstrapConfig::widenBaseFor; the
+/// search then trades digits for scale as for any base).
 /// Throws cerium::Error if no ring up to 2^16 (2^17 insecure) fits.
 ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
                        bool insecure, unsigned logN = 0,
                        unsigned hammingWeight = 0,
-                       unsigned encapsulationWeight = 0, double valueBound = 1);
+                       unsigned encapsulationWeight = 0,
+                       unsigned widerBase = 0);
 
 } // namespace cerium::ckks
 #endif // CERIUM_CKKS_PARAMS_H

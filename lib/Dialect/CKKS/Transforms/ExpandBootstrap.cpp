@@ -151,8 +151,7 @@ BootstrapErrors BootstrapConfig::errorBounds(const RnsLayout &layout,
   BootstrapErrors bounds;
   bounds.once = noise + approximation;
   // 2^shift d within valueBound [-1/4, 1/4]: the second iteration's input
-  // then stays
-  // well inside the range its own bound holds for.
+  // then stays well inside the range its own bound holds for.
   const double bits = std::floor(std::log2(valueBound / bounds.once));
   bounds.shift = bits > 2 ? unsigned(bits) - 2 : 0;
   // The second refresh errs `once` on its input, 2^-shift on the output.
@@ -344,9 +343,9 @@ public:
     for (size_t i = 0; i + 1 < cts.size(); ++i)
       w = RescaleOp::create(e.b, e.loc, apply(w, cts[i]));
     // SlotToCoeff's constant: EvalMod leaves 2 pi m / q_0 per coefficient.
-    // For values past [-1, 1] the base lies log2 B bits higher (B the value
-    // bound), which would make the diagonals too large to encode at the
-    // scale: that power of two is an exact integer product after them.
+    // For values past [-1, 1] the base lies widerBase bits higher, which
+    // would make the diagonals too large to encode at the scale: that power
+    // of two is an exact integer product after them.
     const int64_t outer = config.outerFactor();
     const double stcScale =
         gain * q0 / (2 * std::numbers::pi * layout.scales[0] * double(outer));

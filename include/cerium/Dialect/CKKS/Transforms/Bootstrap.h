@@ -20,9 +20,8 @@ struct RnsLayout;
 namespace cerium::ckks {
 
 /// Bounds on a bootstrap's absolute error for slots within the config's
-/// valueBound at given
-/// parameters (BootstrapConfig::errorBounds), and the shift of its second
-/// iteration.
+/// valueBound at given parameters (BootstrapConfig::errorBounds), and the
+/// shift of its second iteration.
 struct BootstrapErrors {
   /// One iteration.
   double once = 0;
