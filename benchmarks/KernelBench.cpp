@@ -193,25 +193,28 @@ void BM_Automorphism(benchmark::State &state) {
   setCounters(state, 2 * 4 * double(b.ctx.degree()) * limbs);
 }
 
-// One limb of a switching key's uniform half (ChaCha8 keystream, rejection
-// to residues): what loading, making and streaming keys pay per limb.
-template <CpuPath Path> void BM_UniformLimb(benchmark::State &state) {
+// One limb of a switching key's uniform half (AES-256-CTR keystream,
+// rejection to residues): what loading, making and streaming keys pay per
+// limb, on the unit the best path takes and on each unit by name.
+template <AesUnit Unit, bool Best>
+void BM_UniformLimb(benchmark::State &state) {
   const unsigned logN = unsigned(state.range(0));
   const size_t limbs = size_t(state.range(1));
   const auto primes = generatePrimes(logN, 30, limbs);
-  const CpuPath path = Path == CpuPath::Auto ? resolveCpuPath() : Path;
-  if (!cpuSupports(path)) {
-    state.SkipWithError("this CPU lacks the path");
+  const AesUnit unit = Best ? aesUnitFor(resolveCpuPath()) : Unit;
+  if (!cpuSupports(unit)) {
+    state.SkipWithError("this CPU lacks the unit");
     return;
   }
   std::vector<uint32_t> out(primes.size() << logN);
   const std::array<uint32_t, 8> key = {1, 2, 3, 4, 5, 6, 7, 8};
   for (auto _ : state) {
     for (size_t i = 0; i < primes.size(); ++i)
-      expandUniform(path, key, 1, uint64_t(i) << 32, primes[i],
+      expandUniform(unit, key, 1, uint64_t(i) << 32, primes[i],
                     std::span(out).subspan(i << logN, size_t(1) << logN));
     benchmark::DoNotOptimize(out.data());
   }
+  state.SetLabel(aesUnitName(unit));
   setCounters(state, 4.0 * double(out.size()));
 }
 
@@ -255,12 +258,20 @@ BENCHMARK(BM_KeySwitchInnerProduct)
     ->Name("KeySwitchInnerProduct")
     ->Apply(ringArgs);
 BENCHMARK(BM_Automorphism)->Name("Automorphism")->Apply(ringArgs);
-BENCHMARK(BM_UniformLimb<CpuPath::Auto>)->Name("UniformLimb")->Apply(ringArgs);
-BENCHMARK(BM_UniformLimb<CpuPath::Avx2>)
-    ->Name("UniformLimbAvx2")
+BENCHMARK(BM_UniformLimb<AesUnit::Software, true>)
+    ->Name("UniformLimb")
     ->Apply(ringArgs);
-BENCHMARK(BM_UniformLimb<CpuPath::Portable>)
-    ->Name("UniformLimbPortable")
+BENCHMARK(BM_UniformLimb<AesUnit::Vaes512, false>)
+    ->Name("UniformLimbVaes512")
+    ->Apply(ringArgs);
+BENCHMARK(BM_UniformLimb<AesUnit::Vaes256, false>)
+    ->Name("UniformLimbVaes256")
+    ->Apply(ringArgs);
+BENCHMARK(BM_UniformLimb<AesUnit::AesNi, false>)
+    ->Name("UniformLimbAesNi")
+    ->Apply(ringArgs);
+BENCHMARK(BM_UniformLimb<AesUnit::Software, false>)
+    ->Name("UniformLimbSoftware")
     ->Apply(ringArgs);
 BENCHMARK(BM_Memcpy)->Name("Memcpy")->Apply(ringArgs);
 

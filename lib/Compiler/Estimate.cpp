@@ -631,8 +631,8 @@ std::string machineKey(size_t degree) {
   // keys=all: key switches priced with whole and compact keys, digits read
   // as they are and permuted; entries from before (keys=both, keys=whole,
   // keys=compact, or none) priced fewer forms and are measured again.
-  // prg=chacha8: compact keys made with ChaCha8 (container version 6); an
-  // entry without it timed the ChaCha20 keystream.
+  // prg=aes256: compact keys made with AES-256-CTR (container version 8);
+  // entries with prg=chacha8 or none timed ChaCha8 or ChaCha20.
   // dispatch=2: the executor's cost per op and the first uses of encoders,
   // Galois elements and kernel scratch measured (an entry without them is
   // measured again).
@@ -640,10 +640,9 @@ std::string machineKey(size_t degree) {
   // digits (entries before timed up to 8 of the program's primes, with the
   // digits' arrays as the keys).
   return fmt::format(
-      "{}|path={}|threads={}|hw={}|N={}|keys=all|prg=chacha8|dispatch=2|"
+      "{}|path={}|threads={}|hw={}|N={}|keys=all|prg=aes256|dispatch=2|"
       "limbs={}",
-      model,
-      path ? path : "auto", threads ? threads : "auto",
+      model, path ? path : "auto", threads ? threads : "auto",
       std::thread::hardware_concurrency(), degree, kCalibrationLimbs);
 }
 

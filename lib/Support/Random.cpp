@@ -1,10 +1,12 @@
-//===- Random.cpp - ChaCha keystreams -------------------------------------===//
+//===- Random.cpp - ChaCha20 and AES-256-CTR keystreams -------------------===//
 
 #include "cerium/Support/Random.h"
 #include "cerium/Support/Error.h"
 
 #include <sys/random.h>
 
+#include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cerrno>
 #include <cmath>
@@ -37,13 +39,12 @@ template <class V>
   rotl(b, 7);
 }
 
-/// The rounds (Rounds / 2 double rounds) and the feed-forward:
-/// x = block(s).
-template <int Rounds, class V>
+/// The 20 rounds (10 double rounds) and the feed-forward: x = block(s).
+template <class V>
 [[gnu::always_inline]] static inline void chachaRounds(const V s[16], V x[16]) {
   for (int i = 0; i < 16; ++i)
     x[i] = s[i];
-  for (int i = 0; i < Rounds / 2; ++i) {
+  for (int i = 0; i < 10; ++i) {
     quarterRound(x[0], x[4], x[8], x[12]);
     quarterRound(x[1], x[5], x[9], x[13]);
     quarterRound(x[2], x[6], x[10], x[14]);
@@ -80,7 +81,6 @@ using Lanes = uint32_t __attribute__((vector_size(4 * kLanes)));
 /// kLanes consecutive blocks from `counter`. Compiled for AVX2 and for the
 /// baseline (two SSE2 halves); the lanes are independent, so both give the
 /// same words.
-template <int Rounds>
 __attribute__((target_clones("avx2", "default"))) static void
 chachaLanes(const PrngSeed &key, uint64_t nonce, uint64_t counter,
             uint32_t *out) {
@@ -90,37 +90,143 @@ chachaLanes(const PrngSeed &key, uint64_t nonce, uint64_t counter,
     s[12][l] = static_cast<uint32_t>(counter + l);
     s[13][l] = static_cast<uint32_t>((counter + l) >> 32);
   }
-  chachaRounds<Rounds>(s, x);
+  chachaRounds(s, x);
   for (size_t l = 0; l < kLanes; ++l)
     for (int i = 0; i < 16; ++i)
       out[l * 16 + size_t(i)] = x[i][l];
 }
 
-template <int Rounds>
-static void chachaBlocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
-                         size_t count, uint32_t *out) {
+void chacha20Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
+                    size_t count, uint32_t *out) {
   size_t done = 0;
   for (; done + kLanes <= count; done += kLanes)
-    chachaLanes<Rounds>(key, nonce, counter + done, out + 16 * done);
+    chachaLanes(key, nonce, counter + done, out + 16 * done);
   for (; done < count; ++done) {
     uint32_t s[16], x[16];
     const uint64_t c = counter + done;
     initState(s, key, nonce);
     s[12] = static_cast<uint32_t>(c);
     s[13] = static_cast<uint32_t>(c >> 32);
-    chachaRounds<Rounds>(s, x);
+    chachaRounds(s, x);
     std::memcpy(out + 16 * done, x, sizeof(x));
   }
 }
 
-void chacha20Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
-                    size_t count, uint32_t *out) {
-  chachaBlocks<20>(key, nonce, counter, count, out);
+//===----------------------------------------------------------------------===//
+// AES-256 (FIPS 197), the bytes of a column in the little-endian word
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+constexpr uint8_t gfMul(uint8_t a, uint8_t b) {
+  uint8_t product = 0;
+  for (; b; b >>= 1) {
+    if (b & 1)
+      product ^= a;
+    a = static_cast<uint8_t>(a << 1 ^ (a & 0x80 ? 0x1b : 0));
+  }
+  return product;
 }
 
-void chacha8Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
-                   size_t count, uint32_t *out) {
-  chachaBlocks<8>(key, nonce, counter, count, out);
+constexpr uint8_t rotl8(uint8_t b, int r) {
+  return static_cast<uint8_t>(b << r | b >> (8 - r));
+}
+
+/// The S-box from its definition (FIPS 197, 5.1.1): the inverse in
+/// GF(2^8) (x^254; 0 for 0), then the affine map.
+struct SBox {
+  uint8_t s[256] = {};
+  constexpr SBox() {
+    for (unsigned x = 0; x < 256; ++x) {
+      uint8_t inverse = 1, base = static_cast<uint8_t>(x);
+      for (unsigned e = 254; e; e >>= 1, base = gfMul(base, base))
+        if (e & 1)
+          inverse = gfMul(inverse, base);
+      if (x == 0)
+        inverse = 0;
+      s[x] =
+          static_cast<uint8_t>(inverse ^ rotl8(inverse, 1) ^ rotl8(inverse, 2) ^
+                               rotl8(inverse, 3) ^ rotl8(inverse, 4) ^ 0x63);
+    }
+  }
+};
+constexpr SBox kSBox;
+
+/// SubBytes and MixColumns of one byte in row 0: the column (2s, s, s, 3s)
+/// as a little-endian word; row r's contribution is this rotated by 8r.
+struct RoundTable {
+  uint32_t t[256] = {};
+  constexpr RoundTable() {
+    for (unsigned x = 0; x < 256; ++x) {
+      const uint8_t v = kSBox.s[x];
+      t[x] = uint32_t(gfMul(v, 2)) | uint32_t(v) << 8 | uint32_t(v) << 16 |
+             uint32_t(gfMul(v, 3)) << 24;
+    }
+  }
+};
+constexpr RoundTable kRound;
+
+inline uint32_t subWord(uint32_t w) {
+  return uint32_t(kSBox.s[w & 0xff]) | uint32_t(kSBox.s[w >> 8 & 0xff]) << 8 |
+         uint32_t(kSBox.s[w >> 16 & 0xff]) << 16 |
+         uint32_t(kSBox.s[w >> 24]) << 24;
+}
+
+inline uint8_t byteOf(uint32_t w, int r) {
+  return static_cast<uint8_t>(w >> (8 * r));
+}
+
+} // namespace
+
+Aes256Schedule aes256Schedule(const PrngSeed &key) {
+  Aes256Schedule w{};
+  std::copy(key.begin(), key.end(), w.begin());
+  uint8_t rcon = 1;
+  for (size_t i = 8; i < w.size(); ++i) {
+    uint32_t t = w[i - 1];
+    if (i % 8 == 0) {
+      // RotWord moves byte 1 to byte 0: a right rotation of the LE word.
+      t = subWord(std::rotr(t, 8)) ^ rcon;
+      rcon = gfMul(rcon, 2);
+    } else if (i % 8 == 4) {
+      t = subWord(t);
+    }
+    w[i] = w[i - 8] ^ t;
+  }
+  return w;
+}
+
+void aes256CtrBlocks(const Aes256Schedule &schedule, uint64_t nonce,
+                     uint64_t counter, size_t count, uint32_t *out) {
+  for (size_t b = 0; b < count; ++b) {
+    const uint64_t c = counter + b;
+    // Column j holds bytes 4j..4j+3 of the block: the counter, the nonce.
+    uint32_t s[4] = {static_cast<uint32_t>(c), static_cast<uint32_t>(c >> 32),
+                     static_cast<uint32_t>(nonce),
+                     static_cast<uint32_t>(nonce >> 32)};
+    for (int j = 0; j < 4; ++j)
+      s[j] ^= schedule[size_t(j)];
+    for (int round = 1; round <= 14; ++round) {
+      uint32_t t[4];
+      // ShiftRows: row r of column j comes from column j + r.
+      for (int j = 0; j < 4; ++j) {
+        const uint32_t *key = &schedule[size_t(4 * round + j)];
+        if (round < 14)
+          t[j] = kRound.t[byteOf(s[j], 0)] ^
+                 std::rotl(kRound.t[byteOf(s[(j + 1) % 4], 1)], 8) ^
+                 std::rotl(kRound.t[byteOf(s[(j + 2) % 4], 2)], 16) ^
+                 std::rotl(kRound.t[byteOf(s[(j + 3) % 4], 3)], 24) ^ *key;
+        else
+          t[j] = (uint32_t(kSBox.s[byteOf(s[j], 0)]) |
+                  uint32_t(kSBox.s[byteOf(s[(j + 1) % 4], 1)]) << 8 |
+                  uint32_t(kSBox.s[byteOf(s[(j + 2) % 4], 2)]) << 16 |
+                  uint32_t(kSBox.s[byteOf(s[(j + 3) % 4], 3)]) << 24) ^
+                 *key;
+      }
+      std::copy(t, t + 4, s);
+    }
+    std::copy(s, s + 4, out + 4 * b);
+  }
 }
 
 /// x mod d for 32-bit x and d by two multiplications (Lemire, Kaser and
@@ -141,11 +247,13 @@ void expandUniform(const PrngSeed &key, uint64_t nonce, uint64_t counter,
   assert(bound > 0);
   const uint32_t limit = acceptLimit(bound);
   const uint64_t m = ~uint64_t(0) / bound + 1;
-  uint32_t words[16 * kLanes];
+  const Aes256Schedule schedule = aes256Schedule(key);
+  constexpr size_t kBlocks = 16;
+  uint32_t words[4 * kBlocks];
   size_t filled = 0;
   while (filled < out.size()) {
-    chacha8Blocks(key, nonce, counter, kLanes, words);
-    counter += kLanes;
+    aes256CtrBlocks(schedule, nonce, counter, kBlocks, words);
+    counter += kBlocks;
     for (uint32_t x : words)
       if (x <= limit && filled < out.size())
         out[filled++] = fastMod(x, m, bound);

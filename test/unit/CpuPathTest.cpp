@@ -289,9 +289,10 @@ struct ScopedEnv {
 };
 
 // The vector samplers of key halves draw the reference's values word for
-// word: lengths around the vector widths (the tails), bounds from 2 to
-// 2^32 - 1 (primes of every width the chain uses among them), counters
-// across a carry of the low word.
+// word on every AES unit this CPU has: lengths around the vector widths
+// and a pass's 32 blocks (the tails), bounds from 2 to 2^32 - 1 (primes of
+// every width the chain uses among them), counters across a carry of the
+// low word.
 TEST(CpuPaths, UniformSamplerMatchesTheReference) {
   const uint64_t seed = std::random_device{}();
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
@@ -302,18 +303,27 @@ TEST(CpuPaths, UniformSamplerMatchesTheReference) {
                                   0xfffffffbu, 0xffffffffu};
   for (int i = 0; i < 8; ++i)
     bounds.push_back(2 + prng.uniformBelow(0xfffffffdu));
-  for (CpuPath path : vectorPaths())
+  std::vector<kernels::AesUnit> units;
+  for (kernels::AesUnit unit :
+       {kernels::AesUnit::AesNi, kernels::AesUnit::Vaes256,
+        kernels::AesUnit::Vaes512})
+    if (kernels::cpuSupports(unit))
+      units.push_back(unit);
+    else
+      std::printf("this CPU has no %s: not tested\n",
+                  kernels::aesUnitName(unit));
+  for (kernels::AesUnit unit : units)
     for (uint32_t bound : bounds)
-      for (size_t n : {1, 7, 8, 15, 16, 17, 100, 257, 4096})
+      for (size_t n : {1, 7, 8, 15, 16, 17, 100, 127, 129, 257, 4096})
         for (uint64_t counter :
              {uint64_t(0), uint64_t(0xfffffffa) | uint64_t(7) << 48}) {
           const PrngSeed key = prng.nextSeed();
           std::vector<uint32_t> want(n), got(n + 1, 0xdeadbeef);
           expandUniform(key, 9, counter, bound, want);
-          kernels::expandUniform(path, key, 9, counter, bound,
+          kernels::expandUniform(unit, key, 9, counter, bound,
                                  std::span(got).first(n));
           ASSERT_TRUE(std::equal(want.begin(), want.end(), got.begin()))
-              << cpuPathName(path) << " bound " << bound << " n " << n
+              << kernels::aesUnitName(unit) << " bound " << bound << " n " << n
               << " counter " << counter;
           ASSERT_EQ(got[n], 0xdeadbeef) << "wrote past the end";
         }

@@ -1,4 +1,4 @@
-//===- RandomTest.cpp - ChaCha keystreams and uniform expansion -----------===//
+//===- RandomTest.cpp - Keystreams and uniform expansion ------------------===//
 
 #include "cerium/Support/Random.h"
 
@@ -59,36 +59,35 @@ TEST(ChaCha20, BulkBlocksMatchTheStream) {
     ASSERT_EQ(prng.next32(), w);
 }
 
-// The ChaCha8 test vector of draft-strombergson-chacha-test-vectors-01
-// (TC1: 256-bit key and 64-bit IV all zero, block 0), as little-endian
-// words; in every lane of a bulk call.
-TEST(ChaCha8, PublishedBlock) {
-  const PrngSeed key{};
-  const uint32_t expected[16] = {
-      0x2fef003e, 0xd6405f89, 0xe8b85b7f, 0xa1a5091f, 0xc30e842c, 0x3b7f9ace,
-      0x88e11b18, 0x1e1a71ef, 0x72e14c98, 0x416f21b9, 0x6753449f, 0x19566d45,
-      0xa3424a31, 0x01b086da, 0xb8fd7b38, 0x42fe0c0e};
-  for (size_t lane = 0; lane < 8; ++lane) {
-    std::vector<uint32_t> out(16 * 9);
-    chacha8Blocks(key, 0, uint64_t(0) - lane, 9, out.data());
-    for (size_t i = 0; i < 16; ++i)
-      EXPECT_EQ(out[16 * lane + i], expected[i]) << "lane " << lane;
-  }
-  // One block alone (the scalar path).
-  std::vector<uint32_t> one(16);
-  chacha8Blocks(key, 0, 0, 1, one.data());
-  for (size_t i = 0; i < 16; ++i)
-    EXPECT_EQ(one[i], expected[i]) << "word " << i;
-  // Eight rounds are not twenty.
-  std::vector<uint32_t> twenty(16);
-  chacha20Blocks(key, 0, 0, 1, twenty.data());
-  EXPECT_NE(twenty[0], expected[0]);
+// AES-256 against FIPS 197's example (appendix C.3): key 00 01 .. 1f,
+// plaintext 00 11 22 .. ff, as a counter block (the counter's and the
+// nonce's little-endian bytes), ciphertext 8e a2 b7 ca .. 89 read as
+// little-endian words. Blocks of one call are consecutive counters, the
+// counter wrapping modulo 2^64 into nothing else.
+TEST(Aes256Ctr, PublishedBlock) {
+  PrngSeed key;
+  for (uint32_t i = 0; i < 8; ++i)
+    key[i] = (4 * i) | (4 * i + 1) << 8 | (4 * i + 2) << 16 | (4 * i + 3) << 24;
+  const Aes256Schedule schedule = aes256Schedule(key);
+  const uint64_t counter = 0x7766554433221100, nonce = 0xffeeddccbbaa9988;
+  const uint32_t expected[4] = {0xcab7a28e, 0xbf456751, 0x9049fcea, 0x8960494b};
+  std::vector<uint32_t> out(4 * 3);
+  aes256CtrBlocks(schedule, nonce, counter - 2, 3, out.data());
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(out[8 + i], expected[i]) << "word " << i;
+  // Across the counter's wrap: block 2^64 - 1 then block 0, same nonce.
+  std::vector<uint32_t> pair(8), first(4), second(4);
+  aes256CtrBlocks(schedule, 7, ~uint64_t(0), 2, pair.data());
+  aes256CtrBlocks(schedule, 7, ~uint64_t(0), 1, first.data());
+  aes256CtrBlocks(schedule, 7, 0, 1, second.data());
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), pair.begin()));
+  EXPECT_TRUE(std::equal(second.begin(), second.end(), pair.begin() + 4));
 }
 
-// The bulk rejection sampler draws from the ChaCha8 stream word after word
+// The bulk rejection sampler draws from the AES-256-CTR stream word after word
 // with Prng::uniformBelow's rule, written out here: keep a word below the
 // largest multiple of the bound that fits 32 bits, reduce it with %.
-TEST(ChaCha8, BulkUniformMatchesWordAtATime) {
+TEST(Aes256Ctr, BulkUniformMatchesWordAtATime) {
   const uint64_t seed = 911;
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
   Prng keys(seed);
@@ -99,14 +98,15 @@ TEST(ChaCha8, BulkUniformMatchesWordAtATime) {
     std::vector<uint32_t> bulk(1000);
     expandUniform(key, 5, 0, bound, bulk);
     const uint64_t keep = (uint64_t(1) << 32) / bound * bound;
-    std::vector<uint32_t> block(16);
+    const Aes256Schedule schedule = aes256Schedule(key);
+    std::vector<uint32_t> block(4);
     uint64_t counter = 0;
-    size_t used = 16;
+    size_t used = 4;
     for (size_t i = 0; i < bulk.size(); ++i) {
       uint32_t word;
       do {
-        if (used == 16) {
-          chacha8Blocks(key, 5, counter++, 1, block.data());
+        if (used == 4) {
+          aes256CtrBlocks(schedule, 5, counter++, 1, block.data());
           used = 0;
         }
         word = block[used++];

@@ -633,7 +633,7 @@ int main(int argc, char **argv) {
     ckks::KeySelection selection =
         runtime::keySelection(artifact.main(), world->rank());
     // Compact keys make their uniform halves on the CPU as they are used
-    // (ChaCha8 at 4.5-11 GB/s per core: a few percent of a run): auto holds
+    // (AES-256-CTR at 10-20 GB/s per core: a few percent of a run): auto holds
     // them so on the CPU backend, and holds the keys the run reuses most
     // whole all the same (runtime::reusedKeys) while they fit.
     const bool onCpu = runtime::backendName(*executor) == "cpu";

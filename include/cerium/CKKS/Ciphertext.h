@@ -100,7 +100,7 @@ using KeyDigit = std::vector<uint32_t, UninitializedAllocator<uint32_t>>;
 struct SwitchingKey {
   std::vector<KeyDigit> digits; // each: b over [P,Q_l], then a
   /// The `a` halves come from `seed` and `stream` (each limb of each digit a
-  /// ChaCha8 keystream of its own, residues uniform by rejection:
+  /// AES-256-CTR keystream of its own, residues uniform by rejection:
   /// expandUniformLimb): files store the seed instead of them, half the
   /// bytes.
   PrngSeed seed{};

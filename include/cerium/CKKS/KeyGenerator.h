@@ -23,12 +23,12 @@ uint32_t galoisForConjugation(const Params &params);
 /// the top level but for the encapsulation key to the sparse secret, level
 /// 0) of digit `digit`'s uniform `a` half of the switching key with `seed`
 /// and `stream`, into `out` (N words). Each limb is a keystream of its own
-/// (ChaCha8 keyed by `seed`, nonce `stream`, block counter (digit << 48 |
-/// limb << 32) on), residues uniform by rejection: limbs expand in parallel,
-/// and a process expands only the limbs it holds.
-/// Callers keep digit < 2^16, limb within [P, Q_level] and out N words
-/// (it runs inside parallel loops, so it does not throw), and pass the CPU
-/// path resolved (kernels::resolveCpuPath) for the sampler.
+/// (AES-256-CTR keyed by `seed`, nonce `stream`, block counter (digit <<
+/// 48 | limb << 32) on), residues uniform by rejection: limbs expand in
+/// parallel, and a process expands only the limbs it holds. Callers keep digit
+/// < 2^16, limb within [P, Q_level] and out N words (it runs inside parallel
+/// loops, so it does not throw), and pass the CPU path resolved
+/// (kernels::resolveCpuPath) for the sampler.
 void expandUniformLimb(const Params &params, const PrngSeed &seed,
                        uint64_t stream, size_t digit, size_t limb,
                        unsigned level, std::span<uint32_t> out,

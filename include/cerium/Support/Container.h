@@ -50,7 +50,10 @@ const char *fileKindName(FileKind kind);
 //    instead of ChaCha20 (other words from a version-5 file's seeds).
 // 7: an artifact ends with its constant section: the stored values of the
 //    schedule's plaintext constants, which its encodes name (#rns.stored).
-inline constexpr uint32_t kContainerVersion = 7;
+// 8: the uniform halves of switching keys expand from their seed by
+//    AES-256-CTR instead of ChaCha8 (other words from a version-7 file's
+//    seeds).
+inline constexpr uint32_t kContainerVersion = 8;
 
 /// Appends little-endian plain values to a byte buffer.
 class ByteWriter {

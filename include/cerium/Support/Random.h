@@ -4,9 +4,9 @@
 // uniform halves) is a ChaCha20 keystream (RFC 8439 block function) seeded
 // from the operating system; tests pass a fixed seed and print it on
 // failure. The uniform halves themselves are public and expanded from their
-// seed by ChaCha8, the same function with 8 rounds, which they read in bulk
-// on every key switch of a compact key (docs/architecture.md, "Compact
-// keys", says why 8 rounds suffice there).
+// seed by AES-256 in counter mode, which they read in bulk on every key
+// switch of a compact key, on the CPU's AES instructions
+// (docs/architecture.md, "Compact keys", says why AES there).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CERIUM_SUPPORT_RANDOM_H
@@ -26,12 +26,25 @@ using PrngSeed = std::array<uint32_t, 8>;
 /// order, into `out`. Eight blocks at a time in vector lanes.
 void chacha20Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
                     size_t count, uint32_t *out);
-/// The same with 8 rounds (ChaCha8): the public expansion's keystream.
-void chacha8Blocks(const PrngSeed &key, uint64_t nonce, uint64_t counter,
-                   size_t count, uint32_t *out);
 
-/// `out` filled with values uniform in [0, bound) from the ChaCha8 keystream
-/// of (key, nonce) from block `counter` on (the expansion of a public seed):
+/// The AES-256 key schedule (FIPS 197, section 5.2) of the 32 bytes whose
+/// little-endian words `key` holds: 15 round keys of 4 words, word i of the
+/// schedule the little-endian form of its bytes, so round key r is the 16
+/// bytes at word 4r in memory order on a little-endian host.
+using Aes256Schedule = std::array<uint32_t, 60>;
+Aes256Schedule aes256Schedule(const PrngSeed &key);
+
+/// AES-256 in counter mode, the public expansion's keystream: block i
+/// encrypts the 16 bytes LE64(counter + i) | LE64(nonce) (the counter wraps
+/// modulo 2^64), and its output is 4 little-endian words. `count` blocks
+/// into `out`, in order. Table-driven, in scalars: the reference that the
+/// vector samplers (kernels::expandUniform) reproduce on AES instructions.
+void aes256CtrBlocks(const Aes256Schedule &schedule, uint64_t nonce,
+                     uint64_t counter, size_t count, uint32_t *out);
+
+/// `out` filled with values uniform in [0, bound) from the AES-256-CTR
+/// keystream of (key, nonce) from block `counter` on (the expansion of a
+/// public seed):
 /// each word is kept if below the largest multiple of `bound` that fits 32
 /// bits and reduced (no modulo bias), Prng::uniformBelow's rule. `bound` > 0;
 /// it does not throw, so parallel loops call it.

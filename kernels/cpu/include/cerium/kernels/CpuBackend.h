@@ -55,14 +55,32 @@ CpuPath resolveCpuPath(CpuPath requested = CpuPath::Auto);
 /// backends.
 CpuPath cpuPathOf(const RnsBackend &backend);
 
-/// `out` uniform in [0, bound) from the ChaCha8 keystream of (key, nonce)
-/// from block `counter` on, each word kept if below the largest multiple of
-/// `bound` that fits 32 bits and reduced: the values cerium::expandUniform
-/// (Support/Random.h, the reference) draws, with the blocks, the test and
-/// the reduction on `path`'s vector units (Auto: bestCpuPath(), CERIUM_CPU
-/// aside; callers pass resolveCpuPath()'s answer). For the
-/// uniform halves of switching keys; it does not throw, so parallel loops
-/// call it.
+/// The AES instructions a sampler of key halves runs on: none (the
+/// table-driven reference), AES-NI on one block per register (the 16-byte
+/// form, with the test and reduction in AVX2), or VAES on two (256-bit) or
+/// four (512-bit) blocks per register.
+enum class AesUnit { Software, AesNi, Vaes256, Vaes512 };
+/// Whether this CPU has `unit` and the vector extension its sampler uses.
+bool cpuSupports(AesUnit unit);
+/// The unit `path`'s sampler takes on this CPU: the widest VAES the path's
+/// registers hold, else AES-NI, else the reference (and the portable path
+/// always the reference).
+AesUnit aesUnitFor(CpuPath path);
+/// "software", "aes-ni", "vaes256", "vaes512".
+const char *aesUnitName(AesUnit unit);
+
+/// `out` uniform in [0, bound) from the AES-256-CTR keystream of (key,
+/// nonce) from block `counter` on, each word kept if below the largest
+/// multiple of `bound` that fits 32 bits and reduced: the values
+/// cerium::expandUniform (Support/Random.h, the reference) draws, on
+/// `unit` (which the CPU must have) with the test and the reduction on
+/// vectors. For the uniform halves of switching keys; it does not throw,
+/// so parallel loops call it.
+void expandUniform(AesUnit unit, const std::array<uint32_t, 8> &key,
+                   uint64_t nonce, uint64_t counter, uint32_t bound,
+                   std::span<uint32_t> out) noexcept;
+/// The same on aesUnitFor(path) (Auto: bestCpuPath(), CERIUM_CPU aside;
+/// callers pass resolveCpuPath()'s answer).
 void expandUniform(CpuPath path, const std::array<uint32_t, 8> &key,
                    uint64_t nonce, uint64_t counter, uint32_t bound,
                    std::span<uint32_t> out) noexcept;
