@@ -13,10 +13,14 @@ namespace cerium::kernels {
 using namespace modarith;
 
 uint32_t bitReverse(uint32_t x, unsigned bits) {
-  uint32_t r = 0;
-  for (unsigned i = 0; i < bits; ++i, x >>= 1)
-    r = (r << 1) | (x & 1);
-  return r;
+  // The whole word reversed by swapping ever larger halves, then its top
+  // `bits` bits: constant time (a Galois element's NTT-domain permutation
+  // takes two per coefficient).
+  x = (x >> 1 & 0x55555555u) | (x & 0x55555555u) << 1;
+  x = (x >> 2 & 0x33333333u) | (x & 0x33333333u) << 2;
+  x = (x >> 4 & 0x0f0f0f0fu) | (x & 0x0f0f0f0fu) << 4;
+  x = __builtin_bswap32(x);
+  return bits ? x >> (32 - bits) : 0;
 }
 
 bool isPrime(uint32_t n) {

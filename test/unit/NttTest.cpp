@@ -105,6 +105,20 @@ TEST(Ntt, InverseUndoesForwardAndPathsAgree) {
   }
 }
 
+// bitReverse(x, bits) reverses the low `bits` bits of x and ignores the
+// rest, for every width from 0 to 32: against the bit-by-bit definition.
+TEST(Ntt, BitReverseMatchesTheDefinition) {
+  CERIUM_SEEDED_PRNG(prng);
+  for (unsigned bits = 0; bits <= 32; ++bits)
+    for (int trial = 0; trial < 200; ++trial) {
+      const uint32_t x = trial < 2 ? (trial ? ~0u : 0u) : prng.next32();
+      uint32_t want = 0;
+      for (unsigned i = 0; i < bits; ++i)
+        want |= (x >> i & 1u) << (bits - 1 - i);
+      ASSERT_EQ(bitReverse(x, bits), want) << "x " << x << " bits " << bits;
+    }
+}
+
 TEST(Ntt, EvaluatesAtOddPowersInBitReversedOrder) {
   // Slot k holds a(psi^(2 brev(k) + 1)): the layout the automorphism kernel
   // and the CUDA backend rely on.
