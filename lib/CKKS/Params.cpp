@@ -445,7 +445,8 @@ namespace cerium::ckks {
 
 ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
                        bool insecure, unsigned logN, unsigned hammingWeight,
-                       unsigned encapsulationWeight, unsigned widerBase) {
+                       unsigned encapsulationWeight, unsigned widerBase,
+                       unsigned levelZeroBits) {
   unsigned logSlots = 1;
   while ((int64_t(1) << logSlots) < slots)
     ++logSlots;
@@ -516,9 +517,12 @@ ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
     // until the chain holds it.
     for (spec.scaleBits = minScale; spec.scaleBits <= 2 * kMaxPrimeBits;
          spec.scaleBits += 2) {
+      // Two primes of base at most, unless values at level 0 need more.
       spec.baseBits =
-          bootstraps ? spec.scaleBits + headroom
-                     : std::min(spec.scaleBits + headroom, 2 * kMaxPrimeBits);
+          bootstraps
+              ? spec.scaleBits + headroom
+              : std::max(std::min(spec.scaleBits + headroom, 2 * kMaxPrimeBits),
+                         spec.scaleBits + levelZeroBits);
       const size_t numQ = baseCountFor(spec) + levels * perLevelFor(spec);
       spec.dnum = static_cast<unsigned>(std::min<size_t>(3, numQ));
       try {

@@ -242,12 +242,41 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
       ckks::BootstrapConfig::forHammingWeight(kEncapsulationWeight, true);
   config.forPrecision(c.program.options.precision);
   config.setNominalBound(c.program.options.precision);
+  // Values at level 0 lie under q_0 alone: the largest magnitude the range
+  // analysis gives one there (main's arguments too, in a program without
+  // depth) sizes the base: a chain without bootstraps takes its bits
+  // (levelZeroBits), a bootstrapping chain widens its base to hold them
+  // where its refreshes did not (below).
+  auto levelZeroBound = [&] {
+    double bound = 1;
+    auto visit = [&](mlir::Value v) {
+      auto t = mlir::dyn_cast<ckks::CiphertextType>(v.getType());
+      if (t && t.getLevel() == 0)
+        bound = std::max(bound, ckks::boundOf(v));
+    };
+    mlir::ModuleOp m = *c.program.module;
+    m.walk([&](mlir::Operation *op) {
+      for (mlir::Value r : op->getResults())
+        visit(r);
+    });
+    for (mlir::BlockArgument a :
+         m.lookupSymbol<mlir::func::FuncOp>("main").getArguments())
+      visit(a);
+    return bound;
+  };
+  double zeroBound = levelZeroBound();
+  // The bits above the scale that hold x Delta_0 below q_0 / 2 for |x| up
+  // to `bound`: its own, a sign bit, and 1/16 of it for noise and rounding.
+  auto bitsOf = [](double bound) {
+    return unsigned(std::ceil(std::log2(std::max(bound, 1.0) * 1.0625))) + 1;
+  };
   // A chain of `levels` on `ring` (0: the smallest that fits), with the
   // encapsulation keys when the program bootstraps.
   auto chain = [&](unsigned levels, unsigned ring, bool bootstraps) {
     return ckks::chooseParams(
         intAttr("ckks.slots"), levels, c.program.options.precision, insecure,
-        ring, 0, bootstraps ? kEncapsulationWeight : 0, config.widerBase);
+        ring, 0, bootstraps ? kEncapsulationWeight : 0, config.widerBase,
+        bootstraps ? 0 : bitsOf(zeroBound));
   };
   auto chainFor = [&](unsigned depth, bool bootstraps) {
     return chain(depth + (bootstraps ? config.depth() : 0), logN, bootstraps);
@@ -327,6 +356,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   // as the precision needs. A refresh that an exact product follows (placed
   // before a ReLU's x 8) errs that many times more in the program's units.
   double errorGain = 1;
+  zeroBound = levelZeroBound();
   module.walk([&](ckks::BootstrapOp op) {
     double bound = ckks::boundOf(op.getInput());
     if (auto own = op->getAttrOfType<mlir::FloatAttr>(ckks::kBoundAttr))
@@ -344,6 +374,12 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
       main.removeArgAttr(i, ckks::kBoundAttr);
   }
   // The base holds at most 120 bits (ckks::ParamSpec).
+  if (zeroBound > 0x1p40)
+    throw atMain(fmt::format(
+        "values at the last level reach {:g} by the ranges the program "
+        "declares and derives, beyond the 2^40 a chain's base can hold: "
+        "declare tighter ranges",
+        zeroBound));
   if (config.valueBound > 0x1p40)
     throw atMain(fmt::format(
         "bootstraps refresh values up to {:g} by the ranges the program "
@@ -351,6 +387,10 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
         "declare tighter ranges",
         config.valueBound));
   config.widenBaseFor(c.program.options.precision);
+  // What stays at level 0 (results, say) needs only x Delta_0 below q_0 / 2
+  // (bitsOf): the base widens for it where refreshes did not.
+  if (bootstraps && bitsOf(zeroBound) > 8 + config.widerBase)
+    config.widerBase = bitsOf(zeroBound) - 8;
   if (bootstraps)
     module->setAttr(ckks::BootstrapConfig::kAttrName, config.toAttr(&context));
   // Placement may have lowered the levels the program needs.
@@ -366,6 +406,12 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
             "widens the chain's base by {} bits: declare tighter ranges or "
             "lower max_levels)",
             e.what(), config.valueBound, config.widerBase));
+      if (!bootstraps && bitsOf(zeroBound) > 16)
+        throw atMain(fmt::format(
+            "{} (values at the last level reach {:g} by their ranges, which "
+            "takes a base of {} bits above the scale: declare tighter "
+            "ranges)",
+            e.what(), zeroBound, bitsOf(zeroBound)));
       throw atMain(e.what());
     }
   }

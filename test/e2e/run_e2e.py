@@ -312,6 +312,8 @@ PROGRAMS = {
     "bootstrap_meta": ({"x": (2048,)}, lambda x: [x]),
     "bootstrap_deep": ({"x": (8,)}, lambda x: [0.99 ** 72 * x + (1 - 0.99 ** 72)]),
     "bootstrap_input_range": ({"x": ((2048,), -50, 50)}, lambda x: [x]),
+    "bootstrap_large_result": ({"x": (8,)}, lambda x: [200 * x]),
+    "large_result": ({"x": ((8,), -65536, 65536)}, lambda x: [3 * x]),
     "bootstrap_range": ({"x": ((8,), -100, 100)},
                         lambda x: [0.99 ** 40 * x + 5000 * (1 - 0.99 ** 40)]),
     "bootstrap_placed": ({"x": (8,)}, lambda x: [np.polynomial.polynomial.polyval(

@@ -157,7 +157,9 @@ namespace cerium::ckks {
 /// Parameters for a program of `levels` multiplicative levels on `slots`
 /// slots, meeting `precision` (absolute error): the scale grows with the
 /// precision asked (2^40, or 2^50 below 2^-15), the base modulus keeps 16
-/// bits of headroom (at most 60 bits) for the result's magnitude, and the ring
+/// bits of headroom (at most 60 bits) for the result's magnitude, or the
+/// `levelZeroBits` that values at level 0 (under q_0 alone) need above the
+/// scale if more, and the ring
 /// is the smallest that holds the slots and — unless `insecure` — keeps
 /// log2(PQ) within the 128-bit bound. `logN` fixes the ring instead (0:
 /// automatic). `hammingWeight` > 0 (programs that bootstrap) asks for a sparse
@@ -173,8 +175,8 @@ namespace cerium::ckks {
 ParamsPtr chooseParams(int64_t slots, unsigned levels, double precision,
                        bool insecure, unsigned logN = 0,
                        unsigned hammingWeight = 0,
-                       unsigned encapsulationWeight = 0,
-                       unsigned widerBase = 0);
+                       unsigned encapsulationWeight = 0, unsigned widerBase = 0,
+                       unsigned levelZeroBits = 0);
 
 } // namespace cerium::ckks
 #endif // CERIUM_CKKS_PARAMS_H
