@@ -942,13 +942,8 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   }
   // A device keeps each constant after its first use, whole or compact
   // (either serves every later run, whatever share of it a process uses).
-  std::vector<int64_t> coefficients =
-      encoder.signedCoefficients(values, scale, backend.hostThreads());
   auto primes = p->qPrimeIds(level);
   const size_t words = primes.size() * n;
-  bool whole = constantForm == DeviceConstants::Whole ||
-               (constantForm == DeviceConstants::Auto &&
-                keptBytes.whole + keptBytes.compact + words * 4 <= wholeBudget);
   // Within the device's budget less the keys' reserve a constant is kept
   // (whole if it fits so); past it, its coefficients go through the
   // staging buffer at each use.
@@ -961,6 +956,42 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
     return constantsKept + more <= constantRoom &&
            deviceKeptBytes() + more <= deviceBudget;
   };
+  std::optional<std::vector<int64_t>> small =
+      encoder.trySignedCoefficients(values, scale, backend.hostThreads());
+  if (!small) {
+    // Coefficients past 2^62 (large values at a large scale) have no signed
+    // form for the device's transform: the host reduces them per prime and
+    // transforms them (Encoder::encodeInto, which also checks them against
+    // the level's modulus), and the device keeps the limbs whole where they
+    // fit, else takes them from the host at each use.
+    if (!hostBackend)
+      hostBackend = kernels::createCpuBackend(p->rns());
+    std::vector<uint32_t> limbs(words);
+    const kernels::Limbs host{limbs.data(), primes, n};
+    encoder.encodeInto(values, scale, level, {&host, 1}, *hostBackend);
+    const bool keep = fits(words * 4);
+    DeviceConstant kept;
+    if (keep)
+      kept.data = kernels::BackendBuffer(backend, words);
+    else if (constantStaging.size() < words)
+      constantStaging = kernels::BackendBuffer(backend, words);
+    uint32_t *onDevice = keep ? kept.data.data() : constantStaging.data();
+    backend.copyFromHost(onDevice, limbs.data(), words);
+    place(onDevice);
+    if (!keep) {
+      staged = true;
+      ++keptBytes.stagedCount;
+      return;
+    }
+    keptBytes.whole += words * 4;
+    ++keptBytes.wholeCount;
+    deviceConstants.try_emplace(constantKey(e), std::move(kept));
+    return;
+  }
+  const std::vector<int64_t> &coefficients = *small;
+  bool whole = constantForm == DeviceConstants::Whole ||
+               (constantForm == DeviceConstants::Auto &&
+                keptBytes.whole + keptBytes.compact + words * 4 <= wholeBudget);
   if (whole && !fits(words * 4))
     whole = false;
   if (!whole && !fits(8 * coefficients.size())) {

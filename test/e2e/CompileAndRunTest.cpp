@@ -842,6 +842,49 @@ TEST(CompileAndRun, DeviceConstantsWholeOrCompactAreBitIdentical) {
   EXPECT_LE(lastRunCopied + keyBytes, noneCopied);
 }
 
+// A constant whose coefficients pass 2^62 (10^8 at the 2^40 scale, on a
+// base sized for the result) has no signed form for a device's transform:
+// the host reduces it per prime and the device takes the limbs, kept whole
+// or, past the budget, copied at each use. The CPU's ciphertexts word for
+// word either way, on every run.
+TEST(CompileAndRun, DeviceConstantsPastTwoToThe62AreBitIdentical) {
+  CERIUM_SEEDED_PRNG(prng);
+  mlir::MLIRContext context;
+  Compilation c = compileInsecure(R"(
+fn main(x: cipher[8]) -> cipher[8] {
+  assume x in [-1, 1];
+  return x * 0.5 + 100000000;
+}
+)",
+                                  context);
+  auto backend = kernels::createCpuBackend(c.params->rns());
+  session::KeySet keys = session::generateKeys(
+      c.params, runtime::requiredKeys(c.main()), *backend, prng);
+  auto cts = session::encryptValues(c.params, {randomTensor(8, prng)}, keys.pub,
+                                    *backend, prng);
+  auto expected =
+      runtime::runSchedule(c.main(), c.params, *backend, keys.eval, cts);
+  HostAsDevice device(*backend);
+  using Form = runtime::ScheduleExecutor::DeviceConstants;
+  for (size_t deviceBudget : {SIZE_MAX, size_t(0)}) {
+    runtime::ScheduleExecutor executor(c.main(), c.params, device);
+    executor.setDeviceConstants(Form::Auto, SIZE_MAX);
+    executor.setDeviceBudget(deviceBudget);
+    for (int run = 0; run < 3; ++run) {
+      auto outs = executor.run(keys.eval, cts);
+      ASSERT_EQ(outs.size(), expected.size());
+      for (size_t i = 0; i < outs.size(); ++i)
+        EXPECT_TRUE(outs[i].value.data == expected[i].value.data)
+            << "budget " << deviceBudget << ", run " << run;
+    }
+    const auto held = executor.deviceConstantBytes();
+    if (deviceBudget == 0)
+      EXPECT_GT(held.stagedCount, 0u);
+    else
+      EXPECT_EQ(held.wholeCount, 1u);
+  }
+}
+
 // The same device paths in a run over two processes (two threads here, each
 // with its own backend as a device and a communicator through memory), the
 // schedule partitioned limb-wise so that each process keeps its own limbs
