@@ -52,11 +52,13 @@ TEST(BootstrapConfig, NominalBoundIsWhatTheNominalBaseServes) {
     BootstrapConfig c = configFor(precision, 1);
     EXPECT_GE(c.nominalBound, 1.0) << precision;
     EXPECT_LE(c.nominalBound, 16.0) << precision;
-    if (c.nominalBound > 1)
+    if (c.nominalBound > 1) {
       EXPECT_TRUE(c.servesAt(c.nominalBound, 0, precision)) << precision;
-    if (c.nominalBound < 16)
+    }
+    if (c.nominalBound < 16) {
       EXPECT_FALSE(c.servesAt(c.nominalBound * 1.01, 0, precision))
           << precision;
+    }
   }
   // ResNet-20's: a ReLU's u (1 + p(u)), within 2, needs no wider base.
   EXPECT_GT(configFor(5e-2, 1).nominalBound, 2.0);

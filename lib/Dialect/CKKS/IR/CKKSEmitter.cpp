@@ -5,7 +5,9 @@
 #include "cerium/Dialect/SlotValues.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
+#include <numbers>
 
 using namespace mlir;
 
@@ -116,7 +118,10 @@ namespace {
 /// product tree; each leaf's terms brought to the level of its deepest one,
 /// multiplied by their constants at degree 2 and summed before one rescale;
 /// each split one product (q + its constant) B_M. Every basis element is
-/// brought down to a level once.
+/// brought down to a level once. In the Chebyshev basis (t in [-1, 1]) each
+/// part's largest magnitude over [-1, 1], sampled densely, is recorded on it
+/// (kBoundAttr) where past 1: a bootstrap placed inside the series then
+/// covers what it refreshes.
 class SeriesEmitter {
 public:
   SeriesEmitter(Emitter &e, Value t, const approx::SeriesPlan &plan, int64_t n)
@@ -127,26 +132,81 @@ public:
   /// The polynomial's value (null for a constant) and its constant term.
   std::pair<Value, double> emit(size_t index) {
     const approx::SeriesNode &node = plan.nodes[index];
-    if (!node.split)
-      return leaf(node.coeffs);
+    if (!node.split) {
+      auto part = leaf(node.coeffs);
+      if (part.first)
+        bounded(part.first, largest(samples(index), part.second));
+      return part;
+    }
     auto [q, qConstant] = emit(node.q);
     auto [r, rConstant] = emit(node.r);
     Value prod;
     if (q) {
       // q's constant joins it at its level (no level, no product):
       // (q + c) B_M is one product.
+      const std::vector<double> &qs = samples(node.q);
       if (qConstant != 0)
-        q = e.addConst(q, qConstant, n);
+        q = bounded(e.addConst(q, qConstant, n), largest(qs));
       auto [qm, bm] = meet(q, node.split);
-      prod = e.mul(qm, bm);
+      std::vector<double> product(qs.size());
+      for (size_t k = 0; k < qs.size(); ++k)
+        product[k] = qs[k] * basisAt(node.split, k);
+      prod = bounded(e.mul(qm, bm), largest(product));
     } else if (qConstant != 0) {
       prod = e.mulConst(element(node.split), qConstant);
     }
-    Value sum = r ? (prod ? e.add(r, prod) : r) : prod;
+    Value sum = r && prod ? e.add(r, prod) : r ? r : prod;
+    if (r && prod)
+      bounded(sum, largest(samples(index), rConstant));
     return {sum, rConstant};
   }
 
 private:
+  /// Cosine-spaced points of [-1, 1] and both ends: T_j there is cos(j θ).
+  static constexpr size_t kSamples = 4096;
+  static double angle(size_t k) {
+    return k >= kSamples ? (k == kSamples ? 0 : std::numbers::pi)
+                         : std::numbers::pi * (double(k) + 0.5) / kSamples;
+  }
+  double basisAt(size_t j, size_t k) const {
+    return std::cos(double(j) * angle(k));
+  }
+  /// Node `index`'s polynomial (its constants included) at the points.
+  const std::vector<double> &samples(size_t index) {
+    auto [it, fresh] = sampled.try_emplace(index);
+    if (!fresh)
+      return it->second;
+    const approx::SeriesNode &node = plan.nodes[index];
+    std::vector<double> v(kSamples + 2, 0.0);
+    if (!node.split) {
+      for (size_t k = 0; k < v.size(); ++k)
+        for (size_t i = 0; i < node.coeffs.size(); ++i)
+          v[k] += node.coeffs[i] * basisAt(i, k);
+    } else {
+      const std::vector<double> q = samples(node.q), r = samples(node.r);
+      for (size_t k = 0; k < v.size(); ++k)
+        v[k] = q[k] * basisAt(node.split, k) + r[k];
+    }
+    // (try_emplace's iterator survives the recursion: std::map.)
+    return it->second = std::move(v);
+  }
+  /// The largest |v - offset| over the points, 1% up for what lies between
+  /// them (a degree-d polynomial moves by ~(d / kSamples)^2 of its range).
+  static double largest(const std::vector<double> &v, double offset = 0) {
+    double m = 0;
+    for (double x : v)
+      m = std::max(m, std::fabs(x - offset));
+    return 1.01 * m;
+  }
+  /// v (a part of the series) within `bound`: on its op (in the Chebyshev
+  /// basis, where t lies in [-1, 1]) where past 1.
+  Value bounded(Value v, double bound) {
+    if (Operation *op = v.getDefiningOp();
+        op && plan.chebyshev && bound > 1 && !op->hasAttr(kBoundAttr))
+      op->setAttr(kBoundAttr, e.b.getF64FloatAttr(bound));
+    return v;
+  }
+
   Value element(size_t j) {
     if (Value v = basis[j])
       return v;
@@ -207,6 +267,7 @@ private:
   int64_t n;
   std::map<size_t, Value> basis;
   std::map<std::pair<size_t, unsigned>, Value> lowerings;
+  std::map<size_t, std::vector<double>> sampled;
 };
 
 } // namespace

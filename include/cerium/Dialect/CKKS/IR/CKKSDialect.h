@@ -19,4 +19,14 @@
 #define GET_OP_CLASSES
 #include "cerium/Dialect/CKKS/IR/CKKSOps.h.inc"
 
+namespace cerium::ckks {
+
+/// On a ckks op: the largest magnitude of its result's slots, from the fhe
+/// op it lowers (fhe.bound, the range analysis') or from the lowering that
+/// made it (an approximation's series); the compiler reads it at the
+/// bootstraps' inputs and then drops it.
+inline constexpr llvm::StringLiteral kBoundAttr = "ckks.bound";
+
+} // namespace cerium::ckks
+
 #endif // CERIUM_DIALECT_CKKS_IR_CKKSDIALECT_H

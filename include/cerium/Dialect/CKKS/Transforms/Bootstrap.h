@@ -9,6 +9,8 @@
 #ifndef CERIUM_DIALECT_CKKS_TRANSFORMS_BOOTSTRAP_H
 #define CERIUM_DIALECT_CKKS_TRANSFORMS_BOOTSTRAP_H
 
+#include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 
 #include <optional>
@@ -32,15 +34,10 @@ struct BootstrapErrors {
   unsigned shift = 0;
 };
 
-/// On a ckks op: the largest magnitude of its result's slots, from the fhe
-/// op it lowers (fhe.bound, the range analysis'); the compiler reads it at
-/// the bootstraps' inputs and then drops it.
-inline constexpr llvm::StringLiteral kBoundAttr = "ckks.bound";
-
-/// The bound of `v`'s slots: ckks.bound on its op (on a block argument: its
-/// argument attribute), or on the op it moves, rescales or refreshes; else 1
-/// (values inside a lowering, such as an approximation's, which work on
-/// [-1, 1]).
+/// The bound of `v`'s slots: ckks.bound (kBoundAttr) on its op (on a block
+/// argument: its argument attribute), or on the op it moves, rescales or
+/// refreshes; else 1 (values inside a lowering that carry none, which work
+/// on [-1, 1]).
 double boundOf(mlir::Value v);
 
 struct BootstrapConfig {
