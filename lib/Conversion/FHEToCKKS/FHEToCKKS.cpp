@@ -2033,7 +2033,8 @@ struct PolyLowering : FheLowering<fhe::PolyOp> {
       return chebyshev
                  ? e.chebyshevSeries(x, p.getCoefficients(), p.getRange()[0],
                                      p.getRange()[1], n, s.gapMask(in, k))
-                 : e.powerSeries(x, p.getCoefficients(), n, s.gapMask(in, k));
+                 : e.powerSeries(x, p.getCoefficients(), p.getRange()[0],
+                                 p.getRange()[1], n, s.gapMask(in, k));
     });
   }
 };

@@ -118,15 +118,23 @@ namespace {
 /// product tree; each leaf's terms brought to the level of its deepest one,
 /// multiplied by their constants at degree 2 and summed before one rescale;
 /// each split one product (q + its constant) B_M. Every basis element is
-/// brought down to a level once. In the Chebyshev basis (t in [-1, 1]) each
-/// part's largest magnitude over [-1, 1], sampled densely, is recorded on it
-/// (kBoundAttr) where past 1: a bootstrap placed inside the series then
+/// brought down to a level once. Each part's largest magnitude over t's
+/// interval (and 0, what a layout's gaps hold), sampled densely, is recorded
+/// on it (kBoundAttr) where past 1: a bootstrap placed inside the series then
 /// covers what it refreshes.
 class SeriesEmitter {
 public:
-  SeriesEmitter(Emitter &e, Value t, const approx::SeriesPlan &plan, int64_t n)
+  SeriesEmitter(Emitter &e, Value t, const approx::SeriesPlan &plan, double lo,
+                double hi, int64_t n)
       : e(e), plan(plan), n(n) {
     basis[1] = t;
+    // Cosine-spaced points of [lo, hi], both ends, and 0.
+    for (size_t k = 0; k < kSamples; ++k)
+      points.push_back(
+          (lo + hi) / 2 +
+          (hi - lo) / 2 *
+              std::cos(std::numbers::pi * (double(k) + 0.5) / kSamples));
+    points.insert(points.end(), {lo, hi, 0.0});
   }
 
   /// The polynomial's value (null for a constant) and its constant term.
@@ -162,14 +170,13 @@ public:
   }
 
 private:
-  /// Cosine-spaced points of [-1, 1] and both ends: T_j there is cos(j θ).
   static constexpr size_t kSamples = 4096;
-  static double angle(size_t k) {
-    return k >= kSamples ? (k == kSamples ? 0 : std::numbers::pi)
-                         : std::numbers::pi * (double(k) + 0.5) / kSamples;
-  }
+  /// B_j at point k (a Chebyshev series' t lies in [-1, 1]).
   double basisAt(size_t j, size_t k) const {
-    return std::cos(double(j) * angle(k));
+    const double t = points[k];
+    return plan.chebyshev
+               ? std::cos(double(j) * std::acos(std::clamp(t, -1.0, 1.0)))
+               : std::pow(t, double(j));
   }
   /// Node `index`'s polynomial (its constants included) at the points.
   const std::vector<double> &samples(size_t index) {
@@ -177,7 +184,7 @@ private:
     if (!fresh)
       return it->second;
     const approx::SeriesNode &node = plan.nodes[index];
-    std::vector<double> v(kSamples + 2, 0.0);
+    std::vector<double> v(points.size(), 0.0);
     if (!node.split) {
       for (size_t k = 0; k < v.size(); ++k)
         for (size_t i = 0; i < node.coeffs.size(); ++i)
@@ -198,11 +205,10 @@ private:
       m = std::max(m, std::fabs(x - offset));
     return 1.01 * m;
   }
-  /// v (a part of the series) within `bound`: on its op (in the Chebyshev
-  /// basis, where t lies in [-1, 1]) where past 1.
+  /// v (a part of the series) within `bound`: on its op where past 1.
   Value bounded(Value v, double bound) {
     if (Operation *op = v.getDefiningOp();
-        op && plan.chebyshev && bound > 1 && !op->hasAttr(kBoundAttr))
+        op && bound > 1 && !op->hasAttr(kBoundAttr))
       op->setAttr(kBoundAttr, e.b.getF64FloatAttr(bound));
     return v;
   }
@@ -224,6 +230,10 @@ private:
         v = e.sub(tw, tac);
       }
     }
+    // |T_j| <= 1; |t^j| is largest at an end of [lo, hi].
+    if (!plan.chebyshev)
+      bounded(v, std::max(std::fabs(basisAt(j, kSamples)),
+                          std::fabs(basisAt(j, kSamples + 1))));
     basis[j] = v;
     return v;
   }
@@ -268,14 +278,15 @@ private:
   std::map<size_t, Value> basis;
   std::map<std::pair<size_t, unsigned>, Value> lowerings;
   std::map<size_t, std::vector<double>> sampled;
+  std::vector<double> points;
 };
 
 } // namespace
 
 Value Emitter::series(Value x, Value t, ArrayRef<double> coeffs, bool chebyshev,
-                      int64_t n, ArrayRef<double> mask) {
+                      double lo, double hi, int64_t n, ArrayRef<double> mask) {
   approx::SeriesPlan plan = approx::planSeries(coeffs.vec(), chebyshev);
-  auto [sum, constant] = SeriesEmitter(*this, t, plan, n).emit(0);
+  auto [sum, constant] = SeriesEmitter(*this, t, plan, lo, hi, n).emit(0);
   if (!sum) // a constant polynomial: c_0 = x * 0 + c_0
     sum = mulConst(x, 0);
   if (mask.empty())
@@ -310,12 +321,12 @@ Value Emitter::chebyshevSeries(Value x, ArrayRef<double> coeffs, double lo,
     if (shift != 0) // a range centred on 0 needs no shift
       t = addConst(t, shift, n, mask);
   }
-  return series(x, t, coeffs, true, n, mask);
+  return series(x, t, coeffs, true, -1, 1, n, mask);
 }
 
-Value Emitter::powerSeries(Value x, ArrayRef<double> coeffs, int64_t n,
-                           ArrayRef<double> mask) {
-  return series(x, x, coeffs, false, n, mask);
+Value Emitter::powerSeries(Value x, ArrayRef<double> coeffs, double lo,
+                           double hi, int64_t n, ArrayRef<double> mask) {
+  return series(x, x, coeffs, false, lo, hi, n, mask);
 }
 
 } // namespace cerium::ckks

@@ -62,13 +62,15 @@ public:
   mlir::Value rotate(mlir::Value x, int64_t steps);
   mlir::Value conjugate(mlir::Value x);
 
-  /// sum_k c_k x^k in ceil(log2(d + 1)) levels for degree d
+  /// sum_k c_k x^k, x in [lo, hi], in ceil(log2(d + 1)) levels for degree d
   /// (approx::planSeries: the fewest products at that depth). Constants
   /// fill slots [0, n); with `mask` (1 where x holds an element, 0 in a
   /// layout's gaps, which hold 0) they are placed so that the gaps hold 0
-  /// again after the series.
+  /// again after the series. Each part the plan builds carries its largest
+  /// magnitude over [lo, hi] and 0 (kBoundAttr) where past 1.
   mlir::Value powerSeries(mlir::Value x, llvm::ArrayRef<double> coeffs,
-                          int64_t n, llvm::ArrayRef<double> mask = {});
+                          double lo, double hi, int64_t n,
+                          llvm::ArrayRef<double> mask = {});
   /// sum_k c_k T_k(t), t = the affine map of [lo, hi] onto [-1, 1] (one
   /// level unless [lo, hi] = [-1, 1]), then as powerSeries. With `mask`,
   /// the map's shift is added at the elements only, so t is 0 in the gaps
@@ -88,10 +90,11 @@ public:
   std::optional<int64_t> runtimeInput;
 
 private:
-  /// The series in t; `x` (the program's operand) for a constant one.
+  /// The series in t, which lies in [lo, hi]; `x` (the program's operand)
+  /// for a constant one.
   mlir::Value series(mlir::Value x, mlir::Value t,
-                     llvm::ArrayRef<double> coeffs, bool chebyshev, int64_t n,
-                     llvm::ArrayRef<double> mask);
+                     llvm::ArrayRef<double> coeffs, bool chebyshev, double lo,
+                     double hi, int64_t n, llvm::ArrayRef<double> mask);
 };
 
 } // namespace cerium::ckks
