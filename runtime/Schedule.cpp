@@ -956,47 +956,41 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
     return constantsKept + more <= constantRoom &&
            deviceKeptBytes() + more <= deviceBudget;
   };
+  // Coefficients past 2^62 (large values at a large scale) have no signed
+  // form for the device's transform: the host reduces them per prime and
+  // transforms them (Encoder::encodeInto, which also checks them against the
+  // level's modulus), so they are kept whole where they fit, else copied
+  // from the host at each use.
   std::optional<std::vector<int64_t>> small =
       encoder.trySignedCoefficients(values, scale, backend.hostThreads());
-  if (!small) {
-    // Coefficients past 2^62 (large values at a large scale) have no signed
-    // form for the device's transform: the host reduces them per prime and
-    // transforms them (Encoder::encodeInto, which also checks them against
-    // the level's modulus), and the device keeps the limbs whole where they
-    // fit, else takes them from the host at each use.
+  // The constant's limbs (NTT form) made on the host.
+  auto hostLimbs = [&] {
     if (!hostBackend)
       hostBackend = kernels::createCpuBackend(p->rns());
     std::vector<uint32_t> limbs(words);
     const kernels::Limbs host{limbs.data(), primes, n};
-    encoder.encodeInto(values, scale, level, {&host, 1}, *hostBackend);
-    const bool keep = fits(words * 4);
-    DeviceConstant kept;
-    if (keep)
-      kept.data = kernels::BackendBuffer(backend, words);
-    else if (constantStaging.size() < words)
-      constantStaging = kernels::BackendBuffer(backend, words);
-    uint32_t *onDevice = keep ? kept.data.data() : constantStaging.data();
-    backend.copyFromHost(onDevice, limbs.data(), words);
-    place(onDevice);
-    if (!keep) {
-      staged = true;
-      ++keptBytes.stagedCount;
-      return;
-    }
-    keptBytes.whole += words * 4;
-    ++keptBytes.wholeCount;
-    deviceConstants.try_emplace(constantKey(e), std::move(kept));
-    return;
-  }
-  const std::vector<int64_t> &coefficients = *small;
-  bool whole = constantForm == DeviceConstants::Whole ||
+    if (small)
+      hostBackend->nttForwardSigned(host, *small);
+    else
+      encoder.encodeInto(values, scale, level, {&host, 1}, *hostBackend);
+    return limbs;
+  };
+  bool whole = !small || constantForm == DeviceConstants::Whole ||
                (constantForm == DeviceConstants::Auto &&
                 keptBytes.whole + keptBytes.compact + words * 4 <= wholeBudget);
   if (whole && !fits(words * 4))
     whole = false;
-  if (!whole && !fits(8 * coefficients.size())) {
+  if (!whole && (!small || !fits(8 * small->size()))) {
     staged = true;
     ++keptBytes.stagedCount;
+    if (!small) {
+      if (constantStaging.size() < words)
+        constantStaging = kernels::BackendBuffer(backend, words);
+      backend.copyFromHost(constantStaging.data(), hostLimbs().data(), words);
+      place(constantStaging.data());
+      return;
+    }
+    const std::vector<int64_t> &coefficients = *small;
     if (constantStaging.size() < 2 * coefficients.size())
       constantStaging =
           kernels::BackendBuffer(backend, 2 * coefficients.size());
@@ -1011,16 +1005,13 @@ void ScheduleExecutor::Impl::encode(rns::EncodeOp e, ArrayRef<Limbs> parts) {
   }
   DeviceConstant kept;
   if (whole) {
-    if (!hostBackend)
-      hostBackend = kernels::createCpuBackend(p->rns());
-    std::vector<uint32_t> limbs(words);
-    hostBackend->nttForwardSigned({limbs.data(), primes, n}, coefficients);
     kept.data = kernels::BackendBuffer(backend, words);
-    backend.copyFromHost(kept.data.data(), limbs.data(), words);
+    backend.copyFromHost(kept.data.data(), hostLimbs().data(), words);
     place(kept.data.data());
     keptBytes.whole += words * 4;
     ++keptBytes.wholeCount;
   } else {
+    const std::vector<int64_t> &coefficients = *small;
     kept.count = coefficients.size();
     kept.data = kernels::BackendBuffer(backend, 2 * kept.count);
     backend.copyFromHost(

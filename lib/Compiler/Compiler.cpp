@@ -374,18 +374,14 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
       main.removeArgAttr(i, ckks::kBoundAttr);
   }
   // The base holds at most 120 bits (ckks::ParamSpec).
-  if (zeroBound > 0x1p40)
-    throw atMain(fmt::format(
-        "values at the last level reach {:g} by the ranges the program "
-        "declares and derives, beyond the 2^40 a chain's base can hold: "
-        "declare tighter ranges",
-        zeroBound));
-  if (config.valueBound > 0x1p40)
-    throw atMain(fmt::format(
-        "bootstraps refresh values up to {:g} by the ranges the program "
-        "declares and derives, beyond the 2^40 a chain's base can hold: "
-        "declare tighter ranges",
-        config.valueBound));
+  for (auto [bound, what] :
+       {std::pair{config.valueBound, "bootstraps refresh values up to"},
+        std::pair{zeroBound, "values at the last level reach"}})
+    if (bound > 0x1p40)
+      throw atMain(fmt::format(
+          "{} {:g} by the ranges the program declares and derives, beyond "
+          "the 2^40 a chain's base can hold: declare tighter ranges",
+          what, bound));
   config.widenBaseFor(c.program.options.precision);
   // What stays at level 0 (results, say) needs only x Delta_0 below q_0 / 2
   // (bitsOf): the base widens for it where refreshes did not.
