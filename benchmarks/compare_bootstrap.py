@@ -13,7 +13,10 @@ each child's (wait4), so one library's memory does not show in another's.
             let y = bootstrap(x); y = y * 0.5; ... return y; }` with
             --levels-after K halvings (default 5, the levels OpenFHE's row
             leaves), so the bootstrap refreshes to level K; the precision
-            is 2^K times the output's. Compiled with cerium-cc (with
+            is 2^K times the output's. When SlotToCoeff comes first (full
+            slots: `--emit stats` says at which level bootstraps take their
+            input, s), the result needs K + s levels for K of computation
+            before the next bootstrap, and gets K + s halvings. Compiled with cerium-cc (with
             --insecure where the secure form is refused), then `cerium keygen`,
             `cerium encrypt`, `cerium-run --profile` and `cerium decrypt`.
             Keygen is the `cerium keygen` process (it writes the keys to
@@ -139,11 +142,21 @@ def cerium(args, work, inputs_npy, env):
     # Levels after the bootstrap as OpenFHE's row leaves them: the result
     # is halved that many times (one level each), so the bootstrap must
     # refresh to that level; the precision is that of 2^K times the output.
-    halvings = "".join("  y = y * 0.5;\n" for _ in range(args.levels_after))
-    with open(prog, "w") as f:
-        f.write(f"option ring_dim = {n};\n"
-                f"fn main(x: cipher[{n // 2}]) -> cipher[{n // 2}] {{\n"
-                f"  let y = bootstrap(x);\n{halvings}  return y;\n}}\n")
+    def write_program(count):
+        halvings = "".join("  y = y * 0.5;\n" for _ in range(count))
+        with open(prog, "w") as f:
+            f.write(f"option ring_dim = {n};\n"
+                    f"fn main(x: cipher[{n // 2}]) -> cipher[{n // 2}] {{\n"
+                    f"  let y = bootstrap(x);\n{halvings}  return y;\n}}\n")
+    write_program(args.levels_after)
+    # A bootstrap that takes its input above level 0 (SlotToCoeff first)
+    # leaves the levels after it less that input level for computation.
+    probe = subprocess.run([cc, prog, "--insecure", "--emit", "stats"], capture_output=True,
+                           text=True, env=env).stdout
+    input_level = re.search(r"inputs at level (\d+)", probe)
+    input_level = int(input_level.group(1)) if input_level else 0
+    halved = args.levels_after + input_level
+    write_program(halved)
     art = os.path.join(work, "p.cerium")
     rc, compile_s, _, _, err = run_measured([cc, prog, "-o", art], env=env)
     if rc == 0:
@@ -200,7 +213,7 @@ def cerium(args, work, inputs_npy, env):
     if rc:
         raise SystemExit(f"cerium decrypt failed:\n{err}")
     mean, worst = precision_bits(read_npy(inputs_npy),
-                                 [v * 2.0 ** args.levels_after
+                                 [v * 2.0 ** halved
                                   for v in read_npy(os.path.join(dec, "output_0.npy"))])
     eval_keys = os.path.getsize(os.path.join(keydir, "eval.keys"))
     path = re.search(r"CPU path:? (\w+)", cpu_line)
@@ -215,8 +228,11 @@ def cerium(args, work, inputs_npy, env):
         "run_process_s": statistics.median(walls), "run_peak_rss": max(rss),
         "precision_mean_bits": mean, "precision_worst_bits": worst,
         "output_level": out_level, "chain_levels": chain,
-        "levels_left": (f"{out_level} (the bootstrap's result level, as --levels-after "
-                        f"asks; chain: {chain} levels)"),
+        "levels_left": (f"{out_level - input_level} (the bootstrap's result level"
+                        + (f" {out_level} less the level {input_level} the next bootstrap "
+                           "takes its input at" if input_level else "")
+                        + f", as --levels-after asks; chain: {chain} levels)")
+        if out_level is not None else None,
         "eval_key_bytes": eval_keys,
         "keys_held": "compact" if compact else "whole",
         "key_note": (f"eval.keys {eval_keys / GIB:.2f} GiB on disk (uniform halves as seeds)"

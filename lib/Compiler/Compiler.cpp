@@ -278,8 +278,12 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
         ring, 0, bootstraps ? kEncapsulationWeight : 0, config.widerBase,
         bootstraps ? 0 : bitsOf(zeroBound));
   };
-  auto chainFor = [&](unsigned depth, bool bootstraps) {
-    return chain(depth + (bootstraps ? config.depth() : 0), logN, bootstraps);
+  // Before placement a bootstrap's input may sit at level 0; after it, at
+  // its input level (SlotToCoeff's when that comes first), which the
+  // program's levels then include.
+  auto chainFor = [&](unsigned depth, bool bootstraps, bool placed) {
+    const unsigned above = placed ? config.raisedDepth() : config.depth();
+    return chain(depth + (bootstraps ? above : 0), logN, bootstraps);
   };
   // Too deep for the chain cap (max_levels) or for any chain the ring
   // allows: bootstraps are placed with at most `segment` levels between
@@ -294,11 +298,25 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     place = depth + (bootstraps ? config.depth() : 0) > cap;
   } else {
     try {
-      c.params = chainFor(depth, bootstraps);
+      c.params = chainFor(depth, bootstraps, false);
     } catch (const Error &e) {
       place = true;
       unfit = e.what();
     }
+  }
+  // SlotToCoeff first for full slots (BootstrapConfig::slotsToCoeffsFirst),
+  // on the ring the chain is expected on: the ring asked for, else the one
+  // the program's chain got, else the largest (placement's). That ring is
+  // then kept: the order needs n = N/2 on the final one.
+  if (place || bootstraps) {
+    const unsigned ring = logN       ? logN
+                          : c.params ? c.params->logN()
+                          : insecure ? 17u
+                                     : 16u;
+    config.slotsToCoeffsFirst =
+        2 * intAttr("ckks.slots") == (int64_t(1) << ring);
+    if (config.slotsToCoeffsFirst)
+      logN = ring;
   }
   // Placement and the segment search read the bootstrap's depth from its
   // config.
@@ -392,7 +410,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   // Placement may have lowered the levels the program needs.
   if (!c.params || place || bootstraps) {
     try {
-      c.params = chainFor(depth, bootstraps);
+      c.params = chainFor(depth, bootstraps, place || bootstraps);
     } catch (const Error &e) {
       // The segments were cut for a base of [-1, 1]; the values refreshed
       // may have widened it past what the ring holds.
@@ -437,6 +455,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
            mlir::cast<ckks::CiphertextType>(op.getType()).getLevel(),
            iterations});
     });
+    c.bootstrapInputLevel = config.inputLevel();
     module->setAttr(RnsLayout::kAttrName, layout.toAttr(&context));
     mlir::PassManager expand(&context);
     expand.addPass(ckks::createExpandBootstrapPass());

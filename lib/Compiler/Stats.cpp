@@ -68,6 +68,9 @@ std::string statsReport(Compilation &c) {
   listEach(" (lines ", [](const auto &b) { return b.line; });
   listEach("; to levels ", [](const auto &b) { return b.level; });
   listEach("; iterations ", [](const auto &b) { return b.iterations; });
+  if (!c.bootstraps.empty() && c.bootstrapInputLevel)
+    out += fmt::format("; SlotToCoeff first, inputs at level {}",
+                       c.bootstrapInputLevel);
   out += c.bootstraps.empty() ? "\n" : ")\n";
   // The approximations of nonlinear functions, as the lowering chose them.
   auto approximations =

@@ -2,6 +2,9 @@
 
 #include "cerium/Dialect/CKKS/Transforms/Bootstrap.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -62,6 +65,30 @@ TEST(BootstrapConfig, NominalBoundIsWhatTheNominalBaseServes) {
   }
   // ResNet-20's: a ReLU's u (1 + p(u)), within 2, needs no wider base.
   EXPECT_GT(configFor(5e-2, 1).nominalBound, 2.0);
+}
+
+// SlotToCoeff first: the input is taken at SlotToCoeff's levels, which
+// the depth above the result leaves out; the flag travels with the config.
+TEST(BootstrapConfig, SlotToCoeffFirstTakesItsInputAtItsLevels) {
+  BootstrapConfig c = BootstrapConfig::forHammingWeight(32, true);
+  EXPECT_EQ(c.inputLevel(), 0u);
+  EXPECT_EQ(c.raisedDepth(), c.depth());
+  c.slotsToCoeffsFirst = true;
+  EXPECT_EQ(c.inputLevel(), c.slotsToCoeffsLevels);
+  EXPECT_EQ(c.raisedDepth(), c.depth() - c.slotsToCoeffsLevels);
+
+  mlir::MLIRContext context;
+  mlir::OpBuilder b(&context);
+  auto module = mlir::ModuleOp::create(b.getUnknownLoc());
+  for (bool first : {true, false}) {
+    c.slotsToCoeffsFirst = first;
+    module->setAttr(BootstrapConfig::kAttrName, c.toAttr(&context));
+    std::optional<BootstrapConfig> read = BootstrapConfig::of(module);
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->slotsToCoeffsFirst, first);
+    EXPECT_EQ(read->inputLevel(), c.inputLevel());
+  }
+  module->erase();
 }
 
 } // namespace

@@ -42,6 +42,9 @@ struct Compilation {
     unsigned line, level, iterations;
   };
   std::vector<Bootstrap> bootstraps;
+  /// The level bootstraps take their inputs at (BootstrapConfig::inputLevel:
+  /// SlotToCoeff's levels when it comes first, else 0).
+  unsigned bootstrapInputLevel = 0;
   mlir::func::FuncOp main() {
     return program.module->lookupSymbol<mlir::func::FuncOp>("main");
   }

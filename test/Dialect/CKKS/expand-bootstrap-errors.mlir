@@ -130,3 +130,26 @@ module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, 
     return %0 : !ckks.ct<level = 1, degree = 1>
   }
 }
+
+// -----
+
+// SlotToCoeff first takes the input at its level (1), not below.
+module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, digit = 1, moduli = array<i64: 193, 257, 449, 577, 641, 769, 1153, 1217, 1409, 1601, 2113>, scales = array<f64: 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0>}, ckks.slots = 16 : i64, ckks.bootstrap = {coeffs_to_slots = 1, slots_to_coeffs = 1, degree = 3, double_angles = 1, overflow = 2, stc_first}} {
+  func.func @input_too_low(%a: !ckks.ct<level = 0, degree = 1>) -> !ckks.ct<level = 1, degree = 1> {
+    // expected-error@+1 {{'ckks.bootstrap' op takes its input at level 1 or above (SlotToCoeff comes first)}}
+    %0 = ckks.bootstrap %a : !ckks.ct<level = 0, degree = 1> -> !ckks.ct<level = 1, degree = 1>
+    return %0 : !ckks.ct<level = 1, degree = 1>
+  }
+}
+
+// -----
+
+// SlotToCoeff first is for full slots: 4 of N/2 = 16 would need the other
+// order's shared EvalMod.
+module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, digit = 1, moduli = array<i64: 193, 257, 449, 577, 641, 769, 1153, 1217, 1409, 1601, 2113>, scales = array<f64: 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0>}, ckks.slots = 4 : i64, ckks.bootstrap = {coeffs_to_slots = 1, slots_to_coeffs = 1, degree = 3, double_angles = 1, overflow = 2, stc_first}} {
+  func.func @sparse(%a: !ckks.ct<level = 1, degree = 1>) -> !ckks.ct<level = 1, degree = 1> {
+    // expected-error@+1 {{'ckks.bootstrap' op SlotToCoeff first needs all N/2 slots}}
+    %0 = ckks.bootstrap %a : !ckks.ct<level = 1, degree = 1> -> !ckks.ct<level = 1, degree = 1>
+    return %0 : !ckks.ct<level = 1, degree = 1>
+  }
+}

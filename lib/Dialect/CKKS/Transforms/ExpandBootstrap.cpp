@@ -17,9 +17,19 @@
 //     s + c_3 s^3 ~ 2 pi m / q_0 (c_3 ~ 1/6, minimax on the range of s).
 //  5. re + i im, SlotToCoeff scaled by q_0 / (2 pi Delta_0): the slots of m.
 //
-// With iterations = 2 (meta-bootstrapping), steps 1-5 run again on the
-// first result's error d = x - y at level 0, times 2^k (exactly, by an
-// integer), with 2^-k in SlotToCoeff's constant, and the two are added.
+// With full slots (n = N/2) SlotToCoeff comes first instead (Chen and Han's
+// order, BootstrapConfig::slotsToCoeffsFirst): on x at level s (its s
+// levels) it makes the slots z the coefficients (re z, im z) Delta_0 of a
+// level-0 ciphertext; steps 1-4 follow, EvalMod's constants carry q_0 /
+// (2 pi Delta_0), and re + i im is the result: CoeffToSlot undoes that
+// SlotToCoeff, so no transform follows EvalMod. Its transforms run on s + 1
+// primes instead of the result's, and each slot's error is EvalMod's on its
+// own two parts rather than a sum over n slots.
+//
+// With iterations = 2 (meta-bootstrapping), the steps run again on the
+// first result's error d = x - y at the input's level, times 2^k (exactly,
+// by an integer), with 2^-k in the output's constant, and the two are
+// added.
 //
 // Every step is built from existing ckks ops (plus mod_raise), so the rest
 // of the pipeline lowers, fuses, plans and runs it on every backend.
@@ -139,12 +149,25 @@ BootstrapErrors BootstrapConfig::errorBounds(const RnsLayout &layout,
   // cases over uniform slots give c = 1.5-1.8 at N = 2^12 (n = 2^8, 2^11),
   // 2^13 (2^12) and 2^16 (2^15); c = 2.5 bounds them with room for the
   // tail that more runs reach (2^2.5 sqrt(2N) = 8 sqrt(N)).
-  const double noise = 8 * std::sqrt(ring) * double(slots) *
-                       double(overflowBound + 1) * (q0 / scale) / scale;
+  //
+  // With SlotToCoeff first, EvalMod's output is the slots themselves: no
+  // sum over n slots after it, and the measured worst cases (uniform slots,
+  // all-zero slots for the noise alone: 2^-30.8 at N = 2^12 with n = 2^11,
+  // 2^-27.2 at 2^16 with 2^15) lie 2^1.2 and 2^1.8 below
+  // 64 sqrt(N n) K' (q_0 / Delta_0) / Delta_0, their heavy tail (the double
+  // angles' amplification near the flat points of the sine) included.
+  const double noise =
+      slotsToCoeffsFirst ? 64 * std::sqrt(ring * double(slots)) *
+                               double(overflowBound + 1) * (q0 / scale) / scale
+                         : 8 * std::sqrt(ring) * double(slots) *
+                               double(overflowBound + 1) * (q0 / scale) / scale;
   // Approximation: the arcsine correction's relative error at the largest
   // coefficient a slot vector in [-1, 1] can have (Delta_0: all ones),
   // twice for the rest of the coefficients, which are smaller and whose
-  // errors shrink as the fifth power.
+  // errors shrink as the fifth power. With SlotToCoeff first every
+  // coefficient is a slot's real or imaginary part, so any may sit at the
+  // bound; each slot then errs by its own two alone (measured: all-ones
+  // slots 2^-27.4 at N = 2^12 against the bound's 2^-26.7).
   const double sMax = std::sin(2 * std::numbers::pi * valueBound * scale / q0);
   const double approximation =
       2 * valueBound * (arcsine ? arcsineError(sMax) : sineError(sMax));
@@ -194,6 +217,8 @@ DictionaryAttr BootstrapConfig::toAttr(MLIRContext *context) const {
       b.getNamedAttr("encapsulate", b.getBoolAttr(encapsulate)),
       b.getNamedAttr("arcsine", b.getBoolAttr(arcsine)),
   });
+  if (slotsToCoeffsFirst)
+    attrs.push_back(b.getNamedAttr("stc_first", b.getUnitAttr()));
   if (valueBound > 1)
     attrs.push_back(
         b.getNamedAttr("value_bound", b.getF64FloatAttr(valueBound)));
@@ -232,6 +257,7 @@ std::optional<BootstrapConfig> BootstrapConfig::of(Operation *op) {
     c.encapsulate = e.getValue();
   if (auto a = dict.getAs<BoolAttr>("arcsine")) // absent: true
     c.arcsine = a.getValue();
+  c.slotsToCoeffsFirst = bool(dict.get("stc_first"));
   if (auto v = dict.getAs<FloatAttr>("value_bound")) { // absent: 1
     c.valueBound = v.getValueAsDouble();
     if (!(c.valueBound >= 1 && c.valueBound < 0x1p60))
@@ -266,6 +292,8 @@ public:
     const size_t degree = layout.degree();
     if (n < 1 || size_t(n) > degree / 2 || (n & (n - 1)))
       return fail(op, "slot count is not a power of two up to N/2");
+    if (config.slotsToCoeffsFirst && size_t(n) != degree / 2)
+      return fail(op, "SlotToCoeff first needs all N/2 slots");
     unsigned logSlots = 0;
     while ((int64_t(1) << logSlots) < n)
       ++logSlots;
@@ -274,13 +302,21 @@ public:
     const unsigned stcLevels =
         std::min(config.slotsToCoeffsLevels, std::max(logSlots, 1u));
     const unsigned target = Emitter::levelOf(op.getResult());
+    // SlotToCoeff first takes the input at its levels (and the first of two
+    // iterations' result there, to take the difference).
+    const unsigned inputLevel = config.slotsToCoeffsFirst ? stcLevels : 0;
+    const bool twice = op.getIterations().value_or(1) != 1;
+    const unsigned first = twice ? std::max(target, inputLevel) : target;
     // Builders abort on ops whose types do not infer: check the chain
-    // first (depth() bounds what the expansion below consumes).
-    if (target + config.depth() > layout.maxLevel())
-      return fail(op, "needs " + std::to_string(config.depth()) +
-                          " levels above level " + std::to_string(target) +
+    // first (raisedDepth() bounds what the expansion below raises to).
+    if (first + config.raisedDepth() > layout.maxLevel())
+      return fail(op, "needs " + std::to_string(config.raisedDepth()) +
+                          " levels above level " + std::to_string(first) +
                           ", the chain has " +
                           std::to_string(layout.maxLevel()));
+    if (Emitter::levelOf(op.getInput()) < inputLevel)
+      return fail(op, "takes its input at level " + std::to_string(inputLevel) +
+                          " or above (SlotToCoeff comes first)");
     // The factors, first (a hand-written config may ask for a factor too
     // dense to build: one error on the op).
     std::vector<SlotMatrix> cts, stc;
@@ -290,33 +326,41 @@ public:
     } catch (const std::exception &ex) {
       return fail(op, ex.what());
     }
-    Value x = e.levelDown(op.getInput(), 0);
-    Value y = refresh(op, x, target, cts, stc, 1.0);
-    if (!y || op.getIterations().value_or(1) == 1)
+    Value x = e.levelDown(op.getInput(), inputLevel);
+    Value y = refresh(op, x, first, cts, stc, 1.0);
+    if (!y || !twice)
       return y;
-    // Meta-bootstrapping: d = x - y at level 0 is the first iteration's
-    // error (both at scale Delta_0, so the difference is exact but for the
-    // rounding of y's level_down). It is small enough to be multiplied by
-    // 2^k exactly (an integer, no rescale) and still sit well inside the
-    // bootstrap's range; the second refresh then errs 2^k times less
-    // relative to d, and 2^-k rides on SlotToCoeff's constant at no level.
+    // Meta-bootstrapping: d = x - y at the input's level is the first
+    // iteration's error (both at one scale, so the difference is exact but
+    // for the rounding of y's level_down). It is small enough to be
+    // multiplied by 2^k exactly (an integer, no rescale) and still sit well
+    // inside the bootstrap's range; the second refresh then errs 2^k times
+    // less relative to d, and 2^-k rides on its output constant at no level.
     const unsigned shift = config.errorBounds(layout, n).shift;
-    Value d = e.sub(x, e.levelDown(y, 0));
+    Value d = e.sub(x, e.levelDown(y, inputLevel));
     d = e.mulInt(d, int64_t(1) << shift);
     Value correction =
         refresh(op, d, target, cts, stc, std::ldexp(1.0, -int(shift)));
-    return correction ? e.add(y, correction) : Value();
+    return correction ? e.add(e.levelDown(y, target), correction) : Value();
   }
 
-  /// One refresh of `x` (level 0) to `target`, its result times `gain`
-  /// (folded into SlotToCoeff's constant), or null after a diagnostic.
+  /// One refresh of `x` (at the input level) to `target`, its result times
+  /// `gain` (folded into the output's constant), or null after a
+  /// diagnostic.
   Value refresh(BootstrapOp op, Value x, unsigned target,
                 std::vector<SlotMatrix> cts, std::vector<SlotMatrix> stc,
                 double gain) {
     const size_t degree = layout.degree();
+    // SlotToCoeff first: the slots z become the coefficients (re z, im z)
+    // Delta_0 of a level-0 ciphertext (CoeffToSlot undoes exactly this map,
+    // so the slots come back in their order).
+    const bool slim = config.slotsToCoeffsFirst;
+    if (slim)
+      for (const SlotMatrix &m : stc)
+        x = RescaleOp::create(e.b, e.loc, apply(x, m));
     // Raised no higher than the expansion consumes: a bootstrap whose
     // result needs few levels runs on few primes.
-    const unsigned top = target + config.depth();
+    const unsigned top = target + config.raisedDepth();
     if (config.encapsulate)
       x = SwitchSecretOp::create(e.b, e.loc, x, SecretSwitch::ToSparse);
     x = ModRaiseOp::create(e.b, e.loc,
@@ -342,16 +386,28 @@ public:
     cts = balanced(std::move(cts), ctsScale);
     for (size_t i = 0; i + 1 < cts.size(); ++i)
       w = RescaleOp::create(e.b, e.loc, apply(w, cts[i]));
-    // SlotToCoeff's constant: EvalMod leaves 2 pi m / q_0 per coefficient.
+    // The output's constant: EvalMod leaves 2 pi m / q_0 per coefficient.
     // For values past [-1, 1] the base lies widerBase bits higher, which
-    // would make the diagonals too large to encode at the scale: that power
-    // of two is an exact integer product after them.
+    // would make the constant too large to encode at the scale: that power
+    // of two is an exact integer product after it.
     const int64_t outer = config.outerFactor();
-    const double stcScale =
+    const double outScale =
         gain * q0 / (2 * std::numbers::pi * layout.scales[0] * double(outer));
-    stc = balanced(std::move(stc), stcScale);
     Value mixed;
-    if (copies >= 2) {
+    if (slim) {
+      // The real and imaginary parts each through EvalMod, which gives
+      // them back times outScale (folded into its constants): (re + i im)
+      // is the result, with no transform after.
+      Value unscaled = apply(w, cts.back());
+      Value wBar = e.conjugate(unscaled);
+      Value re = RescaleOp::create(e.b, e.loc, e.add(unscaled, wBar));
+      Value im = RescaleOp::create(e.b, e.loc,
+                                   mulImaginaryUnit(e.sub(unscaled, wBar), -1));
+      Value reMod = evalMod(re, bound, outScale);
+      Value imMod = mulImaginaryUnit(evalMod(im, bound, outScale), 1);
+      mixed = e.add(reMod, imMod);
+      stc.clear();
+    } else if (copies >= 2) {
       // Room for 2n slots: the parts share one ciphertext, [re, im] with
       // period 2n, and EvalMod runs once. The last CoeffToSlot factor
       // comes out times [1, -i] (its diagonals of period 2n), so that
@@ -362,6 +418,7 @@ public:
       Value parts =
           RescaleOp::create(e.b, e.loc, e.add(unscaled, e.conjugate(unscaled)));
       mixed = evalMod(parts, bound);
+      stc = balanced(std::move(stc), outScale);
       stc.front() = joinParts(stc.front());
     } else {
       Value unscaled = apply(w, cts.back());
@@ -373,6 +430,7 @@ public:
       Value reMod = evalMod(re, bound);
       Value imMod = mulImaginaryUnit(evalMod(im, bound), 1);
       mixed = e.add(reMod, imMod);
+      stc = balanced(std::move(stc), outScale);
     }
 
     Value z = mixed;
@@ -571,8 +629,14 @@ private:
   /// reaches: with r = 4 the rms amplification over I's distribution is
   /// ~36 instead of ~86 for j = 0 (2.2 bits of precision at N = 2^12 and
   /// 2^16, docs/bootstrapping.md).
-  Value evalMod(Value a, double bound) {
+  ///
+  /// The result comes times `gain` at no level: the series gives
+  /// lambda_0 cos(theta), lambda_0 = gain^(1/2^r), and each double angle
+  /// 2 c^2 - lambda_(i+1) with lambda_(i+1) = lambda_i^2 keeps c =
+  /// lambda_i cos(2^i theta); the arcsine's cubic term takes c_3 / gain^2.
+  Value evalMod(Value a, double bound, double gain = 1) {
     const unsigned d = config.chebyshevDegree, r = config.doubleAngles;
+    double lambda = std::pow(gain, std::ldexp(1.0, -int(r)));
     const double turns = 1.0 / double(1u << r);
     const double shift = r >= 2 ? double(1u << (r - 2)) : 0.0;
     auto g = [&](double y) {
@@ -590,10 +654,13 @@ private:
       coeffs[k] = sum * 2 / double(d + 1);
     }
     coeffs[0] /= 2;
+    for (double &c : coeffs)
+      c *= lambda;
     Value c = e.chebyshevSeries(a, coeffs, -1, 1, n);
     for (unsigned i = 0; i < r; ++i) {
       Value sq = e.mul(c, c);
-      c = e.addConst(e.add(sq, sq), -1, n);
+      lambda *= lambda;
+      c = e.addConst(e.add(sq, sq), -lambda, n);
     }
     // arcsin(s) ~ s + c_3 s^3, c_3 taken before the last product. The
     // Taylor c_3 = 1/6 leaves a relative error 3 s^4 / 40, largest for a
@@ -607,7 +674,7 @@ private:
       return c;
     const double c3 = BootstrapConfig::arcsineCubic(std::sin(
         2 * std::numbers::pi * config.valueBound * layout.scales[0] / q0));
-    Value cube = e.mul(e.mul(c, c), e.mulConst(c, c3));
+    Value cube = e.mul(e.mul(c, c), e.mulConst(c, c3 / (gain * gain)));
     return e.add(c, cube);
   }
 

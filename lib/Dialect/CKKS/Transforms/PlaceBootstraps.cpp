@@ -92,13 +92,16 @@ double refreshedBound(Value v) {
 
 class Placement {
 public:
-  Placement(func::FuncOp fn, unsigned segmentLimit, unsigned bootstrapDepth,
-            double bootstrapCost)
+  Placement(func::FuncOp fn, unsigned segmentLimit, double bootstrapCost)
       : fn(fn), block(fn.getBody().front()), segmentLimit(segmentLimit),
-        bootstrapDepth(bootstrapDepth), bootstrapCost(bootstrapCost),
-        nominalBound(BootstrapConfig::of(fn->getParentOfType<ModuleOp>())
-                         .value_or(BootstrapConfig{})
-                         .nominalBound) {}
+        bootstrapCost(bootstrapCost) {
+    const BootstrapConfig config =
+        BootstrapConfig::of(fn->getParentOfType<ModuleOp>())
+            .value_or(BootstrapConfig{});
+    bootstrapDepth = config.depth();
+    inputLevel = config.inputLevel();
+    nominalBound = config.nominalBound;
+  }
 
   /// The model's cost of the cheapest cuts, and the most levels a segment
   /// spans, without rewriting.
@@ -329,11 +332,14 @@ private:
   }
 
   /// The level `use` needs its value at: its op's result's (one more for
-  /// a rescale); anything for the return and a bootstrap.
+  /// a rescale); anything for the return, and a bootstrap's input level
+  /// (SlotToCoeff's levels when it comes first).
   unsigned demandOf(OpOperand &use) const {
     Operation *user = use.getOwner();
-    if (isa<BootstrapOp, func::ReturnOp>(user))
+    if (isa<func::ReturnOp>(user))
       return 0;
+    if (isa<BootstrapOp>(user))
+      return inputLevel;
     unsigned level = levels.lookup(user->getResult(0));
     return isa<RescaleOp>(user) ? level + 1 : level;
   }
@@ -342,7 +348,7 @@ private:
   /// segment: a value's level is the most any of its uses in its segment
   /// needs, a copy refreshed for a later segment is raised to the most its
   /// uses there need (the level the code after that bootstrap needs), and
-  /// the deepest values end at level 0.
+  /// the deepest values end at level 0 (or at a bootstrap's input level).
   LogicalResult rewrite() {
     MLIRContext *ctx = fn.getContext();
     llvm::DenseMap<std::pair<Value, unsigned>, unsigned> refreshLevels;
@@ -351,10 +357,14 @@ private:
         Value v = use.get();
         if (!isa<CiphertextType>(v.getType()))
           continue;
-        unsigned &level = crosses(use)
+        const bool refreshed = crosses(use);
+        unsigned &level = refreshed
                               ? refreshLevels[{v, segmentOf(*consumedAt(use))}]
                               : levels[v];
         level = std::max(level, demandOf(use));
+        // A value refreshed for a later segment is a bootstrap's input.
+        if (refreshed)
+          levels[v] = std::max(levels[v], inputLevel);
       }
 
     // The inputs are encrypted at one level.
@@ -477,9 +487,11 @@ private:
 
   func::FuncOp fn;
   Block &block;
-  unsigned segmentLimit, bootstrapDepth;
+  unsigned segmentLimit;
   /// One bootstrap's weight (bootstrapWeight of the program's slots).
   double bootstrapCost;
+  /// BootstrapConfig's depth and input level.
+  unsigned bootstrapDepth, inputLevel;
   /// The largest bound a refresh may have without widening the chain's
   /// base (BootstrapConfig::nominalBound).
   double nominalBound;
@@ -493,13 +505,10 @@ private:
   double cost = 0;
 };
 
-/// The bootstrap's depth (from `ckks.bootstrap`, else the default config)
-/// and weight (by `ckks.slots`) that placement prices it with.
-std::pair<unsigned, double> bootstrapPricing(ModuleOp module) {
-  const unsigned depth =
-      BootstrapConfig::of(module).value_or(BootstrapConfig{}).depth();
+/// The bootstrap's weight (by `ckks.slots`) that placement prices it with.
+double bootstrapPricing(ModuleOp module) {
   auto slotsAttr = module->getAttrOfType<IntegerAttr>("ckks.slots");
-  return {depth, bootstrapWeight(slotsAttr ? slotsAttr.getInt() : 8)};
+  return bootstrapWeight(slotsAttr ? slotsAttr.getInt() : 8);
 }
 
 /// The functions placement works on, or an error at the first with more
@@ -532,13 +541,13 @@ public:
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto [depth, weight] = bootstrapPricing(module);
+    const double weight = bootstrapPricing(module);
     FailureOr<SmallVector<func::FuncOp>> fns = placedFunctions(module);
     if (failed(fns))
       return signalPassFailure();
     unsigned highest = 0;
     for (func::FuncOp fn : *fns) {
-      FailureOr<unsigned> h = Placement(fn, levelsOption, depth, weight).run();
+      FailureOr<unsigned> h = Placement(fn, levelsOption, weight).run();
       if (failed(h))
         return signalPassFailure();
       highest = std::max(highest, *h);
@@ -559,14 +568,13 @@ public:
 
 FailureOr<PlacementEstimate> estimatePlacement(ModuleOp module,
                                                unsigned levels) {
-  auto [depth, weight] = bootstrapPricing(module);
+  const double weight = bootstrapPricing(module);
   FailureOr<SmallVector<func::FuncOp>> fns = placedFunctions(module);
   if (failed(fns))
     return failure();
   PlacementEstimate total;
   for (func::FuncOp fn : *fns) {
-    FailureOr<PlacementEstimate> e =
-        Placement(fn, levels, depth, weight).estimate();
+    FailureOr<PlacementEstimate> e = Placement(fn, levels, weight).estimate();
     if (failed(e))
       return failure();
     total.cost += e->cost;

@@ -65,6 +65,14 @@ struct BootstrapConfig {
   /// precision is far coarser get two more levels between bootstraps
   /// (forPrecision).
   bool arcsine = true;
+  /// SlotToCoeff before ModRaise (Chen and Han's "slim" order, Eurocrypt
+  /// 2018): the input's slots become its coefficients at the bottom of the
+  /// chain, on its fewest primes, and CoeffToSlot and EvalMod then give
+  /// them back as slots. The input is taken at level inputLevel() instead
+  /// of 0, and EvalMod's error reaches each slot alone instead of through a
+  /// SlotToCoeff that sums n of them. For full slots (n = N/2): with fewer,
+  /// the other order runs one EvalMod on both parts (docs/bootstrapping.md).
+  bool slotsToCoeffsFirst = false;
   /// The largest magnitude of a slot the program's bootstraps refresh (the
   /// range analysis' bound at their inputs, boundOf; at least 1).
   double valueBound = 1;
@@ -91,6 +99,13 @@ struct BootstrapConfig {
   /// (ceil(log2(d + 1))), the double angles, and the arcsine correction (2)
   /// if any.
   unsigned depth() const;
+  /// The level a bootstrap takes its input at: SlotToCoeff's levels when it
+  /// comes first, else 0.
+  unsigned inputLevel() const {
+    return slotsToCoeffsFirst ? slotsToCoeffsLevels : 0;
+  }
+  /// Levels above a bootstrap's result that it raises to.
+  unsigned raisedDepth() const { return depth() - inputLevel(); }
 
   /// The sine's relative error at sMax when no arcsine correction follows.
   static double sineError(double sMax);
