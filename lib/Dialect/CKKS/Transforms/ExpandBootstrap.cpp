@@ -409,20 +409,7 @@ public:
     const double outScale =
         gain * q0 / (2 * std::numbers::pi * layout.scales[0] * double(outer));
     Value mixed;
-    if (slim) {
-      // The real and imaginary parts each through EvalMod, which gives
-      // them back times outScale (folded into its constants): (re + i im)
-      // is the result, with no transform after.
-      Value unscaled = apply(w, cts.back());
-      Value wBar = e.conjugate(unscaled);
-      Value re = RescaleOp::create(e.b, e.loc, e.add(unscaled, wBar));
-      Value im = RescaleOp::create(e.b, e.loc,
-                                   mulImaginaryUnit(e.sub(unscaled, wBar), -1));
-      Value reMod = evalMod(re, bound, outScale);
-      Value imMod = mulImaginaryUnit(evalMod(im, bound, outScale), 1);
-      mixed = e.add(reMod, imMod);
-      stc.clear();
-    } else if (copies >= 2) {
+    if (copies >= 2) {
       // Room for 2n slots: the parts share one ciphertext, [re, im] with
       // period 2n, and EvalMod runs once. The last CoeffToSlot factor
       // comes out times [1, -i] (its diagonals of period 2n), so that
@@ -436,16 +423,24 @@ public:
       stc = balanced(std::move(stc), outScale);
       stc.front() = joinParts(stc.front());
     } else {
+      // Full slots: each part through an EvalMod of its own. With
+      // SlotToCoeff first, EvalMod gives them back times outScale (folded
+      // into its constants) and re + i im is the result, no transform
+      // after it.
+      const double evalGain = slim ? outScale : 1.0;
       Value unscaled = apply(w, cts.back());
       Value wBar = e.conjugate(unscaled);
       Value re = RescaleOp::create(e.b, e.loc, e.add(unscaled, wBar));
       Value im = RescaleOp::create(e.b, e.loc,
                                    mulImaginaryUnit(e.sub(unscaled, wBar), -1));
       // In this order on every compiler (IR text is compared in tests).
-      Value reMod = evalMod(re, bound);
-      Value imMod = mulImaginaryUnit(evalMod(im, bound), 1);
+      Value reMod = evalMod(re, bound, evalGain);
+      Value imMod = mulImaginaryUnit(evalMod(im, bound, evalGain), 1);
       mixed = e.add(reMod, imMod);
-      stc = balanced(std::move(stc), outScale);
+      if (slim)
+        stc.clear();
+      else
+        stc = balanced(std::move(stc), outScale);
     }
 
     Value z = mixed;
