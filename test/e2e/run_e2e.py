@@ -318,7 +318,7 @@ PROGRAMS = {
                         lambda x: [0.99 ** 40 * x + 5000 * (1 - 0.99 ** 40)]),
     "bootstrap_placed": ({"x": (8,)}, lambda x: [np.polynomial.polynomial.polyval(
         0.9 ** 22 * x + 0.5 * (1 - 0.9 ** 22), POWER15)]),
-    "bootstrap_placed_full": ({"x": (2048,)}, lambda x: [np.polynomial.polynomial.polyval(
+    "bootstrap_placed_full": ({"x": (512,)}, lambda x: [np.polynomial.polynomial.polyval(
         0.9 ** 22 * x + 0.5 * (1 - 0.9 ** 22), POWER15)]),
     # Tensors over several ciphertexts (the programs fix 16 slots).
     "multi_ct_elementwise": ({"x": (40,), "y": (40,), "z": (5, 8)},
@@ -364,9 +364,9 @@ PLAIN_INPUTS = {"plain_inputs": {"w", "b", "s", "u"}, "plain_inputs_conv": {"k",
 # arcsine correction leaves up to 2^-28 of a slot's bound), 2^-28.0 (full
 # slots), 2^-26.7 (deep: its values approach 1 and each of its 11
 # bootstraps leaves up to 2^-28, always in the same direction), 2^-29.9
-# (placed: 3 bootstraps, then a degree-15 polynomial; 2^-27.9 over all 2048
-# slots, where SlotToCoeff comes first) for the maximum error over the
-# slots; the bounds leave 2-4 bits of margin. bootstrap_meta is
+# (placed: 3 bootstraps, then a degree-15 polynomial; 2^-28.1 over all 512
+# slots of N = 2^10, where SlotToCoeff comes first) for the maximum error
+# over the slots; the bounds leave 2-4 bits of margin. bootstrap_meta is
 # bootstrap_full with two iterations (its precision asks for them): 46.0
 # bits mean, 2^-43.1..2^-43.6 worst over seeds against 30.2 / 2^-27.8..
 # 2^-28.1 for one iteration at the same parameters; its bound is 12 bits
