@@ -367,10 +367,11 @@ PLAIN_INPUTS = {"plain_inputs": {"w", "b", "s", "u"}, "plain_inputs_conv": {"k",
 # (placed: 3 bootstraps, then a degree-15 polynomial; 2^-28.1 over all 512
 # slots of N = 2^10, where SlotToCoeff comes first) for the maximum error
 # over the slots; the bounds leave 2-4 bits of margin. bootstrap_meta is
-# bootstrap_full with two iterations (its precision asks for them): 46.0
-# bits mean, 2^-43.1..2^-43.6 worst over seeds against 30.2 / 2^-27.8..
-# 2^-28.1 for one iteration at the same parameters; its bound is 12 bits
-# below one iteration's measured worst, with 3 bits of margin.
+# bootstrap_full with two iterations (its precision asks for them):
+# 2^-43.1..2^-43.4 worst over seeds with SlotToCoeff first (2^-43.1..2^-43.6
+# before) against 29.1 / 2^-27.5 for one iteration at the same parameters;
+# its bound is 12 bits below one iteration's measured worst, with 3 bits of
+# margin.
 # bootstrap_range (values up to 1,750, 5 placed bootstraps) measured
 # 2^-15.0..2^-15.3 over seeds: its base is 10 bits wider, not 11, which
 # keeps EvalMod within an eighth of the 1e-3 precision

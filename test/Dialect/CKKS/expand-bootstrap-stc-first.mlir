@@ -2,8 +2,8 @@
 //
 // SlotToCoeff first (`stc_first`): the bootstrap takes its input at
 // SlotToCoeff's level (1 here), makes the slots its coefficients on the way
-// down to level 0, raises, and ends with EvalMod, whose constants carry the
-// output's scale q_0 / (2 pi Delta_0) = 193 / (2 pi 1024) = 0.029997. Layout
+// down to level 0, raises, and ends with EvalMod, whose arcsine step carries
+// the output's scale q_0 / (2 pi Delta_0) = 193 / (2 pi 1024) = 0.029997. Layout
 // as in expand-bootstrap-full.mlir: N = 32, 16 slots, one prime per level;
 // depth 7, of which 6 lie above the result.
 
@@ -19,14 +19,14 @@ func.func @full(%a: !ckks.ct<level = 3, degree = 1>) -> !ckks.ct<level = 2, degr
   // Raised to the result's level 2 plus the 6 levels above it.
   // CHECK-NEXT: %[[R:.*]] = ckks.mod_raise %[[C]] : <level = 0, degree = 1> -> <level = 8, degree = 1>
   // CHECK: ckks.conjugate %{{.*}} : <level = 8, degree = 2>
-  // The real part's EvalMod: one double angle, 2 c^2 - gain.
-  // CHECK: ckks.encode [-2.999698e-02] count 16 : <level = 4, degree = 1>
-  // The arcsine's cubic term over gain^2.
-  // CHECK-NEXT: ckks.add_plain
-  // CHECK-NEXT: ckks.mul_const %{{.*}} by 246.15
+  // The real part's EvalMod: the arcsine step takes the gain whole,
+  // gain s + (s s)(gain c_3 s) (c_3 = 0.2215 here, the span being wide).
+  // CHECK: ckks.mul_const %[[S:.*]] by 0.006644
+  // CHECK: ckks.mul_const %[[S]] by 0.029996
   // Then the imaginary part's, and re + i im is the result at level 2: no
   // transform after EvalMod.
-  // CHECK: ckks.encode [-2.999698e-02] count 16 : <level = 4, degree = 1>
+  // CHECK: ckks.mul_const %[[S2:.*]] by 0.006644
+  // CHECK: ckks.mul_const %[[S2]] by 0.029996
   // CHECK: %[[I:.*]] = ckks.encode complex [0.000000e+00, 1.000000e+00] count 16 : <level = 2, degree = 0>
   // CHECK-NEXT: %[[IM:.*]] = ckks.mul_plain %{{.*}}, %[[I]] : <level = 2, degree = 1>, <level = 2, degree = 0>
   // CHECK-NEXT: %[[Z:.*]] = ckks.add %{{.*}}, %[[IM]] : <level = 2, degree = 1>, <level = 2, degree = 1>

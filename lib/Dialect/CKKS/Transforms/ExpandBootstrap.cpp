@@ -20,7 +20,7 @@
 // With full slots (n = N/2) SlotToCoeff comes first instead (Chen and Han's
 // order, BootstrapConfig::slotsToCoeffsFirst): on x at level s (its s
 // levels) it makes the slots z the coefficients (re z, im z) Delta_0 of a
-// level-0 ciphertext; steps 1-4 follow, EvalMod's constants carry q_0 /
+// level-0 ciphertext; steps 1-4 follow, EvalMod's last step carries q_0 /
 // (2 pi Delta_0), and re + i im is the result: CoeffToSlot undoes that
 // SlotToCoeff, so no transform follows EvalMod. Its transforms run on s + 1
 // primes instead of the result's, and each slot's error is EvalMod's on its
@@ -640,13 +640,19 @@ private:
   /// ~36 instead of ~86 for j = 0 (2.2 bits of precision at N = 2^12 and
   /// 2^16, docs/bootstrapping.md).
   ///
-  /// The result comes times `gain` at no level: the series gives
-  /// lambda_0 cos(theta), lambda_0 = gain^(1/2^r), and each double angle
+  /// The result comes times `gain` at no level. With the arcsine step,
+  /// that step takes it whole: gain s + (s s)(gain c_3 s), gain s beside
+  /// the square. Spread over the steps before it, a second iteration's
+  /// small gain (2^-k) would shrink the values there below the rescales'
+  /// rounding, which the cubic term's large constant then amplifies
+  /// (2^-40 at N = 2^12, measured). Without it: the series gives lambda_0
+  /// cos(theta), lambda_0 = gain^(1/2^r), and each double angle
   /// 2 c^2 - lambda_(i+1) with lambda_(i+1) = lambda_i^2 keeps c =
-  /// lambda_i cos(2^i theta); the arcsine's cubic term takes c_3 / gain^2.
+  /// lambda_i cos(2^i theta).
   Value evalMod(Value a, double bound, double gain = 1) {
     const unsigned d = config.chebyshevDegree, r = config.doubleAngles;
-    double lambda = std::pow(gain, std::ldexp(1.0, -int(r)));
+    double lambda =
+        config.arcsine ? 1.0 : std::pow(gain, std::ldexp(1.0, -int(r)));
     const double turns = 1.0 / double(1u << r);
     const double shift = r >= 2 ? double(1u << (r - 2)) : 0.0;
     auto g = [&](double y) {
@@ -684,8 +690,8 @@ private:
       return c;
     const double c3 = BootstrapConfig::arcsineCubic(std::sin(
         2 * std::numbers::pi * config.valueBound * layout.scales[0] / q0));
-    Value cube = e.mul(e.mul(c, c), e.mulConst(c, c3 / (gain * gain)));
-    return e.add(c, cube);
+    Value cube = e.mul(e.mul(c, c), e.mulConst(c, gain * c3));
+    return e.add(gain == 1 ? c : e.mulConst(c, gain), cube);
   }
 
   Emitter e;
