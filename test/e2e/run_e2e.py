@@ -309,6 +309,7 @@ PROGRAMS = {
                                        q[0] @ (k.T @ k) * 0.25]),
     "bootstrap_sparse": ({"x": (8,)}, lambda x: [x * x * x]),
     "bootstrap_full": ({"x": (2048,)}, lambda x: [x]),
+    "bootstrap_full_coarse": ({"x": (2048,)}, lambda x: [x]),
     "bootstrap_meta": ({"x": (2048,)}, lambda x: [x]),
     "bootstrap_deep": ({"x": (8,)}, lambda x: [0.99 ** 72 * x + (1 - 0.99 ** 72)]),
     "bootstrap_input_range": ({"x": ((2048,), -50, 50)}, lambda x: [x]),

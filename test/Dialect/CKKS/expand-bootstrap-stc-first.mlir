@@ -52,3 +52,22 @@ func.func @twice(%a: !ckks.ct<level = 1, degree = 1>) -> !ckks.ct<level = 0, deg
   return %0 : !ckks.ct<level = 0, degree = 1>
 }
 }
+
+// -----
+
+// Without the arcsine step (arcsine = false: a coarse precision), the gain
+// is spread over the series and the double angle instead: the series comes
+// times gain^(1/2), and the double angle is 2 c^2 - gain.
+module attributes {ckks.rns = {log_n = 5, base = 1, per_level = 1, special = 1, digit = 1, moduli = array<i64: 193, 257, 449, 577, 641, 769, 1153, 1217, 1409, 1601, 2113, 2689, 2753>, scales = array<f64: 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0, 1024.0>}, ckks.slots = 16 : i64, ckks.bootstrap = {coeffs_to_slots = 1, slots_to_coeffs = 1, degree = 3, double_angles = 1, overflow = 2, arcsine = false, stc_first}} {
+// CHECK-LABEL: func @coarse
+func.func @coarse(%a: !ckks.ct<level = 1, degree = 1>) -> !ckks.ct<level = 0, degree = 1> {
+  // Raised to 0 + 6 - 2 (no arcsine step) = 4.
+  // CHECK: ckks.mod_raise %{{.*}} : <level = 0, degree = 1> -> <level = 4, degree = 1>
+  // CHECK-NOT: ckks.mul_const %{{.*}} by 0.029996
+  // CHECK: ckks.encode [-2.999698e-02] count 16 : <level = 0, degree = 1>
+  // CHECK: ckks.encode [-2.999698e-02] count 16 : <level = 0, degree = 1>
+  // CHECK: return %{{.*}} : !ckks.ct<level = 0, degree = 1>
+  %0 = ckks.bootstrap %a : !ckks.ct<level = 1, degree = 1> -> !ckks.ct<level = 0, degree = 1>
+  return %0 : !ckks.ct<level = 0, degree = 1>
+}
+}

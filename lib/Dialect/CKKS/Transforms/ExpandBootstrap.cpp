@@ -156,11 +156,9 @@ BootstrapErrors BootstrapConfig::errorBounds(const RnsLayout &layout,
   // 2^-27.2 at 2^16 with 2^15) lie 2^1.2 and 2^1.8 below
   // 64 sqrt(N n) K' (q_0 / Delta_0) / Delta_0, their heavy tail (the double
   // angles' amplification near the flat points of the sine) included.
-  const double noise =
-      slotsToCoeffsFirst ? 64 * std::sqrt(ring * double(slots)) *
-                               double(overflowBound + 1) * (q0 / scale) / scale
-                         : 8 * std::sqrt(ring) * double(slots) *
-                               double(overflowBound + 1) * (q0 / scale) / scale;
+  const double sum = slotsToCoeffsFirst ? 64 * std::sqrt(ring * double(slots))
+                                        : 8 * std::sqrt(ring) * double(slots);
+  const double noise = sum * double(overflowBound + 1) * (q0 / scale) / scale;
   // Approximation: the arcsine correction's relative error at the largest
   // coefficient a slot vector in [-1, 1] can have (Delta_0: all ones),
   // twice for the rest of the coefficients, which are smaller and whose
