@@ -8,10 +8,13 @@
 // benchmarks/compare_openfhe.py runs it beside OpenFHE.
 //
 // cerium-ckks-bench --bootstrap K --log-n 16 [--reps 5]
-// instead times the compiled bootstrap of all N/2 slots followed by K
-// halvings (so it refreshes to level K), at 128-bit unless --insecure: the
-// median of --reps runs after one warm-up run (a GPU records its graph
-// there), and its precision on inputs uniform in [-1, 1].
+// instead times the compiled bootstrap of all N/2 slots that leaves K levels
+// of computation, as benchmarks/compare_bootstrap.py does: followed by K + s
+// halvings, s the level the next bootstrap takes its input at (SlotToCoeff's
+// levels when it comes first, else 0), so it refreshes to level K + s. At
+// 128-bit unless --insecure: the median of --reps runs after one warm-up run
+// (a GPU records its graph there), and its precision on inputs uniform in
+// [-1, 1] (of 2^(K + s) times the output).
 //
 //===----------------------------------------------------------------------===//
 
@@ -156,21 +159,32 @@ int benchBootstrap(unsigned logN, unsigned levelsAfter, bool insecure,
                    const std::string &backendName, int threads, int reps,
                    bool profile, const std::string &plaintexts) {
   const size_t slots = size_t(1) << (logN - 1);
-  std::string program = fmt::format(
-      "option ring_dim = {};\nfn main(x: cipher[{}]) -> cipher[{}] {{\n"
-      "  let y = bootstrap(x);\n",
-      size_t(1) << logN, slots, slots);
-  for (unsigned k = 0; k < levelsAfter; ++k)
-    program += "  y = y * 0.5;\n";
-  program += "  return y;\n}\n";
+  auto program = [&](unsigned halvings) {
+    std::string text = fmt::format(
+        "option ring_dim = {};\nfn main(x: cipher[{}]) -> cipher[{}] {{\n"
+        "  let y = bootstrap(x);\n",
+        size_t(1) << logN, slots, slots);
+    for (unsigned k = 0; k < halvings; ++k)
+      text += "  y = y * 0.5;\n";
+    return text + "  return y;\n}\n";
+  };
+  mlir::MLIRContext context;
+  loadCompilerDialects(context);
+  // The level the next bootstrap would take the result at, from a compile
+  // of the same program.
+  CompileOptions probeOptions;
+  probeOptions.insecure = insecure;
+  const unsigned halvings =
+      levelsAfter + compile(std::make_shared<dsl::SourceFile>(
+                                "bootstrap.fhe", program(levelsAfter)),
+                            context, probeOptions)
+                        .bootstrapInputLevel;
   Prng prng;
   std::vector<double> x(slots);
   for (auto &v : x)
     v = 2 * prng.uniformReal() - 1;
-  mlir::MLIRContext context;
-  loadCompilerDialects(context);
-  CompiledRun boot("bootstrap.fhe", program, context, insecure, backendName,
-                   threads, prng, x);
+  CompiledRun boot("bootstrap.fhe", program(halvings), context, insecure,
+                   backendName, threads, prng, x);
   boot.keepConstants(plaintexts == "compact"
                          ? runtime::ScheduleExecutor::DeviceConstants::Compact
                          : runtime::ScheduleExecutor::DeviceConstants::Whole);
@@ -181,7 +195,7 @@ int benchBootstrap(unsigned logN, unsigned levelsAfter, bool insecure,
   std::vector<double> y = boot.output();
   double sum = 0, worst = 0;
   for (size_t i = 0; i < slots; ++i) {
-    double err = std::fabs(std::ldexp(y[i], int(levelsAfter)) - x[i]);
+    double err = std::fabs(std::ldexp(y[i], int(halvings)) - x[i]);
     sum += err;
     worst = std::max(worst, err);
   }
@@ -189,11 +203,12 @@ int benchBootstrap(unsigned logN, unsigned levelsAfter, bool insecure,
   getrusage(RUSAGE_SELF, &usage);
   fmt::print("{{\"system\": \"cerium\", \"backend\": \"{}\", \"threads\": {}, "
              "\"plaintexts\": \"{}\", "
-             "\"logN\": {}, \"levels_after\": {}, \"params\": \"{}\", "
+             "\"logN\": {}, \"levels_after\": {}, \"halvings\": {}, "
+             "\"params\": \"{}\", "
              "\"bootstrap_ms\": {:.1f}, \"precision_mean_bits\": {:.2f}, "
              "\"precision_worst_bits\": {:.2f}, \"peak_rss_mib\": {:.0f}}}\n",
              backendName, threads > 0 ? threads : omp_get_max_threads(),
-             plaintexts, logN, levelsAfter, boot.describe(), ms,
+             plaintexts, logN, levelsAfter, halvings, boot.describe(), ms,
              -std::log2(sum / double(slots)), -std::log2(worst),
              double(usage.ru_maxrss) / 1024);
   return 0;
@@ -227,7 +242,8 @@ int main(int argc, char **argv) {
   int bootstrapLevelsAfter = -1;
   app.add_option("--bootstrap", bootstrapLevelsAfter,
                  "time the compiled bootstrap of all slots, leaving this many "
-                 "levels after it, instead of the operations");
+                 "levels of computation before the next bootstrap's input "
+                 "level, instead of the operations");
   std::string plaintexts = "whole";
   app.add_option("--plaintexts", plaintexts,
                  "with --bootstrap on a device: keep the constants whole "

@@ -7,11 +7,13 @@
 # device-to-device copy, then HMult+relin+rescale, HRot and the degree-15
 # polynomial as compiled schedules on the GPU (N = 2^16, 24 levels, dnum 4),
 # then the compiled 128-bit bootstrap of all 2^15 slots leaving 5 levels
-# (warm, median of 5, with its precision), then one encrypted ResNet-20
+# and leaving 10 (warm, median of 5, with its precision; as
+# benchmarks/compare_bootstrap.py --levels-after K on the CPU), then one
+# encrypted ResNet-20
 # inference (examples/resnet20, 128-bit; time per layer and the logits'
 # error), and writes OUTDIR/gpu-kernels.json, OUTDIR/gpu-ckks.json,
-# OUTDIR/gpu-bootstrap.json, OUTDIR/gpu-bootstrap-compact.json and
-# OUTDIR/gpu-resnet20.json.
+# OUTDIR/gpu-bootstrap.json, OUTDIR/gpu-bootstrap-compact.json,
+# OUTDIR/gpu-bootstrap-10.json and OUTDIR/gpu-resnet20.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${CERIUM_BUILD_DIR:-$ROOT/build}"
@@ -60,6 +62,16 @@ PY
 import json, sys
 r = json.load(open(sys.argv[1]))
 print(f"  bootstrap, constants compact  {r['bootstrap_ms']:8.1f} ms  "
+      f"precision {r['precision_mean_bits']:.1f} / {r['precision_worst_bits']:.1f} bits")
+PY
+# Ten levels left (a 27-level chain at 2^52, dnum 6 on the CPU).
+"$BUILD/benchmarks/cerium-ckks-bench" --backend cuda --bootstrap 10 --log-n 16 \
+  --reps 5 | tee "$OUT/gpu-bootstrap-10.json"
+"$ROOT/.venv/bin/python" - "$OUT/gpu-bootstrap-10.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"{r['params']} on {r['backend']}")
+print(f"  bootstrap, {r['levels_after']} levels left  {r['bootstrap_ms']:8.1f} ms  "
       f"precision {r['precision_mean_bits']:.1f} / {r['precision_worst_bits']:.1f} bits")
 PY
 "$ROOT/.venv/bin/python" "$ROOT/benchmarks/run_resnet20.py" --build "$BUILD" \
