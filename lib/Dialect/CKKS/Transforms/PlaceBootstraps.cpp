@@ -115,7 +115,9 @@ public:
       e.levels = std::max(e.levels, c - from);
       from = c;
     }
-    e.levels = std::max(e.levels, maxDepth - from);
+    // The last segment has the input level's levels besides.
+    if (maxDepth - from > inputLevel)
+      e.levels = std::max(e.levels, maxDepth - from - inputLevel);
     return e;
   }
 
@@ -196,16 +198,22 @@ private:
   }
 
   /// The dynamic program over cut depths. A placement is a set of depths
-  /// 0 < c_1 < ... < c_m < D with every segment at most `segmentLimit` deep;
-  /// its cost is the sum over segments (a, b] of the ops with keys in it, each
-  /// at level b - depth, plus a bootstrap at a to level ~ b - a for every
-  /// value live across a with a use in (a, b]. best[b] is the cheapest
-  /// placement of the depths up to a cut at b.
+  /// 0 < c_1 < ... < c_m < D with every segment at most `segmentLimit` deep,
+  /// the last (to the return) at most that plus the input level s; its cost
+  /// is the sum over segments (a, b] of the ops with keys in it, each at
+  /// level b - depth (+ s where a bootstrap follows, whose input sits at s),
+  /// plus a bootstrap at a to level ~ b - a (+ s) for every value live
+  /// across a with a use in (a, b]. best[b] is the cheapest placement of the
+  /// depths up to a cut at b.
   LogicalResult chooseCuts() {
     const unsigned depth = maxDepth;
     if (depth == 0)
       return success();
     const unsigned span = std::min(segmentLimit, depth);
+    // The last segment ends at level 0 instead of s: s levels longer.
+    const unsigned lastSpan = std::min(segmentLimit + inputLevel, depth);
+    // The levels a segment ending at b keeps below its ops.
+    auto below = [&](unsigned b) { return b == depth ? 0u : inputLevel; };
     // Op weights by key, and weight times depth, as prefix sums.
     std::vector<double> weight(maxKey + 2, 0), weightDepth(maxKey + 2, 0);
     for (Operation &op : block)
@@ -222,7 +230,7 @@ private:
     auto lastKey = [&](unsigned b) { return b == depth ? maxKey : 2 * b; };
     auto opCost = [&](unsigned a, unsigned b) {
       Key lo = a == 0 ? 0 : 2 * a + 1, hi = lastKey(b);
-      return double(b + 1) * (weight[hi + 1] - weight[lo]) -
+      return double(b + 1 + below(b)) * (weight[hi + 1] - weight[lo]) -
              (weightDepth[hi + 1] - weightDepth[lo]);
     };
     // live[a][s]: values that a cut at a refreshes for a segment (a, b] of
@@ -232,8 +240,12 @@ private:
     // still sits high enough there and only moves down (a skip connection,
     // a ReLU's scaled input that its last product reads). A cut is
     // possible where every value live across it can be bootstrapped.
+    // liveLast[a]: those a cut at a refreshes for the last segment, (a, D],
+    // where a value needs s more levels between it and its use to stay
+    // unrefreshed: it sits s above the segment's end, the use does not.
     std::vector<std::vector<unsigned>> live(depth,
                                             std::vector<unsigned>(span + 1, 0));
+    std::vector<unsigned> liveLast(depth, 0), wideLast(depth, 0);
     // wide[a][s]: those of them whose bound (the range analysis') exceeds
     // what the nominal base serves at the program's precision (at least 1).
     // One such refresh widens the chain's base for every bootstrap (its
@@ -265,14 +277,20 @@ private:
         // more than a segment before a has crossed another cut and sits
         // lower (or only a copy does), so it is counted as the rewrite
         // will most likely treat it: bootstrapped.
-        unsigned reach = std::min((first + 1) / 2, depth) - a;
-        unsigned from = own / 2 + span >= a
-                            ? std::max(reach, (first - own) / 2 + 1)
-                            : reach;
+        const unsigned reach = std::min((first + 1) / 2, depth) - a;
+        const bool near = own / 2 + span >= a;
+        const unsigned from =
+            near ? std::max(reach, (first - own) / 2 + 1) : reach;
         if (from <= span) {
           ++live[a][from];
           if (large)
             ++wide[a][from];
+        }
+        if ((near ? std::max(reach, (first - own) / 2 + 1 + inputLevel)
+                  : reach) <= depth - a) {
+          ++liveLast[a];
+          if (large)
+            ++wideLast[a];
         }
       }
     });
@@ -284,9 +302,10 @@ private:
     const double widePenalty =
         bootstrapCost * (double(span) + 1 + bootstrapDepth / 2.0);
     auto refreshCost = [&](unsigned a, unsigned b) {
-      return live[a][b - a] * bootstrapCost *
-                 (double(b - a) + 1 + bootstrapDepth / 2.0) +
-             wide[a][b - a] * widePenalty;
+      const bool last = b == depth;
+      return (last ? liveLast[a] : live[a][b - a]) * bootstrapCost *
+                 (double(b - a + below(b)) + 1 + bootstrapDepth / 2.0) +
+             (last ? wideLast[a] : wide[a][b - a]) * widePenalty;
     };
     const double none = std::numeric_limits<double>::infinity();
     std::vector<double> best(depth + 1, none);
@@ -295,7 +314,8 @@ private:
     for (unsigned b = 1; b <= depth; ++b) {
       if (b < depth && !possible[b])
         continue;
-      for (unsigned a = b > span ? b - span : 0; a < b; ++a) {
+      const unsigned longest = b == depth ? lastSpan : span;
+      for (unsigned a = b > longest ? b - longest : 0; a < b; ++a) {
         if (best[a] == none)
           continue;
         double cost = best[a] + opCost(a, b) + (a ? refreshCost(a, b) : 0);

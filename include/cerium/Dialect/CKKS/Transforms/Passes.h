@@ -45,7 +45,8 @@ std::unique_ptr<mlir::Pass> createPlaceBootstrapsPass(unsigned levels = 0);
 /// What ckks-place-bootstraps would choose with at most `levels` levels
 /// between bootstraps, without rewriting: its model's cost (in elementwise
 /// ops on one prime; key switches priced per prime, whatever the parameter
-/// set) summed over the functions, and the most levels a segment spans.
+/// set) summed over the functions, and the most levels a segment spans (the
+/// last one's less the bootstraps' input level, which it has besides).
 /// Failure, with the pass's diagnostic, where no placement exists.
 struct PlacementEstimate {
   double cost = 0;
