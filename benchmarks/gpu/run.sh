@@ -45,34 +45,26 @@ print(f"  HMult + relin + rescale   {r['hmult_relin_rescale_ms']:8.3f} ms")
 print(f"  HRot                      {r['hrot_ms']:8.3f} ms")
 print(f"  degree-15 polynomial      {r['poly15_ms']:8.3f} ms  ({r['poly15_params']})")
 PY
-"$BUILD/benchmarks/cerium-ckks-bench" --backend cuda --bootstrap 5 --log-n 16 \
-  --reps 5 | tee "$OUT/gpu-bootstrap.json"
-"$ROOT/.venv/bin/python" - "$OUT/gpu-bootstrap.json" <<'PY'
+# bootstrap NAME K [ARGS...]: the bootstrap leaving K levels, timed into
+# OUT/gpu-NAME.json, and a line of it.
+bootstrap() {
+  local name="$1" left="$2"
+  shift 2
+  "$BUILD/benchmarks/cerium-ckks-bench" --backend cuda --bootstrap "$left" \
+    --log-n 16 --reps 5 "$@" | tee "$OUT/gpu-$name.json"
+  "$ROOT/.venv/bin/python" - "$OUT/gpu-$name.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-print(f"{r['params']} on {r['backend']}")
+print(f"{r['params']} on {r['backend']}, constants {r['plaintexts']}")
 print(f"  bootstrap, {r['levels_after']} levels left  {r['bootstrap_ms']:8.1f} ms  "
       f"precision {r['precision_mean_bits']:.1f} / {r['precision_worst_bits']:.1f} bits")
 PY
+}
+bootstrap bootstrap 5
 # The same with the constants kept compact on the device (issue 12): the
 # memory they take against the time of making them into limbs at each use.
-"$BUILD/benchmarks/cerium-ckks-bench" --backend cuda --bootstrap 5 --log-n 16 \
-  --reps 5 --plaintexts compact | tee "$OUT/gpu-bootstrap-compact.json"
-"$ROOT/.venv/bin/python" - "$OUT/gpu-bootstrap-compact.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-print(f"  bootstrap, constants compact  {r['bootstrap_ms']:8.1f} ms  "
-      f"precision {r['precision_mean_bits']:.1f} / {r['precision_worst_bits']:.1f} bits")
-PY
+bootstrap bootstrap-compact 5 --plaintexts compact
 # Ten levels left (a 27-level chain at 2^52, dnum 6 on the CPU).
-"$BUILD/benchmarks/cerium-ckks-bench" --backend cuda --bootstrap 10 --log-n 16 \
-  --reps 5 | tee "$OUT/gpu-bootstrap-10.json"
-"$ROOT/.venv/bin/python" - "$OUT/gpu-bootstrap-10.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-print(f"{r['params']} on {r['backend']}")
-print(f"  bootstrap, {r['levels_after']} levels left  {r['bootstrap_ms']:8.1f} ms  "
-      f"precision {r['precision_mean_bits']:.1f} / {r['precision_worst_bits']:.1f} bits")
-PY
+bootstrap bootstrap-10 10
 "$ROOT/.venv/bin/python" "$ROOT/benchmarks/run_resnet20.py" --build "$BUILD" \
   --backend cuda --json "$OUT/gpu-resnet20.json"
