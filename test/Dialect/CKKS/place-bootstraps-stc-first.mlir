@@ -91,6 +91,41 @@ func.func @long(%x: !ckks.ct<level = 10, degree = 1>) -> !ckks.ct<level = 0, deg
   return %r9 : !ckks.ct<level = 0, degree = 1>
 }
 
+// A written bootstrap near the end: its input sits at level 2, so the last
+// segment spans S + s only up to S before it. Cut at 4 (as for @long) the
+// copy at 4 would be refreshed to 9 - 4 + 2 = 7 levels, past the chain's
+// S + s = 6 (the module's ckks.levels, checked at the top, is the highest
+// over the functions).
+// CHECK-LABEL: func.func @written_late(%arg0: !ckks.ct<level = 6, degree = 1>)
+// CHECK: ckks.bootstrap %{{.*}} : <level = 2, degree = 1> -> <level = 6, degree = 1>
+// CHECK: ckks.bootstrap %{{.*}} : <level = 2, degree = 1> -> <level = 3, degree = 1>
+// CHECK: ckks.bootstrap %{{.*}} : <level = 2, degree = 1> -> <level = 1, degree = 1>
+// CHECK-NOT: ckks.bootstrap
+func.func @written_late(%x: !ckks.ct<level = 10, degree = 1>) -> !ckks.ct<level = 0, degree = 1> {
+  %m0 = ckks.mul_const %x by 5.000000e-01 : !ckks.ct<level = 10, degree = 1>
+  %r0 = ckks.rescale %m0 : !ckks.ct<level = 10, degree = 2>
+  %m1 = ckks.mul_const %r0 by 5.000000e-01 : !ckks.ct<level = 9, degree = 1>
+  %r1 = ckks.rescale %m1 : !ckks.ct<level = 9, degree = 2>
+  %m2 = ckks.mul_const %r1 by 5.000000e-01 : !ckks.ct<level = 8, degree = 1>
+  %r2 = ckks.rescale %m2 : !ckks.ct<level = 8, degree = 2>
+  %m3 = ckks.mul_const %r2 by 5.000000e-01 : !ckks.ct<level = 7, degree = 1>
+  %r3 = ckks.rescale %m3 : !ckks.ct<level = 7, degree = 2>
+  %m4 = ckks.mul_const %r3 by 5.000000e-01 : !ckks.ct<level = 6, degree = 1>
+  %r4 = ckks.rescale %m4 : !ckks.ct<level = 6, degree = 2>
+  %m5 = ckks.mul_const %r4 by 5.000000e-01 : !ckks.ct<level = 5, degree = 1>
+  %r5 = ckks.rescale %m5 : !ckks.ct<level = 5, degree = 2>
+  %m6 = ckks.mul_const %r5 by 5.000000e-01 : !ckks.ct<level = 4, degree = 1>
+  %r6 = ckks.rescale %m6 : !ckks.ct<level = 4, degree = 2>
+  %m7 = ckks.mul_const %r6 by 5.000000e-01 : !ckks.ct<level = 3, degree = 1>
+  %r7 = ckks.rescale %m7 : !ckks.ct<level = 3, degree = 2>
+  %m8 = ckks.mul_const %r7 by 5.000000e-01 : !ckks.ct<level = 2, degree = 1>
+  %r8 = ckks.rescale %m8 : !ckks.ct<level = 2, degree = 2>
+  %b = ckks.bootstrap %r8 : !ckks.ct<level = 1, degree = 1> -> !ckks.ct<level = 1, degree = 1>
+  %m = ckks.mul_const %b by 5.000000e-01 : !ckks.ct<level = 1, degree = 1>
+  %r = ckks.rescale %m : !ckks.ct<level = 1, degree = 2>
+  return %r : !ckks.ct<level = 0, degree = 1>
+}
+
 // A source bootstrap of a value used again after it: the value sits at
 // the input level 2 for the bootstrap and moves down to 0 for its other
 // use; the bootstrap raises to the 1 level its uses need.

@@ -123,8 +123,13 @@ public:
 
   /// The highest level of the placed program.
   FailureOr<unsigned> run() {
-    if (failed(measure()) || (segmentLimit && failed(chooseCuts())) ||
-        failed(rewrite()))
+    if (failed(measure()) || (segmentLimit && failed(chooseCuts())))
+      return failure();
+    assignLevels();
+    // Every segment, the last one's S + s levels included, fits the chain.
+    assert((!segmentLimit || highestAssigned() <= segmentLimit + inputLevel) &&
+           "placement assigned levels above its segments");
+    if (failed(rewrite()))
       return failure();
     unsigned highest = 0;
     auto visit = [&](Type t) {
@@ -176,6 +181,10 @@ private:
       maxKey = std::max(maxKey, k);
     });
     maxDepth = maxKey / 2;
+    for (Operation &op : block)
+      if (auto written = dyn_cast<BootstrapOp>(op))
+        lastWritten =
+            std::max(lastWritten, (keyOf(written.getInput()) + 1) / 2);
     return success();
   }
 
@@ -210,8 +219,11 @@ private:
     if (depth == 0)
       return success();
     const unsigned span = std::min(segmentLimit, depth);
-    // The last segment ends at level 0 instead of s: s levels longer.
+    // The last segment ends at level 0 instead of s: s levels longer, up
+    // to its last written bootstrap, whose input sits at s.
     const unsigned lastSpan = std::min(segmentLimit + inputLevel, depth);
+    const unsigned lastFrom =
+        std::max(depth - lastSpan, lastWritten > span ? lastWritten - span : 0);
     // The levels a segment ending at b keeps below its ops.
     auto below = [&](unsigned b) { return b == depth ? 0u : inputLevel; };
     // Op weights by key, and weight times depth, as prefix sums.
@@ -314,8 +326,10 @@ private:
     for (unsigned b = 1; b <= depth; ++b) {
       if (b < depth && !possible[b])
         continue;
-      const unsigned longest = b == depth ? lastSpan : span;
-      for (unsigned a = b > longest ? b - longest : 0; a < b; ++a) {
+      for (unsigned a = b == depth ? lastFrom
+                        : b > span ? b - span
+                                   : 0;
+           a < b; ++a) {
         if (best[a] == none)
           continue;
         double cost = best[a] + opCost(a, b) + (a ? refreshCost(a, b) : 0);
@@ -369,9 +383,7 @@ private:
   /// needs, a copy refreshed for a later segment is raised to the most its
   /// uses there need (the level the code after that bootstrap needs), and
   /// the deepest values end at level 0 (or at a bootstrap's input level).
-  LogicalResult rewrite() {
-    MLIRContext *ctx = fn.getContext();
-    llvm::DenseMap<std::pair<Value, unsigned>, unsigned> refreshLevels;
+  void assignLevels() {
     for (Operation &op : llvm::reverse(block))
       for (OpOperand &use : op.getOpOperands()) {
         Value v = use.get();
@@ -386,13 +398,26 @@ private:
         if (refreshed)
           levels[v] = std::max(levels[v], inputLevel);
       }
+  }
 
+  unsigned highestAssigned() const {
+    unsigned highest = 0;
+    for (const auto &entry : levels)
+      highest = std::max(highest, entry.second);
+    for (const auto &entry : refreshLevels)
+      highest = std::max(highest, entry.second);
+    return highest;
+  }
+
+  /// The program at the levels assigned, with the refreshes the cuts make.
+  LogicalResult rewrite() {
+    MLIRContext *ctx = fn.getContext();
     // The inputs are encrypted at one level.
-    unsigned inputLevel = 0;
+    unsigned argumentLevel = 0;
     for (BlockArgument a : block.getArguments())
-      inputLevel = std::max(inputLevel, levels.lookup(a));
+      argumentLevel = std::max(argumentLevel, levels.lookup(a));
     for (BlockArgument a : block.getArguments())
-      a.setType(CiphertextType::get(ctx, inputLevel, 1, 2));
+      a.setType(CiphertextType::get(ctx, argumentLevel, 1, 2));
     auto fresh = [&](unsigned level) {
       return CiphertextType::get(ctx, level, 1, 2);
     };
@@ -516,8 +541,12 @@ private:
   /// base (BootstrapConfig::nominalBound).
   double nominalBound;
   llvm::DenseMap<Value, Key> keys;
-  /// The new level of each value (rewrite()).
+  /// The new level of each value, and of its copy refreshed for a later
+  /// segment (assignLevels()).
   llvm::DenseMap<Value, unsigned> levels;
+  llvm::DenseMap<std::pair<Value, unsigned>, unsigned> refreshLevels;
+  /// The deepest input of a bootstrap the program writes.
+  unsigned lastWritten = 0;
   Key maxKey = 0;
   unsigned maxDepth = 0;
   /// The chosen cut depths, ascending, and the model's cost of them.
