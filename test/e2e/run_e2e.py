@@ -314,6 +314,7 @@ PROGRAMS = {
     "bootstrap_deep": ({"x": (8,)}, lambda x: [0.99 ** 72 * x + (1 - 0.99 ** 72)]),
     "bootstrap_input_range": ({"x": ((2048,), -50, 50)}, lambda x: [x]),
     "bootstrap_large_result": ({"x": (8,)}, lambda x: [200 * x]),
+    "bootstrap_undeclared_sum": ({"x": ((512,), 0, 1)}, lambda x: [np.array([x.sum() / 512])]),
     "large_result": ({"x": ((8,), -65536, 65536)}, lambda x: [3 * x]),
     "bootstrap_range": ({"x": ((8,), -100, 100)},
                         lambda x: [0.99 ** 40 * x + 5000 * (1 - 0.99 ** 40)]),
@@ -382,6 +383,8 @@ BOUNDS = {"bootstrap_sparse": 2.0 ** -26, "bootstrap_full": 2.0 ** -25,
           "bootstrap_meta": 2.0 ** -40, "bootstrap_range": 2.0 ** -13,
           "bootstrap_deep": 2.0 ** -24, "bootstrap_placed": 2.0 ** -26,
           "bootstrap_placed_full": 2.0 ** -24,
+          # 2^-24.9 measured over seeds (the base 9 bits wider for the sum).
+          "bootstrap_undeclared_sum": 2.0 ** -22,
           "nonlinear": 1e-2,
           # Its precision option: the two sign approximations err by at most
           # 2.3e-3 and 8.7e-4 outside their dead zones (--emit stats), so

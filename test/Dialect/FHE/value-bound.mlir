@@ -18,12 +18,25 @@ func.func @main(%x: !fhe.cipher<[2]> {fhe.range = array<f64: -4.0, 4.0>}) -> !fh
 
 // -----
 
-// Nothing bounds z: no attribute (its values are taken to lie in [-1, 1]).
+// z declares no range: as an input it counts as [-1, 1], so 2 z is
+// bounded by 2 (a sum of such inputs by their count).
 // CHECK-LABEL: func.func @main
-// CHECK: fhe.mul
-// CHECK-NOT: fhe.bound
+// CHECK: fhe.mul %{{.*}} {fhe.bound = 2.000000e+00 : f64}
 func.func @main(%z: !fhe.cipher<[2]>) -> !fhe.cipher<[2]> {
   %two = fhe.constant [2.0] : tensor<1xf64>
   %y = fhe.mul %z, %two : (!fhe.cipher<[2]>, tensor<1xf64>) -> !fhe.cipher<[2]>
+  return %y : !fhe.cipher<[2]>
+}
+
+// -----
+
+// Nothing bounds a quotient by values around 0: no attribute (its values
+// are taken to lie in [-1, 1]).
+// CHECK-LABEL: func.func @main
+// CHECK: fhe.div
+// CHECK-NOT: fhe.bound
+func.func @main(%z: !fhe.cipher<[2]>) -> !fhe.cipher<[2]> {
+  %d = fhe.constant [-1.0, 1.0] : tensor<2xf64>
+  %y = fhe.div %z, %d : (!fhe.cipher<[2]>, tensor<2xf64>) -> !fhe.cipher<[2]>
   return %y : !fhe.cipher<[2]>
 }

@@ -148,8 +148,21 @@ private:
 
   /// fhe.bound on every op of main whose cipher result the analysis bounds:
   /// its largest magnitude, which a bootstrap of that value must cover
-  /// (values without one are taken to lie in [-1, 1]).
+  /// (values without one are taken to lie in [-1, 1]). Cipher inputs without
+  /// a declared range count as [-1, 1] here, so that what is computed from
+  /// them is bounded (a sum of 512 of them by 512); the approximations'
+  /// budgets keep the ranges the source states.
   void recordBounds() {
+    llvm::DenseMap<Value, Interval> stated = ranges;
+    bool undeclared = false;
+    for (BlockArgument a : main.getArguments())
+      if (isCipher(a.getType()) && !ranges.count(a)) {
+        ranges[a] = {-1, 1};
+        undeclared = true;
+      }
+    if (undeclared)
+      for (Operation &op : main.getBody().front())
+        forward(op);
     Builder b(main);
     main.walk([&](Operation *op) {
       if (op->getNumResults() != 1 || !isCipher(op->getResult(0).getType()))
@@ -158,6 +171,7 @@ private:
       if (std::isfinite(m))
         op->setAttr(kBoundAttr, b.getF64FloatAttr(m));
     });
+    ranges = std::move(stated);
   }
 
   Interval range(Value v) const {
