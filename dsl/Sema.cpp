@@ -278,6 +278,16 @@ private:
             "max_levels, max_rotation_keys, max_key_memory, layout_search)");
       }
     }
+    if (o.ringDim && o.slots > o.ringDim / 2) {
+      const SourceLoc loc = given.at("slots").first;
+      const std::string what =
+          "= " + std::to_string(o.slots) +
+          " does not fit ring_dim = " + std::to_string(o.ringDim) +
+          ", which holds at most " + std::to_string(o.ringDim / 2) + " slots";
+      if (loc.valid())
+        fail(loc, "option 'slots' " + what);
+      throw Error("--opt slots: " + what);
+    }
     return o;
   }
 

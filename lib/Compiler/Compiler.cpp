@@ -165,9 +165,12 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     // On the lowered copy only: the reference program keeps the program's
     // operations as written.
     pm.addPass(fhe::createFoldBatchNormPass());
-    pm.addPass(createFheToCkksPass(c.program.options.slots,
-                                   c.program.options.precision,
-                                   c.program.options.layoutSearch));
+    // A ring asked for caps the slots: larger tensors span ciphertexts.
+    const int64_t ring = c.program.options.ringDim;
+    pm.addPass(createFheToCkksPass(
+        c.program.options.slots,
+        ring ? std::min<int64_t>(ring / 2, int64_t(1) << 15) : int64_t(1) << 15,
+        c.program.options.precision, c.program.options.layoutSearch));
     if (mlir::failed(pm.run(*c.program.module)))
       throw Error(source->path() + ": compilation failed");
     // The slot layouts the lowering chose for main's inputs and outputs:

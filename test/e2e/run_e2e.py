@@ -315,6 +315,7 @@ PROGRAMS = {
     "bootstrap_input_range": ({"x": ((2048,), -50, 50)}, lambda x: [x]),
     "bootstrap_large_result": ({"x": (8,)}, lambda x: [200 * x]),
     "bootstrap_undeclared_sum": ({"x": ((512,), 0, 1)}, lambda x: [np.array([x.sum() / 512])]),
+    "ring_caps_slots": ({"x": (1024,)}, lambda x: [x * x + np.roll(x, 3)]),
     "large_result": ({"x": ((8,), -65536, 65536)}, lambda x: [3 * x]),
     "bootstrap_range": ({"x": ((8,), -100, 100)},
                         lambda x: [0.99 ** 40 * x + 5000 * (1 - 0.99 ** 40)]),

@@ -93,6 +93,14 @@ fn main(x: cipher[4]) -> cipher[4] { return x; }
   EXPECT_EQ(p.options.ringDim, 0);
   EXPECT_EQ(errorOf(prog, {{"security", "0"}}),
             "--opt security: = 0 needs --insecure");
+  // N / 2 slots at most.
+  EXPECT_EQ(errorOf(prog, {{"slots", "16384"}}),
+            "--opt slots: = 16384 does not fit ring_dim = 16384, which holds "
+            "at most 8192 slots");
+  EXPECT_EQ(errorOf("option ring_dim = 1024;\noption slots = 1024;\n"
+                    "fn main(x: cipher[4]) -> cipher[4] { return x; }\n"),
+            "2:8: error: option 'slots' = 1024 does not fit ring_dim = 1024, "
+            "which holds at most 512 slots");
 }
 
 TEST_F(DslSema, RangesAreDerivedThroughOps) {

@@ -41,10 +41,12 @@ constexpr int64_t kMaxCiphertextsPerTensor = 4096;
 /// Lowers with as many levels as the program needs, however deep;
 /// bootstrap() calls become ckks.bootstrap, and ckks-place-bootstraps places
 /// the others where the chain runs out. `layoutSearch` false keeps the
-/// layout assignment's rule of thumb (for comparisons).
-std::unique_ptr<mlir::Pass> createFheToCkksPass(int64_t slots = 0,
-                                                double precision = 1e-3,
-                                                bool layoutSearch = true);
+/// layout assignment's rule of thumb (for comparisons). `slots` 0 chooses
+/// the slot count: the largest tensor's, at most `maxSlots` (N / 2 of the
+/// ring asked for, else 2^15).
+std::unique_ptr<mlir::Pass>
+createFheToCkksPass(int64_t slots = 0, int64_t maxSlots = int64_t(1) << 15,
+                    double precision = 1e-3, bool layoutSearch = true);
 void registerFheToCkksPass();
 
 } // namespace cerium

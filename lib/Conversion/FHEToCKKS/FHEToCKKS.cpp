@@ -49,9 +49,6 @@ namespace {
 /// Levels are counted down from here while emitting, then renumbered.
 constexpr unsigned kProvisionalTop = 1u << 20;
 
-/// The automatic slot count's cap (see LoweringState::plan).
-constexpr int64_t kMaxAutomaticSlots = int64_t(1) << 15;
-
 /// The ciphertexts holding one cipher tensor, in slot order: flat position
 /// p of its layout is slot p % slots of part p / slots.
 using Parts = llvm::SmallVector<Value, 1>;
@@ -396,9 +393,9 @@ Value emitApproximation(ckks::Emitter &e, Value x,
 /// emitter of the op being lowered.
 class LoweringState {
 public:
-  LoweringState(func::FuncOp main, int64_t slots, double precision,
-                bool layoutSearch)
-      : main(main), slots(slots), precision(precision),
+  LoweringState(func::FuncOp main, int64_t slots, int64_t maxSlots,
+                double precision, bool layoutSearch)
+      : main(main), slots(slots), maxSlots(maxSlots), precision(precision),
         layoutSearch(layoutSearch) {}
 
   /// main's input layouts and the slot count: the largest cipher tensor as
@@ -424,10 +421,11 @@ public:
       largest = std::max(largest, plannedExtent(a));
     if (slots == 0) {
       // At least 2: the encoder's smallest slot count (one complex pair);
-      // at most the slots of N = 2^16, the largest ring that keeps 128-bit
-      // security at usual depths. Larger tensors span several ciphertexts.
+      // at most maxSlots (the ring's, else N = 2^16's, the largest ring
+      // that keeps 128-bit security at usual depths). Larger tensors span
+      // several ciphertexts.
       slots = 2;
-      while (slots < largest && slots < kMaxAutomaticSlots)
+      while (slots < largest && slots < maxSlots)
         slots <<= 1;
     }
     if (partsFor(largest) > kMaxCiphertextsPerTensor)
@@ -1422,6 +1420,8 @@ public:
 
   func::FuncOp main;
   int64_t slots;
+  /// The automatic slot count's cap.
+  const int64_t maxSlots;
   /// The program's precision target (a nonlinear op's own, if set, wins).
   const double precision;
   /// Whether the layout assignment searches (else: its rule of thumb).
@@ -2575,8 +2575,8 @@ unsigned renumberLevels(func::FuncOp fn) {
 /// Lowers `main` by the patterns above, then renumbers its levels and
 /// records the slots, the depth and the approximations on `module`.
 LogicalResult lowerMain(ModuleOp module, func::FuncOp main, int64_t slots,
-                        double precision, bool layoutSearch) {
-  LoweringState state(main, slots, precision, layoutSearch);
+                        int64_t maxSlots, double precision, bool layoutSearch) {
+  LoweringState state(main, slots, maxSlots, precision, layoutSearch);
   if (failed(state.plan()))
     return failure();
   MLIRContext *ctx = module.getContext();
@@ -2659,8 +2659,10 @@ public:
 
   FheToCkksPass() = default;
   FheToCkksPass(const FheToCkksPass &other) : PassWrapper(other) {}
-  FheToCkksPass(int64_t slots, double precision, bool layoutSearch) {
+  FheToCkksPass(int64_t slots, int64_t maxSlots, double precision,
+                bool layoutSearch) {
     slotOption = slots;
+    maxSlotsOption = maxSlots;
     precisionOption = precision;
     layoutSearchOption = layoutSearch;
   }
@@ -2681,14 +2683,18 @@ public:
       module.emitError("no func @main to lower");
       return signalPassFailure();
     }
-    if (failed(lowerMain(module, main, slotOption, precisionOption,
-                         layoutSearchOption)))
+    if (failed(lowerMain(module, main, slotOption, maxSlotsOption,
+                         precisionOption, layoutSearchOption)))
       signalPassFailure();
   }
 
   Option<int64_t> slotOption{*this, "slots",
                              llvm::cl::desc("slot count (0: automatic)"),
                              llvm::cl::init(0)};
+  Option<int64_t> maxSlotsOption{
+      *this, "max-slots",
+      llvm::cl::desc("the automatic slot count's cap (N / 2 of the ring)"),
+      llvm::cl::init(int64_t(1) << 15)};
   Option<double> precisionOption{
       *this, "precision",
       llvm::cl::desc("the program's precision target: what approximations of "
@@ -2703,9 +2709,10 @@ public:
 
 } // namespace
 
-std::unique_ptr<Pass> createFheToCkksPass(int64_t slots, double precision,
-                                          bool layoutSearch) {
-  return std::make_unique<FheToCkksPass>(slots, precision, layoutSearch);
+std::unique_ptr<Pass> createFheToCkksPass(int64_t slots, int64_t maxSlots,
+                                          double precision, bool layoutSearch) {
+  return std::make_unique<FheToCkksPass>(slots, maxSlots, precision,
+                                         layoutSearch);
 }
 
 void registerFheToCkksPass() { PassRegistration<FheToCkksPass>(); }
