@@ -309,13 +309,21 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
   }
   // SlotToCoeff first for full slots (BootstrapConfig::slotsToCoeffsFirst),
   // on the ring the chain is expected on: the ring asked for, else the one
-  // the program's chain got, else the largest (placement's). That ring is
+  // the program's chain got, else the one a chain of max_levels gets (the
+  // placed program's fits it), else the largest (placement's). That ring is
   // then kept: the order needs n = N/2 on the final one.
   if (place || bootstraps) {
-    const unsigned ring = logN       ? logN
-                          : c.params ? c.params->logN()
-                          : insecure ? 17u
-                                     : 16u;
+    unsigned ring = logN       ? logN
+                    : c.params ? c.params->logN()
+                    : insecure ? 17u
+                               : 16u;
+    if (!logN && !c.params && cap) {
+      try {
+        ring = chain(cap, 0, true)->logN();
+      } catch (const Error &) {
+        // No ring holds the cap: placement reports it.
+      }
+    }
     config.slotsToCoeffsFirst =
         2 * intAttr("ckks.slots") == (int64_t(1) << ring);
     if (config.slotsToCoeffsFirst)
