@@ -554,6 +554,9 @@ private:
       if (!(lo < hi))
         fail(s.lower->loc, "the range must have lo < hi");
       ranges[v.tensor.getAsOpaquePointer()] = {lo, hi};
+      // For the range analysis after the source (bootstraps' bounds).
+      if (mlir::Operation *def = v.tensor.getDefiningOp())
+        def->setAttr(fhe::kAssumedAttr, builder.getDenseF64ArrayAttr({lo, hi}));
       return std::nullopt;
     }
     case Stmt::Kind::ExprStmt:

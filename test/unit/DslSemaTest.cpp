@@ -116,6 +116,20 @@ fn main(x: cipher[4]) -> cipher[4] {
       << ir;
 }
 
+TEST_F(DslSema, AssumeOfAComputedValueMarksItsOp) {
+  // The analyses after the source (bootstraps' bounds) read it there.
+  std::string ir = print(build(R"(
+fn main(x: cipher[4]) -> cipher[4] {
+  let h = x * 3;
+  assume h in [-1, 1];
+  return h;
+}
+)"));
+  EXPECT_NE(ir.find("fhe.assumed = array<f64: -1.000000e+00, 1.000000e+00>"),
+            std::string::npos)
+      << ir;
+}
+
 struct BadCase {
   const char *text;
   const char *error; // "line:col: error: message"

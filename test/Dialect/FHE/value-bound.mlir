@@ -40,3 +40,21 @@ func.func @main(%z: !fhe.cipher<[2]>) -> !fhe.cipher<[2]> {
   %y = fhe.div %z, %d : (!fhe.cipher<[2]>, tensor<2xf64>) -> !fhe.cipher<[2]>
   return %y : !fhe.cipher<[2]>
 }
+
+// -----
+
+// An `assume` of a computed value (fhe.assumed) narrows it: 3 x would reach
+// 3. A square is not negative: h h - 0.5 lies in [-0.5, 0.5] (as a product
+// of two values in [-1, 1], [-1.5, 0.5]).
+// CHECK-LABEL: func.func @main
+// CHECK: fhe.mul %{{.*}} {fhe.assumed = array<f64: -1.000000e+00, 1.000000e+00>, fhe.bound = 1.000000e+00 : f64}
+// CHECK: fhe.mul %{{.*}}, %{{.*}} {fhe.bound = 1.000000e+00 : f64}
+// CHECK: fhe.sub %{{.*}} {fhe.bound = 5.000000e-01 : f64}
+func.func @main(%x: !fhe.cipher<[2]> {fhe.range = array<f64: -1.0, 1.0>}) -> !fhe.cipher<[2]> {
+  %three = fhe.constant [3.0] : tensor<1xf64>
+  %half = fhe.constant [0.5] : tensor<1xf64>
+  %h = fhe.mul %x, %three {fhe.assumed = array<f64: -1.0, 1.0>} : (!fhe.cipher<[2]>, tensor<1xf64>) -> !fhe.cipher<[2]>
+  %s = fhe.mul %h, %h : (!fhe.cipher<[2]>, !fhe.cipher<[2]>) -> !fhe.cipher<[2]>
+  %t = fhe.sub %s, %half : (!fhe.cipher<[2]>, tensor<1xf64>) -> !fhe.cipher<[2]>
+  return %t : !fhe.cipher<[2]>
+}

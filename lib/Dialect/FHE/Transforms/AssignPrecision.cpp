@@ -69,6 +69,9 @@ public:
         declared = p.getRange();
       if (declared && declared->size() == 2)
         declare(op.getOperand(0), {(*declared)[0], (*declared)[1]});
+      // So is an `assume` of its result.
+      if (auto assumed = op.getAttrOfType<DenseF64ArrayAttr>(kAssumedAttr))
+        declare(op.getResult(0), {assumed[0], assumed[1]});
     }
     for (BlockArgument a : main.getArguments()) {
       if (auto r = main.getArgAttrOfType<DenseF64ArrayAttr>(a.getArgNumber(),
@@ -229,6 +232,15 @@ private:
               return Interval{in(0).lo - in(1).hi, in(0).hi - in(1).lo};
             })
             .Case<MulOp>([&](auto) -> std::optional<Interval> {
+              // A square is not negative.
+              if (op.getOperand(0) == op.getOperand(1)) {
+                Interval a = in(0), sq = product(a, a);
+                if (a.lo <= 0 && a.hi >= 0)
+                  sq.lo = 0;
+                else
+                  sq.lo = std::min(a.lo * a.lo, a.hi * a.hi);
+                return sq;
+              }
               return product(in(0), in(1));
             })
             .Case<DivOp>([&](auto) -> std::optional<Interval> {

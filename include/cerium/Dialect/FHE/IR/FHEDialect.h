@@ -27,6 +27,10 @@ bool isCipher(mlir::Type type);
 /// else a share of the program's precision (fhe-assign-precision); the
 /// lowering and `cerium-run --plain --approx` read it.
 inline constexpr llvm::StringLiteral kPrecisionAttr = "fhe.precision";
+/// On an fhe op with a cipher result: [lo, hi] (f64 array) an `assume` in
+/// the source states of that result (the inputs' go on main's arguments as
+/// fhe.range); fhe-assign-precision narrows its interval to it.
+inline constexpr llvm::StringLiteral kAssumedAttr = "fhe.assumed";
 /// On an fhe op with a cipher result: the largest magnitude the range
 /// analysis bounds it by (fhe-assign-precision); the lowering copies it to
 /// the ckks ops that make the result (ckks::kBoundAttr).
