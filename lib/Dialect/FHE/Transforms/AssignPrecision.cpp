@@ -23,6 +23,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <sstream>
 
 using namespace mlir;
 
@@ -58,7 +59,9 @@ class Analysis {
 public:
   explicit Analysis(func::FuncOp main) : main(main) {}
 
-  void run(double precision) {
+  LogicalResult run(double precision) {
+    if (failed(checkBatchNorms()))
+      return failure();
     // An approximation's declared range is the source's statement that its
     // operand lies there: it bounds that value wherever it is used.
     for (Operation &op : main.getBody().front()) {
@@ -127,9 +130,32 @@ public:
       if (targets.count(op))
         op->setAttr(kPrecisionAttr,
                     Builder(op).getF64FloatAttr(targets.lookup(op)));
+    return success();
   }
 
 private:
+  /// A batchnorm divides by sqrt(var + eps): where the variances are known,
+  /// each must keep that positive (else its channel's outputs are NaN).
+  LogicalResult checkBatchNorms() {
+    for (Operation &op : main.getBody().front()) {
+      auto bn = dyn_cast<BatchNormOp>(op);
+      const std::vector<double> *var =
+          bn ? plainValues(bn.getVariance()) : nullptr;
+      if (!var)
+        continue;
+      const double eps = bn.getEps().convertToDouble();
+      for (size_t c = 0; c < var->size(); ++c)
+        if (!((*var)[c] + eps > 0) || !std::isfinite((*var)[c] + eps)) {
+          std::ostringstream sum;
+          sum << (*var)[c] << " + " << eps;
+          return bn.emitError("batchnorm's var + eps must be positive and "
+                              "finite: channel ")
+                 << c << " has " << sum.str();
+        }
+    }
+    return success();
+  }
+
   /// Two calls on one value: the hull of their ranges (each holds the
   /// value only as far as its own approximation is concerned).
   void declare(Value v, Interval declared) {
@@ -469,7 +495,8 @@ public:
     if (!main)
       return;
     try {
-      Analysis(main).run(precisionOption);
+      if (failed(Analysis(main).run(precisionOption)))
+        signalPassFailure();
     } catch (const std::exception &e) {
       main.emitError(e.what());
       signalPassFailure();
