@@ -246,13 +246,18 @@ private:
           bad("must be a number in (0, 1)");
         o.precision = v.number();
       } else if (key == "ring_dim" || key == "slots") {
+        // The encoder's least slot count is 2; rings run 2^4 .. 2^17.
+        const bool ring = key == "ring_dim";
+        const std::string want =
+            ring ? "must be a power of two from 16 to 131072, or auto"
+                 : "must be a power of two, at least 2, or auto";
         int64_t n = 0;
         if (v.kind == Val::Kind::Int) {
           n = v.i;
-          if (n < 2 || (n & (n - 1)))
-            bad("must be a power of two or auto");
+          if (n < (ring ? 16 : 2) || (n & (n - 1)) || (ring && n > (1 << 17)))
+            bad(want);
         } else if (v.kind != Val::Kind::Auto) {
-          bad("must be a power of two or auto");
+          bad(want);
         }
         (key == "ring_dim" ? o.ringDim : o.slots) = n;
       } else if (key == "max_levels" || key == "max_rotation_keys" ||
@@ -911,12 +916,11 @@ private:
       return base.items[i];
     }
     Val x = asTensor(base, *e.lhs);
-    int64_t i = evalInt(*e.rhs, "a tensor index");
+    const int64_t written = evalInt(*e.rhs, "a tensor index");
     Shape s = shapeOf(x);
-    if (i < 0)
-      i += s[0];
+    const int64_t i = written < 0 ? written + s[0] : written;
     if (i < 0 || i >= s[0])
-      fail(e.rhs->loc, "index " + std::to_string(i) +
+      fail(e.rhs->loc, "index " + std::to_string(written) +
                            " is out of range for shape " + shapes::str(s));
     shapes::Result r = shapes::index(s);
     Type t = fhe::tensorType(&ctx, r.shape, fhe::isCipher(x.tensor.getType()));
@@ -961,17 +965,19 @@ private:
   Val evalSlice(const Expr &e) {
     Val x = asTensor(eval(*e.lhs), *e.lhs);
     Shape s = shapeOf(x);
-    int64_t lo = e.rhs ? evalInt(*e.rhs, "a slice bound") : 0;
-    int64_t hi = e.sliceHi ? evalInt(*e.sliceHi, "a slice bound") : s[0];
-    if (lo < 0)
-      lo += s[0];
-    if (hi < 0)
-      hi += s[0];
-    lo = std::clamp<int64_t>(lo, 0, s[0]);
-    hi = std::clamp<int64_t>(hi, 0, s[0]);
+    const int64_t writtenLo = e.rhs ? evalInt(*e.rhs, "a slice bound") : 0;
+    const int64_t writtenHi =
+        e.sliceHi ? evalInt(*e.sliceHi, "a slice bound") : s[0];
+    // Python's rules: negative bounds count from the end, then clamp.
+    auto bound = [&](int64_t b) {
+      return std::clamp<int64_t>(b < 0 ? b + s[0] : b, 0, s[0]);
+    };
+    const int64_t lo = bound(writtenLo), hi = bound(writtenHi);
     shapes::Result r = shapes::slice(s, lo, hi);
     if (!r.ok())
-      fail(e.loc, r.error);
+      fail(e.loc, "slice [" + (e.rhs ? std::to_string(writtenLo) : "") + ":" +
+                      (e.sliceHi ? std::to_string(writtenHi) : "") +
+                      "] of shape " + shapes::str(s) + " is empty");
     Type t = fhe::tensorType(&ctx, r.shape, fhe::isCipher(x.tensor.getType()));
     Value v = fhe::SliceOp::create(builder, locOf(e.loc), t, x.tensor,
                                    builder.getI64IntegerAttr(lo),

@@ -190,6 +190,18 @@ TEST_F(DslSema, ErrorsNameTheProblem) {
        "differ"},
       {"fn main(x: cipher[4]) -> cipher[4] { return roll(x, 1, 1); }",
        "1:45: error: axis 1 is out of range for shape [4]"},
+      // The index and bounds as written.
+      {"fn main(x: cipher[4, 6]) -> cipher[6] { return x[-5]; }",
+       "1:50: error: index -5 is out of range for shape [4, 6]"},
+      {"fn main(x: cipher[4, 6]) -> cipher[1, 6] { return x[5:9]; }",
+       "1:52: error: slice [5:9] of shape [4, 6] is empty"},
+      {"option slots = 1; fn main(x: cipher[4]) -> cipher[4] { return x; }",
+       "1:8: error: option 'slots' must be a power of two, at least 2, or "
+       "auto"},
+      {"option ring_dim = 4; fn main(x: cipher[4]) -> cipher[4] { return x; "
+       "}",
+       "1:8: error: option 'ring_dim' must be a power of two from 16 to "
+       "131072, or auto"},
       {"fn main(x: cipher[4]) -> cipher[4] { return frobnicate(x); }",
        "1:45: error: unknown function 'frobnicate'"},
       {"fn g(x: cipher[4]) -> cipher[4] { return g(x); }\n"
