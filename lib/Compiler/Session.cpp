@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <unistd.h>
 
 namespace cerium::session {
 
@@ -130,20 +131,43 @@ void generateKeyFiles(const std::string &dir, const Artifact &artifact,
   fs::create_directories(dir, ec);
   if (ec)
     throw Error(dir + ": cannot create the key directory: " + ec.message());
+  // The set is written whole or not at all: into a staging directory in
+  // the key directory, whose files are renamed into place once every one
+  // is written. (Written in place, a keygen that failed at eval.keys, the
+  // disk full, left a new secret key beside the old evaluation keys, and
+  // the old secret key was gone.)
+  const fs::path staging =
+      fs::path(dir) / (".keygen.tmp." + std::to_string(::getpid()));
+  fs::remove_all(staging, ec);
+  if (!fs::create_directory(staging, ec) || ec)
+    throw Error(dir + ": cannot write: " +
+                (ec ? ec.message() : std::string("staging exists")));
+  struct RemoveStaging {
+    const fs::path &path;
+    ~RemoveStaging() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } removeStaging{staging};
   const ckks::Params &p = *artifact.params;
   ckks::KeyGenerator keygen(artifact.params, backend, prng);
   ckks::SecretKey secret = keygen.secretKey();
   const ckks::Provenance provenance{artifact.fingerprint, prng.next64()};
-  ckks::saveSecretKey((fs::path(dir) / "secret.key").string(), p, secret,
-                      provenance);
-  ckks::savePublicKey((fs::path(dir) / "public.key").string(), p,
+  ckks::saveSecretKey((staging / "secret.key").string(), p, secret, provenance);
+  ckks::savePublicKey((staging / "public.key").string(), p,
                       keygen.publicKey(secret), provenance);
   // Each evaluation key is made right before it is written: memory holds
   // the file's bytes and one key, not every key expanded.
-  ckks::generateEvalKeys((fs::path(dir) / "eval.keys").string(), p, keygen,
-                         secret, artifact.keys.relinearization,
-                         artifact.keys.galois, artifact.keys.encapsulation,
-                         provenance);
+  ckks::generateEvalKeys((staging / "eval.keys").string(), p, keygen, secret,
+                         artifact.keys.relinearization, artifact.keys.galois,
+                         artifact.keys.encapsulation, provenance);
+  // The secret key last: until it moves, the old set's secret key stays.
+  for (const char *name : {"eval.keys", "public.key", "secret.key"}) {
+    fs::rename(staging / name, fs::path(dir) / name, ec);
+    if (ec)
+      throw Error((fs::path(dir) / name).string() +
+                  ": cannot write: " + ec.message());
+  }
 }
 
 std::vector<ckks::Ciphertext>

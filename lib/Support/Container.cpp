@@ -87,6 +87,13 @@ uint64_t hashBytes(std::span<const uint8_t> bytes, uint64_t seed) {
 
 AtomicFileWriter::AtomicFileWriter(const std::string &path, unsigned mode)
     : path(path), tmp(path + ".tmp." + std::to_string(::getpid())) {
+  // The rename would replace whatever is there: a device node (/dev/full)
+  // or a directory is not an output.
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw Error(
+        path + ": cannot write: " +
+        (S_ISDIR(st.st_mode) ? std::strerror(EISDIR) : "not a regular file"));
   fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0)
     throw Error(path + ": cannot write: " + std::strerror(errno));
@@ -187,6 +194,11 @@ std::vector<uint8_t> readFileBytes(const std::string &path) {
     int err = S_ISDIR(st.st_mode) ? EISDIR : errno;
     ::close(fd);
     throw Error(path + ": cannot read: " + std::strerror(err));
+  }
+  // A device (/dev/zero) never ends: files and pipes only.
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+    ::close(fd);
+    throw Error(path + ": cannot read: not a regular file or a pipe");
   }
   std::vector<uint8_t> bytes;
   if (S_ISREG(st.st_mode))

@@ -187,6 +187,27 @@ def main():
                      [client, "decrypt", p("a.cerium"), "--keys", p("ka"), p("a.ct"),
                       "-o", p("o20")],
                      "holds a program's encrypted inputs, not its outputs", p("o20"))
+        # A key set is replaced whole or not at all: a keygen that fails at
+        # eval.keys (here a directory in its place) keeps the old secret key
+        # and leaves no staging files.
+        os.makedirs(p("kx"))
+        ok([client, "keygen", p("a.cerium"), "-o", p("kx")])
+        with open(p("kx/secret.key"), "rb") as f:
+            old_secret = f.read()
+        os.remove(p("kx/eval.keys"))
+        os.makedirs(p("kx/eval.keys"))
+        expect_error("keygen over a directory", [client, "keygen", p("a.cerium"), "-o", p("kx")],
+                     "kx/eval.keys: cannot write")
+        with open(p("kx/secret.key"), "rb") as f:
+            kept = f.read() == old_secret
+        left = sorted(os.listdir(p("kx")))
+        print(f"failed keygen keeps the key set: {'ok' if kept and left == ['eval.keys', 'public.key', 'secret.key'] else 'FAILED: ' + str(left)}")
+        if not kept or left != ["eval.keys", "public.key", "secret.key"]:
+            failures.append("failed keygen keeps the key set")
+        # Devices are neither inputs nor outputs (-o /dev/full was replaced
+        # by a regular file; /dev/zero was read without end).
+        expect_error("a device as input", run_a + ["--in", "/dev/zero", "-o", p("o21.ct")],
+                     "not a regular file or a pipe", p("o21.ct"))
         r = subprocess.run([cc, p("bad.fhe"), "-o", p("bad.cerium")], capture_output=True, text=True)
         first = r.stderr.splitlines()[0] if r.stderr else ""
         good = (r.returncode != 0 and first.endswith("bad.fhe:2:14: error: unknown name 'y' (did you mean 'x'?)")

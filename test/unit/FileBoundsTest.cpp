@@ -22,6 +22,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -306,3 +307,19 @@ TEST_F(FileBounds, SafetensorsSizesAreBoundedByTheFile) {
 }
 
 } // namespace
+
+TEST_F(FileBounds, DevicesAreNeitherInputsNorOutputs) {
+  // /dev/zero never ends: read, it grew without bound.
+  expectOneLine(errorOf([] { readFileBytes("/dev/zero"); }), "/dev/zero",
+                "not a regular file or a pipe");
+  // The rename of an output replaced whatever was there (-o /dev/full made
+  // it a regular file). A FIFO stands in for a device here.
+  const std::string fifo = path("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::vector<uint8_t> bytes{1, 2, 3};
+  expectOneLine(errorOf([&] { writeFileAtomically(fifo, bytes); }), fifo,
+                "not a regular file");
+  struct stat st;
+  ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+}

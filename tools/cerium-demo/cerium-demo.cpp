@@ -45,7 +45,8 @@ int main(int argc, char **argv) {
   app.add_option("--scale-bits", spec.scaleBits, "log2 of the scale");
   app.add_option("--dnum", spec.dnum, "key-switching digits");
   app.add_option("--rotate", rotation, "slot rotation applied to the product");
-  app.add_option("--threads", threads, "worker threads (0: all)");
+  app.add_option("--threads", threads, "worker threads (0: all)")
+      ->check(CLI::Range(0, 1024));
   app.add_flag("--portable-ntt", portable,
                "use the portable NTT even where AVX2 is available");
   app.add_flag("--insecure", spec.insecure,

@@ -341,7 +341,10 @@ int main(int argc, char **argv) {
       ->required();
   app.add_option("--backend", backendName, "auto, cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  app.add_option("--threads", threads, "CPU worker threads (0: all)");
+  // More threads than a machine has cores only slow the run down; past
+  // thousands, thread creation fails inside the OpenMP runtime.
+  app.add_option("--threads", threads, "CPU worker threads (0: all)")
+      ->check(CLI::Range(0, 1024));
   app.add_flag("--plain", plain, "evaluate the reference meaning in float64");
   app.add_flag("--approx", approx,
                "with --plain: use the compiler's polynomials");
