@@ -434,6 +434,7 @@ private:
       // Fold "-3" into the literal, as DSL.md lists it among the numbers.
       if (e->unaryOp == UnaryOp::Neg && e->lhs->kind == Expr::Kind::Number) {
         e->lhs->number = -e->lhs->number;
+        e->lhs->integer = -e->lhs->integer;
         e->lhs->loc = e->loc;
         return std::move(e->lhs);
       }
@@ -523,6 +524,9 @@ private:
       auto e = std::make_unique<Expr>(Expr::Kind::Number, t.loc);
       e->number = std::strtod(t.text.c_str(), nullptr);
       e->isInteger = t.kind == Tok::Integer;
+      // In range: the lexer refuses integer literals past 2^63 - 1.
+      if (e->isInteger)
+        e->integer = std::strtoll(t.text.c_str(), nullptr, 10);
       ++pos;
       return e;
     }

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -26,6 +27,12 @@ using mlir::Value;
 using shapes::Shape;
 
 namespace {
+
+/// The most elements a declared tensor may have (32 GiB of doubles; the
+/// lowering's 4096 ciphertexts of 2^15 slots hold 2^27).
+constexpr int64_t kMaxDeclaredElements = int64_t(1) << 32;
+/// The most iterations one loop may unroll to.
+constexpr int64_t kMaxLoopIterations = int64_t(1) << 24;
 
 /// A closed interval of reals.
 struct Interval {
@@ -305,8 +312,7 @@ private:
   /// Evaluates an expression that must not touch tensors (an --opt value).
   Val evalConst(const Expr &e, const SourceFile &src) {
     if (e.kind == Expr::Kind::Number)
-      return e.isInteger ? Val::integer(int64_t(e.number))
-                         : Val::real(e.number);
+      return e.isInteger ? Val::integer(e.integer) : Val::real(e.number);
     throw SourceError(src, e.loc, "expected a number or auto");
   }
 
@@ -334,6 +340,13 @@ private:
                        "got " +
                            std::string(kindName(v)));
         r.shape.push_back(v.i);
+        // Every shape after this one is at most as large as the products of
+        // declared ones allow; this keeps their element counts in 64 bits.
+        int64_t elements = 1;
+        for (int64_t n : r.shape)
+          if (__builtin_mul_overflow(elements, n, &elements) ||
+              elements > kMaxDeclaredElements)
+            fail(d->loc, "a tensor of more than 2^32 elements");
       }
       return r;
     case TypeExpr::Kind::F64:
@@ -525,6 +538,10 @@ private:
     case Stmt::Kind::For: {
       int64_t lo = evalInt(*s.value, "the loop's lower bound");
       int64_t hi = evalInt(*s.upper, "the loop's upper bound");
+      int64_t trips = 0;
+      if (__builtin_sub_overflow(hi, lo, &trips) || trips > kMaxLoopIterations)
+        fail(s.upper->loc, "a loop of more than 2^24 iterations (loops are "
+                           "unrolled at compile time)");
       for (int64_t i = lo; i < hi; ++i) {
         scopes.emplace_back();
         bind(s.name, Val::integer(i), s.loc);
@@ -660,8 +677,7 @@ private:
     RecursionGuard guard(*this, e.loc);
     switch (e.kind) {
     case Expr::Kind::Number:
-      return e.isInteger ? Val::integer(int64_t(e.number))
-                         : Val::real(e.number);
+      return e.isInteger ? Val::integer(e.integer) : Val::real(e.number);
     case Expr::Kind::String: {
       Val v;
       v.kind = Val::Kind::Str;
@@ -734,8 +750,11 @@ private:
         fail(e.loc, "'!' needs a boolean, got " + std::string(kindName(x)));
       return Val::boolean(!x.b);
     }
-    if (x.kind == Val::Kind::Int)
+    if (x.kind == Val::Kind::Int) {
+      if (x.i == std::numeric_limits<int64_t>::min())
+        fail(e.loc, "integer overflow: the result does not fit 64 bits");
       return Val::integer(-x.i);
+    }
     if (x.kind == Val::Kind::Float)
       return Val::real(-x.f);
     Val t = asTensor(x, *e.lhs);
@@ -830,13 +849,29 @@ private:
   Val scalarArith(const Expr &e, BinaryOp op, const Val &a, const Val &b) {
     bool ints = a.kind == Val::Kind::Int && b.kind == Val::Kind::Int;
     double x = a.number(), y = b.number();
+    // Compile-time integers are 64-bit: overflow is an error, not a wrap.
+    auto exact = [&](bool (*apply)(int64_t, int64_t, int64_t *)) {
+      int64_t r = 0;
+      if (apply(a.i, b.i, &r))
+        fail(e.loc, "integer overflow: the result does not fit 64 bits");
+      return Val::integer(r);
+    };
     switch (op) {
     case BinaryOp::Add:
-      return ints ? Val::integer(a.i + b.i) : Val::real(x + y);
+      return ints ? exact([](int64_t x, int64_t y, int64_t *r) {
+        return __builtin_add_overflow(x, y, r);
+      })
+                  : Val::real(x + y);
     case BinaryOp::Sub:
-      return ints ? Val::integer(a.i - b.i) : Val::real(x - y);
+      return ints ? exact([](int64_t x, int64_t y, int64_t *r) {
+        return __builtin_sub_overflow(x, y, r);
+      })
+                  : Val::real(x - y);
     case BinaryOp::Mul:
-      return ints ? Val::integer(a.i * b.i) : Val::real(x * y);
+      return ints ? exact([](int64_t x, int64_t y, int64_t *r) {
+        return __builtin_mul_overflow(x, y, r);
+      })
+                  : Val::real(x * y);
     case BinaryOp::Div:
       if (y == 0)
         fail(e.loc, "division by zero");
@@ -954,6 +989,12 @@ private:
                                     builder.getStringAttr(w.weightsPath),
                                     builder.getStringAttr(name));
     std::vector<double> values = w.weights->read(name);
+    for (size_t i = 0; i < values.size(); ++i)
+      if (!std::isfinite(values[i]))
+        fail(loc, "weight '" + name +
+                      "' has a value that is not finite at "
+                      "flat index " +
+                      std::to_string(i));
     if (!values.empty()) {
       auto [mn, mx] = std::minmax_element(values.begin(), values.end());
       setRange(v, Interval{*mn, *mx});

@@ -190,6 +190,22 @@ TEST_F(DslSema, ErrorsNameTheProblem) {
        "differ"},
       {"fn main(x: cipher[4]) -> cipher[4] { return roll(x, 1, 1); }",
        "1:45: error: axis 1 is out of range for shape [4]"},
+      // Compile-time integers are exact 64-bit values: no wrap, no rounding
+      // through doubles (2^53 + 1 - (2^53 - 3) is 4), no unbounded unrolling.
+      {"const B = 4611686018427387904 * 4; fn main(x: cipher[4]) -> "
+       "cipher[4] { return x; }",
+       "1:31: error: integer overflow: the result does not fit 64 bits"},
+      {"fn main(x: cipher[9007199254740993 - 9007199254740989]) -> "
+       "cipher[5] { return x; }",
+       "1:72: error: main's result has type cipher[4] but cipher[5] is "
+       "declared"},
+      {"fn main(x: cipher[4]) -> cipher[4] { let y = x; for i in "
+       "0..100000000 { y = y + x; } return y; }",
+       "1:61: error: a loop of more than 2^24 iterations (loops are unrolled "
+       "at compile time)"},
+      {"fn main(x: cipher[3, 6148914691236517206]) -> cipher[4] { return x; "
+       "}",
+       "1:22: error: a tensor of more than 2^32 elements"},
       // The index and bounds as written.
       {"fn main(x: cipher[4, 6]) -> cipher[6] { return x[-5]; }",
        "1:50: error: index -5 is out of range for shape [4, 6]"},

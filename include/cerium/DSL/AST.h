@@ -66,6 +66,8 @@ struct Expr {
 
   double number = 0;
   bool isInteger = false;
+  /// An integer literal's exact value (`number` rounds past 2^53).
+  int64_t integer = 0;
   bool boolean = false;
   std::string text; // String contents, Name, Call callee
   UnaryOp unaryOp = UnaryOp::Neg;
