@@ -125,49 +125,81 @@ KeySet generateKeys(const Artifact &artifact, kernels::RnsBackend &backend,
   return keys;
 }
 
+namespace {
+
+/// Files that appear in `dir` together or not at all: written into a
+/// staging directory inside it, renamed into place by commit() once every
+/// one is written; the staging directory goes either way.
+class StagedFiles {
+public:
+  explicit StagedFiles(const std::string &dir)
+      : dir(dir), staging(fs::path(dir) /
+                          (".staging.tmp." + std::to_string(::getpid()))) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+      throw Error(dir + ": cannot create the directory: " + ec.message());
+    fs::remove_all(staging, ec);
+    if (!fs::create_directory(staging, ec) || ec)
+      throw Error(dir + ": cannot write: " +
+                  (ec ? ec.message() : std::string("staging exists")));
+  }
+  ~StagedFiles() {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+  }
+  /// Where to write the file `name`.
+  std::string path(const std::string &name) const {
+    return (staging / name).string();
+  }
+  /// Moves the files `names`, in that order, into the directory: none if
+  /// one would replace what is not a regular file (a rename fails there).
+  void commit(const std::vector<std::string> &names) const {
+    for (const std::string &name : names) {
+      std::error_code ec;
+      const fs::path target = fs::path(dir) / name;
+      const fs::file_status st = fs::symlink_status(target, ec);
+      if (fs::exists(st) && !fs::is_regular_file(st))
+        throw Error(
+            target.string() + ": cannot write: " +
+            (fs::is_directory(st) ? "Is a directory" : "not a regular file"));
+    }
+    for (const std::string &name : names) {
+      std::error_code ec;
+      fs::rename(staging / name, fs::path(dir) / name, ec);
+      if (ec)
+        throw Error((fs::path(dir) / name).string() +
+                    ": cannot write: " + ec.message());
+    }
+  }
+
+private:
+  std::string dir;
+  fs::path staging;
+};
+
+} // namespace
+
 void generateKeyFiles(const std::string &dir, const Artifact &artifact,
                       kernels::RnsBackend &backend, Prng &prng) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw Error(dir + ": cannot create the key directory: " + ec.message());
-  // The set is written whole or not at all: into a staging directory in
-  // the key directory, whose files are renamed into place once every one
-  // is written. (Written in place, a keygen that failed at eval.keys, the
-  // disk full, left a new secret key beside the old evaluation keys, and
-  // the old secret key was gone.)
-  const fs::path staging =
-      fs::path(dir) / (".keygen.tmp." + std::to_string(::getpid()));
-  fs::remove_all(staging, ec);
-  if (!fs::create_directory(staging, ec) || ec)
-    throw Error(dir + ": cannot write: " +
-                (ec ? ec.message() : std::string("staging exists")));
-  struct RemoveStaging {
-    const fs::path &path;
-    ~RemoveStaging() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
-  } removeStaging{staging};
+  // The set is written whole or not at all. (Written in place, a keygen
+  // that failed at eval.keys, the disk full, left a new secret key beside
+  // the old evaluation keys, and the old secret key was gone.)
+  StagedFiles files(dir);
   const ckks::Params &p = *artifact.params;
   ckks::KeyGenerator keygen(artifact.params, backend, prng);
   ckks::SecretKey secret = keygen.secretKey();
   const ckks::Provenance provenance{artifact.fingerprint, prng.next64()};
-  ckks::saveSecretKey((staging / "secret.key").string(), p, secret, provenance);
-  ckks::savePublicKey((staging / "public.key").string(), p,
-                      keygen.publicKey(secret), provenance);
+  ckks::saveSecretKey(files.path("secret.key"), p, secret, provenance);
+  ckks::savePublicKey(files.path("public.key"), p, keygen.publicKey(secret),
+                      provenance);
   // Each evaluation key is made right before it is written: memory holds
   // the file's bytes and one key, not every key expanded.
-  ckks::generateEvalKeys((staging / "eval.keys").string(), p, keygen, secret,
+  ckks::generateEvalKeys(files.path("eval.keys"), p, keygen, secret,
                          artifact.keys.relinearization, artifact.keys.galois,
                          artifact.keys.encapsulation, provenance);
   // The secret key last: until it moves, the old set's secret key stays.
-  for (const char *name : {"eval.keys", "public.key", "secret.key"}) {
-    fs::rename(staging / name, fs::path(dir) / name, ec);
-    if (ec)
-      throw Error((fs::path(dir) / name).string() +
-                  ": cannot write: " + ec.message());
-  }
+  files.commit({"eval.keys", "public.key", "secret.key"});
 }
 
 std::vector<ckks::Ciphertext>
@@ -403,14 +435,14 @@ std::vector<NpyArray> decryptOutputs(const Artifact &artifact,
 }
 
 void writeOutputs(const std::string &dir, const std::vector<NpyArray> &out) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw Error(dir + ": cannot create the output directory: " + ec.message());
-  for (size_t i = 0; i < out.size(); ++i)
-    writeNpy(
-        (fs::path(dir) / ("output_" + std::to_string(i) + ".npy")).string(),
-        out[i]);
+  // All the outputs or none (one that failed left the ones before it).
+  StagedFiles files(dir);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < out.size(); ++i) {
+    names.push_back("output_" + std::to_string(i) + ".npy");
+    writeNpy(files.path(names.back()), out[i]);
+  }
+  files.commit(names);
 }
 
 } // namespace cerium::session

@@ -204,6 +204,15 @@ def main():
         print(f"failed keygen keeps the key set: {'ok' if kept and left == ['eval.keys', 'public.key', 'secret.key'] else 'FAILED: ' + str(left)}")
         if not kept or left != ["eval.keys", "public.key", "secret.key"]:
             failures.append("failed keygen keeps the key set")
+        # Outputs appear together or not at all: output_1 in the way keeps
+        # output_0 from appearing too.
+        with open(p("t.fhe"), "w") as f:
+            f.write("fn main(x: cipher[8]) -> (cipher[8], cipher[8]) { return (x, x * 2); }\n")
+        ok([cc, p("t.fhe"), "-o", p("t.cerium"), "--insecure"])
+        os.makedirs(p("touts/output_1.npy"))
+        expect_error("an output in the way", [server, p("t.cerium"), "--plain", "--input",
+                                              f"x={p('x.npy')}", "-o", p("touts")],
+                     "output_1.npy: cannot write: Is a directory", p("touts/output_0.npy"))
         # Devices are neither inputs nor outputs (-o /dev/full was replaced
         # by a regular file; /dev/zero was read without end).
         expect_error("a device as input", run_a + ["--in", "/dev/zero", "-o", p("o21.ct")],
