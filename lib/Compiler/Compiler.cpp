@@ -169,7 +169,7 @@ Compilation compile(std::shared_ptr<const dsl::SourceFile> source,
     const int64_t ring = c.program.options.ringDim;
     pm.addPass(createFheToCkksPass(
         c.program.options.slots,
-        ring ? std::min<int64_t>(ring / 2, int64_t(1) << 15) : int64_t(1) << 15,
+        ring ? std::min(ring / 2, kMaxAutomaticSlots) : kMaxAutomaticSlots,
         c.program.options.precision, c.program.options.layoutSearch));
     if (mlir::failed(pm.run(*c.program.module)))
       throw Error(source->path() + ": compilation failed");

@@ -7,6 +7,7 @@
 #include "cerium/DSL/Shapes.h"
 #include "cerium/Dialect/CKKS/IR/CKKSDialect.h"
 #include "cerium/Runtime/Schedule.h"
+#include "cerium/Support/Container.h"
 #include "cerium/Support/Error.h"
 
 #include <fmt/format.h>
@@ -153,17 +154,10 @@ public:
     return (staging / name).string();
   }
   /// Moves the files `names`, in that order, into the directory: none if
-  /// one would replace what is not a regular file (a rename fails there).
+  /// one would replace what is not a regular file.
   void commit(const std::vector<std::string> &names) const {
-    for (const std::string &name : names) {
-      std::error_code ec;
-      const fs::path target = fs::path(dir) / name;
-      const fs::file_status st = fs::symlink_status(target, ec);
-      if (fs::exists(st) && !fs::is_regular_file(st))
-        throw Error(
-            target.string() + ": cannot write: " +
-            (fs::is_directory(st) ? "Is a directory" : "not a regular file"));
-    }
+    for (const std::string &name : names)
+      requireReplaceableOutput((fs::path(dir) / name).string());
     for (const std::string &name : names) {
       std::error_code ec;
       fs::rename(staging / name, fs::path(dir) / name, ec);

@@ -85,15 +85,17 @@ uint64_t hashBytes(std::span<const uint8_t> bytes, uint64_t seed) {
   return XXH64(bytes.data(), bytes.size(), seed);
 }
 
-AtomicFileWriter::AtomicFileWriter(const std::string &path, unsigned mode)
-    : path(path), tmp(path + ".tmp." + std::to_string(::getpid())) {
-  // The rename would replace whatever is there: a device node (/dev/full)
-  // or a directory is not an output.
+void requireReplaceableOutput(const std::string &path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     throw Error(
         path + ": cannot write: " +
         (S_ISDIR(st.st_mode) ? std::strerror(EISDIR) : "not a regular file"));
+}
+
+AtomicFileWriter::AtomicFileWriter(const std::string &path, unsigned mode)
+    : path(path), tmp(path + ".tmp." + std::to_string(::getpid())) {
+  requireReplaceableOutput(path);
   fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0)
     throw Error(path + ": cannot write: " + std::strerror(errno));

@@ -38,14 +38,18 @@ namespace cerium {
 /// more; artifacts are checked against it).
 constexpr int64_t kMaxCiphertextsPerTensor = 4096;
 
+/// The automatic slot count's cap without a ring asked for: the slots of
+/// N = 2^16, the largest ring that keeps 128-bit security at usual depths.
+constexpr int64_t kMaxAutomaticSlots = int64_t(1) << 15;
+
 /// Lowers with as many levels as the program needs, however deep;
 /// bootstrap() calls become ckks.bootstrap, and ckks-place-bootstraps places
 /// the others where the chain runs out. `layoutSearch` false keeps the
 /// layout assignment's rule of thumb (for comparisons). `slots` 0 chooses
 /// the slot count: the largest tensor's, at most `maxSlots` (N / 2 of the
-/// ring asked for, else 2^15).
+/// ring asked for, else kMaxAutomaticSlots).
 std::unique_ptr<mlir::Pass>
-createFheToCkksPass(int64_t slots = 0, int64_t maxSlots = int64_t(1) << 15,
+createFheToCkksPass(int64_t slots = 0, int64_t maxSlots = kMaxAutomaticSlots,
                     double precision = 1e-3, bool layoutSearch = true);
 void registerFheToCkksPass();
 

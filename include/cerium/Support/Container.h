@@ -188,6 +188,11 @@ void writeContainer(const std::string &path, FileKind kind,
                     uint64_t fingerprint, std::span<const uint8_t> payload,
                     unsigned mode = 0644);
 
+/// Throws cerium::Error ("PATH: cannot write: ...") where `path` exists and
+/// is not a regular file: renaming an output there would replace a device
+/// node (/dev/full) or fail on a directory.
+void requireReplaceableOutput(const std::string &path);
+
 /// A file written to a temporary beside `path` and renamed into place by
 /// commit(); one destroyed before that leaves nothing. Errors throw
 /// cerium::Error ("PATH: cannot write: ...").

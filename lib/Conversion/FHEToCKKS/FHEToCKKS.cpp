@@ -421,9 +421,8 @@ public:
       largest = std::max(largest, plannedExtent(a));
     if (slots == 0) {
       // At least 2: the encoder's smallest slot count (one complex pair);
-      // at most maxSlots (the ring's, else N = 2^16's, the largest ring
-      // that keeps 128-bit security at usual depths). Larger tensors span
-      // several ciphertexts.
+      // at most maxSlots (the ring's, else kMaxAutomaticSlots). Larger
+      // tensors span several ciphertexts.
       slots = 2;
       while (slots < largest && slots < maxSlots)
         slots <<= 1;
@@ -2694,7 +2693,7 @@ public:
   Option<int64_t> maxSlotsOption{
       *this, "max-slots",
       llvm::cl::desc("the automatic slot count's cap (N / 2 of the ring)"),
-      llvm::cl::init(int64_t(1) << 15)};
+      llvm::cl::init(kMaxAutomaticSlots)};
   Option<double> precisionOption{
       *this, "precision",
       llvm::cl::desc("the program's precision target: what approximations of "

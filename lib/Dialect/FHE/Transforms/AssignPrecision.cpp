@@ -258,13 +258,11 @@ private:
               return Interval{in(0).lo - in(1).hi, in(0).hi - in(1).lo};
             })
             .Case<MulOp>([&](auto) -> std::optional<Interval> {
-              // A square is not negative.
+              // A square is not negative (the product's lo * hi is where
+              // the interval holds 0).
               if (op.getOperand(0) == op.getOperand(1)) {
-                Interval a = in(0), sq = product(a, a);
-                if (a.lo <= 0 && a.hi >= 0)
-                  sq.lo = 0;
-                else
-                  sq.lo = std::min(a.lo * a.lo, a.hi * a.hi);
+                Interval sq = product(in(0), in(0));
+                sq.lo = std::max(sq.lo, 0.0);
                 return sq;
               }
               return product(in(0), in(1));
